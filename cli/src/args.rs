@@ -1,0 +1,83 @@
+//! Raw command-line arguments (clap). Commands turn them into settings once.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// GitOps rendering pipeline and drift reporter for Kubernetes platforms that run virtual
+/// machines.
+#[derive(Debug, Parser)]
+#[command(name = "plinth", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Print nothing but data and errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more detail on stderr (repeat for more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render the fleet into one folder per cluster
+    Render(RenderArgs),
+    /// Show the asset catalog and, per cluster, which assets apply and why
+    Catalog(CatalogArgs),
+}
+
+/// Output format of listing commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The platform repository (default: the current folder)
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+    /// Render only these clusters (repeatable; default: every cluster)
+    #[arg(short, long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
+    /// Output folder (default: `paths.output` of plinth.yaml, `rendered`)
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Write nothing; exit 1 listing stale, missing and extra files when the output is out of date
+    #[arg(long)]
+    pub check: bool,
+    /// Print, per cluster, every asset's decision and the condition that made it
+    #[arg(long)]
+    pub explain: bool,
+    /// Re-render clusters whose inputs have not changed since the last render
+    #[arg(long)]
+    pub force: bool,
+    /// Render only shard I of N (`--shard 2/8`), for fleets split across CI jobs
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Worker threads (default: one per core)
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    /// The platform repository (default: the current folder)
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+    /// Explain the decisions for these clusters (repeatable)
+    #[arg(short, long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}

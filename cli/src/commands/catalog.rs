@@ -1,0 +1,123 @@
+//! `plinth catalog`: the assets of the catalog, the features they make up, missing
+//! templates, and per cluster which assets apply and why.
+
+use std::fmt::Write as _;
+
+use anyhow::Context as _;
+use plinth_renderer::{Fleet, Source};
+use serde_json::json;
+
+use super::Outcome;
+use super::render::select;
+use crate::args::{CatalogArgs, ListFormat};
+use crate::printer::Printer;
+
+pub fn run(args: CatalogArgs, printer: Printer) -> anyhow::Result<Outcome> {
+    let CatalogArgs {
+        repo,
+        clusters,
+        format,
+    } = args;
+    let source = Source::dir(&repo)
+        .with_context(|| format!("cannot open the platform repository `{}`", repo.display()))?;
+    let fleet = Fleet::open(source)?;
+    let catalog = &fleet.catalog;
+    let missing = fleet.missing_templates()?;
+    let selection = if clusters.is_empty() {
+        Vec::new()
+    } else {
+        select(&fleet, &clusters, None)?.names
+    };
+    let mut explained = Vec::new();
+    for name in &selection {
+        let prepared = fleet.prepare(name)?;
+        let (decisions, err) = fleet.explain(&prepared);
+        explained.push((name.clone(), decisions, err.map(|e| e.to_string())));
+    }
+
+    let text = match format {
+        ListFormat::Json => {
+            let assets: Vec<_> = catalog
+                .assets
+                .iter()
+                .map(|a| {
+                    json!({
+                        "name": a.name,
+                        "path": a.path,
+                        "phase": a.phase,
+                        "install": a.install.as_str(),
+                        "component": a.component,
+                        "reconcileOrder": a.reconcile_order,
+                        "group": a.group,
+                        "gateCrd": a.gate_crd,
+                        "conditions": a.conditions.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                        "features": catalog.features_of(a),
+                        "templateMissing": missing.iter().any(|(n, _)| *n == a.name),
+                    })
+                })
+                .collect();
+            let clusters: Vec<_> = explained
+                .iter()
+                .map(|(name, decisions, err)| {
+                    json!({"cluster": name, "decisions": decisions, "renderError": err})
+                })
+                .collect();
+            let doc = json!({
+                "catalog": catalog.path,
+                "assets": assets,
+                "features": catalog.features,
+                "framework": catalog.framework,
+                "excludedAssets": catalog.excluded_assets,
+                "clusters": clusters,
+            });
+            format!("{}\n", serde_json::to_string_pretty(&doc)?)
+        }
+        ListFormat::Text => {
+            let mut out = format!("catalog {} ({} assets)\n", catalog.path, catalog.assets.len());
+            let width = catalog.assets.iter().map(|a| a.name.len()).max().unwrap_or(0);
+            for a in &catalog.assets {
+                let conds = if a.conditions.is_empty() {
+                    "-".to_owned()
+                } else {
+                    a.conditions.iter().map(ToString::to_string).collect::<Vec<_>>().join(" AND ")
+                };
+                let _ = writeln!(
+                    out,
+                    "  {:width$}  order {:>2}  {:7}  {:24}  {conds}",
+                    a.name,
+                    a.reconcile_order,
+                    a.install.as_str(),
+                    a.component.as_deref().unwrap_or("-"),
+                );
+            }
+            for (asset, path) in &missing {
+                let _ = writeln!(out, "  ! asset `{asset}`: template `{path}` does not exist");
+            }
+            if !catalog.features.is_empty() {
+                let _ = writeln!(out, "features");
+                for f in &catalog.features {
+                    let _ = writeln!(
+                        out,
+                        "  {} [{}]: {}",
+                        f.name,
+                        f.maturity.as_deref().unwrap_or("ga"),
+                        f.description
+                    );
+                }
+            }
+            for (name, decisions, err) in &explained {
+                let _ = writeln!(out, "cluster {name}");
+                for d in decisions {
+                    let mark = if d.included { '+' } else { '-' };
+                    let _ = writeln!(out, "  {mark} {:width$}  {}", d.asset, d.reason);
+                }
+                if let Some(e) = err {
+                    let _ = writeln!(out, "  ! the cluster does not render: {e}");
+                }
+            }
+            out
+        }
+    };
+    printer.data(&text)?;
+    Ok(Outcome::Clean)
+}

@@ -1,0 +1,246 @@
+//! `plinth render`: render the fleet, or with `--check` compare the committed output.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use plinth_renderer::decide::Decision;
+use plinth_renderer::output::{self, ClusterOutput};
+use plinth_renderer::{Fleet, RenderError, Source, VERSION};
+use rayon::prelude::*;
+
+use super::Outcome;
+use crate::args::RenderArgs;
+use crate::printer::Printer;
+use crate::report::Hinted;
+
+/// Which clusters to render: all, or a named subset; then a shard of those.
+#[derive(Debug)]
+pub struct Selection {
+    pub names: Vec<String>,
+    /// Whether every cluster of the repository is selected (so stale folders can go).
+    pub complete: bool,
+}
+
+/// Parses `--shard I/N` (1-based).
+pub fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {
+    let (i, n) = text
+        .split_once('/')
+        .with_context(|| format!("`--shard {text}`: expected I/N, e.g. 2/8"))?;
+    let (i, n): (usize, usize) = (
+        i.trim().parse().with_context(|| format!("`--shard {text}`: `{i}` is not a number"))?,
+        n.trim().parse().with_context(|| format!("`--shard {text}`: `{n}` is not a number"))?,
+    );
+    if n == 0 || i == 0 || i > n {
+        bail!("`--shard {text}`: I must be between 1 and N");
+    }
+    Ok((i, n))
+}
+
+/// Resolves `--cluster` and `--shard` against the repository's clusters.
+pub fn select(fleet: &Fleet, wanted: &[String], shard: Option<&str>) -> anyhow::Result<Selection> {
+    let all = fleet.cluster_names()?;
+    let mut names = if wanted.is_empty() {
+        all.clone()
+    } else {
+        let known: BTreeSet<&String> = all.iter().collect();
+        for w in wanted {
+            if !known.contains(w) {
+                return Err(Hinted {
+                    message: format!("unknown cluster `{w}`"),
+                    hint: format!("the repository's clusters are: {}", all.join(", ")),
+                }
+                .into());
+            }
+        }
+        let set: BTreeSet<&String> = wanted.iter().collect();
+        set.into_iter().cloned().collect()
+    };
+    let mut complete = wanted.is_empty();
+    if let Some(shard) = shard {
+        let (i, n) = parse_shard(shard)?;
+        names = names
+            .into_iter()
+            .enumerate()
+            .filter(|(k, _)| k % n == i - 1)
+            .map(|(_, name)| name)
+            .collect();
+        complete = complete && n == 1;
+    }
+    Ok(Selection { names, complete })
+}
+
+/// Settings of one render run, resolved from the arguments and `plinth.yaml`.
+#[derive(Debug)]
+struct RenderSettings {
+    repo: PathBuf,
+    out_root: PathBuf,
+    clusters: Vec<String>,
+    check: bool,
+    explain: bool,
+    force: bool,
+    shard: Option<String>,
+    jobs: Option<usize>,
+}
+
+enum Rendered {
+    Written(ClusterOutput, Vec<Decision>),
+    Unchanged(String),
+}
+
+fn explain_text(cluster: &str, decisions: &[Decision]) -> String {
+    let width = decisions.iter().map(|d| d.asset.len()).max().unwrap_or(0);
+    let mut out = format!("cluster {cluster}\n");
+    for d in decisions {
+        let mark = if d.included { '+' } else { '-' };
+        let _ = writeln!(out, "  {mark} {:width$}  {}", d.asset, d.reason);
+    }
+    out
+}
+
+pub fn run(args: RenderArgs, printer: Printer) -> anyhow::Result<Outcome> {
+    let RenderArgs {
+        repo,
+        clusters,
+        output,
+        check,
+        explain,
+        force,
+        shard,
+        jobs,
+    } = args;
+    let source = Source::dir(&repo)
+        .with_context(|| format!("cannot open the platform repository `{}`", repo.display()))?;
+    let fleet = Fleet::open(source)?;
+    let out_root = output.unwrap_or_else(|| repo.join(&fleet.settings.paths.output));
+    let settings = RenderSettings {
+        repo,
+        out_root,
+        clusters,
+        check,
+        explain,
+        force,
+        shard,
+        jobs,
+    };
+    render(&fleet, &settings, printer)
+}
+
+fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let selection = select(fleet, &s.clusters, s.shard.as_deref())?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(s.jobs.unwrap_or(0))
+        .build()
+        .context("cannot start the worker threads")?;
+    let may_skip = !(s.check || s.explain || s.force);
+    let results: Vec<Result<Rendered, RenderError>> = pool.install(|| {
+        selection
+            .names
+            .par_iter()
+            .map(|name| {
+                let prepared = fleet.prepare(name)?;
+                if may_skip
+                    && let Some(index) = output::read_index(&s.out_root, name)
+                    && index.input_digest == prepared.input_digest
+                    && index.plinth_version == VERSION
+                    && index
+                        .objects
+                        .iter()
+                        .all(|o| s.out_root.join(name).join(&o.file).is_file())
+                {
+                    return Ok(Rendered::Unchanged(name.clone()));
+                }
+                let rendered = fleet.render(&prepared)?;
+                let out = output::materialize(&rendered, &fleet.settings);
+                Ok(Rendered::Written(out, rendered.decisions))
+            })
+            .collect()
+    });
+    let mut outputs = Vec::new();
+    let mut unchanged = 0usize;
+    let mut explained = String::new();
+    for result in results {
+        match result? {
+            Rendered::Written(out, decisions) => {
+                if s.explain {
+                    explained.push_str(&explain_text(&out.name, &decisions));
+                }
+                outputs.push(out);
+            }
+            Rendered::Unchanged(_) => unchanged += 1,
+        }
+    }
+    if s.explain {
+        printer.data(&explained)?;
+    }
+    let objects: usize = outputs.iter().map(|o| o.index.objects.len()).sum();
+    let shown = s
+        .out_root
+        .strip_prefix(&s.repo)
+        .unwrap_or(&s.out_root)
+        .display()
+        .to_string();
+
+    if s.check {
+        let expected: BTreeSet<String> = selection.names.iter().cloned().collect();
+        let report = output::check(
+            &s.out_root,
+            &outputs,
+            selection.complete.then_some(&expected),
+        )?;
+        if report.is_clean() {
+            printer.status(&format!(
+                "`{shown}` is up to date ({} clusters, {objects} objects)",
+                outputs.len()
+            ));
+            return Ok(Outcome::Clean);
+        }
+        let mut text = String::new();
+        for (label, files) in [
+            ("stale", &report.stale),
+            ("missing", &report.missing),
+            ("extra", &report.extra),
+        ] {
+            for f in files {
+                let _ = writeln!(text, "{label}: {shown}/{f}");
+            }
+        }
+        printer.data(&text)?;
+        printer.status(&format!(
+            "`{shown}` is out of date: {} stale, {} missing, {} extra; run `plinth render` and commit the result",
+            report.stale.len(),
+            report.missing.len(),
+            report.extra.len()
+        ));
+        return Ok(Outcome::Found);
+    }
+
+    let remove: Vec<String> = if selection.complete {
+        let keep: BTreeSet<&String> = selection.names.iter().collect();
+        output::rendered_clusters(&s.out_root)?
+            .into_iter()
+            .filter(|n| !keep.contains(n))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    output::write(&s.out_root, &outputs, &remove)?;
+    for r in &remove {
+        printer.detail(&format!("removed `{shown}/{r}`: the cluster no longer exists"));
+    }
+    printer.status(&format!(
+        "rendered {} cluster{} ({objects} objects) into `{shown}`{} in {:.2}s",
+        outputs.len(),
+        if outputs.len() == 1 { "" } else { "s" },
+        if unchanged > 0 {
+            format!(", {unchanged} unchanged")
+        } else {
+            String::new()
+        },
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(Outcome::Clean)
+}

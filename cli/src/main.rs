@@ -1,0 +1,20 @@
+//! The `plinth` binary: parse arguments, run the command, report the outcome as an exit code
+//! (0 clean, 1 found something, 2 could not run).
+
+mod args;
+mod commands;
+mod printer;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    let printer = printer::Printer::new(cli.global.quiet, cli.global.verbose);
+    match commands::run(cli.command, &printer) {
+        Ok(outcome) => outcome.exit_code(),
+        Err(err) => report::error(&err),
+    }
+}

@@ -1,0 +1,47 @@
+//! One place that decides what reaches the terminal: data goes to stdout, progress and
+//! warnings to stderr, both subject to `-q` / `-v`.
+
+use std::io::{self, Write as _};
+
+/// Verbosity chosen once from the global flags.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    level: i8,
+}
+
+impl Printer {
+    pub fn new(quiet: bool, verbose: u8) -> Self {
+        let level = if quiet {
+            -1
+        } else {
+            i8::try_from(verbose).unwrap_or(i8::MAX)
+        };
+        Self { level }
+    }
+
+    /// A status line on stderr (suppressed by `-q`).
+    pub fn status(self, message: &str) {
+        if self.level >= 0 {
+            let _ = writeln!(io::stderr(), "{message}");
+        }
+    }
+
+    /// A detail line on stderr (only with `-v`).
+    pub fn detail(self, message: &str) {
+        if self.level >= 1 {
+            let _ = writeln!(io::stderr(), "{message}");
+        }
+    }
+
+    /// A warning on stderr (always, even with `-q`).
+    pub fn warn(self, message: &str) {
+        let _ = writeln!(io::stderr(), "warning: {message}");
+    }
+
+    /// Data on stdout. A closed pipe (`plinth ... | head`) is not an error.
+    pub fn data(self, text: &str) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.flush()
+    }
+}

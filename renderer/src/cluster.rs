@@ -1,0 +1,106 @@
+//! One cluster of the fleet (`clusters/<name>/cluster.yaml`): its facts, the overlays it
+//! composes, free parameters, images, patches, machine classes and node groups.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::error::{RenderError, Result};
+use crate::overlay::Patch;
+use crate::source::Source;
+use crate::yaml;
+
+/// A cluster as declared in `cluster.yaml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClusterSpec {
+    /// Must match the folder name when given.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default)]
+    pub feature_gates: Vec<String>,
+    /// Explicit topology facts; they win over facts derived from the inventory.
+    #[serde(default)]
+    pub topology: BTreeMap<String, bool>,
+    /// Overlay names, composed in order.
+    #[serde(default)]
+    pub overlays: Vec<String>,
+    #[serde(default)]
+    pub params: Map<String, Value>,
+    #[serde(default)]
+    pub images: BTreeMap<String, String>,
+    /// Cluster-local patches, applied after the overlays' patches.
+    #[serde(default)]
+    pub patches: Vec<Patch>,
+    /// STACKIT machine classes (see the machine-class module).
+    #[serde(default)]
+    pub machine_classes: Vec<Value>,
+    /// VPSie node groups (see the node-group module).
+    #[serde(default)]
+    pub node_groups: Vec<Value>,
+}
+
+/// A loaded cluster: its folder name, the file it came from, and its spec.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub name: String,
+    /// Repository-relative path of `cluster.yaml`.
+    pub path: String,
+    pub spec: ClusterSpec,
+}
+
+impl Cluster {
+    /// Loads `<clusters_dir>/<name>/cluster.yaml`.
+    pub fn load(source: &Source, clusters_dir: &str, name: &str, limit: u64) -> Result<Self> {
+        let path = format!("{clusters_dir}/{name}/cluster.yaml");
+        let text = source.read_text(&path, limit)?;
+        let spec: ClusterSpec = yaml::from_str(&text, &path)?;
+        if let Some(declared) = &spec.name
+            && declared != name
+        {
+            return Err(RenderError::Invalid {
+                path: format!("`{path}`"),
+                message: format!(
+                    "`name` is `{declared}` but the cluster's folder is `{name}`; they must match"
+                ),
+            });
+        }
+        if !is_dns_label(name) {
+            return Err(RenderError::Invalid {
+                path: format!("`{path}`"),
+                message: format!(
+                    "cluster name `{name}` must be a DNS label (lowercase letters, digits and `-`, at most 63 characters)"
+                ),
+            });
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            path,
+            spec,
+        })
+    }
+
+    /// Whether the cluster carries annotation `key` (with `value`, when given).
+    pub fn has_annotation(&self, key: &str, value: Option<&str>) -> bool {
+        match (self.spec.annotations.get(key), value) {
+            (Some(v), Some(want)) => v == want,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+}
+
+/// RFC 1123 label: what a cluster folder name must be, since it lands in labels.
+pub fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}

@@ -1,0 +1,24 @@
+//! plinth's renderer: turns a platform repository (catalog, templates, overlays, clusters and
+//! hardware inventories) into deterministic manifests, one folder per cluster.
+//!
+//! Synchronous and pure apart from reading its [`source::Source`]; no Kubernetes client.
+
+pub mod builtin;
+pub mod catalog;
+pub mod cluster;
+pub mod decide;
+pub mod error;
+pub mod index;
+pub mod inventory;
+pub mod output;
+pub mod overlay;
+pub mod quantity;
+pub mod render;
+pub mod settings;
+pub mod source;
+pub mod template;
+pub mod yaml;
+
+pub use error::{Problem, RenderError, Result};
+pub use render::{Fleet, RenderedCluster, VERSION};
+pub use source::Source;

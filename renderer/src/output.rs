@@ -1,0 +1,324 @@
+//! The rendered tree: one folder per cluster with one object per file (stable names), a
+//! `kustomization.yaml` in apply order and `plinth-index.json`. Folders are built in memory,
+//! written beside the output and swapped in only when every cluster is ready, so a failed
+//! render leaves the previous output untouched; `check` compares without writing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+
+use crate::error::{RenderError, Result};
+use crate::index::{self, Index, IndexDecision, IndexObject};
+use crate::render::{RenderedCluster, RenderedObject, VERSION};
+use crate::settings::{Flavour, Settings};
+use crate::yaml;
+
+/// The kustomization file name.
+pub const KUSTOMIZATION: &str = "kustomization.yaml";
+
+/// Within one wave, kinds apply in this order (the order Argo CD and Helm use), so a
+/// namespace exists before what lives in it; other kinds follow in render order.
+const KIND_ORDER: &[&str] = &[
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "Role",
+    "RoleBinding",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+];
+
+fn kind_rank(kind: &str) -> usize {
+    KIND_ORDER
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(KIND_ORDER.len())
+}
+
+/// The canonical form of an object: compact JSON with sorted keys.
+pub fn canonical(value: &Value) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// sha256 of the canonical form, hex.
+pub fn object_digest(value: &Value) -> String {
+    hex::encode(Sha256::digest(canonical(value)))
+}
+
+fn sanitize(part: &str) -> String {
+    part.chars()
+        .map(|c| {
+            let c = c.to_ascii_lowercase();
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+fn file_name(o: &RenderedObject, with_group: bool) -> String {
+    let id = &o.identity;
+    let mut kind = sanitize(&id.kind);
+    if with_group && !id.group.is_empty() {
+        kind = format!("{kind}.{}", sanitize(&id.group));
+    }
+    match &id.namespace {
+        Some(ns) => format!("{kind}_{}_{}.yaml", sanitize(ns), sanitize(&id.name)),
+        None => format!("{kind}_{}.yaml", sanitize(&id.name)),
+    }
+}
+
+/// One cluster's folder, in memory: relative file name -> bytes.
+#[derive(Debug, Clone)]
+pub struct ClusterOutput {
+    pub name: String,
+    pub files: BTreeMap<String, Vec<u8>>,
+    pub index: Index,
+}
+
+/// Lays out a rendered cluster as files.
+pub fn materialize(rendered: &RenderedCluster, settings: &Settings) -> ClusterOutput {
+    let mut order: Vec<(usize, &RenderedObject)> = rendered.objects.iter().enumerate().collect();
+    order.sort_by_key(|(i, o)| (o.wave, kind_rank(&o.identity.kind), *i));
+
+    // Names are `<kind>_<namespace>_<name>.yaml`; when two objects differ only by API group,
+    // both get the group in their name.
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, o) in &order {
+        *counts.entry(file_name(o, false)).or_default() += 1;
+    }
+    let mut files = BTreeMap::new();
+    let mut objects = Vec::with_capacity(order.len());
+    let mut used = BTreeSet::new();
+    for (_, o) in &order {
+        let plain = file_name(o, false);
+        let mut name = if counts[&plain] > 1 {
+            file_name(o, true)
+        } else {
+            plain
+        };
+        if !used.insert(name.clone()) {
+            // Sanitising folded two distinct identities together; keep them apart.
+            let tag = &hex::encode(Sha256::digest(o.identity.to_string().as_bytes()))[..8];
+            name = format!("{}-{tag}.yaml", name.trim_end_matches(".yaml"));
+            used.insert(name.clone());
+        }
+        let mut text = format!("# rendered by plinth from asset {}; do not edit\n", o.asset);
+        text.push_str(&yaml::to_string(&o.value));
+        files.insert(name.clone(), text.into_bytes());
+        objects.push(IndexObject {
+            file: name,
+            api_version: o.value["apiVersion"].as_str().unwrap_or_default().to_owned(),
+            kind: o.identity.kind.clone(),
+            namespace: o.identity.namespace.clone(),
+            name: o.identity.name.clone(),
+            asset: o.asset.clone(),
+            wave: o.wave,
+            sha256: object_digest(&o.value),
+        });
+    }
+    if settings.output.flavour == Flavour::Kustomize {
+        let resources: Vec<&str> = objects.iter().map(|o| o.file.as_str()).collect();
+        let k = json!({
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "resources": resources,
+            "sortOptions": {"order": "fifo"},
+        });
+        let mut text = String::from("# rendered by plinth; resources in apply order; do not edit\n");
+        text.push_str(&yaml::to_string(&k));
+        files.insert(KUSTOMIZATION.to_owned(), text.into_bytes());
+    }
+    let index = Index {
+        schema_version: index::SCHEMA_VERSION,
+        plinth_version: VERSION.to_owned(),
+        cluster: rendered.name.clone(),
+        input_digest: rendered.input_digest.clone(),
+        objects,
+        assets: rendered.decisions.iter().map(IndexDecision::from).collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&index).unwrap_or_default();
+    text.push('\n');
+    files.insert(index::FILE.to_owned(), text.into_bytes());
+    ClusterOutput {
+        name: rendered.name.clone(),
+        files,
+        index,
+    }
+}
+
+/// Reads the index of a rendered cluster folder, when there is a readable one.
+pub fn read_index(out_root: &Path, cluster: &str) -> Option<Index> {
+    let bytes = fs_err::read(out_root.join(cluster).join(index::FILE)).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Whether a folder of the output root holds plinth output (it has an index).
+fn is_plinth_folder(dir: &Path) -> bool {
+    dir.join(index::FILE).is_file()
+}
+
+/// Folders of the output root that plinth wrote (sorted).
+pub fn rendered_clusters(out_root: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    let Ok(entries) = fs_err::read_dir(out_root) else {
+        return Ok(names);
+    };
+    for entry in entries {
+        let entry = entry.map_err(|source| RenderError::Io {
+            path: out_root.display().to_string(),
+            source,
+        })?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') && is_plinth_folder(&entry.path()) {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+fn write_err(path: &Path) -> impl Fn(std::io::Error) -> RenderError + '_ {
+    move |source| RenderError::Write {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Writes cluster folders under `out_root` and removes the plinth folders named in `remove`.
+///
+/// Every folder is first written in full to a staging folder beside it; only when all are
+/// written are they swapped in (rename), so an error before that leaves the old output as
+/// it was.
+pub fn write(out_root: &Path, outputs: &[ClusterOutput], remove: &[String]) -> Result<()> {
+    fs_err::create_dir_all(out_root).map_err(write_err(out_root))?;
+    let pid = std::process::id();
+    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(outputs.len());
+    let result = (|| {
+        for out in outputs {
+            let stage = out_root.join(format!(".plinth-staging-{pid}-{}", out.name));
+            if stage.exists() {
+                fs_err::remove_dir_all(&stage).map_err(write_err(&stage))?;
+            }
+            fs_err::create_dir(&stage).map_err(write_err(&stage))?;
+            staged.push((stage.clone(), out_root.join(&out.name)));
+            for (name, bytes) in &out.files {
+                let path = stage.join(name);
+                fs_err::write(&path, bytes).map_err(write_err(&path))?;
+            }
+        }
+        Ok(())
+    })();
+    if let Err(err) = result {
+        for (stage, _) in &staged {
+            let _ = fs_err::remove_dir_all(stage);
+        }
+        return Err(err);
+    }
+    for (stage, target) in &staged {
+        let old = target.with_file_name(format!(
+            ".plinth-old-{pid}-{}",
+            target.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+        ));
+        let had_old = target.exists();
+        if had_old {
+            fs_err::rename(target, &old).map_err(write_err(target))?;
+        }
+        fs_err::rename(stage, target).map_err(write_err(target))?;
+        if had_old {
+            fs_err::remove_dir_all(&old).map_err(write_err(&old))?;
+        }
+    }
+    for name in remove {
+        let dir = out_root.join(name);
+        if is_plinth_folder(&dir) {
+            fs_err::remove_dir_all(&dir).map_err(write_err(&dir))?;
+        }
+    }
+    Ok(())
+}
+
+/// What `render --check` found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CheckReport {
+    /// Files whose content differs (`cluster/file`).
+    pub stale: Vec<String>,
+    /// Files that should exist but do not.
+    pub missing: Vec<String>,
+    /// Files (or whole cluster folders) that exist but should not.
+    pub extra: Vec<String>,
+}
+
+impl CheckReport {
+    pub fn is_clean(&self) -> bool {
+        self.stale.is_empty() && self.missing.is_empty() && self.extra.is_empty()
+    }
+}
+
+/// Compares rendered outputs with what is on disk. `expected_clusters`, when given, is the
+/// full set of clusters: plinth folders outside it are reported as extra.
+pub fn check(
+    out_root: &Path,
+    outputs: &[ClusterOutput],
+    expected_clusters: Option<&BTreeSet<String>>,
+) -> Result<CheckReport> {
+    let mut report = CheckReport::default();
+    for out in outputs {
+        let dir = out_root.join(&out.name);
+        for (name, bytes) in &out.files {
+            match fs_err::read(dir.join(name)) {
+                Ok(on_disk) if on_disk == *bytes => {}
+                Ok(_) => report.stale.push(format!("{}/{name}", out.name)),
+                Err(_) => report.missing.push(format!("{}/{name}", out.name)),
+            }
+        }
+        if let Ok(entries) = fs_err::read_dir(&dir) {
+            let mut extra: Vec<String> = entries
+                .filter_map(std::result::Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !out.files.contains_key(n))
+                .map(|n| format!("{}/{n}", out.name))
+                .collect();
+            extra.sort();
+            report.extra.extend(extra);
+        }
+    }
+    if let Some(expected) = expected_clusters {
+        for name in rendered_clusters(out_root)? {
+            if !expected.contains(&name) {
+                report.extra.push(format!("{name}/"));
+            }
+        }
+    }
+    report.stale.sort();
+    report.missing.sort();
+    report.extra.sort();
+    Ok(report)
+}

@@ -1,0 +1,266 @@
+//! Reusable overlay layers (`overlays/<name>/overlay.yaml`): `values` deep-merged into the
+//! template parameters and `patches` (RFC 6902 JSON patch or RFC 7386 merge patch) applied
+//! to the rendered objects they target. A patch whose target matches nothing is an error.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::error::{RenderError, Result};
+use crate::source::Source;
+use crate::yaml;
+
+/// What a patch applies to; every given field must match.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Target {
+    #[serde(default)]
+    pub api_version: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A Kubernetes label selector: `a=b,c!=d,e,!f,g in (x,y),h notin (z)`.
+    #[serde(default)]
+    pub label_selector: Option<String>,
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        for (k, v) in [
+            ("apiVersion", &self.api_version),
+            ("kind", &self.kind),
+            ("namespace", &self.namespace),
+            ("name", &self.name),
+            ("labelSelector", &self.label_selector),
+        ] {
+            if let Some(v) = v {
+                parts.push(format!("{k}={v}"));
+            }
+        }
+        if parts.is_empty() {
+            f.write_str("every object")
+        } else {
+            f.write_str(&parts.join(", "))
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Requirement {
+    Equals(String, String),
+    NotEquals(String, String),
+    Exists(String),
+    NotExists(String),
+    In(String, Vec<String>),
+    NotIn(String, Vec<String>),
+}
+
+/// Parses a label selector; the error says which term is malformed.
+fn parse_selector(sel: &str) -> std::result::Result<Vec<Requirement>, String> {
+    // Split on commas that are not inside parentheses.
+    let mut terms = Vec::new();
+    let (mut depth, mut start) = (0i32, 0usize);
+    for (i, c) in sel.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                terms.push(&sel[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    terms.push(&sel[start..]);
+    let mut out = Vec::new();
+    for term in terms.into_iter().map(str::trim).filter(|t| !t.is_empty()) {
+        let set = |rest: &str| -> std::result::Result<Vec<String>, String> {
+            let inner = rest
+                .trim()
+                .strip_prefix('(')
+                .and_then(|r| r.strip_suffix(')'))
+                .ok_or_else(|| format!("`{term}`: expected a parenthesised value list"))?;
+            Ok(inner.split(',').map(|v| v.trim().to_owned()).collect())
+        };
+        let req = if let Some((k, v)) = term.split_once("!=") {
+            Requirement::NotEquals(k.trim().into(), v.trim().into())
+        } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
+            Requirement::Equals(k.trim().into(), v.trim().into())
+        } else if let Some((k, rest)) = term.split_once(" notin ") {
+            Requirement::NotIn(k.trim().into(), set(rest)?)
+        } else if let Some((k, rest)) = term.split_once(" in ") {
+            Requirement::In(k.trim().into(), set(rest)?)
+        } else if let Some(k) = term.strip_prefix('!') {
+            Requirement::NotExists(k.trim().into())
+        } else if term.contains(char::is_whitespace) {
+            return Err(format!("`{term}` is not a label selector term"));
+        } else {
+            Requirement::Exists(term.into())
+        };
+        out.push(req);
+    }
+    Ok(out)
+}
+
+fn labels_match(reqs: &[Requirement], labels: Option<&Map<String, Value>>) -> bool {
+    let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
+    reqs.iter().all(|r| match r {
+        Requirement::Equals(k, v) => get(k) == Some(v.as_str()),
+        Requirement::NotEquals(k, v) => get(k) != Some(v.as_str()),
+        Requirement::Exists(k) => get(k).is_some(),
+        Requirement::NotExists(k) => get(k).is_none(),
+        Requirement::In(k, vs) => get(k).is_some_and(|x| vs.iter().any(|v| v == x)),
+        Requirement::NotIn(k, vs) => get(k).is_none_or(|x| vs.iter().all(|v| v != x)),
+    })
+}
+
+impl Target {
+    /// Whether `obj` (a rendered Kubernetes object) is targeted.
+    pub fn matches(&self, obj: &Value) -> bool {
+        let field = |p: &str| obj.pointer(p).and_then(Value::as_str);
+        let eq = |want: &Option<String>, got: Option<&str>| {
+            want.as_deref().is_none_or(|w| Some(w) == got)
+        };
+        if !(eq(&self.api_version, field("/apiVersion"))
+            && eq(&self.kind, field("/kind"))
+            && eq(&self.namespace, field("/metadata/namespace"))
+            && eq(&self.name, field("/metadata/name")))
+        {
+            return false;
+        }
+        match &self.label_selector {
+            None => true,
+            Some(sel) => parse_selector(sel).is_ok_and(|reqs| {
+                labels_match(&reqs, obj.pointer("/metadata/labels").and_then(Value::as_object))
+            }),
+        }
+    }
+}
+
+/// One patch: a target and exactly one of `jsonPatch` or `mergePatch`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Patch {
+    #[serde(default)]
+    pub target: Target,
+    #[serde(default)]
+    pub json_patch: Option<json_patch::Patch>,
+    #[serde(default)]
+    pub merge_patch: Option<Value>,
+}
+
+impl Patch {
+    /// Checks the patch's shape; `what` names it in errors (`overlay `x` patch 2`).
+    pub fn validate(&self, what: &str) -> Result<()> {
+        let invalid = |message: String| RenderError::Invalid {
+            path: what.to_owned(),
+            message,
+        };
+        match (&self.json_patch, &self.merge_patch) {
+            (Some(_), Some(_)) => Err(invalid(
+                "has both `jsonPatch` and `mergePatch`; give exactly one".into(),
+            )),
+            (None, None) => Err(invalid("has neither `jsonPatch` nor `mergePatch`".into())),
+            (None, Some(m)) if !m.is_object() => {
+                Err(invalid("`mergePatch` must be a mapping".into()))
+            }
+            _ => match &self.target.label_selector {
+                Some(sel) => parse_selector(sel)
+                    .map(|_| ())
+                    .map_err(|e| invalid(format!("`target.labelSelector`: {e}"))),
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// Applies the patch to `obj` in place.
+    pub fn apply(&self, obj: &mut Value) -> std::result::Result<(), String> {
+        if let Some(p) = &self.json_patch {
+            json_patch::patch(obj, p).map_err(|e| e.to_string())?;
+        }
+        if let Some(m) = &self.merge_patch {
+            json_patch::merge(obj, m);
+        }
+        Ok(())
+    }
+}
+
+/// An overlay file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overlay {
+    #[serde(skip)]
+    pub name: String,
+    #[serde(skip)]
+    pub path: String,
+    #[serde(default)]
+    pub values: Map<String, Value>,
+    #[serde(default)]
+    pub patches: Vec<Patch>,
+}
+
+impl Overlay {
+    /// Loads `<dir>/<name>/overlay.yaml` from `source`; `shown` prefixes the path in errors.
+    pub fn load(source: &Source, dir: &str, name: &str, limit: u64, shown: &str) -> Result<Self> {
+        let path = format!("{dir}/{name}/overlay.yaml");
+        let display = format!("{shown}{path}");
+        let text = source.read_text(&path, limit)?;
+        let mut overlay: Self = yaml::from_str(&text, &display)?;
+        overlay.name = name.to_owned();
+        overlay.path = display;
+        for (i, p) in overlay.patches.iter().enumerate() {
+            p.validate(&format!("`{}` patches[{i}]", overlay.path))?;
+        }
+        Ok(overlay)
+    }
+}
+
+/// Deep-merges `over` into `base`: maps merge key by key, anything else replaces.
+pub fn deep_merge(base: &mut Map<String, Value>, over: &Map<String, Value>) {
+    for (k, v) in over {
+        match (base.get_mut(k), v) {
+            (Some(Value::Object(b)), Value::Object(o)) => deep_merge(b, o),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn selectors_cover_equality_and_sets() {
+        let obj = json!({"metadata": {"labels": {"tier": "gpu", "zone": "a"}}});
+        let t = |s: &str| Target {
+            label_selector: Some(s.into()),
+            ..Target::default()
+        };
+        assert!(t("tier=gpu").matches(&obj));
+        assert!(t("tier==gpu,zone").matches(&obj));
+        assert!(!t("tier!=gpu").matches(&obj));
+        assert!(t("zone in (a, b),!missing").matches(&obj));
+        assert!(!t("zone notin (a)").matches(&obj));
+        assert!(parse_selector("a b").is_err());
+    }
+
+    #[test]
+    fn deep_merge_keeps_sibling_keys() {
+        let mut base = json!({"a": {"x": 1, "y": 2}, "b": [1]}).as_object().unwrap().clone();
+        let over = json!({"a": {"y": 3}, "b": [2]}).as_object().unwrap().clone();
+        deep_merge(&mut base, &over);
+        assert_eq!(Value::Object(base), json!({"a": {"x": 1, "y": 3}, "b": [2]}));
+    }
+
+    #[test]
+    fn a_patch_needs_exactly_one_kind() {
+        let p: Patch = yaml::from_str("target: {kind: X}\n", "p").unwrap();
+        assert!(p.validate("p").is_err());
+    }
+}

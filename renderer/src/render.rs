@@ -1,0 +1,523 @@
+//! The render pipeline of one cluster: load its facts, decide every asset, render the
+//! HyperConverged first (later templates and conditions see it as `hco`), then the rest in
+//! reconcile order; apply overlay and cluster patches; stamp plinth's labels and the sync
+//! wave; refuse two objects with one identity.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+use sha2::{Digest as _, Sha256};
+
+use crate::builtin;
+use crate::catalog::{Asset, Catalog};
+use crate::cluster::Cluster;
+use crate::decide::{Decision, Facts};
+use crate::error::{RenderError, Result};
+use crate::inventory::Inventory;
+use crate::overlay::{Overlay, Patch, deep_merge};
+use crate::settings::{BUILTIN, Settings};
+use crate::source::Source;
+use crate::template::Templates;
+use crate::yaml;
+
+/// plinth's version, recorded in every index and input digest.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Label naming the tool that manages an object.
+pub const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+/// Label naming the cluster an object was rendered for.
+pub const LABEL_CLUSTER: &str = "plinth.dev/cluster";
+/// Label naming the asset that rendered an object.
+pub const LABEL_ASSET: &str = "plinth.dev/asset";
+/// Argo CD's sync-wave annotation, set from the asset's reconcile order.
+pub const ANNOTATION_SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
+
+/// Who an object is in a cluster: API group, kind, namespace and name (the version does not
+/// change identity).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Identity {
+    pub group: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl Identity {
+    /// The identity of a Kubernetes object value, when it has apiVersion, kind and name.
+    pub fn of(obj: &Value) -> Option<Self> {
+        let api_version = obj.get("apiVersion")?.as_str()?;
+        let kind = obj.get("kind")?.as_str()?;
+        let meta = obj.get("metadata")?;
+        let name = meta.get("name")?.as_str()?;
+        if api_version.is_empty() || kind.is_empty() || name.is_empty() {
+            return None;
+        }
+        Some(Self {
+            group: api_version
+                .rsplit_once('/')
+                .map_or(String::new(), |(g, _)| g.to_owned()),
+            kind: kind.to_owned(),
+            namespace: meta
+                .get("namespace")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+            name: name.to_owned(),
+        })
+    }
+}
+
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = if self.group.is_empty() {
+            self.kind.clone()
+        } else {
+            format!("{}.{}", self.kind, self.group)
+        };
+        match &self.namespace {
+            Some(ns) => write!(f, "`{kind}` `{ns}/{}`", self.name),
+            None => write!(f, "`{kind}` `{}`", self.name),
+        }
+    }
+}
+
+/// One rendered object.
+#[derive(Debug, Clone)]
+pub struct RenderedObject {
+    pub asset: String,
+    pub wave: i64,
+    pub identity: Identity,
+    pub value: Value,
+}
+
+/// Everything rendered for one cluster.
+#[derive(Debug, Clone)]
+pub struct RenderedCluster {
+    pub name: String,
+    /// Objects in render order (apply order is decided by the output).
+    pub objects: Vec<RenderedObject>,
+    /// Every asset's decision, in catalog order.
+    pub decisions: Vec<Decision>,
+    pub input_digest: String,
+}
+
+/// A cluster's inputs, read and parsed, before anything is rendered.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub cluster: Cluster,
+    pub inventory: Option<Inventory>,
+    pub overlays: Vec<Overlay>,
+    pub input_digest: String,
+}
+
+/// A platform repository opened for rendering: settings, catalog and templates.
+#[derive(Debug)]
+pub struct Fleet {
+    pub settings: Settings,
+    pub source: Source,
+    pub catalog: Catalog,
+    catalog_source: Source,
+    templates: Templates,
+    shared_digest: Vec<u8>,
+}
+
+fn hash(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+impl Fleet {
+    /// Opens the repository in `source`: reads `plinth.yaml` and the catalog.
+    pub fn open(source: Source) -> Result<Self> {
+        let (settings, settings_bytes) = Settings::load(&source)?;
+        let limit = settings.limits.max_file_bytes;
+        let (catalog_source, catalog_path, shown) = match settings.paths.catalog.as_deref() {
+            Some(BUILTIN) => (builtin::source(), builtin::CATALOG.to_owned(), builtin::PREFIX),
+            Some(path) => (source.clone(), crate::source::normalize(path)?, ""),
+            None if source.is_file("assets/metadata.yaml")? => {
+                (source.clone(), "assets/metadata.yaml".to_owned(), "")
+            }
+            None => (builtin::source(), builtin::CATALOG.to_owned(), builtin::PREFIX),
+        };
+        let catalog = Catalog::load(&catalog_source, &catalog_path, limit, shown)?;
+        let templates = Templates::new(
+            catalog_source.clone(),
+            &catalog_path,
+            shown,
+            settings.limits.template_fuel,
+            limit,
+        );
+        let mut digest = Sha256::new();
+        digest.update(format!("plinth {VERSION}\n").as_bytes());
+        digest.update(hash(&settings_bytes));
+        let catalog_dir = catalog_path.rsplit_once('/').map_or("", |(d, _)| d);
+        for file in catalog_source.files_under(catalog_dir)? {
+            digest.update(file.as_bytes());
+            digest.update(hash(&catalog_source.read(&file, limit)?));
+        }
+        Ok(Self {
+            settings,
+            source,
+            catalog,
+            catalog_source,
+            templates,
+            shared_digest: digest.finalize().to_vec(),
+        })
+    }
+
+    /// The clusters of the repository, sorted by name.
+    pub fn cluster_names(&self) -> Result<Vec<String>> {
+        let dir = &self.settings.paths.clusters;
+        let names = self.source.subdirs(dir)?;
+        for n in &names {
+            let path = format!("{dir}/{n}/cluster.yaml");
+            if !self.source.is_file(&path)? {
+                return Err(RenderError::Invalid {
+                    path: format!("`{dir}/{n}`"),
+                    message: "a cluster folder needs a `cluster.yaml`".into(),
+                });
+            }
+        }
+        Ok(names)
+    }
+
+    fn load_overlay(&self, cluster: &Cluster, name: &str) -> Result<Overlay> {
+        let limit = self.settings.limits.max_file_bytes;
+        let dir = &self.settings.paths.overlays;
+        crate::source::normalize(name)?;
+        if name.contains('/') {
+            return Err(RenderError::Invalid {
+                path: format!("`{}`", cluster.path),
+                message: format!("overlay name `{name}` must not contain `/`"),
+            });
+        }
+        if self.source.is_file(&format!("{dir}/{name}/overlay.yaml"))? {
+            return Overlay::load(&self.source, dir, name, limit, "");
+        }
+        let builtin = builtin::source();
+        if builtin.is_file(&format!("overlays/{name}/overlay.yaml"))? {
+            return Overlay::load(&builtin, "overlays", name, limit, builtin::PREFIX);
+        }
+        let known = builtin.subdirs("overlays")?.join(", ");
+        Err(RenderError::Invalid {
+            path: format!("`{}`", cluster.path),
+            message: format!(
+                "overlay `{name}` not found: no `{dir}/{name}/overlay.yaml` and no built-in overlay of that name (built-in: {known})"
+            ),
+        })
+    }
+
+    /// Reads and parses a cluster's inputs and computes its input digest.
+    pub fn prepare(&self, name: &str) -> Result<Prepared> {
+        let limit = self.settings.limits.max_file_bytes;
+        let clusters = &self.settings.paths.clusters;
+        let cluster = Cluster::load(&self.source, clusters, name, limit)?;
+        let dir = format!("{clusters}/{name}");
+        let inventory = Inventory::load(&self.source, &dir, limit)?;
+        let overlays = cluster
+            .spec
+            .overlays
+            .iter()
+            .map(|o| self.load_overlay(&cluster, o))
+            .collect::<Result<Vec<_>>>()?;
+        let mut digest = Sha256::new();
+        digest.update(&self.shared_digest);
+        let mut inputs = vec![cluster.path.clone(), format!("{dir}/inventory.yaml")];
+        inputs.extend(cluster.spec.machine_classes.iter().filter_map(|mc| {
+            mc.pointer("/providerSpec/userDataFile")
+                .and_then(Value::as_str)
+                .and_then(|f| crate::source::join_beside(&cluster.path, f).ok())
+        }));
+        for path in inputs {
+            if self.source.is_file(&path)? {
+                digest.update(path.as_bytes());
+                digest.update(hash(&self.source.read(&path, limit)?));
+            }
+        }
+        for o in &overlays {
+            let (src, rel) = match o.path.strip_prefix(builtin::PREFIX) {
+                Some(rel) => (builtin::source(), rel.to_owned()),
+                None => (self.source.clone(), o.path.clone()),
+            };
+            digest.update(o.path.as_bytes());
+            digest.update(hash(&src.read(&rel, limit)?));
+        }
+        Ok(Prepared {
+            cluster,
+            inventory,
+            overlays,
+            input_digest: format!("sha256:{}", hex::encode(digest.finalize())),
+        })
+    }
+
+    /// Decides and renders every asset for a prepared cluster.
+    pub fn render(&self, prepared: &Prepared) -> Result<RenderedCluster> {
+        let Prepared {
+            cluster,
+            inventory,
+            overlays,
+            input_digest,
+        } = prepared;
+        let spec = &cluster.spec;
+        let mut base_params = Map::new();
+        for o in overlays {
+            deep_merge(&mut base_params, &o.values);
+        }
+        deep_merge(&mut base_params, &spec.params);
+
+        let empty_inventory = Inventory::default();
+        let hardware = inventory.as_ref().unwrap_or(&empty_inventory).to_context();
+        let mut topology: BTreeMap<String, bool> = inventory
+            .as_ref()
+            .unwrap_or(&empty_inventory)
+            .detectors()
+            .into_iter()
+            .filter(|(k, _)| *k == "hasSchedulableMasters")
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        topology.extend(spec.topology.clone());
+        let cluster_ctx = json!({
+            "name": cluster.name,
+            "labels": spec.labels,
+            "annotations": spec.annotations,
+            "featureGates": spec.feature_gates,
+            "topology": topology,
+            "images": spec.images,
+            "params": spec.params,
+        });
+
+        let mut patches: Vec<(String, &Patch, bool)> = Vec::new();
+        for o in overlays {
+            for (i, p) in o.patches.iter().enumerate() {
+                patches.push((format!("overlay `{}` patches[{i}]", o.name), p, false));
+            }
+        }
+        for (i, p) in spec.patches.iter().enumerate() {
+            p.validate(&format!("`{}` patches[{i}]", cluster.path))?;
+            patches.push((format!("`{}` patches[{i}]", cluster.path), p, false));
+        }
+
+        let mut hco: Option<Value> = None;
+        let mut decisions = Vec::with_capacity(self.catalog.assets.len());
+        let mut objects: Vec<RenderedObject> = Vec::new();
+        let mut seen: BTreeMap<Identity, String> = BTreeMap::new();
+        for asset in self.catalog.render_order() {
+            let facts = Facts {
+                cluster,
+                inventory: inventory.as_ref(),
+                hco: hco.as_ref(),
+            };
+            let decision = facts.decide(&self.catalog, asset);
+            let included = decision.included;
+            decisions.push(decision);
+            if !included {
+                continue;
+            }
+            let mut params = base_params.clone();
+            deep_merge(&mut params, &asset.template_params);
+            let ctx = json!({
+                "cluster": cluster_ctx,
+                "hardware": hardware,
+                "features": spec.feature_gates,
+                "params": params,
+                "asset": asset.to_context(),
+                "hco": hco.clone().unwrap_or_else(|| json!({})),
+            });
+            let text = self.asset_text(asset, &ctx)?;
+            let docs = yaml::from_str_multi(&text).map_err(|message| RenderError::RenderedYaml {
+                cluster: cluster.name.clone(),
+                asset: asset.name.clone(),
+                path: self.templates.display_path(&asset.path),
+                message,
+            })?;
+            for (i, mut doc) in docs.into_iter().enumerate() {
+                let bad = |message: String| RenderError::RenderedYaml {
+                    cluster: cluster.name.clone(),
+                    asset: asset.name.clone(),
+                    path: self.templates.display_path(&asset.path),
+                    message: format!("document {}: {message}", i + 1),
+                };
+                if !doc.is_object() {
+                    return Err(bad("is not a mapping".into()));
+                }
+                if Identity::of(&doc).is_none() {
+                    return Err(bad(
+                        "needs `apiVersion`, `kind` and `metadata.name` (non-empty strings)".into(),
+                    ));
+                }
+                stamp(&mut doc, &cluster.name, &asset.name, asset.reconcile_order);
+                for (what, patch, matched) in &mut patches {
+                    if patch.target.matches(&doc) {
+                        *matched = true;
+                        let identity = Identity::of(&doc).map(|i| i.to_string()).unwrap_or_default();
+                        patch.apply(&mut doc).map_err(|message| RenderError::PatchFailed {
+                            cluster: cluster.name.clone(),
+                            what: what.clone(),
+                            object: identity,
+                            message,
+                        })?;
+                    }
+                }
+                stamp(&mut doc, &cluster.name, &asset.name, asset.reconcile_order);
+                let identity = Identity::of(&doc).ok_or_else(|| {
+                    bad("a patch removed `apiVersion`, `kind` or `metadata.name`".into())
+                })?;
+                if let Some(first) = seen.insert(identity.clone(), asset.name.clone()) {
+                    return Err(RenderError::DuplicateObject {
+                        cluster: cluster.name.clone(),
+                        identity: identity.to_string(),
+                        first,
+                        second: asset.name.clone(),
+                    });
+                }
+                if asset.is_hco() && identity.kind == "HyperConverged" && hco.is_none() {
+                    hco = Some(doc.clone());
+                }
+                objects.push(RenderedObject {
+                    asset: asset.name.clone(),
+                    wave: asset.reconcile_order,
+                    identity,
+                    value: doc,
+                });
+            }
+        }
+        if let Some((what, patch, _)) = patches.iter().find(|(_, _, matched)| !matched) {
+            return Err(RenderError::PatchTargetNoMatch {
+                cluster: cluster.name.clone(),
+                what: what.clone(),
+                target: patch.target.to_string(),
+            });
+        }
+        // Decisions are reported in catalog order, whatever the render order was.
+        let position: BTreeMap<&str, usize> = self
+            .catalog
+            .assets
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.name.as_str(), i))
+            .collect();
+        decisions.sort_by_key(|d| position.get(d.asset.as_str()).copied());
+        Ok(RenderedCluster {
+            name: cluster.name.clone(),
+            objects,
+            decisions,
+            input_digest: input_digest.clone(),
+        })
+    }
+
+    fn asset_text(&self, asset: &Asset, ctx: &Value) -> Result<String> {
+        if asset.path.ends_with(".j2") {
+            return self.templates.render(&asset.name, &asset.path, ctx);
+        }
+        if !self.catalog_source.is_file(&asset.resolved_path)? {
+            return Err(RenderError::MissingTemplate {
+                asset: asset.name.clone(),
+                path: self.templates.display_path(&asset.path),
+            });
+        }
+        self.catalog_source
+            .read_text(&asset.resolved_path, self.settings.limits.max_file_bytes)
+    }
+
+    /// Decides every asset for a prepared cluster without rendering the rest of the templates:
+    /// only the HyperConverged is rendered (when it can be), since `hco-field-unconfigured`
+    /// conditions read it. The error, if the HyperConverged could not be rendered, is returned
+    /// beside the decisions.
+    pub fn explain(&self, prepared: &Prepared) -> (Vec<Decision>, Option<RenderError>) {
+        let mut hco_error = None;
+        let mut hco: Option<Value> = None;
+        if self.catalog.assets.iter().any(Asset::is_hco) {
+            match self.render(prepared) {
+                Ok(rendered) => return (rendered.decisions, None),
+                Err(err) => hco_error = Some(err),
+            }
+        }
+        let mut decisions = Vec::new();
+        for asset in &self.catalog.assets {
+            let facts = Facts {
+                cluster: &prepared.cluster,
+                inventory: prepared.inventory.as_ref(),
+                hco: hco.as_ref(),
+            };
+            let decision = facts.decide(&self.catalog, asset);
+            if decision.included && asset.is_hco() && hco.is_none() {
+                hco = self.render_hco_only(prepared, asset);
+            }
+            decisions.push(decision);
+        }
+        (decisions, hco_error)
+    }
+
+    fn render_hco_only(&self, prepared: &Prepared, asset: &Asset) -> Option<Value> {
+        let mut params = Map::new();
+        for o in &prepared.overlays {
+            deep_merge(&mut params, &o.values);
+        }
+        deep_merge(&mut params, &prepared.cluster.spec.params);
+        deep_merge(&mut params, &asset.template_params);
+        let ctx = json!({
+            "cluster": {"name": prepared.cluster.name, "annotations": prepared.cluster.spec.annotations,
+                        "labels": prepared.cluster.spec.labels, "params": prepared.cluster.spec.params},
+            "params": params,
+            "asset": asset.to_context(),
+        });
+        let text = self.asset_text(asset, &ctx).ok()?;
+        yaml::from_str_multi(&text)
+            .ok()?
+            .into_iter()
+            .find(|d| d.get("kind").and_then(Value::as_str) == Some("HyperConverged"))
+    }
+
+    /// Prepares and renders one cluster.
+    pub fn render_cluster(&self, name: &str) -> Result<RenderedCluster> {
+        self.render(&self.prepare(name)?)
+    }
+
+    /// Whether the template of every asset exists, per asset (for `plinth catalog`).
+    pub fn missing_templates(&self) -> Result<Vec<(String, String)>> {
+        let mut missing = Vec::new();
+        for a in &self.catalog.assets {
+            if !self.catalog_source.is_file(&a.resolved_path)? {
+                missing.push((a.name.clone(), self.templates.display_path(&a.path)));
+            }
+        }
+        Ok(missing)
+    }
+}
+
+/// Sets plinth's labels and the sync-wave annotation on an object.
+fn stamp(doc: &mut Value, cluster: &str, asset: &str, wave: i64) {
+    let Some(obj) = doc.as_object_mut() else {
+        return;
+    };
+    let meta = obj
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !meta.is_object() {
+        *meta = Value::Object(Map::new());
+    }
+    let Some(meta) = meta.as_object_mut() else {
+        return;
+    };
+    for (key, entries) in [
+        (
+            "labels",
+            vec![
+                (LABEL_MANAGED_BY, "plinth".to_owned()),
+                (LABEL_CLUSTER, cluster.to_owned()),
+                (LABEL_ASSET, asset.to_owned()),
+            ],
+        ),
+        ("annotations", vec![(ANNOTATION_SYNC_WAVE, wave.to_string())]),
+    ] {
+        let map = meta
+            .entry(key)
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !map.is_object() {
+            *map = Value::Object(Map::new());
+        }
+        if let Some(map) = map.as_object_mut() {
+            for (k, v) in entries {
+                map.insert(k.to_owned(), Value::String(v));
+            }
+        }
+    }
+}

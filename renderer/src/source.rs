@@ -1,0 +1,345 @@
+//! Where a platform repository's files come from: a folder on disk or a set of files held in
+//! memory (a git revision, the built-in baseline). Every path is repository-relative,
+//! confined to the repository (no `..`, no absolute paths, no symlink leading out) and every
+//! read is bounded in size.
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::{RenderError, Result};
+
+/// The files of one platform repository (or of the built-in baseline).
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A folder on disk; `root` is canonical.
+    Dir { root: PathBuf },
+    /// Files held in memory, keyed by normalised relative path.
+    Memory {
+        files: Arc<BTreeMap<String, Vec<u8>>>,
+    },
+}
+
+/// Normalises a repository-relative path: `./a//b` -> `a/b`; refuses absolute paths and `..`.
+pub fn normalize(path: &str) -> Result<String> {
+    if path.starts_with('/') || path.starts_with('\\') || Path::new(path).is_absolute() {
+        return Err(RenderError::PathEscape {
+            path: path.to_owned(),
+            reason: "is absolute; paths must be relative to the repository",
+        });
+    }
+    let mut parts = Vec::new();
+    for part in path.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                return Err(RenderError::PathEscape {
+                    path: path.to_owned(),
+                    reason: "contains `..`; paths must stay inside the repository",
+                });
+            }
+            other => parts.push(other),
+        }
+    }
+    if parts.is_empty() {
+        return Err(RenderError::PathEscape {
+            path: path.to_owned(),
+            reason: "is empty",
+        });
+    }
+    Ok(parts.join("/"))
+}
+
+/// Joins a relative path onto the folder of `base` (a file path), then normalises it.
+pub fn join_beside(base: &str, rel: &str) -> Result<String> {
+    let dir = base.rsplit_once('/').map_or("", |(d, _)| d);
+    if rel.starts_with('/') {
+        return normalize(rel);
+    }
+    let joined = if dir.is_empty() {
+        rel.to_owned()
+    } else {
+        format!("{dir}/{rel}")
+    };
+    normalize(&joined).map_err(|err| match err {
+        RenderError::PathEscape { reason, .. } => RenderError::PathEscape {
+            path: rel.to_owned(),
+            reason,
+        },
+        other => other,
+    })
+}
+
+impl Source {
+    /// A folder on disk. The folder must exist.
+    pub fn dir(root: impl AsRef<Path>) -> Result<Self> {
+        let root = root.as_ref();
+        let canonical = fs_err::canonicalize(root).map_err(|source| RenderError::Io {
+            path: root.display().to_string(),
+            source,
+        })?;
+        Ok(Self::Dir { root: canonical })
+    }
+
+    /// Files held in memory.
+    pub fn memory(files: BTreeMap<String, Vec<u8>>) -> Self {
+        Self::Memory {
+            files: Arc::new(files),
+        }
+    }
+
+    /// The on-disk root, when there is one.
+    pub fn root(&self) -> Option<&Path> {
+        match self {
+            Self::Dir { root } => Some(root),
+            Self::Memory { .. } => None,
+        }
+    }
+
+    fn resolve(&self, root: &Path, rel: &str) -> Result<Option<PathBuf>> {
+        let path = root.join(rel);
+        match fs_err::canonicalize(&path) {
+            Ok(real) if real.starts_with(root) => Ok(Some(real)),
+            Ok(_) => Err(RenderError::PathEscape {
+                path: rel.to_owned(),
+                reason: "is a symlink that leads outside the repository",
+            }),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                // A dangling symlink is reported as missing; a link whose target is outside
+                // is refused above only when the target exists.
+                Ok(None)
+            }
+            Err(source) => Err(RenderError::Io {
+                path: rel.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    /// Whether `rel` names a file.
+    pub fn is_file(&self, rel: &str) -> Result<bool> {
+        let rel = normalize(rel)?;
+        match self {
+            Self::Dir { root } => Ok(self.resolve(root, &rel)?.is_some_and(|p| p.is_file())),
+            Self::Memory { files } => Ok(files.contains_key(&rel)),
+        }
+    }
+
+    /// Reads a file, refusing files larger than `limit` bytes.
+    pub fn read(&self, rel: &str, limit: u64) -> Result<Vec<u8>> {
+        let rel = normalize(rel)?;
+        match self {
+            Self::Dir { root } => {
+                let Some(real) = self.resolve(root, &rel)? else {
+                    return Err(RenderError::Io {
+                        path: rel,
+                        source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                    });
+                };
+                let io = |source| RenderError::Io {
+                    path: rel.clone(),
+                    source,
+                };
+                let file = fs_err::File::open(&real).map_err(io)?;
+                let size = file.metadata().map_err(io)?.len();
+                if size > limit {
+                    return Err(RenderError::TooLarge {
+                        path: rel,
+                        size,
+                        limit,
+                    });
+                }
+                let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+                // Read one byte past the limit so a file that grows while read is still caught.
+                file.take(limit + 1).read_to_end(&mut buf).map_err(io)?;
+                if buf.len() as u64 > limit {
+                    return Err(RenderError::TooLarge {
+                        path: rel,
+                        size: buf.len() as u64,
+                        limit,
+                    });
+                }
+                Ok(buf)
+            }
+            Self::Memory { files } => {
+                let data = files.get(&rel).ok_or_else(|| RenderError::Io {
+                    path: rel.clone(),
+                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                })?;
+                if data.len() as u64 > limit {
+                    return Err(RenderError::TooLarge {
+                        path: rel,
+                        size: data.len() as u64,
+                        limit,
+                    });
+                }
+                Ok(data.clone())
+            }
+        }
+    }
+
+    /// Reads a UTF-8 text file, bounded like [`Source::read`].
+    pub fn read_text(&self, rel: &str, limit: u64) -> Result<String> {
+        let bytes = self.read(rel, limit)?;
+        String::from_utf8(bytes).map_err(|_| RenderError::NotUtf8 {
+            path: normalize(rel).unwrap_or_else(|_| rel.to_owned()),
+        })
+    }
+
+    /// Every file below folder `rel` (recursively, hidden entries skipped), sorted; `""` is the
+    /// whole source.
+    pub fn files_under(&self, rel: &str) -> Result<Vec<String>> {
+        let rel = if rel.is_empty() { String::new() } else { normalize(rel)? };
+        match self {
+            Self::Dir { root } => {
+                let mut out = Vec::new();
+                let start = if rel.is_empty() {
+                    Some(root.clone())
+                } else {
+                    self.resolve(root, &rel)?
+                };
+                let Some(start) = start else {
+                    return Ok(out);
+                };
+                let mut stack = vec![(start, rel.clone())];
+                while let Some((dir, shown)) = stack.pop() {
+                    if !dir.is_dir() {
+                        continue;
+                    }
+                    let io = |source| RenderError::Io {
+                        path: shown.clone(),
+                        source,
+                    };
+                    for entry in fs_err::read_dir(&dir).map_err(io)? {
+                        let entry = entry.map_err(io)?;
+                        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                            continue;
+                        };
+                        if name.starts_with('.') {
+                            continue;
+                        }
+                        let child = if shown.is_empty() { name } else { format!("{shown}/{name}") };
+                        let kind = entry.file_type().map_err(io)?;
+                        if kind.is_dir() {
+                            stack.push((entry.path(), child));
+                        } else if kind.is_file() || kind.is_symlink() {
+                            out.push(child);
+                        }
+                    }
+                }
+                out.sort();
+                Ok(out)
+            }
+            Self::Memory { files } => {
+                let prefix = if rel.is_empty() { String::new() } else { format!("{rel}/") };
+                Ok(files
+                    .range(prefix.clone()..)
+                    .take_while(|(k, _)| k.starts_with(&prefix))
+                    .map(|(k, _)| k.clone())
+                    .filter(|k| !k.split('/').any(|p| p.starts_with('.')))
+                    .collect())
+            }
+        }
+    }
+
+    /// The names of the sub-folders of `rel`, sorted; empty when `rel` does not exist.
+    pub fn subdirs(&self, rel: &str) -> Result<Vec<String>> {
+        let rel = normalize(rel)?;
+        match self {
+            Self::Dir { root } => {
+                let Some(dir) = self.resolve(root, &rel)? else {
+                    return Ok(Vec::new());
+                };
+                if !dir.is_dir() {
+                    return Ok(Vec::new());
+                }
+                let io = |source| RenderError::Io {
+                    path: rel.clone(),
+                    source,
+                };
+                let mut names = Vec::new();
+                for entry in fs_err::read_dir(&dir).map_err(io)? {
+                    let entry = entry.map_err(io)?;
+                    if entry.file_type().map_err(io)?.is_dir()
+                        && let Some(name) = entry.file_name().to_str()
+                        && !name.starts_with('.')
+                    {
+                        names.push(name.to_owned());
+                    }
+                }
+                names.sort();
+                Ok(names)
+            }
+            Self::Memory { files } => {
+                let prefix = format!("{rel}/");
+                let mut names: Vec<String> = files
+                    .range(prefix.clone()..)
+                    .take_while(|(k, _)| k.starts_with(&prefix))
+                    .filter_map(|(k, _)| {
+                        let rest = &k[prefix.len()..];
+                        rest.split_once('/').map(|(d, _)| d.to_owned())
+                    })
+                    .filter(|d| !d.starts_with('.'))
+                    .collect();
+                names.dedup();
+                Ok(names)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_refuses_escapes() {
+        assert_eq!(normalize("./a//b/./c").unwrap(), "a/b/c");
+        assert!(normalize("../x").is_err());
+        assert!(normalize("a/../../x").is_err());
+        assert!(normalize("/etc/passwd").is_err());
+        assert!(normalize("").is_err());
+    }
+
+    #[test]
+    fn join_beside_uses_the_folder_of_the_base() {
+        assert_eq!(
+            join_beside("assets/metadata.yaml", "hco/a.yaml.j2").unwrap(),
+            "assets/hco/a.yaml.j2"
+        );
+        assert!(join_beside("assets/metadata.yaml", "../../secret").is_err());
+    }
+
+    #[test]
+    fn memory_subdirs_are_sorted_and_unique() {
+        let mut files = BTreeMap::new();
+        for f in ["clusters/b/cluster.yaml", "clusters/a/cluster.yaml", "clusters/a/inventory.yaml"] {
+            files.insert(f.to_owned(), Vec::new());
+        }
+        let src = Source::memory(files);
+        assert_eq!(src.subdirs("clusters").unwrap(), vec!["a", "b"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_leading_out_are_refused() {
+        let outside = tempfile::tempdir().unwrap();
+        fs_err::write(outside.path().join("secret"), "x").unwrap();
+        let repo = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), repo.path().join("link"))
+            .unwrap();
+        let src = Source::dir(repo.path()).unwrap();
+        let err = src.read("link", 100).unwrap_err();
+        assert!(err.to_string().contains("outside the repository"), "{err}");
+    }
+
+    #[test]
+    fn oversized_files_are_refused_with_their_size() {
+        let repo = tempfile::tempdir().unwrap();
+        fs_err::write(repo.path().join("big"), vec![b'a'; 2000]).unwrap();
+        let src = Source::dir(repo.path()).unwrap();
+        let err = src.read("big", 1000).unwrap_err();
+        assert!(err.to_string().contains("2000 bytes"), "{err}");
+    }
+}

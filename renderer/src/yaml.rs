@@ -1,0 +1,99 @@
+//! Bounded YAML reading and deterministic YAML writing on top of serde-saphyr.
+//!
+//! Reading: alias expansion, nesting depth and document counts are bounded so a hostile file
+//! cannot blow up memory; errors carry line and column but never a snippet of the source (the
+//! source may hold secrets). Numbers with a leading zero are read as YAML 1.1 octal, as
+//! kubectl reads them, so `mode: 0644` means 420 here as it does there.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{RenderError, Result};
+
+fn options() -> serde_saphyr::Options {
+    let mut options = serde_saphyr::Options::default();
+    options.with_snippet = false;
+    options.legacy_octal_numbers = true;
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = 200;
+    budget.max_aliases = 10_000;
+    budget.max_documents = 100_000;
+    options.budget = Some(budget);
+    options.alias_limits.max_total_replayed_events = 1_000_000;
+    options
+}
+
+fn message(err: &serde_saphyr::Error) -> String {
+    let text = err.to_string();
+    let text = text.trim_start_matches("error: ");
+    text.lines().next().unwrap_or_default().trim().to_owned()
+}
+
+/// Parses one YAML document of `origin` (a repository-relative name used in errors).
+pub fn from_str<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T> {
+    serde_saphyr::from_str_with_options(text, options()).map_err(|err| RenderError::Yaml {
+        path: origin.to_owned(),
+        message: message(&err),
+    })
+}
+
+/// Parses every document of a multi-document YAML text; empty documents are dropped.
+pub fn from_str_multi(text: &str) -> std::result::Result<Vec<Value>, String> {
+    let docs: Vec<Value> = serde_saphyr::from_str_multiple_with_options(text, options())
+        .map_err(|err| message(&err))?;
+    Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
+}
+
+/// Writes a value as YAML: keys sorted (maps are `BTreeMap`s), block style, two-space indent,
+/// strings quoted whenever YAML 1.1 or 1.2 would read them as anything but a string.
+pub fn to_string(value: &Value) -> String {
+    let mut out = serde_saphyr::to_string(value).unwrap_or_else(|err| {
+        // serde_json values always serialise; this is unreachable in practice.
+        format!("# plinth could not serialise this object: {err}\n")
+    });
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ambiguous_strings_stay_strings_on_a_round_trip() {
+        let v = json!({"a": "true", "b": "yes", "c": "0755", "d": "1", "e": "", "f": "null", "g": "a: b"});
+        let text = to_string(&v);
+        let back: Value = from_str(&text, "x").unwrap();
+        assert_eq!(back, v);
+    }
+
+    #[test]
+    fn octal_numbers_read_as_kubectl_reads_them() {
+        let v: Value = from_str("mode: 0644\n", "x").unwrap();
+        assert_eq!(v["mode"], json!(420));
+    }
+
+    #[test]
+    fn errors_name_the_line_and_hide_the_source() {
+        let err = from_str::<Value>("a: 1\nb: [\n  secret: hunter2\n", "f.yaml").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("`f.yaml`"), "{text}");
+        assert!(text.contains("line 2"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            bomb.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        assert!(from_str::<Value>(&bomb, "bomb.yaml").is_err());
+    }
+}
