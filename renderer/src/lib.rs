@@ -13,6 +13,7 @@ pub mod inventory;
 pub mod output;
 pub mod overlay;
 pub mod quantity;
+pub mod redact;
 pub mod render;
 pub mod settings;
 pub mod source;
