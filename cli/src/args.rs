@@ -32,6 +32,8 @@ pub enum Command {
     Render(RenderArgs),
     /// Show the asset catalog and, per cluster, which assets apply and why
     Catalog(CatalogArgs),
+    /// Render in memory and check every object against the CRD schemas of a folder
+    Validate(ValidateArgs),
 }
 
 /// Output format of listing commands.
@@ -67,6 +69,10 @@ pub struct RenderArgs {
     /// Worker threads (default: one per core)
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Validate every object against the CRDs in this folder before writing (default: the
+    /// `schemas` setting of plinth.yaml, when set)
+    #[arg(long, value_name = "DIR")]
+    pub crds: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -80,4 +86,17 @@ pub struct CatalogArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The platform repository (default: the current folder)
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+    /// Folder of CustomResourceDefinition files (default: the `schemas` setting of plinth.yaml)
+    #[arg(long, value_name = "DIR")]
+    pub crds: Option<PathBuf>,
+    /// Validate only these clusters (repeatable; default: every cluster)
+    #[arg(short, long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
 }

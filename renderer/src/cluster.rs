@@ -39,10 +39,10 @@ pub struct ClusterSpec {
     pub patches: Vec<Patch>,
     /// STACKIT machine classes (see the machine-class module).
     #[serde(default)]
-    pub machine_classes: Vec<Value>,
-    /// VPSie node groups (see the node-group module).
+    pub machine_classes: Vec<crate::machine_class::MachineClassPool>,
+    /// `VPSie` node groups (see the node-group module).
     #[serde(default)]
-    pub node_groups: Vec<Value>,
+    pub node_groups: Vec<crate::node_group::NodeGroupPool>,
 }
 
 /// A loaded cluster: its folder name, the file it came from, and its spec.

@@ -64,6 +64,18 @@ impl From<&Decision> for IndexDecision {
     }
 }
 
+/// One rendered STACKIT machine class and its replacement key: the PR preview compares keys
+/// to say which pools get their servers replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexMachineClass {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// First 16 hex digits of the sha256 of the providerSpec fields that force replacement.
+    pub replacement_key: String,
+}
+
 /// The whole index of one cluster folder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -77,4 +89,7 @@ pub struct Index {
     pub objects: Vec<IndexObject>,
     /// Every asset of the catalog, included or not, with the reason.
     pub assets: Vec<IndexDecision>,
+    /// Rendered STACKIT machine classes with their replacement keys, sorted by namespace and name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub machine_classes: Vec<IndexMachineClass>,
 }

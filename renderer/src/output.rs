@@ -163,6 +163,7 @@ pub fn materialize(rendered: &RenderedCluster, settings: &Settings) -> ClusterOu
         input_digest: rendered.input_digest.clone(),
         objects,
         assets: rendered.decisions.iter().map(IndexDecision::from).collect(),
+        machine_classes: crate::machine_class::index_entries(&rendered.objects),
     };
     let mut text = serde_json::to_string_pretty(&index).unwrap_or_default();
     text.push('\n');

@@ -222,8 +222,8 @@ impl Fleet {
         digest.update(&self.shared_digest);
         let mut inputs = vec![cluster.path.clone(), format!("{dir}/inventory.yaml")];
         inputs.extend(cluster.spec.machine_classes.iter().filter_map(|mc| {
-            mc.pointer("/providerSpec/userDataFile")
-                .and_then(Value::as_str)
+            mc.user_data_file
+                .as_deref()
                 .and_then(|f| crate::source::join_beside(&cluster.path, f).ok())
         }));
         for path in inputs {
@@ -378,6 +378,66 @@ impl Fleet {
                     value: doc,
                 });
             }
+        }
+        // Machine classes and node groups: validated all at once, then stamped, patched and
+        // checked for duplicates like any asset's objects.
+        let mut problems = Vec::new();
+        let limit = self.settings.limits.max_file_bytes;
+        let pools =
+            crate::machine_class::render(cluster, &base_params, &self.source, limit, &mut problems)
+                .into_iter()
+                .map(|o| (crate::machine_class::ASSET, crate::machine_class::WAVE, o));
+        let groups = crate::node_group::render(cluster, &base_params, &mut problems)
+            .into_iter()
+            .map(|o| (crate::node_group::ASSET, crate::node_group::WAVE, o));
+        let pool_objects: Vec<_> = pools.chain(groups).collect();
+        crate::machine_class::problems_error(problems)?;
+        let first_pool_object = objects.len();
+        for (asset, wave, mut doc) in pool_objects {
+            stamp(&mut doc, &cluster.name, asset, wave);
+            for (what, patch, matched) in &mut patches {
+                if patch.target.matches(&doc) {
+                    *matched = true;
+                    let identity = Identity::of(&doc)
+                        .map(|i| i.to_string())
+                        .unwrap_or_default();
+                    patch
+                        .apply(&mut doc)
+                        .map_err(|message| RenderError::PatchFailed {
+                            cluster: cluster.name.clone(),
+                            what: what.clone(),
+                            object: identity,
+                            message,
+                        })?;
+                }
+            }
+            stamp(&mut doc, &cluster.name, asset, wave);
+            let identity = Identity::of(&doc).ok_or_else(|| RenderError::Invalid {
+                path: format!("cluster `{}`", cluster.name),
+                message: format!("a patch removed `apiVersion`, `kind` or `metadata.name` of an object of `{asset}`"),
+            })?;
+            if let Some(first) = seen.insert(identity.clone(), asset.to_owned()) {
+                return Err(RenderError::DuplicateObject {
+                    cluster: cluster.name.clone(),
+                    identity: identity.to_string(),
+                    first,
+                    second: asset.to_owned(),
+                });
+            }
+            objects.push(RenderedObject {
+                asset: asset.to_owned(),
+                wave,
+                identity,
+                value: doc,
+            });
+        }
+        let mut pool_values: Vec<Value> = objects[first_pool_object..]
+            .iter()
+            .map(|o| o.value.clone())
+            .collect();
+        crate::machine_class::restamp_replacement_keys(&mut pool_values);
+        for (o, v) in objects[first_pool_object..].iter_mut().zip(pool_values) {
+            o.value = v;
         }
         if let Some((what, patch, _)) = patches.iter().find(|(_, _, matched)| !matched) {
             return Err(RenderError::PatchTargetNoMatch {

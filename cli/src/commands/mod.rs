@@ -2,6 +2,7 @@
 
 mod catalog;
 mod render;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -31,5 +32,6 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<Outcome> {
     match command {
         Command::Render(args) => render::run(args, *printer),
         Command::Catalog(args) => catalog::run(args, *printer),
+        Command::Validate(args) => validate::run(args, *printer),
     }
 }

@@ -83,6 +83,8 @@ struct RenderSettings {
     force: bool,
     shard: Option<String>,
     jobs: Option<usize>,
+    /// CRD schemas every rendered object is checked against before anything is written.
+    schemas: Option<plinth_renderer::schema::Schemas>,
 }
 
 enum Rendered {
@@ -110,11 +112,13 @@ pub fn run(args: RenderArgs, printer: Printer) -> anyhow::Result<Outcome> {
         force,
         shard,
         jobs,
+        crds,
     } = args;
     let source = Source::dir(&repo)
         .with_context(|| format!("cannot open the platform repository `{}`", repo.display()))?;
     let fleet = Fleet::open(source)?;
     let out_root = output.unwrap_or_else(|| repo.join(&fleet.settings.paths.output));
+    let schemas = super::validate::load_schemas(&repo, crds.as_deref(), &fleet)?.map(|(_, s)| s);
     let settings = RenderSettings {
         repo,
         out_root,
@@ -124,6 +128,7 @@ pub fn run(args: RenderArgs, printer: Printer) -> anyhow::Result<Outcome> {
         force,
         shard,
         jobs,
+        schemas,
     };
     render(&fleet, &settings, printer)
 }
@@ -154,6 +159,12 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
                     return Ok(Rendered::Unchanged(name.clone()));
                 }
                 let rendered = fleet.render(&prepared)?;
+                if let Some(schemas) = &s.schemas {
+                    let checked = super::validate::check(schemas, &rendered);
+                    if !checked.problems.is_empty() {
+                        return Err(RenderError::Problems(checked.problems));
+                    }
+                }
                 let out = output::materialize(&rendered, &fleet.settings);
                 Ok(Rendered::Written(out, rendered.decisions))
             })

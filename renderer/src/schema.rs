@@ -1,0 +1,714 @@
+//! Offline schema validation: rendered objects checked against the `openAPIV3Schema` of the
+//! `CustomResourceDefinitions` in a folder of CRD files, the way the API server would check
+//! them (types, required, enum, pattern, formats, bounds, nullable, items, properties,
+//! additionalProperties, list types, `x-kubernetes-preserve-unknown-fields`,
+//! `x-kubernetes-int-or-string`, `x-kubernetes-embedded-resource`, allOf/anyOf/oneOf).
+//! CEL rules (`x-kubernetes-validations`) are not evaluated.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use base64::Engine as _;
+use regex::Regex;
+use serde_json::Value;
+
+use crate::error::{Problem, RenderError, Result};
+use crate::yaml;
+
+/// Deepest schema nesting followed (a hostile CRD cannot recurse forever).
+const MAX_DEPTH: usize = 128;
+
+/// One served version of one CRD.
+#[derive(Debug, Clone)]
+struct Entry {
+    /// Where the CRD came from, for messages.
+    file: String,
+    schema: Value,
+}
+
+/// The schemas of a folder of CRD files, by API group, version and kind.
+#[derive(Debug, Clone, Default)]
+pub struct Schemas {
+    entries: BTreeMap<(String, String, String), Entry>,
+    patterns: BTreeMap<String, Regex>,
+}
+
+fn is_crd_file(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<std::path::PathBuf>, depth: usize) -> Result<()> {
+    let entries = fs_err::read_dir(dir).map_err(|source| RenderError::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    for entry in entries {
+        let entry = entry.map_err(|source| RenderError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let path = entry.path();
+        if path.is_dir() {
+            if depth < 8 {
+                collect_files(&path, out, depth + 1)?;
+            }
+        } else if is_crd_file(&path) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn walk_patterns(v: &Value, out: &mut Vec<String>, depth: usize) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                if k == "pattern"
+                    && let Value::String(p) = child
+                {
+                    out.push(p.clone());
+                } else {
+                    walk_patterns(child, out, depth + 1);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for child in items {
+                walk_patterns(child, out, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+impl Schemas {
+    /// Loads every CRD of the `*.yaml`, `*.yml` and `*.json` files under `dir` (documents of
+    /// other kinds are ignored). Files larger than `limit` bytes are refused.
+    pub fn load_dir(dir: &Path, limit: u64) -> Result<Self> {
+        let mut files = Vec::new();
+        collect_files(dir, &mut files, 0)?;
+        files.sort();
+        let mut schemas = Self::default();
+        for file in files {
+            let shown = file.display().to_string();
+            let size = fs_err::metadata(&file)
+                .map_err(|source| RenderError::Io {
+                    path: shown.clone(),
+                    source,
+                })?
+                .len();
+            if size > limit {
+                return Err(RenderError::TooLarge {
+                    path: shown,
+                    size,
+                    limit,
+                });
+            }
+            let text = fs_err::read_to_string(&file).map_err(|source| RenderError::Io {
+                path: shown.clone(),
+                source,
+            })?;
+            schemas.add_text(&text, &shown)?;
+        }
+        Ok(schemas)
+    }
+
+    /// Adds the CRDs of one (multi-document) YAML or JSON text; `origin` names it in errors.
+    pub fn add_text(&mut self, text: &str, origin: &str) -> Result<()> {
+        let docs = yaml::from_str_multi(text).map_err(|message| RenderError::Yaml {
+            path: origin.to_owned(),
+            message,
+        })?;
+        for doc in docs {
+            self.add_crd(&doc, origin)?;
+        }
+        Ok(())
+    }
+
+    /// Adds one CRD object (anything else is ignored).
+    pub fn add_crd(&mut self, doc: &Value, origin: &str) -> Result<()> {
+        if doc.get("kind").and_then(Value::as_str) != Some("CustomResourceDefinition") {
+            return Ok(());
+        }
+        let invalid = |message: String| RenderError::Invalid {
+            path: format!("`{origin}`"),
+            message,
+        };
+        let spec = doc
+            .get("spec")
+            .ok_or_else(|| invalid("CustomResourceDefinition without `spec`".into()))?;
+        let group = spec
+            .get("group")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let kind = spec
+            .pointer("/names/kind")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid("CustomResourceDefinition without `spec.names.kind`".into()))?;
+        let mut found = Vec::new();
+        for v in spec
+            .get("versions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(name) = v.get("name").and_then(Value::as_str) else {
+                continue;
+            };
+            // apiextensions v1 keeps the schema per version; v1beta1 may keep one for all.
+            let schema = v
+                .pointer("/schema/openAPIV3Schema")
+                .or_else(|| spec.pointer("/validation/openAPIV3Schema"));
+            if let Some(s) = schema {
+                found.push((name.to_owned(), s.clone()));
+            }
+        }
+        if found.is_empty()
+            && let (Some(name), Some(s)) = (
+                spec.get("version").and_then(Value::as_str),
+                spec.pointer("/validation/openAPIV3Schema"),
+            )
+        {
+            found.push((name.to_owned(), s.clone()));
+        }
+        for (version, schema) in found {
+            let mut patterns = Vec::new();
+            walk_patterns(&schema, &mut patterns, 0);
+            for p in patterns {
+                if let std::collections::btree_map::Entry::Vacant(slot) =
+                    self.patterns.entry(p.clone())
+                {
+                    let re = Regex::new(&p).map_err(|e| {
+                        invalid(format!(
+                            "{kind}.{group} {version}: pattern `{p}` does not compile: {e}"
+                        ))
+                    })?;
+                    slot.insert(re);
+                }
+            }
+            self.entries.insert(
+                (group.to_owned(), version, kind.to_owned()),
+                Entry {
+                    file: origin.to_owned(),
+                    schema,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// How many (group, version, kind) schemas are loaded.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no schema is loaded.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The loaded kinds, as `Kind.group/version`.
+    pub fn kinds(&self) -> Vec<String> {
+        self.entries
+            .keys()
+            .map(|(g, v, k)| format!("{k}.{g}/{v}"))
+            .collect()
+    }
+
+    fn entry_for(&self, obj: &Value) -> Option<&Entry> {
+        let api_version = obj.get("apiVersion")?.as_str()?;
+        let kind = obj.get("kind")?.as_str()?;
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        self.entries
+            .get(&(group.to_owned(), version.to_owned(), kind.to_owned()))
+    }
+
+    /// Whether a CRD covers `obj`'s apiVersion and kind.
+    pub fn covers(&self, obj: &Value) -> bool {
+        self.entry_for(obj).is_some()
+    }
+
+    /// Validates `obj` against its CRD's schema. `None` when no CRD covers it; otherwise every
+    /// violation, located at `location` with the field path (`spec.foo[2].bar`).
+    pub fn validate(&self, obj: &Value, location: &str) -> Option<Vec<Problem>> {
+        let entry = self.entry_for(obj)?;
+        let mut out = Vec::new();
+        let mut checker = Checker {
+            patterns: &self.patterns,
+            out: &mut out,
+        };
+        checker.check(&entry.schema, obj, "", 0, true);
+        let _ = &entry.file;
+        Some(
+            out.into_iter()
+                .map(|(field, message)| Problem {
+                    location: location.to_owned(),
+                    field,
+                    message,
+                })
+                .collect(),
+        )
+    }
+}
+
+struct Checker<'a> {
+    patterns: &'a BTreeMap<String, Regex>,
+    out: &'a mut Vec<(String, String)>,
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn is_integer(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => {
+            n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0)
+        }
+        _ => false,
+    }
+}
+
+fn flag(schema: &Value, key: &str) -> bool {
+    schema.get(key).and_then(Value::as_bool) == Some(true)
+}
+
+fn short(v: &Value) -> String {
+    let text = v.to_string();
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text
+    }
+}
+
+fn is_date_time(s: &str) -> bool {
+    static RE: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
+        Regex::new(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+            .expect("built-in pattern compiles")
+    });
+    RE.is_match(s)
+}
+
+impl Checker<'_> {
+    fn push(&mut self, path: &str, message: String) {
+        self.out.push((path.to_owned(), message));
+    }
+
+    /// Checks `value` at `path` against `schema`; `root` marks the object's top level, where
+    /// `apiVersion`, `kind` and `metadata` are always allowed.
+    fn check(&mut self, schema: &Value, value: &Value, path: &str, depth: usize, root: bool) {
+        if depth > MAX_DEPTH || !schema.is_object() {
+            return;
+        }
+        if value.is_null() {
+            // The API server prunes nulls of non-nullable fields; `required` catches the gap.
+            return;
+        }
+        let int_or_string = flag(schema, "x-kubernetes-int-or-string");
+        if int_or_string {
+            if !(is_integer(value) || value.is_string()) {
+                self.push(
+                    path,
+                    format!("must be an integer or a string, not {}", type_name(value)),
+                );
+                return;
+            }
+        } else if let Some(ty) = schema.get("type").and_then(Value::as_str) {
+            let ok = match ty {
+                "object" => value.is_object(),
+                "array" => value.is_array(),
+                "string" => value.is_string(),
+                "integer" => is_integer(value),
+                "number" => value.is_number(),
+                "boolean" => value.is_boolean(),
+                _ => true,
+            };
+            if !ok {
+                self.push(
+                    path,
+                    format!("must be of type {ty}, not {}", type_name(value)),
+                );
+                return;
+            }
+        }
+        if let Some(options) = schema.get("enum").and_then(Value::as_array)
+            && !options.iter().any(|o| o == value)
+        {
+            let list: Vec<String> = options.iter().map(short).collect();
+            self.push(
+                path,
+                format!(
+                    "{} is not one of the allowed values: {}",
+                    short(value),
+                    list.join(", ")
+                ),
+            );
+        }
+        match value {
+            Value::String(s) => self.check_string(schema, s, path),
+            Value::Number(_) => self.check_number(schema, value, path),
+            Value::Array(items) => self.check_array(schema, items, path, depth),
+            Value::Object(map) => self.check_object(schema, map, path, depth, root),
+            _ => {}
+        }
+        for sub in schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            self.check(sub, value, path, depth + 1, root);
+        }
+        for (key, exactly_one) in [("anyOf", false), ("oneOf", true)] {
+            let Some(subs) = schema.get(key).and_then(Value::as_array) else {
+                continue;
+            };
+            let passing = subs
+                .iter()
+                .filter(|sub| {
+                    let mut scratch = Vec::new();
+                    let mut inner = Checker {
+                        patterns: self.patterns,
+                        out: &mut scratch,
+                    };
+                    inner.check(sub, value, path, depth + 1, root);
+                    scratch.is_empty()
+                })
+                .count();
+            if passing == 0 {
+                self.push(path, format!("matches none of the `{key}` alternatives"));
+            } else if exactly_one && passing > 1 {
+                self.push(
+                    path,
+                    format!(
+                        "matches {passing} of the `oneOf` alternatives; exactly one must match"
+                    ),
+                );
+            }
+        }
+    }
+
+    fn check_string(&mut self, schema: &Value, s: &str, path: &str) {
+        let len = s.chars().count() as u64;
+        if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
+            && len < min
+        {
+            self.push(
+                path,
+                format!("is {len} characters long; at least {min} are required"),
+            );
+        }
+        if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
+            && len > max
+        {
+            self.push(
+                path,
+                format!("is {len} characters long; at most {max} are allowed"),
+            );
+        }
+        if let Some(p) = schema.get("pattern").and_then(Value::as_str)
+            && let Some(re) = self.patterns.get(p)
+            && !re.is_match(s)
+        {
+            self.push(path, format!("`{s}` does not match the pattern `{p}`"));
+        }
+        match schema.get("format").and_then(Value::as_str) {
+            Some("date-time") if !is_date_time(s) => {
+                self.push(path, format!("`{s}` is not an RFC 3339 date-time"));
+            }
+            Some("byte") if base64::engine::general_purpose::STANDARD.decode(s).is_err() => {
+                self.push(path, "is not base64 (format `byte`)".to_owned());
+            }
+            _ => {}
+        }
+    }
+
+    fn check_number(&mut self, schema: &Value, value: &Value, path: &str) {
+        let Some(n) = value.as_f64() else {
+            return;
+        };
+        let exclusive = |k: &str| flag(schema, k);
+        if let Some(min) = schema.get("minimum").and_then(Value::as_f64)
+            && (n < min || (exclusive("exclusiveMinimum") && n <= min))
+        {
+            self.push(path, format!("{value} is below the minimum {min}"));
+        }
+        if let Some(max) = schema.get("maximum").and_then(Value::as_f64)
+            && (n > max || (exclusive("exclusiveMaximum") && n >= max))
+        {
+            self.push(path, format!("{value} is above the maximum {max}"));
+        }
+        let bounds = match schema.get("format").and_then(Value::as_str) {
+            Some("int32") => Some((f64::from(i32::MIN), f64::from(i32::MAX))),
+            _ => None,
+        };
+        if let Some((lo, hi)) = bounds
+            && (n < lo || n > hi)
+        {
+            self.push(path, format!("{value} does not fit format int32"));
+        }
+    }
+
+    fn check_array(&mut self, schema: &Value, items: &[Value], path: &str, depth: usize) {
+        let n = items.len() as u64;
+        if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
+            && n < min
+        {
+            self.push(path, format!("has {n} items; at least {min} are required"));
+        }
+        if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
+            && n > max
+        {
+            self.push(path, format!("has {n} items; at most {max} are allowed"));
+        }
+        if let Some(item_schema) = schema.get("items") {
+            for (i, item) in items.iter().enumerate() {
+                self.check(item_schema, item, &format!("{path}[{i}]"), depth + 1, false);
+            }
+        }
+        match schema.get("x-kubernetes-list-type").and_then(Value::as_str) {
+            Some("set") => {
+                let mut seen = BTreeSet::new();
+                for (i, item) in items.iter().enumerate() {
+                    if !seen.insert(item.to_string()) {
+                        self.push(
+                            &format!("{path}[{i}]"),
+                            format!("duplicate value {} in a set", short(item)),
+                        );
+                    }
+                }
+            }
+            Some("map") => {
+                let keys: Vec<&str> = schema
+                    .get("x-kubernetes-list-map-keys")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                let mut seen = BTreeSet::new();
+                for (i, item) in items.iter().enumerate() {
+                    let id: Vec<String> = keys
+                        .iter()
+                        .map(|k| item.get(*k).map(Value::to_string).unwrap_or_default())
+                        .collect();
+                    if !keys.is_empty() && !seen.insert(id.clone()) {
+                        self.push(
+                            &format!("{path}[{i}]"),
+                            format!(
+                                "duplicate entry for key ({}) = ({})",
+                                keys.join(", "),
+                                id.join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn check_object(
+        &mut self,
+        schema: &Value,
+        map: &serde_json::Map<String, Value>,
+        path: &str,
+        depth: usize,
+        root: bool,
+    ) {
+        let n = map.len() as u64;
+        if let Some(min) = schema.get("minProperties").and_then(Value::as_u64)
+            && n < min
+        {
+            self.push(path, format!("has {n} fields; at least {min} are required"));
+        }
+        if let Some(max) = schema.get("maxProperties").and_then(Value::as_u64)
+            && n > max
+        {
+            self.push(path, format!("has {n} fields; at most {max} are allowed"));
+        }
+        for req in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(req) = req.as_str()
+                && map.get(req).is_none_or(Value::is_null)
+            {
+                self.push(&join(path, req), "is required".to_owned());
+            }
+        }
+        let properties = schema.get("properties").and_then(Value::as_object);
+        let additional = schema.get("additionalProperties");
+        let preserve = flag(schema, "x-kubernetes-preserve-unknown-fields");
+        let embedded = root || flag(schema, "x-kubernetes-embedded-resource");
+        for (key, child) in map {
+            let child_path = join(path, key);
+            if embedded && matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
+                if let Some(sub) = properties.and_then(|p| p.get(key))
+                    && key != "metadata"
+                {
+                    self.check(sub, child, &child_path, depth + 1, false);
+                } else if key == "metadata" && !child.is_object() {
+                    self.push(
+                        &child_path,
+                        format!("must be of type object, not {}", type_name(child)),
+                    );
+                }
+                continue;
+            }
+            if let Some(sub) = properties.and_then(|p| p.get(key)) {
+                self.check(sub, child, &child_path, depth + 1, false);
+                continue;
+            }
+            match additional {
+                Some(Value::Object(sub)) => {
+                    self.check(
+                        &Value::Object(sub.clone()),
+                        child,
+                        &child_path,
+                        depth + 1,
+                        false,
+                    );
+                }
+                Some(Value::Bool(true)) => {}
+                _ if preserve => {}
+                _ if properties.is_none()
+                    && additional.is_none()
+                    && schema.get("type").is_none() => {}
+                _ => self.push(
+                    &child_path,
+                    "is not a field of this schema (unknown field)".to_owned(),
+                ),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[allow(clippy::needless_pass_by_value)]
+    fn schemas(schema: Value) -> Schemas {
+        let crd = json!({
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "spec": {"group": "ex.io", "names": {"kind": "Thing"},
+                     "versions": [{"name": "v1", "schema": {"openAPIV3Schema": schema}}]},
+        });
+        let mut s = Schemas::default();
+        s.add_crd(&crd, "crd.yaml").unwrap();
+        s
+    }
+
+    #[allow(clippy::needless_pass_by_value)]
+    fn fields(s: &Schemas, obj: Value) -> Vec<String> {
+        s.validate(&obj, "x")
+            .unwrap()
+            .into_iter()
+            .map(|p| format!("{}: {}", p.field, p.message))
+            .collect()
+    }
+
+    #[allow(clippy::needless_pass_by_value)]
+    fn thing(spec: Value) -> Value {
+        json!({"apiVersion": "ex.io/v1", "kind": "Thing", "metadata": {"name": "a"}, "spec": spec})
+    }
+
+    #[test]
+    fn each_keyword_catches_its_violation() {
+        let s = schemas(
+            json!({"type": "object", "properties": {"spec": {"type": "object",
+            "required": ["size"],
+            "properties": {
+                "size": {"type": "integer", "minimum": 1, "maximum": 10, "format": "int32"},
+                "mode": {"type": "string", "enum": ["a", "b"]},
+                "name": {"type": "string", "pattern": "^[a-z]+$", "maxLength": 5},
+                "tags": {"type": "array", "maxItems": 2, "items": {"type": "string"}, "x-kubernetes-list-type": "set"},
+                "port": {"x-kubernetes-int-or-string": true, "anyOf": [{"type": "integer"}, {"type": "string"}]},
+                "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
+                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                "maybe": {"type": "string", "nullable": true},
+                "when": {"type": "string", "format": "date-time"},
+            }}}}),
+        );
+        assert!(fields(&s, thing(json!({"size": 3, "mode": "a", "name": "abc", "tags": ["x"], "port": "http",
+            "free": {"any": {"thing": 1}}, "labels": {"a": "b"}, "maybe": null, "when": "2024-01-02T03:04:05Z"}))).is_empty());
+        let got = fields(
+            &s,
+            thing(
+                json!({"mode": "c", "name": "ABCDEFG", "tags": ["x", "x", "y"], "port": true,
+            "labels": {"a": 1}, "extra": 1, "when": "yesterday"}),
+            ),
+        );
+        let want = [
+            "spec.size: is required",
+            "spec.mode: \"c\" is not one of the allowed values: \"a\", \"b\"",
+            "spec.name: is 7 characters long; at most 5 are allowed",
+            "spec.name: `ABCDEFG` does not match the pattern `^[a-z]+$`",
+            "spec.tags: has 3 items; at most 2 are allowed",
+            "spec.tags[1]: duplicate value \"x\" in a set",
+            "spec.port: must be an integer or a string, not boolean",
+            "spec.labels.a: must be of type string, not integer",
+            "spec.extra: is not a field of this schema (unknown field)",
+            "spec.when: `yesterday` is not an RFC 3339 date-time",
+        ];
+        for w in want {
+            assert!(got.iter().any(|g| g == w), "missing {w:?} in {got:#?}");
+        }
+        assert_eq!(got.len(), want.len(), "{got:#?}");
+        let got = fields(&s, thing(json!({"size": 11})));
+        assert_eq!(got, ["spec.size: 11 is above the maximum 10"]);
+        let got = fields(&s, thing(json!({"size": 5_000_000_000_i64})));
+        assert_eq!(got.len(), 2, "{got:#?}");
+    }
+
+    #[test]
+    fn uncovered_kinds_are_not_checked() {
+        let s = schemas(json!({"type": "object"}));
+        assert!(
+            s.validate(&json!({"apiVersion": "v1", "kind": "ConfigMap"}), "x")
+                .is_none()
+        );
+        assert!(s.covers(&thing(json!({}))));
+    }
+
+    #[test]
+    fn a_bad_pattern_is_an_error_naming_the_file() {
+        let crd = json!({"kind": "CustomResourceDefinition", "spec": {"group": "g", "names": {"kind": "K"},
+            "versions": [{"name": "v1", "schema": {"openAPIV3Schema": {"pattern": "("}}}]}});
+        let err = Schemas::default()
+            .add_crd(&crd, "bad.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("bad.yaml") && err.contains("does not compile"),
+            "{err}"
+        );
+    }
+}
