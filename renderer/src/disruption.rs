@@ -1,0 +1,353 @@
+//! What a change will disrupt at run time: node reboots (`MachineConfig`, `KubeletConfig`),
+//! server replacement (a `MachineClass` whose replacement key changed), VM re-provisioning
+//! (a `VPSie` `NodeGroup` offering or image change), VM restarts (a `KubeVirt`
+//! `VirtualMachine` template change), workload rollouts (a pod template change) and
+//! platform-wide changes (the `HyperConverged`). Each says what and why in one line.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::diff::ObjectChange;
+use crate::machine_class::ANNOTATION_REPLACEMENT_KEY;
+use crate::render::RenderedObject;
+
+/// What a change does at run time, most disruptive first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Effect {
+    /// The whole virtualization platform is reconfigured.
+    Platform,
+    /// Cloud servers are replaced.
+    ReplaceServers,
+    /// Nodes reboot.
+    Reboot,
+    /// Autoscaled VMs are re-provisioned.
+    ReprovisionVms,
+    /// A virtual machine restarts.
+    RestartVm,
+    /// A workload's pods are replaced.
+    Rollout,
+}
+
+impl Effect {
+    /// A short label for summaries.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Platform => "platform",
+            Self::ReplaceServers => "replace servers",
+            Self::Reboot => "reboot",
+            Self::ReprovisionVms => "re-provision VMs",
+            Self::RestartVm => "restart VM",
+            Self::Rollout => "rollout",
+        }
+    }
+}
+
+/// One disruption a change will cause.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Disruption {
+    pub effect: Effect,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+    /// What and why, in one line.
+    pub message: String,
+}
+
+/// Sorts most disruptive first, then by kind, namespace and name.
+pub fn sort(list: &mut [Disruption]) {
+    list.sort_by(|a, b| {
+        (a.effect, &a.kind, &a.namespace, &a.name).cmp(&(b.effect, &b.kind, &b.namespace, &b.name))
+    });
+}
+
+fn group_of(obj: &Value) -> &str {
+    obj["apiVersion"]
+        .as_str()
+        .and_then(|v| v.rsplit_once('/'))
+        .map_or("", |(g, _)| g)
+}
+
+fn shown(kind: &str, namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{kind} `{ns}/{name}`"),
+        None => format!("{kind} `{name}`"),
+    }
+}
+
+fn verb(change: ObjectChange) -> &'static str {
+    match change {
+        ObjectChange::Added => "added",
+        ObjectChange::Removed => "removed",
+        ObjectChange::Renamed => "renamed",
+        ObjectChange::Changed => "changed",
+    }
+}
+
+/// The pool a `MachineConfig` or `KubeletConfig` applies to.
+fn machine_config_pool(obj: &Value) -> Option<String> {
+    if let Some(role) = obj
+        .pointer("/metadata/labels")
+        .and_then(|l| l.get("machineconfiguration.openshift.io/role"))
+        .and_then(Value::as_str)
+    {
+        return Some(role.to_owned());
+    }
+    let labels = obj
+        .pointer("/spec/machineConfigPoolSelector/matchLabels")?
+        .as_object()?;
+    for (key, value) in labels {
+        if let Some(pool) = key.strip_prefix("pools.operator.machineconfiguration.openshift.io/") {
+            return Some(pool.to_owned());
+        }
+        if key == "machineconfiguration.openshift.io/role"
+            && let Some(v) = value.as_str()
+        {
+            return Some(v.to_owned());
+        }
+    }
+    labels
+        .iter()
+        .next()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+}
+
+/// Top-level keys under `pointer` whose values differ between `a` and `b`, sorted.
+fn changed_keys(a: &Value, b: &Value, pointer: &str) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let x = a
+        .pointer(pointer)
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let y = b
+        .pointer(pointer)
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+    keys.into_iter()
+        .filter(|k| x.get(*k) != y.get(*k))
+        .cloned()
+        .collect()
+}
+
+/// The disruptions one object change causes. `before`/`after` are the (redacted) object
+/// values; `head` is every object the cluster renders at head (to find the pools that use
+/// a machine class).
+pub fn classify(
+    change: ObjectChange,
+    before: Option<&Value>,
+    after: Option<&Value>,
+    head: &[RenderedObject],
+) -> Vec<Disruption> {
+    let Some(obj) = after.or(before) else {
+        return Vec::new();
+    };
+    let kind = obj["kind"].as_str().unwrap_or_default();
+    let group = group_of(obj);
+    let namespace = obj.pointer("/metadata/namespace").and_then(Value::as_str);
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let what = shown(kind, namespace, name);
+    let make = |effect: Effect, message: String| Disruption {
+        effect,
+        kind: kind.to_owned(),
+        namespace: namespace.map(str::to_owned),
+        name: name.to_owned(),
+        message,
+    };
+    let both = before.zip(after);
+    let changed_at =
+        |pointer: &str| both.is_some_and(|(b, a)| b.pointer(pointer) != a.pointer(pointer));
+    let mut out = Vec::new();
+    match (group, kind) {
+        ("hco.kubevirt.io", "HyperConverged") => out.push(make(
+            Effect::Platform,
+            format!(
+                "touches the whole virtualization platform: {what} {}",
+                verb(change)
+            ),
+        )),
+        ("machineconfiguration.openshift.io", "MachineConfig" | "KubeletConfig") => {
+            let pool = machine_config_pool(obj)
+                .map_or_else(|| "its pool".to_owned(), |p| format!("pool `{p}`"));
+            out.push(make(
+                Effect::Reboot,
+                format!("reboots the nodes of {pool}: {what} {}", verb(change)),
+            ));
+        }
+        ("machine.sapcloud.io", "MachineClass") if change == ObjectChange::Changed => {
+            let (b, a) = both.expect("a changed object has both sides");
+            let key = |v: &Value| {
+                v.pointer("/metadata/annotations")
+                    .and_then(|x| x.get(ANNOTATION_REPLACEMENT_KEY))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            let replaced = match (key(b), key(a)) {
+                (Some(x), Some(y)) => x != y,
+                _ => b.get("providerSpec") != a.get("providerSpec"),
+            };
+            if replaced {
+                let fields = changed_keys(b, a, "/providerSpec");
+                let pools: Vec<String> = head
+                    .iter()
+                    .filter(|o| {
+                        matches!(o.identity.kind.as_str(), "MachineDeployment" | "MachineSet")
+                    })
+                    .filter(|o| {
+                        o.value
+                            .pointer("/spec/template/spec/class/name")
+                            .and_then(Value::as_str)
+                            == Some(name)
+                    })
+                    .map(|o| format!("`{}`", o.identity.name))
+                    .collect();
+                let pools = if pools.is_empty() {
+                    format!("pool `{name}`")
+                } else {
+                    format!("pool(s) {}", pools.join(", "))
+                };
+                let why = if fields.is_empty() {
+                    "its replacement key changed".to_owned()
+                } else {
+                    format!(
+                        "its replacement key changed (providerSpec: {})",
+                        fields.join(", ")
+                    )
+                };
+                out.push(make(
+                    Effect::ReplaceServers,
+                    format!("replaces the servers of {pools}: {what} {why}"),
+                ));
+            }
+        }
+        ("autoscaler.vpsie.com", "NodeGroup") if change == ObjectChange::Changed => {
+            let fields: Vec<&str> = ["offeringIDs", "osImageID"]
+                .into_iter()
+                .filter(|f| changed_at(&format!("/spec/{f}")) || changed_at(&format!("/{f}")))
+                .collect();
+            if !fields.is_empty() {
+                out.push(make(
+                    Effect::ReprovisionVms,
+                    format!(
+                        "re-provisions the VMs of node group `{name}`: {what} {} changed",
+                        fields.join(" and ")
+                    ),
+                ));
+            }
+        }
+        ("kubevirt.io", "VirtualMachine") if changed_at("/spec/template") => {
+            out.push(make(
+                Effect::RestartVm,
+                format!("restarts the VM: {what} template changed"),
+            ));
+        }
+        ("apps", "Deployment" | "DaemonSet" | "StatefulSet") if changed_at("/spec/template") => {
+            out.push(make(
+                Effect::Rollout,
+                format!("rolls out the workload: {what} pod template changed"),
+            ));
+        }
+        _ => {}
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn one(change: ObjectChange, before: &Value, after: &Value) -> Vec<Disruption> {
+        classify(change, Some(before), Some(after), &[])
+    }
+
+    #[test]
+    fn machine_config_reboots_its_pool() {
+        let mc = |x: &str| {
+            json!({"apiVersion": "machineconfiguration.openshift.io/v1", "kind": "MachineConfig",
+                "metadata": {"name": "99-worker-x", "labels": {"machineconfiguration.openshift.io/role": "worker"}},
+                "spec": {"config": x}})
+        };
+        let d = one(ObjectChange::Changed, &mc("a"), &mc("b"));
+        assert_eq!(d[0].effect, Effect::Reboot);
+        assert_eq!(
+            d[0].message,
+            "reboots the nodes of pool `worker`: MachineConfig `99-worker-x` changed"
+        );
+        let kc = json!({"apiVersion": "machineconfiguration.openshift.io/v1", "kind": "KubeletConfig",
+            "metadata": {"name": "kc"},
+            "spec": {"machineConfigPoolSelector": {"matchLabels": {"pools.operator.machineconfiguration.openshift.io/master": ""}}}});
+        let d = classify(ObjectChange::Added, None, Some(&kc), &[]);
+        assert!(d[0].message.contains("pool `master`"), "{}", d[0].message);
+    }
+
+    #[test]
+    fn machine_class_replaces_servers_only_when_the_key_changes() {
+        let mc = |key: &str, image: &str, label: &str| {
+            json!({"apiVersion": "machine.sapcloud.io/v1alpha1", "kind": "MachineClass",
+                "metadata": {"name": "w1", "namespace": "mcm", "annotations": {ANNOTATION_REPLACEMENT_KEY: key}},
+                "providerSpec": {"imageId": image, "labels": {"x": label}}})
+        };
+        let d = one(
+            ObjectChange::Changed,
+            &mc("k1", "i1", "a"),
+            &mc("k2", "i2", "a"),
+        );
+        assert_eq!(d[0].effect, Effect::ReplaceServers);
+        assert!(
+            d[0].message.contains("pool `w1`") && d[0].message.contains("imageId"),
+            "{}",
+            d[0].message
+        );
+        assert!(
+            one(
+                ObjectChange::Changed,
+                &mc("k1", "i1", "a"),
+                &mc("k1", "i1", "b")
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn workloads_vms_node_groups_and_hco() {
+        let dep = |img: &str, replicas: u32| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "n"},
+                "spec": {"replicas": replicas, "template": {"spec": {"containers": [{"image": img}]}}}})
+        };
+        assert_eq!(
+            one(ObjectChange::Changed, &dep("a", 1), &dep("b", 1))[0].effect,
+            Effect::Rollout
+        );
+        assert!(one(ObjectChange::Changed, &dep("a", 1), &dep("a", 2)).is_empty());
+        let vm = |cpu: u32| {
+            json!({"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": "vm", "namespace": "n"},
+                "spec": {"template": {"spec": {"domain": {"cpu": {"cores": cpu}}}}}})
+        };
+        assert_eq!(
+            one(ObjectChange::Changed, &vm(1), &vm(2))[0].effect,
+            Effect::RestartVm
+        );
+        let ng = |offering: &str, max: u32| {
+            json!({"apiVersion": "autoscaler.vpsie.com/v1alpha1", "kind": "NodeGroup", "metadata": {"name": "ng"},
+                "spec": {"offeringIDs": [offering], "maxNodes": max}})
+        };
+        let d = one(ObjectChange::Changed, &ng("o1", 1), &ng("o2", 1));
+        assert!(
+            d[0].message.contains("offeringIDs changed"),
+            "{}",
+            d[0].message
+        );
+        assert!(one(ObjectChange::Changed, &ng("o1", 1), &ng("o1", 3)).is_empty());
+        let hco = json!({"apiVersion": "hco.kubevirt.io/v1beta1", "kind": "HyperConverged", "metadata": {"name": "kubevirt-hyperconverged"}});
+        assert_eq!(
+            one(ObjectChange::Changed, &hco, &hco)[0].effect,
+            Effect::Platform
+        );
+    }
+}
