@@ -4,14 +4,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use serde::Serialize;
 use serde_json::Value;
 
 /// Identifies one object across desired and live: API group (not version), kind, namespace, name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct ObjectKey {
     /// API group, empty for the core group (`v1`).
     pub group: String,
     pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     pub name: String,
 }
@@ -61,7 +63,7 @@ impl fmt::Display for ObjectKey {
     }
 }
 
-/// The API group of an `apiVersion`: `apps/v1` → `apps`, `v1` → `` (core).
+/// The API group of an `apiVersion`: `apps/v1` → `apps`, `v1` → the empty string (core).
 pub fn group_of(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(g, _)| g)
 }

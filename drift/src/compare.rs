@@ -1,0 +1,542 @@
+//! Field-level comparison of a desired object with a live one.
+//!
+//! Client-side ([`compare_client_side`]): after normalisation, every field the desired object
+//! sets must be present and equal in live; fields only live has are server defaults or other
+//! managers' fields, not drift. Lists with merge keys are matched by key (containers by
+//! `name`, ports by `containerPort`/`port` and `protocol`, ...), tolerations as a set,
+//! quantities by value (`1Gi` == `1024Mi`, `"1"` == `1` CPU).
+//!
+//! Server-side ([`compare_server_side`]): the server-side apply dry-run result of the desired
+//! object is what live would become; every difference between it and live is drift.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use plinth_renderer::quantity::Quantity;
+
+use crate::normalize::normalize;
+
+/// One field that differs: where (RFC 6901 pointer into the object) and both values; `None`
+/// where the field is absent on that side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub pointer: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<Value>,
+}
+
+/// Client-side subset comparison of `desired` with `live` (both normalised first). `kind` is
+/// the object's kind, which selects kind-specific merge keys (`PrometheusRule` `rules`).
+pub fn compare_client_side(desired: &Value, live: &Value, kind: &str) -> Vec<FieldChange> {
+    let desired = normalize(desired);
+    let live = normalize(live);
+    let mut cx = Subset {
+        kind,
+        changes: Vec::new(),
+    };
+    let mut path = Vec::new();
+    cx.value(&desired, &live, &mut path);
+    cx.changes
+}
+
+/// Server-side comparison: every difference between the SSA dry-run result and live, after
+/// dropping what the server writes on every request (managedFields, resourceVersion,
+/// generation, uid, creationTimestamp, status).
+pub fn compare_server_side(dry_run: &Value, live: &Value) -> Vec<FieldChange> {
+    let dry_run = normalize(dry_run);
+    let live = normalize(live);
+    let mut changes = Vec::new();
+    let mut path = Vec::new();
+    full_diff(&dry_run, &live, &mut path, &mut changes);
+    changes
+}
+
+/// RFC 6901 pointer from path segments.
+pub fn pointer(path: &[String]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        out.push('/');
+        out.push_str(&seg.replace('~', "~0").replace('/', "~1"));
+    }
+    out
+}
+
+struct Subset<'a> {
+    kind: &'a str,
+    changes: Vec<FieldChange>,
+}
+
+/// How the items of a list are matched between desired and live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListMatch {
+    /// By the values of these fields (with defaults for absent ones).
+    Keys(&'static [(&'static str, Option<&'static str>)]),
+    /// Ports: `containerPort` when the items have one, else `port`; with `protocol` (TCP).
+    Ports,
+    /// `PrometheusRule` rules: by `alert` or `record`.
+    AlertOrRecord,
+    /// As a set: each desired item must match some live item.
+    Set,
+    /// By position.
+    Position,
+}
+
+const BY_NAME: &[(&str, Option<&str>)] = &[("name", None)];
+const BY_MOUNT_PATH: &[(&str, Option<&str>)] = &[("mountPath", None)];
+const BY_DEVICE_PATH: &[(&str, Option<&str>)] = &[("devicePath", None)];
+const BY_IP: &[(&str, Option<&str>)] = &[("ip", None)];
+
+fn list_match(kind: &str, field: Option<&str>) -> ListMatch {
+    match field {
+        Some(
+            "containers"
+            | "initContainers"
+            | "ephemeralContainers"
+            | "env"
+            | "volumes"
+            | "disks"
+            | "interfaces"
+            | "networks"
+            | "imagePullSecrets"
+            | "volumeClaimTemplates"
+            | "dataVolumeTemplates"
+            | "inputs"
+            | "sources",
+        ) => ListMatch::Keys(BY_NAME),
+        Some("groups") if kind == "PrometheusRule" => ListMatch::Keys(BY_NAME),
+        Some("rules") if kind == "PrometheusRule" => ListMatch::AlertOrRecord,
+        Some("volumeMounts") => ListMatch::Keys(BY_MOUNT_PATH),
+        Some("volumeDevices") => ListMatch::Keys(BY_DEVICE_PATH),
+        Some("hostAliases") => ListMatch::Keys(BY_IP),
+        Some("ports") => ListMatch::Ports,
+        Some("tolerations" | "finalizers") => ListMatch::Set,
+        _ => ListMatch::Position,
+    }
+}
+
+/// The merge key of one list item, `None` when the item does not carry it.
+fn item_key(how: ListMatch, item: &Value) -> Option<Vec<String>> {
+    let obj = item.as_object()?;
+    let field = |name: &str, default: Option<&str>| -> Option<String> {
+        match obj.get(name) {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Null) | None => default.map(str::to_owned),
+            Some(other) => Some(other.to_string()),
+        }
+    };
+    match how {
+        ListMatch::Keys(keys) => keys.iter().map(|(k, d)| field(k, *d)).collect(),
+        ListMatch::Ports => {
+            let port = if obj.contains_key("containerPort") {
+                field("containerPort", None)?
+            } else {
+                field("port", None)?
+            };
+            Some(vec![port, field("protocol", Some("TCP"))?])
+        }
+        ListMatch::AlertOrRecord => {
+            if let Some(alert) = field("alert", None) {
+                Some(vec!["alert".into(), alert])
+            } else {
+                Some(vec!["record".into(), field("record", None)?])
+            }
+        }
+        ListMatch::Set | ListMatch::Position => None,
+    }
+}
+
+/// Whether a desired value says nothing (null, `{}`, `[]`), so that its absence in live is
+/// not drift (the API server drops empty values).
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Object(m) => m.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
+impl Subset<'_> {
+    fn push(&mut self, path: &[String], desired: Option<&Value>, live: Option<&Value>) {
+        self.changes.push(FieldChange {
+            pointer: pointer(path),
+            desired: desired.cloned(),
+            live: live.cloned(),
+        });
+    }
+
+    fn value(&mut self, desired: &Value, live: &Value, path: &mut Vec<String>) {
+        match (desired, live) {
+            (Value::Object(d), Value::Object(l)) => self.object(d, l, path),
+            (Value::Array(d), Value::Array(l)) => self.array(d, l, path),
+            (d, l) => {
+                if !(scalar_eq(d, l, path) || is_empty(d) && is_empty(l)) {
+                    self.push(path, Some(d), Some(l));
+                }
+            }
+        }
+    }
+
+    fn object(
+        &mut self,
+        desired: &Map<String, Value>,
+        live: &Map<String, Value>,
+        path: &mut Vec<String>,
+    ) {
+        for (key, d) in desired {
+            path.push(key.clone());
+            match live.get(key) {
+                Some(l) => self.value(d, l, path),
+                None if is_empty(d) => {}
+                None => self.push(path, Some(d), None),
+            }
+            path.pop();
+        }
+    }
+
+    fn array(&mut self, desired: &[Value], live: &[Value], path: &mut Vec<String>) {
+        let how = list_match(self.kind, path.last().map(String::as_str));
+        match how {
+            ListMatch::Position => self.positional(desired, live, path),
+            ListMatch::Set => {
+                for (i, d) in desired.iter().enumerate() {
+                    let found = live.iter().any(|l| {
+                        let mut probe = Subset {
+                            kind: self.kind,
+                            changes: Vec::new(),
+                        };
+                        let mut p = path.clone();
+                        probe.value(d, l, &mut p);
+                        probe.changes.is_empty()
+                    });
+                    if !found {
+                        path.push(i.to_string());
+                        self.push(path, Some(d), None);
+                        path.pop();
+                    }
+                }
+            }
+            keyed => {
+                let keys: Vec<Option<Vec<String>>> =
+                    desired.iter().map(|d| item_key(keyed, d)).collect();
+                if keys.iter().any(Option::is_none) {
+                    // An item without its key: fall back to positions for the whole list.
+                    self.positional(desired, live, path);
+                    return;
+                }
+                for (i, (d, key)) in desired.iter().zip(keys).enumerate() {
+                    let found = live
+                        .iter()
+                        .enumerate()
+                        .find(|(_, l)| item_key(keyed, l) == key);
+                    if let Some((j, l)) = found {
+                        path.push(j.to_string());
+                        self.value(d, l, path);
+                        path.pop();
+                    } else {
+                        path.push(i.to_string());
+                        self.push(path, Some(d), None);
+                        path.pop();
+                    }
+                }
+            }
+        }
+    }
+
+    fn positional(&mut self, desired: &[Value], live: &[Value], path: &mut Vec<String>) {
+        for (i, d) in desired.iter().enumerate() {
+            path.push(i.to_string());
+            match live.get(i) {
+                Some(l) => self.value(d, l, path),
+                None => self.push(path, Some(d), None),
+            }
+            path.pop();
+        }
+        // Extra live items in a list without merge keys change its meaning (args, rules).
+        for (i, l) in live.iter().enumerate().skip(desired.len()) {
+            path.push(i.to_string());
+            self.push(path, None, Some(l));
+            path.pop();
+        }
+    }
+}
+
+/// Fields whose values are Kubernetes quantities (resources, capacity, `KubeVirt` memory).
+fn quantity_context(path: &[String]) -> bool {
+    path.iter().any(|seg| {
+        matches!(
+            seg.as_str(),
+            "resources"
+                | "requests"
+                | "limits"
+                | "capacity"
+                | "allocatable"
+                | "hard"
+                | "overcommit"
+        )
+    }) || matches!(
+        path.last().map(String::as_str),
+        Some("memory" | "cpu" | "storage" | "guest" | "ephemeral-storage" | "sizeLimit" | "size")
+    )
+}
+
+fn as_quantity(value: &Value) -> Option<Quantity> {
+    match value {
+        Value::String(s) => Quantity::parse(s),
+        Value::Number(n) => Quantity::parse(&n.to_string()),
+        _ => None,
+    }
+}
+
+/// Scalar equality: numbers by value (`1` == `1.0`); in quantity fields, quantities by value
+/// across strings and numbers; elsewhere two strings that are both quantities with a unit
+/// suffix (`1Gi`, `1024Mi`) by value too.
+fn scalar_eq(desired: &Value, live: &Value, path: &[String]) -> bool {
+    if desired == live {
+        return true;
+    }
+    match (desired, live) {
+        (Value::Number(a), Value::Number(b)) => {
+            if let (Some(a), Some(b)) = (a.as_f64(), b.as_f64()) {
+                #[allow(clippy::float_cmp)]
+                return a == b;
+            }
+            false
+        }
+        (Value::String(a), Value::String(b)) if !quantity_context(path) => {
+            has_unit(a) && has_unit(b) && quantity_eq(desired, live)
+        }
+        _ if quantity_context(path) => quantity_eq(desired, live),
+        _ => false,
+    }
+}
+
+fn has_unit(s: &str) -> bool {
+    s.trim_start_matches(['+', '-'])
+        .starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && s.ends_with(|c: char| c.is_ascii_alphabetic())
+}
+
+fn quantity_eq(a: &Value, b: &Value) -> bool {
+    matches!((as_quantity(a), as_quantity(b)), (Some(a), Some(b)) if a == b)
+}
+
+/// Every difference between two values: union of object keys, arrays position by position.
+fn full_diff(left: &Value, right: &Value, path: &mut Vec<String>, out: &mut Vec<FieldChange>) {
+    match (left, right) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for key in keys {
+                path.push(key.clone());
+                match (x.get(key), y.get(key)) {
+                    (Some(u), Some(v)) => full_diff(u, v, path, out),
+                    (u, v) => out.push(FieldChange {
+                        pointer: pointer(path),
+                        desired: u.cloned(),
+                        live: v.cloned(),
+                    }),
+                }
+                path.pop();
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            for i in 0..x.len().max(y.len()) {
+                path.push(i.to_string());
+                match (x.get(i), y.get(i)) {
+                    (Some(u), Some(v)) => full_diff(u, v, path, out),
+                    (u, v) => out.push(FieldChange {
+                        pointer: pointer(path),
+                        desired: u.cloned(),
+                        live: v.cloned(),
+                    }),
+                }
+                path.pop();
+            }
+        }
+        (x, y) => {
+            if !scalar_eq(x, y, path) {
+                out.push(FieldChange {
+                    pointer: pointer(path),
+                    desired: Some(x.clone()),
+                    live: Some(y.clone()),
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn deployment(containers: &Value) -> Value {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d", "namespace": "n"},
+            "spec": {"replicas": 2, "template": {"spec": {"containers": containers}}}
+        })
+    }
+
+    #[test]
+    fn pointer_escapes() {
+        let p = pointer(&["metadata".into(), "labels".into(), "a/b~c".into()]);
+        assert_eq!(p, "/metadata/labels/a~1b~0c");
+    }
+
+    #[test]
+    fn extra_live_fields_are_not_drift() {
+        let d = deployment(&json!([{"name": "a", "image": "x"}]));
+        let mut l =
+            deployment(&json!([{"name": "a", "image": "x", "imagePullPolicy": "IfNotPresent"}]));
+        l["spec"]["strategy"] = json!({"type": "RollingUpdate"});
+        assert_eq!(compare_client_side(&d, &l, "Deployment"), vec![]);
+    }
+
+    #[test]
+    fn containers_match_by_name_whatever_the_order() {
+        let d = deployment(&json!([{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]));
+        let l = deployment(&json!([{"name": "b", "image": "y"}, {"name": "a", "image": "x"}]));
+        assert_eq!(compare_client_side(&d, &l, "Deployment"), vec![]);
+        let l = deployment(&json!([{"name": "b", "image": "z"}, {"name": "a", "image": "x"}]));
+        let changes = compare_client_side(&d, &l, "Deployment");
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].pointer, "/spec/template/spec/containers/0/image");
+        assert_eq!(changes[0].desired, Some(json!("y")));
+        assert_eq!(changes[0].live, Some(json!("z")));
+    }
+
+    #[test]
+    fn missing_list_item_is_drift() {
+        let d = deployment(&json!([{"name": "a"}, {"name": "b"}]));
+        let l = deployment(&json!([{"name": "a"}]));
+        let changes = compare_client_side(&d, &l, "Deployment");
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].pointer, "/spec/template/spec/containers/1");
+        assert_eq!(changes[0].live, None);
+    }
+
+    #[test]
+    fn quantities_compare_by_value() {
+        let c = |mem: Value, cpu: Value| {
+            deployment(
+                &json!([{"name": "a", "resources": {"limits": {"memory": mem, "cpu": cpu}}}]),
+            )
+        };
+        assert_eq!(
+            compare_client_side(
+                &c(json!("1Gi"), json!("1")),
+                &c(json!("1024Mi"), json!(1)),
+                "Deployment"
+            ),
+            vec![]
+        );
+        assert_eq!(
+            compare_client_side(
+                &c(json!("1Gi"), json!("500m")),
+                &c(json!("1Gi"), json!(0.5)),
+                "Deployment"
+            ),
+            vec![]
+        );
+        assert_eq!(
+            compare_client_side(
+                &c(json!("1Gi"), json!("1")),
+                &c(json!("2Gi"), json!("1")),
+                "Deployment"
+            )
+            .len(),
+            1
+        );
+        assert_eq!(
+            compare_client_side(
+                &c(json!("1Gi"), json!("1")),
+                &c(json!("1Gi"), json!("2")),
+                "Deployment"
+            )
+            .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn string_vs_number_outside_quantities_is_drift() {
+        let d = json!({"kind": "X", "spec": {"mode": "1"}});
+        let l = json!({"kind": "X", "spec": {"mode": 1}});
+        assert_eq!(compare_client_side(&d, &l, "X").len(), 1);
+    }
+
+    #[test]
+    fn ports_match_by_port_and_protocol() {
+        let svc = |ports: Value| json!({"kind": "Service", "spec": {"ports": ports}});
+        let d = svc(json!([{"port": 80}, {"port": 53, "protocol": "UDP"}]));
+        let l = svc(
+            json!([{"port": 53, "protocol": "UDP", "targetPort": 53}, {"port": 80, "protocol": "TCP", "targetPort": 80}]),
+        );
+        assert_eq!(compare_client_side(&d, &l, "Service"), vec![]);
+        let l = svc(json!([{"port": 53, "protocol": "TCP"}, {"port": 80, "protocol": "TCP"}]));
+        assert_eq!(compare_client_side(&d, &l, "Service").len(), 1);
+    }
+
+    #[test]
+    fn tolerations_are_a_set() {
+        let pod = |t: Value| json!({"kind": "Pod", "spec": {"tolerations": t}});
+        let d = pod(json!([{"key": "a", "operator": "Exists"}]));
+        let l = pod(json!([
+            {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+            {"key": "a", "operator": "Exists"}
+        ]));
+        assert_eq!(compare_client_side(&d, &l, "Pod"), vec![]);
+        let l = pod(json!([{"key": "b", "operator": "Exists"}]));
+        assert_eq!(compare_client_side(&d, &l, "Pod").len(), 1);
+    }
+
+    #[test]
+    fn prometheus_rules_match_by_alert_and_record() {
+        let pr = |rules: Value| json!({"kind": "PrometheusRule", "spec": {"groups": [{"name": "g", "rules": rules}]}});
+        let d = pr(json!([{"alert": "A", "expr": "up == 0"}, {"record": "r", "expr": "sum(x)"}]));
+        let l = pr(
+            json!([{"record": "r", "expr": "sum(x)"}, {"alert": "A", "expr": "up == 0", "for": "0s"}]),
+        );
+        assert_eq!(compare_client_side(&d, &l, "PrometheusRule"), vec![]);
+        // Role rules are positional.
+        let role = |rules: Value| json!({"kind": "Role", "rules": rules});
+        let d = role(json!([{"verbs": ["get"]}, {"verbs": ["list"]}]));
+        let l = role(json!([{"verbs": ["list"]}, {"verbs": ["get"]}]));
+        assert_eq!(compare_client_side(&d, &l, "Role").len(), 2);
+    }
+
+    #[test]
+    fn kubevirt_devices_match_by_name() {
+        let vm = |disks: Value| json!({"kind": "VirtualMachine", "spec": {"template": {"spec": {"domain": {"devices": {"disks": disks}}}}}});
+        let d = vm(
+            json!([{"name": "root", "disk": {"bus": "virtio"}}, {"name": "cloudinit", "disk": {"bus": "virtio"}}]),
+        );
+        let l = vm(
+            json!([{"name": "cloudinit", "disk": {"bus": "virtio"}}, {"name": "root", "disk": {"bus": "virtio"}, "bootOrder": 1}]),
+        );
+        assert_eq!(compare_client_side(&d, &l, "VirtualMachine"), vec![]);
+    }
+
+    #[test]
+    fn empty_desired_values_match_absent_live() {
+        let d = json!({"kind": "X", "spec": {"a": {}, "b": [], "c": null}});
+        let l = json!({"kind": "X", "spec": {}});
+        assert_eq!(compare_client_side(&d, &l, "X"), vec![]);
+    }
+
+    #[test]
+    fn server_side_reports_every_difference() {
+        let dry = json!({"kind": "X", "metadata": {"name": "a", "resourceVersion": "2", "managedFields": []}, "spec": {"a": 1, "b": [1, 2]}});
+        let live = json!({"kind": "X", "metadata": {"name": "a", "resourceVersion": "1"}, "spec": {"a": 2, "b": [1], "c": true}, "status": {}});
+        let changes = compare_server_side(&dry, &live);
+        let pointers: Vec<&str> = changes.iter().map(|c| c.pointer.as_str()).collect();
+        assert_eq!(pointers, ["/spec/a", "/spec/b/1", "/spec/c"]);
+        assert_eq!(compare_server_side(&live, &live), vec![]);
+    }
+}

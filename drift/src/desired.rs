@@ -1,0 +1,115 @@
+//! The desired side: the objects of one rendered cluster, read from its committed folder
+//! (`rendered/<cluster>/plinth-index.json` and the files it names) or taken from an in-memory
+//! render.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde_json::Value;
+
+use plinth_renderer::index::{self, Index, IndexObject};
+use plinth_renderer::render::Identity;
+use plinth_renderer::settings::Settings;
+use plinth_renderer::{RenderedCluster, output, yaml};
+
+use crate::error::DriftError;
+use crate::live::{KindRef, ObjectKey};
+
+/// One rendered object with its index entry (file, asset, wave).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredObject {
+    pub index: IndexObject,
+    pub value: Value,
+}
+
+impl DesiredObject {
+    /// The object's key.
+    pub fn key(&self) -> ObjectKey {
+        ObjectKey::new(
+            &self.index.api_version,
+            &self.index.kind,
+            self.index.namespace.as_deref(),
+            &self.index.name,
+        )
+    }
+}
+
+/// Reads a rendered cluster folder (the one holding `plinth-index.json`).
+pub fn from_folder(dir: &Path) -> Result<(Index, Vec<DesiredObject>), DriftError> {
+    let index_path = dir.join(index::FILE);
+    let bytes = fs_err::read(&index_path).map_err(|source| DriftError::Io {
+        path: index_path.display().to_string(),
+        source,
+    })?;
+    let idx: Index = serde_json::from_slice(&bytes).map_err(|source| DriftError::Json {
+        path: index_path.display().to_string(),
+        source,
+    })?;
+    let mut objects = Vec::with_capacity(idx.objects.len());
+    for entry in &idx.objects {
+        if entry.file.contains("..") || Path::new(&entry.file).is_absolute() {
+            return Err(DriftError::Invalid {
+                path: index_path.display().to_string(),
+                message: format!("object file `{}` is outside the cluster folder", entry.file),
+            });
+        }
+        let path = dir.join(&entry.file);
+        let text = fs_err::read_to_string(&path).map_err(|source| DriftError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let docs = yaml::from_str_multi(&text).map_err(|message| DriftError::Yaml {
+            path: path.display().to_string(),
+            message,
+        })?;
+        let value = docs.into_iter().next().ok_or_else(|| DriftError::Invalid {
+            path: path.display().to_string(),
+            message: "holds no object".into(),
+        })?;
+        objects.push(DesiredObject {
+            index: entry.clone(),
+            value,
+        });
+    }
+    Ok((idx, objects))
+}
+
+/// The desired objects of an in-memory render, in apply order.
+pub fn from_rendered(rendered: &RenderedCluster, settings: &Settings) -> Vec<DesiredObject> {
+    let out = output::materialize(rendered, settings);
+    let by_identity: BTreeMap<&Identity, &Value> = rendered
+        .objects
+        .iter()
+        .map(|o| (&o.identity, &o.value))
+        .collect();
+    out.index
+        .objects
+        .into_iter()
+        .filter_map(|entry| {
+            let identity = Identity {
+                group: crate::live::group_of(&entry.api_version).to_owned(),
+                kind: entry.kind.clone(),
+                namespace: entry.namespace.clone(),
+                name: entry.name.clone(),
+            };
+            let value = (*by_identity.get(&identity)?).clone();
+            Some(DesiredObject {
+                index: entry,
+                value,
+            })
+        })
+        .collect()
+}
+
+/// The distinct (apiVersion, kind, namespace) of a desired set, sorted: what must be listed.
+pub fn kinds(desired: &[DesiredObject]) -> Vec<KindRef> {
+    let set: BTreeSet<KindRef> = desired
+        .iter()
+        .map(|d| KindRef {
+            api_version: d.index.api_version.clone(),
+            kind: d.index.kind.clone(),
+            namespace: d.index.namespace.clone(),
+        })
+        .collect();
+    set.into_iter().collect()
+}

@@ -1,0 +1,286 @@
+//! The Patched Baseline override annotations (`<prefix>/mode`, `<prefix>/reconcile-paused`,
+//! `<prefix>/patch`, `<prefix>/ignore-fields`): parsing, the refusal rules for patches, and
+//! their application to the desired object in memory.
+
+use json_patch::jsonptr::PointerBuf;
+use json_patch::{Patch, PatchOperation};
+use serde_json::Value;
+
+/// Kinds on which a `patch` override is refused: they reboot nodes or grant privileges.
+pub const SENSITIVE_KINDS: &[&str] = &[
+    "MachineConfig",
+    "KubeletConfig",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ServiceAccount",
+    "SecurityContextConstraints",
+    "PodSecurityPolicy",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+];
+
+/// Pointers a `patch` may not touch (nor anything under them).
+pub const FORBIDDEN_POINTERS: &[&str] = &[
+    "/metadata/name",
+    "/metadata/namespace",
+    "/metadata/managedFields",
+    "/apiVersion",
+    "/kind",
+    "/status",
+];
+
+/// The override annotations found on one object, still unparsed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    pub mode: Option<String>,
+    pub paused: Option<String>,
+    pub patch: Option<String>,
+    pub ignore_fields: Option<String>,
+    /// Where they were read: `live` or `desired`, for messages.
+    pub origin: &'static str,
+}
+
+impl Overrides {
+    /// The override annotations of `obj` under `prefix`.
+    pub fn of(obj: &Value, prefix: &str, origin: &'static str) -> Self {
+        let annotation = |name: &str| {
+            obj.pointer("/metadata/annotations")
+                .and_then(|a| a.get(format!("{prefix}/{name}")))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        Self {
+            mode: annotation("mode"),
+            paused: annotation("reconcile-paused"),
+            patch: annotation("patch"),
+            ignore_fields: annotation("ignore-fields"),
+            origin,
+        }
+    }
+
+    /// Overrides of the live object where it sets them (users annotate the live object, as
+    /// with the operator of the seed), else those of the desired object (set in the repo).
+    pub fn resolve(desired: &Value, live: &Value, prefix: &str) -> Self {
+        let from_live = Self::of(live, prefix, "live");
+        let from_desired = Self::of(desired, prefix, "desired");
+        Self {
+            mode: from_live.mode.or(from_desired.mode),
+            paused: from_live.paused.or(from_desired.paused),
+            patch: from_live.patch.clone().or(from_desired.patch.clone()),
+            ignore_fields: from_live
+                .ignore_fields
+                .clone()
+                .or(from_desired.ignore_fields.clone()),
+            origin: if from_live.patch.is_some() || from_live.ignore_fields.is_some() {
+                "live"
+            } else {
+                "desired"
+            },
+        }
+    }
+}
+
+/// Why an override could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OverrideProblem {
+    /// The annotation does not parse or cannot be applied.
+    Invalid(String),
+    /// The patch is well-formed but not allowed (sensitive kind, forbidden path).
+    Refused(String),
+}
+
+/// Parses a `patch` annotation (a JSON array of RFC 6902 operations) and checks the refusal
+/// rules for `kind`.
+pub fn parse_patch(text: &str, kind: &str, prefix: &str) -> Result<Patch, OverrideProblem> {
+    let patch: Patch = serde_json::from_str(text).map_err(|err| {
+        OverrideProblem::Invalid(format!(
+            "`{prefix}/patch` is not an RFC 6902 JSON patch: {err}"
+        ))
+    })?;
+    if SENSITIVE_KINDS.contains(&kind) {
+        return Err(OverrideProblem::Refused(format!(
+            "`{prefix}/patch` refused: patches are not allowed on {kind} (sensitive kind)"
+        )));
+    }
+    for op in &patch.0 {
+        let mut pointers = vec![op.path().as_str()];
+        if let PatchOperation::Move(m) = op {
+            pointers.push(m.from.as_str());
+        }
+        if let PatchOperation::Copy(c) = op {
+            pointers.push(c.from.as_str());
+        }
+        for p in pointers {
+            if let Some(forbidden) = FORBIDDEN_POINTERS
+                .iter()
+                .find(|f| p == **f || p.starts_with(&format!("{f}/")))
+            {
+                return Err(OverrideProblem::Refused(format!(
+                    "`{prefix}/patch` refused: path `{p}` is under `{forbidden}`, which a patch may not change"
+                )));
+            }
+        }
+    }
+    Ok(patch)
+}
+
+/// Applies a parsed patch to a copy of `desired`.
+pub fn apply_patch(desired: &Value, patch: &Patch, prefix: &str) -> Result<Value, OverrideProblem> {
+    let mut out = desired.clone();
+    json_patch::patch(&mut out, &patch.0).map_err(|err| {
+        OverrideProblem::Invalid(format!(
+            "`{prefix}/patch` cannot be applied: operation {} at `{}`: {}",
+            err.operation, err.path, err.kind
+        ))
+    })?;
+    Ok(out)
+}
+
+/// Parses an `ignore-fields` annotation: comma-separated RFC 6901 pointers.
+pub fn parse_ignore_fields(text: &str, prefix: &str) -> Result<Vec<String>, OverrideProblem> {
+    let mut out = Vec::new();
+    for raw in text.split(',') {
+        let p = raw.trim();
+        if p.is_empty() {
+            continue;
+        }
+        if !p.starts_with('/') || PointerBuf::parse(p).is_err() {
+            return Err(OverrideProblem::Invalid(format!(
+                "`{prefix}/ignore-fields`: `{p}` is not an RFC 6901 JSON pointer (it must start with `/`)"
+            )));
+        }
+        out.push(p.to_owned());
+    }
+    if out.is_empty() {
+        return Err(OverrideProblem::Invalid(format!(
+            "`{prefix}/ignore-fields` names no pointer"
+        )));
+    }
+    Ok(out)
+}
+
+/// Copies the live values at `pointers` into `desired` (removing the field from desired where
+/// live lacks it). Returns the pointers that are absent in both (stale).
+pub fn apply_ignore_fields(
+    desired: &mut Value,
+    live: &Value,
+    pointers: &[String],
+    prefix: &str,
+) -> Result<Vec<String>, OverrideProblem> {
+    let mut stale = Vec::new();
+    for p in pointers {
+        let ptr = PointerBuf::parse(p.as_str()).map_err(|err| {
+            OverrideProblem::Invalid(format!("`{prefix}/ignore-fields`: `{p}`: {err}"))
+        })?;
+        match (live.pointer(p), desired.pointer(p).is_some()) {
+            (Some(value), _) => {
+                ptr.assign(desired, value.clone()).map_err(|err| {
+                    OverrideProblem::Invalid(format!(
+                        "`{prefix}/ignore-fields`: cannot copy the live value of `{p}` into the desired object: {err}"
+                    ))
+                })?;
+            }
+            (None, true) => {
+                ptr.delete(desired);
+            }
+            (None, false) => stale.push(p.clone()),
+        }
+    }
+    Ok(stale)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const P: &str = "platform.kubevirt.io";
+
+    #[test]
+    fn reads_annotations_preferring_live() {
+        let desired = json!({"metadata": {"annotations": {
+            "platform.kubevirt.io/patch": "[]", "platform.kubevirt.io/mode": "managed"}}});
+        let live = json!({"metadata": {"annotations": {"platform.kubevirt.io/mode": "unmanaged"}}});
+        let o = Overrides::resolve(&desired, &live, P);
+        assert_eq!(o.mode.as_deref(), Some("unmanaged"));
+        assert_eq!(o.patch.as_deref(), Some("[]"));
+        assert_eq!(o.origin, "desired");
+        let other = Overrides::of(&live, "example.com", "live");
+        assert_eq!(other.mode, None);
+    }
+
+    #[test]
+    fn patch_is_refused_on_sensitive_kinds_and_paths() {
+        let ok = r#"[{"op": "replace", "path": "/spec/replicas", "value": 3}]"#;
+        assert!(parse_patch(ok, "Deployment", P).is_ok());
+        assert!(
+            matches!(parse_patch(ok, "MachineConfig", P), Err(OverrideProblem::Refused(m)) if m.contains("MachineConfig"))
+        );
+        assert!(matches!(
+            parse_patch(ok, "ClusterRoleBinding", P),
+            Err(OverrideProblem::Refused(_))
+        ));
+        for path in [
+            "/metadata/name",
+            "/metadata/namespace",
+            "/metadata/managedFields/0",
+            "/apiVersion",
+            "/kind",
+            "/status/phase",
+        ] {
+            let p = format!(r#"[{{"op": "add", "path": "{path}", "value": 1}}]"#);
+            assert!(
+                matches!(parse_patch(&p, "Deployment", P), Err(OverrideProblem::Refused(m)) if m.contains(path)),
+                "{path}"
+            );
+        }
+        let mv = r#"[{"op": "move", "from": "/status/x", "path": "/spec/x"}]"#;
+        assert!(matches!(
+            parse_patch(mv, "Deployment", P),
+            Err(OverrideProblem::Refused(_))
+        ));
+        // `/metadata/namespaceX` is not under `/metadata/namespace`.
+        let near = r#"[{"op": "add", "path": "/metadata/labels", "value": {}}]"#;
+        assert!(parse_patch(near, "Deployment", P).is_ok());
+    }
+
+    #[test]
+    fn invalid_patch_is_reported() {
+        assert!(matches!(
+            parse_patch("{not json", "Deployment", P),
+            Err(OverrideProblem::Invalid(_))
+        ));
+        let p = parse_patch(
+            r#"[{"op": "remove", "path": "/spec/nope"}]"#,
+            "Deployment",
+            P,
+        )
+        .unwrap();
+        assert!(
+            matches!(apply_patch(&json!({"spec": {}}), &p, P), Err(OverrideProblem::Invalid(m)) if m.contains("/spec/nope"))
+        );
+    }
+
+    #[test]
+    fn ignore_fields_copy_live_values() {
+        let mut desired = json!({"spec": {"replicas": 2, "paused": false}});
+        let live = json!({"spec": {"replicas": 5, "extra": {"a": 1}}});
+        let ptrs = parse_ignore_fields(
+            " /spec/replicas, /spec/paused ,/spec/extra/a,/spec/nothing",
+            P,
+        )
+        .unwrap();
+        let stale = apply_ignore_fields(&mut desired, &live, &ptrs, P).unwrap();
+        assert_eq!(desired, json!({"spec": {"replicas": 5, "extra": {"a": 1}}}));
+        assert_eq!(stale, ["/spec/nothing"]);
+    }
+
+    #[test]
+    fn ignore_fields_rejects_non_pointers() {
+        assert!(parse_ignore_fields("spec.replicas", P).is_err());
+        assert!(parse_ignore_fields(" , ", P).is_err());
+    }
+}

@@ -1,0 +1,134 @@
+//! The self-contained HTML report: inline style, no script and no external fetch; per-object
+//! status, and desired and live values side by side for every changed field.
+
+use std::fmt::Write as _;
+
+use super::{Report, Status, show};
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24}\
+table{border-collapse:collapse;margin:.5rem 0 1rem}\
+td,th{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}\
+th{background:#f6f8fa}code,pre{font-family:ui-monospace,monospace;font-size:.9em}\
+pre{margin:0;white-space:pre-wrap;word-break:break-all}\
+.s{font-weight:600;padding:.1rem .4rem;border-radius:.3rem}\
+.in-sync{background:#dafbe1}.drifted,.missing,.orphaned,.refused,.invalid{background:#ffebe9}\
+.error{background:#ffd8b5}.unmanaged,.paused{background:#eaeef2}\
+details{margin:.5rem 0}summary{cursor:pointer}";
+
+/// Renders the report as one HTML page.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let title = format!("plinth drift report: {}", report.cluster);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
+        esc(&title),
+        esc(&title)
+    );
+    let _ = writeln!(
+        out,
+        "<p>{} source, {}-side comparison, generated {}.</p>",
+        esc(&report.source),
+        report.mode.as_str(),
+        esc(&report.generated_at)
+    );
+    let _ = writeln!(out, "<table>\n<tr><th>Status</th><th>Objects</th></tr>");
+    for s in Status::ALL {
+        if report.count(s) > 0 {
+            let _ = writeln!(
+                out,
+                "<tr><td><span class=\"s {0}\">{0}</span></td><td>{1}</td></tr>",
+                s.as_str(),
+                report.count(s)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "<tr><th>total</th><th>{}</th></tr>\n</table>",
+        report.objects.len()
+    );
+    let _ = writeln!(
+        out,
+        "<h2>Objects</h2>\n<table>\n<tr><th>Status</th><th>Object</th><th>Asset</th><th>Details</th></tr>"
+    );
+    for o in &report.objects {
+        let _ = write!(
+            out,
+            "<tr><td><span class=\"s {0}\">{0}</span></td><td><code>{1}</code></td><td>{2}</td><td>",
+            o.status.as_str(),
+            esc(&o.key.to_string()),
+            esc(o.asset.as_deref().unwrap_or(""))
+        );
+        if !o.changes.is_empty() {
+            let _ = write!(
+                out,
+                "<details open><summary>{} field(s)</summary><table><tr><th>Field</th><th>Desired</th><th>Live</th></tr>",
+                o.changes.len()
+            );
+            for c in &o.changes {
+                let _ = write!(
+                    out,
+                    "<tr><td><code>{}</code></td><td><pre>{}</pre></td><td><pre>{}</pre></td></tr>",
+                    esc(&c.pointer),
+                    esc(&pretty(c.desired.as_ref())),
+                    esc(&pretty(c.live.as_ref()))
+                );
+            }
+            out.push_str("</table></details>");
+        }
+        for n in &o.notes {
+            let _ = write!(out, "<div>{}</div>", esc(n));
+        }
+        for s in &o.stale_overrides {
+            let _ = write!(out, "<div>stale override: {}</div>", esc(s));
+        }
+        out.push_str("</td></tr>\n");
+    }
+    out.push_str("</table>\n");
+    if !report.hardware.is_empty() {
+        let _ = writeln!(
+            out,
+            "<h2>Hardware drift</h2>\n<table>\n<tr><th>Detector</th><th>Committed</th><th>Live</th><th>Live nodes</th></tr>"
+        );
+        for h in &report.hardware {
+            let _ = writeln!(
+                out,
+                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&h.detector),
+                h.committed,
+                h.live,
+                esc(&h.nodes.join(", "))
+            );
+        }
+        out.push_str("</table>\n");
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+fn pretty(value: Option<&serde_json::Value>) -> String {
+    match value {
+        Some(v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
+            serde_json::to_string_pretty(v).unwrap_or_default()
+        }
+        other => show(other),
+    }
+}
+
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,84 @@
+//! The Markdown report, for a pull request comment or an issue: a summary table, then one
+//! section per object that is not in sync with its changes in a table.
+
+use std::fmt::Write as _;
+
+use super::{Report, Status, show};
+
+/// Renders the report as GitHub-flavoured Markdown.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "## Drift report: `{}`\n", report.cluster);
+    let _ = writeln!(
+        out,
+        "{} source, {}-side comparison, generated {}.\n",
+        report.source,
+        report.mode.as_str(),
+        report.generated_at
+    );
+    let _ = writeln!(out, "| Status | Objects |\n|---|---:|");
+    for s in Status::ALL {
+        if report.count(s) > 0 {
+            let _ = writeln!(out, "| {} | {} |", s.as_str(), report.count(s));
+        }
+    }
+    let _ = writeln!(out, "| **total** | **{}** |", report.objects.len());
+    for o in report.objects.iter().filter(|o| o.status != Status::InSync) {
+        let asset = o
+            .asset
+            .as_deref()
+            .map(|a| format!(" (asset `{a}`)"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "\n### {} `{}`{asset}\n", o.status.as_str(), o.key);
+        if !o.changes.is_empty() {
+            let _ = writeln!(out, "| Field | Desired | Live |\n|---|---|---|");
+            for c in &o.changes {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} | {} |",
+                    cell(&c.pointer),
+                    code(&show(c.desired.as_ref())),
+                    code(&show(c.live.as_ref()))
+                );
+            }
+        }
+        for n in &o.notes {
+            let _ = writeln!(out, "- {n}");
+        }
+        for s in &o.stale_overrides {
+            let _ = writeln!(out, "- stale override: {s}");
+        }
+    }
+    if !report.hardware.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n### Hardware drift\n\n| Detector | Committed | Live | Live nodes |\n|---|---|---|---|"
+        );
+        for h in &report.hardware {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                h.detector,
+                h.committed,
+                h.live,
+                cell(&h.nodes.join(", "))
+            );
+        }
+    }
+    out
+}
+
+/// Escapes a table cell: pipes and newlines would break the row.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// A value as inline code, safe inside a table cell even with backticks in it.
+fn code(text: &str) -> String {
+    let text = cell(text);
+    if text.contains('`') {
+        format!("`` {text} ``")
+    } else {
+        format!("`{text}`")
+    }
+}

@@ -1,0 +1,415 @@
+//! The drift report: per-object results, the summary and hardware drift, redacted once before
+//! any format sees it; one module per output format.
+
+pub mod html;
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod prometheus;
+pub mod text;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use plinth_renderer::redact::Redactor;
+
+use crate::compare::FieldChange;
+use crate::live::ObjectKey;
+
+/// The JSON report's schema version; changes are additive only.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// An object's drift status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Live matches desired.
+    InSync,
+    /// Live differs from desired; `changes` says where.
+    Drifted,
+    /// Rendered but not live.
+    Missing,
+    /// Live with plinth's labels for the cluster but no longer rendered.
+    Orphaned,
+    /// `<prefix>/mode: unmanaged`: not compared.
+    Unmanaged,
+    /// `<prefix>/reconcile-paused: "true"`: not compared.
+    Paused,
+    /// A `patch` override is not allowed (sensitive kind or forbidden path): not compared.
+    Refused,
+    /// An override annotation does not parse or cannot be applied: not compared.
+    Invalid,
+    /// The object could not be read or compared.
+    Error,
+}
+
+impl Status {
+    /// Every status, in report order.
+    pub const ALL: [Self; 9] = [
+        Self::InSync,
+        Self::Drifted,
+        Self::Missing,
+        Self::Orphaned,
+        Self::Unmanaged,
+        Self::Paused,
+        Self::Refused,
+        Self::Invalid,
+        Self::Error,
+    ];
+
+    /// The status as written in every format (`in-sync`, `drifted`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InSync => "in-sync",
+            Self::Drifted => "drifted",
+            Self::Missing => "missing",
+            Self::Orphaned => "orphaned",
+            Self::Unmanaged => "unmanaged",
+            Self::Paused => "paused",
+            Self::Refused => "refused",
+            Self::Invalid => "invalid",
+            Self::Error => "error",
+        }
+    }
+
+    /// Whether this status is drift (or a broken override, which needs a human as much).
+    pub fn is_finding(self) -> bool {
+        matches!(
+            self,
+            Self::Drifted | Self::Missing | Self::Orphaned | Self::Refused | Self::Invalid
+        )
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How desired and live were compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Subset comparison after normalisation, in plinth.
+    Client,
+    /// Server-side apply dry-run compared with live.
+    Server,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Client => "client",
+            Self::Server => "server",
+        }
+    }
+}
+
+/// One object's result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectResult {
+    #[serde(flatten)]
+    pub key: ObjectKey,
+    pub api_version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asset: Option<String>,
+    pub status: Status,
+    pub changes: Vec<FieldChange>,
+    pub notes: Vec<String>,
+    pub stale_overrides: Vec<String>,
+}
+
+/// A hardware detector whose value in the committed inventory differs from the live nodes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HardwareDrift {
+    pub detector: String,
+    pub committed: bool,
+    pub live: bool,
+    /// Live nodes on which the detector holds.
+    pub nodes: Vec<String>,
+}
+
+/// The whole report of one drift run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub schema_version: u32,
+    pub plinth_version: String,
+    pub cluster: String,
+    /// RFC 3339, UTC.
+    pub generated_at: String,
+    pub mode: Mode,
+    /// `snapshot` or `cluster`.
+    pub source: String,
+    /// Number of objects per status (every status present, zeros included).
+    pub summary: BTreeMap<Status, usize>,
+    /// Objects sorted by group, kind, namespace and name.
+    pub objects: Vec<ObjectResult>,
+    pub hardware: Vec<HardwareDrift>,
+}
+
+/// What a report means for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Everything in sync (exit 0).
+    InSync,
+    /// Drift found (exit 1).
+    Drift,
+    /// Some object could not be read or compared (exit 2).
+    Incomplete,
+}
+
+impl Report {
+    /// A report over `objects` (sorted here), with the summary computed.
+    pub fn new(
+        cluster: &str,
+        generated_at: String,
+        mode: Mode,
+        source: &str,
+        mut objects: Vec<ObjectResult>,
+        hardware: Vec<HardwareDrift>,
+    ) -> Self {
+        objects.sort_by(|a, b| a.key.cmp(&b.key).then(a.status.cmp(&b.status)));
+        let mut summary: BTreeMap<Status, usize> = Status::ALL.iter().map(|s| (*s, 0)).collect();
+        for o in &objects {
+            *summary.entry(o.status).or_default() += 1;
+        }
+        Self {
+            schema_version: SCHEMA_VERSION,
+            plinth_version: plinth_renderer::VERSION.to_owned(),
+            cluster: cluster.to_owned(),
+            generated_at,
+            mode,
+            source: source.to_owned(),
+            summary,
+            objects,
+            hardware,
+        }
+    }
+
+    /// The exit-code meaning of the report.
+    pub fn verdict(&self) -> Verdict {
+        if self.objects.iter().any(|o| o.status == Status::Error) {
+            Verdict::Incomplete
+        } else if self.objects.iter().any(|o| o.status.is_finding()) || !self.hardware.is_empty() {
+            Verdict::Drift
+        } else {
+            Verdict::InSync
+        }
+    }
+
+    /// Number of objects with `status`.
+    pub fn count(&self, status: Status) -> usize {
+        self.summary.get(&status).copied().unwrap_or(0)
+    }
+
+    /// A copy with every secret value in changes and notes replaced by its fingerprint.
+    #[must_use]
+    pub fn redacted(&self, redactor: &Redactor) -> Self {
+        let mut out = self.clone();
+        for o in &mut out.objects {
+            let stub = serde_json::json!({"kind": o.key.kind});
+            for c in &mut o.changes {
+                c.desired = c
+                    .desired
+                    .take()
+                    .map(|v| redact_at(redactor, &stub, &c.pointer, v));
+                c.live = c
+                    .live
+                    .take()
+                    .map(|v| redact_at(redactor, &stub, &c.pointer, v));
+            }
+            for n in &mut o.notes {
+                *n = redactor.redact_text(n);
+            }
+            for n in &mut o.stale_overrides {
+                *n = redactor.redact_text(n);
+            }
+        }
+        out
+    }
+}
+
+/// Redacts `value` found at `pointer` of an object of kind `stub.kind`: secret by position
+/// (the pointer or any pointer below it) or, for strings, by content.
+fn redact_at(redactor: &Redactor, stub: &Value, pointer: &str, value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let child = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
+                    let v = redact_at(redactor, stub, &child, v);
+                    (k, v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| redact_at(redactor, stub, &format!("{pointer}/{i}"), v))
+                .collect(),
+        ),
+        Value::Null => Value::Null,
+        scalar => {
+            let text = match &scalar {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if Redactor::is_secret_path(stub, pointer)
+                || (scalar.is_string() && Redactor::looks_secret(&text))
+            {
+                Value::String(redactor.fingerprint(&text))
+            } else {
+                scalar
+            }
+        }
+    }
+}
+
+/// An RFC 3339 UTC timestamp (`2026-01-31T12:00:00Z`) for seconds since the Unix epoch.
+pub fn rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Parses the seconds back out of an [`rfc3339`] timestamp (for the Prometheus gauge).
+pub fn epoch_of(ts: &str) -> Option<i64> {
+    let b = ts.as_bytes();
+    if b.len() < 20 {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| ts.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+    Junit,
+    Prometheus,
+    Html,
+}
+
+impl Format {
+    /// File name used with `--output-dir`.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::Text => "drift.txt",
+            Self::Json => "drift.json",
+            Self::Markdown => "drift.md",
+            Self::Junit => "drift-junit.xml",
+            Self::Prometheus => "drift.prom",
+            Self::Html => "drift.html",
+        }
+    }
+
+    /// Renders `report` (already redacted) in this format.
+    pub fn render(self, report: &Report) -> String {
+        match self {
+            Self::Text => text::render(report),
+            Self::Json => json::render(report),
+            Self::Markdown => markdown::render(report),
+            Self::Junit => junit::render(report),
+            Self::Prometheus => prometheus::render(report),
+            Self::Html => html::render(report),
+        }
+    }
+}
+
+/// A value as one line of compact JSON, `(absent)` for `None`.
+pub fn show(value: Option<&Value>) -> String {
+    match value {
+        None => "(absent)".to_owned(),
+        Some(v) => v.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn timestamps_round_trip() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_769_860_800), "2026-01-31T12:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        for secs in [0, 951_782_400, 1_769_860_800, 4_102_444_799] {
+            assert_eq!(epoch_of(&rfc3339(secs)), Some(secs));
+        }
+    }
+
+    #[test]
+    fn redaction_covers_secret_paths_and_content() {
+        let r = Redactor::with_key(b"k");
+        let report = Report::new(
+            "c",
+            rfc3339(0),
+            Mode::Client,
+            "snapshot",
+            vec![ObjectResult {
+                key: ObjectKey::new("v1", "Secret", Some("n"), "s"),
+                api_version: "v1".into(),
+                asset: None,
+                status: Status::Drifted,
+                changes: vec![
+                    FieldChange {
+                        pointer: "/data/password".into(),
+                        desired: Some(json!("aHVudGVyMg==")),
+                        live: Some(json!("b3RoZXI=")),
+                    },
+                    FieldChange {
+                        pointer: "/data".into(),
+                        desired: Some(json!({"token": "abc"})),
+                        live: None,
+                    },
+                ],
+                notes: vec![],
+                stale_overrides: vec![],
+            }],
+            vec![],
+        );
+        let red = report.redacted(&r);
+        let text = serde_json::to_string(&red).unwrap();
+        assert!(!text.contains("aHVudGVyMg=="), "{text}");
+        assert!(!text.contains("b3RoZXI="), "{text}");
+        assert!(!text.contains("abc"), "{text}");
+        assert!(text.contains("<redacted hmac-sha256:"), "{text}");
+    }
+}

@@ -1,0 +1,80 @@
+//! The terminal report: a summary line, then every object that is not in sync with its
+//! field-level changes, stale overrides and hardware drift.
+
+use std::fmt::Write as _;
+
+use super::{Report, Status, show};
+
+/// Renders the report as plain text (no colour).
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "drift report for cluster `{}` ({} source, {}-side comparison, {})",
+        report.cluster,
+        report.source,
+        report.mode.as_str(),
+        report.generated_at
+    );
+    let _ = writeln!(out, "{}", summary_line(report));
+    for o in report.objects.iter().filter(|o| o.status != Status::InSync) {
+        out.push('\n');
+        let asset = o
+            .asset
+            .as_deref()
+            .map(|a| format!(" (asset `{a}`)"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "{:<9} {}{asset}", o.status.as_str(), o.key);
+        for c in &o.changes {
+            let _ = writeln!(out, "    {}", c.pointer);
+            let _ = writeln!(out, "      desired: {}", show(c.desired.as_ref()));
+            let _ = writeln!(out, "      live:    {}", show(c.live.as_ref()));
+        }
+        for n in &o.notes {
+            let _ = writeln!(out, "    note: {n}");
+        }
+    }
+    let stale: Vec<_> = report
+        .objects
+        .iter()
+        .flat_map(|o| o.stale_overrides.iter().map(move |s| (o, s)))
+        .collect();
+    if !stale.is_empty() {
+        let _ = writeln!(out, "\nstale overrides:");
+        for (o, s) in stale {
+            let _ = writeln!(out, "  {}: {s}", o.key);
+        }
+    }
+    if !report.hardware.is_empty() {
+        let _ = writeln!(out, "\nhardware drift:");
+        for h in &report.hardware {
+            let nodes = if h.nodes.is_empty() {
+                String::new()
+            } else {
+                format!(" (live on {})", h.nodes.join(", "))
+            };
+            let _ = writeln!(
+                out,
+                "  detector `{}`: committed inventory says {}, live nodes say {}{nodes}",
+                h.detector, h.committed, h.live
+            );
+        }
+    }
+    out
+}
+
+/// `12 objects: 8 in-sync, 2 drifted, 1 missing, 1 orphaned` (zero counts left out).
+pub fn summary_line(report: &Report) -> String {
+    let parts: Vec<String> = Status::ALL
+        .iter()
+        .filter(|s| report.count(**s) > 0)
+        .map(|s| format!("{} {}", report.count(*s), s.as_str()))
+        .collect();
+    let n = report.objects.len();
+    let noun = if n == 1 { "object" } else { "objects" };
+    if parts.is_empty() {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}: {}", parts.join(", "))
+    }
+}
