@@ -1,0 +1,126 @@
+//! `plinth-bench`: plinth's benchmarks. Prints figures; never a timed test. One subcommand
+//! per benchmark (`render`), plus `fleet` to write the synthetic fleet on its own.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use plinth_bench::{fleet, render};
+
+/// plinth's benchmarks: figures printed on stdout, progress on stderr
+#[derive(Debug, Parser)]
+#[command(name = "plinth-bench", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write the synthetic benchmark fleet (a platform repository) into a folder
+    Fleet(FleetArgs),
+    /// Time `plinth render` over a generated fleet against the floor and `kubectl kustomize`
+    Render(RenderArgs),
+}
+
+#[derive(Debug, Args)]
+struct FleetArgs {
+    /// Folder to write the platform repository into
+    dir: PathBuf,
+    /// Number of clusters
+    #[arg(long, default_value_t = 1000)]
+    clusters: usize,
+    /// Seed of the deterministic generator
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(Debug, Args)]
+struct RenderArgs {
+    /// Number of clusters
+    #[arg(long, default_value_t = 1000)]
+    clusters: usize,
+    /// Seed of the deterministic generator
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Worker threads, and kustomize processes at once (default: one per core)
+    #[arg(short, long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Time `kubectl kustomize` over this many clusters only and extrapolate linearly
+    #[arg(long, value_name = "N")]
+    kustomize_clusters: Option<usize>,
+    /// The plinth binary (default: `plinth` beside this binary, i.e. `target/release/plinth`)
+    #[arg(long, value_name = "PATH")]
+    plinth: Option<PathBuf>,
+    /// Work in this folder and keep it (default: a temporary folder, removed afterwards)
+    #[arg(long, value_name = "DIR")]
+    workdir: Option<PathBuf>,
+}
+
+fn progress(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "plinth-bench: {message}");
+}
+
+fn run(cli: Cli) -> anyhow::Result<String> {
+    match cli.command {
+        Command::Fleet(FleetArgs {
+            dir,
+            clusters,
+            seed,
+        }) => {
+            let stats = fleet::generate(&dir, clusters, seed)?;
+            Ok(format!(
+                "wrote {} clusters ({} files, {} bytes) into `{}`\n",
+                stats.clusters,
+                stats.files,
+                stats.bytes,
+                dir.display()
+            ))
+        }
+        Command::Render(RenderArgs {
+            clusters,
+            seed,
+            jobs,
+            kustomize_clusters,
+            plinth,
+            workdir,
+        }) => {
+            let plinth = match plinth {
+                Some(p) => p,
+                None => std::env::current_exe()?
+                    .with_file_name(format!("plinth{}", std::env::consts::EXE_SUFFIX)),
+            };
+            let jobs = jobs.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+            });
+            let bench = render::RenderBench {
+                clusters,
+                seed,
+                jobs,
+                kustomize_clusters,
+                plinth,
+                workdir,
+            };
+            render::run(&bench, &mut progress)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(report) => {
+            let _ = std::io::stdout().lock().write_all(report.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(stderr, "error: {err}");
+            for cause in err.chain().skip(1) {
+                let _ = writeln!(stderr, "  Caused by: {cause}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
