@@ -21,4 +21,25 @@ pub enum DriftError {
     Invalid { path: String, message: String },
     #[error(transparent)]
     Render(#[from] plinth_renderer::RenderError),
+    /// The cluster connection settings could not be loaded (kubeconfig, context, in-cluster).
+    #[error("cannot load the cluster connection settings from {origin}")]
+    Connect {
+        origin: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A request to the API server failed for good (after retries where they apply). The message
+    /// names the request and the last reason; never a token, header or body.
+    #[error("{request} failed after {attempts} attempt(s): {reason}")]
+    Api {
+        request: String,
+        attempts: u32,
+        reason: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// Server-side apply refused the object because another field manager owns fields it sets
+    /// or its `resourceVersion` is stale (HTTP 409).
+    #[error("{request} conflicts: {message}")]
+    Conflict { request: String, message: String },
 }

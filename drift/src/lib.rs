@@ -6,16 +6,20 @@
 //! [`pipeline::evaluate`] runs the override steps, [`compare`] finds field-level changes and
 //! [`report`] renders the result in every format.
 
+pub mod cluster;
 pub mod compare;
 pub mod desired;
+pub mod discover;
 pub mod error;
 pub mod live;
 pub mod normalize;
 pub mod overrides;
 pub mod pipeline;
 pub mod report;
+pub mod retry;
 pub mod snapshot;
 
+pub use cluster::{ClusterLive, ConnectOptions};
 pub use compare::{FieldChange, compare_client_side, compare_server_side};
 pub use desired::DesiredObject;
 pub use error::DriftError;

@@ -178,6 +178,7 @@ pub struct LoggedRequest {
     pub path: String,
     /// Decoded query parameters, sorted.
     pub query: BTreeMap<String, String>,
+    /// The response status; 0 while the response is still pending (a slow fault).
     pub status: u16,
     /// The fault injected into it, if any.
     pub fault: Option<FaultKind>,
@@ -446,8 +447,18 @@ async fn handle(req: Request<Incoming>, shared: &Mutex<Shared>) -> Reply {
         .await
         .map(http_body_util::Collected::to_bytes)
         .unwrap_or_default();
-    let fault = take_fault(&mut lock(shared), &path);
-
+    let (fault, slot) = {
+        let mut s = lock(shared);
+        let fault = take_fault(&mut s, &path);
+        s.log.push(LoggedRequest {
+            method: method.to_string(),
+            path: path.clone(),
+            query: query.clone(),
+            status: 0,
+            fault: fault.clone(),
+        });
+        (fault, s.log.len() - 1)
+    };
     let res = match &fault {
         Some(FaultKind::TooManyRequests { retry_after_secs }) => {
             let mut res = failure(
@@ -491,13 +502,9 @@ async fn handle(req: Request<Incoming>, shared: &Mutex<Shared>) -> Reply {
             shared,
         ),
     };
-    lock(shared).log.push(LoggedRequest {
-        method: method.to_string(),
-        path,
-        query,
-        status: res.status().as_u16(),
-        fault,
-    });
+    if let Some(entry) = lock(shared).log.get_mut(slot) {
+        entry.status = res.status().as_u16();
+    }
     res
 }
 

@@ -1,0 +1,273 @@
+//! Retries for API requests: exponential backoff with jitter, `Retry-After` honoured, a timeout
+//! on every attempt, and a bounded number of attempts.
+//!
+//! Retried: `429`, every `5xx`, attempts that time out and connection errors. Not retried: any
+//! other status (the caller interprets `404`, `409` and the rest). When the attempts run out the
+//! error names the request (verb, kind, namespace) and the last reason, never a header or body.
+
+use std::future::Future;
+use std::time::Duration;
+
+use http::{HeaderMap, StatusCode, header};
+
+use crate::error::DriftError;
+
+/// The longest `Retry-After` plinth waits for; a server asking for longer gets this much.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_mins(1);
+
+/// How requests are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (at least 1).
+    pub attempts: u32,
+    /// The delay before the second attempt; it doubles for each later one.
+    pub base_delay: Duration,
+    /// The cap on the exponential delay.
+    pub max_delay: Duration,
+    /// The limit on one attempt, response body included.
+    pub timeout: Duration,
+}
+
+impl RetryPolicy {
+    /// A policy with `retries` retries after the first attempt and the default delays
+    /// (250 ms doubling up to 8 s).
+    pub fn new(retries: u32, timeout: Duration) -> Self {
+        Self {
+            attempts: retries.saturating_add(1),
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(8),
+            timeout,
+        }
+    }
+
+    /// The delay before attempt `attempt + 1` (after `attempt` failures, counting from 1):
+    /// exponential, capped, with "equal jitter" (a uniform draw from the upper half), and never
+    /// shorter than the server's `Retry-After`.
+    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(
+                1_u32
+                    .checked_shl(attempt.saturating_sub(1))
+                    .unwrap_or(u32::MAX),
+            )
+            .min(self.max_delay);
+        let half = exp / 2;
+        let jitter = half.mul_f64(fastrand::f64());
+        let backoff = half + jitter;
+        match retry_after {
+            Some(after) => after.min(MAX_RETRY_AFTER).max(backoff),
+            None => backoff,
+        }
+    }
+}
+
+/// The outcome of one attempt, as the retry loop sees it.
+#[derive(Debug)]
+pub enum Attempt<T> {
+    /// A response to hand back (any status that is not retried).
+    Done(T),
+    /// A retryable status (`429`, `5xx`), with the server's `Retry-After` if it sent one.
+    Status {
+        status: StatusCode,
+        retry_after: Option<Duration>,
+    },
+    /// The connection failed before a response arrived.
+    Transport(kube::Error),
+}
+
+/// Whether a status is retried.
+pub fn is_retryable(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+/// The `Retry-After` header as a delay (seconds form; the HTTP-date form is ignored).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let secs: u64 = headers
+        .get(header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(secs))
+}
+
+/// Whether a kube-rs transport error is worth retrying (connection-level failures).
+fn transport_retryable(err: &kube::Error) -> bool {
+    matches!(
+        err,
+        kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::ReadEvents(_)
+    )
+}
+
+/// Runs `attempt` until it yields a response that is not retried or the attempts run out.
+/// `request` describes the call for the final error, e.g. ``LIST `ConfigMap` in namespace `a` ``.
+pub async fn run<T, F, Fut>(
+    policy: &RetryPolicy,
+    request: &str,
+    mut attempt: F,
+) -> Result<T, DriftError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Attempt<T>>,
+{
+    let attempts = policy.attempts.max(1);
+    let mut n = 0;
+    loop {
+        n += 1;
+        let (reason, after, source) = match tokio::time::timeout(policy.timeout, attempt()).await {
+            Ok(Attempt::Done(value)) => return Ok(value),
+            Ok(Attempt::Status {
+                status,
+                retry_after,
+            }) => (format!("HTTP {status}"), retry_after, None),
+            Ok(Attempt::Transport(err)) => {
+                if !transport_retryable(&err) {
+                    return Err(DriftError::Api {
+                        request: request.to_owned(),
+                        attempts: n,
+                        reason: "the request could not be sent".to_owned(),
+                        source: Some(Box::new(err)),
+                    });
+                }
+                ("the connection failed".to_owned(), None, Some(err))
+            }
+            Err(_) => (
+                format!("no response within {}", humanize(policy.timeout)),
+                None,
+                None,
+            ),
+        };
+        if n >= attempts {
+            return Err(DriftError::Api {
+                request: request.to_owned(),
+                attempts: n,
+                reason,
+                source: source.map(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
+            });
+        }
+        tokio::time::sleep(policy.delay(n, after)).await;
+    }
+}
+
+/// `30s`, `1.5s`, `250ms`.
+pub fn humanize(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else if d.as_secs() == 0 {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    fn fast(attempts: u32) -> RetryPolicy {
+        RetryPolicy {
+            attempts,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(4),
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn delays_grow_are_capped_and_jittered() {
+        let p = RetryPolicy::new(10, Duration::from_secs(30));
+        for attempt in 1..=10 {
+            let d = p.delay(attempt, None);
+            let exp =
+                (Duration::from_millis(250) * 2_u32.pow(attempt - 1)).min(Duration::from_secs(8));
+            assert!(
+                d >= exp / 2 && d <= exp,
+                "attempt {attempt}: {d:?} vs {exp:?}"
+            );
+        }
+        assert!(p.delay(40, None) <= Duration::from_secs(8));
+    }
+
+    #[test]
+    fn retry_after_is_a_floor_with_a_cap() {
+        let p = RetryPolicy::new(3, Duration::from_secs(30));
+        assert!(p.delay(1, Some(Duration::from_secs(2))) >= Duration::from_secs(2));
+        assert_eq!(p.delay(1, Some(Duration::from_hours(1))), MAX_RETRY_AFTER);
+        let mut h = HeaderMap::new();
+        h.insert(header::RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        h.insert(
+            header::RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn which_statuses_are_retried() {
+        assert!(is_retryable(StatusCode::TOO_MANY_REQUESTS));
+        assert!(is_retryable(StatusCode::INTERNAL_SERVER_ERROR));
+        assert!(is_retryable(StatusCode::SERVICE_UNAVAILABLE));
+        assert!(!is_retryable(StatusCode::NOT_FOUND));
+        assert!(!is_retryable(StatusCode::CONFLICT));
+        assert!(!is_retryable(StatusCode::FORBIDDEN));
+    }
+
+    #[tokio::test]
+    async fn retries_until_success() {
+        let calls = AtomicU32::new(0);
+        let out = run(&fast(4), "LIST `ConfigMap`", || async {
+            if calls.fetch_add(1, Ordering::SeqCst) < 2 {
+                Attempt::Status {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    retry_after: None,
+                }
+            } else {
+                Attempt::Done(7)
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!((out, calls.load(Ordering::SeqCst)), (7, 3));
+    }
+
+    #[tokio::test]
+    async fn gives_up_after_the_last_attempt_naming_the_request() {
+        let calls = AtomicU32::new(0);
+        let err = run(&fast(3), "LIST `ConfigMap` in namespace `a`", || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Attempt::<()>::Status {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                retry_after: None,
+            }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(
+            err.to_string(),
+            "LIST `ConfigMap` in namespace `a` failed after 3 attempt(s): HTTP 500 Internal Server Error"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_slow_attempt_times_out_and_is_retried() {
+        let calls = AtomicU32::new(0);
+        let mut policy = fast(2);
+        policy.timeout = Duration::from_millis(20);
+        let out = run(&policy, "GET `Node` `n1`", || async {
+            if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                tokio::time::sleep(Duration::from_hours(1)).await;
+            }
+            Attempt::Done("ok")
+        })
+        .await
+        .unwrap();
+        assert_eq!(out, "ok");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+}
