@@ -2,6 +2,8 @@
 //! every located problem at once, exit 2 and write nothing; `plinth validate` exits 0 / 1 / 2;
 //! `render --crds` refuses objects that break their CRD.
 
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

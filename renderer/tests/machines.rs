@@ -1,7 +1,11 @@
 //! Machine classes and node groups through the real render pipeline: one table-driven case per
 //! validation rule (valid and invalid), overlay defaults, userData, replacement keys, index.
 
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
 use std::collections::BTreeMap;
+
+use base64::Engine as _;
 
 use plinth_renderer::output;
 use plinth_renderer::{Fleet, RenderError, RenderedCluster, Source};
@@ -641,7 +645,6 @@ fn user_data_lands_base64_in_the_secret_mcm_reads_and_never_in_the_class() {
     )
     .unwrap();
     let secret = object(&rendered, "Secret", "worker-a-userdata");
-    use base64::Engine as _;
     let data = secret["data"]["userData"].as_str().unwrap();
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(data)
