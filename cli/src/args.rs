@@ -34,6 +34,8 @@ pub enum Command {
     Catalog(CatalogArgs),
     /// Render in memory and check every object against the CRD schemas of a folder
     Validate(ValidateArgs),
+    /// Compare a cluster's rendered manifests with its live state and report drift
+    Drift(DriftArgs),
 }
 
 /// Output format of listing commands.
@@ -93,10 +95,64 @@ pub struct ValidateArgs {
     /// The platform repository (default: the current folder)
     #[arg(default_value = ".")]
     pub repo: PathBuf,
-    /// Folder of CRD files (default: the `schemas` setting of plinth.yaml)
+    /// Folder of CustomResourceDefinition files (default: the `schemas` setting of plinth.yaml)
     #[arg(long, value_name = "DIR")]
     pub crds: Option<PathBuf>,
     /// Validate only these clusters (repeatable; default: every cluster)
     #[arg(short, long = "cluster", value_name = "NAME")]
     pub clusters: Vec<String>,
+}
+
+/// How `plinth drift` compares desired and live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DriftMode {
+    /// Subset comparison after normalisation, in plinth (default with `--snapshot`)
+    Client,
+    /// Server-side apply dry-run compared with live (default with a cluster)
+    Server,
+}
+
+/// Report formats of `plinth drift`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum DriftFormat {
+    Text,
+    Json,
+    Markdown,
+    Junit,
+    Prometheus,
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// The platform repository (default: the current folder)
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+    /// The cluster to compare
+    #[arg(short, long, value_name = "NAME")]
+    pub cluster: String,
+    /// Read live state from files or folders as `kubectl get -o yaml` writes them
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["kubeconfig", "context"])]
+    pub snapshot: Option<PathBuf>,
+    /// Kubeconfig file of the live cluster (default: `KUBECONFIG`, `~/.kube/config`, in-cluster)
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context)
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Comparison mode (default: client with --snapshot, server with a cluster)
+    #[arg(long, value_enum)]
+    pub mode: Option<DriftMode>,
+    /// Report format; repeat with --output-dir to write several
+    #[arg(long = "format", value_enum, value_name = "FORMAT")]
+    pub formats: Vec<DriftFormat>,
+    /// Write each report format to a file in this folder instead of stdout
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Limit on every request to the cluster, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+    /// Retries after a failed request (429, 5xx, timeouts)
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub retries: u32,
 }

@@ -100,8 +100,6 @@ fn list_match(kind: &str, field: Option<&str>) -> ListMatch {
             | "interfaces"
             | "networks"
             | "imagePullSecrets"
-            | "volumeClaimTemplates"
-            | "dataVolumeTemplates"
             | "inputs"
             | "sources",
         ) => ListMatch::Keys(BY_NAME),
@@ -147,8 +145,32 @@ fn item_key(how: ListMatch, item: &Value) -> Option<Vec<String>> {
     }
 }
 
-/// Whether a desired value says nothing (null, `{}`, `[]`), so that its absence in live is
-/// not drift (the API server drops empty values).
+/// Map-typed fields (string to string) whose empty value the API server drops; an empty
+/// struct such as KubeVirt's `bridge: {}` or `emptyDir: {}` is kept and means something.
+const MAP_FIELDS: &[&str] = &[
+    "annotations",
+    "labels",
+    "data",
+    "binaryData",
+    "stringData",
+    "nodeSelector",
+    "matchLabels",
+    "selector",
+    "parameters",
+];
+
+/// Whether a desired field may be absent in live without drift: `null` and `[]` anywhere (the
+/// API server drops them), `{}` for map-typed fields.
+fn omittable(key: &str, value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(m) => m.is_empty() && MAP_FIELDS.contains(&key),
+        _ => false,
+    }
+}
+
+/// Whether a value says nothing (null, `{}`, `[]`).
 fn is_empty(value: &Value) -> bool {
     match value {
         Value::Null => true,
@@ -189,7 +211,7 @@ impl Subset<'_> {
             path.push(key.clone());
             match live.get(key) {
                 Some(l) => self.value(d, l, path),
-                None if is_empty(d) => {}
+                None if omittable(key, d) => {}
                 None => self.push(path, Some(d), None),
             }
             path.pop();
@@ -525,9 +547,13 @@ mod tests {
 
     #[test]
     fn empty_desired_values_match_absent_live() {
-        let d = json!({"kind": "X", "spec": {"a": {}, "b": [], "c": null}});
-        let l = json!({"kind": "X", "spec": {}});
+        let d = json!({"kind": "X", "metadata": {"labels": {}}, "spec": {"selector": {}, "b": [], "c": null}});
+        let l = json!({"kind": "X", "metadata": {}, "spec": {}});
         assert_eq!(compare_client_side(&d, &l, "X"), vec![]);
+        // An empty struct is a choice (KubeVirt `bridge: {}`): its absence is drift.
+        let d = json!({"kind": "X", "spec": {"bridge": {}}});
+        let l = json!({"kind": "X", "spec": {"sriov": {}}});
+        assert_eq!(compare_client_side(&d, &l, "X").len(), 1);
     }
 
     #[test]

@@ -101,6 +101,28 @@ pub fn from_rendered(rendered: &RenderedCluster, settings: &Settings) -> Vec<Des
         .collect()
 }
 
+/// Desired objects from plain values (tests, benchmarks, tools that render elsewhere); every
+/// object is attributed to `asset`, wave 0. Values without apiVersion, kind or name are skipped.
+pub fn from_values(values: impl IntoIterator<Item = Value>, asset: &str) -> Vec<DesiredObject> {
+    values
+        .into_iter()
+        .filter_map(|value| {
+            let key = ObjectKey::of(&value)?;
+            let index = IndexObject {
+                file: String::new(),
+                api_version: value.get("apiVersion")?.as_str()?.to_owned(),
+                kind: key.kind,
+                namespace: key.namespace,
+                name: key.name,
+                asset: asset.to_owned(),
+                wave: 0,
+                sha256: output::object_digest(&value),
+            };
+            Some(DesiredObject { index, value })
+        })
+        .collect()
+}
+
 /// The distinct (apiVersion, kind, namespace) of a desired set, sorted: what must be listed.
 pub fn kinds(desired: &[DesiredObject]) -> Vec<KindRef> {
     let set: BTreeSet<KindRef> = desired

@@ -118,7 +118,7 @@ pub fn parse_patch(text: &str, kind: &str, prefix: &str) -> Result<Patch, Overri
                 .find(|f| p == **f || p.starts_with(&format!("{f}/")))
             {
                 return Err(OverrideProblem::Refused(format!(
-                    "`{prefix}/patch` refused: path `{p}` is under `{forbidden}`, which a patch may not change"
+                    "`{prefix}/patch` refused: operation on `{p}`, but a patch may not change `{forbidden}`"
                 )));
             }
         }

@@ -90,6 +90,11 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), DriftError> {
 
 fn add(live: &mut LiveSet, doc: Value, file: &Path) -> Result<(), DriftError> {
     let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let api_version = doc.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    if api_version.starts_with("kustomize.config.k8s.io/") {
+        // A kustomization beside the objects (a rendered folder used as a snapshot): not live.
+        return Ok(());
+    }
     if kind == "List" || (kind.ends_with("List") && doc.get("items").is_some()) {
         let Some(Value::Array(items)) = doc.get("items") else {
             return Err(DriftError::Invalid {

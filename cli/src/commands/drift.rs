@@ -1,0 +1,344 @@
+//! `plinth drift`: compare a cluster's rendered manifests with its live state (a snapshot or
+//! the cluster itself) and report drift in one or more formats.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context as _, bail};
+use plinth_drift::cluster::{ClusterLive, ConnectOptions};
+use plinth_drift::desired::{self, DesiredObject};
+use plinth_drift::pipeline::{self, Outcome as Step};
+use plinth_drift::report::{self, Format, HardwareDrift, Mode, ObjectResult, Report, Verdict};
+use plinth_drift::{LiveSet, compare_server_side, discover, snapshot};
+use plinth_renderer::inventory::Inventory;
+use plinth_renderer::redact::Redactor;
+use plinth_renderer::{Fleet, Source, index};
+
+use super::Outcome;
+use crate::args::{DriftArgs, DriftFormat, DriftMode};
+use crate::printer::Printer;
+use crate::report::Hinted;
+
+/// Where live state comes from.
+#[derive(Debug)]
+enum LiveSource {
+    Snapshot(PathBuf),
+    Cluster(ConnectOptions),
+}
+
+/// Settings of one drift run, resolved once from the arguments and `plinth.yaml`.
+#[derive(Debug)]
+struct DriftSettings {
+    repo: PathBuf,
+    cluster: String,
+    source: LiveSource,
+    mode: Mode,
+    formats: Vec<Format>,
+    output_dir: Option<PathBuf>,
+}
+
+impl DriftSettings {
+    fn resolve(args: DriftArgs) -> anyhow::Result<Self> {
+        let DriftArgs {
+            repo,
+            cluster,
+            snapshot,
+            kubeconfig,
+            context,
+            mode,
+            formats,
+            output_dir,
+            timeout,
+            retries,
+        } = args;
+        let source = match snapshot {
+            Some(path) => LiveSource::Snapshot(path),
+            None => LiveSource::Cluster(ConnectOptions {
+                kubeconfig,
+                context,
+                timeout: Duration::from_secs(timeout.max(1)),
+                retries,
+            }),
+        };
+        let mode = match (mode, &source) {
+            (Some(DriftMode::Client), _) | (None, LiveSource::Snapshot(_)) => Mode::Client,
+            (Some(DriftMode::Server), LiveSource::Snapshot(_)) => {
+                return Err(Hinted {
+                    message: "`--mode server` needs a live cluster, not a snapshot".into(),
+                    hint: "drop `--snapshot` (and give `--kubeconfig`/`--context`), or use `--mode client`"
+                        .into(),
+                }
+                .into());
+            }
+            (Some(DriftMode::Server) | None, LiveSource::Cluster(_)) => Mode::Server,
+        };
+        let formats: BTreeSet<Format> = formats.into_iter().map(format_of).collect();
+        let mut formats: Vec<Format> = formats.into_iter().collect();
+        if formats.is_empty() {
+            formats.push(Format::Text);
+        }
+        if formats.len() > 1 && output_dir.is_none() {
+            return Err(Hinted {
+                message: "several `--format`s need `--output-dir`".into(),
+                hint: "add `--output-dir DIR`; each format is written to its own file there".into(),
+            }
+            .into());
+        }
+        Ok(Self {
+            repo,
+            cluster,
+            source,
+            mode,
+            formats,
+            output_dir,
+        })
+    }
+}
+
+fn format_of(f: DriftFormat) -> Format {
+    match f {
+        DriftFormat::Text => Format::Text,
+        DriftFormat::Json => Format::Json,
+        DriftFormat::Markdown => Format::Markdown,
+        DriftFormat::Junit => Format::Junit,
+        DriftFormat::Prometheus => Format::Prometheus,
+        DriftFormat::Html => Format::Html,
+    }
+}
+
+/// Runs `plinth drift`.
+pub fn run(args: DriftArgs, printer: Printer) -> anyhow::Result<Outcome> {
+    let settings = DriftSettings::resolve(args)?;
+    let started = Instant::now();
+    let source = Source::dir(&settings.repo).with_context(|| {
+        format!(
+            "cannot open the platform repository `{}`",
+            settings.repo.display()
+        )
+    })?;
+    let fleet = Fleet::open(source)?;
+    let known = fleet.cluster_names()?;
+    if !known.contains(&settings.cluster) {
+        return Err(Hinted {
+            message: format!("unknown cluster `{}`", settings.cluster),
+            hint: format!("the repository's clusters are: {}", known.join(", ")),
+        }
+        .into());
+    }
+    let desired = load_desired(&settings, &fleet, printer)?;
+    let prefix = fleet.settings.annotation_prefix.clone();
+    let wanted = desired::kinds(&desired);
+
+    let (objects, hardware, source_name) = match &settings.source {
+        LiveSource::Snapshot(path) => {
+            let live = snapshot::load(path, &wanted)
+                .with_context(|| format!("cannot read the snapshot `{}`", path.display()))?;
+            printer.detail(&format!(
+                "read {} live objects from the snapshot `{}`",
+                live.objects.len(),
+                path.display()
+            ));
+            let objects = pipeline::run_client_side(&desired, &live, &prefix, &settings.cluster);
+            (objects, Vec::new(), "snapshot")
+        }
+        LiveSource::Cluster(options) => {
+            let committed = fleet.prepare(&settings.cluster)?.inventory;
+            let (objects, hardware) = from_cluster(
+                options,
+                &desired,
+                &prefix,
+                &settings.cluster,
+                settings.mode,
+                committed.as_ref(),
+                printer,
+            )?;
+            (objects, hardware, "cluster")
+        }
+    };
+
+    let report = Report::new(
+        &settings.cluster,
+        report::rfc3339(now_epoch()),
+        settings.mode,
+        source_name,
+        objects,
+        hardware,
+    )
+    .redacted(&Redactor::from_env());
+    printer.status(&format!(
+        "cluster `{}`: {} in {:.2}s",
+        settings.cluster,
+        report::text::summary_line(&report),
+        started.elapsed().as_secs_f64()
+    ));
+    write_reports(&settings, &report, printer)?;
+    match report.verdict() {
+        Verdict::InSync => Ok(Outcome::Clean),
+        Verdict::Drift => Ok(Outcome::Found),
+        Verdict::Incomplete => {
+            let n = report.count(report::Status::Error);
+            bail!(
+                "{n} object(s) of cluster `{}` could not be compared (see the report)",
+                settings.cluster
+            )
+        }
+    }
+}
+
+/// The committed rendered folder when there is one (warning when its inputs changed since),
+/// else an in-memory render.
+fn load_desired(
+    settings: &DriftSettings,
+    fleet: &Fleet,
+    printer: Printer,
+) -> anyhow::Result<Vec<DesiredObject>> {
+    let folder = settings
+        .repo
+        .join(&fleet.settings.paths.output)
+        .join(&settings.cluster);
+    if folder.join(index::FILE).is_file() {
+        let (idx, objects) = desired::from_folder(&folder)?;
+        let prepared = fleet.prepare(&settings.cluster)?;
+        if prepared.input_digest != idx.input_digest {
+            printer.warn(&format!(
+                "the committed output of cluster `{}` is older than its inputs; comparing the committed manifests (run `plinth render` to refresh them)",
+                settings.cluster
+            ));
+        }
+        printer.detail(&format!(
+            "desired state: {} objects from `{}`",
+            objects.len(),
+            display_rel(&settings.repo, &folder)
+        ));
+        return Ok(objects);
+    }
+    printer.status(&format!(
+        "no committed output for cluster `{}`; rendering it in memory",
+        settings.cluster
+    ));
+    let rendered = fleet.render_cluster(&settings.cluster)?;
+    Ok(desired::from_rendered(&rendered, &fleet.settings))
+}
+
+fn display_rel(base: &Path, path: &Path) -> String {
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// Reads live state from the cluster, runs the pipeline (server-side dry-run per object in
+/// server mode) and, when the cluster has a committed inventory, compares its hardware.
+fn from_cluster(
+    options: &ConnectOptions,
+    desired: &[DesiredObject],
+    prefix: &str,
+    cluster: &str,
+    mode: Mode,
+    committed: Option<&Inventory>,
+    printer: Printer,
+) -> anyhow::Result<(Vec<ObjectResult>, Vec<HardwareDrift>)> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let live_cluster = ClusterLive::connect(options).await?;
+        let wanted = desired::kinds(desired);
+        let live: LiveSet = live_cluster.fetch(&wanted, cluster).await?;
+        printer.detail(&format!(
+            "read {} live objects from the cluster",
+            live.objects.len()
+        ));
+        let mut results = Vec::with_capacity(desired.len());
+        for eval in pipeline::evaluate(desired, &live, prefix) {
+            let changes = match (&eval.outcome, mode) {
+                (
+                    Step::Compare {
+                        effective_desired,
+                        live,
+                    },
+                    Mode::Client,
+                ) => plinth_drift::compare_client_side(effective_desired, live, &eval.key.kind),
+                (
+                    Step::Compare {
+                        effective_desired,
+                        live,
+                    },
+                    Mode::Server,
+                ) => match live_cluster.dry_run_apply(effective_desired).await {
+                    Ok(dry_run) => compare_server_side(&dry_run, live),
+                    Err(err) => {
+                        let mut failed = eval.clone();
+                        failed.outcome = Step::Final(report::Status::Error);
+                        failed
+                            .notes
+                            .push(format!("server-side apply dry-run failed: {}", chain(&err)));
+                        results.push(failed.finish(Vec::new()));
+                        continue;
+                    }
+                },
+                (Step::Final(_), _) => Vec::new(),
+            };
+            results.push(eval.finish(changes));
+        }
+        results.extend(pipeline::orphans(desired, &live, cluster));
+        let hardware = match committed {
+            Some(inventory) => {
+                let nodes = live_cluster.nodes().await?;
+                let live_inventory = discover::inventory_from_nodes(&nodes);
+                discover::hardware_drift(inventory, &live_inventory)
+            }
+            None => Vec::new(),
+        };
+        Ok::<_, anyhow::Error>((results, hardware))
+    })
+}
+
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+/// Seconds since the epoch: `SOURCE_DATE_EPOCH` when set (reproducible reports), else now.
+fn now_epoch() -> i64 {
+    if let Some(secs) = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+    {
+        return secs;
+    }
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// One format to stdout, or every format to its file under `--output-dir` (atomically).
+fn write_reports(
+    settings: &DriftSettings,
+    report: &Report,
+    printer: Printer,
+) -> anyhow::Result<()> {
+    let Some(dir) = &settings.output_dir else {
+        let format = settings.formats.first().copied().unwrap_or(Format::Text);
+        printer.data(&format.render(report))?;
+        return Ok(());
+    };
+    fs_err::create_dir_all(dir)?;
+    for format in &settings.formats {
+        let path = dir.join(format.file_name());
+        let tmp = dir.join(format!(".{}.tmp", format.file_name()));
+        fs_err::write(&tmp, format.render(report))?;
+        fs_err::rename(&tmp, &path)?;
+        printer.status(&format!("wrote `{}`", path.display()));
+    }
+    Ok(())
+}

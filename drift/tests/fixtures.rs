@@ -1,0 +1,174 @@
+//! Fixture cases: one folder per case under `tests/fixtures/` with `desired.yaml` (the
+//! rendered objects) and `live.yaml` (a `kubectl get -o yaml` snapshot). The text report is
+//! snapshotted; a case named `*-sync` must be in sync and a `*-drift` case must find drift.
+
+use std::path::{Path, PathBuf};
+
+use plinth_drift::report::{Format, Mode, Report, Verdict, rfc3339};
+use plinth_drift::{desired, pipeline, snapshot};
+
+const PREFIX: &str = "platform.kubevirt.io";
+const CLUSTER: &str = "test";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn run(case: &str) -> Report {
+    let dir = fixtures().join(case);
+    let text = fs_err::read_to_string(dir.join("desired.yaml")).unwrap();
+    let values = plinth_renderer::yaml::from_str_multi(&text).unwrap();
+    let desired = desired::from_values(values, "example");
+    let live = snapshot::load(&dir.join("live.yaml"), &desired::kinds(&desired)).unwrap();
+    let objects = pipeline::run_client_side(&desired, &live, PREFIX, CLUSTER);
+    Report::new(
+        CLUSTER,
+        rfc3339(1_767_225_600),
+        Mode::Client,
+        "snapshot",
+        objects,
+        Vec::new(),
+    )
+}
+
+fn check(case: &str) {
+    let report = run(case);
+    let text = Format::Text.render(&report);
+    let expected = if case.ends_with("-sync") {
+        Verdict::InSync
+    } else {
+        Verdict::Drift
+    };
+    assert_eq!(report.verdict(), expected, "{case}:\n{text}");
+    insta::assert_snapshot!(case, text);
+}
+
+macro_rules! cases {
+    ($($name:ident => $folder:literal,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                check($folder);
+            }
+        )*
+
+        #[test]
+        fn every_fixture_folder_has_a_test() {
+            let known = [$($folder),*];
+            for entry in fs_err::read_dir(fixtures()).unwrap() {
+                let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+                assert!(known.contains(&name.as_str()), "fixture folder `{name}` has no test");
+            }
+        }
+    };
+}
+
+cases! {
+    server_defaults_sync => "server-defaults-sync",
+    server_defaults_drift => "server-defaults-drift",
+    reordered_lists_sync => "reordered-lists-sync",
+    reordered_lists_drift => "reordered-lists-drift",
+    quantities_sync => "quantities-sync",
+    quantities_drift => "quantities-drift",
+    cpu_number_string_sync => "cpu-number-string-sync",
+    cpu_number_string_drift => "cpu-number-string-drift",
+    managed_fields_sync => "managed-fields-sync",
+    managed_fields_drift => "managed-fields-drift",
+    status_sync => "status-sync",
+    status_drift => "status-drift",
+    overrides_drift => "overrides-drift",
+}
+
+/// Each drift case finds exactly the fields that were changed in its live copy, no more.
+#[test]
+fn drift_cases_find_exactly_the_changed_fields() {
+    let expect: &[(&str, &[&str])] = &[
+        (
+            "server-defaults-drift",
+            &[
+                "/spec/template/spec/containers/0/image",
+                "/spec/ports/0/targetPort",
+            ],
+        ),
+        (
+            "reordered-lists-drift",
+            &[
+                "/spec/template/spec/containers/1/env/1/value",
+                "/spec/template/spec/domain/devices/interfaces/0/bridge",
+                "/spec/groups/1/rules/1/for",
+            ],
+        ),
+        (
+            "quantities-drift",
+            &[
+                "/spec/template/spec/containers/0/resources/requests/memory",
+                "/spec/template/spec/domain/memory/guest",
+            ],
+        ),
+        (
+            "cpu-number-string-drift",
+            &[
+                "/spec/containers/0/resources/requests/cpu",
+                "/spec/hard/pods",
+            ],
+        ),
+        (
+            "managed-fields-drift",
+            &["/metadata/labels/plinth.dev~1cluster"],
+        ),
+        (
+            "status-drift",
+            &["/spec/liveMigrationConfig/parallelMigrationsPerCluster"],
+        ),
+    ];
+    for (case, pointers) in expect {
+        let report = run(case);
+        let mut found: Vec<&str> = report
+            .objects
+            .iter()
+            .flat_map(|o| o.changes.iter().map(|c| c.pointer.as_str()))
+            .collect();
+        found.sort_unstable();
+        let mut want = pointers.to_vec();
+        want.sort_unstable();
+        assert_eq!(found, want, "{case}");
+    }
+}
+
+/// Every status of the overrides case, object by object.
+#[test]
+fn overrides_follow_the_patched_baseline_order() {
+    use plinth_drift::Status::*;
+    let report = run("overrides-drift");
+    let got: Vec<(String, plinth_drift::Status)> = report
+        .objects
+        .iter()
+        .map(|o| (o.key.name.clone(), o.status))
+        .collect();
+    let want = [
+        ("bad-mode", Invalid),
+        ("bad-patch", Invalid),
+        ("left-behind", Orphaned),
+        ("missing", Missing),
+        ("noop-patch", InSync),
+        ("renamed", Refused),
+        ("repo-unmanaged", Unmanaged),
+        ("ignored", InSync),
+        ("patch-then-ignore", InSync),
+        ("patched", InSync),
+        ("paused-app", Paused),
+        ("unmanaged-app", Unmanaged),
+        ("90-worker-swap", Refused),
+    ];
+    let want: Vec<(String, plinth_drift::Status)> =
+        want.iter().map(|(n, s)| ((*n).to_owned(), *s)).collect();
+    assert_eq!(got, want);
+    let stale: Vec<&String> = report
+        .objects
+        .iter()
+        .flat_map(|o| &o.stale_overrides)
+        .collect();
+    assert_eq!(stale.len(), 2, "{stale:?}");
+    assert!(stale[0].contains("changes nothing"), "{stale:?}");
+    assert!(stale[1].contains("/spec/paused"), "{stale:?}");
+}
