@@ -34,8 +34,70 @@ pub enum Command {
     Catalog(CatalogArgs),
     /// Render in memory and check every object against the CRD schemas of a folder
     Validate(ValidateArgs),
+    /// Preview what a change does to every cluster: objects, fields, disruptions
+    Diff(DiffArgs),
+    /// Write the rendered tree of a revision as a commit on a hydrated branch
+    Commit(CommitArgs),
     /// Compare a cluster's rendered manifests with its live state and report drift
     Drift(DriftArgs),
+}
+
+/// Formats of `plinth diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Text for a terminal (coloured on a TTY unless `NO_COLOR` is set)
+    Terminal,
+    /// Markdown for pull-request comments, split into parts that fit a GitHub comment
+    Markdown,
+    /// JSON (schema in docs/diff.md)
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The base revision (`origin/main`, a commit, `HEAD~1`)
+    #[arg(long, value_name = "REV")]
+    pub base: String,
+    /// The head revision (default: the working tree)
+    #[arg(long, value_name = "REV")]
+    pub head: Option<String>,
+    /// The platform repository, inside a git repository (default: the current folder)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// Compare only these clusters (repeatable; default: every cluster)
+    #[arg(short, long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DiffFormat::Terminal)]
+    pub format: DiffFormat,
+    /// Write the preview to files in this folder (one per Markdown part) instead of stdout
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Worker threads (default: one per core)
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct CommitArgs {
+    /// The hydrated branch to commit on (created when missing)
+    #[arg(long, value_name = "NAME")]
+    pub branch: String,
+    /// The revision to render (default: `HEAD`, refused when the working tree is dirty)
+    #[arg(long, value_name = "REV")]
+    pub source: Option<String>,
+    /// The platform repository, inside a git repository (default: the current folder)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// Hydrate `HEAD` even when tracked files have uncommitted changes (they are not included)
+    #[arg(long)]
+    pub allow_dirty: bool,
+    /// The commit message's first lines (the `Plinth-Source` trailer is always added)
+    #[arg(short, long, value_name = "TEXT")]
+    pub message: Option<String>,
+    /// Worker threads (default: one per core)
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
 }
 
 /// Output format of listing commands.

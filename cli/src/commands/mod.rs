@@ -1,6 +1,8 @@
 //! One module per subcommand; each returns an [`Outcome`] that maps to the exit code.
 
 mod catalog;
+mod commit;
+mod diff;
 mod drift;
 mod render;
 mod validate;
@@ -34,6 +36,8 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Render(args) => render::run(args, *printer),
         Command::Catalog(args) => catalog::run(args, *printer),
         Command::Validate(args) => validate::run(args, *printer),
+        Command::Diff(args) => diff::run(args, *printer),
+        Command::Commit(args) => commit::run(args, *printer),
         Command::Drift(args) => drift::run(args, *printer),
     }
 }

@@ -1,0 +1,271 @@
+//! `plinth diff`: the pull-request preview. Reads base (and head, or the working tree)
+//! straight from git, renders the clusters whose inputs differ, compares them object by
+//! object and prints the preview as terminal text, Markdown parts or JSON.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context as _;
+use plinth_renderer::diff::{self, ClusterDiff, DiffReport, Side};
+use plinth_renderer::git::{GitRepo, Revision};
+use plinth_renderer::preview;
+use plinth_renderer::redact::Redactor;
+use plinth_renderer::render::Prepared;
+use plinth_renderer::{Fleet, RenderedCluster, Source};
+use rayon::prelude::*;
+
+use super::Outcome;
+use crate::args::{DiffArgs, DiffFormat};
+use crate::printer::Printer;
+use crate::report::Hinted;
+
+/// Settings of one diff run, resolved from the arguments and the environment.
+#[derive(Debug)]
+struct DiffSettings {
+    repo: PathBuf,
+    base: String,
+    head: Option<String>,
+    clusters: Vec<String>,
+    format: DiffFormat,
+    output_dir: Option<PathBuf>,
+    jobs: Option<usize>,
+    color: bool,
+}
+
+/// One side of the comparison: its name for messages and the opened fleet.
+struct Opened {
+    /// `base revision `main` (abc1234)` or `the working tree`.
+    label: String,
+    side: Side,
+    fleet: Fleet,
+    names: BTreeSet<String>,
+}
+
+fn open_side(repo: &GitRepo, role: &str, rev: Option<&str>) -> anyhow::Result<Opened> {
+    let Some(spec) = rev else {
+        let source = repo
+            .worktree_source()
+            .context("cannot render the working tree")?;
+        let side = Side {
+            spec: "working tree".to_owned(),
+            commit: None,
+        };
+        return open_fleet("the working tree".to_owned(), side, source);
+    };
+    let resolved: Revision = repo
+        .resolve(spec)
+        .with_context(|| format!("cannot render {role} revision `{spec}`"))?;
+    let label = format!("{role} revision `{spec}` ({})", resolved.short());
+    let source = repo
+        .source_at(&resolved)
+        .with_context(|| format!("cannot render {label}"))?;
+    let side = Side {
+        spec: spec.to_owned(),
+        commit: Some(resolved.id.clone()),
+    };
+    open_fleet(label, side, source)
+}
+
+fn open_fleet(label: String, side: Side, source: Source) -> anyhow::Result<Opened> {
+    let fleet = Fleet::open(source).with_context(|| format!("cannot render {label}"))?;
+    let names = fleet
+        .cluster_names()
+        .with_context(|| format!("cannot render {label}"))?
+        .into_iter()
+        .collect();
+    Ok(Opened {
+        label,
+        side,
+        fleet,
+        names,
+    })
+}
+
+pub fn run(args: DiffArgs, printer: Printer) -> anyhow::Result<Outcome> {
+    let DiffArgs {
+        base,
+        head,
+        repo,
+        clusters,
+        format,
+        output_dir,
+        jobs,
+    } = args;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let color = output_dir.is_none() && !no_color && std::io::stdout().is_terminal();
+    let settings = DiffSettings {
+        repo,
+        base,
+        head,
+        clusters,
+        format,
+        output_dir,
+        jobs,
+        color,
+    };
+    diff(&settings, printer)
+}
+
+/// A cluster's prepared inputs on one side, or the error that stopped them.
+type PrepareResult = Option<Result<Prepared, plinth_renderer::RenderError>>;
+
+fn render_side(
+    side: &Opened,
+    name: &str,
+    prepared: PrepareResult,
+) -> anyhow::Result<Option<RenderedCluster>> {
+    let Some(prepared) = prepared else {
+        return Ok(None);
+    };
+    let context = || format!("cannot render {}: cluster `{name}`", side.label);
+    let prepared = prepared.with_context(context)?;
+    side.fleet.render(&prepared).map(Some).with_context(context)
+}
+
+fn prepare(side: &Opened, name: &str) -> PrepareResult {
+    side.names.contains(name).then(|| side.fleet.prepare(name))
+}
+
+fn compare(
+    base: &Opened,
+    head: &Opened,
+    name: &str,
+    redactor: &Redactor,
+) -> anyhow::Result<Option<ClusterDiff>> {
+    let before = prepare(base, name);
+    let after = prepare(head, name);
+    // Equal input digests render byte-identical output: nothing to compare.
+    if let (Some(Ok(b)), Some(Ok(a))) = (&before, &after)
+        && b.input_digest == a.input_digest
+    {
+        return Ok(None);
+    }
+    let before = render_side(base, name, before)?;
+    let after = render_side(head, name, after)?;
+    Ok(diff::compare_cluster(
+        name,
+        before.as_ref(),
+        after.as_ref(),
+        redactor,
+    ))
+}
+
+fn diff(s: &DiffSettings, printer: Printer) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let repo = GitRepo::open(&s.repo)
+        .with_context(|| format!("cannot open the platform repository `{}`", s.repo.display()))?;
+    let base = open_side(&repo, "base", Some(&s.base))?;
+    let head = open_side(&repo, "head", s.head.as_deref())?;
+    let all: BTreeSet<String> = base.names.union(&head.names).cloned().collect();
+    let names: Vec<String> = if s.clusters.is_empty() {
+        all.iter().cloned().collect()
+    } else {
+        for wanted in &s.clusters {
+            if !all.contains(wanted) {
+                return Err(Hinted {
+                    message: format!("unknown cluster `{wanted}` in both base and head"),
+                    hint: format!(
+                        "the clusters are: {}",
+                        all.iter().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                }
+                .into());
+            }
+        }
+        s.clusters
+            .iter()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
+    let redactor = Redactor::from_env();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(s.jobs.unwrap_or(0))
+        .build()
+        .context("cannot start the worker threads")?;
+    let results: Vec<anyhow::Result<Option<ClusterDiff>>> = pool.install(|| {
+        names
+            .par_iter()
+            .map(|name| compare(&base, &head, name, &redactor))
+            .collect()
+    });
+    let mut clusters = Vec::new();
+    for r in results {
+        if let Some(c) = r? {
+            clusters.push(c);
+        }
+    }
+    let report = DiffReport::new(base.side.clone(), head.side.clone(), names.len(), clusters);
+    printer.detail(&format!(
+        "compared {} clusters in {:.2?}",
+        names.len(),
+        started.elapsed()
+    ));
+    emit(&report, s, &redactor, printer)?;
+    Ok(if report.has_changes() {
+        Outcome::Found
+    } else {
+        Outcome::Clean
+    })
+}
+
+fn emit(
+    report: &DiffReport,
+    s: &DiffSettings,
+    redactor: &Redactor,
+    printer: Printer,
+) -> anyhow::Result<()> {
+    let files: BTreeMap<String, String> = match s.format {
+        DiffFormat::Terminal => BTreeMap::from([(
+            "preview.txt".to_owned(),
+            preview::terminal(report, redactor, s.color),
+        )]),
+        DiffFormat::Json => {
+            BTreeMap::from([("preview.json".to_owned(), preview::json(report, redactor))])
+        }
+        DiffFormat::Markdown => {
+            let parts = preview::markdown_parts(report, redactor, preview::GITHUB_COMMENT_LIMIT);
+            let width = parts.len().to_string().len();
+            parts
+                .into_iter()
+                .enumerate()
+                .map(|(i, p)| (format!("preview-part-{:0width$}.md", i + 1), p))
+                .collect()
+        }
+    };
+    if let Some(dir) = &s.output_dir {
+        return write_files(dir, &files, printer);
+    }
+    let text: Vec<&str> = files.values().map(String::as_str).collect();
+    printer
+        .data(&text.join("\n"))
+        .context("cannot write the preview to stdout")
+}
+
+fn write_files(
+    dir: &Path,
+    files: &BTreeMap<String, String>,
+    printer: Printer,
+) -> anyhow::Result<()> {
+    fs_err::create_dir_all(dir)?;
+    // Parts of an earlier, larger preview must not linger beside the new ones.
+    for entry in fs_err::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("preview") && !files.contains_key(&name) {
+            fs_err::remove_file(entry.path())?;
+        }
+    }
+    for (name, text) in files {
+        fs_err::write(dir.join(name), text)?;
+    }
+    printer.status(&format!(
+        "wrote {} file(s) to `{}`",
+        files.len(),
+        dir.display()
+    ));
+    Ok(())
+}
