@@ -34,8 +34,13 @@ pub enum RenderError {
     },
     #[error("`{path}` is {size} bytes, more than the limit of {limit} bytes (`limits.maxFileBytes`)")]
     TooLarge { path: String, size: u64, limit: u64 },
-    #[error("`{path}` is not valid YAML: {message}")]
-    Yaml { path: String, message: String },
+    #[error("`{path}`{}: {message}", location_suffix(*.line, *.column))]
+    Yaml {
+        path: String,
+        line: Option<usize>,
+        column: Option<usize>,
+        message: String,
+    },
     #[error("`{path}` is not valid UTF-8")]
     NotUtf8 { path: String },
     #[error("path `{path}` {reason}")]
@@ -106,6 +111,14 @@ pub enum RenderError {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn location_suffix(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(" line {l} column {c}"),
+        (Some(l), None) => format!(" line {l}"),
+        _ => String::new(),
+    }
 }
 
 fn format_problems(problems: &[Problem]) -> String {

@@ -89,6 +89,10 @@ pub struct Index {
     pub objects: Vec<IndexObject>,
     /// Every asset of the catalog, included or not, with the reason.
     pub assets: Vec<IndexDecision>,
+    /// sha256 (hex) of every other file of the folder, by file name; lets a re-render skip a
+    /// cluster only when its folder is exactly what plinth wrote.
+    #[serde(default)]
+    pub files: std::collections::BTreeMap<String, String>,
     /// Rendered STACKIT machine classes with their replacement keys, sorted by namespace and name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub machine_classes: Vec<IndexMachineClass>,

@@ -156,6 +156,10 @@ pub fn materialize(rendered: &RenderedCluster, settings: &Settings) -> ClusterOu
         text.push_str(&yaml::to_string(&k));
         files.insert(KUSTOMIZATION.to_owned(), text.into_bytes());
     }
+    let digests = files
+        .iter()
+        .map(|(name, bytes)| (name.clone(), hex::encode(Sha256::digest(bytes))))
+        .collect();
     let index = Index {
         schema_version: index::SCHEMA_VERSION,
         plinth_version: VERSION.to_owned(),
@@ -163,6 +167,7 @@ pub fn materialize(rendered: &RenderedCluster, settings: &Settings) -> ClusterOu
         input_digest: rendered.input_digest.clone(),
         objects,
         assets: rendered.decisions.iter().map(IndexDecision::from).collect(),
+        files: digests,
         machine_classes: crate::machine_class::index_entries(&rendered.objects),
     };
     let mut text = serde_json::to_string_pretty(&index).unwrap_or_default();
@@ -179,6 +184,38 @@ pub fn materialize(rendered: &RenderedCluster, settings: &Settings) -> ClusterOu
 pub fn read_index(out_root: &Path, cluster: &str) -> Option<Index> {
     let bytes = fs_err::read(out_root.join(cluster).join(index::FILE)).ok()?;
     serde_json::from_slice(&bytes).ok()
+}
+
+/// Whether `out_root/<cluster>` is exactly what plinth last wrote for inputs with
+/// `input_digest`: same digest and plinth version, the same set of files, and every file's
+/// bytes unchanged. Only then may a render skip the cluster.
+pub fn is_current(out_root: &Path, cluster: &str, input_digest: &str) -> bool {
+    let Some(index) = read_index(out_root, cluster) else {
+        return false;
+    };
+    if index.input_digest != input_digest || index.plinth_version != VERSION || index.files.is_empty() {
+        return false;
+    }
+    let dir = out_root.join(cluster);
+    let Ok(entries) = fs_err::read_dir(&dir) else {
+        return false;
+    };
+    let mut present = 0usize;
+    for entry in entries {
+        let Ok(entry) = entry else { return false };
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == index::FILE {
+            continue;
+        }
+        let Some(want) = index.files.get(&name) else {
+            return false;
+        };
+        match fs_err::read(entry.path()) {
+            Ok(bytes) if hex::encode(Sha256::digest(&bytes)) == *want => present += 1,
+            _ => return false,
+        }
+    }
+    present == index.files.len()
 }
 
 /// Whether a folder of the output root holds plinth output (it has an index).

@@ -120,10 +120,7 @@ impl Schemas {
 
     /// Adds the CRDs of one (multi-document) YAML or JSON text; `origin` names it in errors.
     pub fn add_text(&mut self, text: &str, origin: &str) -> Result<()> {
-        let docs = yaml::from_str_multi(text).map_err(|message| RenderError::Yaml {
-            path: origin.to_owned(),
-            message,
-        })?;
+        let docs = yaml::from_str_multi(text).map_err(|message| yaml::error(origin, &message))?;
         for doc in docs {
             self.add_crd(&doc, origin)?;
         }

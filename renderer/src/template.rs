@@ -77,6 +77,8 @@ impl Templates {
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         env.set_fuel(Some(fuel));
         env.set_recursion_limit(64);
+        // Python-style methods templates expect: `m.get(k, d)`, `m.items()`, `s.startswith(x)`.
+        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         env.set_syntax(
             minijinja::syntax::SyntaxConfig::builder()
                 .trim_blocks(true)
@@ -152,7 +154,11 @@ impl Templates {
         if let (Some(range), Ok(t)) = (err.range(), self.env.get_template(at)) {
             if let Some(expr) = t.source().get(range) {
                 let expr = expr.trim();
-                if !expr.is_empty() && expr.len() < 120 && !expr.contains('\n') {
+                if !expr.is_empty()
+                    && expr.len() < 120
+                    && !expr.contains('\n')
+                    && !message.contains(&format!("`{expr}`"))
+                {
                     message = format!("{message} in `{expr}`");
                 }
             }

@@ -29,12 +29,39 @@ fn message(err: &serde_saphyr::Error) -> String {
     text.lines().next().unwrap_or_default().trim().to_owned()
 }
 
+/// Splits serde-saphyr's `line 3 column 14: msg` / `msg at line 3, column 14` into parts.
+fn located(message: &str) -> (Option<usize>, Option<usize>, String) {
+    let num = |s: &str| s.trim().parse::<usize>().ok();
+    if let Some(rest) = message.strip_prefix("line ")
+        && let Some((pos, msg)) = rest.split_once(": ")
+        && let Some((l, c)) = pos.split_once(" column ")
+        && let (Some(l), Some(c)) = (num(l), num(c))
+    {
+        return (Some(l), Some(c), located(msg).2);
+    }
+    if let Some((msg, pos)) = message.rsplit_once(" at line ")
+        && let Some((l, c)) = pos.split_once(", column ")
+        && let (Some(l), Some(c)) = (num(l), num(c))
+    {
+        return (Some(l), Some(c), msg.to_owned());
+    }
+    (None, None, message.to_owned())
+}
+
+/// The located error for a YAML `message` (as [`from_str_multi`] returns it) about `origin`.
+pub fn error(origin: &str, message: &str) -> RenderError {
+    let (line, column, message) = located(message);
+    RenderError::Yaml {
+        path: origin.to_owned(),
+        line,
+        column,
+        message,
+    }
+}
+
 /// Parses one YAML document of `origin` (a repository-relative name used in errors).
 pub fn from_str<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T> {
-    serde_saphyr::from_str_with_options(text, options()).map_err(|err| RenderError::Yaml {
-        path: origin.to_owned(),
-        message: message(&err),
-    })
+    serde_saphyr::from_str_with_options(text, options()).map_err(|err| error(origin, &message(&err)))
 }
 
 /// Parses every document of a multi-document YAML text; empty documents are dropped.
@@ -47,7 +74,10 @@ pub fn from_str_multi(text: &str) -> std::result::Result<Vec<Value>, String> {
 /// Writes a value as YAML: keys sorted (maps are `BTreeMap`s), block style, two-space indent,
 /// strings quoted whenever YAML 1.1 or 1.2 would read them as anything but a string.
 pub fn to_string(value: &Value) -> String {
-    let mut out = serde_saphyr::to_string(value).unwrap_or_else(|err| {
+    // Long one-line strings (PromQL, file names) stay on one line rather than being folded;
+    // multi-line strings still use literal block style.
+    let options = serde_saphyr::ser_options! { folded_wrap_chars: usize::MAX / 2 };
+    let mut out = serde_saphyr::to_string_with_options(value, options).unwrap_or_else(|err| {
         // serde_json values always serialise; this is unreachable in practice.
         format!("# plinth could not serialise this object: {err}\n")
     });
@@ -66,6 +96,17 @@ mod tests {
     fn ambiguous_strings_stay_strings_on_a_round_trip() {
         let v = json!({"a": "true", "b": "yes", "c": "0755", "d": "1", "e": "", "f": "null", "g": "a: b"});
         let text = to_string(&v);
+        let back: Value = from_str(&text, "x").unwrap();
+        assert_eq!(back, v);
+    }
+
+    #[test]
+    fn long_lines_are_not_folded_and_multi_line_strings_are_literal() {
+        let long = "x ".repeat(100);
+        let v = json!({"a": long, "b": "line 1\nline 2\n"});
+        let text = to_string(&v);
+        assert!(text.contains(&format!("a: {}", long.trim_end())) || text.contains("a: \""), "{text}");
+        assert!(text.contains("b: |\n"), "{text}");
         let back: Value = from_str(&text, "x").unwrap();
         assert_eq!(back, v);
     }

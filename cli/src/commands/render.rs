@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context as _, bail};
 use plinth_renderer::decide::Decision;
 use plinth_renderer::output::{self, ClusterOutput};
-use plinth_renderer::{Fleet, RenderError, Source, VERSION};
+use plinth_renderer::{Fleet, RenderError, Source};
 use rayon::prelude::*;
 
 use super::Outcome;
@@ -89,7 +89,7 @@ struct RenderSettings {
 
 enum Rendered {
     Written(ClusterOutput, Vec<Decision>),
-    Unchanged(String),
+    Unchanged,
 }
 
 fn explain_text(cluster: &str, decisions: &[Decision]) -> String {
@@ -147,16 +147,8 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
             .par_iter()
             .map(|name| {
                 let prepared = fleet.prepare(name)?;
-                if may_skip
-                    && let Some(index) = output::read_index(&s.out_root, name)
-                    && index.input_digest == prepared.input_digest
-                    && index.plinth_version == VERSION
-                    && index
-                        .objects
-                        .iter()
-                        .all(|o| s.out_root.join(name).join(&o.file).is_file())
-                {
-                    return Ok(Rendered::Unchanged(name.clone()));
+                if may_skip && output::is_current(&s.out_root, name, &prepared.input_digest) {
+                    return Ok(Rendered::Unchanged);
                 }
                 let rendered = fleet.render(&prepared)?;
                 if let Some(schemas) = &s.schemas {
@@ -181,7 +173,7 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
                 }
                 outputs.push(out);
             }
-            Rendered::Unchanged(_) => unchanged += 1,
+            Rendered::Unchanged => unchanged += 1,
         }
     }
     if s.explain {
