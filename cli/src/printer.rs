@@ -34,11 +34,13 @@ impl Printer {
     }
 
     /// A warning on stderr (always, even with `-q`).
+    #[allow(clippy::unused_self)] // a method, so that all terminal output goes through the printer
     pub fn warn(self, message: &str) {
         let _ = writeln!(io::stderr(), "warning: {message}");
     }
 
     /// Data on stdout. A closed pipe (`plinth ... | head`) is not an error.
+    #[allow(clippy::unused_self)] // a method, so that all terminal output goes through the printer
     pub fn data(self, text: &str) -> io::Result<()> {
         let mut out = io::stdout().lock();
         out.write_all(text.as_bytes())?;

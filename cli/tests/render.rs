@@ -2,6 +2,8 @@
 //! skipping unchanged clusters, kustomize compatibility, every bad input (exit 2, a located
 //! message, nothing written) and the README's commands.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::format_push_string)]
+
 mod common;
 
 use std::path::Path;
@@ -33,7 +35,11 @@ fn rendering_twice_is_byte_identical_and_matches_the_committed_output() {
     for run in 0..2 {
         let out = plinth(repo.path(), &["render", ".", "--force"]);
         assert_eq!(out.status.code(), Some(0), "run {run}: {}", stderr(&out));
-        assert_eq!(snapshot_dir(&repo.path().join("rendered")), committed, "run {run}");
+        assert_eq!(
+            snapshot_dir(&repo.path().join("rendered")),
+            committed,
+            "run {run}"
+        );
     }
 }
 
@@ -50,10 +56,16 @@ fn different_clusters_get_different_assets() {
         v
     };
     let (gpu, plain, edge) = (names("gpu-east"), names("plain-west"), names("edge-hci"));
-    assert!(gpu.len() > plain.len() && edge.len() > plain.len(), "{gpu:?} {plain:?} {edge:?}");
+    assert!(
+        gpu.len() > plain.len() && edge.len() > plain.len(),
+        "{gpu:?} {plain:?} {edge:?}"
+    );
     assert!(edge.iter().any(|f| f.starts_with("metallb_")), "{edge:?}");
     assert!(!gpu.iter().any(|f| f.starts_with("metallb_")), "{gpu:?}");
-    assert!(gpu.iter().any(|f| f.starts_with("kubeletconfig_")), "{gpu:?}");
+    assert!(
+        gpu.iter().any(|f| f.starts_with("kubeletconfig_")),
+        "{gpu:?}"
+    );
     assert!(gpu.iter().any(|f| f.contains("vfio")), "{gpu:?}");
     assert!(!plain.iter().any(|f| f.contains("vfio")), "{plain:?}");
 }
@@ -74,20 +86,42 @@ fn check_lists_stale_missing_and_extra_files_and_exits_1() {
     let out = plinth(repo.path(), &["render", ".", "--check"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains(&format!("stale: rendered/plain-west/{victim}")), "{text}");
-    assert!(text.contains("missing: rendered/plain-west/kustomization.yaml"), "{text}");
-    assert!(text.contains("extra: rendered/plain-west/leftover.yaml"), "{text}");
-    assert_eq!(snapshot_dir(&repo.path().join("rendered")), before, "--check wrote");
+    assert!(
+        text.contains(&format!("stale: rendered/plain-west/{victim}")),
+        "{text}"
+    );
+    assert!(
+        text.contains("missing: rendered/plain-west/kustomization.yaml"),
+        "{text}"
+    );
+    assert!(
+        text.contains("extra: rendered/plain-west/leftover.yaml"),
+        "{text}"
+    );
+    assert_eq!(
+        snapshot_dir(&repo.path().join("rendered")),
+        before,
+        "--check wrote"
+    );
     assert!(index.is_file());
     // A folder of a cluster that no longer exists is extra too.
     copy_dir(&dir, &repo.path().join("rendered/retired"));
     let out = plinth(repo.path(), &["render", ".", "--check"]);
-    assert!(stdout(&out).contains("extra: rendered/retired/"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("extra: rendered/retired/"),
+        "{}",
+        stdout(&out)
+    );
     // Rendering repairs everything and removes the retired cluster's folder.
     let out = plinth(repo.path(), &["render", "."]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!repo.path().join("rendered/retired").exists());
-    assert_eq!(plinth(repo.path(), &["render", ".", "--check"]).status.code(), Some(0));
+    assert_eq!(
+        plinth(repo.path(), &["render", ".", "--check"])
+            .status
+            .code(),
+        Some(0)
+    );
 }
 
 #[test]
@@ -100,7 +134,11 @@ fn unchanged_clusters_are_skipped_and_changed_ones_rendered() {
     text.push_str("  - name: plain-west-worker-2\n    roles: [worker]\n    numaNodes: 2\n");
     fs_err::write(&inv, text).unwrap();
     let out = plinth(repo.path(), &["render", "."]);
-    assert!(stderr(&out).contains("rendered 1 cluster"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("rendered 1 cluster"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stderr(&out).contains("2 unchanged"), "{}", stderr(&out));
 }
 
@@ -110,7 +148,14 @@ fn cluster_and_output_flags_select_and_redirect() {
     let out_dir = tempfile::tempdir().unwrap();
     let out = plinth(
         repo.path(),
-        &["render", ".", "--cluster", "edge-hci", "--output", out_dir.path().to_str().unwrap()],
+        &[
+            "render",
+            ".",
+            "--cluster",
+            "edge-hci",
+            "--output",
+            out_dir.path().to_str().unwrap(),
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let written: Vec<String> = fs_err::read_dir(out_dir.path())
@@ -120,8 +165,15 @@ fn cluster_and_output_flags_select_and_redirect() {
     assert_eq!(written, vec!["edge-hci"]);
     let out = plinth(repo.path(), &["render", ".", "--cluster", "nope"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("unknown cluster `nope`"), "{}", stderr(&out));
-    assert!(stderr(&out).contains("hint: the repository's clusters are: edge-hci, gpu-east, plain-west"));
+    assert!(
+        stderr(&out).contains("unknown cluster `nope`"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out)
+            .contains("hint: the repository's clusters are: edge-hci, gpu-east, plain-west")
+    );
 }
 
 #[test]
@@ -132,7 +184,14 @@ fn shards_partition_the_fleet() {
         let out_dir = tempfile::tempdir().unwrap();
         let out = plinth(
             repo.path(),
-            &["render", ".", "--shard", shard, "--output", out_dir.path().to_str().unwrap()],
+            &[
+                "render",
+                ".",
+                "--shard",
+                shard,
+                "--output",
+                out_dir.path().to_str().unwrap(),
+            ],
         );
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         for e in fs_err::read_dir(out_dir.path()).unwrap() {
@@ -141,25 +200,39 @@ fn shards_partition_the_fleet() {
     }
     seen.sort();
     assert_eq!(seen, vec!["edge-hci", "gpu-east", "plain-west"]);
-    assert_eq!(plinth(repo.path(), &["render", ".", "--shard", "3/2"]).status.code(), Some(2));
+    assert_eq!(
+        plinth(repo.path(), &["render", ".", "--shard", "3/2"])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
 fn explain_prints_every_decision() {
-    let out = plinth(&workspace(), &["render", "examples/fleet", "--explain", "--check"]);
+    let out = plinth(
+        &workspace(),
+        &["render", "examples/fleet", "--explain", "--check"],
+    );
     let text = stdout(&out);
     assert!(text.contains("cluster gpu-east"), "{text}");
     assert!(text.contains("+ vfio-assign"), "{text}");
     assert!(
-        text.contains("- metallb-operator") && text.contains("cluster has no annotation `platform.kubevirt.io/enable-metallb`"),
+        text.contains("- metallb-operator")
+            && text.contains("cluster has no annotation `platform.kubevirt.io/enable-metallb`"),
         "{text}"
     );
 }
 
 #[test]
 fn kubectl_kustomize_builds_every_rendered_cluster() {
-    let Ok(version) = std::process::Command::new("kubectl").args(["version", "--client"]).output() else {
-        println!("skipped: kubectl is not installed, so the kustomize compatibility check did not run");
+    let Ok(version) = std::process::Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+    else {
+        println!(
+            "skipped: kubectl is not installed, so the kustomize compatibility check did not run"
+        );
         return;
     };
     assert!(version.status.success());
@@ -171,18 +244,33 @@ fn kubectl_kustomize_builds_every_rendered_cluster() {
             .arg(&dir)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}: {}", dir.display(), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let built = String::from_utf8_lossy(&out.stdout);
         let index: serde_json::Value =
             serde_json::from_slice(&fs_err::read(dir.join("plinth-index.json")).unwrap()).unwrap();
         let objects = index["objects"].as_array().unwrap();
-        assert_eq!(built.matches("\nkind: ").count() + usize::from(built.starts_with("kind: ")), objects.len(), "{}", dir.display());
+        assert_eq!(
+            built.matches("\nkind: ").count() + usize::from(built.starts_with("kind: ")),
+            objects.len(),
+            "{}",
+            dir.display()
+        );
         // fifo order: kustomize keeps plinth's apply order.
         let mut last = 0;
         for o in objects {
             let name = format!("name: {}\n", o["name"].as_str().unwrap());
             let at = built[last..].find(&name).map(|i| i + last);
-            assert!(at.is_some(), "{} out of order in {}", o["name"], dir.display());
+            assert!(
+                at.is_some(),
+                "{} out of order in {}",
+                o["name"],
+                dir.display()
+            );
             last = at.unwrap();
         }
     }
@@ -193,11 +281,19 @@ fn assert_failed_cleanly(repo: &Path, case: &str) -> String {
     let previous = repo.join("rendered/c1");
     fs_err::create_dir_all(&previous).unwrap();
     fs_err::write(previous.join("plinth-index.json"), "{\"previous\": true}\n").unwrap();
-    fs_err::write(previous.join("configmap_platform_settings.yaml"), "previous: true\n").unwrap();
+    fs_err::write(
+        previous.join("configmap_platform_settings.yaml"),
+        "previous: true\n",
+    )
+    .unwrap();
     let before = snapshot_dir(&repo.join("rendered"));
     let out = plinth(repo, &["render", "."]);
     assert_eq!(out.status.code(), Some(2), "{case}: {}", stderr(&out));
-    assert_eq!(snapshot_dir(&repo.join("rendered")), before, "{case}: output changed");
+    assert_eq!(
+        snapshot_dir(&repo.join("rendered")),
+        before,
+        "{case}: output changed"
+    );
     assert!(stdout(&out).is_empty(), "{case}: {}", stdout(&out));
     stderr(&out)
 }
@@ -225,9 +321,16 @@ fn a_symlink_leading_out_of_the_repository_is_refused() {
     let outside = tempfile::tempdir().unwrap();
     fs_err::write(outside.path().join("secret.yaml.j2"), "password: hunter2\n").unwrap();
     let repo = tempfile::tempdir().unwrap();
-    copy_dir(&workspace().join("cli/tests/fixtures/render-errors/undefined-variable"), repo.path());
+    copy_dir(
+        &workspace().join("cli/tests/fixtures/render-errors/undefined-variable"),
+        repo.path(),
+    );
     fs_err::remove_file(repo.path().join("assets/config.yaml.j2")).unwrap();
-    std::os::unix::fs::symlink(outside.path().join("secret.yaml.j2"), repo.path().join("assets/config.yaml.j2")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.yaml.j2"),
+        repo.path().join("assets/config.yaml.j2"),
+    )
+    .unwrap();
     let message = assert_failed_cleanly(repo.path(), "symlink");
     assert!(!message.contains("hunter2"));
     insta::assert_snapshot!("render_error__symlink_escape", message);
@@ -248,7 +351,10 @@ fn readme_starts_with_the_two_commands_and_the_first_one_works() {
         .collect();
     assert_eq!(
         commands,
-        vec!["cargo run --release -- render examples/fleet", "cargo test --workspace"],
+        vec![
+            "cargo run --release -- render examples/fleet",
+            "cargo test --workspace"
+        ],
         "the README's quick start changed; keep this test and .ci/run in step"
     );
     // `cargo run --release -- render examples/fleet` is `plinth render examples/fleet`.
@@ -256,9 +362,16 @@ fn readme_starts_with_the_two_commands_and_the_first_one_works() {
     copy_dir(&workspace().join("examples"), &repo.path().join("examples"));
     let out = plinth(repo.path(), &["render", "examples/fleet", "--force"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stderr(&out).contains("rendered 3 clusters"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("rendered 3 clusters"),
+        "{}",
+        stderr(&out)
+    );
     let ci = fs_err::read_to_string(workspace().join(".ci/run")).unwrap();
-    assert!(ci.contains("cargo test --workspace"), ".ci/run must run the README's test command");
+    assert!(
+        ci.contains("cargo test --workspace"),
+        ".ci/run must run the README's test command"
+    );
 }
 
 #[test]

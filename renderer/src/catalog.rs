@@ -92,7 +92,10 @@ const KNOWN_CONDITIONS: &str =
 impl std::fmt::Display for Condition {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Annotation { key, value: Some(v) } => write!(f, "annotation {key}={v}"),
+            Self::Annotation {
+                key,
+                value: Some(v),
+            } => write!(f, "annotation {key}={v}"),
             Self::Annotation { key, value: None } => write!(f, "annotation {key}"),
             Self::HardwareDetection { detector } => write!(f, "hardware {}", detector.name()),
             Self::FeatureGate { gate } => write!(f, "feature-gate {gate}"),
@@ -373,7 +376,11 @@ impl Catalog {
     /// Features, and `excluded_assets`, must name assets and groups that exist.
     fn check_references(&self) -> Result<()> {
         let names: BTreeSet<&str> = self.assets.iter().map(|a| a.name.as_str()).collect();
-        let groups: BTreeSet<&str> = self.assets.iter().filter_map(|a| a.group.as_deref()).collect();
+        let groups: BTreeSet<&str> = self
+            .assets
+            .iter()
+            .filter_map(|a| a.group.as_deref())
+            .collect();
         let mut problems = Vec::new();
         for f in &self.features {
             for a in &f.assets {
@@ -425,7 +432,7 @@ impl Catalog {
         self.features
             .iter()
             .filter(|f| {
-                f.assets.iter().any(|a| *a == asset.name)
+                f.assets.contains(&asset.name)
                     || asset
                         .group
                         .as_ref()
@@ -451,7 +458,10 @@ mod tests {
     fn anchors_and_aliases_share_conditions() {
         let text = "assets:\n  - name: a\n    path: a.yaml.j2\n    install: opt-in\n    conditions: &c\n      - type: image\n        key: x\n  - name: b\n    path: b.yaml.j2\n    install: opt-in\n    conditions: *c\n";
         let c = Catalog::parse(text, "assets/metadata.yaml", "").unwrap();
-        assert_eq!(c.assets[1].conditions, vec![Condition::Image { key: "x".into() }]);
+        assert_eq!(
+            c.assets[1].conditions,
+            vec![Condition::Image { key: "x".into() }]
+        );
         assert_eq!(c.assets[1].resolved_path, "assets/b.yaml.j2");
     }
 
@@ -459,14 +469,20 @@ mod tests {
     fn duplicate_names_name_both_lines() {
         let text = "assets:\n  - name: a\n    path: a\n    install: always\n  - name: a\n    path: b\n    install: always\n";
         let err = Catalog::parse(text, "m.yaml", "").unwrap_err().to_string();
-        assert_eq!(err, "`m.yaml` line 5: asset `a` is defined twice (first at line 2)");
+        assert_eq!(
+            err,
+            "`m.yaml` line 5: asset `a` is defined twice (first at line 2)"
+        );
     }
 
     #[test]
     fn unknown_condition_types_name_the_asset() {
         let text = "assets:\n  - name: a\n    path: a\n    install: always\n    conditions:\n      - type: moon-phase\n        value: full\n";
         let err = Catalog::parse(text, "m.yaml", "").unwrap_err().to_string();
-        assert!(err.contains("asset `a` has unknown condition type `moon-phase`"), "{err}");
+        assert!(
+            err.contains("asset `a` has unknown condition type `moon-phase`"),
+            "{err}"
+        );
         assert!(err.contains("line 6"), "{err}");
     }
 

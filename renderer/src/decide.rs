@@ -55,7 +55,10 @@ impl Facts<'_> {
                     if nodes.len() > 3 {
                         shown.push("…");
                     }
-                    (true, format!("{} on node(s) {}", d.name(), shown.join(", ")))
+                    (
+                        true,
+                        format!("{} on node(s) {}", d.name(), shown.join(", ")),
+                    )
                 } else {
                     (false, format!("no node in inventory.yaml has {}", d.name()))
                 }
@@ -69,9 +72,10 @@ impl Facts<'_> {
         let (held, because) = match c {
             Condition::Annotation { key, value } => match (spec.annotations.get(key), value) {
                 (None, _) => (false, format!("cluster has no annotation `{key}`")),
-                (Some(v), Some(want)) if v != want => {
-                    (false, format!("cluster annotation `{key}` is `{v}`, not `{want}`"))
-                }
+                (Some(v), Some(want)) if v != want => (
+                    false,
+                    format!("cluster annotation `{key}` is `{v}`, not `{want}`"),
+                ),
                 (Some(v), _) => (true, format!("cluster annotation `{key}` is `{v}`")),
             },
             Condition::HardwareDetection { detector } => self.detector(*detector),
@@ -88,13 +92,18 @@ impl Facts<'_> {
                 } else if let Some(d) = Detector::parse(field) {
                     self.detector(d)
                 } else {
-                    (false, format!("topology `{field}` is not set for the cluster"))
+                    (
+                        false,
+                        format!("topology `{field}` is not set for the cluster"),
+                    )
                 }
             }
-            Condition::HcoFieldUnconfigured { path } => match self.hco.and_then(|h| dotted(h, path)) {
-                Some(_) => (false, format!("the HyperConverged sets `{path}`")),
-                None => (true, format!("the HyperConverged leaves `{path}` unset")),
-            },
+            Condition::HcoFieldUnconfigured { path } => {
+                match self.hco.and_then(|h| dotted(h, path)) {
+                    Some(_) => (false, format!("the HyperConverged sets `{path}`")),
+                    None => (true, format!("the HyperConverged leaves `{path}` unset")),
+                }
+            }
             Condition::Image { key } => match spec.images.get(key) {
                 Some(_) => (true, format!("cluster names an image for `{key}`")),
                 None => (false, format!("cluster `images` has no `{key}`")),
@@ -121,7 +130,10 @@ impl Facts<'_> {
                 format!("the catalog's framework opt-in annotation `{want}` is not on the cluster"),
             )
         } else if let Some(f) = failed {
-            (false, format!("`{}` does not hold: {}", f.condition, f.because))
+            (
+                false,
+                format!("`{}` does not hold: {}", f.condition, f.because),
+            )
         } else {
             match (asset.install, conditions.len()) {
                 (Install::OptIn, 0) => (
@@ -130,7 +142,10 @@ impl Facts<'_> {
                 ),
                 (Install::OptIn, n) => (true, format!("opt-in and all {n} condition(s) hold")),
                 (Install::Always, 0) => (true, "install: always".to_owned()),
-                (Install::Always, n) => (true, format!("install: always and all {n} condition(s) hold")),
+                (Install::Always, n) => (
+                    true,
+                    format!("install: always and all {n} condition(s) hold"),
+                ),
             }
         };
         Decision {

@@ -32,7 +32,9 @@ pub enum RenderError {
         #[source]
         source: std::io::Error,
     },
-    #[error("`{path}` is {size} bytes, more than the limit of {limit} bytes (`limits.maxFileBytes`)")]
+    #[error(
+        "`{path}` is {size} bytes, more than the limit of {limit} bytes (`limits.maxFileBytes`)"
+    )]
     TooLarge { path: String, size: u64, limit: u64 },
     #[error("`{path}`{}: {message}", location_suffix(*.line, *.column))]
     Yaml {
@@ -54,7 +56,9 @@ pub enum RenderError {
         line: usize,
         first_line: usize,
     },
-    #[error("`{path}` line {line}: asset `{asset}` has unknown condition type `{kind}` (known: {known})")]
+    #[error(
+        "`{path}` line {line}: asset `{asset}` has unknown condition type `{kind}` (known: {known})"
+    )]
     UnknownCondition {
         path: String,
         line: usize,

@@ -89,7 +89,8 @@ impl Node {
         // `feature.node.kubernetes.io/pci-<class>_<vendor>.present` (class first, 4 hex digits).
         self.labels.iter().filter_map(|(k, v)| {
             let rest = k.strip_prefix(NFD_PCI_PREFIX)?;
-            (v == "true" && rest.ends_with(".present")).then(|| rest.split('_').next().unwrap_or(""))
+            (v == "true" && rest.ends_with(".present"))
+                .then(|| rest.split('_').next().unwrap_or(""))
         })
     }
 
@@ -114,10 +115,9 @@ impl Node {
 
     fn usb(&self) -> bool {
         !self.usb_devices.is_empty()
-            || self
-                .labels
-                .iter()
-                .any(|(k, v)| k.starts_with(NFD_USB_PREFIX) && k.ends_with(".present") && v == "true")
+            || self.labels.iter().any(|(k, v)| {
+                k.starts_with(NFD_USB_PREFIX) && k.ends_with(".present") && v == "true"
+            })
     }
 
     fn schedulable_master(&self) -> bool {
@@ -205,7 +205,11 @@ impl Inventory {
             })
             .collect();
         hw.insert("pciDevices".into(), json!(pci));
-        let usb: BTreeSet<&UsbDevice> = self.nodes.iter().flat_map(|n| n.usb_devices.iter()).collect();
+        let usb: BTreeSet<&UsbDevice> = self
+            .nodes
+            .iter()
+            .flat_map(|n| n.usb_devices.iter())
+            .collect();
         hw.insert("usbDevices".into(), json!(usb));
         let nodes: Vec<Value> = self
             .nodes
@@ -239,7 +243,9 @@ mod tests {
             "nodes:\n- name: n1\n  labels:\n    feature.node.kubernetes.io/pci-0302_10de.present: \"true\"\n    feature.node.kubernetes.io/memory-numa: \"true\"\n    feature.node.kubernetes.io/network-sriov.capable: \"true\"\n",
         );
         let d = i.detectors();
-        assert!(d["pciDevicesPresent"] && d["gpuPresent"] && d["numaNodesPresent"] && d["sriovPresent"]);
+        assert!(
+            d["pciDevicesPresent"] && d["gpuPresent"] && d["numaNodesPresent"] && d["sriovPresent"]
+        );
         assert!(!d["usbDevicesPresent"] && !d["hasSchedulableMasters"]);
     }
 
@@ -250,7 +256,10 @@ mod tests {
         );
         assert!(!i.detectors()["hasSchedulableMasters"]);
         let j = inv("nodes:\n- name: m1\n  roles: [control-plane, worker]\n");
-        assert_eq!(j.detect(Detector::HasSchedulableMasters), (true, vec!["m1"]));
+        assert_eq!(
+            j.detect(Detector::HasSchedulableMasters),
+            (true, vec!["m1"])
+        );
     }
 
     #[test]

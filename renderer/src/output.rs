@@ -135,7 +135,10 @@ pub fn materialize(rendered: &RenderedCluster, settings: &Settings) -> ClusterOu
         files.insert(name.clone(), text.into_bytes());
         objects.push(IndexObject {
             file: name,
-            api_version: o.value["apiVersion"].as_str().unwrap_or_default().to_owned(),
+            api_version: o.value["apiVersion"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
             kind: o.identity.kind.clone(),
             namespace: o.identity.namespace.clone(),
             name: o.identity.name.clone(),
@@ -152,7 +155,8 @@ pub fn materialize(rendered: &RenderedCluster, settings: &Settings) -> ClusterOu
             "resources": resources,
             "sortOptions": {"order": "fifo"},
         });
-        let mut text = String::from("# rendered by plinth; resources in apply order; do not edit\n");
+        let mut text =
+            String::from("# rendered by plinth; resources in apply order; do not edit\n");
         text.push_str(&yaml::to_string(&k));
         files.insert(KUSTOMIZATION.to_owned(), text.into_bytes());
     }
@@ -193,7 +197,10 @@ pub fn is_current(out_root: &Path, cluster: &str, input_digest: &str) -> bool {
     let Some(index) = read_index(out_root, cluster) else {
         return false;
     };
-    if index.input_digest != input_digest || index.plinth_version != VERSION || index.files.is_empty() {
+    if index.input_digest != input_digest
+        || index.plinth_version != VERSION
+        || index.files.is_empty()
+    {
         return false;
     }
     let dir = out_root.join(cluster);
@@ -283,7 +290,10 @@ pub fn write(out_root: &Path, outputs: &[ClusterOutput], remove: &[String]) -> R
     for (stage, target) in &staged {
         let old = target.with_file_name(format!(
             ".plinth-old-{pid}-{}",
-            target.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+            target
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
         ));
         let had_old = target.exists();
         if had_old {

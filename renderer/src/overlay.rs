@@ -134,7 +134,10 @@ impl Target {
         match &self.label_selector {
             None => true,
             Some(sel) => parse_selector(sel).is_ok_and(|reqs| {
-                labels_match(&reqs, obj.pointer("/metadata/labels").and_then(Value::as_object))
+                labels_match(
+                    &reqs,
+                    obj.pointer("/metadata/labels").and_then(Value::as_object),
+                )
             }),
         }
     }
@@ -209,7 +212,7 @@ impl Overlay {
         let display = format!("{shown}{path}");
         let text = source.read_text(&path, limit)?;
         let mut overlay: Self = yaml::from_str(&text, &display)?;
-        overlay.name = name.to_owned();
+        name.clone_into(&mut overlay.name);
         overlay.path = display;
         for (i, p) in overlay.patches.iter().enumerate() {
             p.validate(&format!("`{}` patches[{i}]", overlay.path))?;
@@ -252,10 +255,19 @@ mod tests {
 
     #[test]
     fn deep_merge_keeps_sibling_keys() {
-        let mut base = json!({"a": {"x": 1, "y": 2}, "b": [1]}).as_object().unwrap().clone();
-        let over = json!({"a": {"y": 3}, "b": [2]}).as_object().unwrap().clone();
+        let mut base = json!({"a": {"x": 1, "y": 2}, "b": [1]})
+            .as_object()
+            .unwrap()
+            .clone();
+        let over = json!({"a": {"y": 3}, "b": [2]})
+            .as_object()
+            .unwrap()
+            .clone();
         deep_merge(&mut base, &over);
-        assert_eq!(Value::Object(base), json!({"a": {"x": 1, "y": 3}, "b": [2]}));
+        assert_eq!(
+            Value::Object(base),
+            json!({"a": {"x": 1, "y": 3}, "b": [2]})
+        );
     }
 
     #[test]

@@ -106,17 +106,15 @@ impl Quantity {
             }
             Some(mantissa * sign)
         })();
-        match exact {
-            Some(n) => Some(Self::Nanos(n)),
-            None => {
-                let base: f64 = number.parse().ok()?;
-                #[allow(clippy::cast_precision_loss)]
-                let sign = sign as f64;
-                Some(Self::Float(
-                    sign * base * 10f64.powi(exp10) * 2f64.powi(i32::try_from(exp2).ok()?),
-                ))
-            }
+        if let Some(n) = exact {
+            return Some(Self::Nanos(n));
         }
+        let base: f64 = number.parse().ok()?;
+        #[allow(clippy::cast_precision_loss)]
+        let sign = sign as f64;
+        Some(Self::Float(
+            sign * base * 10f64.powi(exp10) * 2f64.powi(i32::try_from(exp2).ok()?),
+        ))
     }
 }
 

@@ -130,12 +130,20 @@ impl Fleet {
         let (settings, settings_bytes) = Settings::load(&source)?;
         let limit = settings.limits.max_file_bytes;
         let (catalog_source, catalog_path, shown) = match settings.paths.catalog.as_deref() {
-            Some(BUILTIN) => (builtin::source(), builtin::CATALOG.to_owned(), builtin::PREFIX),
+            Some(BUILTIN) => (
+                builtin::source(),
+                builtin::CATALOG.to_owned(),
+                builtin::PREFIX,
+            ),
             Some(path) => (source.clone(), crate::source::normalize(path)?, ""),
             None if source.is_file("assets/metadata.yaml")? => {
                 (source.clone(), "assets/metadata.yaml".to_owned(), "")
             }
-            None => (builtin::source(), builtin::CATALOG.to_owned(), builtin::PREFIX),
+            None => (
+                builtin::source(),
+                builtin::CATALOG.to_owned(),
+                builtin::PREFIX,
+            ),
         };
         let catalog = Catalog::load(&catalog_source, &catalog_path, limit, shown)?;
         let templates = Templates::new(
@@ -322,12 +330,13 @@ impl Fleet {
                 "hco": hco.clone().unwrap_or_else(|| json!({})),
             });
             let text = self.asset_text(asset, &ctx)?;
-            let docs = yaml::from_str_multi(&text).map_err(|message| RenderError::RenderedYaml {
-                cluster: cluster.name.clone(),
-                asset: asset.name.clone(),
-                path: self.templates.display_path(&asset.path),
-                message,
-            })?;
+            let docs =
+                yaml::from_str_multi(&text).map_err(|message| RenderError::RenderedYaml {
+                    cluster: cluster.name.clone(),
+                    asset: asset.name.clone(),
+                    path: self.templates.display_path(&asset.path),
+                    message,
+                })?;
             for (i, mut doc) in docs.into_iter().enumerate() {
                 let bad = |message: String| RenderError::RenderedYaml {
                     cluster: cluster.name.clone(),
@@ -347,13 +356,17 @@ impl Fleet {
                 for (what, patch, matched) in &mut patches {
                     if patch.target.matches(&doc) {
                         *matched = true;
-                        let identity = Identity::of(&doc).map(|i| i.to_string()).unwrap_or_default();
-                        patch.apply(&mut doc).map_err(|message| RenderError::PatchFailed {
-                            cluster: cluster.name.clone(),
-                            what: what.clone(),
-                            object: identity,
-                            message,
-                        })?;
+                        let identity = Identity::of(&doc)
+                            .map(|i| i.to_string())
+                            .unwrap_or_default();
+                        patch
+                            .apply(&mut doc)
+                            .map_err(|message| RenderError::PatchFailed {
+                                cluster: cluster.name.clone(),
+                                what: what.clone(),
+                                object: identity,
+                                message,
+                            })?;
                     }
                 }
                 stamp(&mut doc, &cluster.name, &asset.name, asset.reconcile_order);
@@ -464,7 +477,10 @@ impl Fleet {
     }
 
     fn asset_text(&self, asset: &Asset, ctx: &Value) -> Result<String> {
-        if asset.path.ends_with(".j2") {
+        if std::path::Path::new(&asset.path)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("j2"))
+        {
             return self.templates.render(&asset.name, &asset.path, ctx);
         }
         if !self.catalog_source.is_file(&asset.resolved_path)? {
@@ -566,11 +582,12 @@ fn stamp(doc: &mut Value, cluster: &str, asset: &str, wave: i64) {
                 (LABEL_ASSET, asset.to_owned()),
             ],
         ),
-        ("annotations", vec![(ANNOTATION_SYNC_WAVE, wave.to_string())]),
+        (
+            "annotations",
+            vec![(ANNOTATION_SYNC_WAVE, wave.to_string())],
+        ),
     ] {
-        let map = meta
-            .entry(key)
-            .or_insert_with(|| Value::Object(Map::new()));
+        let map = meta.entry(key).or_insert_with(|| Value::Object(Map::new()));
         if !map.is_object() {
             *map = Value::Object(Map::new());
         }

@@ -97,10 +97,10 @@ impl Source {
         }
     }
 
-    fn resolve(&self, root: &Path, rel: &str) -> Result<Option<PathBuf>> {
+    fn resolve(root: &Path, rel: &str) -> Result<Option<PathBuf>> {
         let path = root.join(rel);
         match fs_err::canonicalize(&path) {
-            Ok(real) if real.starts_with(root) => Ok(Some(real)),
+            Ok(canonical) if canonical.starts_with(root) => Ok(Some(canonical)),
             Ok(_) => Err(RenderError::PathEscape {
                 path: rel.to_owned(),
                 reason: "is a symlink that leads outside the repository",
@@ -121,7 +121,7 @@ impl Source {
     pub fn is_file(&self, rel: &str) -> Result<bool> {
         let rel = normalize(rel)?;
         match self {
-            Self::Dir { root } => Ok(self.resolve(root, &rel)?.is_some_and(|p| p.is_file())),
+            Self::Dir { root } => Ok(Self::resolve(root, &rel)?.is_some_and(|p| p.is_file())),
             Self::Memory { files } => Ok(files.contains_key(&rel)),
         }
     }
@@ -131,7 +131,7 @@ impl Source {
         let rel = normalize(rel)?;
         match self {
             Self::Dir { root } => {
-                let Some(real) = self.resolve(root, &rel)? else {
+                let Some(file) = Self::resolve(root, &rel)? else {
                     return Err(RenderError::Io {
                         path: rel,
                         source: std::io::Error::from(std::io::ErrorKind::NotFound),
@@ -141,7 +141,7 @@ impl Source {
                     path: rel.clone(),
                     source,
                 };
-                let file = fs_err::File::open(&real).map_err(io)?;
+                let file = fs_err::File::open(&file).map_err(io)?;
                 let size = file.metadata().map_err(io)?.len();
                 if size > limit {
                     return Err(RenderError::TooLarge {
@@ -190,14 +190,18 @@ impl Source {
     /// Every file below folder `rel` (recursively, hidden entries skipped), sorted; `""` is the
     /// whole source.
     pub fn files_under(&self, rel: &str) -> Result<Vec<String>> {
-        let rel = if rel.is_empty() { String::new() } else { normalize(rel)? };
+        let rel = if rel.is_empty() {
+            String::new()
+        } else {
+            normalize(rel)?
+        };
         match self {
             Self::Dir { root } => {
                 let mut out = Vec::new();
                 let start = if rel.is_empty() {
                     Some(root.clone())
                 } else {
-                    self.resolve(root, &rel)?
+                    Self::resolve(root, &rel)?
                 };
                 let Some(start) = start else {
                     return Ok(out);
@@ -219,7 +223,11 @@ impl Source {
                         if name.starts_with('.') {
                             continue;
                         }
-                        let child = if shown.is_empty() { name } else { format!("{shown}/{name}") };
+                        let child = if shown.is_empty() {
+                            name
+                        } else {
+                            format!("{shown}/{name}")
+                        };
                         let kind = entry.file_type().map_err(io)?;
                         if kind.is_dir() {
                             stack.push((entry.path(), child));
@@ -232,7 +240,11 @@ impl Source {
                 Ok(out)
             }
             Self::Memory { files } => {
-                let prefix = if rel.is_empty() { String::new() } else { format!("{rel}/") };
+                let prefix = if rel.is_empty() {
+                    String::new()
+                } else {
+                    format!("{rel}/")
+                };
                 Ok(files
                     .range(prefix.clone()..)
                     .take_while(|(k, _)| k.starts_with(&prefix))
@@ -248,7 +260,7 @@ impl Source {
         let rel = normalize(rel)?;
         match self {
             Self::Dir { root } => {
-                let Some(dir) = self.resolve(root, &rel)? else {
+                let Some(dir) = Self::resolve(root, &rel)? else {
                     return Ok(Vec::new());
                 };
                 if !dir.is_dir() {
@@ -314,7 +326,11 @@ mod tests {
     #[test]
     fn memory_subdirs_are_sorted_and_unique() {
         let mut files = BTreeMap::new();
-        for f in ["clusters/b/cluster.yaml", "clusters/a/cluster.yaml", "clusters/a/inventory.yaml"] {
+        for f in [
+            "clusters/b/cluster.yaml",
+            "clusters/a/cluster.yaml",
+            "clusters/a/inventory.yaml",
+        ] {
             files.insert(f.to_owned(), Vec::new());
         }
         let src = Source::memory(files);

@@ -31,11 +31,14 @@ impl std::fmt::Debug for Templates {
     }
 }
 
+// minijinja hands filter arguments over by value.
+#[allow(clippy::needless_pass_by_value)]
 fn filter_to_yaml(value: Serde<serde_json::Value>) -> String {
     let text = yaml::to_string(&value.0);
     text.strip_suffix('\n').unwrap_or(&text).to_owned()
 }
 
+#[allow(clippy::needless_pass_by_value)]
 fn filter_to_json(value: Serde<serde_json::Value>) -> String {
     serde_json::to_string(&value.0).unwrap_or_default()
 }
@@ -48,7 +51,10 @@ fn filter_sha256(value: &str) -> String {
     hex::encode(Sha256::digest(value.as_bytes()))
 }
 
-fn filter_quantity(value: Serde<serde_json::Value>) -> std::result::Result<minijinja::Value, minijinja::Error> {
+#[allow(clippy::needless_pass_by_value)]
+fn filter_quantity(
+    value: Serde<serde_json::Value>,
+) -> std::result::Result<minijinja::Value, minijinja::Error> {
     let text = match &value.0 {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Number(n) => n.to_string(),
@@ -65,8 +71,10 @@ fn filter_quantity(value: Serde<serde_json::Value>) -> std::result::Result<minij
             format!("`{text}` is not a Kubernetes quantity"),
         )
     })?;
-    Ok(q.as_i64()
-        .map_or_else(|| minijinja::Value::from(q.as_f64()), minijinja::Value::from))
+    Ok(q.as_i64().map_or_else(
+        || minijinja::Value::from(q.as_f64()),
+        minijinja::Value::from,
+    ))
 }
 
 impl Templates {
@@ -94,12 +102,12 @@ impl Templates {
         env.add_filter("quantity", filter_quantity);
         let base = catalog_path.to_owned();
         env.set_loader(move |name| {
-            let rel = join_beside(&base, name).map_err(|e| {
-                minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string())
-            })?;
-            if !source.is_file(&rel).map_err(|e| {
-                minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string())
-            })? {
+            let rel = join_beside(&base, name)
+                .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
+            if !source
+                .is_file(&rel)
+                .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string()))?
+            {
                 return Ok(None);
             }
             source
@@ -123,15 +131,18 @@ impl Templates {
 
     /// Renders template `name` (relative to the catalog's folder) with `ctx`.
     pub fn render(&self, asset: &str, name: &str, ctx: &serde_json::Value) -> Result<String> {
-        let template = self.env.get_template(name).map_err(|err| match err.kind() {
-            ErrorKind::TemplateNotFound if err.name().is_none_or(|n| n == name) => {
-                RenderError::MissingTemplate {
-                    asset: asset.to_owned(),
-                    path: self.display_path(name),
+        let template = self
+            .env
+            .get_template(name)
+            .map_err(|err| match err.kind() {
+                ErrorKind::TemplateNotFound if err.name().is_none_or(|n| n == name) => {
+                    RenderError::MissingTemplate {
+                        asset: asset.to_owned(),
+                        path: self.display_path(name),
+                    }
                 }
-            }
-            _ => self.convert(&err, name),
-        })?;
+                _ => self.convert(&err, name),
+            })?;
         template
             .render(minijinja::Value::from(Serde(ctx)))
             .map_err(|err| self.convert(&err, name))
@@ -151,16 +162,16 @@ impl Templates {
             message = format!("{message}: {detail}");
         }
         // Name the expression at fault (template text only, never a value).
-        if let (Some(range), Ok(t)) = (err.range(), self.env.get_template(at)) {
-            if let Some(expr) = t.source().get(range) {
-                let expr = expr.trim();
-                if !expr.is_empty()
-                    && expr.len() < 120
-                    && !expr.contains('\n')
-                    && !message.contains(&format!("`{expr}`"))
-                {
-                    message = format!("{message} in `{expr}`");
-                }
+        if let (Some(range), Ok(t)) = (err.range(), self.env.get_template(at))
+            && let Some(expr) = t.source().get(range)
+        {
+            let expr = expr.trim();
+            if !expr.is_empty()
+                && expr.len() < 120
+                && !expr.contains('\n')
+                && !message.contains(&format!("`{expr}`"))
+            {
+                message = format!("{message} in `{expr}`");
             }
         }
         RenderError::Template {

@@ -61,7 +61,8 @@ pub fn error(origin: &str, message: &str) -> RenderError {
 
 /// Parses one YAML document of `origin` (a repository-relative name used in errors).
 pub fn from_str<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T> {
-    serde_saphyr::from_str_with_options(text, options()).map_err(|err| error(origin, &message(&err)))
+    serde_saphyr::from_str_with_options(text, options())
+        .map_err(|err| error(origin, &message(&err)))
 }
 
 /// Parses every document of a multi-document YAML text; empty documents are dropped.
@@ -91,6 +92,7 @@ pub fn to_string(value: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::fmt::Write as _;
 
     #[test]
     fn ambiguous_strings_stay_strings_on_a_round_trip() {
@@ -105,7 +107,10 @@ mod tests {
         let long = "x ".repeat(100);
         let v = json!({"a": long, "b": "line 1\nline 2\n"});
         let text = to_string(&v);
-        assert!(text.contains(&format!("a: {}", long.trim_end())) || text.contains("a: \""), "{text}");
+        assert!(
+            text.contains(&format!("a: {}", long.trim_end())) || text.contains("a: \""),
+            "{text}"
+        );
         assert!(text.contains("b: |\n"), "{text}");
         let back: Value = from_str(&text, "x").unwrap();
         assert_eq!(back, v);
@@ -131,9 +136,10 @@ mod tests {
         let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 1..12 {
             let p = i - 1;
-            bomb.push_str(&format!(
-                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
-            ));
+            let _ = writeln!(
+                bomb,
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]"
+            );
         }
         assert!(from_str::<Value>(&bomb, "bomb.yaml").is_err());
     }

@@ -2,6 +2,8 @@
 //! anchors included, and for sample clusters plinth says which assets apply and why; their
 //! templates are not beside them, which is reported per asset rather than as a crash.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::format_push_string)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -32,8 +34,14 @@ fn repo(catalog: &[u8], cluster: &str, inventory: &str) -> Source {
         "plinth.yaml".to_owned(),
         b"paths:\n  catalog: catalog/metadata.yaml\n".to_vec(),
     );
-    files.insert("clusters/sample/cluster.yaml".to_owned(), cluster.as_bytes().to_vec());
-    files.insert("clusters/sample/inventory.yaml".to_owned(), inventory.as_bytes().to_vec());
+    files.insert(
+        "clusters/sample/cluster.yaml".to_owned(),
+        cluster.as_bytes().to_vec(),
+    );
+    files.insert(
+        "clusters/sample/inventory.yaml".to_owned(),
+        inventory.as_bytes().to_vec(),
+    );
     Source::memory(files)
 }
 
@@ -46,16 +54,36 @@ fn both_public_catalogs_load_unchanged() {
     for name in CATALOGS {
         let text = fs_err::read_to_string(dir.join(name)).unwrap();
         let catalog = Catalog::parse(&text, "metadata.yaml", "").unwrap();
-        assert!(catalog.assets.iter().any(|a| a.is_hco()), "{name}");
-        assert_eq!(catalog.render_order()[0].name, "hco-golden-config", "{name}");
+        assert!(
+            catalog
+                .assets
+                .iter()
+                .any(plinth_renderer::catalog::Asset::is_hco),
+            "{name}"
+        );
+        assert_eq!(
+            catalog.render_order()[0].name,
+            "hco-golden-config",
+            "{name}"
+        );
     }
     // The autopilot catalog's anchors expand: every IFO asset carries the shared condition.
     let text = fs_err::read_to_string(dir.join(CATALOGS[1])).unwrap();
     let catalog = Catalog::parse(&text, "metadata.yaml", "").unwrap();
-    let ifo: Vec<_> = catalog.assets.iter().filter(|a| a.name.starts_with("ifo-")).collect();
+    let ifo: Vec<_> = catalog
+        .assets
+        .iter()
+        .filter(|a| a.name.starts_with("ifo-"))
+        .collect();
     assert!(ifo.len() > 10);
-    assert!(ifo.iter().all(|a| a.conditions == ifo[0].conditions && !a.conditions.is_empty()));
-    assert_eq!(catalog.framework.opt_in.as_deref(), Some("platform.kubevirt.io/autopilot=true"));
+    assert!(
+        ifo.iter()
+            .all(|a| a.conditions == ifo[0].conditions && !a.conditions.is_empty())
+    );
+    assert_eq!(
+        catalog.framework.opt_in.as_deref(),
+        Some("platform.kubevirt.io/autopilot=true")
+    );
     assert!(!catalog.features.is_empty());
 }
 
@@ -73,7 +101,10 @@ fn decisions_text(catalog_file: &str, cluster: &str, inventory: &str) -> String 
     for (asset, path) in fleet.missing_templates().unwrap() {
         out.push_str(&format!("! {asset}: template {path} missing\n"));
     }
-    out.push_str(&format!("render: {}\n", err.map_or("ok".to_owned(), |e| e.to_string())));
+    out.push_str(&format!(
+        "render: {}\n",
+        err.map_or("ok".to_owned(), |e| e.to_string())
+    ));
     out
 }
 
@@ -83,7 +114,10 @@ fn operator_catalog_decisions_for_a_gpu_cluster() {
         return;
     }
     let text = decisions_text(CATALOGS[0], GPU_CLUSTER, GPU_INVENTORY);
-    assert!(text.contains("+ pci-passthrough: opt-in and all 2 condition(s) hold"), "{text}");
+    assert!(
+        text.contains("+ pci-passthrough: opt-in and all 2 condition(s) hold"),
+        "{text}"
+    );
     assert!(text.contains("+ numa-topology"), "{text}");
     assert!(text.contains("- metallb-operator"), "{text}");
     insta::assert_snapshot!(text);
@@ -100,6 +134,12 @@ fn autopilot_catalog_decisions_for_a_gpu_cluster_and_a_plain_one() {
     insta::assert_snapshot!("autopilot_gpu", text);
     // Without the framework opt-in annotation nothing applies.
     let plain = decisions_text(CATALOGS[1], "labels: {}\n", "nodes: []\n");
-    assert!(plain.lines().filter(|l| l.starts_with("+ ")).count() == 0, "{plain}");
-    assert!(plain.contains("framework opt-in annotation `platform.kubevirt.io/autopilot=true`"), "{plain}");
+    assert!(
+        plain.lines().filter(|l| l.starts_with("+ ")).count() == 0,
+        "{plain}"
+    );
+    assert!(
+        plain.contains("framework opt-in annotation `platform.kubevirt.io/autopilot=true`"),
+        "{plain}"
+    );
 }

@@ -2,6 +2,8 @@
 //! back as the same value (strings that look like booleans, numbers or nulls stay strings),
 //! and materialising the same render twice gives the same bytes.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::format_push_string)]
+
 use plinth_renderer::yaml;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -13,9 +15,39 @@ fn scalar() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(Value::from),
         // Strings that YAML 1.1 or 1.2 would read as something else, plus arbitrary text.
         prop::sample::select(vec![
-            "true", "yes", "no", "on", "off", "y", "n", "~", "null", "", "0755", "1e3", "0x1F",
-            "1.0", "-", "- a", "a: b", "#x", "*ref", "&a", "!tag", "'q'", "\"dq\"", "@x", "`x",
-            "2026-11-22", "12:30", ".inf", "NaN", " lead", "trail ", "multi\nline\n", "tab\tx",
+            "true",
+            "yes",
+            "no",
+            "on",
+            "off",
+            "y",
+            "n",
+            "~",
+            "null",
+            "",
+            "0755",
+            "1e3",
+            "0x1F",
+            "1.0",
+            "-",
+            "- a",
+            "a: b",
+            "#x",
+            "*ref",
+            "&a",
+            "!tag",
+            "'q'",
+            "\"dq\"",
+            "@x",
+            "`x",
+            "2026-11-22",
+            "12:30",
+            ".inf",
+            "NaN",
+            " lead",
+            "trail ",
+            "multi\nline\n",
+            "tab\tx",
         ])
         .prop_map(|s| Value::String(s.to_owned())),
         "\\PC{0,40}".prop_map(Value::String),

@@ -73,13 +73,26 @@ pub fn run(args: CatalogArgs, printer: Printer) -> anyhow::Result<Outcome> {
             format!("{}\n", serde_json::to_string_pretty(&doc)?)
         }
         ListFormat::Text => {
-            let mut out = format!("catalog {} ({} assets)\n", catalog.path, catalog.assets.len());
-            let width = catalog.assets.iter().map(|a| a.name.len()).max().unwrap_or(0);
+            let mut out = format!(
+                "catalog {} ({} assets)\n",
+                catalog.path,
+                catalog.assets.len()
+            );
+            let width = catalog
+                .assets
+                .iter()
+                .map(|a| a.name.len())
+                .max()
+                .unwrap_or(0);
             for a in &catalog.assets {
                 let conds = if a.conditions.is_empty() {
                     "-".to_owned()
                 } else {
-                    a.conditions.iter().map(ToString::to_string).collect::<Vec<_>>().join(" AND ")
+                    a.conditions
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" AND ")
                 };
                 let _ = writeln!(
                     out,

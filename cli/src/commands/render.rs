@@ -30,8 +30,12 @@ pub fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {
         .split_once('/')
         .with_context(|| format!("`--shard {text}`: expected I/N, e.g. 2/8"))?;
     let (i, n): (usize, usize) = (
-        i.trim().parse().with_context(|| format!("`--shard {text}`: `{i}` is not a number"))?,
-        n.trim().parse().with_context(|| format!("`--shard {text}`: `{n}` is not a number"))?,
+        i.trim()
+            .parse()
+            .with_context(|| format!("`--shard {text}`: `{i}` is not a number"))?,
+        n.trim()
+            .parse()
+            .with_context(|| format!("`--shard {text}`: `{n}` is not a number"))?,
     );
     if n == 0 || i == 0 || i > n {
         bail!("`--shard {text}`: I must be between 1 and N");
@@ -88,7 +92,7 @@ struct RenderSettings {
 }
 
 enum Rendered {
-    Written(ClusterOutput, Vec<Decision>),
+    Written(Box<(ClusterOutput, Vec<Decision>)>),
     Unchanged,
 }
 
@@ -158,7 +162,7 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
                     }
                 }
                 let out = output::materialize(&rendered, &fleet.settings);
-                Ok(Rendered::Written(out, rendered.decisions))
+                Ok(Rendered::Written(Box::new((out, rendered.decisions))))
             })
             .collect()
     });
@@ -167,7 +171,8 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
     let mut explained = String::new();
     for result in results {
         match result? {
-            Rendered::Written(out, decisions) => {
+            Rendered::Written(written) => {
+                let (out, decisions) = *written;
                 if s.explain {
                     explained.push_str(&explain_text(&out.name, &decisions));
                 }
@@ -232,7 +237,9 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
     };
     output::write(&s.out_root, &outputs, &remove)?;
     for r in &remove {
-        printer.detail(&format!("removed `{shown}/{r}`: the cluster no longer exists"));
+        printer.detail(&format!(
+            "removed `{shown}/{r}`: the cluster no longer exists"
+        ));
     }
     printer.status(&format!(
         "rendered {} cluster{} ({objects} objects) into `{shown}`{} in {:.2}s",

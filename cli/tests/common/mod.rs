@@ -1,6 +1,7 @@
 //! Helpers shared by the CLI tests: run the built `plinth` binary, copy fixture folders,
 //! snapshot folders.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::format_push_string)]
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
