@@ -40,6 +40,8 @@ pub enum Command {
     Commit(CommitArgs),
     /// Compare a cluster's rendered manifests with its live state and report drift
     Drift(DriftArgs),
+    /// Write a cluster's hardware inventory from the live cluster's Node objects
+    Discover(DiscoverArgs),
 }
 
 /// Formats of `plinth diff`.
@@ -211,6 +213,31 @@ pub struct DriftArgs {
     /// Write each report format to a file in this folder instead of stdout
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+    /// Limit on every request to the cluster, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+    /// Retries after a failed request (429, 5xx, timeouts)
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub retries: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// The platform repository (default: the current folder)
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+    /// The cluster whose inventory to write
+    #[arg(short, long, value_name = "NAME")]
+    pub cluster: String,
+    /// Kubeconfig file of the live cluster (default: `KUBECONFIG`, `~/.kube/config`, in-cluster)
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context)
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Where to write the inventory, `-` for stdout (default: `clusters/<NAME>/inventory.yaml`)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Limit on every request to the cluster, in seconds
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub timeout: u64,

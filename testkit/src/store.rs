@@ -145,7 +145,8 @@ impl Store {
         self.resource_version.to_string()
     }
 
-    /// Stores an object as it is (seeding), filling server-populated metadata.
+    /// Stores an object (seeding, or a write by another client), filling server-populated
+    /// metadata and the declared defaults.
     pub fn seed(&mut self, mut value: Value) {
         let api_version = str_at(&value, "/apiVersion").to_owned();
         let kind = str_at(&value, "/kind").to_owned();
@@ -156,6 +157,12 @@ impl Store {
         let name = str_at(&value, "/metadata/name").to_owned();
         let namespaced = namespace.is_some() && !CLUSTER_SCOPED.contains(&kind.as_str());
         let t = self.type_for(&api_version, &kind, namespaced);
+        if let Some(defaults) = self.defaults.get(&kind) {
+            // Defaulting happens on every write, seeding included.
+            let mut with_defaults = defaults.clone();
+            merge(&mut with_defaults, &value);
+            value = with_defaults;
+        }
         let rv = self.next_rv();
         self.uid_counter += 1;
         let uid = format!("00000000-0000-4000-8000-{:012x}", self.uid_counter);

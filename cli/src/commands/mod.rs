@@ -3,6 +3,7 @@
 mod catalog;
 mod commit;
 mod diff;
+mod discover;
 mod drift;
 mod render;
 mod validate;
@@ -39,5 +40,6 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Diff(args) => diff::run(args, *printer),
         Command::Commit(args) => commit::run(args, *printer),
         Command::Drift(args) => drift::run(args, *printer),
+        Command::Discover(args) => discover::run(args, *printer),
     }
 }

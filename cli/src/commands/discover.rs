@@ -1,0 +1,144 @@
+//! `plinth discover`: read a live cluster's Node objects and write the cluster's hardware
+//! inventory (`clusters/<name>/inventory.yaml`), deterministically and atomically.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use plinth_drift::cluster::{ClusterLive, ConnectOptions};
+use plinth_drift::discover;
+use plinth_renderer::{Fleet, Source};
+
+use super::Outcome;
+use crate::args::DiscoverArgs;
+use crate::printer::Printer;
+use crate::report::Hinted;
+
+/// Where the inventory goes.
+#[derive(Debug)]
+enum Target {
+    Stdout,
+    File(PathBuf),
+}
+
+/// Settings of one discover run, resolved once from the arguments and `plinth.yaml`.
+#[derive(Debug)]
+struct DiscoverSettings {
+    cluster: String,
+    connect: ConnectOptions,
+    target: Target,
+}
+
+impl DiscoverSettings {
+    fn resolve(args: DiscoverArgs, fleet: &Fleet) -> anyhow::Result<Self> {
+        let DiscoverArgs {
+            repo,
+            cluster,
+            kubeconfig,
+            context,
+            output,
+            timeout,
+            retries,
+        } = args;
+        let known = fleet.cluster_names()?;
+        if !known.contains(&cluster) {
+            return Err(Hinted {
+                message: format!("unknown cluster `{cluster}`"),
+                hint: format!(
+                    "the repository's clusters are: {}; create `{}/{cluster}/cluster.yaml` first",
+                    known.join(", "),
+                    fleet.settings.paths.clusters
+                ),
+            }
+            .into());
+        }
+        let target = match output {
+            Some(p) if p.as_os_str() == "-" => Target::Stdout,
+            Some(p) => Target::File(p),
+            None => Target::File(
+                repo.join(&fleet.settings.paths.clusters)
+                    .join(&cluster)
+                    .join("inventory.yaml"),
+            ),
+        };
+        Ok(Self {
+            cluster,
+            connect: ConnectOptions {
+                kubeconfig,
+                context,
+                timeout: Duration::from_secs(timeout.max(1)),
+                retries,
+            },
+            target,
+        })
+    }
+}
+
+/// Runs `plinth discover`.
+pub fn run(args: DiscoverArgs, printer: Printer) -> anyhow::Result<Outcome> {
+    let source = Source::dir(&args.repo).with_context(|| {
+        format!(
+            "cannot open the platform repository `{}`",
+            args.repo.display()
+        )
+    })?;
+    let fleet = Fleet::open(source)?;
+    let settings = DiscoverSettings::resolve(args, &fleet)?;
+    let committed = fleet.prepare(&settings.cluster)?.inventory;
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let nodes = runtime.block_on(async {
+        let cluster = ClusterLive::connect(&settings.connect).await?;
+        cluster.nodes().await
+    })?;
+    let inventory = discover::inventory_from_nodes(&nodes);
+    let text = discover::inventory_yaml(&inventory);
+    printer.status(&format!(
+        "cluster `{}`: {} node(s) discovered",
+        settings.cluster,
+        inventory.nodes.len()
+    ));
+    if let Some(committed) = &committed {
+        for d in discover::hardware_drift(committed, &inventory) {
+            printer.status(&format!(
+                "detector `{}` changes from {} to {}",
+                d.detector, d.committed, d.live
+            ));
+        }
+    }
+
+    match &settings.target {
+        Target::Stdout => printer.data(&text)?,
+        Target::File(path) => {
+            let unchanged = fs_err::read(path).is_ok_and(|old| old == text.as_bytes());
+            if unchanged {
+                printer.status(&format!("`{}` is unchanged", path.display()));
+            } else {
+                write_atomically(path, text.as_bytes())?;
+                printer.status(&format!("wrote `{}`", path.display()));
+            }
+        }
+    }
+    Ok(Outcome::Clean)
+}
+
+/// Writes a temporary file beside `path` and renames it over `path`, so a failed run leaves
+/// the previous inventory untouched.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| std::path::Path::new("."));
+    fs_err::create_dir_all(dir)?;
+    let name = path.file_name().map_or_else(
+        || "inventory.yaml".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let tmp = dir.join(format!(".{name}.tmp"));
+    fs_err::write(&tmp, bytes)?;
+    fs_err::rename(&tmp, path)?;
+    Ok(())
+}

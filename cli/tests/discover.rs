@@ -1,0 +1,383 @@
+//! `plinth discover` and `plinth drift` against a live cluster, run as the built binary against
+//! the loopback fake API server: Nodes with NFD labels -> `inventory.yaml` -> detectors ->
+//! render; hardware drift; in-sync and drifted objects through server-side apply dry-runs;
+//! persistent server errors exit 2 without reporting anything in sync.
+
+mod common;
+
+use std::path::Path;
+
+use common::{plinth, stderr, stdout};
+use plinth_renderer::inventory::Inventory;
+use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
+use serde_json::{Value, json};
+
+const TOKEN: &str = "tok-0a1b2c3d4e5f";
+
+/// A platform repository with one cluster, `prod`: a base ConfigMap always, a GPU ConfigMap
+/// when the inventory has a GPU. The committed inventory has one worker without a GPU.
+fn repo(dir: &Path) {
+    let files = [
+        (
+            "assets/metadata.yaml",
+            "assets:\n  - name: base-config\n    path: base.yaml.j2\n    phase: 0\n    install: always\n    component: ConfigMap\n    reconcile_order: 1\n  - name: gpu-config\n    path: gpu.yaml.j2\n    phase: 1\n    install: always\n    component: ConfigMap\n    reconcile_order: 2\n    conditions:\n      - type: hardware-detection\n        detector: gpuPresent\n",
+        ),
+        (
+            "assets/base.yaml.j2",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: base\n  namespace: platform\ndata:\n  cpuVendors: \"{{ hardware.cpuVendors | join(',') }}\"\n  replicas: \"2\"\n",
+        ),
+        (
+            "assets/gpu.yaml.j2",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gpu\n  namespace: platform\ndata:\n  passthrough: \"true\"\n",
+        ),
+        ("clusters/prod/cluster.yaml", "name: prod\n"),
+        (
+            "clusters/prod/inventory.yaml",
+            "nodes:\n  - name: w1\n    roles: [worker]\n    cpuVendor: GenuineIntel\n",
+        ),
+    ];
+    for (path, text) in files {
+        let path = dir.join(path);
+        fs_err::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs_err::write(path, text).expect("write");
+    }
+}
+
+fn node(name: &str, labels: &Value, taints: &Value) -> Value {
+    json!({"apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {"taints": taints},
+        "status": {"capacity": {"cpu": "64"}}})
+}
+
+/// Live nodes: a tainted control-plane node and a GPU worker with NFD labels.
+fn nodes() -> Vec<Value> {
+    vec![
+        node(
+            "m1",
+            &json!({"node-role.kubernetes.io/control-plane": "", "kubernetes.io/hostname": "m1"}),
+            &json!([{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]),
+        ),
+        node(
+            "w1",
+            &json!({
+                "node-role.kubernetes.io/worker": "",
+                "feature.node.kubernetes.io/cpu-model.vendor_id": "GenuineIntel",
+                "feature.node.kubernetes.io/pci-0302_10de.present": "true",
+                "feature.node.kubernetes.io/memory-numa": "true",
+            }),
+            &json!([]),
+        ),
+    ]
+}
+
+/// The rendered objects of `prod` as the live cluster would hold them.
+fn rendered_objects(dir: &Path) -> Vec<Value> {
+    let mut out = Vec::new();
+    let folder = dir.join("rendered/prod");
+    let mut files: Vec<_> = fs_err::read_dir(&folder)
+        .expect("rendered folder")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .filter(|p| !p.ends_with("kustomization.yaml"))
+        .collect();
+    files.sort();
+    for path in files {
+        let text = fs_err::read_to_string(&path).expect("read");
+        out.extend(plinth_renderer::yaml::from_str_multi(&text).expect("yaml"));
+    }
+    out
+}
+
+fn kubeconfig(server: &FakeApiServer) -> String {
+    server.kubeconfig_path().display().to_string()
+}
+
+fn render(dir: &Path) {
+    let out = plinth(dir, &["render", "."]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn discover_round_trip_nodes_to_inventory_to_detectors_to_render() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    repo(dir.path());
+    let server =
+        FakeApiServer::start(Scenario::new().token(TOKEN).objects(nodes())).expect("server");
+    let kc = kubeconfig(&server);
+
+    let out = plinth(
+        dir.path(),
+        &["discover", ".", "--cluster", "prod", "--kubeconfig", &kc],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("2 node(s) discovered"), "{err}");
+    assert!(
+        err.contains("detector `gpuPresent` changes from false to true"),
+        "{err}"
+    );
+    assert!(!err.contains(TOKEN));
+
+    let path = dir.path().join("clusters/prod/inventory.yaml");
+    let text = fs_err::read_to_string(&path).expect("inventory");
+    let inventory: Inventory =
+        plinth_renderer::yaml::from_str(&text, "inventory.yaml").expect("parse");
+    let names: Vec<&str> = inventory.nodes.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["m1", "w1"]);
+    assert_eq!(inventory.nodes[0].roles, ["control-plane"]);
+    assert_eq!(
+        inventory.nodes[1].cpu_vendor.as_deref(),
+        Some("GenuineIntel")
+    );
+    assert!(!text.contains("kubernetes.io/hostname"), "{text}");
+    let detectors = inventory.detectors();
+    assert!(
+        detectors["gpuPresent"] && detectors["numaNodesPresent"] && detectors["pciDevicesPresent"]
+    );
+    assert!(!detectors["hasSchedulableMasters"] && !detectors["sriovPresent"]);
+
+    // The detectors drive the render: the GPU asset now applies.
+    render(dir.path());
+    assert!(
+        dir.path()
+            .join("rendered/prod/configmap_platform_gpu.yaml")
+            .is_file()
+    );
+
+    // A second run is byte-identical and says so; `-o -` prints the same YAML.
+    let again = plinth(
+        dir.path(),
+        &["discover", ".", "--cluster", "prod", "--kubeconfig", &kc],
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("is unchanged"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(fs_err::read_to_string(&path).expect("inventory"), text);
+    let printed = plinth(
+        dir.path(),
+        &[
+            "discover",
+            ".",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kc,
+            "-o",
+            "-",
+        ],
+    );
+    assert_eq!(stdout(&printed), text);
+}
+
+#[test]
+fn discover_refuses_an_unknown_cluster() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    repo(dir.path());
+    let server = FakeApiServer::start(Scenario::new().objects(nodes())).expect("server");
+    let out = plinth(
+        dir.path(),
+        &[
+            "discover",
+            ".",
+            "--cluster",
+            "nope",
+            "--kubeconfig",
+            &kubeconfig(&server),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown cluster `nope`"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        server.request_log().is_empty(),
+        "no request before the cluster is known"
+    );
+}
+
+#[test]
+fn drift_through_the_fake_server_in_sync_then_drifted_with_hardware_drift() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    repo(dir.path());
+    render(dir.path());
+    let live = rendered_objects(dir.path());
+    assert_eq!(live.len(), 1);
+    // The live nodes match the committed inventory (one worker, no GPU).
+    let plain = node(
+        "w1",
+        &json!({"node-role.kubernetes.io/worker": "", "feature.node.kubernetes.io/cpu-model.vendor_id": "GenuineIntel"}),
+        &json!([]),
+    );
+    let server = FakeApiServer::start(
+        Scenario::new()
+            .token(TOKEN)
+            .objects(live.clone())
+            .object(plain)
+            .default_fields("ConfigMap", json!({"immutable": false})),
+    )
+    .expect("server");
+    let kc = kubeconfig(&server);
+    let args = [
+        "drift",
+        ".",
+        "--cluster",
+        "prod",
+        "--kubeconfig",
+        &kc,
+        "--format",
+        "json",
+    ];
+
+    let out = plinth(dir.path(), &args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("json report");
+    assert_eq!(report["objects"][0]["status"], "in-sync", "{report:#}");
+    assert_eq!(report["hardware"], json!([]));
+    let before = server
+        .get("v1", "ConfigMap", Some("platform"), "base")
+        .expect("live");
+
+    // Someone edits the live object: drift at /data/replicas.
+    let mut edited = before.clone();
+    edited["data"]["replicas"] = "5".into();
+    server.put(edited);
+    let out = plinth(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("json report");
+    let object = &report["objects"][0];
+    assert_eq!(object["status"], "drifted", "{report:#}");
+    let pointers: Vec<&str> = object["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter_map(|c| c["pointer"].as_str())
+        .collect();
+    assert_eq!(pointers, ["/data/replicas"], "{report:#}");
+    // The dry-runs stored nothing.
+    assert_eq!(
+        server
+            .get("v1", "ConfigMap", Some("platform"), "base")
+            .expect("live")["data"]["replicas"],
+        "5"
+    );
+
+    // A GPU appears on the live nodes: hardware drift against the committed inventory.
+    server.put(nodes()[1].clone());
+    server.put(before);
+    let out = plinth(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("json report");
+    assert_eq!(report["objects"][0]["status"], "in-sync", "{report:#}");
+    let gpu = report["hardware"]
+        .as_array()
+        .expect("hardware")
+        .iter()
+        .find(|h| h["detector"] == "gpuPresent")
+        .expect("gpuPresent drift")
+        .clone();
+    assert_eq!(gpu["committed"], false);
+    assert_eq!(gpu["live"], true);
+    assert_eq!(gpu["nodes"], json!(["w1"]));
+    let text = plinth(
+        dir.path(),
+        &["drift", ".", "--cluster", "prod", "--kubeconfig", &kc],
+    );
+    assert!(stdout(&text).contains("gpuPresent"), "{}", stdout(&text));
+    assert!(!stdout(&text).contains(TOKEN) && !stderr(&text).contains(TOKEN));
+}
+
+#[test]
+fn persistent_server_errors_exit_2_and_report_nothing_in_sync() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    repo(dir.path());
+    render(dir.path());
+    let server = FakeApiServer::start(
+        Scenario::new()
+            .token(TOKEN)
+            .objects(rendered_objects(dir.path())),
+    )
+    .expect("server");
+    server.inject(
+        Fault::new(FaultKind::ServerError(500))
+            .matching("/namespaces/platform/configmaps")
+            .times(u32::MAX),
+    );
+    let out = plinth(
+        dir.path(),
+        &[
+            "drift",
+            ".",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kubeconfig(&server),
+            "--retries",
+            "2",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("LIST `ConfigMap` in namespace `platform` failed after 3 attempt(s): HTTP 500 Internal Server Error"),
+        "{err}"
+    );
+    assert!(!err.contains(TOKEN), "{err}");
+    let report = stdout(&out);
+    assert!(
+        !report.contains("in-sync"),
+        "an unread object was reported: {report}"
+    );
+    let lists = server
+        .request_log()
+        .iter()
+        .filter(|r| r.path == "/api/v1/namespaces/platform/configmaps")
+        .count();
+    assert_eq!(lists, 3);
+}
+
+#[test]
+fn a_rate_limited_cluster_is_waited_for() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    repo(dir.path());
+    render(dir.path());
+    let server = FakeApiServer::start(Scenario::new().objects(rendered_objects(dir.path())))
+        .expect("server");
+    server.inject(
+        Fault::new(FaultKind::TooManyRequests {
+            retry_after_secs: 1,
+        })
+        .times(2),
+    );
+    let out = plinth(
+        dir.path(),
+        &[
+            "drift",
+            ".",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kubeconfig(&server),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let throttled = server
+        .request_log()
+        .iter()
+        .filter(|r| r.status == 429)
+        .count();
+    assert_eq!(throttled, 2);
+}
