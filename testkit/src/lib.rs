@@ -502,7 +502,7 @@ async fn handle(req: Request<Incoming>, shared: &Mutex<Shared>) -> Reply {
             shared,
         ),
     };
-    if let Some(entry) = lock(shared).log.get_mut(slot) {
+    if let Some(entry) = lock(shared).log.get_mut(slot).filter(|e| e.path == path) {
         entry.status = res.status().as_u16();
     }
     res
