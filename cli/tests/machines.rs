@@ -236,6 +236,13 @@ fn validate_without_a_crd_folder_says_so_and_checks_plinths_rules() {
         "{}",
         text(&out.stderr)
     );
+    let out = plinth(tmp.path(), &["validate", ".", "--cluster", "nope"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("unknown cluster `nope`"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = plinth(tmp.path(), &["validate", ".", "--crds", "no-such-folder"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(

@@ -225,6 +225,11 @@ impl Schemas {
             .get(&(group.to_owned(), version.to_owned(), kind.to_owned()))
     }
 
+    /// The file the CRD covering `obj` came from, when one does.
+    pub fn origin(&self, obj: &Value) -> Option<&str> {
+        self.entry_for(obj).map(|e| e.file.as_str())
+    }
+
     /// Whether a CRD covers `obj`'s apiVersion and kind.
     pub fn covers(&self, obj: &Value) -> bool {
         self.entry_for(obj).is_some()
@@ -240,7 +245,6 @@ impl Schemas {
             out: &mut out,
         };
         checker.check(&entry.schema, obj, "", 0, true);
-        let _ = &entry.file;
         Some(
             out.into_iter()
                 .map(|(field, message)| Problem {
@@ -582,14 +586,8 @@ impl Checker<'_> {
                 continue;
             }
             match additional {
-                Some(Value::Object(sub)) => {
-                    self.check(
-                        &Value::Object(sub.clone()),
-                        child,
-                        &child_path,
-                        depth + 1,
-                        false,
-                    );
+                Some(sub @ Value::Object(_)) => {
+                    self.check(sub, child, &child_path, depth + 1, false);
                 }
                 Some(Value::Bool(true)) => {}
                 _ if preserve => {}
@@ -693,6 +691,7 @@ mod tests {
                 .is_none()
         );
         assert!(s.covers(&thing(json!({}))));
+        assert_eq!(s.origin(&thing(json!({}))), Some("crd.yaml"));
     }
 
     #[test]
