@@ -1,0 +1,103 @@
+//! CLI tests of `plinth catalog`: the built-in catalog of the example fleet, per-cluster
+//! explanations in text and JSON, and a public virt-platform catalog whose templates are not
+//! beside it (each reported per asset, not a crash).
+
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+mod common;
+
+use common::{plinth, stderr, stdout, workspace};
+
+#[test]
+fn lists_assets_features_and_explains_a_cluster() {
+    let out = plinth(
+        &workspace(),
+        &["catalog", "examples/fleet", "--cluster", "edge-hci"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("catalog builtin:assets/metadata.yaml"),
+        "{text}"
+    );
+    assert!(text.contains("hco-golden-config"), "{text}");
+    assert!(text.contains("features\n"), "{text}");
+    assert!(text.contains("cluster edge-hci\n"), "{text}");
+    assert!(text.contains("+ psi-enable-master"), "{text}");
+    assert!(text.contains("- pci-passthrough"), "{text}");
+    assert!(!text.contains("does not exist"), "{text}");
+}
+
+#[test]
+fn json_output_is_parseable_and_complete() {
+    let out = plinth(
+        &workspace(),
+        &[
+            "catalog",
+            "examples/fleet",
+            "--cluster",
+            "gpu-east",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let assets = doc["assets"].as_array().unwrap();
+    assert!(assets.len() >= 19);
+    let decisions = doc["clusters"][0]["decisions"].as_array().unwrap();
+    assert_eq!(decisions.len(), assets.len());
+    let vfio = decisions
+        .iter()
+        .find(|d| d["asset"] == "vfio-assign")
+        .unwrap();
+    assert_eq!(vfio["included"], true);
+    assert!(
+        vfio["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["held"] == true)
+    );
+}
+
+#[test]
+fn public_catalog_without_its_templates_reports_each_missing_template() {
+    let spec = workspace().join("../shared/specs/virt-platform/openshift-virtualization-virt-platform-autopilot.metadata.yaml");
+    if !spec.is_file() {
+        println!("skipped: ../shared/specs not found, the public catalog was not loaded");
+        return;
+    }
+    let repo = tempfile::tempdir().unwrap();
+    fs_err::create_dir_all(repo.path().join("catalog")).unwrap();
+    fs_err::copy(&spec, repo.path().join("catalog/metadata.yaml")).unwrap();
+    fs_err::write(
+        repo.path().join("plinth.yaml"),
+        "paths:\n  catalog: catalog/metadata.yaml\n",
+    )
+    .unwrap();
+    fs_err::create_dir_all(repo.path().join("clusters/sample")).unwrap();
+    fs_err::write(
+        repo.path().join("clusters/sample/cluster.yaml"),
+        "annotations:\n  platform.kubevirt.io/autopilot: \"true\"\n",
+    )
+    .unwrap();
+    let out = plinth(repo.path(), &["catalog", ".", "--cluster", "sample"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("! asset `hco-golden-config`: template `catalog/active/hco/golden-config.yaml.tpl` does not exist"),
+        "{text}"
+    );
+    assert!(text.contains("! asset `nhc-far`"), "{text}");
+    assert!(text.contains("+ swap-enable"), "{text}");
+    assert!(text.contains("! the cluster does not render"), "{text}");
+    // Rendering it is an error that names the asset, exit 2.
+    let out = plinth(repo.path(), &["render", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("asset `hco-golden-config`: template"),
+        "{}",
+        stderr(&out)
+    );
+}
