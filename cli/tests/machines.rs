@@ -116,6 +116,7 @@ fn bad_pools_list_every_problem_exit_2_and_write_nothing() {
         assert!(err.contains(line), "missing {line:?} in:\n{err}");
     }
     assert!(!err.contains("hunter2"), "userData leaked:\n{err}");
+    insta::assert_snapshot!("bad_pools_stderr", err);
     assert!(
         !tmp.path().join("rendered").exists(),
         "something was written"
