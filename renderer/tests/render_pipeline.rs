@@ -273,3 +273,22 @@ fn builtin_catalog_renders_for_a_bare_cluster() {
             .any(|d| d.asset == "mtv-operator" && !d.included)
     );
 }
+
+#[test]
+fn every_builtin_overlay_renders_and_takes_effect() {
+    let names = plinth_renderer::builtin::source().subdirs("overlays").unwrap();
+    assert!(names.len() >= 4, "{names:?}");
+    for name in &names {
+        let cluster = format!("overlays: [{name}]\n");
+        let fleet = Fleet::open(repo(&[("clusters/c1/cluster.yaml", &cluster)])).unwrap();
+        fleet
+            .render_cluster("c1")
+            .unwrap_or_else(|e| panic!("built-in overlay `{name}`: {e}"));
+    }
+    let r = render(&[("clusters/c1/cluster.yaml", "overlays: [high-density]\n")]);
+    let hco = object(&r, "HyperConverged", "kubevirt-hyperconverged");
+    assert_eq!(hco["spec"]["resourceRequirements"]["vmiCPUAllocationRatio"], 16);
+    let r = render(&[("clusters/c1/cluster.yaml", "overlays: [fast-migration-network]\n")]);
+    let hco = object(&r, "HyperConverged", "kubevirt-hyperconverged");
+    assert_eq!(hco["spec"]["liveMigrationConfig"]["parallelMigrationsPerCluster"], 10);
+}
