@@ -14,7 +14,7 @@ use serde_json::Value;
 const KEY: &str = "test-redaction-key";
 
 struct Repo {
-    _dir: tempfile::TempDir,
+    tmp: tempfile::TempDir,
     root: PathBuf,
 }
 
@@ -23,7 +23,7 @@ impl Repo {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("platform");
         fs_err::create_dir_all(&root).unwrap();
-        let repo = Self { _dir: dir, root };
+        let repo = Self { tmp: dir, root };
         repo.git(&["init", "-q", "-b", "main"]);
         repo
     }
@@ -907,15 +907,15 @@ fn a_platform_folder_inside_a_larger_repository() {
     platform(&repo, &BASE_SECRETS);
     // Move everything one level down: the git root is the parent of the platform folder.
     let nested = Repo {
-        _dir: tempfile::tempdir().unwrap(),
+        tmp: tempfile::tempdir().unwrap(),
         root: PathBuf::new(),
     };
-    let root = nested._dir.path().to_path_buf();
+    let root = nested.tmp.path().to_path_buf();
     let sub = root.join("platform");
     copy_tree(&repo.root, &sub);
     fs_err::remove_dir_all(sub.join(".git")).unwrap();
     let outer = Repo {
-        _dir: nested._dir,
+        tmp: nested.tmp,
         root,
     };
     outer.git(&["init", "-q", "-b", "main"]);
