@@ -311,3 +311,24 @@ async fn nodes_are_listed_with_kind() {
     assert_eq!(names, ["n1", "n2"]);
     assert!(nodes.iter().all(|n| n["kind"] == "Node"));
 }
+
+#[tokio::test]
+async fn lists_run_concurrently_but_bounded() {
+    let (server, wanted) = fleet(1, 20, 1);
+    server.inject(
+        plinth_testkit::Fault::new(plinth_testkit::FaultKind::Slow(Duration::from_millis(100)))
+            .matching("/namespaces/")
+            .times(u32::MAX),
+    );
+    let live = connect(&server)
+        .await
+        .fetch(&wanted, "prod")
+        .await
+        .expect("fetch");
+    assert_eq!(live.listed.len(), 20);
+    let most = server.max_in_flight();
+    assert!(
+        most > 1 && most <= plinth_drift::cluster::CONCURRENCY,
+        "{most} requests at once"
+    );
+}

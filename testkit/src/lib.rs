@@ -200,6 +200,8 @@ struct Shared {
     faults: Vec<Fault>,
     log: Vec<LoggedRequest>,
     token: Option<String>,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 /// A running fake API server; stops when dropped.
@@ -330,6 +332,11 @@ impl FakeApiServer {
         lock(&self.shared).store.seed(value);
     }
 
+    /// The most requests the server was handling at once so far.
+    pub fn max_in_flight(&self) -> usize {
+        lock(&self.shared).max_in_flight
+    }
+
     /// How many objects are stored.
     pub fn object_count(&self) -> usize {
         lock(&self.shared).store.objects.len()
@@ -419,6 +426,14 @@ fn take_fault(shared: &mut Shared, path: &str) -> Option<FaultKind> {
     None
 }
 
+struct InFlight<'a>(&'a Mutex<Shared>);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        lock(self.0).in_flight -= 1;
+    }
+}
+
 async fn handle(req: Request<Incoming>, shared: &Mutex<Shared>) -> Reply {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
@@ -450,6 +465,8 @@ async fn handle(req: Request<Incoming>, shared: &Mutex<Shared>) -> Reply {
     let (fault, slot) = {
         let mut s = lock(shared);
         let fault = take_fault(&mut s, &path);
+        s.in_flight += 1;
+        s.max_in_flight = s.max_in_flight.max(s.in_flight);
         s.log.push(LoggedRequest {
             method: method.to_string(),
             path: path.clone(),
@@ -459,6 +476,8 @@ async fn handle(req: Request<Incoming>, shared: &Mutex<Shared>) -> Reply {
         });
         (fault, s.log.len() - 1)
     };
+    // Counts the request as in flight until it is answered or its client goes away.
+    let _in_flight = InFlight(shared);
     let res = match &fault {
         Some(FaultKind::TooManyRequests { retry_after_secs }) => {
             let mut res = failure(
