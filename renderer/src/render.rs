@@ -157,7 +157,23 @@ impl Fleet {
         digest.update(format!("plinth {VERSION}\n").as_bytes());
         digest.update(hash(&settings_bytes));
         let catalog_dir = catalog_path.rsplit_once('/').map_or("", |(d, _)| d);
-        for file in catalog_source.files_under(catalog_dir)? {
+        // Everything beside the catalog (templates, includes) is an input of every cluster,
+        // except the repository's own output, clusters and overlays, which are not templates
+        // (clusters and overlays are hashed per cluster).
+        let skip: Vec<String> = [
+            &settings.paths.output,
+            &settings.paths.clusters,
+            &settings.paths.overlays,
+        ]
+        .iter()
+        .filter_map(|p| crate::source::normalize(p).ok())
+        .map(|p| format!("{p}/"))
+        .collect();
+        for file in catalog_source
+            .files_under(catalog_dir)?
+            .into_iter()
+            .filter(|f| !skip.iter().any(|s| f.starts_with(s.as_str())))
+        {
             digest.update(file.as_bytes());
             digest.update(hash(&catalog_source.read(&file, limit)?));
         }

@@ -276,7 +276,9 @@ fn builtin_catalog_renders_for_a_bare_cluster() {
 
 #[test]
 fn every_builtin_overlay_renders_and_takes_effect() {
-    let names = plinth_renderer::builtin::source().subdirs("overlays").unwrap();
+    let names = plinth_renderer::builtin::source()
+        .subdirs("overlays")
+        .unwrap();
     assert!(names.len() >= 4, "{names:?}");
     for name in &names {
         let cluster = format!("overlays: [{name}]\n");
@@ -287,8 +289,47 @@ fn every_builtin_overlay_renders_and_takes_effect() {
     }
     let r = render(&[("clusters/c1/cluster.yaml", "overlays: [high-density]\n")]);
     let hco = object(&r, "HyperConverged", "kubevirt-hyperconverged");
-    assert_eq!(hco["spec"]["resourceRequirements"]["vmiCPUAllocationRatio"], 16);
-    let r = render(&[("clusters/c1/cluster.yaml", "overlays: [fast-migration-network]\n")]);
+    assert_eq!(
+        hco["spec"]["resourceRequirements"]["vmiCPUAllocationRatio"],
+        16
+    );
+    let r = render(&[(
+        "clusters/c1/cluster.yaml",
+        "overlays: [fast-migration-network]\n",
+    )]);
     let hco = object(&r, "HyperConverged", "kubevirt-hyperconverged");
-    assert_eq!(hco["spec"]["liveMigrationConfig"]["parallelMigrationsPerCluster"], 10);
+    assert_eq!(
+        hco["spec"]["liveMigrationConfig"]["parallelMigrationsPerCluster"],
+        10
+    );
+}
+
+#[test]
+fn a_catalog_at_the_repository_root_does_not_hash_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join(rel);
+        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+        fs_err::write(path, text).unwrap();
+    };
+    write("plinth.yaml", "paths:\n  catalog: metadata.yaml\n");
+    write(
+        "metadata.yaml",
+        "assets:\n  - name: ksm\n    path: ksm.yaml\n    install: always\n",
+    );
+    write("ksm.yaml", KSM);
+    write("clusters/c1/cluster.yaml", "{}\n");
+    let digest = || {
+        let fleet = Fleet::open(Source::dir(dir.path()).unwrap()).unwrap();
+        fleet.prepare("c1").unwrap().input_digest
+    };
+    let before = digest();
+    write("rendered/c1/configmap_openshift-cnv_ksm.yaml", "anything\n");
+    assert_eq!(digest(), before, "the output is not an input");
+    write("ksm.yaml", &format!("{KSM}  labels: {{a: b}}\n"));
+    assert_ne!(
+        digest(),
+        before,
+        "a template beside the catalog is an input"
+    );
 }
