@@ -72,6 +72,26 @@ pub enum GitError {
     },
 }
 
+/// The repository-relative file a symlink at `link` pointing at `target` names, when it
+/// stays inside the tree (`..` is resolved; absolute targets and escapes give `None`).
+fn resolve_link(link: &str, target: &str) -> Option<String> {
+    if target.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = link.split('/').collect();
+    parts.pop();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            other => parts.push(other),
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
 /// A resolved revision: what the user typed and the commit it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revision {
@@ -310,7 +330,7 @@ impl GitRepo {
         }
         // Symlinks inside the revision: the target's content, when it is a file of the tree.
         for (path, target) in links {
-            if let Ok(resolved) = source::join_beside(&path, &target)
+            if let Some(resolved) = resolve_link(&path, &target)
                 && let Some(bytes) = files.get(&resolved).cloned()
             {
                 files.insert(path, bytes);
