@@ -30,7 +30,7 @@ pub fn cluster_name(i: usize) -> String {
     format!("cluster-{i:04}")
 }
 
-/// SplitMix64: a tiny, stable pseudo-random sequence, so a seed means the same fleet forever.
+/// `SplitMix64`: a tiny, stable pseudo-random sequence, so a seed means the same fleet forever.
 struct Rng(u64);
 
 impl Rng {
@@ -482,7 +482,7 @@ data:
 {% endfor %}
 "#;
 
-const MTV: &str = r#"apiVersion: v1
+const MTV: &str = r"apiVersion: v1
 kind: Namespace
 metadata:
   name: openshift-mtv
@@ -507,7 +507,7 @@ spec:
   name: mtv-operator
   source: redhat-operators
   sourceNamespace: openshift-marketplace
-"#;
+";
 
 const TENANTS: &str = r#"{% for t in params.tenants %}
 ---
@@ -559,7 +559,7 @@ spec:
 {% endfor %}
 "#;
 
-const VMS: &str = r#"{% for t in params.tenants %}
+const VMS: &str = r"{% for t in params.tenants %}
 {% for i in range(params.vmsPerTenant) %}
 ---
 apiVersion: cdi.kubevirt.io/v1beta1
@@ -635,9 +635,9 @@ spec:
             name: {{ t }}-vm-{{ i }}-root
 {% endfor %}
 {% endfor %}
-"#;
+";
 
-const APPS: &str = r#"{% for app in params.apps %}
+const APPS: &str = r"{% for app in params.apps %}
 ---
 apiVersion: v1
 kind: ConfigMap
@@ -698,7 +698,7 @@ spec:
       port: 80
       targetPort: http
 {% endfor %}
-"#;
+";
 
 const PULL_SECRET: &str = r#"apiVersion: v1
 kind: Secret
@@ -721,7 +721,7 @@ data:
     echo "sidecar hook for {{ cluster.name }}"
 "#;
 
-const EXPORTER: &str = r#"apiVersion: v1
+const EXPORTER: &str = r"apiVersion: v1
 kind: ServiceAccount
 metadata:
   name: metrics-exporter
@@ -748,7 +748,7 @@ spec:
           ports:
             - containerPort: 9100
               name: metrics
-"#;
+";
 
 const WORKLOAD_UPDATE: &str = r#"apiVersion: v1
 kind: ConfigMap
@@ -759,7 +759,7 @@ data:
   note: "the HyperConverged of {{ cluster.name }} keeps the default workload update strategy"
 "#;
 
-const DESCHEDULER: &str = r#"apiVersion: operator.openshift.io/v1
+const DESCHEDULER: &str = r"apiVersion: operator.openshift.io/v1
 kind: KubeDescheduler
 metadata:
   name: cluster
@@ -769,7 +769,7 @@ spec:
   mode: Automatic
   profiles:
     - KubeVirtRelieveAndMigrate
-"#;
+";
 
 const TEMPLATES: [(&str, &str); 18] = [
     ("hco.yaml.j2", HCO),
@@ -792,7 +792,7 @@ const TEMPLATES: [(&str, &str); 18] = [
     ("descheduler.yaml.j2", DESCHEDULER),
 ];
 
-const OVERLAY_BARE_METAL: &str = r#"# bare-metal servers: local NVMe storage, bigger VMs, live migration first
+const OVERLAY_BARE_METAL: &str = r"# bare-metal servers: local NVMe storage, bigger VMs, live migration first
 values:
   storageClass: local-nvme
   vmCpu: 4
@@ -813,7 +813,7 @@ patches:
       metadata:
         annotations:
           bench.plinth.dev/hardware: bare-metal
-"#;
+";
 
 const OVERLAY_GPU: &str = r#"# GPU nodes: NVIDIA driver pinned, RDMA on
 values:
@@ -830,7 +830,7 @@ patches:
           enabled: true
 "#;
 
-const OVERLAY_SRIOV: &str = r#"# SR-IOV NICs: more virtual functions, tenant VLAN
+const OVERLAY_SRIOV: &str = r"# SR-IOV NICs: more virtual functions, tenant VLAN
 values:
   sriovVfs: 16
 patches:
@@ -840,9 +840,9 @@ patches:
     mergePatch:
       spec:
         vlan: 210
-"#;
+";
 
-const OVERLAY_STACKIT: &str = r#"# STACKIT cloud servers: network storage, smaller VMs
+const OVERLAY_STACKIT: &str = r"# STACKIT cloud servers: network storage, smaller VMs
 values:
   storageClass: premium-perf4-stackit
   vmCpu: 2
@@ -856,9 +856,9 @@ patches:
       metadata:
         labels:
           bench.plinth.dev/cloud: stackit
-"#;
+";
 
-const OVERLAY_VPSIE: &str = r#"# VPSie VMs: autoscaled, one replica per app
+const OVERLAY_VPSIE: &str = r"# VPSie VMs: autoscaled, one replica per app
 values:
   storageClass: vpsie-ssd
   vmCpu: 2
@@ -873,7 +873,7 @@ patches:
       - op: replace
         path: /spec/replicas
         value: 1
-"#;
+";
 
 fn overlay_text(name: &str) -> &'static str {
     match name {

@@ -2,6 +2,11 @@
 //! with nothing changed), the floor (serialising, hashing and writing the same bytes) and
 //! `kubectl kustomize` over the equivalent overlays, and print the figures as a table.
 
+#![allow(
+    clippy::cast_precision_loss,
+    reason = "figures are printed with a few significant digits; counts stay far below 2^52"
+)]
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -35,9 +40,52 @@ pub struct RenderBench {
 #[derive(Debug, Clone)]
 pub struct ChildRun {
     pub wall: Duration,
-    /// Peak resident set size (VmHWM), KiB, when it could be read.
+    /// Peak resident set size (`VmHWM`), KiB, when it could be read.
     pub peak_rss_kib: Option<u64>,
+    /// User and system CPU time, when it could be read.
+    pub cpu: Option<Cpu>,
     pub stderr: String,
+}
+
+/// CPU time of a process, from `/proc/<pid>/stat` (in clock ticks of 1/100 s, Linux's
+/// `USER_HZ` on every architecture plinth runs on).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cpu {
+    pub user_ticks: u64,
+    pub system_ticks: u64,
+}
+
+impl Cpu {
+    fn read(stat_path: &str) -> Option<Self> {
+        let stat = fs_err::read_to_string(stat_path).ok()?;
+        // Fields after the command name (which may hold spaces) start at field 3 (`state`).
+        let rest = stat.rsplit_once(')')?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        Some(Self {
+            user_ticks: fields.get(11)?.parse().ok()?,
+            system_ticks: fields.get(12)?.parse().ok()?,
+        })
+    }
+
+    fn since(self, earlier: Self) -> Self {
+        Self {
+            user_ticks: self.user_ticks.saturating_sub(earlier.user_ticks),
+            system_ticks: self.system_ticks.saturating_sub(earlier.system_ticks),
+        }
+    }
+
+    fn show(cpu: Option<Self>) -> String {
+        cpu.map_or_else(
+            || "n/a".into(),
+            |c| {
+                format!(
+                    "{:.2}s user + {:.2}s sys",
+                    c.user_ticks as f64 / 100.0,
+                    c.system_ticks as f64 / 100.0
+                )
+            },
+        )
+    }
 }
 
 fn vm_hwm_kib(pid: u32) -> Option<u64> {
@@ -49,7 +97,7 @@ fn vm_hwm_kib(pid: u32) -> Option<u64> {
 }
 
 /// Runs `cmd` to completion, timing it and sampling its peak RSS from `/proc` while it runs
-/// (VmHWM only grows, so the last sample is the peak up to a few milliseconds before exit).
+/// (`VmHWM` only grows, so the last sample is the peak up to a few milliseconds before exit).
 pub fn run_timed(cmd: &mut Command) -> anyhow::Result<ChildRun> {
     let err_file = tempfile::tempfile().context("cannot create a temporary file")?;
     let started = Instant::now();
@@ -65,6 +113,8 @@ pub fn run_timed(cmd: &mut Command) -> anyhow::Result<ChildRun> {
         .with_context(|| format!("cannot run {cmd:?}"))?;
     let pid = child.id();
     let mut peak = None;
+    let mut cpu = None;
+    let stat = format!("/proc/{pid}/stat");
     let status = loop {
         if let Some(status) = child
             .try_wait()
@@ -74,6 +124,9 @@ pub fn run_timed(cmd: &mut Command) -> anyhow::Result<ChildRun> {
         }
         if let Some(kib) = vm_hwm_kib(pid) {
             peak = Some(peak.map_or(kib, |p: u64| p.max(kib)));
+        }
+        if let Some(c) = Cpu::read(&stat) {
+            cpu = Some(c);
         }
         std::thread::sleep(Duration::from_millis(2));
     };
@@ -88,9 +141,13 @@ pub fn run_timed(cmd: &mut Command) -> anyhow::Result<ChildRun> {
     Ok(ChildRun {
         wall,
         peak_rss_kib: peak,
+        cpu,
         stderr,
     })
 }
+
+/// A cluster rendered in-process, and its files.
+type Rendered = (RenderedCluster, ClusterOutput);
 
 /// Time spent in each phase of an in-process render, summed over worker threads.
 #[derive(Debug, Default)]
@@ -116,12 +173,12 @@ fn secs(counter: &AtomicU64) -> f64 {
 fn render_in_process(
     repo: &Path,
     pool: &rayon::ThreadPool,
-) -> anyhow::Result<(Vec<(RenderedCluster, ClusterOutput)>, Phases, Duration)> {
+) -> anyhow::Result<(Vec<Rendered>, Phases, Duration)> {
     let started = Instant::now();
     let fleet = Fleet::open(Source::dir(repo)?)?;
     let names = fleet.cluster_names()?;
     let phases = Phases::default();
-    let results: Vec<anyhow::Result<(RenderedCluster, ClusterOutput)>> = pool.install(|| {
+    let results: Vec<anyhow::Result<Rendered>> = pool.install(|| {
         names
             .par_iter()
             .map(|name| {
@@ -144,7 +201,7 @@ fn render_in_process(
 /// write the same files plinth writes into a fresh folder, in parallel.
 fn floor(
     out_root: &Path,
-    clusters: &[(RenderedCluster, ClusterOutput)],
+    clusters: &[Rendered],
     pool: &rayon::ThreadPool,
 ) -> anyhow::Result<Duration> {
     let started = Instant::now();
@@ -188,26 +245,22 @@ fn floor(
 }
 
 /// Whether two output roots hold the same files with the same bytes; returns the file count.
-fn same_tree(
-    a: &Path,
-    b: &Path,
-    clusters: &[(RenderedCluster, ClusterOutput)],
-) -> anyhow::Result<usize> {
-    let mut n = 0;
+fn same_tree(plinth_out: &Path, floor_out: &Path, clusters: &[Rendered]) -> anyhow::Result<usize> {
+    let mut count = 0;
     for (rendered, out) in clusters {
         for name in out.files.keys() {
-            let x = fs_err::read(a.join(&rendered.name).join(name))?;
-            let y = fs_err::read(b.join(&rendered.name).join(name))?;
-            if x != y {
+            let ours = fs_err::read(plinth_out.join(&rendered.name).join(name))?;
+            let floor = fs_err::read(floor_out.join(&rendered.name).join(name))?;
+            if ours != floor {
                 bail!(
                     "`{}/{name}` differs between plinth's output and the floor",
                     rendered.name
                 );
             }
-            n += 1;
+            count += 1;
         }
     }
-    Ok(n)
+    Ok(count)
 }
 
 /// The kustomize half of the benchmark.
@@ -232,7 +285,7 @@ fn kubectl_available() -> bool {
 
 fn run_kustomize(
     work: &Path,
-    clusters: &[(RenderedCluster, ClusterOutput)],
+    clusters: &[Rendered],
     timed: usize,
     pool: &rayon::ThreadPool,
 ) -> anyhow::Result<KustomizeRun> {
@@ -386,7 +439,11 @@ pub fn run(b: &RenderBench, progress: &mut dyn FnMut(&str)) -> anyhow::Result<St
 
     progress("floor: serialise, hash and write the same bytes");
     let floor_dir = work.join("floor");
+    let before = Cpu::read("/proc/self/stat");
     let floor_wall = floor(&floor_dir, &clusters, &pool)?;
+    let floor_cpu = Cpu::read("/proc/self/stat")
+        .zip(before)
+        .map(|(after, before)| after.since(before));
     let same = same_tree(&out, &floor_dir, &clusters)?;
 
     let kustomize = if kubectl_available() {
@@ -423,76 +480,77 @@ pub fn run(b: &RenderBench, progress: &mut dyn FnMut(&str)) -> anyhow::Result<St
     let _ = writeln!(t);
     let _ = writeln!(
         t,
-        "| measurement                    | wall      | objects/s | peak RSS | note |"
+        "| measurement                     |      wall | objects/s | CPU                       | peak RSS | note |"
     );
     let _ = writeln!(
         t,
-        "|--------------------------------|-----------|-----------|----------|------|"
+        "|---------------------------------|-----------|-----------|---------------------------|----------|------|"
     );
     let _ = writeln!(
         t,
-        "| plinth render (full)           | {:>8.3}s | {:>9.0} | {:>8} | fresh output folder |",
+        "| plinth render (full)            | {:>8.3}s | {:>9.0} | {:<25} | {:>8} | fresh output folder |",
         full_s,
         objects as f64 / full_s,
+        Cpu::show(full.cpu),
         rss(full.peak_rss_kib)
     );
     let _ = writeln!(
         t,
-        "| plinth render (nothing changed)| {:>8.3}s | {:>9} | {:>8} | {:.1}% of the full render (target < 10%) |",
+        "| plinth render (nothing changed) | {:>8.3}s | {:>9} | {:<25} | {:>8} | {:.1}% of the full render (target < 10%) |",
         again.wall.as_secs_f64(),
         "-",
+        Cpu::show(again.cpu),
         rss(again.peak_rss_kib),
         100.0 * again.wall.as_secs_f64() / full_s
     );
     let floor_s = floor_wall.as_secs_f64();
     let _ = writeln!(
         t,
-        "| floor (serialise, hash, write) | {:>8.3}s | {:>9.0} | {:>8} | plinth/floor = {:.2}x (target <= 2x); {same} files byte-identical to plinth's |",
+        "| floor (serialise, hash, write)  | {:>8.3}s | {:>9.0} | {:<25} | {:>8} | plinth/floor = {:.2}x (target <= 2x); {same} files byte-identical to plinth's |",
         floor_s,
         objects as f64 / floor_s,
+        Cpu::show(floor_cpu),
         "-",
         full_s / floor_s
     );
-    match &kustomize {
-        Some(k) => {
-            let ks = k.fleet_wall.as_secs_f64();
-            let note = if k.timed_clusters < b.clusters {
-                format!(
-                    "EXTRAPOLATED linearly from {} of {} clusters ({:.3}s measured)",
-                    k.timed_clusters,
-                    b.clusters,
-                    k.wall.as_secs_f64()
-                )
-            } else {
-                "all clusters measured".to_owned()
-            };
-            let _ = writeln!(
-                t,
-                "| kubectl kustomize (overlays)   | {:>8.3}s | {:>9.0} | {:>8} | {note}; {} processes at a time |",
-                ks,
-                objects as f64 / ks,
-                "-",
-                b.jobs
-            );
-            let _ = writeln!(t);
-            let _ = writeln!(
-                t,
-                "plinth vs kustomize: {:.1}x faster (target >= 50x)",
-                ks / full_s
-            );
-            let _ = writeln!(
-                t,
-                "kustomize layout: {} base objects; per cluster overlays hold {} own objects and {} JSON patches in all; output equivalent to plinth's: {}",
-                k.layout.base_objects, k.layout.overlay_objects, k.layout.patches, k.equivalent
-            );
-        }
-        None => {
-            let _ = writeln!(t);
-            let _ = writeln!(
-                t,
-                "kubectl kustomize: skipped (`kubectl` not found on PATH)"
-            );
-        }
+    if let Some(k) = &kustomize {
+        let ks = k.fleet_wall.as_secs_f64();
+        let note = if k.timed_clusters < b.clusters {
+            format!(
+                "EXTRAPOLATED linearly from {} of {} clusters ({:.3}s measured)",
+                k.timed_clusters,
+                b.clusters,
+                k.wall.as_secs_f64()
+            )
+        } else {
+            "all clusters measured".to_owned()
+        };
+        let _ = writeln!(
+            t,
+            "| kubectl kustomize (overlays)    | {:>8.3}s | {:>9.0} | {:<25} | {:>8} | {note}; {} processes at a time |",
+            ks,
+            objects as f64 / ks,
+            "-",
+            "-",
+            b.jobs
+        );
+        let _ = writeln!(t);
+        let _ = writeln!(
+            t,
+            "plinth vs kustomize: {:.1}x faster (target >= 50x)",
+            ks / full_s
+        );
+        let _ = writeln!(
+            t,
+            "kustomize layout: {} base objects; per cluster overlays hold {} own objects and {} JSON patches in all; output equivalent to plinth's: {}",
+            k.layout.base_objects, k.layout.overlay_objects, k.layout.patches, k.equivalent
+        );
+    } else {
+        let _ = writeln!(t);
+        let _ = writeln!(
+            t,
+            "kubectl kustomize: skipped (`kubectl` not found on PATH)"
+        );
     }
     let _ = writeln!(t);
     let _ = writeln!(
