@@ -281,32 +281,7 @@ impl Fleet {
             input_digest,
         } = prepared;
         let spec = &cluster.spec;
-        let mut base_params = Map::new();
-        for o in overlays {
-            deep_merge(&mut base_params, &o.values);
-        }
-        deep_merge(&mut base_params, &spec.params);
-
-        let empty_inventory = Inventory::default();
-        let hardware = inventory.as_ref().unwrap_or(&empty_inventory).to_context();
-        let mut topology: BTreeMap<String, bool> = inventory
-            .as_ref()
-            .unwrap_or(&empty_inventory)
-            .detectors()
-            .into_iter()
-            .filter(|(k, _)| *k == "hasSchedulableMasters")
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
-        topology.extend(spec.topology.clone());
-        let cluster_ctx = json!({
-            "name": cluster.name,
-            "labels": spec.labels,
-            "annotations": spec.annotations,
-            "featureGates": spec.feature_gates,
-            "topology": topology,
-            "images": spec.images,
-            "params": spec.params,
-        });
+        let context = ClusterContext::new(prepared);
 
         let mut patches: Vec<(String, &Patch, bool)> = Vec::new();
         for o in overlays {
@@ -335,16 +310,7 @@ impl Fleet {
             if !included {
                 continue;
             }
-            let mut params = base_params.clone();
-            deep_merge(&mut params, &asset.template_params);
-            let ctx = json!({
-                "cluster": cluster_ctx,
-                "hardware": hardware,
-                "features": spec.feature_gates,
-                "params": params,
-                "asset": asset.to_context(),
-                "hco": hco.clone().unwrap_or_else(|| json!({})),
-            });
+            let ctx = context.for_asset(asset, hco.as_ref());
             let text = self.asset_text(asset, &ctx)?;
             let docs =
                 yaml::from_str_multi(&text).map_err(|message| RenderError::RenderedYaml {
@@ -412,11 +378,16 @@ impl Fleet {
         // checked for duplicates like any asset's objects.
         let mut problems = Vec::new();
         let limit = self.settings.limits.max_file_bytes;
-        let pools =
-            crate::machine_class::render(cluster, &base_params, &self.source, limit, &mut problems)
-                .into_iter()
-                .map(|o| (crate::machine_class::ASSET, crate::machine_class::WAVE, o));
-        let groups = crate::node_group::render(cluster, &base_params, &mut problems)
+        let pools = crate::machine_class::render(
+            cluster,
+            &context.params,
+            &self.source,
+            limit,
+            &mut problems,
+        )
+        .into_iter()
+        .map(|o| (crate::machine_class::ASSET, crate::machine_class::WAVE, o));
+        let groups = crate::node_group::render(cluster, &context.params, &mut problems)
             .into_iter()
             .map(|o| (crate::node_group::ASSET, crate::node_group::WAVE, o));
         let pool_objects: Vec<_> = pools.chain(groups).collect();
@@ -476,14 +447,7 @@ impl Fleet {
             });
         }
         // Decisions are reported in catalog order, whatever the render order was.
-        let position: BTreeMap<&str, usize> = self
-            .catalog
-            .assets
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.name.as_str(), i))
-            .collect();
-        decisions.sort_by_key(|d| position.get(d.asset.as_str()).copied());
+        self.sort_by_catalog(&mut decisions);
         Ok(RenderedCluster {
             name: cluster.name.clone(),
             objects,
@@ -509,21 +473,21 @@ impl Fleet {
             .read_text(&asset.resolved_path, self.settings.limits.max_file_bytes)
     }
 
-    /// Decides every asset for a prepared cluster without rendering the rest of the templates:
-    /// only the HyperConverged is rendered (when it can be), since `hco-field-unconfigured`
-    /// conditions read it. The error, if the HyperConverged could not be rendered, is returned
-    /// beside the decisions.
+    /// Every asset's decision for a prepared cluster, even when the cluster does not render.
+    ///
+    /// A full render is tried first. When it fails (a template error, a missing template), the
+    /// assets are decided without rendering, except the HyperConverged, which is rendered on
+    /// its own when it can be since `hco-field-unconfigured` conditions read it; the render
+    /// error is returned beside the decisions.
     pub fn explain(&self, prepared: &Prepared) -> (Vec<Decision>, Option<RenderError>) {
-        let mut hco_error = None;
+        let error = match self.render(prepared) {
+            Ok(rendered) => return (rendered.decisions, None),
+            Err(err) => err,
+        };
+        let context = ClusterContext::new(prepared);
         let mut hco: Option<Value> = None;
-        if self.catalog.assets.iter().any(Asset::is_hco) {
-            match self.render(prepared) {
-                Ok(rendered) => return (rendered.decisions, None),
-                Err(err) => hco_error = Some(err),
-            }
-        }
         let mut decisions = Vec::new();
-        for asset in &self.catalog.assets {
+        for asset in self.catalog.render_order() {
             let facts = Facts {
                 cluster: &prepared.cluster,
                 inventory: prepared.inventory.as_ref(),
@@ -531,31 +495,31 @@ impl Fleet {
             };
             let decision = facts.decide(&self.catalog, asset);
             if decision.included && asset.is_hco() && hco.is_none() {
-                hco = self.render_hco_only(prepared, asset);
+                hco = self
+                    .asset_text(asset, &context.for_asset(asset, None))
+                    .ok()
+                    .and_then(|text| yaml::from_str_multi(&text).ok())
+                    .and_then(|docs| {
+                        docs.into_iter().find(|d| {
+                            d.get("kind").and_then(Value::as_str) == Some("HyperConverged")
+                        })
+                    });
             }
             decisions.push(decision);
         }
-        (decisions, hco_error)
+        self.sort_by_catalog(&mut decisions);
+        (decisions, Some(error))
     }
 
-    fn render_hco_only(&self, prepared: &Prepared, asset: &Asset) -> Option<Value> {
-        let mut params = Map::new();
-        for o in &prepared.overlays {
-            deep_merge(&mut params, &o.values);
-        }
-        deep_merge(&mut params, &prepared.cluster.spec.params);
-        deep_merge(&mut params, &asset.template_params);
-        let ctx = json!({
-            "cluster": {"name": prepared.cluster.name, "annotations": prepared.cluster.spec.annotations,
-                        "labels": prepared.cluster.spec.labels, "params": prepared.cluster.spec.params},
-            "params": params,
-            "asset": asset.to_context(),
-        });
-        let text = self.asset_text(asset, &ctx).ok()?;
-        yaml::from_str_multi(&text)
-            .ok()?
-            .into_iter()
-            .find(|d| d.get("kind").and_then(Value::as_str) == Some("HyperConverged"))
+    fn sort_by_catalog(&self, decisions: &mut [Decision]) {
+        let position: BTreeMap<&str, usize> = self
+            .catalog
+            .assets
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.name.as_str(), i))
+            .collect();
+        decisions.sort_by_key(|d| position.get(d.asset.as_str()).copied());
     }
 
     /// Prepares and renders one cluster.
@@ -572,6 +536,63 @@ impl Fleet {
             }
         }
         Ok(missing)
+    }
+}
+
+/// The template context of one cluster; [`ClusterContext::for_asset`] adds the per-asset part.
+struct ClusterContext {
+    cluster: Value,
+    hardware: Value,
+    features: Value,
+    /// Overlay values in order, then the cluster's params.
+    params: Map<String, Value>,
+}
+
+impl ClusterContext {
+    fn new(prepared: &Prepared) -> Self {
+        let spec = &prepared.cluster.spec;
+        let mut params = Map::new();
+        for o in &prepared.overlays {
+            deep_merge(&mut params, &o.values);
+        }
+        deep_merge(&mut params, &spec.params);
+        let empty = Inventory::default();
+        let inventory = prepared.inventory.as_ref().unwrap_or(&empty);
+        let mut topology: BTreeMap<String, bool> = inventory
+            .detectors()
+            .into_iter()
+            .filter(|(k, _)| *k == "hasSchedulableMasters")
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        topology.extend(spec.topology.clone());
+        Self {
+            cluster: json!({
+                "name": prepared.cluster.name,
+                "labels": spec.labels,
+                "annotations": spec.annotations,
+                "featureGates": spec.feature_gates,
+                "topology": topology,
+                "images": spec.images,
+                "params": spec.params,
+            }),
+            hardware: inventory.to_context(),
+            features: json!(spec.feature_gates),
+            params,
+        }
+    }
+
+    /// The full context of one asset: its `template_params` win over the cluster's params.
+    fn for_asset(&self, asset: &Asset, hco: Option<&Value>) -> Value {
+        let mut params = self.params.clone();
+        deep_merge(&mut params, &asset.template_params);
+        json!({
+            "cluster": self.cluster,
+            "hardware": self.hardware,
+            "features": self.features,
+            "params": params,
+            "asset": asset.to_context(),
+            "hco": hco.cloned().unwrap_or_else(|| json!({})),
+        })
     }
 }
 
