@@ -381,3 +381,104 @@ fn a_rate_limited_cluster_is_waited_for() {
         .count();
     assert_eq!(throttled, 2);
 }
+
+/// Runs `plinth` with extra environment variables (and without an inherited `KUBECONFIG` or
+/// in-cluster variables).
+fn plinth_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_plinth"));
+    cmd.args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env_remove("KUBECONFIG")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env_remove("KUBERNETES_SERVICE_PORT");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the plinth binary runs")
+}
+
+#[test]
+fn connection_settings_come_from_kubeconfig_env_context_or_in_cluster() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    repo(dir.path());
+    let server = FakeApiServer::start(Scenario::new().objects(nodes())).expect("server");
+    let kc = kubeconfig(&server);
+    let discover = ["discover", ".", "--cluster", "prod", "-o", "-"];
+
+    // `KUBECONFIG` is the default kubeconfig; `--context` picks a context in it.
+    let out = plinth_env(dir.path(), &discover, &[("KUBECONFIG", &kc)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("name: w1"), "{}", stdout(&out));
+    let with_context: Vec<&str> = discover
+        .iter()
+        .copied()
+        .chain(["--context", "fake"])
+        .collect();
+    let out = plinth_env(dir.path(), &with_context, &[("KUBECONFIG", &kc)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let unknown: Vec<&str> = discover
+        .iter()
+        .copied()
+        .chain(["--context", "nope"])
+        .collect();
+    let out = plinth_env(dir.path(), &unknown, &[("KUBECONFIG", &kc)]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("cannot load the cluster connection settings from the default kubeconfig"),
+        "{}",
+        stderr(&out)
+    );
+
+    // In a pod (KUBERNETES_SERVICE_HOST set, no flags) the service account is used; here there
+    // is none, which is an error that says so, and nothing is sent anywhere.
+    let requests = server.request_log().len();
+    let out = plinth_env(
+        dir.path(),
+        &discover,
+        &[
+            ("KUBECONFIG", &kc),
+            ("KUBERNETES_SERVICE_HOST", "127.0.0.1"),
+            ("KUBERNETES_SERVICE_PORT", "1"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "cannot load the cluster connection settings from the in-cluster service account"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(server.request_log().len(), requests);
+
+    // A kubeconfig that turns certificate checks off is refused.
+    let insecure = dir.path().join("insecure-kubeconfig");
+    let text = fs_err::read_to_string(server.kubeconfig_path())
+        .expect("kubeconfig")
+        .replace(
+            "    server: ",
+            "    insecure-skip-tls-verify: true\n    server: ",
+        );
+    fs_err::write(&insecure, text).expect("write");
+    let out = plinth_env(
+        dir.path(),
+        &[
+            "discover",
+            ".",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &insecure.display().to_string(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("insecure-skip-tls-verify"),
+        "{}",
+        stderr(&out)
+    );
+}

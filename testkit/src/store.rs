@@ -351,13 +351,39 @@ fn strip_server_fields(v: &mut Value) {
     }
 }
 
-/// Deep merge: objects merge key by key, everything else (lists included) is replaced.
+/// Deep merge: objects merge key by key; lists whose items all carry a `name` (containers,
+/// env, volumes, ports) merge item by item on it, the way associative lists do; everything else
+/// is replaced.
 pub fn merge(into: &mut Value, from: &Value) {
+    let named = |v: &Value| {
+        v.as_array().is_some_and(|items| {
+            !items.is_empty()
+                && items
+                    .iter()
+                    .all(|i| i.get("name").is_some_and(Value::is_string))
+        })
+    };
+    if named(into) && named(from) {
+        if let (Value::Array(a), Value::Array(b)) = (&mut *into, from) {
+            for item in b {
+                match a.iter_mut().find(|x| x.get("name") == item.get("name")) {
+                    Some(slot) => merge(slot, item),
+                    None => a.push(item.clone()),
+                }
+            }
+        }
+        return;
+    }
     match (into, from) {
         (Value::Object(a), Value::Object(b)) => {
             for (k, v) in b {
                 match a.get_mut(k) {
-                    Some(slot) if slot.is_object() && v.is_object() => merge(slot, v),
+                    Some(slot)
+                        if (slot.is_object() && v.is_object())
+                            || (slot.is_array() && v.is_array()) =>
+                    {
+                        merge(slot, v);
+                    }
                     _ => {
                         a.insert(k.clone(), v.clone());
                     }
@@ -443,6 +469,19 @@ mod tests {
         assert_eq!(plural_of("NetworkPolicy"), "networkpolicies");
         assert_eq!(plural_of("Ingress"), "ingresses");
         assert_eq!(plural_of("Gateway"), "gateways");
+    }
+
+    #[test]
+    fn named_lists_merge_by_name_others_are_replaced() {
+        let mut live = json!({"containers": [{"name": "a", "image": "x", "terminationMessagePath": "/dev/t"}, {"name": "b"}], "args": [1, 2]});
+        merge(
+            &mut live,
+            &json!({"containers": [{"name": "a", "image": "y"}, {"name": "c"}], "args": [3]}),
+        );
+        assert_eq!(
+            live,
+            json!({"containers": [{"name": "a", "image": "y", "terminationMessagePath": "/dev/t"}, {"name": "b"}, {"name": "c"}], "args": [3]})
+        );
     }
 
     #[test]

@@ -253,7 +253,7 @@ async fn faults_are_injected_and_logged() {
 
     let log = server.request_log();
     let faults: Vec<_> = log.iter().filter_map(|r| r.fault.clone()).collect();
-    assert_eq!(faults.len(), 3, "{}", plinth_testkit::describe(&log));
+    assert_eq!(faults.len(), 4, "{}", plinth_testkit::describe(&log));
 }
 
 #[tokio::test]
