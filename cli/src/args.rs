@@ -159,7 +159,7 @@ pub struct ValidateArgs {
     /// The platform repository (default: the current folder)
     #[arg(default_value = ".")]
     pub repo: PathBuf,
-    /// Folder of CustomResourceDefinition files (default: the `schemas` setting of plinth.yaml)
+    /// Folder of CRD files (default: the `schemas` setting of plinth.yaml)
     #[arg(long, value_name = "DIR")]
     pub crds: Option<PathBuf>,
     /// Validate only these clusters (repeatable; default: every cluster)
