@@ -482,3 +482,41 @@ fn connection_settings_come_from_kubeconfig_env_context_or_in_cluster() {
         stderr(&out)
     );
 }
+
+#[test]
+fn client_mode_against_a_cluster_only_reads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    repo(dir.path());
+    render(dir.path());
+    let mut live = rendered_objects(dir.path());
+    live[0]["data"]["replicas"] = "3".into();
+    let server = FakeApiServer::start(Scenario::new().objects(live)).expect("server");
+    let out = plinth(
+        dir.path(),
+        &[
+            "drift",
+            ".",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kubeconfig(&server),
+            "--mode",
+            "client",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("json report");
+    assert_eq!(report["mode"], "client");
+    assert_eq!(
+        report["objects"][0]["changes"][0]["pointer"],
+        "/data/replicas"
+    );
+    let log = server.request_log();
+    assert!(
+        log.iter().all(|r| r.method == "GET"),
+        "{}",
+        plinth_testkit::describe(&log)
+    );
+}
