@@ -141,10 +141,9 @@ impl ClusterLive {
         // plinth retries by itself (and honours Retry-After); kube's own retry layer is off so
         // every request is counted and bounded once.
         config.default_retry = false;
+        // Each attempt as a whole (connect, send, response body) is bounded by the retry
+        // policy's timeout; the connect timeout only makes an unreachable server fail fast.
         config.connect_timeout = Some(options.timeout);
-        config.read_timeout = Some(options.timeout);
-        config.write_timeout = Some(options.timeout);
-        config.reset_reader_on_write = true;
         let client =
             Client::try_from(config).map_err(|e| connect_error("the connection settings", e))?;
         Ok(Self {
