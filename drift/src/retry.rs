@@ -93,6 +93,20 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs(secs))
 }
 
+/// Whether the TLS handshake failed because the server certificate was not accepted (unknown
+/// issuer, wrong name, expired): retrying cannot help, and the error should say so.
+fn certificate_rejected(err: &kube::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if text.contains("invalid peer certificate") || text.contains("certificate verify failed") {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
 /// Whether a kube-rs transport error is worth retrying (connection-level failures).
 fn transport_retryable(err: &kube::Error) -> bool {
     matches!(
@@ -123,6 +137,14 @@ where
                 retry_after,
             }) => (format!("HTTP {status}"), retry_after, None),
             Ok(Attempt::Transport(err)) => {
+                if certificate_rejected(&err) {
+                    return Err(DriftError::Api {
+                        request: request.to_owned(),
+                        attempts: n,
+                        reason: "the server certificate was not accepted".to_owned(),
+                        source: Some(Box::new(err)),
+                    });
+                }
                 if !transport_retryable(&err) {
                     return Err(DriftError::Api {
                         request: request.to_owned(),

@@ -25,6 +25,7 @@
 
 mod selector;
 mod store;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -52,6 +53,7 @@ pub struct Scenario {
     objects: Vec<Value>,
     defaults: BTreeMap<String, Value>,
     token: Option<String>,
+    tls: bool,
 }
 
 impl Scenario {
@@ -112,6 +114,14 @@ impl Scenario {
     #[must_use]
     pub fn token(mut self, token: &str) -> Self {
         self.token = Some(token.to_owned());
+        self
+    }
+
+    /// Serves HTTPS with a certificate for `127.0.0.1` issued by a fresh test CA; the
+    /// kubeconfig carries the CA (`certificate-authority-data`), see [`FakeApiServer::ca_pem`].
+    #[must_use]
+    pub fn tls(mut self) -> Self {
+        self.tls = true;
         self
     }
 }
@@ -210,6 +220,7 @@ pub struct FakeApiServer {
     addr: SocketAddr,
     shared: Arc<Mutex<Shared>>,
     kubeconfig: PathBuf,
+    ca_pem: Option<String>,
     _dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -240,10 +251,17 @@ impl FakeApiServer {
         let addr = listener.local_addr()?;
         let dir = tempfile::tempdir()?;
         let kubeconfig = dir.path().join("kubeconfig");
+        let tls = if scenario.tls {
+            Some(tls::TestCa::new().map_err(std::io::Error::other)?)
+        } else {
+            None
+        };
+        let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
         fs_err::write(
             &kubeconfig,
-            kubeconfig_text(addr, scenario.token.as_deref()),
+            kubeconfig_text(addr, scenario.token.as_deref(), ca_pem.as_deref()),
         )?;
+        let acceptor = tls.map(|t| t.acceptor);
 
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -256,7 +274,7 @@ impl FakeApiServer {
                     return;
                 };
                 tokio::select! {
-                    () = accept_loop(listener, served) => {}
+                    () = accept_loop(listener, served, acceptor) => {}
                     _ = stopped => {}
                 }
             });
@@ -265,15 +283,27 @@ impl FakeApiServer {
             addr,
             shared,
             kubeconfig,
+            ca_pem,
             _dir: dir,
             stop: Some(stop),
             thread: Some(thread),
         })
     }
 
-    /// `http://127.0.0.1:<port>`.
+    /// `http://127.0.0.1:<port>` (`https://` with [`Scenario::tls`]).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The PEM certificate of the test CA that issued the server certificate (with
+    /// [`Scenario::tls`]).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// A kubeconfig file (in a temp dir owned by the server) whose only context, `fake`,
@@ -354,30 +384,55 @@ impl Drop for FakeApiServer {
     }
 }
 
-fn kubeconfig_text(addr: SocketAddr, token: Option<&str>) -> String {
+fn kubeconfig_text(addr: SocketAddr, token: Option<&str>, ca_pem: Option<&str>) -> String {
+    use base64::Engine as _;
     let user = match token {
         Some(t) => format!("{{token: \"{t}\"}}"),
         None => "{}".to_owned(),
     };
+    let (scheme, ca) = match ca_pem {
+        Some(pem) => (
+            "https",
+            format!(
+                "    certificate-authority-data: {}\n",
+                base64::engine::general_purpose::STANDARD.encode(pem)
+            ),
+        ),
+        None => ("http", String::new()),
+    };
     format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: http://{addr}\nusers:\n- name: fake\n  user: {user}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\n    namespace: default\ncurrent-context: fake\n"
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n{ca}    server: {scheme}://{addr}\nusers:\n- name: fake\n  user: {user}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\n    namespace: default\ncurrent-context: fake\n"
     )
 }
 
-async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Mutex<Shared>>) {
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Mutex<Shared>>,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
         let shared = Arc::clone(&shared);
+        let acceptor = acceptor.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req| {
                 let shared = Arc::clone(&shared);
                 async move { Ok::<_, Infallible>(handle(req, &shared).await) }
             });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let http = hyper::server::conn::http1::Builder::new();
+            match acceptor {
+                // A client that rejects the certificate ends the handshake: nothing is served.
+                Some(acceptor) => {
+                    if let Ok(tls) = acceptor.accept(stream).await {
+                        let _ = http.serve_connection(TokioIo::new(tls), service).await;
+                    }
+                }
+                None => {
+                    let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                }
+            }
         });
     }
 }

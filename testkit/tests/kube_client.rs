@@ -290,3 +290,20 @@ async fn a_required_token_is_checked() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn tls_with_the_generated_ca() {
+    let server = FakeApiServer::start(scenario().tls()).unwrap();
+    assert!(server.url().starts_with("https://"));
+    assert!(
+        server
+            .ca_pem()
+            .unwrap()
+            .starts_with("-----BEGIN CERTIFICATE-----")
+    );
+    let api: Api<ConfigMap> = Api::namespaced(client(&server).await, "a");
+    assert_eq!(
+        api.list(&ListParams::default()).await.unwrap().items.len(),
+        7
+    );
+}
