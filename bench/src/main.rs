@@ -102,7 +102,11 @@ fn run(cli: Cli) -> anyhow::Result<String> {
                 plinth,
                 workdir,
             };
-            render::run(&bench, &mut progress)
+            let mut report = |text: &str| {
+                let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            };
+            render::run(&bench, &mut progress, &mut report)?;
+            Ok(String::new())
         }
     }
 }

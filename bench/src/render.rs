@@ -362,22 +362,32 @@ fn machine() -> String {
             |kib| format!("{:.1} GiB", kib as f64 / 1_048_576.0),
         );
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    format!("{cores} cores ({cpu}), {mem} RAM")
+    let load = fs_err::read_to_string("/proc/loadavg").ok().map_or_else(
+        || "?".into(),
+        |l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    );
+    format!("{cores} cores ({cpu}), {mem} RAM; load average before the run {load}")
 }
 
 fn rss(kib: Option<u64>) -> String {
     kib.map_or_else(|| "n/a".into(), |k| format!("{:.0} MiB", k as f64 / 1024.0))
 }
 
-/// Runs the benchmark and returns the report (a small table) for stdout. Progress goes to
-/// `progress`.
-pub fn run(b: &RenderBench, progress: &mut dyn FnMut(&str)) -> anyhow::Result<String> {
+/// Runs the benchmark: progress goes to `progress`, the figures (a small table) to `report`,
+/// before the temporary work folder is removed (which can take a while on a file system
+/// mounted with `discard`).
+pub fn run(
+    b: &RenderBench,
+    progress: &mut dyn FnMut(&str),
+    report: &mut dyn FnMut(&str),
+) -> anyhow::Result<()> {
     if !b.plinth.is_file() {
         bail!(
             "`{}` not found: build it first with `cargo build --release -p plinth`",
             b.plinth.display()
         );
     }
+    let machine = machine();
     let temp;
     let work: PathBuf = if let Some(dir) = &b.workdir {
         fs_err::create_dir_all(dir)?;
@@ -465,7 +475,7 @@ pub fn run(b: &RenderBench, progress: &mut dyn FnMut(&str)) -> anyhow::Result<St
     let full_s = full.wall.as_secs_f64();
     let mut t = String::new();
     let _ = writeln!(t, "plinth render benchmark");
-    let _ = writeln!(t, "machine            {}", machine());
+    let _ = writeln!(t, "machine            {machine}");
     let _ = writeln!(t, "jobs               {}", b.jobs);
     let _ = writeln!(
         t,
@@ -564,5 +574,9 @@ pub fn run(b: &RenderBench, progress: &mut dyn FnMut(&str)) -> anyhow::Result<St
     );
     let _ = writeln!(t, "plinth said: {}", full.stderr.trim());
     let _ = writeln!(t, "plinth said (again): {}", again.stderr.trim());
-    Ok(t)
+    report(&t);
+    if b.workdir.is_none() {
+        progress("removing the temporary work folder");
+    }
+    Ok(())
 }
