@@ -57,7 +57,7 @@ async fn an_unknown_issuer_is_refused() {
     let without_ca: String = text
         .lines()
         .filter(|l| !l.contains("certificate-authority-data"))
-        .map(|l| format!("{l}\n"))
+        .flat_map(|l| [l, "\n"])
         .collect();
     fs_err::write(&path, without_ca).expect("write");
     let err = ClusterLive::connect(&options(&path))
@@ -70,7 +70,8 @@ async fn an_unknown_issuer_is_refused() {
     let mut chain = err.to_string();
     let mut cause = err.source();
     while let Some(c) = cause {
-        chain.push_str(&format!(" / {c}"));
+        chain.push_str(" / ");
+        chain.push_str(&c.to_string());
         cause = c.source();
     }
     assert!(
