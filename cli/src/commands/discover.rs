@@ -95,7 +95,11 @@ pub fn run(args: DiscoverArgs, printer: Printer) -> anyhow::Result<Outcome> {
         cluster.nodes().await
     })?;
     let inventory = discover::inventory_from_nodes(&nodes);
-    let text = discover::inventory_yaml(&inventory);
+    let text = format!(
+        "# Hardware inventory of cluster `{}`, written by `plinth discover` from its Node objects.\n{}",
+        settings.cluster,
+        discover::inventory_yaml(&inventory)
+    );
     printer.status(&format!(
         "cluster `{}`: {} node(s) discovered",
         settings.cluster,
