@@ -103,7 +103,7 @@ fn live_object(desired: &Value, i: usize) -> Value {
             main["resources"]["requests"]["cpu"] = json!("0.25");
             main["resources"]["limits"] = json!({"cpu": 1, "memory": "1024Mi"});
             main["env"].as_array_mut().expect("env").reverse();
-            if i % 100 == 0 {
+            if i.is_multiple_of(100) {
                 main["image"] = json!("registry.example/app:drifted");
             }
             live["status"] = json!({"replicas": 2, "readyReplicas": 2});
@@ -140,6 +140,7 @@ fn main() {
     let desired = desired::from_values(values, "bench");
     // Snapshot: one `List` file per 500 objects, as `kubectl get -o yaml` would write them.
     let dir = tempfile::tempdir().expect("temp dir");
+    let json_dir = tempfile::tempdir().expect("temp dir");
     for (chunk_no, chunk) in desired.chunks(500).enumerate() {
         let items: Vec<Value> = chunk
             .iter()
@@ -150,12 +151,22 @@ fn main() {
         let text = plinth_renderer::yaml::to_string(&list);
         fs_err::write(dir.path().join(format!("live-{chunk_no:03}.yaml")), text)
             .expect("write snapshot");
+        let text = serde_json::to_string_pretty(&list).expect("json");
+        fs_err::write(
+            json_dir.path().join(format!("live-{chunk_no:03}.json")),
+            text,
+        )
+        .expect("write snapshot");
     }
     let kinds = desired::kinds(&desired);
 
     let t0 = Instant::now();
     let live = snapshot::load(dir.path(), &kinds).expect("snapshot");
     let t_read = t0.elapsed().as_secs_f64();
+    let t0 = Instant::now();
+    let live_json = snapshot::load(json_dir.path(), &kinds).expect("snapshot");
+    let t_read_json = t0.elapsed().as_secs_f64();
+    assert_eq!(live, live_json, "YAML and JSON snapshots read the same");
 
     let t1 = Instant::now();
     let objects = pipeline::run_client_side(&desired, &live, PREFIX, CLUSTER);
@@ -206,12 +217,23 @@ fn main() {
     );
     let _ = writeln!(
         out,
+        "  read snapshot JSON {t_read_json:>8.3} s  {:>10.0} objects/s  (kubectl get -o json)",
+        rate(t_read_json)
+    );
+    let _ = writeln!(
+        out,
         "  report, 6 formats  {t_report:>8.3} s  ({bytes} bytes)"
     );
     let _ = writeln!(
         out,
-        "  total              {total:>8.3} s  {:>10.0} objects/s",
+        "  total (YAML)       {total:>8.3} s  {:>10.0} objects/s",
         rate(total)
+    );
+    let total_json = t_read_json + t_compare + t_report;
+    let _ = writeln!(
+        out,
+        "  total (JSON)       {total_json:>8.3} s  {:>10.0} objects/s",
+        rate(total_json)
     );
     let expected = (0..n).filter(|i| i % 100 <= 1).count();
     assert_eq!(drifted, expected, "exactly the planted drift is found");

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use plinth_renderer::quantity::Quantity;
 
-use crate::normalize::normalize;
+use crate::normalize::{BOOKKEEPING_ANNOTATIONS, SERVER_METADATA, normalize};
 
 /// One field that differs: where (RFC 6901 pointer into the object) and both values; `None`
 /// where the field is absent on that side.
@@ -27,18 +27,27 @@ pub struct FieldChange {
     pub live: Option<Value>,
 }
 
-/// Client-side subset comparison of `desired` with `live` (both normalised first). `kind` is
-/// the object's kind, which selects kind-specific merge keys (`PrometheusRule` `rules`).
+/// Client-side subset comparison of `desired` with `live`, as if both were normalised first
+/// ([`normalize`]: the fields it drops are skipped rather than copied away). `kind` is the
+/// object's kind, which selects kind-specific merge keys (`PrometheusRule` `rules`).
 pub fn compare_client_side(desired: &Value, live: &Value, kind: &str) -> Vec<FieldChange> {
-    let desired = normalize(desired);
-    let live = normalize(live);
     let mut cx = Subset {
         kind,
         changes: Vec::new(),
     };
     let mut path = Vec::new();
-    cx.value(&desired, &live, &mut path);
+    cx.value(desired, live, &mut path);
     cx.changes
+}
+
+/// Whether `key` under `path` is one of the fields [`normalize`] drops.
+fn normalized_away(path: &[String], key: &str) -> bool {
+    match path {
+        [] => key == "status",
+        [m] if m == "metadata" => SERVER_METADATA.contains(&key),
+        [m, a] if m == "metadata" && a == "annotations" => BOOKKEEPING_ANNOTATIONS.contains(&key),
+        _ => false,
+    }
 }
 
 /// Server-side comparison: every difference between the SSA dry-run result and live, after
@@ -208,6 +217,9 @@ impl Subset<'_> {
         path: &mut Vec<String>,
     ) {
         for (key, d) in desired {
+            if normalized_away(path, key) {
+                continue;
+            }
             path.push(key.clone());
             match live.get(key) {
                 Some(l) => self.value(d, l, path),

@@ -2,6 +2,10 @@
 //! `mode: unmanaged`, `reconcile-paused`, `patch` (with its refusal rules), `ignore-fields`;
 //! then comparison. Pure and synchronous: the live side is already read.
 
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+use rayon::prelude::*;
 use serde_json::Value;
 
 use plinth_renderer::render::{LABEL_CLUSTER, LABEL_MANAGED_BY};
@@ -65,30 +69,103 @@ impl Evaluation {
 pub fn evaluate(desired: &[DesiredObject], live: &LiveSet, prefix: &str) -> Vec<Evaluation> {
     desired
         .iter()
-        .map(|d| evaluate_one(d, live, prefix))
+        .map(|d| evaluate_one(d, live, prefix).into_owned())
         .collect()
 }
 
-fn evaluate_one(d: &DesiredObject, live: &LiveSet, prefix: &str) -> Evaluation {
+/// [`Outcome`] borrowing the desired and live objects where no override changed them.
+enum Step<'a> {
+    Final(Status),
+    Compare {
+        effective: Cow<'a, Value>,
+        live: &'a Value,
+    },
+}
+
+/// [`Evaluation`] with a borrowing [`Step`].
+struct Eval<'a> {
+    key: ObjectKey,
+    api_version: String,
+    asset: Option<String>,
+    outcome: Step<'a>,
+    notes: Vec<String>,
+    stale_overrides: Vec<String>,
+}
+
+impl Eval<'_> {
+    fn into_owned(self) -> Evaluation {
+        Evaluation {
+            key: self.key,
+            api_version: self.api_version,
+            asset: self.asset,
+            outcome: match self.outcome {
+                Step::Final(status) => Outcome::Final(status),
+                Step::Compare { effective, live } => Outcome::Compare {
+                    effective_desired: effective.into_owned(),
+                    live: live.clone(),
+                },
+            },
+            notes: self.notes,
+            stale_overrides: self.stale_overrides,
+        }
+    }
+
+    fn settle(mut self, problem: OverrideProblem) -> Self {
+        let (status, message) = match problem {
+            OverrideProblem::Invalid(m) => (Status::Invalid, m),
+            OverrideProblem::Refused(m) => (Status::Refused, m),
+        };
+        self.notes.push(message);
+        self.outcome = Step::Final(status);
+        self
+    }
+
+    /// Compares client-side and settles the result.
+    fn finish_client_side(self) -> ObjectResult {
+        let (status, changes) = match &self.outcome {
+            Step::Final(status) => (*status, Vec::new()),
+            Step::Compare { effective, live } => {
+                let changes = compare_client_side(effective, live, &self.key.kind);
+                let status = if changes.is_empty() {
+                    Status::InSync
+                } else {
+                    Status::Drifted
+                };
+                (status, changes)
+            }
+        };
+        ObjectResult {
+            key: self.key,
+            api_version: self.api_version,
+            asset: self.asset,
+            status,
+            changes,
+            notes: self.notes,
+            stale_overrides: self.stale_overrides,
+        }
+    }
+}
+
+fn evaluate_one<'a>(d: &'a DesiredObject, live: &'a LiveSet, prefix: &str) -> Eval<'a> {
     let key = d.key();
-    let mut eval = Evaluation {
+    let mut eval = Eval {
         key: key.clone(),
         api_version: d.index.api_version.clone(),
         asset: Some(d.index.asset.clone()),
-        outcome: Outcome::Final(Status::Error),
+        outcome: Step::Final(Status::Error),
         notes: Vec::new(),
         stale_overrides: Vec::new(),
     };
     // 1. missing (only where the listing succeeded; otherwise nothing can be said)
     let Some(live_obj) = live.objects.get(&key) else {
         if live.is_unserved(&key) {
-            eval.outcome = Outcome::Final(Status::Missing);
+            eval.outcome = Step::Final(Status::Missing);
             eval.notes.push(format!(
                 "the cluster does not serve `{}` (CRD not installed?)",
                 d.index.api_version
             ));
         } else if live.was_listed(&key) {
-            eval.outcome = Outcome::Final(Status::Missing);
+            eval.outcome = Step::Final(Status::Missing);
         } else {
             eval.notes.push(
                 "the live object could not be read (its kind and namespace were not listed)".into(),
@@ -102,7 +179,7 @@ fn evaluate_one(d: &DesiredObject, live: &LiveSet, prefix: &str) -> Evaluation {
         Some("unmanaged") => {
             eval.notes
                 .push(format!("`{prefix}/mode: unmanaged`: not compared"));
-            eval.outcome = Outcome::Final(Status::Unmanaged);
+            eval.outcome = Step::Final(Status::Unmanaged);
             return eval;
         }
         Some("managed") | None => {}
@@ -110,7 +187,7 @@ fn evaluate_one(d: &DesiredObject, live: &LiveSet, prefix: &str) -> Evaluation {
             eval.notes.push(format!(
                 "`{prefix}/mode` is `{other}`; expected `unmanaged` or `managed`"
             ));
-            eval.outcome = Outcome::Final(Status::Invalid);
+            eval.outcome = Step::Final(Status::Invalid);
             return eval;
         }
     }
@@ -119,7 +196,7 @@ fn evaluate_one(d: &DesiredObject, live: &LiveSet, prefix: &str) -> Evaluation {
             eval.notes.push(format!(
                 "`{prefix}/reconcile-paused: \"true\"`: not compared"
             ));
-            eval.outcome = Outcome::Final(Status::Paused);
+            eval.outcome = Step::Final(Status::Paused);
             return eval;
         }
         Some("false") | None => {}
@@ -127,18 +204,18 @@ fn evaluate_one(d: &DesiredObject, live: &LiveSet, prefix: &str) -> Evaluation {
             eval.notes.push(format!(
                 "`{prefix}/reconcile-paused` is `{other}`; expected `\"true\"` or `\"false\"`"
             ));
-            eval.outcome = Outcome::Final(Status::Invalid);
+            eval.outcome = Step::Final(Status::Invalid);
             return eval;
         }
     }
     // 3. patch
-    let mut effective = d.value.clone();
+    let mut effective = Cow::Borrowed(&d.value);
     if let Some(text) = &o.patch {
         let applied = overrides::parse_patch(text, &key.kind, prefix)
             .and_then(|p| overrides::apply_patch(&effective, &p, prefix));
         match applied {
             Ok(patched) => {
-                if patched == effective {
+                if patched == *effective {
                     eval.stale_overrides.push(format!(
                         "`{prefix}/patch` changes nothing in the desired object"
                     ));
@@ -147,15 +224,15 @@ fn evaluate_one(d: &DesiredObject, live: &LiveSet, prefix: &str) -> Evaluation {
                     "`{prefix}/patch` applied (from the {} object)",
                     o.origin
                 ));
-                effective = patched;
+                effective = Cow::Owned(patched);
             }
-            Err(problem) => return settle(eval, problem),
+            Err(problem) => return eval.settle(problem),
         }
     }
     // 4. ignore-fields
     if let Some(text) = &o.ignore_fields {
         let result = overrides::parse_ignore_fields(text, prefix).and_then(|ptrs| {
-            overrides::apply_ignore_fields(&mut effective, live_obj, &ptrs, prefix)
+            overrides::apply_ignore_fields(effective.to_mut(), live_obj, &ptrs, prefix)
         });
         match result {
             Ok(stale) => {
@@ -167,30 +244,19 @@ fn evaluate_one(d: &DesiredObject, live: &LiveSet, prefix: &str) -> Evaluation {
                     ));
                 }
             }
-            Err(problem) => return settle(eval, problem),
+            Err(problem) => return eval.settle(problem),
         }
     }
-    eval.outcome = Outcome::Compare {
-        effective_desired: effective,
-        live: live_obj.clone(),
+    eval.outcome = Step::Compare {
+        effective,
+        live: live_obj,
     };
-    eval
-}
-
-fn settle(mut eval: Evaluation, problem: OverrideProblem) -> Evaluation {
-    let (status, message) = match problem {
-        OverrideProblem::Invalid(m) => (Status::Invalid, m),
-        OverrideProblem::Refused(m) => (Status::Refused, m),
-    };
-    eval.notes.push(message);
-    eval.outcome = Outcome::Final(status);
     eval
 }
 
 /// Live objects labelled as plinth's for `cluster` that are not rendered any more.
 pub fn orphans(desired: &[DesiredObject], live: &LiveSet, cluster: &str) -> Vec<ObjectResult> {
-    let rendered: std::collections::BTreeSet<ObjectKey> =
-        desired.iter().map(DesiredObject::key).collect();
+    let rendered: BTreeSet<ObjectKey> = desired.iter().map(DesiredObject::key).collect();
     live.objects
         .iter()
         .filter(|(key, obj)| {
@@ -232,18 +298,10 @@ pub fn run_client_side(
     prefix: &str,
     cluster: &str,
 ) -> Vec<ObjectResult> {
-    let mut results: Vec<ObjectResult> = evaluate(desired, live, prefix)
-        .into_iter()
-        .map(|eval| {
-            let changes = match &eval.outcome {
-                Outcome::Compare {
-                    effective_desired,
-                    live,
-                } => compare_client_side(effective_desired, live, &eval.key.kind),
-                Outcome::Final(_) => Vec::new(),
-            };
-            eval.finish(changes)
-        })
+    // Objects are independent: evaluate and compare them on every core, keeping their order.
+    let mut results: Vec<ObjectResult> = desired
+        .par_iter()
+        .map(|d| evaluate_one(d, live, prefix).finish_client_side())
         .collect();
     results.extend(orphans(desired, live, cluster));
     results

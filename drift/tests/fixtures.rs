@@ -16,10 +16,11 @@ fn fixtures() -> PathBuf {
 
 fn run(case: &str) -> Report {
     let dir = fixtures().join(case);
-    let text = fs_err::read_to_string(dir.join("desired.yaml")).unwrap();
-    let values = plinth_renderer::yaml::from_str_multi(&text).unwrap();
+    let text = fs_err::read_to_string(dir.join("desired.yaml")).expect("test setup");
+    let values = plinth_renderer::yaml::from_str_multi(&text).expect("test setup");
     let desired = desired::from_values(values, "example");
-    let live = snapshot::load(&dir.join("live.yaml"), &desired::kinds(&desired)).unwrap();
+    let live =
+        snapshot::load(&dir.join("live.yaml"), &desired::kinds(&desired)).expect("test setup");
     let objects = pipeline::run_client_side(&desired, &live, PREFIX, CLUSTER);
     Report::new(
         CLUSTER,
@@ -55,8 +56,8 @@ macro_rules! cases {
         #[test]
         fn every_fixture_folder_has_a_test() {
             let known = [$($folder),*];
-            for entry in fs_err::read_dir(fixtures()).unwrap() {
-                let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            for entry in fs_err::read_dir(fixtures()).expect("test setup") {
+                let name = entry.expect("test setup").file_name().to_string_lossy().into_owned();
                 assert!(known.contains(&name.as_str()), "fixture folder `{name}` has no test");
             }
         }

@@ -1,0 +1,391 @@
+//! CLI tests of `plinth drift` on snapshot folders: the example repository's live snapshot,
+//! every report format, the in-memory render fallback and the exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// 2026-01-01T00:00:00Z, so that reports are reproducible.
+const EPOCH: &str = "1767225600";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn example() -> PathBuf {
+    workspace().join("examples/fleet")
+}
+
+fn plinth(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_plinth"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .env("PLINTH_REDACTION_KEY", "test-key")
+        .output()
+        .expect("the plinth binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn copy_dir(from: &Path, to: &Path, skip: &[&str]) {
+    fs_err::create_dir_all(to).expect("test setup");
+    for entry in fs_err::read_dir(from).expect("test setup") {
+        let entry = entry.expect("test setup");
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if skip.contains(&name.as_str()) {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().expect("test setup").is_dir() {
+            copy_dir(&entry.path(), &target, skip);
+        } else {
+            fs_err::copy(entry.path(), &target).expect("test setup");
+        }
+    }
+}
+
+/// The README's command: the example snapshot has planted drift and exits 1.
+#[test]
+fn example_snapshot_reports_the_planted_drift() {
+    let out = plinth(
+        &workspace(),
+        &[
+            "drift",
+            "examples/fleet",
+            "--cluster",
+            "plain-west",
+            "--snapshot",
+            "examples/fleet/live/plain-west",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    for needle in [
+        "drifted   HyperConverged.hco.kubevirt.io/openshift-cnv/kubevirt-hyperconverged",
+        "/spec/liveMigrationConfig/parallelMigrationsPerCluster",
+        "missing   MachineConfig.machineconfiguration.openshift.io/99-openshift-machineconfig-worker-psi-karg",
+        "orphaned  ForkliftController.forklift.konveyor.io/openshift-mtv/forklift-controller",
+        "refused   MachineConfig.machineconfiguration.openshift.io/90-worker-kubevirt-swap",
+        "`/spec/pauseRequests` is absent in both desired and live",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+    // The descheduler (patch), the health check (ignore-fields) and the reordered alert rules
+    // are in sync.
+    for quiet in [
+        "KubeDescheduler",
+        "NodeHealthCheck.remediation.medik8s.io/kubevirt-workers\n",
+        "PrometheusRule",
+    ] {
+        assert!(
+            !text.contains(&format!(" {quiet}")),
+            "`{quiet}` reported in:\n{text}"
+        );
+    }
+    insta::assert_snapshot!("example_text", text);
+}
+
+#[test]
+fn every_format_is_written_to_the_output_dir() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("reports");
+    let dir_arg = dir.display().to_string();
+    let mut args = vec![
+        "drift",
+        "examples/fleet",
+        "--cluster",
+        "plain-west",
+        "--snapshot",
+        "examples/fleet/live/plain-west",
+        "--output-dir",
+        &dir_arg,
+    ];
+    for f in ["text", "json", "markdown", "junit", "prometheus", "html"] {
+        args.extend(["--format", f]);
+    }
+    let out = plinth(&workspace(), &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "", "reports go to files, not stdout");
+    let read = |name: &str| fs_err::read_to_string(dir.join(name)).unwrap();
+
+    let json: serde_json::Value = serde_json::from_str(&read("drift.json")).unwrap();
+    assert_eq!(json["schemaVersion"], 1);
+    assert_eq!(json["cluster"], "plain-west");
+    assert_eq!(json["generatedAt"], "2026-01-01T00:00:00Z");
+    assert_eq!(json["mode"], "client");
+    assert_eq!(json["source"], "snapshot");
+    assert_eq!(json["summary"]["drifted"], 1);
+    assert_eq!(json["summary"]["missing"], 1);
+    assert_eq!(json["summary"]["orphaned"], 1);
+    assert_eq!(json["summary"]["refused"], 1);
+    let total = json["objects"].as_array().unwrap().len();
+    assert_eq!(
+        json["summary"]["in-sync"],
+        total - 4,
+        "everything else is in sync"
+    );
+    let hco = json["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "HyperConverged")
+        .unwrap();
+    assert_eq!(hco["status"], "drifted");
+    assert_eq!(hco["group"], "hco.kubevirt.io");
+    assert_eq!(
+        hco["changes"],
+        serde_json::json!([{
+            "pointer": "/spec/liveMigrationConfig/parallelMigrationsPerCluster",
+            "desired": 5,
+            "live": 10
+        }])
+    );
+
+    let junit = read("drift-junit.xml");
+    let counts = format!("tests=\"{total}\" failures=\"4\" errors=\"0\" skipped=\"0\"");
+    assert!(junit.contains(&counts), "{junit}");
+    assert_eq!(junit.matches("<testcase ").count(), total, "{junit}");
+
+    let prom = read("drift.prom");
+    assert!(
+        prom.contains("plinth_drift_objects{cluster=\"plain-west\",kind=\"HyperConverged\",status=\"drifted\"} 1"),
+        "{prom}"
+    );
+    assert!(
+        prom.contains("plinth_drift_last_run_timestamp_seconds{cluster=\"plain-west\"} 1767225600"),
+        "{prom}"
+    );
+
+    let html = read("drift.html");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("parallelMigrationsPerCluster"));
+    for external in ["src=", "href=", "@import", "url("] {
+        assert!(
+            !html.contains(external),
+            "the HTML page fetches something: `{external}`"
+        );
+    }
+
+    let md = read("drift.md");
+    assert!(
+        md.contains("| `/spec/liveMigrationConfig/parallelMigrationsPerCluster` | `5` | `10` |"),
+        "{md}"
+    );
+    let summary = format!(
+        "{total} objects: {} in-sync, 1 drifted, 1 missing, 1 orphaned, 1 refused",
+        total - 4
+    );
+    assert!(read("drift.txt").contains(&summary));
+}
+
+#[test]
+fn a_snapshot_of_the_rendered_objects_is_in_sync() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = tmp.path().join("snap");
+    copy_dir(
+        &example().join("rendered/plain-west"),
+        &snap,
+        &["plinth-index.json"],
+    );
+    let snap_arg = snap.display().to_string();
+    let out = plinth(
+        &workspace(),
+        &[
+            "drift",
+            "examples/fleet",
+            "--cluster",
+            "plain-west",
+            "--snapshot",
+            &snap_arg,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        json["summary"]["in-sync"],
+        json["objects"].as_array().unwrap().len()
+    );
+}
+
+#[test]
+fn without_committed_output_the_cluster_is_rendered_in_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    copy_dir(&example(), &repo, &["rendered"]);
+    let out = plinth(
+        &repo,
+        &[
+            "drift",
+            "--cluster",
+            "plain-west",
+            "--snapshot",
+            "live/plain-west",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("rendering it in memory"),
+        "{}",
+        stderr(&out)
+    );
+    let committed = plinth(
+        &workspace(),
+        &[
+            "drift",
+            "examples/fleet",
+            "--cluster",
+            "plain-west",
+            "--snapshot",
+            "examples/fleet/live/plain-west",
+        ],
+    );
+    assert_eq!(
+        stdout(&out),
+        stdout(&committed),
+        "in-memory and committed desired state agree"
+    );
+}
+
+#[test]
+fn unreadable_input_exits_2_with_the_path() {
+    let ws = workspace();
+    let out = plinth(
+        &ws,
+        &[
+            "drift",
+            "examples/fleet",
+            "--cluster",
+            "plain-west",
+            "--snapshot",
+            "no/such/folder",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no/such/folder"), "{}", stderr(&out));
+
+    let out = plinth(
+        &ws,
+        &[
+            "drift",
+            "examples/fleet",
+            "--cluster",
+            "nowhere",
+            "--snapshot",
+            "examples/fleet/live/plain-west",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown cluster `nowhere`"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("hint: the repository's clusters are:"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = plinth(
+        &ws,
+        &[
+            "drift",
+            "examples/fleet",
+            "--cluster",
+            "plain-west",
+            "--snapshot",
+            "examples/fleet/live/plain-west",
+            "--format",
+            "json",
+            "--format",
+            "html",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("need `--output-dir`"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = plinth(
+        &ws,
+        &[
+            "drift",
+            "examples/fleet",
+            "--cluster",
+            "plain-west",
+            "--snapshot",
+            "examples/fleet/live/plain-west",
+            "--mode",
+            "server",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("`--mode server` needs a live cluster"),
+        "{}",
+        stderr(&out)
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.yaml");
+    fs_err::write(
+        &bad,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: [unclosed\n",
+    )
+    .unwrap();
+    let bad_arg = bad.display().to_string();
+    let out = plinth(
+        &ws,
+        &[
+            "drift",
+            "examples/fleet",
+            "--cluster",
+            "plain-west",
+            "--snapshot",
+            &bad_arg,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("bad.yaml"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_missing_kubeconfig_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("nope.kubeconfig").display().to_string();
+    let out = plinth(
+        &workspace(),
+        &[
+            "drift",
+            "examples/fleet",
+            "--cluster",
+            "plain-west",
+            "--kubeconfig",
+            &cfg,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).starts_with("error: "), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "",
+        "no report when the live state could not be read"
+    );
+}
