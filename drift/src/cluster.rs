@@ -276,6 +276,15 @@ impl ClusterLive {
         }
     }
 
+    /// [`Self::dry_run_apply`] for many objects, at most [`CONCURRENCY`] at a time; the results
+    /// come back in the order of `desired`, one per object (a failure stays with its object).
+    pub async fn dry_run_apply_many(&self, desired: &[&Value]) -> Vec<Result<Value, DriftError>> {
+        futures::stream::iter(desired.iter().map(|d| self.dry_run_apply(d)))
+            .buffered(CONCURRENCY)
+            .collect()
+            .await
+    }
+
     /// Every Node of the cluster (paginated LIST).
     pub async fn nodes(&self) -> Result<Vec<Value>, DriftError> {
         self.discover("v1").await?;
@@ -302,7 +311,9 @@ impl ClusterLive {
     /// Discovery of one group/version (cached): which kinds it serves, with plural names and
     /// scope. A `404` means the group/version is not served.
     async fn discover(&self, api_version: &str) -> Result<(), DriftError> {
-        if self.discovery.lock().await.contains_key(api_version) {
+        // Held across the request so concurrent callers wait for one discovery, not repeat it.
+        let mut cache = self.discovery.lock().await;
+        if cache.contains_key(api_version) {
             return Ok(());
         }
         let path = if api_version.contains('/') {
@@ -350,10 +361,7 @@ impl ClusterLive {
             }
             other => return Err(status_error(what, other, &body)),
         };
-        self.discovery
-            .lock()
-            .await
-            .insert(api_version.to_owned(), entry);
+        cache.insert(api_version.to_owned(), entry);
         Ok(())
     }
 

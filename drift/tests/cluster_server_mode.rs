@@ -131,3 +131,48 @@ async fn a_missing_object_dry_runs_as_a_create() {
     assert_eq!(dry_run["metadata"]["generation"], 1);
     assert_eq!(server.object_count(), 0);
 }
+
+#[tokio::test]
+async fn many_dry_runs_keep_their_order_and_their_own_failures() {
+    let mut objects = Vec::new();
+    for i in 0..20 {
+        let mut d = desired();
+        d["metadata"]["name"] = format!("web-{i:02}").into();
+        objects.push(d);
+    }
+    // One object of a kind the cluster does not serve fails on its own.
+    objects[7] =
+        json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}});
+    let server = FakeApiServer::start(Scenario::new()).expect("server");
+    server.inject(
+        plinth_testkit::Fault::new(plinth_testkit::FaultKind::Slow(Duration::from_millis(50)))
+            .matching("/deployments/")
+            .times(u32::MAX),
+    );
+    let refs: Vec<&Value> = objects.iter().collect();
+    let results = connect(&server).await.dry_run_apply_many(&refs).await;
+    assert_eq!(results.len(), 20);
+    for (i, r) in results.iter().enumerate() {
+        if i == 7 {
+            assert!(r.is_err());
+        } else {
+            let name = r.as_ref().expect("dry run")["metadata"]["name"].clone();
+            assert_eq!(name, json!(format!("web-{i:02}")));
+        }
+    }
+    let most = server.max_in_flight();
+    assert!(
+        most > 1 && most <= plinth_drift::cluster::CONCURRENCY,
+        "{most}"
+    );
+    assert_eq!(server.object_count(), 0);
+    let discoveries = server
+        .request_log()
+        .iter()
+        .filter(|r| r.is_discovery())
+        .count();
+    assert_eq!(
+        discoveries, 2,
+        "one discovery per group/version, however many callers"
+    );
+}
