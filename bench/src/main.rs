@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use plinth_bench::{fleet, render};
+use plinth_bench::{diff, fleet, render};
 
 /// plinth's benchmarks: figures printed on stdout, progress on stderr
 #[derive(Debug, Parser)]
@@ -22,6 +22,27 @@ enum Command {
     Fleet(FleetArgs),
     /// Time `plinth render` over a generated fleet against the floor and `kubectl kustomize`
     Render(RenderArgs),
+    /// Time `plinth diff` (the PR preview) over a generated fleet with about 1% changed
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+struct DiffArgs {
+    /// Number of clusters
+    #[arg(long, default_value_t = 1000)]
+    clusters: usize,
+    /// Seed of the deterministic generator
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Timed runs per format (the median is reported)
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// The plinth binary (default: `plinth` beside this binary, i.e. `target/release/plinth`)
+    #[arg(long, value_name = "PATH")]
+    plinth: Option<PathBuf>,
+    /// Work in this folder and keep it (default: a temporary folder, removed afterwards)
+    #[arg(long, value_name = "DIR")]
+    workdir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -107,6 +128,27 @@ fn run(cli: Cli) -> anyhow::Result<String> {
             };
             render::run(&bench, &mut progress, &mut report)?;
             Ok(String::new())
+        }
+        Command::Diff(DiffArgs {
+            clusters,
+            seed,
+            runs,
+            plinth,
+            workdir,
+        }) => {
+            let plinth = match plinth {
+                Some(p) => p,
+                None => std::env::current_exe()?
+                    .with_file_name(format!("plinth{}", std::env::consts::EXE_SUFFIX)),
+            };
+            let bench = diff::DiffBench {
+                clusters,
+                seed,
+                runs,
+                plinth,
+                workdir,
+            };
+            diff::run(&bench, &mut progress)
         }
     }
 }

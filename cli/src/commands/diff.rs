@@ -41,6 +41,87 @@ struct Opened {
     side: Side,
     fleet: Fleet,
     names: BTreeSet<String>,
+    /// Every input file by path (output folder and hidden entries left out), or `None`
+    /// when one could not be read cheaply (then every cluster is prepared).
+    inputs: Option<BTreeMap<String, Vec<u8>>>,
+}
+
+/// Reads every input file of a repository except the output folder and hidden entries.
+fn input_files(source: &Source, output: &str, limit: u64) -> Option<BTreeMap<String, Vec<u8>>> {
+    let mut paths = Vec::new();
+    match source.root() {
+        Some(root) => {
+            for entry in fs_err::read_dir(root).ok()? {
+                let entry = entry.ok()?;
+                let name = entry.file_name().to_str()?.to_owned();
+                if name.starts_with('.') || name == output {
+                    continue;
+                }
+                if entry.file_type().ok()?.is_dir() {
+                    paths.extend(source.files_under(&name).ok()?);
+                } else {
+                    paths.push(name);
+                }
+            }
+        }
+        None => paths = source.files_under("").ok()?,
+    }
+    let prefix = format!("{output}/");
+    let mut files = BTreeMap::new();
+    for path in paths {
+        if path.starts_with(&prefix) {
+            continue;
+        }
+        let bytes = source.read(&path, limit).ok()?;
+        files.insert(path, bytes);
+    }
+    Some(files)
+}
+
+/// The clusters whose inputs are byte-identical on both sides: the same files outside the
+/// clusters folder and the same files in the cluster's own folder (a cluster naming a
+/// `userDataFile` is never assumed unchanged: the file may sit in another folder).
+fn unchanged_clusters(base: &Opened, head: &Opened) -> BTreeSet<String> {
+    let (Some(b), Some(a)) = (&base.inputs, &head.inputs) else {
+        return BTreeSet::new();
+    };
+    let dir = &base.fleet.settings.paths.clusters;
+    if *dir != head.fleet.settings.paths.clusters {
+        return BTreeSet::new();
+    }
+    let prefix = format!("{dir}/");
+    let shared = |m: &BTreeMap<String, Vec<u8>>| -> Vec<(String, Vec<u8>)> {
+        m.iter()
+            .filter(|(p, _)| !p.starts_with(&prefix))
+            .map(|(p, v)| (p.clone(), v.clone()))
+            .collect()
+    };
+    if shared(b) != shared(a) {
+        return BTreeSet::new();
+    }
+    let by_cluster = |m: &BTreeMap<String, Vec<u8>>| {
+        let mut out: BTreeMap<String, Vec<(String, Vec<u8>)>> = BTreeMap::new();
+        for (path, bytes) in m.range(prefix.clone()..) {
+            let Some(rest) = path.strip_prefix(&prefix) else {
+                break;
+            };
+            let name = rest.split_once('/').map_or(rest, |(n, _)| n);
+            out.entry(name.to_owned())
+                .or_default()
+                .push((path.clone(), bytes.clone()));
+        }
+        out
+    };
+    let (b, a) = (by_cluster(b), by_cluster(a));
+    b.into_iter()
+        .filter(|(name, files)| {
+            a.get(name) == Some(files)
+                && !files
+                    .iter()
+                    .any(|(_, bytes)| bytes.windows(12).any(|w| w == b"userDataFile"))
+        })
+        .map(|(name, _)| name)
+        .collect()
 }
 
 fn open_side(repo: &GitRepo, role: &str, rev: Option<&str>) -> anyhow::Result<Opened> {
@@ -70,6 +151,11 @@ fn open_side(repo: &GitRepo, role: &str, rev: Option<&str>) -> anyhow::Result<Op
 
 fn open_fleet(label: String, side: Side, source: Source) -> anyhow::Result<Opened> {
     let fleet = Fleet::open(source).with_context(|| format!("cannot render {label}"))?;
+    let inputs = input_files(
+        &fleet.source,
+        &fleet.settings.paths.output,
+        fleet.settings.limits.max_file_bytes,
+    );
     let names = fleet
         .cluster_names()
         .with_context(|| format!("cannot render {label}"))?
@@ -80,6 +166,7 @@ fn open_fleet(label: String, side: Side, source: Source) -> anyhow::Result<Opene
         side,
         fleet,
         names,
+        inputs,
     })
 }
 
@@ -181,13 +268,21 @@ fn diff(s: &DiffSettings, printer: Printer) -> anyhow::Result<Outcome> {
             .into_iter()
             .collect()
     };
+    // Clusters whose input files are byte-identical need not even be prepared.
+    let unchanged = unchanged_clusters(&base, &head);
+    let names_to_compare: Vec<&String> = names.iter().filter(|n| !unchanged.contains(*n)).collect();
+    printer.detail(&format!(
+        "{} of {} clusters have identical inputs on both sides",
+        unchanged.len(),
+        names.len()
+    ));
     let redactor = Redactor::from_env();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(s.jobs.unwrap_or(0))
         .build()
         .context("cannot start the worker threads")?;
     let results: Vec<anyhow::Result<Option<ClusterDiff>>> = pool.install(|| {
-        names
+        names_to_compare
             .par_iter()
             .map(|name| compare(&base, &head, name, &redactor))
             .collect()
