@@ -580,3 +580,86 @@ pub fn run(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_timed_measures_a_real_child_and_reports_failures() {
+        let ok = run_timed(Command::new("sh").args(["-c", "echo hello >&2; sleep 0.05"])).unwrap();
+        assert!(ok.wall >= Duration::from_millis(50), "{ok:?}");
+        assert_eq!(ok.stderr.trim(), "hello");
+        assert!(ok.peak_rss_kib.is_some_and(|k| k > 0), "{ok:?}");
+        assert!(ok.cpu.is_some(), "{ok:?}");
+        let err = run_timed(Command::new("sh").args(["-c", "echo broken >&2; exit 3"]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("broken") && err.contains('3'), "{err}");
+    }
+
+    #[test]
+    fn cpu_times_are_read_from_proc() {
+        let cpu = Cpu::read("/proc/self/stat").unwrap();
+        let later = Cpu {
+            user_ticks: cpu.user_ticks + 150,
+            system_ticks: cpu.system_ticks + 5,
+        };
+        assert_eq!(Cpu::show(Some(later.since(cpu))), "1.50s user + 0.05s sys");
+        assert_eq!(Cpu::show(None), "n/a");
+    }
+
+    #[test]
+    fn a_missing_plinth_binary_says_how_to_build_it() {
+        let bench = RenderBench {
+            clusters: 1,
+            seed: 1,
+            jobs: 1,
+            kustomize_clusters: None,
+            plinth: PathBuf::from("no-such-dir/plinth"),
+            workdir: None,
+        };
+        let err = run(&bench, &mut |_| {}, &mut |_| {})
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cargo build --release -p plinth"), "{err}");
+    }
+
+    #[test]
+    fn a_small_fleet_runs_end_to_end_against_the_built_plinth() {
+        // The test binary lives in `target/<profile>/deps/`; plinth, when built, one level up.
+        let exe = std::env::current_exe().unwrap();
+        let plinth = exe
+            .parent()
+            .and_then(Path::parent)
+            .map(|d| d.join(format!("plinth{}", std::env::consts::EXE_SUFFIX)))
+            .unwrap();
+        if !plinth.is_file() {
+            println!("skipped: `{}` not built", plinth.display());
+            return;
+        }
+        let work = tempfile::tempdir().unwrap();
+        let bench = RenderBench {
+            clusters: 3,
+            seed: 5,
+            jobs: 2,
+            kustomize_clusters: Some(1),
+            plinth,
+            workdir: Some(work.path().to_path_buf()),
+        };
+        let mut text = String::new();
+        run(&bench, &mut |_| {}, &mut |t| text.push_str(t)).unwrap();
+        assert!(text.contains("| plinth render (full)"), "{text}");
+        assert!(text.contains("files byte-identical to plinth's"), "{text}");
+        if kubectl_available() {
+            assert!(
+                text.contains("EXTRAPOLATED linearly from 1 of 3 clusters"),
+                "{text}"
+            );
+            assert!(
+                text.contains("output equivalent to plinth's: yes"),
+                "{text}"
+            );
+        }
+    }
+}
