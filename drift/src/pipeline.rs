@@ -306,3 +306,109 @@ pub fn run_client_side(
     results.extend(orphans(desired, live, cluster));
     results
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::desired;
+
+    const P: &str = "platform.kubevirt.io";
+
+    fn deployment(replicas: i64, annotations: &Value) -> Value {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d", "namespace": "ns", "annotations": annotations},
+            "spec": {"replicas": replicas}
+        })
+    }
+
+    fn live_set(objects: &[Value], listed: &[DesiredObject]) -> LiveSet {
+        let mut live = LiveSet::default();
+        for o in objects {
+            live.objects.insert(ObjectKey::of(o).unwrap(), o.clone());
+        }
+        for d in listed {
+            live.listed.insert(d.key().listing());
+        }
+        live
+    }
+
+    #[test]
+    fn an_object_whose_kind_was_not_listed_is_an_error_not_missing() {
+        let d = desired::from_values([deployment(1, &json!({}))], "a");
+        let results = run_client_side(&d, &LiveSet::default(), P, "c");
+        assert_eq!(results[0].status, Status::Error);
+        let mut live = LiveSet::default();
+        live.unserved.insert(("apps".into(), "Deployment".into()));
+        let results = run_client_side(&d, &live, P, "c");
+        assert_eq!(results[0].status, Status::Missing);
+        assert!(
+            results[0].notes[0].contains("does not serve"),
+            "{:?}",
+            results[0].notes
+        );
+        let results = run_client_side(&d, &live_set(&[], &d), P, "c");
+        assert_eq!(results[0].status, Status::Missing);
+    }
+
+    #[test]
+    fn the_prefix_is_configurable() {
+        let d = desired::from_values([deployment(1, &json!({}))], "a");
+        let live = deployment(5, &json!({"example.com/mode": "unmanaged"}));
+        let live = live_set(&[live], &d);
+        assert_eq!(
+            run_client_side(&d, &live, P, "c")[0].status,
+            Status::Drifted
+        );
+        assert_eq!(
+            run_client_side(&d, &live, "example.com", "c")[0].status,
+            Status::Unmanaged
+        );
+    }
+
+    #[test]
+    fn evaluate_yields_the_effective_desired_object() {
+        let d = desired::from_values([deployment(1, &json!({}))], "a");
+        let patch = r#"[{"op": "replace", "path": "/spec/replicas", "value": 4}]"#;
+        let live = deployment(4, &json!({"platform.kubevirt.io/patch": patch}));
+        let evals = evaluate(&d, &live_set(&[live.clone()], &d), P);
+        let Outcome::Compare {
+            effective_desired,
+            live: l,
+        } = &evals[0].outcome
+        else {
+            panic!("{:?}", evals[0].outcome);
+        };
+        assert_eq!(effective_desired["spec"]["replicas"], 4);
+        assert_eq!(l, &live);
+    }
+
+    proptest! {
+        /// `patch` runs before `ignore-fields`: a field both patched and ignored takes the live
+        /// value, so it is never drift; patched alone, it is drift exactly when the patched
+        /// value differs from live.
+        #[test]
+        fn patch_then_ignore_fields(desired_n in 0i64..5, patched in 0i64..5, live_n in 0i64..5, ignore in any::<bool>()) {
+            let d = desired::from_values([deployment(desired_n, &json!({}))], "a");
+            let patch = format!(r#"[{{"op": "replace", "path": "/spec/replicas", "value": {patched}}}]"#);
+            let mut annotations = json!({"platform.kubevirt.io/patch": patch});
+            if ignore {
+                annotations["platform.kubevirt.io/ignore-fields"] = json!("/spec/replicas");
+            }
+            let live = live_set(&[deployment(live_n, &annotations)], &d);
+            let result = &run_client_side(&d, &live, P, "c")[0];
+            let expected = if ignore || patched == live_n { Status::InSync } else { Status::Drifted };
+            prop_assert_eq!(result.status, expected);
+            let evals = evaluate(&d, &live, P);
+            if let Outcome::Compare { effective_desired, .. } = &evals[0].outcome {
+                let want = if ignore { live_n } else { patched };
+                prop_assert_eq!(&effective_desired["spec"]["replicas"], &json!(want));
+            }
+            // A patch that sets what was rendered anyway is reported as stale.
+            prop_assert_eq!(result.stale_overrides.iter().any(|s| s.contains("changes nothing")), patched == desired_n);
+        }
+    }
+}

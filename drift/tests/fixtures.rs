@@ -173,3 +173,62 @@ fn overrides_follow_the_patched_baseline_order() {
     assert!(stale[0].contains("changes nothing"), "{stale:?}");
     assert!(stale[1].contains("/spec/paused"), "{stale:?}");
 }
+
+/// Secret values never reach a report, in any format: they become keyed fingerprints.
+#[test]
+fn secret_drift_is_redacted_in_every_format() {
+    let desired = desired::from_values(
+        [serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "creds", "namespace": "apps"},
+            "stringData": {"password": "hunter2-desired"},
+            "data": {"token": "ZGVzaXJlZC10b2tlbg=="}
+        })],
+        "example",
+    );
+    let mut live = plinth_drift::LiveSet::default();
+    let value = serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "creds", "namespace": "apps"},
+        "stringData": {"password": "hunter2-live"},
+        "data": {"token": "bGl2ZS10b2tlbg=="}
+    });
+    live.objects
+        .insert(plinth_drift::ObjectKey::of(&value).unwrap(), value);
+    live.listed
+        .insert((String::new(), "Secret".into(), Some("apps".into())));
+    let objects = pipeline::run_client_side(&desired, &live, PREFIX, CLUSTER);
+    let report = Report::new(
+        CLUSTER,
+        rfc3339(0),
+        Mode::Client,
+        "snapshot",
+        objects,
+        Vec::new(),
+    )
+    .redacted(&plinth_renderer::redact::Redactor::with_key(b"test"));
+    assert_eq!(report.verdict(), Verdict::Drift);
+    assert_eq!(report.objects[0].changes.len(), 2);
+    for format in [
+        Format::Text,
+        Format::Json,
+        Format::Markdown,
+        Format::Junit,
+        Format::Prometheus,
+        Format::Html,
+    ] {
+        let text = format.render(&report);
+        for secret in ["hunter2", "ZGVzaXJlZC10b2tlbg==", "bGl2ZS10b2tlbg=="] {
+            assert!(
+                !text.contains(secret),
+                "{format:?} leaks `{secret}`:\n{text}"
+            );
+        }
+        if format != Format::Prometheus {
+            assert!(
+                text.contains("redacted hmac-sha256:"),
+                "{format:?}:\n{text}"
+            );
+        }
+    }
+}
