@@ -374,7 +374,7 @@ mod tests {
         let d = desired::from_values([deployment(1, &json!({}))], "a");
         let patch = r#"[{"op": "replace", "path": "/spec/replicas", "value": 4}]"#;
         let live = deployment(4, &json!({"platform.kubevirt.io/patch": patch}));
-        let evals = evaluate(&d, &live_set(&[live.clone()], &d), P);
+        let evals = evaluate(&d, &live_set(std::slice::from_ref(&live), &d), P);
         let Outcome::Compare {
             effective_desired,
             live: l,
