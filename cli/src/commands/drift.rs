@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context as _, bail};
+use futures::stream::{self, StreamExt as _};
 use plinth_drift::cluster::{ClusterLive, ConnectOptions};
 use plinth_drift::desired::{self, DesiredObject};
-use plinth_drift::pipeline::{self, Outcome as Step};
+use plinth_drift::pipeline::{self, Evaluation, Outcome as Step};
 use plinth_drift::report::{self, Format, HardwareDrift, Mode, ObjectResult, Report, Verdict};
 use plinth_drift::{LiveSet, compare_server_side, discover, snapshot};
 use plinth_renderer::inventory::Inventory;
@@ -252,38 +253,15 @@ fn from_cluster(
             "read {} live objects from the cluster",
             live.objects.len()
         ));
-        let mut results = Vec::with_capacity(desired.len());
-        for eval in pipeline::evaluate(desired, &live, prefix) {
-            let changes = match (&eval.outcome, mode) {
-                (
-                    Step::Compare {
-                        effective_desired,
-                        live,
-                    },
-                    Mode::Client,
-                ) => plinth_drift::compare_client_side(effective_desired, live, &eval.key.kind),
-                (
-                    Step::Compare {
-                        effective_desired,
-                        live,
-                    },
-                    Mode::Server,
-                ) => match live_cluster.dry_run_apply(effective_desired).await {
-                    Ok(dry_run) => compare_server_side(&dry_run, live),
-                    Err(err) => {
-                        let mut failed = eval.clone();
-                        failed.outcome = Step::Final(report::Status::Error);
-                        failed
-                            .notes
-                            .push(format!("server-side apply dry-run failed: {}", chain(&err)));
-                        results.push(failed.finish(Vec::new()));
-                        continue;
-                    }
-                },
-                (Step::Final(_), _) => Vec::new(),
-            };
-            results.push(eval.finish(changes));
-        }
+        // One dry-run per object in server mode: at most DRY_RUN_CONCURRENCY in flight, results
+        // kept in order.
+        let evaluations = pipeline::evaluate(desired, &live, prefix);
+        let client = &live_cluster;
+        let mut results: Vec<ObjectResult> = stream::iter(evaluations)
+            .map(|eval| async move { compare_one(client, eval, mode).await })
+            .buffered(DRY_RUN_CONCURRENCY)
+            .collect()
+            .await;
         results.extend(pipeline::orphans(desired, &live, cluster));
         let hardware = match committed {
             Some(inventory) => {
@@ -295,6 +273,40 @@ fn from_cluster(
         };
         Ok::<_, anyhow::Error>((results, hardware))
     })
+}
+
+/// Server-side apply dry-runs in flight at once.
+const DRY_RUN_CONCURRENCY: usize = 8;
+
+/// Compares one evaluated object: client-side in plinth, or through a server-side apply
+/// dry-run; a failed dry-run makes the object `error`, never `in-sync`.
+async fn compare_one(client: &ClusterLive, mut eval: Evaluation, mode: Mode) -> ObjectResult {
+    let changes = match (&eval.outcome, mode) {
+        (
+            Step::Compare {
+                effective_desired,
+                live,
+            },
+            Mode::Client,
+        ) => plinth_drift::compare_client_side(effective_desired, live, &eval.key.kind),
+        (
+            Step::Compare {
+                effective_desired,
+                live,
+            },
+            Mode::Server,
+        ) => match client.dry_run_apply(effective_desired).await {
+            Ok(dry_run) => compare_server_side(&dry_run, live),
+            Err(err) => {
+                eval.outcome = Step::Final(report::Status::Error);
+                eval.notes
+                    .push(format!("server-side apply dry-run failed: {}", chain(&err)));
+                Vec::new()
+            }
+        },
+        (Step::Final(_), _) => Vec::new(),
+    };
+    eval.finish(changes)
 }
 
 fn chain(err: &dyn std::error::Error) -> String {
