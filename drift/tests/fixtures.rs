@@ -232,3 +232,24 @@ fn secret_drift_is_redacted_in_every_format() {
         }
     }
 }
+
+/// Every format of the overrides case, snapshotted as emitted.
+#[test]
+fn every_format_of_the_overrides_case() {
+    let mut report = run("overrides-drift");
+    report.hardware.push(plinth_drift::report::HardwareDrift {
+        detector: "gpuPresent".into(),
+        committed: false,
+        live: true,
+        nodes: vec!["worker-1".into()],
+    });
+    for (name, format) in [
+        ("json", Format::Json),
+        ("markdown", Format::Markdown),
+        ("junit", Format::Junit),
+        ("prometheus", Format::Prometheus),
+        ("html", Format::Html),
+    ] {
+        insta::assert_snapshot!(format!("overrides-drift.{name}"), format.render(&report));
+    }
+}

@@ -45,8 +45,16 @@ pub fn render(report: &Report) -> String {
         for n in &o.notes {
             let _ = writeln!(out, "- {n}");
         }
-        for s in &o.stale_overrides {
-            let _ = writeln!(out, "- stale override: {s}");
+    }
+    let stale: Vec<_> = report
+        .objects
+        .iter()
+        .flat_map(|o| o.stale_overrides.iter().map(move |s| (o, s)))
+        .collect();
+    if !stale.is_empty() {
+        let _ = writeln!(out, "\n### Stale overrides\n");
+        for (o, s) in stale {
+            let _ = writeln!(out, "- `{}`: {s}", o.key);
         }
     }
     if !report.hardware.is_empty() {
