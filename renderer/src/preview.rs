@@ -52,6 +52,14 @@ fn change_word(change: ObjectChange) -> &'static str {
     }
 }
 
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 fn status_word(status: ClusterStatus) -> &'static str {
     match status {
         ClusterStatus::Added => "added",
@@ -80,7 +88,7 @@ fn short_value(v: Option<&Value>) -> String {
 fn counts_line(report: &DiffReport) -> String {
     let s = &report.summary;
     format!(
-        "{} of {} clusters changed ({} added, {} removed); objects: {} added, {} removed, {} changed, {} renamed; {} disruptions; {} assets entering or leaving",
+        "{} of {} clusters changed ({} added, {} removed); objects: {} added, {} removed, {} changed, {} renamed; {}; {} entering or leaving",
         s.clusters_changed + s.clusters_added + s.clusters_removed,
         s.clusters_compared,
         s.clusters_added,
@@ -89,8 +97,8 @@ fn counts_line(report: &DiffReport) -> String {
         s.objects_removed,
         s.objects_changed,
         s.objects_renamed,
-        s.disruptions,
-        s.inclusion_changes,
+        plural(s.disruptions, "disruption"),
+        plural(s.inclusion_changes, "asset"),
     )
 }
 
@@ -200,10 +208,10 @@ pub fn terminal(report: &DiffReport, redactor: &Redactor, color: bool) -> String
             p.wrap(
                 BOLD,
                 &format!(
-                    "cluster {} ({}, {} objects)",
+                    "cluster {} ({}, {})",
                     c.name,
                     status_word(c.status),
-                    c.objects.len()
+                    plural(c.objects.len(), "object")
                 )
             )
         );
@@ -464,10 +472,10 @@ fn object_blocks(o: &ObjectDiff) -> Vec<Block> {
 
 fn cluster_blocks(c: &ClusterDiff) -> Vec<Block> {
     let mut blocks = vec![Block::text(format!(
-        "### Cluster {} ({}, {} objects)\n",
+        "### Cluster {} ({}, {})\n",
         code(&c.name),
         status_word(c.status),
-        c.objects.len()
+        plural(c.objects.len(), "object")
     ))];
     for o in &c.objects {
         blocks.extend(object_blocks(o));
@@ -497,15 +505,16 @@ fn split_line(line: &str, max: usize) -> Vec<String> {
 /// Pieces of a block, each at most `limit` bytes (head and tail repeated).
 fn pieces(block: &Block, limit: usize) -> Vec<String> {
     let frame = |body: &str| -> String {
-        let mut s = String::new();
-        if !block.head.is_empty() {
-            s.push_str(&block.head);
-            s.push('\n');
-        }
-        s.push_str(body);
-        if !block.tail.is_empty() {
-            s.push_str(&block.tail);
-        }
+        let mut s = [
+            block.head.trim_end_matches('\n'),
+            body.trim_end_matches('\n'),
+            block.tail.trim_matches('\n'),
+        ]
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
         s.push('\n');
         s
     };
