@@ -9,6 +9,8 @@
 //! Server-side ([`compare_server_side`]): the server-side apply dry-run result of the desired
 //! object is what live would become; every difference between it and live is drift.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -38,6 +40,29 @@ pub fn compare_client_side(desired: &Value, live: &Value, kind: &str) -> Vec<Fie
     let mut path = Vec::new();
     cx.value(desired, live, &mut path);
     cx.changes
+}
+
+/// `value` found at `path` without the parts [`normalize`] drops (only the root, `metadata`
+/// and its annotations hold any).
+fn pruned<'v>(path: &[String], value: &'v Value) -> Cow<'v, Value> {
+    match path {
+        [] => Cow::Owned(normalize(value)),
+        [m] if m == "metadata" => {
+            let mut wrapper = serde_json::json!({ "metadata": value });
+            crate::normalize::normalize_in_place(&mut wrapper);
+            Cow::Owned(wrapper["metadata"].take())
+        }
+        [m, a] if m == "metadata" && a == "annotations" => match value {
+            Value::Object(map) => Cow::Owned(Value::Object(
+                map.iter()
+                    .filter(|(k, _)| !BOOKKEEPING_ANNOTATIONS.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            )),
+            other => Cow::Borrowed(other),
+        },
+        _ => Cow::Borrowed(value),
+    }
 }
 
 /// Whether `key` under `path` is one of the fields [`normalize`] drops.
@@ -193,8 +218,8 @@ impl Subset<'_> {
     fn push(&mut self, path: &[String], desired: Option<&Value>, live: Option<&Value>) {
         self.changes.push(FieldChange {
             pointer: pointer(path),
-            desired: desired.cloned(),
-            live: live.cloned(),
+            desired: desired.map(|v| pruned(path, v).into_owned()),
+            live: live.map(|v| pruned(path, v).into_owned()),
         });
     }
 
@@ -203,7 +228,9 @@ impl Subset<'_> {
             (Value::Object(d), Value::Object(l)) => self.object(d, l, path),
             (Value::Array(d), Value::Array(l)) => self.array(d, l, path),
             (d, l) => {
-                if !(scalar_eq(d, l, path) || is_empty(d) && is_empty(l)) {
+                if !(scalar_eq(d, l, path)
+                    || is_empty(&pruned(path, d)) && is_empty(&pruned(path, l)))
+                {
                     self.push(path, Some(d), Some(l));
                 }
             }
@@ -217,13 +244,14 @@ impl Subset<'_> {
         path: &mut Vec<String>,
     ) {
         for (key, d) in desired {
-            if normalized_away(path, key) {
+            // A desired `null` sets nothing; normalised-away fields are not compared.
+            if d.is_null() || normalized_away(path, key) {
                 continue;
             }
             path.push(key.clone());
             match live.get(key) {
                 Some(l) => self.value(d, l, path),
-                None if omittable(key, d) => {}
+                None if omittable(key, &pruned(path, d)) => {}
                 None => self.push(path, Some(d), None),
             }
             path.pop();
@@ -260,12 +288,16 @@ impl Subset<'_> {
                     self.positional(desired, live, path);
                     return;
                 }
+                // Each live item matches at most one desired item (duplicate keys pair up in
+                // order).
+                let live_keys: Vec<Option<Vec<String>>> =
+                    live.iter().map(|l| item_key(keyed, l)).collect();
+                let mut used = vec![false; live.len()];
                 for (i, (d, key)) in desired.iter().zip(keys).enumerate() {
-                    let found = live
-                        .iter()
-                        .enumerate()
-                        .find(|(_, l)| item_key(keyed, l) == key);
-                    if let Some((j, l)) = found {
+                    let found = (0..live.len()).find(|&j| !used[j] && live_keys[j] == key);
+                    if let Some(j) = found {
+                        used[j] = true;
+                        let l = &live[j];
                         path.push(j.to_string());
                         self.value(d, l, path);
                         path.pop();
@@ -405,6 +437,7 @@ fn full_diff(left: &Value, right: &Value, path: &mut Vec<String>, out: &mut Vec<
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
     use serde_json::json;
 
     use super::*;
@@ -566,6 +599,78 @@ mod tests {
         let d = json!({"kind": "X", "spec": {"bridge": {}}});
         let l = json!({"kind": "X", "spec": {"sriov": {}}});
         assert_eq!(compare_client_side(&d, &l, "X").len(), 1);
+    }
+
+    fn arb_object() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (0i64..4).prop_map(|n| json!(n)),
+            prop_oneof![
+                Just("1Gi"),
+                Just("1024Mi"),
+                Just("1"),
+                Just("500m"),
+                Just("a"),
+                Just("")
+            ]
+            .prop_map(|s| json!(s)),
+        ];
+        let keys = prop_oneof![
+            Just("name".to_owned()),
+            Just("containers".to_owned()),
+            Just("env".to_owned()),
+            Just("ports".to_owned()),
+            Just("port".to_owned()),
+            Just("tolerations".to_owned()),
+            Just("resources".to_owned()),
+            Just("cpu".to_owned()),
+            Just("status".to_owned()),
+            Just("metadata".to_owned()),
+            Just("managedFields".to_owned()),
+            Just("labels".to_owned()),
+            "[a-c]",
+        ];
+        leaf.prop_recursive(4, 40, 5, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(keys.clone(), inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Every object is in sync with itself, and with live copies of it that only add
+        /// server-populated fields.
+        #[test]
+        fn an_object_is_in_sync_with_itself(obj in arb_object()) {
+            prop_assert_eq!(compare_client_side(&obj, &obj, "X"), vec![]);
+            prop_assert_eq!(compare_server_side(&obj, &obj), vec![]);
+            let mut live = obj.clone();
+            if let Some(map) = live.as_object_mut() {
+                map.insert("status".into(), json!({"phase": "Running"}));
+                if let Some(Value::Object(meta)) = map.get_mut("metadata") {
+                    meta.insert("uid".into(), json!("u"));
+                    meta.insert("managedFields".into(), json!([{"manager": "m"}]));
+                }
+            }
+            prop_assert_eq!(compare_client_side(&obj, &live, "X"), vec![]);
+        }
+
+        /// Skipping what normalisation drops gives the same result as normalising first.
+        #[test]
+        fn comparison_ignores_what_normalisation_drops(
+            d in prop::collection::btree_map("[a-c]|status|metadata", arb_object(), 0..4),
+            l in prop::collection::btree_map("[a-c]|status|metadata", arb_object(), 0..4),
+        ) {
+            let d = Value::Object(d.into_iter().collect());
+            let l = Value::Object(l.into_iter().collect());
+            prop_assert_eq!(
+                compare_client_side(&d, &l, "X"),
+                compare_client_side(&normalize(&d), &normalize(&l), "X")
+            );
+        }
     }
 
     #[test]
