@@ -325,31 +325,37 @@ fn split_diff_marker(line: &str) -> (&str, &str) {
 /// In a line of text, a credential-named key followed by `:` or `=` and a non-empty value
 /// that is not already redacted: where the value starts and the value.
 fn credential_assignment(content: &str) -> Option<(usize, &str)> {
-    let separator = content.find([':', '='])?;
-    let key_part = content[..separator].trim_end();
-    let key = key_part
-        .trim_start_matches([' ', '\t', '-', '#'])
-        .trim_start()
-        .trim_matches(['"', '\''])
-        .trim_start_matches("export ");
-    if key.is_empty() || key.contains(char::is_whitespace) || !is_credential_key(key) {
-        return None;
+    // Any `key:` / `key=` on the line counts, not only the first (`error at line 3:
+    // password: x`, `url?token=x`); the key is the identifier right before the separator.
+    for (separator, _) in content.match_indices([':', '=']) {
+        let before = content[..separator].trim_end_matches(['"', '\'', '`']);
+        let key_start = before
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let key = before[key_start..].trim_start_matches(['-', '.']);
+        if key.is_empty() || !is_credential_key(key) {
+            continue;
+        }
+        let after = &content[separator + 1..];
+        let value = after.trim();
+        if value.is_empty()
+            || value.starts_with(FINGERPRINT_PREFIX)
+            || value.starts_with("\"<redacted")
+            || value.starts_with("(absent)")
+            || matches!(
+                value,
+                "\"\"" | "\'\'" | "null" | "~" | "{}" | "[]" | "{" | "[" | "true" | "false"
+            )
+            || value.starts_with("//")
+        {
+            continue;
+        }
+        let value_start = separator + 1 + (after.len() - after.trim_start().len());
+        return Some((value_start, value));
     }
-    let after = &content[separator + 1..];
-    let value = after.trim();
-    if value.is_empty()
-        || value.starts_with(FINGERPRINT_PREFIX)
-        || value.starts_with("\"<redacted")
-        || matches!(
-            value,
-            "\"\"" | "''" | "null" | "~" | "{}" | "[]" | "true" | "false"
-        )
-        || value.starts_with("//")
-    {
-        return None;
-    }
-    let value_start = separator + 1 + (after.len() - after.trim_start().len());
-    Some((value_start, value))
+    None
 }
 
 /// Splits an RFC 6901 pointer into unescaped segments (`""` is the whole document).
@@ -716,6 +722,23 @@ mod tests {
             assert!(!out.contains(leaked), "{leaked} in {out}");
         }
         assert!(out.contains("name: x") && out.contains("after: 1") && out.contains("--- a"));
+        // Credentials later on a line, after other separators, and after non-ASCII text.
+        for (line, secret) in [
+            ("error at line 3: password: hunter2", "hunter2"),
+            ("GET /x?user=a&token=abc123def", "abc123def"),
+            ("→ `apiKey`: s3cr3t-value", "s3cr3t-value"),
+        ] {
+            let out = r.redact_text(line);
+            assert!(!out.contains(secret), "{out}");
+        }
+        assert_eq!(
+            r.redact_text("url: https://host:8443/path"),
+            "url: https://host:8443/path"
+        );
+        assert_eq!(
+            r.redact_text("/spec/secretName: \"a\" → \"b\""),
+            "/spec/secretName: \"a\" → \"b\""
+        );
         assert_eq!(r.redact_text(&out), out);
     }
 }

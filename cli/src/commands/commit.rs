@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use plinth_renderer::git::{CommitOutcome, GitRepo};
 use plinth_renderer::output;
+use plinth_renderer::redact::Redactor;
 use plinth_renderer::{Fleet, RenderError, VERSION};
 use rayon::prelude::*;
 use serde_json::json;
@@ -53,6 +54,7 @@ pub fn run(args: CommitArgs, printer: Printer) -> anyhow::Result<Outcome> {
         },
         printer,
     )
+    .map_err(|err| super::diff::redact_error(err, &Redactor::from_env()))
 }
 
 fn commit(s: &CommitSettings, printer: Printer) -> anyhow::Result<Outcome> {

@@ -192,7 +192,26 @@ pub fn run(args: DiffArgs, printer: Printer) -> anyhow::Result<Outcome> {
         jobs,
         color,
     };
-    diff(&settings, printer)
+    diff(&settings, printer).map_err(|err| redact_error(err, &Redactor::from_env()))
+}
+
+/// An error whose messages hold something that looks like a credential (a template line
+/// quoted by a parser, say) comes back with those values fingerprinted; other errors are
+/// returned as they are, hints included.
+pub fn redact_error(err: anyhow::Error, redactor: &Redactor) -> anyhow::Error {
+    let messages: Vec<String> = err.chain().map(ToString::to_string).collect();
+    let redacted: Vec<String> = messages.iter().map(|m| redactor.redact_text(m)).collect();
+    if redacted == messages {
+        return err;
+    }
+    let mut rebuilt: Option<anyhow::Error> = None;
+    for message in redacted.into_iter().rev() {
+        rebuilt = Some(match rebuilt {
+            None => anyhow::Error::msg(message),
+            Some(inner) => inner.context(message),
+        });
+    }
+    rebuilt.unwrap_or(err)
 }
 
 /// A cluster's prepared inputs on one side, or the error that stopped them.
@@ -363,4 +382,23 @@ fn write_files(
         dir.display()
     ));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_holding_credentials_are_redacted() {
+        let r = Redactor::with_key(b"k");
+        let err = anyhow::anyhow!("line 3: password: hunter2").context("cannot render");
+        let text = format!("{:#}", redact_error(err, &r));
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(
+            text.starts_with("cannot render: line 3: password: <redacted"),
+            "{text}"
+        );
+        let plain = anyhow::anyhow!("plain").context("outer");
+        assert_eq!(format!("{:#}", redact_error(plain, &r)), "outer: plain");
+    }
 }
