@@ -953,3 +953,37 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The exact preview a reviewer reads, for a change with every kind of disruption, in the
+/// terminal and Markdown formats.
+#[test]
+fn preview_snapshots() {
+    let repo = Repo::new();
+    platform(&repo, &BASE_SECRETS);
+    let knobs = ClusterKnobs {
+        machine_image: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d".into(),
+        offering: "medium-4cpu-8gb".into(),
+        kernel_args: "mitigations=off".into(),
+        image: "registry.example.invalid/web:1.1".into(),
+        vm_cores: 4,
+        migrations: 2,
+        ..ClusterKnobs::default()
+    };
+    let mut secrets = BASE_SECRETS;
+    secrets.db_password = HEAD_SECRETS.db_password;
+    set_cluster(&repo, "c1", &knobs, &secrets);
+    repo.write("clusters/c1/inventory.yaml", WITH_PCI);
+    let short = repo.git(&["rev-parse", "--short=7", "HEAD"]);
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(short.trim(), "[base]");
+    settings.bind(|| {
+        for format in ["terminal", "markdown"] {
+            let out = repo.plinth(&["diff", "--base", "HEAD", "--format", format]);
+            assert_eq!(out.status.code(), Some(1));
+            insta::assert_snapshot!(
+                format!("preview_{format}"),
+                String::from_utf8(out.stdout).unwrap()
+            );
+        }
+    });
+}

@@ -212,16 +212,15 @@ pub fn classify(
                     format!("pool(s) {}", pools.join(", "))
                 };
                 let why = if fields.is_empty() {
-                    "its replacement key changed".to_owned()
+                    String::new()
                 } else {
-                    format!(
-                        "its replacement key changed (providerSpec: {})",
-                        fields.join(", ")
-                    )
+                    format!(" (providerSpec: {})", fields.join(", "))
                 };
                 out.push(make(
                     Effect::ReplaceServers,
-                    format!("replaces the servers of {pools}: {what} {why}"),
+                    format!(
+                        "replaces the servers of {pools}: the replacement key of {what} changed{why}"
+                    ),
                 ));
             }
         }

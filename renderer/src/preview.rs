@@ -508,7 +508,7 @@ fn pieces(block: &Block, limit: usize) -> Vec<String> {
         let mut s = [
             block.head.trim_end_matches('\n'),
             body.trim_end_matches('\n'),
-            block.tail.trim_matches('\n'),
+            block.tail.trim_end_matches('\n'),
         ]
         .iter()
         .filter(|p| !p.is_empty())
