@@ -839,6 +839,10 @@ fn markdown_larger_than_a_comment_is_split_into_parts() {
         );
     }
     let dir = repo.root.join("../parts");
+    // A stale part of an earlier, larger preview goes; other files stay.
+    fs_err::create_dir_all(&dir).unwrap();
+    fs_err::write(dir.join("preview-part-99.md"), "stale").unwrap();
+    fs_err::write(dir.join("preview-notes.txt"), "keep").unwrap();
     let out = repo.plinth(&[
         "diff",
         "--base",
@@ -854,6 +858,8 @@ fn markdown_larger_than_a_comment_is_split_into_parts() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(!dir.join("preview-part-99.md").exists());
+    fs_err::remove_file(dir.join("preview-notes.txt")).unwrap();
     let mut files: Vec<PathBuf> = fs_err::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

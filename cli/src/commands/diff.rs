@@ -369,7 +369,12 @@ fn write_files(
     for entry in fs_err::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with("preview") && !files.contains_key(&name) {
+        let ours = matches!(name.as_str(), "preview.txt" | "preview.json")
+            || name
+                .strip_prefix("preview-part-")
+                .and_then(|rest| rest.strip_suffix(".md"))
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if ours && !files.contains_key(&name) {
             fs_err::remove_file(entry.path())?;
         }
     }
