@@ -617,6 +617,55 @@ mod tests {
         }
     }
 
+    fn arbitrary_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i32>().prop_map(Value::from),
+            "[a-z0-9 /~:=]{0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map("[a-z/~]{1,4}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn field_changes_are_empty_exactly_when_equal(a in arbitrary_json(), b in arbitrary_json()) {
+            proptest::prop_assert!(field_changes(&a, &a).is_empty());
+            proptest::prop_assert_eq!(field_changes(&a, &b).is_empty(), a == b);
+        }
+
+        #[test]
+        fn every_change_points_at_its_before_and_after(a in arbitrary_json(), b in arbitrary_json()) {
+            for c in field_changes(&a, &b) {
+                proptest::prop_assert_eq!(c.before.as_ref(), a.pointer(&c.pointer));
+                proptest::prop_assert_eq!(c.after.as_ref(), b.pointer(&c.pointer));
+                proptest::prop_assert!(c.before != c.after);
+            }
+        }
+
+        #[test]
+        fn redaction_is_idempotent_and_hides_secret_data(
+            extra in arbitrary_json(),
+            secret in "S3cr3t-[A-Za-z0-9]{6,20}",
+        ) {
+            let r = Redactor::with_key(b"p");
+            let obj = json!({"kind": "Secret", "data": {"k": secret.clone()}, "extra": extra});
+            let once = r.redact_object(&obj);
+            proptest::prop_assert_eq!(&r.redact_object(&once), &once);
+            let quoted = format!("\"{secret}\"");
+            proptest::prop_assert!(!once.to_string().contains(&quoted));
+            let text = yaml::to_string(&once);
+            proptest::prop_assert_eq!(r.redact_text(&r.redact_text(&text)), r.redact_text(&text));
+        }
+    }
+
     #[test]
     fn field_changes_use_pointers() {
         let changes = field_changes(
