@@ -83,6 +83,11 @@ fn github_workflow_wires_preview_hydration_and_drift() {
         let drift = commands(&jobs["drift"]);
         assert!(drift.contains("plinth drift --cluster"), "{shown}");
         assert!(drift.contains("upload-artifact"), "{shown}");
+        let entry = &jobs["drift"]["strategy"]["matrix"]["include"][0];
+        assert!(
+            entry["cluster"].is_string() && entry["kubeconfig_secret"].is_string(),
+            "{shown}"
+        );
         for job in jobs.values() {
             assert!(
                 job["steps"][0]["uses"]
