@@ -389,3 +389,32 @@ fn a_missing_kubeconfig_exits_2() {
         "no report when the live state could not be read"
     );
 }
+
+#[test]
+fn a_stale_committed_output_is_compared_with_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    copy_dir(&example(), &repo, &[]);
+    let cluster = repo.join("clusters/plain-west/cluster.yaml");
+    let mut text = fs_err::read_to_string(&cluster).unwrap();
+    text.push_str("# an edit after the last render\n");
+    fs_err::write(&cluster, text).unwrap();
+    let out = plinth(
+        &repo,
+        &[
+            "drift",
+            "--cluster",
+            "plain-west",
+            "--snapshot",
+            "live/plain-west",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "warning: the committed output of cluster `plain-west` is older than its inputs"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
