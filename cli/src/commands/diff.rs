@@ -72,8 +72,15 @@ fn input_files(source: &Source, output: &str, limit: u64) -> Option<BTreeMap<Str
         if path.starts_with(&prefix) {
             continue;
         }
-        let bytes = source.read(&path, limit).ok()?;
-        files.insert(path, bytes);
+        match source.read(&path, limit) {
+            Ok(bytes) => {
+                files.insert(path, bytes);
+            }
+            // Too large to be an input: a revision leaves such files out too (the renderer
+            // reports them if it needs them).
+            Err(plinth_renderer::RenderError::TooLarge { .. }) => {}
+            Err(_) => return None,
+        }
     }
     Some(files)
 }
