@@ -59,7 +59,12 @@ impl Cluster {
     pub fn load(source: &Source, clusters_dir: &str, name: &str, limit: u64) -> Result<Self> {
         let path = format!("{clusters_dir}/{name}/cluster.yaml");
         let text = source.read_text(&path, limit)?;
-        let spec: ClusterSpec = yaml::from_str(&text, &path)?;
+        Self::parse(&text, path, name)
+    }
+
+    /// Parses the text of `path` (a `cluster.yaml`) for the cluster whose folder is `name`.
+    pub fn parse(text: &str, path: String, name: &str) -> Result<Self> {
+        let spec: ClusterSpec = yaml::from_str(text, &path)?;
         if let Some(declared) = &spec.name
             && declared != name
         {

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
@@ -194,7 +195,19 @@ pub fn read_index(out_root: &Path, cluster: &str) -> Option<Index> {
 /// `input_digest`: same digest and plinth version, the same set of files, and every file's
 /// bytes unchanged. Only then may a render skip the cluster.
 pub fn is_current(out_root: &Path, cluster: &str, input_digest: &str) -> bool {
-    let Some(index) = read_index(out_root, cluster) else {
+    /// The fields of the index the check needs; the rest is skipped unparsed.
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Head {
+        plinth_version: String,
+        input_digest: String,
+        #[serde(default)]
+        files: BTreeMap<String, String>,
+    }
+    let Ok(bytes) = fs_err::read(out_root.join(cluster).join(index::FILE)) else {
+        return false;
+    };
+    let Ok(index) = serde_json::from_slice::<Head>(&bytes) else {
         return false;
     };
     if index.input_digest != input_digest
@@ -207,17 +220,37 @@ pub fn is_current(out_root: &Path, cluster: &str, input_digest: &str) -> bool {
     let Ok(entries) = fs_err::read_dir(&dir) else {
         return false;
     };
-    let mut present = 0usize;
+    // Fast path, as git's index and make do: the index is written last, so when no file
+    // of the folder is newer than it, none was touched since plinth wrote them. Otherwise
+    // every file is hashed and compared with what the index recorded.
+    let index_time = fs_err::metadata(dir.join(index::FILE)).and_then(|m| m.modified());
+    let mut names = Vec::new();
+    let mut untouched = index_time.is_ok();
     for entry in entries {
         let Ok(entry) = entry else { return false };
         let name = entry.file_name().to_string_lossy().into_owned();
         if name == index::FILE {
             continue;
         }
-        let Some(want) = index.files.get(&name) else {
+        if !index.files.contains_key(&name) {
             return false;
-        };
-        match fs_err::read(entry.path()) {
+        }
+        if untouched {
+            let modified = entry.metadata().and_then(|m| m.modified());
+            untouched = matches!((&modified, &index_time), (Ok(m), Ok(i)) if m <= i);
+        }
+        names.push(name);
+    }
+    if names.len() != index.files.len() {
+        return false;
+    }
+    if untouched {
+        return true;
+    }
+    let mut present = 0usize;
+    for name in names {
+        let want = &index.files[&name];
+        match fs_err::read(dir.join(&name)) {
             Ok(bytes) if hex::encode(Sha256::digest(&bytes)) == *want => present += 1,
             _ => return false,
         }
@@ -265,23 +298,40 @@ fn write_err(path: &Path) -> impl Fn(std::io::Error) -> RenderError + '_ {
 pub fn write(out_root: &Path, outputs: &[ClusterOutput], remove: &[String]) -> Result<()> {
     fs_err::create_dir_all(out_root).map_err(write_err(out_root))?;
     let pid = std::process::id();
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(outputs.len());
-    let result = (|| {
-        for out in outputs {
+    // Folders are staged in parallel; only the swaps below are sequential.
+    let results: Vec<Result<(PathBuf, PathBuf)>> = outputs
+        .par_iter()
+        .map(|out| {
             let stage = out_root.join(format!(".plinth-staging-{pid}-{}", out.name));
             if stage.exists() {
                 fs_err::remove_dir_all(&stage).map_err(write_err(&stage))?;
             }
             fs_err::create_dir(&stage).map_err(write_err(&stage))?;
-            staged.push((stage.clone(), out_root.join(&out.name)));
-            for (name, bytes) in &out.files {
+            // The index goes last: `is_current` trusts files not newer than it.
+            let files = out
+                .files
+                .iter()
+                .filter(|(n, _)| n.as_str() != index::FILE)
+                .chain(out.files.get_key_value(index::FILE));
+            for (name, bytes) in files {
                 let path = stage.join(name);
-                fs_err::write(&path, bytes).map_err(write_err(&path))?;
+                if let Err(err) = fs_err::write(&path, bytes) {
+                    let _ = fs_err::remove_dir_all(&stage);
+                    return Err(write_err(&path)(err));
+                }
             }
+            Ok((stage, out_root.join(&out.name)))
+        })
+        .collect();
+    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(results.len());
+    let mut failure = None;
+    for result in results {
+        match result {
+            Ok(pair) => staged.push(pair),
+            Err(err) => failure = failure.or(Some(err)),
         }
-        Ok(())
-    })();
-    if let Err(err) = result {
+    }
+    if let Some(err) = failure {
         for (stage, _) in &staged {
             let _ = fs_err::remove_dir_all(stage);
         }

@@ -3,7 +3,8 @@
 //! reconcile order; apply overlay and cluster patches; stamp plinth's labels and the sync
 //! wave; refuse two objects with one identity.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
@@ -105,7 +106,7 @@ pub struct RenderedCluster {
 pub struct Prepared {
     pub cluster: Cluster,
     pub inventory: Option<Inventory>,
-    pub overlays: Vec<Overlay>,
+    pub overlays: Vec<Arc<Overlay>>,
     pub input_digest: String,
 }
 
@@ -118,6 +119,79 @@ pub struct Fleet {
     catalog_source: Source,
     templates: Templates,
     shared_digest: Vec<u8>,
+    parsed: ParseCache,
+    /// Overlays are shared by many clusters: each is read, parsed and hashed once per fleet.
+    overlays: Mutex<BTreeMap<String, (Arc<Overlay>, [u8; 32])>>,
+}
+
+/// Parsed template output, by document text: clusters that share facts render many identical
+/// documents, and parsing YAML is the dearest step of a render. Bounded in entries; once full,
+/// new documents are parsed but not kept.
+#[derive(Debug, Default)]
+struct ParseCache {
+    documents: Mutex<HashMap<String, Arc<Vec<Value>>>>,
+}
+
+impl ParseCache {
+    const MAX_ENTRIES: usize = 16_384;
+
+    /// Parses a multi-document text, document by document, through the cache.
+    fn parse(&self, text: &str) -> std::result::Result<Vec<Value>, String> {
+        let mut out = Vec::new();
+        for doc in split_documents(text) {
+            if let Some(hit) = self.lookup(doc) {
+                out.extend(hit.iter().cloned());
+                continue;
+            }
+            // A document that does not parse on its own (a directive, an odd marker) is left
+            // to the whole-text parse, which also gives the exact error.
+            let Ok(parsed) = yaml::from_str_multi(doc) else {
+                return yaml::from_str_multi(text);
+            };
+            out.extend(parsed.iter().cloned());
+            self.insert(doc, parsed);
+        }
+        Ok(out)
+    }
+
+    fn lookup(&self, doc: &str) -> Option<Arc<Vec<Value>>> {
+        self.documents.lock().ok()?.get(doc).cloned()
+    }
+
+    fn insert(&self, doc: &str, parsed: Vec<Value>) {
+        if let Ok(mut map) = self.documents.lock()
+            && map.len() < Self::MAX_ENTRIES
+        {
+            map.insert(doc.to_owned(), Arc::new(parsed));
+        }
+    }
+}
+
+/// Splits YAML text at document markers (`---` at the start of a line). A marker at column 0
+/// always starts a document, even inside a block scalar, whose content must be indented.
+fn split_documents(text: &str) -> Vec<&str> {
+    let mut starts = vec![0];
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if offset > 0
+            && line.starts_with("---")
+            && line[3..].chars().next().is_none_or(char::is_whitespace)
+        {
+            starts.push(offset);
+        }
+        offset += line.len();
+    }
+    starts.push(text.len());
+    starts
+        .windows(2)
+        .map(|w| &text[w[0]..w[1]])
+        .filter(|d| !d.trim().trim_start_matches("---").trim().is_empty())
+        .collect()
+}
+
+/// Converts a serialisable value into a template value.
+fn template_value<T: serde::Serialize>(value: T) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(value))
 }
 
 fn hash(data: &[u8]) -> [u8; 32] {
@@ -184,6 +258,8 @@ impl Fleet {
             catalog_source,
             templates,
             shared_digest: digest.finalize().to_vec(),
+            parsed: ParseCache::default(),
+            overlays: Mutex::default(),
         })
     }
 
@@ -201,6 +277,24 @@ impl Fleet {
             }
         }
         Ok(names)
+    }
+
+    /// An overlay and the hash of its file, read once per fleet.
+    fn overlay(&self, cluster: &Cluster, name: &str) -> Result<(Arc<Overlay>, [u8; 32])> {
+        if let Some(hit) = self.overlays.lock().ok().and_then(|m| m.get(name).cloned()) {
+            return Ok(hit);
+        }
+        let overlay = self.load_overlay(cluster, name)?;
+        let limit = self.settings.limits.max_file_bytes;
+        let (src, rel) = match overlay.path.strip_prefix(builtin::PREFIX) {
+            Some(rel) => (builtin::source(), rel.to_owned()),
+            None => (self.source.clone(), overlay.path.clone()),
+        };
+        let loaded = (Arc::new(overlay), hash(&src.read(&rel, limit)?));
+        if let Ok(mut map) = self.overlays.lock() {
+            map.insert(name.to_owned(), loaded.clone());
+        }
+        Ok(loaded)
     }
 
     fn load_overlay(&self, cluster: &Cluster, name: &str) -> Result<Overlay> {
@@ -229,40 +323,65 @@ impl Fleet {
         })
     }
 
-    /// Reads and parses a cluster's inputs and computes its input digest.
+    /// Reads and parses a cluster's inputs and computes its input digest; each file is read
+    /// once.
     pub fn prepare(&self, name: &str) -> Result<Prepared> {
+        self.read_inputs(name, true)
+    }
+
+    /// The input digest of a cluster alone (its inventory is hashed, not parsed): what
+    /// `render` compares with the index to skip unchanged clusters.
+    pub fn input_digest(&self, name: &str) -> Result<String> {
+        Ok(self.read_inputs(name, false)?.input_digest)
+    }
+
+    fn read_inputs(&self, name: &str, parse_inventory: bool) -> Result<Prepared> {
         let limit = self.settings.limits.max_file_bytes;
         let clusters = &self.settings.paths.clusters;
-        let cluster = Cluster::load(&self.source, clusters, name, limit)?;
         let dir = format!("{clusters}/{name}");
-        let inventory = Inventory::load(&self.source, &dir, limit)?;
-        let overlays = cluster
-            .spec
-            .overlays
-            .iter()
-            .map(|o| self.load_overlay(&cluster, o))
-            .collect::<Result<Vec<_>>>()?;
         let mut digest = Sha256::new();
         digest.update(&self.shared_digest);
-        let mut inputs = vec![cluster.path.clone(), format!("{dir}/inventory.yaml")];
-        inputs.extend(cluster.spec.machine_classes.iter().filter_map(|mc| {
-            mc.user_data_file
-                .as_deref()
-                .and_then(|f| crate::source::join_beside(&cluster.path, f).ok())
-        }));
-        for path in inputs {
+        let mut read = |path: &str| -> Result<String> {
+            let text = self.source.read_text(path, limit)?;
+            digest.update(path.as_bytes());
+            digest.update(hash(text.as_bytes()));
+            Ok(text)
+        };
+        let cluster_path = format!("{dir}/cluster.yaml");
+        let cluster = Cluster::parse(&read(&cluster_path)?, cluster_path, name)?;
+        let inventory_path = format!("{dir}/inventory.yaml");
+        let inventory = if !self.source.is_file(&inventory_path)? {
+            None
+        } else if parse_inventory {
+            Some(yaml::from_str::<Inventory>(
+                &read(&inventory_path)?,
+                &inventory_path,
+            )?)
+        } else {
+            read(&inventory_path)?;
+            None
+        };
+        let user_data: Vec<String> = cluster
+            .spec
+            .machine_classes
+            .iter()
+            .filter_map(|mc| {
+                mc.user_data_file
+                    .as_deref()
+                    .and_then(|f| crate::source::join_beside(&cluster.path, f).ok())
+            })
+            .collect();
+        for path in user_data {
             if self.source.is_file(&path)? {
-                digest.update(path.as_bytes());
-                digest.update(hash(&self.source.read(&path, limit)?));
+                read(&path)?;
             }
         }
-        for o in &overlays {
-            let (src, rel) = match o.path.strip_prefix(builtin::PREFIX) {
-                Some(rel) => (builtin::source(), rel.to_owned()),
-                None => (self.source.clone(), o.path.clone()),
-            };
-            digest.update(o.path.as_bytes());
-            digest.update(hash(&src.read(&rel, limit)?));
+        let mut overlays = Vec::with_capacity(cluster.spec.overlays.len());
+        for name in &cluster.spec.overlays {
+            let (overlay, file_hash) = self.overlay(&cluster, name)?;
+            digest.update(overlay.path.as_bytes());
+            digest.update(file_hash);
+            overlays.push(overlay);
         }
         Ok(Prepared {
             cluster,
@@ -295,6 +414,7 @@ impl Fleet {
         }
 
         let mut hco: Option<Value> = None;
+        let mut hco_ctx: Option<minijinja::Value> = None;
         let mut decisions = Vec::with_capacity(self.catalog.assets.len());
         let mut objects: Vec<RenderedObject> = Vec::new();
         let mut seen: BTreeMap<Identity, String> = BTreeMap::new();
@@ -310,10 +430,12 @@ impl Fleet {
             if !included {
                 continue;
             }
-            let ctx = context.for_asset(asset, hco.as_ref());
-            let text = self.asset_text(asset, &ctx)?;
-            let docs =
-                yaml::from_str_multi(&text).map_err(|message| RenderError::RenderedYaml {
+            let ctx = context.for_asset(asset, hco_ctx.as_ref());
+            let text = self.asset_text(asset, ctx)?;
+            let docs = self
+                .parsed
+                .parse(&text)
+                .map_err(|message| RenderError::RenderedYaml {
                     cluster: cluster.name.clone(),
                     asset: asset.name.clone(),
                     path: self.templates.display_path(&asset.path),
@@ -364,6 +486,7 @@ impl Fleet {
                     });
                 }
                 if asset.is_hco() && identity.kind == "HyperConverged" && hco.is_none() {
+                    hco_ctx = Some(template_value(&doc));
                     hco = Some(doc.clone());
                 }
                 objects.push(RenderedObject {
@@ -456,7 +579,7 @@ impl Fleet {
         })
     }
 
-    fn asset_text(&self, asset: &Asset, ctx: &Value) -> Result<String> {
+    fn asset_text(&self, asset: &Asset, ctx: minijinja::Value) -> Result<String> {
         if std::path::Path::new(&asset.path)
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("j2"))
@@ -496,7 +619,7 @@ impl Fleet {
             let decision = facts.decide(&self.catalog, asset);
             if decision.included && asset.is_hco() && hco.is_none() {
                 hco = self
-                    .asset_text(asset, &context.for_asset(asset, None))
+                    .asset_text(asset, context.for_asset(asset, None))
                     .ok()
                     .and_then(|text| yaml::from_str_multi(&text).ok())
                     .and_then(|docs| {
@@ -541,9 +664,9 @@ impl Fleet {
 
 /// The template context of one cluster; [`ClusterContext::for_asset`] adds the per-asset part.
 struct ClusterContext {
-    cluster: Value,
-    hardware: Value,
-    features: Value,
+    cluster: minijinja::Value,
+    hardware: minijinja::Value,
+    features: minijinja::Value,
     /// Overlay values in order, then the cluster's params.
     params: Map<String, Value>,
 }
@@ -565,8 +688,9 @@ impl ClusterContext {
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
         topology.extend(spec.topology.clone());
+        // Converted to template values once per cluster, not once per asset.
         Self {
-            cluster: json!({
+            cluster: template_value(json!({
                 "name": prepared.cluster.name,
                 "labels": spec.labels,
                 "annotations": spec.annotations,
@@ -574,25 +698,25 @@ impl ClusterContext {
                 "topology": topology,
                 "images": spec.images,
                 "params": spec.params,
-            }),
-            hardware: inventory.to_context(),
-            features: json!(spec.feature_gates),
+            })),
+            hardware: template_value(inventory.to_context()),
+            features: template_value(&spec.feature_gates),
             params,
         }
     }
 
     /// The full context of one asset: its `template_params` win over the cluster's params.
-    fn for_asset(&self, asset: &Asset, hco: Option<&Value>) -> Value {
+    fn for_asset(&self, asset: &Asset, hco: Option<&minijinja::Value>) -> minijinja::Value {
         let mut params = self.params.clone();
         deep_merge(&mut params, &asset.template_params);
-        json!({
-            "cluster": self.cluster,
-            "hardware": self.hardware,
-            "features": self.features,
-            "params": params,
-            "asset": asset.to_context(),
-            "hco": hco.cloned().unwrap_or_else(|| json!({})),
-        })
+        minijinja::context! {
+            cluster => self.cluster.clone(),
+            hardware => self.hardware.clone(),
+            features => self.features.clone(),
+            params => template_value(&params),
+            asset => template_value(asset.to_context()),
+            hco => hco.cloned().unwrap_or_else(|| template_value(json!({}))),
+        }
     }
 }
 
@@ -633,5 +757,34 @@ fn stamp(doc: &mut Value, cluster: &str, asset: &str, wave: i64) {
                 map.insert(k.to_owned(), Value::String(v));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_split_at_column_zero_markers_only() {
+        let text = "a: 1\n---\nb: |\n  ---\n  text\n--- \nc: 3\n---\n\n";
+        assert_eq!(
+            split_documents(text),
+            vec!["a: 1\n", "---\nb: |\n  ---\n  text\n", "--- \nc: 3\n"]
+        );
+        assert_eq!(split_documents("---\na: 1\n"), vec!["---\na: 1\n"]);
+        assert!(split_documents("\n\n").is_empty());
+    }
+
+    #[test]
+    fn the_cache_returns_what_a_fresh_parse_returns() {
+        let cache = ParseCache::default();
+        let text = "a: 1\n---\nb: |\n  ---\n  x\n---\n# only a comment\n---\nc: [1, 2]\n";
+        let fresh = yaml::from_str_multi(text).unwrap();
+        assert_eq!(cache.parse(text).unwrap(), fresh);
+        assert_eq!(cache.parse(text).unwrap(), fresh, "served from the cache");
+        assert!(cache.documents.lock().unwrap().len() >= 3);
+        // Errors come from the whole text, with its own line numbers.
+        let err = cache.parse("a: 1\n---\nb: [\n").unwrap_err();
+        assert!(err.contains("line 3"), "{err}");
     }
 }

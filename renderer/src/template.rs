@@ -130,7 +130,7 @@ impl Templates {
     }
 
     /// Renders template `name` (relative to the catalog's folder) with `ctx`.
-    pub fn render(&self, asset: &str, name: &str, ctx: &serde_json::Value) -> Result<String> {
+    pub fn render(&self, asset: &str, name: &str, ctx: minijinja::Value) -> Result<String> {
         let template = self
             .env
             .get_template(name)
@@ -143,9 +143,7 @@ impl Templates {
                 }
                 _ => self.convert(&err, name),
             })?;
-        template
-            .render(minijinja::Value::from(Serde(ctx)))
-            .map_err(|err| self.convert(&err, name))
+        template.render(ctx).map_err(|err| self.convert(&err, name))
     }
 
     fn convert(&self, err: &minijinja::Error, name: &str) -> RenderError {

@@ -150,10 +150,10 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
             .names
             .par_iter()
             .map(|name| {
-                let prepared = fleet.prepare(name)?;
-                if may_skip && output::is_current(&s.out_root, name, &prepared.input_digest) {
+                if may_skip && output::is_current(&s.out_root, name, &fleet.input_digest(name)?) {
                     return Ok(Rendered::Unchanged);
                 }
+                let prepared = fleet.prepare(name)?;
                 let rendered = fleet.render(&prepared)?;
                 if let Some(schemas) = &s.schemas {
                     let checked = super::validate::check(schemas, &rendered);
