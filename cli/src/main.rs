@@ -13,7 +13,7 @@ use clap::Parser as _;
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let printer = printer::Printer::new(cli.global.quiet, cli.global.verbose);
-    match commands::run(cli.command, &printer) {
+    match commands::run(cli.command, printer) {
         Ok(outcome) => outcome.exit_code(),
         Err(err) => report::error(&err),
     }

@@ -32,14 +32,14 @@ impl Outcome {
 }
 
 /// Runs one command.
-pub fn run(command: Command, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(command: Command, printer: Printer) -> anyhow::Result<Outcome> {
     match command {
-        Command::Render(args) => render::run(args, *printer),
-        Command::Catalog(args) => catalog::run(args, *printer),
-        Command::Validate(args) => validate::run(args, *printer),
-        Command::Diff(args) => diff::run(args, *printer),
-        Command::Commit(args) => commit::run(args, *printer),
-        Command::Drift(args) => drift::run(args, *printer),
-        Command::Discover(args) => discover::run(args, *printer),
+        Command::Render(args) => render::run(args, printer),
+        Command::Catalog(args) => catalog::run(args, printer),
+        Command::Validate(args) => validate::run(args, printer),
+        Command::Diff(args) => diff::run(args, printer),
+        Command::Commit(args) => commit::run(args, printer),
+        Command::Drift(args) => drift::run(args, printer),
+        Command::Discover(args) => discover::run(args, printer),
     }
 }
