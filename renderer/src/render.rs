@@ -441,7 +441,7 @@ impl Fleet {
                     path: self.templates.display_path(&asset.path),
                     message,
                 })?;
-            for (i, mut doc) in docs.into_iter().enumerate() {
+            for (i, doc) in docs.into_iter().enumerate() {
                 let bad = |message: String| RenderError::RenderedYaml {
                     cluster: cluster.name.clone(),
                     asset: asset.name.clone(),
@@ -456,45 +456,19 @@ impl Fleet {
                         "needs `apiVersion`, `kind` and `metadata.name` (non-empty strings)".into(),
                     ));
                 }
-                stamp(&mut doc, &cluster.name, &asset.name, asset.reconcile_order);
-                for (what, patch, matched) in &mut patches {
-                    if patch.target.matches(&doc) {
-                        *matched = true;
-                        let identity = Identity::of(&doc)
-                            .map(|i| i.to_string())
-                            .unwrap_or_default();
-                        patch
-                            .apply(&mut doc)
-                            .map_err(|message| RenderError::PatchFailed {
-                                cluster: cluster.name.clone(),
-                                what: what.clone(),
-                                object: identity,
-                                message,
-                            })?;
-                    }
+                let object = finish_object(
+                    &cluster.name,
+                    doc,
+                    &asset.name,
+                    asset.reconcile_order,
+                    &mut patches,
+                    &mut seen,
+                )?;
+                if asset.is_hco() && object.identity.kind == "HyperConverged" && hco.is_none() {
+                    hco_ctx = Some(template_value(&object.value));
+                    hco = Some(object.value.clone());
                 }
-                stamp(&mut doc, &cluster.name, &asset.name, asset.reconcile_order);
-                let identity = Identity::of(&doc).ok_or_else(|| {
-                    bad("a patch removed `apiVersion`, `kind` or `metadata.name`".into())
-                })?;
-                if let Some(first) = seen.insert(identity.clone(), asset.name.clone()) {
-                    return Err(RenderError::DuplicateObject {
-                        cluster: cluster.name.clone(),
-                        identity: identity.to_string(),
-                        first,
-                        second: asset.name.clone(),
-                    });
-                }
-                if asset.is_hco() && identity.kind == "HyperConverged" && hco.is_none() {
-                    hco_ctx = Some(template_value(&doc));
-                    hco = Some(doc.clone());
-                }
-                objects.push(RenderedObject {
-                    asset: asset.name.clone(),
-                    wave: asset.reconcile_order,
-                    identity,
-                    value: doc,
-                });
+                objects.push(object);
             }
         }
         // Machine classes and node groups: validated all at once, then stamped, patched and
@@ -516,43 +490,15 @@ impl Fleet {
         let pool_objects: Vec<_> = pools.chain(groups).collect();
         crate::machine_class::problems_error(problems)?;
         let first_pool_object = objects.len();
-        for (asset, wave, mut doc) in pool_objects {
-            stamp(&mut doc, &cluster.name, asset, wave);
-            for (what, patch, matched) in &mut patches {
-                if patch.target.matches(&doc) {
-                    *matched = true;
-                    let identity = Identity::of(&doc)
-                        .map(|i| i.to_string())
-                        .unwrap_or_default();
-                    patch
-                        .apply(&mut doc)
-                        .map_err(|message| RenderError::PatchFailed {
-                            cluster: cluster.name.clone(),
-                            what: what.clone(),
-                            object: identity,
-                            message,
-                        })?;
-                }
-            }
-            stamp(&mut doc, &cluster.name, asset, wave);
-            let identity = Identity::of(&doc).ok_or_else(|| RenderError::Invalid {
-                path: format!("cluster `{}`", cluster.name),
-                message: format!("a patch removed `apiVersion`, `kind` or `metadata.name` of an object of `{asset}`"),
-            })?;
-            if let Some(first) = seen.insert(identity.clone(), asset.to_owned()) {
-                return Err(RenderError::DuplicateObject {
-                    cluster: cluster.name.clone(),
-                    identity: identity.to_string(),
-                    first,
-                    second: asset.to_owned(),
-                });
-            }
-            objects.push(RenderedObject {
-                asset: asset.to_owned(),
+        for (asset, wave, doc) in pool_objects {
+            objects.push(finish_object(
+                &cluster.name,
+                doc,
+                asset,
                 wave,
-                identity,
-                value: doc,
-            });
+                &mut patches,
+                &mut seen,
+            )?);
         }
         let mut pool_values: Vec<Value> = objects[first_pool_object..]
             .iter()
@@ -718,6 +664,57 @@ impl ClusterContext {
             hco => hco.cloned().unwrap_or_else(|| template_value(json!({}))),
         }
     }
+}
+
+/// Makes a rendered document an object of the cluster: stamps plinth's labels and the sync
+/// wave, applies every patch whose target matches (stamping again, so a patch cannot remove
+/// them), and refuses a second object with the same identity.
+fn finish_object(
+    cluster: &str,
+    mut doc: Value,
+    asset: &str,
+    wave: i64,
+    patches: &mut [(String, &Patch, bool)],
+    seen: &mut BTreeMap<Identity, String>,
+) -> Result<RenderedObject> {
+    stamp(&mut doc, cluster, asset, wave);
+    for (what, patch, matched) in patches.iter_mut() {
+        if patch.target.matches(&doc) {
+            *matched = true;
+            let object = Identity::of(&doc)
+                .map(|i| i.to_string())
+                .unwrap_or_default();
+            patch
+                .apply(&mut doc)
+                .map_err(|message| RenderError::PatchFailed {
+                    cluster: cluster.to_owned(),
+                    what: what.clone(),
+                    object,
+                    message,
+                })?;
+        }
+    }
+    stamp(&mut doc, cluster, asset, wave);
+    let identity = Identity::of(&doc).ok_or_else(|| RenderError::Invalid {
+        path: format!("cluster `{cluster}`"),
+        message: format!(
+            "a patch removed `apiVersion`, `kind` or `metadata.name` of an object of asset `{asset}`"
+        ),
+    })?;
+    if let Some(first) = seen.insert(identity.clone(), asset.to_owned()) {
+        return Err(RenderError::DuplicateObject {
+            cluster: cluster.to_owned(),
+            identity: identity.to_string(),
+            first,
+            second: asset.to_owned(),
+        });
+    }
+    Ok(RenderedObject {
+        asset: asset.to_owned(),
+        wave,
+        identity,
+        value: doc,
+    })
 }
 
 /// Sets plinth's labels and the sync-wave annotation on an object.
