@@ -121,8 +121,11 @@ pub struct Fleet {
     shared_digest: Vec<u8>,
     parsed: ParseCache,
     /// Overlays are shared by many clusters: each is read, parsed and hashed once per fleet.
-    overlays: Mutex<BTreeMap<String, (Arc<Overlay>, [u8; 32])>>,
+    overlays: Mutex<BTreeMap<String, LoadedOverlay>>,
 }
+
+/// An overlay and the sha256 of its file.
+type LoadedOverlay = (Arc<Overlay>, [u8; 32]);
 
 /// Parsed template output, by document text: clusters that share facts render many identical
 /// documents, and parsing YAML is the dearest step of a render. Bounded in entries; once full,
@@ -280,7 +283,7 @@ impl Fleet {
     }
 
     /// An overlay and the hash of its file, read once per fleet.
-    fn overlay(&self, cluster: &Cluster, name: &str) -> Result<(Arc<Overlay>, [u8; 32])> {
+    fn overlay(&self, cluster: &Cluster, name: &str) -> Result<LoadedOverlay> {
         if let Some(hit) = self.overlays.lock().ok().and_then(|m| m.get(name).cloned()) {
             return Ok(hit);
         }
