@@ -23,6 +23,10 @@ use crate::normalize::{BOOKKEEPING_ANNOTATIONS, SERVER_METADATA, normalize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldChange {
     pub pointer: String,
+    /// Whether the value at `pointer` is a secret in either object (by its position, or its
+    /// sibling `name` for an env entry, or by its content): reports show a fingerprint.
+    #[serde(skip)]
+    pub secret: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -39,6 +43,7 @@ pub fn compare_client_side(desired: &Value, live: &Value, kind: &str) -> Vec<Fie
     };
     let mut path = Vec::new();
     cx.value(desired, live, &mut path);
+    mark_secrets(&mut cx.changes, desired, live);
     cx.changes
 }
 
@@ -84,7 +89,24 @@ pub fn compare_server_side(dry_run: &Value, live: &Value) -> Vec<FieldChange> {
     let mut changes = Vec::new();
     let mut path = Vec::new();
     full_diff(&dry_run, &live, &mut path, &mut changes);
+    mark_secrets(&mut changes, &dry_run, &live);
     changes
+}
+
+/// Flags the changes whose value is a secret in `desired` or `live`, by what the redactor
+/// would hide in the whole objects (so an env entry's `name` counts, which a report that sees
+/// only the changed value could not know).
+fn mark_secrets(changes: &mut [FieldChange], desired: &Value, live: &Value) {
+    if changes.is_empty() {
+        return;
+    }
+    let probe = plinth_renderer::redact::Redactor::with_key(b"plinth drift secret probe");
+    let (redacted_desired, redacted_live) =
+        (probe.redact_object(desired), probe.redact_object(live));
+    for c in changes {
+        c.secret = desired.pointer(&c.pointer) != redacted_desired.pointer(&c.pointer)
+            || live.pointer(&c.pointer) != redacted_live.pointer(&c.pointer);
+    }
 }
 
 /// RFC 6901 pointer from path segments.
@@ -217,6 +239,7 @@ fn is_empty(value: &Value) -> bool {
 impl Subset<'_> {
     fn push(&mut self, path: &[String], desired: Option<&Value>, live: Option<&Value>) {
         self.changes.push(FieldChange {
+            secret: false,
             pointer: pointer(path),
             desired: desired.map(|v| pruned(path, v).into_owned()),
             live: live.map(|v| pruned(path, v).into_owned()),
@@ -250,6 +273,8 @@ impl Subset<'_> {
             }
             path.push(key.clone());
             match live.get(key) {
+                // A desired `null`, `[]` or map-typed `{}` asserts nothing, whatever live has.
+                Some(_) if omittable(key, &pruned(path, d)) => {}
                 Some(l) => self.value(d, l, path),
                 None if omittable(key, &pruned(path, d)) => {}
                 None => self.push(path, Some(d), None),
@@ -331,6 +356,15 @@ impl Subset<'_> {
 
 /// Fields whose values are Kubernetes quantities (resources, capacity, `KubeVirt` memory).
 fn quantity_context(path: &[String]) -> bool {
+    // Free-form maps hold text an application reads literally: never quantities.
+    if path.iter().any(|seg| {
+        matches!(
+            seg.as_str(),
+            "data" | "binaryData" | "stringData" | "annotations" | "labels" | "env"
+        )
+    }) {
+        return false;
+    }
     path.iter().any(|seg| {
         matches!(
             seg.as_str(),
@@ -356,33 +390,34 @@ fn as_quantity(value: &Value) -> Option<Quantity> {
     }
 }
 
-/// Scalar equality: numbers by value (`1` == `1.0`); in quantity fields, quantities by value
-/// across strings and numbers; elsewhere two strings that are both quantities with a unit
-/// suffix (`1Gi`, `1024Mi`) by value too.
+/// Scalar equality: numbers by value (`1` == `1.0`, integers exactly); in quantity fields
+/// (resources, capacity, sizes; never inside data, labels, annotations or env), quantities by
+/// value across strings and numbers.
 fn scalar_eq(desired: &Value, live: &Value, path: &[String]) -> bool {
     if desired == live {
         return true;
     }
     match (desired, live) {
         (Value::Number(a), Value::Number(b)) => {
+            // Integers exactly (f64 would equate integers above 2^53 that differ); `1` and
+            // `1.0` are equal.
+            if let (Some(a), Some(b)) = (a.as_i64(), b.as_i64()) {
+                return a == b;
+            }
+            if let (Some(a), Some(b)) = (a.as_u64(), b.as_u64()) {
+                return a == b;
+            }
             if let (Some(a), Some(b)) = (a.as_f64(), b.as_f64()) {
                 #[allow(clippy::float_cmp)]
                 return a == b;
             }
             false
         }
-        (Value::String(a), Value::String(b)) if !quantity_context(path) => {
-            has_unit(a) && has_unit(b) && quantity_eq(desired, live)
-        }
+        // Quantities compare by value only in fields that hold quantities: elsewhere `512Mi`
+        // and `0.5Gi` are different text.
         _ if quantity_context(path) => quantity_eq(desired, live),
         _ => false,
     }
-}
-
-fn has_unit(s: &str) -> bool {
-    s.trim_start_matches(['+', '-'])
-        .starts_with(|c: char| c.is_ascii_digit() || c == '.')
-        && s.ends_with(|c: char| c.is_ascii_alphabetic())
 }
 
 fn quantity_eq(a: &Value, b: &Value) -> bool {
@@ -401,6 +436,7 @@ fn full_diff(left: &Value, right: &Value, path: &mut Vec<String>, out: &mut Vec<
                 match (x.get(key), y.get(key)) {
                     (Some(u), Some(v)) => full_diff(u, v, path, out),
                     (u, v) => out.push(FieldChange {
+                        secret: false,
                         pointer: pointer(path),
                         desired: u.cloned(),
                         live: v.cloned(),
@@ -415,6 +451,7 @@ fn full_diff(left: &Value, right: &Value, path: &mut Vec<String>, out: &mut Vec<
                 match (x.get(i), y.get(i)) {
                     (Some(u), Some(v)) => full_diff(u, v, path, out),
                     (u, v) => out.push(FieldChange {
+                        secret: false,
                         pointer: pointer(path),
                         desired: u.cloned(),
                         live: v.cloned(),
@@ -426,6 +463,7 @@ fn full_diff(left: &Value, right: &Value, path: &mut Vec<String>, out: &mut Vec<
         (x, y) => {
             if !scalar_eq(x, y, path) {
                 out.push(FieldChange {
+                    secret: false,
                     pointer: pointer(path),
                     desired: Some(x.clone()),
                     live: Some(y.clone()),
@@ -437,6 +475,29 @@ fn full_diff(left: &Value, right: &Value, path: &mut Vec<String>, out: &mut Vec<
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn env_credentials_are_flagged_secret_and_others_are_not() {
+        let obj = |pw: &str, level: &str| {
+            serde_json::json!({"kind": "Deployment", "spec": {"template": {"spec": {"containers": [
+                {"name": "app", "env": [
+                    {"name": "DB_PASSWORD", "value": pw},
+                    {"name": "LOG_LEVEL", "value": level}
+                ]}
+            ]}}}})
+        };
+        let changes = compare_client_side(
+            &obj("hunter2", "info"),
+            &obj("hunter3", "debug"),
+            "Deployment",
+        );
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        for c in &changes {
+            let is_password =
+                c.desired.as_ref().and_then(serde_json::Value::as_str) == Some("hunter2");
+            assert_eq!(c.secret, is_password, "{c:?}");
+        }
+    }
+
     use proptest::prelude::*;
     use serde_json::json;
 

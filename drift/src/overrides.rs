@@ -113,10 +113,14 @@ pub fn parse_patch(text: &str, kind: &str, prefix: &str) -> Result<Patch, Overri
             pointers.push(c.from.as_str());
         }
         for p in pointers {
-            if let Some(forbidden) = FORBIDDEN_POINTERS
-                .iter()
-                .find(|f| p == **f || p.starts_with(&format!("{f}/")))
-            {
+            // Refused: the forbidden pointer itself, anything below it, and anything above
+            // it (`""`, `/metadata`), which would replace it wholesale.
+            if let Some(forbidden) = FORBIDDEN_POINTERS.iter().find(|f| {
+                p == **f
+                    || p.starts_with(&format!("{f}/"))
+                    || p.is_empty()
+                    || f.starts_with(&format!("{p}/"))
+            }) {
                 return Err(OverrideProblem::Refused(format!(
                     "`{prefix}/patch` refused: operation on `{p}`, but a patch may not change `{forbidden}`"
                 )));
@@ -237,6 +241,31 @@ mod tests {
                 "{path}"
             );
         }
+        // A parent of a forbidden pointer would replace it wholesale.
+        for parent in [
+            r#"[{"op": "replace", "path": "", "value": {}}]"#,
+            r#"[{"op": "add", "path": "/metadata", "value": {"name": "x"}}]"#,
+            r#"[{"op": "remove", "path": "/metadata"}]"#,
+            r#"[{"op": "copy", "from": "/spec", "path": "/metadata"}]"#,
+            r#"[{"op": "move", "from": "/metadata", "path": "/spec/m"}]"#,
+        ] {
+            assert!(
+                matches!(
+                    parse_patch(parent, "Deployment", P),
+                    Err(OverrideProblem::Refused(_))
+                ),
+                "{parent}"
+            );
+        }
+        assert!(
+            parse_patch(
+                r#"[{"op": "add", "path": "/metadata/labels/a", "value": "b"}]"#,
+                "Deployment",
+                P
+            )
+            .is_ok(),
+            "siblings of forbidden pointers stay patchable"
+        );
         let mv = r#"[{"op": "move", "from": "/status/x", "path": "/spec/x"}]"#;
         assert!(matches!(
             parse_patch(mv, "Deployment", P),

@@ -43,7 +43,7 @@ pub fn render(report: &Report) -> String {
             }
         }
         for n in &o.notes {
-            let _ = writeln!(out, "- {n}");
+            let _ = writeln!(out, "- {}", prose(n));
         }
     }
     let stale: Vec<_> = report
@@ -54,7 +54,7 @@ pub fn render(report: &Report) -> String {
     if !stale.is_empty() {
         let _ = writeln!(out, "\n### Stale overrides\n");
         for (o, s) in stale {
-            let _ = writeln!(out, "- `{}`: {s}", o.key);
+            let _ = writeln!(out, "- `{}`: {}", o.key, prose(s));
         }
     }
     if !report.hardware.is_empty() {
@@ -77,6 +77,26 @@ pub fn render(report: &Report) -> String {
 }
 
 /// Escapes a table cell: pipes and newlines would break the row.
+/// Text that may carry live values (annotation contents): one line, and no Markdown or HTML
+/// that could forge links, images, tags or table rows in a PR comment. Code spans stay.
+fn prose(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '[' | ']' | '!' | '|' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
@@ -88,5 +108,17 @@ fn code(text: &str) -> String {
         format!("`` {text} ``")
     } else {
         format!("`{text}`")
+    }
+}
+
+#[cfg(test)]
+mod prose_tests {
+    #[test]
+    fn live_text_cannot_forge_markdown() {
+        let forged = super::prose("bad `x`\n| row | ![img](http://x) <script>");
+        assert_eq!(
+            forged,
+            "bad `x` \\| row \\| \\!\\[img\\](http://x) &lt;script&gt;"
+        );
     }
 }

@@ -215,6 +215,16 @@ impl Report {
         for o in &mut out.objects {
             let stub = serde_json::json!({"kind": o.key.kind});
             for c in &mut o.changes {
+                if c.secret {
+                    let hide = |v: Value| match v {
+                        Value::Null => Value::Null,
+                        Value::String(s) => Value::String(redactor.fingerprint(&s)),
+                        other => Value::String(redactor.fingerprint(&other.to_string())),
+                    };
+                    c.desired = c.desired.take().map(hide);
+                    c.live = c.live.take().map(hide);
+                    continue;
+                }
                 c.desired = c
                     .desired
                     .take()
@@ -390,11 +400,13 @@ mod tests {
                 status: Status::Drifted,
                 changes: vec![
                     FieldChange {
+                        secret: false,
                         pointer: "/data/password".into(),
                         desired: Some(json!("aHVudGVyMg==")),
                         live: Some(json!("b3RoZXI=")),
                     },
                     FieldChange {
+                        secret: false,
                         pointer: "/data".into(),
                         desired: Some(json!({"token": "abc"})),
                         live: None,
