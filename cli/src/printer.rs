@@ -43,7 +43,11 @@ impl Printer {
     #[allow(clippy::unused_self)] // a method, so that all terminal output goes through the printer
     pub fn data(self, text: &str) -> io::Result<()> {
         let mut out = io::stdout().lock();
-        out.write_all(text.as_bytes())?;
-        out.flush()
+        match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            // The reader went away (`plinth diff | head`): the command's outcome, and so its
+            // exit code, stands.
+            Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
     }
 }

@@ -113,7 +113,42 @@ impl Redactor {
         let text = self.redact_pem_blocks(text);
         let text = self.redact_bearer(&text);
         let text = self.redact_jwts(&text);
+        let text = self.redact_url_passwords(&text);
         self.redact_key_values(&text)
+    }
+
+    /// `scheme://user:password@host`: the password is replaced.
+    fn redact_url_passwords(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = rest.find("://") {
+            let (head, tail) = rest.split_at(at + 3);
+            out.push_str(head);
+            // The authority ends at the first `/`, `?`, `#` or whitespace.
+            let end = tail
+                .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace() || c == '"')
+                .unwrap_or(tail.len());
+            let authority = &tail[..end];
+            match authority
+                .rfind('@')
+                .and_then(|a| authority[..a].find(':').map(|c| (c, a)))
+            {
+                Some((colon, at_sign)) if colon + 1 < at_sign => {
+                    let password = &authority[colon + 1..at_sign];
+                    out.push_str(&authority[..=colon]);
+                    if password.starts_with(FINGERPRINT_PREFIX) {
+                        out.push_str(password);
+                    } else {
+                        out.push_str(&self.fingerprint(password));
+                    }
+                    out.push_str(&authority[at_sign..]);
+                }
+                _ => out.push_str(authority),
+            }
+            rest = &tail[end..];
+        }
+        out.push_str(rest);
+        out
     }
 
     fn walk(&self, kind: &str, value: &Value, path: &mut Vec<String>, secret: bool) -> Value {
@@ -145,6 +180,21 @@ impl Redactor {
                     path.push(index.to_string());
                     out.push(self.walk(kind, child, path, secret));
                     path.pop();
+                }
+                // `args: [--db-password, hunter2]`: the item after a credential flag.
+                if matches!(path.last().map(String::as_str), Some("args" | "command")) {
+                    for i in 1..items.len() {
+                        if let (Some(Value::String(flag)), Some(Value::String(v))) =
+                            (items.get(i - 1), items.get(i))
+                            && flag.starts_with('-')
+                            && !flag.contains('=')
+                            && is_credential_key(flag.trim_start_matches('-'))
+                            && !v.starts_with('-')
+                            && !v.starts_with(FINGERPRINT_PREFIX)
+                        {
+                            out[i] = Value::String(self.fingerprint(v));
+                        }
+                    }
                 }
                 Value::Array(out)
             }
@@ -180,7 +230,15 @@ impl Redactor {
             // A configuration file inside a ConfigMap: redact credential-looking lines.
             return self.redact_text(s);
         }
-        if contains_pem(s) || find_bearer(s, 0).is_some() || s.contains("eyJ") {
+        // Anywhere else, credentials inside the text (PEM, bearer, JWT, URL passwords,
+        // `key: value` pairs, JSON kept in a string) are replaced; the rest stays readable.
+        if contains_pem(s)
+            || s.contains("eyJ")
+            || s.contains("://")
+            || s.contains(':')
+            || s.contains('=')
+            || find_bearer(s, 0).is_some()
+        {
             return self.redact_text(s);
         }
         s.to_owned()
@@ -328,7 +386,8 @@ fn credential_assignment(content: &str) -> Option<(usize, &str)> {
     // Any `key:` / `key=` on the line counts, not only the first (`error at line 3:
     // password: x`, `url?token=x`); the key is the identifier right before the separator.
     for (separator, _) in content.match_indices([':', '=']) {
-        let before = content[..separator].trim_end_matches(['"', '\'', '`']);
+        // Quotes, and the backslashes of JSON escaped inside a string (`{\"token\": …}`).
+        let before = content[..separator].trim_end_matches(['"', '\'', '`', '\\']);
         let key_start = before
             .char_indices()
             .rev()
@@ -427,6 +486,7 @@ pub fn is_credential_key(key: &str) -> bool {
         "encryptionkey",
         "signingkey",
         "dockerconfig",
+        "authorization",
     ];
     const NOT_VALUES: &[&str] = &[
         "ref",
@@ -549,7 +609,8 @@ fn is_high_entropy(s: &str) -> bool {
     if s.chars().count() < ENTROPY_MIN_LEN
         || s.chars().any(char::is_whitespace)
         || s.contains("://")
-        || s.starts_with('/')
+        // A path, unless it has base64's `+` or `=` (a base64 token may start with `/`).
+        || (s.starts_with('/') && !s.contains(['+', '=']))
         // A host, image or file reference (`registry.example/app:v1`), not a token.
         || (s.contains('.') && s.contains('/'))
     {
@@ -586,6 +647,31 @@ fn shannon_entropy(s: &str) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_in_json_strings_urls_and_flag_pairs_are_redacted() {
+        let r = Redactor::with_key(b"k");
+        let obj = serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
+            "spec": {"template": {"metadata": {"annotations": {}}, "spec": {"containers": [{
+                "name": "app",
+                "args": ["--db-password", "hunter2", "--verbose"],
+                "env": [{"name": "DATABASE_URL", "value": "postgres://app:S3cretPw@db:5432/app"}],
+                "image": "registry.example/app:v1"
+            }]}}},
+            "extra": {"config": "{\"token\":\"tok-hunter3\"}"}
+        });
+        let text = serde_json::to_string(&r.redact_object(&obj)).unwrap();
+        for secret in ["hunter2", "S3cretPw", "tok-hunter3"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(
+            text.contains("--verbose") && text.contains("registry.example/app:v1"),
+            "{text}"
+        );
+        let escaped = r.redact_text(r#"{\"password\":\"hunter4\"}"#);
+        assert!(!escaped.contains("hunter4"), "{escaped}");
+    }
     use serde_json::json;
 
     const PEM: &str = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAplanted0secret\n-----END RSA PRIVATE KEY-----\n";
