@@ -272,11 +272,14 @@ impl Subset<'_> {
                 continue;
             }
             path.push(key.clone());
+            // A desired `null`, `[]` or map-typed `{}` asserts nothing, whatever live has
+            // (the API server drops them).
+            if omittable(key, &pruned(path, d)) {
+                path.pop();
+                continue;
+            }
             match live.get(key) {
-                // A desired `null`, `[]` or map-typed `{}` asserts nothing, whatever live has.
-                Some(_) if omittable(key, &pruned(path, d)) => {}
                 Some(l) => self.value(d, l, path),
-                None if omittable(key, &pruned(path, d)) => {}
                 None => self.push(path, Some(d), None),
             }
             path.pop();
@@ -492,8 +495,7 @@ mod tests {
         );
         assert_eq!(changes.len(), 2, "{changes:?}");
         for c in &changes {
-            let is_password =
-                c.desired.as_ref().and_then(serde_json::Value::as_str) == Some("hunter2");
+            let is_password = c.desired.as_ref().and_then(Value::as_str) == Some("hunter2");
             assert_eq!(c.secret, is_password, "{c:?}");
         }
     }

@@ -183,16 +183,15 @@ impl Redactor {
                 }
                 // `args: [--db-password, hunter2]`: the item after a credential flag.
                 if matches!(path.last().map(String::as_str), Some("args" | "command")) {
-                    for i in 1..items.len() {
-                        if let (Some(Value::String(flag)), Some(Value::String(v))) =
-                            (items.get(i - 1), items.get(i))
+                    for (i, pair) in items.windows(2).enumerate() {
+                        if let [Value::String(flag), Value::String(v)] = pair
                             && flag.starts_with('-')
                             && !flag.contains('=')
                             && is_credential_key(flag.trim_start_matches('-'))
                             && !v.starts_with('-')
                             && !v.starts_with(FINGERPRINT_PREFIX)
                         {
-                            out[i] = Value::String(self.fingerprint(v));
+                            out[i + 1] = Value::String(self.fingerprint(v));
                         }
                     }
                 }
