@@ -42,6 +42,8 @@ pub fn compare_client_side(desired: &Value, live: &Value, kind: &str) -> Vec<Fie
         changes: Vec::new(),
     };
     let mut path = Vec::new();
+    let desired = secret_string_data_as_data(desired, kind);
+    let desired = desired.as_ref();
     cx.value(desired, live, &mut path);
     mark_secrets(&mut cx.changes, desired, live);
     cx.changes
@@ -91,6 +93,36 @@ pub fn compare_server_side(dry_run: &Value, live: &Value) -> Vec<FieldChange> {
     full_diff(&dry_run, &live, &mut path, &mut changes);
     mark_secrets(&mut changes, &dry_run, &live);
     changes
+}
+
+/// A Secret's `stringData` as the API server stores it: base64 under `data`, `stringData`
+/// winning over `data` for the same key, and no `stringData` (which the server never returns).
+fn secret_string_data_as_data<'v>(desired: &'v Value, kind: &str) -> Cow<'v, Value> {
+    use base64::Engine as _;
+    let Some(string_data) = desired.get("stringData").and_then(Value::as_object) else {
+        return Cow::Borrowed(desired);
+    };
+    if kind != "Secret" {
+        return Cow::Borrowed(desired);
+    }
+    let mut out = desired.clone();
+    let mut data = out
+        .get("data")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    for (k, v) in string_data {
+        let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+        data.insert(
+            k.clone(),
+            Value::String(base64::engine::general_purpose::STANDARD.encode(text)),
+        );
+    }
+    if let Some(map) = out.as_object_mut() {
+        map.remove("stringData");
+        map.insert("data".into(), Value::Object(data));
+    }
+    Cow::Owned(out)
 }
 
 /// Flags the changes whose value is a secret in `desired` or `live`, by what the redactor
@@ -478,6 +510,18 @@ fn full_diff(left: &Value, right: &Value, path: &mut Vec<String>, out: &mut Vec<
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn secret_string_data_compares_as_the_data_the_server_returns() {
+        let desired = json!({"kind": "Secret", "stringData": {"a": "x"}, "data": {"b": "eQ=="}});
+        let live = json!({"kind": "Secret", "data": {"a": "eA==", "b": "eQ=="}, "type": "Opaque"});
+        assert_eq!(compare_client_side(&desired, &live, "Secret"), vec![]);
+        let edited_live = json!({"kind": "Secret", "data": {"a": "eg==", "b": "eQ=="}});
+        let changes = compare_client_side(&desired, &edited_live, "Secret");
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].pointer, "/data/a");
+        assert!(changes[0].secret, "Secret data is flagged secret");
+    }
+
     #[test]
     fn env_credentials_are_flagged_secret_and_others_are_not() {
         let obj = |pw: &str, level: &str| {
