@@ -8,7 +8,6 @@ use serde_json::{Map, Value};
 
 use crate::error::{RenderError, Result};
 use crate::overlay::Patch;
-use crate::source::Source;
 use crate::yaml;
 
 /// A cluster as declared in `cluster.yaml`.
@@ -55,13 +54,6 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Loads `<clusters_dir>/<name>/cluster.yaml`.
-    pub fn load(source: &Source, clusters_dir: &str, name: &str, limit: u64) -> Result<Self> {
-        let path = format!("{clusters_dir}/{name}/cluster.yaml");
-        let text = source.read_text(&path, limit)?;
-        Self::parse(&text, path, name)
-    }
-
     /// Parses the text of `path` (a `cluster.yaml`) for the cluster whose folder is `name`.
     pub fn parse(text: &str, path: String, name: &str) -> Result<Self> {
         let spec: ClusterSpec = yaml::from_str(text, &path)?;

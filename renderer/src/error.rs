@@ -133,12 +133,4 @@ fn format_problems(problems: &[Problem]) -> String {
         .join("\n")
 }
 
-impl RenderError {
-    /// Whether the error is the user's input (exit 2) rather than the machine's; both exit 2
-    /// today, but callers that retry may want to know.
-    pub fn is_input_error(&self) -> bool {
-        !matches!(self, Self::Io { .. } | Self::Write { .. })
-    }
-}
-
 pub type Result<T, E = RenderError> = std::result::Result<T, E>;

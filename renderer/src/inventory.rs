@@ -7,9 +7,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::catalog::Detector;
-use crate::error::Result;
-use crate::source::Source;
-use crate::yaml;
 
 /// The NFD label set on nodes with more than one NUMA node.
 pub const NFD_NUMA: &str = "feature.node.kubernetes.io/memory-numa";
@@ -145,17 +142,6 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    /// Loads `<dir>/inventory.yaml`; a cluster without one has no known hardware.
-    pub fn load(source: &Source, dir: &str, limit: u64) -> Result<Option<Self>> {
-        let path = format!("{dir}/inventory.yaml");
-        if !source.is_file(&path)? {
-            return Ok(None);
-        }
-        let text = source.read_text(&path, limit)?;
-        let inv: Self = yaml::from_str(&text, &path)?;
-        Ok(Some(inv))
-    }
-
     /// Evaluates one detector, with the names of the nodes that made it true.
     pub fn detect(&self, detector: Detector) -> (bool, Vec<&str>) {
         let pred: fn(&Node) -> bool = match detector {
@@ -234,7 +220,7 @@ mod tests {
     use super::*;
 
     fn inv(text: &str) -> Inventory {
-        yaml::from_str(text, "inventory.yaml").unwrap()
+        crate::yaml::from_str(text, "inventory.yaml").unwrap()
     }
 
     #[test]
