@@ -185,16 +185,15 @@ pub fn materialize(rendered: &RenderedCluster, settings: &Settings) -> ClusterOu
     }
 }
 
-/// Reads the index of a rendered cluster folder, when there is a readable one.
-pub fn read_index(out_root: &Path, cluster: &str) -> Option<Index> {
-    let bytes = fs_err::read(out_root.join(cluster).join(index::FILE)).ok()?;
-    serde_json::from_slice(&bytes).ok()
-}
-
 /// Whether `out_root/<cluster>` is exactly what plinth last wrote for inputs with
 /// `input_digest`: same digest and plinth version, the same set of files, and every file's
 /// bytes unchanged. Only then may a render skip the cluster.
-pub fn is_current(out_root: &Path, cluster: &str, input_digest: &str) -> bool {
+/// `input_digest` is only computed when there is an index to compare it with.
+pub fn is_current(
+    out_root: &Path,
+    cluster: &str,
+    input_digest: impl FnOnce() -> Option<String>,
+) -> bool {
     /// The fields of the index the check needs; the rest is skipped unparsed.
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -210,9 +209,9 @@ pub fn is_current(out_root: &Path, cluster: &str, input_digest: &str) -> bool {
     let Ok(index) = serde_json::from_slice::<Head>(&bytes) else {
         return false;
     };
-    if index.input_digest != input_digest
-        || index.plinth_version != VERSION
+    if index.plinth_version != VERSION
         || index.files.is_empty()
+        || input_digest().as_deref() != Some(index.input_digest.as_str())
     {
         return false;
     }

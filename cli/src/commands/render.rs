@@ -150,7 +150,10 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
             .names
             .par_iter()
             .map(|name| {
-                if may_skip && output::is_current(&s.out_root, name, &fleet.input_digest(name)?) {
+                // A digest that cannot be computed is reported by `prepare` below.
+                if may_skip
+                    && output::is_current(&s.out_root, name, || fleet.input_digest(name).ok())
+                {
                     return Ok(Rendered::Unchanged);
                 }
                 let prepared = fleet.prepare(name)?;
