@@ -8,6 +8,10 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use plinth_bench::{diff, fleet, render};
 
+/// The allocator of the `plinth` binary, so the floor is measured with the same one.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// plinth's benchmarks: figures printed on stdout, progress on stderr
 #[derive(Debug, Parser)]
 #[command(name = "plinth-bench", version, about, long_about = None)]

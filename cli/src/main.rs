@@ -10,6 +10,11 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
+/// mimalloc: a render allocates and frees millions of small values on every core, and glibc's
+/// allocator spent about a third of the CPU time of a 1,000-cluster render doing so.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let printer = printer::Printer::new(cli.global.quiet, cli.global.verbose);

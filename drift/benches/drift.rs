@@ -14,6 +14,10 @@ use plinth_drift::report::{Format, Mode, Report, rfc3339};
 use plinth_drift::{desired, pipeline, snapshot};
 use plinth_renderer::redact::Redactor;
 
+/// The allocator of the `plinth` binary, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const PREFIX: &str = "platform.kubevirt.io";
 const CLUSTER: &str = "bench";
 
