@@ -143,6 +143,36 @@ fn unchanged_clusters_are_skipped_and_changed_ones_rendered() {
 }
 
 #[test]
+fn one_failing_cluster_leaves_every_folder_untouched_and_no_staging_behind() {
+    // The other clusters render and are staged while the bad one fails; none may be
+    // swapped in and no staging folder may stay behind.
+    let repo = example_copy();
+    let root = repo.path().join("rendered");
+    for entry in fs_err::read_dir(&root).unwrap() {
+        let dir = entry.unwrap().path();
+        if dir.is_dir() {
+            fs_err::write(dir.join("marker.txt"), "previous run\n").unwrap();
+        }
+    }
+    let before = snapshot_dir(&root);
+    let cluster = repo.path().join("clusters/plain-west/cluster.yaml");
+    let mut text = fs_err::read_to_string(&cluster).unwrap();
+    text.push_str("notAKey: 1\n");
+    fs_err::write(&cluster, text).unwrap();
+
+    let out = plinth(repo.path(), &["render", ".", "--force"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("notAKey"), "{}", stderr(&out));
+    assert_eq!(snapshot_dir(&root), before, "the output changed");
+    let left: Vec<String> = fs_err::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".plinth-"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
 fn cluster_and_output_flags_select_and_redirect() {
     let repo = example_copy();
     let out_dir = tempfile::tempdir().unwrap();

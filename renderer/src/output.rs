@@ -295,48 +295,75 @@ fn write_err(path: &Path) -> impl Fn(std::io::Error) -> RenderError + '_ {
 /// written are they swapped in (rename), so an error before that leaves the old output as
 /// it was.
 pub fn write(out_root: &Path, outputs: &[ClusterOutput], remove: &[String]) -> Result<()> {
-    fs_err::create_dir_all(out_root).map_err(write_err(out_root))?;
-    let pid = std::process::id();
-    // Folders are staged in parallel; only the swaps below are sequential.
-    let results: Vec<Result<(PathBuf, PathBuf)>> = outputs
-        .par_iter()
-        .map(|out| {
-            let stage = out_root.join(format!(".plinth-staging-{pid}-{}", out.name));
-            if stage.exists() {
-                fs_err::remove_dir_all(&stage).map_err(write_err(&stage))?;
-            }
-            fs_err::create_dir(&stage).map_err(write_err(&stage))?;
-            // The index goes last: `is_current` trusts files not newer than it.
-            let files = out
-                .files
-                .iter()
-                .filter(|(n, _)| n.as_str() != index::FILE)
-                .chain(out.files.get_key_value(index::FILE));
-            for (name, bytes) in files {
-                let path = stage.join(name);
-                if let Err(err) = fs_err::write(&path, bytes) {
-                    let _ = fs_err::remove_dir_all(&stage);
-                    return Err(write_err(&path)(err));
-                }
-            }
-            Ok((stage, out_root.join(&out.name)))
-        })
-        .collect();
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(results.len());
+    // Folders are staged in parallel; only the swaps are sequential.
+    let results: Vec<Result<Staged>> = outputs.par_iter().map(|o| stage(out_root, o)).collect();
+    let mut staged = Vec::with_capacity(results.len());
     let mut failure = None;
     for result in results {
         match result {
-            Ok(pair) => staged.push(pair),
+            Ok(s) => staged.push(s),
             Err(err) => failure = failure.or(Some(err)),
         }
     }
     if let Some(err) = failure {
-        for (stage, _) in &staged {
-            let _ = fs_err::remove_dir_all(stage);
-        }
+        discard(&staged);
         return Err(err);
     }
-    for (stage, target) in &staged {
+    swap_in(&staged, out_root, remove)
+}
+
+/// A cluster folder written in full to a staging folder beside its place, waiting for
+/// [`swap_in`] (or [`discard`]).
+#[derive(Debug)]
+pub struct Staged {
+    stage: PathBuf,
+    target: PathBuf,
+}
+
+/// Writes one cluster's files to a staging folder in `out_root` (created if need be). On an
+/// error the staging folder is removed again.
+pub fn stage(out_root: &Path, out: &ClusterOutput) -> Result<Staged> {
+    fs_err::create_dir_all(out_root).map_err(write_err(out_root))?;
+    let stage = out_root.join(format!(
+        ".plinth-staging-{}-{}",
+        std::process::id(),
+        out.name
+    ));
+    if stage.exists() {
+        fs_err::remove_dir_all(&stage).map_err(write_err(&stage))?;
+    }
+    fs_err::create_dir(&stage).map_err(write_err(&stage))?;
+    // The index goes last: `is_current` trusts files not newer than it.
+    let files = out
+        .files
+        .iter()
+        .filter(|(n, _)| n.as_str() != index::FILE)
+        .chain(out.files.get_key_value(index::FILE));
+    for (name, bytes) in files {
+        let path = stage.join(name);
+        if let Err(err) = fs_err::write(&path, bytes) {
+            let _ = fs_err::remove_dir_all(&stage);
+            return Err(write_err(&path)(err));
+        }
+    }
+    Ok(Staged {
+        stage,
+        target: out_root.join(&out.name),
+    })
+}
+
+/// Removes staging folders that will not be swapped in (another cluster failed).
+pub fn discard(staged: &[Staged]) {
+    for s in staged {
+        let _ = fs_err::remove_dir_all(&s.stage);
+    }
+}
+
+/// Swaps every staged folder into its place, then removes the folders of clusters in
+/// `remove` (only plinth's own folders). Nothing is swapped until everything was staged.
+pub fn swap_in(staged: &[Staged], out_root: &Path, remove: &[String]) -> Result<()> {
+    let pid = std::process::id();
+    for Staged { stage, target } in staged {
         let old = target.with_file_name(format!(
             ".plinth-old-{pid}-{}",
             target

@@ -122,6 +122,8 @@ pub struct Fleet {
     parsed: ParseCache,
     /// Overlays are shared by many clusters: each is read, parsed and hashed once per fleet.
     overlays: Mutex<BTreeMap<String, LoadedOverlay>>,
+    /// Each asset's `asset` template value, by asset name: the same for every cluster.
+    asset_contexts: BTreeMap<String, minijinja::Value>,
 }
 
 /// An overlay and the sha256 of its file.
@@ -254,6 +256,11 @@ impl Fleet {
             digest.update(file.as_bytes());
             digest.update(hash(&catalog_source.read(&file, limit)?));
         }
+        let asset_contexts = catalog
+            .assets
+            .iter()
+            .map(|a| (a.name.clone(), template_value(a.to_context())))
+            .collect();
         Ok(Self {
             settings,
             source,
@@ -263,6 +270,7 @@ impl Fleet {
             shared_digest: digest.finalize().to_vec(),
             parsed: ParseCache::default(),
             overlays: Mutex::default(),
+            asset_contexts,
         })
     }
 
@@ -433,7 +441,7 @@ impl Fleet {
             if !included {
                 continue;
             }
-            let ctx = context.for_asset(asset, hco_ctx.as_ref());
+            let ctx = context.for_asset(asset, self.asset_context(asset), hco_ctx.as_ref());
             let text = self.asset_text(asset, ctx)?;
             let docs = self
                 .parsed
@@ -528,6 +536,14 @@ impl Fleet {
         })
     }
 
+    /// The `asset` template value of an asset of the catalog.
+    fn asset_context(&self, asset: &Asset) -> minijinja::Value {
+        self.asset_contexts
+            .get(&asset.name)
+            .cloned()
+            .unwrap_or_else(|| template_value(asset.to_context()))
+    }
+
     fn asset_text(&self, asset: &Asset, ctx: minijinja::Value) -> Result<String> {
         if std::path::Path::new(&asset.path)
             .extension()
@@ -568,7 +584,10 @@ impl Fleet {
             let decision = facts.decide(&self.catalog, asset);
             if decision.included && asset.is_hco() && hco.is_none() {
                 hco = self
-                    .asset_text(asset, context.for_asset(asset, None))
+                    .asset_text(
+                        asset,
+                        context.for_asset(asset, self.asset_context(asset), None),
+                    )
                     .ok()
                     .and_then(|text| yaml::from_str_multi(&text).ok())
                     .and_then(|docs| {
@@ -618,6 +637,10 @@ struct ClusterContext {
     features: minijinja::Value,
     /// Overlay values in order, then the cluster's params.
     params: Map<String, Value>,
+    /// `params` as a template value, for the assets without `template_params`.
+    params_value: minijinja::Value,
+    /// `hco` before the HyperConverged has rendered: an empty mapping.
+    no_hco: minijinja::Value,
 }
 
 impl ClusterContext {
@@ -650,21 +673,34 @@ impl ClusterContext {
             })),
             hardware: template_value(inventory.to_context()),
             features: template_value(&spec.feature_gates),
+            params_value: template_value(&params),
             params,
+            no_hco: template_value(json!({})),
         }
     }
 
     /// The full context of one asset: its `template_params` win over the cluster's params.
-    fn for_asset(&self, asset: &Asset, hco: Option<&minijinja::Value>) -> minijinja::Value {
-        let mut params = self.params.clone();
-        deep_merge(&mut params, &asset.template_params);
+    /// `asset_value` is the asset's own template value ([`Fleet::asset_context`]).
+    fn for_asset(
+        &self,
+        asset: &Asset,
+        asset_value: minijinja::Value,
+        hco: Option<&minijinja::Value>,
+    ) -> minijinja::Value {
+        let params = if asset.template_params.is_empty() {
+            self.params_value.clone()
+        } else {
+            let mut params = self.params.clone();
+            deep_merge(&mut params, &asset.template_params);
+            template_value(&params)
+        };
         minijinja::context! {
             cluster => self.cluster.clone(),
             hardware => self.hardware.clone(),
             features => self.features.clone(),
-            params => template_value(&params),
-            asset => template_value(asset.to_context()),
-            hco => hco.cloned().unwrap_or_else(|| template_value(json!({}))),
+            params => params,
+            asset => asset_value,
+            hco => hco.unwrap_or(&self.no_hco).clone(),
         }
     }
 }

@@ -92,7 +92,15 @@ struct RenderSettings {
 }
 
 enum Rendered {
-    Written(Box<(ClusterOutput, Vec<Decision>)>),
+    /// Rendered and kept in memory (`--check` compares it with the disk).
+    Kept(Box<(ClusterOutput, Vec<Decision>)>),
+    /// Rendered and already written to a staging folder; its bytes are gone from memory.
+    Staged {
+        name: String,
+        objects: usize,
+        decisions: Vec<Decision>,
+        staged: output::Staged,
+    },
     Unchanged,
 }
 
@@ -165,29 +173,68 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
                     }
                 }
                 let out = output::materialize(&rendered, &fleet.settings);
-                Ok(Rendered::Written(Box::new((out, rendered.decisions))))
+                let decisions = rendered.decisions;
+                if s.check {
+                    return Ok(Rendered::Kept(Box::new((out, decisions))));
+                }
+                // Staged as soon as rendered, so a fleet's files never sit in memory at once;
+                // nothing is swapped in until every cluster has rendered and staged.
+                Ok(Rendered::Staged {
+                    staged: output::stage(&s.out_root, &out)?,
+                    name: out.name,
+                    objects: out.index.objects.len(),
+                    decisions,
+                })
             })
             .collect()
     });
     let mut outputs = Vec::new();
+    let mut staged = Vec::new();
+    let mut failure = None;
+    let mut rendered = 0usize;
     let mut unchanged = 0usize;
+    let mut objects = 0usize;
     let mut explained = String::new();
     for result in results {
-        match result? {
-            Rendered::Written(written) => {
-                let (out, decisions) = *written;
-                if s.explain {
-                    explained.push_str(&explain_text(&out.name, &decisions));
-                }
-                outputs.push(out);
+        let (name, count, decisions) = match result {
+            Err(err) => {
+                failure = failure.or(Some(err));
+                continue;
             }
-            Rendered::Unchanged => unchanged += 1,
+            Ok(Rendered::Unchanged) => {
+                unchanged += 1;
+                continue;
+            }
+            Ok(Rendered::Kept(kept)) => {
+                let (out, decisions) = *kept;
+                let name = out.name.clone();
+                let count = out.index.objects.len();
+                outputs.push(out);
+                (name, count, decisions)
+            }
+            Ok(Rendered::Staged {
+                name,
+                objects,
+                decisions,
+                staged: s,
+            }) => {
+                staged.push(s);
+                (name, objects, decisions)
+            }
+        };
+        rendered += 1;
+        objects += count;
+        if s.explain {
+            explained.push_str(&explain_text(&name, &decisions));
         }
+    }
+    if let Some(err) = failure {
+        output::discard(&staged);
+        return Err(err.into());
     }
     if s.explain {
         printer.data(&explained)?;
     }
-    let objects: usize = outputs.iter().map(|o| o.index.objects.len()).sum();
     let shown = s
         .out_root
         .strip_prefix(&s.repo)
@@ -204,8 +251,7 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
         )?;
         if report.is_clean() {
             printer.status(&format!(
-                "`{shown}` is up to date ({} clusters, {objects} objects)",
-                outputs.len()
+                "`{shown}` is up to date ({rendered} clusters, {objects} objects)"
             ));
             return Ok(Outcome::Clean);
         }
@@ -231,23 +277,25 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
 
     let remove: Vec<String> = if selection.complete {
         let keep: BTreeSet<&String> = selection.names.iter().collect();
-        output::rendered_clusters(&s.out_root)?
-            .into_iter()
-            .filter(|n| !keep.contains(n))
-            .collect()
+        match output::rendered_clusters(&s.out_root) {
+            Ok(names) => names.into_iter().filter(|n| !keep.contains(n)).collect(),
+            Err(err) => {
+                output::discard(&staged);
+                return Err(err.into());
+            }
+        }
     } else {
         Vec::new()
     };
-    output::write(&s.out_root, &outputs, &remove)?;
+    output::swap_in(&staged, &s.out_root, &remove)?;
     for r in &remove {
         printer.detail(&format!(
             "removed `{shown}/{r}`: the cluster no longer exists"
         ));
     }
     printer.status(&format!(
-        "rendered {} cluster{} ({objects} objects) into `{shown}`{} in {:.2}s",
-        outputs.len(),
-        if outputs.len() == 1 { "" } else { "s" },
+        "rendered {rendered} cluster{} ({objects} objects) into `{shown}`{} in {:.2}s",
+        if rendered == 1 { "" } else { "s" },
         if unchanged > 0 {
             format!(", {unchanged} unchanged")
         } else {
