@@ -204,6 +204,10 @@ pub struct DriftArgs {
     /// Kubeconfig context (default: the current context)
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
+    /// Namespace of rendered namespaced objects that name none (default: the context's
+    /// namespace with a cluster, `default` with a snapshot)
+    #[arg(short, long, value_name = "NAME")]
+    pub namespace: Option<String>,
     /// Comparison mode (default: client with --snapshot, server with a cluster)
     #[arg(long, value_enum)]
     pub mode: Option<DriftMode>,

@@ -418,3 +418,207 @@ fn a_stale_committed_output_is_compared_with_a_warning() {
         stderr(&out)
     );
 }
+
+/// A platform repository with one cluster, `prod`, rendering one ConfigMap without a
+/// namespace, rendered and committed.
+fn repo_without_namespaces(dir: &Path) {
+    let files = [
+        (
+            "assets/metadata.yaml",
+            "assets:\n  - name: settings\n    path: settings.yaml.j2\n    phase: 0\n    install: always\n    component: ConfigMap\n    reconcile_order: 1\n",
+        ),
+        (
+            "assets/settings.yaml.j2",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n",
+        ),
+        ("clusters/prod/cluster.yaml", "name: prod\n"),
+    ];
+    for (path, text) in files {
+        let path = dir.join(path);
+        fs_err::create_dir_all(path.parent().expect("test setup")).expect("test setup");
+        fs_err::write(path, text).expect("test setup");
+    }
+    let out = plinth(dir, &["render", "."]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// The rendered ConfigMap of [`repo_without_namespaces`] as it is live in `namespace`.
+fn live_settings(dir: &Path, namespace: &str) -> serde_json::Value {
+    let text = fs_err::read_to_string(dir.join("rendered/prod/configmap_settings.yaml"))
+        .expect("test setup");
+    let mut value = plinth_renderer::yaml::from_str_multi(&text)
+        .expect("test setup")
+        .remove(0);
+    value["metadata"]["namespace"] = namespace.into();
+    value
+}
+
+/// A namespaced object rendered without a namespace is compared with the live one in the
+/// namespace it is applied into: `default`, or `--namespace`.
+#[test]
+fn objects_without_a_namespace_are_compared_in_the_target_namespace() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    repo_without_namespaces(&repo);
+    for namespace in ["default", "team-a"] {
+        let snap = tmp.path().join(format!("{namespace}.json"));
+        fs_err::write(&snap, live_settings(&repo, namespace).to_string()).unwrap();
+    }
+    let drift = |snapshot: &str, extra: &[&str]| {
+        let mut args = vec!["drift", ".", "--cluster", "prod", "--snapshot", snapshot];
+        args.extend(extra);
+        plinth(&repo, &args)
+    };
+    let in_default = tmp.path().join("default.json").display().to_string();
+    let in_team = tmp.path().join("team-a.json").display().to_string();
+
+    let out = drift(&in_default, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("1 object: 1 in-sync"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = drift(&in_team, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("missing   ConfigMap/default/settings"),
+        "{}",
+        stdout(&out)
+    );
+
+    for flag in ["--namespace", "-n"] {
+        let out = drift(&in_team, &[flag, "team-a"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+    }
+}
+
+/// Against a cluster: the object without a namespace is read and dry-run in the context's
+/// namespace; a live object of a kind no longer rendered at all, with plinth's labels for the
+/// cluster, is orphaned; a kind whose orphan LIST is forbidden is a warning, not a failure.
+#[test]
+fn drift_against_a_cluster_places_objects_and_finds_orphans_of_every_kind() {
+    use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    repo_without_namespaces(&repo);
+    let labels = serde_json::json!({
+        "app.kubernetes.io/managed-by": "plinth",
+        "plinth.dev/cluster": "prod",
+        "plinth.dev/asset": "old-vms",
+    });
+    let server = FakeApiServer::start(
+        Scenario::new()
+            .object(live_settings(&repo, "default"))
+            .object(serde_json::json!({
+                "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
+                "metadata": {"name": "legacy", "namespace": "vms", "labels": labels},
+                "spec": {"runStrategy": "Always"},
+            }))
+            .serve("example.com/v1", "Widget", true),
+    )
+    .unwrap();
+    server.inject(
+        Fault::new(FaultKind::ClientError(403))
+            .matching("/widgets")
+            .times(u32::MAX),
+    );
+    let kubeconfig = server.kubeconfig_path().display().to_string();
+    let drift = |extra: &[&str]| {
+        let mut args = vec![
+            "drift",
+            ".",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kubeconfig,
+            "--format",
+            "json",
+        ];
+        args.extend(extra);
+        plinth(&repo, &args)
+    };
+
+    let out = drift(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let statuses: Vec<(String, String, String)> = report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["kind"].as_str().unwrap().to_owned(),
+                format!(
+                    "{}/{}",
+                    o["namespace"].as_str().unwrap(),
+                    o["name"].as_str().unwrap()
+                ),
+                o["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (
+                "ConfigMap".into(),
+                "default/settings".into(),
+                "in-sync".into()
+            ),
+            (
+                "VirtualMachine".into(),
+                "vms/legacy".into(),
+                "orphaned".into()
+            ),
+        ]
+    );
+    assert!(
+        stderr(&out).contains(
+            "warning: orphaned `Widget.example.com` objects were not looked for: LIST `Widget` in all namespaces"
+        ),
+        "{}",
+        stderr(&out)
+    );
+
+    // `--namespace` wins over the context's namespace: the object is missing there, and the
+    // one in `default` (plinth's labels, not rendered there) is an orphan.
+    let out = drift(&["--namespace", "elsewhere"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let settings: Vec<(&str, &str)> = report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["kind"] == "ConfigMap")
+        .map(|o| {
+            (
+                o["namespace"].as_str().unwrap(),
+                o["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        settings,
+        [("default", "orphaned"), ("elsewhere", "missing")]
+    );
+}

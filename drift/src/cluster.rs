@@ -1,6 +1,7 @@
 //! Live state from a Kubernetes cluster through kube-rs: discovery of the rendered kinds, one
-//! paginated LIST per kind and namespace with bounded concurrency, label-selected LISTs for
-//! orphans, server-side apply dry-runs and the cluster's Nodes.
+//! paginated LIST per kind and namespace with bounded concurrency, one label-selected LIST per
+//! listable kind the cluster serves to find orphans (as `kubectl apply --prune` looks for what
+//! it prunes), server-side apply dry-runs and the cluster's Nodes.
 //!
 //! Every request has a timeout and is retried by [`crate::retry`]; a read that fails for good
 //! fails the whole fetch, so no object is ever reported in sync (or missing) unread.
@@ -20,9 +21,11 @@ use kube::{Client, Config};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
+use crate::desired::DesiredObject;
 use crate::error::DriftError;
 use crate::live::{KindRef, LiveSet, ObjectKey, group_of};
 use crate::retry::{self, Attempt, RetryPolicy};
+use crate::scope::Placement;
 
 /// The field manager plinth applies with.
 pub const FIELD_MANAGER: &str = "plinth";
@@ -65,10 +68,15 @@ impl Default for ConnectOptions {
 struct Served {
     plural: String,
     namespaced: bool,
+    /// Whether discovery lists the `list` verb.
+    listable: bool,
 }
 
-/// Discovery results per `apiVersion`: `None` when the group/version is not served.
-type DiscoveryCache = BTreeMap<String, Option<BTreeMap<String, Served>>>;
+/// The kinds one group/version serves, by kind; `None` when the group/version is not served.
+type ResourceList = Option<BTreeMap<String, Served>>;
+
+/// Discovery results per `apiVersion`.
+type DiscoveryCache = BTreeMap<String, ResourceList>;
 
 /// A connected cluster.
 pub struct ClusterLive {
@@ -76,6 +84,8 @@ pub struct ClusterLive {
     policy: RetryPolicy,
     page_size: u32,
     discovery: Mutex<DiscoveryCache>,
+    /// The kubeconfig context's namespace (in a pod: the service account's), else `default`.
+    default_namespace: String,
 }
 
 impl std::fmt::Debug for ClusterLive {
@@ -96,6 +106,15 @@ struct ListJob {
     namespace: Option<String>,
     selector: Option<String>,
     marks: Option<(String, String, Option<String>)>,
+    /// An orphan LIST: a `403`, `404` or `405` answer is a warning for the kind, not a failure.
+    orphans_only: bool,
+}
+
+/// What a LIST returned.
+enum Listing {
+    Items(Vec<Value>),
+    /// An orphan LIST the server refused (`403`, `404`, `405`), with the reason.
+    Refused(String),
 }
 
 impl ListJob {
@@ -144,6 +163,7 @@ impl ClusterLive {
         // Each attempt as a whole (connect, send, response body) is bounded by the retry
         // policy's timeout; the connect timeout only makes an unreachable server fail fast.
         config.connect_timeout = Some(options.timeout);
+        let default_namespace = config.default_namespace.clone();
         let client =
             Client::try_from(config).map_err(|e| connect_error("the connection settings", e))?;
         Ok(Self {
@@ -151,6 +171,7 @@ impl ClusterLive {
             policy: RetryPolicy::new(options.retries, options.timeout),
             page_size: PAGE_SIZE,
             discovery: Mutex::new(BTreeMap::new()),
+            default_namespace,
         })
     }
 
@@ -168,10 +189,42 @@ impl ClusterLive {
         self
     }
 
+    /// The namespace kubectl would apply an object without one into: the kubeconfig context's
+    /// namespace (in a pod, the service account's), else `default`.
+    pub fn default_namespace(&self) -> &str {
+        &self.default_namespace
+    }
+
+    /// Where the desired objects land in this cluster ([`Placement`]): each kind's scope from
+    /// discovery (kinds the cluster does not serve keep the built-in scope), and `namespace`
+    /// (else [`Self::default_namespace`]) for namespaced objects that name none.
+    pub async fn placement(
+        &self,
+        desired: &[DesiredObject],
+        namespace: Option<&str>,
+    ) -> Result<Placement, DriftError> {
+        let mut placement = Placement::new(namespace.unwrap_or(&self.default_namespace));
+        let kinds: BTreeSet<(&str, &str)> = desired
+            .iter()
+            .map(|d| (d.index.api_version.as_str(), d.index.kind.as_str()))
+            .collect();
+        for (api_version, kind) in kinds {
+            self.discover(api_version).await?;
+            if let Some(served) = self.served(api_version, kind).await {
+                placement.set_namespaced(group_of(api_version), kind, served.namespaced);
+            }
+        }
+        Ok(placement)
+    }
+
     /// Reads the live objects of the wanted kinds: discovery of each `apiVersion`, one paginated
-    /// LIST per (kind, namespace), and one LIST per namespaced kind selecting
-    /// `plinth.dev/cluster=<cluster>,app.kubernetes.io/managed-by=plinth` in all namespaces to
-    /// find orphans. Kinds that are not served go to [`LiveSet::unserved`].
+    /// LIST per (kind, namespace), and, to find orphans, one LIST selecting
+    /// `plinth.dev/cluster=<cluster>,app.kubernetes.io/managed-by=plinth` in all namespaces per
+    /// kind the cluster serves with the `list` verb (rendered or not; subresources skipped;
+    /// a rendered cluster-scoped kind's full LIST already sees them). Kinds that are not served
+    /// go to [`LiveSet::unserved`]. An orphan LIST answered `403`, `404` or `405`, or a group
+    /// version without rendered kinds whose discovery fails, is a warning in
+    /// [`LiveSet::warnings`]: orphans of those kinds were not looked for.
     pub async fn fetch(&self, wanted: &[KindRef], cluster: &str) -> Result<LiveSet, DriftError> {
         let mut live = LiveSet::default();
         let api_versions: BTreeSet<&str> = wanted.iter().map(|k| k.api_version.as_str()).collect();
@@ -179,13 +232,25 @@ impl ClusterLive {
             self.discover(api_version).await?;
         }
         let selector = format!("{LABEL_CLUSTER}={cluster},{LABEL_MANAGED_BY}=plinth");
+        let orphan_job = |api_version: &str, kind: &str, served: &Served| ListJob {
+            api_version: api_version.to_owned(),
+            kind: kind.to_owned(),
+            plural: served.plural.clone(),
+            namespace: None,
+            selector: Some(selector.clone()),
+            marks: None,
+            orphans_only: true,
+        };
         let mut jobs = BTreeSet::new();
+        // (group, kind) pairs whose orphans the rendered kinds' LISTs already look for.
+        let mut covered = BTreeSet::new();
         for want in wanted {
             let group = group_of(&want.api_version).to_owned();
             let Some(served) = self.served(&want.api_version, &want.kind).await else {
                 live.unserved.insert((group, want.kind.clone()));
                 continue;
             };
+            covered.insert((group.clone(), want.kind.clone()));
             let namespace = want.namespace.clone().filter(|_| served.namespaced);
             jobs.insert(ListJob {
                 api_version: want.api_version.clone(),
@@ -194,27 +259,39 @@ impl ClusterLive {
                 namespace: namespace.clone(),
                 selector: None,
                 marks: Some((group, want.kind.clone(), namespace)),
+                orphans_only: false,
             });
-            if served.namespaced {
-                jobs.insert(ListJob {
-                    api_version: want.api_version.clone(),
-                    kind: want.kind.clone(),
-                    plural: served.plural.clone(),
-                    namespace: None,
-                    selector: Some(selector.clone()),
-                    marks: None,
-                });
+            if served.namespaced && served.listable {
+                jobs.insert(orphan_job(&want.api_version, &want.kind, &served));
             }
         }
-        let results: Vec<(ListJob, Vec<Value>)> = futures::stream::iter(jobs)
+        for (api_version, kind, served) in self.served_kinds(&mut live).await? {
+            if served.listable
+                && !covered.contains(&(group_of(&api_version).to_owned(), kind.clone()))
+            {
+                jobs.insert(orphan_job(&api_version, &kind, &served));
+            }
+        }
+        let results: Vec<(ListJob, Listing)> = futures::stream::iter(jobs)
             .map(|job| async move {
-                let items = self.list_all(&job).await?;
-                Ok::<_, DriftError>((job, items))
+                let listing = self.list_all(&job).await?;
+                Ok::<_, DriftError>((job, listing))
             })
             .buffer_unordered(CONCURRENCY)
             .try_collect()
             .await?;
-        for (job, items) in results {
+        for (job, listing) in results {
+            let items = match listing {
+                Listing::Items(items) => items,
+                Listing::Refused(reason) => {
+                    live.warnings.insert(format!(
+                        "orphaned `{}` objects were not looked for: {} was refused: {reason}",
+                        kind_name(&job.api_version, &job.kind),
+                        job.describe()
+                    ));
+                    continue;
+                }
+            };
             for item in items {
                 if let Some(key) = ObjectKey::of(&item) {
                     live.objects.insert(key, item);
@@ -299,8 +376,17 @@ impl ClusterLive {
             namespace: None,
             selector: None,
             marks: None,
+            orphans_only: false,
         };
-        self.list_all(&job).await
+        match self.list_all(&job).await? {
+            Listing::Items(items) => Ok(items),
+            Listing::Refused(reason) => Err(DriftError::Api {
+                request: job.describe(),
+                attempts: 1,
+                reason,
+                source: None,
+            }),
+        }
     }
 
     async fn served(&self, api_version: &str, kind: &str) -> Option<Served> {
@@ -316,6 +402,118 @@ impl ClusterLive {
         if cache.contains_key(api_version) {
             return Ok(());
         }
+        let entry = self.resource_list(api_version).await?;
+        cache.insert(api_version.to_owned(), entry);
+        Ok(())
+    }
+
+    /// Every kind the cluster serves, once per (group, kind): from the group's preferred
+    /// version when it serves the kind, else from the first other version that does (as
+    /// `kubectl api-resources` lists them). `GET /api` and `/apis`, then one discovery per
+    /// group/version not yet cached, [`CONCURRENCY`] at a time. A group/version whose discovery
+    /// fails (an aggregated API that is down answers `503`) is a warning in `live`: only orphans
+    /// of its kinds are at stake, the rendered kinds were discovered before.
+    async fn served_kinds(
+        &self,
+        live: &mut LiveSet,
+    ) -> Result<Vec<(String, String, Served)>, DriftError> {
+        let mut api_versions: Vec<String> = Vec::new();
+        let core = self.get_json("/api", "discovery of `/api`").await?;
+        api_versions.extend(
+            core.get("versions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_owned),
+        );
+        let groups = self.get_json("/apis", "discovery of `/apis`").await?;
+        for group in groups
+            .get("groups")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let preferred = group
+                .pointer("/preferredVersion/groupVersion")
+                .and_then(Value::as_str);
+            let versions = group
+                .get("versions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.get("groupVersion").and_then(Value::as_str));
+            api_versions.extend(preferred.map(str::to_owned));
+            api_versions.extend(
+                versions
+                    .filter(|v| Some(*v) != preferred)
+                    .map(str::to_owned),
+            );
+        }
+        let missing: Vec<String> = {
+            let cache = self.discovery.lock().await;
+            let mut seen = BTreeSet::new();
+            api_versions
+                .iter()
+                .filter(|av| !cache.contains_key(*av) && seen.insert(av.as_str()))
+                .cloned()
+                .collect()
+        };
+        let fetched: Vec<(String, Result<ResourceList, DriftError>)> =
+            futures::stream::iter(missing)
+                .map(|av| async move {
+                    let entry = self.resource_list(&av).await;
+                    (av, entry)
+                })
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
+        let mut cache = self.discovery.lock().await;
+        let mut failed = BTreeSet::new();
+        for (api_version, entry) in fetched {
+            match entry {
+                Ok(entry) => {
+                    cache.insert(api_version, entry);
+                }
+                Err(err) => {
+                    live.warnings.insert(format!(
+                        "orphaned objects of the kinds of `{api_version}` were not looked for: {}",
+                        error_chain(&err)
+                    ));
+                    failed.insert(api_version);
+                }
+            }
+        }
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for api_version in api_versions.iter().filter(|av| !failed.contains(*av)) {
+            let Some(Some(kinds)) = cache.get(api_version) else {
+                continue;
+            };
+            for (kind, served) in kinds {
+                if seen.insert((group_of(api_version).to_owned(), kind.clone())) {
+                    out.push((api_version.clone(), kind.clone(), served.clone()));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// GET of a discovery document.
+    async fn get_json(&self, path: &str, what: &str) -> Result<Value, DriftError> {
+        let request = http::Request::get(path)
+            .body(Vec::new())
+            .map_err(|e| request_error(what, e))?;
+        let (status, body) = self.send(what, request).await?;
+        if !status.is_success() {
+            return Err(status_error(what.to_owned(), status, &body));
+        }
+        parse_json(what, &body)
+    }
+
+    /// The kinds one group/version serves (subresources such as `pods/status` left out);
+    /// `None` when it is not served (`404`).
+    async fn resource_list(&self, api_version: &str) -> Result<ResourceList, DriftError> {
         let path = if api_version.contains('/') {
             format!("/apis/{api_version}")
         } else {
@@ -326,8 +524,8 @@ impl ClusterLive {
             .body(Vec::new())
             .map_err(|e| request_error(&what, e))?;
         let (status, body) = self.send(&what, request).await?;
-        let entry = match status {
-            StatusCode::NOT_FOUND => None,
+        match status {
+            StatusCode::NOT_FOUND => Ok(None),
             s if s.is_success() => {
                 let doc = parse_json(&what, &body)?;
                 let mut kinds = BTreeMap::new();
@@ -346,6 +544,10 @@ impl ClusterLive {
                     if name.contains('/') {
                         continue; // subresources such as `pods/status`
                     }
+                    let listable = r
+                        .get("verbs")
+                        .and_then(Value::as_array)
+                        .is_none_or(|verbs| verbs.iter().any(|v| v == "list"));
                     kinds.insert(
                         kind.to_owned(),
                         Served {
@@ -354,20 +556,20 @@ impl ClusterLive {
                                 .get("namespaced")
                                 .and_then(Value::as_bool)
                                 .unwrap_or(false),
+                            listable,
                         },
                     );
                 }
-                Some(kinds)
+                Ok(Some(kinds))
             }
-            other => return Err(status_error(what, other, &body)),
-        };
-        cache.insert(api_version.to_owned(), entry);
-        Ok(())
+            other => Err(status_error(what, other, &body)),
+        }
     }
 
     /// Follows `continue` tokens until the list is complete; items get `apiVersion` and `kind`
-    /// back (the API server leaves them out of list items).
-    async fn list_all(&self, job: &ListJob) -> Result<Vec<Value>, DriftError> {
+    /// back (the API server leaves them out of list items). An orphan LIST answered `403`,
+    /// `404` or `405` is [`Listing::Refused`].
+    async fn list_all(&self, job: &ListJob) -> Result<Listing, DriftError> {
         let what = job.describe();
         let path = resource_path(&job.api_version, &job.plural, job.namespace.as_deref());
         let mut params = ListParams::default().limit(self.page_size);
@@ -381,6 +583,13 @@ impl ClusterLive {
                 .map_err(|e| request_error(&what, e))?;
             let (status, body) = self.send(&what, request).await?;
             if !status.is_success() {
+                let refusable = matches!(
+                    status,
+                    StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+                );
+                if job.orphans_only && refusable {
+                    return Ok(Listing::Refused(status_reason(status, &body)));
+                }
                 return Err(status_error(what, status, &body));
             }
             let mut page = parse_json(&what, &body)?;
@@ -396,7 +605,7 @@ impl ClusterLive {
             }
             match page.pointer("/metadata/continue").and_then(Value::as_str) {
                 Some(token) if !token.is_empty() => params = params.continue_token(token),
-                _ => return Ok(items),
+                _ => return Ok(Listing::Items(items)),
             }
         }
     }
@@ -488,6 +697,17 @@ fn parse_json(what: &str, body: &[u8]) -> Result<Value, DriftError> {
 /// A non-retried failure status as an error: the status line, the `Status` reason and the field
 /// paths of its causes, never the message or any other part of the body (it may echo values).
 fn status_error(what: String, status: StatusCode, body: &[u8]) -> DriftError {
+    DriftError::Api {
+        request: what,
+        attempts: 1,
+        reason: status_reason(status, body),
+        source: None,
+    }
+}
+
+/// The status line, the `Status` reason and the field paths of its causes (see
+/// [`status_error`]).
+fn status_reason(status: StatusCode, body: &[u8]) -> String {
     let mut reason = format!("HTTP {status}");
     if let Ok(v) = serde_json::from_slice::<Value>(body) {
         if let Some(r) = v
@@ -516,12 +736,27 @@ fn status_error(what: String, status: StatusCode, body: &[u8]) -> DriftError {
             );
         }
     }
-    DriftError::Api {
-        request: what,
-        attempts: 1,
-        reason,
-        source: None,
+    reason
+}
+
+/// `Kind.group` (`Kind` for the core group), as reports name kinds.
+fn kind_name(api_version: &str, kind: &str) -> String {
+    match group_of(api_version) {
+        "" => kind.to_owned(),
+        group => format!("{kind}.{group}"),
     }
+}
+
+/// An error and its causes on one line.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 /// The message of a `409` `Status` (it names the conflicting fields and managers).

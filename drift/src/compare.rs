@@ -233,8 +233,59 @@ fn item_key(how: ListMatch, item: &Value) -> Option<Vec<String>> {
     }
 }
 
-/// Map-typed fields (string to string) whose empty value the API server drops; an empty
-/// struct such as KubeVirt's `bridge: {}` or `emptyDir: {}` is kept and means something.
+/// For a list matched by merge key: the index of the live item paired with each desired item
+/// (`None`: no live item has its key). Each live item pairs with at most one desired item, so
+/// duplicate keys pair up in order. `None` when a desired item lacks its key: the whole list is
+/// then compared by position.
+fn keyed_pairs(how: ListMatch, desired: &[Value], live: &[Value]) -> Option<Vec<Option<usize>>> {
+    let keys: Vec<Vec<String>> = desired
+        .iter()
+        .map(|d| item_key(how, d))
+        .collect::<Option<_>>()?;
+    let live_keys: Vec<Option<Vec<String>>> = live.iter().map(|l| item_key(how, l)).collect();
+    let mut used = vec![false; live.len()];
+    Some(
+        keys.into_iter()
+            .map(|key| {
+                let j =
+                    (0..live.len()).find(|&j| !used[j] && live_keys[j].as_ref() == Some(&key))?;
+                used[j] = true;
+                Some(j)
+            })
+            .collect(),
+    )
+}
+
+/// The index of the live item that the client-side comparison pairs with `desired[index]`, in
+/// a list held by the field `field` of an object of kind `kind`: for lists with merge keys the
+/// live item with the same key (`None` when there is none, or when `desired` has no item at
+/// `index`); for lists compared by position or as a set, the same index. Override pointers
+/// (`ignore-fields`) resolve list indexes through this, so they name the same live item the
+/// comparison looks at.
+pub(crate) fn paired_index(
+    kind: &str,
+    field: Option<&str>,
+    desired: &[Value],
+    live: &[Value],
+    index: usize,
+) -> Option<usize> {
+    match list_match(kind, field) {
+        ListMatch::Position | ListMatch::Set => Some(index),
+        keyed => {
+            desired.get(index)?;
+            match keyed_pairs(keyed, desired, live) {
+                Some(pairs) => pairs.get(index).copied().flatten(),
+                None => Some(index),
+            }
+        }
+    }
+}
+
+/// Map-typed fields whose empty value (`{}`) the API server drops (Go `omitempty` on a map);
+/// their entries are kept whatever their value, so `labels: {a: ""}` is not a zero value. An
+/// empty struct such as KubeVirt's `bridge: {}` or `emptyDir: {}` is never dropped (`omitempty`
+/// does not apply to structs, and a pointer to an empty struct is written as `{}`), and it
+/// means something: it is not in this list.
 const MAP_FIELDS: &[&str] = &[
     "annotations",
     "labels",
@@ -245,17 +296,65 @@ const MAP_FIELDS: &[&str] = &[
     "matchLabels",
     "selector",
     "parameters",
+    "limits",
+    "requests",
+    "hard",
+    "capacity",
 ];
 
-/// Whether a desired field may be absent in live without drift: `null` and `[]` anywhere (the
-/// API server drops them), `{}` for map-typed fields.
-fn omittable(key: &str, value: &Value) -> bool {
+/// Fields whose absence means something other than their zero value (optional pointer fields
+/// with a default or a special meaning for "unset"), so a desired `false` or `0` there is drift
+/// when live lacks the field: `allowPrivilegeEscalation` and `automountServiceAccountToken`
+/// (unset: allowed), `hostUsers` and `enableServiceLinks` (unset: `true`), `runAsUser`,
+/// `runAsGroup` and `fsGroup` (`0` is root, unset is the image's user), `tolerationSeconds`
+/// (unset: tolerate forever, `0`: evict now), `ttlSecondsAfterFinished` (unset: never deleted),
+/// `terminationGracePeriodSeconds`, `replicas`, `revisionHistoryLimit`, `backoffLimit`,
+/// `maxSurge`, `maxUnavailable`, `minAvailable` and `defaultMode` (unset: a non-zero default).
+const ZERO_IS_NOT_ABSENT: &[&str] = &[
+    "allowPrivilegeEscalation",
+    "automountServiceAccountToken",
+    "backoffLimit",
+    "defaultMode",
+    "enableServiceLinks",
+    "fsGroup",
+    "hostUsers",
+    "maxSurge",
+    "maxUnavailable",
+    "minAvailable",
+    "replicas",
+    "revisionHistoryLimit",
+    "runAsGroup",
+    "runAsUser",
+    "terminationGracePeriodSeconds",
+    "tolerationSeconds",
+    "ttlSecondsAfterFinished",
+];
+
+/// Whether a desired field asserts nothing, whatever live has: `null`, and `{}` for map-typed
+/// fields (a subset of any map).
+fn asserts_nothing(key: &str, value: &Value) -> bool {
     match value {
         Value::Null => true,
-        Value::Array(a) => a.is_empty(),
         Value::Object(m) => m.is_empty() && MAP_FIELDS.contains(&key),
         _ => false,
     }
+}
+
+/// Whether a desired value is one the API server leaves out when it writes the object (Go
+/// `omitempty`), so that live lacking the field is in sync: `false`, `0`, `""` and `[]` for a
+/// field of an object (`parent` is the field holding that object), unless the object is a map
+/// (its entries are kept, `labels: {a: ""}` included) or the field's absence means something
+/// else ([`ZERO_IS_NOT_ABSENT`]). A zero value against a live non-zero one is still compared.
+#[allow(clippy::float_cmp)]
+fn omitted_when_zero(parent: Option<&str>, key: &str, value: &Value) -> bool {
+    let zero = match value {
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f == 0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => return a.is_empty(),
+        Value::Null | Value::Object(_) => false,
+    };
+    zero && !ZERO_IS_NOT_ABSENT.contains(&key) && !parent.is_some_and(|p| MAP_FIELDS.contains(&p))
 }
 
 /// Whether a value says nothing (null, `{}`, `[]`).
@@ -303,15 +402,19 @@ impl Subset<'_> {
             if d.is_null() || normalized_away(path, key) {
                 continue;
             }
+            let parent = path.last().map(String::as_str);
+            // A zero value the API server would not write back (`readOnly: false`, `[]`) is in
+            // sync with an absent field; against a live value it is compared like any other.
+            let omitted = omitted_when_zero(parent, key, d);
             path.push(key.clone());
-            // A desired `null`, `[]` or map-typed `{}` asserts nothing, whatever live has
-            // (the API server drops them).
-            if omittable(key, &pruned(path, d)) {
+            // A map-typed `{}` asserts nothing, whatever live has (a subset of any map).
+            if asserts_nothing(key, &pruned(path, d)) {
                 path.pop();
                 continue;
             }
             match live.get(key) {
                 Some(l) => self.value(d, l, path),
+                None if omitted => {}
                 None => self.push(path, Some(d), None),
             }
             path.pop();
@@ -341,25 +444,15 @@ impl Subset<'_> {
                 }
             }
             keyed => {
-                let keys: Vec<Option<Vec<String>>> =
-                    desired.iter().map(|d| item_key(keyed, d)).collect();
-                if keys.iter().any(Option::is_none) {
+                let Some(pairs) = keyed_pairs(keyed, desired, live) else {
                     // An item without its key: fall back to positions for the whole list.
                     self.positional(desired, live, path);
                     return;
-                }
-                // Each live item matches at most one desired item (duplicate keys pair up in
-                // order).
-                let live_keys: Vec<Option<Vec<String>>> =
-                    live.iter().map(|l| item_key(keyed, l)).collect();
-                let mut used = vec![false; live.len()];
-                for (i, (d, key)) in desired.iter().zip(keys).enumerate() {
-                    let found = (0..live.len()).find(|&j| !used[j] && live_keys[j] == key);
-                    if let Some(j) = found {
-                        used[j] = true;
-                        let l = &live[j];
+                };
+                for (i, (d, pair)) in desired.iter().zip(pairs).enumerate() {
+                    if let Some(j) = pair {
                         path.push(j.to_string());
-                        self.value(d, l, path);
+                        self.value(d, &live[j], path);
                         path.pop();
                     } else {
                         path.push(i.to_string());
@@ -706,6 +799,126 @@ mod tests {
         let d = json!({"kind": "X", "spec": {"bridge": {}}});
         let l = json!({"kind": "X", "spec": {"sriov": {}}});
         assert_eq!(compare_client_side(&d, &l, "X").len(), 1);
+    }
+
+    /// Go's `omitempty` drops `false`, `0`, `""` and `[]`: live lacking such a field is in
+    /// sync with a desired zero value, in built-in types and custom resources alike.
+    #[test]
+    fn zero_values_the_server_omits_match_absent_live() {
+        let d = json!({"kind": "Pod", "spec": {
+            "hostNetwork": false,
+            "priority": 0,
+            "containers": [{
+                "name": "a", "stdin": false, "workingDir": "", "args": [],
+                "env": [{"name": "E", "value": ""}],
+                "ports": [{"containerPort": 80, "hostPort": 0}],
+                "volumeMounts": [{"name": "v", "mountPath": "/v", "readOnly": false}]
+            }]
+        }});
+        let l = json!({"kind": "Pod", "spec": {"containers": [{
+            "name": "a",
+            "env": [{"name": "E"}],
+            "ports": [{"containerPort": 80, "protocol": "TCP"}],
+            "volumeMounts": [{"mountPath": "/v", "name": "v"}]
+        }]}});
+        assert_eq!(compare_client_side(&d, &l, "Pod"), vec![]);
+        let d = json!({"kind": "HyperConverged", "spec": {"featureGates": {"enableCommonBootImageImport": false}, "liveMigrationConfig": {"parallelOutboundMigrationsPerNode": 0.0}}});
+        let l = json!({"kind": "HyperConverged", "spec": {"featureGates": {}, "liveMigrationConfig": {}}});
+        assert_eq!(compare_client_side(&d, &l, "HyperConverged"), vec![]);
+    }
+
+    #[test]
+    fn zero_values_are_still_compared_with_live_values_and_non_zero_ones_with_absence() {
+        let mount = |m: Value| json!({"kind": "Pod", "spec": {"containers": [{"name": "a", "volumeMounts": [m], "args": ["--x"]}]}});
+        let pointers = |d: &Value, l: &Value| -> Vec<String> {
+            compare_client_side(d, l, "Pod")
+                .into_iter()
+                .map(|c| c.pointer)
+                .collect()
+        };
+        let ro = "/spec/containers/0/volumeMounts/0/readOnly";
+        // A zero desired value against a live non-zero one.
+        let d = mount(json!({"mountPath": "/v", "readOnly": false}));
+        let l = mount(json!({"mountPath": "/v", "readOnly": true}));
+        assert_eq!(pointers(&d, &l), [ro]);
+        // A non-zero desired value against an absent field.
+        let d = mount(json!({"mountPath": "/v", "readOnly": true}));
+        let l = mount(json!({"mountPath": "/v"}));
+        assert_eq!(pointers(&d, &l), [ro]);
+        // `[]` against a live list compared by position: the extra live items are drift.
+        let mut d = mount(json!({"mountPath": "/v"}));
+        d["spec"]["containers"][0]["args"] = json!([]);
+        let l = mount(json!({"mountPath": "/v"}));
+        assert_eq!(pointers(&d, &l), ["/spec/containers/0/args/0"]);
+    }
+
+    /// Where unset means something else than zero, and in maps (whose entries the server keeps
+    /// whatever their value), a desired zero value against an absent field is drift.
+    #[test]
+    fn zero_values_whose_absence_means_something_else_are_drift() {
+        let d = json!({"kind": "Pod", "metadata": {"labels": {"tier": ""}}, "spec": {
+            "automountServiceAccountToken": false,
+            "tolerations": [{"key": "k", "operator": "Exists", "tolerationSeconds": 0}],
+            "containers": [{"name": "a", "securityContext": {"allowPrivilegeEscalation": false, "runAsUser": 0}}]
+        }});
+        let l = json!({"kind": "Pod", "metadata": {"labels": {}}, "spec": {
+            "tolerations": [{"key": "k", "operator": "Exists"}],
+            "containers": [{"name": "a", "securityContext": {}}]
+        }});
+        let mut found: Vec<String> = compare_client_side(&d, &l, "Pod")
+            .into_iter()
+            .map(|c| c.pointer)
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                "/metadata/labels/tier",
+                "/spec/automountServiceAccountToken",
+                "/spec/containers/0/securityContext/allowPrivilegeEscalation",
+                "/spec/containers/0/securityContext/runAsUser",
+                "/spec/tolerations/0",
+            ]
+        );
+        let cm = |data: Value| json!({"kind": "ConfigMap", "data": data});
+        assert_eq!(
+            compare_client_side(&cm(json!({"empty": ""})), &cm(json!({})), "ConfigMap").len(),
+            1
+        );
+    }
+
+    #[test]
+    fn paired_index_follows_merge_keys() {
+        let desired = [
+            json!({"name": "a"}),
+            json!({"name": "b"}),
+            json!({"name": "b"}),
+        ];
+        let live = [
+            json!({"name": "b"}),
+            json!({"name": "c"}),
+            json!({"name": "b"}),
+            json!({"name": "a"}),
+        ];
+        let pair = |i| paired_index("Deployment", Some("containers"), &desired, &live, i);
+        assert_eq!(
+            [pair(0), pair(1), pair(2), pair(3)],
+            [Some(3), Some(0), Some(2), None]
+        );
+        // Lists without merge keys, and keyed lists where an item lacks its key: positions.
+        assert_eq!(
+            paired_index("Deployment", Some("args"), &desired, &live, 1),
+            Some(1)
+        );
+        let keyless = [json!({"image": "x"})];
+        assert_eq!(
+            paired_index("Deployment", Some("containers"), &keyless, &live, 0),
+            Some(0)
+        );
+        assert_eq!(
+            paired_index("Deployment", Some("containers"), &desired, &[], 0),
+            None
+        );
     }
 
     fn arb_object() -> impl Strategy<Value = Value> {

@@ -17,6 +17,7 @@ pub mod overrides;
 pub mod pipeline;
 pub mod report;
 pub mod retry;
+pub mod scope;
 pub mod snapshot;
 
 pub use cluster::{ClusterLive, ConnectOptions};

@@ -87,6 +87,10 @@ pub struct LiveSet {
     pub listed: BTreeSet<(String, String, Option<String>)>,
     /// (group, kind) pairs whose API is not served by the cluster (e.g. the CRD is not installed).
     pub unserved: BTreeSet<(String, String)>,
+    /// What could not be read without making the run fail, one line per kind or group/version
+    /// (an orphan LIST answered `403`/`404`/`405`, a failed discovery of a group/version that
+    /// holds no rendered kind): orphans of those kinds were not looked for.
+    pub warnings: BTreeSet<String>,
 }
 
 impl LiveSet {

@@ -6,6 +6,8 @@ use json_patch::jsonptr::PointerBuf;
 use json_patch::{Patch, PatchOperation};
 use serde_json::Value;
 
+use crate::compare::{paired_index, pointer};
+
 /// Kinds on which a `patch` override is refused: they reboot nodes or grant privileges.
 pub const SENSITIVE_KINDS: &[&str] = &[
     "MachineConfig",
@@ -167,18 +169,25 @@ pub fn parse_ignore_fields(text: &str, prefix: &str) -> Result<Vec<String>, Over
 
 /// Copies the live values at `pointers` into `desired` (removing the field from desired where
 /// live lacks it). Returns the pointers that are absent in both (stale).
+///
+/// A pointer names a field of the desired object, list indexes included. Where it goes
+/// through a list matched by merge key (containers by `name`, ...), the live value is taken
+/// from the live item with the desired item's key, wherever live has it: the item the
+/// comparison pairs it with (`kind` selects kind-specific merge keys).
 pub fn apply_ignore_fields(
     desired: &mut Value,
     live: &Value,
     pointers: &[String],
     prefix: &str,
+    kind: &str,
 ) -> Result<Vec<String>, OverrideProblem> {
     let mut stale = Vec::new();
     for p in pointers {
         let ptr = PointerBuf::parse(p.as_str()).map_err(|err| {
             OverrideProblem::Invalid(format!("`{prefix}/ignore-fields`: `{p}`: {err}"))
         })?;
-        match (live.pointer(p), desired.pointer(p).is_some()) {
+        let live_value = live_pointer(desired, live, p, kind).and_then(|lp| live.pointer(&lp));
+        match (live_value, desired.pointer(p).is_some()) {
             (Some(value), _) => {
                 ptr.assign(desired, value.clone()).map_err(|err| {
                     OverrideProblem::Invalid(format!(
@@ -193,6 +202,40 @@ pub fn apply_ignore_fields(
         }
     }
     Ok(stale)
+}
+
+/// The live counterpart of the desired pointer `p`: object keys are the same; a list index
+/// is that of the desired item, mapped to the live item the comparison pairs it with
+/// ([`paired_index`]: by merge key, or by position for lists without one). `None` when live has
+/// no such item or the pointer does not fit live.
+fn live_pointer(desired: &Value, live: &Value, p: &str, kind: &str) -> Option<String> {
+    let mut desired = Some(desired);
+    let mut live = live;
+    let mut field: Option<String> = None;
+    let mut out = Vec::new();
+    for token in p.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        match live {
+            Value::Array(items) => {
+                let index: usize = token.parse().ok()?;
+                let desired_items = desired
+                    .and_then(Value::as_array)
+                    .map_or(&[][..], Vec::as_slice);
+                let j = paired_index(kind, field.as_deref(), desired_items, items, index)?;
+                desired = desired_items.get(index);
+                live = items.get(j)?;
+                out.push(j.to_string());
+            }
+            Value::Object(map) => {
+                desired = desired.and_then(|d| d.get(token.as_str()));
+                live = map.get(token.as_str())?;
+                out.push(token.clone());
+            }
+            _ => return None,
+        }
+        field = Some(token);
+    }
+    Some(pointer(&out))
 }
 
 #[cfg(test)]
@@ -302,9 +345,49 @@ mod tests {
             P,
         )
         .unwrap();
-        let stale = apply_ignore_fields(&mut desired, &live, &ptrs, P).unwrap();
+        let stale = apply_ignore_fields(&mut desired, &live, &ptrs, P, "Deployment").unwrap();
         assert_eq!(desired, json!({"spec": {"replicas": 5, "extra": {"a": 1}}}));
         assert_eq!(stale, ["/spec/nothing"]);
+    }
+
+    /// List indexes in pointers are those of the desired object; through lists with merge keys
+    /// the live value comes from the item with the same key, wherever live has it.
+    #[test]
+    fn ignore_fields_follow_merge_keys_not_positions() {
+        let containers = |c: Value| json!({"spec": {"template": {"spec": {"containers": c}}}});
+        let mut desired = containers(json!([
+            {"name": "app", "image": "app:1", "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]},
+            {"name": "proxy", "image": "proxy:1"}
+        ]));
+        let live = containers(json!([
+            {"name": "proxy", "image": "proxy:2"},
+            {"name": "app", "image": "app:9", "env": [{"name": "B", "value": "7"}, {"name": "A", "value": "1"}]}
+        ]));
+        let ptrs = parse_ignore_fields(
+            "/spec/template/spec/containers/0/image, /spec/template/spec/containers/0/env/1/value, /spec/template/spec/containers/0/args",
+            P,
+        )
+        .unwrap();
+        let stale = apply_ignore_fields(&mut desired, &live, &ptrs, P, "Deployment").unwrap();
+        assert_eq!(stale, ["/spec/template/spec/containers/0/args"]);
+        assert_eq!(
+            desired,
+            containers(json!([
+                {"name": "app", "image": "app:9", "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "7"}]},
+                {"name": "proxy", "image": "proxy:1"}
+            ]))
+        );
+        // A desired item no live item pairs with: the field is removed from desired (the
+        // comparison reports the item missing).
+        let mut desired = containers(json!([{"name": "gone", "image": "g:1"}]));
+        apply_ignore_fields(&mut desired, &live, &ptrs[..1], P, "Deployment").unwrap();
+        assert_eq!(desired, containers(json!([{"name": "gone"}])));
+        // Lists without merge keys stay positional.
+        let mut desired = json!({"spec": {"args": ["a", "b"]}});
+        let live = json!({"spec": {"args": ["x", "y"]}});
+        let ptrs = parse_ignore_fields("/spec/args/1", P).unwrap();
+        apply_ignore_fields(&mut desired, &live, &ptrs, P, "Deployment").unwrap();
+        assert_eq!(desired, json!({"spec": {"args": ["a", "y"]}}));
     }
 
     #[test]

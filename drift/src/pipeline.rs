@@ -232,7 +232,7 @@ fn evaluate_one<'a>(d: &'a DesiredObject, live: &'a LiveSet, prefix: &str) -> Ev
     // 4. ignore-fields
     if let Some(text) = &o.ignore_fields {
         let result = overrides::parse_ignore_fields(text, prefix).and_then(|ptrs| {
-            overrides::apply_ignore_fields(effective.to_mut(), live_obj, &ptrs, prefix)
+            overrides::apply_ignore_fields(effective.to_mut(), live_obj, &ptrs, prefix, &key.kind)
         });
         match result {
             Ok(stale) => {
@@ -254,9 +254,29 @@ fn evaluate_one<'a>(d: &'a DesiredObject, live: &'a LiveSet, prefix: &str) -> Ev
     eval
 }
 
-/// Live objects labelled as plinth's for `cluster` that are not rendered any more.
+/// Live objects labelled as plinth's for `cluster` that are not rendered any more, whatever
+/// their kind. Objects a controller derived from another one, copying its labels, are not
+/// orphans of their own: those with `metadata.ownerReferences` (Pods, `ReplicaSet`s,
+/// `EndpointSlice`s, ...) and the `Endpoints` of a rendered or live Service of the same name
+/// (the endpoints controller copies the Service's labels and sets no owner).
 pub fn orphans(desired: &[DesiredObject], live: &LiveSet, cluster: &str) -> Vec<ObjectResult> {
     let rendered: BTreeSet<ObjectKey> = desired.iter().map(DesiredObject::key).collect();
+    let service_of = |key: &ObjectKey| ObjectKey {
+        group: String::new(),
+        kind: "Service".to_owned(),
+        namespace: key.namespace.clone(),
+        name: key.name.clone(),
+    };
+    let derived = |key: &ObjectKey, obj: &Value| {
+        let owned = obj
+            .pointer("/metadata/ownerReferences")
+            .and_then(Value::as_array)
+            .is_some_and(|owners| !owners.is_empty());
+        let endpoints_of_a_service = key.group.is_empty()
+            && key.kind == "Endpoints"
+            && (rendered.contains(&service_of(key)) || live.objects.contains_key(&service_of(key)));
+        owned || endpoints_of_a_service
+    };
     live.objects
         .iter()
         .filter(|(key, obj)| {
@@ -268,6 +288,7 @@ pub fn orphans(desired: &[DesiredObject], live: &LiveSet, cluster: &str) -> Vec<
             !rendered.contains(*key)
                 && label(LABEL_MANAGED_BY) == Some("plinth")
                 && label(LABEL_CLUSTER) == Some(cluster)
+                && !derived(key, obj)
         })
         .map(|(key, obj)| ObjectResult {
             key: key.clone(),
@@ -384,6 +405,45 @@ mod tests {
         };
         assert_eq!(effective_desired["spec"]["replicas"], 4);
         assert_eq!(l, &live);
+    }
+
+    #[test]
+    fn orphans_are_of_any_kind_but_not_objects_derived_from_others() {
+        let ours = json!({"app.kubernetes.io/managed-by": "plinth", "plinth.dev/cluster": "c"});
+        let obj = |av: &str, kind: &str, name: &str, extra: Value| {
+            let mut o = json!({"apiVersion": av, "kind": kind,
+                "metadata": {"name": name, "namespace": "ns", "labels": ours}});
+            if let (Some(meta), Value::Object(extra)) = (o["metadata"].as_object_mut(), extra) {
+                meta.extend(extra);
+            }
+            o
+        };
+        let owner = json!({"ownerReferences": [{"apiVersion": "v1", "kind": "Service", "name": "web", "uid": "u"}]});
+        let d = desired::from_values([obj("v1", "Service", "web", json!({}))], "a");
+        let live = live_set(
+            &[
+                obj("v1", "Service", "web", json!({})),
+                obj("v1", "Endpoints", "web", json!({})),
+                obj("discovery.k8s.io/v1", "EndpointSlice", "web-x1", owner),
+                obj("v1", "Service", "old", json!({})),
+                obj("v1", "Endpoints", "old", json!({})),
+                obj("v1", "Endpoints", "manual", json!({})),
+                obj("kubevirt.io/v1", "VirtualMachine", "vm", json!({})),
+            ],
+            &d,
+        );
+        let names: Vec<String> = orphans(&d, &live, "c")
+            .iter()
+            .map(|o| o.key.to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "Endpoints/ns/manual",
+                "Service/ns/old",
+                "VirtualMachine.kubevirt.io/ns/vm"
+            ]
+        );
     }
 
     proptest! {

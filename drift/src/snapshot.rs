@@ -8,13 +8,37 @@ use serde_json::Value;
 
 use plinth_renderer::yaml;
 
+use crate::desired::DesiredObject;
 use crate::error::DriftError;
 use crate::live::{KindRef, LiveSet, ObjectKey, group_of};
+use crate::scope::Placement;
 
 /// Reads a snapshot file or folder (recursively; `.yaml`, `.yml` and `.json` files, hidden
 /// entries skipped). Every (kind, namespace) in `wanted` counts as listed: a snapshot is taken
 /// to hold everything that was live.
 pub fn load(path: &Path, wanted: &[KindRef]) -> Result<LiveSet, DriftError> {
+    let mut live = read(path)?;
+    mark_listed(&mut live, wanted);
+    Ok(live)
+}
+
+/// Reads a snapshot for the desired objects of a cluster: places them first (namespace
+/// defaulting, [`Placement::from_snapshot`]: a namespaced object rendered without a namespace
+/// is compared in `namespace`, else `default`), then counts their kinds and namespaces as
+/// listed, as [`load`] does.
+pub fn load_for(
+    path: &Path,
+    desired: &mut [DesiredObject],
+    namespace: Option<&str>,
+) -> Result<LiveSet, DriftError> {
+    let mut live = read(path)?;
+    Placement::from_snapshot(&live, namespace).place(desired);
+    mark_listed(&mut live, &crate::desired::kinds(desired));
+    Ok(live)
+}
+
+/// Every object of a snapshot file or folder, nothing marked listed.
+fn read(path: &Path) -> Result<LiveSet, DriftError> {
     let mut files = Vec::new();
     collect(path, &mut files)?;
     files.sort();
@@ -27,6 +51,10 @@ pub fn load(path: &Path, wanted: &[KindRef]) -> Result<LiveSet, DriftError> {
             add(&mut live, doc, file)?;
         }
     }
+    Ok(live)
+}
+
+fn mark_listed(live: &mut LiveSet, wanted: &[KindRef]) {
     for w in wanted {
         live.listed.insert((
             group_of(&w.api_version).to_owned(),
@@ -34,7 +62,6 @@ pub fn load(path: &Path, wanted: &[KindRef]) -> Result<LiveSet, DriftError> {
             w.namespace.clone(),
         ));
     }
-    Ok(live)
 }
 
 /// Parses snapshot text (one file's content) into `live`; `origin` names it in errors.

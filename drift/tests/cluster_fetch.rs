@@ -1,6 +1,7 @@
 //! `ClusterLive` against the loopback fake API server: request counts that grow with kinds ×
-//! namespaces and not with objects, pagination, orphan label selectors, unserved kinds,
-//! server-side apply dry-runs and conflicts, Nodes.
+//! namespaces and not with objects, pagination, orphan label selectors on every listable kind,
+//! unserved kinds, refused orphan LISTs, namespace placement from discovery, server-side apply
+//! dry-runs and conflicts, Nodes.
 
 use std::time::Duration;
 
@@ -78,6 +79,21 @@ fn lists(log: &[LoggedRequest]) -> usize {
         .count()
 }
 
+/// The label-selected (orphan) LISTs, by path.
+fn orphan_lists(log: &[LoggedRequest]) -> Vec<String> {
+    let mut paths: Vec<String> = log
+        .iter()
+        .filter(|r| r.query.contains_key("labelSelector"))
+        .map(|r| r.path.clone())
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// The kinds `Scenario::new()` serves (`Namespace`, `Node`, `ConfigMap`, `Secret`, `Service`,
+/// `ServiceAccount`, `Deployment`), plus `VirtualMachine` in `fleet`.
+const FLEET_SERVED_KINDS: usize = 8;
+
 #[tokio::test]
 async fn requests_grow_with_kinds_and_namespaces_not_objects() {
     let mut counts = Vec::new();
@@ -91,14 +107,15 @@ async fn requests_grow_with_kinds_and_namespaces_not_objects() {
         assert_eq!(live.objects.len(), kinds * namespaces * per);
         assert_eq!(live.listed.len(), kinds * namespaces);
         let log = server.request_log();
-        // One LIST per (kind, namespace) and one orphan LIST per kind; discovery once per
-        // group/version.
+        // One LIST per rendered (kind, namespace), and one orphan LIST per kind the cluster
+        // serves (rendered or not); discovery once per group/version.
         assert_eq!(
             lists(&log),
-            kinds * namespaces + kinds,
+            kinds * namespaces + FLEET_SERVED_KINDS,
             "{}",
             plinth_testkit::describe(&log)
         );
+        assert_eq!(orphan_lists(&log).len(), FLEET_SERVED_KINDS);
         counts.push(log.len());
     }
     assert_eq!(
@@ -168,7 +185,7 @@ async fn orphans_are_found_by_label_selector_in_other_namespaces() {
     let selected = server
         .request_log()
         .into_iter()
-        .find(|r| r.query.contains_key("labelSelector"))
+        .find(|r| r.query.contains_key("labelSelector") && r.path == "/api/v1/configmaps")
         .expect("a label-selected list");
     assert_eq!(selected.path, "/api/v1/configmaps");
     assert_eq!(
@@ -214,8 +231,219 @@ async fn unserved_kinds_are_reported_not_listed() {
         live.listed
             .contains(&(String::new(), "Namespace".to_owned(), None))
     );
-    // Cluster-scoped kinds need no orphan LIST: the full LIST already sees them.
-    assert_eq!(lists(&server.request_log()), 1);
+    // A rendered cluster-scoped kind needs no orphan LIST: its full LIST already sees them.
+    // Every other served kind gets one, cluster-wide.
+    let log = server.request_log();
+    assert_eq!(
+        orphan_lists(&log),
+        [
+            "/api/v1/configmaps",
+            "/api/v1/nodes",
+            "/api/v1/secrets",
+            "/api/v1/serviceaccounts",
+            "/api/v1/services",
+            "/apis/apps/v1/deployments",
+        ]
+    );
+    assert_eq!(lists(&log), 1 + 6, "{}", plinth_testkit::describe(&log));
+}
+
+/// Orphans are looked for in every kind the cluster serves with `list`, not only the rendered
+/// ones (as `kubectl apply --prune` does): one label-selected LIST per kind, cluster-wide;
+/// subresources and kinds that cannot be listed are skipped; a kind whose LIST is refused, or
+/// a group/version whose discovery fails, is a warning, not a failure.
+#[tokio::test]
+async fn orphans_of_kinds_no_longer_rendered_are_found() {
+    use plinth_testkit::{Fault, FaultKind, ResourceType};
+    let server = FakeApiServer::start(
+        Scenario::new()
+            .object(object("v1", "ConfigMap", "a", "rendered", Some("prod")))
+            .object(json!({"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
+                "metadata": {"name": "legacy", "namespace": "vms", "labels": labels(Some("prod"))}}))
+            .object(json!({"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
+                "metadata": {"name": "staging", "namespace": "vms", "labels": labels(Some("staging"))}}))
+            .object(json!({"apiVersion": "machineconfiguration.openshift.io/v1", "kind": "KubeletConfig",
+                "metadata": {"name": "old-kc", "labels": labels(Some("prod"))}}))
+            .serve_type(
+                ResourceType::new("kubevirt.io/v1", "VirtualMachine", true)
+                    .with_subresource("status"),
+            )
+            .serve_type(ResourceType::new("example.com/v1", "Gadget", true).with_verbs(&["get"]))
+            .serve("example.com/v1", "Widget", true)
+            .serve("example.com/v1", "Gizmo", false)
+            .serve("metrics.k8s.io/v1beta1", "PodMetrics", true),
+    )
+    .expect("server");
+    server.inject(
+        Fault::new(FaultKind::ClientError(403))
+            .matching("/widgets")
+            .times(u32::MAX),
+    );
+    server.inject(
+        Fault::new(FaultKind::ClientError(404))
+            .matching("/gizmos")
+            .times(u32::MAX),
+    );
+    server.inject(
+        Fault::new(FaultKind::ServerError(503))
+            .matching("/apis/metrics.k8s.io/v1beta1")
+            .times(u32::MAX),
+    );
+    let wanted = [KindRef {
+        api_version: "v1".into(),
+        kind: "ConfigMap".into(),
+        namespace: Some("a".into()),
+    }];
+    let live = connect(&server)
+        .await
+        .fetch(&wanted, "prod")
+        .await
+        .expect("a refused orphan LIST does not fail the fetch");
+    let names: Vec<String> = live.objects.keys().map(ToString::to_string).collect();
+    assert_eq!(
+        names,
+        [
+            "ConfigMap/a/rendered",
+            "VirtualMachine.kubevirt.io/vms/legacy",
+            "KubeletConfig.machineconfiguration.openshift.io/old-kc",
+        ]
+    );
+    let warnings: Vec<&String> = live.warnings.iter().collect();
+    assert_eq!(warnings.len(), 3, "{warnings:#?}");
+    assert!(
+        warnings[0].starts_with("orphaned `Gizmo.example.com` objects were not looked for: LIST `Gizmo` in all namespaces with selector `plinth.dev/cluster=prod,app.kubernetes.io/managed-by=plinth` was refused: HTTP 404 Not Found (NotFound)"),
+        "{warnings:#?}"
+    );
+    assert!(
+        warnings[1].starts_with("orphaned `Widget.example.com` objects were not looked for:")
+            && warnings[1].ends_with("was refused: HTTP 403 Forbidden (Forbidden)"),
+        "{warnings:#?}"
+    );
+    assert!(
+        warnings[2].starts_with("orphaned objects of the kinds of `metrics.k8s.io/v1beta1` were not looked for: discovery of `metrics.k8s.io/v1beta1` failed after 4 attempt(s): HTTP 503"),
+        "{warnings:#?}"
+    );
+    let log = server.request_log();
+    // One orphan LIST per listable kind, cluster-wide; none for Gadget (no `list` verb), none
+    // for a subresource, none for the kinds of a group/version whose discovery failed.
+    let orphans = orphan_lists(&log);
+    assert_eq!(
+        orphans,
+        [
+            "/api/v1/configmaps",
+            "/api/v1/namespaces",
+            "/api/v1/nodes",
+            "/api/v1/secrets",
+            "/api/v1/serviceaccounts",
+            "/api/v1/services",
+            "/apis/apps/v1/deployments",
+            "/apis/example.com/v1/gizmos",
+            "/apis/example.com/v1/widgets",
+            "/apis/kubevirt.io/v1/virtualmachines",
+            "/apis/machineconfiguration.openshift.io/v1/kubeletconfigs",
+        ],
+        "{}",
+        plinth_testkit::describe(&log)
+    );
+    assert!(
+        !log.iter()
+            .any(|r| r.path.contains("gadgets") || r.path.ends_with("/status")),
+        "{}",
+        plinth_testkit::describe(&log)
+    );
+    // The orphans are reported as such, whatever their kind.
+    let desired = plinth_drift::desired::from_values(
+        [object("v1", "ConfigMap", "a", "rendered", Some("prod"))],
+        "asset",
+    );
+    let orphaned: Vec<String> = plinth_drift::pipeline::orphans(&desired, &live, "prod")
+        .iter()
+        .map(|o| o.key.to_string())
+        .collect();
+    assert_eq!(
+        orphaned,
+        [
+            "VirtualMachine.kubevirt.io/vms/legacy",
+            "KubeletConfig.machineconfiguration.openshift.io/old-kc",
+        ]
+    );
+}
+
+/// Namespaced objects rendered without a namespace go to the kubeconfig context's namespace
+/// (or the one asked for); discovery says which kinds are namespaced.
+#[tokio::test]
+async fn placement_follows_discovery_and_the_context_namespace() {
+    let server = FakeApiServer::start(
+        Scenario::new()
+            .serve("example.com/v1", "Widget", false)
+            .serve("hco.kubevirt.io/v1beta1", "HyperConverged", true),
+    )
+    .expect("server");
+    let desired = || {
+        plinth_drift::desired::from_values(
+            [
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}),
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "k", "namespace": "kept"}}),
+                json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "stray"}}),
+                json!({"apiVersion": "hco.kubevirt.io/v1beta1", "kind": "HyperConverged", "metadata": {"name": "h"}}),
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}}),
+                json!({"apiVersion": "unserved.example.com/v1", "kind": "Thing", "metadata": {"name": "t"}}),
+            ],
+            "asset",
+        )
+    };
+    let keys = |d: &[plinth_drift::DesiredObject]| -> Vec<String> {
+        d.iter().map(|o| o.key().to_string()).collect()
+    };
+    let cluster = connect(&server).await;
+    assert_eq!(cluster.default_namespace(), "default");
+    let mut objects = desired();
+    cluster
+        .placement(&objects, None)
+        .await
+        .expect("placement")
+        .place(&mut objects);
+    assert_eq!(
+        keys(&objects),
+        [
+            "ConfigMap/default/c",
+            "ConfigMap/kept/k",
+            "Widget.example.com/w",
+            "HyperConverged.hco.kubevirt.io/default/h",
+            "Namespace/n",
+            "Thing.unserved.example.com/default/t",
+        ]
+    );
+    assert_eq!(objects[0].value["metadata"]["namespace"], "default");
+    assert_eq!(objects[2].value["metadata"].get("namespace"), None);
+
+    // The context's namespace, and `--namespace` over it.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("kubeconfig");
+    let text = fs_err::read_to_string(server.kubeconfig_path())
+        .expect("kubeconfig")
+        .replace("namespace: default", "namespace: team-a");
+    fs_err::write(&path, text).expect("write");
+    let options = ConnectOptions {
+        kubeconfig: Some(path),
+        context: None,
+        timeout: Duration::from_secs(30),
+        retries: 0,
+    };
+    let cluster = ClusterLive::connect(&options).await.expect("connect");
+    assert_eq!(cluster.default_namespace(), "team-a");
+    for (asked, expected) in [
+        (None, "ConfigMap/team-a/c"),
+        (Some("ops"), "ConfigMap/ops/c"),
+    ] {
+        let mut objects = desired();
+        cluster
+            .placement(&objects, asked)
+            .await
+            .expect("placement")
+            .place(&mut objects);
+        assert_eq!(objects[0].key().to_string(), expected);
+    }
 }
 
 #[tokio::test]

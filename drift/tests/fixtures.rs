@@ -1,6 +1,7 @@
 //! Fixture cases: one folder per case under `tests/fixtures/` with `desired.yaml` (the
-//! rendered objects) and `live.yaml` (a `kubectl get -o yaml` snapshot). The text report is
-//! snapshotted; a case named `*-sync` must be in sync and a `*-drift` case must find drift.
+//! rendered objects) and `live.yaml` (a `kubectl get -o yaml` snapshot), read as `plinth drift
+//! --snapshot` reads them (namespace defaulting included). The text report is snapshotted; a
+//! case named `*-sync` must be in sync and a `*-drift` case must find drift.
 
 use std::path::{Path, PathBuf};
 
@@ -18,9 +19,8 @@ fn run(case: &str) -> Report {
     let dir = fixtures().join(case);
     let text = fs_err::read_to_string(dir.join("desired.yaml")).expect("test setup");
     let values = plinth_renderer::yaml::from_str_multi(&text).expect("test setup");
-    let desired = desired::from_values(values, "example");
-    let live =
-        snapshot::load(&dir.join("live.yaml"), &desired::kinds(&desired)).expect("test setup");
+    let mut desired = desired::from_values(values, "example");
+    let live = snapshot::load_for(&dir.join("live.yaml"), &mut desired, None).expect("test setup");
     let objects = pipeline::run_client_side(&desired, &live, PREFIX, CLUSTER);
     Report::new(
         CLUSTER,
@@ -78,6 +78,14 @@ cases! {
     status_sync => "status-sync",
     status_drift => "status-drift",
     overrides_drift => "overrides-drift",
+    omitted_zero_values_sync => "omitted-zero-values-sync",
+    omitted_zero_values_drift => "omitted-zero-values-drift",
+    default_namespace_sync => "default-namespace-sync",
+    default_namespace_drift => "default-namespace-drift",
+    ignore_fields_reordered_sync => "ignore-fields-reordered-sync",
+    ignore_fields_reordered_drift => "ignore-fields-reordered-drift",
+    orphan_kinds_sync => "orphan-kinds-sync",
+    orphan_kinds_drift => "orphan-kinds-drift",
 }
 
 /// Each drift case finds exactly the fields that were changed in its live copy, no more.
@@ -120,6 +128,32 @@ fn drift_cases_find_exactly_the_changed_fields() {
         (
             "status-drift",
             &["/spec/liveMigrationConfig/parallelMigrationsPerCluster"],
+        ),
+        (
+            "omitted-zero-values-drift",
+            &[
+                "/spec/paused",
+                "/spec/template/spec/containers/0/args/0",
+                "/spec/template/spec/containers/0/env/0/value",
+                "/spec/template/spec/containers/0/volumeMounts/0/readOnly",
+                "/spec/featureGates/deployKubeSecondaryDNS",
+                "/spec/liveMigrationConfig/parallelMigrationsPerCluster",
+                "/metadata/labels",
+                "/spec/automountServiceAccountToken",
+                "/spec/containers/0/securityContext/allowPrivilegeEscalation",
+            ],
+        ),
+        (
+            "default-namespace-drift",
+            &["/data/mode", "/rules/0/verbs/2"],
+        ),
+        (
+            "ignore-fields-reordered-drift",
+            &[
+                "/spec/template/spec/containers/0/image",
+                "/spec/template/spec/containers/1/env/1/value",
+                "/spec/template/spec/domain/devices/disks/1/disk/bus",
+            ],
         ),
     ];
     for (case, pointers) in expect {
@@ -172,6 +206,59 @@ fn overrides_follow_the_patched_baseline_order() {
     assert_eq!(stale.len(), 2, "{stale:?}");
     assert!(stale[0].contains("changes nothing"), "{stale:?}");
     assert!(stale[1].contains("/spec/paused"), "{stale:?}");
+}
+
+/// Object by object: namespaced objects rendered without a namespace are matched in `default`
+/// only, cluster-scoped ones without theirs.
+#[test]
+fn objects_without_a_namespace_are_matched_in_the_default_namespace() {
+    use plinth_drift::Status::{Drifted, Missing};
+    let report = run("default-namespace-drift");
+    let got: Vec<(String, plinth_drift::Status)> = report
+        .objects
+        .iter()
+        .map(|o| (o.key.to_string(), o.status))
+        .collect();
+    let want = [
+        ("ConfigMap/default/elsewhere", Missing),
+        ("ConfigMap/default/settings", Drifted),
+        ("ClusterRole.rbac.authorization.k8s.io/vm-viewer", Drifted),
+    ];
+    let want: Vec<(String, plinth_drift::Status)> =
+        want.iter().map(|(k, s)| ((*k).to_owned(), *s)).collect();
+    assert_eq!(got, want);
+}
+
+/// Orphans of every kind, not only the rendered ones; never what a controller derived.
+#[test]
+fn orphans_of_kinds_no_longer_rendered_are_reported() {
+    use plinth_drift::Status::{InSync, Orphaned};
+    let report = run("orphan-kinds-drift");
+    let got: Vec<(String, plinth_drift::Status, Option<String>)> = report
+        .objects
+        .iter()
+        .map(|o| (o.key.to_string(), o.status, o.asset.clone()))
+        .collect();
+    let want = [
+        ("Service/apps/web", Orphaned, Some("web")),
+        ("Deployment.apps/apps/web", InSync, Some("example")),
+        (
+            "VirtualMachine.kubevirt.io/vms/legacy-db",
+            Orphaned,
+            Some("legacy-vms"),
+        ),
+        (
+            "KubeletConfig.machineconfiguration.openshift.io/old-cpu-manager",
+            Orphaned,
+            None,
+        ),
+        ("Route.route.openshift.io/apps/legacy", Orphaned, None),
+    ];
+    let want: Vec<(String, plinth_drift::Status, Option<String>)> = want
+        .iter()
+        .map(|(k, s, a)| ((*k).to_owned(), *s, a.map(str::to_owned)))
+        .collect();
+    assert_eq!(got, want);
 }
 
 /// Secret values never reach a report, in any format: they become keyed fingerprints.

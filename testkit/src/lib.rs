@@ -86,6 +86,14 @@ impl Scenario {
         self
     }
 
+    /// Serves one more type as described, with its discovery verbs and subresources
+    /// ([`ResourceType::with_verbs`], [`ResourceType::with_subresource`]).
+    #[must_use]
+    pub fn serve_type(mut self, resource_type: ResourceType) -> Self {
+        self.types.push(resource_type);
+        self
+    }
+
     /// Adds a stored object; its type is served from then on (namespaced when the object has a
     /// namespace and the kind is not a known cluster-scoped one).
     #[must_use]
@@ -133,6 +141,9 @@ pub enum FaultKind {
     TooManyRequests { retry_after_secs: u64 },
     /// A `5xx` status (500, 503, ...) with a `Status` body.
     ServerError(u16),
+    /// A `4xx` status (403, 404, ...) with a `Status` body whose reason fits the code
+    /// (`Forbidden`, `NotFound`, ...); clients do not retry these.
+    ClientError(u16),
     /// The normal response, sent only after this delay.
     Slow(Duration),
 }
@@ -554,6 +565,18 @@ async fn handle(req: Request<Incoming>, shared: &Mutex<Shared>) -> Reply {
                 "an error on the server has prevented the request from succeeding",
             )
         }
+        Some(FaultKind::ClientError(code)) => {
+            let code = StatusCode::from_u16(*code).unwrap_or(StatusCode::BAD_REQUEST);
+            let reason = match code {
+                StatusCode::UNAUTHORIZED => "Unauthorized",
+                StatusCode::FORBIDDEN => "Forbidden",
+                StatusCode::NOT_FOUND => "NotFound",
+                StatusCode::METHOD_NOT_ALLOWED => "MethodNotAllowed",
+                StatusCode::CONFLICT => "Conflict",
+                _ => "BadRequest",
+            };
+            failure(code, reason, "the request was refused by an injected fault")
+        }
         Some(FaultKind::Slow(delay)) => {
             tokio::time::sleep(*delay).await;
             route(
@@ -652,14 +675,24 @@ fn resource_list(store: &Store, group: &str, version: &str) -> Reply {
         .types
         .iter()
         .filter(|t| t.group == group && t.version == version)
-        .map(|t| {
-            json!({
+        .flat_map(|t| {
+            let main = json!({
                 "name": t.plural,
                 "singularName": t.kind.to_ascii_lowercase(),
                 "namespaced": t.namespaced,
                 "kind": t.kind,
-                "verbs": ["get", "list", "patch"],
-            })
+                "verbs": t.verbs,
+            });
+            let subresources = t.subresources.iter().map(|sub| {
+                json!({
+                    "name": format!("{}/{sub}", t.plural),
+                    "singularName": "",
+                    "namespaced": t.namespaced,
+                    "kind": t.kind,
+                    "verbs": ["get", "patch"],
+                })
+            });
+            std::iter::once(main).chain(subresources)
         })
         .collect();
     if resources.is_empty() {

@@ -18,6 +18,12 @@ pub struct ResourceType {
     pub plural: String,
     /// Whether objects live in namespaces.
     pub namespaced: bool,
+    /// The verbs discovery lists (`get`, `list`, `patch` unless changed with
+    /// [`ResourceType::with_verbs`]); the server itself answers every verb it models.
+    pub verbs: Vec<String>,
+    /// Subresources discovery lists as `<plural>/<name>` (none unless added with
+    /// [`ResourceType::with_subresource`]); they are not served.
+    pub subresources: Vec<String>,
 }
 
 impl ResourceType {
@@ -31,7 +37,24 @@ impl ResourceType {
             kind: kind.to_owned(),
             plural: plural_of(kind),
             namespaced,
+            verbs: ["get", "list", "patch"].map(str::to_owned).to_vec(),
+            subresources: Vec::new(),
         }
+    }
+
+    /// The same type with other verbs in discovery (e.g. `["get"]`: a kind that cannot be
+    /// listed).
+    #[must_use]
+    pub fn with_verbs(mut self, verbs: &[&str]) -> Self {
+        self.verbs = verbs.iter().map(|v| (*v).to_owned()).collect();
+        self
+    }
+
+    /// The same type with a subresource (`status`, `scale`) in discovery.
+    #[must_use]
+    pub fn with_subresource(mut self, name: &str) -> Self {
+        self.subresources.push(name.to_owned());
+        self
     }
 
     /// The `apiVersion` string of this type.

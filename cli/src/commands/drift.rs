@@ -34,6 +34,8 @@ struct DriftSettings {
     repo: PathBuf,
     cluster: String,
     source: LiveSource,
+    /// Where namespaced objects rendered without a namespace go (`--namespace`).
+    namespace: Option<String>,
     mode: Mode,
     formats: Vec<Format>,
     output_dir: Option<PathBuf>,
@@ -47,6 +49,7 @@ impl DriftSettings {
             snapshot,
             kubeconfig,
             context,
+            namespace,
             mode,
             formats,
             output_dir,
@@ -90,6 +93,7 @@ impl DriftSettings {
             repo,
             cluster,
             source,
+            namespace,
             mode,
             formats,
             output_dir,
@@ -127,13 +131,12 @@ pub fn run(args: DriftArgs, printer: Printer) -> anyhow::Result<Outcome> {
         }
         .into());
     }
-    let desired = load_desired(&settings, &fleet, printer)?;
+    let mut desired = load_desired(&settings, &fleet, printer)?;
     let prefix = fleet.settings.annotation_prefix.clone();
-    let wanted = desired::kinds(&desired);
 
     let (objects, hardware, source_name) = match &settings.source {
         LiveSource::Snapshot(path) => {
-            let live = snapshot::load(path, &wanted)
+            let live = snapshot::load_for(path, &mut desired, settings.namespace.as_deref())
                 .with_context(|| format!("cannot read the snapshot `{}`", path.display()))?;
             printer.detail(&format!(
                 "read {} live objects from the snapshot `{}`",
@@ -147,7 +150,8 @@ pub fn run(args: DriftArgs, printer: Printer) -> anyhow::Result<Outcome> {
             let committed = fleet.prepare(&settings.cluster)?.inventory;
             let (objects, hardware) = from_cluster(
                 options,
-                &desired,
+                &mut desired,
+                settings.namespace.as_deref(),
                 &prefix,
                 &settings.cluster,
                 settings.mode,
@@ -229,11 +233,15 @@ fn display_rel(base: &Path, path: &Path) -> String {
         .to_string()
 }
 
-/// Reads live state from the cluster, runs the pipeline (server-side dry-run per object in
-/// server mode) and, when the cluster has a committed inventory, compares its hardware.
+/// Reads live state from the cluster (after placing the desired objects: namespaced ones
+/// without a namespace go to `namespace`, else the context's), runs the pipeline (server-side
+/// dry-run per object in server mode) and, when the cluster has a committed inventory, compares
+/// its hardware.
+#[allow(clippy::too_many_arguments)]
 fn from_cluster(
     options: &ConnectOptions,
-    desired: &[DesiredObject],
+    desired: &mut [DesiredObject],
+    namespace: Option<&str>,
     prefix: &str,
     cluster: &str,
     mode: Mode,
@@ -247,8 +255,16 @@ fn from_cluster(
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         let live_cluster = ClusterLive::connect(options).await?;
+        live_cluster
+            .placement(desired, namespace)
+            .await?
+            .place(desired);
+        let desired = &*desired;
         let wanted = desired::kinds(desired);
         let live: LiveSet = live_cluster.fetch(&wanted, cluster).await?;
+        for warning in &live.warnings {
+            printer.warn(warning);
+        }
         printer.detail(&format!(
             "read {} live objects from the cluster",
             live.objects.len()
