@@ -56,7 +56,7 @@ pub struct Cluster {
 impl Cluster {
     /// Parses the text of `path` (a `cluster.yaml`) for the cluster whose folder is `name`.
     pub fn parse(text: &str, path: String, name: &str) -> Result<Self> {
-        let spec: ClusterSpec = yaml::from_str(text, &path)?;
+        let spec: ClusterSpec = yaml::from_str_data(text, &path)?;
         if let Some(declared) = &spec.name
             && declared != name
         {

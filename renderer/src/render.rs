@@ -364,7 +364,7 @@ impl Fleet {
         let inventory = if !self.source.is_file(&inventory_path)? {
             None
         } else if parse_inventory {
-            Some(yaml::from_str::<Inventory>(
+            Some(yaml::from_str_data::<Inventory>(
                 &read(&inventory_path)?,
                 &inventory_path,
             )?)

@@ -4,13 +4,22 @@
 //! cannot blow up memory; errors carry line and column but never a snippet of the source (the
 //! source may hold secrets). Numbers with a leading zero are read as YAML 1.1 octal, as
 //! kubectl reads them, so `mode: 0644` means 420 here as it does there.
+//!
+//! Reading goes through [`fast`] first, which takes the plain block YAML that kubectl and
+//! plinth write at a fraction of serde-saphyr's cost and gives up on anything else; serde-saphyr
+//! then reads the text as before, so values, errors and limits are serde-saphyr's either way.
+
+pub mod fast;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{RenderError, Result};
 
-fn options() -> serde_saphyr::Options {
+/// Options for reading a text of `len` bytes. Nodes and events are bounded by the text's size
+/// (a node takes at least a byte without aliases, which are bounded on their own), so a large
+/// `kubectl get -o yaml` list of thousands of objects reads while an alias bomb does not.
+fn options(len: usize) -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.with_snippet = false;
     options.legacy_octal_numbers = true;
@@ -18,6 +27,8 @@ fn options() -> serde_saphyr::Options {
     budget.max_depth = 200;
     budget.max_aliases = 10_000;
     budget.max_documents = 100_000;
+    budget.max_nodes = 250_000_usize.saturating_add(len);
+    budget.max_events = 1_000_000_usize.saturating_add(len.saturating_mul(3));
     options.budget = Some(budget);
     options.alias_limits.max_total_replayed_events = 1_000_000;
     options
@@ -61,13 +72,40 @@ pub fn error(origin: &str, message: &str) -> RenderError {
 
 /// Parses one YAML document of `origin` (a repository-relative name used in errors).
 pub fn from_str<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T> {
-    serde_saphyr::from_str_with_options(text, options())
+    serde_saphyr::from_str_with_options(text, options(text.len()))
         .map_err(|err| error(origin, &message(&err)))
+}
+
+/// Parses one YAML document of `origin` into plain data: through the [`fast`] reader and
+/// `serde_json` when the text is in its subset and `T` accepts the value, else exactly as
+/// [`from_str`] (so errors keep serde-saphyr's line and column).
+///
+/// For types whose fields are plain data (strings, numbers, maps, `serde_json::Value`, serde
+/// derives). Not for types with `serde_saphyr::Spanned` fields, whose spans only serde-saphyr
+/// can give; use [`from_str`] for those.
+pub fn from_str_data<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T> {
+    if let Some(mut docs) = fast::documents(text)
+        && docs.len() == 1
+        && let Some(doc) = docs.pop().filter(|d| !d.is_null())
+        && let Ok(value) = serde_json::from_value(doc)
+    {
+        return Ok(value);
+    }
+    from_str(text, origin)
 }
 
 /// Parses every document of a multi-document YAML text; empty documents are dropped.
 pub fn from_str_multi(text: &str) -> std::result::Result<Vec<Value>, String> {
-    let docs: Vec<Value> = serde_saphyr::from_str_multiple_with_options(text, options())
+    match fast::documents(text) {
+        Some(docs) => Ok(docs.into_iter().filter(|d| !d.is_null()).collect()),
+        None => from_str_multi_saphyr(text),
+    }
+}
+
+/// [`from_str_multi`] without the fast reader: serde-saphyr alone. The reference the fast
+/// reader is tested and measured against.
+pub fn from_str_multi_saphyr(text: &str) -> std::result::Result<Vec<Value>, String> {
+    let docs: Vec<Value> = serde_saphyr::from_str_multiple_with_options(text, options(text.len()))
         .map_err(|err| message(&err))?;
     Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
 }
