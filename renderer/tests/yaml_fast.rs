@@ -599,6 +599,36 @@ const SCALARS: &[&str] = &[
 
 /// Layouts: each is read fast as serde-saphyr reads it, or left to it.
 const LAYOUTS: &[&str] = &[
+    // One-line flow collections as people write them by hand.
+    "a: [x, y]\n",
+    "a: [x,y]\n",
+    "a: [ x , y ]\n",
+    "a: [GPU, HostDevices]\n",
+    "a: [1, -2, 0644, 1.5, yes, ~, null, '', \"q\"]\n",
+    "a: {name: portal, version: \"1.9.9\", replicas: 4, memory: 768Mi}\n",
+    "- {name: portal, tags: [a, b], empty: [], none: {}}\n- {name: b}\n",
+    "a: {x: {k: [z]}} # comment\n",
+    "a: {'k': v, \"k2\": w}\n",
+    "a: [a b, c  d]\n",
+    "a: {x: 1, x: 2}\n",
+    "a: [x, y,]\n",
+    "a: [x, , y]\n",
+    "a: {x: }\n",
+    "a: {x:y}\n",
+    "a: [x: y]\n",
+    "a: [docker://x]\n",
+    "a: [x, [y, z]\n",
+    "a: [x]# c\n",
+    "a: [x] y\n",
+    "a: [\tx]\n",
+    "a: [x\t, y]\n",
+    "a: {? x : y}\n",
+    "a: [&a x, *a]\n",
+    "a: [!t x]\n",
+    "a: {y: 1, n: 2}\n",
+    "a: {1: x}\n",
+    "a: [-x, - y]\n",
+    "a: [.5, .inf, -.5]\n",
     // Folded block scalars: the plain form is read here, the rest left to serde-saphyr.
     "a: >\n  x\n  y\n",
     "a: >-\n  x\n  y\n",
@@ -839,6 +869,18 @@ fn plain_folded_scalars_are_read_here() {
         );
     }
     assert!(agrees(LAYOUTS.iter().find(|t| t.contains("Alert when")).unwrap()).unwrap());
+}
+
+#[test]
+fn hand_written_flow_collections_are_read_here() {
+    // The shapes of hand-written cluster files: `featureGates: [GPU]`, `- {name: x, ...}`.
+    for text in LAYOUTS.iter().take(10) {
+        assert!(text.contains('[') || text.contains('{'), "{text:?}");
+        assert!(
+            agrees(text).unwrap_or_else(|e| panic!("{e}")),
+            "left to serde-saphyr: {text:?}"
+        );
+    }
 }
 
 #[test]

@@ -456,20 +456,125 @@ impl<'a> Reader<'a> {
         Some(Value::String(out))
     }
 
-    /// A flow collection on one line: empty, or JSON that reads the same as YAML.
+    /// A flow collection on one line: the plain YAML flow subset ([`Reader::flow_node`]), or
+    /// else JSON that reads the same as YAML.
     fn flow(&mut self, body: &str) -> Option<Value> {
-        if let Some(after) = body.strip_prefix("[]").or_else(|| body.strip_prefix("{}"))
-            && is_line_end(after)
+        let (depth, nodes) = (self.depth, self.nodes);
+        let mut at = 0;
+        if let Some(value) = self.flow_node(body, &mut at)
+            && is_line_end(&body[at..])
         {
-            self.enter()?;
-            self.depth -= 1;
-            return Some(if body.starts_with('[') {
-                Value::Array(Vec::new())
-            } else {
-                Value::Object(Map::new())
-            });
+            return Some(value);
         }
+        (self.depth, self.nodes) = (depth, nodes);
         json(body, self.depth, &mut self.nodes, self.max_nodes)
+    }
+
+    /// One node of a one-line flow collection starting at `body[*at..]` (spaces first), as
+    /// people write them by hand: `[a, b]`, `{name: x, size: 1Gi, tags: [a]}`, with plain or
+    /// quoted scalars. Left to serde-saphyr (`None`): empty entries and values, trailing
+    /// commas, `?`, `:` or `#` inside a plain scalar, a key without a space after its `:`, a
+    /// plain scalar starting with an indicator, duplicate keys, anything over one line.
+    fn flow_node(&mut self, body: &str, at: &mut usize) -> Option<Value> {
+        self.flow_scalar_or_collection(body, at, false)
+    }
+
+    /// [`Reader::flow_node`]; a plain scalar ends at a `:` when it is a mapping's `key`, else
+    /// at a `,`, `]` or `}`.
+    fn flow_scalar_or_collection(
+        &mut self,
+        body: &str,
+        at: &mut usize,
+        key: bool,
+    ) -> Option<Value> {
+        let bytes = body.as_bytes();
+        let skip = |at: &mut usize| {
+            while bytes.get(*at) == Some(&b' ') {
+                *at += 1;
+            }
+        };
+        skip(at);
+        match *bytes.get(*at)? {
+            open @ (b'[' | b'{') => {
+                self.enter()?;
+                *at += 1;
+                let close = if open == b'[' { b']' } else { b'}' };
+                let mut items = Vec::new();
+                let mut map = Map::new();
+                skip(at);
+                if bytes.get(*at) == Some(&close) {
+                    *at += 1;
+                } else {
+                    loop {
+                        if open == b'[' {
+                            items.push(self.flow_node(body, at)?);
+                        } else {
+                            let key = self.flow_key(body, at)?;
+                            let value = self.flow_node(body, at)?;
+                            if map.insert(key, value).is_some() {
+                                return None;
+                            }
+                        }
+                        skip(at);
+                        match *bytes.get(*at)? {
+                            b',' => *at += 1,
+                            b if b == close => {
+                                *at += 1;
+                                break;
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                self.depth -= 1;
+                Some(if open == b'[' {
+                    Value::Array(items)
+                } else {
+                    Value::Object(map)
+                })
+            }
+            quote @ (b'"' | b'\'') => {
+                self.count()?;
+                let mut out = String::new();
+                let Part::Closed(after) = unquote(quote, &body[*at + 1..], &mut out)? else {
+                    return None;
+                };
+                *at = body.len() - after.len();
+                Some(Value::String(out))
+            }
+            _ => {
+                self.count()?;
+                let rest = &body[*at..];
+                let end = rest
+                    .find([',', '[', ']', '{', '}', ':', '#'])
+                    .unwrap_or(rest.len());
+                let plain = rest[..end].trim_end_matches(' ');
+                let ends_right = match rest.as_bytes().get(end) {
+                    Some(b':') => key,
+                    Some(b',' | b']' | b'}') => !key,
+                    _ => false,
+                };
+                if !ends_right || !plain_start(plain) || plain.contains('\t') {
+                    return None;
+                }
+                *at += end;
+                resolve(plain)
+            }
+        }
+    }
+
+    /// A key of a one-line flow mapping, through its `: `.
+    fn flow_key(&mut self, body: &str, at: &mut usize) -> Option<String> {
+        let start = *at;
+        let Value::String(key) = self.flow_scalar_or_collection(body, at, true)? else {
+            return None;
+        };
+        if *at - start > MAX_KEY {
+            return None;
+        }
+        let rest = body[*at..].strip_prefix(": ")?;
+        *at = body.len() - rest.len();
+        Some(key)
     }
 
     /// The content of a literal (or, `folded`, a folded) block scalar below an indicator at
@@ -1031,7 +1136,12 @@ mod tests {
             "a:\n\t- x\n",
             "a: 'x\ny'\n",
             "~: x\n",
-            "a: [x, y]\n",
+            "a: [x, y,]\n",
+            "a: [x, , y]\n",
+            "a: {x: }\n",
+            "a: {x:y}\n",
+            "a: [x: y]\n",
+            "a: [docker://x]\n",
         ] {
             assert_eq!(documents(text), None, "{text:?}");
         }
