@@ -75,6 +75,10 @@ struct RenderArgs {
     /// Time `kubectl kustomize` over this many clusters only and extrapolate linearly
     #[arg(long, value_name = "N")]
     kustomize_clusters: Option<usize>,
+    /// Time plinth (full and nothing changed) and the floor this many times; the median is
+    /// reported, with the spread
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
     /// The plinth binary (default: `plinth` beside this binary, i.e. `target/release/plinth`)
     #[arg(long, value_name = "PATH")]
     plinth: Option<PathBuf>,
@@ -108,6 +112,7 @@ fn run(cli: Cli) -> anyhow::Result<String> {
             seed,
             jobs,
             kustomize_clusters,
+            runs,
             plinth,
             workdir,
         }) => {
@@ -124,6 +129,7 @@ fn run(cli: Cli) -> anyhow::Result<String> {
                 seed,
                 jobs,
                 kustomize_clusters,
+                runs: runs as usize,
                 plinth,
                 workdir,
             };

@@ -30,6 +30,8 @@ pub struct RenderBench {
     pub jobs: usize,
     /// Time kustomize over this many clusters only, and extrapolate linearly.
     pub kustomize_clusters: Option<usize>,
+    /// Timed runs of plinth and the floor; the median is reported.
+    pub runs: usize,
     /// The `plinth` binary to run.
     pub plinth: PathBuf,
     /// Keep the work folder here instead of a temporary one.
@@ -71,6 +73,19 @@ impl Cpu {
         Self {
             user_ticks: self.user_ticks.saturating_sub(earlier.user_ticks),
             system_ticks: self.system_ticks.saturating_sub(earlier.system_ticks),
+        }
+    }
+
+    /// User plus system time, seconds.
+    fn seconds(self) -> f64 {
+        (self.user_ticks + self.system_ticks) as f64 / 100.0
+    }
+
+    /// `a / b` of two CPU times, shown, or `n/a`.
+    fn ratio(a: Option<Self>, b: Option<Self>) -> String {
+        match (a, b) {
+            (Some(a), Some(b)) if b.seconds() > 0.0 => format!("{:.2}", a.seconds() / b.seconds()),
+            _ => "n/a".into(),
         }
     }
 
@@ -195,6 +210,22 @@ fn render_in_process(
     });
     let all = results.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
     Ok((all, phases, started.elapsed()))
+}
+
+/// The run with the median wall time (the upper one of an even count) and the spread of all
+/// runs' wall times as `min-max`.
+fn median<T>(mut runs: Vec<T>, wall: impl Fn(&T) -> Duration) -> (T, String) {
+    runs.sort_by_key(|r| wall(r));
+    let spread = match (runs.first(), runs.last()) {
+        (Some(lo), Some(hi)) => format!(
+            "{:.3}-{:.3}s",
+            wall(lo).as_secs_f64(),
+            wall(hi).as_secs_f64()
+        ),
+        _ => String::new(),
+    };
+    let mid = runs.len() / 2;
+    (runs.swap_remove(mid), spread)
 }
 
 /// The floor: serialise every object and the index, hash every object's canonical form, and
@@ -432,10 +463,22 @@ pub fn run(
             .arg(b.jobs.to_string());
         c
     };
-    progress("plinth render (full)");
-    let full = run_timed(&mut plinth_cmd())?;
-    progress("plinth render (nothing changed)");
-    let again = run_timed(&mut plinth_cmd())?;
+    let runs = b.runs.max(1);
+    let mut full_runs = Vec::with_capacity(runs);
+    let mut again_runs = Vec::with_capacity(runs);
+    for run in 1..=runs {
+        if out.exists() {
+            fs_err::remove_dir_all(&out)?;
+        }
+        progress(&format!("plinth render (full), run {run} of {runs}"));
+        full_runs.push(run_timed(&mut plinth_cmd())?);
+        progress(&format!(
+            "plinth render (nothing changed), run {run} of {runs}"
+        ));
+        again_runs.push(run_timed(&mut plinth_cmd())?);
+    }
+    let (full, full_spread) = median(full_runs, |r| r.wall);
+    let (again, again_spread) = median(again_runs, |r| r.wall);
 
     progress("in-process render (for the floor and the profile)");
     let (clusters, phases, in_process) = render_in_process(&repo, &pool)?;
@@ -449,11 +492,19 @@ pub fn run(
 
     progress("floor: serialise, hash and write the same bytes");
     let floor_dir = work.join("floor");
-    let before = Cpu::read("/proc/self/stat");
-    let floor_wall = floor(&floor_dir, &clusters, &pool)?;
-    let floor_cpu = Cpu::read("/proc/self/stat")
-        .zip(before)
-        .map(|(after, before)| after.since(before));
+    let mut floor_runs = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        if floor_dir.exists() {
+            fs_err::remove_dir_all(&floor_dir)?;
+        }
+        let before = Cpu::read("/proc/self/stat");
+        let wall = floor(&floor_dir, &clusters, &pool)?;
+        let cpu = Cpu::read("/proc/self/stat")
+            .zip(before)
+            .map(|(after, before)| after.since(before));
+        floor_runs.push((wall, cpu));
+    }
+    let ((floor_wall, floor_cpu), floor_spread) = median(floor_runs, |f| f.0);
     let same = same_tree(&out, &floor_dir, &clusters)?;
 
     let kustomize = if kubectl_available() {
@@ -477,6 +528,10 @@ pub fn run(
     let _ = writeln!(t, "plinth render benchmark");
     let _ = writeln!(t, "machine            {machine}");
     let _ = writeln!(t, "jobs               {}", b.jobs);
+    let _ = writeln!(
+        t,
+        "runs               {runs} of plinth and of the floor; the median run is shown (spread of wall times: full {full_spread}, nothing changed {again_spread}, floor {floor_spread})"
+    );
     let _ = writeln!(
         t,
         "fleet              {} clusters, {objects} objects ({:.1} per cluster), {} input files, {:.1} MiB in, {files} files / {:.1} MiB out; generated in {:.2}s",
@@ -506,22 +561,24 @@ pub fn run(
     );
     let _ = writeln!(
         t,
-        "| plinth render (nothing changed) | {:>8.3}s | {:>9} | {:<25} | {:>8} | {:.1}% of the full render (target < 10%) |",
+        "| plinth render (nothing changed) | {:>8.3}s | {:>9} | {:<25} | {:>8} | {:.1}% of the full render (target < 10%); CPU time {}x of the full render's |",
         again.wall.as_secs_f64(),
         "-",
         Cpu::show(again.cpu),
         rss(again.peak_rss_kib),
-        100.0 * again.wall.as_secs_f64() / full_s
+        100.0 * again.wall.as_secs_f64() / full_s,
+        Cpu::ratio(again.cpu, full.cpu)
     );
     let floor_s = floor_wall.as_secs_f64();
     let _ = writeln!(
         t,
-        "| floor (serialise, hash, write)  | {:>8.3}s | {:>9.0} | {:<25} | {:>8} | plinth/floor = {:.2}x (target <= 2x); {same} files byte-identical to plinth's |",
+        "| floor (serialise, hash, write)  | {:>8.3}s | {:>9.0} | {:<25} | {:>8} | plinth/floor = {:.2}x (target <= 2x); in CPU time {}x; {same} files byte-identical to plinth's |",
         floor_s,
         objects as f64 / floor_s,
         Cpu::show(floor_cpu),
         "-",
-        full_s / floor_s
+        full_s / floor_s,
+        Cpu::ratio(full.cpu, floor_cpu)
     );
     if let Some(k) = &kustomize {
         let ks = k.fleet_wall.as_secs_f64();
@@ -616,6 +673,7 @@ mod tests {
             seed: 1,
             jobs: 1,
             kustomize_clusters: None,
+            runs: 1,
             plinth: PathBuf::from("no-such-dir/plinth"),
             workdir: None,
         };
@@ -644,6 +702,7 @@ mod tests {
             seed: 5,
             jobs: 2,
             kustomize_clusters: Some(1),
+            runs: 2,
             plinth,
             workdir: Some(work.path().to_path_buf()),
         };
