@@ -111,19 +111,19 @@ pub fn materialize(rendered: &RenderedCluster, settings: &Settings) -> ClusterOu
 
     // Names are `<kind>_<namespace>_<name>.yaml`; when two objects differ only by API group,
     // both get the group in their name.
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for (_, o) in &order {
-        *counts.entry(file_name(o, false)).or_default() += 1;
+    let plain_names: Vec<String> = order.iter().map(|(_, o)| file_name(o, false)).collect();
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for name in &plain_names {
+        *counts.entry(name.as_str()).or_default() += 1;
     }
     let mut files = BTreeMap::new();
     let mut objects = Vec::with_capacity(order.len());
     let mut used = BTreeSet::new();
-    for (_, o) in &order {
-        let plain = file_name(o, false);
-        let mut name = if counts[&plain] > 1 {
+    for ((_, o), plain) in order.iter().zip(&plain_names) {
+        let mut name = if counts[plain.as_str()] > 1 {
             file_name(o, true)
         } else {
-            plain
+            plain.clone()
         };
         if !used.insert(name.clone()) {
             // Sanitising folded two distinct identities together; keep them apart.

@@ -3,7 +3,7 @@
 //! reconcile order; apply overlay and cluster patches; stamp plinth's labels and the sync
 //! wave; refuse two objects with one identity.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value, json};
@@ -119,7 +119,6 @@ pub struct Fleet {
     catalog_source: Source,
     templates: Templates,
     shared_digest: Vec<u8>,
-    parsed: ParseCache,
     /// Overlays are shared by many clusters: each is read, parsed and hashed once per fleet.
     overlays: Mutex<BTreeMap<String, LoadedOverlay>>,
     /// Each asset's `asset` template value, by asset name: the same for every cluster.
@@ -128,71 +127,6 @@ pub struct Fleet {
 
 /// An overlay and the sha256 of its file.
 type LoadedOverlay = (Arc<Overlay>, [u8; 32]);
-
-/// Parsed template output, by document text: clusters that share facts render many identical
-/// documents, and parsing YAML is the dearest step of a render. Bounded in entries; once full,
-/// new documents are parsed but not kept.
-#[derive(Debug, Default)]
-struct ParseCache {
-    documents: Mutex<HashMap<String, Arc<Vec<Value>>>>,
-}
-
-impl ParseCache {
-    const MAX_ENTRIES: usize = 16_384;
-
-    /// Parses a multi-document text, document by document, through the cache.
-    fn parse(&self, text: &str) -> std::result::Result<Vec<Value>, String> {
-        let mut out = Vec::new();
-        for doc in split_documents(text) {
-            if let Some(hit) = self.lookup(doc) {
-                out.extend(hit.iter().cloned());
-                continue;
-            }
-            // A document that does not parse on its own (a directive, an odd marker) is left
-            // to the whole-text parse, which also gives the exact error.
-            let Ok(parsed) = yaml::from_str_multi(doc) else {
-                return yaml::from_str_multi(text);
-            };
-            out.extend(parsed.iter().cloned());
-            self.insert(doc, parsed);
-        }
-        Ok(out)
-    }
-
-    fn lookup(&self, doc: &str) -> Option<Arc<Vec<Value>>> {
-        self.documents.lock().ok()?.get(doc).cloned()
-    }
-
-    fn insert(&self, doc: &str, parsed: Vec<Value>) {
-        if let Ok(mut map) = self.documents.lock()
-            && map.len() < Self::MAX_ENTRIES
-        {
-            map.insert(doc.to_owned(), Arc::new(parsed));
-        }
-    }
-}
-
-/// Splits YAML text at document markers (`---` at the start of a line). A marker at column 0
-/// always starts a document, even inside a block scalar, whose content must be indented.
-fn split_documents(text: &str) -> Vec<&str> {
-    let mut starts = vec![0];
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if offset > 0
-            && line.starts_with("---")
-            && line[3..].chars().next().is_none_or(char::is_whitespace)
-        {
-            starts.push(offset);
-        }
-        offset += line.len();
-    }
-    starts.push(text.len());
-    starts
-        .windows(2)
-        .map(|w| &text[w[0]..w[1]])
-        .filter(|d| !d.trim().trim_start_matches("---").trim().is_empty())
-        .collect()
-}
 
 /// Converts a serialisable value into a template value.
 fn template_value<T: serde::Serialize>(value: T) -> minijinja::Value {
@@ -268,7 +202,6 @@ impl Fleet {
             catalog_source,
             templates,
             shared_digest: digest.finalize().to_vec(),
-            parsed: ParseCache::default(),
             overlays: Mutex::default(),
             asset_contexts,
         })
@@ -443,10 +376,8 @@ impl Fleet {
             }
             let ctx = context.for_asset(asset, self.asset_context(asset), hco_ctx.as_ref());
             let text = self.asset_text(asset, ctx)?;
-            let docs = self
-                .parsed
-                .parse(&text)
-                .map_err(|message| RenderError::RenderedYaml {
+            let docs =
+                yaml::from_str_multi(&text).map_err(|message| RenderError::RenderedYaml {
                     cluster: cluster.name.clone(),
                     asset: asset.name.clone(),
                     path: self.templates.display_path(&asset.path),
@@ -793,34 +724,5 @@ fn stamp(doc: &mut Value, cluster: &str, asset: &str, wave: i64) {
                 map.insert(k.to_owned(), Value::String(v));
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn documents_split_at_column_zero_markers_only() {
-        let text = "a: 1\n---\nb: |\n  ---\n  text\n--- \nc: 3\n---\n\n";
-        assert_eq!(
-            split_documents(text),
-            vec!["a: 1\n", "---\nb: |\n  ---\n  text\n", "--- \nc: 3\n"]
-        );
-        assert_eq!(split_documents("---\na: 1\n"), vec!["---\na: 1\n"]);
-        assert!(split_documents("\n\n").is_empty());
-    }
-
-    #[test]
-    fn the_cache_returns_what_a_fresh_parse_returns() {
-        let cache = ParseCache::default();
-        let text = "a: 1\n---\nb: |\n  ---\n  x\n---\n# only a comment\n---\nc: [1, 2]\n";
-        let fresh = yaml::from_str_multi(text).unwrap();
-        assert_eq!(cache.parse(text).unwrap(), fresh);
-        assert_eq!(cache.parse(text).unwrap(), fresh, "served from the cache");
-        assert!(cache.documents.lock().unwrap().len() >= 3);
-        // Errors come from the whole text, with its own line numbers.
-        let err = cache.parse("a: 1\n---\nb: [\n").unwrap_err();
-        assert!(err.contains("line 3"), "{err}");
     }
 }
