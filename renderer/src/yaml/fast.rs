@@ -3,12 +3,14 @@
 //! serde-saphyr is exact but costs ~50 µs for a typical Kubernetes object, and plinth parses
 //! every rendered document and every live object. Almost all of that text is a small, regular
 //! subset of YAML: block mappings and sequences, plain and quoted scalars (kubectl wraps long
-//! ones over several lines), literal block scalars, comments, `---` separators and JSON.
-//! [`documents`] reads that subset straight into `serde_json::Value`s and answers `None` ("not
-//! sure") for anything else: anchors, aliases, tags, merge keys, complex keys, folded scalars,
-//! escaped line breaks, tabs in structure, directives, duplicate keys, flow collections that
-//! are not JSON, scalars whose type it cannot resolve with certainty, anything near
-//! serde-saphyr's budgets. The caller then parses the text with serde-saphyr, so every error,
+//! ones over several lines), literal block scalars, plain folded ones (`>-` lines at one
+//! indentation), comments, `---` separators, one-line flow collections as people write them
+//! (`[a, b]`, `{name: x, size: 1Gi}`) and JSON. [`documents`] reads that subset straight into
+//! `serde_json::Value`s and answers `None` ("not sure") for anything else: anchors, aliases,
+//! tags, merge keys, complex keys, folded scalars with more-indented lines, escaped line
+//! breaks, tabs in structure, directives, duplicate keys, flow collections over several lines
+//! or with empty entries or `:` in a plain scalar, scalars whose type it cannot resolve with
+//! certainty, anything near serde-saphyr's budgets. The caller then parses the text with serde-saphyr, so every error,
 //! limit and odd case keeps its behaviour.
 //!
 //! The rule this module keeps: whenever [`documents`] returns `Some`, the values are exactly
