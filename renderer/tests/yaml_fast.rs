@@ -816,6 +816,12 @@ const LAYOUTS: &[&str] = &[
     "{a: 1}\n",
     "x\n",
     "'x'\n",
+    // A line between the indicator's and the content's indentation ends nothing: it is an
+    // error, comment or not (found by the mutation property test).
+    "x: |2-\n # next\nw: 1\n",
+    "a: |\n    x\n  # c\nb: 1\n",
+    "a: >\n    x\n  # c\nb: 1\n",
+    "a: |\n  x\n# c\nb: 1\n",
 ];
 
 #[test]

@@ -630,6 +630,11 @@ impl<'a> Reader<'a> {
                 empty = 0;
                 out.push_str(&line.raw[m..]);
                 any = true;
+            } else if line.indent > indent {
+                // Less indented than the content but deeper than the indicator: an error to
+                // serde-saphyr, even when the line is a comment (which the block structure
+                // would otherwise skip).
+                return None;
             } else {
                 break;
             }
