@@ -272,9 +272,10 @@ pub fn orphans(desired: &[DesiredObject], live: &LiveSet, cluster: &str) -> Vec<
             .pointer("/metadata/ownerReferences")
             .and_then(Value::as_array)
             .is_some_and(|owners| !owners.is_empty());
-        let endpoints_of_a_service = key.group.is_empty()
-            && key.kind == "Endpoints"
-            && (rendered.contains(&service_of(key)) || live.objects.contains_key(&service_of(key)));
+        let endpoints_of_a_service = key.group.is_empty() && key.kind == "Endpoints" && {
+            let service = service_of(key);
+            rendered.contains(&service) || live.objects.contains_key(&service)
+        };
         owned || endpoints_of_a_service
     };
     live.objects

@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
@@ -289,31 +288,9 @@ fn write_err(path: &Path) -> impl Fn(std::io::Error) -> RenderError + '_ {
     }
 }
 
-/// Writes cluster folders under `out_root` and removes the plinth folders named in `remove`.
-///
-/// Every folder is first written in full to a staging folder beside it; only when all are
-/// written are they swapped in (rename), so an error before that leaves the old output as
-/// it was.
-pub fn write(out_root: &Path, outputs: &[ClusterOutput], remove: &[String]) -> Result<()> {
-    // Folders are staged in parallel; only the swaps are sequential.
-    let results: Vec<Result<Staged>> = outputs.par_iter().map(|o| stage(out_root, o)).collect();
-    let mut staged = Vec::with_capacity(results.len());
-    let mut failure = None;
-    for result in results {
-        match result {
-            Ok(s) => staged.push(s),
-            Err(err) => failure = failure.or(Some(err)),
-        }
-    }
-    if let Some(err) = failure {
-        discard(&staged);
-        return Err(err);
-    }
-    swap_in(&staged, out_root, remove)
-}
-
 /// A cluster folder written in full to a staging folder beside its place, waiting for
-/// [`swap_in`] (or [`discard`]).
+/// [`swap_in`] (or [`discard`]). Staging every folder before swapping any in means an error
+/// before the swap leaves the old output as it was.
 #[derive(Debug)]
 pub struct Staged {
     stage: PathBuf,
