@@ -51,6 +51,8 @@ pub struct Cluster {
     /// Repository-relative path of `cluster.yaml`.
     pub path: String,
     pub spec: ClusterSpec,
+    /// The line of each of `spec.patches` in `cluster.yaml` (0 when unknown).
+    pub patch_lines: Vec<usize>,
 }
 
 impl Cluster {
@@ -75,11 +77,22 @@ impl Cluster {
                 ),
             });
         }
+        let patch_lines = if spec.patches.is_empty() {
+            Vec::new()
+        } else {
+            crate::overlay::patch_lines(text)
+        };
         Ok(Self {
             name: name.to_owned(),
             path,
             spec,
+            patch_lines,
         })
+    }
+
+    /// Names patch `i` of `cluster.yaml` in errors: its file, line and index.
+    pub fn patch_label(&self, i: usize) -> String {
+        crate::overlay::patch_label(&self.path, &self.patch_lines, i)
     }
 
     /// Whether the cluster carries annotation `key` (with `value`, when given).

@@ -203,6 +203,9 @@ pub struct Overlay {
     pub values: Map<String, Value>,
     #[serde(default)]
     pub patches: Vec<Patch>,
+    /// The line of each of `patches` in the file (0 when unknown).
+    #[serde(skip)]
+    pub patch_lines: Vec<usize>,
 }
 
 impl Overlay {
@@ -214,11 +217,47 @@ impl Overlay {
         let mut overlay: Self = yaml::from_str(&text, &display)?;
         name.clone_into(&mut overlay.name);
         overlay.path = display;
-        for (i, p) in overlay.patches.iter().enumerate() {
-            p.validate(&format!("`{}` patches[{i}]", overlay.path))?;
+        if !overlay.patches.is_empty() {
+            overlay.patch_lines = patch_lines(&text);
+        }
+        for i in 0..overlay.patches.len() {
+            overlay.patches[i].validate(&overlay.patch_label(i))?;
         }
         Ok(overlay)
     }
+
+    /// Names patch `i` in errors: its file, line and index.
+    pub fn patch_label(&self, i: usize) -> String {
+        patch_label(&self.path, &self.patch_lines, i)
+    }
+}
+
+/// Names patch `i` of `file` in errors: `` the patch at `file` line 12 (`patches[1]`) ``;
+/// `lines` are the lines of the file's patches ([`patch_lines`]), the line is left out when
+/// unknown.
+pub fn patch_label(file: &str, lines: &[usize], i: usize) -> String {
+    match lines.get(i).copied().filter(|l| *l > 0) {
+        Some(line) => format!("the patch at `{file}` line {line} (`patches[{i}]`)"),
+        None => format!("the patch at `{file}` (`patches[{i}]`)"),
+    }
+}
+
+/// The line of each entry of the top-level `patches` list of a YAML text (empty when the
+/// text does not read; its errors are reported by the typed reading).
+pub fn patch_lines(text: &str) -> Vec<usize> {
+    #[derive(Deserialize)]
+    struct Lines {
+        #[serde(default)]
+        patches: Vec<serde_saphyr::Spanned<serde::de::IgnoredAny>>,
+    }
+    yaml::from_str::<Lines>(text, "")
+        .map(|l| {
+            l.patches
+                .iter()
+                .map(|p| usize::try_from(p.referenced.line()).unwrap_or(0))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Deep-merges `over` into `base`: maps merge key by key, anything else replaces.
@@ -267,6 +306,20 @@ mod tests {
         assert_eq!(
             Value::Object(base),
             json!({"a": {"x": 1, "y": 3}, "b": [2]})
+        );
+    }
+
+    #[test]
+    fn patches_are_named_by_file_line_and_index() {
+        let text = "# tuning\nvalues: {a: 1}\npatches:\n  - target: {kind: A}\n    mergePatch: {x: 1}\n\n  - target:\n      kind: B\n    mergePatch: {x: 2}\n";
+        assert_eq!(patch_lines(text), vec![4, 7]);
+        assert_eq!(
+            patch_label("overlays/t/overlay.yaml", &patch_lines(text), 1),
+            "the patch at `overlays/t/overlay.yaml` line 7 (`patches[1]`)"
+        );
+        assert_eq!(
+            patch_label("f.yaml", &[], 0),
+            "the patch at `f.yaml` (`patches[0]`)"
         );
     }
 

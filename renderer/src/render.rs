@@ -349,12 +349,12 @@ impl Fleet {
         let mut patches: Vec<(String, &Patch, bool)> = Vec::new();
         for o in overlays {
             for (i, p) in o.patches.iter().enumerate() {
-                patches.push((format!("overlay `{}` patches[{i}]", o.name), p, false));
+                patches.push((o.patch_label(i), p, false));
             }
         }
         for (i, p) in spec.patches.iter().enumerate() {
-            p.validate(&format!("`{}` patches[{i}]", cluster.path))?;
-            patches.push((format!("`{}` patches[{i}]", cluster.path), p, false));
+            p.validate(&cluster.patch_label(i))?;
+            patches.push((cluster.patch_label(i), p, false));
         }
 
         let mut hco: Option<Value> = None;
@@ -451,6 +451,15 @@ impl Fleet {
             o.value = v;
         }
         if let Some((what, patch, _)) = patches.iter().find(|(_, _, matched)| !matched) {
+            if let Some(annotation) = self.catalog.unmet_opt_in(cluster) {
+                return Err(RenderError::OptInMissing {
+                    cluster: cluster.name.clone(),
+                    what: what.clone(),
+                    annotation,
+                    catalog: self.catalog.path.clone(),
+                    path: cluster.path.clone(),
+                });
+            }
             return Err(RenderError::PatchTargetNoMatch {
                 cluster: cluster.name.clone(),
                 what: what.clone(),
