@@ -867,6 +867,13 @@ fn markdown_larger_than_a_comment_is_split_into_parts() {
     files.sort();
     let n = files.len();
     assert!(n >= 4, "only {n} parts");
+    // Named as docs/diff.md says: `preview-part-01.md`, `preview-part-02.md`, ...
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let expected: Vec<String> = (1..=n).map(|i| format!("preview-part-{i:02}.md")).collect();
+    assert_eq!(names, expected);
     let mut all = String::new();
     for (i, path) in files.iter().enumerate() {
         let text = fs_err::read_to_string(path).unwrap();

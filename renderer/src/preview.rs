@@ -538,6 +538,14 @@ fn pieces(block: &Block, limit: usize) -> Vec<String> {
     out
 }
 
+/// The file name of Markdown part `i` (0-based) of `n`: `preview-part-01.md`,
+/// `preview-part-02.md`, ...: numbered from 1 and zero-padded to two digits, or to the number
+/// of digits of `n` when there are 100 parts or more, so sorting by name is part order.
+pub fn part_file_name(i: usize, n: usize) -> String {
+    let width = n.to_string().len().max(2);
+    format!("preview-part-{:0width$}.md", i + 1)
+}
+
 /// The Markdown preview, split into parts of at most `limit` characters (use
 /// [`GITHUB_COMMENT_LIMIT`]); the summary comes first, every part says `part i/n`, and
 /// nothing is dropped: a block too large for one part is split between its lines, a line
@@ -646,6 +654,20 @@ mod tests {
             ..r.summary
         };
         r
+    }
+
+    #[test]
+    fn part_names_are_zero_padded_and_sort_in_part_order() {
+        assert_eq!(part_file_name(0, 1), "preview-part-01.md");
+        assert_eq!(part_file_name(8, 12), "preview-part-09.md");
+        assert_eq!(part_file_name(11, 12), "preview-part-12.md");
+        assert_eq!(part_file_name(0, 100), "preview-part-001.md");
+        for n in [1, 9, 10, 99, 100, 150] {
+            let names: Vec<String> = (0..n).map(|i| part_file_name(i, n)).collect();
+            let mut sorted = names.clone();
+            sorted.sort();
+            assert_eq!(names, sorted, "{n} parts");
+        }
     }
 
     #[test]
