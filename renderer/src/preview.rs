@@ -173,19 +173,15 @@ pub fn terminal(report: &DiffReport, redactor: &Redactor, color: bool) -> String
         return redactor.redact_text(&out);
     }
     let _ = writeln!(out, "{}", counts_line(report));
-    let disruptions: Vec<(&str, &crate::disruption::Disruption)> = report
-        .clusters
-        .iter()
-        .flat_map(|c| c.disruptions.iter().map(move |d| (c.name.as_str(), d)))
-        .collect();
-    if !disruptions.is_empty() {
+    if !report.disruptions.is_empty() {
         let _ = writeln!(out, "\n{}", p.wrap(BOLD, "Disruptions"));
-        for (cluster, d) in disruptions {
+        for c in &report.disruptions {
+            let d = &c.disruption;
             let _ = writeln!(
                 out,
                 "  {} {}: {}",
                 p.wrap(YELLOW, &format!("[{}]", d.effect.label())),
-                cluster,
+                c.cluster,
                 d.message
             );
         }
@@ -354,17 +350,15 @@ fn summary_blocks(report: &DiffReport) -> Vec<Block> {
         return blocks;
     }
     let disruptions: Vec<String> = report
-        .clusters
+        .disruptions
         .iter()
-        .flat_map(|c| {
-            c.disruptions.iter().map(move |d| {
-                format!(
-                    "| {} | {} | {} |",
-                    code(&c.name),
-                    d.effect.label(),
-                    md_message(&d.message)
-                )
-            })
+        .map(|c| {
+            format!(
+                "| {} | {} | {} |",
+                c.disruption.effect.label(),
+                code(&c.cluster),
+                md_message(&c.disruption.message)
+            )
         })
         .collect();
     if disruptions.is_empty() {
@@ -373,7 +367,7 @@ fn summary_blocks(report: &DiffReport) -> Vec<Block> {
         ));
     } else {
         blocks.push(Block {
-            head: "### Disruptions\n\n| Cluster | Effect | What and why |\n| --- | --- | --- |"
+            head: "### Disruptions\n\n| Effect | Cluster | What and why |\n| --- | --- | --- |"
                 .to_owned(),
             lines: disruptions,
             tail: String::new(),
