@@ -53,6 +53,19 @@ pub struct Cluster {
     pub spec: ClusterSpec,
     /// The line of each of `spec.patches` in `cluster.yaml` (0 when unknown).
     pub patch_lines: Vec<usize>,
+    /// The pools as written, `null`s included (the typed spec cannot tell a `null` from an
+    /// absent key, and a `null` unsets an inherited default).
+    pub pool_values: PoolValues,
+}
+
+/// `machineClasses` and `nodeGroups` of `cluster.yaml` as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolValues {
+    #[serde(default)]
+    pub machine_classes: Vec<Map<String, Value>>,
+    #[serde(default)]
+    pub node_groups: Vec<Map<String, Value>>,
 }
 
 impl Cluster {
@@ -82,11 +95,18 @@ impl Cluster {
         } else {
             crate::overlay::patch_lines(text)
         };
+        let pool_values = if spec.machine_classes.is_empty() && spec.node_groups.is_empty() {
+            PoolValues::default()
+        } else {
+            // The typed reading above succeeded, so this one does too.
+            yaml::from_str_data(text, &path).unwrap_or_default()
+        };
         Ok(Self {
             name: name.to_owned(),
             path,
             spec,
             patch_lines,
+            pool_values,
         })
     }
 

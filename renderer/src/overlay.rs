@@ -260,16 +260,77 @@ pub fn patch_lines(text: &str) -> Vec<usize> {
         .unwrap_or_default()
 }
 
-/// Deep-merges `over` into `base`: maps merge key by key, anything else replaces.
+/// Deep-merges `over` into `base` the way RFC 7386 merge patches, kustomize's strategic merge
+/// and Helm's values do: maps merge key by key, lists and scalars replace, and `null` removes
+/// the key (an inherited default is unset, not set to `null`). A map that replaces a non-map
+/// or fills a missing key keeps no `null` either, so merged values never hold `null`.
 pub fn deep_merge(base: &mut Map<String, Value>, over: &Map<String, Value>) {
     for (k, v) in over {
+        if v.is_null() {
+            base.remove(k);
+            continue;
+        }
         match (base.get_mut(k), v) {
-            (Some(Value::Object(b)), Value::Object(o)) => deep_merge(b, o),
+            (Some(b), Value::Object(_)) => json_patch::merge(b, v),
+            (_, Value::Object(_)) => {
+                let mut fresh = Value::Object(Map::new());
+                json_patch::merge(&mut fresh, v);
+                base.insert(k.clone(), fresh);
+            }
             _ => {
                 base.insert(k.clone(), v.clone());
             }
         }
     }
+}
+
+/// Keys of the map at `path` of which exactly one is given (STACKIT's `networking`: one of
+/// `networkId` or `nicIds`). A layer that gives some of them replaces the group: the other
+/// keys inherited from the layers below are dropped, so a pool giving `nicIds` overrides an
+/// overlay's `networkId` rather than ending up with both.
+#[derive(Debug, Clone, Copy)]
+pub struct OneOf {
+    pub path: &'static [&'static str],
+    pub keys: &'static [&'static str],
+}
+
+fn at<'a>(map: &'a Map<String, Value>, path: &[&str]) -> Option<&'a Value> {
+    let (first, rest) = path.split_first()?;
+    rest.iter().try_fold(map.get(*first)?, |v, k| v.get(*k))
+}
+
+fn at_mut<'a>(map: &'a mut Map<String, Value>, path: &[&str]) -> Option<&'a mut Value> {
+    let (first, rest) = path.split_first()?;
+    rest.iter()
+        .try_fold(map.get_mut(*first)?, |v, k| v.get_mut(*k))
+}
+
+/// The keys of `group` that `layer` gives (present and not `null`).
+pub fn given(layer: &Map<String, Value>, group: &OneOf) -> Vec<&'static str> {
+    let Some(Value::Object(m)) = at(layer, group.path) else {
+        return Vec::new();
+    };
+    group
+        .keys
+        .iter()
+        .copied()
+        .filter(|k| m.get(*k).is_some_and(|v| !v.is_null()))
+        .collect()
+}
+
+/// [`deep_merge`] of one more specific layer, honouring `groups`: where `over` gives a key of
+/// a group, the group's other keys are first removed from `base`.
+pub fn merge_layer(base: &mut Map<String, Value>, over: &Map<String, Value>, groups: &[OneOf]) {
+    for group in groups {
+        let keep = given(over, group);
+        if keep.is_empty() {
+            continue;
+        }
+        if let Some(Value::Object(b)) = at_mut(base, group.path) {
+            b.retain(|k, _| !group.keys.contains(&k.as_str()) || keep.contains(&k.as_str()));
+        }
+    }
+    deep_merge(base, over);
 }
 
 #[cfg(test)]
@@ -321,6 +382,61 @@ mod tests {
             patch_label("f.yaml", &[], 0),
             "the patch at `f.yaml` (`patches[0]`)"
         );
+    }
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn null_unsets_an_inherited_key_at_any_depth() {
+        let mut base = map(json!({"a": {"x": 1, "y": 2}, "b": [1], "c": "keep", "d": 4}));
+        deep_merge(
+            &mut base,
+            &map(json!({"a": {"y": null, "z": null}, "b": null, "d": {"n": null, "m": 1}, "e": {"f": null, "g": [null]}, "h": null})),
+        );
+        assert_eq!(
+            Value::Object(base),
+            json!({"a": {"x": 1}, "c": "keep", "d": {"m": 1}, "e": {"g": [null]}})
+        );
+    }
+
+    #[test]
+    fn a_layer_giving_one_key_of_a_group_drops_the_others() {
+        const NET: OneOf = OneOf {
+            path: &["providerSpec", "networking"],
+            keys: &["networkId", "nicIds"],
+        };
+        let defaults = json!({"providerSpec": {"networking": {"networkId": "n"}, "region": "eu01"}});
+        let mut base = map(defaults.clone());
+        merge_layer(
+            &mut base,
+            &map(json!({"providerSpec": {"networking": {"nicIds": ["a"]}}})),
+            &[NET],
+        );
+        assert_eq!(
+            Value::Object(base),
+            json!({"providerSpec": {"networking": {"nicIds": ["a"]}, "region": "eu01"}})
+        );
+        // Not giving the group, or only unsetting, keeps what is inherited.
+        let mut base = map(defaults.clone());
+        merge_layer(&mut base, &map(json!({"providerSpec": {"region": "x"}})), &[NET]);
+        assert_eq!(base["providerSpec"]["networking"], json!({"networkId": "n"}));
+        let mut base = map(defaults);
+        merge_layer(
+            &mut base,
+            &map(json!({"providerSpec": {"networking": {"nicIds": null}}})),
+            &[NET],
+        );
+        assert_eq!(base["providerSpec"]["networking"], json!({"networkId": "n"}));
+        // One layer giving both keeps both: the conflict is that layer's.
+        let mut base = map(json!({}));
+        merge_layer(
+            &mut base,
+            &map(json!({"providerSpec": {"networking": {"networkId": "n", "nicIds": ["a"]}}})),
+            &[NET],
+        );
+        assert_eq!(base["providerSpec"]["networking"].as_object().unwrap().len(), 2);
     }
 
     #[test]

@@ -419,14 +419,14 @@ impl Fleet {
         let limit = self.settings.limits.max_file_bytes;
         let pools = crate::machine_class::render(
             cluster,
-            &context.params,
+            overlays,
             &self.source,
             limit,
             &mut problems,
         )
         .into_iter()
         .map(|o| (crate::machine_class::ASSET, crate::machine_class::WAVE, o));
-        let groups = crate::node_group::render(cluster, &context.params, &mut problems)
+        let groups = crate::node_group::render(cluster, overlays, &mut problems)
             .into_iter()
             .map(|o| (crate::node_group::ASSET, crate::node_group::WAVE, o));
         let pool_objects: Vec<_> = pools.chain(groups).collect();
