@@ -97,7 +97,14 @@ fn json_output_leaves_out_absent_fields_instead_of_writing_null() {
         assert!(found.is_empty(), "null at {found:?}");
         // Stable names: present fields keep their names.
         let asset = &doc["assets"][0];
-        for key in ["name", "path", "phase", "install", "reconcileOrder", "conditions"] {
+        for key in [
+            "name",
+            "path",
+            "phase",
+            "install",
+            "reconcileOrder",
+            "conditions",
+        ] {
             assert!(asset.get(key).is_some(), "{key} missing: {asset}");
         }
         assert!(doc["clusters"][0].get("cluster").is_some());

@@ -656,7 +656,9 @@ fn disruptions_are_ordered_by_effect_then_cluster_in_every_format() {
     let mut at = 0;
     for (effect, cluster) in expected {
         let line = format!("  [{}] {cluster}: ", label(effect));
-        let found = text[at..].find(&line).unwrap_or_else(|| panic!("{line} after {at}: {text}"));
+        let found = text[at..]
+            .find(&line)
+            .unwrap_or_else(|| panic!("{line} after {at}: {text}"));
         at += found + line.len();
     }
     let out = repo.plinth(&["diff", "--base", "HEAD", "--format", "markdown"]);
@@ -664,7 +666,9 @@ fn disruptions_are_ordered_by_effect_then_cluster_in_every_format() {
     let mut at = 0;
     for (effect, cluster) in expected {
         let row = format!("| {} | `{cluster}` | ", label(effect));
-        let found = md[at..].find(&row).unwrap_or_else(|| panic!("{row} after {at}: {md}"));
+        let found = md[at..]
+            .find(&row)
+            .unwrap_or_else(|| panic!("{row} after {at}: {md}"));
         at += found + row.len();
     }
     for text in [&text, &md, &report.to_string()] {

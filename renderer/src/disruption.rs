@@ -212,7 +212,10 @@ fn replacement_causes(
         .collect();
     let secret_data = |class: &Value, objects: &[RenderedObject]| {
         user_data_secret(class, objects)
-            .and_then(|s| s.pointer("/data/userData").or_else(|| s.pointer("/stringData/userData")))
+            .and_then(|s| {
+                s.pointer("/data/userData")
+                    .or_else(|| s.pointer("/stringData/userData"))
+            })
             .cloned()
     };
     let user_data_changed = !fields.iter().any(|f| f == "providerSpec.userData")
@@ -480,7 +483,14 @@ mod tests {
             .into_iter()
             .map(|c| (c.cluster, c.disruption.name))
             .collect();
-        let want = [("b", "m"), ("z", "n"), ("z", "x"), ("a", "r"), ("b", "q"), ("a", "h")];
+        let want = [
+            ("b", "m"),
+            ("z", "n"),
+            ("z", "x"),
+            ("a", "r"),
+            ("b", "q"),
+            ("a", "h"),
+        ];
         assert_eq!(
             listed,
             want.map(|(c, n)| (c.to_owned(), n.to_owned())).to_vec()

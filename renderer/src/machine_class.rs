@@ -711,7 +711,11 @@ pub const ONE_OF: &[OneOf] = &[OneOf {
 
 /// Pool `i` of `typed` as written in `cluster.yaml` (`null`s included) when the cluster kept
 /// it, else as the typed pool serialises.
-pub(crate) fn own_value<T: Serialize>(written: &[Map<String, Value>], typed: &T, i: usize) -> Map<String, Value> {
+pub(crate) fn own_value<T: Serialize>(
+    written: &[Map<String, Value>],
+    typed: &T,
+    i: usize,
+) -> Map<String, Value> {
     match written.get(i) {
         Some(m) => m.clone(),
         None => match serde_json::to_value(typed) {

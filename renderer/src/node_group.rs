@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use crate::cluster::Cluster;
 use crate::error::Problem;
 use crate::machine_class::{
-    Report, is_dns_subdomain, k8s_label_key_problem, k8s_label_value_problem,
-    labels_without_nulls, own_value,
+    Report, is_dns_subdomain, k8s_label_key_problem, k8s_label_value_problem, labels_without_nulls,
+    own_value,
 };
 use crate::overlay::Overlay;
 use crate::pool_defaults::Defaults;

@@ -385,7 +385,10 @@ mod tests {
     }
 
     fn map(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
+        match v {
+            Value::Object(m) => m,
+            other => panic!("not a map: {other}"),
+        }
     }
 
     #[test]
@@ -393,7 +396,9 @@ mod tests {
         let mut base = map(json!({"a": {"x": 1, "y": 2}, "b": [1], "c": "keep", "d": 4}));
         deep_merge(
             &mut base,
-            &map(json!({"a": {"y": null, "z": null}, "b": null, "d": {"n": null, "m": 1}, "e": {"f": null, "g": [null]}, "h": null})),
+            &map(
+                json!({"a": {"y": null, "z": null}, "b": null, "d": {"n": null, "m": 1}, "e": {"f": null, "g": [null]}, "h": null}),
+            ),
         );
         assert_eq!(
             Value::Object(base),
@@ -407,7 +412,8 @@ mod tests {
             path: &["providerSpec", "networking"],
             keys: &["networkId", "nicIds"],
         };
-        let defaults = json!({"providerSpec": {"networking": {"networkId": "n"}, "region": "eu01"}});
+        let defaults =
+            json!({"providerSpec": {"networking": {"networkId": "n"}, "region": "eu01"}});
         let mut base = map(defaults.clone());
         merge_layer(
             &mut base,
@@ -420,15 +426,25 @@ mod tests {
         );
         // Not giving the group, or only unsetting, keeps what is inherited.
         let mut base = map(defaults.clone());
-        merge_layer(&mut base, &map(json!({"providerSpec": {"region": "x"}})), &[NET]);
-        assert_eq!(base["providerSpec"]["networking"], json!({"networkId": "n"}));
+        merge_layer(
+            &mut base,
+            &map(json!({"providerSpec": {"region": "x"}})),
+            &[NET],
+        );
+        assert_eq!(
+            base["providerSpec"]["networking"],
+            json!({"networkId": "n"})
+        );
         let mut base = map(defaults);
         merge_layer(
             &mut base,
             &map(json!({"providerSpec": {"networking": {"nicIds": null}}})),
             &[NET],
         );
-        assert_eq!(base["providerSpec"]["networking"], json!({"networkId": "n"}));
+        assert_eq!(
+            base["providerSpec"]["networking"],
+            json!({"networkId": "n"})
+        );
         // One layer giving both keeps both: the conflict is that layer's.
         let mut base = map(json!({}));
         merge_layer(
@@ -436,7 +452,13 @@ mod tests {
             &map(json!({"providerSpec": {"networking": {"networkId": "n", "nicIds": ["a"]}}})),
             &[NET],
         );
-        assert_eq!(base["providerSpec"]["networking"].as_object().unwrap().len(), 2);
+        assert_eq!(
+            base["providerSpec"]["networking"]
+                .as_object()
+                .unwrap()
+                .len(),
+            2
+        );
     }
 
     #[test]

@@ -19,9 +19,9 @@ struct Layer<'a> {
     origin: String,
     /// The field path of the defaults in that file (`values.stackit.machineClassDefaults`).
     field: String,
-    /// The defaults; `None` when the layer sets them (or their parent) to `null`, which
+    /// The defaults; `null` when the layer sets them (or their parent) to `null`, which
     /// unsets everything inherited.
-    defaults: Option<&'a Value>,
+    defaults: &'a Value,
 }
 
 /// The defaults of one kind of pool for one cluster, least specific layer first.
@@ -31,14 +31,12 @@ pub(crate) struct Defaults<'a> {
     groups: &'static [OneOf],
 }
 
-/// The defaults at `path` of a layer's values: `Some(None)` when unset with `null`.
-fn defaults_at<'a>(values: &'a Map<String, Value>, path: [&str; 2]) -> Option<Option<&'a Value>> {
+/// The defaults at `path` of a layer's values; `null` when the layer unsets them (or their
+/// parent).
+fn defaults_at<'a>(values: &'a Map<String, Value>, path: [&str; 2]) -> Option<&'a Value> {
     match values.get(path[0])? {
-        Value::Null => Some(None),
-        parent => match parent.get(path[1])? {
-            Value::Null => Some(None),
-            d => Some(Some(d)),
-        },
+        null @ Value::Null => Some(null),
+        parent => parent.get(path[1]),
     }
 }
 
@@ -101,10 +99,10 @@ impl<'a> Defaults<'a> {
     pub fn check<T: DeserializeOwned>(&self, location: &str, problems: &mut Vec<Problem>) -> bool {
         let mut ok = true;
         for layer in &self.layers {
-            let Some(defaults) = layer.defaults else {
+            if layer.defaults.is_null() {
                 continue;
-            };
-            if let Err(e) = serde_json::from_value::<T>(defaults.clone()) {
+            }
+            if let Err(e) = serde_json::from_value::<T>(layer.defaults.clone()) {
                 problems.push(Problem {
                     location: location.to_owned(),
                     field: layer.field.clone(),
@@ -122,7 +120,8 @@ impl<'a> Defaults<'a> {
         let mut merged = Map::new();
         for layer in &self.layers {
             match layer.defaults {
-                Some(Value::Object(d)) => merge_layer(&mut merged, d, self.groups),
+                Value::Object(d) => merge_layer(&mut merged, d, self.groups),
+                // Unset with `null` (any other shape is a problem `check` reports).
                 _ => merged.clear(),
             }
         }
@@ -138,8 +137,8 @@ impl<'a> Defaults<'a> {
         }
         for layer in self.layers.iter().rev() {
             match layer.defaults {
-                Some(Value::Object(d)) if present(d, field) => return Some(&layer.origin),
-                Some(Value::Object(_)) => {}
+                Value::Object(d) if present(d, field) => return Some(&layer.origin),
+                Value::Object(_) => {}
                 _ => return None,
             }
         }

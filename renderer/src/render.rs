@@ -417,15 +417,10 @@ impl Fleet {
         // checked for duplicates like any asset's objects.
         let mut problems = Vec::new();
         let limit = self.settings.limits.max_file_bytes;
-        let pools = crate::machine_class::render(
-            cluster,
-            overlays,
-            &self.source,
-            limit,
-            &mut problems,
-        )
-        .into_iter()
-        .map(|o| (crate::machine_class::ASSET, crate::machine_class::WAVE, o));
+        let pools =
+            crate::machine_class::render(cluster, overlays, &self.source, limit, &mut problems)
+                .into_iter()
+                .map(|o| (crate::machine_class::ASSET, crate::machine_class::WAVE, o));
         let groups = crate::node_group::render(cluster, overlays, &mut problems)
             .into_iter()
             .map(|o| (crate::node_group::ASSET, crate::node_group::WAVE, o));

@@ -240,7 +240,9 @@ mod tests {
                 "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]"
             );
         }
-        let text = from_str::<Value>(&bomb, "bomb.yaml").unwrap_err().to_string();
+        let text = from_str::<Value>(&bomb, "bomb.yaml")
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             text,
             "`bomb.yaml` line 6 column 15: expands to more YAML nodes than plinth reads in one file (250000 plus one per byte of the file), most likely through aliases (`*name`); the limit guards against alias bombs and is fixed: write the repeated parts out or split the file"

@@ -1075,7 +1075,10 @@ fn a_bad_vpsie_default_names_the_overlay_it_came_from() {
         "overlays": ["vpsie-fra1"],
         "nodeGroups": [{"name": "g", "minNodes": 0, "maxNodes": 3, "offeringIDs": ["small-2cpu-4gb"]}],
     });
-    let found = problems(render(&cluster, &[("overlays/vpsie-fra1/overlay.yaml", defaults)]));
+    let found = problems(render(
+        &cluster,
+        &[("overlays/vpsie-fra1/overlay.yaml", defaults)],
+    ));
     insta::assert_snapshot!(found.join("\n"), @r"
     cluster c1 / NodeGroup g: `kubernetesVersion`: `1.31` is not a semantic version with a leading `v` (e.g. `v1.31.2`) (inherited from overlay `vpsie-fra1` (`overlays/vpsie-fra1/overlay.yaml`))
     cluster c1 / NodeGroup g: `preferredInstanceType`: `large-8cpu` is not one of `offeringIDs` (inherited from overlay `vpsie-fra1` (`overlays/vpsie-fra1/overlay.yaml`))

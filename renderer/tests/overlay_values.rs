@@ -13,7 +13,10 @@ const TEMPLATE: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: sett
 
 fn rendered_params(files: &[(&str, &str)]) -> Value {
     let mut all = BTreeMap::new();
-    all.insert("assets/settings.yaml.j2".to_owned(), TEMPLATE.as_bytes().to_vec());
+    all.insert(
+        "assets/settings.yaml.j2".to_owned(),
+        TEMPLATE.as_bytes().to_vec(),
+    );
     for (p, c) in files {
         all.insert((*p).to_owned(), c.as_bytes().to_vec());
     }
