@@ -93,7 +93,7 @@ impl Cluster {
         let patch_lines = if spec.patches.is_empty() {
             Vec::new()
         } else {
-            crate::overlay::patch_lines(text)
+            crate::overlay::patch_lines(text, spec.patches.len())
         };
         let pool_values = if spec.machine_classes.is_empty() && spec.node_groups.is_empty() {
             PoolValues::default()

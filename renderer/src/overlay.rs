@@ -218,7 +218,7 @@ impl Overlay {
         name.clone_into(&mut overlay.name);
         overlay.path = display;
         if !overlay.patches.is_empty() {
-            overlay.patch_lines = patch_lines(&text);
+            overlay.patch_lines = patch_lines(&text, overlay.patches.len());
         }
         for i in 0..overlay.patches.len() {
             overlay.patches[i].validate(&overlay.patch_label(i))?;
@@ -242,9 +242,45 @@ pub fn patch_label(file: &str, lines: &[usize], i: usize) -> String {
     }
 }
 
-/// The line of each entry of the top-level `patches` list of a YAML text (empty when the
-/// text does not read; its errors are reported by the typed reading).
-pub fn patch_lines(text: &str) -> Vec<usize> {
+/// The lines of the entries of a top-level block list `patches:` found by looking at the lines
+/// alone (`- ` items at one indentation below `patches:`); `None` for anything else (flow
+/// style, anchors, a document marker), which serde-saphyr then reads.
+fn scan_patch_lines(text: &str) -> Option<Vec<usize>> {
+    let mut lines = text.lines().enumerate();
+    lines.find(|(_, l)| {
+        l.strip_prefix("patches:")
+            .is_some_and(|rest| rest.trim().is_empty() || rest.trim_start().starts_with('#'))
+    })?;
+    let mut items = Vec::new();
+    let mut indent = None;
+    for (i, line) in lines {
+        let body = line.trim_start_matches(' ');
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let at = line.len() - body.len();
+        let item = body == "-" || body.starts_with("- ");
+        match indent {
+            None if item => indent = Some(at),
+            None => return None,
+            Some(d) if at == d && item => {}
+            Some(d) if at > d => continue,
+            Some(_) => break,
+        }
+        if body.starts_with("---") || body.contains('&') || body.contains('*') {
+            return None;
+        }
+        items.push(i + 1);
+    }
+    Some(items)
+}
+
+/// The line of each of the `count` entries of the top-level `patches` list of a YAML text
+/// (empty when the text does not read; its errors are reported by the typed reading).
+pub fn patch_lines(text: &str, count: usize) -> Vec<usize> {
+    if let Some(lines) = scan_patch_lines(text).filter(|l| l.len() == count) {
+        return lines;
+    }
     #[derive(Deserialize)]
     struct Lines {
         #[serde(default)]
@@ -373,10 +409,20 @@ mod tests {
     #[test]
     fn patches_are_named_by_file_line_and_index() {
         let text = "# tuning\nvalues: {a: 1}\npatches:\n  - target: {kind: A}\n    mergePatch: {x: 1}\n\n  - target:\n      kind: B\n    mergePatch: {x: 2}\n";
-        assert_eq!(patch_lines(text), vec![4, 7]);
+        assert_eq!(scan_patch_lines(text), Some(vec![4, 7]));
+        assert_eq!(patch_lines(text, 2), vec![4, 7]);
+        // Items at the key's own indentation, a comment between them, keys after the list.
+        let text = "patches:\n- target: {kind: A}\n  # second\n  mergePatch: {x: 1}\n- target: {kind: B}\n  mergePatch: {x: 2}\nvalues: {}\n";
+        assert_eq!(scan_patch_lines(text), Some(vec![2, 5]));
+        // Flow style, anchors: read by serde-saphyr, same lines.
+        let flow = "values: {}\npatches: [\n  {target: {kind: A}, mergePatch: {x: 1}},\n  {target: {kind: B}, mergePatch: {x: 2}}]\n";
+        assert_eq!(scan_patch_lines(flow), None);
+        assert_eq!(patch_lines(flow, 2), vec![3, 4]);
+        let anchored = "patches:\n  - &p\n    target: {kind: A}\n    mergePatch: {x: 1}\n  - *p\n";
+        assert_eq!(scan_patch_lines(anchored), None);
         assert_eq!(
-            patch_label("overlays/t/overlay.yaml", &patch_lines(text), 1),
-            "the patch at `overlays/t/overlay.yaml` line 7 (`patches[1]`)"
+            patch_label("overlays/t/overlay.yaml", &patch_lines(text, 2), 1),
+            "the patch at `overlays/t/overlay.yaml` line 5 (`patches[1]`)"
         );
         assert_eq!(
             patch_label("f.yaml", &[], 0),
