@@ -278,13 +278,13 @@ fn scan_patch_lines(text: &str) -> Option<Vec<usize>> {
 /// The line of each of the `count` entries of the top-level `patches` list of a YAML text
 /// (empty when the text does not read; its errors are reported by the typed reading).
 pub fn patch_lines(text: &str, count: usize) -> Vec<usize> {
-    if let Some(lines) = scan_patch_lines(text).filter(|l| l.len() == count) {
-        return lines;
-    }
     #[derive(Deserialize)]
     struct Lines {
         #[serde(default)]
         patches: Vec<serde_saphyr::Spanned<serde::de::IgnoredAny>>,
+    }
+    if let Some(lines) = scan_patch_lines(text).filter(|l| l.len() == count) {
+        return lines;
     }
     yaml::from_str::<Lines>(text, "")
         .map(|l| {
