@@ -56,8 +56,11 @@ fn limit_message(err: &serde_saphyr::Error) -> Option<String> {
             B::Aliases { .. } => format!(
                 "uses more than {MAX_ALIASES} YAML aliases (`*name`), the most plinth reads in one file; {FIXED}: write the repeated parts out or split the file"
             ),
-            B::Nodes { .. } | B::Events { .. } => format!(
+            B::Nodes { .. } => format!(
                 "expands to more YAML nodes than plinth reads in one file ({BASE_NODES} plus one per byte of the file), most likely through aliases (`*name`); {FIXED}: write the repeated parts out or split the file"
+            ),
+            B::Events { .. } => format!(
+                "expands to more YAML parser events than plinth reads in one file ({BASE_EVENTS} plus three per byte of the file), most likely through aliases (`*name`); {FIXED}: write the repeated parts out or split the file"
             ),
             B::Depth { .. } => format!(
                 "nests mappings and lists more than {MAX_DEPTH} levels deep, the most plinth reads; the limit guards against stack exhaustion and is fixed"
