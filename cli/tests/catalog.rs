@@ -61,6 +61,56 @@ fn json_output_is_parseable_and_complete() {
     );
 }
 
+/// `null` nowhere: optional fields are left out when absent, as in `diff` and `drift`.
+fn nulls(value: &serde_json::Value, at: &str, found: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Null => found.push(at.to_owned()),
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                nulls(v, &format!("{at}/{i}"), found);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                nulls(v, &format!("{at}/{k}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn json_output_leaves_out_absent_fields_instead_of_writing_null() {
+    let repo = workspace().join("cli/tests/fixtures/render-errors/missing-template");
+    for (dir, cluster) in [
+        (workspace().join("examples/fleet"), "gpu-east"),
+        (repo, "c1"),
+    ] {
+        let out = plinth(
+            &dir,
+            &["catalog", ".", "--cluster", cluster, "--format", "json"],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let mut found = Vec::new();
+        nulls(&doc, "", &mut found);
+        assert!(found.is_empty(), "null at {found:?}");
+        // Stable names: present fields keep their names.
+        let asset = &doc["assets"][0];
+        for key in [
+            "name",
+            "path",
+            "phase",
+            "install",
+            "reconcileOrder",
+            "conditions",
+        ] {
+            assert!(asset.get(key).is_some(), "{key} missing: {asset}");
+        }
+        assert!(doc["clusters"][0].get("cluster").is_some());
+    }
+}
+
 #[test]
 fn public_catalog_without_its_templates_reports_each_missing_template() {
     let spec = workspace().join("../shared/specs/virt-platform/openshift-virtualization-virt-platform-autopilot.metadata.yaml");

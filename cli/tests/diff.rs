@@ -558,11 +558,11 @@ fn machine_class_node_group_and_node_changes_are_disruptions() {
     assert_eq!(
         effects(c1),
         [
-            "platform",
             "replace-servers",
-            "reboot",
             "reprovision-vms",
-            "restart-vm"
+            "reboot",
+            "restart-vm",
+            "platform"
         ]
     );
     let messages: Vec<&str> = c1["disruptions"]
@@ -572,15 +572,18 @@ fn machine_class_node_group_and_node_changes_are_disruptions() {
         .map(|d| d["message"].as_str().unwrap())
         .collect();
     assert!(
-        messages[1].starts_with("replaces the servers of pool `worker-a`"),
+        messages[0].starts_with("replaces the servers of pool `worker-a`"),
         "{messages:?}"
     );
-    assert!(messages[1].contains("imageId"), "{messages:?}");
+    assert!(
+        messages[0].ends_with("(changed: `providerSpec.imageId`)"),
+        "{messages:?}"
+    );
     assert_eq!(
         messages[2],
         "reboots the nodes of pool `worker`: MachineConfig `99-worker-tuning` changed"
     );
-    assert!(messages[3].contains("offeringIDs changed"), "{messages:?}");
+    assert!(messages[1].contains("offeringIDs changed"), "{messages:?}");
     let c2 = cluster(&report, "c2");
     assert_eq!(object(c2, "MachineClass", "worker-a")["change"], "changed");
     assert!(effects(c2).is_empty(), "{c2:#}");
@@ -590,9 +593,87 @@ fn machine_class_node_group_and_node_changes_are_disruptions() {
     let disruptions = md.find("### Disruptions").unwrap();
     assert!(disruptions < md.find("### Cluster `c1`").unwrap());
     assert!(
-        md.contains("| `c1` | reboot | reboots the nodes of pool `worker`"),
+        md.contains("| reboot | `c1` | reboots the nodes of pool `worker`"),
         "{md}"
     );
+}
+
+/// The fleet's disruptions are ordered by effect (server replacement first), then cluster, in
+/// the terminal, Markdown and JSON formats alike; a userData change says it replaces servers
+/// and names the field, never its value.
+#[test]
+fn disruptions_are_ordered_by_effect_then_cluster_in_every_format() {
+    let repo = Repo::new();
+    platform(&repo, &BASE_SECRETS);
+    // c1 (first by name): a VM restart and a rollout. c2: only its pool's userData changes.
+    let knobs = ClusterKnobs {
+        image: "registry.example.invalid/web:1.1".into(),
+        vm_cores: 4,
+        ..ClusterKnobs::default()
+    };
+    set_cluster(&repo, "c1", &knobs, &BASE_SECRETS);
+    let mut secrets = BASE_SECRETS;
+    secrets.user_data = HEAD_SECRETS.user_data;
+    set_cluster(&repo, "c2", &ClusterKnobs::default(), &secrets);
+    let expected = [
+        ("replace-servers", "c2"),
+        ("restart-vm", "c1"),
+        ("rollout", "c1"),
+    ];
+    let (_, report) = repo.diff_json(&["--base", "HEAD"]);
+    let listed: Vec<(String, String)> = report["disruptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["effect"].as_str().unwrap().to_owned(),
+                d["cluster"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String)> = expected
+        .iter()
+        .map(|(e, c)| ((*e).to_owned(), (*c).to_owned()))
+        .collect();
+    assert_eq!(listed, want, "{:#}", report["disruptions"]);
+    let replace = &report["disruptions"][0];
+    assert_eq!(
+        replace["message"],
+        "replaces the servers of pool `worker-a`: the replacement key of MachineClass `machine-controller-manager/worker-a` changed (changed: `providerSpec.userData`)"
+    );
+    assert_eq!(replace["kind"], "MachineClass");
+    assert_eq!(effects(cluster(&report, "c2")), ["replace-servers"]);
+
+    let labels = [
+        ("replace-servers", "replace servers"),
+        ("restart-vm", "restart VM"),
+        ("rollout", "rollout"),
+    ];
+    let label = |effect: &str| labels.iter().find(|(e, _)| *e == effect).unwrap().1;
+    let out = repo.plinth(&["diff", "--base", "HEAD", "--format", "terminal"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut at = 0;
+    for (effect, cluster) in expected {
+        let line = format!("  [{}] {cluster}: ", label(effect));
+        let found = text[at..]
+            .find(&line)
+            .unwrap_or_else(|| panic!("{line} after {at}: {text}"));
+        at += found + line.len();
+    }
+    let out = repo.plinth(&["diff", "--base", "HEAD", "--format", "markdown"]);
+    let md = String::from_utf8(out.stdout).unwrap();
+    let mut at = 0;
+    for (effect, cluster) in expected {
+        let row = format!("| {} | `{cluster}` | ", label(effect));
+        let found = md[at..]
+            .find(&row)
+            .unwrap_or_else(|| panic!("{row} after {at}: {md}"));
+        at += found + row.len();
+    }
+    for text in [&text, &md, &report.to_string()] {
+        assert!(!text.contains(HEAD_SECRETS.user_data) && !text.contains(BASE_SECRETS.user_data));
+    }
 }
 
 #[test]
@@ -867,6 +948,13 @@ fn markdown_larger_than_a_comment_is_split_into_parts() {
     files.sort();
     let n = files.len();
     assert!(n >= 4, "only {n} parts");
+    // Named as docs/diff.md says: `preview-part-01.md`, `preview-part-02.md`, ...
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let expected: Vec<String> = (1..=n).map(|i| format!("preview-part-{i:02}.md")).collect();
+    assert_eq!(names, expected);
     let mut all = String::new();
     for (i, path) in files.iter().enumerate() {
         let text = fs_err::read_to_string(path).unwrap();

@@ -252,3 +252,50 @@ fn validate_without_a_crd_folder_says_so_and_checks_plinths_rules() {
         text(&out.stderr)
     );
 }
+
+/// A pool switches networking variant over the built-in overlay's `networkId` and unsets an
+/// inherited default with `null`; a conflict that remains names the overlay file it came from.
+#[test]
+fn pools_override_overlay_defaults_with_the_other_variant_and_null() {
+    let switched = r"
+overlays: [stackit-eu01]
+machineClasses:
+  - name: nics
+    providerSpec:
+      machineType: c1.2
+      networking: {nicIds: [5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a]}
+      availabilityZone: null
+      labels: {plinth-region: null}
+";
+    let tmp = repo(switched);
+    let out = plinth(tmp.path(), &["render", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let class = fs_err::read_to_string(
+        tmp.path()
+            .join("rendered/c1/machineclass_machine-controller-manager_nics.yaml"),
+    )
+    .unwrap();
+    assert!(class.contains("nicIds:"), "{class}");
+    for gone in ["networkId", "availabilityZone", "plinth-region", "null"] {
+        assert!(!class.contains(gone), "{gone} in:\n{class}");
+    }
+
+    let conflicting = r"
+overlays: [stackit-eu01, legacy-network]
+machineClasses:
+  - name: nics
+    providerSpec:
+      machineType: c1.2
+";
+    let tmp = repo(conflicting);
+    write(
+        tmp.path(),
+        "overlays/legacy-network/overlay.yaml",
+        "values:\n  stackit:\n    machineClassDefaults:\n      providerSpec:\n        networking:\n          networkId: 6f1e2d3c-4b5a-4978-8c6d-5e4f3a2b1c0d\n          nicIds: [5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a]\n",
+    );
+    let out = plinth(tmp.path(), &["render", "."]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    insta::assert_snapshot!("conflicting_default_stderr", err);
+    assert!(!tmp.path().join("rendered").exists());
+}

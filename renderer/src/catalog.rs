@@ -427,6 +427,16 @@ impl Catalog {
         })
     }
 
+    /// The framework opt-in annotation (`key=value`, or `key`) when the catalog declares one
+    /// and `cluster` does not carry it: then no asset of the catalog renders for the cluster.
+    pub fn unmet_opt_in(&self, cluster: &crate::cluster::Cluster) -> Option<String> {
+        let (key, value) = self.framework_opt_in()?;
+        if cluster.has_annotation(&key, value.as_deref()) {
+            return None;
+        }
+        Some(value.map_or_else(|| key.clone(), |v| format!("{key}={v}")))
+    }
+
     /// The features an asset belongs to (by name or by group).
     pub fn features_of(&self, asset: &Asset) -> Vec<&str> {
         self.features

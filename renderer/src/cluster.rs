@@ -51,6 +51,21 @@ pub struct Cluster {
     /// Repository-relative path of `cluster.yaml`.
     pub path: String,
     pub spec: ClusterSpec,
+    /// The line of each of `spec.patches` in `cluster.yaml` (0 when unknown).
+    pub patch_lines: Vec<usize>,
+    /// The pools as written, `null`s included (the typed spec cannot tell a `null` from an
+    /// absent key, and a `null` unsets an inherited default).
+    pub pool_values: PoolValues,
+}
+
+/// `machineClasses` and `nodeGroups` of `cluster.yaml` as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolValues {
+    #[serde(default)]
+    pub machine_classes: Vec<Map<String, Value>>,
+    #[serde(default)]
+    pub node_groups: Vec<Map<String, Value>>,
 }
 
 impl Cluster {
@@ -75,11 +90,29 @@ impl Cluster {
                 ),
             });
         }
+        let patch_lines = if spec.patches.is_empty() {
+            Vec::new()
+        } else {
+            crate::overlay::patch_lines(text, spec.patches.len())
+        };
+        let pool_values = if spec.machine_classes.is_empty() && spec.node_groups.is_empty() {
+            PoolValues::default()
+        } else {
+            // The typed reading above succeeded, so this one does too.
+            yaml::from_str_data(text, &path).unwrap_or_default()
+        };
         Ok(Self {
             name: name.to_owned(),
             path,
             spec,
+            patch_lines,
+            pool_values,
         })
+    }
+
+    /// Names patch `i` of `cluster.yaml` in errors: its file, line and index.
+    pub fn patch_label(&self, i: usize) -> String {
+        crate::overlay::patch_label(&self.path, &self.patch_lines, i)
     }
 
     /// Whether the cluster carries annotation `key` (with `value`, when given).

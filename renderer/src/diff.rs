@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::decide::Decision;
-use crate::disruption::{self, Disruption};
+use crate::disruption::{self, ClusterDisruption, Disruption};
 use crate::redact::Redactor;
 use crate::render::{Identity, RenderedCluster, RenderedObject, VERSION};
 use crate::yaml;
@@ -42,6 +42,9 @@ pub struct DiffReport {
     pub base: Side,
     pub head: Side,
     pub summary: Summary,
+    /// Every cluster's disruptions: most disruptive effect first, then by cluster, then by
+    /// object (the order of the terminal and Markdown disruption tables too).
+    pub disruptions: Vec<ClusterDisruption>,
     /// Clusters with at least one change, sorted by name.
     pub clusters: Vec<ClusterDiff>,
 }
@@ -208,12 +211,18 @@ impl DiffReport {
             s.disruptions += c.disruptions.len();
             s.inclusion_changes += c.inclusion.len();
         }
+        let disruptions = disruption::fleet(
+            clusters
+                .iter()
+                .map(|c| (c.name.as_str(), c.disruptions.as_slice())),
+        );
         Self {
             schema_version: SCHEMA_VERSION,
             plinth_version: VERSION.to_owned(),
             base,
             head,
             summary: s,
+            disruptions,
             clusters,
         }
     }
@@ -470,6 +479,7 @@ pub fn compare_cluster(
             p.change,
             red_before.as_ref(),
             red_after.as_ref(),
+            base.map_or(&[][..], |b| &b.objects[..]),
             head.map_or(&[][..], |h| &h.objects[..]),
         ));
         objects.push(ObjectDiff {

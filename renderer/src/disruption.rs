@@ -11,22 +11,23 @@ use crate::diff::ObjectChange;
 use crate::machine_class::ANNOTATION_REPLACEMENT_KEY;
 use crate::render::RenderedObject;
 
-/// What a change does at run time, most disruptive first.
+/// What a change does at run time, most disruptive first: the order of every disruption list
+/// (terminal, Markdown and JSON) is this order, then cluster, then object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Effect {
-    /// The whole virtualization platform is reconfigured.
-    Platform,
     /// Cloud servers are replaced.
     ReplaceServers,
-    /// Nodes reboot.
-    Reboot,
     /// Autoscaled VMs are re-provisioned.
     ReprovisionVms,
+    /// Nodes reboot.
+    Reboot,
     /// A virtual machine restarts.
     RestartVm,
     /// A workload's pods are replaced.
     Rollout,
+    /// The whole virtualization platform is reconfigured.
+    Platform,
 }
 
 impl Effect {
@@ -56,11 +57,53 @@ pub struct Disruption {
     pub message: String,
 }
 
+impl Disruption {
+    /// The order of disruptions: effect (most disruptive first), then kind, namespace, name
+    /// and message.
+    fn key(&self) -> (Effect, &str, Option<&str>, &str, &str) {
+        (
+            self.effect,
+            &self.kind,
+            self.namespace.as_deref(),
+            &self.name,
+            &self.message,
+        )
+    }
+}
+
 /// Sorts most disruptive first, then by kind, namespace and name.
 pub fn sort(list: &mut [Disruption]) {
-    list.sort_by(|a, b| {
-        (a.effect, &a.kind, &a.namespace, &a.name).cmp(&(b.effect, &b.kind, &b.namespace, &b.name))
+    list.sort_by(|a, b| a.key().cmp(&b.key()));
+}
+
+/// A disruption of one cluster in the fleet-wide list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterDisruption {
+    pub cluster: String,
+    #[serde(flatten)]
+    pub disruption: Disruption,
+}
+
+/// Every cluster's disruptions in one list: most disruptive first, then by cluster, then by
+/// object. The order every preview format shows them in.
+pub fn fleet<'a>(
+    clusters: impl IntoIterator<Item = (&'a str, &'a [Disruption])>,
+) -> Vec<ClusterDisruption> {
+    let mut out: Vec<ClusterDisruption> = clusters
+        .into_iter()
+        .flat_map(|(cluster, list)| {
+            list.iter().map(move |d| ClusterDisruption {
+                cluster: cluster.to_owned(),
+                disruption: d.clone(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        let (x, y) = (a.disruption.key(), b.disruption.key());
+        (x.0, &a.cluster, x.1, x.2, x.3, x.4).cmp(&(y.0, &b.cluster, y.1, y.2, y.3, y.4))
     });
+    out
 }
 
 fn group_of(obj: &Value) -> &str {
@@ -132,13 +175,67 @@ fn changed_keys(a: &Value, b: &Value, pointer: &str) -> Vec<String> {
         .collect()
 }
 
+/// The Secret a `MachineClass` takes its userData from (its `secretRef`), among `objects`.
+fn user_data_secret<'a>(class: &Value, objects: &'a [RenderedObject]) -> Option<&'a Value> {
+    let reference = class.get("secretRef")?;
+    let name = reference.get("name")?.as_str()?;
+    let namespace = reference
+        .get("namespace")
+        .and_then(Value::as_str)
+        .or_else(|| class.pointer("/metadata/namespace").and_then(Value::as_str));
+    objects
+        .iter()
+        .find(|o| {
+            o.identity.kind == "Secret"
+                && o.identity.group.is_empty()
+                && o.identity.name == name
+                && o.identity.namespace.as_deref() == namespace
+        })
+        .map(|o| &o.value)
+}
+
+/// The fields whose change made a `MachineClass`'s replacement key change, as field paths
+/// (`providerSpec.imageId`, `providerSpec.userData`); never their values. userData counts as
+/// changed when the class's inline `providerSpec.userData` or the `userData` of the Secret its
+/// `secretRef` names differs between `base` and `head` (both rendered, unredacted: compared,
+/// never shown), or when `secretRef` itself changed.
+fn replacement_causes(
+    before: &Value,
+    after: &Value,
+    base: &[RenderedObject],
+    head: &[RenderedObject],
+) -> Vec<String> {
+    let mut fields: Vec<String> = changed_keys(before, after, "/providerSpec")
+        .into_iter()
+        .filter(|k| crate::machine_class::REPLACEMENT_FIELDS.contains(&k.as_str()))
+        .map(|k| format!("providerSpec.{k}"))
+        .collect();
+    let secret_data = |class: &Value, objects: &[RenderedObject]| {
+        user_data_secret(class, objects)
+            .and_then(|s| {
+                s.pointer("/data/userData")
+                    .or_else(|| s.pointer("/stringData/userData"))
+            })
+            .cloned()
+    };
+    let user_data_changed = !fields.iter().any(|f| f == "providerSpec.userData")
+        && (before.get("secretRef") != after.get("secretRef")
+            || secret_data(before, base) != secret_data(after, head));
+    if user_data_changed {
+        fields.push("providerSpec.userData".to_owned());
+        fields.sort();
+    }
+    fields
+}
+
 /// The disruptions one object change causes. `before`/`after` are the (redacted) object
-/// values; `head` is every object the cluster renders at head (to find the pools that use
-/// a machine class).
+/// values; `base` and `head` are every object the cluster renders at base and at head (to
+/// find the pools that use a machine class and the userData Secrets of machine classes).
 pub fn classify(
     change: ObjectChange,
     before: Option<&Value>,
     after: Option<&Value>,
+    base: &[RenderedObject],
     head: &[RenderedObject],
 ) -> Vec<Disruption> {
     let Some(obj) = after.or(before) else {
@@ -192,7 +289,7 @@ pub fn classify(
                 _ => b.get("providerSpec") != a.get("providerSpec"),
             };
             if replaced {
-                let fields = changed_keys(b, a, "/providerSpec");
+                let fields = replacement_causes(b, a, base, head);
                 let pools: Vec<String> = head
                     .iter()
                     .filter(|o| {
@@ -214,7 +311,8 @@ pub fn classify(
                 let why = if fields.is_empty() {
                     String::new()
                 } else {
-                    format!(" (providerSpec: {})", fields.join(", "))
+                    let fields: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
+                    format!(" (changed: {})", fields.join(", "))
                 };
                 out.push(make(
                     Effect::ReplaceServers,
@@ -262,7 +360,7 @@ mod tests {
     use serde_json::json;
 
     fn one(change: ObjectChange, before: &Value, after: &Value) -> Vec<Disruption> {
-        classify(change, Some(before), Some(after), &[])
+        classify(change, Some(before), Some(after), &[], &[])
     }
 
     #[test]
@@ -281,7 +379,7 @@ mod tests {
         let kc = json!({"apiVersion": "machineconfiguration.openshift.io/v1", "kind": "KubeletConfig",
             "metadata": {"name": "kc"},
             "spec": {"machineConfigPoolSelector": {"matchLabels": {"pools.operator.machineconfiguration.openshift.io/master": ""}}}});
-        let d = classify(ObjectChange::Added, None, Some(&kc), &[]);
+        let d = classify(ObjectChange::Added, None, Some(&kc), &[], &[]);
         assert!(d[0].message.contains("pool `master`"), "{}", d[0].message);
     }
 
@@ -310,6 +408,92 @@ mod tests {
                 &mc("k1", "i1", "b")
             )
             .is_empty()
+        );
+    }
+
+    fn rendered(value: Value) -> RenderedObject {
+        RenderedObject {
+            asset: "machine-classes".into(),
+            wave: 10,
+            identity: crate::render::Identity::of(&value).unwrap(),
+            value,
+        }
+    }
+
+    #[test]
+    fn a_user_data_change_names_the_field_and_never_the_value() {
+        let class = |key: &str| {
+            json!({"apiVersion": "machine.sapcloud.io/v1alpha1", "kind": "MachineClass",
+                "metadata": {"name": "w1", "namespace": "mcm", "annotations": {ANNOTATION_REPLACEMENT_KEY: key}},
+                "providerSpec": {"imageId": "i1"},
+                "secretRef": {"name": "w1-userdata", "namespace": "mcm"}})
+        };
+        let secret = |ud: &str| {
+            rendered(json!({"apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": "w1-userdata", "namespace": "mcm"},
+                "data": {"userData": ud}}))
+        };
+        let (base, head) = ([secret("c2VjcmV0LTE=")], [secret("c2VjcmV0LTI=")]);
+        let d = classify(
+            ObjectChange::Changed,
+            Some(&class("k1")),
+            Some(&class("k2")),
+            &base,
+            &head,
+        );
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].effect, Effect::ReplaceServers);
+        assert_eq!(
+            d[0].message,
+            "replaces the servers of pool `w1`: the replacement key of MachineClass `mcm/w1` changed (changed: `providerSpec.userData`)"
+        );
+        assert!(!d[0].message.contains("c2VjcmV0"));
+        // The image and the userData together; labels never count.
+        let mut after = class("k2");
+        after["providerSpec"]["imageId"] = json!("i2");
+        after["providerSpec"]["labels"] = json!({"a": "b"});
+        let d = classify(
+            ObjectChange::Changed,
+            Some(&class("k1")),
+            Some(&after),
+            &base,
+            &head,
+        );
+        assert!(
+            d[0].message
+                .ends_with("(changed: `providerSpec.imageId`, `providerSpec.userData`)"),
+            "{}",
+            d[0].message
+        );
+    }
+
+    #[test]
+    fn the_fleet_list_orders_by_effect_then_cluster() {
+        let d = |effect: Effect, name: &str| Disruption {
+            effect,
+            kind: "K".into(),
+            namespace: None,
+            name: name.into(),
+            message: String::new(),
+        };
+        let a = [d(Effect::Platform, "h"), d(Effect::Rollout, "r")];
+        let b = [d(Effect::ReplaceServers, "m"), d(Effect::Rollout, "q")];
+        let z = [d(Effect::ReprovisionVms, "n"), d(Effect::Reboot, "x")];
+        let listed: Vec<(String, String)> = fleet([("a", &a[..]), ("b", &b[..]), ("z", &z[..])])
+            .into_iter()
+            .map(|c| (c.cluster, c.disruption.name))
+            .collect();
+        let want = [
+            ("b", "m"),
+            ("z", "n"),
+            ("z", "x"),
+            ("a", "r"),
+            ("b", "q"),
+            ("a", "h"),
+        ];
+        assert_eq!(
+            listed,
+            want.map(|(c, n)| (c.to_owned(), n.to_owned())).to_vec()
         );
     }
 

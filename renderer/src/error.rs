@@ -91,6 +91,16 @@ pub enum RenderError {
         what: String,
         target: String,
     },
+    #[error(
+        "cluster `{cluster}`: {what} matches no rendered object because no catalog asset renders: the catalog's opt-in annotation `{annotation}` (`framework.opt_in` in `{catalog}`) is missing on the cluster; add it under `annotations` in `{path}`"
+    )]
+    OptInMissing {
+        cluster: String,
+        what: String,
+        annotation: String,
+        catalog: String,
+        path: String,
+    },
     #[error("cluster `{cluster}`: {what} cannot be applied to {object}: {message}")]
     PatchFailed {
         cluster: String,

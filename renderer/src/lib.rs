@@ -17,6 +17,7 @@ pub mod machine_class;
 pub mod node_group;
 pub mod output;
 pub mod overlay;
+mod pool_defaults;
 pub mod preview;
 pub mod quantity;
 pub mod redact;

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use base64::Engine as _;
 use regex::Regex;
@@ -15,7 +15,8 @@ use sha2::{Digest as _, Sha256};
 use crate::cluster::Cluster;
 use crate::error::{Problem, RenderError};
 use crate::index::IndexMachineClass;
-use crate::overlay::deep_merge;
+use crate::overlay::{OneOf, Overlay};
+use crate::pool_defaults::Defaults;
 use crate::quantity::Quantity;
 use crate::source::{Source, join_beside};
 
@@ -57,6 +58,28 @@ pub const REPLACEMENT_FIELDS: [&str; 14] = [
     "userData",
     "volumes",
 ];
+
+/// Reads a field given as `null` as its default: in `cluster.yaml` and pool defaults, `null`
+/// unsets what a less specific layer gave (the merge removes it; this only lets it be read).
+pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// Reads a label map whose values may be `null` (unsetting an inherited label), leaving those
+/// out.
+pub(crate) fn labels_without_nulls<'de, D>(
+    deserializer: D,
+) -> Result<Option<BTreeMap<String, String>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let labels = Option::<BTreeMap<String, Option<String>>>::deserialize(deserializer)?;
+    Ok(labels.map(|m| m.into_iter().filter_map(|(k, v)| Some((k, v?))).collect()))
+}
 
 /// A reference to a Secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,7 +143,11 @@ pub struct ProviderSpec {
     pub machine_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "labels_without_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub labels: Option<BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub networking: Option<Networking>,
@@ -154,7 +181,7 @@ pub struct ProviderSpec {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NodeTemplate {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub capacity: BTreeMap<String, Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub virtual_capacity: Option<BTreeMap<String, Value>>,
@@ -175,7 +202,7 @@ pub struct MachineClassPool {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub provider_spec: ProviderSpec,
     /// A Secret you manage (credentials and/or userData). Not allowed together with userData,
     /// since plinth then renders the Secret itself.
@@ -633,51 +660,6 @@ pub fn location(cluster: &str, pool: &str) -> String {
     format!("cluster {cluster} / {KIND} {pool}")
 }
 
-/// The pool defaults found in the merged parameters, as a JSON value (or an empty map).
-fn defaults_value<'a>(params: &'a Map<String, Value>, path: [&str; 2]) -> Option<&'a Value> {
-    params.get(path[0])?.get(path[1])
-}
-
-/// Merges `defaults` under `pool` (both JSON values of the same typed struct), the pool
-/// winning, and reads the result back as `T`.
-pub(crate) fn merge_under<T>(defaults: Option<&Value>, pool: &T) -> Result<T, String>
-where
-    T: Serialize + serde::de::DeserializeOwned,
-{
-    let own = serde_json::to_value(pool).map_err(|e| e.to_string())?;
-    let Some(Value::Object(defaults)) = defaults else {
-        return serde_json::from_value(own).map_err(|e| e.to_string());
-    };
-    let mut merged = defaults.clone();
-    if let Value::Object(own) = own {
-        deep_merge(&mut merged, &own);
-    }
-    serde_json::from_value(Value::Object(merged)).map_err(|e| e.to_string())
-}
-
-/// Checks the shape of the defaults under `path`: unknown keys are problems of `location`.
-pub(crate) fn check_defaults<T: serde::de::DeserializeOwned>(
-    params: &Map<String, Value>,
-    path: [&str; 2],
-    location: &str,
-    problems: &mut Vec<Problem>,
-) -> bool {
-    let Some(v) = defaults_value(params, path) else {
-        return true;
-    };
-    match serde_json::from_value::<T>(v.clone()) {
-        Ok(_) => true,
-        Err(e) => {
-            problems.push(Problem {
-                location: location.to_owned(),
-                field: format!("params.{}.{}", path[0], path[1]),
-                message: format!("invalid pool defaults (from an overlay's `values` or the cluster's `params`): {e}"),
-            });
-            false
-        }
-    }
-}
-
 fn read_user_data(
     cluster: &Cluster,
     source: &Source,
@@ -720,13 +702,36 @@ pub fn user_data_secret_name(pool: &str) -> String {
     format!("{pool}-userdata")
 }
 
+/// The exactly-one-of groups of a pool: a layer giving `networkId` drops an inherited
+/// `nicIds` and the other way round.
+pub const ONE_OF: &[OneOf] = &[OneOf {
+    path: &["providerSpec", "networking"],
+    keys: &["networkId", "nicIds"],
+}];
+
+/// Pool `i` of `typed` as written in `cluster.yaml` (`null`s included) when the cluster kept
+/// it, else as the typed pool serialises.
+pub(crate) fn own_value<T: Serialize>(
+    written: &[Map<String, Value>],
+    typed: &T,
+    i: usize,
+) -> Map<String, Value> {
+    match written.get(i) {
+        Some(m) => m.clone(),
+        None => match serde_json::to_value(typed) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        },
+    }
+}
+
 /// Renders every pool of `cluster`: each `MachineClass` and, for pools with userData, the
-/// Secret that holds it. `params` are the merged overlay values and cluster params (where the
-/// defaults sit). Problems of every pool are added to `problems`; objects are returned only
-/// for pools without problems.
+/// Secret that holds it. Pool defaults come from `overlays` (in order) and the cluster's
+/// params. Problems of every pool are added to `problems`; objects are returned only for
+/// pools without problems.
 pub fn render(
     cluster: &Cluster,
-    params: &Map<String, Value>,
+    overlays: &[Arc<Overlay>],
     source: &Source,
     limit: u64,
     problems: &mut Vec<Problem>,
@@ -736,13 +741,13 @@ pub fn render(
         return Vec::new();
     }
     let cluster_loc = format!("cluster {}", cluster.name);
-    if !check_defaults::<MachineClassDefaults>(params, DEFAULTS_PATH, &cluster_loc, problems) {
+    let defaults = Defaults::new(overlays, cluster, DEFAULTS_PATH, ONE_OF);
+    if !defaults.check::<MachineClassDefaults>(&cluster_loc, problems) {
         return Vec::new();
     }
-    let defaults = defaults_value(params, DEFAULTS_PATH);
     let mut objects = Vec::new();
     let mut names = BTreeSet::new();
-    for raw in pools {
+    for (i, raw) in pools.iter().enumerate() {
         let before = problems.len();
         let mut r = Report {
             location: location(&cluster.name, &raw.name),
@@ -751,7 +756,9 @@ pub fn render(
         if !names.insert(raw.name.clone()) {
             r.add("name", "is declared twice in `machineClasses`");
         }
-        let pool = match merge_under(defaults, raw) {
+        let own = own_value(&cluster.pool_values.machine_classes, raw, i);
+        let merged = defaults.merge(&own);
+        let pool: MachineClassPool = match serde_json::from_value(Value::Object(merged.clone())) {
             Ok(p) => p,
             Err(e) => {
                 r.add(
@@ -768,6 +775,7 @@ pub fn render(
             _ => None,
         };
         if r.problems.len() > before {
+            defaults.annotate(&own, &merged, &mut r.problems[before..]);
             continue;
         }
         objects.extend(objects_of(&pool, user_data.map(UserData).as_ref()));

@@ -3,18 +3,20 @@
 //! rules and carrying the `autoscaler.vpsie.com/managed: "true"` label it acts on.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::cluster::Cluster;
 use crate::error::Problem;
 use crate::machine_class::{
-    Report, check_defaults, is_dns_subdomain, k8s_label_key_problem, k8s_label_value_problem,
-    merge_under,
+    Report, is_dns_subdomain, k8s_label_key_problem, k8s_label_value_problem, labels_without_nulls,
+    own_value,
 };
+use crate::overlay::Overlay;
+use crate::pool_defaults::Defaults;
 
 /// API version of the rendered node groups.
 pub const API_VERSION: &str = "autoscaler.vpsie.com/v1alpha1";
@@ -115,7 +117,11 @@ pub struct NodeGroupPool {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_mixed_instances: Option<bool>,
     /// Labels for the group's nodes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "labels_without_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub labels: Option<BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub taints: Option<Vec<Taint>>,
@@ -166,7 +172,11 @@ pub struct NodeGroupDefaults {
     pub preferred_instance_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_mixed_instances: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "labels_without_nulls",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub labels: Option<BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub taints: Option<Vec<Taint>>,
@@ -372,7 +382,7 @@ pub(crate) fn validate(g: &NodeGroupPool, r: &mut Report<'_>) {
 /// objects are returned only for groups without problems.
 pub fn render(
     cluster: &Cluster,
-    params: &Map<String, Value>,
+    overlays: &[Arc<Overlay>],
     problems: &mut Vec<Problem>,
 ) -> Vec<Value> {
     let groups = &cluster.spec.node_groups;
@@ -380,15 +390,13 @@ pub fn render(
         return Vec::new();
     }
     let cluster_loc = format!("cluster {}", cluster.name);
-    if !check_defaults::<NodeGroupDefaults>(params, DEFAULTS_PATH, &cluster_loc, problems) {
+    let defaults = Defaults::new(overlays, cluster, DEFAULTS_PATH, &[]);
+    if !defaults.check::<NodeGroupDefaults>(&cluster_loc, problems) {
         return Vec::new();
     }
-    let defaults = params
-        .get(DEFAULTS_PATH[0])
-        .and_then(|v| v.get(DEFAULTS_PATH[1]));
     let mut names = BTreeSet::new();
     let mut objects = Vec::new();
-    for raw in groups {
+    for (i, raw) in groups.iter().enumerate() {
         let before = problems.len();
         let mut r = Report {
             location: location(&cluster.name, &raw.name),
@@ -397,7 +405,9 @@ pub fn render(
         if !names.insert(raw.name.clone()) {
             r.add("name", "is declared twice in `nodeGroups`");
         }
-        let group = match merge_under(defaults, raw) {
+        let own = own_value(&cluster.pool_values.node_groups, raw, i);
+        let merged = defaults.merge(&own);
+        let group: NodeGroupPool = match serde_json::from_value(Value::Object(merged.clone())) {
             Ok(g) => g,
             Err(e) => {
                 r.add("", format!("cannot merge the node-group defaults: {e}"));
@@ -406,6 +416,7 @@ pub fn render(
         };
         validate(&group, &mut r);
         if r.problems.len() > before {
+            defaults.annotate(&own, &merged, &mut r.problems[before..]);
             continue;
         }
         objects.push(object_of(&group));

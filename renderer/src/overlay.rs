@@ -203,6 +203,9 @@ pub struct Overlay {
     pub values: Map<String, Value>,
     #[serde(default)]
     pub patches: Vec<Patch>,
+    /// The line of each of `patches` in the file (0 when unknown).
+    #[serde(skip)]
+    pub patch_lines: Vec<usize>,
 }
 
 impl Overlay {
@@ -214,23 +217,156 @@ impl Overlay {
         let mut overlay: Self = yaml::from_str(&text, &display)?;
         name.clone_into(&mut overlay.name);
         overlay.path = display;
-        for (i, p) in overlay.patches.iter().enumerate() {
-            p.validate(&format!("`{}` patches[{i}]", overlay.path))?;
+        if !overlay.patches.is_empty() {
+            overlay.patch_lines = patch_lines(&text, overlay.patches.len());
+        }
+        for i in 0..overlay.patches.len() {
+            overlay.patches[i].validate(&overlay.patch_label(i))?;
         }
         Ok(overlay)
     }
+
+    /// Names patch `i` in errors: its file, line and index.
+    pub fn patch_label(&self, i: usize) -> String {
+        patch_label(&self.path, &self.patch_lines, i)
+    }
 }
 
-/// Deep-merges `over` into `base`: maps merge key by key, anything else replaces.
+/// Names patch `i` of `file` in errors: `` the patch at `file` line 12 (`patches[1]`) ``;
+/// `lines` are the lines of the file's patches ([`patch_lines`]), the line is left out when
+/// unknown.
+pub fn patch_label(file: &str, lines: &[usize], i: usize) -> String {
+    match lines.get(i).copied().filter(|l| *l > 0) {
+        Some(line) => format!("the patch at `{file}` line {line} (`patches[{i}]`)"),
+        None => format!("the patch at `{file}` (`patches[{i}]`)"),
+    }
+}
+
+/// The lines of the entries of a top-level block list `patches:` found by looking at the lines
+/// alone (`- ` items at one indentation below `patches:`); `None` for anything else (flow
+/// style, anchors, a document marker), which serde-saphyr then reads.
+fn scan_patch_lines(text: &str) -> Option<Vec<usize>> {
+    let mut lines = text.lines().enumerate();
+    lines.find(|(_, l)| {
+        l.strip_prefix("patches:")
+            .is_some_and(|rest| rest.trim().is_empty() || rest.trim_start().starts_with('#'))
+    })?;
+    let mut items = Vec::new();
+    let mut indent = None;
+    for (i, line) in lines {
+        let body = line.trim_start_matches(' ');
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let at = line.len() - body.len();
+        let item = body == "-" || body.starts_with("- ");
+        match indent {
+            None if item => indent = Some(at),
+            None => return None,
+            Some(d) if at == d && item => {}
+            Some(d) if at > d => continue,
+            Some(_) => break,
+        }
+        if body.starts_with("---") || body.contains('&') || body.contains('*') {
+            return None;
+        }
+        items.push(i + 1);
+    }
+    Some(items)
+}
+
+/// The line of each of the `count` entries of the top-level `patches` list of a YAML text
+/// (empty when the text does not read; its errors are reported by the typed reading).
+pub fn patch_lines(text: &str, count: usize) -> Vec<usize> {
+    #[derive(Deserialize)]
+    struct Lines {
+        #[serde(default)]
+        patches: Vec<serde_saphyr::Spanned<serde::de::IgnoredAny>>,
+    }
+    if let Some(lines) = scan_patch_lines(text).filter(|l| l.len() == count) {
+        return lines;
+    }
+    yaml::from_str::<Lines>(text, "")
+        .map(|l| {
+            l.patches
+                .iter()
+                .map(|p| usize::try_from(p.referenced.line()).unwrap_or(0))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Deep-merges `over` into `base` the way RFC 7386 merge patches, kustomize's strategic merge
+/// and Helm's values do: maps merge key by key, lists and scalars replace, and `null` removes
+/// the key (an inherited default is unset, not set to `null`). A map that replaces a non-map
+/// or fills a missing key keeps no `null` either, so merged values never hold `null`.
 pub fn deep_merge(base: &mut Map<String, Value>, over: &Map<String, Value>) {
     for (k, v) in over {
+        if v.is_null() {
+            base.remove(k);
+            continue;
+        }
         match (base.get_mut(k), v) {
-            (Some(Value::Object(b)), Value::Object(o)) => deep_merge(b, o),
+            (Some(b), Value::Object(_)) => json_patch::merge(b, v),
+            (_, Value::Object(_)) => {
+                let mut fresh = Value::Object(Map::new());
+                json_patch::merge(&mut fresh, v);
+                base.insert(k.clone(), fresh);
+            }
             _ => {
                 base.insert(k.clone(), v.clone());
             }
         }
     }
+}
+
+/// Keys of the map at `path` of which exactly one is given (STACKIT's `networking`: one of
+/// `networkId` or `nicIds`). A layer that gives some of them replaces the group: the other
+/// keys inherited from the layers below are dropped, so a pool giving `nicIds` overrides an
+/// overlay's `networkId` rather than ending up with both.
+#[derive(Debug, Clone, Copy)]
+pub struct OneOf {
+    pub path: &'static [&'static str],
+    pub keys: &'static [&'static str],
+}
+
+fn at<'a>(map: &'a Map<String, Value>, path: &[&str]) -> Option<&'a Value> {
+    let (first, rest) = path.split_first()?;
+    rest.iter().try_fold(map.get(*first)?, |v, k| v.get(*k))
+}
+
+fn at_mut<'a>(map: &'a mut Map<String, Value>, path: &[&str]) -> Option<&'a mut Value> {
+    let (first, rest) = path.split_first()?;
+    rest.iter()
+        .try_fold(map.get_mut(*first)?, |v, k| v.get_mut(*k))
+}
+
+/// The keys of `group` that `layer` gives (present and not `null`).
+pub fn given(layer: &Map<String, Value>, group: &OneOf) -> Vec<&'static str> {
+    let Some(Value::Object(m)) = at(layer, group.path) else {
+        return Vec::new();
+    };
+    group
+        .keys
+        .iter()
+        .copied()
+        .filter(|k| m.get(*k).is_some_and(|v| !v.is_null()))
+        .collect()
+}
+
+/// [`deep_merge`] of one more specific layer, honouring `groups`: where `over` gives a key of
+/// a group, the group's other keys are first removed from `base`.
+pub fn merge_layer(base: &mut Map<String, Value>, over: &Map<String, Value>, groups: &[OneOf]) {
+    for group in groups {
+        let keep = given(over, group);
+        if keep.is_empty() {
+            continue;
+        }
+        if let Some(Value::Object(b)) = at_mut(base, group.path) {
+            b.retain(|k, _| !group.keys.contains(&k.as_str()) || keep.contains(&k.as_str()));
+        }
+    }
+    deep_merge(base, over);
 }
 
 #[cfg(test)]
@@ -267,6 +403,107 @@ mod tests {
         assert_eq!(
             Value::Object(base),
             json!({"a": {"x": 1, "y": 3}, "b": [2]})
+        );
+    }
+
+    #[test]
+    fn patches_are_named_by_file_line_and_index() {
+        let text = "# tuning\nvalues: {a: 1}\npatches:\n  - target: {kind: A}\n    mergePatch: {x: 1}\n\n  - target:\n      kind: B\n    mergePatch: {x: 2}\n";
+        assert_eq!(scan_patch_lines(text), Some(vec![4, 7]));
+        assert_eq!(patch_lines(text, 2), vec![4, 7]);
+        // Items at the key's own indentation, a comment between them, keys after the list.
+        let text = "patches:\n- target: {kind: A}\n  # second\n  mergePatch: {x: 1}\n- target: {kind: B}\n  mergePatch: {x: 2}\nvalues: {}\n";
+        assert_eq!(scan_patch_lines(text), Some(vec![2, 5]));
+        // Flow style, anchors: read by serde-saphyr, same lines.
+        let flow = "values: {}\npatches: [\n  {target: {kind: A}, mergePatch: {x: 1}},\n  {target: {kind: B}, mergePatch: {x: 2}}]\n";
+        assert_eq!(scan_patch_lines(flow), None);
+        assert_eq!(patch_lines(flow, 2), vec![3, 4]);
+        let anchored = "patches:\n  - &p\n    target: {kind: A}\n    mergePatch: {x: 1}\n  - *p\n";
+        assert_eq!(scan_patch_lines(anchored), None);
+        assert_eq!(
+            patch_label("overlays/t/overlay.yaml", &patch_lines(text, 2), 1),
+            "the patch at `overlays/t/overlay.yaml` line 5 (`patches[1]`)"
+        );
+        assert_eq!(
+            patch_label("f.yaml", &[], 0),
+            "the patch at `f.yaml` (`patches[0]`)"
+        );
+    }
+
+    fn map(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            other => panic!("not a map: {other}"),
+        }
+    }
+
+    #[test]
+    fn null_unsets_an_inherited_key_at_any_depth() {
+        let mut base = map(json!({"a": {"x": 1, "y": 2}, "b": [1], "c": "keep", "d": 4}));
+        deep_merge(
+            &mut base,
+            &map(
+                json!({"a": {"y": null, "z": null}, "b": null, "d": {"n": null, "m": 1}, "e": {"f": null, "g": [null]}, "h": null}),
+            ),
+        );
+        assert_eq!(
+            Value::Object(base),
+            json!({"a": {"x": 1}, "c": "keep", "d": {"m": 1}, "e": {"g": [null]}})
+        );
+    }
+
+    #[test]
+    fn a_layer_giving_one_key_of_a_group_drops_the_others() {
+        const NET: OneOf = OneOf {
+            path: &["providerSpec", "networking"],
+            keys: &["networkId", "nicIds"],
+        };
+        let defaults =
+            json!({"providerSpec": {"networking": {"networkId": "n"}, "region": "eu01"}});
+        let mut base = map(defaults.clone());
+        merge_layer(
+            &mut base,
+            &map(json!({"providerSpec": {"networking": {"nicIds": ["a"]}}})),
+            &[NET],
+        );
+        assert_eq!(
+            Value::Object(base),
+            json!({"providerSpec": {"networking": {"nicIds": ["a"]}, "region": "eu01"}})
+        );
+        // Not giving the group, or only unsetting, keeps what is inherited.
+        let mut base = map(defaults.clone());
+        merge_layer(
+            &mut base,
+            &map(json!({"providerSpec": {"region": "x"}})),
+            &[NET],
+        );
+        assert_eq!(
+            base["providerSpec"]["networking"],
+            json!({"networkId": "n"})
+        );
+        let mut base = map(defaults);
+        merge_layer(
+            &mut base,
+            &map(json!({"providerSpec": {"networking": {"nicIds": null}}})),
+            &[NET],
+        );
+        assert_eq!(
+            base["providerSpec"]["networking"],
+            json!({"networkId": "n"})
+        );
+        // One layer giving both keeps both: the conflict is that layer's.
+        let mut base = map(json!({}));
+        merge_layer(
+            &mut base,
+            &map(json!({"providerSpec": {"networking": {"networkId": "n", "nicIds": ["a"]}}})),
+            &[NET],
+        );
+        assert_eq!(
+            base["providerSpec"]["networking"]
+                .as_object()
+                .unwrap()
+                .len(),
+            2
         );
     }
 

@@ -173,19 +173,15 @@ pub fn terminal(report: &DiffReport, redactor: &Redactor, color: bool) -> String
         return redactor.redact_text(&out);
     }
     let _ = writeln!(out, "{}", counts_line(report));
-    let disruptions: Vec<(&str, &crate::disruption::Disruption)> = report
-        .clusters
-        .iter()
-        .flat_map(|c| c.disruptions.iter().map(move |d| (c.name.as_str(), d)))
-        .collect();
-    if !disruptions.is_empty() {
+    if !report.disruptions.is_empty() {
         let _ = writeln!(out, "\n{}", p.wrap(BOLD, "Disruptions"));
-        for (cluster, d) in disruptions {
+        for c in &report.disruptions {
+            let d = &c.disruption;
             let _ = writeln!(
                 out,
                 "  {} {}: {}",
                 p.wrap(YELLOW, &format!("[{}]", d.effect.label())),
-                cluster,
+                c.cluster,
                 d.message
             );
         }
@@ -354,17 +350,15 @@ fn summary_blocks(report: &DiffReport) -> Vec<Block> {
         return blocks;
     }
     let disruptions: Vec<String> = report
-        .clusters
+        .disruptions
         .iter()
-        .flat_map(|c| {
-            c.disruptions.iter().map(move |d| {
-                format!(
-                    "| {} | {} | {} |",
-                    code(&c.name),
-                    d.effect.label(),
-                    md_message(&d.message)
-                )
-            })
+        .map(|c| {
+            format!(
+                "| {} | {} | {} |",
+                c.disruption.effect.label(),
+                code(&c.cluster),
+                md_message(&c.disruption.message)
+            )
         })
         .collect();
     if disruptions.is_empty() {
@@ -373,7 +367,7 @@ fn summary_blocks(report: &DiffReport) -> Vec<Block> {
         ));
     } else {
         blocks.push(Block {
-            head: "### Disruptions\n\n| Cluster | Effect | What and why |\n| --- | --- | --- |"
+            head: "### Disruptions\n\n| Effect | Cluster | What and why |\n| --- | --- | --- |"
                 .to_owned(),
             lines: disruptions,
             tail: String::new(),
@@ -538,6 +532,14 @@ fn pieces(block: &Block, limit: usize) -> Vec<String> {
     out
 }
 
+/// The file name of Markdown part `i` (0-based) of `n`: `preview-part-01.md`,
+/// `preview-part-02.md`, ...: numbered from 1 and zero-padded to two digits, or to the number
+/// of digits of `n` when there are 100 parts or more, so sorting by name is part order.
+pub fn part_file_name(i: usize, n: usize) -> String {
+    let width = n.to_string().len().max(2);
+    format!("preview-part-{:0width$}.md", i + 1)
+}
+
 /// The Markdown preview, split into parts of at most `limit` characters (use
 /// [`GITHUB_COMMENT_LIMIT`]); the summary comes first, every part says `part i/n`, and
 /// nothing is dropped: a block too large for one part is split between its lines, a line
@@ -646,6 +648,20 @@ mod tests {
             ..r.summary
         };
         r
+    }
+
+    #[test]
+    fn part_names_are_zero_padded_and_sort_in_part_order() {
+        assert_eq!(part_file_name(0, 1), "preview-part-01.md");
+        assert_eq!(part_file_name(8, 12), "preview-part-09.md");
+        assert_eq!(part_file_name(11, 12), "preview-part-12.md");
+        assert_eq!(part_file_name(0, 100), "preview-part-001.md");
+        for n in [1, 9, 10, 99, 100, 150] {
+            let names: Vec<String> = (0..n).map(|i| part_file_name(i, n)).collect();
+            let mut sorted = names.clone();
+            sorted.sort();
+            assert_eq!(names, sorted, "{n} parts");
+        }
     }
 
     #[test]

@@ -349,12 +349,12 @@ impl Fleet {
         let mut patches: Vec<(String, &Patch, bool)> = Vec::new();
         for o in overlays {
             for (i, p) in o.patches.iter().enumerate() {
-                patches.push((format!("overlay `{}` patches[{i}]", o.name), p, false));
+                patches.push((o.patch_label(i), p, false));
             }
         }
         for (i, p) in spec.patches.iter().enumerate() {
-            p.validate(&format!("`{}` patches[{i}]", cluster.path))?;
-            patches.push((format!("`{}` patches[{i}]", cluster.path), p, false));
+            p.validate(&cluster.patch_label(i))?;
+            patches.push((cluster.patch_label(i), p, false));
         }
 
         let mut hco: Option<Value> = None;
@@ -417,16 +417,11 @@ impl Fleet {
         // checked for duplicates like any asset's objects.
         let mut problems = Vec::new();
         let limit = self.settings.limits.max_file_bytes;
-        let pools = crate::machine_class::render(
-            cluster,
-            &context.params,
-            &self.source,
-            limit,
-            &mut problems,
-        )
-        .into_iter()
-        .map(|o| (crate::machine_class::ASSET, crate::machine_class::WAVE, o));
-        let groups = crate::node_group::render(cluster, &context.params, &mut problems)
+        let pools =
+            crate::machine_class::render(cluster, overlays, &self.source, limit, &mut problems)
+                .into_iter()
+                .map(|o| (crate::machine_class::ASSET, crate::machine_class::WAVE, o));
+        let groups = crate::node_group::render(cluster, overlays, &mut problems)
             .into_iter()
             .map(|o| (crate::node_group::ASSET, crate::node_group::WAVE, o));
         let pool_objects: Vec<_> = pools.chain(groups).collect();
@@ -451,6 +446,15 @@ impl Fleet {
             o.value = v;
         }
         if let Some((what, patch, _)) = patches.iter().find(|(_, _, matched)| !matched) {
+            if let Some(annotation) = self.catalog.unmet_opt_in(cluster) {
+                return Err(RenderError::OptInMissing {
+                    cluster: cluster.name.clone(),
+                    what: what.clone(),
+                    annotation,
+                    catalog: self.catalog.path.clone(),
+                    path: cluster.path.clone(),
+                });
+            }
             return Err(RenderError::PatchTargetNoMatch {
                 cluster: cluster.name.clone(),
                 what: what.clone(),

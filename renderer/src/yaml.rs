@@ -16,6 +16,17 @@ use serde_json::Value;
 
 use crate::error::{RenderError, Result};
 
+/// Nesting depth, aliases and documents plinth reads in one YAML file; see [`options`].
+const MAX_DEPTH: usize = 200;
+const MAX_ALIASES: usize = 10_000;
+const MAX_DOCUMENTS: usize = 100_000;
+const BASE_NODES: usize = 250_000;
+const BASE_EVENTS: usize = 1_000_000;
+const MAX_REPLAYED_EVENTS: usize = 1_000_000;
+
+/// Why the limits cannot be raised, said once in every limit message.
+const FIXED: &str = "the limit guards against alias bombs and is fixed";
+
 /// Options for reading a text of `len` bytes. Nodes and events are bounded by the text's size
 /// (a node takes at least a byte without aliases, which are bounded on their own), so a large
 /// `kubectl get -o yaml` list of thousands of objects reads while an alias bomb does not.
@@ -24,17 +35,70 @@ fn options(len: usize) -> serde_saphyr::Options {
     options.with_snippet = false;
     options.legacy_octal_numbers = true;
     let mut budget = serde_saphyr::Budget::default();
-    budget.max_depth = 200;
-    budget.max_aliases = 10_000;
-    budget.max_documents = 100_000;
-    budget.max_nodes = 250_000_usize.saturating_add(len);
-    budget.max_events = 1_000_000_usize.saturating_add(len.saturating_mul(3));
+    budget.max_depth = MAX_DEPTH;
+    budget.max_aliases = MAX_ALIASES;
+    budget.max_documents = MAX_DOCUMENTS;
+    budget.max_nodes = BASE_NODES.saturating_add(len);
+    budget.max_events = BASE_EVENTS.saturating_add(len.saturating_mul(3));
     options.budget = Some(budget);
-    options.alias_limits.max_total_replayed_events = 1_000_000;
+    options.alias_limits.max_total_replayed_events = MAX_REPLAYED_EVENTS;
     options
 }
 
+/// A plain sentence for a reading limit serde-saphyr reports, or `None` for other errors.
+/// serde-saphyr's own text for these is its internal debug form (`Nodes { nodes: 250703 }`).
+fn limit_message(err: &serde_saphyr::Error) -> Option<String> {
+    use serde_saphyr::Error as E;
+    use serde_saphyr::budget::BudgetBreach as B;
+    let message = match err {
+        E::AliasError { error, .. } | E::WithSnippet { error, .. } => return limit_message(error),
+        E::Budget { breach, .. } => match breach {
+            B::Aliases { .. } => format!(
+                "uses more than {MAX_ALIASES} YAML aliases (`*name`), the most plinth reads in one file; {FIXED}: write the repeated parts out or split the file"
+            ),
+            B::Nodes { .. } => format!(
+                "expands to more YAML nodes than plinth reads in one file ({BASE_NODES} plus one per byte of the file), most likely through aliases (`*name`); {FIXED}: write the repeated parts out or split the file"
+            ),
+            B::Events { .. } => format!(
+                "expands to more YAML parser events than plinth reads in one file ({BASE_EVENTS} plus three per byte of the file), most likely through aliases (`*name`); {FIXED}: write the repeated parts out or split the file"
+            ),
+            B::Depth { .. } => format!(
+                "nests mappings and lists more than {MAX_DEPTH} levels deep, the most plinth reads; the limit guards against stack exhaustion and is fixed"
+            ),
+            B::Documents { .. } => format!(
+                "holds more than {MAX_DOCUMENTS} YAML documents, the most plinth reads in one file; split the file"
+            ),
+            B::Anchors { .. }
+            | B::AliasAnchorRatio { .. }
+            | B::MergeKeys { .. }
+            | B::RecordedAnchorEvents { .. }
+            | B::RecordedAnchorBytes { .. } => format!(
+                "uses more YAML anchors, aliases or merge keys (`&name`, `*name`, `<<`) than plinth reads in one file; {FIXED}: write the repeated parts out or split the file"
+            ),
+            _ => "is larger or more deeply structured than plinth reads in one YAML file; the limit is fixed: split the file".to_owned(),
+        },
+        E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. }
+        | E::AliasReplayCounterOverflow { .. } => format!(
+            "expands YAML aliases (`*name`) to more than {MAX_REPLAYED_EVENTS} events, the most plinth reads in one file; {FIXED}: write the repeated parts out or split the file"
+        ),
+        _ => return None,
+    };
+    Some(message)
+}
+
+/// serde-saphyr's error as one line: `message at line L, column C` when located (the form
+/// [`located`] splits), never a snippet of the source.
 fn message(err: &serde_saphyr::Error) -> String {
+    if let Some(message) = limit_message(err) {
+        return match err.location() {
+            Some(at) if at.line() > 0 => {
+                format!("{message} at line {}, column {}", at.line(), at.column())
+            }
+            _ => message,
+        };
+    }
     let text = err.to_string();
     let text = text.trim_start_matches("error: ");
     text.lines().next().unwrap_or_default().trim().to_owned()
@@ -179,6 +243,29 @@ mod tests {
                 "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]"
             );
         }
-        assert!(from_str::<Value>(&bomb, "bomb.yaml").is_err());
+        let text = from_str::<Value>(&bomb, "bomb.yaml")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            text,
+            "`bomb.yaml` line 6 column 15: expands to more YAML nodes than plinth reads in one file (250000 plus one per byte of the file), most likely through aliases (`*name`); the limit guards against alias bombs and is fixed: write the repeated parts out or split the file"
+        );
+        let multi = from_str_multi(&bomb).unwrap_err();
+        assert_eq!(error("bomb.yaml", &multi).to_string(), text);
+    }
+
+    #[test]
+    fn reading_limits_are_plain_located_sentences() {
+        let many = format!("a: &a x\nb: [{}]\n", vec!["*a"; MAX_ALIASES + 1].join(", "));
+        let documents = "a: 1\n---\n".repeat(MAX_DOCUMENTS);
+        let messages = vec![
+            from_str::<Value>(&many, "f.yaml").unwrap_err().to_string(),
+            error("f.yaml", &from_str_multi(&documents).unwrap_err()).to_string(),
+        ];
+        insta::assert_snapshot!(messages.join("\n"));
+        for m in &messages {
+            assert!(m.starts_with("`f.yaml` line "), "{m}");
+            assert!(!m.contains('{') && !m.contains("budget"), "{m}");
+        }
     }
 }

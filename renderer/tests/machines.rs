@@ -878,3 +878,209 @@ fn rendering_twice_is_byte_identical() {
     let b = output::materialize(&fleet.render_cluster("c1").unwrap(), &fleet.settings);
     assert_eq!(a.files, b.files);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Layers of pool defaults: `null` unsets, a networking variant replaces the inherited one,
+// problems name the layer an inherited value came from.
+
+const NIC: &str = "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a";
+
+fn problems(result: Result<RenderedCluster, RenderError>) -> Vec<String> {
+    match result {
+        Err(RenderError::Problems(ps)) => ps.iter().map(ToString::to_string).collect(),
+        Ok(_) => panic!("expected problems, the cluster rendered"),
+        Err(other) => panic!("expected problems, got: {other}"),
+    }
+}
+
+#[test]
+fn stackit_pool_switches_networking_variant_over_an_overlay() {
+    // The built-in `stackit-eu01` overlay gives `networkId`; the pool gives `nicIds`.
+    let cluster = json!({
+        "overlays": ["stackit-eu01"],
+        "machineClasses": [
+            {"name": "nics", "providerSpec": {"machineType": "c1.2", "networking": {"nicIds": [NIC]}}},
+            {"name": "net", "providerSpec": {"machineType": "c1.2"}},
+        ],
+    });
+    let rendered = render(&cluster, &[]).unwrap();
+    assert_eq!(
+        object(&rendered, "MachineClass", "nics")["providerSpec"]["networking"],
+        json!({"nicIds": [NIC]})
+    );
+    let inherited = &object(&rendered, "MachineClass", "net")["providerSpec"]["networking"];
+    assert!(
+        inherited["networkId"].is_string() && inherited.get("nicIds").is_none(),
+        "{inherited}"
+    );
+    // The cluster's params switch every pool to `nicIds`; a pool switches back to `networkId`.
+    let cluster = json!({
+        "overlays": ["stackit-eu01"],
+        "params": {"stackit": {"machineClassDefaults": {"providerSpec": {"networking": {"nicIds": [NIC]}}}}},
+        "machineClasses": [
+            {"name": "nics", "providerSpec": {"machineType": "c1.2"}},
+            {"name": "net", "providerSpec": {"machineType": "c1.2", "networking": {"networkId": NET}}},
+        ],
+    });
+    let rendered = render(&cluster, &[]).unwrap();
+    assert_eq!(
+        object(&rendered, "MachineClass", "nics")["providerSpec"]["networking"],
+        json!({"nicIds": [NIC]})
+    );
+    assert_eq!(
+        object(&rendered, "MachineClass", "net")["providerSpec"]["networking"],
+        json!({"networkId": NET})
+    );
+    // An overlay after another one switches too.
+    let overlay = format!(
+        "values:\n  stackit:\n    machineClassDefaults:\n      providerSpec:\n        networking:\n          nicIds: [{NIC}]\n"
+    );
+    let cluster = json!({
+        "overlays": ["stackit-eu01", "nics"],
+        "machineClasses": [{"name": "nics", "providerSpec": {"machineType": "c1.2"}}],
+    });
+    let rendered = render(&cluster, &[("overlays/nics/overlay.yaml", &overlay)]).unwrap();
+    assert_eq!(
+        object(&rendered, "MachineClass", "nics")["providerSpec"]["networking"],
+        json!({"nicIds": [NIC]})
+    );
+}
+
+#[test]
+fn null_in_a_stackit_pool_unsets_an_inherited_default() {
+    let cluster = json!({
+        "overlays": ["stackit-eu01"],
+        "params": {"stackit": {"machineClassDefaults": {"providerSpec": {"securityGroups": null}}}},
+        "machineClasses": [{
+            "name": "bare",
+            "providerSpec": {
+                "machineType": "c1.2",
+                "availabilityZone": null,
+                "agent": null,
+                "labels": {"plinth-region": null, "pool": "bare"},
+                "bootVolume": {"performanceClass": null},
+            },
+            "credentialsSecretRef": null,
+            "secretRef": {"name": "my-credentials"},
+        }],
+    });
+    let rendered = render(&cluster, &[]).unwrap();
+    let class = object(&rendered, "MachineClass", "bare");
+    let spec = &class["providerSpec"];
+    for gone in ["availabilityZone", "agent", "securityGroups"] {
+        assert!(spec.get(gone).is_none(), "{gone} still set: {spec}");
+    }
+    assert_eq!(spec["labels"], json!({"pool": "bare"}));
+    assert_eq!(
+        spec["bootVolume"],
+        json!({"deleteOnTermination": true, "size": 50})
+    );
+    assert_eq!(spec["region"], "eu01");
+    assert!(class.get("credentialsSecretRef").is_none(), "{class}");
+    assert_eq!(class["secretRef"]["name"], "my-credentials");
+    // Inherited again without the nulls: the defaults are back.
+    let cluster = json!({
+        "overlays": ["stackit-eu01"],
+        "machineClasses": [{"name": "bare", "providerSpec": {"machineType": "c1.2"}}],
+    });
+    let rendered = render(&cluster, &[]).unwrap();
+    let spec = &object(&rendered, "MachineClass", "bare")["providerSpec"];
+    assert_eq!(spec["availabilityZone"], "eu01-1");
+    assert_eq!(spec["labels"]["plinth-region"], "eu01");
+}
+
+#[test]
+fn a_conflicting_stackit_default_names_the_overlay_it_came_from() {
+    let both = format!(
+        "values:\n  stackit:\n    machineClassDefaults:\n      secretRef: {{name: shared-userdata}}\n      providerSpec:\n        region: EU01\n        networking: {{networkId: {NET}, nicIds: [{NIC}]}}\n"
+    );
+    let cluster = json!({
+        "overlays": ["stackit-eu01", "legacy"],
+        "machineClasses": [{
+            "name": "w",
+            "providerSpec": {"machineType": "c1.2", "userData": "#cloud-config\n"},
+        }],
+    });
+    let found = problems(render(&cluster, &[("overlays/legacy/overlay.yaml", &both)]));
+    insta::assert_snapshot!(found.join("\n"), @r"
+    cluster c1 / MachineClass w: `providerSpec.networking`: give exactly one of `networkId` or `nicIds`, not both (inherited from overlay `legacy` (`overlays/legacy/overlay.yaml`))
+    cluster c1 / MachineClass w: `providerSpec.region`: `EU01` must match `^[a-z0-9]+$` (e.g. `eu01`) (inherited from overlay `legacy` (`overlays/legacy/overlay.yaml`))
+    cluster c1 / MachineClass w: `secretRef`: plinth renders the userData Secret itself; with userData, use `credentialsSecretRef` for the credentials and leave `secretRef` out (inherited from overlay `legacy` (`overlays/legacy/overlay.yaml`))
+    ");
+    // The pool's own value is not attributed to a layer; one from the params is.
+    let cluster = json!({
+        "overlays": ["stackit-eu01"],
+        "params": {"stackit": {"machineClassDefaults": {"providerSpec": {"availabilityZone": "eu01"}}}},
+        "machineClasses": [{"name": "w", "providerSpec": {"machineType": "large"}}],
+    });
+    let found = problems(render(&cluster, &[]));
+    insta::assert_snapshot!(found.join("\n"), @r"
+    cluster c1 / MachineClass w: `providerSpec.availabilityZone`: `eu01` must look like `eu01-1` or `eu01-m` (`^[a-z0-9]+-(?:\d+|m)$`) (inherited from the `params` of `clusters/c1/cluster.yaml`)
+    cluster c1 / MachineClass w: `providerSpec.machineType`: `large` is not a STACKIT machine type (`^[a-z]+\d+[a-z]*\.\d+[a-z]*(\.[a-z]+\d+)*$`, e.g. `c1.2`, `g1a.8d`)
+    ");
+    // A typo in one overlay's defaults names that overlay.
+    let typo = "values:\n  stackit:\n    machineClassDefaults:\n      providerSpek: {}\n";
+    let cluster = json!({
+        "overlays": ["stackit-eu01", "legacy"],
+        "machineClasses": [{"name": "w", "providerSpec": {"machineType": "c1.2"}}],
+    });
+    let found = problems(render(&cluster, &[("overlays/legacy/overlay.yaml", typo)]));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("cluster c1: `values.stackit.machineClassDefaults`: invalid pool defaults in overlay `legacy` (`overlays/legacy/overlay.yaml`): unknown field `providerSpek`"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn null_in_a_vpsie_node_group_unsets_an_inherited_default() {
+    let defaults = "values:\n  vpsie:\n    nodeGroupDefaults:\n      datacenterID: dc-fra1\n      project: prj-1\n      resourceIdentifier: k8s-4711\n      kubernetesVersion: v1.31.2\n      osImageID: ubuntu-24.04\n      preferredInstanceType: small-2cpu-4gb\n      labels: {tier: general, zone: fra1}\n      scaleDownPolicy: {enabled: true, cooldownSeconds: 600}\n";
+    let cluster = json!({
+        "overlays": ["vpsie-fra1"],
+        "nodeGroups": [
+            {"name": "plain", "minNodes": 0, "maxNodes": 3, "offeringIDs": ["medium-4cpu-8gb"],
+             "osImageID": null, "preferredInstanceType": null, "labels": {"zone": null},
+             "scaleDownPolicy": {"cooldownSeconds": null}},
+            {"name": "inheriting", "minNodes": 0, "maxNodes": 3, "offeringIDs": ["small-2cpu-4gb"]},
+        ],
+    });
+    let rendered = render(&cluster, &[("overlays/vpsie-fra1/overlay.yaml", defaults)]).unwrap();
+    let spec = &object(&rendered, "NodeGroup", "plain")["spec"];
+    assert!(spec.get("osImageID").is_none(), "{spec}");
+    assert!(spec.get("preferredInstanceType").is_none(), "{spec}");
+    assert_eq!(
+        spec["labels"],
+        json!({"tier": "general", "autoscaler.vpsie.com/managed": "true"})
+    );
+    assert_eq!(spec["scaleDownPolicy"], json!({"enabled": true}));
+    assert_eq!(spec["datacenterID"], "dc-fra1");
+    let spec = &object(&rendered, "NodeGroup", "inheriting")["spec"];
+    assert_eq!(spec["osImageID"], "ubuntu-24.04");
+    assert_eq!(spec["labels"]["zone"], "fra1");
+    // The cluster's params unset a default of the overlay for every group.
+    let mut cluster = cluster;
+    cluster["params"] = json!({"vpsie": {"nodeGroupDefaults": {"labels": {"tier": null}}}});
+    let rendered = render(&cluster, &[("overlays/vpsie-fra1/overlay.yaml", defaults)]).unwrap();
+    let spec = &object(&rendered, "NodeGroup", "inheriting")["spec"];
+    assert_eq!(
+        spec["labels"],
+        json!({"zone": "fra1", "autoscaler.vpsie.com/managed": "true"})
+    );
+}
+
+#[test]
+fn a_bad_vpsie_default_names_the_overlay_it_came_from() {
+    let defaults = "values:\n  vpsie:\n    nodeGroupDefaults:\n      datacenterID: dc-fra1\n      project: prj-1\n      resourceIdentifier: k8s-4711\n      kubernetesVersion: '1.31'\n      preferredInstanceType: large-8cpu\n";
+    let cluster = json!({
+        "overlays": ["vpsie-fra1"],
+        "nodeGroups": [{"name": "g", "minNodes": 0, "maxNodes": 3, "offeringIDs": ["small-2cpu-4gb"]}],
+    });
+    let found = problems(render(
+        &cluster,
+        &[("overlays/vpsie-fra1/overlay.yaml", defaults)],
+    ));
+    insta::assert_snapshot!(found.join("\n"), @r"
+    cluster c1 / NodeGroup g: `kubernetesVersion`: `1.31` is not a semantic version with a leading `v` (e.g. `v1.31.2`) (inherited from overlay `vpsie-fra1` (`overlays/vpsie-fra1/overlay.yaml`))
+    cluster c1 / NodeGroup g: `preferredInstanceType`: `large-8cpu` is not one of `offeringIDs` (inherited from overlay `vpsie-fra1` (`overlays/vpsie-fra1/overlay.yaml`))
+    ");
+}

@@ -62,7 +62,7 @@ pub fn run(args: CatalogArgs, printer: Printer) -> anyhow::Result<Outcome> {
                     json!({"cluster": name, "decisions": decisions, "renderError": err})
                 })
                 .collect();
-            let doc = json!({
+            let mut doc = json!({
                 "catalog": catalog.path,
                 "assets": assets,
                 "features": catalog.features,
@@ -70,6 +70,7 @@ pub fn run(args: CatalogArgs, printer: Printer) -> anyhow::Result<Outcome> {
                 "excludedAssets": catalog.excluded_assets,
                 "clusters": clusters,
             });
+            omit_nulls(&mut doc);
             format!("{}\n", serde_json::to_string_pretty(&doc)?)
         }
         ListFormat::Text => {
@@ -133,4 +134,29 @@ pub fn run(args: CatalogArgs, printer: Printer) -> anyhow::Result<Outcome> {
     };
     printer.data(&text)?;
     Ok(Outcome::Clean)
+}
+
+/// Leaves out every field whose value is `null`, at any depth, as `diff` and `drift` leave out
+/// absent optional fields: a field is either there with a value or not there at all.
+fn omit_nulls(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(omit_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(omit_nulls),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nulls_are_left_out_at_every_depth() {
+        let mut v = json!({"a": null, "b": [{"c": null, "d": 1}, null], "e": {"f": null}});
+        omit_nulls(&mut v);
+        assert_eq!(v, json!({"b": [{"d": 1}, null], "e": {}}));
+    }
 }

@@ -349,11 +349,11 @@ fn emit(
         }
         DiffFormat::Markdown => {
             let parts = preview::markdown_parts(report, redactor, preview::GITHUB_COMMENT_LIMIT);
-            let width = parts.len().to_string().len();
+            let n = parts.len();
             parts
                 .into_iter()
                 .enumerate()
-                .map(|(i, p)| (format!("preview-part-{:0width$}.md", i + 1), p))
+                .map(|(i, p)| (preview::part_file_name(i, n), p))
                 .collect()
         }
     };
