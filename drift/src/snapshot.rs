@@ -338,4 +338,90 @@ mod tests {
         let err = load(dir.path(), &[]).unwrap_err();
         assert!(err.to_string().contains("bad.yaml"), "{err}");
     }
+
+    #[test]
+    fn files_over_the_limit_are_refused_by_their_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.yaml");
+        fs_err::write(&path, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n").unwrap();
+        let mut desired = Vec::new();
+        let err = load_for_bounded(dir.path(), &mut desired, None, 10).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("big.yaml") && text.contains("limit of 10 bytes"),
+            "{text}"
+        );
+        assert!(text.contains("--max-snapshot-file-mib"), "{text}");
+        assert!(load_for_bounded(dir.path(), &mut desired, None, 1024).is_ok());
+    }
+
+    /// A file whose metadata understates its size (as `/proc` files do, or a file that grows
+    /// while read) is still caught by the bounded read.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_read_itself_is_bounded() {
+        let path = Path::new("/proc/self/status");
+        assert_eq!(fs_err::metadata(path).unwrap().len(), 0);
+        let err = read_bounded(path, 16).unwrap_err();
+        assert!(err.to_string().contains("limit of 16 bytes"), "{err}");
+    }
+
+    #[cfg(unix)]
+    fn mkfifo(path: &Path) {
+        let ok = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_and_devices_are_refused_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::write(
+            dir.path().join("a.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+        )
+        .unwrap();
+        let fifo = dir.path().join("live.yaml");
+        mkfifo(&fifo);
+        let err = load(dir.path(), &[]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("live.yaml") && text.contains("FIFO"), "{text}");
+        // The snapshot path itself.
+        let err = load(&fifo, &[]).unwrap_err();
+        assert!(err.to_string().contains("FIFO"), "{err}");
+        // A FIFO without a snapshot file name is not a snapshot file: ignored like `notes.txt`.
+        fs_err::remove_file(&fifo).unwrap();
+        mkfifo(&dir.path().join("pipe"));
+        assert_eq!(load(dir.path(), &[]).unwrap().objects.len(), 1);
+        // A device, through a symlink with a snapshot file name.
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.yaml")).unwrap();
+        let err = load(dir.path(), &[]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("zero.yaml") && text.contains("device"), "{text}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_are_followed_only_to_regular_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let target = outside.path().join("cm.yaml");
+        fs_err::write(
+            &target,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: linked, namespace: ns}\n",
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("cm.yaml")).unwrap();
+        let live = load(dir.path(), &[]).unwrap();
+        assert_eq!(live.objects.len(), 1);
+        // A symlinked folder could loop back on itself: refused, named.
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("again")).unwrap();
+        let err = load(dir.path(), &[]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("again") && text.contains("symlink to a folder"), "{text}");
+    }
 }
