@@ -211,7 +211,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
             "exec plugin that is missing",
             kubeconfig(
                 &good_cluster,
-                &json!({"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "/nonexistent/SECRET-plugin-dir/plugin", "args": ["SECRET-arg"]}}),
+                &json!({"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "/nonexistent/plugin-dir/plugin", "args": ["SECRET-arg"]}}),
             ),
             vec!["user `u`", "was not found"],
         ),

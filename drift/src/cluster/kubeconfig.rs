@@ -482,7 +482,8 @@ fn set_secret(auth: &mut AuthInfo, field: &str, value: &str) {
 /// Refuses text that cannot go into an HTTP header (control characters such as a line break,
 /// non-ASCII), as kube-rs would panic or fail on it later; never quotes the text.
 fn check_header_text(text: &str, field: &str, place: &Place<'_>) -> Result<(), DriftError> {
-    let field = if field.starts_with('`') {
+    // A field name is quoted; a description (`the token the plugin printed`) is not.
+    let field = if field.contains(' ') {
         field.to_owned()
     } else {
         format!("`{field}`")
