@@ -108,7 +108,15 @@ fn discover_round_trip_nodes_to_inventory_to_detectors_to_render() {
 
     let out = plinth(
         dir.path(),
-        &["discover", ".", "--cluster", "prod", "--kubeconfig", &kc, "--insecure-allow-http-loopback"],
+        &[
+            "discover",
+            ".",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kc,
+            "--insecure-allow-http-loopback",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
@@ -148,7 +156,15 @@ fn discover_round_trip_nodes_to_inventory_to_detectors_to_render() {
     // A second run is byte-identical and says so; `-o -` prints the same YAML.
     let again = plinth(
         dir.path(),
-        &["discover", ".", "--cluster", "prod", "--kubeconfig", &kc, "--insecure-allow-http-loopback"],
+        &[
+            "discover",
+            ".",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kc,
+            "--insecure-allow-http-loopback",
+        ],
     );
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     assert!(
@@ -295,7 +311,15 @@ fn drift_through_the_fake_server_in_sync_then_drifted_with_hardware_drift() {
     assert_eq!(gpu["nodes"], json!(["w1"]));
     let text = plinth(
         dir.path(),
-        &["drift", ".", "--cluster", "prod", "--kubeconfig", &kc, "--insecure-allow-http-loopback"],
+        &[
+            "drift",
+            ".",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kc,
+            "--insecure-allow-http-loopback",
+        ],
     );
     assert!(stdout(&text).contains("gpuPresent"), "{}", stdout(&text));
     assert!(!stdout(&text).contains(TOKEN) && !stderr(&text).contains(TOKEN));

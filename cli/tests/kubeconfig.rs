@@ -100,9 +100,10 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     repo(dir);
-    let server = FakeApiServer::start(Scenario::new().tls().token(TOKEN).object(node()))
-        .expect("server");
-    let good_cluster = json!({"server": server.url(), "certificate-authority-data": ca_data(&server)});
+    let server =
+        FakeApiServer::start(Scenario::new().tls().token(TOKEN).object(node())).expect("server");
+    let good_cluster =
+        json!({"server": server.url(), "certificate-authority-data": ca_data(&server)});
     let good_user = json!({"token": TOKEN});
     #[cfg(unix)]
     let fifo = {
@@ -310,7 +311,10 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
                 discover(dir, &path, &[])
             } else {
                 let kc = path.display().to_string();
-                plinth(dir, &["drift", ".", "--cluster", "prod", "--kubeconfig", &kc])
+                plinth(
+                    dir,
+                    &["drift", ".", "--cluster", "prod", "--kubeconfig", &kc],
+                )
             };
             let err = stderr(&out);
             let all = format!("{}{err}", stdout(&out));
@@ -322,7 +326,10 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
                 "{name} ({command}) does not name the file: {err}"
             );
             for fragment in expected {
-                assert!(err.contains(fragment), "{name} ({command}): want `{fragment}` in {err}");
+                assert!(
+                    err.contains(fragment),
+                    "{name} ({command}): want `{fragment}` in {err}"
+                );
             }
         }
     }
@@ -343,7 +350,11 @@ fn a_kubeconfig_that_is_a_fifo_is_refused() {
     mkfifo(&fifo);
     let out = discover(tmp.path(), &fifo, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("is not a regular file"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is not a regular file"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// A `tokenFile` ending in a newline works (kubectl trims it), and so does an exec plugin
@@ -353,14 +364,17 @@ fn token_files_are_trimmed_and_exec_plugins_supply_tokens() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     repo(dir);
-    let server = FakeApiServer::start(Scenario::new().tls().token(TOKEN).object(node()))
-        .expect("server");
+    let server =
+        FakeApiServer::start(Scenario::new().tls().token(TOKEN).object(node())).expect("server");
     let cluster = json!({"server": server.url(), "certificate-authority-data": ca_data(&server)});
     let token_file = write(dir, "token", &format!("{TOKEN}\n"));
     let with_file = write(
         dir,
         "kubeconfig-file",
-        &kubeconfig(&cluster, &json!({"tokenFile": token_file.display().to_string()})),
+        &kubeconfig(
+            &cluster,
+            &json!({"tokenFile": token_file.display().to_string()}),
+        ),
     );
     let out = discover(dir, &with_file, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -20,9 +20,9 @@ use std::time::Duration;
 use futures::{StreamExt as _, TryStreamExt as _};
 use http::StatusCode;
 use http_body_util::BodyExt as _;
+use kube::Client;
 use kube::core::Request;
 use kube::core::params::{ListParams, Patch, PatchParams};
-use kube::Client;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
@@ -259,7 +259,11 @@ impl ClusterLive {
             .iter()
             .map(|k| (group_of(&k.api_version), k.kind.as_str()))
             .collect();
-        self.check_kinds("reading the rendered kinds", "rendered kinds", rendered.len())?;
+        self.check_kinds(
+            "reading the rendered kinds",
+            "rendered kinds",
+            rendered.len(),
+        )?;
         let api_versions: BTreeSet<&str> = wanted.iter().map(|k| k.api_version.as_str()).collect();
         for api_version in api_versions {
             self.discover(api_version).await?;
@@ -535,11 +539,7 @@ impl ClusterLive {
                 }
             }
         }
-        self.check_kinds(
-            "discovery",
-            "the cluster serves more kinds",
-            out.len(),
-        )?;
+        self.check_kinds("discovery", "the cluster serves more kinds", out.len())?;
         Ok(out)
     }
 
@@ -773,8 +773,9 @@ fn too_large(what: &str, declared: Option<u64>, max_bytes: u64) -> DriftError {
         request: what.to_owned(),
         what: match declared {
             Some(len) => format!("the response body is larger ({len} bytes) than plinth reads"),
-            None => "the response body grew larger than plinth reads; the rest was not read"
-                .to_owned(),
+            None => {
+                "the response body grew larger than plinth reads; the rest was not read".to_owned()
+            }
         },
         limit: format!("{} MiB", max_bytes / (1024 * 1024)),
         flag: "--max-response-mib",

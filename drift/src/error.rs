@@ -52,7 +52,9 @@ pub enum DriftError {
         flag: &'static str,
     },
     /// The command's overall deadline passed before the cluster work was done.
-    #[error("{request} did not finish within the deadline of {deadline} (raise it with `--deadline`)")]
+    #[error(
+        "{request} did not finish within the deadline of {deadline} (raise it with `--deadline`)"
+    )]
     Deadline { request: String, deadline: String },
     /// The kubeconfig (or in-cluster configuration) is unusable: the message names the file,
     /// the cluster or user entry and the field, never a credential.

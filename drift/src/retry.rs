@@ -168,7 +168,11 @@ fn transport_retryable(err: &kube::Error) -> bool {
 
 /// Runs `attempt` until it yields a response that is not retried or the attempts run out.
 /// `request` describes the call for the final error, e.g. ``LIST `ConfigMap` in namespace `a` ``.
-pub async fn run<T, F, Fut>(policy: &RetryPolicy, request: &str, attempt: F) -> Result<T, DriftError>
+pub async fn run<T, F, Fut>(
+    policy: &RetryPolicy,
+    request: &str,
+    attempt: F,
+) -> Result<T, DriftError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Attempt<T>>,

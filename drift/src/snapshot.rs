@@ -343,7 +343,11 @@ mod tests {
     fn files_over_the_limit_are_refused_by_their_size() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big.yaml");
-        fs_err::write(&path, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n").unwrap();
+        fs_err::write(
+            &path,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+        )
+        .unwrap();
         let mut desired = Vec::new();
         let err = load_for_bounded(dir.path(), &mut desired, None, 10).unwrap_err();
         let text = err.to_string();
@@ -389,7 +393,10 @@ mod tests {
         mkfifo(&fifo);
         let err = load(dir.path(), &[]).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("live.yaml") && text.contains("FIFO"), "{text}");
+        assert!(
+            text.contains("live.yaml") && text.contains("FIFO"),
+            "{text}"
+        );
         // The snapshot path itself.
         let err = load(&fifo, &[]).unwrap_err();
         assert!(err.to_string().contains("FIFO"), "{err}");
@@ -401,7 +408,10 @@ mod tests {
         std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.yaml")).unwrap();
         let err = load(dir.path(), &[]).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("zero.yaml") && text.contains("device"), "{text}");
+        assert!(
+            text.contains("zero.yaml") && text.contains("device"),
+            "{text}"
+        );
     }
 
     #[cfg(unix)]
@@ -422,6 +432,9 @@ mod tests {
         std::os::unix::fs::symlink(dir.path(), dir.path().join("again")).unwrap();
         let err = load(dir.path(), &[]).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("again") && text.contains("symlink to a folder"), "{text}");
+        assert!(
+            text.contains("again") && text.contains("symlink to a folder"),
+            "{text}"
+        );
     }
 }

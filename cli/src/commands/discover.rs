@@ -63,7 +63,9 @@ impl DiscoverSettings {
         };
         Ok(Self {
             cluster,
-            connect: super::cluster_client::connect_options(kubeconfig, context, timeout, retries, client),
+            connect: super::cluster_client::connect_options(
+                kubeconfig, context, timeout, retries, client,
+            ),
             target,
         })
     }

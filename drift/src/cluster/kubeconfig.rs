@@ -61,8 +61,7 @@ pub(super) async fn load(
         check_regular(path, MAX_KUBECONFIG_BYTES, &origin)?;
         let kubeconfig = Kubeconfig::read_from(path).map_err(|e| unreadable(&origin, &e))?;
         (origin, kubeconfig)
-    } else if options.context.is_none() && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
-    {
+    } else if options.context.is_none() && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
         return in_cluster(options, deadline);
     } else {
         let paths = default_paths();
@@ -78,7 +77,11 @@ pub(super) async fn load(
             ),
         };
         for path in &paths {
-            check_regular(path, MAX_KUBECONFIG_BYTES, &format!("kubeconfig `{}`", path.display()))?;
+            check_regular(
+                path,
+                MAX_KUBECONFIG_BYTES,
+                &format!("kubeconfig `{}`", path.display()),
+            )?;
         }
         let kubeconfig = Kubeconfig::read().map_err(|e| unreadable(&origin, &e))?;
         (origin, kubeconfig)
@@ -95,7 +98,9 @@ pub(super) async fn load(
             origin: &origin,
             entry: "the selected cluster".to_owned(),
         }
-        .error("`insecure-skip-tls-verify` is set; plinth always verifies the server certificate"));
+        .error(
+            "`insecure-skip-tls-verify` is set; plinth always verifies the server certificate",
+        ));
     }
     Ok(config)
 }
@@ -143,8 +148,9 @@ fn unreadable(origin: &str, err: &kube::config::KubeconfigError) -> DriftError {
     use kube::config::KubeconfigError as E;
     let message = match err {
         E::ReadConfig(io, _) => format!("cannot be read ({})", io.kind()),
-        E::Parse(_) => "is not a valid kubeconfig (YAML that does not match the kubeconfig format)"
-            .to_owned(),
+        E::Parse(_) => {
+            "is not a valid kubeconfig (YAML that does not match the kubeconfig format)".to_owned()
+        }
         E::KindMismatch | E::ApiVersionMismatch => {
             "files of different `kind` or `apiVersion` cannot be merged".to_owned()
         }
@@ -168,34 +174,57 @@ fn check_regular(path: &Path, limit: u64, what: &str) -> Result<(), DriftError> 
     if !meta.is_file() {
         return Err(DriftError::Invalid {
             path: what.to_owned(),
-            message: "is not a regular file (a folder, FIFO, socket or device is refused)".to_owned(),
+            message: "is not a regular file (a folder, FIFO, socket or device is refused)"
+                .to_owned(),
         });
     }
     if meta.len() > limit {
         return Err(DriftError::Invalid {
             path: what.to_owned(),
-            message: format!("is larger ({} bytes) than the limit of {limit} bytes", meta.len()),
+            message: format!(
+                "is larger ({} bytes) than the limit of {limit} bytes",
+                meta.len()
+            ),
         });
     }
     Ok(())
 }
 
 /// Reads a small regular file, bounded even if it grows while read.
-fn read_small(path: &Path, limit: u64, place: &Place<'_>, field: &str) -> Result<Vec<u8>, DriftError> {
-    let meta = fs_err::metadata(path)
-        .map_err(|e| place.error(format!("`{field}` `{}` cannot be read ({})", path.display(), e.kind())))?;
+fn read_small(
+    path: &Path,
+    limit: u64,
+    place: &Place<'_>,
+    field: &str,
+) -> Result<Vec<u8>, DriftError> {
+    let meta = fs_err::metadata(path).map_err(|e| {
+        place.error(format!(
+            "`{field}` `{}` cannot be read ({})",
+            path.display(),
+            e.kind()
+        ))
+    })?;
     if !meta.is_file() {
         return Err(place.error(format!(
             "`{field}` `{}` is not a regular file",
             path.display()
         )));
     }
-    let file = fs_err::File::open(path)
-        .map_err(|e| place.error(format!("`{field}` `{}` cannot be read ({})", path.display(), e.kind())))?;
+    let file = fs_err::File::open(path).map_err(|e| {
+        place.error(format!(
+            "`{field}` `{}` cannot be read ({})",
+            path.display(),
+            e.kind()
+        ))
+    })?;
     let mut buf = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| place.error(format!("`{field}` `{}` cannot be read ({})", path.display(), e.kind())))?;
+    file.take(limit + 1).read_to_end(&mut buf).map_err(|e| {
+        place.error(format!(
+            "`{field}` `{}` cannot be read ({})",
+            path.display(),
+            e.kind()
+        ))
+    })?;
     if buf.len() as u64 > limit {
         return Err(place.error(format!(
             "`{field}` `{}` is larger than {limit} bytes",
@@ -358,9 +387,7 @@ fn check_server(
                 )))
             }
         }
-        _ => Err(place.error(format!(
-            "`server` `{shown}` is not an `https://` URL"
-        ))),
+        _ => Err(place.error(format!("`server` `{shown}` is not an `https://` URL"))),
     }
 }
 
@@ -550,7 +577,9 @@ fn run_plugin(
         .stderr(Stdio::null());
     let mut child = cmd.spawn().map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            place.error(format!("the credential plugin `{name}` (`exec.command`) was not found"))
+            place.error(format!(
+                "the credential plugin `{name}` (`exec.command`) was not found"
+            ))
         } else {
             place.error(format!(
                 "the credential plugin `{name}` could not be started ({})",
@@ -621,9 +650,10 @@ fn run_plugin(
         }
     };
     if !status.success() {
-        let how = status
-            .code()
-            .map_or_else(|| "was killed by a signal".to_owned(), |c| format!("exited with status {c}"));
+        let how = status.code().map_or_else(
+            || "was killed by a signal".to_owned(),
+            |c| format!("exited with status {c}"),
+        );
         return Err(place.error(format!(
             "the credential plugin `{name}` failed: it {how} (its output is not shown: it may hold credentials)"
         )));
@@ -639,10 +669,17 @@ fn run_plugin(
                 "the credential plugin `{name}` printed no `ExecCredential` (its output is not shown)"
             ))
         })?;
-    let status = credential
-        .get("status")
-        .ok_or_else(|| place.error(format!("the credential plugin `{name}` printed no `status`")))?;
-    let text_at = |key: &str| status.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let status = credential.get("status").ok_or_else(|| {
+        place.error(format!(
+            "the credential plugin `{name}` printed no `status`"
+        ))
+    })?;
+    let text_at = |key: &str| {
+        status
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
     if let (Some(cert), Some(key)) = (text_at("clientCertificateData"), text_at("clientKeyData")) {
         let engine = base64::engine::general_purpose::STANDARD;
         auth.client_certificate_data = Some(engine.encode(cert));
@@ -679,7 +716,13 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 fn printable(text: &str) -> String {
     let mut out: String = text
         .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
         .take(200)
         .collect();
     if text.chars().count() > 200 {
@@ -704,7 +747,10 @@ mod tests {
         assert!(check_header_text("abc.DEF-123_=", "token", &place()).is_ok());
         let err = check_header_text("s3cr3t\nmore", "token", &place()).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("line break") && text.contains("`token`"), "{text}");
+        assert!(
+            text.contains("line break") && text.contains("`token`"),
+            "{text}"
+        );
         assert!(!text.contains("s3cr3t"), "{text}");
         assert!(check_header_text("tök", "token", &place()).is_err());
     }
@@ -714,7 +760,13 @@ mod tests {
         for h in ["127.0.0.1", "127.1.2.3", "[::1]", "localhost", "LOCALHOST"] {
             assert!(is_loopback(h), "{h}");
         }
-        for h in ["10.0.0.1", "example.com", "[::2]", "localhost.example.com", ""] {
+        for h in [
+            "10.0.0.1",
+            "example.com",
+            "[::2]",
+            "localhost.example.com",
+            "",
+        ] {
             assert!(!is_loopback(h), "{h}");
         }
     }
@@ -730,7 +782,10 @@ mod tests {
         let err = check_server("http://user:pw@127.0.0.1:8080/x", &options, &p).unwrap_err();
         let text = err.to_string();
         assert!(text.contains(ALLOW_HTTP_FLAG), "{text}");
-        assert!(text.contains("`http://127.0.0.1:8080`") && !text.contains("pw"), "{text}");
+        assert!(
+            text.contains("`http://127.0.0.1:8080`") && !text.contains("pw"),
+            "{text}"
+        );
         options.allow_http_loopback = true;
         assert!(check_server("http://127.0.0.1:8080", &options, &p).is_ok());
         assert!(check_server("http://[::1]:8080", &options, &p).is_ok());
