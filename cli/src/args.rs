@@ -258,7 +258,7 @@ pub struct DiscoverArgs {
 }
 
 /// Bounds on a command's work with a live cluster, and the loopback test switch.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Copy, Args)]
 pub struct ClusterClientArgs {
     /// Overall limit on the command's work with the cluster, in seconds (requests, retries and
     /// waits for `Retry-After` included)
@@ -274,7 +274,7 @@ pub struct ClusterClientArgs {
     #[arg(long, value_name = "N", default_value_t = 2000)]
     pub max_kinds: usize,
     /// Accept a plain `http://` server in the kubeconfig when it is a loopback address
-    /// (127.0.0.0/8, ::1, localhost) — for tests against a local fake server only
+    /// (`127.0.0.0/8`, `::1`, `localhost`) — for tests against a local fake server only
     #[arg(long)]
     pub insecure_allow_http_loopback: bool,
 }

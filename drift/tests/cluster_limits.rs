@@ -190,7 +190,7 @@ async fn a_retry_after_past_the_deadline_fails_at_once() {
         .matching("/namespaces/a/configmaps"),
     );
     let mut options = options(&server);
-    options.deadline = Duration::from_secs(120);
+    options.deadline = Duration::from_mins(2);
     let err = connect(&options)
         .await
         .fetch(&wanted(), "prod")
@@ -233,12 +233,12 @@ async fn a_retry_after_within_the_deadline_is_honoured() {
 async fn the_deadline_bounds_a_slow_server() {
     let server = server(Scenario::new());
     server.inject(
-        Fault::new(FaultKind::Slow(Duration::from_secs(3600)))
+        Fault::new(FaultKind::Slow(Duration::from_hours(1)))
             .matching("/namespaces/a/configmaps")
             .times(u32::MAX),
     );
     let mut options = options(&server);
-    options.timeout = Duration::from_secs(3600);
+    options.timeout = Duration::from_hours(1);
     options.deadline = Duration::from_secs(2);
     let err = connect(&options)
         .await

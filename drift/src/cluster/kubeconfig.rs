@@ -471,8 +471,7 @@ fn check_auth(
             .ok_or_else(|| place.error("`auth-provider.config.id-token` is missing"))?;
         check_header_text(token, "auth-provider.config.id-token", place)?;
     }
-    if secrets.get("token").is_none()
-        && auth.token.is_none()
+    if auth.token.is_none()
         && let Some(exec) = auth.exec.take()
     {
         run_plugin(&exec, cluster, place, deadline, auth)?;
@@ -604,7 +603,7 @@ fn run_plugin(
         let _ = child.kill();
         let _ = child.wait();
     };
-    let out = match rx.recv_timeout(deadline.remaining().min(Duration::from_secs(86_400))) {
+    let out = match rx.recv_timeout(deadline.remaining().min(Duration::from_hours(24))) {
         Ok(Ok(out)) if out.len() as u64 <= MAX_PLUGIN_OUTPUT_BYTES => out,
         Ok(Ok(_)) => {
             stop(&mut child);
