@@ -198,6 +198,9 @@ pub struct DriftArgs {
     /// Read live state from files or folders as `kubectl get -o yaml` writes them
     #[arg(long, value_name = "PATH", conflicts_with_all = ["kubeconfig", "context"])]
     pub snapshot: Option<PathBuf>,
+    /// Largest snapshot file read, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = 256)]
+    pub max_snapshot_file_mib: u64,
     /// Kubeconfig file of the live cluster (default: `KUBECONFIG`, `~/.kube/config`, in-cluster)
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
@@ -223,6 +226,8 @@ pub struct DriftArgs {
     /// Retries after a failed request (429, 5xx, timeouts)
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub retries: u32,
+    #[command(flatten)]
+    pub client: ClusterClientArgs,
 }
 
 #[derive(Debug, Args)]
@@ -248,4 +253,28 @@ pub struct DiscoverArgs {
     /// Retries after a failed request (429, 5xx, timeouts)
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub retries: u32,
+    #[command(flatten)]
+    pub client: ClusterClientArgs,
+}
+
+/// Bounds on a command's work with a live cluster, and the loopback test switch.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ClusterClientArgs {
+    /// Overall limit on the command's work with the cluster, in seconds (requests, retries and
+    /// waits for `Retry-After` included)
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub deadline: u64,
+    /// Largest response body read from the cluster, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = 128)]
+    pub max_response_mib: u64,
+    /// Most pages (of 500 objects) one LIST may take
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub max_pages: u32,
+    /// Most kinds (and API group/versions) one run discovers and lists
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    pub max_kinds: usize,
+    /// Accept a plain `http://` server in the kubeconfig when it is a loopback address
+    /// (`127.0.0.0/8`, `::1`, `localhost`) — for tests against a local fake server only
+    #[arg(long)]
+    pub insecure_allow_http_loopback: bool,
 }

@@ -108,7 +108,15 @@ fn discover_round_trip_nodes_to_inventory_to_detectors_to_render() {
 
     let out = plinth(
         dir.path(),
-        &["discover", ".", "--cluster", "prod", "--kubeconfig", &kc],
+        &[
+            "discover",
+            ".",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kc,
+            "--insecure-allow-http-loopback",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
@@ -148,7 +156,15 @@ fn discover_round_trip_nodes_to_inventory_to_detectors_to_render() {
     // A second run is byte-identical and says so; `-o -` prints the same YAML.
     let again = plinth(
         dir.path(),
-        &["discover", ".", "--cluster", "prod", "--kubeconfig", &kc],
+        &[
+            "discover",
+            ".",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kc,
+            "--insecure-allow-http-loopback",
+        ],
     );
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     assert!(
@@ -166,6 +182,7 @@ fn discover_round_trip_nodes_to_inventory_to_detectors_to_render() {
             "prod",
             "--kubeconfig",
             &kc,
+            "--insecure-allow-http-loopback",
             "-o",
             "-",
         ],
@@ -187,6 +204,7 @@ fn discover_refuses_an_unknown_cluster() {
             "nope",
             "--kubeconfig",
             &kubeconfig(&server),
+            "--insecure-allow-http-loopback",
         ],
     );
     assert_eq!(out.status.code(), Some(2));
@@ -230,6 +248,7 @@ fn drift_through_the_fake_server_in_sync_then_drifted_with_hardware_drift() {
         "prod",
         "--kubeconfig",
         &kc,
+        "--insecure-allow-http-loopback",
         "--format",
         "json",
     ];
@@ -292,7 +311,15 @@ fn drift_through_the_fake_server_in_sync_then_drifted_with_hardware_drift() {
     assert_eq!(gpu["nodes"], json!(["w1"]));
     let text = plinth(
         dir.path(),
-        &["drift", ".", "--cluster", "prod", "--kubeconfig", &kc],
+        &[
+            "drift",
+            ".",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kc,
+            "--insecure-allow-http-loopback",
+        ],
     );
     assert!(stdout(&text).contains("gpuPresent"), "{}", stdout(&text));
     assert!(!stdout(&text).contains(TOKEN) && !stderr(&text).contains(TOKEN));
@@ -323,6 +350,7 @@ fn persistent_server_errors_exit_2_and_report_nothing_in_sync() {
             "prod",
             "--kubeconfig",
             &kubeconfig(&server),
+            "--insecure-allow-http-loopback",
             "--retries",
             "2",
             "--format",
@@ -371,6 +399,7 @@ fn a_rate_limited_cluster_is_waited_for() {
             "prod",
             "--kubeconfig",
             &kubeconfig(&server),
+            "--insecure-allow-http-loopback",
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -404,7 +433,15 @@ fn connection_settings_come_from_kubeconfig_env_context_or_in_cluster() {
     repo(dir.path());
     let server = FakeApiServer::start(Scenario::new().objects(nodes())).expect("server");
     let kc = kubeconfig(&server);
-    let discover = ["discover", ".", "--cluster", "prod", "-o", "-"];
+    let discover = [
+        "discover",
+        ".",
+        "--cluster",
+        "prod",
+        "-o",
+        "-",
+        "--insecure-allow-http-loopback",
+    ];
 
     // `KUBECONFIG` is the default kubeconfig; `--context` picks a context in it.
     let out = plinth_env(dir.path(), &discover, &[("KUBECONFIG", &kc)]);
@@ -426,8 +463,7 @@ fn connection_settings_come_from_kubeconfig_env_context_or_in_cluster() {
     let out = plinth_env(dir.path(), &unknown, &[("KUBECONFIG", &kc)]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
-        stderr(&out)
-            .contains("cannot load the cluster connection settings from the default kubeconfig"),
+        stderr(&out).contains("context `nope` is not defined (contexts: `fake`)"),
         "{}",
         stderr(&out)
     );
@@ -472,6 +508,7 @@ fn connection_settings_come_from_kubeconfig_env_context_or_in_cluster() {
             "prod",
             "--kubeconfig",
             &insecure.display().to_string(),
+            "--insecure-allow-http-loopback",
         ],
         &[],
     );
@@ -500,6 +537,7 @@ fn client_mode_against_a_cluster_only_reads() {
             "prod",
             "--kubeconfig",
             &kubeconfig(&server),
+            "--insecure-allow-http-loopback",
             "--mode",
             "client",
             "--format",

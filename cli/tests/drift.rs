@@ -551,6 +551,7 @@ fn drift_against_a_cluster_places_objects_and_finds_orphans_of_every_kind() {
             "prod",
             "--kubeconfig",
             &kubeconfig,
+            "--insecure-allow-http-loopback",
             "--format",
             "json",
         ];

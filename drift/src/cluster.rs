@@ -3,8 +3,14 @@
 //! listable kind the cluster serves to find orphans (as `kubectl apply --prune` looks for what
 //! it prunes), server-side apply dry-runs and the cluster's Nodes.
 //!
-//! Every request has a timeout and is retried by [`crate::retry`]; a read that fails for good
-//! fails the whole fetch, so no object is ever reported in sync (or missing) unread.
+//! Every request has a timeout and is retried by [`crate::retry`] within the command's
+//! [`Deadline`]; a read that fails for good fails the whole fetch, so no object is ever reported
+//! in sync (or missing) unread. What the cluster sends is bounded ([`Limits`]): the bytes of one
+//! response, the pages of one LIST and the kinds of one run. The connection settings are checked
+//! first ([`kubeconfig`]): `https` only, credentials that are well-formed, credential plugins
+//! run by plinth with bounded output and errors that never carry what they printed.
+
+mod kubeconfig;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -14,17 +20,16 @@ use std::time::Duration;
 use futures::{StreamExt as _, TryStreamExt as _};
 use http::StatusCode;
 use http_body_util::BodyExt as _;
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::Client;
 use kube::core::Request;
 use kube::core::params::{ListParams, Patch, PatchParams};
-use kube::{Client, Config};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::desired::DesiredObject;
 use crate::error::DriftError;
 use crate::live::{KindRef, LiveSet, ObjectKey, group_of};
-use crate::retry::{self, Attempt, RetryPolicy};
+use crate::retry::{self, Attempt, Deadline, RetryPolicy};
 use crate::scope::Placement;
 
 /// The field manager plinth applies with.
@@ -50,6 +55,15 @@ pub struct ConnectOptions {
     pub timeout: Duration,
     /// Retries after a failed attempt (429, 5xx, timeouts, connection errors).
     pub retries: u32,
+    /// The overall limit on the command's work with the cluster, from [`ClusterLive::connect`]
+    /// on (default [`DEFAULT_DEADLINE`]): no request, retry or wait goes past it.
+    pub deadline: Duration,
+    /// Bounds on what the cluster may send.
+    pub limits: Limits,
+    /// Accept a plain `http://` server when it is a loopback address (`127.0.0.0/8`, `::1`,
+    /// `localhost`), for tests against a local fake server; any other `http://` server is
+    /// refused whatever this says, as the bearer token would travel in clear.
+    pub allow_http_loopback: bool,
 }
 
 impl Default for ConnectOptions {
@@ -59,6 +73,35 @@ impl Default for ConnectOptions {
             context: None,
             timeout: Duration::from_secs(30),
             retries: 5,
+            deadline: DEFAULT_DEADLINE,
+            limits: Limits::default(),
+            allow_http_loopback: false,
+        }
+    }
+}
+
+/// The default overall deadline of a command that talks to a cluster: 10 minutes.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_mins(10);
+
+/// Bounds on what a cluster may make plinth read. Each has a flag that raises it; the error
+/// that reports one names the flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest response body read, in bytes (default 128 MiB, `--max-response-mib`).
+    pub max_response_bytes: u64,
+    /// The most pages one LIST may take (default 1,000 pages of 500 objects, `--max-pages`).
+    pub max_pages: u32,
+    /// The most kinds (and group/versions) one run discovers and lists (default 2,000,
+    /// `--max-kinds`).
+    pub max_kinds: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_response_bytes: 128 * 1024 * 1024,
+            max_pages: 1_000,
+            max_kinds: 2_000,
         }
     }
 }
@@ -82,6 +125,8 @@ type DiscoveryCache = BTreeMap<String, ResourceList>;
 pub struct ClusterLive {
     client: Client,
     policy: RetryPolicy,
+    deadline: Deadline,
+    limits: Limits,
     page_size: u32,
     discovery: Mutex<DiscoveryCache>,
     /// The kubeconfig context's namespace (in a pod: the service account's), else `default`.
@@ -92,6 +137,8 @@ impl std::fmt::Debug for ClusterLive {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClusterLive")
             .field("policy", &self.policy)
+            .field("deadline", &self.deadline)
+            .field("limits", &self.limits)
             .field("page_size", &self.page_size)
             .finish_non_exhaustive()
     }
@@ -131,32 +178,11 @@ impl ListJob {
 }
 
 impl ClusterLive {
-    /// Loads the connection settings and builds a client (no request is sent yet).
+    /// Loads and checks the connection settings ([`kubeconfig`]) and builds a client (no request
+    /// is sent yet; a credential plugin runs now). The deadline starts here.
     pub async fn connect(options: &ConnectOptions) -> Result<Self, DriftError> {
-        let kube_options = KubeConfigOptions {
-            context: options.context.clone(),
-            ..KubeConfigOptions::default()
-        };
-        let mut config = if let Some(path) = &options.kubeconfig {
-            let origin = format!("kubeconfig `{}`", path.display());
-            let kubeconfig = Kubeconfig::read_from(path).map_err(|e| connect_error(&origin, e))?;
-            Config::from_custom_kubeconfig(kubeconfig, &kube_options)
-                .await
-                .map_err(|e| connect_error(&origin, e))?
-        } else if options.context.is_none() && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
-        {
-            Config::incluster().map_err(|e| connect_error("the in-cluster service account", e))?
-        } else {
-            Config::from_kubeconfig(&kube_options)
-                .await
-                .map_err(|e| connect_error("the default kubeconfig", e))?
-        };
-        if config.accept_invalid_certs {
-            return Err(connect_error(
-                "the kubeconfig",
-                "`insecure-skip-tls-verify` is set; plinth always verifies the server certificate",
-            ));
-        }
+        let deadline = Deadline::after(options.deadline);
+        let mut config = kubeconfig::load(options, deadline).await?;
         // plinth retries by itself (and honours Retry-After); kube's own retry layer is off so
         // every request is counted and bounded once.
         config.default_retry = false;
@@ -169,6 +195,8 @@ impl ClusterLive {
         Ok(Self {
             client,
             policy: RetryPolicy::new(options.retries, options.timeout),
+            deadline,
+            limits: options.limits,
             page_size: PAGE_SIZE,
             discovery: Mutex::new(BTreeMap::new()),
             default_namespace,
@@ -227,6 +255,15 @@ impl ClusterLive {
     /// [`LiveSet::warnings`]: orphans of those kinds were not looked for.
     pub async fn fetch(&self, wanted: &[KindRef], cluster: &str) -> Result<LiveSet, DriftError> {
         let mut live = LiveSet::default();
+        let rendered: BTreeSet<(&str, &str)> = wanted
+            .iter()
+            .map(|k| (group_of(&k.api_version), k.kind.as_str()))
+            .collect();
+        self.check_kinds(
+            "reading the rendered kinds",
+            "rendered kinds",
+            rendered.len(),
+        )?;
         let api_versions: BTreeSet<&str> = wanted.iter().map(|k| k.api_version.as_str()).collect();
         for api_version in api_versions {
             self.discover(api_version).await?;
@@ -450,6 +487,12 @@ impl ClusterLive {
                     .map(str::to_owned),
             );
         }
+        let distinct: BTreeSet<&str> = api_versions.iter().map(String::as_str).collect();
+        self.check_kinds(
+            "discovery of `/apis`",
+            "the cluster serves more group/versions",
+            distinct.len(),
+        )?;
         let missing: Vec<String> = {
             let cache = self.discovery.lock().await;
             let mut seen = BTreeSet::new();
@@ -496,7 +539,23 @@ impl ClusterLive {
                 }
             }
         }
+        self.check_kinds("discovery", "the cluster serves more kinds", out.len())?;
         Ok(out)
+    }
+
+    /// Fails when `count` kinds (or group/versions) exceed [`Limits::max_kinds`]: each would
+    /// cost a LIST, and a cluster that advertises 100,000 of them must not make 100,000.
+    fn check_kinds(&self, request: &str, what: &str, count: usize) -> Result<(), DriftError> {
+        let limit = self.limits.max_kinds;
+        if count <= limit {
+            return Ok(());
+        }
+        Err(DriftError::Limit {
+            request: request.to_owned(),
+            what: format!("{what} ({count}) than one run reads"),
+            limit: format!("{limit} kinds"),
+            flag: "--max-kinds",
+        })
     }
 
     /// GET of a discovery document.
@@ -577,7 +636,10 @@ impl ClusterLive {
             params = params.labels(sel);
         }
         let mut items = Vec::new();
+        let mut pages: u32 = 0;
+        let mut last_token: Option<String> = None;
         loop {
+            pages += 1;
             let request = Request::new(&path)
                 .list(&params)
                 .map_err(|e| request_error(&what, e))?;
@@ -604,7 +666,31 @@ impl ClusterLive {
                 }
             }
             match page.pointer("/metadata/continue").and_then(Value::as_str) {
-                Some(token) if !token.is_empty() => params = params.continue_token(token),
+                Some(token) if !token.is_empty() => {
+                    if last_token.as_deref() == Some(token) {
+                        return Err(DriftError::Api {
+                            request: what,
+                            attempts: 1,
+                            reason: format!(
+                                "the server sent the same `continue` token twice (page {pages}); the list would never end"
+                            ),
+                            source: None,
+                        });
+                    }
+                    if pages >= self.limits.max_pages {
+                        return Err(DriftError::Limit {
+                            request: what,
+                            what: format!(
+                                "the server still sent a `continue` token after {pages} pages of up to {} objects",
+                                self.page_size
+                            ),
+                            limit: format!("{} pages", self.limits.max_pages),
+                            flag: "--max-pages",
+                        });
+                    }
+                    params = params.continue_token(token);
+                    last_token = Some(token.to_owned());
+                }
                 _ => return Ok(Listing::Items(items)),
             }
         }
@@ -618,7 +704,8 @@ impl ClusterLive {
         request: http::Request<Vec<u8>>,
     ) -> Result<(StatusCode, Vec<u8>), DriftError> {
         let (parts, body) = request.into_parts();
-        retry::run(&self.policy, what, || {
+        let max_bytes = self.limits.max_response_bytes;
+        retry::run_within(&self.policy, self.deadline, what, || {
             let mut builder = http::Request::builder()
                 .method(parts.method.clone())
                 .uri(parts.uri.clone());
@@ -643,13 +730,55 @@ impl ClusterLive {
                         retry_after: retry::retry_after(response.headers()),
                     };
                 }
-                match response.into_body().collect().await {
-                    Ok(b) => Attempt::Done((status, b.to_bytes().to_vec())),
+                let declared = response
+                    .headers()
+                    .get(http::header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
+                if let Some(len) = declared.filter(|len| *len > max_bytes) {
+                    return Attempt::Fatal(too_large(what, Some(len), max_bytes));
+                }
+                match read_bounded(response.into_body(), max_bytes).await {
+                    Ok(Some(bytes)) => Attempt::Done((status, bytes)),
+                    Ok(None) => Attempt::Fatal(too_large(what, None, max_bytes)),
                     Err(e) => Attempt::Transport(e),
                 }
             }
         })
         .await
+    }
+}
+
+/// Reads a response body up to `max_bytes`; `None` as soon as it holds more (the rest is never
+/// read, so an endless body costs at most `max_bytes`).
+async fn read_bounded(
+    mut body: kube::client::Body,
+    max_bytes: u64,
+) -> Result<Option<Vec<u8>>, kube::Error> {
+    let mut out = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            if out.len() as u64 + data.len() as u64 > max_bytes {
+                return Ok(None);
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// The error for a response larger than [`Limits::max_response_bytes`].
+fn too_large(what: &str, declared: Option<u64>, max_bytes: u64) -> DriftError {
+    DriftError::Limit {
+        request: what.to_owned(),
+        what: match declared {
+            Some(len) => format!("the response body is larger ({len} bytes) than plinth reads"),
+            None => {
+                "the response body grew larger than plinth reads; the rest was not read".to_owned()
+            }
+        },
+        limit: format!("{} MiB", max_bytes / (1024 * 1024)),
+        flag: "--max-response-mib",
     }
 }
 

@@ -42,4 +42,26 @@ pub enum DriftError {
     /// or its `resourceVersion` is stale (HTTP 409).
     #[error("{request} conflicts: {message}")]
     Conflict { request: String, message: String },
+    /// A bound on what the cluster may send was reached (response size, pages of one LIST,
+    /// kinds per run). The message names the limit and the flag that raises it.
+    #[error("{request}: {what} (the limit is {limit}; raise it with `{flag}`)")]
+    Limit {
+        request: String,
+        what: String,
+        limit: String,
+        flag: &'static str,
+    },
+    /// The command's overall deadline passed before the cluster work was done.
+    #[error(
+        "{request} did not finish within the deadline of {deadline} (raise it with `--deadline`)"
+    )]
+    Deadline { request: String, deadline: String },
+    /// The kubeconfig (or in-cluster configuration) is unusable: the message names the file,
+    /// the cluster or user entry and the field, never a credential.
+    #[error("{origin}: {entry}: {message}")]
+    Kubeconfig {
+        origin: String,
+        entry: String,
+        message: String,
+    },
 }

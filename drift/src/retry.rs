@@ -4,6 +4,9 @@
 //! Retried: `429`, every `5xx`, attempts that time out and connection errors. Not retried: any
 //! other status (the caller interprets `404`, `409` and the rest). When the attempts run out the
 //! error names the request (verb, kind, namespace) and the last reason, never a header or body.
+//!
+//! A [`Deadline`] bounds the whole command: no attempt outlives it, and a retry whose wait
+//! (backoff or the server's `Retry-After`) would end past it is not made; the error says so.
 
 use std::future::Future;
 use std::time::Duration;
@@ -62,6 +65,52 @@ impl RetryPolicy {
     }
 }
 
+/// The end of a command's time with the cluster: every attempt and every wait before a retry
+/// must end before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    at: Option<tokio::time::Instant>,
+    total: Duration,
+}
+
+impl Deadline {
+    /// `total` from now.
+    pub fn after(total: Duration) -> Self {
+        Self {
+            at: tokio::time::Instant::now().checked_add(total),
+            total,
+        }
+    }
+
+    /// No deadline (tests and library callers that bound time themselves).
+    pub fn none() -> Self {
+        Self {
+            at: None,
+            total: Duration::MAX,
+        }
+    }
+
+    /// The time left; [`Duration::MAX`] without a deadline.
+    pub fn remaining(&self) -> Duration {
+        self.at.map_or(Duration::MAX, |at| {
+            at.saturating_duration_since(tokio::time::Instant::now())
+        })
+    }
+
+    /// The deadline as given (`10m`, `30s`).
+    pub fn describe(&self) -> String {
+        humanize(self.total)
+    }
+
+    /// The error for `request` stopped by this deadline, with the last `reason`.
+    pub fn error(&self, request: &str, reason: &str) -> DriftError {
+        DriftError::Deadline {
+            request: format!("{request} ({reason})"),
+            deadline: self.describe(),
+        }
+    }
+}
+
 /// The outcome of one attempt, as the retry loop sees it.
 #[derive(Debug)]
 pub enum Attempt<T> {
@@ -74,6 +123,8 @@ pub enum Attempt<T> {
     },
     /// The connection failed before a response arrived.
     Transport(kube::Error),
+    /// A failure that no retry can mend (a response over the size limit): returned as is.
+    Fatal(DriftError),
 }
 
 /// Whether a status is retried.
@@ -120,6 +171,22 @@ fn transport_retryable(err: &kube::Error) -> bool {
 pub async fn run<T, F, Fut>(
     policy: &RetryPolicy,
     request: &str,
+    attempt: F,
+) -> Result<T, DriftError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Attempt<T>>,
+{
+    run_within(policy, Deadline::none(), request, attempt).await
+}
+
+/// [`run`] within a deadline: each attempt gets the policy's timeout or the time left, whichever
+/// is shorter, and a retry whose wait would end past the deadline is not made (a `Retry-After`
+/// beyond it ends the request at once, saying so).
+pub async fn run_within<T, F, Fut>(
+    policy: &RetryPolicy,
+    deadline: Deadline,
+    request: &str,
     mut attempt: F,
 ) -> Result<T, DriftError>
 where
@@ -130,8 +197,14 @@ where
     let mut n = 0;
     loop {
         n += 1;
-        let (reason, after, source) = match tokio::time::timeout(policy.timeout, attempt()).await {
+        let remaining = deadline.remaining();
+        if remaining.is_zero() {
+            return Err(deadline.error(request, "no time was left for it"));
+        }
+        let limit = policy.timeout.min(remaining);
+        let (reason, after, source) = match tokio::time::timeout(limit, attempt()).await {
             Ok(Attempt::Done(value)) => return Ok(value),
+            Ok(Attempt::Fatal(err)) => return Err(err),
             Ok(Attempt::Status {
                 status,
                 retry_after,
@@ -155,6 +228,12 @@ where
                 }
                 ("the connection failed".to_owned(), None, Some(err))
             }
+            Err(_) if limit < policy.timeout => {
+                return Err(deadline.error(
+                    request,
+                    &format!("attempt {n} had no response when time ran out"),
+                ));
+            }
             Err(_) => (
                 format!("no response within {}", humanize(policy.timeout)),
                 None,
@@ -169,7 +248,20 @@ where
                 source: source.map(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
             });
         }
-        tokio::time::sleep(policy.delay(n, after)).await;
+        let delay = policy.delay(n, after);
+        // The server's own wait counts in full: retrying sooner than asked because of the cap is
+        // fine, but a wait that ends past the deadline means the answer could not come in time.
+        if after.map_or(delay, |a| a.max(delay)) >= deadline.remaining() {
+            let wait = match after {
+                Some(after) => format!(
+                    "{reason}; the server asked to retry after {}",
+                    humanize(after)
+                ),
+                None => format!("{reason}; the next retry was due in {}", humanize(delay)),
+            };
+            return Err(deadline.error(request, &format!("after {n} attempt(s): {wait}")));
+        }
+        tokio::time::sleep(delay).await;
     }
 }
 

@@ -1,6 +1,14 @@
 //! Live state from a snapshot: files or folders as `kubectl get -o yaml` writes them (single
 //! objects, multi-document files, `kind: List` or `*List` with `items`), YAML or JSON.
+//!
+//! Reads are bounded: a file's size is checked from its metadata before it is opened, and the
+//! read itself stops one byte past the limit, so a file that grows meanwhile is caught too. Only
+//! regular files are read: a FIFO, socket or device (as the snapshot path or with a snapshot
+//! file name in a folder) is refused, naming the path, instead of blocking forever. A symlink
+//! inside a folder is followed only when it points at a regular file; one that points at a
+//! folder (a possible loop) or anything else is refused.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -13,11 +21,18 @@ use crate::error::DriftError;
 use crate::live::{KindRef, LiveSet, ObjectKey, group_of};
 use crate::scope::Placement;
 
+/// The largest snapshot file read by default: 256 MiB (`kubectl get -A -o yaml` of a whole
+/// cluster can be large; `--max-snapshot-file-mib` changes it).
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The file names a snapshot folder is read from.
+const EXTENSIONS: [&str; 3] = [".yaml", ".yml", ".json"];
+
 /// Reads a snapshot file or folder (recursively; `.yaml`, `.yml` and `.json` files, hidden
-/// entries skipped). Every (kind, namespace) in `wanted` counts as listed: a snapshot is taken
-/// to hold everything that was live.
+/// entries skipped), files up to [`DEFAULT_MAX_FILE_BYTES`]. Every (kind, namespace) in
+/// `wanted` counts as listed: a snapshot is taken to hold everything that was live.
 pub fn load(path: &Path, wanted: &[KindRef]) -> Result<LiveSet, DriftError> {
-    let mut live = read(path)?;
+    let mut live = read(path, DEFAULT_MAX_FILE_BYTES)?;
     mark_listed(&mut live, wanted);
     Ok(live)
 }
@@ -31,20 +46,32 @@ pub fn load_for(
     desired: &mut [DesiredObject],
     namespace: Option<&str>,
 ) -> Result<LiveSet, DriftError> {
-    let mut live = read(path)?;
+    load_for_bounded(path, desired, namespace, DEFAULT_MAX_FILE_BYTES)
+}
+
+/// [`load_for`] with files of at most `max_file_bytes` each.
+pub fn load_for_bounded(
+    path: &Path,
+    desired: &mut [DesiredObject],
+    namespace: Option<&str>,
+    max_file_bytes: u64,
+) -> Result<LiveSet, DriftError> {
+    let mut live = read(path, max_file_bytes)?;
     Placement::from_snapshot(&live, namespace).place(desired);
     mark_listed(&mut live, &crate::desired::kinds(desired));
     Ok(live)
 }
 
 /// Every object of a snapshot file or folder, nothing marked listed.
-fn read(path: &Path) -> Result<LiveSet, DriftError> {
+fn read(path: &Path, max_file_bytes: u64) -> Result<LiveSet, DriftError> {
     let mut files = Vec::new();
     collect(path, &mut files)?;
     files.sort();
     // Files parse independently: on every core, then merged in file order.
-    let parsed: Vec<Result<Vec<Value>, DriftError>> =
-        files.par_iter().map(|f| parse_file(f)).collect();
+    let parsed: Vec<Result<Vec<Value>, DriftError>> = files
+        .par_iter()
+        .map(|f| parse_file(f, max_file_bytes))
+        .collect();
     let mut live = LiveSet::default();
     for (file, docs) in files.iter().zip(parsed) {
         for doc in docs? {
@@ -78,11 +105,8 @@ pub fn add_text(live: &mut LiveSet, text: &str, origin: &Path) -> Result<(), Dri
 
 /// The documents of one file: JSON (`kubectl get -o json`) through the JSON parser, which is
 /// much faster, anything else as YAML.
-fn parse_file(file: &Path) -> Result<Vec<Value>, DriftError> {
-    let text = fs_err::read_to_string(file).map_err(|source| DriftError::Io {
-        path: file.display().to_string(),
-        source,
-    })?;
+fn parse_file(file: &Path, max_file_bytes: u64) -> Result<Vec<Value>, DriftError> {
+    let text = read_bounded(file, max_file_bytes)?;
     if text.trim_start().starts_with('{')
         && let Ok(value) = serde_json::from_str::<Value>(&text)
     {
@@ -94,6 +118,82 @@ fn parse_file(file: &Path) -> Result<Vec<Value>, DriftError> {
     })
 }
 
+/// A snapshot file's text: a regular file (checked before it is opened, as opening a FIFO
+/// blocks), at most `limit` bytes by its metadata and by what is actually read.
+fn read_bounded(file: &Path, limit: u64) -> Result<String, DriftError> {
+    let io = |source| DriftError::Io {
+        path: file.display().to_string(),
+        source,
+    };
+    let meta = fs_err::metadata(file).map_err(io)?;
+    if !meta.is_file() {
+        return Err(not_regular(file, &meta));
+    }
+    let too_large = |size: u64| DriftError::Invalid {
+        path: file.display().to_string(),
+        message: format!(
+            "the snapshot file is larger ({size} bytes) than the limit of {limit} bytes (raise it with `--max-snapshot-file-mib`)"
+        ),
+    };
+    if meta.len() > limit {
+        return Err(too_large(meta.len()));
+    }
+    let handle = fs_err::File::open(file).map_err(io)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    handle
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|_| DriftError::Invalid {
+        path: file.display().to_string(),
+        message: "the snapshot file is not UTF-8 text".to_owned(),
+    })
+}
+
+/// The error for a path that is neither a regular file nor a folder.
+fn not_regular(path: &Path, meta: &std::fs::Metadata) -> DriftError {
+    DriftError::Invalid {
+        path: path.display().to_string(),
+        message: format!(
+            "is a {}, not a regular file; snapshots are read from regular files only",
+            file_kind(meta)
+        ),
+    }
+}
+
+/// `FIFO`, `socket`, `device`, ... for messages.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "FIFO";
+        }
+        if t.is_socket() {
+            return "socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "device";
+        }
+    }
+    if meta.is_dir() {
+        "folder"
+    } else if meta.file_type().is_symlink() {
+        "symlink"
+    } else {
+        "special file"
+    }
+}
+
+/// The snapshot files under `path`: the path itself when it is a regular file (a symlink to
+/// one included), else the `.yaml`/`.yml`/`.json` files of the folder, recursively. Refused,
+/// naming the path: a snapshot path that is neither file nor folder, and in a folder any entry
+/// with a snapshot file name that is not a regular file, and any symlink that does not point
+/// at a regular file (a symlinked folder could make a loop).
 fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), DriftError> {
     let meta = fs_err::metadata(path).map_err(|source| DriftError::Io {
         path: path.display().to_string(),
@@ -103,26 +203,49 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), DriftError> {
         out.push(path.to_path_buf());
         return Ok(());
     }
-    let entries = fs_err::read_dir(path).map_err(|source| DriftError::Io {
+    if !meta.is_dir() {
+        return Err(not_regular(path, &meta));
+    }
+    walk(path, out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DriftError> {
+    let io = |path: &Path, source| DriftError::Io {
         path: path.display().to_string(),
         source,
-    })?;
+    };
+    let entries = fs_err::read_dir(dir).map_err(|e| io(dir, e))?;
     for entry in entries {
-        let entry = entry.map_err(|source| DriftError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let entry = entry.map_err(|e| io(dir, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with('.') {
             continue;
         }
         let child = entry.path();
-        if child.is_dir() {
-            collect(&child, out)?;
-        } else if [".yaml", ".yml", ".json"]
-            .iter()
-            .any(|ext| name.ends_with(ext))
-        {
+        let own = fs_err::symlink_metadata(&child).map_err(|e| io(&child, e))?;
+        let wanted = EXTENSIONS.iter().any(|ext| name.ends_with(ext));
+        if own.is_dir() {
+            walk(&child, out)?;
+        } else if own.file_type().is_symlink() {
+            let target = fs_err::metadata(&child).map_err(|e| io(&child, e))?;
+            if target.is_file() {
+                if wanted {
+                    out.push(child);
+                }
+            } else {
+                return Err(DriftError::Invalid {
+                    path: child.display().to_string(),
+                    message: format!(
+                        "is a symlink to a {}; in a snapshot folder only symlinks to regular files are followed",
+                        file_kind(&target)
+                    ),
+                });
+            }
+        } else if !own.is_file() {
+            if wanted {
+                return Err(not_regular(&child, &own));
+            }
+        } else if wanted {
             out.push(child);
         }
     }
@@ -214,5 +337,104 @@ mod tests {
         fs_err::write(&path, "kind: ConfigMap\nmetadata: {}\n").unwrap();
         let err = load(dir.path(), &[]).unwrap_err();
         assert!(err.to_string().contains("bad.yaml"), "{err}");
+    }
+
+    #[test]
+    fn files_over_the_limit_are_refused_by_their_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.yaml");
+        fs_err::write(
+            &path,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+        )
+        .unwrap();
+        let mut desired = Vec::new();
+        let err = load_for_bounded(dir.path(), &mut desired, None, 10).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("big.yaml") && text.contains("limit of 10 bytes"),
+            "{text}"
+        );
+        assert!(text.contains("--max-snapshot-file-mib"), "{text}");
+        assert!(load_for_bounded(dir.path(), &mut desired, None, 1024).is_ok());
+    }
+
+    /// A file whose metadata understates its size (as `/proc` files do, or a file that grows
+    /// while read) is still caught by the bounded read.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_read_itself_is_bounded() {
+        let path = Path::new("/proc/self/status");
+        assert_eq!(fs_err::metadata(path).unwrap().len(), 0);
+        let err = read_bounded(path, 16).unwrap_err();
+        assert!(err.to_string().contains("limit of 16 bytes"), "{err}");
+    }
+
+    #[cfg(unix)]
+    fn mkfifo(path: &Path) {
+        let ok = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_and_devices_are_refused_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::write(
+            dir.path().join("a.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+        )
+        .unwrap();
+        let fifo = dir.path().join("live.yaml");
+        mkfifo(&fifo);
+        let err = load(dir.path(), &[]).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("live.yaml") && text.contains("FIFO"),
+            "{text}"
+        );
+        // The snapshot path itself.
+        let err = load(&fifo, &[]).unwrap_err();
+        assert!(err.to_string().contains("FIFO"), "{err}");
+        // A FIFO without a snapshot file name is not a snapshot file: ignored like `notes.txt`.
+        fs_err::remove_file(&fifo).unwrap();
+        mkfifo(&dir.path().join("pipe"));
+        assert_eq!(load(dir.path(), &[]).unwrap().objects.len(), 1);
+        // A device, through a symlink with a snapshot file name.
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.yaml")).unwrap();
+        let err = load(dir.path(), &[]).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("zero.yaml") && text.contains("device"),
+            "{text}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_are_followed_only_to_regular_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let target = outside.path().join("cm.yaml");
+        fs_err::write(
+            &target,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: linked, namespace: ns}\n",
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("cm.yaml")).unwrap();
+        let live = load(dir.path(), &[]).unwrap();
+        assert_eq!(live.objects.len(), 1);
+        // A symlinked folder could loop back on itself: refused, named.
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("again")).unwrap();
+        let err = load(dir.path(), &[]).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("again") && text.contains("symlink to a folder"),
+            "{text}"
+        );
     }
 }

@@ -39,6 +39,8 @@ async fn connect(server: &FakeApiServer, timeout: Duration, attempts: u32) -> Cl
         context: None,
         timeout,
         retries: attempts - 1,
+        allow_http_loopback: true,
+        ..ConnectOptions::default()
     };
     ClusterLive::connect(&options)
         .await
@@ -185,6 +187,8 @@ async fn client_errors_are_not_retried() {
         context: None,
         timeout: Duration::from_secs(30),
         retries: 3,
+        allow_http_loopback: true,
+        ..ConnectOptions::default()
     };
     let err = ClusterLive::connect(&options)
         .await

@@ -18,6 +18,8 @@ async fn connect(server: &FakeApiServer) -> ClusterLive {
         context: None,
         timeout: Duration::from_secs(30),
         retries: 3,
+        allow_http_loopback: true,
+        ..ConnectOptions::default()
     };
     ClusterLive::connect(&options)
         .await
@@ -429,6 +431,8 @@ async fn placement_follows_discovery_and_the_context_namespace() {
         context: None,
         timeout: Duration::from_secs(30),
         retries: 0,
+        allow_http_loopback: true,
+        ..ConnectOptions::default()
     };
     let cluster = ClusterLive::connect(&options).await.expect("connect");
     assert_eq!(cluster.default_namespace(), "team-a");

@@ -67,6 +67,8 @@ async fn connect(server: &FakeApiServer) -> ClusterLive {
         context: None,
         timeout: Duration::from_secs(30),
         retries: 2,
+        allow_http_loopback: true,
+        ..ConnectOptions::default()
     };
     ClusterLive::connect(&options).await.expect("connect")
 }

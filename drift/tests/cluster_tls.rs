@@ -25,6 +25,7 @@ fn options(kubeconfig: &std::path::Path) -> ConnectOptions {
         context: None,
         timeout: Duration::from_secs(30),
         retries: 1,
+        ..ConnectOptions::default()
     }
 }
 

@@ -13,7 +13,9 @@
 //!   (required), `force`, `dryRun=All` (the merged object is returned and nothing is stored),
 //!   `resourceVersion` preconditions (`409` when stale), conflicts with fields another manager
 //!   applied (`409` unless `force`), `managedFields`, `generation` and `resourceVersion` bumps;
-//! - injectable faults ([`Fault`]): `429` with `Retry-After`, `500`/`503`, and slow responses.
+//! - injectable faults ([`Fault`]): `429` with `Retry-After`, `500`/`503`, slow responses, a
+//!   body that never ends, LISTs that never stop sending `continue` tokens; and, with
+//!   [`Scenario::serve_many`], discovery documents of any size.
 //!
 //! What it does **not** model: field ownership is tracked per leaf JSON pointer, not with the
 //! real structured-merge-diff sets, and lists are replaced wholesale (no merge keys, no
@@ -36,7 +38,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use http::{Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Either, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -83,6 +85,16 @@ impl Scenario {
     pub fn serve(mut self, api_version: &str, kind: &str, namespaced: bool) -> Self {
         self.types
             .push(ResourceType::new(api_version, kind, namespaced));
+        self
+    }
+
+    /// Serves `count` more made-up kinds (`Kind000000`, `Kind000001`, ...) in `api_version`,
+    /// namespaced and listable: a discovery document as large as a test needs.
+    #[must_use]
+    pub fn serve_many(mut self, api_version: &str, count: usize) -> Self {
+        self.types.extend(
+            (0..count).map(|i| ResourceType::new(api_version, &format!("Kind{i:06}"), true)),
+        );
         self
     }
 
@@ -146,6 +158,11 @@ pub enum FaultKind {
     ClientError(u16),
     /// The normal response, sent only after this delay.
     Slow(Duration),
+    /// `200` with a body (spaces, no `Content-Length`) that never ends.
+    EndlessBody,
+    /// A LIST page (`200`, no items) whose `metadata.continue` asks for one more page, forever:
+    /// a new token each time, or with `same_token` the same one again.
+    EndlessContinue { same_token: bool },
 }
 
 /// A fault applied to the next `times` requests whose path contains `path_contains`.
@@ -448,10 +465,29 @@ async fn accept_loop(
     }
 }
 
-type Reply = Response<Full<Bytes>>;
+type Reply = Response<Either<Full<Bytes>, Endless>>;
+
+/// A response body that yields 64 KiB of spaces forever.
+#[derive(Debug)]
+pub struct Endless;
+
+impl hyper::body::Body for Endless {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        static CHUNK: [u8; 64 * 1024] = [b' '; 64 * 1024];
+        std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(Bytes::from_static(
+            &CHUNK,
+        )))))
+    }
+}
 
 fn reply(status: StatusCode, body: &Value) -> Reply {
-    let mut res = Response::new(Full::new(Bytes::from(body.to_string())));
+    let mut res = Response::new(Either::Left(Full::new(Bytes::from(body.to_string()))));
     *res.status_mut() = status;
     res.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -576,6 +612,30 @@ async fn handle(req: Request<Incoming>, shared: &Mutex<Shared>) -> Reply {
                 _ => "BadRequest",
             };
             failure(code, reason, "the request was refused by an injected fault")
+        }
+        Some(FaultKind::EndlessBody) => {
+            let mut res = Response::new(Either::Right(Endless));
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("application/json"),
+            );
+            res
+        }
+        Some(FaultKind::EndlessContinue { same_token }) => {
+            let token = if *same_token {
+                "fake-endless".to_owned()
+            } else {
+                format!("fake-endless-{slot}")
+            };
+            reply(
+                StatusCode::OK,
+                &json!({
+                    "kind": "List",
+                    "apiVersion": "v1",
+                    "metadata": {"resourceVersion": "1", "continue": token},
+                    "items": [],
+                }),
+            )
         }
         Some(FaultKind::Slow(delay)) => {
             tokio::time::sleep(*delay).await;

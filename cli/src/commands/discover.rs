@@ -2,7 +2,6 @@
 //! inventory (`clusters/<name>/inventory.yaml`), deterministically and atomically.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use plinth_drift::cluster::{ClusterLive, ConnectOptions};
@@ -39,6 +38,7 @@ impl DiscoverSettings {
             output,
             timeout,
             retries,
+            client,
         } = args;
         let known = fleet.cluster_names()?;
         if !known.contains(&cluster) {
@@ -63,12 +63,9 @@ impl DiscoverSettings {
         };
         Ok(Self {
             cluster,
-            connect: ConnectOptions {
-                kubeconfig,
-                context,
-                timeout: Duration::from_secs(timeout.max(1)),
-                retries,
-            },
+            connect: super::cluster_client::connect_options(
+                kubeconfig, context, timeout, retries, client,
+            ),
             target,
         })
     }

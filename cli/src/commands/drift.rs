@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use anyhow::{Context as _, bail};
 use futures::stream::{self, StreamExt as _};
@@ -24,7 +24,7 @@ use crate::report::Hinted;
 /// Where live state comes from.
 #[derive(Debug)]
 enum LiveSource {
-    Snapshot(PathBuf),
+    Snapshot { path: PathBuf, max_file_bytes: u64 },
     Cluster(ConnectOptions),
 }
 
@@ -47,6 +47,7 @@ impl DriftSettings {
             repo,
             cluster,
             snapshot,
+            max_snapshot_file_mib,
             kubeconfig,
             context,
             namespace,
@@ -55,19 +56,20 @@ impl DriftSettings {
             output_dir,
             timeout,
             retries,
+            client,
         } = args;
         let source = match snapshot {
-            Some(path) => LiveSource::Snapshot(path),
-            None => LiveSource::Cluster(ConnectOptions {
-                kubeconfig,
-                context,
-                timeout: Duration::from_secs(timeout.max(1)),
-                retries,
-            }),
+            Some(path) => LiveSource::Snapshot {
+                path,
+                max_file_bytes: max_snapshot_file_mib.max(1).saturating_mul(1024 * 1024),
+            },
+            None => LiveSource::Cluster(super::cluster_client::connect_options(
+                kubeconfig, context, timeout, retries, client,
+            )),
         };
         let mode = match (mode, &source) {
-            (Some(DriftMode::Client), _) | (None, LiveSource::Snapshot(_)) => Mode::Client,
-            (Some(DriftMode::Server), LiveSource::Snapshot(_)) => {
+            (Some(DriftMode::Client), _) | (None, LiveSource::Snapshot { .. }) => Mode::Client,
+            (Some(DriftMode::Server), LiveSource::Snapshot { .. }) => {
                 return Err(Hinted {
                     message: "`--mode server` needs a live cluster, not a snapshot".into(),
                     hint: "drop `--snapshot` (and give `--kubeconfig`/`--context`), or use `--mode client`"
@@ -135,9 +137,17 @@ pub fn run(args: DriftArgs, printer: Printer) -> anyhow::Result<Outcome> {
     let prefix = fleet.settings.annotation_prefix.clone();
 
     let (objects, hardware, source_name) = match &settings.source {
-        LiveSource::Snapshot(path) => {
-            let live = snapshot::load_for(path, &mut desired, settings.namespace.as_deref())
-                .with_context(|| format!("cannot read the snapshot `{}`", path.display()))?;
+        LiveSource::Snapshot {
+            path,
+            max_file_bytes,
+        } => {
+            let live = snapshot::load_for_bounded(
+                path,
+                &mut desired,
+                settings.namespace.as_deref(),
+                *max_file_bytes,
+            )
+            .with_context(|| format!("cannot read the snapshot `{}`", path.display()))?;
             printer.detail(&format!(
                 "read {} live objects from the snapshot `{}`",
                 live.objects.len(),

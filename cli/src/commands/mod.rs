@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns an [`Outcome`] that maps to the exit code.
 
 mod catalog;
+mod cluster_client;
 mod commit;
 mod diff;
 mod discover;

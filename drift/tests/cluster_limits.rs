@@ -1,0 +1,268 @@
+//! Bounds on what a cluster can make plinth read, against the fake API server: a body that
+//! never ends, a LIST that never stops sending `continue` tokens, a discovery document with
+//! 100,000 kinds, a `Retry-After` past the deadline, a server slower than the deadline, and a
+//! plain `http://` server without the loopback test flag. Each ends with an error that names
+//! the limit and the flag that raises it.
+
+use std::time::Duration;
+
+use plinth_drift::DriftError;
+use plinth_drift::cluster::{ClusterLive, ConnectOptions, Limits};
+use plinth_drift::live::KindRef;
+use plinth_drift::retry::RetryPolicy;
+use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
+use serde_json::json;
+
+fn server(scenario: Scenario) -> FakeApiServer {
+    FakeApiServer::start(scenario.object(json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "c0", "namespace": "a"},
+    })))
+    .expect("server")
+}
+
+fn wanted() -> Vec<KindRef> {
+    vec![KindRef {
+        api_version: "v1".into(),
+        kind: "ConfigMap".into(),
+        namespace: Some("a".into()),
+    }]
+}
+
+fn options(server: &FakeApiServer) -> ConnectOptions {
+    ConnectOptions {
+        kubeconfig: Some(server.kubeconfig_path().to_path_buf()),
+        retries: 2,
+        allow_http_loopback: true,
+        ..ConnectOptions::default()
+    }
+}
+
+async fn connect(options: &ConnectOptions) -> ClusterLive {
+    ClusterLive::connect(options)
+        .await
+        .expect("connect")
+        .with_retry_policy(RetryPolicy {
+            attempts: 3,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(40),
+            timeout: options.timeout,
+        })
+}
+
+fn limit_flag(err: &DriftError) -> &'static str {
+    match err {
+        DriftError::Limit { flag, .. } => flag,
+        other => panic!("not a limit error: {other}"),
+    }
+}
+
+#[tokio::test]
+async fn an_endless_body_stops_at_the_response_limit() {
+    let server = server(Scenario::new());
+    server.inject(
+        Fault::new(FaultKind::EndlessBody)
+            .matching("/namespaces/a/configmaps")
+            .times(u32::MAX),
+    );
+    let mut options = options(&server);
+    options.limits.max_response_bytes = 1024 * 1024;
+    let err = connect(&options)
+        .await
+        .fetch(&wanted(), "prod")
+        .await
+        .unwrap_err();
+    assert_eq!(limit_flag(&err), "--max-response-mib", "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("LIST `ConfigMap` in namespace `a`") && text.contains("1 MiB"),
+        "{text}"
+    );
+    // Not retried: a retry would only read the same endless body again.
+    let hits = server
+        .request_log()
+        .iter()
+        .filter(|r| r.fault == Some(FaultKind::EndlessBody))
+        .count();
+    assert_eq!(hits, 1);
+}
+
+#[tokio::test]
+async fn endless_continue_tokens_stop_at_the_page_limit() {
+    let server = server(Scenario::new());
+    server.inject(
+        Fault::new(FaultKind::EndlessContinue { same_token: false })
+            .matching("/namespaces/a/configmaps")
+            .times(u32::MAX),
+    );
+    let mut options = options(&server);
+    options.limits.max_pages = 25;
+    let err = connect(&options)
+        .await
+        .fetch(&wanted(), "prod")
+        .await
+        .unwrap_err();
+    assert_eq!(limit_flag(&err), "--max-pages", "{err}");
+    assert!(err.to_string().contains("25 pages"), "{err}");
+    let pages = server
+        .request_log()
+        .iter()
+        .filter(|r| r.path == "/api/v1/namespaces/a/configmaps")
+        .count();
+    assert_eq!(pages, 25);
+}
+
+#[tokio::test]
+async fn a_repeated_continue_token_ends_the_list_at_once() {
+    let server = server(Scenario::new());
+    server.inject(
+        Fault::new(FaultKind::EndlessContinue { same_token: true })
+            .matching("/namespaces/a/configmaps")
+            .times(u32::MAX),
+    );
+    let err = connect(&options(&server))
+        .await
+        .fetch(&wanted(), "prod")
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("the same `continue` token twice"),
+        "{err}"
+    );
+    let pages = server
+        .request_log()
+        .iter()
+        .filter(|r| r.path == "/api/v1/namespaces/a/configmaps")
+        .count();
+    assert_eq!(pages, 2);
+}
+
+#[tokio::test]
+async fn a_discovery_of_100000_kinds_makes_no_lists() {
+    let server = server(Scenario::new().serve_many("huge.example.com/v1", 100_000));
+    let err = connect(&options(&server))
+        .await
+        .fetch(&wanted(), "prod")
+        .await
+        .unwrap_err();
+    assert_eq!(limit_flag(&err), "--max-kinds", "{err}");
+    assert!(err.to_string().contains("2000 kinds"), "{err}");
+    let lists = server
+        .request_log()
+        .iter()
+        .filter(|r| r.path.contains("/kind0"))
+        .count();
+    assert_eq!(lists, 0);
+}
+
+#[tokio::test]
+async fn the_kind_limit_is_configurable() {
+    let server = server(Scenario::new().serve_many("many.example.com/v1", 30));
+    let mut options = options(&server);
+    options.limits = Limits {
+        max_kinds: 100,
+        ..Limits::default()
+    };
+    let live = connect(&options)
+        .await
+        .fetch(&wanted(), "prod")
+        .await
+        .expect("fetch");
+    assert_eq!(live.objects.len(), 1);
+    options.limits.max_kinds = 10;
+    let err = connect(&options)
+        .await
+        .fetch(&wanted(), "prod")
+        .await
+        .unwrap_err();
+    assert_eq!(limit_flag(&err), "--max-kinds", "{err}");
+}
+
+/// A `Retry-After` that ends past the deadline is not waited for: the request fails at once,
+/// saying what the server asked.
+#[tokio::test]
+async fn a_retry_after_past_the_deadline_fails_at_once() {
+    let server = server(Scenario::new());
+    server.inject(
+        Fault::new(FaultKind::TooManyRequests {
+            retry_after_secs: 3600,
+        })
+        .matching("/namespaces/a/configmaps"),
+    );
+    let mut options = options(&server);
+    options.deadline = Duration::from_mins(2);
+    let err = connect(&options)
+        .await
+        .fetch(&wanted(), "prod")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DriftError::Deadline { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("the server asked to retry after 3600s") && text.contains("`--deadline`"),
+        "{text}"
+    );
+    let tries = server
+        .request_log()
+        .iter()
+        .filter(|r| r.path == "/api/v1/namespaces/a/configmaps")
+        .count();
+    assert_eq!(tries, 1);
+}
+
+/// A `Retry-After` within the deadline is honoured (the retry succeeds).
+#[tokio::test]
+async fn a_retry_after_within_the_deadline_is_honoured() {
+    let server = server(Scenario::new());
+    server.inject(
+        Fault::new(FaultKind::TooManyRequests {
+            retry_after_secs: 1,
+        })
+        .matching("/namespaces/a/configmaps"),
+    );
+    let live = connect(&options(&server))
+        .await
+        .fetch(&wanted(), "prod")
+        .await
+        .expect("fetch");
+    assert_eq!(live.objects.len(), 1);
+}
+
+/// The per-request timeout is longer than the deadline: the deadline ends the request.
+#[tokio::test]
+async fn the_deadline_bounds_a_slow_server() {
+    let server = server(Scenario::new());
+    server.inject(
+        Fault::new(FaultKind::Slow(Duration::from_hours(1)))
+            .matching("/namespaces/a/configmaps")
+            .times(u32::MAX),
+    );
+    let mut options = options(&server);
+    options.timeout = Duration::from_hours(1);
+    options.deadline = Duration::from_secs(2);
+    let err = connect(&options)
+        .await
+        .fetch(&wanted(), "prod")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DriftError::Deadline { .. }), "{err}");
+    assert!(err.to_string().contains("deadline of 2s"), "{err}");
+}
+
+/// Plain HTTP is refused before any request unless the loopback test flag allows it.
+#[tokio::test]
+async fn plain_http_is_refused_without_the_loopback_flag() {
+    let server = server(Scenario::new().token("SECRET-http-token"));
+    let mut options = options(&server);
+    options.allow_http_loopback = false;
+    let err = ClusterLive::connect(&options).await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("cluster `fake`")
+            && text.contains("plain HTTP")
+            && text.contains("--insecure-allow-http-loopback"),
+        "{text}"
+    );
+    assert!(!text.contains("SECRET"), "{text}");
+    assert!(server.request_log().is_empty());
+}
