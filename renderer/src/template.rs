@@ -75,7 +75,8 @@ impl BudgetGuard {
 
     /// Where the render went past its limit: the address of the text written then (0 for an
     /// expression's text), or `None` when it stayed within.
-    fn stopped_at(&self) -> Option<usize> {
+    #[allow(clippy::unused_self)] // consumes the guard: read before the previous budget returns
+    fn stopped_at(self) -> Option<usize> {
         BUDGET.with(|b| {
             let budget = b.get();
             budget.exceeded.then_some(budget.at)
@@ -162,13 +163,12 @@ fn limited_formatter(
     state: &mut State,
     value: &Value,
 ) -> Result<(), minijinja::Error> {
-    let len = match value.as_str() {
-        Some(s) => s.len() as u64,
-        None => {
-            let mut counter = Counter(0);
-            let _ = write!(counter, "{value}");
-            counter.0
-        }
+    let len = if let Some(s) = value.as_str() {
+        s.len() as u64
+    } else {
+        let mut counter = Counter(0);
+        let _ = write!(counter, "{value}");
+        counter.0
     };
     let stop = BUDGET.with(|b| {
         let mut budget = b.get();
@@ -315,7 +315,6 @@ impl Templates {
         let mut out = LimitedWriter { buf: Vec::new() };
         let result = template.render_captured_to(ctx, &mut out).map(drop);
         let stopped = budget.stopped_at();
-        drop(budget);
         match (result, stopped) {
             (Ok(()), None) => String::from_utf8(out.buf).map_err(|_| RenderError::Template {
                 path: self.display_path(name),
@@ -357,7 +356,7 @@ impl Templates {
         let source = template.source();
         let offset = at.checked_sub(source.as_ptr() as usize)?;
         let before = source.as_bytes().get(..offset)?;
-        Some(before.iter().filter(|b| **b == b'\n').count() + 1)
+        Some(before.split(|b| *b == b'\n').count())
     }
 
     fn convert(&self, err: &minijinja::Error, name: &str) -> RenderError {

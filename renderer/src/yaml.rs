@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::error::{RenderError, Result};
 
-/// Options for reading a text of `len` bytes. Nodes and events are bounded by the text's size
+/// Options for reading a text of `len` bytes. Nodes, events and documents are bounded by the text's size
 /// (a node takes at least a byte without aliases, which are bounded on their own), so a large
 /// `kubectl get -o yaml` list of thousands of objects reads while an alias bomb does not.
 fn options(len: usize) -> serde_saphyr::Options {
@@ -26,7 +26,7 @@ fn options(len: usize) -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_depth = 200;
     budget.max_aliases = 10_000;
-    budget.max_documents = 100_000;
+    budget.max_documents = 100_000_usize.saturating_add(len / 4);
     budget.max_nodes = 250_000_usize.saturating_add(len);
     budget.max_events = 1_000_000_usize.saturating_add(len.saturating_mul(3));
     options.budget = Some(budget);
