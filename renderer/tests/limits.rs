@@ -204,3 +204,19 @@ fn a_missing_include_named_by_a_parameter_does_not_quote_the_value() {
     );
     assert!(!m.contains("hunter2"), "{m}");
 }
+
+#[test]
+fn a_text_of_many_documents_stays_with_the_fast_reader() {
+    // One template rendering 100,000 objects used to exceed the fast reader's fixed limit of
+    // 50,000 documents and go to serde-saphyr, ten times slower per object: the limit now
+    // grows with the text.
+    let mut text = String::new();
+    for i in 0..120_000 {
+        text.push_str(&format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n"
+        ));
+    }
+    let docs = plinth_renderer::yaml::fast::documents(&text).expect("read by the fast reader");
+    assert_eq!(docs.len(), 120_000);
+    assert_eq!(docs[119_999]["metadata"]["name"], "c119999");
+}
