@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use plinth_renderer::{Fleet, RenderError, Source};
 
@@ -212,9 +213,10 @@ fn a_text_of_many_documents_stays_with_the_fast_reader() {
     // grows with the text.
     let mut text = String::new();
     for i in 0..120_000 {
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n"
-        ));
+        );
     }
     let docs = plinth_renderer::yaml::fast::documents(&text).expect("read by the fast reader");
     assert_eq!(docs.len(), 120_000);
