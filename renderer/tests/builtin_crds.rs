@@ -232,3 +232,84 @@ fn bandwidth_per_migration_keeps_integers_and_quantities() {
         );
     }
 }
+
+/// Every value under key `key` anywhere in `v`.
+fn values_of<'a>(v: &'a Value, key: &str, out: &mut Vec<&'a Value>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                if k == key {
+                    out.push(child);
+                }
+                values_of(child, key, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| values_of(i, key, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn numbers_and_booleans_keep_their_type_through_every_template() {
+    // (kind, rendered key, the value of the parameter in EVERYTHING): each must come out as
+    // that JSON value, type and all, in every object of the kind.
+    let expected = [
+        ("HyperConverged", "parallelMigrationsPerCluster", json!(4)),
+        (
+            "HyperConverged",
+            "parallelOutboundMigrationsPerNode",
+            json!(1),
+        ),
+        ("HyperConverged", "completionTimeoutPerGiB", json!(200)),
+        ("HyperConverged", "progressTimeout", json!(300)),
+        ("HyperConverged", "allowAutoConverge", json!(true)),
+        ("HyperConverged", "allowPostCopy", json!(true)),
+        ("HyperConverged", "vmiCPUAllocationRatio", json!(8)),
+        ("HyperConverged", "memoryOvercommitPercentage", json!(150)),
+        ("HyperConverged", "enableCommonBootImageImport", json!(true)),
+        ("HyperConverged", "bandwidthPerMigration", json!("64Mi")),
+        ("KubeDescheduler", "deschedulingIntervalSeconds", json!(120)),
+        ("KubeDescheduler", "total", json!(4)),
+        ("KubeDescheduler", "node", json!(1)),
+        ("KubeDescheduler", "devEnableSoftTainter", json!(true)),
+        ("KubeletConfig", "maxPods", json!(250)),
+        ("KubeletConfig", "reservedSystemCPUs", json!("0-1")),
+        (
+            "ForkliftController",
+            "controller_max_vm_inflight",
+            json!(10),
+        ),
+        (
+            "ForkliftController",
+            "controller_precopy_interval",
+            json!(30),
+        ),
+        ("FenceAgentsRemediationTemplate", "retrycount", json!(3)),
+        ("NodeHealthCheck", "minHealthy", json!(2)),
+        ("IPAddressPool", "autoAssign", json!(false)),
+        ("IPAddressPool", "avoidBuggyIPs", json!(true)),
+    ];
+    let rendered = render(EVERYTHING);
+    let mut wrong = Vec::new();
+    for (kind, key, want) in &expected {
+        let mut found = Vec::new();
+        for o in rendered.objects.iter().filter(|o| o.identity.kind == *kind) {
+            values_of(&o.value, key, &mut found);
+        }
+        if found.is_empty() {
+            wrong.push(format!("{kind}: no `{key}`"));
+        }
+        for got in found {
+            if *key == "autoAssign" || *key == "avoidBuggyIPs" {
+                // Two pools: one with the parameters, one with the defaults.
+                if got.is_boolean() {
+                    continue;
+                }
+            }
+            if got != want {
+                wrong.push(format!("{kind}: `{key}` is {got}, not {want}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
