@@ -2,6 +2,7 @@
 //! equivalent of a rendered fleet, and the render benchmark, for the `plinth-bench` binary
 //! and for other benchmarks that need a fleet.
 
+pub mod big;
 pub mod diff;
 pub mod fleet;
 pub mod kustomize;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use plinth_bench::{diff, fleet, render};
+use plinth_bench::{big, diff, fleet, render};
 
 /// The allocator of the `plinth` binary, so the floor is measured with the same one.
 #[global_allocator]
@@ -28,6 +28,30 @@ enum Command {
     Render(RenderArgs),
     /// Time `plinth diff` (the PR preview) over a generated fleet with about 1% changed
     Diff(DiffArgs),
+    /// Time `plinth render` of one big cluster (10,000 and 100,000 objects by default)
+    Big(BigArgs),
+}
+
+#[derive(Debug, Args)]
+struct BigArgs {
+    /// Object counts, one cluster each, comma-separated
+    #[arg(long, value_delimiter = ',', default_values_t = [10_000usize, 100_000])]
+    objects: Vec<usize>,
+    /// Seed of the deterministic generator
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Timed runs per size (the median is reported)
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Worker threads of plinth (default: one per core)
+    #[arg(short, long, value_name = "N")]
+    jobs: Option<usize>,
+    /// The plinth binary (default: `plinth` beside this binary, i.e. `target/release/plinth`)
+    #[arg(long, value_name = "PATH")]
+    plinth: Option<PathBuf>,
+    /// Work in this folder and keep it (default: a temporary folder, removed afterwards)
+    #[arg(long, value_name = "DIR")]
+    workdir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -159,6 +183,36 @@ fn run(cli: Cli) -> anyhow::Result<String> {
                 workdir,
             };
             diff::run(&bench, &mut progress)
+        }
+        Command::Big(BigArgs {
+            objects,
+            seed,
+            runs,
+            jobs,
+            plinth,
+            workdir,
+        }) => {
+            let plinth = match plinth {
+                Some(p) => p,
+                None => std::env::current_exe()?
+                    .with_file_name(format!("plinth{}", std::env::consts::EXE_SUFFIX)),
+            };
+            let jobs = jobs.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+            });
+            let bench = big::BigBench {
+                objects,
+                seed,
+                runs,
+                jobs,
+                plinth,
+                workdir,
+            };
+            let mut report = |text: &str| {
+                let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            };
+            big::run(&bench, &mut progress, &mut report)?;
+            Ok(String::new())
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod jobs;
 mod printer;
 mod report;
 

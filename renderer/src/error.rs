@@ -75,9 +75,24 @@ pub enum RenderError {
         message: String,
     },
     #[error(
-        "template `{path}` ran out of fuel after {fuel} instructions (a runaway loop?); raise `limits.templateFuel` if the template is right"
+        "template `{path}`{}: ran out of fuel after {fuel} instructions (a runaway loop?); raise `limits.templateFuel` if the template is right",
+        location_suffix(*.line, None)
     )]
-    FuelExhausted { path: String, fuel: u64 },
+    FuelExhausted {
+        path: String,
+        line: Option<usize>,
+        fuel: u64,
+    },
+    #[error(
+        "asset `{asset}`: template `{path}`{}: output is larger than the limit of {limit} bytes (a runaway loop?); raise `limits.maxFileBytes` if the template is right",
+        location_suffix(*.line, None)
+    )]
+    TemplateOutputTooLarge {
+        asset: String,
+        path: String,
+        line: Option<usize>,
+        limit: u64,
+    },
     #[error("cluster `{cluster}`: asset `{asset}` rendered invalid YAML from `{path}`: {message}")]
     RenderedYaml {
         cluster: String,

@@ -1,11 +1,15 @@
 //! The minijinja environment that renders asset templates: strict undefined (a missing
 //! variable is an error with file and line), no autoescape, a fuel limit against runaway
-//! loops, templates loaded only from inside the catalog's repository, and the field's
-//! filters (`to_yaml`, `to_json`, `b64encode`, `sha256`, `quantity`).
+//! loops, a bound on the bytes a template may produce (enforced while it renders),
+//! templates loaded only from inside the catalog's repository, and the field's filters
+//! (`to_yaml`, `to_json`, `b64encode`, `sha256`, `quantity`).
+
+use std::cell::Cell;
+use std::fmt::Write as _;
 
 use base64::Engine as _;
 use minijinja::value::Serde;
-use minijinja::{Environment, ErrorKind, UndefinedBehavior};
+use minijinja::{Environment, ErrorKind, Output, State, UndefinedBehavior, Value};
 use sha2::{Digest as _, Sha256};
 
 use crate::error::{RenderError, Result};
@@ -21,6 +25,168 @@ pub struct Templates {
     /// Prefix shown before paths in messages (`builtin:` for the shipped baseline).
     shown: String,
     fuel: u64,
+    /// Bytes one render may produce (`limits.maxFileBytes`).
+    output_limit: u64,
+}
+
+/// What the render running on this thread has produced so far, against its limit. A render
+/// runs on one thread from start to end, so the writer and the formatter (which minijinja
+/// shares between threads) keep their counts here.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    limit: u64,
+    /// Bytes of the template's output so far (template text and expressions).
+    written: u64,
+    /// Bytes every `{{ expression }}` produced so far, also into `set` blocks, `filter`
+    /// blocks and macro calls that do not reach the output directly.
+    formatted: u64,
+    /// Whether the output went past the limit.
+    exceeded: bool,
+    /// The address of the text whose writing went past the limit (0 for an expression's).
+    at: usize,
+}
+
+impl Budget {
+    const UNLIMITED: Self = Self {
+        limit: u64::MAX,
+        written: 0,
+        formatted: 0,
+        exceeded: false,
+        at: 0,
+    };
+}
+
+thread_local! {
+    static BUDGET: Cell<Budget> = const { Cell::new(Budget::UNLIMITED) };
+}
+
+/// Sets the budget of one render on this thread and puts the previous one back when dropped.
+struct BudgetGuard(Budget);
+
+impl BudgetGuard {
+    fn start(limit: u64) -> Self {
+        Self(BUDGET.with(|b| {
+            b.replace(Budget {
+                limit,
+                ..Budget::UNLIMITED
+            })
+        }))
+    }
+
+    /// Where the render went past its limit: the address of the text written then (0 for an
+    /// expression's text), or `None` when it stayed within.
+    #[allow(clippy::unused_self)] // consumes the guard: read before the previous budget returns
+    fn stopped_at(self) -> Option<usize> {
+        BUDGET.with(|b| {
+            let budget = b.get();
+            budget.exceeded.then_some(budget.at)
+        })
+    }
+}
+
+impl Drop for BudgetGuard {
+    fn drop(&mut self) {
+        BUDGET.with(|b| b.set(self.0));
+    }
+}
+
+/// The render's output: keeps bytes up to the budget's limit and fails the write that would
+/// go past it, remembering where that text was (minijinja replaces the located error with
+/// its own when a write fails).
+struct LimitedWriter {
+    buf: Vec<u8>,
+}
+
+impl std::io::Write for LimitedWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let within = BUDGET.with(|b| {
+            let mut budget = b.get();
+            let len = data.len() as u64;
+            if budget.exceeded || budget.written.saturating_add(len) > budget.limit {
+                if !budget.exceeded {
+                    budget.exceeded = true;
+                    budget.at = data.as_ptr() as usize;
+                }
+                b.set(budget);
+                return false;
+            }
+            budget.written += len;
+            b.set(budget);
+            true
+        });
+        if !within {
+            return Err(std::io::Error::other(OUTPUT_LIMIT));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The innermost minijinja error of a chain that knows its line (an error in an included
+/// template is the source of the error at the `include`).
+fn innermost(err: &minijinja::Error) -> &minijinja::Error {
+    let mut found = err;
+    let mut at = err;
+    while let Some(inner) =
+        std::error::Error::source(at).and_then(|s| s.downcast_ref::<minijinja::Error>())
+    {
+        if inner.line().is_some() {
+            found = inner;
+        }
+        at = inner;
+    }
+    found
+}
+
+/// Counts the bytes a value formats to, without keeping them.
+struct Counter(u64);
+
+impl std::fmt::Write for Counter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0 += s.len() as u64;
+        Ok(())
+    }
+}
+
+/// The message of the error that stops a render at its output limit (the budget, not the
+/// message, tells [`Templates::render`] why the render stopped).
+const OUTPUT_LIMIT: &str = "plinth: template output limit reached";
+
+/// minijinja's formatter with the budget checked before each expression's text is written,
+/// so one expression cannot put more than the limit into memory through the output.
+fn limited_formatter(
+    out: &mut Output,
+    state: &mut State,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
+    let len = if let Some(s) = value.as_str() {
+        s.len() as u64
+    } else {
+        let mut counter = Counter(0);
+        let _ = write!(counter, "{value}");
+        counter.0
+    };
+    let stop = BUDGET.with(|b| {
+        let mut budget = b.get();
+        budget.formatted = budget.formatted.saturating_add(len);
+        let stop = budget.exceeded
+            || budget.formatted > budget.limit
+            || budget.written.saturating_add(len) > budget.limit;
+        budget.exceeded |= stop;
+        b.set(budget);
+        stop
+    });
+    if stop {
+        return Err(minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            OUTPUT_LIMIT,
+        ));
+    }
+    minijinja::escape_formatter(out, state, value)
 }
 
 impl std::fmt::Debug for Templates {
@@ -54,7 +220,7 @@ fn filter_sha256(value: &str) -> String {
 #[allow(clippy::needless_pass_by_value)]
 fn filter_quantity(
     value: Serde<serde_json::Value>,
-) -> std::result::Result<minijinja::Value, minijinja::Error> {
+) -> std::result::Result<Value, minijinja::Error> {
     let text = match &value.0 {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Number(n) => n.to_string(),
@@ -71,14 +237,13 @@ fn filter_quantity(
             format!("`{text}` is not a Kubernetes quantity"),
         )
     })?;
-    Ok(q.as_i64().map_or_else(
-        || minijinja::Value::from(q.as_f64()),
-        minijinja::Value::from,
-    ))
+    Ok(q.as_i64()
+        .map_or_else(|| Value::from(q.as_f64()), Value::from))
 }
 
 impl Templates {
     /// An environment whose templates are read from `source`, relative to `catalog_path`.
+    /// `limit` bounds both the template files read and the bytes one render may produce.
     pub fn new(source: Source, catalog_path: &str, shown: &str, fuel: u64, limit: u64) -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -95,6 +260,7 @@ impl Templates {
                 .build()
                 .unwrap_or_default(),
         );
+        env.set_formatter(limited_formatter);
         env.add_filter("to_yaml", filter_to_yaml);
         env.add_filter("to_json", filter_to_json);
         env.add_filter("b64encode", filter_b64encode);
@@ -120,6 +286,7 @@ impl Templates {
             catalog_path: catalog_path.to_owned(),
             shown: shown.to_owned(),
             fuel,
+            output_limit: limit,
         }
     }
 
@@ -129,8 +296,9 @@ impl Templates {
         format!("{}{rel}", self.shown)
     }
 
-    /// Renders template `name` (relative to the catalog's folder) with `ctx`.
-    pub fn render(&self, asset: &str, name: &str, ctx: minijinja::Value) -> Result<String> {
+    /// Renders template `name` (relative to the catalog's folder) with `ctx`. Its output is
+    /// bounded by the limit while it renders: past it the render stops with a located error.
+    pub fn render(&self, asset: &str, name: &str, ctx: Value) -> Result<String> {
         let template = self
             .env
             .get_template(name)
@@ -143,34 +311,95 @@ impl Templates {
                 }
                 _ => self.convert(&err, name),
             })?;
-        template.render(ctx).map_err(|err| self.convert(&err, name))
+        let budget = BudgetGuard::start(self.output_limit);
+        let mut out = LimitedWriter { buf: Vec::new() };
+        let result = template.render_captured_to(ctx, &mut out).map(drop);
+        let stopped = budget.stopped_at();
+        match (result, stopped) {
+            (Ok(()), None) => String::from_utf8(out.buf).map_err(|_| RenderError::Template {
+                path: self.display_path(name),
+                line: 0,
+                message: "the output is not valid UTF-8".into(),
+            }),
+            (result, Some(at)) => Err(self.too_large(asset, name, result.err().as_ref(), at)),
+            (Err(err), None) => Err(self.convert(&err, name)),
+        }
+    }
+
+    /// The output-limit error, located at the expression that went past the limit, or at the
+    /// template text that did (found by its address in the template's source).
+    fn too_large(
+        &self,
+        asset: &str,
+        name: &str,
+        err: Option<&minijinja::Error>,
+        at: usize,
+    ) -> RenderError {
+        let (at_name, line) = match err.map(innermost) {
+            Some(e) if e.kind() != ErrorKind::WriteFailure && e.line().is_some() => {
+                (e.name().unwrap_or(name).to_owned(), e.line())
+            }
+            _ => (name.to_owned(), self.line_of_text(name, at)),
+        };
+        RenderError::TemplateOutputTooLarge {
+            asset: asset.to_owned(),
+            path: self.display_path(&at_name),
+            line,
+            limit: self.output_limit,
+        }
+    }
+
+    /// The line of template `name` whose text starts at memory address `at`, when the text
+    /// written last is a piece of that template's source.
+    fn line_of_text(&self, name: &str, at: usize) -> Option<usize> {
+        let template = self.env.get_template(name).ok()?;
+        let source = template.source();
+        let offset = at.checked_sub(source.as_ptr() as usize)?;
+        let before = source.as_bytes().get(..offset)?;
+        Some(before.split(|b| *b == b'\n').count())
     }
 
     fn convert(&self, err: &minijinja::Error, name: &str) -> RenderError {
+        // An error inside an `include` is wrapped by one at the `include`: name the innermost
+        // template and line, where the problem is.
+        let err = innermost(err);
         let at = err.name().unwrap_or(name);
         let path = self.display_path(at);
         if err.kind() == ErrorKind::OutOfFuel {
             return RenderError::FuelExhausted {
                 path,
+                line: err.line(),
                 fuel: self.fuel,
+            };
+        }
+        // The expression at fault (template text only, never a value).
+        let expr = err
+            .range()
+            .zip(self.env.get_template(at).ok())
+            .and_then(|(range, t)| t.source().get(range).map(|e| e.trim().to_owned()))
+            .filter(|e| !e.is_empty() && e.len() < 120 && !e.contains('\n'));
+        if err.kind() == ErrorKind::TemplateNotFound {
+            // The missing name may come from a parameter: show the template's own text only.
+            let what = expr.map_or_else(
+                || "an `include`, `import` or `extends`".to_owned(),
+                |e| format!("`{e}`"),
+            );
+            return RenderError::Template {
+                path,
+                line: err.line().unwrap_or(0),
+                message: format!(
+                    "{what} names a template that does not exist (templates are found beside the catalog)"
+                ),
             };
         }
         let mut message = err.kind().to_string();
         if let Some(detail) = err.detail() {
             message = format!("{message}: {detail}");
         }
-        // Name the expression at fault (template text only, never a value).
-        if let (Some(range), Ok(t)) = (err.range(), self.env.get_template(at))
-            && let Some(expr) = t.source().get(range)
+        if let Some(expr) = expr
+            && !message.contains(&format!("`{expr}`"))
         {
-            let expr = expr.trim();
-            if !expr.is_empty()
-                && expr.len() < 120
-                && !expr.contains('\n')
-                && !message.contains(&format!("`{expr}`"))
-            {
-                message = format!("{message} in `{expr}`");
-            }
+            message = format!("{message} in `{expr}`");
         }
         RenderError::Template {
             path,

@@ -27,7 +27,7 @@ const MAX_REPLAYED_EVENTS: usize = 1_000_000;
 /// Why the limits cannot be raised, said once in every limit message.
 const FIXED: &str = "the limit guards against alias bombs and is fixed";
 
-/// Options for reading a text of `len` bytes. Nodes and events are bounded by the text's size
+/// Options for reading a text of `len` bytes. Nodes, events and documents are bounded by the text's size
 /// (a node takes at least a byte without aliases, which are bounded on their own), so a large
 /// `kubectl get -o yaml` list of thousands of objects reads while an alias bomb does not.
 fn options(len: usize) -> serde_saphyr::Options {
@@ -37,7 +37,7 @@ fn options(len: usize) -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_depth = MAX_DEPTH;
     budget.max_aliases = MAX_ALIASES;
-    budget.max_documents = MAX_DOCUMENTS;
+    budget.max_documents = MAX_DOCUMENTS.saturating_add(len / 16);
     budget.max_nodes = BASE_NODES.saturating_add(len);
     budget.max_events = BASE_EVENTS.saturating_add(len.saturating_mul(3));
     options.budget = Some(budget);
@@ -66,7 +66,7 @@ fn limit_message(err: &serde_saphyr::Error) -> Option<String> {
                 "nests mappings and lists more than {MAX_DEPTH} levels deep, the most plinth reads; the limit guards against stack exhaustion and is fixed"
             ),
             B::Documents { .. } => format!(
-                "holds more than {MAX_DOCUMENTS} YAML documents, the most plinth reads in one file; split the file"
+                "holds more YAML documents than plinth reads in one file ({MAX_DOCUMENTS} plus one per 16 bytes of the file); split the file"
             ),
             B::Anchors { .. }
             | B::AliasAnchorRatio { .. }
@@ -257,7 +257,7 @@ mod tests {
     #[test]
     fn reading_limits_are_plain_located_sentences() {
         let many = format!("a: &a x\nb: [{}]\n", vec!["*a"; MAX_ALIASES + 1].join(", "));
-        let documents = "a: 1\n---\n".repeat(MAX_DOCUMENTS);
+        let documents = "a: 1\n---\n".repeat(MAX_DOCUMENTS * 3);
         let messages = vec![
             from_str::<Value>(&many, "f.yaml").unwrap_err().to_string(),
             error("f.yaml", &from_str_multi(&documents).unwrap_err()).to_string(),

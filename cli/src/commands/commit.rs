@@ -94,10 +94,7 @@ fn commit(s: &CommitSettings, printer: Printer) -> anyhow::Result<Outcome> {
     let names = fleet
         .cluster_names()
         .with_context(|| format!("cannot render {label}"))?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(s.jobs.unwrap_or(0))
-        .build()
-        .context("cannot start the worker threads")?;
+    let pool = crate::jobs::pool(s.jobs, names.len(), printer)?;
     let outputs: Vec<Result<output::ClusterOutput, RenderError>> = pool.install(|| {
         names
             .par_iter()

@@ -303,10 +303,7 @@ fn diff(s: &DiffSettings, printer: Printer) -> anyhow::Result<Outcome> {
         names.len()
     ));
     let redactor = Redactor::from_env();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(s.jobs.unwrap_or(0))
-        .build()
-        .context("cannot start the worker threads")?;
+    let pool = crate::jobs::pool(s.jobs, names_to_compare.len(), printer)?;
     let results: Vec<anyhow::Result<Option<ClusterDiff>>> = pool.install(|| {
         names_to_compare
             .par_iter()

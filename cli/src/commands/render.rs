@@ -148,10 +148,7 @@ pub fn run(args: RenderArgs, printer: Printer) -> anyhow::Result<Outcome> {
 fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let selection = select(fleet, &s.clusters, s.shard.as_deref())?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(s.jobs.unwrap_or(0))
-        .build()
-        .context("cannot start the worker threads")?;
+    let pool = crate::jobs::pool(s.jobs, selection.names.len(), printer)?;
     let may_skip = !(s.check || s.explain || s.force);
     let results: Vec<Result<Rendered, RenderError>> = pool.install(|| {
         selection

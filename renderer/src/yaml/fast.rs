@@ -33,7 +33,9 @@ const MAX_DEPTH: usize = 128;
 /// allows 250,000 nodes plus one per byte (and three events per byte plus 1,000,000), which
 /// no text without aliases can exceed.
 const MAX_NODES: usize = 200_000;
-/// Most documents read here; plinth allows serde-saphyr 100,000.
+/// Most documents read here beyond one per 32 bytes of text; plinth allows serde-saphyr
+/// 100,000 plus one per 16 bytes. Bounded by the text's size, not fixed, so one template that
+/// renders 100,000 objects is not handed to the far slower serde-saphyr.
 const MAX_DOCUMENTS: usize = 50_000;
 /// Largest text read here; serde-saphyr refuses more than 64 MiB of scalar text.
 const MAX_TEXT: usize = 64 << 20;
@@ -77,6 +79,7 @@ pub fn documents(text: &str) -> Option<Vec<Value>> {
         depth: 0,
         nodes: 0,
         max_nodes: MAX_NODES + text.len(),
+        text_len: text.len(),
     }
     .stream()
 }
@@ -200,6 +203,8 @@ struct Reader<'a> {
     depth: usize,
     nodes: usize,
     max_nodes: usize,
+    /// The text's length in bytes, which bounds the documents read.
+    text_len: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -223,7 +228,7 @@ impl<'a> Reader<'a> {
                 Kind::Content | Kind::Bad => return None,
             }
             docs.push(self.document()?);
-            if docs.len() > MAX_DOCUMENTS {
+            if docs.len() > MAX_DOCUMENTS + self.text_len / 32 {
                 return None;
             }
             bare = false;

@@ -1,0 +1,80 @@
+//! CLI tests of resource limits: an absurd `--jobs` is clamped (and said so under `-v`)
+//! instead of stalling on thread start-up, and a template that produces more than
+//! `limits.maxFileBytes` stops with exit 2, a located message and nothing written.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{copy_dir, plinth, snapshot_dir, stderr, workspace};
+
+fn example_copy() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&workspace().join("examples/fleet"), tmp.path());
+    tmp
+}
+
+#[test]
+fn absurd_jobs_are_clamped_and_the_render_is_unchanged() {
+    let repo = example_copy();
+    let committed = snapshot_dir(&repo.path().join("rendered"));
+    for jobs in ["1000000", "18446744073709551615"] {
+        let out = plinth(
+            repo.path(),
+            &["-v", "render", ".", "--force", "--jobs", jobs],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "--jobs {jobs}: {}",
+            stderr(&out)
+        );
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("--jobs {jobs}: using ")) && err.contains("worker thread"),
+            "{err}"
+        );
+        assert_eq!(snapshot_dir(&repo.path().join("rendered")), committed);
+        let out = plinth(repo.path(), &["render", ".", "--check", "--jobs", jobs]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "--jobs {jobs}: {}",
+            stderr(&out)
+        );
+        assert!(!stderr(&out).contains("worker thread"), "only under -v");
+    }
+}
+
+#[test]
+fn a_template_past_the_output_limit_fails_located_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let files = [
+        ("plinth.yaml", "limits:\n  maxFileBytes: 100000\n"),
+        (
+            "assets/metadata.yaml",
+            "assets:\n  - name: bomb\n    path: bomb.yaml.j2\n    install: always\n    reconcile_order: 0\n",
+        ),
+        (
+            "assets/bomb.yaml.j2",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\ndata:\n{% for i in range(100000) %}\n  k{{ i }}: {{ 'x' * 1000 }}\n{% endfor %}\n",
+        ),
+        ("clusters/c1/cluster.yaml", "name: c1\n"),
+    ];
+    for (path, text) in files {
+        let path = root.join(path);
+        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+        fs_err::write(path, text).unwrap();
+    }
+    let out = plinth(root, &["render", "."]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "asset `bomb`: template `assets/bomb.yaml.j2` line 7: output is larger than the limit of 100000 bytes"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!root.join("rendered").exists());
+}
