@@ -112,7 +112,21 @@ fn check_lists_stale_missing_and_extra_files_and_exits_1() {
         "{}",
         stdout(&out)
     );
-    // Rendering repairs everything and removes the retired cluster's folder.
+    // Rendering refuses to delete the files plinth did not write (`leftover.yaml`), naming
+    // one, and changes nothing.
+    let before = snapshot_dir(&repo.path().join("rendered"));
+    let out = plinth(repo.path(), &["render", "."]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("leftover.yaml` was not written by plinth"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(snapshot_dir(&repo.path().join("rendered")), before);
+    // Once they are moved away, rendering repairs everything and removes the retired
+    // cluster's folder.
+    fs_err::remove_file(dir.join("leftover.yaml")).unwrap();
+    fs_err::remove_file(repo.path().join("rendered/retired/leftover.yaml")).unwrap();
     let out = plinth(repo.path(), &["render", "."]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!repo.path().join("rendered/retired").exists());
