@@ -437,7 +437,10 @@ fn refused(repo: &Path, args: &[&str], named: &str, also: Option<&Path>) -> Stri
     let out = plinth(repo, &all);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-    assert!(err.contains(named), "{args:?}: `{named}` not named in: {err}");
+    assert!(
+        err.contains(named),
+        "{args:?}: `{named}` not named in: {err}"
+    );
     assert!(tree(repo) == before, "{args:?}: the repository changed");
     assert!(also.map(tree) == also_before, "{args:?}: changed");
     err
@@ -449,7 +452,12 @@ fn tree(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     fn walk(base: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
         for entry in fs_err::read_dir(dir).unwrap() {
             let entry = entry.unwrap();
-            let rel = entry.path().strip_prefix(base).unwrap().display().to_string();
+            let rel = entry
+                .path()
+                .strip_prefix(base)
+                .unwrap()
+                .display()
+                .to_string();
             let kind = entry.file_type().unwrap();
             if kind.is_symlink() {
                 let target = fs_err::read_link(entry.path()).unwrap();
@@ -487,7 +495,10 @@ fn folders_and_files_plinth_did_not_write_are_never_replaced_or_removed() {
         }
         for flags in [&[][..], &["--force"][..]] {
             let err = refused(repo.path(), flags, "rendered/plain-west", None);
-            assert!(err.contains("hint: plinth replaces and removes only"), "{err}");
+            assert!(
+                err.contains("hint: plinth replaces and removes only"),
+                "{err}"
+            );
         }
     }
     // A user's file inside a folder plinth owns: refused, named, kept (also with --force
@@ -538,14 +549,24 @@ fn symlinks_and_oversized_indexes_in_the_output_are_refused_and_nothing_is_delet
     let dir = repo.path().join("rendered/gpu-east");
     fs_err::remove_dir_all(&dir).unwrap();
     symlink(elsewhere.path(), &dir).unwrap();
-    refused(repo.path(), &["--force"], "rendered/gpu-east", Some(elsewhere.path()));
+    refused(
+        repo.path(),
+        &["--force"],
+        "rendered/gpu-east",
+        Some(elsewhere.path()),
+    );
     // The index is a symlink.
     let repo = example_copy();
     let index = repo.path().join("rendered/gpu-east/plinth-index.json");
     fs_err::copy(&index, elsewhere.path().join("index.json")).unwrap();
     fs_err::remove_file(&index).unwrap();
     symlink(elsewhere.path().join("index.json"), &index).unwrap();
-    refused(repo.path(), &["--force"], "plinth-index.json", Some(elsewhere.path()));
+    refused(
+        repo.path(),
+        &["--force"],
+        "plinth-index.json",
+        Some(elsewhere.path()),
+    );
     // The index is huge (sparse: nothing is read).
     let repo = example_copy();
     let index = repo.path().join("rendered/gpu-east/plinth-index.json");
@@ -557,7 +578,11 @@ fn symlinks_and_oversized_indexes_in_the_output_are_refused_and_nothing_is_delet
         .unwrap();
     let out = plinth(repo.path(), &["render", ".", "--force"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("bytes, more than any index"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("bytes, more than any index"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(fs_err::metadata(&index).unwrap().len(), 300 * 1024 * 1024);
 }
 
@@ -617,7 +642,14 @@ fn paths_output_stays_inside_the_repository_and_off_its_inputs() {
 #[test]
 fn output_flag_may_leave_the_repository_but_not_overlap_its_inputs() {
     let repo = example_copy();
-    for value in [".", "..", "clusters", "clusters/gpu-east/x", "plinth.yaml", "overlays"] {
+    for value in [
+        ".",
+        "..",
+        "clusters",
+        "clusters/gpu-east/x",
+        "plinth.yaml",
+        "overlays",
+    ] {
         refused(repo.path(), &["--output", value], "--output", None);
     }
     // `--crds` is an input as well.
@@ -652,12 +684,19 @@ fn a_symlinked_cluster_folder_is_refused_by_name_and_its_output_kept() {
         let err = refused(repo.path(), flags, "clusters/edge-hci", None);
         assert!(err.contains("symlink"), "{err}");
     }
-    assert!(repo.path().join("rendered/edge-hci/plinth-index.json").is_file());
+    assert!(
+        repo.path()
+            .join("rendered/edge-hci/plinth-index.json")
+            .is_file()
+    );
 }
+
+/// A hand edit of a rendered file: new bytes from old ones.
+type Edit = fn(&[u8]) -> Vec<u8>;
 
 #[test]
 fn hand_edits_with_old_timestamps_are_stale_for_check_and_rewritten_by_render() {
-    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(946_684_800);
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_hours(262_968);
     let repo = example_copy();
     // Make the shortcut applicable first: a render that writes every folder.
     let out = plinth(repo.path(), &["render", ".", "--force"]);
@@ -669,7 +708,6 @@ fn hand_edits_with_old_timestamps_are_stale_for_check_and_rewritten_by_render() 
         .find(|f| f.starts_with("hyperconverged_"))
         .unwrap()
         .clone();
-    type Edit = fn(&[u8]) -> Vec<u8>;
     let edits: [(&str, Edit, bool); 5] = [
         // `cp -p` / `tar` / `rsync -t`: new bytes, an old mtime.
         (object.as_str(), |b| [b, b"# edited\n"].concat(), true),
@@ -711,7 +749,11 @@ fn hand_edits_with_old_timestamps_are_stale_for_check_and_rewritten_by_render() 
         );
         let out = plinth(repo.path(), &["render", "."]);
         assert_eq!(out.status.code(), Some(0), "{file}: {}", stderr(&out));
-        assert!(stderr(&out).contains("rendered 1 cluster"), "{file}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("rendered 1 cluster"),
+            "{file}: {}",
+            stderr(&out)
+        );
         assert!(snapshot_dir(&dir) == committed, "{file}: not repaired");
         let out = plinth(repo.path(), &["render", ".", "--check"]);
         assert_eq!(out.status.code(), Some(0), "{file}: {}", stdout(&out));
@@ -747,7 +789,11 @@ fn check_reports_leftovers_of_an_interrupted_render_and_render_recovers_them() {
     let repo = example_copy();
     let rendered = repo.path().join("rendered");
     // Killed between the two renames of the fallback swap: the folder parked, its place empty.
-    fs_err::rename(rendered.join("gpu-east"), rendered.join(".plinth-old-4242-gpu-east")).unwrap();
+    fs_err::rename(
+        rendered.join("gpu-east"),
+        rendered.join(".plinth-old-4242-gpu-east"),
+    )
+    .unwrap();
     fs_err::create_dir(rendered.join(".plinth-staging-4242-edge-hci")).unwrap();
     let out = plinth(repo.path(), &["render", ".", "--check"]);
     assert_eq!(out.status.code(), Some(1));
@@ -759,7 +805,11 @@ fn check_reports_leftovers_of_an_interrupted_render_and_render_recovers_them() {
     );
     let out = plinth(repo.path(), &["-v", "render", "."]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stderr(&out).contains("put back `gpu-east`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("put back `gpu-east`"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stderr(&out).contains("3 unchanged"), "{}", stderr(&out));
     let out = plinth(repo.path(), &["render", ".", "--check"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));

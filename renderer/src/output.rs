@@ -324,11 +324,7 @@ fn read_head(dir: &Path) -> Result<(Head, std::fs::Metadata)> {
         Ok(head) if head.schema_version == index::SCHEMA_VERSION && !head.cluster.is_empty() => {
             Ok((head, meta))
         }
-        _ => Err(refuse(
-            &path,
-            "is not an index plinth wrote",
-            MOVE_AWAY,
-        )),
+        _ => Err(refuse(&path, "is not an index plinth wrote", MOVE_AWAY)),
     }
 }
 
@@ -388,8 +384,7 @@ fn untouched(o: &Owned) -> bool {
     let (index_m, index_c) = (mtime(&o.index), ctime(&o.index));
     index_m == index_c
         && index_c <= ctime(&o.dir)
-        && o
-            .entries
+        && o.entries
             .iter()
             .all(|(_, m)| mtime(m) <= index_m && ctime(m) <= index_c)
 }
@@ -616,16 +611,12 @@ impl<'fs> Output<'fs> {
                 && fs_err::symlink_metadata(&target)
                     .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
             {
-                self.fs
-                    .rename(&path, &target)
-                    .map_err(write_err(&target))?;
+                self.fs.rename(&path, &target).map_err(write_err(&target))?;
                 done.push(format!(
                     "put back `{cluster}`, which an interrupted render had moved to `{name}`"
                 ));
             } else {
-                self.fs
-                    .remove_dir_all(&path)
-                    .map_err(write_err(&path))?;
+                self.fs.remove_dir_all(&path).map_err(write_err(&path))?;
                 done.push(format!("removed `{name}`, left by an interrupted render"));
             }
         }
@@ -705,7 +696,7 @@ impl<'fs> Output<'fs> {
     /// anything) a target that plinth did not write or that holds a file plinth did not
     /// write. Returns the scratch folders it could not delete afterwards (the output is
     /// complete; the next run deletes them).
-    pub fn commit(self, staged: Vec<Staged>, remove: &[String]) -> Result<Vec<String>> {
+    pub fn commit(&self, staged: &[Staged], remove: &[String]) -> Result<Vec<String>> {
         let mut exists = Vec::with_capacity(staged.len());
         let mut removals = Vec::new();
         let checked = staged
@@ -723,7 +714,7 @@ impl<'fs> Output<'fs> {
                 })
             });
         if let Err(err) = checked {
-            self.abandon(&staged);
+            self.abandon(staged);
             return Err(err);
         }
 
@@ -754,7 +745,7 @@ impl<'fs> Output<'fs> {
         }
         if let Some(err) = failure {
             self.undo(done);
-            self.abandon(&staged);
+            self.abandon(staged);
             return Err(err);
         }
 

@@ -162,46 +162,43 @@ impl Settings {
         flag: Option<&Path>,
         extra_inputs: &[PathBuf],
     ) -> Result<PathBuf> {
-        let (out, shown) = match flag {
-            Some(flag) => {
-                let shown = format!("`--output {}`", flag.display());
-                let invalid = |message: String| RenderError::Invalid {
-                    path: shown.clone(),
-                    message,
-                };
-                let absolute = std::path::absolute(flag).map_err(|e| invalid(e.to_string()))?;
-                if fs_err::symlink_metadata(&absolute).is_ok_and(|m| m.file_type().is_symlink()) {
-                    return Err(invalid(
+        let (out, shown) = if let Some(flag) = flag {
+            let shown = format!("`--output {}`", flag.display());
+            let invalid = |message: String| RenderError::Invalid {
+                path: shown.clone(),
+                message,
+            };
+            let absolute = std::path::absolute(flag).map_err(|e| invalid(e.to_string()))?;
+            if fs_err::symlink_metadata(&absolute).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(invalid(
                         "is a symlink; plinth never writes its output through one: give the real folder"
                             .to_owned(),
                     ));
-                }
-                (resolve(&absolute).map_err(invalid)?, shown)
             }
-            None => {
-                let invalid = |message: String| RenderError::Invalid {
-                    path: format!("`{FILE}`"),
-                    message: format!("`paths.output`: {message}"),
-                };
-                let rel = &self.paths.output;
-                let normal = crate::source::normalize(rel).map_err(|err| match err {
-                    RenderError::PathEscape { reason, .. } => {
-                        invalid(format!("`{rel}` {reason}; it must name a folder inside the repository"))
-                    }
-                    other => other,
-                })?;
-                let mut at = repo.to_path_buf();
-                for part in normal.split('/') {
-                    at.push(part);
-                    if fs_err::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
-                        return Err(invalid(format!(
-                            "`{rel}` leads through the symlink `{}`; the output must be a real folder inside the repository",
-                            at.strip_prefix(repo).unwrap_or(&at).display()
-                        )));
-                    }
+            (resolve(&absolute).map_err(invalid)?, shown)
+        } else {
+            let invalid = |message: String| RenderError::Invalid {
+                path: format!("`{FILE}`"),
+                message: format!("`paths.output`: {message}"),
+            };
+            let rel = &self.paths.output;
+            let normal = crate::source::normalize(rel).map_err(|err| match err {
+                RenderError::PathEscape { reason, .. } => invalid(format!(
+                    "`{rel}` {reason}; it must name a folder inside the repository"
+                )),
+                other => other,
+            })?;
+            let mut at = repo.to_path_buf();
+            for part in normal.split('/') {
+                at.push(part);
+                if fs_err::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+                    return Err(invalid(format!(
+                        "`{rel}` leads through the symlink `{}`; the output must be a real folder inside the repository",
+                        at.strip_prefix(repo).unwrap_or(&at).display()
+                    )));
                 }
-                (at, format!("`{FILE}`"))
             }
+            (at, format!("`{FILE}`"))
         };
         let overlap = |message: String| RenderError::Invalid {
             path: shown.clone(),

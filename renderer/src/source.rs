@@ -398,9 +398,15 @@ mod tests {
             .unwrap();
         let src = Source::dir(repo.path()).unwrap();
         let err = src.subdirs("clusters").unwrap_err().to_string();
-        assert!(err.contains("`clusters/a`") && err.contains("symlink"), "{err}");
+        assert!(
+            err.contains("`clusters/a`") && err.contains("symlink"),
+            "{err}"
+        );
         let err = src.files_under("clusters").unwrap_err().to_string();
-        assert!(err.contains("`clusters/a`") && err.contains("symlink"), "{err}");
+        assert!(
+            err.contains("`clusters/a`") && err.contains("symlink"),
+            "{err}"
+        );
         // A dangling one is refused too; a symlink to a file inside the repository is fine.
         fs_err::remove_file(repo.path().join("clusters/a")).unwrap();
         std::os::unix::fs::symlink(repo.path().join("gone"), repo.path().join("clusters/a"))

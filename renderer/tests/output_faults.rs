@@ -68,7 +68,7 @@ fn write(
             }
         }
     }
-    writer.commit(staged, remove)
+    writer.commit(&staged, remove)
 }
 
 fn folder(dir: &Path) -> Option<Tree> {
@@ -77,7 +77,11 @@ fn folder(dir: &Path) -> Option<Tree> {
     let mut tree = Tree::new();
     for entry in fs_err::read_dir(dir).unwrap() {
         let entry = entry.unwrap();
-        assert!(entry.file_type().unwrap().is_file(), "{:?}", entry.path());
+        assert!(
+            entry.file_type().unwrap().is_file(),
+            "{}",
+            entry.path().display()
+        );
         tree.insert(
             entry.file_name().to_string_lossy().into_owned(),
             fs_err::read(entry.path()).unwrap(),
@@ -185,7 +189,14 @@ fn every_fault(scenario: &Scenario, exchange: bool, kill: bool, root_exists: boo
             let (old, new) = if root_exists {
                 (scenario.old_of(name), scenario.new_of(name))
             } else {
-                (None, scenario.new.iter().find(|c| c.name == name).map(|c| c.files.clone()))
+                (
+                    None,
+                    scenario
+                        .new
+                        .iter()
+                        .find(|c| c.name == name)
+                        .map(|c| c.files.clone()),
+                )
             };
             // Without an exchange, a kill between the two renames leaves the old folder
             // parked beside its empty place; the next run puts it back.
@@ -211,12 +222,11 @@ fn every_fault(scenario: &Scenario, exchange: bool, kill: bool, root_exists: boo
                 // An error leaves the previous output exactly, and nothing behind.
                 Err(_) => {
                     if root_exists {
-                        let before: Vec<_> = names
+                        let before: Vec<_> = names.iter().map(|n| scenario.old_of(n)).collect();
+                        let now: Vec<_> = names
                             .iter()
-                            .map(|n| scenario.old_of(n))
+                            .map(|n| tree.get(*n).cloned().flatten())
                             .collect();
-                        let now: Vec<_> =
-                            names.iter().map(|n| tree.get(*n).cloned().flatten()).collect();
                         assert_eq!(now, before, "{case}: a failed render changed the output");
                     } else {
                         assert!(
@@ -236,9 +246,9 @@ fn every_fault(scenario: &Scenario, exchange: bool, kill: bool, root_exists: boo
         }
         if kill && hit && root_exists {
             // `render --check` sees what an interrupted run left (when it left anything).
-            let clusters_ok = names.iter().all(|n| {
-                tree.get(*n).cloned().flatten() == scenario.new_of(n)
-            });
+            let clusters_ok = names
+                .iter()
+                .all(|n| tree.get(*n).cloned().flatten() == scenario.new_of(n));
             assert!(
                 clusters_ok || !output::leftovers(&root).is_empty() || result.is_err(),
                 "{case}"
@@ -312,6 +322,9 @@ fn leftovers_of_an_interrupted_run_are_put_back_or_deleted() {
     assert!(!root.join("d").exists());
 }
 
+/// Puts something plinth did not write into an output root.
+type Spoil = dyn Fn(&Path);
+
 #[test]
 fn commit_refuses_folders_and_files_plinth_did_not_write_and_changes_nothing() {
     let scenario = Scenario::fleet();
@@ -320,7 +333,7 @@ fn commit_refuses_folders_and_files_plinth_did_not_write_and_changes_nothing() {
     scenario.set_up(&root);
     // A user's note inside a folder plinth owns, a folder plinth never wrote named like a
     // cluster, a folder whose index is not plinth's, and a symlinked cluster folder.
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>)> = vec![
+    let cases: Vec<(&str, Box<Spoil>)> = vec![
         (
             "a/notes.md",
             Box::new(|r: &Path| fs_err::write(r.join("a/notes.md"), "mine").unwrap()),
@@ -373,7 +386,12 @@ fn root_tree_following(root: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
         for entry in fs_err::read_dir(dir).unwrap() {
             let entry = entry.unwrap();
-            let rel = entry.path().strip_prefix(base).unwrap().display().to_string();
+            let rel = entry
+                .path()
+                .strip_prefix(base)
+                .unwrap()
+                .display()
+                .to_string();
             let kind = entry.file_type().unwrap();
             if kind.is_symlink() {
                 out.insert(rel, b"<symlink>".to_vec());

@@ -311,10 +311,7 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
         let leftovers = if report.leftovers.is_empty() {
             String::new()
         } else {
-            format!(
-                ", {} left by an interrupted render",
-                report.leftovers.len()
-            )
+            format!(", {} left by an interrupted render", report.leftovers.len())
         };
         printer.status(&format!(
             "`{shown}` is out of date: {} stale, {} missing, {} extra{leftovers}; run `plinth render` and commit the result",
@@ -337,7 +334,7 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
     } else {
         Vec::new()
     };
-    let left = writer.commit(staged, &remove).map_err(hinted)?;
+    let left = writer.commit(&staged, &remove).map_err(hinted)?;
     for r in &remove {
         printer.detail(&format!(
             "removed `{shown}/{r}`: the cluster no longer exists"
