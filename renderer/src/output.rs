@@ -467,9 +467,14 @@ pub fn matches_disk(out_root: &Path, out: &ClusterOutput) -> bool {
     diff.stale.is_empty() && diff.missing.is_empty() && diff.extra.is_empty()
 }
 
-/// Folders of the output root that plinth wrote (sorted): real folders holding plinth's index
-/// for their name. Anything else is not plinth's and is never listed, replaced or removed.
+/// Folders of the output root that plinth wrote (sorted): real folders holding plinth's index.
+/// Anything else is not plinth's and is never listed, replaced or removed.
 pub fn rendered_clusters(out_root: &Path) -> Result<Vec<String>> {
+    retired_clusters(out_root, &BTreeSet::new())
+}
+
+/// Like [`rendered_clusters`], without the clusters in `keep` (which are not inspected).
+pub fn retired_clusters(out_root: &Path, keep: &BTreeSet<String>) -> Result<Vec<String>> {
     let mut names = Vec::new();
     let entries = match fs_err::read_dir(out_root) {
         Ok(entries) => entries,
@@ -479,7 +484,10 @@ pub fn rendered_clusters(out_root: &Path) -> Result<Vec<String>> {
     for entry in entries {
         let entry = entry.map_err(io_err(out_root))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.starts_with('.') && matches!(inspect(out_root, &name), Ok(Some(_))) {
+        if !name.starts_with('.')
+            && !keep.contains(&name)
+            && matches!(inspect(out_root, &name), Ok(Some(_)))
+        {
             names.push(name);
         }
     }
@@ -850,10 +858,8 @@ pub fn check(
         report.extra.extend(located(diff.extra));
     }
     if let Some(expected) = expected_clusters {
-        for name in rendered_clusters(out_root)? {
-            if !expected.contains(&name) {
-                report.extra.push(format!("{name}/"));
-            }
+        for name in retired_clusters(out_root, expected)? {
+            report.extra.push(format!("{name}/"));
         }
     }
     report.leftovers = leftovers(out_root);

@@ -407,3 +407,17 @@ fn root_tree_following(root: &Path) -> BTreeMap<String, Vec<u8>> {
     walk(root, root, &mut out);
     out
 }
+
+#[test]
+fn cluster_names_that_are_not_plain_folder_names_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("rendered");
+    let fs = Fs::real();
+    let (writer, _) = Output::open(&root, &fs).unwrap();
+    for name in ["..", ".", ".git", "a/b", "../x", "", ".plinth-old-1-a"] {
+        let err = writer.stage(&cluster(name, "new", 1)).unwrap_err();
+        assert!(matches!(err, RenderError::NotOwned { .. }), "{name}: {err}");
+    }
+    assert!(output::leftovers(&root).is_empty());
+    assert_eq!(fs_err::read_dir(&root).unwrap().count(), 0);
+}

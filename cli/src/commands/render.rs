@@ -323,9 +323,9 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
     };
 
     let remove: Vec<String> = if selection.complete {
-        let keep: BTreeSet<&String> = selection.names.iter().collect();
-        match output::rendered_clusters(&s.out_root) {
-            Ok(names) => names.into_iter().filter(|n| !keep.contains(n)).collect(),
+        let keep: BTreeSet<String> = selection.names.iter().cloned().collect();
+        match output::retired_clusters(&s.out_root, &keep) {
+            Ok(names) => names,
             Err(err) => {
                 writer.abandon(&staged);
                 return Err(err.into());
