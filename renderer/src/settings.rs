@@ -183,9 +183,7 @@ impl Settings {
             };
             let rel = &self.paths.output;
             let normal = crate::source::normalize(rel).map_err(|err| match err {
-                RenderError::PathEscape { reason, .. } => invalid(format!(
-                    "`{rel}` {reason}; it must name a folder inside the repository"
-                )),
+                RenderError::PathEscape { reason, .. } => invalid(format!("`{rel}` {reason}")),
                 other => other,
             })?;
             let mut at = repo.to_path_buf();

@@ -117,14 +117,18 @@ fn explain_text(cluster: &str, decisions: &[Decision]) -> String {
     out
 }
 
-/// Gives a refusal of the output code its hint.
-fn hinted(err: RenderError) -> anyhow::Error {
+/// Gives a refusal of the output code its hint, with paths inside the repository shown
+/// relative to it.
+fn hinted(err: RenderError, repo: &Path) -> anyhow::Error {
     match err {
-        RenderError::NotOwned { path, reason, hint } => Hinted {
-            message: format!("`{path}` {reason}"),
-            hint,
+        RenderError::NotOwned { path, reason, hint } => {
+            let prefix = format!("{}/", repo.display());
+            Hinted {
+                message: format!("`{}` {reason}", path.replace(&prefix, "")),
+                hint: hint.replace(&prefix, ""),
+            }
+            .into()
         }
-        .into(),
         other => other.into(),
     }
 }
@@ -186,7 +190,7 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
     let writer = if s.check {
         None
     } else {
-        let (writer, recovered) = Output::open(&s.out_root, &fs).map_err(hinted)?;
+        let (writer, recovered) = Output::open(&s.out_root, &fs).map_err(|e| hinted(e, &s.repo))?;
         for line in recovered {
             printer.detail(&format!("`{shown}`: {line}"));
         }
@@ -277,7 +281,7 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
         if let Some(writer) = &writer {
             writer.abandon(&staged);
         }
-        return Err(hinted(err));
+        return Err(hinted(err, &s.repo));
     }
     if s.explain {
         printer.data(&explained)?;
@@ -334,7 +338,9 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
     } else {
         Vec::new()
     };
-    let left = writer.commit(&staged, &remove).map_err(hinted)?;
+    let left = writer
+        .commit(&staged, &remove)
+        .map_err(|e| hinted(e, &s.repo))?;
     for r in &remove {
         printer.detail(&format!(
             "removed `{shown}/{r}`: the cluster no longer exists"
