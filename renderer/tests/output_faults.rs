@@ -421,3 +421,49 @@ fn cluster_names_that_are_not_plain_folder_names_are_refused() {
     assert!(output::leftovers(&root).is_empty());
     assert_eq!(fs_err::read_dir(&root).unwrap().count(), 0);
 }
+
+#[cfg(unix)]
+#[test]
+fn the_unchanged_shortcut_holds_after_a_write_and_not_after_any_edit() {
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_hours(262_968);
+    let digest = || Some("sha256:new".to_owned());
+    for (file, backdate) in [
+        ("configmap_0.yaml", true),
+        ("configmap_1.yaml", false),
+        (index::FILE, true),
+        (index::FILE, false),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("rendered");
+        write(&root, &Fs::real(), &[cluster("a", "new", 2)], &[]).unwrap();
+        assert!(
+            output::is_current(&root, "a", digest),
+            "{file}: just written"
+        );
+        assert!(!output::is_current(&root, "a", || Some(
+            "sha256:other".to_owned()
+        )));
+        let path = root.join("a").join(file);
+        let mut bytes = fs_err::read(&path).unwrap();
+        bytes.push(b' ');
+        fs_err::write(&path, &bytes).unwrap();
+        if backdate {
+            fs_err::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+        assert!(
+            !output::is_current(&root, "a", digest),
+            "{file} (backdated: {backdate}): an edit went unnoticed"
+        );
+    }
+    // A file added or removed is noticed too.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("rendered");
+    write(&root, &Fs::real(), &[cluster("a", "new", 2)], &[]).unwrap();
+    fs_err::remove_file(root.join("a/configmap_1.yaml")).unwrap();
+    assert!(!output::is_current(&root, "a", digest));
+}
