@@ -112,7 +112,21 @@ fn check_lists_stale_missing_and_extra_files_and_exits_1() {
         "{}",
         stdout(&out)
     );
-    // Rendering repairs everything and removes the retired cluster's folder.
+    // Rendering refuses to delete the files plinth did not write (`leftover.yaml`), naming
+    // one, and changes nothing.
+    let before = snapshot_dir(&repo.path().join("rendered"));
+    let out = plinth(repo.path(), &["render", "."]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("leftover.yaml` was not written by plinth"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(snapshot_dir(&repo.path().join("rendered")), before);
+    // Once they are moved away, rendering repairs everything and removes the retired
+    // cluster's folder.
+    fs_err::remove_file(dir.join("leftover.yaml")).unwrap();
+    fs_err::remove_file(repo.path().join("rendered/retired/leftover.yaml")).unwrap();
     let out = plinth(repo.path(), &["render", "."]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!repo.path().join("rendered/retired").exists());
@@ -411,4 +425,392 @@ fn help_exists_for_every_command() {
         assert_eq!(out.status.code(), Some(0));
         assert!(stdout(&out).contains("Usage: plinth"), "{cmd}");
     }
+}
+
+/// Runs `plinth render .` in `repo` and asserts exit 2, that stderr names `named`, and that
+/// the whole repository (and `also`, when given) is unchanged.
+fn refused(repo: &Path, args: &[&str], named: &str, also: Option<&Path>) -> String {
+    let before = tree(repo);
+    let also_before = also.map(tree);
+    let mut all = vec!["render", "."];
+    all.extend_from_slice(args);
+    let out = plinth(repo, &all);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(
+        err.contains(named),
+        "{args:?}: `{named}` not named in: {err}"
+    );
+    assert!(tree(repo) == before, "{args:?}: the repository changed");
+    assert!(also.map(tree) == also_before, "{args:?}: changed");
+    err
+}
+
+/// Every entry below `root` (symlinks not followed, recorded as their target; folders as
+/// `<dir>`; large files by size only).
+fn tree(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for entry in fs_err::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            let rel = entry
+                .path()
+                .strip_prefix(base)
+                .unwrap()
+                .display()
+                .to_string();
+            let kind = entry.file_type().unwrap();
+            if kind.is_symlink() {
+                let target = fs_err::read_link(entry.path()).unwrap();
+                out.insert(rel, format!("-> {}", target.display()).into_bytes());
+            } else if kind.is_dir() {
+                out.insert(rel.clone(), b"<dir>".to_vec());
+                walk(base, &entry.path(), out);
+            } else {
+                let meta = entry.metadata().unwrap();
+                if meta.len() > 1 << 20 {
+                    out.insert(rel, format!("{} bytes", meta.len()).into_bytes());
+                } else {
+                    out.insert(rel, fs_err::read(entry.path()).unwrap());
+                }
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+#[test]
+fn folders_and_files_plinth_did_not_write_are_never_replaced_or_removed() {
+    // A folder named like a cluster but without plinth's index, or with an index that is
+    // not plinth's: refused with a hint, never replaced.
+    for index in [None, Some("{\"mine\": true}\n"), Some("not json")] {
+        let repo = example_copy();
+        let dir = repo.path().join("rendered/plain-west");
+        fs_err::remove_dir_all(&dir).unwrap();
+        fs_err::create_dir(&dir).unwrap();
+        fs_err::write(dir.join("mine.yaml"), "kind: Mine\n").unwrap();
+        if let Some(index) = index {
+            fs_err::write(dir.join("plinth-index.json"), index).unwrap();
+        }
+        for flags in [&[][..], &["--force"][..]] {
+            let err = refused(repo.path(), flags, "rendered/plain-west", None);
+            assert!(
+                err.contains("hint: plinth replaces and removes only"),
+                "{err}"
+            );
+        }
+    }
+    // A user's file inside a folder plinth owns: refused, named, kept (also with --force
+    // and when the cluster no longer exists).
+    let repo = example_copy();
+    fs_err::write(repo.path().join("rendered/gpu-east/notes.md"), "mine\n").unwrap();
+    for flags in [&[][..], &["--force"][..]] {
+        let err = refused(repo.path(), flags, "rendered/gpu-east/notes.md", None);
+        assert!(err.contains("was not written by plinth"), "{err}");
+        assert!(err.contains("hint: "), "{err}");
+    }
+    fs_err::remove_dir_all(repo.path().join("clusters/gpu-east")).unwrap();
+    refused(repo.path(), &[], "rendered/gpu-east/notes.md", None);
+    // A folder of the output root that plinth did not write is left alone, not reported.
+    let repo = example_copy();
+    let mine = repo.path().join("rendered/docs");
+    fs_err::create_dir(&mine).unwrap();
+    fs_err::write(mine.join("README.md"), "mine\n").unwrap();
+    let out = plinth(repo.path(), &["render", ".", "--force"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(mine.join("README.md").is_file());
+    let out = plinth(repo.path(), &["render", ".", "--check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_and_oversized_indexes_in_the_output_are_refused_and_nothing_is_deleted() {
+    use std::os::unix::fs::symlink;
+    let elsewhere = tempfile::tempdir().unwrap();
+    fs_err::write(elsewhere.path().join("precious.txt"), "keep\n").unwrap();
+    // The output root is a symlink.
+    let repo = example_copy();
+    let rendered = repo.path().join("rendered");
+    fs_err::remove_dir_all(&rendered).unwrap();
+    symlink(elsewhere.path(), &rendered).unwrap();
+    refused(repo.path(), &[], "paths.output", Some(elsewhere.path()));
+    let link = repo.path().join("out-link");
+    symlink(elsewhere.path(), &link).unwrap();
+    refused(
+        repo.path(),
+        &["--output", "out-link"],
+        "symlink",
+        Some(elsewhere.path()),
+    );
+    // A cluster folder in the output root is a symlink.
+    let repo = example_copy();
+    let dir = repo.path().join("rendered/gpu-east");
+    fs_err::remove_dir_all(&dir).unwrap();
+    symlink(elsewhere.path(), &dir).unwrap();
+    refused(
+        repo.path(),
+        &["--force"],
+        "rendered/gpu-east",
+        Some(elsewhere.path()),
+    );
+    // The index is a symlink.
+    let repo = example_copy();
+    let index = repo.path().join("rendered/gpu-east/plinth-index.json");
+    fs_err::copy(&index, elsewhere.path().join("index.json")).unwrap();
+    fs_err::remove_file(&index).unwrap();
+    symlink(elsewhere.path().join("index.json"), &index).unwrap();
+    refused(
+        repo.path(),
+        &["--force"],
+        "plinth-index.json",
+        Some(elsewhere.path()),
+    );
+    // The index is huge (sparse: nothing is read).
+    let repo = example_copy();
+    let index = repo.path().join("rendered/gpu-east/plinth-index.json");
+    fs_err::File::options()
+        .write(true)
+        .open(&index)
+        .unwrap()
+        .set_len(300 * 1024 * 1024)
+        .unwrap();
+    let out = plinth(repo.path(), &["render", ".", "--force"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("bytes, more than any index"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fs_err::metadata(&index).unwrap().len(), 300 * 1024 * 1024);
+}
+
+#[test]
+fn paths_output_stays_inside_the_repository_and_off_its_inputs() {
+    let outside = tempfile::tempdir().unwrap();
+    let absolute = outside.path().join("out").display().to_string();
+    for value in [
+        "..",
+        "../out",
+        "rendered/../../out",
+        absolute.as_str(),
+        ".",
+        "./",
+        "clusters",
+        "clusters/gpu-east",
+        "overlays",
+        ".git",
+        ".git/rendered",
+        "plinth.yaml",
+    ] {
+        let repo = example_copy();
+        fs_err::create_dir_all(repo.path().join(".git")).unwrap();
+        let settings = repo.path().join("plinth.yaml");
+        let text = fs_err::read_to_string(&settings)
+            .unwrap()
+            .replace("output: rendered", &format!("output: \"{value}\""));
+        fs_err::write(&settings, text).unwrap();
+        let err = refused(repo.path(), &[], "plinth.yaml", Some(outside.path()));
+        assert!(err.contains("`paths.output`"), "{value}: {err}");
+        assert!(!outside.path().join("out").exists(), "{value}");
+    }
+    // A catalog folder is an input too.
+    let repo = example_copy();
+    copy_dir(&workspace().join("assets"), &repo.path().join("assets"));
+    let settings = repo.path().join("plinth.yaml");
+    let text = fs_err::read_to_string(&settings)
+        .unwrap()
+        .replace("catalog: builtin", "catalog: assets/metadata.yaml")
+        .replace("output: rendered", "output: assets/rendered");
+    fs_err::write(&settings, text).unwrap();
+    refused(repo.path(), &[], "`paths.output`", None);
+    // A symlink on the way out of the repository.
+    #[cfg(unix)]
+    {
+        let repo = example_copy();
+        std::os::unix::fs::symlink(outside.path(), repo.path().join("out")).unwrap();
+        let settings = repo.path().join("plinth.yaml");
+        let text = fs_err::read_to_string(&settings)
+            .unwrap()
+            .replace("output: rendered", "output: out/rendered");
+        fs_err::write(&settings, text).unwrap();
+        refused(repo.path(), &[], "symlink", Some(outside.path()));
+    }
+}
+
+#[test]
+fn output_flag_may_leave_the_repository_but_not_overlap_its_inputs() {
+    let repo = example_copy();
+    for value in [
+        ".",
+        "..",
+        "clusters",
+        "clusters/gpu-east/x",
+        "plinth.yaml",
+        "overlays",
+    ] {
+        refused(repo.path(), &["--output", value], "--output", None);
+    }
+    // `--crds` is an input as well.
+    let crds = repo.path().join("crds");
+    fs_err::create_dir(&crds).unwrap();
+    refused(
+        repo.path(),
+        &["--output", "crds/out", "--crds", "crds"],
+        "--output",
+        None,
+    );
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("a/b");
+    let out = plinth(
+        repo.path(),
+        &["render", ".", "--output", target.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(target.join("gpu-east/plinth-index.json").is_file());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_cluster_folder_is_refused_by_name_and_its_output_kept() {
+    let repo = example_copy();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let real = elsewhere.path().join("edge-hci");
+    copy_dir(&repo.path().join("clusters/edge-hci"), &real);
+    fs_err::remove_dir_all(repo.path().join("clusters/edge-hci")).unwrap();
+    std::os::unix::fs::symlink(&real, repo.path().join("clusters/edge-hci")).unwrap();
+    for flags in [&[][..], &["--force"][..], &["--check"][..]] {
+        let err = refused(repo.path(), flags, "clusters/edge-hci", None);
+        assert!(err.contains("symlink"), "{err}");
+    }
+    assert!(
+        repo.path()
+            .join("rendered/edge-hci/plinth-index.json")
+            .is_file()
+    );
+}
+
+/// A hand edit of a rendered file: new bytes from old ones.
+type Edit = fn(&[u8]) -> Vec<u8>;
+
+#[test]
+fn hand_edits_with_old_timestamps_are_stale_for_check_and_rewritten_by_render() {
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_hours(262_968);
+    let repo = example_copy();
+    // Make the shortcut applicable first: a render that writes every folder.
+    let out = plinth(repo.path(), &["render", ".", "--force"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let dir = repo.path().join("rendered/plain-west");
+    let committed = snapshot_dir(&dir);
+    let object = committed
+        .keys()
+        .find(|f| f.starts_with("hyperconverged_"))
+        .unwrap()
+        .clone();
+    let edits: [(&str, Edit, bool); 5] = [
+        // `cp -p` / `tar` / `rsync -t`: new bytes, an old mtime.
+        (object.as_str(), |b| [b, b"# edited\n"].concat(), true),
+        ("kustomization.yaml", |b| [b, b"# edited\n"].concat(), true),
+        ("plinth-index.json", |b| [b, b" "].concat(), true),
+        // Same size, old mtime.
+        (object.as_str(), |b| b.to_ascii_uppercase(), true),
+        // The index edited in place, keeping every field render reads.
+        (
+            "plinth-index.json",
+            |b| {
+                String::from_utf8_lossy(b)
+                    .replacen("\"reason\": \"", "\"reason\": \"edited ", 1)
+                    .into_bytes()
+            },
+            false,
+        ),
+    ];
+    for (file, edit, backdate) in edits {
+        let path = dir.join(file);
+        let bytes = fs_err::read(&path).unwrap();
+        let edited = edit(&bytes);
+        assert!(edited != bytes, "{file}: the edit changed nothing");
+        fs_err::write(&path, &edited).unwrap();
+        if backdate {
+            fs_err::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+        let out = plinth(repo.path(), &["render", ".", "--check"]);
+        assert_eq!(out.status.code(), Some(1), "{file}: {}", stdout(&out));
+        assert!(
+            stdout(&out).contains(&format!("stale: rendered/plain-west/{file}")),
+            "{file}: {}",
+            stdout(&out)
+        );
+        let out = plinth(repo.path(), &["render", "."]);
+        assert_eq!(out.status.code(), Some(0), "{file}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("rendered 1 cluster"),
+            "{file}: {}",
+            stderr(&out)
+        );
+        assert!(snapshot_dir(&dir) == committed, "{file}: not repaired");
+        let out = plinth(repo.path(), &["render", ".", "--check"]);
+        assert_eq!(out.status.code(), Some(0), "{file}: {}", stdout(&out));
+        // Unchanged again: skipped.
+        let out = plinth(repo.path(), &["render", "."]);
+        assert!(stderr(&out).contains("3 unchanged"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn a_failed_render_leaves_no_output_folder_where_there_was_none() {
+    let repo = example_copy();
+    fs_err::remove_dir_all(repo.path().join("rendered")).unwrap();
+    let cluster = repo.path().join("clusters/plain-west/cluster.yaml");
+    let mut text = fs_err::read_to_string(&cluster).unwrap();
+    text.push_str("notAKey: 1\n");
+    fs_err::write(&cluster, text).unwrap();
+    let nested = tempfile::tempdir().unwrap();
+    let target = nested.path().join("a/b/out");
+    for args in [
+        vec!["render", "."],
+        vec!["render", ".", "--output", target.to_str().unwrap()],
+    ] {
+        let out = plinth(repo.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(!repo.path().join("rendered").exists(), "{args:?}");
+        assert!(!nested.path().join("a").exists(), "{args:?}");
+    }
+}
+
+#[test]
+fn check_reports_leftovers_of_an_interrupted_render_and_render_recovers_them() {
+    let repo = example_copy();
+    let rendered = repo.path().join("rendered");
+    // Killed between the two renames of the fallback swap: the folder parked, its place empty.
+    fs_err::rename(
+        rendered.join("gpu-east"),
+        rendered.join(".plinth-old-4242-gpu-east"),
+    )
+    .unwrap();
+    fs_err::create_dir(rendered.join(".plinth-staging-4242-edge-hci")).unwrap();
+    let out = plinth(repo.path(), &["render", ".", "--check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("leftover: rendered/.plinth-old-4242-gpu-east")
+            && text.contains("leftover: rendered/.plinth-staging-4242-edge-hci"),
+        "{text}"
+    );
+    let out = plinth(repo.path(), &["-v", "render", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("put back `gpu-east`"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("3 unchanged"), "{}", stderr(&out));
+    let out = plinth(repo.path(), &["render", ".", "--check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }

@@ -134,6 +134,13 @@ pub enum RenderError {
     },
     #[error("{} problem{} found:\n{}", .0.len(), if .0.len() == 1 { "" } else { "s" }, format_problems(.0))]
     Problems(Vec<Problem>),
+    /// plinth refuses to replace or remove something it did not write (or cannot tell).
+    #[error("`{path}` {reason}")]
+    NotOwned {
+        path: String,
+        reason: String,
+        hint: String,
+    },
     #[error("cannot write `{path}`")]
     Write {
         path: String,

@@ -10,6 +10,7 @@ pub mod decide;
 pub mod diff;
 pub mod disruption;
 pub mod error;
+pub mod fsops;
 pub mod git;
 pub mod index;
 pub mod inventory;

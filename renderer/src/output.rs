@@ -184,101 +184,73 @@ pub fn materialize(rendered: &RenderedCluster, settings: &Settings) -> ClusterOu
     }
 }
 
-/// Whether `out_root/<cluster>` is exactly what plinth last wrote for inputs with
-/// `input_digest`: same digest and plinth version, the same set of files, and every file's
-/// bytes unchanged. Only then may a render skip the cluster.
-/// `input_digest` is only computed when there is an index to compare it with.
-pub fn is_current(
-    out_root: &Path,
-    cluster: &str,
-    input_digest: impl FnOnce() -> Option<String>,
-) -> bool {
-    /// The fields of the index the check needs; the rest is skipped unparsed.
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Head {
-        plinth_version: String,
-        input_digest: String,
-        #[serde(default)]
-        files: BTreeMap<String, String>,
-    }
-    let Ok(bytes) = fs_err::read(out_root.join(cluster).join(index::FILE)) else {
-        return false;
-    };
-    let Ok(index) = serde_json::from_slice::<Head>(&bytes) else {
-        return false;
-    };
-    if index.plinth_version != VERSION
-        || index.files.is_empty()
-        || input_digest().as_deref() != Some(index.input_digest.as_str())
-    {
-        return false;
-    }
-    let dir = out_root.join(cluster);
-    let Ok(entries) = fs_err::read_dir(&dir) else {
-        return false;
-    };
-    // Fast path, as git's index and make do: the index is written last, so when no file
-    // of the folder is newer than it, none was touched since plinth wrote them. Otherwise
-    // every file is hashed and compared with what the index recorded.
-    let index_time = fs_err::metadata(dir.join(index::FILE)).and_then(|m| m.modified());
-    let mut names = Vec::new();
-    let mut untouched = index_time.is_ok();
-    for entry in entries {
-        let Ok(entry) = entry else { return false };
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name == index::FILE {
-            continue;
-        }
-        if !index.files.contains_key(&name) {
-            return false;
-        }
-        if untouched {
-            let modified = entry.metadata().and_then(|m| m.modified());
-            untouched = matches!((&modified, &index_time), (Ok(m), Ok(i)) if m <= i);
-        }
-        names.push(name);
-    }
-    if names.len() != index.files.len() {
-        return false;
-    }
-    if untouched {
-        return true;
-    }
-    let mut present = 0usize;
-    for name in names {
-        let want = &index.files[&name];
-        match fs_err::read(dir.join(&name)) {
-            Ok(bytes) if hex::encode(Sha256::digest(&bytes)) == *want => present += 1,
-            _ => return false,
-        }
-    }
-    present == index.files.len()
+/// The largest `plinth-index.json` plinth reads (an index of 100,000 objects is about 40 MB).
+pub const INDEX_LIMIT: u64 = 256 * 1024 * 1024;
+
+/// Every scratch folder plinth makes in the output root starts with this (staging folders,
+/// old folders parked during a swap, removed folders waiting to be deleted).
+pub const SCRATCH_PREFIX: &str = ".plinth-";
+const STAGING: &str = ".plinth-staging-";
+const OLD: &str = ".plinth-old-";
+const REMOVED: &str = ".plinth-removed-";
+
+/// The fields of an index that ownership and the unchanged check need; the rest is skipped.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Head {
+    schema_version: u32,
+    plinth_version: String,
+    cluster: String,
+    input_digest: String,
+    #[serde(default)]
+    objects: Vec<HeadObject>,
+    #[serde(default)]
+    files: BTreeMap<String, String>,
 }
 
-/// Whether a folder of the output root holds plinth output (it has an index).
-fn is_plinth_folder(dir: &Path) -> bool {
-    dir.join(index::FILE).is_file()
+#[derive(serde::Deserialize)]
+struct HeadObject {
+    file: String,
 }
 
-/// Folders of the output root that plinth wrote (sorted).
-pub fn rendered_clusters(out_root: &Path) -> Result<Vec<String>> {
-    let mut names = Vec::new();
-    let Ok(entries) = fs_err::read_dir(out_root) else {
-        return Ok(names);
-    };
-    for entry in entries {
-        let entry = entry.map_err(|source| RenderError::Io {
-            path: out_root.display().to_string(),
-            source,
-        })?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.starts_with('.') && is_plinth_folder(&entry.path()) {
-            names.push(name);
+/// A cluster folder of the output root that plinth wrote, as found on disk.
+struct Owned {
+    head: Head,
+    dir: std::fs::Metadata,
+    index: std::fs::Metadata,
+    /// Every other entry of the folder with its metadata (symlinks not followed).
+    entries: Vec<(String, std::fs::Metadata)>,
+}
+
+impl Owned {
+    /// Entries plinth did not write: not named in the index, or not a regular file.
+    fn foreign(&self) -> Vec<&str> {
+        let mut owned: BTreeSet<&str> = self.head.files.keys().map(String::as_str).collect();
+        owned.extend(self.head.objects.iter().map(|o| o.file.as_str()));
+        if self.head.files.is_empty() {
+            owned.insert(KUSTOMIZATION);
         }
+        self.entries
+            .iter()
+            .filter(|(name, meta)| !meta.is_file() || !owned.contains(name.as_str()))
+            .map(|(name, _)| name.as_str())
+            .collect()
     }
-    names.sort();
-    Ok(names)
+}
+
+fn refuse(path: &Path, reason: impl Into<String>, hint: impl Into<String>) -> RenderError {
+    RenderError::NotOwned {
+        path: path.display().to_string(),
+        reason: reason.into(),
+        hint: hint.into(),
+    }
+}
+
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> RenderError + '_ {
+    move |source| RenderError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 fn write_err(path: &Path) -> impl Fn(std::io::Error) -> RenderError + '_ {
@@ -288,82 +260,564 @@ fn write_err(path: &Path) -> impl Fn(std::io::Error) -> RenderError + '_ {
     }
 }
 
-/// A cluster folder written in full to a staging folder beside its place, waiting for
-/// [`swap_in`] (or [`discard`]). Staging every folder before swapping any in means an error
-/// before the swap leaves the old output as it was.
+/// Refuses a name that is not a plain folder name (`..`, hidden, with a slash).
+fn check_name(out_root: &Path, name: &str) -> Result<()> {
+    if name.is_empty()
+        || name.starts_with('.')
+        || name.contains(['/', '\\', '\0'])
+        || Path::new(name).components().count() != 1
+    {
+        return Err(refuse(
+            &out_root.join(name),
+            format!("cannot hold cluster `{name}`: a cluster name must be a plain folder name"),
+            "rename the cluster folder under the clusters folder",
+        ));
+    }
+    Ok(())
+}
+
+const MOVE_AWAY: &str = "plinth replaces and removes only folders it wrote (they hold its \
+                         `plinth-index.json`); move this one out of the output folder, or \
+                         render into another folder (`paths.output` in `plinth.yaml`, or \
+                         `--output`)";
+
+/// Reads the index of `dir`, refusing anything that is not a plinth index.
+fn read_head(dir: &Path) -> Result<(Head, std::fs::Metadata)> {
+    use std::io::Read as _;
+    let path = dir.join(index::FILE);
+    let meta = match fs_err::symlink_metadata(&path) {
+        Ok(meta) => meta,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Err(refuse(
+                dir,
+                format!("was not written by plinth: it has no `{}`", index::FILE),
+                MOVE_AWAY,
+            ));
+        }
+        Err(err) => return Err(io_err(&path)(err)),
+    };
+    if !meta.is_file() {
+        return Err(refuse(
+            &path,
+            "is not a regular file (a symlink?); plinth never follows one in its output",
+            MOVE_AWAY,
+        ));
+    }
+    if meta.len() > INDEX_LIMIT {
+        return Err(refuse(
+            &path,
+            format!(
+                "is {} bytes, more than any index plinth writes ({INDEX_LIMIT} bytes)",
+                meta.len()
+            ),
+            MOVE_AWAY,
+        ));
+    }
+    let mut bytes = Vec::new();
+    fs_err::File::open(&path)
+        .map_err(io_err(&path))?
+        .take(INDEX_LIMIT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_err(&path))?;
+    match serde_json::from_slice::<Head>(&bytes) {
+        // A plinth index of another cluster (a copied folder) is still plinth's.
+        Ok(head) if head.schema_version == index::SCHEMA_VERSION && !head.cluster.is_empty() => {
+            Ok((head, meta))
+        }
+        _ => Err(refuse(&path, "is not an index plinth wrote", MOVE_AWAY)),
+    }
+}
+
+/// What `out_root/<name>` holds: nothing, or a folder plinth wrote. Anything else (a file, a
+/// symlink, a folder without plinth's index) is refused.
+fn inspect(out_root: &Path, name: &str) -> Result<Option<Owned>> {
+    check_name(out_root, name)?;
+    let dir = out_root.join(name);
+    let meta = match fs_err::symlink_metadata(&dir) {
+        Ok(meta) => meta,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(io_err(&dir)(err)),
+    };
+    if meta.file_type().is_symlink() {
+        return Err(refuse(
+            &dir,
+            "is a symlink; plinth never writes through, replaces or removes one",
+            "replace the symlink with the folder itself, or remove it, then render again",
+        ));
+    }
+    if !meta.is_dir() {
+        return Err(refuse(&dir, "is not a folder", MOVE_AWAY));
+    }
+    let (head, index_meta) = read_head(&dir)?;
+    let mut entries = Vec::new();
+    for entry in fs_err::read_dir(&dir).map_err(io_err(&dir))? {
+        let entry = entry.map_err(io_err(&dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == index::FILE {
+            continue;
+        }
+        // `DirEntry::metadata` does not follow symlinks.
+        let meta = entry.metadata().map_err(io_err(&entry.path()))?;
+        entries.push((name, meta));
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(Some(Owned {
+        head,
+        dir: meta,
+        index: index_meta,
+        entries,
+    }))
+}
+
+/// Whether nothing in the folder changed since plinth wrote it, from timestamps alone. plinth
+/// writes the index last, with one write, so its mtime equals its ctime, and the swap renames
+/// the folder after it (a rename sets the folder's ctime). A hand edit sets the edited file's
+/// ctime to now, whatever its mtime is made to say afterwards (`cp -p`, `tar`, `rsync -t`
+/// and `touch -d` set mtimes, never ctimes), so an edit shows as a file whose ctime is later
+/// than the index's, or an index whose ctime differs from its mtime or is later than its
+/// folder's. Any doubt means "not proven unchanged", never "changed".
+#[cfg(unix)]
+fn untouched(o: &Owned) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    let mtime = |m: &std::fs::Metadata| (m.mtime(), m.mtime_nsec());
+    let ctime = |m: &std::fs::Metadata| (m.ctime(), m.ctime_nsec());
+    let (index_m, index_c) = (mtime(&o.index), ctime(&o.index));
+    index_m == index_c
+        && index_c <= ctime(&o.dir)
+        && o.entries
+            .iter()
+            .all(|(_, m)| mtime(m) <= index_m && ctime(m) <= index_c)
+}
+
+#[cfg(not(unix))]
+fn untouched(_: &Owned) -> bool {
+    false
+}
+
+/// The shortcut of an unchanged re-render: true only when `out_root/<cluster>` is provably
+/// what plinth last wrote for inputs with `input_digest` (same digest and plinth version,
+/// exactly the files of its index, all regular, none touched since, see [`untouched`]).
+/// False means "unknown": the caller renders the cluster and compares it with the disk
+/// ([`matches_disk`], the comparison `render --check` makes), so `render` and `--check` agree
+/// on what is current. `input_digest` is only computed when everything else holds.
+pub fn is_current(
+    out_root: &Path,
+    cluster: &str,
+    input_digest: impl FnOnce() -> Option<String>,
+) -> bool {
+    let Ok(Some(owned)) = inspect(out_root, cluster) else {
+        return false;
+    };
+    let head = &owned.head;
+    if head.plinth_version != VERSION
+        || head.cluster != cluster
+        || head.files.len() != owned.entries.len()
+        || owned
+            .entries
+            .iter()
+            .any(|(name, meta)| !meta.is_file() || !head.files.contains_key(name))
+        || !untouched(&owned)
+    {
+        return false;
+    }
+    input_digest().as_deref() == Some(head.input_digest.as_str())
+}
+
+/// How one cluster folder on disk differs from `out`.
+#[derive(Debug, Default)]
+struct Difference {
+    stale: Vec<String>,
+    missing: Vec<String>,
+    extra: Vec<String>,
+}
+
+fn compare(out_root: &Path, out: &ClusterOutput) -> Difference {
+    let mut diff = Difference::default();
+    let dir = out_root.join(&out.name);
+    let real_dir = fs_err::symlink_metadata(&dir).is_ok_and(|m| m.is_dir());
+    for (name, bytes) in &out.files {
+        let path = dir.join(name);
+        match fs_err::symlink_metadata(&path) {
+            Ok(meta) if real_dir && meta.is_file() => {
+                let same = meta.len() == bytes.len() as u64
+                    && fs_err::read(&path).is_ok_and(|on_disk| on_disk == *bytes);
+                if !same {
+                    diff.stale.push(name.clone());
+                }
+            }
+            Ok(_) => diff.stale.push(name.clone()),
+            Err(_) => diff.missing.push(name.clone()),
+        }
+    }
+    if real_dir && let Ok(entries) = fs_err::read_dir(&dir) {
+        diff.extra = entries
+            .filter_map(std::result::Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !out.files.contains_key(n))
+            .collect();
+        diff.extra.sort();
+    }
+    diff
+}
+
+/// Whether `out_root/<cluster>` holds exactly `out`, byte for byte and nothing else: the
+/// comparison `render --check` makes.
+pub fn matches_disk(out_root: &Path, out: &ClusterOutput) -> bool {
+    let diff = compare(out_root, out);
+    diff.stale.is_empty() && diff.missing.is_empty() && diff.extra.is_empty()
+}
+
+/// Folders of the output root that plinth wrote (sorted): real folders holding plinth's index.
+/// Anything else is not plinth's and is never listed, replaced or removed.
+pub fn rendered_clusters(out_root: &Path) -> Result<Vec<String>> {
+    retired_clusters(out_root, &BTreeSet::new())
+}
+
+/// Like [`rendered_clusters`], without the clusters in `keep` (which are not inspected).
+pub fn retired_clusters(out_root: &Path, keep: &BTreeSet<String>) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    let entries = match fs_err::read_dir(out_root) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(names),
+        Err(err) => return Err(io_err(out_root)(err)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(io_err(out_root))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.')
+            && !keep.contains(&name)
+            && matches!(inspect(out_root, &name), Ok(Some(_)))
+        {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Scratch folders of interrupted runs left in the output root (sorted names).
+pub fn leftovers(out_root: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs_err::read_dir(out_root)
+        .into_iter()
+        .flatten()
+        .filter_map(std::result::Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(SCRATCH_PREFIX))
+        .collect();
+    names.sort();
+    names
+}
+
+/// A cluster folder written in full to a staging folder in the output root, waiting for
+/// [`Output::commit`] (or [`Output::abandon`]).
 #[derive(Debug)]
 pub struct Staged {
     stage: PathBuf,
-    target: PathBuf,
+    name: String,
 }
 
-/// Writes one cluster's files to a staging folder in `out_root` (created if need be). On an
-/// error the staging folder is removed again.
-pub fn stage(out_root: &Path, out: &ClusterOutput) -> Result<Staged> {
-    fs_err::create_dir_all(out_root).map_err(write_err(out_root))?;
-    let stage = out_root.join(format!(
-        ".plinth-staging-{}-{}",
-        std::process::id(),
-        out.name
-    ));
-    if stage.exists() {
-        fs_err::remove_dir_all(&stage).map_err(write_err(&stage))?;
-    }
-    fs_err::create_dir(&stage).map_err(write_err(&stage))?;
-    // The index goes last: `is_current` trusts files not newer than it.
-    let files = out
-        .files
-        .iter()
-        .filter(|(n, _)| n.as_str() != index::FILE)
-        .chain(out.files.get_key_value(index::FILE));
-    for (name, bytes) in files {
-        let path = stage.join(name);
-        if let Err(err) = fs_err::write(&path, bytes) {
-            let _ = fs_err::remove_dir_all(&stage);
-            return Err(write_err(&path)(err));
-        }
-    }
-    Ok(Staged {
-        stage,
-        target: out_root.join(&out.name),
-    })
+/// One step of a swap, remembered so that it can be undone.
+enum Swapped {
+    /// A new cluster folder renamed into place.
+    Fresh { stage: PathBuf, target: PathBuf },
+    /// Exchanged atomically: the staging path now holds the old folder.
+    Exchanged { stage: PathBuf, target: PathBuf },
+    /// Two renames: the old folder parked at `old`.
+    Parked {
+        stage: PathBuf,
+        target: PathBuf,
+        old: PathBuf,
+    },
+    /// A cluster no longer rendered, parked at `park` to be deleted.
+    Removed { target: PathBuf, park: PathBuf },
 }
 
-/// Removes staging folders that will not be swapped in (another cluster failed).
-pub fn discard(staged: &[Staged]) {
-    for s in staged {
-        let _ = fs_err::remove_dir_all(&s.stage);
-    }
+/// The output root opened for writing. Every change goes through its [`Fs`].
+///
+/// The protocol, which keeps every cluster folder entirely old or entirely new whatever
+/// fails or is killed when: each cluster is written to `.plinth-staging-<pid>-<name>`; only
+/// when all are staged, each is swapped in with one atomic exchange (`renameat2`
+/// `RENAME_EXCHANGE`), or where there is none by renaming the old folder to
+/// `.plinth-old-<pid>-<name>` and the staging folder into place; clusters no longer rendered
+/// are renamed to `.plinth-removed-<pid>-<name>`. An error undoes every swap made so far.
+/// Only then are the old folders deleted. The next run's [`Output::open`] recovers whatever
+/// an interrupted run left: an old folder whose place is empty is put back, every other
+/// scratch folder is deleted.
+#[derive(Debug)]
+pub struct Output<'fs> {
+    root: PathBuf,
+    fs: &'fs crate::fsops::Fs,
+    /// Folders this run created (the root and missing parents), outermost last.
+    created: Vec<PathBuf>,
+    pid: u32,
 }
 
-/// Swaps every staged folder into its place, then removes the folders of clusters in
-/// `remove` (only plinth's own folders). Nothing is swapped until everything was staged.
-pub fn swap_in(staged: &[Staged], out_root: &Path, remove: &[String]) -> Result<()> {
-    let pid = std::process::id();
-    for Staged { stage, target } in staged {
-        let old = target.with_file_name(format!(
-            ".plinth-old-{pid}-{}",
-            target
-                .file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default()
-        ));
-        let had_old = target.exists();
-        if had_old {
-            fs_err::rename(target, &old).map_err(write_err(target))?;
+impl<'fs> Output<'fs> {
+    /// Opens `root` for writing: refuses a symlink or a file there, recovers what interrupted
+    /// runs left (returned as messages) and creates the missing folders, which
+    /// [`Output::abandon`] removes again, so a failed render leaves no empty folder behind.
+    pub fn open(root: &Path, fs: &'fs crate::fsops::Fs) -> Result<(Self, Vec<String>)> {
+        let mut missing = Vec::new();
+        let mut at = root.to_path_buf();
+        loop {
+            match fs_err::symlink_metadata(&at) {
+                Ok(meta) if meta.file_type().is_symlink() && at == root => {
+                    return Err(refuse(
+                        root,
+                        "is a symlink; plinth never writes its output through one",
+                        "give the real folder (`paths.output` in `plinth.yaml`, or `--output`)",
+                    ));
+                }
+                Ok(meta) if at == root && !meta.is_dir() => {
+                    return Err(refuse(root, "is not a folder", MOVE_AWAY));
+                }
+                Ok(_) => break,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                    missing.push(at.clone());
+                    match at.parent() {
+                        Some(parent) if !parent.as_os_str().is_empty() => {
+                            at = parent.to_path_buf();
+                        }
+                        _ => break,
+                    }
+                }
+                Err(err) => return Err(io_err(&at)(err)),
+            }
         }
-        fs_err::rename(stage, target).map_err(write_err(target))?;
-        if had_old {
-            fs_err::remove_dir_all(&old).map_err(write_err(&old))?;
+        let mut output = Self {
+            root: root.to_path_buf(),
+            fs,
+            created: Vec::new(),
+            pid: std::process::id(),
+        };
+        while let Some(dir) = missing.pop() {
+            if let Err(err) = fs.create_dir(&dir) {
+                output.remove_created();
+                return Err(write_err(&dir)(err));
+            }
+            output.created.insert(0, dir);
+        }
+        let recovered = output.recover()?;
+        Ok((output, recovered))
+    }
+
+    /// Puts back old folders whose place is empty and deletes every other scratch folder.
+    fn recover(&self) -> Result<Vec<String>> {
+        let mut done = Vec::new();
+        for name in leftovers(&self.root) {
+            let path = self.root.join(&name);
+            let cluster = [STAGING, OLD, REMOVED]
+                .iter()
+                .find_map(|p| name.strip_prefix(p))
+                .and_then(|rest| rest.split_once('-'))
+                .map(|(_, cluster)| cluster);
+            let Some(cluster) = cluster else { continue };
+            let target = self.root.join(cluster);
+            if name.starts_with(OLD)
+                && check_name(&self.root, cluster).is_ok()
+                && fs_err::symlink_metadata(&target)
+                    .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+            {
+                self.fs.rename(&path, &target).map_err(write_err(&target))?;
+                done.push(format!(
+                    "put back `{cluster}`, which an interrupted render had moved to `{name}`"
+                ));
+            } else {
+                self.fs.remove_dir_all(&path).map_err(write_err(&path))?;
+                done.push(format!("removed `{name}`, left by an interrupted render"));
+            }
+        }
+        Ok(done)
+    }
+
+    /// Writes one cluster's files to a staging folder (the index last). On an error the
+    /// staging folder is removed again.
+    pub fn stage(&self, out: &ClusterOutput) -> Result<Staged> {
+        check_name(&self.root, &out.name)?;
+        let stage = self
+            .root
+            .join(format!("{STAGING}{}-{}", self.pid, out.name));
+        self.fs.create_dir(&stage).map_err(write_err(&stage))?;
+        // The index goes last: `is_current` trusts files not newer than it.
+        let files = out
+            .files
+            .iter()
+            .filter(|(n, _)| n.as_str() != index::FILE)
+            .chain(out.files.get_key_value(index::FILE));
+        for (name, bytes) in files {
+            let path = stage.join(name);
+            if let Err(err) = self.fs.write_new(&path, bytes) {
+                let _ = self.fs.remove_dir_all(&stage);
+                return Err(write_err(&path)(err));
+            }
+        }
+        Ok(Staged {
+            stage,
+            name: out.name.clone(),
+        })
+    }
+
+    /// Deletes the staging folders and the folders this run created: a failed render
+    /// writes nothing.
+    pub fn abandon(&self, staged: &[Staged]) {
+        for s in staged {
+            if fs_err::symlink_metadata(&s.stage).is_ok() {
+                let _ = self.fs.remove_dir_all(&s.stage);
+            }
+        }
+        self.remove_created();
+    }
+
+    fn remove_created(&self) {
+        for dir in &self.created {
+            // Only when empty: `remove_dir` refuses anything else.
+            if fs_err::read_dir(dir).is_ok_and(|mut e| e.next().is_none()) {
+                let _ = self.fs.remove_dir(dir);
+            }
         }
     }
-    for name in remove {
-        let dir = out_root.join(name);
-        if is_plinth_folder(&dir) {
-            fs_err::remove_dir_all(&dir).map_err(write_err(&dir))?;
+
+    fn owned_or_absent(&self, name: &str) -> Result<bool> {
+        let Some(owned) = inspect(&self.root, name)? else {
+            return Ok(false);
+        };
+        if let Some(first) = owned.foreign().first() {
+            let dir = self.root.join(name);
+            return Err(refuse(
+                &dir.join(first),
+                format!(
+                    "was not written by plinth (it is not in `{}`); plinth never deletes a file it did not create",
+                    index::FILE
+                ),
+                format!(
+                    "plinth replaces `{}` as a whole; move the file out of it, then render again",
+                    dir.display()
+                ),
+            ));
+        }
+        Ok(true)
+    }
+
+    /// Swaps every staged folder into place and removes the folders of the clusters in
+    /// `remove` that plinth wrote, as described on [`Output`]. Refuses (before changing
+    /// anything) a target that plinth did not write or that holds a file plinth did not
+    /// write. Returns the scratch folders it could not delete afterwards (the output is
+    /// complete; the next run deletes them).
+    pub fn commit(&self, staged: &[Staged], remove: &[String]) -> Result<Vec<String>> {
+        let mut exists = Vec::with_capacity(staged.len());
+        let mut removals = Vec::new();
+        let checked = staged
+            .iter()
+            .try_for_each(|s| {
+                exists.push(self.owned_or_absent(&s.name)?);
+                Ok(())
+            })
+            .and_then(|()| {
+                remove.iter().try_for_each(|name| {
+                    if self.owned_or_absent(name)? {
+                        removals.push(name);
+                    }
+                    Ok(())
+                })
+            });
+        if let Err(err) = checked {
+            self.abandon(staged);
+            return Err(err);
+        }
+
+        let mut done: Vec<Swapped> = Vec::new();
+        let mut exchange = true;
+        let mut failure = None;
+        for (s, exists) in staged.iter().zip(exists) {
+            match self.swap_one(s, exists, &mut exchange) {
+                Ok(step) => done.push(step),
+                Err(err) => {
+                    failure = Some(err);
+                    break;
+                }
+            }
+        }
+        if failure.is_none() {
+            for name in removals {
+                let target = self.root.join(name);
+                let park = self.root.join(format!("{REMOVED}{}-{name}", self.pid));
+                match self.fs.rename(&target, &park) {
+                    Ok(()) => done.push(Swapped::Removed { target, park }),
+                    Err(err) => {
+                        failure = Some(write_err(&target)(err));
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(err) = failure {
+            self.undo(done);
+            self.abandon(staged);
+            return Err(err);
+        }
+
+        let mut left = Vec::new();
+        for step in done {
+            let parked = match step {
+                Swapped::Fresh { .. } => continue,
+                Swapped::Exchanged { stage, .. } => stage,
+                Swapped::Parked { old, .. } => old,
+                Swapped::Removed { park, .. } => park,
+            };
+            if self.fs.remove_dir_all(&parked).is_err() {
+                left.push(parked.display().to_string());
+            }
+        }
+        Ok(left)
+    }
+
+    fn swap_one(&self, s: &Staged, exists: bool, exchange: &mut bool) -> Result<Swapped> {
+        let target = self.root.join(&s.name);
+        let stage = s.stage.clone();
+        if !exists {
+            self.fs
+                .rename(&stage, &target)
+                .map_err(write_err(&target))?;
+            return Ok(Swapped::Fresh { stage, target });
+        }
+        if *exchange {
+            if self
+                .fs
+                .exchange(&stage, &target)
+                .map_err(write_err(&target))?
+            {
+                return Ok(Swapped::Exchanged { stage, target });
+            }
+            *exchange = false;
+        }
+        let old = self.root.join(format!("{OLD}{}-{}", self.pid, s.name));
+        self.fs.rename(&target, &old).map_err(write_err(&target))?;
+        if let Err(err) = self.fs.rename(&stage, &target) {
+            // Put the old folder back; if that fails too, the next run does.
+            let _ = self.fs.rename(&old, &target);
+            return Err(write_err(&target)(err));
+        }
+        Ok(Swapped::Parked { stage, target, old })
+    }
+
+    /// Undoes swaps, newest first. Best effort: what a failure here leaves, the next run's
+    /// recovery settles (every folder is entirely old or new at every point regardless).
+    fn undo(&self, done: Vec<Swapped>) {
+        for step in done.into_iter().rev() {
+            let _ = match step {
+                Swapped::Fresh { stage, target } => self.fs.rename(&target, &stage),
+                Swapped::Exchanged { stage, target } => {
+                    self.fs.exchange(&stage, &target).map(|_| ())
+                }
+                Swapped::Parked { stage, target, old } => self
+                    .fs
+                    .rename(&target, &stage)
+                    .and_then(|()| self.fs.rename(&old, &target)),
+                Swapped::Removed { target, park } => self.fs.rename(&park, &target),
+            };
         }
     }
-    Ok(())
 }
 
 /// What `render --check` found.
@@ -375,11 +829,16 @@ pub struct CheckReport {
     pub missing: Vec<String>,
     /// Files (or whole cluster folders) that exist but should not.
     pub extra: Vec<String>,
+    /// Scratch folders of interrupted runs (`.plinth-…`); the next `render` recovers them.
+    pub leftovers: Vec<String>,
 }
 
 impl CheckReport {
     pub fn is_clean(&self) -> bool {
-        self.stale.is_empty() && self.missing.is_empty() && self.extra.is_empty()
+        self.stale.is_empty()
+            && self.missing.is_empty()
+            && self.extra.is_empty()
+            && self.leftovers.is_empty()
     }
 }
 
@@ -392,32 +851,18 @@ pub fn check(
 ) -> Result<CheckReport> {
     let mut report = CheckReport::default();
     for out in outputs {
-        let dir = out_root.join(&out.name);
-        for (name, bytes) in &out.files {
-            match fs_err::read(dir.join(name)) {
-                Ok(on_disk) if on_disk == *bytes => {}
-                Ok(_) => report.stale.push(format!("{}/{name}", out.name)),
-                Err(_) => report.missing.push(format!("{}/{name}", out.name)),
-            }
-        }
-        if let Ok(entries) = fs_err::read_dir(&dir) {
-            let mut extra: Vec<String> = entries
-                .filter_map(std::result::Result::ok)
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| !out.files.contains_key(n))
-                .map(|n| format!("{}/{n}", out.name))
-                .collect();
-            extra.sort();
-            report.extra.extend(extra);
-        }
+        let diff = compare(out_root, out);
+        let located = |names: Vec<String>| names.into_iter().map(|n| format!("{}/{n}", out.name));
+        report.stale.extend(located(diff.stale));
+        report.missing.extend(located(diff.missing));
+        report.extra.extend(located(diff.extra));
     }
     if let Some(expected) = expected_clusters {
-        for name in rendered_clusters(out_root)? {
-            if !expected.contains(&name) {
-                report.extra.push(format!("{name}/"));
-            }
+        for name in retired_clusters(out_root, expected)? {
+            report.extra.push(format!("{name}/"));
         }
     }
+    report.leftovers = leftovers(out_root);
     report.stale.sort();
     report.missing.sort();
     report.extra.sort();

@@ -2,9 +2,11 @@
 //! output flavour and the limits on untrusted input. Every key has a default, so a repository
 //! without `plinth.yaml` works.
 
+use std::path::{Component, Path, PathBuf};
+
 use serde::Deserialize;
 
-use crate::error::Result;
+use crate::error::{RenderError, Result};
 use crate::source::Source;
 use crate::yaml;
 
@@ -143,4 +145,141 @@ impl Settings {
         let settings: Self = yaml::from_str(&text, FILE)?;
         Ok((settings, text.into_bytes()))
     }
+}
+
+/// Where `render` writes, and why it may: the output root is `paths.output` (or `--output`)
+/// resolved against the repository, checked before anything is read or written.
+impl Settings {
+    /// The output root. `repo` is the repository's canonical root; `flag` is `--output`
+    /// (relative to the working folder), which may point outside the repository;
+    /// `paths.output` may not (no `..`, not absolute, no symlink on the way). Neither may
+    /// overlap an input: the repository root, `plinth.yaml`, `.git`, the catalog folder,
+    /// the clusters and overlays folders, the schema folder and `extra_inputs` (absolute
+    /// paths, e.g. `--crds`): the output may not be, hold, or lie inside any of them.
+    pub fn output_root(
+        &self,
+        repo: &Path,
+        flag: Option<&Path>,
+        extra_inputs: &[PathBuf],
+    ) -> Result<PathBuf> {
+        let (out, shown) = if let Some(flag) = flag {
+            let shown = format!("`--output {}`", flag.display());
+            let invalid = |message: String| RenderError::Invalid {
+                path: shown.clone(),
+                message,
+            };
+            let absolute = std::path::absolute(flag).map_err(|e| invalid(e.to_string()))?;
+            if fs_err::symlink_metadata(&absolute).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(invalid(
+                        "is a symlink; plinth never writes its output through one: give the real folder"
+                            .to_owned(),
+                    ));
+            }
+            (resolve(&absolute).map_err(invalid)?, shown)
+        } else {
+            let invalid = |message: String| RenderError::Invalid {
+                path: format!("`{FILE}`"),
+                message: format!("`paths.output`: {message}"),
+            };
+            let rel = &self.paths.output;
+            let normal = crate::source::normalize(rel).map_err(|err| match err {
+                RenderError::PathEscape { reason, .. } => invalid(format!("`{rel}` {reason}")),
+                other => other,
+            })?;
+            let mut at = repo.to_path_buf();
+            for part in normal.split('/') {
+                at.push(part);
+                if fs_err::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+                    return Err(invalid(format!(
+                        "`{rel}` leads through the symlink `{}`; the output must be a real folder inside the repository",
+                        at.strip_prefix(repo).unwrap_or(&at).display()
+                    )));
+                }
+            }
+            (at, format!("`{FILE}`"))
+        };
+        let overlap = |message: String| RenderError::Invalid {
+            path: shown.clone(),
+            message: if flag.is_none() {
+                format!("`paths.output`: {message}")
+            } else {
+                message
+            },
+        };
+        if repo.starts_with(&out) {
+            return Err(overlap(
+                "the output folder would hold the repository itself; plinth would replace its inputs"
+                    .to_owned(),
+            ));
+        }
+        let mut inputs: Vec<(String, PathBuf)> = [
+            FILE.to_owned(),
+            ".git".to_owned(),
+            self.paths.clusters.clone(),
+            self.paths.overlays.clone(),
+        ]
+        .into_iter()
+        .chain(self.schemas.clone())
+        .chain(self.catalog_inputs(repo))
+        .filter_map(|rel| crate::source::normalize(&rel).ok())
+        .map(|rel| (rel.clone(), repo.join(rel)))
+        .collect();
+        inputs.extend(
+            extra_inputs
+                .iter()
+                .filter_map(|p| std::path::absolute(p).ok().and_then(|p| resolve(&p).ok()))
+                .map(|p| (p.display().to_string(), p)),
+        );
+        for (name, input) in inputs {
+            let input = fs_err::canonicalize(&input).unwrap_or(input);
+            if out.starts_with(&input) || input.starts_with(&out) {
+                return Err(overlap(format!(
+                    "the output folder overlaps the input `{name}`; plinth replaces what is in its output folder, so it must not be, hold or lie inside an input"
+                )));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The catalog's inputs: its folder (when not the repository root) and the file itself.
+    fn catalog_inputs(&self, repo: &Path) -> Vec<String> {
+        let file = match self.paths.catalog.as_deref() {
+            Some(BUILTIN) => return Vec::new(),
+            Some(path) => path.to_owned(),
+            None if repo.join("assets/metadata.yaml").is_file() => "assets/metadata.yaml".into(),
+            None => return Vec::new(),
+        };
+        let mut inputs = vec![file.clone()];
+        if let Some((dir, _)) = file.trim_start_matches("./").rsplit_once('/') {
+            inputs.push(dir.to_owned());
+        }
+        inputs
+    }
+}
+
+/// Resolves an absolute path whose tail may not exist yet: the longest existing prefix is
+/// canonicalised (symlinks resolved), the rest appended; `..` in the rest is refused.
+fn resolve(path: &Path) -> std::result::Result<PathBuf, String> {
+    let mut existing = path.to_path_buf();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(canonical) = fs_err::canonicalize(&existing) {
+            let mut out = canonical;
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return Ok(out);
+        }
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name.to_owned());
+                existing = parent.to_path_buf();
+            }
+            _ => break,
+        }
+    }
+    if path.components().any(|c| c == Component::ParentDir) {
+        return Err("contains `..` below a folder that does not exist".to_owned());
+    }
+    Ok(path.to_path_buf())
 }

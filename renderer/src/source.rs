@@ -141,6 +141,13 @@ impl Source {
                     path: rel.clone(),
                     source,
                 };
+                // A FIFO or a device would block or never end: only regular files are read.
+                if !fs_err::metadata(&file).map_err(io)?.is_file() {
+                    return Err(RenderError::Invalid {
+                        path: format!("`{rel}`"),
+                        message: "is not a regular file".into(),
+                    });
+                }
                 let file = fs_err::File::open(&file).map_err(io)?;
                 let size = file.metadata().map_err(io)?.len();
                 if size > limit {
@@ -229,6 +236,9 @@ impl Source {
                             format!("{shown}/{name}")
                         };
                         let kind = entry.file_type().map_err(io)?;
+                        if kind.is_symlink() && entry.path().is_dir() {
+                            return Err(symlinked_folder(&child));
+                        }
                         if kind.is_dir() {
                             stack.push((entry.path(), child));
                         } else if kind.is_file() || kind.is_symlink() {
@@ -273,11 +283,20 @@ impl Source {
                 let mut names = Vec::new();
                 for entry in fs_err::read_dir(&dir).map_err(io)? {
                     let entry = entry.map_err(io)?;
-                    if entry.file_type().map_err(io)?.is_dir()
-                        && let Some(name) = entry.file_name().to_str()
-                        && !name.starts_with('.')
-                    {
-                        names.push(name.to_owned());
+                    let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                        continue;
+                    };
+                    if name.starts_with('.') {
+                        continue;
+                    }
+                    let kind = entry.file_type().map_err(io)?;
+                    // A symlink is never followed to a folder, and never skipped silently
+                    // either: a symlinked cluster folder would vanish from the fleet.
+                    if kind.is_symlink() && !entry.path().is_file() {
+                        return Err(symlinked_folder(&format!("{rel}/{name}")));
+                    }
+                    if kind.is_dir() {
+                        names.push(name);
                     }
                 }
                 names.sort();
@@ -298,6 +317,15 @@ impl Source {
                 Ok(names)
             }
         }
+    }
+}
+
+fn symlinked_folder(rel: &str) -> RenderError {
+    RenderError::Invalid {
+        path: format!("`{rel}`"),
+        message: "is a symlink to a folder (or a dangling one); plinth follows no symlinked \
+                  folders: replace it with the folder itself"
+            .into(),
     }
 }
 
@@ -357,5 +385,53 @@ mod tests {
         let src = Source::dir(repo.path()).unwrap();
         let err = src.read("big", 1000).unwrap_err();
         assert!(err.to_string().contains("2000 bytes"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinked_folders_are_refused_by_name_not_skipped() {
+        let repo = tempfile::tempdir().unwrap();
+        fs_err::create_dir_all(repo.path().join("real/a")).unwrap();
+        fs_err::write(repo.path().join("real/a/cluster.yaml"), "x").unwrap();
+        fs_err::create_dir_all(repo.path().join("clusters/b")).unwrap();
+        std::os::unix::fs::symlink(repo.path().join("real/a"), repo.path().join("clusters/a"))
+            .unwrap();
+        let src = Source::dir(repo.path()).unwrap();
+        let err = src.subdirs("clusters").unwrap_err().to_string();
+        assert!(
+            err.contains("`clusters/a`") && err.contains("symlink"),
+            "{err}"
+        );
+        let err = src.files_under("clusters").unwrap_err().to_string();
+        assert!(
+            err.contains("`clusters/a`") && err.contains("symlink"),
+            "{err}"
+        );
+        // A dangling one is refused too; a symlink to a file inside the repository is fine.
+        fs_err::remove_file(repo.path().join("clusters/a")).unwrap();
+        std::os::unix::fs::symlink(repo.path().join("gone"), repo.path().join("clusters/a"))
+            .unwrap();
+        assert!(src.subdirs("clusters").is_err());
+        fs_err::remove_file(repo.path().join("clusters/a")).unwrap();
+        std::os::unix::fs::symlink(
+            repo.path().join("real/a/cluster.yaml"),
+            repo.path().join("clusters/note"),
+        )
+        .unwrap();
+        assert_eq!(src.subdirs("clusters").unwrap(), ["b"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_not_read() {
+        let repo = tempfile::tempdir().unwrap();
+        let fifo = repo.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            return;
+        }
+        let src = Source::dir(repo.path()).unwrap();
+        let err = src.read("pipe", 100).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
     }
 }

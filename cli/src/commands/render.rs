@@ -2,12 +2,13 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use plinth_renderer::decide::Decision;
-use plinth_renderer::output::{self, ClusterOutput};
+use plinth_renderer::fsops::Fs;
+use plinth_renderer::output::{self, ClusterOutput, Output};
 use plinth_renderer::{Fleet, RenderError, Source};
 use rayon::prelude::*;
 
@@ -79,7 +80,9 @@ pub fn select(fleet: &Fleet, wanted: &[String], shard: Option<&str>) -> anyhow::
 /// Settings of one render run, resolved from the arguments and `plinth.yaml`.
 #[derive(Debug)]
 struct RenderSettings {
+    /// The repository's canonical root (paths are shown relative to it).
     repo: PathBuf,
+    /// The checked output root (see `Settings::output_root`).
     out_root: PathBuf,
     clusters: Vec<String>,
     check: bool,
@@ -114,6 +117,22 @@ fn explain_text(cluster: &str, decisions: &[Decision]) -> String {
     out
 }
 
+/// Gives a refusal of the output code its hint, with paths inside the repository shown
+/// relative to it.
+fn hinted(err: RenderError, repo: &Path) -> anyhow::Error {
+    match err {
+        RenderError::NotOwned { path, reason, hint } => {
+            let prefix = format!("{}/", repo.display());
+            Hinted {
+                message: format!("`{}` {reason}", path.replace(&prefix, "")),
+                hint: hint.replace(&prefix, ""),
+            }
+            .into()
+        }
+        other => other.into(),
+    }
+}
+
 pub fn run(args: RenderArgs, printer: Printer) -> anyhow::Result<Outcome> {
     let RenderArgs {
         repo,
@@ -128,11 +147,18 @@ pub fn run(args: RenderArgs, printer: Printer) -> anyhow::Result<Outcome> {
     } = args;
     let source = Source::dir(&repo)
         .with_context(|| format!("cannot open the platform repository `{}`", repo.display()))?;
+    let root = source
+        .root()
+        .map(Path::to_path_buf)
+        .context("the repository has no folder")?;
     let fleet = Fleet::open(source)?;
-    let out_root = output.unwrap_or_else(|| repo.join(&fleet.settings.paths.output));
+    let extra_inputs: Vec<PathBuf> = crds.iter().cloned().collect();
+    let out_root = fleet
+        .settings
+        .output_root(&root, output.as_deref(), &extra_inputs)?;
     let schemas = super::validate::load_schemas(&repo, crds.as_deref(), &fleet)?.map(|(_, s)| s);
     let settings = RenderSettings {
-        repo,
+        repo: root,
         out_root,
         clusters,
         check,
@@ -149,6 +175,24 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
     let started = Instant::now();
     let selection = select(fleet, &s.clusters, s.shard.as_deref())?;
     let pool = crate::jobs::pool(s.jobs, selection.names.len(), printer)?;
+    let shown = s
+        .out_root
+        .strip_prefix(&s.repo)
+        .unwrap_or(&s.out_root)
+        .display()
+        .to_string();
+    let fs = Fs::real();
+    // Recovery of interrupted runs comes first, so every folder is in place before it is
+    // compared; `--check` only reports leftovers.
+    let writer = if s.check {
+        None
+    } else {
+        let (writer, recovered) = Output::open(&s.out_root, &fs).map_err(|e| hinted(e, &s.repo))?;
+        for line in recovered {
+            printer.detail(&format!("`{shown}`: {line}"));
+        }
+        Some(writer)
+    };
     let may_skip = !(s.check || s.explain || s.force);
     let results: Vec<Result<Rendered, RenderError>> = pool.install(|| {
         selection
@@ -171,13 +215,18 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
                 }
                 let out = output::materialize(&rendered, &fleet.settings);
                 let decisions = rendered.decisions;
-                if s.check {
+                let Some(writer) = &writer else {
                     return Ok(Rendered::Kept(Box::new((out, decisions))));
+                };
+                // Not proven unchanged by timestamps: the same comparison as `--check`
+                // decides, so whatever `--check` calls stale is rewritten.
+                if may_skip && output::matches_disk(&s.out_root, &out) {
+                    return Ok(Rendered::Unchanged);
                 }
                 // Staged as soon as rendered, so a fleet's files never sit in memory at once;
                 // nothing is swapped in until every cluster has rendered and staged.
                 Ok(Rendered::Staged {
-                    staged: output::stage(&s.out_root, &out)?,
+                    staged: writer.stage(&out)?,
                     name: out.name,
                     objects: out.index.objects.len(),
                     decisions,
@@ -226,20 +275,16 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
         }
     }
     if let Some(err) = failure {
-        output::discard(&staged);
-        return Err(err.into());
+        if let Some(writer) = &writer {
+            writer.abandon(&staged);
+        }
+        return Err(hinted(err, &s.repo));
     }
     if s.explain {
         printer.data(&explained)?;
     }
-    let shown = s
-        .out_root
-        .strip_prefix(&s.repo)
-        .unwrap_or(&s.out_root)
-        .display()
-        .to_string();
 
-    if s.check {
+    let Some(writer) = writer else {
         let expected: BTreeSet<String> = selection.names.iter().cloned().collect();
         let report = output::check(
             &s.out_root,
@@ -257,37 +302,50 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
             ("stale", &report.stale),
             ("missing", &report.missing),
             ("extra", &report.extra),
+            ("leftover", &report.leftovers),
         ] {
             for f in files {
                 let _ = writeln!(text, "{label}: {shown}/{f}");
             }
         }
         printer.data(&text)?;
+        let leftovers = if report.leftovers.is_empty() {
+            String::new()
+        } else {
+            format!(", {} left by an interrupted render", report.leftovers.len())
+        };
         printer.status(&format!(
-            "`{shown}` is out of date: {} stale, {} missing, {} extra; run `plinth render` and commit the result",
+            "`{shown}` is out of date: {} stale, {} missing, {} extra{leftovers}; run `plinth render` and commit the result",
             report.stale.len(),
             report.missing.len(),
             report.extra.len()
         ));
         return Ok(Outcome::Found);
-    }
+    };
 
     let remove: Vec<String> = if selection.complete {
-        let keep: BTreeSet<&String> = selection.names.iter().collect();
-        match output::rendered_clusters(&s.out_root) {
-            Ok(names) => names.into_iter().filter(|n| !keep.contains(n)).collect(),
+        let keep: BTreeSet<String> = selection.names.iter().cloned().collect();
+        match output::retired_clusters(&s.out_root, &keep) {
+            Ok(names) => names,
             Err(err) => {
-                output::discard(&staged);
+                writer.abandon(&staged);
                 return Err(err.into());
             }
         }
     } else {
         Vec::new()
     };
-    output::swap_in(&staged, &s.out_root, &remove)?;
+    let left = writer
+        .commit(&staged, &remove)
+        .map_err(|e| hinted(e, &s.repo))?;
     for r in &remove {
         printer.detail(&format!(
             "removed `{shown}/{r}`: the cluster no longer exists"
+        ));
+    }
+    for l in &left {
+        printer.warn(&format!(
+            "could not delete the old folder `{l}`; the next `plinth render` deletes it"
         ));
     }
     printer.status(&format!(
