@@ -412,7 +412,8 @@ impl Subset<'_> {
                 path.pop();
                 continue;
             }
-            match live.get(key) {
+            // A live `null` is an unset field, as normalisation treats it.
+            match live.get(key).filter(|l| !l.is_null()) {
                 Some(l) => self.value(d, l, path),
                 None if omitted => {}
                 None => self.push(path, Some(d), None),
