@@ -307,6 +307,13 @@ impl Redactor {
         }
     }
 
+    /// The redactor of this process: its key from `PLINTH_REDACTION_KEY` or random, chosen
+    /// once, so that the same secret gets the same fingerprint in every output of a run.
+    pub fn shared() -> &'static Self {
+        static SHARED: std::sync::OnceLock<Redactor> = std::sync::OnceLock::new();
+        SHARED.get_or_init(Self::from_env)
+    }
+
     /// A redactor whose key is SHA-256 of `key` (the same as `PLINTH_REDACTION_KEY=key`).
     pub fn with_key(key: &[u8]) -> Self {
         Self {
