@@ -146,6 +146,8 @@ pub enum FaultKind {
     ClientError(u16),
     /// The normal response, sent only after this delay.
     Slow(Duration),
+    /// This status with exactly this JSON body (a server that echoes values in its errors).
+    Body { code: u16, body: Value },
 }
 
 /// A fault applied to the next `times` requests whose path contains `path_contains`.
@@ -577,6 +579,10 @@ async fn handle(req: Request<Incoming>, shared: &Mutex<Shared>) -> Reply {
             };
             failure(code, reason, "the request was refused by an injected fault")
         }
+        Some(FaultKind::Body { code, body }) => reply(
+            StatusCode::from_u16(*code).unwrap_or(StatusCode::BAD_REQUEST),
+            body,
+        ),
         Some(FaultKind::Slow(delay)) => {
             tokio::time::sleep(*delay).await;
             route(
