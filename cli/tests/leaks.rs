@@ -226,7 +226,10 @@ fn objects(corpus: &[Secret], rotate: usize) -> Vec<Value> {
         spec.insert(format!("password{i}"), json!(c));
         last_applied.insert(format!("x{i}"), json!(c));
         if s.anywhere {
-            files.insert(format!("app-{i}.conf"), json!(format!("setting_{i}: {c}\n")));
+            files.insert(
+                format!("app-{i}.conf"),
+                json!(format!("setting_{i}: {c}\n")),
+            );
             files.insert(format!("raw-{i}.txt"), json!(c));
             annotations.insert(format!("example.io/note-{i}"), json!(c));
             env.push(json!({"name": format!("NEUTRAL_{i}"), "value": c}));
@@ -269,10 +272,22 @@ fn objects(corpus: &[Secret], rotate: usize) -> Vec<Value> {
 fn widget_crd(corpus: &[Secret]) -> String {
     let mut props = serde_json::Map::new();
     for i in 0..corpus.len() {
-        props.insert(format!("field{i}"), json!({"type": "string", "pattern": "^[a-z]{1,3}$"}));
-        props.insert(format!("password{i}"), json!({"type": "string", "maxLength": 3, "enum": ["a"]}));
-        props.insert(format!("list{i}"), json!({"type": "array", "items": {"type": "string", "enum": ["a", "b"]}}));
-        props.insert(format!("nested{i}"), json!({"type": "object", "properties": {"config": {"type": "integer"}}}));
+        props.insert(
+            format!("field{i}"),
+            json!({"type": "string", "pattern": "^[a-z]{1,3}$"}),
+        );
+        props.insert(
+            format!("password{i}"),
+            json!({"type": "string", "maxLength": 3, "enum": ["a"]}),
+        );
+        props.insert(
+            format!("list{i}"),
+            json!({"type": "array", "items": {"type": "string", "enum": ["a", "b"]}}),
+        );
+        props.insert(
+            format!("nested{i}"),
+            json!({"type": "object", "properties": {"config": {"type": "integer"}}}),
+        );
     }
     json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
         "metadata": {"name": "widgets.example.io"},
@@ -376,7 +391,11 @@ fn no_command_leaks_a_planted_secret() {
     assert_eq!(out.status.code(), Some(2), "violations stop the render");
     assert!(String::from_utf8_lossy(&out.stderr).contains("spec.field0"));
     let out = r(&["render", ".", "-v"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(rendered(root).len(), 5);
     assert!(
         is_rendered_manifest("rendered/prod/secret_platform_leaks.yaml")
@@ -401,14 +420,26 @@ fn no_command_leaks_a_planted_secret() {
     for format in ["terminal", "markdown", "json"] {
         let out = r(&["diff", "--base", "HEAD~1", "--format", format]);
         assert_eq!(out.status.code(), Some(1), "{format}: every value changed");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("<redacted hmac-sha256:"));
         r(&[
-            "diff", "--base", "HEAD~1", "--format", format, "--output-dir", "preview", "-v",
+            "diff",
+            "--base",
+            "HEAD~1",
+            "--format",
+            format,
+            "--output-dir",
+            "preview",
+            "-v",
         ]);
     }
 
     // commit: stdout, stderr, the commit message and every non-manifest file of its tree.
     let out = r(&["commit", "--branch", "hydrated", "--allow-dirty"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // drift from a snapshot, every format, to stdout and to files.
     for (i, obj) in live.iter().enumerate() {
@@ -416,12 +447,31 @@ fn no_command_leaks_a_planted_secret() {
     }
     for format in DRIFT_FORMATS {
         let out = r(&[
-            "drift", ".", "--cluster", "prod", "--snapshot", "live", "--format", format,
+            "drift",
+            ".",
+            "--cluster",
+            "prod",
+            "--snapshot",
+            "live",
+            "--format",
+            format,
         ]);
         assert_eq!(out.status.code(), Some(1), "{format}: drift found");
+        // Prometheus metrics hold counts only; every other format shows the changed values.
+        assert!(
+            format == "prometheus" || String::from_utf8_lossy(&out.stdout).contains("redacted"),
+            "{format}"
+        );
     }
     let mut all = vec![
-        "drift", ".", "--cluster", "prod", "--snapshot", "live", "--output-dir", "reports",
+        "drift",
+        ".",
+        "--cluster",
+        "prod",
+        "--snapshot",
+        "live",
+        "--output-dir",
+        "reports",
     ];
     for format in DRIFT_FORMATS {
         all.extend(["--format", format]);
@@ -454,41 +504,106 @@ fn no_command_leaks_a_planted_secret() {
     let kc = server.kubeconfig_path().display().to_string();
     let mut r = |args: &[&str]| run(&mut leaks, &corpus, root, args);
     for format in DRIFT_FORMATS {
-        r(&[
-            "drift", ".", "--cluster", "prod", "--kubeconfig", &kc, "--format", format,
-        ]);
-        r(&[
-            "drift", ".", "--cluster", "prod", "--kubeconfig", &kc, "--mode", "client",
-            "--format", format,
-        ]);
-    }
-    r(&["discover", ".", "--cluster", "prod", "--kubeconfig", &kc]);
-    r(&["discover", ".", "--cluster", "prod", "--kubeconfig", &kc, "-o", "-"]);
-
-    // API error bodies that echo the secrets, on every request kind, with every status class.
-    for code in [400_u16, 403, 404, 409, 422, 500] {
-        for s in corpus.iter().filter(|s| s.anywhere) {
-            let message = format!("value {} is not allowed; Authorization: {}", s.carrier, s.carrier);
-            let body = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
-                "message": message, "reason": "Invalid", "code": code,
-                "details": {"causes": [{"field": "spec.x", "message": s.carrier}]}});
-            server.inject(
-                Fault::new(FaultKind::Body { code, body })
-                    .matching("/api")
-                    .times(u32::MAX),
+        for mode in ["server", "client"] {
+            let out = r(&[
+                "drift",
+                ".",
+                "--cluster",
+                "prod",
+                "--kubeconfig",
+                &kc,
+                "--mode",
+                mode,
+                "--format",
+                format,
+            ]);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{mode} {format}: {}",
+                String::from_utf8_lossy(&out.stderr)
             );
         }
-        for format in ["json", "text"] {
+    }
+    let out = r(&["discover", ".", "--cluster", "prod", "--kubeconfig", &kc]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    r(&[
+        "discover",
+        ".",
+        "--cluster",
+        "prod",
+        "--kubeconfig",
+        &kc,
+        "-o",
+        "-",
+    ]);
+
+    // API error bodies that echo the secrets, with every status class, on discovery and on
+    // the object requests (LIST, GET, the server-side apply dry-run).
+    let anywhere: Vec<&Secret> = corpus.iter().filter(|s| s.anywhere).collect();
+    let message = anywhere
+        .iter()
+        .map(|s| format!("value {} is not allowed", s.carrier))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let causes: Vec<Value> = anywhere
+        .iter()
+        .map(|s| json!({"field": "spec.x", "message": s.carrier, "reason": s.carrier}))
+        .collect();
+    let mut error_outputs = String::new();
+    for code in [400_u16, 401, 403, 404, 409, 422, 500] {
+        for path in ["/api", "/namespaces/platform/"] {
+            let body = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                "message": message, "reason": "Invalid", "code": code,
+                "details": {"name": anywhere[0].carrier, "causes": causes}});
+            server.inject(
+                Fault::new(FaultKind::Body { code, body })
+                    .matching(path)
+                    .times(u32::MAX),
+            );
+            for format in ["json", "text"] {
+                let out = r(&[
+                    "drift",
+                    ".",
+                    "--cluster",
+                    "prod",
+                    "--kubeconfig",
+                    &kc,
+                    "--retries",
+                    "0",
+                    "--format",
+                    format,
+                ]);
+                error_outputs.push_str(&String::from_utf8_lossy(&out.stdout));
+                error_outputs.push_str(&String::from_utf8_lossy(&out.stderr));
+            }
             r(&[
-                "drift", ".", "--cluster", "prod", "--kubeconfig", &kc, "--retries", "0",
-                "--format", format,
+                "discover",
+                ".",
+                "--cluster",
+                "prod",
+                "--kubeconfig",
+                &kc,
+                "--retries",
+                "0",
             ]);
+            server.clear_faults();
         }
-        r(&["discover", ".", "--cluster", "prod", "--kubeconfig", &kc, "--retries", "0"]);
-        server.clear_faults();
+    }
+    // The faults were hit: the error statuses are reported.
+    for status in ["HTTP 403", "HTTP 409", "HTTP 500"] {
+        assert!(error_outputs.contains(status), "{status} not reported");
     }
     drop(r);
-    assert!(leaks.checked > 100, "only {} outputs checked", leaks.checked);
+    assert!(
+        leaks.checked > 100,
+        "only {} outputs checked",
+        leaks.checked
+    );
     leaks.assert_none();
 }
 
@@ -503,8 +618,14 @@ fn no_error_leaks_a_planted_secret() {
     let cases: [(&str, &str); 6] = [
         ("include", "{% include params.leak %}\n"),
         ("filter", "a: {{ params.leak | quantity }}\n"),
-        ("b64-filter", "a: {{ params.leak | quantity | b64encode }}\n"),
-        ("rendered-yaml", "a: [{{ params.leak }}\nb: {{ params.leak }}: c\n"),
+        (
+            "b64-filter",
+            "a: {{ params.leak | quantity | b64encode }}\n",
+        ),
+        (
+            "rendered-yaml",
+            "a: [{{ params.leak }}\nb: {{ params.leak }}: c\n",
+        ),
         ("cluster-yaml", ""),
         ("variant", ""),
     ];
@@ -514,10 +635,19 @@ fn no_error_leaks_a_planted_secret() {
             let root = tmp.path();
             let mut catalog = CATALOG_HEAD.to_owned();
             if case == "variant" {
-                catalog = catalog.replace("install: always", &format!("install: {}", json!(s.carrier)));
+                catalog =
+                    catalog.replace("install: always", &format!("install: {}", json!(s.carrier)));
             }
             write(root, "assets/metadata.yaml", &catalog);
-            write(root, "assets/leaks.yaml.j2", if template.is_empty() { "a: 1\n" } else { template });
+            write(
+                root,
+                "assets/leaks.yaml.j2",
+                if template.is_empty() {
+                    "a: 1\n"
+                } else {
+                    template
+                },
+            );
             let cluster = if case == "cluster-yaml" {
                 format!("name: prod\nannotations: [{}\n", json!(s.carrier))
             } else {
