@@ -24,6 +24,10 @@ pub const KEY_ENV: &str = "PLINTH_REDACTION_KEY";
 /// The prefix every fingerprint starts with; a value that starts with it is already redacted.
 pub const FINGERPRINT_PREFIX: &str = "<redacted hmac-sha256:";
 
+/// No rule recognises a text shorter than this without a `:` or `=` (the shortest shapes:
+/// `Bearer ` and 8 characters, a Slack prefix and 10).
+const SHORTEST_MATCH: usize = 15;
+
 /// Minimum length of a string judged secret by entropy alone.
 const ENTROPY_MIN_LEN: usize = 20;
 /// Minimum Shannon entropy (bits per character) of a string judged secret by entropy alone.
@@ -358,10 +362,12 @@ impl Redactor {
     /// authorization values, JWTs, tokens of a known shape ([`SHAPES`]) anywhere in it, or the
     /// whole string is random-looking. The entropy rule: at least 20 characters, letters and
     /// digits, no whitespace or `:`, not a path, URL or image reference, not hexadecimal
-    /// (digests, checksums and UUIDs stay readable), Shannon entropy at least 3.5 bits per
-    /// character, and the character class (upper case, lower case, digit) changing between
-    /// neighbours at least every fifth character — random tokens and base64 change class
-    /// about every other character, names and identifiers (`nodeHealthCheckMinHealthy2`,
+    /// (digests, checksums and UUIDs stay readable), not a lower-case name of short parts
+    /// (`worker-7d9f8b6c5d-x2x4z`), Shannon entropy at least 3.5 bits per
+    /// character, and the character class changing between neighbours (lower to upper case,
+    /// letter to digit or back; upper to lower case starts a word and does not count) at
+    /// least every fourth character — random tokens and base64 change class about every other
+    /// character, names and identifiers (`nodeHealthCheckMinHealthy2`,
     /// `kubevirt-hyperconverged-v1.14.0`) rarely.
     pub fn looks_secret(value: &str) -> bool {
         Self {
@@ -373,7 +379,7 @@ impl Redactor {
 
     fn looks_secret_by_rules(&self, value: &str) -> bool {
         let trimmed = value.trim();
-        if trimmed.starts_with(FINGERPRINT_PREFIX) {
+        if trimmed.len() < SHORTEST_MATCH || trimmed.starts_with(FINGERPRINT_PREFIX) {
             return false;
         }
         (self.on(Rule::Pem) && contains_pem(trimmed))
@@ -412,6 +418,10 @@ impl Redactor {
     /// random-looking words (the entropy rule of [`Redactor::looks_secret`]), and the values
     /// of `key: value` / `key=value` pairs whose key looks like a credential.
     pub fn redact_text(&self, text: &str) -> String {
+        // Nothing any rule recognises is this short and without a separator.
+        if text.len() < SHORTEST_MATCH && !text.contains([':', '=']) {
+            return text.to_owned();
+        }
         let mut text = text.to_owned();
         if self.on(Rule::Pem) {
             text = self.redact_pem_blocks(&text);
@@ -440,12 +450,21 @@ impl Redactor {
 
     /// The first token of a known shape at or after byte `from`: (start, end).
     fn find_shape(&self, text: &str, from: usize) -> Option<(usize, usize)> {
+        static FIRST_BYTES: std::sync::LazyLock<[bool; 256]> = std::sync::LazyLock::new(|| {
+            let mut first = [false; 256];
+            for shape in SHAPES {
+                for prefix in shape.prefixes {
+                    first[usize::from(prefix.as_bytes()[0])] = true;
+                }
+            }
+            first
+        });
         let bytes = text.as_bytes();
         let mut i = from;
         while i < bytes.len() {
             let boundary =
                 i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
-            if boundary {
+            if boundary && FIRST_BYTES[usize::from(bytes[i])] {
                 for (index, shape) in SHAPES.iter().enumerate() {
                     if !self.on(Rule::Shape(index)) {
                         continue;
@@ -1082,6 +1101,14 @@ fn is_high_entropy(s: &str) -> bool {
     if !letters || digits == 0 {
         return false;
     }
+    // A Kubernetes-style name (lower case, short parts between `-`, `.`, `_`:
+    // `worker-pool-eu01-7d9f8b6c5d-x2x4z`), not a token.
+    if !s.chars().any(|c| c.is_ascii_uppercase())
+        && s.contains(['-', '.', '_'])
+        && s.split(['-', '.', '_']).all(|part| part.len() <= 12)
+    {
+        return false;
+    }
     // Neighbours of different classes (upper, lower, digit); other characters break a run.
     let class = |c: char| {
         if c.is_ascii_uppercase() {
@@ -1095,11 +1122,12 @@ fn is_high_entropy(s: &str) -> bool {
         }
     };
     let chars: Vec<u8> = s.chars().map(class).collect();
+    // Upper to lower case is how a word starts (`Health`), not a sign of randomness.
     let changes = chars
         .windows(2)
-        .filter(|w| w[0] != 0 && w[1] != 0 && w[0] != w[1])
+        .filter(|w| w[0] != 0 && w[1] != 0 && w[0] != w[1] && !(w[0] == 1 && w[1] == 2))
         .count();
-    changes >= 5 && changes * 5 >= len && shannon_entropy(s) >= ENTROPY_MIN_BITS
+    changes >= 5 && changes * 4 >= len && shannon_entropy(s) >= ENTROPY_MIN_BITS
 }
 
 #[allow(clippy::cast_precision_loss)]
@@ -1302,5 +1330,152 @@ mod tests {
             "/spec/secretName: \"a\" → \"b\""
         );
         assert_eq!(r.redact_text(&out), out);
+    }
+
+    /// The leak corpus of the CLI test, and where each entry is placed: the same places as
+    /// `cli/tests/leaks.rs` (objects of every kind, free text of errors).
+    struct Planted {
+        name: String,
+        forms: Vec<String>,
+        objects: Vec<Value>,
+        texts: Vec<String>,
+    }
+
+    fn planted() -> Vec<Planted> {
+        use base64::Engine as _;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        include_str!("../../cli/tests/fixtures/leaks/secrets.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|line| {
+                let parts: Vec<&str> = line.splitn(4, '|').collect();
+                let secret = parts[1];
+                let c = parts[2].replace("\\n", "\n").replace("{}", secret);
+                let any = parts[3] == "any";
+                let mut forms = vec![secret.to_owned(), b64(secret).trim_end_matches('=').to_owned()];
+                if c != secret {
+                    forms.push(b64(&c).trim_end_matches('=').to_owned());
+                }
+                let mut objects = vec![
+                    json!({"kind": "Secret", "data": {"d": b64(&c)}, "stringData": {"s": c}}),
+                    json!({"kind": "MachineClass", "providerSpec": {"userData": format!("#cloud-config\nx: {c}\n")}}),
+                    json!({"kind": "ConfigMap", "data": {"cred.conf": format!("password: {c}\n")}}),
+                    json!({"kind": "Deployment", "metadata": {"annotations": {"example.io/password": c}},
+                        "spec": {"template": {"spec": {"containers": [{"name": "app",
+                        "env": [{"name": "DB_PASSWORD", "value": c}],
+                        "args": ["--password", c, format!("--token={c}")]}]}}}}),
+                    json!({"kind": "Widget", "metadata": {"annotations": {
+                        "kubectl.kubernetes.io/last-applied-configuration": json!({"spec": {"x": c}}).to_string()}},
+                        "spec": {"password": c}}),
+                ];
+                let mut texts = Vec::new();
+                if any {
+                    objects.push(json!({"kind": "ConfigMap", "data": {"app.conf": format!("setting: {c}\n"), "raw.txt": c}}));
+                    objects.push(json!({"kind": "Deployment", "metadata": {"annotations": {"example.io/note": c}},
+                        "spec": {"template": {"spec": {"containers": [{"name": "app",
+                        "env": [{"name": "NEUTRAL", "value": c}], "args": ["--opt", c]}]}}}}));
+                    objects.push(json!({"kind": "Widget", "spec": {"field": c, "list": [c],
+                        "nested": {"config": format!("endpoint: https://api.example.invalid\nvalue: {c}\n")}}}));
+                    texts.push(format!("error: value {c} is not allowed"));
+                }
+                Planted {
+                    name: parts[0].to_owned(),
+                    forms,
+                    objects,
+                    texts,
+                }
+            })
+            .collect()
+    }
+
+    /// The corpus entries some form of which survives redaction by `r`.
+    fn leaked(r: &Redactor, corpus: &[Planted]) -> Vec<String> {
+        corpus
+            .iter()
+            .filter(|p| {
+                let mut out: Vec<String> = p
+                    .objects
+                    .iter()
+                    .map(|o| serde_json::to_string(&r.redact_object(o)).unwrap())
+                    .collect();
+                out.extend(p.texts.iter().map(|t| r.redact_text(t)));
+                p.forms
+                    .iter()
+                    .any(|f| out.iter().any(|o| o.contains(f.as_str())))
+            })
+            .map(|p| p.name.clone())
+            .collect()
+    }
+
+    /// The meta test of the leak corpus: with every rule the corpus does not leak, and
+    /// switching off any one rule (and the entropy rule, the catch-all behind the others)
+    /// makes at least one corpus entry leak — so the corpus test fails when a rule is removed.
+    #[test]
+    fn every_rule_is_needed_by_the_leak_corpus() {
+        let corpus = planted();
+        assert!(corpus.len() >= 25);
+        let full = redactor();
+        assert_eq!(leaked(&full, &corpus), Vec::<String>::new());
+        for rule in Rule::all() {
+            let mut r = redactor().without(rule);
+            if rule != Rule::Entropy {
+                r = r.without(Rule::Entropy);
+            }
+            let leaks = leaked(&r, &corpus);
+            assert!(!leaks.is_empty(), "no corpus entry needs {rule:?}");
+        }
+    }
+
+    /// Ordinary values stay readable under the entropy and shape rules.
+    #[test]
+    fn ordinary_values_are_not_flagged() {
+        for plain in [
+            "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "registry.example/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+            "123456789",
+            "nodeHealthCheckMinHealthy2",
+            "kubevirt-hyperconverged-v1.14.0",
+            "openshift-cnv",
+            "platform.kubevirt.io/enable-kubelet-performance-settings",
+            "worker-pool-eu01-3-7d9f8b6c5d-x2x4z",
+            "ip-10-0-1-23.eu-central-1.compute.internal",
+            "c1.4",
+            "storage_premium_perf6",
+            "gpu-workers@sa.stackit.cloud",
+            "--task-size=1024",
+            "risk-assessment-report-2024",
+            "basic settings for the cluster",
+            "Bearer",
+            "AKIA-style ids are not here",
+        ] {
+            assert!(!Redactor::looks_secret(plain), "{plain}");
+            assert_eq!(redactor().redact_text(plain), plain);
+        }
+    }
+
+    #[test]
+    fn shapes_are_found_inside_text() {
+        let r = redactor();
+        for (text, secret) in [
+            ("key AKIAIOSFODNN7EXAMPLE here", "AKIAIOSFODNN7EXAMPLE"),
+            (
+                "(ghp_0123456789abcdefghijABCDEFGHIJ012345)",
+                "ghp_0123456789abcdefghijABCDEFGHIJ012345",
+            ),
+            ("x=xoxb-1234567890-abcdefghij", "xoxb-1234567890-abcdefghij"),
+            (
+                "Authorization: Basic YWRtaW46aHVudGVyMg==",
+                "YWRtaW46aHVudGVyMg==",
+            ),
+            (
+                "https://a.blob.core.windows.net/c?sv=1&sig=AbCd%2Bef",
+                "AbCd%2Bef",
+            ),
+        ] {
+            let out = r.redact_text(text);
+            assert!(!out.contains(secret), "{out}");
+            assert_eq!(r.redact_text(&out), out, "idempotent");
+        }
     }
 }
