@@ -87,7 +87,7 @@ pub enum RenderError {
     FuelExhausted { path: String, fuel: u64 },
     #[error(
         "cluster `{cluster}`: asset `{asset}` rendered invalid YAML from `{path}`: {}",
-        hide_values(message, "")
+        hide_quoted_values(message)
     )]
     RenderedYaml {
         cluster: String,
@@ -148,14 +148,25 @@ fn template_message(message: &str) -> String {
     }
 }
 
+/// [`hide_values`] for messages whose backtick spans are plinth's own field names (rendered
+/// YAML that is not an object: "needs `apiVersion`"); the YAML reader quotes values with
+/// `'…'` and `"…"`, and those are hidden.
+fn hide_quoted_values(message: &str) -> String {
+    hide_spans(message, "", &['\'', '"'])
+}
+
 /// Replaces each quoted span (`'…'`, `"…"`, `` `…` ``) of `message` by `<value>` unless it is
 /// provably not a value: one character (`'['`), text of `source` (the template expression at
-/// fault), a field name (`field `x``), part of what was expected (after `expected`), or a
-/// template variable path (`params.x`).
+/// fault), a field name (`field `x``), part of what was expected (after `expected`), a JSON
+/// pointer (`'/spec/replicas'`, a field path) or a template variable path (`params.x`).
 pub fn hide_values(message: &str, source: &str) -> String {
+    hide_spans(message, source, &['\'', '"', '`'])
+}
+
+fn hide_spans(message: &str, source: &str, quotes: &[char]) -> String {
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
-    while let Some(open) = rest.find(['\'', '"', '`']) {
+    while let Some(open) = rest.find(quotes) {
         let quote = rest[open..].chars().next().unwrap_or('`');
         let after = &rest[open + 1..];
         let Some(close) = after.find(quote) else {
@@ -171,7 +182,12 @@ pub fn hide_values(message: &str, source: &str) -> String {
         }) && content
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'));
+        let is_pointer = content.starts_with('/')
+            && content
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '.' | '~'));
         let keep = content.chars().count() <= 1
+            || is_pointer
             || (!source.is_empty() && source.contains(content))
             || before.ends_with("field ")
             // `expected `a` or `b``, not `unexpected 'x'`.
