@@ -6,6 +6,7 @@ mod commands;
 mod printer;
 mod report;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
@@ -29,7 +30,8 @@ fn main() -> ExitCode {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr(),
             "error: plinth panicked{location}: {}",
             Redactor::shared().redact_text(&message)
         );
@@ -39,11 +41,15 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => {
             let text = err.render().to_string();
-            if err.use_stderr() {
-                eprint!("{}", Redactor::shared().redact_text(&text));
+            let _ = if err.use_stderr() {
+                write!(
+                    std::io::stderr(),
+                    "{}",
+                    Redactor::shared().redact_text(&text)
+                )
             } else {
-                print!("{text}");
-            }
+                write!(std::io::stdout(), "{text}")
+            };
             return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
         }
     };

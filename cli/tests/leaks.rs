@@ -20,6 +20,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -30,6 +31,7 @@ use serde_json::{Value, json};
 const TOKEN: &str = "fake-api-token-for-leaks";
 
 /// One corpus entry.
+#[allow(clippy::struct_field_names)] // `Secret::secret` is the secret itself
 struct Secret {
     name: String,
     /// What must never appear (with its base64 form).
@@ -128,7 +130,8 @@ impl Leaks {
 /// The rendered manifests: the one output that holds secrets by design.
 fn is_rendered_manifest(rel: &str) -> bool {
     let parts: Vec<&str> = rel.split('/').collect();
-    matches!(parts.as_slice(), ["rendered", _, file] if file.ends_with(".yaml") && *file != "kustomization.yaml")
+    matches!(parts.as_slice(), ["rendered", _, file]
+        if Path::new(file).extension().is_some_and(|e| e == "yaml") && *file != "kustomization.yaml")
 }
 
 /// Every file below `root` but `.git` (relative path -> bytes).
@@ -218,7 +221,7 @@ fn objects(corpus: &[Secret], rotate: usize) -> Vec<Value> {
         let c = &s.carrier;
         string_data.insert(format!("s{i}"), json!(c));
         data.insert(format!("d{i}"), json!(b64(c)));
-        user_data.push_str(&format!("x{i}: {}\n", json!(c)));
+        let _ = writeln!(user_data, "x{i}: {}", json!(c));
         files.insert(format!("cred-{i}.conf"), json!(format!("password: {c}\n")));
         annotations.insert(format!("example.io/password-{i}"), json!(c));
         env.push(json!({"name": format!("DB_PASSWORD_{i}"), "value": c}));
@@ -307,14 +310,16 @@ fn write_repo(root: &Path, corpus: &[Secret], rotate: usize) {
     let mut catalog = String::from(CATALOG_HEAD);
     catalog.push_str("    conditions:\n");
     for i in 0..n {
-        catalog.push_str(&format!(
+        let _ = write!(
+            catalog,
             "      - type: annotation\n        key: example.io/k{i}\n"
-        ));
+        );
     }
     for i in 0..n {
-        catalog.push_str(&format!(
+        let _ = write!(
+            catalog,
             "  - name: unmatched-{i}\n    path: leaks.yaml.j2\n    phase: 1\n    install: opt-in\n    component: ConfigMap\n    reconcile_order: 2\n    conditions:\n      - type: annotation\n        key: example.io/k{i}\n        value: nope\n"
-        ));
+        );
     }
     write(root, "assets/metadata.yaml", &catalog);
     let docs: Vec<String> = objects(corpus, rotate)
@@ -477,7 +482,6 @@ fn no_command_leaks_a_planted_secret() {
         all.extend(["--format", format]);
     }
     r(&all);
-    drop(r);
 
     let log = git(root, &["log", "hydrated", "--format=%B"]);
     leaks.scan(&corpus, "the hydrated commit message", &log);
@@ -598,7 +602,6 @@ fn no_command_leaks_a_planted_secret() {
     for status in ["HTTP 403", "HTTP 409", "HTTP 500"] {
         assert!(error_outputs.contains(status), "{status} not reported");
     }
-    drop(r);
     assert!(
         leaks.checked > 100,
         "only {} outputs checked",

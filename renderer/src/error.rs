@@ -136,8 +136,8 @@ const TEMPLATE_ROOTS: &[&str] = &[
     "params", "cluster", "hardware", "features", "asset", "hco", "loop",
 ];
 
-/// A template engine message `kind: detail in `expr``: the expression (template source) is
-/// kept, quoted values in the detail are hidden.
+/// A template engine message (`kind: detail in` and the expression in backticks): the
+/// expression (template source) is kept, quoted values in the detail are hidden.
 fn template_message(message: &str) -> String {
     match message.rfind(" in `") {
         Some(at) if message.ends_with('`') => {
@@ -157,7 +157,7 @@ fn hide_quoted_values(message: &str) -> String {
 
 /// Replaces each quoted span (`'…'`, `"…"`, `` `…` ``) of `message` by `<value>` unless it is
 /// provably not a value: one character (`'['`), text of `source` (the template expression at
-/// fault), a field name (`field `x``), part of what was expected (after `expected`), a JSON
+/// fault), a field name (after `field `), part of what was expected (after `expected`), a JSON
 /// pointer (`'/spec/replicas'`, a field path) or a template variable path (`params.x`).
 pub fn hide_values(message: &str, source: &str) -> String {
     hide_spans(message, source, &['\'', '"', '`'])
