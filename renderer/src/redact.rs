@@ -192,8 +192,13 @@ pub static SHAPES: &[Shape] = &[
         charset: Charset::Token,
     },
     Shape {
-        what: "Slack webhook",
-        prefixes: &["hooks.slack.com/services/", "hooks.slack.com/workflows/"],
+        what: "Slack or Discord webhook",
+        prefixes: &[
+            "hooks.slack.com/services/",
+            "hooks.slack.com/workflows/",
+            "discord.com/api/webhooks/",
+            "discordapp.com/api/webhooks/",
+        ],
         min: 20,
         charset: Charset::PathToken,
     },
@@ -523,6 +528,22 @@ impl Redactor {
                 out.push_str(&word[..value_from]);
                 out.push_str(&self.fingerprint(value));
                 out.push_str(&word[value_from + value.len()..]);
+            } else if word.contains('/') {
+                // A URL path or a path: each random-looking segment (a webhook's token).
+                let mut first = true;
+                for segment in word.split('/') {
+                    if !first {
+                        out.push('/');
+                    }
+                    first = false;
+                    let core = segment.trim_end_matches(['.', '=']);
+                    if is_high_entropy(core) {
+                        out.push_str(&self.fingerprint(core));
+                        out.push_str(&segment[core.len()..]);
+                    } else {
+                        out.push_str(segment);
+                    }
+                }
             } else {
                 out.push_str(word);
             }
@@ -809,7 +830,10 @@ fn credential_assignment(content: &str) -> Option<(usize, &str)> {
     // password: x`, `url?token=x`); the key is the identifier right before the separator.
     for (separator, _) in content.match_indices([':', '=']) {
         // Quotes, and the backslashes of JSON escaped inside a string (`{\"token\": …}`).
-        let before = content[..separator].trim_end_matches(['"', '\'', '`', '\\']);
+        // `key = value` too.
+        let before = content[..separator]
+            .trim_end()
+            .trim_end_matches(['"', '\'', '`', '\\']);
         let key_start = before
             .char_indices()
             .rev()
@@ -1471,6 +1495,39 @@ mod tests {
             (
                 "https://a.blob.core.windows.net/c?sv=1&sig=AbCd%2Bef",
                 "AbCd%2Bef",
+            ),
+            // Shapes that no prefix names: caught by key names or by the entropy rule.
+            (
+                "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "wJalrXUtnFEMI",
+            ),
+            (
+                "secret h5Wq3Zx9Lk2Vb8Nm4Rt7Yp1Cd6Fg0Js/Aa+Bb9Cc end",
+                "h5Wq3Zx9Lk2Vb8Nm4Rt7Yp1Cd6Fg0Js",
+            ),
+            (
+                "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA==;EndpointSuffix=core.windows.net",
+                "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA",
+            ),
+            (
+                r#"{"auths":{"r.example":{"auth":"dXNlcjpodW50ZXIy"}}}"#,
+                "dXNlcjpodW50ZXIy",
+            ),
+            (
+                "bot 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+                "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+            ),
+            (
+                "https://discord.com/api/webhooks/123/abcdefghijklmnopqrst",
+                "abcdefghijklmnopqrst",
+            ),
+            (
+                "https://example.invalid/hook/T9x2Lm8Qp4Zr7Kv3Wn6Ys1Hd",
+                "T9x2Lm8Qp4Zr7Kv3Wn6Ys1Hd",
+            ),
+            (
+                "mailgun key-3ax6xnjp29jd6fds4gc373sgvjxteol0",
+                "3ax6xnjp29jd6fds4gc373sgvjxteol0",
             ),
         ] {
             let out = r.redact_text(text);
