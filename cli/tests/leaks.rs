@@ -672,5 +672,26 @@ fn no_error_leaks_a_planted_secret() {
             }
         }
     }
+    // Arguments echoed by argument errors and by unknown-name errors.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write_repo(tmp.path(), &corpus, 0);
+    for s in corpus.iter().filter(|s| s.anywhere) {
+        for args in [
+            &["render", ".", "extra", &s.carrier][..],
+            &["render", ".", "--cluster", &s.carrier],
+            &[
+                "drift",
+                ".",
+                "--cluster",
+                &s.carrier,
+                "--snapshot",
+                &s.carrier,
+            ],
+            &["catalog", ".", "--cluster", &s.carrier],
+        ] {
+            let out = run(&mut leaks, &corpus, tmp.path(), args);
+            assert_eq!(out.status.code(), Some(2), "{args:?}");
+        }
+    }
     leaks.assert_none();
 }
