@@ -165,6 +165,9 @@ pub struct ValidateArgs {
     /// Validate only these clusters (repeatable; default: every cluster)
     #[arg(short, long = "cluster", value_name = "NAME")]
     pub clusters: Vec<String>,
+    /// Fail (exit 2) when a rendered custom-resource kind has no CRD schema in the folder
+    #[arg(long)]
+    pub require_schemas: bool,
 }
 
 /// How `plinth drift` compares desired and live.

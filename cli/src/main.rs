@@ -7,9 +7,11 @@ mod jobs;
 mod printer;
 mod report;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
+use plinth_renderer::redact::Redactor;
 
 /// mimalloc: a render allocates and frees millions of small values on every core, and glibc's
 /// allocator spent about a third of the CPU time of a 1,000-cluster render doing so.
@@ -17,7 +19,41 @@ use clap::Parser as _;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = args::Cli::parse();
+    // A panic message may quote a value: it is redacted like every other line.
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: plinth panicked{location}: {}",
+            Redactor::shared().redact_text(&message)
+        );
+    }));
+    // Argument errors echo the offending argument: redacted too.
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let text = err.render().to_string();
+            let _ = if err.use_stderr() {
+                write!(
+                    std::io::stderr(),
+                    "{}",
+                    Redactor::shared().redact_text(&text)
+                )
+            } else {
+                write!(std::io::stdout(), "{text}")
+            };
+            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+        }
+    };
     let printer = printer::Printer::new(cli.global.quiet, cli.global.verbose);
     match commands::run(cli.command, printer) {
         Ok(outcome) => outcome.exit_code(),

@@ -70,13 +70,17 @@ impl Facts<'_> {
     pub fn evaluate(&self, c: &Condition) -> ConditionOutcome {
         let spec = &self.cluster.spec;
         let (held, because) = match c {
+            // The cluster's value is never echoed (it lands in `--explain`, `catalog` and the
+            // committed index, and an annotation may hold anything): only the key, whether it
+            // is set, and the catalog's own wanted value.
             Condition::Annotation { key, value } => match (spec.annotations.get(key), value) {
                 (None, _) => (false, format!("cluster has no annotation `{key}`")),
                 (Some(v), Some(want)) if v != want => (
                     false,
-                    format!("cluster annotation `{key}` is `{v}`, not `{want}`"),
+                    format!("cluster annotation `{key}` is set, but not to `{want}`"),
                 ),
-                (Some(v), _) => (true, format!("cluster annotation `{key}` is `{v}`")),
+                (Some(_), Some(want)) => (true, format!("cluster annotation `{key}` is `{want}`")),
+                (Some(_), None) => (true, format!("cluster annotation `{key}` is set")),
             },
             Condition::HardwareDetection { detector } => self.detector(*detector),
             Condition::FeatureGate { gate } => {
@@ -154,5 +158,45 @@ impl Facts<'_> {
             reason,
             conditions,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The value of a cluster annotation never appears in an explanation (it reaches
+    /// `--explain`, `catalog` and the committed index): only the key, whether it is set, and
+    /// the value the catalog asks for.
+    #[test]
+    fn annotation_values_are_not_echoed() {
+        let secret = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+        let cluster = Cluster::parse(
+            &format!("name: c\nannotations:\n  example.io/token: {secret}\n"),
+            "clusters/c/cluster.yaml".to_owned(),
+            "c",
+        )
+        .unwrap();
+        let facts = Facts {
+            cluster: &cluster,
+            inventory: None,
+            hco: None,
+        };
+        let key = "example.io/token".to_owned();
+        for (value, held) in [(None, true), (Some("other".to_owned()), false)] {
+            let outcome = facts.evaluate(&Condition::Annotation {
+                key: key.clone(),
+                value,
+            });
+            assert_eq!(outcome.held, held);
+            let text = format!("{} {}", outcome.condition, outcome.because);
+            assert!(!text.contains(secret), "{text}");
+            assert!(text.contains("example.io/token"), "{text}");
+        }
+        let outcome = facts.evaluate(&Condition::Annotation {
+            key,
+            value: Some(secret.to_owned()),
+        });
+        assert!(outcome.held);
     }
 }

@@ -1,4 +1,11 @@
 //! The renderer's error type: every variant names the file, line or field path it is about.
+//!
+//! Messages that come from a library (the template engine, a template filter, the YAML reader,
+//! JSON patches) may quote a *value* taken from an input — a parameter, an annotation, a
+//! rendered field — and a value may be a credential. Such messages are shown through
+//! [`hide_values`]: a quoted span stays only when it is provably not a value (template source
+//! text, a field name, what the schema expected, a template variable path); otherwise it reads
+//! `<value>`. The CLI's error reporter redacts the whole text again (docs/security.md).
 
 use std::fmt;
 
@@ -36,7 +43,7 @@ pub enum RenderError {
         "`{path}` is {size} bytes, more than the limit of {limit} bytes (`limits.maxFileBytes`)"
     )]
     TooLarge { path: String, size: u64, limit: u64 },
-    #[error("`{path}`{}: {message}", location_suffix(*.line, *.column))]
+    #[error("`{path}`{}: {}", location_suffix(*.line, *.column), hide_values(message, ""))]
     Yaml {
         path: String,
         line: Option<usize>,
@@ -68,7 +75,7 @@ pub enum RenderError {
     },
     #[error("asset `{asset}`: template `{path}` does not exist")]
     MissingTemplate { asset: String, path: String },
-    #[error("template `{path}` line {line}: {message}")]
+    #[error("template `{path}` line {line}: {}", template_message(message))]
     Template {
         path: String,
         line: usize,
@@ -93,7 +100,10 @@ pub enum RenderError {
         line: Option<usize>,
         limit: u64,
     },
-    #[error("cluster `{cluster}`: asset `{asset}` rendered invalid YAML from `{path}`: {message}")]
+    #[error(
+        "cluster `{cluster}`: asset `{asset}` rendered invalid YAML from `{path}`: {}",
+        hide_quoted_values(message)
+    )]
     RenderedYaml {
         cluster: String,
         asset: String,
@@ -116,7 +126,10 @@ pub enum RenderError {
         catalog: String,
         path: String,
     },
-    #[error("cluster `{cluster}`: {what} cannot be applied to {object}: {message}")]
+    #[error(
+        "cluster `{cluster}`: {what} cannot be applied to {object}: {}",
+        hide_values(message, "")
+    )]
     PatchFailed {
         cluster: String,
         what: String,
@@ -149,6 +162,79 @@ pub enum RenderError {
     },
 }
 
+/// Names a template may use for the values it is given: a quoted `params.x.y` is a path in
+/// the template, not a value.
+const TEMPLATE_ROOTS: &[&str] = &[
+    "params", "cluster", "hardware", "features", "asset", "hco", "loop",
+];
+
+/// A template engine message (`kind: detail in` and the expression in backticks): the
+/// expression (template source) is kept, quoted values in the detail are hidden.
+fn template_message(message: &str) -> String {
+    match message.rfind(" in `") {
+        Some(at) if message.ends_with('`') => {
+            let expr = &message[at + 5..message.len() - 1];
+            format!("{} in `{expr}`", hide_values(&message[..at], expr))
+        }
+        _ => hide_values(message, ""),
+    }
+}
+
+/// [`hide_values`] for messages whose backtick spans are plinth's own field names (rendered
+/// YAML that is not an object: "needs `apiVersion`"); the YAML reader quotes values with
+/// `'…'` and `"…"`, and those are hidden.
+fn hide_quoted_values(message: &str) -> String {
+    hide_spans(message, "", &['\'', '"'])
+}
+
+/// Replaces each quoted span (`'…'`, `"…"`, `` `…` ``) of `message` by `<value>` unless it is
+/// provably not a value: one character (`'['`), text of `source` (the template expression at
+/// fault), a field name (after `field `), part of what was expected (after `expected`), a JSON
+/// pointer (`'/spec/replicas'`, a field path) or a template variable path (`params.x`).
+pub fn hide_values(message: &str, source: &str) -> String {
+    hide_spans(message, source, &['\'', '"', '`'])
+}
+
+fn hide_spans(message: &str, source: &str, quotes: &[char]) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(open) = rest.find(quotes) {
+        let quote = rest[open..].chars().next().unwrap_or('`');
+        let after = &rest[open + 1..];
+        let Some(close) = after.find(quote) else {
+            break;
+        };
+        let content = &after[..close];
+        let before = &message[..message.len() - rest.len() + open];
+        let is_path = TEMPLATE_ROOTS.iter().any(|root| {
+            content == *root
+                || content
+                    .strip_prefix(root)
+                    .is_some_and(|tail| tail.starts_with(['.', '[']))
+        }) && content
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'));
+        let is_pointer = content.starts_with('/')
+            && content
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '.' | '~'));
+        let keep = content.chars().count() <= 1
+            || is_pointer
+            || (!source.is_empty() && source.contains(content))
+            || before.ends_with("field ")
+            // `expected `a` or `b``, not `unexpected 'x'`.
+            || before.contains(" expected ")
+            || before.starts_with("expected ")
+            || is_path;
+        out.push_str(&rest[..=open]);
+        out.push_str(if keep { content } else { "<value>" });
+        out.push(quote);
+        rest = &after[close + quote.len_utf8()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn location_suffix(line: Option<usize>, column: Option<usize>) -> String {
     match (line, column) {
         (Some(l), Some(c)) => format!(" line {l} column {c}"),
@@ -166,3 +252,73 @@ fn format_problems(problems: &[Problem]) -> String {
 }
 
 pub type Result<T, E = RenderError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Values quoted by the template engine, a filter, the YAML reader or a patch are hidden;
+    /// template source, field names, expected values and variable paths stay readable.
+    #[test]
+    fn quoted_values_are_hidden_and_names_kept() {
+        let err = RenderError::Template {
+            path: "a.j2".into(),
+            line: 3,
+            message: "template not found: tried to include non-existing template 'hunter2-planted' in `include params.q`".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "template `a.j2` line 3: template not found: tried to include non-existing template '<value>' in `include params.q`"
+        );
+        let err = RenderError::Template {
+            path: "a.j2".into(),
+            line: 1,
+            message: "invalid operation: `s3cr3t` is not a Kubernetes quantity in `quantity`"
+                .into(),
+        };
+        assert!(!err.to_string().contains("s3cr3t"), "{err}");
+        let err = RenderError::Template {
+            path: "a.j2".into(),
+            line: 1,
+            message: "undefined value: `params.q.x` is undefined in `.x.y`".into(),
+        };
+        assert!(
+            err.to_string().contains("`params.q.x` is undefined"),
+            "{err}"
+        );
+        let err = RenderError::Yaml {
+            path: "c.yaml".into(),
+            line: Some(2),
+            column: Some(1),
+            message: "unknown variant `hunter2`, expected `always` or `opt-in`".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "`c.yaml` line 2 column 1: unknown variant `<value>`, expected `always` or `opt-in`"
+        );
+        let err = RenderError::Yaml {
+            path: "c.yaml".into(),
+            line: Some(2),
+            column: Some(1),
+            message: "unknown field `bogus`, expected one of name, labels".into(),
+        };
+        assert!(err.to_string().contains("`bogus`"), "{err}");
+        let err = RenderError::Template {
+            path: "a.j2".into(),
+            line: 1,
+            message: "syntax error: unexpected string 'hunter2'".into(),
+        };
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        let err = RenderError::RenderedYaml {
+            cluster: "c".into(),
+            asset: "a".into(),
+            path: "a.j2".into(),
+            message: "invalid type: string \"hunter2\", expected a map; unclosed bracket '['"
+                .into(),
+        };
+        assert!(
+            !err.to_string().contains("hunter2") && err.to_string().contains("'['"),
+            "{err}"
+        );
+    }
+}

@@ -1,11 +1,16 @@
 //! Redaction of secrets in objects and text: secret values become keyed fingerprints.
 //!
-//! A value is secret by *position* (Secret `data`/`stringData`, `MachineClass` `userData`,
-//! keys named like credentials) or by *content* (PEM blocks, bearer tokens, JWTs and long
-//! high-entropy strings). Secret values are replaced by `<redacted hmac-sha256:…>`, the
-//! first 16 hex digits of an HMAC-SHA256 under a key that is never printed, so equal
-//! secrets get equal fingerprints and a reviewer sees *that* and *which* secret changed
-//! without seeing the value.
+//! This module is plinth's one redaction policy: every command, output format, error and log
+//! line goes through it (objects through [`Redactor::redact_object`], text through
+//! [`Redactor::redact_text`]). A value is secret by *position* (Secret `data`/`stringData`,
+//! `MachineClass` `userData`, keys named like credentials, env entries named like
+//! credentials, the value after a `--password` flag) or by *content*: PEM blocks, bearer and
+//! basic authorization values, JWTs, passwords in URLs, tokens with a well-known provider
+//! prefix ([`SHAPES`]: AWS access key ids, GitHub, GitLab, Slack, Stripe, Google, npm, `PyPI`,
+//! …) and long random-looking strings (see [`Redactor::looks_secret`] for the entropy rule).
+//! Secret values are replaced by `<redacted hmac-sha256:…>`, the first 16 hex digits of an
+//! HMAC-SHA256 under a key that is never printed, so equal secrets get equal fingerprints and
+//! a reviewer sees *that* and *which* secret changed without seeing the value.
 
 use std::fmt;
 
@@ -19,15 +24,267 @@ pub const KEY_ENV: &str = "PLINTH_REDACTION_KEY";
 /// The prefix every fingerprint starts with; a value that starts with it is already redacted.
 pub const FINGERPRINT_PREFIX: &str = "<redacted hmac-sha256:";
 
+/// No rule recognises a text shorter than this without a `:` or `=` (the shortest shapes:
+/// `Bearer ` and 8 characters, a Slack prefix and 10).
+const SHORTEST_MATCH: usize = 15;
+
 /// Minimum length of a string judged secret by entropy alone.
-const ENTROPY_MIN_LEN: usize = 24;
+const ENTROPY_MIN_LEN: usize = 20;
 /// Minimum Shannon entropy (bits per character) of a string judged secret by entropy alone.
-const ENTROPY_MIN_BITS: f64 = 4.0;
+const ENTROPY_MIN_BITS: f64 = 3.5;
+
+/// One rule of the policy. Every rule can be switched off ([`Redactor::without`]) so that a
+/// test can prove the leak corpus needs each of them; plinth itself never switches one off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Secret `data` / `stringData` values.
+    SecretData,
+    /// `userData` anywhere under a `MachineClass`.
+    UserData,
+    /// Values of keys named like credentials (`password`, `apiKey`, `sig`, …), in objects.
+    CredentialKey,
+    /// Env entries `{name: DB_PASSWORD, value: …}`.
+    EnvName,
+    /// Container args after or in a credential flag (`--token x`, `--token=x`).
+    ArgFlag,
+    /// PEM blocks (private keys, certificates).
+    Pem,
+    /// `Bearer <token>`.
+    Bearer,
+    /// `Basic <base64 of user:password>`.
+    Basic,
+    /// JSON Web Tokens.
+    Jwt,
+    /// `scheme://user:password@host`.
+    UrlPassword,
+    /// `password: value` / `token=value` in free text (diffs, errors, config files).
+    TextKeyValue,
+    /// The annotation `kubectl.kubernetes.io/last-applied-configuration` (a whole object).
+    LastApplied,
+    /// Long random-looking strings (the entropy rule).
+    Entropy,
+    /// One family of [`SHAPES`] (its index).
+    Shape(usize),
+}
+
+impl Rule {
+    /// Every rule, for tests that switch each off in turn.
+    pub fn all() -> Vec<Self> {
+        let mut out = vec![
+            Self::SecretData,
+            Self::UserData,
+            Self::CredentialKey,
+            Self::EnvName,
+            Self::ArgFlag,
+            Self::Pem,
+            Self::Bearer,
+            Self::Basic,
+            Self::Jwt,
+            Self::UrlPassword,
+            Self::TextKeyValue,
+            Self::LastApplied,
+            Self::Entropy,
+        ];
+        out.extend((0..SHAPES.len()).map(Self::Shape));
+        out
+    }
+
+    fn bit(self) -> u64 {
+        let index = match self {
+            Self::SecretData => 0,
+            Self::UserData => 1,
+            Self::CredentialKey => 2,
+            Self::EnvName => 3,
+            Self::ArgFlag => 4,
+            Self::Pem => 5,
+            Self::Bearer => 6,
+            Self::Basic => 7,
+            Self::Jwt => 8,
+            Self::UrlPassword => 9,
+            Self::TextKeyValue => 10,
+            Self::LastApplied => 11,
+            Self::Entropy => 12,
+            Self::Shape(i) => 16 + i,
+        };
+        1_u64 << index
+    }
+}
+
+/// Which characters a token of a [`Shape`] is made of after its prefix.
+#[derive(Debug, Clone, Copy)]
+enum Charset {
+    /// `A-Z a-z 0-9`
+    Alnum,
+    /// `A-Z 0-9`
+    UpperAlnum,
+    /// `A-Z a-z 0-9 _ -`
+    Token,
+    /// `A-Z a-z 0-9 _ - .`
+    DottedToken,
+    /// `A-Z a-z 0-9 _ - /`
+    PathToken,
+    /// `0-9 a-f`
+    LowerHex,
+}
+
+impl Charset {
+    fn allows(self, c: char) -> bool {
+        match self {
+            Self::Alnum => c.is_ascii_alphanumeric(),
+            Self::UpperAlnum => c.is_ascii_uppercase() || c.is_ascii_digit(),
+            Self::Token => c.is_ascii_alphanumeric() || matches!(c, '_' | '-'),
+            Self::DottedToken => c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'),
+            Self::PathToken => c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '/'),
+            Self::LowerHex => c.is_ascii_digit() || matches!(c, 'a'..='f'),
+        }
+    }
+}
+
+/// A credential with a well-known prefix: the token is the prefix and at least `min`
+/// characters of `charset` right after it, and it starts at a word boundary.
+#[derive(Debug)]
+pub struct Shape {
+    /// What issues such tokens.
+    pub what: &'static str,
+    prefixes: &'static [&'static str],
+    min: usize,
+    charset: Charset,
+}
+
+/// The credential shapes recognised by content, whatever key or place they are found under.
+pub static SHAPES: &[Shape] = &[
+    Shape {
+        what: "AWS access key id",
+        prefixes: &[
+            "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA", "APKA",
+            "ASCA",
+        ],
+        min: 16,
+        charset: Charset::UpperAlnum,
+    },
+    Shape {
+        what: "GitHub token",
+        prefixes: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
+        min: 30,
+        charset: Charset::Alnum,
+    },
+    Shape {
+        what: "GitHub fine-grained token",
+        prefixes: &["github_pat_"],
+        min: 22,
+        charset: Charset::Token,
+    },
+    Shape {
+        what: "GitLab token",
+        prefixes: &[
+            "glpat-", "gldt-", "glrt-", "glptt-", "glcbt-", "glsoat-", "glft-", "glimt-",
+            "glagent-",
+        ],
+        min: 20,
+        charset: Charset::Token,
+    },
+    Shape {
+        what: "Slack token",
+        prefixes: &[
+            "xoxa-", "xoxb-", "xoxp-", "xoxr-", "xoxs-", "xoxe-", "xapp-",
+        ],
+        min: 10,
+        charset: Charset::Token,
+    },
+    Shape {
+        what: "Slack or Discord webhook",
+        prefixes: &[
+            "hooks.slack.com/services/",
+            "hooks.slack.com/workflows/",
+            "discord.com/api/webhooks/",
+            "discordapp.com/api/webhooks/",
+        ],
+        min: 20,
+        charset: Charset::PathToken,
+    },
+    Shape {
+        what: "Stripe key",
+        prefixes: &["sk_live_", "rk_live_", "sk_test_", "rk_test_", "whsec_"],
+        min: 16,
+        charset: Charset::Alnum,
+    },
+    Shape {
+        what: "Google API key",
+        prefixes: &["AIza"],
+        min: 30,
+        charset: Charset::Token,
+    },
+    Shape {
+        what: "Google OAuth token or client secret",
+        prefixes: &["ya29.", "GOCSPX-", "1//0"],
+        min: 20,
+        charset: Charset::DottedToken,
+    },
+    Shape {
+        what: "npm token",
+        prefixes: &["npm_"],
+        min: 30,
+        charset: Charset::Alnum,
+    },
+    Shape {
+        what: "PyPI token",
+        prefixes: &["pypi-"],
+        min: 40,
+        charset: Charset::Token,
+    },
+    Shape {
+        what: "OpenAI or Anthropic key",
+        prefixes: &["sk-ant-", "sk-proj-", "sk-svcacct-", "sk-"],
+        min: 32,
+        charset: Charset::Token,
+    },
+    Shape {
+        what: "Hugging Face token",
+        prefixes: &["hf_"],
+        min: 30,
+        charset: Charset::Alnum,
+    },
+    Shape {
+        what: "SendGrid key",
+        prefixes: &["SG."],
+        min: 40,
+        charset: Charset::DottedToken,
+    },
+    Shape {
+        what: "DigitalOcean, Shopify, Doppler or Vault token",
+        prefixes: &[
+            "dop_v1_", "doo_v1_", "dor_v1_", "shpat_", "shpss_", "shpca_", "shppa_", "dp.pt.",
+            "hvs.", "hvb.",
+        ],
+        min: 20,
+        charset: Charset::DottedToken,
+    },
+    Shape {
+        what: "Twilio or Databricks key",
+        prefixes: &["SK", "dapi"],
+        min: 32,
+        charset: Charset::LowerHex,
+    },
+    Shape {
+        what: "Atlassian token",
+        prefixes: &["ATATT3", "ATCTT3"],
+        min: 40,
+        charset: Charset::Token,
+    },
+    Shape {
+        what: "age secret key",
+        prefixes: &["AGE-SECRET-KEY-1"],
+        min: 40,
+        charset: Charset::UpperAlnum,
+    },
+];
 
 /// Replaces secret values by keyed fingerprints. The key is never printed.
 #[derive(Clone)]
 pub struct Redactor {
     key: [u8; 32],
+    /// Rules switched off ([`Rule::bit`]); always 0 outside tests.
+    disabled: u64,
 }
 
 impl fmt::Debug for Redactor {
@@ -54,16 +311,37 @@ impl Redactor {
                     );
                     key = Sha256::digest(seed.as_bytes()).into();
                 }
-                Self { key }
+                Self { key, disabled: 0 }
             }
         }
+    }
+
+    /// The redactor of this process: its key from `PLINTH_REDACTION_KEY` or random, chosen
+    /// once, so that the same secret gets the same fingerprint in every output of a run.
+    pub fn shared() -> &'static Self {
+        static SHARED: std::sync::OnceLock<Redactor> = std::sync::OnceLock::new();
+        SHARED.get_or_init(Self::from_env)
     }
 
     /// A redactor whose key is SHA-256 of `key` (the same as `PLINTH_REDACTION_KEY=key`).
     pub fn with_key(key: &[u8]) -> Self {
         Self {
             key: Sha256::digest(key).into(),
+            disabled: 0,
         }
+    }
+
+    /// The same redactor with `rule` switched off. Only for tests that prove each rule is
+    /// needed by the leak corpus; no command ever calls it.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn without(mut self, rule: Rule) -> Self {
+        self.disabled |= rule.bit();
+        self
+    }
+
+    fn on(&self, rule: Rule) -> bool {
+        self.disabled & rule.bit() == 0
     }
 
     /// `"<redacted hmac-sha256:0123456789abcdef>"` (first 16 hex of HMAC-SHA256(key, value)).
@@ -82,39 +360,197 @@ impl Redactor {
     pub fn is_secret_path(obj: &Value, pointer: &str) -> bool {
         let segments = parse_pointer(pointer);
         let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-        secret_by_path(kind_of(obj), &segments)
+        secret_by_path(0, kind_of(obj), &segments)
     }
 
-    /// Whether a string looks like a credential by content: PEM blocks, `Bearer <token>`,
-    /// JWTs, long high-entropy strings (>= 24 chars, Shannon entropy >= 4.0 bits/char, no
-    /// whitespace, letters and digits) — used for env values and `ConfigMap` data.
+    /// Whether a string looks like a credential by content: PEM blocks, `Bearer`/`Basic`
+    /// authorization values, JWTs, tokens of a known shape ([`SHAPES`]) anywhere in it, or the
+    /// whole string is random-looking. The entropy rule: at least 20 characters, letters and
+    /// digits, no whitespace or `:`, not a path, URL or image reference, not hexadecimal
+    /// (digests, checksums and UUIDs stay readable), not a lower-case name of short parts
+    /// (`worker-7d9f8b6c5d-x2x4z`), Shannon entropy at least 3.5 bits per
+    /// character, and the character class changing between neighbours (lower to upper case,
+    /// letter to digit or back; upper to lower case starts a word and does not count) at
+    /// least every fourth character — random tokens and base64 change class about every other
+    /// character, names and identifiers (`nodeHealthCheckMinHealthy2`,
+    /// `kubevirt-hyperconverged-v1.14.0`) rarely.
     pub fn looks_secret(value: &str) -> bool {
+        Self {
+            key: [0; 32],
+            disabled: 0,
+        }
+        .looks_secret_by_rules(value)
+    }
+
+    fn looks_secret_by_rules(&self, value: &str) -> bool {
         let trimmed = value.trim();
-        if trimmed.starts_with(FINGERPRINT_PREFIX) {
+        if trimmed.len() < SHORTEST_MATCH || trimmed.starts_with(FINGERPRINT_PREFIX) {
             return false;
         }
-        contains_pem(trimmed)
-            || find_bearer(trimmed, 0).is_some()
-            || is_jwt(trimmed)
-            || is_high_entropy(trimmed)
+        (self.on(Rule::Pem) && contains_pem(trimmed))
+            || (self.on(Rule::Bearer) && find_bearer(trimmed, 0).is_some())
+            || (self.on(Rule::Basic) && find_basic(trimmed, 0).is_some())
+            || (self.on(Rule::Jwt) && is_jwt(trimmed))
+            || self.find_shape(trimmed, 0).is_some()
+            || (self.on(Rule::Entropy) && is_high_entropy(trimmed))
     }
 
-    /// A copy of a Kubernetes object with every secret value replaced by its fingerprint (by
-    /// path and, for strings in env values / `ConfigMap` data / annotations, by content).
+    /// A copy of a Kubernetes object with every secret value replaced by its fingerprint: by
+    /// position, and every other string by content — a string that looks secret as a whole
+    /// is replaced whole, credentials inside longer text are replaced where they stand. Only
+    /// object names, namespaces and other `metadata` fields (not annotation and label values)
+    /// are left alone.
     pub fn redact_object(&self, obj: &Value) -> Value {
         let kind = kind_of(obj);
         let mut path = Vec::new();
         self.walk(kind, obj, &mut path, false)
     }
 
-    /// Redacts free text (a unified diff, an error message): PEM blocks, bearer tokens, JWTs,
-    /// and the values of `key: value` / `key=value` pairs whose key looks like a credential.
+    /// Redacts `value` found at `pointer` (RFC 6901) of an object of `kind` exactly as
+    /// [`Redactor::redact_object`] redacts it there: the same code, so that a report that
+    /// holds only changed values (drift) agrees with one that holds whole objects (diff).
+    pub fn redact_value_at(&self, kind: &str, pointer: &str, value: &Value) -> Value {
+        let mut path = parse_pointer(pointer);
+        let secret = {
+            let segments: Vec<&str> = path.iter().map(String::as_str).collect();
+            secret_by_path(self.disabled, kind, &segments)
+        };
+        self.walk(kind, value, &mut path, secret)
+    }
+
+    /// Redacts free text (a unified diff, an error message, a log line): PEM blocks, bearer
+    /// and basic authorization values, JWTs, URL passwords, tokens of a known shape,
+    /// random-looking words (the entropy rule of [`Redactor::looks_secret`]), and the values
+    /// of `key: value` / `key=value` pairs whose key looks like a credential.
     pub fn redact_text(&self, text: &str) -> String {
-        let text = self.redact_pem_blocks(text);
-        let text = self.redact_bearer(&text);
-        let text = self.redact_jwts(&text);
-        let text = self.redact_url_passwords(&text);
-        self.redact_key_values(&text)
+        // Nothing any rule recognises is this short and without a separator.
+        if text.len() < SHORTEST_MATCH && !text.contains([':', '=']) {
+            return text.to_owned();
+        }
+        let mut text = text.to_owned();
+        if self.on(Rule::Pem) {
+            text = self.redact_pem_blocks(&text);
+        }
+        if self.on(Rule::Bearer) {
+            text = self.redact_bearer(&text);
+        }
+        if self.on(Rule::Basic) {
+            text = self.redact_basic(&text);
+        }
+        if self.on(Rule::Jwt) {
+            text = self.redact_jwts(&text);
+        }
+        if self.on(Rule::UrlPassword) {
+            text = self.redact_url_passwords(&text);
+        }
+        text = self.redact_shapes(&text);
+        if self.on(Rule::Entropy) {
+            text = self.redact_random_words(&text);
+        }
+        if self.on(Rule::TextKeyValue) {
+            text = self.redact_key_values(&text);
+        }
+        text
+    }
+
+    /// The first token of a known shape at or after byte `from`: (start, end).
+    fn find_shape(&self, text: &str, from: usize) -> Option<(usize, usize)> {
+        static FIRST_BYTES: std::sync::LazyLock<[bool; 256]> = std::sync::LazyLock::new(|| {
+            let mut first = [false; 256];
+            for shape in SHAPES {
+                for prefix in shape.prefixes {
+                    first[usize::from(prefix.as_bytes()[0])] = true;
+                }
+            }
+            first
+        });
+        let bytes = text.as_bytes();
+        let mut i = from;
+        while i < bytes.len() {
+            let boundary =
+                i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+            if boundary && FIRST_BYTES[usize::from(bytes[i])] {
+                for (index, shape) in SHAPES.iter().enumerate() {
+                    if !self.on(Rule::Shape(index)) {
+                        continue;
+                    }
+                    for prefix in shape.prefixes {
+                        if text[i..].starts_with(prefix) {
+                            let body_start = i + prefix.len();
+                            let body_len = text[body_start..]
+                                .find(|c: char| !shape.charset.allows(c))
+                                .unwrap_or(text.len() - body_start);
+                            if body_len >= shape.min {
+                                return Some((i, body_start + body_len));
+                            }
+                        }
+                    }
+                }
+            }
+            i += 1;
+            while i < bytes.len() && !text.is_char_boundary(i) {
+                i += 1;
+            }
+        }
+        None
+    }
+
+    fn redact_shapes(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut from = 0;
+        while let Some((start, end)) = self.find_shape(text, from) {
+            out.push_str(&text[from..start]);
+            out.push_str(&self.fingerprint(&text[start..end]));
+            from = end;
+        }
+        out.push_str(&text[from..]);
+        out
+    }
+
+    /// Words of free text that the entropy rule judges random (a `key=` before the word and
+    /// trailing `.` are not part of it).
+    fn redact_random_words(&self, text: &str) -> String {
+        let is_word = |c: char| {
+            c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '_' | '-' | '.' | '~' | '=')
+        };
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find(is_word) {
+            out.push_str(&rest[..start]);
+            let tail = &rest[start..];
+            let len = tail.find(|c: char| !is_word(c)).unwrap_or(tail.len());
+            let word = &tail[..len];
+            // `key=value`: only the value; `value==` keeps its padding.
+            let core = word.trim_end_matches('=');
+            let value_from = core.rfind('=').map_or(0, |i| i + 1);
+            let value = word[value_from..].trim_end_matches('.');
+            if is_high_entropy(value) {
+                out.push_str(&word[..value_from]);
+                out.push_str(&self.fingerprint(value));
+                out.push_str(&word[value_from + value.len()..]);
+            } else if word.contains('/') {
+                // A URL path or a path: each random-looking segment (a webhook's token).
+                let mut first = true;
+                for segment in word.split('/') {
+                    if !first {
+                        out.push('/');
+                    }
+                    first = false;
+                    let core = segment.trim_end_matches(['.', '=']);
+                    if is_high_entropy(core) {
+                        out.push_str(&self.fingerprint(core));
+                        out.push_str(&segment[core.len()..]);
+                    } else {
+                        out.push_str(segment);
+                    }
+                }
+            } else {
+                out.push_str(word);
+            }
+            rest = &tail[len..];
+        }
+        out.push_str(rest);
+        out
     }
 
     /// `scheme://user:password@host`: the password is replaced.
@@ -158,7 +594,7 @@ impl Redactor {
                 for (key, child) in map {
                     path.push(key.clone());
                     let segments: Vec<&str> = path.iter().map(String::as_str).collect();
-                    let child_secret = secret || secret_by_path(kind, &segments);
+                    let child_secret = secret || secret_by_path(self.disabled, kind, &segments);
                     let redacted = self.walk(kind, child, path, child_secret);
                     path.pop();
                     out.insert(key.clone(), redacted);
@@ -166,6 +602,7 @@ impl Redactor {
                 // An env entry `{name: DB_PASSWORD, value: …}`: the name says it is a credential.
                 if let (Some(Value::String(name)), Some(Value::String(v))) =
                     (map.get("name"), map.get("value"))
+                    && self.on(Rule::EnvName)
                     && is_env_entry(path)
                     && is_credential_key(name)
                     && !v.starts_with(FINGERPRINT_PREFIX)
@@ -182,7 +619,9 @@ impl Redactor {
                     path.pop();
                 }
                 // `args: [--db-password, hunter2]`: the item after a credential flag.
-                if matches!(path.last().map(String::as_str), Some("args" | "command")) {
+                if self.on(Rule::ArgFlag)
+                    && matches!(path.last().map(String::as_str), Some("args" | "command"))
+                {
                     for (i, pair) in items.windows(2).enumerate() {
                         if let [Value::String(flag), Value::String(v)] = pair
                             && flag.starts_with('-')
@@ -205,42 +644,35 @@ impl Redactor {
                     return Value::String(self.fingerprint(s));
                 }
                 let segments: Vec<&str> = path.iter().map(String::as_str).collect();
-                Value::String(self.redact_string_by_content(kind, &segments, s))
+                Value::String(self.redact_string_by_content(&segments, s))
             }
             Value::Number(n) if secret => Value::String(self.fingerprint(&n.to_string())),
             Value::Null | Value::Bool(_) | Value::Number(_) => value.clone(),
         }
     }
 
-    /// A string not secret by position: redacted whole when it looks secret where secrets
-    /// are expected by content (env values, `ConfigMap` data, annotations, labels, args);
-    /// elsewhere only PEM blocks, bearer tokens and JWTs inside it are replaced.
-    fn redact_string_by_content(&self, kind: &str, segments: &[&str], s: &str) -> String {
-        if content_checked(kind, segments) {
-            if Self::looks_secret(s) {
-                return self.fingerprint(s);
-            }
-            if is_args_item(segments)
-                && let Some((flag, _)) = s.split_once('=')
-                && is_credential_key(flag.trim_start_matches('-'))
-            {
-                return self.fingerprint(s);
-            }
-            // A configuration file inside a ConfigMap: redact credential-looking lines.
-            return self.redact_text(s);
-        }
-        // Anywhere else, credentials inside the text (PEM, bearer, JWT, URL passwords,
-        // `key: value` pairs, JSON kept in a string) are replaced; the rest stays readable.
-        if contains_pem(s)
-            || s.contains("eyJ")
-            || s.contains("://")
-            || s.contains(':')
-            || s.contains('=')
-            || find_bearer(s, 0).is_some()
+    /// A string not secret by position: redacted whole when it looks secret as a whole (or
+    /// is a `--password=value` argument); otherwise the credentials inside it are replaced
+    /// where they stand ([`Redactor::redact_text`]). Object names and other `metadata` fields
+    /// (not annotation or label values) are left alone.
+    fn redact_string_by_content(&self, segments: &[&str], s: &str) -> String {
+        if matches!(segments, ["metadata", ..])
+            && !matches!(segments, ["metadata", "annotations" | "labels", _, ..])
         {
-            return self.redact_text(s);
+            return s.to_owned();
         }
-        s.to_owned()
+        if self.looks_secret_by_rules(s) {
+            return self.fingerprint(s);
+        }
+        if self.on(Rule::ArgFlag)
+            && is_args_item(segments)
+            && let Some((flag, _)) = s.split_once('=')
+            && flag.starts_with('-')
+            && is_credential_key(flag.trim_start_matches('-'))
+        {
+            return self.fingerprint(s);
+        }
+        self.redact_text(s)
     }
 
     fn redact_pem_blocks(&self, text: &str) -> String {
@@ -284,6 +716,18 @@ impl Redactor {
             out.push_str(&text[from..start]);
             out.push_str("Bearer ");
             out.push_str(&self.fingerprint(&text[start + 7..end]));
+            from = end;
+        }
+        out.push_str(&text[from..]);
+        out
+    }
+
+    fn redact_basic(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut from = 0;
+        while let Some((start, end)) = find_basic(text, from) {
+            out.push_str(&text[from..start + 6]);
+            out.push_str(&self.fingerprint(&text[start + 6..end]));
             from = end;
         }
         out.push_str(&text[from..]);
@@ -386,7 +830,10 @@ fn credential_assignment(content: &str) -> Option<(usize, &str)> {
     // password: x`, `url?token=x`); the key is the identifier right before the separator.
     for (separator, _) in content.match_indices([':', '=']) {
         // Quotes, and the backslashes of JSON escaped inside a string (`{\"token\": …}`).
-        let before = content[..separator].trim_end_matches(['"', '\'', '`', '\\']);
+        // `key = value` too.
+        let before = content[..separator]
+            .trim_end()
+            .trim_end_matches(['"', '\'', '`', '\\']);
         let key_start = before
             .char_indices()
             .rev()
@@ -434,11 +881,19 @@ fn kind_of(obj: &Value) -> &str {
 }
 
 /// Whether a path (object keys and array indices) of an object of `kind` is secret by
-/// position alone.
-fn secret_by_path(kind: &str, segments: &[&str]) -> bool {
+/// position alone, with the rules whose bits are set in `disabled` switched off.
+fn secret_by_path(disabled: u64, kind: &str, segments: &[&str]) -> bool {
+    let on = |rule: Rule| disabled & rule.bit() == 0;
     match (kind, segments.first()) {
-        ("Secret", Some(&("data" | "stringData"))) if segments.len() >= 2 => return true,
-        ("MachineClass", _) if segments.iter().any(|s| s.eq_ignore_ascii_case("userData")) => {
+        ("Secret", Some(&("data" | "stringData")))
+            if segments.len() >= 2 && on(Rule::SecretData) =>
+        {
+            return true;
+        }
+        ("MachineClass", _)
+            if on(Rule::UserData)
+                && segments.iter().any(|s| s.eq_ignore_ascii_case("userData")) =>
+        {
             return true;
         }
         _ => {}
@@ -448,19 +903,22 @@ fn secret_by_path(kind: &str, segments: &[&str]) -> bool {
     if segments.first() == Some(&"metadata") {
         return match segments {
             ["metadata", "annotations", key, ..] => {
-                *key == "kubectl.kubernetes.io/last-applied-configuration"
-                    || is_credential_key(key.rsplit('/').next().unwrap_or(key))
+                (on(Rule::LastApplied)
+                    && *key == "kubectl.kubernetes.io/last-applied-configuration")
+                    || (on(Rule::CredentialKey)
+                        && is_credential_key(key.rsplit('/').next().unwrap_or(key)))
             }
             _ => false,
         };
     }
     // The innermost key (array indices skipped) names the value: `password`, `apiKey`,
     // `passwords/0`. Outer keys do not: `secret/secretName` is a reference, not a value.
-    segments
-        .iter()
-        .rev()
-        .find(|segment| segment.parse::<usize>().is_err())
-        .is_some_and(|key| is_credential_key(key))
+    on(Rule::CredentialKey)
+        && segments
+            .iter()
+            .rev()
+            .find(|segment| segment.parse::<usize>().is_err())
+            .is_some_and(|key| is_credential_key(key))
 }
 
 /// Whether a key names a credential: password, token, secret, apiKey, privateKey,
@@ -486,6 +944,9 @@ pub fn is_credential_key(key: &str) -> bool {
         "signingkey",
         "dockerconfig",
         "authorization",
+        "accountkey",
+        "masterkey",
+        "sharedkey",
     ];
     const NOT_VALUES: &[&str] = &[
         "ref",
@@ -528,6 +989,25 @@ pub fn is_credential_key(key: &str) -> bool {
         "secretkeyref",
         "tokenrequests",
     ];
+    /// Short names that are credentials only as the whole key (`sig=` of an Azure SAS URL,
+    /// `pwd=` of a connection string, `auth` of a Docker config).
+    const EXACT_WORDS: &[&str] = &[
+        "sig",
+        "pwd",
+        "pass",
+        "pat",
+        "auth",
+        "psk",
+        "otp",
+        "pin",
+        "apipass",
+        "accountkey",
+        "sharedkey",
+        "masterkey",
+        "licensekey",
+        "x-api-key",
+        "xapikey",
+    ];
     if key.parse::<usize>().is_ok() {
         return false;
     }
@@ -536,6 +1016,9 @@ pub fn is_credential_key(key: &str) -> bool {
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_lowercase())
         .collect();
+    if EXACT_WORDS.contains(&normalised.as_str()) {
+        return true;
+    }
     if !WORDS.iter().any(|word| normalised.contains(word)) {
         return false;
     }
@@ -557,17 +1040,6 @@ fn is_args_item(segments: &[&str]) -> bool {
     segments.len() >= 2
         && matches!(segments[segments.len() - 2], "args" | "command")
         && segments[segments.len() - 1].parse::<usize>().is_ok()
-}
-
-/// Where strings are checked by content as a whole (entropy included): env values,
-/// `ConfigMap` data, annotations and labels, container args.
-fn content_checked(kind: &str, segments: &[&str]) -> bool {
-    match segments {
-        ["data" | "binaryData", _, ..] if kind == "ConfigMap" => true,
-        ["metadata", "annotations" | "labels", _] => true,
-        [.., "env", index, "value"] if index.parse::<usize>().is_ok() => true,
-        _ => is_args_item(segments),
-    }
 }
 
 fn contains_pem(s: &str) -> bool {
@@ -592,6 +1064,34 @@ fn find_bearer(text: &str, from: usize) -> Option<(usize, usize)> {
     None
 }
 
+/// The next `Basic <base64 of user:password>` at or after byte `from`: (start of `Basic`,
+/// end of the credential). Only a value that decodes to text with a `:` counts, so prose
+/// ("basic settings") is left alone.
+fn find_basic(text: &str, from: usize) -> Option<(usize, usize)> {
+    use base64::Engine as _;
+    let mut search = from;
+    while let Some(found) = text[search..]
+        .find("Basic ")
+        .or_else(|| text[search..].find("basic "))
+    {
+        let start = search + found;
+        let token_start = start + 6;
+        let token_len = text[token_start..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')))
+            .unwrap_or(text.len() - token_start);
+        let token = &text[token_start..token_start + token_len];
+        if token.len() >= 8
+            && base64::engine::general_purpose::STANDARD
+                .decode(token)
+                .is_ok_and(|plain| plain.contains(&b':'))
+        {
+            return Some((start, token_start + token_len));
+        }
+        search = token_start;
+    }
+    None
+}
+
 fn is_jwt(s: &str) -> bool {
     let parts: Vec<&str> = s.split('.').collect();
     parts.len() == 3
@@ -605,9 +1105,9 @@ fn is_jwt(s: &str) -> bool {
 }
 
 fn is_high_entropy(s: &str) -> bool {
-    if s.chars().count() < ENTROPY_MIN_LEN
-        || s.chars().any(char::is_whitespace)
-        || s.contains("://")
+    let len = s.chars().count();
+    if len < ENTROPY_MIN_LEN
+        || s.chars().any(|c| c.is_whitespace() || c == ':')
         // A path, unless it has base64's `+` or `=` (a base64 token may start with `/`).
         || (s.starts_with('/') && !s.contains(['+', '=']))
         // A host, image or file reference (`registry.example/app:v1`), not a token.
@@ -615,14 +1115,43 @@ fn is_high_entropy(s: &str) -> bool {
     {
         return false;
     }
-    // Hex digests, checksums and UUIDs (at most 4.0 bits/char) are not judged by entropy;
-    // a hex credential is still caught by its key name.
+    // Hex digests, checksums and UUIDs are not judged by entropy; a hex credential is still
+    // caught by its key name or its shape.
     if s.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
         return false;
     }
     let letters = s.chars().any(|c| c.is_ascii_alphabetic());
-    let digits = s.chars().any(|c| c.is_ascii_digit());
-    letters && digits && shannon_entropy(s) >= ENTROPY_MIN_BITS
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    if !letters || digits == 0 {
+        return false;
+    }
+    // A Kubernetes-style name (lower case, short parts between `-`, `.`, `_`:
+    // `worker-pool-eu01-7d9f8b6c5d-x2x4z`), not a token.
+    if !s.chars().any(|c| c.is_ascii_uppercase())
+        && s.contains(['-', '.', '_'])
+        && s.split(['-', '.', '_']).all(|part| part.len() <= 12)
+    {
+        return false;
+    }
+    // Neighbours of different classes (upper, lower, digit); other characters break a run.
+    let class = |c: char| {
+        if c.is_ascii_uppercase() {
+            1
+        } else if c.is_ascii_lowercase() {
+            2
+        } else if c.is_ascii_digit() {
+            3
+        } else {
+            0
+        }
+    };
+    let chars: Vec<u8> = s.chars().map(class).collect();
+    // Upper to lower case is how a word starts (`Health`), not a sign of randomness.
+    let changes = chars
+        .windows(2)
+        .filter(|w| w[0] != 0 && w[1] != 0 && w[0] != w[1] && !(w[0] == 1 && w[1] == 2))
+        .count();
+    changes >= 5 && changes * 4 >= len && shannon_entropy(s) >= ENTROPY_MIN_BITS
 }
 
 #[allow(clippy::cast_precision_loss)]
@@ -825,5 +1354,185 @@ mod tests {
             "/spec/secretName: \"a\" → \"b\""
         );
         assert_eq!(r.redact_text(&out), out);
+    }
+
+    /// The leak corpus of the CLI test, and where each entry is placed: the same places as
+    /// `cli/tests/leaks.rs` (objects of every kind, free text of errors).
+    struct Planted {
+        name: String,
+        forms: Vec<String>,
+        objects: Vec<Value>,
+        texts: Vec<String>,
+    }
+
+    fn planted() -> Vec<Planted> {
+        use base64::Engine as _;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        include_str!("../../cli/tests/fixtures/leaks/secrets.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|line| {
+                let parts: Vec<&str> = line.splitn(4, '|').collect();
+                let secret = parts[1];
+                let c = parts[2].replace("\\n", "\n").replace("{}", secret);
+                let any = parts[3] == "any";
+                let mut forms = vec![secret.to_owned(), b64(secret).trim_end_matches('=').to_owned()];
+                if c != secret {
+                    forms.push(b64(&c).trim_end_matches('=').to_owned());
+                }
+                let mut objects = vec![
+                    json!({"kind": "Secret", "data": {"d": b64(&c)}, "stringData": {"s": c}}),
+                    json!({"kind": "MachineClass", "providerSpec": {"userData": format!("#cloud-config\nx: {c}\n")}}),
+                    json!({"kind": "ConfigMap", "data": {"cred.conf": format!("password: {c}\n")}}),
+                    json!({"kind": "Deployment", "metadata": {"annotations": {"example.io/password": c}},
+                        "spec": {"template": {"spec": {"containers": [{"name": "app",
+                        "env": [{"name": "DB_PASSWORD", "value": c}],
+                        "args": ["--password", c, format!("--token={c}")]}]}}}}),
+                    json!({"kind": "Widget", "metadata": {"annotations": {
+                        "kubectl.kubernetes.io/last-applied-configuration": json!({"spec": {"x": c}}).to_string()}},
+                        "spec": {"password": c}}),
+                ];
+                let mut texts = Vec::new();
+                if any {
+                    objects.push(json!({"kind": "ConfigMap", "data": {"app.conf": format!("setting: {c}\n"), "raw.txt": c}}));
+                    objects.push(json!({"kind": "Deployment", "metadata": {"annotations": {"example.io/note": c}},
+                        "spec": {"template": {"spec": {"containers": [{"name": "app",
+                        "env": [{"name": "NEUTRAL", "value": c}], "args": ["--opt", c]}]}}}}));
+                    objects.push(json!({"kind": "Widget", "spec": {"field": c, "list": [c],
+                        "nested": {"config": format!("endpoint: https://api.example.invalid\nvalue: {c}\n")}}}));
+                    texts.push(format!("error: value {c} is not allowed"));
+                }
+                Planted {
+                    name: parts[0].to_owned(),
+                    forms,
+                    objects,
+                    texts,
+                }
+            })
+            .collect()
+    }
+
+    /// The corpus entries some form of which survives redaction by `r`.
+    fn leaked(r: &Redactor, corpus: &[Planted]) -> Vec<String> {
+        corpus
+            .iter()
+            .filter(|p| {
+                let mut out: Vec<String> = p
+                    .objects
+                    .iter()
+                    .map(|o| serde_json::to_string(&r.redact_object(o)).unwrap())
+                    .collect();
+                out.extend(p.texts.iter().map(|t| r.redact_text(t)));
+                p.forms
+                    .iter()
+                    .any(|f| out.iter().any(|o| o.contains(f.as_str())))
+            })
+            .map(|p| p.name.clone())
+            .collect()
+    }
+
+    /// The meta test of the leak corpus: with every rule the corpus does not leak, and
+    /// switching off any one rule (and the entropy rule, the catch-all behind the others)
+    /// makes at least one corpus entry leak — so the corpus test fails when a rule is removed.
+    #[test]
+    fn every_rule_is_needed_by_the_leak_corpus() {
+        let corpus = planted();
+        assert!(corpus.len() >= 25);
+        let full = redactor();
+        assert_eq!(leaked(&full, &corpus), Vec::<String>::new());
+        for rule in Rule::all() {
+            let mut r = redactor().without(rule);
+            if rule != Rule::Entropy {
+                r = r.without(Rule::Entropy);
+            }
+            let leaks = leaked(&r, &corpus);
+            assert!(!leaks.is_empty(), "no corpus entry needs {rule:?}");
+        }
+    }
+
+    /// Ordinary values stay readable under the entropy and shape rules.
+    #[test]
+    fn ordinary_values_are_not_flagged() {
+        for plain in [
+            "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "registry.example/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+            "123456789",
+            "nodeHealthCheckMinHealthy2",
+            "kubevirt-hyperconverged-v1.14.0",
+            "openshift-cnv",
+            "platform.kubevirt.io/enable-kubelet-performance-settings",
+            "worker-pool-eu01-3-7d9f8b6c5d-x2x4z",
+            "ip-10-0-1-23.eu-central-1.compute.internal",
+            "c1.4",
+            "storage_premium_perf6",
+            "gpu-workers@sa.stackit.cloud",
+            "--task-size=1024",
+            "risk-assessment-report-2024",
+            "basic settings for the cluster",
+            "Bearer",
+            "AKIA-style ids are not here",
+        ] {
+            assert!(!Redactor::looks_secret(plain), "{plain}");
+            assert_eq!(redactor().redact_text(plain), plain);
+        }
+    }
+
+    #[test]
+    fn shapes_are_found_inside_text() {
+        let r = redactor();
+        for (text, secret) in [
+            ("key AKIAIOSFODNN7EXAMPLE here", "AKIAIOSFODNN7EXAMPLE"),
+            (
+                "(ghp_0123456789abcdefghijABCDEFGHIJ012345)",
+                "ghp_0123456789abcdefghijABCDEFGHIJ012345",
+            ),
+            ("x=xoxb-1234567890-abcdefghij", "xoxb-1234567890-abcdefghij"),
+            (
+                "Authorization: Basic YWRtaW46aHVudGVyMg==",
+                "YWRtaW46aHVudGVyMg==",
+            ),
+            (
+                "https://a.blob.core.windows.net/c?sv=1&sig=AbCd%2Bef",
+                "AbCd%2Bef",
+            ),
+            // Shapes that no prefix names: caught by key names or by the entropy rule.
+            (
+                "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "wJalrXUtnFEMI",
+            ),
+            (
+                "secret h5Wq3Zx9Lk2Vb8Nm4Rt7Yp1Cd6Fg0Js/Aa+Bb9Cc end",
+                "h5Wq3Zx9Lk2Vb8Nm4Rt7Yp1Cd6Fg0Js",
+            ),
+            (
+                "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA==;EndpointSuffix=core.windows.net",
+                "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA",
+            ),
+            (
+                r#"{"auths":{"r.example":{"auth":"dXNlcjpodW50ZXIy"}}}"#,
+                "dXNlcjpodW50ZXIy",
+            ),
+            (
+                "bot 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+                "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+            ),
+            (
+                "https://discord.com/api/webhooks/123/abcdefghijklmnopqrst",
+                "abcdefghijklmnopqrst",
+            ),
+            (
+                "https://example.invalid/hook/T9x2Lm8Qp4Zr7Kv3Wn6Ys1Hd",
+                "T9x2Lm8Qp4Zr7Kv3Wn6Ys1Hd",
+            ),
+            (
+                "mailgun key-3ax6xnjp29jd6fds4gc373sgvjxteol0",
+                "3ax6xnjp29jd6fds4gc373sgvjxteol0",
+            ),
+        ] {
+            let out = r.redact_text(text);
+            assert!(!out.contains(secret), "{out}");
+            assert_eq!(r.redact_text(&out), out, "idempotent");
+        }
     }
 }

@@ -4,8 +4,13 @@
 //! additionalProperties, list types, `x-kubernetes-preserve-unknown-fields`,
 //! `x-kubernetes-int-or-string`, `x-kubernetes-embedded-resource`, allOf/anyOf/oneOf).
 //! CEL rules (`x-kubernetes-validations`) are not evaluated.
+//!
+//! Messages never quote a value of the checked object (it may be a token, a URL with a
+//! password, a JWT): they name the field path, the value's type (a string by its length), and
+//! what the *schema* allows (enum options, pattern, bounds). Only `true`, `false` and `null`
+//! are shown as they are. See docs/security.md.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use base64::Engine as _;
@@ -295,6 +300,21 @@ fn flag(schema: &Value, key: &str) -> bool {
     schema.get(key).and_then(Value::as_bool) == Some(true)
 }
 
+/// What an offending value is, without quoting it: the value comes from a rendered object and
+/// may be a credential, so only `true`, `false` and `null` (never secret) are shown as they
+/// are; anything else by its type (and a string by its length).
+fn described(v: &Value) -> String {
+    match v {
+        Value::Null | Value::Bool(_) => v.to_string(),
+        Value::String(s) => format!("a string of {} characters", s.chars().count()),
+        Value::Number(_) if is_integer(v) => "an integer".to_owned(),
+        Value::Number(_) => "a number".to_owned(),
+        Value::Array(_) => "an array".to_owned(),
+        Value::Object(_) => "an object".to_owned(),
+    }
+}
+
+/// A value *of the schema* (an enum option), shortened; never used for an object's values.
 fn short(v: &Value) -> String {
     let text = v.to_string();
     if text.chars().count() > 60 {
@@ -362,7 +382,7 @@ impl Checker<'_> {
                 path,
                 format!(
                     "{} is not one of the allowed values: {}",
-                    short(value),
+                    described(value),
                     list.join(", ")
                 ),
             );
@@ -433,11 +453,11 @@ impl Checker<'_> {
             && let Some(re) = self.patterns.get(p)
             && !re.is_match(s)
         {
-            self.push(path, format!("`{s}` does not match the pattern `{p}`"));
+            self.push(path, format!("does not match the pattern `{p}`"));
         }
         match schema.get("format").and_then(Value::as_str) {
             Some("date-time") if !is_date_time(s) => {
-                self.push(path, format!("`{s}` is not an RFC 3339 date-time"));
+                self.push(path, "is not an RFC 3339 date-time".to_owned());
             }
             Some("byte") if base64::engine::general_purpose::STANDARD.decode(s).is_err() => {
                 self.push(path, "is not base64 (format `byte`)".to_owned());
@@ -454,12 +474,12 @@ impl Checker<'_> {
         if let Some(min) = schema.get("minimum").and_then(Value::as_f64)
             && (n < min || (exclusive("exclusiveMinimum") && n <= min))
         {
-            self.push(path, format!("{value} is below the minimum {min}"));
+            self.push(path, format!("is below the minimum {min}"));
         }
         if let Some(max) = schema.get("maximum").and_then(Value::as_f64)
             && (n > max || (exclusive("exclusiveMaximum") && n >= max))
         {
-            self.push(path, format!("{value} is above the maximum {max}"));
+            self.push(path, format!("is above the maximum {max}"));
         }
         let bounds = match schema.get("format").and_then(Value::as_str) {
             Some("int32") => Some((f64::from(i32::MIN), f64::from(i32::MAX))),
@@ -468,7 +488,7 @@ impl Checker<'_> {
         if let Some((lo, hi)) = bounds
             && (n < lo || n > hi)
         {
-            self.push(path, format!("{value} does not fit format int32"));
+            self.push(path, "does not fit format int32".to_owned());
         }
     }
 
@@ -491,12 +511,13 @@ impl Checker<'_> {
         }
         match schema.get("x-kubernetes-list-type").and_then(Value::as_str) {
             Some("set") => {
-                let mut seen = BTreeSet::new();
+                let mut seen = BTreeMap::new();
                 for (i, item) in items.iter().enumerate() {
-                    if !seen.insert(item.to_string()) {
+                    if let Some(first) = seen.insert(item.to_string(), i) {
+                        seen.insert(item.to_string(), first);
                         self.push(
                             &format!("{path}[{i}]"),
-                            format!("duplicate value {} in a set", short(item)),
+                            format!("duplicates item [{first}] in a set"),
                         );
                     }
                 }
@@ -509,19 +530,22 @@ impl Checker<'_> {
                     .flatten()
                     .filter_map(Value::as_str)
                     .collect();
-                let mut seen = BTreeSet::new();
+                let mut seen = BTreeMap::new();
                 for (i, item) in items.iter().enumerate() {
                     let id: Vec<String> = keys
                         .iter()
                         .map(|k| item.get(*k).map(Value::to_string).unwrap_or_default())
                         .collect();
-                    if !keys.is_empty() && !seen.insert(id.clone()) {
+                    if keys.is_empty() {
+                        continue;
+                    }
+                    if let Some(first) = seen.insert(id.clone(), i) {
+                        seen.insert(id, first);
                         self.push(
                             &format!("{path}[{i}]"),
                             format!(
-                                "duplicate entry for key ({}) = ({})",
-                                keys.join(", "),
-                                id.join(", ")
+                                "duplicates item [{first}] on the list-map key ({})",
+                                keys.join(", ")
                             ),
                         );
                     }
@@ -663,22 +687,22 @@ mod tests {
         );
         let want = [
             "spec.size: is required",
-            "spec.mode: \"c\" is not one of the allowed values: \"a\", \"b\"",
+            "spec.mode: a string of 1 characters is not one of the allowed values: \"a\", \"b\"",
             "spec.name: is 7 characters long; at most 5 are allowed",
-            "spec.name: `ABCDEFG` does not match the pattern `^[a-z]+$`",
+            "spec.name: does not match the pattern `^[a-z]+$`",
             "spec.tags: has 3 items; at most 2 are allowed",
-            "spec.tags[1]: duplicate value \"x\" in a set",
+            "spec.tags[1]: duplicates item [0] in a set",
             "spec.port: must be an integer or a string, not boolean",
             "spec.labels.a: must be of type string, not integer",
             "spec.extra: is not a field of this schema (unknown field)",
-            "spec.when: `yesterday` is not an RFC 3339 date-time",
+            "spec.when: is not an RFC 3339 date-time",
         ];
         for w in want {
             assert!(got.iter().any(|g| g == w), "missing {w:?} in {got:#?}");
         }
         assert_eq!(got.len(), want.len(), "{got:#?}");
         let got = fields(&s, thing(json!({"size": 11})));
-        assert_eq!(got, ["spec.size: 11 is above the maximum 10"]);
+        assert_eq!(got, ["spec.size: is above the maximum 10"]);
         let got = fields(&s, thing(json!({"size": 5_000_000_000_i64})));
         assert_eq!(got.len(), 2, "{got:#?}");
     }

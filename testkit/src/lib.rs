@@ -163,6 +163,8 @@ pub enum FaultKind {
     /// A LIST page (`200`, no items) whose `metadata.continue` asks for one more page, forever:
     /// a new token each time, or with `same_token` the same one again.
     EndlessContinue { same_token: bool },
+    /// This status with exactly this JSON body (a server that echoes values in its errors).
+    Body { code: u16, body: Value },
 }
 
 /// A fault applied to the next `times` requests whose path contains `path_contains`.
@@ -637,6 +639,10 @@ async fn handle(req: Request<Incoming>, shared: &Mutex<Shared>) -> Reply {
                 }),
             )
         }
+        Some(FaultKind::Body { code, body }) => reply(
+            StatusCode::from_u16(*code).unwrap_or(StatusCode::BAD_REQUEST),
+            body,
+        ),
         Some(FaultKind::Slow(delay)) => {
             tokio::time::sleep(*delay).await;
             route(

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use anyhow::Context as _;
+use plinth_renderer::redact::Redactor;
 use plinth_renderer::{Fleet, Source};
 use serde_json::json;
 
@@ -32,7 +33,9 @@ pub fn run(args: CatalogArgs, printer: Printer) -> anyhow::Result<Outcome> {
     for name in &selection {
         let prepared = fleet.prepare(name)?;
         let (decisions, err) = fleet.explain(&prepared);
-        explained.push((name.clone(), decisions, err.map(|e| e.to_string())));
+        // A render error may quote a value: redacted like every error (docs/security.md).
+        let err = err.map(|e| Redactor::shared().redact_text(&e.to_string()));
+        explained.push((name.clone(), decisions, err));
     }
 
     let text = match format {

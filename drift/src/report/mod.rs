@@ -213,7 +213,7 @@ impl Report {
     pub fn redacted(&self, redactor: &Redactor) -> Self {
         let mut out = self.clone();
         for o in &mut out.objects {
-            let stub = serde_json::json!({"kind": o.key.kind});
+            let kind = o.key.kind.clone();
             for c in &mut o.changes {
                 if c.secret {
                     let hide = |v: Value| match v {
@@ -225,14 +225,15 @@ impl Report {
                     c.live = c.live.take().map(hide);
                     continue;
                 }
+                // The same code as `diff` (`Redactor::redact_object`), at this value's place.
                 c.desired = c
                     .desired
                     .take()
-                    .map(|v| redact_at(redactor, &stub, &c.pointer, v));
+                    .map(|v| redactor.redact_value_at(&kind, &c.pointer, &v));
                 c.live = c
                     .live
                     .take()
-                    .map(|v| redact_at(redactor, &stub, &c.pointer, v));
+                    .map(|v| redactor.redact_value_at(&kind, &c.pointer, &v));
             }
             for n in &mut o.notes {
                 *n = redactor.redact_text(n);
@@ -242,43 +243,6 @@ impl Report {
             }
         }
         out
-    }
-}
-
-/// Redacts `value` found at `pointer` of an object of kind `stub.kind`: secret by position
-/// (the pointer or any pointer below it) or, for strings, by content.
-fn redact_at(redactor: &Redactor, stub: &Value, pointer: &str, value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| {
-                    let child = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
-                    let v = redact_at(redactor, stub, &child, v);
-                    (k, v)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| redact_at(redactor, stub, &format!("{pointer}/{i}"), v))
-                .collect(),
-        ),
-        Value::Null => Value::Null,
-        scalar => {
-            let text = match &scalar {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            if Redactor::is_secret_path(stub, pointer)
-                || (scalar.is_string() && Redactor::looks_secret(&text))
-            {
-                Value::String(redactor.fingerprint(&text))
-            } else {
-                scalar
-            }
-        }
     }
 }
 
@@ -423,5 +387,78 @@ mod tests {
         assert!(!text.contains("b3RoZXI="), "{text}");
         assert!(!text.contains("abc"), "{text}");
         assert!(text.contains("<redacted hmac-sha256:"), "{text}");
+    }
+
+    /// `drift` reports only changed values, `diff` whole objects: both go through the same
+    /// redaction code, so every value a diff hides, a drift report hides too, and the other
+    /// way round.
+    #[test]
+    fn drift_redacts_every_value_exactly_as_diff_does() {
+        let r = Redactor::with_key(b"k");
+        let objects = [
+            json!({"apiVersion": "example.io/v1", "kind": "Widget", "metadata": {"name": "w",
+                "annotations": {"note": "AKIAIOSFODNN7EXAMPLE", "plain": "hello"}},
+                "spec": {"neutral": "Zx8qR2vLp9Tn4WmK7bYc3HdJ6sFa", "config": "url: https://u:pw-1@h/x",
+                    "list": ["ghp_0123456789abcdefghijABCDEFGHIJ012345", "keep"], "count": 3,
+                    "digest": "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                    "nested": {"apiKey": "k1", "ok": "value"}}}),
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+                "data": {"x": "aHVudGVyMg=="}, "type": "Opaque"}),
+        ];
+        for obj in &objects {
+            let whole = r.redact_object(obj);
+            let api_version = obj["apiVersion"].as_str().unwrap();
+            let kind = obj["kind"].as_str().unwrap();
+            let mut pointers = Vec::new();
+            collect_pointers(obj, String::new(), &mut pointers);
+            let changes = pointers
+                .iter()
+                .map(|p| FieldChange {
+                    secret: false,
+                    pointer: p.clone(),
+                    desired: obj.pointer(p).cloned(),
+                    live: obj.pointer(p).cloned(),
+                })
+                .collect();
+            let report = Report::new(
+                "c",
+                rfc3339(0),
+                Mode::Client,
+                "snapshot",
+                vec![ObjectResult {
+                    key: ObjectKey::new(api_version, kind, None, "x"),
+                    api_version: api_version.into(),
+                    asset: None,
+                    status: Status::Drifted,
+                    changes,
+                    notes: vec![],
+                    stale_overrides: vec![],
+                }],
+                vec![],
+            )
+            .redacted(&r);
+            for c in &report.objects[0].changes {
+                let want = whole.pointer(&c.pointer).unwrap();
+                assert_eq!(c.desired.as_ref(), Some(want), "{kind} {}", c.pointer);
+                assert_eq!(c.live.as_ref(), Some(want), "{kind} {}", c.pointer);
+            }
+        }
+    }
+
+    fn collect_pointers(v: &Value, at: String, out: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map {
+                    collect_pointers(child, format!("{at}/{k}"), out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    collect_pointers(child, format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+        out.push(at);
     }
 }

@@ -1,0 +1,91 @@
+//! `plinth validate` names the rendered kinds no CRD schema covers, and `--require-schemas`
+//! turns an unchecked custom-resource kind into exit 2 (issue 9 item 17).
+
+mod common;
+
+use std::path::Path;
+
+use common::{plinth, stderr};
+
+const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: things.example.io\nspec:\n  group: example.io\n  names: {kind: Thing, plural: things}\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n          x-kubernetes-preserve-unknown-fields: true\n";
+
+/// One cluster rendering a `ConfigMap` (built-in), a `Thing` (CRD in `crds/`) and a `Widget`
+/// (no CRD).
+fn repo(dir: &Path) {
+    let files = [
+        (
+            "assets/metadata.yaml",
+            "assets:\n  - name: objects\n    path: objects.yaml.j2\n    phase: 0\n    install: always\n    component: ConfigMap\n    reconcile_order: 1\n",
+        ),
+        (
+            "assets/objects.yaml.j2",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: base\n  namespace: platform\ndata:\n  a: b\n---\napiVersion: example.io/v1\nkind: Thing\nmetadata:\n  name: t\n  namespace: platform\nspec: {}\n---\napiVersion: widgets.example.org/v2\nkind: Widget\nmetadata:\n  name: w\n  namespace: platform\nspec: {}\n",
+        ),
+        ("clusters/prod/cluster.yaml", "name: prod\n"),
+        ("crds/thing.yaml", CRD),
+    ];
+    for (path, text) in files {
+        let path = dir.join(path);
+        fs_err::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs_err::write(path, text).expect("write");
+    }
+}
+
+#[test]
+fn unchecked_kinds_are_named_and_fail_with_require_schemas() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    repo(tmp.path());
+    let out = plinth(tmp.path(), &["validate", ".", "--crds", "crds"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("warning: 1 rendered kind has no CRD schema in `crds` and went unchecked: Widget.widgets.example.org/v2 (1 object)"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Thing.example.io") && !err.contains("ConfigMap"),
+        "{err}"
+    );
+
+    let out = plinth(
+        tmp.path(),
+        &["validate", ".", "--crds", "crds", "--require-schemas"],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("\nerror: 1 rendered kind has no CRD schema in `crds` and went unchecked: Widget.widgets.example.org/v2"),
+        "{err}"
+    );
+    assert!(err.contains("hint: "), "{err}");
+
+    // With the Widget's CRD added, every custom kind is covered: exit 0, no warning.
+    fs_err::write(
+        tmp.path().join("crds/widget.yaml"),
+        CRD.replace("things.example.io", "widgets.widgets.example.org")
+            .replace("group: example.io", "group: widgets.example.org")
+            .replace(
+                "kind: Thing, plural: things",
+                "kind: Widget, plural: widgets",
+            )
+            .replace("name: v1\n", "name: v2\n"),
+    )
+    .expect("write");
+    let out = plinth(
+        tmp.path(),
+        &["validate", ".", "--crds", "crds", "--require-schemas"],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("unchecked"), "{err}");
+}
+
+#[test]
+fn require_schemas_without_a_crd_folder_is_an_error() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    repo(tmp.path());
+    let out = plinth(tmp.path(), &["validate", ".", "--require-schemas"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--require-schemas"), "{err}");
+}
