@@ -5,6 +5,11 @@ use anyhow::Context as _;
 
 use crate::printer::Printer;
 
+/// The stack of every thread plinth starts (address space, touched only as deep as it is
+/// used): reading and merging nested input recurses as deep as the YAML reader's depth limit
+/// allows, which overflows the 2 MiB default of spawned threads in a debug build.
+pub const STACK_BYTES: usize = 64 << 20;
+
 /// Threads per core beyond which more threads only cost memory and start-up time (rendering
 /// is CPU-bound; a few extra threads cover waits on the disk).
 pub const PER_CORE: usize = 4;
@@ -40,6 +45,7 @@ pub fn pool(
     }
     rayon::ThreadPoolBuilder::new()
         .num_threads(n)
+        .stack_size(STACK_BYTES)
         .build()
         .context("cannot start the worker threads")
 }

@@ -19,6 +19,22 @@ use plinth_renderer::redact::Redactor;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // The command runs on a thread with a large stack, and so do the worker threads of the
+    // global pool (drift uses it): nested input recurses as deep as the YAML reader allows.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(jobs::STACK_BYTES)
+        .build_global();
+    std::thread::Builder::new()
+        .name("plinth".into())
+        .stack_size(jobs::STACK_BYTES)
+        .spawn(run)
+        .map_or(ExitCode::from(2), |thread| {
+            // A panic was reported by the hook; 101 is Rust's exit code for it.
+            thread.join().unwrap_or(ExitCode::from(101))
+        })
+}
+
+fn run() -> ExitCode {
     // A panic message may quote a value: it is redacted like every other line.
     std::panic::set_hook(Box::new(|info| {
         let message = info

@@ -78,3 +78,48 @@ fn a_template_past_the_output_limit_fails_located_and_writes_nothing() {
     );
     assert!(!root.join("rendered").exists());
 }
+
+/// Deeply nested input (flow and block style, up to and past the YAML reader's depth limit)
+/// is read or refused with exit 2 — never a stack overflow, in a debug build too — in every
+/// command that reads a cluster.
+#[test]
+fn deeply_nested_input_is_read_or_refused_never_a_crash() {
+    for depth in [150, 199, 250, 5000] {
+        let flow = format!(
+            "name: c1\nparams:\n  x: {}1{}\n",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        let mut block = String::from("name: c1\nparams:\n");
+        for i in 0..depth.min(400) {
+            block += &"  ".repeat(i + 1);
+            block += "k";
+            block += &i.to_string();
+            block += ":\n";
+        }
+        block += &"  ".repeat(depth.min(400) + 1);
+        block += "v: 1\n";
+        for text in [flow, block] {
+            let tmp = tempfile::tempdir().unwrap();
+            fs_err::create_dir_all(tmp.path().join("clusters/c1")).unwrap();
+            fs_err::write(tmp.path().join("clusters/c1/cluster.yaml"), &text).unwrap();
+            for args in [
+                &["render", "."][..],
+                &["render", ".", "--check"],
+                &["catalog", ".", "--cluster", "c1"],
+                &["validate", "."],
+            ] {
+                let out = plinth(tmp.path(), args);
+                let code = out.status.code();
+                assert!(
+                    matches!(code, Some(0..=2)),
+                    "depth {depth}, {args:?}: exit {code:?}: {}",
+                    stderr(&out)
+                );
+                if code == Some(2) {
+                    assert!(stderr(&out).contains("cluster.yaml"), "{}", stderr(&out));
+                }
+            }
+        }
+    }
+}

@@ -75,11 +75,13 @@ pub enum RenderError {
     },
     #[error("asset `{asset}`: template `{path}` does not exist")]
     MissingTemplate { asset: String, path: String },
-    #[error("template `{path}` line {line}: {}", template_message(message))]
+    #[error("template `{path}` line {line}: {}", template_message(message, expr.as_deref()))]
     Template {
         path: String,
         line: usize,
         message: String,
+        /// The template's own text at fault (`include params.which`): source, never a value.
+        expr: Option<String>,
     },
     #[error(
         "template `{path}`{}: ran out of fuel after {fuel} instructions (a runaway loop?); raise `limits.templateFuel` if the template is right",
@@ -170,7 +172,15 @@ const TEMPLATE_ROOTS: &[&str] = &[
 
 /// A template engine message (`kind: detail in` and the expression in backticks): the
 /// expression (template source) is kept, quoted values in the detail are hidden.
-fn template_message(message: &str) -> String {
+fn template_message(message: &str, expr: Option<&str>) -> String {
+    if let Some(expr) = expr {
+        let shown = hide_values(message, expr);
+        return if message.contains(&format!("`{expr}`")) {
+            shown
+        } else {
+            format!("{shown} in `{expr}`")
+        };
+    }
     match message.rfind(" in `") {
         Some(at) if message.ends_with('`') => {
             let expr = &message[at + 5..message.len() - 1];
@@ -194,6 +204,10 @@ fn hide_quoted_values(message: &str) -> String {
 pub fn hide_values(message: &str, source: &str) -> String {
     hide_spans(message, source, &['\'', '"', '`'])
 }
+
+/// Quoted words of plinth's own messages that are syntax, never a value (the YAML reader's
+/// limit messages name `*name`, `&name` and `<<`).
+const OWN_WORDS: &[&str] = &["*name", "&name", "<<"];
 
 fn hide_spans(message: &str, source: &str, quotes: &[char]) -> String {
     let mut out = String::with_capacity(message.len());
@@ -219,6 +233,7 @@ fn hide_spans(message: &str, source: &str, quotes: &[char]) -> String {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '.' | '~'));
         let keep = content.chars().count() <= 1
+            || OWN_WORDS.contains(&content)
             || is_pointer
             || (!source.is_empty() && source.contains(content))
             || before.ends_with("field ")
@@ -265,6 +280,7 @@ mod tests {
             path: "a.j2".into(),
             line: 3,
             message: "template not found: tried to include non-existing template 'hunter2-planted' in `include params.q`".into(),
+            expr: None,
         };
         assert_eq!(
             err.to_string(),
@@ -275,12 +291,14 @@ mod tests {
             line: 1,
             message: "invalid operation: `s3cr3t` is not a Kubernetes quantity in `quantity`"
                 .into(),
+            expr: None,
         };
         assert!(!err.to_string().contains("s3cr3t"), "{err}");
         let err = RenderError::Template {
             path: "a.j2".into(),
             line: 1,
             message: "undefined value: `params.q.x` is undefined in `.x.y`".into(),
+            expr: None,
         };
         assert!(
             err.to_string().contains("`params.q.x` is undefined"),
@@ -307,6 +325,7 @@ mod tests {
             path: "a.j2".into(),
             line: 1,
             message: "syntax error: unexpected string 'hunter2'".into(),
+            expr: None,
         };
         assert!(!err.to_string().contains("hunter2"), "{err}");
         let err = RenderError::RenderedYaml {

@@ -108,6 +108,12 @@ impl Fs {
         self.tick()?;
         fs_err::remove_dir(path)
     }
+
+    /// Removes a file.
+    pub fn remove_file(&self, path: &Path) -> io::Result<()> {
+        self.tick()?;
+        fs_err::remove_file(path)
+    }
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]

@@ -193,6 +193,8 @@ pub const SCRATCH_PREFIX: &str = ".plinth-";
 const STAGING: &str = ".plinth-staging-";
 const OLD: &str = ".plinth-old-";
 const REMOVED: &str = ".plinth-removed-";
+/// A probe file that reads the file system's clock before a swap (see `wait_past_indexes`).
+const CLOCK: &str = ".plinth-clock-";
 
 /// The fields of an index that ownership and the unchanged check need; the rest is skipped.
 #[derive(serde::Deserialize)]
@@ -383,7 +385,7 @@ fn untouched(o: &Owned) -> bool {
     let ctime = |m: &std::fs::Metadata| (m.ctime(), m.ctime_nsec());
     let (index_m, index_c) = (mtime(&o.index), ctime(&o.index));
     index_m == index_c
-        && index_c <= ctime(&o.dir)
+        && index_c < ctime(&o.dir)
         && o.entries
             .iter()
             .all(|(_, m)| mtime(m) <= index_m && ctime(m) <= index_c)
@@ -495,15 +497,20 @@ pub fn retired_clusters(out_root: &Path, keep: &BTreeSet<String>) -> Result<Vec<
     Ok(names)
 }
 
-/// Scratch folders of interrupted runs left in the output root (sorted names).
+/// Scratch folders (and clock probes) of interrupted runs left in the output root (sorted
+/// names).
 pub fn leftovers(out_root: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs_err::read_dir(out_root)
         .into_iter()
         .flatten()
         .filter_map(std::result::Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(SCRATCH_PREFIX))
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let kind = e.file_type().ok()?;
+            let scratch = (kind.is_dir() && name.starts_with(SCRATCH_PREFIX))
+                || (kind.is_file() && name.starts_with(CLOCK));
+            scratch.then_some(name)
+        })
         .collect();
     names.sort();
     names
@@ -607,6 +614,12 @@ impl<'fs> Output<'fs> {
         let mut done = Vec::new();
         for name in leftovers(&self.root) {
             let path = self.root.join(&name);
+            if name.starts_with(CLOCK) && fs_err::symlink_metadata(&path).is_ok_and(|m| m.is_file())
+            {
+                self.fs.remove_file(&path).map_err(write_err(&path))?;
+                done.push(format!("removed `{name}`, left by an interrupted render"));
+                continue;
+            }
             let cluster = [STAGING, OLD, REMOVED]
                 .iter()
                 .find_map(|p| name.strip_prefix(p))
@@ -726,6 +739,7 @@ impl<'fs> Output<'fs> {
             return Err(err);
         }
 
+        self.wait_past_indexes(staged);
         let mut done: Vec<Swapped> = Vec::new();
         let mut exchange = true;
         let mut failure = None;
@@ -771,6 +785,41 @@ impl<'fs> Output<'fs> {
         }
         Ok(left)
     }
+
+    /// Waits until the file system's clock has moved past the newest staged index, so that
+    /// the swap (which sets each folder's ctime) and any edit after it carry a later time than
+    /// the index: [`untouched`] can then tell an edit made in the same clock tick as plinth's
+    /// write (file systems stamp times from a coarse clock, a few milliseconds a tick). The
+    /// file system's time is read from a probe file plinth creates and removes; bounded (at
+    /// most about a second), and without a probe the shortcut merely stays unproven.
+    #[cfg(unix)]
+    fn wait_past_indexes(&self, staged: &[Staged]) {
+        use std::os::unix::fs::MetadataExt as _;
+        let ctime = |m: &std::fs::Metadata| (m.ctime(), m.ctime_nsec());
+        let Some(newest) = staged
+            .iter()
+            .filter_map(|s| std::fs::symlink_metadata(s.stage.join(index::FILE)).ok())
+            .map(|m| ctime(&m))
+            .max()
+        else {
+            return;
+        };
+        let probe = self.root.join(format!("{CLOCK}{}", self.pid));
+        for _ in 0..1000 {
+            let now = fs_err::write(&probe, b"")
+                .and_then(|()| std::fs::symlink_metadata(&probe))
+                .map(|m| ctime(&m));
+            match now {
+                Ok(now) if now > newest => break,
+                Ok(_) => std::thread::sleep(std::time::Duration::from_millis(1)),
+                Err(_) => break,
+            }
+        }
+        let _ = fs_err::remove_file(&probe);
+    }
+
+    #[cfg(not(unix))]
+    fn wait_past_indexes(&self, _: &[Staged]) {}
 
     fn swap_one(&self, s: &Staged, exists: bool, exchange: &mut bool) -> Result<Swapped> {
         let target = self.root.join(&s.name);

@@ -320,6 +320,7 @@ impl Templates {
                 path: self.display_path(name),
                 line: 0,
                 message: "the output is not valid UTF-8".into(),
+                expr: None,
             }),
             (result, Some(at)) => Err(self.too_large(asset, name, result.err().as_ref(), at)),
             (Err(err), None) => Err(self.convert(&err, name)),
@@ -380,8 +381,8 @@ impl Templates {
             .filter(|e| !e.is_empty() && e.len() < 120 && !e.contains('\n'));
         if err.kind() == ErrorKind::TemplateNotFound {
             // The missing name may come from a parameter: show the template's own text only.
-            let what = expr.map_or_else(
-                || "an `include`, `import` or `extends`".to_owned(),
+            let what = expr.as_ref().map_or_else(
+                || "an include, import or extends".to_owned(),
                 |e| format!("`{e}`"),
             );
             return RenderError::Template {
@@ -390,21 +391,18 @@ impl Templates {
                 message: format!(
                     "{what} names a template that does not exist (templates are found beside the catalog)"
                 ),
+                expr,
             };
         }
         let mut message = err.kind().to_string();
         if let Some(detail) = err.detail() {
             message = format!("{message}: {detail}");
         }
-        if let Some(expr) = expr
-            && !message.contains(&format!("`{expr}`"))
-        {
-            message = format!("{message} in `{expr}`");
-        }
         RenderError::Template {
             path,
             line: err.line().unwrap_or(0),
             message,
+            expr,
         }
     }
 }

@@ -260,6 +260,7 @@ fn from_cluster(
 ) -> anyhow::Result<(Vec<ObjectResult>, Vec<HardwareDrift>)> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_stack_size(crate::jobs::STACK_BYTES)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
