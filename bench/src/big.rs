@@ -6,10 +6,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 
 use crate::fleet;
-use crate::render::{ChildRun, run_timed};
+use crate::render::{ChildRun, require_plinth, run_timed};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -70,12 +70,7 @@ pub fn run(
     progress: &mut dyn FnMut(&str),
     report: &mut dyn FnMut(&str),
 ) -> anyhow::Result<()> {
-    if !b.plinth.is_file() {
-        bail!(
-            "`{}` not found: build it first with `cargo build --release -p plinth`",
-            b.plinth.display()
-        );
-    }
+    require_plinth(&b.plinth)?;
     let temp;
     let work: PathBuf = if let Some(dir) = &b.workdir {
         fs_err::create_dir_all(dir)?;

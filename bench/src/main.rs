@@ -140,14 +140,8 @@ fn run(cli: Cli) -> anyhow::Result<String> {
             plinth,
             workdir,
         }) => {
-            let plinth = match plinth {
-                Some(p) => p,
-                None => std::env::current_exe()?
-                    .with_file_name(format!("plinth{}", std::env::consts::EXE_SUFFIX)),
-            };
-            let jobs = jobs.unwrap_or_else(|| {
-                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-            });
+            let plinth = plinth_binary(plinth)?;
+            let jobs = jobs_or_cores(jobs);
             let bench = render::RenderBench {
                 clusters,
                 seed,
@@ -170,11 +164,7 @@ fn run(cli: Cli) -> anyhow::Result<String> {
             plinth,
             workdir,
         }) => {
-            let plinth = match plinth {
-                Some(p) => p,
-                None => std::env::current_exe()?
-                    .with_file_name(format!("plinth{}", std::env::consts::EXE_SUFFIX)),
-            };
+            let plinth = plinth_binary(plinth)?;
             let bench = diff::DiffBench {
                 clusters,
                 seed,
@@ -192,14 +182,8 @@ fn run(cli: Cli) -> anyhow::Result<String> {
             plinth,
             workdir,
         }) => {
-            let plinth = match plinth {
-                Some(p) => p,
-                None => std::env::current_exe()?
-                    .with_file_name(format!("plinth{}", std::env::consts::EXE_SUFFIX)),
-            };
-            let jobs = jobs.unwrap_or_else(|| {
-                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-            });
+            let plinth = plinth_binary(plinth)?;
+            let jobs = jobs_or_cores(jobs);
             let bench = big::BigBench {
                 objects,
                 seed,
@@ -233,4 +217,18 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The plinth binary to time: the one given, else `plinth` beside this binary.
+fn plinth_binary(given: Option<PathBuf>) -> std::io::Result<PathBuf> {
+    match given {
+        Some(p) => Ok(p),
+        None => Ok(std::env::current_exe()?
+            .with_file_name(format!("plinth{}", std::env::consts::EXE_SUFFIX))),
+    }
+}
+
+/// Worker threads: the number given, else one per core.
+fn jobs_or_cores(jobs: Option<usize>) -> usize {
+    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
 }

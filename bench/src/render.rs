@@ -400,6 +400,17 @@ fn machine() -> String {
     format!("{cores} cores ({cpu}), {mem} RAM; load average before the run {load}")
 }
 
+/// Fails with how to build it when the plinth binary to time is missing.
+pub fn require_plinth(plinth: &Path) -> anyhow::Result<()> {
+    if !plinth.is_file() {
+        bail!(
+            "`{}` not found: build it first with `cargo build --release -p plinth`",
+            plinth.display()
+        );
+    }
+    Ok(())
+}
+
 fn rss(kib: Option<u64>) -> String {
     kib.map_or_else(|| "n/a".into(), |k| format!("{:.0} MiB", k as f64 / 1024.0))
 }
@@ -412,12 +423,7 @@ pub fn run(
     progress: &mut dyn FnMut(&str),
     report: &mut dyn FnMut(&str),
 ) -> anyhow::Result<()> {
-    if !b.plinth.is_file() {
-        bail!(
-            "`{}` not found: build it first with `cargo build --release -p plinth`",
-            b.plinth.display()
-        );
-    }
+    require_plinth(&b.plinth)?;
     let machine = machine();
     let temp;
     let work: PathBuf = if let Some(dir) = &b.workdir {
