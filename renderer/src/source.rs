@@ -45,7 +45,7 @@ pub fn normalize(path: &str) -> Result<String> {
     if parts.is_empty() {
         return Err(RenderError::PathEscape {
             path: path.to_owned(),
-            reason: "is empty",
+            reason: "names the repository root, not a file or folder inside it",
         });
     }
     Ok(parts.join("/"))
