@@ -448,9 +448,101 @@ impl Redactor {
             text = self.redact_random_words(&text);
         }
         if self.on(Rule::TextKeyValue) {
+            text = self.redact_xml_elements(&text);
             text = self.redact_key_values(&text);
         }
         text
+    }
+
+    /// XML configuration (Maven `settings.xml`, Tomcat, .NET `app.config`):
+    /// `<password>value</password>` and `<add key="Password" value="value"/>` (an element
+    /// whose `name` or `key` attribute is credential-like) have the value replaced.
+    fn redact_xml_elements(&self, text: &str) -> String {
+        if !text.contains('<') {
+            return text.to_owned();
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(lt) = rest.find('<') {
+            let Some(gt) = rest[lt..].find('>').map(|i| lt + i) else {
+                break;
+            };
+            out.push_str(&rest[..=gt]);
+            let tag = &rest[lt + 1..gt];
+            let name_end = tag
+                .find(|c: char| c.is_whitespace() || c == '/')
+                .unwrap_or(tag.len());
+            let name = tag[..name_end].rsplit(':').next().unwrap_or_default();
+            let attrs = &tag[name_end..];
+            let tail = &rest[gt + 1..];
+            if !name.is_empty()
+                && !tag.starts_with(['/', '?', '!'])
+                && !tag.ends_with('/')
+                && is_credential_key(name)
+            {
+                // `<password>value</password>`: the text up to the next tag.
+                let end = tail.find('<').unwrap_or(tail.len());
+                let value = tail[..end].trim();
+                if value.is_empty() || value.starts_with(FINGERPRINT_PREFIX) {
+                    rest = tail;
+                } else {
+                    let lead = tail.len() - tail.trim_start().len();
+                    out.push_str(&tail[..lead]);
+                    out.push_str(&self.fingerprint(value));
+                    rest = &tail[lead + value.len()..];
+                }
+                continue;
+            }
+            if let Some(redacted) = self.redact_xml_named_value(attrs) {
+                out.truncate(out.len() - (gt - lt + 1));
+                out.push('<');
+                out.push_str(&tag[..name_end]);
+                out.push_str(&redacted);
+                out.push('>');
+            }
+            rest = tail;
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// The attributes of an element `name="password" value="…"` (or `key=`) with the
+    /// `value` replaced, or `None` when the element names no credential.
+    fn redact_xml_named_value(&self, attrs: &str) -> Option<String> {
+        let attr = |name: &str| -> Option<(usize, usize)> {
+            let mut from = 0;
+            while let Some(i) = attrs[from..].find(name).map(|i| from + i) {
+                from = i + name.len();
+                let boundary = attrs[..i]
+                    .chars()
+                    .next_back()
+                    .is_none_or(char::is_whitespace);
+                let after = attrs[from..].trim_start();
+                if boundary && let Some(after) = after.strip_prefix('=') {
+                    let after = after.trim_start();
+                    let quote = after.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+                    let start = attrs.len() - after.len() + 1;
+                    let len = attrs[start..].find(quote)?;
+                    return Some((start, start + len));
+                }
+            }
+            None
+        };
+        let named = ["name", "key"]
+            .iter()
+            .filter_map(|a| attr(a))
+            .any(|(s, e)| is_credential_key(&attrs[s..e]));
+        let (start, end) = attr("value")?;
+        let value = &attrs[start..end];
+        if !named || value.is_empty() || value.starts_with(FINGERPRINT_PREFIX) {
+            return None;
+        }
+        Some(format!(
+            "{}{}{}",
+            &attrs[..start],
+            self.fingerprint(value),
+            &attrs[end..]
+        ))
     }
 
     /// The first token of a known shape at or after byte `from`: (start, end).
@@ -577,6 +669,16 @@ impl Redactor {
                     } else {
                         out.push_str(&self.fingerprint(password));
                     }
+                    out.push_str(&authority[at_sign..]);
+                }
+                // `https://<token>@host`: a user name alone in a web URL is a token (git
+                // credentials, basic auth without password); ssh-like schemes keep theirs.
+                None if is_web_scheme(head)
+                    && let Some(at_sign) = authority.rfind('@')
+                    && at_sign > 0
+                    && !authority[..at_sign].starts_with(FINGERPRINT_PREFIX) =>
+                {
+                    out.push_str(&self.fingerprint(&authority[..at_sign]));
                     out.push_str(&authority[at_sign..]);
                 }
                 _ => out.push_str(authority),
@@ -809,6 +911,18 @@ impl Redactor {
         }
         out
     }
+}
+
+/// Whether the text before `://` ends in a web scheme (`http`, `https`, `ws`, `wss`, also as
+/// `git+https`), where a user name alone in the authority is a credential.
+fn is_web_scheme(head: &str) -> bool {
+    let before = head.strip_suffix("://").unwrap_or(head);
+    let scheme_start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+        .map_or(0, |i| i + 1);
+    let scheme = before[scheme_start..].to_ascii_lowercase();
+    let last = scheme.rsplit('+').next().unwrap_or_default();
+    matches!(last, "http" | "https" | "ws" | "wss")
 }
 
 /// A diff line's marker (`+`, `-`, ` `) when the line looks like a unified-diff body line
@@ -1200,6 +1314,39 @@ mod tests {
         let escaped = r.redact_text(r#"{\"password\":\"hunter4\"}"#);
         assert!(!escaped.contains("hunter4"), "{escaped}");
     }
+    /// XML configuration files (Maven `settings.xml`, .NET `app.config`) carry credentials
+    /// as element text or as the `value` of an element named by its `key`/`name` attribute;
+    /// a web URL's user name alone is a token (`https://<token>@github.com`). Names,
+    /// references and ssh user names stay readable.
+    #[test]
+    fn credentials_in_xml_and_url_user_names_are_redacted() {
+        let r = Redactor::with_key(b"k");
+        for (text, secret) in [
+            ("<server>\n  <password>hunter5</password>\n</server>", "hunter5"),
+            ("<ns:Password a=\"1\"> hunter6 </ns:Password>", "hunter6"),
+            ("<add key=\"DbPassword\" value=\"hunter7\" />", "hunter7"),
+            ("<property name='db.token' value='hunter8'/>", "hunter8"),
+            ("https://hunter9@github.com/o/r.git", "hunter9"),
+            ("git+https://hunter10@host:8443/x", "hunter10"),
+            ("see HTTPS://hunter11@host/x for details", "hunter11"),
+        ] {
+            let red = r.redact_text(text);
+            assert!(!red.contains(secret), "{text} -> {red}");
+            assert!(red.contains(FINGERPRINT_PREFIX), "{text} -> {red}");
+        }
+        for text in [
+            "ssh://git@github.com/o/r.git",
+            "git@github.com:o/r.git",
+            "<name>db</name> <tokenPath>/x</tokenPath>",
+            "<passwordFile>/etc/pw</passwordFile>",
+            "<add key=\"user\" value=\"bob\"/>",
+            "<password/> </password>x a < b > c",
+            "https://github.com/o/r",
+        ] {
+            assert_eq!(r.redact_text(text), text);
+        }
+    }
+
     use serde_json::json;
 
     const PEM: &str = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAplanted0secret\n-----END RSA PRIVATE KEY-----\n";
