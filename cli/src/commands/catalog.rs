@@ -135,7 +135,9 @@ pub fn run(args: CatalogArgs, printer: Printer) -> anyhow::Result<Outcome> {
             out
         }
     };
-    printer.data(&text)?;
+    // The catalog's own texts (condition values, feature names) pass the one text
+    // redaction like every other output (docs/security.md).
+    printer.data(&Redactor::shared().redact_text(&text))?;
     Ok(Outcome::Clean)
 }
 
