@@ -24,6 +24,10 @@ pub const KEY_ENV: &str = "PLINTH_REDACTION_KEY";
 /// The prefix every fingerprint starts with; a value that starts with it is already redacted.
 pub const FINGERPRINT_PREFIX: &str = "<redacted hmac-sha256:";
 
+/// What stands for a secret where a keyed fingerprint would make a committed file
+/// non-deterministic (the index's condition texts); never redacted again.
+pub const SECRET_PLACEHOLDER: &str = "<secret value>";
+
 /// No rule recognises a text shorter than this without a `:` or `=` (the shortest shapes:
 /// `Bearer ` and 8 characters, a Slack prefix and 10).
 const SHORTEST_MATCH: usize = 15;
@@ -480,10 +484,13 @@ impl Redactor {
                 && !tag.ends_with('/')
                 && is_credential_key(name)
             {
-                // `<password>value</password>`: the text up to the next tag.
+                // `<password>value</password>`: the text up to its closing tag.
                 let end = tail.find('<').unwrap_or(tail.len());
                 let value = tail[..end].trim();
-                if value.is_empty() || value.starts_with(FINGERPRINT_PREFIX) {
+                if value.is_empty()
+                    || value.starts_with(FINGERPRINT_PREFIX)
+                    || !tail[end..].starts_with("</")
+                {
                     rest = tail;
                 } else {
                     let lead = tail.len() - tail.trim_start().len();
@@ -961,6 +968,7 @@ fn credential_assignment(content: &str) -> Option<(usize, &str)> {
         let value = after.trim();
         if value.is_empty()
             || value.starts_with(FINGERPRINT_PREFIX)
+            || value.starts_with(SECRET_PLACEHOLDER)
             || value.starts_with("\"<redacted")
             || value.starts_with("(absent)")
             || matches!(
@@ -1322,7 +1330,10 @@ mod tests {
     fn credentials_in_xml_and_url_user_names_are_redacted() {
         let r = Redactor::with_key(b"k");
         for (text, secret) in [
-            ("<server>\n  <password>hunter5</password>\n</server>", "hunter5"),
+            (
+                "<server>\n  <password>hunter5</password>\n</server>",
+                "hunter5",
+            ),
             ("<ns:Password a=\"1\"> hunter6 </ns:Password>", "hunter6"),
             ("<add key=\"DbPassword\" value=\"hunter7\" />", "hunter7"),
             ("<property name='db.token' value='hunter8'/>", "hunter8"),
@@ -1341,6 +1352,8 @@ mod tests {
             "<passwordFile>/etc/pw</passwordFile>",
             "<add key=\"user\" value=\"bob\"/>",
             "<password/> </password>x a < b > c",
+            "is `<secret value>` and <token>unterminated",
+            "annotation example.io/password=<secret value>",
             "https://github.com/o/r",
         ] {
             assert_eq!(r.redact_text(text), text);
