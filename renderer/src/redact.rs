@@ -426,7 +426,33 @@ impl Redactor {
     /// and basic authorization values, JWTs, URL passwords, tokens of a known shape,
     /// random-looking words (the entropy rule of [`Redactor::looks_secret`]), and the values
     /// of `key: value` / `key=value` pairs whose key looks like a credential.
+    ///
+    /// JSON text inside a value may spell a credential with escapes (`\u0070assword: x`,
+    /// `ghp\u005f…`): a line whose decoded form some rule touches is shown decoded and
+    /// redacted; other lines keep their escapes.
     pub fn redact_text(&self, text: &str) -> String {
+        let out = self.redact_text_once(text);
+        if !out.contains("\\u") {
+            return out;
+        }
+        let mut result = String::with_capacity(out.len());
+        for line in out.split_inclusive('\n') {
+            if line.contains("\\u") {
+                let decoded = decode_unicode_escapes(line);
+                if decoded != line {
+                    let redacted = self.redact_text_once(&decoded);
+                    if redacted != decoded {
+                        result.push_str(&redacted);
+                        continue;
+                    }
+                }
+            }
+            result.push_str(line);
+        }
+        result
+    }
+
+    fn redact_text_once(&self, text: &str) -> String {
         // Nothing any rule recognises is this short and without a separator.
         if text.len() < SHORTEST_MATCH && !text.contains([':', '=']) {
             return text.to_owned();
@@ -920,6 +946,31 @@ impl Redactor {
     }
 }
 
+/// `\uXXXX` escapes (JSON, YAML double quotes) decoded, but for control characters, which
+/// keep their escape.
+fn decode_unicode_escapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("\\u") {
+        out.push_str(&rest[..at]);
+        let hex = rest.get(at + 2..at + 6);
+        let decoded = hex
+            .filter(|h| h.chars().all(|c| c.is_ascii_hexdigit()))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .and_then(char::from_u32)
+            .filter(|c| !c.is_control());
+        if let Some(c) = decoded {
+            out.push(c);
+            rest = &rest[at + 6..];
+        } else {
+            out.push_str("\\u");
+            rest = &rest[at + 2..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Whether the text before `://` ends in a web scheme (`http`, `https`, `ws`, `wss`, also as
 /// `git+https`), where a user name alone in the authority is a credential.
 fn is_web_scheme(head: &str) -> bool {
@@ -1358,6 +1409,30 @@ mod tests {
         ] {
             assert_eq!(r.redact_text(text), text);
         }
+    }
+
+    /// JSON inside a value may spell a key or a token with `\u` escapes; the decoded form is
+    /// judged, and lines without anything secret keep their escapes.
+    #[test]
+    fn unicode_escaped_credentials_are_redacted() {
+        let r = Redactor::with_key(b"k");
+        for (text, secret) in [
+            (r#"{"\u0070assword": "hunter12"}"#, "hunter12"),
+            (
+                r#"{"note": "ghp\u005fPl4nt3dGhPT0k3nAbCdEfGhIjKlMnOpQrS0"}"#,
+                "Pl4nt3dGhPT0k3n",
+            ),
+            ("t\\u006fken=hunter13\nplain line", "hunter13"),
+        ] {
+            let red = r.redact_text(text);
+            assert!(!red.contains(secret), "{text} -> {red}");
+        }
+        let kept = r#"{"html": "\u003cb\u003e bold \u003c/b\u003e"}"#;
+        assert_eq!(r.redact_text(kept), kept);
+        let obj = json!({"kind": "ConfigMap", "metadata": {"annotations": {
+            "example.io/config": r#"{"db": {"\u0070assword": "hunter14"}}"#}}});
+        let out = serde_json::to_string(&r.redact_object(&obj)).unwrap();
+        assert!(!out.contains("hunter14"), "{out}");
     }
 
     use serde_json::json;
