@@ -166,10 +166,14 @@ fn redact_strings(value: &mut serde_json::Value, redactor: &Redactor) {
     match value {
         serde_json::Value::String(s) => *s = redactor.redact_text(s),
         serde_json::Value::Object(map) => {
-            map.values_mut().for_each(|v| redact_strings(v, redactor))
+            for v in map.values_mut() {
+                redact_strings(v, redactor);
+            }
         }
         serde_json::Value::Array(items) => {
-            items.iter_mut().for_each(|v| redact_strings(v, redactor));
+            for v in items {
+                redact_strings(v, redactor);
+            }
         }
         _ => {}
     }
