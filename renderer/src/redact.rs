@@ -904,12 +904,38 @@ impl Redactor {
         let mut out = String::with_capacity(text.len());
         // Indentation of a credential key whose block scalar lines are being redacted.
         let mut block_indent: Option<usize> = None;
+        // Indentation of a credential key with nothing after it (`password:`): its value may
+        // continue on more-indented lines (a YAML plain scalar split across lines, a list);
+        // a nested `key: value` line is judged by its own key.
+        let mut plain_indent: Option<usize> = None;
         for line in text.split_inclusive('\n') {
             let (body, newline) = line
                 .strip_suffix('\n')
                 .map_or((line, ""), |body| (body, "\n"));
             let (marker, content) = split_diff_marker(body);
             let indent = content.len() - content.trim_start().len();
+            if let Some(key_indent) = plain_indent {
+                let value = content.trim();
+                if value.is_empty() {
+                    out.push_str(line);
+                    continue;
+                }
+                let mapping = value.ends_with(':') || value.contains(": ");
+                if indent > key_indent && !mapping {
+                    if value.starts_with(FINGERPRINT_PREFIX) {
+                        out.push_str(line);
+                    } else {
+                        out.push_str(marker);
+                        out.push_str(&content[..indent]);
+                        out.push_str(&self.fingerprint(value));
+                        out.push_str(newline);
+                    }
+                    continue;
+                }
+                if indent <= key_indent {
+                    plain_indent = None;
+                }
+            }
             if let Some(key_indent) = block_indent {
                 if !content.trim().is_empty() && indent > key_indent {
                     let value = content.trim();
@@ -939,11 +965,28 @@ impl Redactor {
                     out.push_str(&self.fingerprint(value));
                     out.push_str(newline);
                 }
-                None => out.push_str(line),
+                None => {
+                    if credential_key_alone(content) {
+                        plain_indent = Some(indent);
+                    }
+                    out.push_str(line);
+                }
             }
         }
         out
     }
+}
+
+/// A line that is only a credential-named key and its `:` (`password:`, `- token:`), whose
+/// value follows on the next lines.
+fn credential_key_alone(content: &str) -> bool {
+    let Some(key) = content.trim().strip_suffix(':') else {
+        return false;
+    };
+    let key = key.trim_start_matches(['-', ' ']).trim_matches(['"', '\'']);
+    !key.is_empty()
+        && !key.contains([' ', ':', '='])
+        && is_credential_key(key.rsplit(['.', '/']).next().unwrap_or(key))
 }
 
 /// `\uXXXX` escapes (JSON, YAML double quotes) decoded, but for control characters, which
@@ -1433,6 +1476,27 @@ mod tests {
             "example.io/config": r#"{"db": {"\u0070assword": "hunter14"}}"#}}});
         let out = serde_json::to_string(&r.redact_object(&obj)).unwrap();
         assert!(!out.contains("hunter14"), "{out}");
+    }
+
+    /// A value on the lines after its credential key (a YAML plain scalar split across lines,
+    /// a list) is redacted; nested `key: value` lines keep their own judgement.
+    #[test]
+    fn credentials_on_the_lines_after_their_key_are_redacted() {
+        let r = Redactor::with_key(b"k");
+        let text = "db:\n  password:\n    hunter15\n    continued\n  tokens:\n    - hunter16\n  secret:\n    name: my-secret\n  host: db.internal\n";
+        let red = r.redact_text(text);
+        for secret in ["hunter15", "continued", "hunter16"] {
+            assert!(!red.contains(secret), "{red}");
+        }
+        for kept in ["name: my-secret", "host: db.internal", "  tokens:"] {
+            assert!(red.contains(kept), "{red}");
+        }
+        let obj = json!({"kind": "ConfigMap", "data": {"app.yaml": text}});
+        let out = serde_json::to_string(&r.redact_object(&obj)).unwrap();
+        assert!(
+            !out.contains("hunter15") && !out.contains("hunter16"),
+            "{out}"
+        );
     }
 
     use serde_json::json;
