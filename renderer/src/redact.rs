@@ -477,11 +477,74 @@ impl Redactor {
         if self.on(Rule::Entropy) {
             text = self.redact_random_words(&text);
         }
+        if self.on(Rule::ArgFlag) {
+            text = self.redact_flag_values(&text);
+        }
         if self.on(Rule::TextKeyValue) {
             text = self.redact_xml_elements(&text);
             text = self.redact_key_values(&text);
         }
         text
+    }
+
+    /// A command line inside text (`sh -c "psql --password x"`, a `command` string): the word
+    /// after a credential flag (`--password x`, `-token 'x y'`) is replaced; `--flag=x` is the
+    /// key-value rule's.
+    fn redact_flag_values(&self, text: &str) -> String {
+        if !text.contains('-') {
+            return text.to_owned();
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find('-') {
+            let at_word_start = rest[..start]
+                .chars()
+                .next_back()
+                .is_none_or(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '[' | ','));
+            let tail = &rest[start..];
+            let flag_len = tail
+                .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '=' | ','))
+                .unwrap_or(tail.len());
+            let flag = &tail[..flag_len];
+            let name = flag.trim_start_matches('-');
+            let after = &tail[flag_len..];
+            // Only spaces or tabs between the flag and its value, on the same line.
+            let gap = after.len() - after.trim_start_matches([' ', '\t']).len();
+            let value_text = &after[gap..];
+            if !at_word_start || name.is_empty() || gap == 0 || !is_credential_key(name) {
+                out.push_str(&rest[..start + flag_len.max(1)]);
+                rest = &rest[start + flag_len.max(1)..];
+                continue;
+            }
+            let (value, len) = match value_text.chars().next() {
+                Some(q @ ('"' | '\'')) => match value_text[1..].find(q) {
+                    Some(end) => (&value_text[1..=end], end + 2),
+                    None => (&value_text[1..], value_text.len()),
+                },
+                _ => {
+                    let end = value_text
+                        .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ','))
+                        .unwrap_or(value_text.len());
+                    (&value_text[..end], end)
+                }
+            };
+            out.push_str(&rest[..start + flag_len + gap]);
+            if value.is_empty() || value.starts_with('-') || value.starts_with('<') {
+                rest = &rest[start + flag_len + gap..];
+                continue;
+            }
+            let quoted = len > value.len();
+            if quoted {
+                out.push_str(&value_text[..1]);
+            }
+            out.push_str(&self.fingerprint(value));
+            if quoted && len == value.len() + 2 {
+                out.push_str(&value_text[len - 1..len]);
+            }
+            rest = &value_text[len..];
+        }
+        out.push_str(rest);
+        out
     }
 
     /// XML configuration (Maven `settings.xml`, Tomcat, .NET `app.config`):
@@ -1497,6 +1560,35 @@ mod tests {
             !out.contains("hunter15") && !out.contains("hunter16"),
             "{out}"
         );
+    }
+
+    /// A command line inside one string (`sh -c "…"`) carries a credential after its flag.
+    #[test]
+    fn credentials_after_a_flag_inside_text_are_redacted() {
+        let r = Redactor::with_key(b"k");
+        for (text, secret) in [
+            ("psql --password hunter17 -h db", "hunter17"),
+            ("app --token \"hunter 18\" --verbose", "hunter 18"),
+            ("app -api-key\t'hunter19'", "hunter19"),
+        ] {
+            let red = r.redact_text(text);
+            assert!(!red.contains(secret), "{text} -> {red}");
+        }
+        let obj = json!({"kind": "Pod", "spec": {"containers": [{"command":
+            ["/bin/sh", "-c", "exec app --client-secret hunter20 --port 8080"]}]}});
+        let out = serde_json::to_string(&r.redact_object(&obj)).unwrap();
+        assert!(
+            !out.contains("hunter20") && out.contains("--port 8080"),
+            "{out}"
+        );
+        for kept in [
+            "app --verbose --port 8080 -n kube-system",
+            "--password-file /etc/pw",
+            "a - b -- c",
+            "--token <redacted hmac-sha256:0123456789abcdef>",
+        ] {
+            assert_eq!(r.redact_text(kept), kept);
+        }
     }
 
     use serde_json::json;
