@@ -516,17 +516,16 @@ impl Redactor {
                 rest = &rest[start + flag_len.max(1)..];
                 continue;
             }
-            let (value, len) = match value_text.chars().next() {
-                Some(q @ ('"' | '\'')) => match value_text[1..].find(q) {
+            let (value, len) = if let Some(q @ ('"' | '\'')) = value_text.chars().next() {
+                match value_text[1..].find(q) {
                     Some(end) => (&value_text[1..=end], end + 2),
                     None => (&value_text[1..], value_text.len()),
-                },
-                _ => {
-                    let end = value_text
-                        .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ','))
-                        .unwrap_or(value_text.len());
-                    (&value_text[..end], end)
                 }
+            } else {
+                let end = value_text
+                    .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ','))
+                    .unwrap_or(value_text.len());
+                (&value_text[..end], end)
             };
             out.push_str(&rest[..start + flag_len + gap]);
             if value.is_empty() || value.starts_with('-') || value.starts_with('<') {
@@ -1016,24 +1015,21 @@ impl Redactor {
                     block_indent = None;
                 }
             }
-            match credential_assignment(content) {
-                Some((value_start, value)) => {
-                    if matches!(value.trim_end(), "|" | ">" | "|-" | ">-" | "|+" | ">+") {
-                        block_indent = Some(indent);
-                        out.push_str(line);
-                        continue;
-                    }
-                    out.push_str(marker);
-                    out.push_str(&content[..value_start]);
-                    out.push_str(&self.fingerprint(value));
-                    out.push_str(newline);
-                }
-                None => {
-                    if credential_key_alone(content) {
-                        plain_indent = Some(indent);
-                    }
+            if let Some((value_start, value)) = credential_assignment(content) {
+                if matches!(value.trim_end(), "|" | ">" | "|-" | ">-" | "|+" | ">+") {
+                    block_indent = Some(indent);
                     out.push_str(line);
+                    continue;
                 }
+                out.push_str(marker);
+                out.push_str(&content[..value_start]);
+                out.push_str(&self.fingerprint(value));
+                out.push_str(newline);
+            } else {
+                if credential_key_alone(content) {
+                    plain_indent = Some(indent);
+                }
+                out.push_str(line);
             }
         }
         out
