@@ -321,6 +321,20 @@ fn write_repo(root: &Path, corpus: &[Secret], rotate: usize) {
             "  - name: unmatched-{i}\n    path: leaks.yaml.j2\n    phase: 1\n    install: opt-in\n    component: ConfigMap\n    reconcile_order: 2\n    conditions:\n      - type: annotation\n        key: example.io/k{i}\n        value: nope\n"
         );
     }
+    // Conditions that hold because the catalog asks for exactly the cluster's (secret)
+    // annotation value; a second condition keeps each asset out. The wanted value must not
+    // be echoed into `--explain`, `catalog` or the index either.
+    for i in 0..n {
+        let s = &corpus[(i + rotate) % n];
+        if !s.anywhere {
+            continue;
+        }
+        let _ = write!(
+            catalog,
+            "  - name: matched-{i}\n    path: leaks.yaml.j2\n    phase: 1\n    install: opt-in\n    component: ConfigMap\n    reconcile_order: 2\n    conditions:\n      - type: annotation\n        key: example.io/k{i}\n        value: {}\n      - type: annotation\n        key: example.io/absent\n",
+            json!(s.carrier)
+        );
+    }
     write(root, "assets/metadata.yaml", &catalog);
     let docs: Vec<String> = objects(corpus, rotate)
         .iter()

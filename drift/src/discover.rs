@@ -42,6 +42,22 @@ pub fn inventory_from_nodes(nodes: &[Value]) -> Inventory {
     Inventory { nodes: out }
 }
 
+/// A label or taint value as the committed inventory shows it: as the cluster has it, unless
+/// the one redaction policy calls it secret (by content, or under a credential-named key) —
+/// then the fixed placeholder, which keeps the file deterministic (docs/security.md).
+fn shown(key: &str, value: &str) -> String {
+    use plinth_renderer::redact::{Redactor, SECRET_PLACEHOLDER, is_credential_key};
+    let name = key.rsplit('/').next().unwrap_or(key);
+    let secret = (is_credential_key(name) && !value.is_empty())
+        || Redactor::looks_secret(value)
+        || Redactor::with_key(&[0; 32]).redact_text(value) != value;
+    if secret {
+        SECRET_PLACEHOLDER.to_owned()
+    } else {
+        value.to_owned()
+    }
+}
+
 fn node_from(node: &Value) -> Option<Node> {
     let name = node.pointer("/metadata/name")?.as_str()?.to_owned();
     let all: BTreeMap<String, String> = node
@@ -62,7 +78,7 @@ fn node_from(node: &Value) -> Option<Node> {
     let labels: BTreeMap<String, String> = all
         .iter()
         .filter(|(k, _)| k.starts_with(NFD_PREFIX) || KEPT_LABELS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .map(|(k, v)| (k.clone(), shown(k, v)))
         .collect();
     let taints = node
         .pointer("/spec/taints")
@@ -72,7 +88,10 @@ fn node_from(node: &Value) -> Option<Node> {
         .filter_map(|t| {
             Some(Taint {
                 key: t.get("key")?.as_str()?.to_owned(),
-                value: t.get("value").and_then(Value::as_str).map(str::to_owned),
+                value: t
+                    .get("value")
+                    .and_then(Value::as_str)
+                    .map(|v| shown(t.get("key").and_then(Value::as_str).unwrap_or(""), v)),
                 effect: t.get("effect")?.as_str()?.to_owned(),
             })
         })
@@ -174,6 +193,29 @@ mod tests {
             "metadata": {"name": "m-1", "labels": {"node-role.kubernetes.io/control-plane": ""}},
             "spec": {"taints": [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]},
         })
+    }
+
+    /// A cluster controls its Node objects: a taint or kept label value that looks like a
+    /// credential is not written into the committed inventory.
+    #[test]
+    fn secret_label_and_taint_values_are_not_written() {
+        let token = "ghp_Pl4nt3dGhPT0k3nAbCdEfGhIjKlMnOpQrS0";
+        let node = json!({
+            "metadata": {"name": "n-1", "labels": {
+                "feature.node.kubernetes.io/custom-token": token,
+                "feature.node.kubernetes.io/cpu-model.vendor_id": "Intel",
+            }},
+            "spec": {"taints": [
+                {"key": "example.io/password", "value": "hunter2", "effect": "NoSchedule"},
+                {"key": "example.io/note", "value": format!("Bearer {token}"), "effect": "NoSchedule"},
+                {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"},
+            ]}
+        });
+        let text = inventory_yaml(&inventory_from_nodes(&[node]));
+        for secret in [token, "hunter2"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        assert!(text.contains("Intel") && text.contains("gpu"), "{text}");
     }
 
     #[test]

@@ -95,7 +95,7 @@ impl std::fmt::Display for Condition {
             Self::Annotation {
                 key,
                 value: Some(v),
-            } => write!(f, "annotation {key}={v}"),
+            } => write!(f, "annotation {key}={}", shown_annotation_value(key, v)),
             Self::Annotation { key, value: None } => write!(f, "annotation {key}"),
             Self::HardwareDetection { detector } => write!(f, "hardware {}", detector.name()),
             Self::FeatureGate { gate } => write!(f, "feature-gate {gate}"),
@@ -103,6 +103,26 @@ impl std::fmt::Display for Condition {
             Self::HcoFieldUnconfigured { path } => write!(f, "hco-field-unconfigured {path}"),
             Self::Image { key } => write!(f, "image {key}"),
         }
+    }
+}
+
+/// How an annotation value the catalog asks for is shown in `--explain`, `catalog` and the
+/// committed `plinth-index.json`: as written, unless its key names a credential or the
+/// value looks secret by content (docs/security.md) — then as
+/// [`crate::redact::SECRET_PLACEHOLDER`]. The cluster's annotation equals it when the
+/// condition holds, so showing it would echo the cluster's value; a fixed placeholder (not a
+/// keyed fingerprint) keeps the index deterministic.
+pub fn shown_annotation_value<'a>(key: &str, value: &'a str) -> &'a str {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    // Whether any rule of the one policy would touch it (the key only decides, never shown).
+    let touched = || crate::redact::Redactor::with_key(&[0; 32]).redact_text(value) != value;
+    if crate::redact::is_credential_key(name)
+        || crate::redact::Redactor::looks_secret(value)
+        || touched()
+    {
+        crate::redact::SECRET_PLACEHOLDER
+    } else {
+        value
     }
 }
 

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::catalog::{Asset, Catalog, Condition, Detector, Install};
+use crate::catalog::{Asset, Catalog, Condition, Detector, Install, shown_annotation_value};
 use crate::cluster::Cluster;
 use crate::inventory::Inventory;
 
@@ -77,9 +77,18 @@ impl Facts<'_> {
                 (None, _) => (false, format!("cluster has no annotation `{key}`")),
                 (Some(v), Some(want)) if v != want => (
                     false,
-                    format!("cluster annotation `{key}` is set, but not to `{want}`"),
+                    format!(
+                        "cluster annotation `{key}` is set, but not to `{}`",
+                        shown_annotation_value(key, want)
+                    ),
                 ),
-                (Some(_), Some(want)) => (true, format!("cluster annotation `{key}` is `{want}`")),
+                (Some(_), Some(want)) => (
+                    true,
+                    format!(
+                        "cluster annotation `{key}` is `{}`",
+                        shown_annotation_value(key, want)
+                    ),
+                ),
                 (Some(_), None) => (true, format!("cluster annotation `{key}` is set")),
             },
             Condition::HardwareDetection { detector } => self.detector(*detector),
@@ -128,7 +137,9 @@ impl Facts<'_> {
         let (included, reason) = if let Some((key, value)) = catalog.framework_opt_in()
             && !self.cluster.has_annotation(&key, value.as_deref())
         {
-            let want = value.map_or(key.clone(), |v| format!("{key}={v}"));
+            let want = value.map_or(key.clone(), |v| {
+                format!("{key}={}", shown_annotation_value(&key, &v))
+            });
             (
                 false,
                 format!("the catalog's framework opt-in annotation `{want}` is not on the cluster"),
@@ -198,5 +209,32 @@ mod tests {
             value: Some(secret.to_owned()),
         });
         assert!(outcome.held);
+        // A condition that holds asks for exactly the cluster's value: a secret-looking one
+        // (by content, or under a credential-named key) is not shown either.
+        let text = format!("{} {}", outcome.condition, outcome.because);
+        assert!(!text.contains(secret), "{text}");
+        let cluster = Cluster::parse(
+            "name: c\nannotations:\n  example.io/password: hunter2\n  example.io/tier: gold\n",
+            "clusters/c/cluster.yaml".to_owned(),
+            "c",
+        )
+        .unwrap();
+        let facts = Facts {
+            cluster: &cluster,
+            inventory: None,
+            hco: None,
+        };
+        for (key, want, shown) in [
+            ("example.io/password", "hunter2", false),
+            ("example.io/password", "other", false),
+            ("example.io/tier", "gold", true),
+        ] {
+            let outcome = facts.evaluate(&Condition::Annotation {
+                key: key.to_owned(),
+                value: Some(want.to_owned()),
+            });
+            let text = format!("{} {}", outcome.condition, outcome.because);
+            assert_eq!(text.contains(want), shown, "{text}");
+        }
     }
 }

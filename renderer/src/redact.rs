@@ -24,6 +24,10 @@ pub const KEY_ENV: &str = "PLINTH_REDACTION_KEY";
 /// The prefix every fingerprint starts with; a value that starts with it is already redacted.
 pub const FINGERPRINT_PREFIX: &str = "<redacted hmac-sha256:";
 
+/// What stands for a secret where a keyed fingerprint would make a committed file
+/// non-deterministic (the index's condition texts); never redacted again.
+pub const SECRET_PLACEHOLDER: &str = "<secret value>";
+
 /// No rule recognises a text shorter than this without a `:` or `=` (the shortest shapes:
 /// `Bearer ` and 8 characters, a Slack prefix and 10).
 const SHORTEST_MATCH: usize = 15;
@@ -422,7 +426,33 @@ impl Redactor {
     /// and basic authorization values, JWTs, URL passwords, tokens of a known shape,
     /// random-looking words (the entropy rule of [`Redactor::looks_secret`]), and the values
     /// of `key: value` / `key=value` pairs whose key looks like a credential.
+    ///
+    /// JSON text inside a value may spell a credential with escapes (`\u0070assword: x`,
+    /// `ghp\u005f…`): a line whose decoded form some rule touches is shown decoded and
+    /// redacted; other lines keep their escapes.
     pub fn redact_text(&self, text: &str) -> String {
+        let out = self.redact_text_once(text);
+        if !out.contains("\\u") {
+            return out;
+        }
+        let mut result = String::with_capacity(out.len());
+        for line in out.split_inclusive('\n') {
+            if line.contains("\\u") {
+                let decoded = decode_unicode_escapes(line);
+                if decoded != line {
+                    let redacted = self.redact_text_once(&decoded);
+                    if redacted != decoded {
+                        result.push_str(&redacted);
+                        continue;
+                    }
+                }
+            }
+            result.push_str(line);
+        }
+        result
+    }
+
+    fn redact_text_once(&self, text: &str) -> String {
         // Nothing any rule recognises is this short and without a separator.
         if text.len() < SHORTEST_MATCH && !text.contains([':', '=']) {
             return text.to_owned();
@@ -447,10 +477,167 @@ impl Redactor {
         if self.on(Rule::Entropy) {
             text = self.redact_random_words(&text);
         }
+        if self.on(Rule::ArgFlag) {
+            text = self.redact_flag_values(&text);
+        }
         if self.on(Rule::TextKeyValue) {
+            text = self.redact_xml_elements(&text);
             text = self.redact_key_values(&text);
         }
         text
+    }
+
+    /// A command line inside text (`sh -c "psql --password x"`, a `command` string): the word
+    /// after a credential flag (`--password x`, `-token 'x y'`) is replaced; `--flag=x` is the
+    /// key-value rule's.
+    fn redact_flag_values(&self, text: &str) -> String {
+        if !text.contains('-') {
+            return text.to_owned();
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find('-') {
+            let at_word_start = rest[..start]
+                .chars()
+                .next_back()
+                .is_none_or(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '[' | ','));
+            let tail = &rest[start..];
+            let flag_len = tail
+                .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '=' | ','))
+                .unwrap_or(tail.len());
+            let flag = &tail[..flag_len];
+            let name = flag.trim_start_matches('-');
+            let after = &tail[flag_len..];
+            // Only spaces or tabs between the flag and its value, on the same line.
+            let gap = after.len() - after.trim_start_matches([' ', '\t']).len();
+            let value_text = &after[gap..];
+            if !at_word_start || name.is_empty() || gap == 0 || !is_credential_key(name) {
+                out.push_str(&rest[..start + flag_len.max(1)]);
+                rest = &rest[start + flag_len.max(1)..];
+                continue;
+            }
+            let (value, len) = if let Some(q @ ('"' | '\'')) = value_text.chars().next() {
+                match value_text[1..].find(q) {
+                    Some(end) => (&value_text[1..=end], end + 2),
+                    None => (&value_text[1..], value_text.len()),
+                }
+            } else {
+                let end = value_text
+                    .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ','))
+                    .unwrap_or(value_text.len());
+                (&value_text[..end], end)
+            };
+            out.push_str(&rest[..start + flag_len + gap]);
+            if value.is_empty() || value.starts_with('-') || value.starts_with('<') {
+                rest = &rest[start + flag_len + gap..];
+                continue;
+            }
+            let quoted = len > value.len();
+            if quoted {
+                out.push_str(&value_text[..1]);
+            }
+            out.push_str(&self.fingerprint(value));
+            if quoted && len == value.len() + 2 {
+                out.push_str(&value_text[len - 1..len]);
+            }
+            rest = &value_text[len..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// XML configuration (Maven `settings.xml`, Tomcat, .NET `app.config`):
+    /// `<password>value</password>` and `<add key="Password" value="value"/>` (an element
+    /// whose `name` or `key` attribute is credential-like) have the value replaced.
+    fn redact_xml_elements(&self, text: &str) -> String {
+        if !text.contains('<') {
+            return text.to_owned();
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(lt) = rest.find('<') {
+            let Some(gt) = rest[lt..].find('>').map(|i| lt + i) else {
+                break;
+            };
+            out.push_str(&rest[..=gt]);
+            let tag = &rest[lt + 1..gt];
+            let name_end = tag
+                .find(|c: char| c.is_whitespace() || c == '/')
+                .unwrap_or(tag.len());
+            let name = tag[..name_end].rsplit(':').next().unwrap_or_default();
+            let attrs = &tag[name_end..];
+            let tail = &rest[gt + 1..];
+            if !name.is_empty()
+                && !tag.starts_with(['/', '?', '!'])
+                && !tag.ends_with('/')
+                && is_credential_key(name)
+            {
+                // `<password>value</password>`: the text up to its closing tag.
+                let end = tail.find('<').unwrap_or(tail.len());
+                let value = tail[..end].trim();
+                if value.is_empty()
+                    || value.starts_with(FINGERPRINT_PREFIX)
+                    || !tail[end..].starts_with("</")
+                {
+                    rest = tail;
+                } else {
+                    let lead = tail.len() - tail.trim_start().len();
+                    out.push_str(&tail[..lead]);
+                    out.push_str(&self.fingerprint(value));
+                    rest = &tail[lead + value.len()..];
+                }
+                continue;
+            }
+            if let Some(redacted) = self.redact_xml_named_value(attrs) {
+                out.truncate(out.len() - (gt - lt + 1));
+                out.push('<');
+                out.push_str(&tag[..name_end]);
+                out.push_str(&redacted);
+                out.push('>');
+            }
+            rest = tail;
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// The attributes of an element `name="password" value="…"` (or `key=`) with the
+    /// `value` replaced, or `None` when the element names no credential.
+    fn redact_xml_named_value(&self, attrs: &str) -> Option<String> {
+        let attr = |name: &str| -> Option<(usize, usize)> {
+            let mut from = 0;
+            while let Some(i) = attrs[from..].find(name).map(|i| from + i) {
+                from = i + name.len();
+                let boundary = attrs[..i]
+                    .chars()
+                    .next_back()
+                    .is_none_or(char::is_whitespace);
+                let after = attrs[from..].trim_start();
+                if boundary && let Some(after) = after.strip_prefix('=') {
+                    let after = after.trim_start();
+                    let quote = after.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+                    let start = attrs.len() - after.len() + 1;
+                    let len = attrs[start..].find(quote)?;
+                    return Some((start, start + len));
+                }
+            }
+            None
+        };
+        let named = ["name", "key"]
+            .iter()
+            .filter_map(|a| attr(a))
+            .any(|(s, e)| is_credential_key(&attrs[s..e]));
+        let (start, end) = attr("value")?;
+        let value = &attrs[start..end];
+        if !named || value.is_empty() || value.starts_with(FINGERPRINT_PREFIX) {
+            return None;
+        }
+        Some(format!(
+            "{}{}{}",
+            &attrs[..start],
+            self.fingerprint(value),
+            &attrs[end..]
+        ))
     }
 
     /// The first token of a known shape at or after byte `from`: (start, end).
@@ -577,6 +764,16 @@ impl Redactor {
                     } else {
                         out.push_str(&self.fingerprint(password));
                     }
+                    out.push_str(&authority[at_sign..]);
+                }
+                // `https://<token>@host`: a user name alone in a web URL is a token (git
+                // credentials, basic auth without password); ssh-like schemes keep theirs.
+                None if is_web_scheme(head)
+                    && let Some(at_sign) = authority.rfind('@')
+                    && at_sign > 0
+                    && !authority[..at_sign].starts_with(FINGERPRINT_PREFIX) =>
+                {
+                    out.push_str(&self.fingerprint(&authority[..at_sign]));
                     out.push_str(&authority[at_sign..]);
                 }
                 _ => out.push_str(authority),
@@ -769,12 +966,38 @@ impl Redactor {
         let mut out = String::with_capacity(text.len());
         // Indentation of a credential key whose block scalar lines are being redacted.
         let mut block_indent: Option<usize> = None;
+        // Indentation of a credential key with nothing after it (`password:`): its value may
+        // continue on more-indented lines (a YAML plain scalar split across lines, a list);
+        // a nested `key: value` line is judged by its own key.
+        let mut plain_indent: Option<usize> = None;
         for line in text.split_inclusive('\n') {
             let (body, newline) = line
                 .strip_suffix('\n')
                 .map_or((line, ""), |body| (body, "\n"));
             let (marker, content) = split_diff_marker(body);
             let indent = content.len() - content.trim_start().len();
+            if let Some(key_indent) = plain_indent {
+                let value = content.trim();
+                if value.is_empty() {
+                    out.push_str(line);
+                    continue;
+                }
+                let mapping = value.ends_with(':') || value.contains(": ");
+                if indent > key_indent && !mapping {
+                    if value.starts_with(FINGERPRINT_PREFIX) {
+                        out.push_str(line);
+                    } else {
+                        out.push_str(marker);
+                        out.push_str(&content[..indent]);
+                        out.push_str(&self.fingerprint(value));
+                        out.push_str(newline);
+                    }
+                    continue;
+                }
+                if indent <= key_indent {
+                    plain_indent = None;
+                }
+            }
             if let Some(key_indent) = block_indent {
                 if !content.trim().is_empty() && indent > key_indent {
                     let value = content.trim();
@@ -792,23 +1015,74 @@ impl Redactor {
                     block_indent = None;
                 }
             }
-            match credential_assignment(content) {
-                Some((value_start, value)) => {
-                    if matches!(value.trim_end(), "|" | ">" | "|-" | ">-" | "|+" | ">+") {
-                        block_indent = Some(indent);
-                        out.push_str(line);
-                        continue;
-                    }
-                    out.push_str(marker);
-                    out.push_str(&content[..value_start]);
-                    out.push_str(&self.fingerprint(value));
-                    out.push_str(newline);
+            if let Some((value_start, value)) = credential_assignment(content) {
+                if matches!(value.trim_end(), "|" | ">" | "|-" | ">-" | "|+" | ">+") {
+                    block_indent = Some(indent);
+                    out.push_str(line);
+                    continue;
                 }
-                None => out.push_str(line),
+                out.push_str(marker);
+                out.push_str(&content[..value_start]);
+                out.push_str(&self.fingerprint(value));
+                out.push_str(newline);
+            } else {
+                if credential_key_alone(content) {
+                    plain_indent = Some(indent);
+                }
+                out.push_str(line);
             }
         }
         out
     }
+}
+
+/// A line that is only a credential-named key and its `:` (`password:`, `- token:`), whose
+/// value follows on the next lines.
+fn credential_key_alone(content: &str) -> bool {
+    let Some(key) = content.trim().strip_suffix(':') else {
+        return false;
+    };
+    let key = key.trim_start_matches(['-', ' ']).trim_matches(['"', '\'']);
+    !key.is_empty()
+        && !key.contains([' ', ':', '='])
+        && is_credential_key(key.rsplit(['.', '/']).next().unwrap_or(key))
+}
+
+/// `\uXXXX` escapes (JSON, YAML double quotes) decoded, but for control characters, which
+/// keep their escape.
+fn decode_unicode_escapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("\\u") {
+        out.push_str(&rest[..at]);
+        let hex = rest.get(at + 2..at + 6);
+        let decoded = hex
+            .filter(|h| h.chars().all(|c| c.is_ascii_hexdigit()))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .and_then(char::from_u32)
+            .filter(|c| !c.is_control());
+        if let Some(c) = decoded {
+            out.push(c);
+            rest = &rest[at + 6..];
+        } else {
+            out.push_str("\\u");
+            rest = &rest[at + 2..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether the text before `://` ends in a web scheme (`http`, `https`, `ws`, `wss`, also as
+/// `git+https`), where a user name alone in the authority is a credential.
+fn is_web_scheme(head: &str) -> bool {
+    let before = head.strip_suffix("://").unwrap_or(head);
+    let scheme_start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+        .map_or(0, |i| i + 1);
+    let scheme = before[scheme_start..].to_ascii_lowercase();
+    let last = scheme.rsplit('+').next().unwrap_or_default();
+    matches!(last, "http" | "https" | "ws" | "wss")
 }
 
 /// A diff line's marker (`+`, `-`, ` `) when the line looks like a unified-diff body line
@@ -847,6 +1121,7 @@ fn credential_assignment(content: &str) -> Option<(usize, &str)> {
         let value = after.trim();
         if value.is_empty()
             || value.starts_with(FINGERPRINT_PREFIX)
+            || value.starts_with(SECRET_PLACEHOLDER)
             || value.starts_with("\"<redacted")
             || value.starts_with("(absent)")
             || matches!(
@@ -1200,6 +1475,118 @@ mod tests {
         let escaped = r.redact_text(r#"{\"password\":\"hunter4\"}"#);
         assert!(!escaped.contains("hunter4"), "{escaped}");
     }
+    /// XML configuration files (Maven `settings.xml`, .NET `app.config`) carry credentials
+    /// as element text or as the `value` of an element named by its `key`/`name` attribute;
+    /// a web URL's user name alone is a token (`https://<token>@github.com`). Names,
+    /// references and ssh user names stay readable.
+    #[test]
+    fn credentials_in_xml_and_url_user_names_are_redacted() {
+        let r = Redactor::with_key(b"k");
+        for (text, secret) in [
+            (
+                "<server>\n  <password>hunter5</password>\n</server>",
+                "hunter5",
+            ),
+            ("<ns:Password a=\"1\"> hunter6 </ns:Password>", "hunter6"),
+            ("<add key=\"DbPassword\" value=\"hunter7\" />", "hunter7"),
+            ("<property name='db.token' value='hunter8'/>", "hunter8"),
+            ("https://hunter9@github.com/o/r.git", "hunter9"),
+            ("git+https://hunter10@host:8443/x", "hunter10"),
+            ("see HTTPS://hunter11@host/x for details", "hunter11"),
+        ] {
+            let red = r.redact_text(text);
+            assert!(!red.contains(secret), "{text} -> {red}");
+            assert!(red.contains(FINGERPRINT_PREFIX), "{text} -> {red}");
+        }
+        for text in [
+            "ssh://git@github.com/o/r.git",
+            "git@github.com:o/r.git",
+            "<name>db</name> <tokenPath>/x</tokenPath>",
+            "<passwordFile>/etc/pw</passwordFile>",
+            "<add key=\"user\" value=\"bob\"/>",
+            "<password/> </password>x a < b > c",
+            "is `<secret value>` and <token>unterminated",
+            "annotation example.io/password=<secret value>",
+            "https://github.com/o/r",
+        ] {
+            assert_eq!(r.redact_text(text), text);
+        }
+    }
+
+    /// JSON inside a value may spell a key or a token with `\u` escapes; the decoded form is
+    /// judged, and lines without anything secret keep their escapes.
+    #[test]
+    fn unicode_escaped_credentials_are_redacted() {
+        let r = Redactor::with_key(b"k");
+        for (text, secret) in [
+            (r#"{"\u0070assword": "hunter12"}"#, "hunter12"),
+            (
+                r#"{"note": "ghp\u005fPl4nt3dGhPT0k3nAbCdEfGhIjKlMnOpQrS0"}"#,
+                "Pl4nt3dGhPT0k3n",
+            ),
+            ("t\\u006fken=hunter13\nplain line", "hunter13"),
+        ] {
+            let red = r.redact_text(text);
+            assert!(!red.contains(secret), "{text} -> {red}");
+        }
+        let kept = r#"{"html": "\u003cb\u003e bold \u003c/b\u003e"}"#;
+        assert_eq!(r.redact_text(kept), kept);
+        let obj = json!({"kind": "ConfigMap", "metadata": {"annotations": {
+            "example.io/config": r#"{"db": {"\u0070assword": "hunter14"}}"#}}});
+        let out = serde_json::to_string(&r.redact_object(&obj)).unwrap();
+        assert!(!out.contains("hunter14"), "{out}");
+    }
+
+    /// A value on the lines after its credential key (a YAML plain scalar split across lines,
+    /// a list) is redacted; nested `key: value` lines keep their own judgement.
+    #[test]
+    fn credentials_on_the_lines_after_their_key_are_redacted() {
+        let r = Redactor::with_key(b"k");
+        let text = "db:\n  password:\n    hunter15\n    continued\n  tokens:\n    - hunter16\n  secret:\n    name: my-secret\n  host: db.internal\n";
+        let red = r.redact_text(text);
+        for secret in ["hunter15", "continued", "hunter16"] {
+            assert!(!red.contains(secret), "{red}");
+        }
+        for kept in ["name: my-secret", "host: db.internal", "  tokens:"] {
+            assert!(red.contains(kept), "{red}");
+        }
+        let obj = json!({"kind": "ConfigMap", "data": {"app.yaml": text}});
+        let out = serde_json::to_string(&r.redact_object(&obj)).unwrap();
+        assert!(
+            !out.contains("hunter15") && !out.contains("hunter16"),
+            "{out}"
+        );
+    }
+
+    /// A command line inside one string (`sh -c "…"`) carries a credential after its flag.
+    #[test]
+    fn credentials_after_a_flag_inside_text_are_redacted() {
+        let r = Redactor::with_key(b"k");
+        for (text, secret) in [
+            ("psql --password hunter17 -h db", "hunter17"),
+            ("app --token \"hunter 18\" --verbose", "hunter 18"),
+            ("app -api-key\t'hunter19'", "hunter19"),
+        ] {
+            let red = r.redact_text(text);
+            assert!(!red.contains(secret), "{text} -> {red}");
+        }
+        let obj = json!({"kind": "Pod", "spec": {"containers": [{"command":
+            ["/bin/sh", "-c", "exec app --client-secret hunter20 --port 8080"]}]}});
+        let out = serde_json::to_string(&r.redact_object(&obj)).unwrap();
+        assert!(
+            !out.contains("hunter20") && out.contains("--port 8080"),
+            "{out}"
+        );
+        for kept in [
+            "app --verbose --port 8080 -n kube-system",
+            "--password-file /etc/pw",
+            "a - b -- c",
+            "--token <redacted hmac-sha256:0123456789abcdef>",
+        ] {
+            assert_eq!(r.redact_text(kept), kept);
+        }
+    }
+
     use serde_json::json;
 
     const PEM: &str = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAplanted0secret\n-----END RSA PRIVATE KEY-----\n";

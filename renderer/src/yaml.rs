@@ -101,7 +101,19 @@ fn message(err: &serde_saphyr::Error) -> String {
     }
     let text = err.to_string();
     let text = text.trim_start_matches("error: ");
-    text.lines().next().unwrap_or_default().trim().to_owned()
+    let line = text.lines().next().unwrap_or_default().trim();
+    // serde-saphyr names its own option (`set DuplicateKeyPolicy in Options`): say it plainly.
+    if let Some(at) = line.find("duplicate mapping key: ") {
+        let rest = &line[at + "duplicate mapping key: ".len()..];
+        let (key, tail) = rest
+            .split_once(", set DuplicateKeyPolicy in Options if acceptable")
+            .unwrap_or((rest, ""));
+        return format!(
+            "{}duplicate field `{key}` (a key may appear only once in a mapping){tail}",
+            &line[..at]
+        );
+    }
+    line.to_owned()
 }
 
 /// Splits serde-saphyr's `line 3 column 14: msg` / `msg at line 3, column 14` into parts.
@@ -195,6 +207,17 @@ mod tests {
     use super::*;
     use serde_json::json;
     use std::fmt::Write as _;
+
+    /// A duplicate key is named plainly and located, without serde-saphyr's option names.
+    #[test]
+    fn duplicate_keys_are_reported_plainly() {
+        let err = from_str::<Value>("a: 1\nparams: {x: 1, x: 2}\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("DuplicateKeyPolicy"), "{err}");
+        assert!(err.contains("duplicate field `x`"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+    }
 
     #[test]
     fn ambiguous_strings_stay_strings_on_a_round_trip() {

@@ -74,6 +74,9 @@ pub fn run(args: CatalogArgs, printer: Printer) -> anyhow::Result<Outcome> {
                 "clusters": clusters,
             });
             omit_nulls(&mut doc);
+            // Every string passes the one text redaction on its own, so the document stays
+            // valid JSON (a `key=value` rule on the whole text would run to the line's end).
+            redact_strings(&mut doc, Redactor::shared());
             format!("{}\n", serde_json::to_string_pretty(&doc)?)
         }
         ListFormat::Text => {
@@ -135,6 +138,12 @@ pub fn run(args: CatalogArgs, printer: Printer) -> anyhow::Result<Outcome> {
             out
         }
     };
+    // The catalog's own texts (condition values, feature names) pass the one text
+    // redaction like every other output (docs/security.md); JSON string by string above.
+    let text = match format {
+        ListFormat::Json => text,
+        ListFormat::Text => Redactor::shared().redact_text(&text),
+    };
     printer.data(&text)?;
     Ok(Outcome::Clean)
 }
@@ -152,9 +161,39 @@ fn omit_nulls(value: &mut serde_json::Value) {
     }
 }
 
+/// Redacts every string of a JSON document in place.
+fn redact_strings(value: &mut serde_json::Value, redactor: &Redactor) {
+    match value {
+        serde_json::Value::String(s) => *s = redactor.redact_text(s),
+        serde_json::Value::Object(map) => {
+            for v in map.values_mut() {
+                redact_strings(v, redactor);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for v in items {
+                redact_strings(v, redactor);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The JSON catalog stays valid JSON when a string holds a credential-like `key=value`
+    /// (the text rule replaces to the end of a line: per string, not over the document).
+    #[test]
+    fn redacted_json_stays_valid() {
+        let mut v = json!({"conditions": ["annotation example.io/password=hunter2", "x"]});
+        redact_strings(&mut v, &Redactor::with_key(b"k"));
+        let text = serde_json::to_string_pretty(&v).unwrap();
+        assert!(!text.contains("hunter2"), "{text}");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["conditions"][1], "x");
+    }
 
     #[test]
     fn nulls_are_left_out_at_every_depth() {
