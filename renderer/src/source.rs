@@ -359,7 +359,10 @@ mod tests {
         fs_err::create_dir_all(repo.path().join("clusters").join(odd)).unwrap();
         let source = Source::dir(repo.path()).unwrap();
         let err = source.subdirs("clusters").unwrap_err().to_string();
-        assert!(err.contains("clusters/gpu-") && err.contains("not UTF-8"), "{err}");
+        assert!(
+            err.contains("clusters/gpu-") && err.contains("not UTF-8"),
+            "{err}"
+        );
     }
 
     #[test]

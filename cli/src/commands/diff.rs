@@ -439,8 +439,14 @@ mod tests {
         assert_eq!(fs_err::read_to_string(&outside).unwrap(), "keep");
         let meta = fs_err::symlink_metadata(out.join("preview.txt")).unwrap();
         assert!(meta.is_file(), "the symlink is replaced by a file");
-        assert_eq!(fs_err::read_to_string(out.join("preview.txt")).unwrap(), "new");
-        assert!(fs_err::symlink_metadata(&tmp).is_err(), "no temporary file left");
+        assert_eq!(
+            fs_err::read_to_string(out.join("preview.txt")).unwrap(),
+            "new"
+        );
+        assert!(
+            fs_err::symlink_metadata(&tmp).is_err(),
+            "no temporary file left"
+        );
     }
 
     #[test]
