@@ -189,6 +189,87 @@ fn limited_formatter(
     minijinja::escape_formatter(out, state, value)
 }
 
+/// Refuses, before any memory is taken, a string filter whose result would be larger than the
+/// render's output limit (`replace` and `join` can multiply their input's size: a separator
+/// of 100 MB joined 100,000 times would abort the process on allocation failure).
+fn check_result_size(len: u64) -> Result<(), minijinja::Error> {
+    let over = BUDGET.with(|b| {
+        let mut budget = b.get();
+        let over = len > budget.limit;
+        if over {
+            budget.exceeded = true;
+            budget.at = 0;
+            b.set(budget);
+        }
+        over
+    });
+    if over {
+        return Err(minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            OUTPUT_LIMIT,
+        ));
+    }
+    Ok(())
+}
+
+/// The length `value` formats to.
+fn display_len(value: &Value) -> u64 {
+    value.as_str().map_or_else(
+        || {
+            let mut counter = Counter(0);
+            let _ = write!(counter, "{value}");
+            counter.0
+        },
+        |s| s.len() as u64,
+    )
+}
+
+/// minijinja's `replace`, refused when its result would pass the output limit.
+fn bounded_replace(
+    state: &mut State,
+    value: minijinja::value::StringInput<'_>,
+    from: minijinja::value::StringInput<'_>,
+    to: minijinja::value::StringInput<'_>,
+) -> Result<Value, minijinja::Error> {
+    let (text, pattern, with) = (value.as_str(), from.as_str(), to.as_str());
+    let count = if pattern.is_empty() {
+        text.chars().count() as u64 + 1
+    } else {
+        text.matches(pattern).count() as u64
+    };
+    let grows = (with.len() as u64).saturating_sub(pattern.len() as u64);
+    check_result_size((text.len() as u64).saturating_add(count.saturating_mul(grows)))?;
+    minijinja::filters::replace(state, value, from, to)
+}
+
+/// minijinja's `join`, refused when its result would pass the output limit.
+fn bounded_join(
+    state: &mut State,
+    value: &Value,
+    joiner: Option<minijinja::value::StringInput<'_>>,
+    attribute: Option<&str>,
+    kwargs: minijinja::value::Kwargs,
+) -> Result<Value, minijinja::Error> {
+    let sep = joiner.as_ref().map_or(0, |j| j.as_str().len() as u64);
+    // Only a sequence of known length is measured (iterating a one-shot iterator here would
+    // empty it for `join`).
+    if value.len().is_some()
+        && let Ok(items) = value.try_iter()
+    {
+        let mut len = 0u64;
+        for (i, item) in items.enumerate() {
+            if i > 0 {
+                len = len.saturating_add(sep);
+            }
+            if attribute.is_none() {
+                len = len.saturating_add(display_len(&item));
+            }
+            check_result_size(len)?;
+        }
+    }
+    minijinja::filters::join(state, value, joiner, attribute, kwargs)
+}
+
 impl std::fmt::Debug for Templates {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Templates")
@@ -261,6 +342,8 @@ impl Templates {
                 .unwrap_or_default(),
         );
         env.set_formatter(limited_formatter);
+        env.add_filter("replace", bounded_replace);
+        env.add_filter("join", bounded_join);
         env.add_filter("to_yaml", filter_to_yaml);
         env.add_filter("to_json", filter_to_json);
         env.add_filter("b64encode", filter_b64encode);
