@@ -270,6 +270,87 @@ fn bounded_join(
     minijinja::filters::join(state, value, joiner, attribute, kwargs)
 }
 
+/// minijinja's `indent`, refused when its result would pass the output limit.
+#[allow(clippy::needless_pass_by_value)] // minijinja hands filter arguments over by value
+fn bounded_indent(
+    state: &mut State,
+    value: &Value,
+    args: minijinja::value::Rest<Value>,
+    kwargs: minijinja::value::Kwargs,
+) -> Result<Value, minijinja::Error> {
+    let width = args
+        .first()
+        .cloned()
+        .or_else(|| kwargs.get::<Value>("width").ok())
+        .and_then(|w| u64::try_from(w).ok())
+        .unwrap_or(0);
+    if let Some(text) = value.as_str() {
+        let lines = text.matches('\n').count() as u64 + 1;
+        check_result_size((text.len() as u64).saturating_add(lines.saturating_mul(width)))?;
+    }
+    call_builtin(state, minijinja::filters::indent, value, &args, kwargs)
+}
+
+/// minijinja's `format` (printf style), refused when the widths and precisions of its
+/// conversions (`%2000000000s`) would take its result past the output limit.
+#[allow(clippy::needless_pass_by_value)] // minijinja hands filter arguments over by value
+fn bounded_format(
+    state: &mut State,
+    value: &Value,
+    args: minijinja::value::Rest<Value>,
+    kwargs: minijinja::value::Kwargs,
+) -> Result<Value, minijinja::Error> {
+    if let Some(text) = value.as_str() {
+        let mut len = text.len() as u64;
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                continue;
+            }
+            while chars.next_if(|c| "-+ #0".contains(*c)).is_some() {}
+            for _ in 0..2 {
+                let mut n = 0u64;
+                while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                    n = n
+                        .saturating_mul(10)
+                        .saturating_add(u64::from(d.to_digit(10).unwrap_or(0)));
+                }
+                len = len.saturating_add(n);
+                if chars.next_if_eq(&'.').is_none() {
+                    break;
+                }
+            }
+        }
+        for arg in args.iter() {
+            len = len.saturating_add(display_len(arg));
+        }
+        check_result_size(len)?;
+    }
+    call_builtin(state, minijinja::filters::format, value, &args, kwargs)
+}
+
+/// Calls one of minijinja's built-in filters with the arguments a wrapper received.
+fn call_builtin<F, Rv, Args>(
+    state: &mut State,
+    filter: F,
+    value: &Value,
+    args: &[Value],
+    kwargs: minijinja::value::Kwargs,
+) -> Result<Value, minijinja::Error>
+where
+    F: minijinja::functions::Function<Rv, Args>,
+    Rv: minijinja::value::FunctionResult,
+    Args: for<'a> minijinja::value::FunctionArgs<'a>,
+{
+    let mut all = Vec::with_capacity(args.len() + 1);
+    all.push(value.clone());
+    all.extend(args.iter().cloned());
+    if kwargs.args().next().is_some() {
+        all.push(Value::from(kwargs));
+    }
+    Value::from_function(filter).call(state, &all)
+}
+
 impl std::fmt::Debug for Templates {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Templates")
@@ -344,6 +425,8 @@ impl Templates {
         env.set_formatter(limited_formatter);
         env.add_filter("replace", bounded_replace);
         env.add_filter("join", bounded_join);
+        env.add_filter("indent", bounded_indent);
+        env.add_filter("format", bounded_format);
         env.add_filter("to_yaml", filter_to_yaml);
         env.add_filter("to_json", filter_to_json);
         env.add_filter("b64encode", filter_b64encode);

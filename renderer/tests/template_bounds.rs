@@ -1,4 +1,4 @@
-//! String filters that multiply their input (`replace`, `join`) are refused, with the
+//! String filters that multiply their input (`replace`, `join`, `indent`, `format`) are refused, with the
 //! template's line, before their result passes the output limit: they must not abort the
 //! process on allocation failure.
 
@@ -41,6 +41,12 @@ fn multiplying_filters_stop_at_the_output_limit_with_the_line() {
         r#"("x" * 100000000)|replace("x", "y" * 60)"#,
         // An empty pattern matches between every two characters.
         r#"("x" * 10000000)|replace("", "y" * 60)"#,
+        // Ten million lines, each indented by 1,000 spaces: 10 GB.
+        r#"("x\n" * 10000000)|indent(1000)"#,
+        r#"("x\n" * 10000000)|indent(width=1000)"#,
+        // A printf width of two billion.
+        r#""%2000000000s"|format("a")"#,
+        r#""%.5s%-1999999999.3d"|format("a", 1)"#,
     ] {
         let err = render_error(expr);
         assert!(
@@ -56,7 +62,7 @@ fn bounded_filters_keep_their_results() {
         ("assets/metadata.yaml", CATALOG.to_owned()),
         (
             "assets/boom.yaml.j2",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: b}\ndata:\n  m: \"{{ [1, 2, 3]|map('string')|join(',') }}\"\n  r: \"{{ 'abc'|replace('b', 'xx') }}\"\n  a: \"{{ [{'k': 1}, {'k': 2}]|join('-', attribute='k') }}\"\n"
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: b}\ndata:\n  m: \"{{ [1, 2, 3]|map('string')|join(',') }}\"\n  r: \"{{ 'abc'|replace('b', 'xx') }}\"\n  a: \"{{ [{'k': 1}, {'k': 2}]|join('-', attribute='k') }}\"\n  f: \"{{ '%-5.3s|%05d'|format('abcdef', 42) }}\"\n  i: {{ ('a\\nb'|indent(width=2, first=true))|tojson }}\n"
                 .to_owned(),
         ),
         ("clusters/c1/cluster.yaml", String::new()),
@@ -70,4 +76,6 @@ fn bounded_filters_keep_their_results() {
     assert_eq!(data["m"], "1,2,3");
     assert_eq!(data["r"], "axxc");
     assert_eq!(data["a"], "1-2");
+    assert_eq!(data["f"], "abc  |00042");
+    assert_eq!(data["i"], "  a\n  b");
 }
