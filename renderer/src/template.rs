@@ -351,6 +351,64 @@ where
     Value::from_function(filter).call(state, &all)
 }
 
+/// minijinja's `tojson`, refused when its indentation would take its result past the output
+/// limit (`tojson(indent=2000000000)`): every value of the JSON text may get its own line,
+/// indented at most as deep as the value nests.
+fn bounded_tojson(
+    value: &Value,
+    indent: Option<Value>,
+    kwargs: minijinja::value::Kwargs,
+) -> Result<Value, minijinja::Error> {
+    let width = indent
+        .clone()
+        .or_else(|| kwargs.get::<Option<Value>>("indent").ok().flatten())
+        .and_then(|w| u64::try_from(w).ok())
+        .unwrap_or(0);
+    if width > 2 {
+        let compact = display_len(value);
+        check_result_size(compact.saturating_mul(width.saturating_add(1)))?;
+    }
+    minijinja::filters::tojson(value, indent, kwargs)
+}
+
+/// Python's `str.format` (from `minijinja-contrib`) and the other Python-style methods,
+/// with `format` refused when the widths and precisions in its fields (`{:>2000000000}`)
+/// would take its result past the output limit.
+fn bounded_methods(
+    state: &mut State,
+    value: &Value,
+    method: &str,
+    args: &[Value],
+) -> Result<Value, minijinja::Error> {
+    if method == "format"
+        && let Some(text) = value.as_str()
+    {
+        let mut len = text.len() as u64;
+        // Every run of digits after a `:` inside a `{...}` field may be a width or precision.
+        let mut in_spec = false;
+        let mut n = 0u64;
+        for c in text.chars() {
+            match c {
+                '{' | '}' => in_spec = false,
+                ':' => in_spec = true,
+                _ => {}
+            }
+            if in_spec && let Some(d) = c.to_digit(10) {
+                n = n.saturating_mul(10).saturating_add(u64::from(d));
+            } else {
+                len = len.saturating_add(n);
+                n = 0;
+            }
+        }
+        len = len.saturating_add(n);
+        for arg in args {
+            len = len.saturating_add(display_len(arg));
+        }
+        check_result_size(len)?;
+    }
+    minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args)
+}
+
 impl std::fmt::Debug for Templates {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Templates")
@@ -413,7 +471,7 @@ impl Templates {
         env.set_fuel(Some(fuel));
         env.set_recursion_limit(64);
         // Python-style methods templates expect: `m.get(k, d)`, `m.items()`, `s.startswith(x)`.
-        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        env.set_unknown_method_callback(bounded_methods);
         env.set_syntax(
             minijinja::syntax::SyntaxConfig::builder()
                 .trim_blocks(true)
@@ -427,6 +485,7 @@ impl Templates {
         env.add_filter("join", bounded_join);
         env.add_filter("indent", bounded_indent);
         env.add_filter("format", bounded_format);
+        env.add_filter("tojson", bounded_tojson);
         env.add_filter("to_yaml", filter_to_yaml);
         env.add_filter("to_json", filter_to_json);
         env.add_filter("b64encode", filter_b64encode);

@@ -1,6 +1,6 @@
-//! String filters that multiply their input (`replace`, `join`, `indent`, `format`) are refused, with the
-//! template's line, before their result passes the output limit: they must not abort the
-//! process on allocation failure.
+//! String filters and methods that multiply their input (`replace`, `join`, `indent`,
+//! `format`, `tojson`, `str.format`) are refused, with the template's line, before their
+//! result passes the output limit: they must not abort the process on allocation failure.
 
 use std::collections::BTreeMap;
 
@@ -47,6 +47,12 @@ fn multiplying_filters_stop_at_the_output_limit_with_the_line() {
         // A printf width of two billion.
         r#""%2000000000s"|format("a")"#,
         r#""%.5s%-1999999999.3d"|format("a", 1)"#,
+        // Python-style `str.format` widths and precisions.
+        r#""{:>2000000000}".format("a")"#,
+        r#""{0:.1999999999}{1}".format("a", 2)"#,
+        // JSON indented by two billion spaces a level.
+        "[1, 2]|tojson(indent=2000000000)",
+        "[1, 2]|tojson(2000000000)",
     ] {
         let err = render_error(expr);
         assert!(
@@ -62,7 +68,7 @@ fn bounded_filters_keep_their_results() {
         ("assets/metadata.yaml", CATALOG.to_owned()),
         (
             "assets/boom.yaml.j2",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: b}\ndata:\n  m: \"{{ [1, 2, 3]|map('string')|join(',') }}\"\n  r: \"{{ 'abc'|replace('b', 'xx') }}\"\n  a: \"{{ [{'k': 1}, {'k': 2}]|join('-', attribute='k') }}\"\n  f: \"{{ '%-5.3s|%05d'|format('abcdef', 42) }}\"\n  i: {{ ('a\\nb'|indent(width=2, first=true))|tojson }}\n"
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: b}\ndata:\n  m: \"{{ [1, 2, 3]|map('string')|join(',') }}\"\n  r: \"{{ 'abc'|replace('b', 'xx') }}\"\n  a: \"{{ [{'k': 1}, {'k': 2}]|join('-', attribute='k') }}\"\n  f: \"{{ '%-5.3s|%05d'|format('abcdef', 42) }}\"\n  i: {{ ('a\\nb'|indent(width=2, first=true))|tojson }}\n  p: \"{{ '{:>5}|{}|{n}'.format('ab', 3, n='x') }}\"\n  j: {{ ({'k': [1]}|tojson(indent=4))|tojson }}\n"
                 .to_owned(),
         ),
         ("clusters/c1/cluster.yaml", String::new()),
@@ -78,4 +84,6 @@ fn bounded_filters_keep_their_results() {
     assert_eq!(data["a"], "1-2");
     assert_eq!(data["f"], "abc  |00042");
     assert_eq!(data["i"], "  a\n  b");
+    assert_eq!(data["p"], "   ab|3|x");
+    assert_eq!(data["j"], "{\n    \"k\": [\n        1\n    ]\n}");
 }
