@@ -814,3 +814,29 @@ fn check_reports_leftovers_of_an_interrupted_render_and_render_recovers_them() {
     let out = plinth(repo.path(), &["render", ".", "--check"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
+
+/// `--explain` whose report cannot be written (a full disk behind stdout) fails the command,
+/// and a failed command writes nothing: no staged folder, no new output root.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_render_whose_explanation_cannot_be_written_writes_nothing() {
+    let repo = example_copy();
+    fs_err::remove_dir_all(repo.path().join("rendered")).unwrap();
+    let full = fs_err::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_plinth"))
+        .args(["render", ".", "--explain"])
+        .current_dir(repo.path())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::from(full.into_parts().0))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{}", stderr(&out));
+    assert!(
+        !repo.path().join("rendered").exists(),
+        "a failed render left its output folder: {}",
+        stderr(&out)
+    );
+}

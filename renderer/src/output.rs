@@ -95,6 +95,25 @@ fn file_name(o: &RenderedObject, with_group: bool) -> String {
     }
 }
 
+/// The longest file name plinth writes, in bytes: file systems refuse names over 255 bytes,
+/// while a Kubernetes kind, namespace (63) and name (253) together may be longer.
+const MAX_FILE_NAME: usize = 200;
+
+/// `name`, or when it is longer than [`MAX_FILE_NAME`], its start with a digest of the
+/// object's identity, so a valid object with a long name is still written, under a distinct
+/// name (the index maps every object to its file).
+fn bounded_name(name: String, o: &RenderedObject) -> String {
+    if name.len() <= MAX_FILE_NAME {
+        return name;
+    }
+    let digest = hex::encode(Sha256::digest(o.identity.to_string().as_bytes()));
+    let tag = &digest[..16];
+    let stem = name.trim_end_matches(".yaml");
+    // `sanitize` keeps names ASCII, so any byte offset is a character boundary.
+    let keep = MAX_FILE_NAME - tag.len() - ".yaml".len() - 1;
+    format!("{}-{tag}.yaml", &stem[..keep.min(stem.len())])
+}
+
 /// One cluster's folder, in memory: relative file name -> bytes.
 #[derive(Debug, Clone)]
 pub struct ClusterOutput {
@@ -130,6 +149,7 @@ pub fn materialize(rendered: &RenderedCluster, settings: &Settings) -> ClusterOu
             name = format!("{}-{tag}.yaml", name.trim_end_matches(".yaml"));
             used.insert(name.clone());
         }
+        let name = bounded_name(name, o);
         let mut text = format!("# rendered by plinth from asset {}; do not edit\n", o.asset);
         text.push_str(&yaml::to_string(&o.value));
         files.insert(name.clone(), text.into_bytes());

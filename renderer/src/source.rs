@@ -224,6 +224,7 @@ impl Source {
                     };
                     for entry in fs_err::read_dir(&dir).map_err(io)? {
                         let entry = entry.map_err(io)?;
+                        // No path plinth reads can name it (paths are UTF-8), so it is no input.
                         let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
                             continue;
                         };
@@ -284,7 +285,8 @@ impl Source {
                 for entry in fs_err::read_dir(&dir).map_err(io)? {
                     let entry = entry.map_err(io)?;
                     let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                        continue;
+                        // Never dropped silently: a cluster would vanish from the fleet.
+                        return Err(not_utf8_name(&rel, &entry.file_name()));
                     };
                     if name.starts_with('.') {
                         continue;
@@ -320,6 +322,20 @@ impl Source {
     }
 }
 
+/// A folder whose name is not UTF-8: refused with its name (lossily shown), never skipped, so
+/// no cluster silently drops out of the fleet.
+fn not_utf8_name(dir: &str, name: &std::ffi::OsStr) -> RenderError {
+    let name = name.to_string_lossy();
+    RenderError::Invalid {
+        path: if dir.is_empty() {
+            format!("`{name}`")
+        } else {
+            format!("`{dir}/{name}`")
+        },
+        message: "has a name that is not UTF-8; plinth reads only UTF-8 names: rename it".into(),
+    }
+}
+
 fn symlinked_folder(rel: &str) -> RenderError {
     RenderError::Invalid {
         path: format!("`{rel}`"),
@@ -332,6 +348,22 @@ fn symlinked_folder(rel: &str) -> RenderError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn names_that_are_not_utf8_are_refused_never_skipped() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let repo = tempfile::tempdir().unwrap();
+        let odd = std::ffi::OsStr::from_bytes(b"gpu-\xff");
+        fs_err::create_dir_all(repo.path().join("clusters/a")).unwrap();
+        fs_err::create_dir_all(repo.path().join("clusters").join(odd)).unwrap();
+        let source = Source::dir(repo.path()).unwrap();
+        let err = source.subdirs("clusters").unwrap_err().to_string();
+        assert!(
+            err.contains("clusters/gpu-") && err.contains("not UTF-8"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn normalize_refuses_escapes() {

@@ -189,6 +189,226 @@ fn limited_formatter(
     minijinja::escape_formatter(out, state, value)
 }
 
+/// Refuses, before any memory is taken, a string filter whose result would be larger than the
+/// render's output limit (`replace` and `join` can multiply their input's size: a separator
+/// of 100 MB joined 100,000 times would abort the process on allocation failure).
+fn check_result_size(len: u64) -> Result<(), minijinja::Error> {
+    let over = BUDGET.with(|b| {
+        let mut budget = b.get();
+        let over = len > budget.limit;
+        if over {
+            budget.exceeded = true;
+            budget.at = 0;
+            b.set(budget);
+        }
+        over
+    });
+    if over {
+        return Err(minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            OUTPUT_LIMIT,
+        ));
+    }
+    Ok(())
+}
+
+/// The length `value` formats to.
+fn display_len(value: &Value) -> u64 {
+    value.as_str().map_or_else(
+        || {
+            let mut counter = Counter(0);
+            let _ = write!(counter, "{value}");
+            counter.0
+        },
+        |s| s.len() as u64,
+    )
+}
+
+/// minijinja's `replace`, refused when its result would pass the output limit.
+fn bounded_replace(
+    state: &mut State,
+    value: minijinja::value::StringInput<'_>,
+    from: minijinja::value::StringInput<'_>,
+    to: minijinja::value::StringInput<'_>,
+) -> Result<Value, minijinja::Error> {
+    let (text, pattern, with) = (value.as_str(), from.as_str(), to.as_str());
+    let count = if pattern.is_empty() {
+        text.chars().count() as u64 + 1
+    } else {
+        text.matches(pattern).count() as u64
+    };
+    let grows = (with.len() as u64).saturating_sub(pattern.len() as u64);
+    check_result_size((text.len() as u64).saturating_add(count.saturating_mul(grows)))?;
+    minijinja::filters::replace(state, value, from, to)
+}
+
+/// minijinja's `join`, refused when its result would pass the output limit.
+fn bounded_join(
+    state: &mut State,
+    value: &Value,
+    joiner: Option<minijinja::value::StringInput<'_>>,
+    attribute: Option<&str>,
+    kwargs: minijinja::value::Kwargs,
+) -> Result<Value, minijinja::Error> {
+    let sep = joiner.as_ref().map_or(0, |j| j.as_str().len() as u64);
+    // Only a sequence of known length is measured (iterating a one-shot iterator here would
+    // empty it for `join`).
+    if value.len().is_some()
+        && let Ok(items) = value.try_iter()
+    {
+        let mut len = 0u64;
+        for (i, item) in items.enumerate() {
+            if i > 0 {
+                len = len.saturating_add(sep);
+            }
+            if attribute.is_none() {
+                len = len.saturating_add(display_len(&item));
+            }
+            check_result_size(len)?;
+        }
+    }
+    minijinja::filters::join(state, value, joiner, attribute, kwargs)
+}
+
+/// minijinja's `indent`, refused when its result would pass the output limit.
+#[allow(clippy::needless_pass_by_value)] // minijinja hands filter arguments over by value
+fn bounded_indent(
+    state: &mut State,
+    value: &Value,
+    args: minijinja::value::Rest<Value>,
+    kwargs: minijinja::value::Kwargs,
+) -> Result<Value, minijinja::Error> {
+    let width = args
+        .first()
+        .cloned()
+        .or_else(|| kwargs.get::<Value>("width").ok())
+        .and_then(|w| u64::try_from(w).ok())
+        .unwrap_or(0);
+    if let Some(text) = value.as_str() {
+        let lines = text.matches('\n').count() as u64 + 1;
+        check_result_size((text.len() as u64).saturating_add(lines.saturating_mul(width)))?;
+    }
+    call_builtin(state, minijinja::filters::indent, value, &args, kwargs)
+}
+
+/// minijinja's `format` (printf style), refused when the widths and precisions of its
+/// conversions (`%2000000000s`) would take its result past the output limit.
+#[allow(clippy::needless_pass_by_value)] // minijinja hands filter arguments over by value
+fn bounded_format(
+    state: &mut State,
+    value: &Value,
+    args: minijinja::value::Rest<Value>,
+    kwargs: minijinja::value::Kwargs,
+) -> Result<Value, minijinja::Error> {
+    if let Some(text) = value.as_str() {
+        let mut len = text.len() as u64;
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                continue;
+            }
+            while chars.next_if(|c| "-+ #0".contains(*c)).is_some() {}
+            for _ in 0..2 {
+                let mut n = 0u64;
+                while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                    n = n
+                        .saturating_mul(10)
+                        .saturating_add(u64::from(d.to_digit(10).unwrap_or(0)));
+                }
+                len = len.saturating_add(n);
+                if chars.next_if_eq(&'.').is_none() {
+                    break;
+                }
+            }
+        }
+        for arg in args.iter() {
+            len = len.saturating_add(display_len(arg));
+        }
+        check_result_size(len)?;
+    }
+    call_builtin(state, minijinja::filters::format, value, &args, kwargs)
+}
+
+/// Calls one of minijinja's built-in filters with the arguments a wrapper received.
+fn call_builtin<F, Rv, Args>(
+    state: &mut State,
+    filter: F,
+    value: &Value,
+    args: &[Value],
+    kwargs: minijinja::value::Kwargs,
+) -> Result<Value, minijinja::Error>
+where
+    F: minijinja::functions::Function<Rv, Args>,
+    Rv: minijinja::value::FunctionResult,
+    Args: for<'a> minijinja::value::FunctionArgs<'a>,
+{
+    let mut all = Vec::with_capacity(args.len() + 1);
+    all.push(value.clone());
+    all.extend(args.iter().cloned());
+    if kwargs.args().next().is_some() {
+        all.push(Value::from(kwargs));
+    }
+    Value::from_function(filter).call(state, &all)
+}
+
+/// minijinja's `tojson`, refused when its indentation would take its result past the output
+/// limit (`tojson(indent=2000000000)`): every value of the JSON text may get its own line,
+/// indented at most as deep as the value nests.
+fn bounded_tojson(
+    value: &Value,
+    indent: Option<Value>,
+    kwargs: minijinja::value::Kwargs,
+) -> Result<Value, minijinja::Error> {
+    let width = indent
+        .clone()
+        .or_else(|| kwargs.get::<Option<Value>>("indent").ok().flatten())
+        .and_then(|w| u64::try_from(w).ok())
+        .unwrap_or(0);
+    if width > 2 {
+        let compact = display_len(value);
+        check_result_size(compact.saturating_mul(width.saturating_add(1)))?;
+    }
+    minijinja::filters::tojson(value, indent, kwargs)
+}
+
+/// Python's `str.format` (from `minijinja-contrib`) and the other Python-style methods,
+/// with `format` refused when the widths and precisions in its fields (`{:>2000000000}`)
+/// would take its result past the output limit.
+fn bounded_methods(
+    state: &mut State,
+    value: &Value,
+    method: &str,
+    args: &[Value],
+) -> Result<Value, minijinja::Error> {
+    if method == "format"
+        && let Some(text) = value.as_str()
+    {
+        let mut len = text.len() as u64;
+        // Every run of digits after a `:` inside a `{...}` field may be a width or precision.
+        let mut in_spec = false;
+        let mut n = 0u64;
+        for c in text.chars() {
+            match c {
+                '{' | '}' => in_spec = false,
+                ':' => in_spec = true,
+                _ => {}
+            }
+            if in_spec && let Some(d) = c.to_digit(10) {
+                n = n.saturating_mul(10).saturating_add(u64::from(d));
+            } else {
+                len = len.saturating_add(n);
+                n = 0;
+            }
+        }
+        len = len.saturating_add(n);
+        for arg in args {
+            len = len.saturating_add(display_len(arg));
+        }
+        check_result_size(len)?;
+    }
+    minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args)
+}
+
 impl std::fmt::Debug for Templates {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Templates")
@@ -251,7 +471,7 @@ impl Templates {
         env.set_fuel(Some(fuel));
         env.set_recursion_limit(64);
         // Python-style methods templates expect: `m.get(k, d)`, `m.items()`, `s.startswith(x)`.
-        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        env.set_unknown_method_callback(bounded_methods);
         env.set_syntax(
             minijinja::syntax::SyntaxConfig::builder()
                 .trim_blocks(true)
@@ -261,6 +481,11 @@ impl Templates {
                 .unwrap_or_default(),
         );
         env.set_formatter(limited_formatter);
+        env.add_filter("replace", bounded_replace);
+        env.add_filter("join", bounded_join);
+        env.add_filter("indent", bounded_indent);
+        env.add_filter("format", bounded_format);
+        env.add_filter("tojson", bounded_tojson);
         env.add_filter("to_yaml", filter_to_yaml);
         env.add_filter("to_json", filter_to_json);
         env.add_filter("b64encode", filter_b64encode);

@@ -280,8 +280,14 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
         }
         return Err(hinted(err, &s.repo));
     }
-    if s.explain {
-        printer.data(&explained)?;
+    if s.explain
+        && let Err(err) = printer.data(&explained)
+    {
+        // A failed command writes nothing: not even staged folders or a new output root.
+        if let Some(writer) = &writer {
+            writer.abandon(&staged);
+        }
+        return Err(err.into());
     }
 
     let Some(writer) = writer else {
