@@ -6,6 +6,7 @@ mod commands;
 mod jobs;
 mod printer;
 mod report;
+mod write;
 
 use std::io::Write as _;
 use std::process::ExitCode;

@@ -383,7 +383,7 @@ fn write_files(
         }
     }
     for (name, text) in files {
-        write_replacing(&dir.join(name), text.as_bytes())?;
+        crate::write::replacing(&dir.join(name), text.as_bytes())?;
     }
     printer.status(&format!(
         "wrote {} file(s) to `{}`",
@@ -393,61 +393,9 @@ fn write_files(
     Ok(())
 }
 
-/// Writes `path` through a new temporary file renamed over it: a symlink (or hard link) placed
-/// at `path` is replaced, never written through, and a reader never sees half a file.
-fn write_replacing(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let name = path
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    // A leftover (or planted) temporary file or symlink goes first: `create_new` never
-    // follows one.
-    if fs_err::symlink_metadata(&tmp).is_ok() {
-        fs_err::remove_file(&tmp)?;
-    }
-    let written = fs_err::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(bytes))
-        .and_then(|()| fs_err::rename(&tmp, path));
-    if let Err(err) = written {
-        let _ = fs_err::remove_file(&tmp);
-        return Err(err.into());
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[cfg(unix)]
-    #[test]
-    fn preview_files_replace_a_symlink_instead_of_writing_through_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let outside = dir.path().join("victim");
-        fs_err::write(&outside, "keep").unwrap();
-        let out = dir.path().join("out");
-        fs_err::create_dir(&out).unwrap();
-        std::os::unix::fs::symlink(&outside, out.join("preview.txt")).unwrap();
-        // A planted temporary name is not followed either.
-        let tmp = out.join(format!(".preview.txt.{}.tmp", std::process::id()));
-        std::os::unix::fs::symlink(&outside, &tmp).unwrap();
-        write_replacing(&out.join("preview.txt"), b"new").unwrap();
-        assert_eq!(fs_err::read_to_string(&outside).unwrap(), "keep");
-        let meta = fs_err::symlink_metadata(out.join("preview.txt")).unwrap();
-        assert!(meta.is_file(), "the symlink is replaced by a file");
-        assert_eq!(
-            fs_err::read_to_string(out.join("preview.txt")).unwrap(),
-            "new"
-        );
-        assert!(
-            fs_err::symlink_metadata(&tmp).is_err(),
-            "no temporary file left"
-        );
-    }
 
     #[test]
     fn errors_holding_credentials_are_redacted() {
