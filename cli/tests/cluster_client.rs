@@ -1,0 +1,210 @@
+//! Review attacks on the commands that talk to a cluster (`discover`, `drift`): what they write
+//! never goes through a temporary-file name planted beforehand (a symlink committed next to the
+//! inventory, or left in a report folder), and connection settings kube-rs cannot honour are
+//! refused with a message naming the kubeconfig entry and field.
+
+mod common;
+
+use std::path::Path;
+
+use common::{plinth, stderr, stdout, workspace};
+use plinth_testkit::{FakeApiServer, Scenario};
+use serde_json::json;
+
+const TOKEN: &str = "tok-5e6f7a8b9c0d";
+
+fn repo(dir: &Path) {
+    let files = [
+        (
+            "assets/metadata.yaml",
+            "assets:\n  - name: base-config\n    path: base.yaml.j2\n    phase: 0\n    install: always\n    component: ConfigMap\n    reconcile_order: 1\n",
+        ),
+        (
+            "assets/base.yaml.j2",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: base\n  namespace: platform\ndata:\n  a: \"1\"\n",
+        ),
+        ("clusters/prod/cluster.yaml", "name: prod\n"),
+    ];
+    for (path, text) in files {
+        let path = dir.join(path);
+        fs_err::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs_err::write(path, text).expect("write");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn discover_never_writes_through_a_planted_temporary_file() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("repo");
+    repo(&dir);
+    let victim = tmp.path().join("victim.txt");
+    fs_err::write(&victim, "precious\n").expect("write");
+    // What a pull request could commit beside the inventory: the old fixed temporary name, as
+    // a symlink to a file outside the repository.
+    std::os::unix::fs::symlink(&victim, dir.join("clusters/prod/.inventory.yaml.tmp"))
+        .expect("symlink");
+    let server = FakeApiServer::start(
+        Scenario::new()
+            .token(TOKEN)
+            .object(json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "w1"}})),
+    )
+    .expect("server");
+    let kc = server.kubeconfig_path().display().to_string();
+    let out = plinth(
+        &dir,
+        &[
+            "discover",
+            ".",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kc,
+            "--insecure-allow-http-loopback",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        fs_err::read_to_string(&victim).expect("victim"),
+        "precious\n",
+        "discover wrote through a symlink it did not create"
+    );
+    let inventory =
+        fs_err::read_to_string(dir.join("clusters/prod/inventory.yaml")).expect("inventory");
+    assert!(inventory.contains("w1"), "{inventory}");
+    // Nothing of plinth's own is left beside it.
+    let names: Vec<String> = fs_err::read_dir(dir.join("clusters/prod"))
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.contains("plinth-")),
+        "leftover temporary files: {names:?}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn discover_output_that_is_a_fifo_does_not_hang() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("repo");
+    repo(&dir);
+    let fifo = tmp.path().join("inventory.fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success());
+    let server = FakeApiServer::start(
+        Scenario::new()
+            .token(TOKEN)
+            .object(json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "w1"}})),
+    )
+    .expect("server");
+    let kc = server.kubeconfig_path().display().to_string();
+    let fifo_arg = fifo.display().to_string();
+    // Before the fix the "is it unchanged" check opened the FIFO and blocked forever.
+    let out = plinth(
+        &dir,
+        &[
+            "discover",
+            ".",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kc,
+            "--insecure-allow-http-loopback",
+            "-o",
+            &fifo_arg,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = fs_err::read_to_string(&fifo).expect("written over the FIFO");
+    assert!(text.contains("w1"), "{text}");
+}
+
+#[cfg(unix)]
+#[test]
+fn drift_reports_never_go_through_a_planted_temporary_file() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let reports = tmp.path().join("reports");
+    fs_err::create_dir_all(&reports).expect("mkdir");
+    let victim = tmp.path().join("victim.txt");
+    fs_err::write(&victim, "precious\n").expect("write");
+    for name in ["drift.txt", "drift.json"] {
+        std::os::unix::fs::symlink(&victim, reports.join(format!(".{name}.tmp"))).expect("symlink");
+    }
+    let dir_arg = reports.display().to_string();
+    let out = plinth(
+        &workspace(),
+        &[
+            "drift",
+            "examples/fleet",
+            "--cluster",
+            "plain-west",
+            "--snapshot",
+            "examples/fleet/live/plain-west",
+            "--output-dir",
+            &dir_arg,
+            "--format",
+            "text",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        fs_err::read_to_string(&victim).expect("victim"),
+        "precious\n",
+        "drift wrote a report through a symlink it did not create"
+    );
+    assert!(reports.join("drift.json").is_file());
+    assert!(
+        fs_err::symlink_metadata(reports.join("drift.txt"))
+            .expect("report")
+            .is_file()
+    );
+}
+
+#[test]
+fn a_proxy_url_is_refused_naming_the_entry_and_field() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    repo(dir);
+    let kc = dir.join("kubeconfig");
+    for proxy in [
+        "http://user:SECRET-proxy-pw@10.9.9.9:3128",
+        "socks5://user:SECRET-proxy-pw@10.9.9.9:1080",
+    ] {
+        let text = json!({
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:1", "proxy-url": proxy}}],
+            "users": [{"name": "u", "user": {"token": "SECRET-token"}}],
+            "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+            "current-context": "x",
+        })
+        .to_string();
+        fs_err::write(&kc, text).expect("write");
+        let kc_arg = kc.display().to_string();
+        for command in ["discover", "drift"] {
+            let mut args = vec![command, ".", "--cluster", "prod", "--kubeconfig", &kc_arg];
+            if command == "discover" {
+                args.extend(["-o", "-"]);
+            }
+            let out = plinth(dir, &args);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{command} {proxy}: {err}");
+            assert!(
+                err.contains(&format!("kubeconfig `{kc_arg}`"))
+                    && err.contains("cluster `c`")
+                    && err.contains("`proxy-url`"),
+                "{command} {proxy}: {err}"
+            );
+            assert!(
+                !format!("{}{err}", stdout(&out)).contains("SECRET"),
+                "{command} {proxy}: {err}"
+            );
+        }
+    }
+}
