@@ -329,6 +329,13 @@ fn check_cluster(
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| place.error("`server` is missing"))?;
     check_server(server, options, place)?;
+    if cluster.proxy_url.is_some() {
+        // plinth is built without kube-rs's proxy support; kube-rs would fail later with a
+        // message that names neither file nor entry and quotes the proxy URL.
+        return Err(place.error(
+            "`proxy-url` is not supported: plinth connects to the API server directly (remove it, or run where the server is reachable)",
+        ));
+    }
     if cluster.insecure_skip_tls_verify == Some(true) {
         return Err(place.error(
             "`insecure-skip-tls-verify` is set; plinth always verifies the server certificate",
