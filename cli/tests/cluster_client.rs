@@ -208,3 +208,73 @@ fn a_proxy_url_is_refused_naming_the_entry_and_field() {
         }
     }
 }
+
+/// A rendered object whose name or namespace holds `#` made kube-rs build
+/// `.../<name>#?dryRun=All&...`: the URL parser drops everything from `#` on, so the
+/// server-side "dry run" of `drift` was a real, forced apply. Every request plinth sends to
+/// change something must carry `dryRun=All`, and names that cannot be one path segment are
+/// refused before any request.
+#[test]
+fn drift_never_sends_a_patch_without_dry_run_whatever_the_object_names() {
+    for (name, namespace) in [
+        ("evil#", "platform"),
+        ("evil", "platform#x"),
+        ("evil?dryRun=None&x=", "platform"),
+        (
+            "a/../../../../api/v1/namespaces/kube-system/configmaps/b",
+            "platform",
+        ),
+        ("..", "platform"),
+        ("evil%23", "platform"),
+    ] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+        repo(dir);
+        let object = json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": namespace},
+            "data": {"a": "1"},
+        });
+        fs_err::write(
+            dir.join("assets/base.yaml.j2"),
+            format!("{{% raw %}}{object}{{% endraw %}}\n"),
+        )
+        .expect("write");
+        // The live side holds the same object (a real API server would refuse such a name,
+        // a hostile or broken one need not), so drift goes on to the server-side dry run.
+        let server =
+            FakeApiServer::start(Scenario::new().token(TOKEN).object(object)).expect("server");
+        let kc = server.kubeconfig_path().display().to_string();
+        let out = plinth(
+            dir,
+            &[
+                "drift",
+                ".",
+                "--cluster",
+                "prod",
+                "--kubeconfig",
+                &kc,
+                "--insecure-allow-http-loopback",
+                "--mode",
+                "server",
+                "--retries",
+                "0",
+            ],
+        );
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "{name}: {err}");
+        for request in server.request_log() {
+            if request.method != "GET" {
+                assert_eq!(
+                    request.query.get("dryRun").map(String::as_str),
+                    Some("All"),
+                    "{name} / {namespace}: {} {} {:?} sent without dryRun=All\n{err}",
+                    request.method,
+                    request.path,
+                    request.query
+                );
+            }
+        }
+    }
+}

@@ -361,6 +361,25 @@ impl ClusterLive {
             Some(ns) => format!("server-side apply dry-run of `{kind}` `{ns}/{name}`"),
             None => format!("server-side apply dry-run of `{kind}` `{name}`"),
         };
+        // The name and namespace become path segments and the dry-run flag a query after
+        // them: a `#` would cut the query off (a real, forced apply), a `?`, `/` or `%` change
+        // what is addressed. Such names are invalid in Kubernetes; never send them.
+        for (field, value) in [
+            ("metadata.name", Some(name)),
+            ("metadata.namespace", namespace),
+            ("apiVersion", Some(api_version)),
+        ] {
+            if let Some(problem) =
+                value.and_then(|v| path_segment_problem(v, field == "apiVersion"))
+            {
+                return Err(DriftError::Api {
+                    request: what,
+                    attempts: 0,
+                    reason: format!("`{field}` {problem}; the request was not sent"),
+                    source: None,
+                });
+            }
+        }
         self.discover(api_version).await?;
         let Some(served) = self.served(api_version, kind).await else {
             return Err(DriftError::Api {
@@ -782,6 +801,35 @@ fn too_large(what: &str, declared: Option<u64>, max_bytes: u64) -> DriftError {
     }
 }
 
+/// Why `value` cannot go into a request path as it is (one segment; with `api_version` a
+/// `group/version` pair may hold one `/`), `None` when it can: empty, `.` or `..`, or holding
+/// `/`, `%`, `#`, `?`, a space or a character that is not printable ASCII.
+fn path_segment_problem(value: &str, api_version: bool) -> Option<&'static str> {
+    if value.is_empty() {
+        return Some("is empty");
+    }
+    let segments: Vec<&str> = if api_version {
+        value.splitn(2, '/').collect()
+    } else {
+        vec![value]
+    };
+    if segments
+        .iter()
+        .any(|s| s.is_empty() || *s == "." || *s == "..")
+    {
+        return Some("is not a valid path segment (empty, `.` or `..`)");
+    }
+    if segments.iter().any(|s| {
+        s.chars()
+            .any(|c| matches!(c, '/' | '%' | '#' | '?') || !c.is_ascii_graphic())
+    }) {
+        return Some(
+            "holds a character no Kubernetes name has (`/`, `%`, `#`, `?`, a space or a character that is not printable ASCII)",
+        );
+    }
+    None
+}
+
 /// `/api/v1[/namespaces/<ns>]/<plural>` or `/apis/<group>/<version>[/namespaces/<ns>]/<plural>`.
 fn resource_path(api_version: &str, plural: &str, namespace: Option<&str>) -> String {
     let base = if api_version.contains('/') {
@@ -910,6 +958,21 @@ mod tests {
             resource_path("apps/v1", "deployments", None),
             "/apis/apps/v1/deployments"
         );
+    }
+
+    #[test]
+    fn names_that_would_change_the_request_path_are_refused() {
+        for bad in ["", ".", "..", "a#", "a?b", "a/b", "a%23", "a b", "ä", "a\n"] {
+            assert!(path_segment_problem(bad, false).is_some(), "{bad:?}");
+        }
+        for good in ["a", "a.b-c", "system:controller:x", "a_b@c"] {
+            assert_eq!(path_segment_problem(good, false), None, "{good:?}");
+        }
+        assert_eq!(path_segment_problem("apps/v1", true), None);
+        assert_eq!(path_segment_problem("v1", true), None);
+        for bad in ["apps/v1/x", "v1#", "../v1", "apps/"] {
+            assert!(path_segment_problem(bad, true).is_some(), "{bad:?}");
+        }
     }
 
     #[test]
