@@ -278,3 +278,85 @@ fn drift_never_sends_a_patch_without_dry_run_whatever_the_object_names() {
         }
     }
 }
+
+/// Settings kube-rs rejects only when it builds the client (a client key that is no key, a
+/// `tls-server-name` that is no DNS name) were reported "from the connection settings", naming
+/// neither file nor entry; a `certificate-authority` file that holds no certificate was not
+/// checked at all.
+#[test]
+fn late_connection_errors_name_the_file_and_the_selected_entries() {
+    use base64::Engine as _;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    repo(dir);
+    let garbage = dir.join("garbage.pem");
+    fs_err::write(&garbage, "SECRET-not-a-pem\n").expect("write");
+    let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+    let cases = [
+        (
+            json!({"server": "https://127.0.0.1:1"}),
+            json!({"client-certificate-data": b64("SECRET-cert"), "client-key-data": b64("SECRET-key")}),
+            vec!["(context `x`: cluster `c`, user `u`)"],
+        ),
+        (
+            json!({"server": "https://127.0.0.1:1", "tls-server-name": "not a name!"}),
+            json!({"token": "SECRET-token"}),
+            vec!["(context `x`: cluster `c`, user `u`)"],
+        ),
+        (
+            json!({"server": "https://127.0.0.1:1", "certificate-authority": garbage.display().to_string()}),
+            json!({"token": "SECRET-token"}),
+            vec![
+                "cluster `c`",
+                "`certificate-authority`",
+                "holds no PEM certificate",
+            ],
+        ),
+    ];
+    let kc = dir.join("kubeconfig");
+    let kc_arg = kc.display().to_string();
+    for (cluster, user, expected) in cases {
+        let text = json!({
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "c", "cluster": cluster}],
+            "users": [{"name": "u", "user": user}],
+            "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+            "current-context": "x",
+        })
+        .to_string();
+        fs_err::write(&kc, text).expect("write");
+        let out = plinth(
+            dir,
+            &[
+                "discover",
+                ".",
+                "--cluster",
+                "prod",
+                "-o",
+                "-",
+                "--kubeconfig",
+                &kc_arg,
+                "--retries",
+                "0",
+            ],
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{cluster}: {err}");
+        assert!(
+            err.contains(&format!("kubeconfig `{kc_arg}`")),
+            "{cluster}: {err}"
+        );
+        for fragment in expected {
+            assert!(
+                err.contains(fragment),
+                "{cluster}: want `{fragment}` in {err}"
+            );
+        }
+        assert!(!err.contains("SECRET"), "{cluster}: {err}");
+        assert!(
+            !err.contains("Connection refused"),
+            "no request may be tried: {err}"
+        );
+    }
+}

@@ -182,7 +182,7 @@ impl ClusterLive {
     /// is sent yet; a credential plugin runs now). The deadline starts here.
     pub async fn connect(options: &ConnectOptions) -> Result<Self, DriftError> {
         let deadline = Deadline::after(options.deadline);
-        let mut config = kubeconfig::load(options, deadline).await?;
+        let (mut config, origin) = kubeconfig::load(options, deadline).await?;
         // plinth retries by itself (and honours Retry-After); kube's own retry layer is off so
         // every request is counted and bounded once.
         config.default_retry = false;
@@ -190,8 +190,7 @@ impl ClusterLive {
         // policy's timeout; the connect timeout only makes an unreachable server fail fast.
         config.connect_timeout = Some(options.timeout);
         let default_namespace = config.default_namespace.clone();
-        let client =
-            Client::try_from(config).map_err(|e| connect_error("the connection settings", e))?;
+        let client = Client::try_from(config).map_err(|e| connect_error(&origin, e))?;
         Ok(Self {
             client,
             policy: RetryPolicy::new(options.retries, options.timeout),
