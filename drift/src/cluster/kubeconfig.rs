@@ -215,13 +215,20 @@ fn read_small(
             path.display()
         )));
     }
-    let file = fs_err::File::open(path).map_err(|e| {
-        place.error(format!(
-            "`{field}` `{}` cannot be read ({})",
-            path.display(),
-            e.kind()
-        ))
-    })?;
+    let file = crate::snapshot::open_regular(path)
+        .map_err(|e| {
+            place.error(format!(
+                "`{field}` `{}` cannot be read ({})",
+                path.display(),
+                e.kind()
+            ))
+        })?
+        .ok_or_else(|| {
+            place.error(format!(
+                "`{field}` `{}` is not a regular file",
+                path.display()
+            ))
+        })?;
     let mut buf = Vec::new();
     file.take(limit + 1).read_to_end(&mut buf).map_err(|e| {
         place.error(format!(
