@@ -360,3 +360,79 @@ fn late_connection_errors_name_the_file_and_the_selected_entries() {
         );
     }
 }
+
+/// A rendered namespace such as `kube-system/secrets?x=` made the LIST of ConfigMaps
+/// `GET /api/v1/namespaces/kube-system/secrets?x=/configmaps`: the cluster's Secrets came back
+/// with the pull request's CI credentials and went into the live set as ConfigMaps (list
+/// items carry no kind). Names that would change a request path are never sent; no request
+/// reads a resource the rendered kinds do not name.
+#[test]
+fn a_rendered_namespace_never_redirects_a_list_to_another_resource() {
+    let secret_value = "c3VwZXItc2VjcmV0LWRiLXB3"; // base64 of a made-up password
+    for namespace in [
+        "kube-system/secrets?x=",
+        "kube-system/secrets#",
+        "kube-system%2Fsecrets",
+        "..",
+    ] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+        repo(dir);
+        let object = json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "db", "namespace": namespace},
+            "data": {"a": "1"},
+        });
+        fs_err::write(
+            dir.join("assets/base.yaml.j2"),
+            format!("{{% raw %}}{object}{{% endraw %}}\n"),
+        )
+        .expect("write");
+        let server = FakeApiServer::start(
+            Scenario::new()
+                .token(TOKEN)
+                .serve("v1", "Secret", true)
+                .object(json!({
+                    "apiVersion": "v1",
+                    "kind": "Secret",
+                    "metadata": {"name": "db", "namespace": "kube-system"},
+                    "data": {"value": secret_value},
+                })),
+        )
+        .expect("server");
+        let kc = server.kubeconfig_path().display().to_string();
+        for mode in ["client", "server"] {
+            let out = plinth(
+                dir,
+                &[
+                    "drift",
+                    ".",
+                    "--cluster",
+                    "prod",
+                    "--kubeconfig",
+                    &kc,
+                    "--insecure-allow-http-loopback",
+                    "--mode",
+                    mode,
+                    "--format",
+                    "json",
+                    "--retries",
+                    "0",
+                ],
+            );
+            let all = format!("{}{}", stdout(&out), stderr(&out));
+            assert!(!all.contains(secret_value), "{namespace} ({mode}): {all}");
+            assert!(!all.contains("panicked"), "{namespace} ({mode}): {all}");
+        }
+        for request in server.request_log() {
+            assert!(
+                !request.path.contains("secrets"),
+                "{namespace}: {} {} {:?} reads Secrets",
+                request.method,
+                request.path,
+                request.query
+            );
+        }
+    }
+}

@@ -371,12 +371,7 @@ impl ClusterLive {
             if let Some(problem) =
                 value.and_then(|v| path_segment_problem(v, field == "apiVersion"))
             {
-                return Err(DriftError::Api {
-                    request: what,
-                    attempts: 0,
-                    reason: format!("`{field}` {problem}; the request was not sent"),
-                    source: None,
-                });
+                return Err(unsendable(what, field, problem));
             }
         }
         self.discover(api_version).await?;
@@ -456,6 +451,13 @@ impl ClusterLive {
         let mut cache = self.discovery.lock().await;
         if cache.contains_key(api_version) {
             return Ok(());
+        }
+        if let Some(problem) = path_segment_problem(api_version, true) {
+            return Err(unsendable(
+                format!("discovery of `{api_version}`"),
+                "apiVersion",
+                problem,
+            ));
         }
         let entry = self.resource_list(api_version).await?;
         cache.insert(api_version.to_owned(), entry);
@@ -648,6 +650,16 @@ impl ClusterLive {
     /// `404` or `405` is [`Listing::Refused`].
     async fn list_all(&self, job: &ListJob) -> Result<Listing, DriftError> {
         let what = job.describe();
+        // A namespace such as `kube-system/secrets?x=` would list another resource and have
+        // its items taken for this kind (Secrets read as ConfigMaps, values in the report).
+        for (field, value) in [
+            ("metadata.namespace", job.namespace.as_deref()),
+            ("plural", Some(job.plural.as_str())),
+        ] {
+            if let Some(problem) = value.and_then(|v| path_segment_problem(v, false)) {
+                return Err(unsendable(what, field, problem));
+            }
+        }
         let path = resource_path(&job.api_version, &job.plural, job.namespace.as_deref());
         let mut params = ListParams::default().limit(self.page_size);
         if let Some(sel) = &job.selector {
@@ -797,6 +809,16 @@ fn too_large(what: &str, declared: Option<u64>, max_bytes: u64) -> DriftError {
         },
         limit: format!("{} MiB", max_bytes / (1024 * 1024)),
         flag: "--max-response-mib",
+    }
+}
+
+/// The error for a request not sent because `field` cannot go into its path.
+fn unsendable(request: String, field: &str, problem: &str) -> DriftError {
+    DriftError::Api {
+        request,
+        attempts: 0,
+        reason: format!("`{field}` {problem}; the request was not sent"),
+        source: None,
     }
 }
 
