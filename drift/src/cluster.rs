@@ -623,6 +623,10 @@ impl ClusterLive {
                     if name.contains('/') {
                         continue; // subresources such as `pods/status`
                     }
+                    if path_segment_problem(name, false).is_some() {
+                        // No real resource is named so; a request to it would address another.
+                        continue;
+                    }
                     let listable = r
                         .get("verbs")
                         .and_then(Value::as_array)
