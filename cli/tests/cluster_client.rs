@@ -361,9 +361,9 @@ fn late_connection_errors_name_the_file_and_the_selected_entries() {
     }
 }
 
-/// A rendered namespace such as `kube-system/secrets?x=` made the LIST of ConfigMaps
+/// A rendered namespace such as `kube-system/secrets?x=` made the LIST of `ConfigMap`s
 /// `GET /api/v1/namespaces/kube-system/secrets?x=/configmaps`: the cluster's Secrets came back
-/// with the pull request's CI credentials and went into the live set as ConfigMaps (list
+/// with the pull request's CI credentials and went into the live set as `ConfigMap`s (list
 /// items carry no kind). Names that would change a request path are never sent; no request
 /// reads a resource the rendered kinds do not name.
 #[test]
