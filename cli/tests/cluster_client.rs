@@ -436,3 +436,66 @@ fn a_rendered_namespace_never_redirects_a_list_to_another_resource() {
         }
     }
 }
+
+/// A `409` answer to a server-side dry run was reported with the server's `message` as is:
+/// a server (or an admission chain behind it) that echoes the applied object put its values,
+/// a rendered Secret's included, into the report. Only the field paths and the managers of
+/// the conflict are kept.
+#[test]
+fn a_conflict_reports_fields_and_managers_but_not_the_server_message() {
+    use plinth_testkit::{Fault, FaultKind};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    repo(dir);
+    let object = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "base", "namespace": "platform"},
+        "data": {"a": "1"},
+    });
+    let server = FakeApiServer::start(Scenario::new().token(TOKEN).object(object)).expect("server");
+    server.inject(
+        Fault::new(FaultKind::Body {
+            code: 409,
+            body: json!({
+                "kind": "Status",
+                "apiVersion": "v1",
+                "status": "Failure",
+                "reason": "Conflict",
+                "message": "Apply failed: data.a=ECHOED-hunter2-value conflicts with \"kubectl\"",
+                "details": {"causes": [{
+                    "reason": "FieldManagerConflict",
+                    "message": "conflict with \"kubectl-client-side-apply\" using v1: ECHOED-cause-value",
+                    "field": ".data.a",
+                }]},
+                "code": 409,
+            }),
+        })
+        .matching("/configmaps/base")
+        .times(u32::MAX),
+    );
+    let kc = server.kubeconfig_path().display().to_string();
+    let out = plinth(
+        dir,
+        &[
+            "drift",
+            ".",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kc,
+            "--insecure-allow-http-loopback",
+            "--mode",
+            "server",
+            "--retries",
+            "0",
+        ],
+    );
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(!all.contains("ECHOED"), "{all}");
+    assert!(
+        all.contains("`.data.a`") && all.contains("kubectl-client-side-apply"),
+        "{all}"
+    );
+}

@@ -961,12 +961,76 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-/// The message of a `409` `Status` (it names the conflicting fields and managers).
+/// What a `409` `Status` says, without its `message` (a server may echo the applied values
+/// there; only the API server's fixed text for a stale `resourceVersion` is kept): the field paths of its causes and the field managers they name (the quoted name in
+/// `conflict with "<manager>"`), else the reason alone.
 fn status_message(body: &[u8]) -> String {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_else(|| "HTTP 409 Conflict".to_owned())
+    /// The API server's fixed text for a stale `resourceVersion` (it quotes no value).
+    const STALE: &str = "the object has been modified; please apply your changes to the latest version and try again";
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return "HTTP 409 Conflict".to_owned();
+    };
+    if v.get("message")
+        .and_then(Value::as_str)
+        .is_some_and(|m| m.ends_with(STALE))
+    {
+        return STALE.to_owned();
+    }
+    let causes: Vec<&Value> = v
+        .pointer("/details/causes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .collect();
+    let fields: BTreeSet<String> = causes
+        .iter()
+        .filter_map(|c| c.get("field").and_then(Value::as_str))
+        .map(|f| format!("`{}`", printable_name(f)))
+        .collect();
+    let managers: BTreeSet<String> = causes
+        .iter()
+        .filter_map(|c| c.get("message").and_then(Value::as_str))
+        .filter_map(|m| m.split_once("conflict with \"")?.1.split_once('"'))
+        .map(|(manager, _)| format!("`{}`", printable_name(manager)))
+        .collect();
+    let mut text = "HTTP 409 Conflict".to_owned();
+    if let Some(r) = v
+        .get("reason")
+        .and_then(Value::as_str)
+        .filter(|r| !r.is_empty())
+    {
+        let _ = write!(text, " ({})", printable_name(r));
+    }
+    if !fields.is_empty() {
+        let _ = write!(
+            text,
+            " at {}",
+            fields.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+    if !managers.is_empty() {
+        let _ = write!(
+            text,
+            " owned by {}",
+            managers.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+    text
+}
+
+/// A name from a server answer fit to quote: printable ASCII without backticks, at most 120
+/// characters.
+fn printable_name(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '`' || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .take(120)
+        .collect()
 }
 
 #[cfg(test)]
