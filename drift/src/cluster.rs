@@ -182,7 +182,7 @@ impl ClusterLive {
     /// is sent yet; a credential plugin runs now). The deadline starts here.
     pub async fn connect(options: &ConnectOptions) -> Result<Self, DriftError> {
         let deadline = Deadline::after(options.deadline);
-        let mut config = kubeconfig::load(options, deadline).await?;
+        let (mut config, origin) = kubeconfig::load(options, deadline).await?;
         // plinth retries by itself (and honours Retry-After); kube's own retry layer is off so
         // every request is counted and bounded once.
         config.default_retry = false;
@@ -190,8 +190,7 @@ impl ClusterLive {
         // policy's timeout; the connect timeout only makes an unreachable server fail fast.
         config.connect_timeout = Some(options.timeout);
         let default_namespace = config.default_namespace.clone();
-        let client =
-            Client::try_from(config).map_err(|e| connect_error("the connection settings", e))?;
+        let client = Client::try_from(config).map_err(|e| connect_error(&origin, e))?;
         Ok(Self {
             client,
             policy: RetryPolicy::new(options.retries, options.timeout),
@@ -361,6 +360,20 @@ impl ClusterLive {
             Some(ns) => format!("server-side apply dry-run of `{kind}` `{ns}/{name}`"),
             None => format!("server-side apply dry-run of `{kind}` `{name}`"),
         };
+        // The name and namespace become path segments and the dry-run flag a query after
+        // them: a `#` would cut the query off (a real, forced apply), a `?`, `/` or `%` change
+        // what is addressed. Such names are invalid in Kubernetes; never send them.
+        for (field, value) in [
+            ("metadata.name", Some(name)),
+            ("metadata.namespace", namespace),
+            ("apiVersion", Some(api_version)),
+        ] {
+            if let Some(problem) =
+                value.and_then(|v| path_segment_problem(v, field == "apiVersion"))
+            {
+                return Err(unsendable(what, field, problem));
+            }
+        }
         self.discover(api_version).await?;
         let Some(served) = self.served(api_version, kind).await else {
             return Err(DriftError::Api {
@@ -438,6 +451,13 @@ impl ClusterLive {
         let mut cache = self.discovery.lock().await;
         if cache.contains_key(api_version) {
             return Ok(());
+        }
+        if let Some(problem) = path_segment_problem(api_version, true) {
+            return Err(unsendable(
+                format!("discovery of `{api_version}`"),
+                "apiVersion",
+                problem,
+            ));
         }
         let entry = self.resource_list(api_version).await?;
         cache.insert(api_version.to_owned(), entry);
@@ -603,6 +623,10 @@ impl ClusterLive {
                     if name.contains('/') {
                         continue; // subresources such as `pods/status`
                     }
+                    if path_segment_problem(name, false).is_some() {
+                        // No real resource is named so; a request to it would address another.
+                        continue;
+                    }
                     let listable = r
                         .get("verbs")
                         .and_then(Value::as_array)
@@ -630,6 +654,16 @@ impl ClusterLive {
     /// `404` or `405` is [`Listing::Refused`].
     async fn list_all(&self, job: &ListJob) -> Result<Listing, DriftError> {
         let what = job.describe();
+        // A namespace such as `kube-system/secrets?x=` would list another resource and have
+        // its items taken for this kind (Secrets read as ConfigMaps, values in the report).
+        for (field, value) in [
+            ("metadata.namespace", job.namespace.as_deref()),
+            ("plural", Some(job.plural.as_str())),
+        ] {
+            if let Some(problem) = value.and_then(|v| path_segment_problem(v, false)) {
+                return Err(unsendable(what, field, problem));
+            }
+        }
         let path = resource_path(&job.api_version, &job.plural, job.namespace.as_deref());
         let mut params = ListParams::default().limit(self.page_size);
         if let Some(sel) = &job.selector {
@@ -782,6 +816,45 @@ fn too_large(what: &str, declared: Option<u64>, max_bytes: u64) -> DriftError {
     }
 }
 
+/// The error for a request not sent because `field` cannot go into its path.
+fn unsendable(request: String, field: &str, problem: &str) -> DriftError {
+    DriftError::Api {
+        request,
+        attempts: 0,
+        reason: format!("`{field}` {problem}; the request was not sent"),
+        source: None,
+    }
+}
+
+/// Why `value` cannot go into a request path as it is (one segment; with `api_version` a
+/// `group/version` pair may hold one `/`), `None` when it can: empty, `.` or `..`, or holding
+/// `/`, `%`, `#`, `?`, a space or a character that is not printable ASCII.
+fn path_segment_problem(value: &str, api_version: bool) -> Option<&'static str> {
+    if value.is_empty() {
+        return Some("is empty");
+    }
+    let segments: Vec<&str> = if api_version {
+        value.splitn(2, '/').collect()
+    } else {
+        vec![value]
+    };
+    if segments
+        .iter()
+        .any(|s| s.is_empty() || *s == "." || *s == "..")
+    {
+        return Some("is not a valid path segment (empty, `.` or `..`)");
+    }
+    if segments.iter().any(|s| {
+        s.chars()
+            .any(|c| matches!(c, '/' | '%' | '#' | '?') || !c.is_ascii_graphic())
+    }) {
+        return Some(
+            "holds a character no Kubernetes name has (`/`, `%`, `#`, `?`, a space or a character that is not printable ASCII)",
+        );
+    }
+    None
+}
+
 /// `/api/v1[/namespaces/<ns>]/<plural>` or `/apis/<group>/<version>[/namespaces/<ns>]/<plural>`.
 fn resource_path(api_version: &str, plural: &str, namespace: Option<&str>) -> String {
     let base = if api_version.contains('/') {
@@ -888,12 +961,76 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-/// The message of a `409` `Status` (it names the conflicting fields and managers).
+/// What a `409` `Status` says, without its `message` (a server may echo the applied values
+/// there; only the API server's fixed text for a stale `resourceVersion` is kept): the field paths of its causes and the field managers they name (the quoted name in
+/// `conflict with "<manager>"`), else the reason alone.
 fn status_message(body: &[u8]) -> String {
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_else(|| "HTTP 409 Conflict".to_owned())
+    /// The API server's fixed text for a stale `resourceVersion` (it quotes no value).
+    const STALE: &str = "the object has been modified; please apply your changes to the latest version and try again";
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return "HTTP 409 Conflict".to_owned();
+    };
+    if v.get("message")
+        .and_then(Value::as_str)
+        .is_some_and(|m| m.ends_with(STALE))
+    {
+        return STALE.to_owned();
+    }
+    let causes: Vec<&Value> = v
+        .pointer("/details/causes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .collect();
+    let fields: BTreeSet<String> = causes
+        .iter()
+        .filter_map(|c| c.get("field").and_then(Value::as_str))
+        .map(|f| format!("`{}`", printable_name(f)))
+        .collect();
+    let managers: BTreeSet<String> = causes
+        .iter()
+        .filter_map(|c| c.get("message").and_then(Value::as_str))
+        .filter_map(|m| m.split_once("conflict with \"")?.1.split_once('"'))
+        .map(|(manager, _)| format!("`{}`", printable_name(manager)))
+        .collect();
+    let mut text = "HTTP 409 Conflict".to_owned();
+    if let Some(r) = v
+        .get("reason")
+        .and_then(Value::as_str)
+        .filter(|r| !r.is_empty())
+    {
+        let _ = write!(text, " ({})", printable_name(r));
+    }
+    if !fields.is_empty() {
+        let _ = write!(
+            text,
+            " at {}",
+            fields.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+    if !managers.is_empty() {
+        let _ = write!(
+            text,
+            " owned by {}",
+            managers.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+    text
+}
+
+/// A name from a server answer fit to quote: printable ASCII without backticks, at most 120
+/// characters.
+fn printable_name(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '`' || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .take(120)
+        .collect()
 }
 
 #[cfg(test)]
@@ -910,6 +1047,21 @@ mod tests {
             resource_path("apps/v1", "deployments", None),
             "/apis/apps/v1/deployments"
         );
+    }
+
+    #[test]
+    fn names_that_would_change_the_request_path_are_refused() {
+        for bad in ["", ".", "..", "a#", "a?b", "a/b", "a%23", "a b", "ä", "a\n"] {
+            assert!(path_segment_problem(bad, false).is_some(), "{bad:?}");
+        }
+        for good in ["a", "a.b-c", "system:controller:x", "a_b@c"] {
+            assert_eq!(path_segment_problem(good, false), None, "{good:?}");
+        }
+        assert_eq!(path_segment_problem("apps/v1", true), None);
+        assert_eq!(path_segment_problem("v1", true), None);
+        for bad in ["apps/v1/x", "v1#", "../v1", "apps/"] {
+            assert!(path_segment_problem(bad, true).is_some(), "{bad:?}");
+        }
     }
 
     #[test]

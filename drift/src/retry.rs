@@ -132,16 +132,23 @@ pub fn is_retryable(status: StatusCode) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
 }
 
-/// The `Retry-After` header as a delay (seconds form; the HTTP-date form is ignored).
+/// The `Retry-After` header as a delay, in either form RFC 9110 allows: delay-seconds (a number
+/// too large for the clock counts as the longest wait, so the deadline check ends the request
+/// instead of the header being ignored) or an HTTP-date (a date in the past means now).
+/// Anything else (a negative or fractional number, text) is ignored.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let secs: u64 = headers
-        .get(header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(Duration::from_secs(secs))
+    let text = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(
+            text.parse::<u64>()
+                .map_or(Duration::MAX, Duration::from_secs),
+        );
+    }
+    let at = httpdate::parse_http_date(text).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// Whether the TLS handshake failed because the server certificate was not accepted (unknown
@@ -314,11 +321,101 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::RETRY_AFTER, "7".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        // An HTTP-date in the past: retry now.
         h.insert(
             header::RETRY_AFTER,
             "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
         );
-        assert_eq!(retry_after(&h), None);
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn retry_after_in_every_form() {
+        let mut h = HeaderMap::new();
+        let mut at = |value: &str| {
+            h.insert(header::RETRY_AFTER, value.parse().unwrap());
+            retry_after(&h)
+        };
+        // An HTTP-date ten minutes ahead (IMF-fixdate, and the obsolete RFC 850 and asctime
+        // forms) asks for about ten minutes.
+        let later = std::time::SystemTime::now() + Duration::from_mins(10);
+        let fixdate = httpdate::fmt_http_date(later);
+        for form in [fixdate.clone(), rfc850(&fixdate), asctime(&fixdate)] {
+            let wait = at(&form).unwrap_or_else(|| panic!("`{form}` ignored"));
+            assert!(
+                wait > Duration::from_mins(9) && wait <= Duration::from_mins(10),
+                "`{form}`: {wait:?}"
+            );
+        }
+        // Seconds too large for u64: the longest wait, not no wait.
+        assert_eq!(at("99999999999999999999999"), Some(Duration::MAX));
+        assert_eq!(at(" 0 "), Some(Duration::ZERO));
+        for ignored in ["-5", "1.5", "", "soon", "+3"] {
+            assert_eq!(at(ignored), None, "`{ignored}`");
+        }
+    }
+
+    /// `Sun, 06 Nov 1994 08:49:37 GMT` -> `Sunday, 06-Nov-94 08:49:37 GMT`.
+    fn rfc850(fixdate: &str) -> String {
+        let (day, rest) = fixdate.split_once(", ").unwrap();
+        let long = [
+            "Monday",
+            "Tuesday",
+            "Wednesday",
+            "Thursday",
+            "Friday",
+            "Saturday",
+            "Sunday",
+        ]
+        .into_iter()
+        .find(|d| d.starts_with(day))
+        .unwrap();
+        let parts: Vec<&str> = rest.split(' ').collect();
+        format!(
+            "{long}, {}-{}-{} {} GMT",
+            parts[0],
+            parts[1],
+            &parts[2][2..],
+            parts[3]
+        )
+    }
+
+    /// `Sun, 06 Nov 1994 08:49:37 GMT` -> `Sun Nov  6 08:49:37 1994`.
+    fn asctime(fixdate: &str) -> String {
+        let (day, rest) = fixdate.split_once(", ").unwrap();
+        let parts: Vec<&str> = rest.split(' ').collect();
+        let dd: u32 = parts[0].parse().unwrap();
+        format!("{day} {} {dd:>2} {} {}", parts[1], parts[3], parts[2])
+    }
+
+    #[tokio::test]
+    async fn a_retry_after_date_past_the_deadline_ends_the_request_at_once() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::RETRY_AFTER,
+            httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_hours(2))
+                .parse()
+                .unwrap(),
+        );
+        let after = retry_after(&h);
+        let calls = AtomicU32::new(0);
+        let err = run_within(
+            &fast(5),
+            Deadline::after(Duration::from_hours(1)),
+            "LIST `ConfigMap`",
+            || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Attempt::<()>::Status {
+                    status: StatusCode::TOO_MANY_REQUESTS,
+                    retry_after: after,
+                }
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(matches!(err, DriftError::Deadline { .. }), "{err}");
+        assert!(err.to_string().contains("retry after"), "{err}");
     }
 
     #[test]

@@ -138,7 +138,12 @@ fn read_bounded(file: &Path, limit: u64) -> Result<String, DriftError> {
     if meta.len() > limit {
         return Err(too_large(meta.len()));
     }
-    let handle = fs_err::File::open(file).map_err(io)?;
+    let handle = open_regular(file)
+        .map_err(io)?
+        .ok_or_else(|| DriftError::Invalid {
+            path: file.display().to_string(),
+            message: "is no longer a regular file (it was replaced while being read); snapshots are read from regular files only".to_owned(),
+        })?;
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     handle
         .take(limit.saturating_add(1))
@@ -151,6 +156,25 @@ fn read_bounded(file: &Path, limit: u64) -> Result<String, DriftError> {
         path: file.display().to_string(),
         message: "the snapshot file is not UTF-8 text".to_owned(),
     })
+}
+
+/// Opens `path` for reading without ever blocking in `open` (on Unix with `O_NONBLOCK`, so a
+/// FIFO swapped in after a metadata check does not wait for a writer) and returns it only if
+/// the opened file is a regular file (checked on the handle, not the path); `None` otherwise.
+pub(crate) fn open_regular(path: &Path) -> std::io::Result<Option<std::fs::File>> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Ok(None);
+    }
+    // Reads of a regular file never block; the flag only mattered for `open`.
+    Ok(Some(file))
 }
 
 /// The error for a path that is neither a regular file nor a folder.
@@ -297,6 +321,24 @@ fn add(live: &mut LiveSet, doc: Value, file: &Path) -> Result<(), DriftError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A FIFO put in place after the metadata check (a race a test cannot time) must not block
+    /// the open: [`open_regular`] refuses it on the handle instead.
+    #[cfg(unix)]
+    #[test]
+    fn open_regular_never_blocks_on_a_fifo() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("live.yaml");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert!(open_regular(&fifo).unwrap().is_none());
+        let file = dir.path().join("a.yaml");
+        fs_err::write(&file, "a: 1\n").unwrap();
+        assert!(open_regular(&file).unwrap().is_some());
+    }
 
     #[test]
     fn reads_lists_typed_lists_and_multi_docs() {

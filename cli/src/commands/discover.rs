@@ -114,32 +114,13 @@ pub fn run(args: DiscoverArgs, printer: Printer) -> anyhow::Result<Outcome> {
     match &settings.target {
         Target::Stdout => printer.data(&text)?,
         Target::File(path) => {
-            let unchanged = fs_err::read(path).is_ok_and(|old| old == text.as_bytes());
-            if unchanged {
+            if super::cluster_client::holds(path, text.as_bytes()) {
                 printer.status(&format!("`{}` is unchanged", path.display()));
             } else {
-                write_atomically(path, text.as_bytes())?;
+                super::cluster_client::write_atomically(path, text.as_bytes())?;
                 printer.status(&format!("wrote `{}`", path.display()));
             }
         }
     }
     Ok(Outcome::Clean)
-}
-
-/// Writes a temporary file beside `path` and renames it over `path`, so a failed run leaves
-/// the previous inventory untouched.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or_else(|| std::path::Path::new("."));
-    fs_err::create_dir_all(dir)?;
-    let name = path.file_name().map_or_else(
-        || "inventory.yaml".into(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let tmp = dir.join(format!(".{name}.tmp"));
-    fs_err::write(&tmp, bytes)?;
-    fs_err::rename(&tmp, path)?;
-    Ok(())
 }

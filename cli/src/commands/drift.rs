@@ -374,9 +374,7 @@ fn write_reports(
     fs_err::create_dir_all(dir)?;
     for format in &settings.formats {
         let path = dir.join(format.file_name());
-        let tmp = dir.join(format!(".{}.tmp", format.file_name()));
-        fs_err::write(&tmp, format.render(report))?;
-        fs_err::rename(&tmp, &path)?;
+        super::cluster_client::write_atomically(&path, format.render(report).as_bytes())?;
         printer.status(&format!("wrote `{}`", path.display()));
     }
     Ok(())

@@ -6,6 +6,7 @@
 //! failure is reported by command name and exit status only.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -47,11 +48,12 @@ impl Place<'_> {
 
 /// Loads the connection settings (`--kubeconfig`, else in a pod the service account, else
 /// `KUBECONFIG` or `~/.kube/config`), checks them and returns a kube-rs [`Config`] that holds
-/// no exec plugin and no token file any more (both are resolved here).
+/// no exec plugin and no token file any more (both are resolved here), with where it came from
+/// (the file and the selected context, cluster and user) for errors kube-rs raises later.
 pub(super) async fn load(
     options: &ConnectOptions,
     deadline: Deadline,
-) -> Result<Config, DriftError> {
+) -> Result<(Config, String), DriftError> {
     let kube_options = KubeConfigOptions {
         context: options.context.clone(),
         ..KubeConfigOptions::default()
@@ -62,7 +64,10 @@ pub(super) async fn load(
         let kubeconfig = Kubeconfig::read_from(path).map_err(|e| unreadable(&origin, &e))?;
         (origin, kubeconfig)
     } else if options.context.is_none() && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
-        return in_cluster(options, deadline);
+        return Ok((
+            in_cluster(options, deadline)?,
+            "the in-cluster service account".to_owned(),
+        ));
     } else {
         let paths = default_paths();
         let origin = match paths.as_slice() {
@@ -86,7 +91,7 @@ pub(super) async fn load(
         let kubeconfig = Kubeconfig::read().map_err(|e| unreadable(&origin, &e))?;
         (origin, kubeconfig)
     };
-    let kubeconfig = checked(kubeconfig, options, &origin, deadline)?;
+    let (kubeconfig, selected) = checked(kubeconfig, options, &origin, deadline)?;
     let config = Config::from_custom_kubeconfig(kubeconfig, &kube_options)
         .await
         .map_err(|e| DriftError::Connect {
@@ -102,7 +107,7 @@ pub(super) async fn load(
             "`insecure-skip-tls-verify` is set; plinth always verifies the server certificate",
         ));
     }
-    Ok(config)
+    Ok((config, format!("{origin} ({selected})")))
 }
 
 /// The in-cluster service account: its token file is read (trimmed) now and the API server
@@ -210,13 +215,20 @@ fn read_small(
             path.display()
         )));
     }
-    let file = fs_err::File::open(path).map_err(|e| {
-        place.error(format!(
-            "`{field}` `{}` cannot be read ({})",
-            path.display(),
-            e.kind()
-        ))
-    })?;
+    let file = crate::snapshot::open_regular(path)
+        .map_err(|e| {
+            place.error(format!(
+                "`{field}` `{}` cannot be read ({})",
+                path.display(),
+                e.kind()
+            ))
+        })?
+        .ok_or_else(|| {
+            place.error(format!(
+                "`{field}` `{}` is not a regular file",
+                path.display()
+            ))
+        })?;
     let mut buf = Vec::new();
     file.take(limit + 1).read_to_end(&mut buf).map_err(|e| {
         place.error(format!(
@@ -235,13 +247,14 @@ fn read_small(
 }
 
 /// Checks the selected context's cluster and user and resolves the user's token file and exec
-/// plugin into a token (or client certificate).
+/// plugin into a token (or client certificate). Also returns the selected entries, as
+/// ``context `x`: cluster `c`, user `u` ``.
 fn checked(
     mut kubeconfig: Kubeconfig,
     options: &ConnectOptions,
     origin: &str,
     deadline: Deadline,
-) -> Result<Kubeconfig, DriftError> {
+) -> Result<(Kubeconfig, String), DriftError> {
     let top = Place {
         origin,
         entry: "the file".to_owned(),
@@ -300,7 +313,13 @@ fn checked(
         .ok_or_else(|| place.error("`cluster` is missing"))?;
     check_cluster(&cluster, options, &place)?;
 
+    let mut selected = format!(
+        "context `{}`: cluster `{}`",
+        printable(&context_name),
+        printable(&cluster_name)
+    );
     if let Some(user_name) = user_name.filter(|u| !u.is_empty()) {
+        let _ = write!(selected, ", user `{}`", printable(&user_name));
         let place = Place {
             origin,
             entry: format!("user `{user_name}`"),
@@ -314,7 +333,7 @@ fn checked(
             check_auth(auth, Some(&cluster), &place, deadline)?;
         }
     }
-    Ok(kubeconfig)
+    Ok((kubeconfig, selected))
 }
 
 /// `server`, certificate authority and TLS verification of the selected cluster.
@@ -329,6 +348,13 @@ fn check_cluster(
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| place.error("`server` is missing"))?;
     check_server(server, options, place)?;
+    if cluster.proxy_url.is_some() {
+        // plinth is built without kube-rs's proxy support; kube-rs would fail later with a
+        // message that names neither file nor entry and quotes the proxy URL.
+        return Err(place.error(
+            "`proxy-url` is not supported: plinth connects to the API server directly (remove it, or run where the server is reachable)",
+        ));
+    }
     if cluster.insecure_skip_tls_verify == Some(true) {
         return Err(place.error(
             "`insecure-skip-tls-verify` is set; plinth always verifies the server certificate",
@@ -344,12 +370,18 @@ fn check_cluster(
         }
     }
     if let Some(path) = &cluster.certificate_authority {
-        read_small(
+        let pem = read_small(
             Path::new(path),
             MAX_KUBECONFIG_BYTES,
             place,
             "certificate-authority",
         )?;
+        if !contains(&pem, b"-----BEGIN CERTIFICATE-----") {
+            return Err(place.error(format!(
+                "`certificate-authority` `{}` holds no PEM certificate (`-----BEGIN CERTIFICATE-----`)",
+                Path::new(path).display()
+            )));
+        }
     }
     Ok(())
 }
