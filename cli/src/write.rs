@@ -1,32 +1,51 @@
 //! The one way commands write files beside the rendered output (previews, reports,
 //! inventories): through a new temporary file renamed over the target, so a reader never sees
-//! half a file and a symlink planted at the target or the temporary name is replaced, never
-//! written through. (Rendered output has its own staged, atomic writer in the renderer.)
+//! half a file, and a symlink planted at the target (replaced) or at a temporary name
+//! (skipped) is never written through. (Rendered output has its own staged, atomic writer in the renderer.)
 
 use std::io::Write as _;
 use std::path::Path;
 
-/// Writes `path` through a new temporary file renamed over it: a symlink (or hard link) placed
-/// at `path` is replaced, never written through, and a reader never sees half a file.
+/// Writes `bytes` to `path` through a temporary file beside it that this call creates itself
+/// (`create_new`: an existing file or symlink of that name, say one committed to the
+/// repository and pointing elsewhere, is never written through), then renames it over `path`
+/// (a symlink at `path` is replaced, not followed). A failed write removes the temporary file
+/// and leaves `path` as it was.
 pub fn replacing(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    fs_err::create_dir_all(dir)?;
     let name = path
         .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    // A leftover (or planted) temporary file or symlink goes first: `create_new` never
-    // follows one.
-    if fs_err::symlink_metadata(&tmp).is_ok() {
-        fs_err::remove_file(&tmp)?;
-    }
-    let written = fs_err::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(bytes))
-        .and_then(|()| fs_err::rename(&tmp, path));
-    if let Err(err) = written {
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    let pid = std::process::id();
+    let mut attempt = 0_u32;
+    let (tmp, mut file) = loop {
+        let tmp = dir.join(format!(".{name}.plinth-{pid}-{attempt}.tmp"));
+        match fs_err::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(file) => break (tmp, file),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| {
+            drop(file);
+            fs_err::rename(&tmp, path)
+        });
+    if let Err(e) = written {
         let _ = fs_err::remove_file(&tmp);
-        return Err(err.into());
+        return Err(e.into());
     }
     Ok(())
 }
@@ -44,8 +63,8 @@ mod tests {
         let out = dir.path().join("out");
         fs_err::create_dir(&out).unwrap();
         std::os::unix::fs::symlink(&outside, out.join("preview.txt")).unwrap();
-        // A planted temporary name is not followed either.
-        let tmp = out.join(format!(".preview.txt.{}.tmp", std::process::id()));
+        // A planted temporary name is not followed (nor removed: plinth did not write it).
+        let tmp = out.join(format!(".preview.txt.plinth-{}-0.tmp", std::process::id()));
         std::os::unix::fs::symlink(&outside, &tmp).unwrap();
         replacing(&out.join("preview.txt"), b"new").unwrap();
         assert_eq!(fs_err::read_to_string(&outside).unwrap(), "keep");
@@ -56,8 +75,17 @@ mod tests {
             "new"
         );
         assert!(
-            fs_err::symlink_metadata(&tmp).is_err(),
-            "no temporary file left"
+            fs_err::symlink_metadata(&tmp).is_ok_and(|m| m.file_type().is_symlink()),
+            "the planted name is left as it was"
+        );
+        let left: Vec<_> = fs_err::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left.len(),
+            2,
+            "no temporary file of plinth's left: {left:?}"
         );
     }
 }

@@ -117,7 +117,7 @@ pub fn run(args: DiscoverArgs, printer: Printer) -> anyhow::Result<Outcome> {
             if super::cluster_client::holds(path, text.as_bytes()) {
                 printer.status(&format!("`{}` is unchanged", path.display()));
             } else {
-                super::cluster_client::write_atomically(path, text.as_bytes())?;
+                crate::write::replacing(path, text.as_bytes())?;
                 printer.status(&format!("wrote `{}`", path.display()));
             }
         }

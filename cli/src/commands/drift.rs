@@ -374,7 +374,7 @@ fn write_reports(
     fs_err::create_dir_all(dir)?;
     for format in &settings.formats {
         let path = dir.join(format.file_name());
-        super::cluster_client::write_atomically(&path, format.render(report).as_bytes())?;
+        crate::write::replacing(&path, format.render(report).as_bytes())?;
         printer.status(&format!("wrote `{}`", path.display()));
     }
     Ok(())
