@@ -456,7 +456,16 @@ struct Difference {
 fn compare(out_root: &Path, out: &ClusterOutput) -> Difference {
     let mut diff = Difference::default();
     let dir = out_root.join(&out.name);
-    let real_dir = fs_err::symlink_metadata(&dir).is_ok_and(|m| m.is_dir());
+    let meta = fs_err::symlink_metadata(&dir);
+    if meta
+        .as_ref()
+        .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+    {
+        // A new cluster: every file is missing, without a `stat` per file.
+        diff.missing = out.files.keys().cloned().collect();
+        return diff;
+    }
+    let real_dir = meta.is_ok_and(|m| m.is_dir());
     for (name, bytes) in &out.files {
         let path = dir.join(name);
         match fs_err::symlink_metadata(&path) {
