@@ -5,32 +5,11 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{plinth, stderr, stdout, workspace};
+use common::{one_configmap_repo as repo, plinth, stderr, stdout, workspace};
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::json;
 
 const TOKEN: &str = "tok-5e6f7a8b9c0d";
-
-fn repo(dir: &Path) {
-    let files = [
-        (
-            "assets/metadata.yaml",
-            "assets:\n  - name: base-config\n    path: base.yaml.j2\n    phase: 0\n    install: always\n    component: ConfigMap\n    reconcile_order: 1\n",
-        ),
-        (
-            "assets/base.yaml.j2",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: base\n  namespace: platform\ndata:\n  a: \"1\"\n",
-        ),
-        ("clusters/prod/cluster.yaml", "name: prod\n"),
-    ];
-    for (path, text) in files {
-        let path = dir.join(path);
-        fs_err::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        fs_err::write(path, text).expect("write");
-    }
-}
 
 #[cfg(unix)]
 #[test]

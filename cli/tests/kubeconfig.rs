@@ -8,30 +8,11 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{plinth, stderr, stdout};
+use common::{one_configmap_repo as repo, plinth, stderr, stdout};
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "SECRET-tls-token-1f2e3d";
-
-fn repo(dir: &Path) {
-    let files = [
-        (
-            "assets/metadata.yaml",
-            "assets:\n  - name: base-config\n    path: base.yaml.j2\n    phase: 0\n    install: always\n    component: ConfigMap\n    reconcile_order: 1\n",
-        ),
-        (
-            "assets/base.yaml.j2",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: base\n  namespace: platform\ndata:\n  a: \"1\"\n",
-        ),
-        ("clusters/prod/cluster.yaml", "name: prod\n"),
-    ];
-    for (path, text) in files {
-        let path = dir.join(path);
-        fs_err::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        fs_err::write(path, text).expect("write");
-    }
-}
 
 fn node() -> Value {
     json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "w1"}})

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{copy_dir, plinth, snapshot_dir, stderr, workspace};
+use common::{copy_dir, plinth, snapshot_dir, stderr, workspace, write_files};
 
 fn example_copy() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
@@ -62,11 +62,7 @@ fn a_template_past_the_output_limit_fails_located_and_writes_nothing() {
         ),
         ("clusters/c1/cluster.yaml", "name: c1\n"),
     ];
-    for (path, text) in files {
-        let path = root.join(path);
-        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
-        fs_err::write(path, text).unwrap();
-    }
+    write_files(root, &files);
     let out = plinth(root, &["render", "."]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(

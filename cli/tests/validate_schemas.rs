@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{plinth, stderr};
+use common::{plinth, stderr, write_files};
 
 const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: things.example.io\nspec:\n  group: example.io\n  names: {kind: Thing, plural: things}\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n          x-kubernetes-preserve-unknown-fields: true\n";
 
@@ -24,11 +24,7 @@ fn repo(dir: &Path) {
         ("clusters/prod/cluster.yaml", "name: prod\n"),
         ("crds/thing.yaml", CRD),
     ];
-    for (path, text) in files {
-        let path = dir.join(path);
-        fs_err::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        fs_err::write(path, text).expect("write");
-    }
+    write_files(dir, &files);
 }
 
 #[test]

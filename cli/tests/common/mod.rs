@@ -67,3 +67,31 @@ pub fn snapshot_dir(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     walk(dir, dir, &mut out);
     out
 }
+
+/// Writes `files` (path relative to `dir`, text) into `dir`, creating folders as needed.
+pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let path = dir.join(path);
+        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+        fs_err::write(path, text).unwrap();
+    }
+}
+
+/// A platform repository with one cluster, `prod`, rendering one ConfigMap (`platform/base`):
+/// the smallest repository the commands that talk to a cluster need.
+pub fn one_configmap_repo(dir: &Path) {
+    write_files(
+        dir,
+        &[
+            (
+                "assets/metadata.yaml",
+                "assets:\n  - name: base-config\n    path: base.yaml.j2\n    phase: 0\n    install: always\n    component: ConfigMap\n    reconcile_order: 1\n",
+            ),
+            (
+                "assets/base.yaml.j2",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: base\n  namespace: platform\ndata:\n  a: \"1\"\n",
+            ),
+            ("clusters/prod/cluster.yaml", "name: prod\n"),
+        ],
+    );
+}
