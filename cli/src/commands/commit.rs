@@ -54,7 +54,7 @@ pub fn run(args: CommitArgs, printer: Printer) -> anyhow::Result<Outcome> {
         },
         printer,
     )
-    .map_err(|err| super::diff::redact_error(err, &Redactor::from_env()))
+    .map_err(|err| super::diff::redact_error(err, Redactor::shared()))
 }
 
 fn commit(s: &CommitSettings, printer: Printer) -> anyhow::Result<Outcome> {

@@ -199,7 +199,7 @@ pub fn run(args: DiffArgs, printer: Printer) -> anyhow::Result<Outcome> {
         jobs,
         color,
     };
-    diff(&settings, printer).map_err(|err| redact_error(err, &Redactor::from_env()))
+    diff(&settings, printer).map_err(|err| redact_error(err, Redactor::shared()))
 }
 
 /// An error whose messages hold something that looks like a credential (a template line
@@ -302,12 +302,12 @@ fn diff(s: &DiffSettings, printer: Printer) -> anyhow::Result<Outcome> {
         unchanged.len(),
         names.len()
     ));
-    let redactor = Redactor::from_env();
+    let redactor = Redactor::shared();
     let pool = crate::jobs::pool(s.jobs, names_to_compare.len(), printer)?;
     let results: Vec<anyhow::Result<Option<ClusterDiff>>> = pool.install(|| {
         names_to_compare
             .par_iter()
-            .map(|name| compare(&base, &head, name, &redactor))
+            .map(|name| compare(&base, &head, name, redactor))
             .collect()
     });
     let mut clusters = Vec::new();
@@ -322,7 +322,7 @@ fn diff(s: &DiffSettings, printer: Printer) -> anyhow::Result<Outcome> {
         names.len(),
         started.elapsed()
     ));
-    emit(&report, s, &redactor, printer)?;
+    emit(&report, s, redactor, printer)?;
     Ok(if report.has_changes() {
         Outcome::Found
     } else {

@@ -180,7 +180,7 @@ pub fn run(args: DriftArgs, printer: Printer) -> anyhow::Result<Outcome> {
         objects,
         hardware,
     )
-    .redacted(&Redactor::from_env());
+    .redacted(Redactor::shared());
     printer.status(&format!(
         "cluster `{}`: {} in {:.2}s",
         settings.cluster,
