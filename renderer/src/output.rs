@@ -835,8 +835,18 @@ impl<'fs> Output<'fs> {
         };
         let probe = self.root.join(format!("{CLOCK}{}", self.pid));
         for _ in 0..1000 {
-            let now = fs_err::write(&probe, b"")
-                .and_then(|()| std::fs::symlink_metadata(&probe))
+            // Created new each time (never through a file or symlink planted at that name),
+            // read, and removed again: only what this call created is removed.
+            let now = fs_err::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&probe)
+                .and_then(|file| {
+                    let meta = file.metadata();
+                    drop(file);
+                    let _ = fs_err::remove_file(&probe);
+                    meta
+                })
                 .map(|m| ctime(&m));
             match now {
                 Ok(now) if now > newest => break,
@@ -844,7 +854,6 @@ impl<'fs> Output<'fs> {
                 Err(_) => break,
             }
         }
-        let _ = fs_err::remove_file(&probe);
     }
 
     #[cfg(not(unix))]

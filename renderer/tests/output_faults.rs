@@ -469,3 +469,25 @@ fn the_unchanged_shortcut_holds_after_a_write_and_not_after_any_edit() {
     fs_err::remove_file(root.join("a/configmap_1.yaml")).unwrap();
     assert!(!output::is_current(&root, "a", digest));
 }
+
+/// The clock probe of the swap is created new: a symlink planted at its name (say, committed
+/// into the output folder) is never written through, nor removed.
+#[cfg(unix)]
+#[test]
+fn a_symlink_planted_at_the_clock_probe_is_not_followed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("rendered");
+    fs_err::create_dir(&root).unwrap();
+    let victim = tmp.path().join("victim");
+    fs_err::write(&victim, "keep").unwrap();
+    let planted = root.join(format!(".plinth-clock-{}", std::process::id()));
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    write(&root, &Fs::real(), &[cluster("a", "new", 2)], &[]).unwrap();
+    assert_eq!(fs_err::read_to_string(&victim).unwrap(), "keep");
+    assert!(fs_err::symlink_metadata(&planted).is_ok_and(|m| m.file_type().is_symlink()));
+    // Without a probe the swap does not wait for the clock: the output is complete, only the
+    // unchanged shortcut may stay unproven (the next render then compares byte for byte).
+    let clean = tmp.path().join("clean");
+    write(&clean, &Fs::real(), &[cluster("a", "new", 2)], &[]).unwrap();
+    assert_eq!(folder(&root.join("a")), folder(&clean.join("a")));
+}
