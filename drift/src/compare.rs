@@ -82,6 +82,17 @@ fn normalized_away(path: &[String], key: &str) -> bool {
     }
 }
 
+/// Whether normalisation removes the live map `value` at `path`/`key`: a `metadata.labels` or
+/// `metadata.annotations` map that is empty once bookkeeping annotations are dropped.
+fn live_dropped(path: &[String], key: &str, value: &Value) -> bool {
+    matches!(path, [m] if m == "metadata")
+        && matches!(key, "labels" | "annotations")
+        && value.as_object().is_some_and(|map| {
+            map.keys()
+                .all(|k| key == "annotations" && BOOKKEEPING_ANNOTATIONS.contains(&k.as_str()))
+        })
+}
+
 /// Server-side comparison: every difference between the SSA dry-run result and live, after
 /// dropping what the server writes on every request (managedFields, resourceVersion,
 /// generation, uid, creationTimestamp, status).
@@ -330,12 +341,12 @@ const ZERO_IS_NOT_ABSENT: &[&str] = &[
     "ttlSecondsAfterFinished",
 ];
 
-/// Whether a desired field asserts nothing, whatever live has: `null`, and `{}` for map-typed
-/// fields (a subset of any map).
+/// Whether a desired field asserts nothing, whatever live has: `null`, and for map-typed fields
+/// `{}` (a subset of any map) or a map of `null`s only (each entry sets nothing).
 fn asserts_nothing(key: &str, value: &Value) -> bool {
     match value {
         Value::Null => true,
-        Value::Object(m) => m.is_empty() && MAP_FIELDS.contains(&key),
+        Value::Object(m) => MAP_FIELDS.contains(&key) && m.values().all(Value::is_null),
         _ => false,
     }
 }
@@ -412,8 +423,14 @@ impl Subset<'_> {
                 path.pop();
                 continue;
             }
-            // A live `null` is an unset field, as normalisation treats it.
-            match live.get(key).filter(|l| !l.is_null()) {
+            // What normalisation removes from live (a `null`, a `labels` or `annotations` map
+            // left empty) is an unset field here too; a desired map is still compared entry by
+            // entry with a live empty one.
+            let parent_path = &path[..path.len() - 1];
+            match live
+                .get(key)
+                .filter(|l| !(l.is_null() || !d.is_object() && live_dropped(parent_path, key, l)))
+            {
                 Some(l) => self.value(d, l, path),
                 None if omitted => {}
                 None => self.push(path, Some(d), None),
