@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use plinth_renderer::RenderedCluster;
-use plinth_renderer::render::LABEL_CLUSTER;
-use plinth_renderer::yaml;
+use plinth_vocab::labels::LABEL_CLUSTER;
+use plinth_vocab::yaml;
 use serde_json::{Value, json};
 
 /// What [`build`] wrote.

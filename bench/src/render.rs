@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use plinth_renderer::output::{self, ClusterOutput};
-use plinth_renderer::{Fleet, RenderedCluster, Source, yaml};
+use plinth_renderer::{Fleet, RenderedCluster, Source};
+use plinth_vocab::yaml;
 use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
 

@@ -12,7 +12,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use plinth_renderer::redact::Redactor;
+use plinth_vocab::redact::Redactor;
 
 /// mimalloc: a render allocates and frees millions of small values on every core, and glibc's
 /// allocator spent about a third of the CPU time of a 1,000-cluster render doing so.
@@ -36,6 +36,10 @@ fn main() -> ExitCode {
 }
 
 fn run() -> ExitCode {
+    // The one redaction key of the run, read once, before anything can be redacted.
+    if let Some(key) = std::env::var_os(plinth_vocab::redact::KEY_ENV).filter(|k| !k.is_empty()) {
+        Redactor::install_shared(Redactor::with_key(key.as_encoded_bytes()));
+    }
     // A panic message may quote a value: it is redacted like every other line.
     std::panic::set_hook(Box::new(|info| {
         let message = info

@@ -5,7 +5,7 @@
 
 use std::io::{self, Write as _};
 
-use plinth_renderer::redact::Redactor;
+use plinth_vocab::redact::Redactor;
 
 /// Verbosity chosen once from the global flags.
 #[derive(Debug, Clone, Copy)]

@@ -8,7 +8,7 @@
 use std::io::{self, Write as _};
 use std::process::ExitCode;
 
-use plinth_renderer::redact::Redactor;
+use plinth_vocab::redact::Redactor;
 
 /// An error that carries a hint for the user; the reporter prints the hint last.
 #[derive(Debug)]

@@ -84,7 +84,7 @@ fn rendered_objects(dir: &Path) -> Vec<Value> {
     files.sort();
     for path in files {
         let text = fs_err::read_to_string(&path).expect("read");
-        out.extend(plinth_renderer::yaml::from_str_multi(&text).expect("yaml"));
+        out.extend(plinth_vocab::yaml::from_str_multi(&text).expect("yaml"));
     }
     out
 }
@@ -130,7 +130,7 @@ fn discover_round_trip_nodes_to_inventory_to_detectors_to_render() {
     let path = dir.path().join("clusters/prod/inventory.yaml");
     let text = fs_err::read_to_string(&path).expect("inventory");
     let inventory: Inventory =
-        plinth_renderer::yaml::from_str(&text, "inventory.yaml").expect("parse");
+        plinth_vocab::yaml::from_str(&text, "inventory.yaml").expect("parse");
     let names: Vec<&str> = inventory.nodes.iter().map(|n| n.name.as_str()).collect();
     assert_eq!(names, ["m1", "w1"]);
     assert_eq!(inventory.nodes[0].roles, ["control-plane"]);

@@ -446,7 +446,7 @@ fn repo_without_namespaces(dir: &Path) {
 fn live_settings(dir: &Path, namespace: &str) -> serde_json::Value {
     let text = fs_err::read_to_string(dir.join("rendered/prod/configmap_settings.yaml"))
         .expect("test setup");
-    let mut value = plinth_renderer::yaml::from_str_multi(&text)
+    let mut value = plinth_vocab::yaml::from_str_multi(&text)
         .expect("test setup")
         .remove(0);
     value["metadata"]["namespace"] = namespace.into();

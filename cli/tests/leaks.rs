@@ -369,7 +369,7 @@ fn rendered(root: &Path) -> Vec<Value> {
     paths.sort();
     for p in paths {
         let text = fs_err::read_to_string(&p).expect("read");
-        out.extend(plinth_renderer::yaml::from_str_multi(&text).expect("yaml"));
+        out.extend(plinth_vocab::yaml::from_str_multi(&text).expect("yaml"));
     }
     out
 }

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use plinth_drift::report::{Format, Mode, Report, rfc3339};
 use plinth_drift::{desired, pipeline, snapshot};
-use plinth_renderer::redact::Redactor;
+use plinth_vocab::redact::Redactor;
 
 /// The allocator of the `plinth` binary, so the figures are the binary's.
 #[global_allocator]
@@ -152,7 +152,7 @@ fn main() {
             .map(|(k, d)| live_object(&d.value, chunk_no * 500 + k))
             .collect();
         let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items});
-        let text = plinth_renderer::yaml::to_string(&list);
+        let text = plinth_vocab::yaml::to_string(&list);
         fs_err::write(dir.path().join(format!("live-{chunk_no:03}.yaml")), text)
             .expect("write snapshot");
         let text = serde_json::to_string_pretty(&list).expect("json");

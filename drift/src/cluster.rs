@@ -12,6 +12,7 @@
 
 mod kubeconfig;
 
+use plinth_vocab::labels::{LABEL_CLUSTER, LABEL_MANAGED_BY, MANAGED_BY_PLINTH};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -28,9 +29,10 @@ use tokio::sync::Mutex;
 
 use crate::desired::DesiredObject;
 use crate::error::DriftError;
-use crate::live::{KindRef, LiveSet, ObjectKey, group_of};
+use crate::live::{KindRef, LiveSet};
 use crate::retry::{self, Attempt, Deadline, RetryPolicy};
 use crate::scope::Placement;
+use plinth_vocab::{ObjectRef, group_of};
 
 /// The field manager plinth applies with.
 pub const FIELD_MANAGER: &str = "plinth";
@@ -38,10 +40,6 @@ pub const FIELD_MANAGER: &str = "plinth";
 pub const CONCURRENCY: usize = 8;
 /// Objects per LIST page by default.
 pub const PAGE_SIZE: u32 = 500;
-/// Label plinth puts on every rendered object with the cluster name.
-pub const LABEL_CLUSTER: &str = "plinth.dev/cluster";
-/// Label plinth puts on every rendered object.
-pub const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 
 /// How to reach the cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,7 +265,7 @@ impl ClusterLive {
         for api_version in api_versions {
             self.discover(api_version).await?;
         }
-        let selector = format!("{LABEL_CLUSTER}={cluster},{LABEL_MANAGED_BY}=plinth");
+        let selector = format!("{LABEL_CLUSTER}={cluster},{LABEL_MANAGED_BY}={MANAGED_BY_PLINTH}");
         let orphan_job = |api_version: &str, kind: &str, served: &Served| ListJob {
             api_version: api_version.to_owned(),
             kind: kind.to_owned(),
@@ -329,7 +327,7 @@ impl ClusterLive {
                 }
             };
             for item in items {
-                if let Some(key) = ObjectKey::of(&item) {
+                if let Some(key) = ObjectRef::of(&item) {
                     live.objects.insert(key, item);
                 }
             }

@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use plinth_renderer::quantity::Quantity;
+use plinth_vocab::quantity::Quantity;
 
 use crate::normalize::{BOOKKEEPING_ANNOTATIONS, SERVER_METADATA, normalize};
 
@@ -143,7 +143,7 @@ fn mark_secrets(changes: &mut [FieldChange], desired: &Value, live: &Value) {
     if changes.is_empty() {
         return;
     }
-    let probe = plinth_renderer::redact::Redactor::with_key(b"plinth drift secret probe");
+    let probe = plinth_vocab::redact::Redactor::with_key(b"plinth drift secret probe");
     let (redacted_desired, redacted_live) =
         (probe.redact_object(desired), probe.redact_object(live));
     for c in changes {

@@ -8,12 +8,13 @@ use std::path::Path;
 use serde_json::Value;
 
 use plinth_renderer::index::{self, Index, IndexObject};
-use plinth_renderer::render::Identity;
 use plinth_renderer::settings::Settings;
-use plinth_renderer::{RenderedCluster, output, yaml};
+use plinth_renderer::{RenderedCluster, output};
+use plinth_vocab::yaml;
 
 use crate::error::DriftError;
-use crate::live::{KindRef, ObjectKey};
+use crate::live::KindRef;
+use plinth_vocab::ObjectRef;
 
 /// One rendered object with its index entry (file, asset, wave).
 #[derive(Debug, Clone, PartialEq)]
@@ -24,8 +25,8 @@ pub struct DesiredObject {
 
 impl DesiredObject {
     /// The object's key.
-    pub fn key(&self) -> ObjectKey {
-        ObjectKey::new(
+    pub fn key(&self) -> ObjectRef {
+        ObjectRef::new(
             &self.index.api_version,
             &self.index.kind,
             self.index.namespace.as_deref(),
@@ -77,7 +78,7 @@ pub fn from_folder(dir: &Path) -> Result<(Index, Vec<DesiredObject>), DriftError
 /// The desired objects of an in-memory render, in apply order.
 pub fn from_rendered(rendered: &RenderedCluster, settings: &Settings) -> Vec<DesiredObject> {
     let out = output::materialize(rendered, settings);
-    let by_identity: BTreeMap<&Identity, &Value> = rendered
+    let by_identity: BTreeMap<&ObjectRef, &Value> = rendered
         .objects
         .iter()
         .map(|o| (&o.identity, &o.value))
@@ -86,8 +87,8 @@ pub fn from_rendered(rendered: &RenderedCluster, settings: &Settings) -> Vec<Des
         .objects
         .into_iter()
         .filter_map(|entry| {
-            let identity = Identity {
-                group: crate::live::group_of(&entry.api_version).to_owned(),
+            let identity = ObjectRef {
+                group: plinth_vocab::group_of(&entry.api_version).to_owned(),
                 kind: entry.kind.clone(),
                 namespace: entry.namespace.clone(),
                 name: entry.name.clone(),
@@ -107,7 +108,7 @@ pub fn from_values(values: impl IntoIterator<Item = Value>, asset: &str) -> Vec<
     values
         .into_iter()
         .filter_map(|value| {
-            let key = ObjectKey::of(&value)?;
+            let key = ObjectRef::of(&value)?;
             let index = IndexObject {
                 file: String::new(),
                 api_version: value.get("apiVersion")?.as_str()?.to_owned(),

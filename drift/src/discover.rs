@@ -46,7 +46,7 @@ pub fn inventory_from_nodes(nodes: &[Value]) -> Inventory {
 /// the one redaction policy calls it secret (by content, or under a credential-named key) —
 /// then the fixed placeholder, which keeps the file deterministic (docs/security.md).
 fn shown(key: &str, value: &str) -> String {
-    use plinth_renderer::redact::{Redactor, SECRET_PLACEHOLDER, is_credential_key};
+    use plinth_vocab::redact::{Redactor, SECRET_PLACEHOLDER, is_credential_key};
     let name = key.rsplit('/').next().unwrap_or(key);
     let secret = (is_credential_key(name) && !value.is_empty())
         || Redactor::looks_secret(value)
@@ -144,7 +144,7 @@ fn node_from(node: &Value) -> Option<Node> {
 /// The inventory as the YAML `plinth discover` writes.
 pub fn inventory_yaml(inventory: &Inventory) -> String {
     let value = serde_json::to_value(inventory).unwrap_or(Value::Null);
-    plinth_renderer::yaml::to_string(&value)
+    plinth_vocab::yaml::to_string(&value)
 }
 
 /// Detectors whose value differs between the committed inventory and the live nodes, in
@@ -246,7 +246,7 @@ mod tests {
         let a = inventory_yaml(&inventory_from_nodes(&[master(), gpu_node()]));
         let b = inventory_yaml(&inventory_from_nodes(&[gpu_node(), master()]));
         assert_eq!(a, b);
-        let back: Inventory = plinth_renderer::yaml::from_str(&a, "inventory.yaml").unwrap();
+        let back: Inventory = plinth_vocab::yaml::from_str(&a, "inventory.yaml").unwrap();
         assert_eq!(back, inventory_from_nodes(&[gpu_node(), master()]));
     }
 

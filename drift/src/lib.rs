@@ -24,6 +24,6 @@ pub use cluster::{ClusterLive, ConnectOptions};
 pub use compare::{FieldChange, compare_client_side, compare_server_side};
 pub use desired::DesiredObject;
 pub use error::DriftError;
-pub use live::{KindRef, LiveSet, ObjectKey};
+pub use live::{KindRef, LiveSet};
 pub use pipeline::{Evaluation, Outcome, evaluate};
 pub use report::{Format, Mode, ObjectResult, Report, Status, Verdict};

@@ -8,13 +8,14 @@ use std::collections::BTreeSet;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use plinth_renderer::render::{LABEL_CLUSTER, LABEL_MANAGED_BY};
+use plinth_vocab::labels::{LABEL_ASSET, LABEL_CLUSTER, LABEL_MANAGED_BY, MANAGED_BY_PLINTH};
 
 use crate::compare::{FieldChange, compare_client_side};
 use crate::desired::DesiredObject;
-use crate::live::{LiveSet, ObjectKey};
+use crate::live::LiveSet;
 use crate::overrides::{self, OverrideProblem, Overrides};
 use crate::report::{ObjectResult, Status};
+use plinth_vocab::ObjectRef;
 
 /// What the pipeline decided for one desired object before comparison.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +33,7 @@ pub enum Outcome {
 /// One desired object after steps 1–4.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
-    pub key: ObjectKey,
+    pub key: ObjectRef,
     pub api_version: String,
     pub asset: Option<String>,
     pub outcome: Outcome,
@@ -84,7 +85,7 @@ enum Step<'a> {
 
 /// [`Evaluation`] with a borrowing [`Step`].
 struct Eval<'a> {
-    key: ObjectKey,
+    key: ObjectRef,
     api_version: String,
     asset: Option<String>,
     outcome: Step<'a>,
@@ -260,14 +261,14 @@ fn evaluate_one<'a>(d: &'a DesiredObject, live: &'a LiveSet, prefix: &str) -> Ev
 /// `EndpointSlice`s, ...) and the `Endpoints` of a rendered or live Service of the same name
 /// (the endpoints controller copies the Service's labels and sets no owner).
 pub fn orphans(desired: &[DesiredObject], live: &LiveSet, cluster: &str) -> Vec<ObjectResult> {
-    let rendered: BTreeSet<ObjectKey> = desired.iter().map(DesiredObject::key).collect();
-    let service_of = |key: &ObjectKey| ObjectKey {
+    let rendered: BTreeSet<ObjectRef> = desired.iter().map(DesiredObject::key).collect();
+    let service_of = |key: &ObjectRef| ObjectRef {
         group: String::new(),
         kind: "Service".to_owned(),
         namespace: key.namespace.clone(),
         name: key.name.clone(),
     };
-    let derived = |key: &ObjectKey, obj: &Value| {
+    let derived = |key: &ObjectRef, obj: &Value| {
         let owned = obj
             .pointer("/metadata/ownerReferences")
             .and_then(Value::as_array)
@@ -287,7 +288,7 @@ pub fn orphans(desired: &[DesiredObject], live: &LiveSet, cluster: &str) -> Vec<
                     .and_then(Value::as_str)
             };
             !rendered.contains(*key)
-                && label(LABEL_MANAGED_BY) == Some("plinth")
+                && label(LABEL_MANAGED_BY) == Some(MANAGED_BY_PLINTH)
                 && label(LABEL_CLUSTER) == Some(cluster)
                 && !derived(key, obj)
         })
@@ -300,7 +301,7 @@ pub fn orphans(desired: &[DesiredObject], live: &LiveSet, cluster: &str) -> Vec<
                 .to_owned(),
             asset: obj
                 .pointer("/metadata/labels")
-                .and_then(|l| l.get(plinth_renderer::render::LABEL_ASSET))
+                .and_then(|l| l.get(LABEL_ASSET))
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             status: Status::Orphaned,
@@ -350,7 +351,7 @@ mod tests {
     fn live_set(objects: &[Value], listed: &[DesiredObject]) -> LiveSet {
         let mut live = LiveSet::default();
         for o in objects {
-            live.objects.insert(ObjectKey::of(o).unwrap(), o.clone());
+            live.objects.insert(ObjectRef::of(o).unwrap(), o.clone());
         }
         for d in listed {
             live.listed.insert(d.key().listing());

@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::desired::DesiredObject;
-use crate::live::{LiveSet, group_of};
+use crate::live::LiveSet;
+use plinth_vocab::group_of;
 
 /// The namespace of a namespaced object that names none, when nothing else is said.
 pub const DEFAULT_NAMESPACE: &str = "default";
@@ -256,7 +257,7 @@ mod tests {
 
     use super::*;
     use crate::desired;
-    use crate::live::ObjectKey;
+    use plinth_vocab::ObjectRef;
 
     fn objects() -> Vec<DesiredObject> {
         desired::from_values(
@@ -315,7 +316,7 @@ mod tests {
             ("example.com/v1", "Gadget", None),
         ] {
             live.objects.insert(
-                ObjectKey::new(av, kind, ns, "o"),
+                ObjectRef::new(av, kind, ns, "o"),
                 json!({"apiVersion": av, "kind": kind}),
             );
         }

@@ -14,12 +14,13 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde_json::Value;
 
-use plinth_renderer::yaml;
+use plinth_vocab::yaml;
 
 use crate::desired::DesiredObject;
 use crate::error::DriftError;
-use crate::live::{KindRef, LiveSet, ObjectKey, group_of};
+use crate::live::{KindRef, LiveSet};
 use crate::scope::Placement;
+use plinth_vocab::{ObjectRef, group_of};
 
 /// The largest snapshot file read by default: 256 MiB (`kubectl get -A -o yaml` of a whole
 /// cluster can be large; `--max-snapshot-file-mib` changes it).
@@ -310,7 +311,7 @@ fn add(live: &mut LiveSet, doc: Value, file: &Path) -> Result<(), DriftError> {
         }
         return Ok(());
     }
-    let key = ObjectKey::of(&doc).ok_or_else(|| DriftError::Invalid {
+    let key = ObjectRef::of(&doc).ok_or_else(|| DriftError::Invalid {
         path: file.display().to_string(),
         message: format!("an object lacks `apiVersion`, `kind` or `metadata.name` (kind `{kind}`)"),
     })?;

@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use plinth_drift::DriftError;
 use plinth_drift::cluster::{ClusterLive, ConnectOptions};
-use plinth_drift::live::{KindRef, ObjectKey};
+use plinth_drift::live::KindRef;
 use plinth_drift::retry::RetryPolicy;
 use plinth_testkit::{FakeApiServer, LoggedRequest, Scenario};
+use plinth_vocab::ObjectRef;
 use serde_json::{Value, json};
 
 async fn connect(server: &FakeApiServer) -> ClusterLive {
@@ -149,7 +150,7 @@ async fn pagination_reads_every_page() {
             .any(|r| r.query.get("continue").is_some_and(|c| !c.is_empty()))
     );
     // List items come back without apiVersion/kind; the client puts them back.
-    let key = ObjectKey::new("v1", "ConfigMap", Some("ns-0"), "o-7");
+    let key = ObjectRef::new("v1", "ConfigMap", Some("ns-0"), "o-7");
     assert_eq!(live.objects[&key]["kind"], "ConfigMap");
     assert_eq!(live.objects[&key]["apiVersion"], "v1");
 }
@@ -182,8 +183,8 @@ async fn orphans_are_found_by_label_selector_in_other_namespaces() {
         .expect("fetch");
     let names: Vec<String> = live.objects.keys().map(ToString::to_string).collect();
     assert_eq!(names, ["ConfigMap/a/rendered", "ConfigMap/old/orphan"]);
-    assert!(live.was_listed(&ObjectKey::new("v1", "ConfigMap", Some("a"), "x")));
-    assert!(!live.was_listed(&ObjectKey::new("v1", "ConfigMap", Some("old"), "x")));
+    assert!(live.was_listed(&ObjectRef::new("v1", "ConfigMap", Some("a"), "x")));
+    assert!(!live.was_listed(&ObjectRef::new("v1", "ConfigMap", Some("old"), "x")));
     let selected = server
         .request_log()
         .into_iter()

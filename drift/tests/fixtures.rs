@@ -18,7 +18,7 @@ fn fixtures() -> PathBuf {
 fn run(case: &str) -> Report {
     let dir = fixtures().join(case);
     let text = fs_err::read_to_string(dir.join("desired.yaml")).expect("test setup");
-    let values = plinth_renderer::yaml::from_str_multi(&text).expect("test setup");
+    let values = plinth_vocab::yaml::from_str_multi(&text).expect("test setup");
     let mut desired = desired::from_values(values, "example");
     let live = snapshot::load_for(&dir.join("live.yaml"), &mut desired, None).expect("test setup");
     let objects = pipeline::run_client_side(&desired, &live, PREFIX, CLUSTER);
@@ -281,7 +281,7 @@ fn secret_drift_is_redacted_in_every_format() {
         "data": {"token": "bGl2ZS10b2tlbg=="}
     });
     live.objects
-        .insert(plinth_drift::ObjectKey::of(&value).unwrap(), value);
+        .insert(plinth_vocab::ObjectRef::of(&value).unwrap(), value);
     live.listed
         .insert((String::new(), "Secret".into(), Some("apps".into())));
     let objects = pipeline::run_client_side(&desired, &live, PREFIX, CLUSTER);
@@ -293,7 +293,7 @@ fn secret_drift_is_redacted_in_every_format() {
         objects,
         Vec::new(),
     )
-    .redacted(&plinth_renderer::redact::Redactor::with_key(b"test"));
+    .redacted(&plinth_vocab::redact::Redactor::with_key(b"test"));
     assert_eq!(report.verdict(), Verdict::Drift);
     assert_eq!(report.objects[0].changes.len(), 2);
     for format in [

@@ -9,9 +9,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use serde_saphyr::Spanned;
 
-use crate::error::{Problem, RenderError, Result};
+use crate::error::{RenderError, Result};
 use crate::source::{Source, join_beside};
-use crate::yaml;
+use plinth_vocab::Problem;
+use plinth_vocab::yaml;
 
 /// How an asset is installed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -109,18 +110,18 @@ impl std::fmt::Display for Condition {
 /// How an annotation value the catalog asks for is shown in `--explain`, `catalog` and the
 /// committed `plinth-index.json`: as written, unless its key names a credential or the
 /// value looks secret by content (docs/security.md) — then as
-/// [`crate::redact::SECRET_PLACEHOLDER`]. The cluster's annotation equals it when the
+/// [`plinth_vocab::redact::SECRET_PLACEHOLDER`]. The cluster's annotation equals it when the
 /// condition holds, so showing it would echo the cluster's value; a fixed placeholder (not a
 /// keyed fingerprint) keeps the index deterministic.
 pub fn shown_annotation_value<'a>(key: &str, value: &'a str) -> &'a str {
     let name = key.rsplit('/').next().unwrap_or(key);
     // Whether any rule of the one policy would touch it (the key only decides, never shown).
-    let touched = || crate::redact::Redactor::with_key(&[0; 32]).redact_text(value) != value;
-    if crate::redact::is_credential_key(name)
-        || crate::redact::Redactor::looks_secret(value)
+    let touched = || plinth_vocab::redact::Redactor::with_key(&[0; 32]).redact_text(value) != value;
+    if plinth_vocab::redact::is_credential_key(name)
+        || plinth_vocab::redact::Redactor::looks_secret(value)
         || touched()
     {
-        crate::redact::SECRET_PLACEHOLDER
+        plinth_vocab::redact::SECRET_PLACEHOLDER
     } else {
         value
     }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{RenderError, Result};
 use crate::overlay::Patch;
-use crate::yaml;
+use plinth_vocab::yaml;
 
 /// A cluster as declared in `cluster.yaml`.
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -7,28 +7,10 @@
 //! text, a field name, what the schema expected, a template variable path); otherwise it reads
 //! `<value>`. The CLI's error reporter redacts the whole text again (docs/security.md).
 
-use std::fmt;
-
-/// One located problem found while validating input; many are reported at once.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Problem {
-    /// Where the problem is: a repository-relative file, or `cluster/object`.
-    pub location: String,
-    /// The field path inside that location (`spec.providerSpec.region`), empty when none.
-    pub field: String,
-    /// What is wrong, lowercase, no trailing period.
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.field.is_empty() {
-            write!(f, "{}: {}", self.location, self.message)
-        } else {
-            write!(f, "{}: `{}`: {}", self.location, self.field, self.message)
-        }
-    }
-}
+use plinth_vocab::Problem;
+use plinth_vocab::problem::{list as format_problems, location_suffix};
+use plinth_vocab::quoted::{hide_quoted_values, hide_values};
+use plinth_vocab::yaml::YamlError;
 
 /// Everything that can stop a render. Messages carry the location; causes sit in `source`.
 #[derive(Debug, thiserror::Error)]
@@ -43,13 +25,8 @@ pub enum RenderError {
         "`{path}` is {size} bytes, more than the limit of {limit} bytes (`limits.maxFileBytes`)"
     )]
     TooLarge { path: String, size: u64, limit: u64 },
-    #[error("`{path}`{}: {}", location_suffix(*.line, *.column), hide_values(message, ""))]
-    Yaml {
-        path: String,
-        line: Option<usize>,
-        column: Option<usize>,
-        message: String,
-    },
+    #[error(transparent)]
+    Yaml(#[from] YamlError),
     #[error("`{path}` is not valid UTF-8")]
     NotUtf8 { path: String },
     #[error("path `{path}` {reason}")]
@@ -164,12 +141,6 @@ pub enum RenderError {
     },
 }
 
-/// Names a template may use for the values it is given: a quoted `params.x.y` is a path in
-/// the template, not a value.
-const TEMPLATE_ROOTS: &[&str] = &[
-    "params", "cluster", "hardware", "features", "asset", "hco", "loop",
-];
-
 /// A template engine message (`kind: detail in` and the expression in backticks): the
 /// expression (template source) is kept, quoted values in the detail are hidden.
 fn template_message(message: &str, expr: Option<&str>) -> String {
@@ -188,82 +159,6 @@ fn template_message(message: &str, expr: Option<&str>) -> String {
         }
         _ => hide_values(message, ""),
     }
-}
-
-/// [`hide_values`] for messages whose backtick spans are plinth's own field names (rendered
-/// YAML that is not an object: "needs `apiVersion`"); the YAML reader quotes values with
-/// `'…'` and `"…"`, and those are hidden.
-fn hide_quoted_values(message: &str) -> String {
-    hide_spans(message, "", &['\'', '"'])
-}
-
-/// Replaces each quoted span (`'…'`, `"…"`, `` `…` ``) of `message` by `<value>` unless it is
-/// provably not a value: one character (`'['`), text of `source` (the template expression at
-/// fault), a field name (after `field `), part of what was expected (after `expected`), a JSON
-/// pointer (`'/spec/replicas'`, a field path) or a template variable path (`params.x`).
-pub fn hide_values(message: &str, source: &str) -> String {
-    hide_spans(message, source, &['\'', '"', '`'])
-}
-
-/// Quoted words of plinth's own messages that are syntax, never a value (the YAML reader's
-/// limit messages name `*name`, `&name` and `<<`).
-const OWN_WORDS: &[&str] = &["*name", "&name", "<<"];
-
-fn hide_spans(message: &str, source: &str, quotes: &[char]) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    while let Some(open) = rest.find(quotes) {
-        let quote = rest[open..].chars().next().unwrap_or('`');
-        let after = &rest[open + 1..];
-        let Some(close) = after.find(quote) else {
-            break;
-        };
-        let content = &after[..close];
-        let before = &message[..message.len() - rest.len() + open];
-        let is_path = TEMPLATE_ROOTS.iter().any(|root| {
-            content == *root
-                || content
-                    .strip_prefix(root)
-                    .is_some_and(|tail| tail.starts_with(['.', '[']))
-        }) && content
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'));
-        let is_pointer = content.starts_with('/')
-            && content
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '.' | '~'));
-        let keep = content.chars().count() <= 1
-            || OWN_WORDS.contains(&content)
-            || is_pointer
-            || (!source.is_empty() && source.contains(content))
-            || before.ends_with("field ")
-            // `expected `a` or `b``, not `unexpected 'x'`.
-            || before.contains(" expected ")
-            || before.starts_with("expected ")
-            || is_path;
-        out.push_str(&rest[..=open]);
-        out.push_str(if keep { content } else { "<value>" });
-        out.push(quote);
-        rest = &after[close + quote.len_utf8()..];
-    }
-    out.push_str(rest);
-    out
-}
-
-fn location_suffix(line: Option<usize>, column: Option<usize>) -> String {
-    match (line, column) {
-        (Some(l), Some(c)) => format!(" line {l} column {c}"),
-        (Some(l), None) => format!(" line {l}"),
-        _ => String::new(),
-    }
-}
-
-fn format_problems(problems: &[Problem]) -> String {
-    problems
-        .iter()
-        .map(|p| format!("  - {p}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 pub type Result<T, E = RenderError> = std::result::Result<T, E>;
@@ -304,22 +199,22 @@ mod tests {
             err.to_string().contains("`params.q.x` is undefined"),
             "{err}"
         );
-        let err = RenderError::Yaml {
+        let err = RenderError::Yaml(YamlError {
             path: "c.yaml".into(),
             line: Some(2),
             column: Some(1),
             message: "unknown variant `hunter2`, expected `always` or `opt-in`".into(),
-        };
+        });
         assert_eq!(
             err.to_string(),
             "`c.yaml` line 2 column 1: unknown variant `<value>`, expected `always` or `opt-in`"
         );
-        let err = RenderError::Yaml {
+        let err = RenderError::Yaml(YamlError {
             path: "c.yaml".into(),
             line: Some(2),
             column: Some(1),
             message: "unknown field `bogus`, expected one of name, labels".into(),
-        };
+        });
         assert!(err.to_string().contains("`bogus`"), "{err}");
         let err = RenderError::Template {
             path: "a.j2".into(),

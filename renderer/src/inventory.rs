@@ -220,7 +220,7 @@ mod tests {
     use super::*;
 
     fn inv(text: &str) -> Inventory {
-        crate::yaml::from_str(text, "inventory.yaml").unwrap()
+        plinth_vocab::yaml::from_str(text, "inventory.yaml").unwrap()
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! machine-controller-manager `MachineClass` objects: overlay defaults, the provider's
 //! validation rules, userData moved into the Secret MCM reads, and the replacement key.
 
+use plinth_vocab::labels::ANNOTATION_REPLACEMENT_KEY;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
@@ -13,12 +14,13 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 
 use crate::cluster::Cluster;
-use crate::error::{Problem, RenderError};
+use crate::error::RenderError;
 use crate::index::IndexMachineClass;
 use crate::overlay::{OneOf, Overlay};
 use crate::pool_defaults::Defaults;
-use crate::quantity::Quantity;
 use crate::source::{Source, join_beside};
+use plinth_vocab::Problem;
+use plinth_vocab::quantity::Quantity;
 
 /// API version of the rendered machine classes.
 pub const API_VERSION: &str = "machine.sapcloud.io/v1alpha1";
@@ -30,8 +32,6 @@ pub const ASSET: &str = "machine-classes";
 pub const WAVE: i64 = 10;
 /// The `provider` of every rendered machine class.
 pub const PROVIDER: &str = "stackit";
-/// Annotation carrying the replacement key (see [`replacement_key`]).
-pub const ANNOTATION_REPLACEMENT_KEY: &str = "plinth.dev/replacement-key";
 /// Namespace of a pool that names none (and whose defaults name none).
 pub const DEFAULT_NAMESPACE: &str = "machine-controller-manager";
 /// Key of the Secret data that MCM hands to the provider as cloud-init.

@@ -10,13 +10,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::cluster::Cluster;
-use crate::error::Problem;
 use crate::machine_class::{
     Report, is_dns_subdomain, k8s_label_key_problem, k8s_label_value_problem, labels_without_nulls,
     own_value,
 };
 use crate::overlay::Overlay;
 use crate::pool_defaults::Defaults;
+use plinth_vocab::Problem;
 
 /// API version of the rendered node groups.
 pub const API_VERSION: &str = "autoscaler.vpsie.com/v1alpha1";

@@ -13,7 +13,7 @@ use crate::error::{RenderError, Result};
 use crate::index::{self, Index, IndexDecision, IndexObject};
 use crate::render::{RenderedCluster, RenderedObject, VERSION};
 use crate::settings::{Flavour, Settings};
-use crate::yaml;
+use plinth_vocab::yaml;
 
 /// The kustomization file name.
 pub const KUSTOMIZATION: &str = "kustomization.yaml";

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{RenderError, Result};
 use crate::source::Source;
-use crate::yaml;
+use plinth_vocab::yaml;
 
 /// What a patch applies to; every given field must match.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

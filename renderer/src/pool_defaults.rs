@@ -9,8 +9,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::cluster::Cluster;
-use crate::error::Problem;
 use crate::overlay::{OneOf, Overlay, merge_layer};
+use plinth_vocab::Problem;
 
 /// One layer of defaults.
 #[derive(Debug)]

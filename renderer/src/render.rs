@@ -19,74 +19,21 @@ use crate::overlay::{Overlay, Patch, deep_merge};
 use crate::settings::{BUILTIN, Settings};
 use crate::source::Source;
 use crate::template::Templates;
-use crate::yaml;
+use plinth_vocab::ObjectRef;
+use plinth_vocab::labels::{
+    ANNOTATION_SYNC_WAVE, LABEL_ASSET, LABEL_CLUSTER, LABEL_MANAGED_BY, MANAGED_BY_PLINTH,
+};
+use plinth_vocab::yaml;
 
 /// plinth's version, recorded in every index and input digest.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-/// Label naming the tool that manages an object.
-pub const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
-/// Label naming the cluster an object was rendered for.
-pub const LABEL_CLUSTER: &str = "plinth.dev/cluster";
-/// Label naming the asset that rendered an object.
-pub const LABEL_ASSET: &str = "plinth.dev/asset";
-/// Argo CD's sync-wave annotation, set from the asset's reconcile order.
-pub const ANNOTATION_SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
-
-/// Who an object is in a cluster: API group, kind, namespace and name (the version does not
-/// change identity).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Identity {
-    pub group: String,
-    pub kind: String,
-    pub namespace: Option<String>,
-    pub name: String,
-}
-
-impl Identity {
-    /// The identity of a Kubernetes object value, when it has apiVersion, kind and name.
-    pub fn of(obj: &Value) -> Option<Self> {
-        let api_version = obj.get("apiVersion")?.as_str()?;
-        let kind = obj.get("kind")?.as_str()?;
-        let meta = obj.get("metadata")?;
-        let name = meta.get("name")?.as_str()?;
-        if api_version.is_empty() || kind.is_empty() || name.is_empty() {
-            return None;
-        }
-        Some(Self {
-            group: api_version
-                .rsplit_once('/')
-                .map_or(String::new(), |(g, _)| g.to_owned()),
-            kind: kind.to_owned(),
-            namespace: meta
-                .get("namespace")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned),
-            name: name.to_owned(),
-        })
-    }
-}
-
-impl std::fmt::Display for Identity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let kind = if self.group.is_empty() {
-            self.kind.clone()
-        } else {
-            format!("{}.{}", self.kind, self.group)
-        };
-        match &self.namespace {
-            Some(ns) => write!(f, "`{kind}` `{ns}/{}`", self.name),
-            None => write!(f, "`{kind}` `{}`", self.name),
-        }
-    }
-}
 
 /// One rendered object.
 #[derive(Debug, Clone)]
 pub struct RenderedObject {
     pub asset: String,
     pub wave: i64,
-    pub identity: Identity,
+    pub identity: ObjectRef,
     pub value: Value,
 }
 
@@ -361,7 +308,7 @@ impl Fleet {
         let mut hco_ctx: Option<minijinja::Value> = None;
         let mut decisions = Vec::with_capacity(self.catalog.assets.len());
         let mut objects: Vec<RenderedObject> = Vec::new();
-        let mut seen: BTreeMap<Identity, String> = BTreeMap::new();
+        let mut seen: BTreeMap<ObjectRef, String> = BTreeMap::new();
         for asset in self.catalog.render_order() {
             let facts = Facts {
                 cluster,
@@ -393,7 +340,7 @@ impl Fleet {
                 if !doc.is_object() {
                     return Err(bad("is not a mapping".into()));
                 }
-                if Identity::of(&doc).is_none() {
+                if ObjectRef::of(&doc).is_none() {
                     return Err(bad(
                         "needs `apiVersion`, `kind` and `metadata.name` (non-empty strings)".into(),
                     ));
@@ -649,14 +596,14 @@ fn finish_object(
     asset: &str,
     wave: i64,
     patches: &mut [(String, &Patch, bool)],
-    seen: &mut BTreeMap<Identity, String>,
+    seen: &mut BTreeMap<ObjectRef, String>,
 ) -> Result<RenderedObject> {
     stamp(&mut doc, cluster, asset, wave);
     for (what, patch, matched) in patches.iter_mut() {
         if patch.target.matches(&doc) {
             *matched = true;
-            let object = Identity::of(&doc)
-                .map(|i| i.to_string())
+            let object = ObjectRef::of(&doc)
+                .map(|i| i.quoted().to_string())
                 .unwrap_or_default();
             patch
                 .apply(&mut doc)
@@ -669,7 +616,7 @@ fn finish_object(
         }
     }
     stamp(&mut doc, cluster, asset, wave);
-    let identity = Identity::of(&doc).ok_or_else(|| RenderError::Invalid {
+    let identity = ObjectRef::of(&doc).ok_or_else(|| RenderError::Invalid {
         path: format!("cluster `{cluster}`"),
         message: format!(
             "a patch removed `apiVersion`, `kind` or `metadata.name` of an object of asset `{asset}`"
@@ -678,7 +625,7 @@ fn finish_object(
     if let Some(first) = seen.insert(identity.clone(), asset.to_owned()) {
         return Err(RenderError::DuplicateObject {
             cluster: cluster.to_owned(),
-            identity: identity.to_string(),
+            identity: identity.quoted().to_string(),
             first,
             second: asset.to_owned(),
         });
@@ -709,7 +656,7 @@ fn stamp(doc: &mut Value, cluster: &str, asset: &str, wave: i64) {
         (
             "labels",
             vec![
-                (LABEL_MANAGED_BY, "plinth".to_owned()),
+                (LABEL_MANAGED_BY, MANAGED_BY_PLINTH.to_owned()),
                 (LABEL_CLUSTER, cluster.to_owned()),
                 (LABEL_ASSET, asset.to_owned()),
             ],

@@ -17,8 +17,9 @@ use base64::Engine as _;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::error::{Problem, RenderError, Result};
-use crate::yaml;
+use crate::error::{RenderError, Result};
+use plinth_vocab::Problem;
+use plinth_vocab::yaml;
 
 /// Deepest schema nesting followed (a hostile CRD cannot recurse forever).
 const MAX_DEPTH: usize = 128;

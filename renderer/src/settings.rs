@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::error::{RenderError, Result};
 use crate::source::Source;
-use crate::yaml;
+use plinth_vocab::yaml;
 
 /// The catalog value meaning "use the baseline shipped inside plinth".
 pub const BUILTIN: &str = "builtin";

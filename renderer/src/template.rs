@@ -13,9 +13,9 @@ use minijinja::{Environment, ErrorKind, Output, State, UndefinedBehavior, Value}
 use sha2::{Digest as _, Sha256};
 
 use crate::error::{RenderError, Result};
-use crate::quantity::Quantity;
 use crate::source::{Source, join_beside};
-use crate::yaml;
+use plinth_vocab::quantity::Quantity;
+use plinth_vocab::yaml;
 
 /// Compiled templates of one catalog.
 pub struct Templates {

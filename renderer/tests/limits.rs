@@ -218,7 +218,7 @@ fn a_text_of_many_documents_stays_with_the_fast_reader() {
             "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n"
         );
     }
-    let docs = plinth_renderer::yaml::fast::documents(&text).expect("read by the fast reader");
+    let docs = plinth_vocab::yaml::fast::documents(&text).expect("read by the fast reader");
     assert_eq!(docs.len(), 120_000);
     assert_eq!(docs[119_999]["metadata"]["name"], "c119999");
 }

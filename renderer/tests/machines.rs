@@ -22,7 +22,7 @@ fn repo(cluster: &Value, extra: &[(&str, &str)]) -> Source {
     files.insert("assets/metadata.yaml".to_owned(), b"assets: []\n".to_vec());
     files.insert(
         "clusters/c1/cluster.yaml".to_owned(),
-        plinth_renderer::yaml::to_string(cluster).into_bytes(),
+        plinth_vocab::yaml::to_string(cluster).into_bytes(),
     );
     for (p, c) in extra {
         files.insert((*p).to_owned(), c.as_bytes().to_vec());

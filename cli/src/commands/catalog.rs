@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use anyhow::Context as _;
-use plinth_renderer::redact::Redactor;
 use plinth_renderer::{Fleet, Source};
+use plinth_vocab::redact::Redactor;
 use serde_json::json;
 
 use super::Outcome;

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use plinth_renderer::git::{CommitOutcome, GitRepo};
 use plinth_renderer::output;
-use plinth_renderer::redact::Redactor;
 use plinth_renderer::{Fleet, RenderError, VERSION};
+use plinth_review::git::{CommitOutcome, GitRepo};
+use plinth_vocab::redact::Redactor;
 use rayon::prelude::*;
 use serde_json::json;
 

@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context as _;
-use plinth_renderer::diff::{self, ClusterDiff, DiffReport, Side};
-use plinth_renderer::git::{GitRepo, Revision};
-use plinth_renderer::preview;
-use plinth_renderer::redact::Redactor;
 use plinth_renderer::render::Prepared;
 use plinth_renderer::{Fleet, RenderedCluster, Source};
+use plinth_review::diff::{self, ClusterDiff, DiffReport, Side};
+use plinth_review::git::{GitRepo, Revision};
+use plinth_review::preview;
+use plinth_vocab::redact::Redactor;
 use rayon::prelude::*;
 
 use super::Outcome;

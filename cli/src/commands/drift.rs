@@ -13,8 +13,8 @@ use plinth_drift::pipeline::{self, Evaluation, Outcome as Step};
 use plinth_drift::report::{self, Format, HardwareDrift, Mode, ObjectResult, Report, Verdict};
 use plinth_drift::{LiveSet, compare_server_side, discover, snapshot};
 use plinth_renderer::inventory::Inventory;
-use plinth_renderer::redact::Redactor;
 use plinth_renderer::{Fleet, Source, index};
+use plinth_vocab::redact::Redactor;
 
 use super::Outcome;
 use crate::args::{DriftArgs, DriftFormat, DriftMode};

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use plinth_renderer::schema::Schemas;
-use plinth_renderer::{Fleet, Problem, RenderedCluster, Source};
+use plinth_renderer::{Fleet, RenderedCluster, Source};
+use plinth_vocab::Problem;
 
 use super::Outcome;
 use crate::args::ValidateArgs;
@@ -162,7 +163,7 @@ pub fn run(args: ValidateArgs, printer: Printer) -> anyhow::Result<Outcome> {
         let _ = writeln!(text, "{p}");
     }
     // Violations quote no value (schema.rs); the text redaction is the second line of defence.
-    printer.data(&plinth_renderer::redact::Redactor::shared().redact_text(&text))?;
+    printer.data(&plinth_vocab::redact::Redactor::shared().redact_text(&text))?;
     let against = match &schemas {
         Some((dir, s)) => format!(
             " against {} CRD schema{} of `{}` ({} objects covered)",

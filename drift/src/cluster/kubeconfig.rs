@@ -693,7 +693,7 @@ fn run_plugin(
         .ok()
         .or_else(|| {
             let text = std::str::from_utf8(&out).ok()?;
-            plinth_renderer::yaml::from_str::<Value>(text, "exec credential").ok()
+            plinth_vocab::yaml::from_str::<Value>(text, "exec credential").ok()
         })
         .ok_or_else(|| {
             place.error(format!(

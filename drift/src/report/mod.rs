@@ -14,10 +14,10 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
-use plinth_renderer::redact::Redactor;
+use plinth_vocab::redact::Redactor;
 
 use crate::compare::FieldChange;
-use crate::live::ObjectKey;
+use plinth_vocab::ObjectRef;
 
 /// The JSON report's schema version; changes are additive only.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -114,7 +114,7 @@ impl Mode {
 #[serde(rename_all = "camelCase")]
 pub struct ObjectResult {
     #[serde(flatten)]
-    pub key: ObjectKey,
+    pub key: ObjectRef,
     pub api_version: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub asset: Option<String>,
@@ -358,7 +358,7 @@ mod tests {
             Mode::Client,
             "snapshot",
             vec![ObjectResult {
-                key: ObjectKey::new("v1", "Secret", Some("n"), "s"),
+                key: ObjectRef::new("v1", "Secret", Some("n"), "s"),
                 api_version: "v1".into(),
                 asset: None,
                 status: Status::Drifted,
@@ -426,7 +426,7 @@ mod tests {
                 Mode::Client,
                 "snapshot",
                 vec![ObjectResult {
-                    key: ObjectKey::new(api_version, kind, None, "x"),
+                    key: ObjectRef::new(api_version, kind, None, "x"),
                     api_version: api_version.into(),
                     asset: None,
                     status: Status::Drifted,

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::format_push_string)]
 
-use plinth_renderer::yaml;
+use plinth_vocab::yaml;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use plinth_renderer::git::{CommitOutcome, GitError, GitRepo};
+use plinth_review::git::{CommitOutcome, GitError, GitRepo};
 
 fn git(root: &Path, args: &[&str]) -> String {
     let out = Command::new("git")

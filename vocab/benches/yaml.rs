@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use plinth_renderer::yaml::{self, fast};
+use plinth_vocab::yaml::{self, fast};
 use serde_json::Value;
 
 /// The allocator of the `plinth` binary, so the figures are the binary's.

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use git2::{FileMode, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 
-use crate::settings::{self, Settings};
-use crate::source::{self, Source};
+use plinth_renderer::settings::{self, Settings};
+use plinth_renderer::source::{self, Source};
 
 /// What can go wrong reading or writing the git repository. Messages name the revision,
 /// branch or path; the libgit2 cause sits in `source`.
@@ -68,7 +68,7 @@ pub enum GitError {
     Worktree {
         path: String,
         #[source]
-        source: Box<crate::RenderError>,
+        source: Box<plinth_renderer::RenderError>,
     },
 }
 

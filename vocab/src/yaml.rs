@@ -14,7 +14,23 @@ pub mod fast;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::{RenderError, Result};
+use crate::problem::location_suffix;
+use crate::quoted::hide_values;
+
+/// A YAML text that could not be read: where (file, line, column) and what, never a snippet
+/// of the source; a quoted value in the message shows as `<value>`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{path}`{}: {}", location_suffix(*.line, *.column), hide_values(message, ""))]
+pub struct YamlError {
+    /// The file (or other origin) the text came from, as named in the message.
+    pub path: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// What is wrong, as the YAML reader says it.
+    pub message: String,
+}
+
+type Result<T, E = YamlError> = std::result::Result<T, E>;
 
 /// Nesting depth, aliases and documents plinth reads in one YAML file; see [`options`].
 const MAX_DEPTH: usize = 200;
@@ -136,9 +152,9 @@ fn located(message: &str) -> (Option<usize>, Option<usize>, String) {
 }
 
 /// The located error for a YAML `message` (as [`from_str_multi`] returns it) about `origin`.
-pub fn error(origin: &str, message: &str) -> RenderError {
+pub fn error(origin: &str, message: &str) -> YamlError {
     let (line, column, message) = located(message);
-    RenderError::Yaml {
+    YamlError {
         path: origin.to_owned(),
         line,
         column,

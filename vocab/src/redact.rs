@@ -283,6 +283,9 @@ pub static SHAPES: &[Shape] = &[
     },
 ];
 
+/// The redactor of the process ([`Redactor::shared`]).
+static SHARED: std::sync::OnceLock<Redactor> = std::sync::OnceLock::new();
+
 /// Replaces secret values by keyed fingerprints. The key is never printed.
 #[derive(Clone)]
 pub struct Redactor {
@@ -298,33 +301,36 @@ impl fmt::Debug for Redactor {
 }
 
 impl Redactor {
-    /// Key from env var `PLINTH_REDACTION_KEY` (any string, hashed to 32 bytes) or random per run.
-    pub fn from_env() -> Self {
-        match std::env::var_os(KEY_ENV) {
-            Some(key) if !key.is_empty() => Self::with_key(key.as_encoded_bytes()),
-            _ => {
-                let mut key = [0_u8; 32];
-                if getrandom::fill(&mut key).is_err() {
-                    // No system randomness: fall back to the process's hash seed mixed with
-                    // the time, still unknown to a reader of the output.
-                    let seed = format!(
-                        "{:?}{:?}{}",
-                        std::collections::hash_map::RandomState::new(),
-                        std::time::SystemTime::now(),
-                        std::process::id()
-                    );
-                    key = Sha256::digest(seed.as_bytes()).into();
-                }
-                Self { key, disabled: 0 }
-            }
+    /// A redactor with a random key, unknown to any reader of the output.
+    pub fn random() -> Self {
+        let mut key = [0_u8; 32];
+        if getrandom::fill(&mut key).is_err() {
+            // No system randomness: fall back to the process's hash seed mixed with the time,
+            // still unknown to a reader of the output.
+            let seed = format!(
+                "{:?}{:?}{}",
+                std::collections::hash_map::RandomState::new(),
+                std::time::SystemTime::now(),
+                std::process::id()
+            );
+            key = Sha256::digest(seed.as_bytes()).into();
         }
+        Self { key, disabled: 0 }
     }
 
-    /// The redactor of this process: its key from `PLINTH_REDACTION_KEY` or random, chosen
-    /// once, so that the same secret gets the same fingerprint in every output of a run.
+    /// Makes `redactor` the one [`Redactor::shared`] returns for the rest of the process, so
+    /// that the same secret gets the same fingerprint in every output of a run. The binary
+    /// calls this once, before anything is redacted, with the key of `PLINTH_REDACTION_KEY`
+    /// ([`KEY_ENV`]); the library never reads the environment. Returns `false` (and changes
+    /// nothing) when the shared redactor was already chosen.
+    pub fn install_shared(redactor: Self) -> bool {
+        SHARED.set(redactor).is_ok()
+    }
+
+    /// The redactor of this process: the one given to [`Redactor::install_shared`], or one
+    /// with a random key chosen on first use.
     pub fn shared() -> &'static Self {
-        static SHARED: std::sync::OnceLock<Redactor> = std::sync::OnceLock::new();
-        SHARED.get_or_init(Self::from_env)
+        SHARED.get_or_init(Self::random)
     }
 
     /// A redactor whose key is SHA-256 of `key` (the same as `PLINTH_REDACTION_KEY=key`).

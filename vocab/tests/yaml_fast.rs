@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use plinth_renderer::yaml::{self, fast};
+use plinth_vocab::yaml::{self, fast};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::{Map, Value};

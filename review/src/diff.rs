@@ -13,11 +13,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::decide::Decision;
 use crate::disruption::{self, ClusterDisruption, Disruption};
-use crate::redact::Redactor;
-use crate::render::{Identity, RenderedCluster, RenderedObject, VERSION};
-use crate::yaml;
+use plinth_renderer::decide::Decision;
+use plinth_renderer::render::{RenderedCluster, RenderedObject, VERSION};
+use plinth_vocab::ObjectRef;
+use plinth_vocab::redact::Redactor;
+use plinth_vocab::yaml;
 
 /// Version of the JSON schema of [`DiffReport`]; bumped only on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -308,7 +309,7 @@ pub fn unified(before: &str, after: &str, path: &str) -> String {
         .to_string()
 }
 
-fn identity_key(id: &Identity) -> ObjectKey {
+fn identity_key(id: &ObjectRef) -> ObjectKey {
     (
         id.kind.clone(),
         id.group.clone(),
@@ -317,7 +318,7 @@ fn identity_key(id: &Identity) -> ObjectKey {
     )
 }
 
-fn object_path(cluster: &str, id: &Identity) -> String {
+fn object_path(cluster: &str, id: &ObjectRef) -> String {
     let kind = if id.group.is_empty() {
         id.kind.clone()
     } else {
@@ -597,7 +598,7 @@ pub fn inclusion_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decide::ConditionOutcome;
+    use plinth_renderer::decide::ConditionOutcome;
     use serde_json::json;
 
     fn object(kind: &str, name: &str, value: Value) -> RenderedObject {
@@ -613,7 +614,7 @@ mod tests {
         RenderedObject {
             asset: "a".into(),
             wave: 0,
-            identity: Identity::of(&v).unwrap(),
+            identity: ObjectRef::of(&v).unwrap(),
             value: v,
         }
     }

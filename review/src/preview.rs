@@ -13,7 +13,7 @@ use crate::diff::{
     ClusterDiff, ClusterStatus, DiffReport, FieldChange, InclusionChange, InclusionDirection,
     ObjectChange, ObjectDiff, Side,
 };
-use crate::redact::Redactor;
+use plinth_vocab::redact::Redactor;
 
 /// GitHub's limit on the body of one comment, in characters.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;

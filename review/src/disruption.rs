@@ -8,8 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::diff::ObjectChange;
-use crate::machine_class::ANNOTATION_REPLACEMENT_KEY;
-use crate::render::RenderedObject;
+use plinth_renderer::render::RenderedObject;
+use plinth_vocab::labels::ANNOTATION_REPLACEMENT_KEY;
 
 /// What a change does at run time, most disruptive first: the order of every disruption list
 /// (terminal, Markdown and JSON) is this order, then cluster, then object.
@@ -207,7 +207,7 @@ fn replacement_causes(
 ) -> Vec<String> {
     let mut fields: Vec<String> = changed_keys(before, after, "/providerSpec")
         .into_iter()
-        .filter(|k| crate::machine_class::REPLACEMENT_FIELDS.contains(&k.as_str()))
+        .filter(|k| plinth_renderer::machine_class::REPLACEMENT_FIELDS.contains(&k.as_str()))
         .map(|k| format!("providerSpec.{k}"))
         .collect();
     let secret_data = |class: &Value, objects: &[RenderedObject]| {
@@ -415,7 +415,7 @@ mod tests {
         RenderedObject {
             asset: "machine-classes".into(),
             wave: 10,
-            identity: crate::render::Identity::of(&value).unwrap(),
+            identity: plinth_vocab::ObjectRef::of(&value).unwrap(),
             value,
         }
     }

@@ -1,0 +1,12 @@
+//! plinth's review time: what a pull request changes and what it disrupts.
+//!
+//! [`git`] reads a revision of the platform repository (and writes the hydrated branch of
+//! `plinth commit`); [`diff`] compares two renders of a cluster object by object and field by
+//! field; [`disruption`] says which changes reboot nodes, replace servers or restart VMs;
+//! [`preview`] writes the result for a terminal, a PR comment (Markdown, split to fit) and
+//! JSON. Synchronous, no Kubernetes client.
+
+pub mod diff;
+pub mod disruption;
+pub mod git;
+pub mod preview;
