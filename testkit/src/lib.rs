@@ -25,6 +25,7 @@
 //! selectors, `resourceVersion` semantics on LIST, table output, protobuf or authentication
 //! beyond an optional bearer token; continue tokens do not expire.
 
+pub mod git;
 mod selector;
 mod store;
 mod tls;
