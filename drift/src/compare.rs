@@ -11,27 +11,14 @@
 
 use std::borrow::Cow;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use plinth_vocab::quantity::Quantity;
 
-use crate::normalize::{BOOKKEEPING_ANNOTATIONS, SERVER_METADATA, normalize};
+use plinth_vocab::change::{FieldChange, field_changes_with};
+use plinth_vocab::pointer;
 
-/// One field that differs: where (RFC 6901 pointer into the object) and both values; `None`
-/// where the field is absent on that side.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FieldChange {
-    pub pointer: String,
-    /// Whether the value at `pointer` is a secret in either object (by its position, or its
-    /// sibling `name` for an env entry, or by its content): reports show a fingerprint.
-    #[serde(skip)]
-    pub secret: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub desired: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub live: Option<Value>,
-}
+use crate::normalize::{BOOKKEEPING_ANNOTATIONS, SERVER_METADATA, normalize};
 
 /// Client-side subset comparison of `desired` with `live`, as if both were normalised first
 /// ([`normalize`]: the fields it drops are skipped rather than copied away). `kind` is the
@@ -99,9 +86,7 @@ fn live_dropped(path: &[String], key: &str, value: &Value) -> bool {
 pub fn compare_server_side(dry_run: &Value, live: &Value) -> Vec<FieldChange> {
     let dry_run = normalize(dry_run);
     let live = normalize(live);
-    let mut changes = Vec::new();
-    let mut path = Vec::new();
-    full_diff(&dry_run, &live, &mut path, &mut changes);
+    let mut changes = field_changes_with(&dry_run, &live, &scalar_eq);
     mark_secrets(&mut changes, &dry_run, &live);
     changes
 }
@@ -150,16 +135,6 @@ fn mark_secrets(changes: &mut [FieldChange], desired: &Value, live: &Value) {
         c.secret = desired.pointer(&c.pointer) != redacted_desired.pointer(&c.pointer)
             || live.pointer(&c.pointer) != redacted_live.pointer(&c.pointer);
     }
-}
-
-/// RFC 6901 pointer from path segments.
-pub fn pointer(path: &[String]) -> String {
-    let mut out = String::new();
-    for seg in path {
-        out.push('/');
-        out.push_str(&seg.replace('~', "~0").replace('/', "~1"));
-    }
-    out
 }
 
 struct Subset<'a> {
@@ -380,12 +355,11 @@ fn is_empty(value: &Value) -> bool {
 
 impl Subset<'_> {
     fn push(&mut self, path: &[String], desired: Option<&Value>, live: Option<&Value>) {
-        self.changes.push(FieldChange {
-            secret: false,
-            pointer: pointer(path),
-            desired: desired.map(|v| pruned(path, v).into_owned()),
-            live: live.map(|v| pruned(path, v).into_owned()),
-        });
+        self.changes.push(FieldChange::new(
+            pointer::of(path),
+            desired.map(|v| pruned(path, v).into_owned()),
+            live.map(|v| pruned(path, v).into_owned()),
+        ));
     }
 
     fn value(&mut self, desired: &Value, live: &Value, path: &mut Vec<String>) {
@@ -570,55 +544,6 @@ fn quantity_eq(a: &Value, b: &Value) -> bool {
     matches!((as_quantity(a), as_quantity(b)), (Some(a), Some(b)) if a == b)
 }
 
-/// Every difference between two values: union of object keys, arrays position by position.
-fn full_diff(left: &Value, right: &Value, path: &mut Vec<String>, out: &mut Vec<FieldChange>) {
-    match (left, right) {
-        (Value::Object(x), Value::Object(y)) => {
-            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
-            keys.sort();
-            keys.dedup();
-            for key in keys {
-                path.push(key.clone());
-                match (x.get(key), y.get(key)) {
-                    (Some(u), Some(v)) => full_diff(u, v, path, out),
-                    (u, v) => out.push(FieldChange {
-                        secret: false,
-                        pointer: pointer(path),
-                        desired: u.cloned(),
-                        live: v.cloned(),
-                    }),
-                }
-                path.pop();
-            }
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            for i in 0..x.len().max(y.len()) {
-                path.push(i.to_string());
-                match (x.get(i), y.get(i)) {
-                    (Some(u), Some(v)) => full_diff(u, v, path, out),
-                    (u, v) => out.push(FieldChange {
-                        secret: false,
-                        pointer: pointer(path),
-                        desired: u.cloned(),
-                        live: v.cloned(),
-                    }),
-                }
-                path.pop();
-            }
-        }
-        (x, y) => {
-            if !scalar_eq(x, y, path) {
-                out.push(FieldChange {
-                    secret: false,
-                    pointer: pointer(path),
-                    desired: Some(x.clone()),
-                    live: Some(y.clone()),
-                });
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
@@ -650,7 +575,7 @@ mod tests {
         );
         assert_eq!(changes.len(), 2, "{changes:?}");
         for c in &changes {
-            let is_password = c.desired.as_ref().and_then(Value::as_str) == Some("hunter2");
+            let is_password = c.before.as_ref().and_then(Value::as_str) == Some("hunter2");
             assert_eq!(c.secret, is_password, "{c:?}");
         }
     }
@@ -670,7 +595,7 @@ mod tests {
 
     #[test]
     fn pointer_escapes() {
-        let p = pointer(&["metadata".into(), "labels".into(), "a/b~c".into()]);
+        let p = pointer::of(&["metadata", "labels", "a/b~c"]);
         assert_eq!(p, "/metadata/labels/a~1b~0c");
     }
 
@@ -692,8 +617,8 @@ mod tests {
         let changes = compare_client_side(&d, &l, "Deployment");
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].pointer, "/spec/template/spec/containers/0/image");
-        assert_eq!(changes[0].desired, Some(json!("y")));
-        assert_eq!(changes[0].live, Some(json!("z")));
+        assert_eq!(changes[0].before, Some(json!("y")));
+        assert_eq!(changes[0].after, Some(json!("z")));
     }
 
     #[test]
@@ -703,7 +628,7 @@ mod tests {
         let changes = compare_client_side(&d, &l, "Deployment");
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].pointer, "/spec/template/spec/containers/1");
-        assert_eq!(changes[0].live, None);
+        assert_eq!(changes[0].after, None);
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub mod scope;
 pub mod snapshot;
 
 pub use cluster::{ClusterLive, ConnectOptions};
-pub use compare::{FieldChange, compare_client_side, compare_server_side};
+pub use compare::{compare_client_side, compare_server_side};
 pub use desired::DesiredObject;
 pub use error::DriftError;
 pub use live::{KindRef, LiveSet};

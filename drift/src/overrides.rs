@@ -6,7 +6,8 @@ use json_patch::jsonptr::PointerBuf;
 use json_patch::{Patch, PatchOperation};
 use serde_json::Value;
 
-use crate::compare::{paired_index, pointer};
+use crate::compare::paired_index;
+use plinth_vocab::pointer;
 
 /// Kinds on which a `patch` override is refused: they reboot nodes or grant privileges.
 pub const SENSITIVE_KINDS: &[&str] = &[
@@ -214,7 +215,7 @@ fn live_pointer(desired: &Value, live: &Value, p: &str, kind: &str) -> Option<St
     let mut field: Option<String> = None;
     let mut out = Vec::new();
     for token in p.split('/').skip(1) {
-        let token = token.replace("~1", "/").replace("~0", "~");
+        let token = pointer::unescape(token);
         match live {
             Value::Array(items) => {
                 let index: usize = token.parse().ok()?;
@@ -235,7 +236,7 @@ fn live_pointer(desired: &Value, live: &Value, p: &str, kind: &str) -> Option<St
         }
         field = Some(token);
     }
-    Some(pointer(&out))
+    Some(pointer::of(&out))
 }
 
 #[cfg(test)]

@@ -10,12 +10,13 @@ use serde_json::Value;
 
 use plinth_vocab::labels::{LABEL_ASSET, LABEL_CLUSTER, LABEL_MANAGED_BY, MANAGED_BY_PLINTH};
 
-use crate::compare::{FieldChange, compare_client_side};
+use crate::compare::compare_client_side;
 use crate::desired::DesiredObject;
 use crate::live::LiveSet;
 use crate::overrides::{self, OverrideProblem, Overrides};
 use crate::report::{ObjectResult, Status};
 use plinth_vocab::ObjectRef;
+use plinth_vocab::change::FieldChange;
 
 /// What the pipeline decided for one desired object before comparison.
 #[derive(Debug, Clone, PartialEq)]

@@ -114,8 +114,8 @@ async fn a_changed_image_and_replicas_are_drift() {
         "{changes:#?}"
     );
     let replicas = &changes[0];
-    assert_eq!(replicas.desired, Some(json!(2)));
-    assert_eq!(replicas.live, Some(json!(5)));
+    assert_eq!(replicas.before, Some(json!(2)));
+    assert_eq!(replicas.after, Some(json!(5)));
 }
 
 #[tokio::test]

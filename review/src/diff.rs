@@ -17,6 +17,7 @@ use crate::disruption::{self, ClusterDisruption, Disruption};
 use plinth_renderer::decide::Decision;
 use plinth_renderer::render::{RenderedCluster, RenderedObject, VERSION};
 use plinth_vocab::ObjectRef;
+use plinth_vocab::change::{FieldChange, field_changes};
 use plinth_vocab::redact::Redactor;
 use plinth_vocab::yaml;
 
@@ -130,18 +131,6 @@ impl ObjectDiff {
     }
 }
 
-/// One field that differs. `before` is absent for an added field, `after` for a removed one.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FieldChange {
-    /// RFC 6901 pointer into the object.
-    pub pointer: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub before: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub after: Option<Value>,
-}
-
 /// Whether an asset entered or left a cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -238,65 +227,6 @@ impl ClusterDiff {
     /// Whether the cluster has no change at all.
     pub fn is_empty(&self) -> bool {
         self.objects.is_empty() && self.inclusion.is_empty() && self.disruptions.is_empty()
-    }
-}
-
-/// Escapes one RFC 6901 pointer segment.
-pub fn escape_segment(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
-}
-
-/// Field-level changes between two values, as RFC 6901 pointers (relative to the values)
-/// with before/after. Objects are compared key by key (sorted), arrays index by index; a
-/// subtree present on one side only is one change.
-pub fn field_changes(before: &Value, after: &Value) -> Vec<FieldChange> {
-    let mut out = Vec::new();
-    let mut pointer = String::new();
-    walk_fields(before, after, &mut pointer, &mut out);
-    out
-}
-
-fn walk_fields(before: &Value, after: &Value, pointer: &mut String, out: &mut Vec<FieldChange>) {
-    match (before, after) {
-        (Value::Object(a), Value::Object(b)) => {
-            let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-            for key in keys {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&escape_segment(key));
-                match (a.get(key), b.get(key)) {
-                    (Some(x), Some(y)) => walk_fields(x, y, pointer, out),
-                    (x, y) => out.push(FieldChange {
-                        pointer: pointer.clone(),
-                        before: x.cloned(),
-                        after: y.cloned(),
-                    }),
-                }
-                pointer.truncate(len);
-            }
-        }
-        (Value::Array(a), Value::Array(b)) => {
-            for index in 0..a.len().max(b.len()) {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&index.to_string());
-                match (a.get(index), b.get(index)) {
-                    (Some(x), Some(y)) => walk_fields(x, y, pointer, out),
-                    (x, y) => out.push(FieldChange {
-                        pointer: pointer.clone(),
-                        before: x.cloned(),
-                        after: y.cloned(),
-                    }),
-                }
-                pointer.truncate(len);
-            }
-        }
-        (x, y) if x == y => {}
-        (x, y) => out.push(FieldChange {
-            pointer: pointer.clone(),
-            before: Some(x.clone()),
-            after: Some(y.clone()),
-        }),
     }
 }
 

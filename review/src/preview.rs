@@ -10,9 +10,10 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use crate::diff::{
-    ClusterDiff, ClusterStatus, DiffReport, FieldChange, InclusionChange, InclusionDirection,
-    ObjectChange, ObjectDiff, Side,
+    ClusterDiff, ClusterStatus, DiffReport, InclusionChange, InclusionDirection, ObjectChange,
+    ObjectDiff, Side,
 };
+use plinth_vocab::change::FieldChange;
 use plinth_vocab::redact::Redactor;
 
 /// GitHub's limit on the body of one comment, in characters.
@@ -596,7 +597,7 @@ pub fn markdown_parts(report: &DiffReport, redactor: &Redactor, limit: usize) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diff::{FieldChange, Summary};
+    use crate::diff::Summary;
     use crate::disruption::{Disruption, Effect};
 
     fn report(objects: usize, diff_lines: usize) -> DiffReport {
@@ -608,11 +609,11 @@ mod tests {
             name: format!("cm-{i}"),
             previous_name: None,
             asset: "a".into(),
-            fields: vec![FieldChange {
-                pointer: "/data/x".into(),
-                before: Some(Value::String("1".into())),
-                after: Some(Value::String("2".into())),
-            }],
+            fields: vec![FieldChange::new(
+                "/data/x".into(),
+                Some(Value::String("1".into())),
+                Some(Value::String("2".into())),
+            )],
             diff: (0..diff_lines).fold(String::from("--- a/x\n+++ b/x\n"), |mut s, l| {
                 let _ = writeln!(s, "+line {l} of object {i} with some text");
                 s

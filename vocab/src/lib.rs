@@ -5,6 +5,7 @@
 //! located problems, YAML reading with its limits, and the one redaction policy. Pure: no file
 //! system, no network, no environment.
 
+pub mod change;
 pub mod labels;
 pub mod object;
 pub mod pointer;

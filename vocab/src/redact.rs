@@ -368,7 +368,7 @@ impl Redactor {
     /// under a `MachineClass`); values of keys that look like credentials (password, token,
     /// secret, apiKey, privateKey, credentials… case-insensitive) anywhere.
     pub fn is_secret_path(obj: &Value, pointer: &str) -> bool {
-        let segments = parse_pointer(pointer);
+        let segments = crate::pointer::segments(pointer);
         let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
         secret_by_path(0, kind_of(obj), &segments)
     }
@@ -420,7 +420,7 @@ impl Redactor {
     /// [`Redactor::redact_object`] redacts it there: the same code, so that a report that
     /// holds only changed values (drift) agrees with one that holds whole objects (diff).
     pub fn redact_value_at(&self, kind: &str, pointer: &str, value: &Value) -> Value {
-        let mut path = parse_pointer(pointer);
+        let mut path = crate::pointer::segments(pointer);
         let secret = {
             let segments: Vec<&str> = path.iter().map(String::as_str).collect();
             secret_by_path(self.disabled, kind, &segments)
@@ -1142,19 +1142,6 @@ fn credential_assignment(content: &str) -> Option<(usize, &str)> {
         return Some((value_start, value));
     }
     None
-}
-
-/// Splits an RFC 6901 pointer into unescaped segments (`""` is the whole document).
-fn parse_pointer(pointer: &str) -> Vec<String> {
-    if pointer.is_empty() {
-        return Vec::new();
-    }
-    pointer
-        .strip_prefix('/')
-        .unwrap_or(pointer)
-        .split('/')
-        .map(|segment| segment.replace("~1", "/").replace("~0", "~"))
-        .collect()
 }
 
 fn kind_of(obj: &Value) -> &str {

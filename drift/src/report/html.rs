@@ -73,8 +73,8 @@ pub fn render(report: &Report) -> String {
                     out,
                     "<tr><td><code>{}</code></td><td><pre>{}</pre></td><td><pre>{}</pre></td></tr>",
                     esc(&c.pointer),
-                    esc(&pretty(c.desired.as_ref())),
-                    esc(&pretty(c.live.as_ref()))
+                    esc(&pretty(c.before.as_ref())),
+                    esc(&pretty(c.after.as_ref()))
                 );
             }
             out.push_str("</table></details>");

@@ -36,8 +36,8 @@ pub fn render(report: &Report) -> String {
                 body,
                 "{}: desired {}, live {}",
                 c.pointer,
-                show(c.desired.as_ref()),
-                show(c.live.as_ref())
+                show(c.before.as_ref()),
+                show(c.after.as_ref())
             );
         }
         for n in o.notes.iter().chain(&o.stale_overrides) {

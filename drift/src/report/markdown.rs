@@ -37,8 +37,8 @@ pub fn render(report: &Report) -> String {
                     out,
                     "| `{}` | {} | {} |",
                     cell(&c.pointer),
-                    code(&show(c.desired.as_ref())),
-                    code(&show(c.live.as_ref()))
+                    code(&show(c.before.as_ref())),
+                    code(&show(c.after.as_ref()))
                 );
             }
         }

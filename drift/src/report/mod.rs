@@ -16,8 +16,8 @@ use serde_json::Value;
 
 use plinth_vocab::redact::Redactor;
 
-use crate::compare::FieldChange;
 use plinth_vocab::ObjectRef;
+use plinth_vocab::change::FieldChange;
 
 /// The JSON report's schema version; changes are additive only.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -119,6 +119,8 @@ pub struct ObjectResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub asset: Option<String>,
     pub status: Status,
+    /// Each change's `before` is the desired value, `after` the live one; JSON names them so.
+    #[serde(serialize_with = "desired_and_live")]
     pub changes: Vec<FieldChange>,
     pub notes: Vec<String>,
     pub stale_overrides: Vec<String>,
@@ -221,17 +223,17 @@ impl Report {
                         Value::String(s) => Value::String(redactor.fingerprint(&s)),
                         other => Value::String(redactor.fingerprint(&other.to_string())),
                     };
-                    c.desired = c.desired.take().map(hide);
-                    c.live = c.live.take().map(hide);
+                    c.before = c.before.take().map(hide);
+                    c.after = c.after.take().map(hide);
                     continue;
                 }
                 // The same code as `diff` (`Redactor::redact_object`), at this value's place.
-                c.desired = c
-                    .desired
+                c.before = c
+                    .before
                     .take()
                     .map(|v| redactor.redact_value_at(&kind, &c.pointer, &v));
-                c.live = c
-                    .live
+                c.after = c
+                    .after
                     .take()
                     .map(|v| redactor.redact_value_at(&kind, &c.pointer, &v));
             }
@@ -247,6 +249,27 @@ impl Report {
 }
 
 /// An RFC 3339 UTC timestamp (`2026-01-31T12:00:00Z`) for seconds since the Unix epoch.
+/// A drift report's changes in JSON: `pointer`, `desired` and `live` (absent where the field
+/// is absent on that side), the names of the documented report schema.
+fn desired_and_live<S: serde::Serializer>(
+    changes: &[FieldChange],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Field<'a> {
+        pointer: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        desired: Option<&'a Value>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        live: Option<&'a Value>,
+    }
+    serializer.collect_seq(changes.iter().map(|c| Field {
+        pointer: &c.pointer,
+        desired: c.before.as_ref(),
+        live: c.after.as_ref(),
+    }))
+}
+
 pub fn rfc3339(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
@@ -363,18 +386,12 @@ mod tests {
                 asset: None,
                 status: Status::Drifted,
                 changes: vec![
-                    FieldChange {
-                        secret: false,
-                        pointer: "/data/password".into(),
-                        desired: Some(json!("aHVudGVyMg==")),
-                        live: Some(json!("b3RoZXI=")),
-                    },
-                    FieldChange {
-                        secret: false,
-                        pointer: "/data".into(),
-                        desired: Some(json!({"token": "abc"})),
-                        live: None,
-                    },
+                    FieldChange::new(
+                        "/data/password".into(),
+                        Some(json!("aHVudGVyMg==")),
+                        Some(json!("b3RoZXI=")),
+                    ),
+                    FieldChange::new("/data".into(), Some(json!({"token": "abc"})), None),
                 ],
                 notes: vec![],
                 stale_overrides: vec![],
@@ -413,11 +430,8 @@ mod tests {
             collect_pointers(obj, String::new(), &mut pointers);
             let changes = pointers
                 .iter()
-                .map(|p| FieldChange {
-                    secret: false,
-                    pointer: p.clone(),
-                    desired: obj.pointer(p).cloned(),
-                    live: obj.pointer(p).cloned(),
+                .map(|p| {
+                    FieldChange::new(p.clone(), obj.pointer(p).cloned(), obj.pointer(p).cloned())
                 })
                 .collect();
             let report = Report::new(
@@ -439,8 +453,8 @@ mod tests {
             .redacted(&r);
             for c in &report.objects[0].changes {
                 let want = whole.pointer(&c.pointer).unwrap();
-                assert_eq!(c.desired.as_ref(), Some(want), "{kind} {}", c.pointer);
-                assert_eq!(c.live.as_ref(), Some(want), "{kind} {}", c.pointer);
+                assert_eq!(c.before.as_ref(), Some(want), "{kind} {}", c.pointer);
+                assert_eq!(c.after.as_ref(), Some(want), "{kind} {}", c.pointer);
             }
         }
     }

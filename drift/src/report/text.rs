@@ -27,8 +27,8 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(out, "{:<9} {}{asset}", o.status.as_str(), o.key);
         for c in &o.changes {
             let _ = writeln!(out, "    {}", c.pointer);
-            let _ = writeln!(out, "      desired: {}", show(c.desired.as_ref()));
-            let _ = writeln!(out, "      live:    {}", show(c.live.as_ref()));
+            let _ = writeln!(out, "      desired: {}", show(c.before.as_ref()));
+            let _ = writeln!(out, "      live:    {}", show(c.after.as_ref()));
         }
         for n in &o.notes {
             let _ = writeln!(out, "    note: {n}");

@@ -1,0 +1,133 @@
+//! A field that differs between two versions of an object, and the walk that finds them:
+//! the review's "before and after" of a pull request and the drift report's "desired and
+//! live" are the same comparison.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::pointer;
+
+/// One field that differs: where (an RFC 6901 pointer into the object) and both values;
+/// `None` where the field is absent on that side (`before` for an added field, `after` for a
+/// removed one). Drift reads `before` as the desired value and `after` as the live one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    pub pointer: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<Value>,
+    /// Whether the value at `pointer` is a secret on either side (by its position, its
+    /// sibling `name`, or its content): reports show a fingerprint, never the value.
+    #[serde(skip)]
+    pub secret: bool,
+}
+
+impl FieldChange {
+    /// A change of the field at `pointer` from `before` to `after`, not (yet) known secret.
+    pub fn new(pointer: String, before: Option<Value>, after: Option<Value>) -> Self {
+        Self {
+            pointer,
+            before,
+            after,
+            secret: false,
+        }
+    }
+}
+
+/// Every field that differs between two values: objects key by key (sorted), arrays position
+/// by position; a subtree present on one side only is one change, and so is a value whose
+/// type differs.
+pub fn field_changes(before: &Value, after: &Value) -> Vec<FieldChange> {
+    field_changes_with(before, after, &|x, y, _| x == y)
+}
+
+/// [`field_changes`] where two leaves (values that are not both objects or both arrays) are
+/// the same when `same(before, after, path)` says so, `path` being the unescaped segments of
+/// their place.
+pub fn field_changes_with(
+    before: &Value,
+    after: &Value,
+    same: &dyn Fn(&Value, &Value, &[String]) -> bool,
+) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    walk(before, after, &mut Vec::new(), same, &mut out);
+    out
+}
+
+fn walk(
+    before: &Value,
+    after: &Value,
+    path: &mut Vec<String>,
+    same: &dyn Fn(&Value, &Value, &[String]) -> bool,
+    out: &mut Vec<FieldChange>,
+) {
+    let mut step = |segment: String, x: Option<&Value>, y: Option<&Value>, out: &mut Vec<_>| {
+        path.push(segment);
+        match (x, y) {
+            (Some(x), Some(y)) => walk(x, y, path, same, out),
+            (x, y) => out.push(FieldChange::new(pointer::of(path), x.cloned(), y.cloned())),
+        }
+        path.pop();
+    };
+    match (before, after) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for key in keys {
+                step(key.clone(), a.get(key), b.get(key), out);
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            for index in 0..a.len().max(b.len()) {
+                step(index.to_string(), a.get(index), b.get(index), out);
+            }
+        }
+        (x, y) if same(x, y, path) => {}
+        (x, y) => out.push(FieldChange::new(
+            pointer::of(path),
+            Some(x.clone()),
+            Some(y.clone()),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn changes_are_pointers_with_both_sides() {
+        let a = json!({"a": 1, "b": {"c/d": [1, 2]}, "gone": true});
+        let b = json!({"a": 2, "b": {"c/d": [1]}, "new": "x"});
+        let got: Vec<(String, Option<Value>, Option<Value>)> = field_changes(&a, &b)
+            .into_iter()
+            .map(|c| (c.pointer, c.before, c.after))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("/a".into(), Some(json!(1)), Some(json!(2))),
+                ("/b/c~1d/1".into(), Some(json!(2)), None),
+                ("/gone".into(), Some(json!(true)), None),
+                ("/new".into(), None, Some(json!("x"))),
+            ]
+        );
+        assert!(field_changes(&a, &a).is_empty());
+    }
+
+    #[test]
+    fn leaves_compare_with_the_given_rule() {
+        let a = json!({"n": 1, "s": "x"});
+        let b = json!({"n": 1.0, "s": "y"});
+        let numbers_by_value = |x: &Value, y: &Value, _: &[String]| {
+            x == y || matches!((x.as_f64(), y.as_f64()), (Some(p), Some(q)) if p == q)
+        };
+        let got = field_changes_with(&a, &b, &numbers_by_value);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].pointer, "/s");
+    }
+}
