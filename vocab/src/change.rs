@@ -124,7 +124,7 @@ mod tests {
         let a = json!({"n": "1", "s": "x"});
         let b = json!({"n": 1, "s": "y"});
         let text_or_number = |x: &Value, y: &Value, _: &[String]| {
-            x == y || x.as_str().is_some_and(|t| t == y.to_string())
+            x == y || x.as_str().is_some_and(|t| *t == *y.to_string())
         };
         let got = field_changes_with(&a, &b, &text_or_number);
         assert_eq!(got.len(), 1);
