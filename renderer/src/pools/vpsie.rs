@@ -3,20 +3,18 @@
 //! rules and carrying the `autoscaler.vpsie.com/managed: "true"` label it acts on.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::cluster::Cluster;
-use crate::machine_class::{
-    Report, is_dns_subdomain, k8s_label_key_problem, k8s_label_value_problem, labels_without_nulls,
-    own_value,
-};
-use crate::overlay::Overlay;
-use crate::pool_defaults::Defaults;
+use super::{Pool, Pools, Report, labels_without_nulls};
+use crate::overlay::OneOf;
 use plinth_vocab::Problem;
+use plinth_vocab::names::{
+    is_dns_label, is_dns_subdomain, k8s_label_key_problem, k8s_label_value_problem,
+};
 
 /// API version of the rendered node groups.
 pub const API_VERSION: &str = "autoscaler.vpsie.com/v1alpha1";
@@ -192,11 +190,6 @@ pub struct NodeGroupDefaults {
     pub notes: Option<String>,
 }
 
-/// The location of a node group in problems: `cluster <c> / NodeGroup <name>`.
-pub fn location(cluster: &str, name: &str) -> String {
-    format!("cluster {cluster} / {KIND} {name}")
-}
-
 fn required_text(r: &mut Report<'_>, field: &str, value: Option<&String>, example: &str) {
     match value {
         None => r.add(field, format!("is required (e.g. `{example}`)")),
@@ -233,7 +226,7 @@ pub(crate) fn validate(g: &NodeGroupPool, r: &mut Report<'_>) {
         );
     }
     if let Some(ns) = &g.namespace
-        && !crate::cluster::is_dns_label(ns)
+        && !is_dns_label(ns)
     {
         r.add(
             "namespace",
@@ -378,50 +371,26 @@ pub(crate) fn validate(g: &NodeGroupPool, r: &mut Report<'_>) {
     }
 }
 
-/// Renders every node group of `cluster`. Problems of every group are added to `problems`;
+impl Pool for NodeGroupPool {
+    type Defaults = NodeGroupDefaults;
+    const KIND: &'static str = KIND;
+    const LIST: &'static str = "nodeGroups";
+    const DEFAULTS_PATH: [&'static str; 2] = DEFAULTS_PATH;
+    const ONE_OF: &'static [OneOf] = &[];
+    const MERGE_FAILURE: (&'static str, &'static str) = ("", "node-group defaults");
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Renders every node group of a cluster. Problems of every group are added to `problems`;
 /// objects are returned only for groups without problems.
-pub fn render(
-    cluster: &Cluster,
-    overlays: &[Arc<Overlay>],
-    problems: &mut Vec<Problem>,
-) -> Vec<Value> {
-    let groups = &cluster.spec.node_groups;
-    if groups.is_empty() {
-        return Vec::new();
-    }
-    let cluster_loc = format!("cluster {}", cluster.name);
-    let defaults = Defaults::new(overlays, cluster, DEFAULTS_PATH, &[]);
-    if !defaults.check::<NodeGroupDefaults>(&cluster_loc, problems) {
-        return Vec::new();
-    }
-    let mut names = BTreeSet::new();
-    let mut objects = Vec::new();
-    for (i, raw) in groups.iter().enumerate() {
-        let before = problems.len();
-        let mut r = Report {
-            location: location(&cluster.name, &raw.name),
-            problems,
-        };
-        if !names.insert(raw.name.clone()) {
-            r.add("name", "is declared twice in `nodeGroups`");
-        }
-        let own = own_value(&cluster.pool_values.node_groups, raw, i);
-        let merged = defaults.merge(&own);
-        let group: NodeGroupPool = match serde_json::from_value(Value::Object(merged.clone())) {
-            Ok(g) => g,
-            Err(e) => {
-                r.add("", format!("cannot merge the node-group defaults: {e}"));
-                continue;
-            }
-        };
-        validate(&group, &mut r);
-        if r.problems.len() > before {
-            defaults.annotate(&own, &merged, &mut r.problems[before..]);
-            continue;
-        }
-        objects.push(object_of(&group));
-    }
-    objects
+pub fn render(pools: &Pools<'_, NodeGroupPool>, problems: &mut Vec<Problem>) -> Vec<Value> {
+    pools
+        .checked(problems, validate)
+        .iter()
+        .map(|(group, ())| object_of(group))
+        .collect()
 }
 
 /// The `NodeGroup` object of one valid group.
