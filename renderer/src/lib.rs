@@ -5,6 +5,7 @@
 
 pub mod builtin;
 pub mod catalog;
+pub mod conformance;
 pub mod cluster;
 pub mod decide;
 pub mod error;
@@ -16,10 +17,12 @@ pub mod overlay;
 pub mod pools;
 pub mod render;
 pub mod schema;
+pub mod selection;
 pub mod settings;
 pub mod source;
 pub mod template;
 
 pub use error::{RenderError, Result};
 pub use render::{Fleet, RenderedCluster, VERSION};
+pub use selection::{Selection, Shard};
 pub use source::Source;
