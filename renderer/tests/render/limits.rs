@@ -4,18 +4,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use plinth_renderer::{Fleet, RenderError, Source};
+use plinth_renderer::{Fleet, RenderError};
 
-fn repo(files: &[(&str, &str)]) -> Source {
-    let map: BTreeMap<String, Vec<u8>> = files
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.as_bytes().to_vec()))
-        .collect();
-    Source::memory(map)
-}
+use crate::common::repo;
 
 const CATALOG: &str = "assets:
   - name: loop

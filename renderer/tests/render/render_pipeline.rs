@@ -5,19 +5,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
 
 use plinth_renderer::output::materialize;
 use plinth_renderer::{Fleet, RenderedCluster, Source};
-use serde_json::Value;
 
-fn repo(files: &[(&str, &str)]) -> Source {
-    let map: BTreeMap<String, Vec<u8>> = files
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.as_bytes().to_vec()))
-        .collect();
-    Source::memory(map)
-}
+use crate::common::repo;
+use serde_json::Value;
 
 fn render(files: &[(&str, &str)]) -> RenderedCluster {
     let fleet = Fleet::open(repo(files)).unwrap();
