@@ -5,8 +5,8 @@
 
 pub mod builtin;
 pub mod catalog;
-pub mod conformance;
 pub mod cluster;
+pub mod conformance;
 pub mod decide;
 pub mod error;
 pub mod fsops;

@@ -90,7 +90,10 @@ mod tests {
     #[test]
     fn shards() {
         assert_eq!(Shard::parse("2/8").unwrap(), Shard { index: 2, count: 8 });
-        assert_eq!(Shard::parse(" 1 / 1 ").unwrap(), Shard { index: 1, count: 1 });
+        assert_eq!(
+            Shard::parse(" 1 / 1 ").unwrap(),
+            Shard { index: 1, count: 1 }
+        );
         for (text, message) in [
             ("2", "`--shard 2`: expected I/N, e.g. 2/8"),
             ("x/8", "`--shard x/8`: `x` is not a number"),

@@ -78,116 +78,83 @@ pub struct ScaleDownPolicy {
     pub cooldown_seconds: Option<i64>,
 }
 
-/// One `VPSie` node group as declared under `nodeGroups:` in `cluster.yaml`. Required fields
-/// are optional here because overlay defaults may fill them; [`validate`] requires them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct NodeGroupPool {
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_nodes: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_nodes: Option<i64>,
-    #[serde(
-        default,
-        rename = "datacenterID",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub datacenter_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_identifier: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project: Option<String>,
-    #[serde(
-        default,
-        rename = "offeringIDs",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub offering_ids: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kubernetes_version: Option<String>,
-    #[serde(default, rename = "osImageID", skip_serializing_if = "Option::is_none")]
-    pub os_image_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_instance_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_mixed_instances: Option<bool>,
-    /// Labels for the group's nodes.
-    #[serde(
-        default,
-        deserialize_with = "labels_without_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub labels: Option<BTreeMap<String, String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub taints: Option<Vec<Taint>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scale_up_policy: Option<ScaleUpPolicy>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scale_down_policy: Option<ScaleDownPolicy>,
-    #[serde(default, rename = "sshKeyIDs", skip_serializing_if = "Option::is_none")]
-    pub ssh_key_ids: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notes: Option<String>,
+/// Declares a struct with every field of a node group but its name, after the fields given:
+/// a node group as written and its defaults share one field list (and so one serde shape).
+macro_rules! node_group_fields {
+    ($(#[$meta:meta])* pub struct $name:ident { $($head:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($head)*
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub namespace: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub min_nodes: Option<i64>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub max_nodes: Option<i64>,
+            #[serde(
+                default,
+                rename = "datacenterID",
+                skip_serializing_if = "Option::is_none"
+            )]
+            pub datacenter_id: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub resource_identifier: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub project: Option<String>,
+            #[serde(
+                default,
+                rename = "offeringIDs",
+                skip_serializing_if = "Option::is_none"
+            )]
+            pub offering_ids: Option<Vec<String>>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub kubernetes_version: Option<String>,
+            #[serde(default, rename = "osImageID", skip_serializing_if = "Option::is_none")]
+            pub os_image_id: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub preferred_instance_type: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub allow_mixed_instances: Option<bool>,
+            /// Labels for the group's nodes.
+            #[serde(
+                default,
+                deserialize_with = "labels_without_nulls",
+                skip_serializing_if = "Option::is_none"
+            )]
+            pub labels: Option<BTreeMap<String, String>>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub taints: Option<Vec<Taint>>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub scale_up_policy: Option<ScaleUpPolicy>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub scale_down_policy: Option<ScaleDownPolicy>,
+            #[serde(default, rename = "sshKeyIDs", skip_serializing_if = "Option::is_none")]
+            pub ssh_key_ids: Option<Vec<String>>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub tags: Option<Vec<String>>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub notes: Option<String>,
+        }
+    };
 }
 
-/// Node-group defaults (`values.vpsie.nodeGroupDefaults` of an overlay, or the cluster's
-/// `params`): every field of a node group but its name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct NodeGroupDefaults {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_nodes: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_nodes: Option<i64>,
-    #[serde(
-        default,
-        rename = "datacenterID",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub datacenter_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_identifier: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project: Option<String>,
-    #[serde(
-        default,
-        rename = "offeringIDs",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub offering_ids: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kubernetes_version: Option<String>,
-    #[serde(default, rename = "osImageID", skip_serializing_if = "Option::is_none")]
-    pub os_image_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_instance_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_mixed_instances: Option<bool>,
-    #[serde(
-        default,
-        deserialize_with = "labels_without_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub labels: Option<BTreeMap<String, String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub taints: Option<Vec<Taint>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scale_up_policy: Option<ScaleUpPolicy>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scale_down_policy: Option<ScaleDownPolicy>,
-    #[serde(default, rename = "sshKeyIDs", skip_serializing_if = "Option::is_none")]
-    pub ssh_key_ids: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notes: Option<String>,
+node_group_fields! {
+    /// One `VPSie` node group as declared under `nodeGroups:` in `cluster.yaml`. Required
+    /// fields are optional here because overlay defaults may fill them; [`validate`] requires
+    /// them.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct NodeGroupPool {
+        pub name: String,
+    }
+}
+
+node_group_fields! {
+    /// Node-group defaults (`values.vpsie.nodeGroupDefaults` of an overlay, or the cluster's
+    /// `params`): every field of a node group but its name.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct NodeGroupDefaults {}
 }
 
 fn required_text(r: &mut Report<'_>, field: &str, value: Option<&String>, example: &str) {

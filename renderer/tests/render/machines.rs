@@ -109,6 +109,32 @@ fn problem_fields(result: Result<RenderedCluster, RenderError>, location: &str) 
     }
 }
 
+/// Runs a rules table: each case merges its patch into `base`, renders it as the only entry of
+/// `list` in `cluster.yaml`, and expects the field path of its single problem (or none).
+fn assert_rules(cases: &[(&str, Value, Option<&str>)], base: Value, list: &str, kind: &str) {
+    let mut failures = Vec::new();
+    for (case, patch, want) in cases {
+        let pool = merged(base.clone(), patch);
+        let name = pool["name"].as_str().unwrap_or_default().to_owned();
+        let cluster = json!({list: [pool]});
+        let got = problem_fields(
+            render(&cluster, &[]),
+            &format!("cluster c1 / {kind} {name}"),
+        );
+        let want: Vec<String> = want.iter().map(|w| (*w).to_owned()).collect();
+        if got != want {
+            failures.push(format!("{case}: want {want:?}, got {got:?}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
 #[test]
 fn machine_class_rules_table() {
     let long_key = "k".repeat(128);
@@ -375,27 +401,7 @@ fn machine_class_rules_table() {
             Some("userDataFile"),
         ),
     ];
-    let mut failures = Vec::new();
-    for (case, patch, want) in &cases {
-        let pool = merged(base_pool(), patch);
-        let name = pool["name"].as_str().unwrap_or_default().to_owned();
-        let cluster = json!({"machineClasses": [pool]});
-        let got = problem_fields(
-            render(&cluster, &[]),
-            &format!("cluster c1 / MachineClass {name}"),
-        );
-        let want: Vec<String> = want.iter().map(|w| (*w).to_owned()).collect();
-        if got != want {
-            failures.push(format!("{case}: want {want:?}, got {got:?}"));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert_rules(&cases, base_pool(), "machineClasses", "MachineClass");
 }
 
 #[test]
@@ -542,27 +548,7 @@ fn node_group_rules_table() {
             Some("name"),
         ),
     ];
-    let mut failures = Vec::new();
-    for (case, patch, want) in &cases {
-        let group = merged(base_group(), patch);
-        let name = group["name"].as_str().unwrap_or_default().to_owned();
-        let cluster = json!({"nodeGroups": [group]});
-        let got = problem_fields(
-            render(&cluster, &[]),
-            &format!("cluster c1 / NodeGroup {name}"),
-        );
-        let want: Vec<String> = want.iter().map(|w| (*w).to_owned()).collect();
-        if got != want {
-            failures.push(format!("{case}: want {want:?}, got {got:?}"));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert_rules(&cases, base_group(), "nodeGroups", "NodeGroup");
 }
 
 #[test]

@@ -5,7 +5,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-
 use plinth_renderer::output::materialize;
 use plinth_renderer::{Fleet, RenderedCluster, Source};
 

@@ -69,7 +69,9 @@ machineClasses:
 
 #[test]
 fn every_rendered_machine_class_passes_the_real_mcm_crd() {
-    let Some(specs) = crate::common::specs("") else { return };
+    let Some(specs) = crate::common::specs("") else {
+        return;
+    };
     let schemas = load(&specs.join("gardener-mcm"));
     assert!(
         schemas
@@ -99,7 +101,9 @@ fn every_rendered_machine_class_passes_the_real_mcm_crd() {
 
 #[test]
 fn planted_machine_class_violations_are_caught_with_their_paths() {
-    let Some(specs) = crate::common::specs("") else { return };
+    let Some(specs) = crate::common::specs("") else {
+        return;
+    };
     let schemas = load(&specs.join("gardener-mcm"));
     let fleet = fleet_with(POOLS, &[("clusters/c1/worker.yaml", "#cloud-config\n")]);
     let rendered = fleet.render_cluster("c1").unwrap();
@@ -164,7 +168,9 @@ fn hco_of(fleet: &Fleet) -> Value {
 
 #[test]
 fn the_built_in_hco_golden_config_passes_the_real_hco_crd() {
-    let Some(specs) = crate::common::specs("") else { return };
+    let Some(specs) = crate::common::specs("") else {
+        return;
+    };
     let schemas = load(&specs.join("kubevirt-hco"));
     for cluster in [
         "name: c1\n",
@@ -178,7 +184,9 @@ fn the_built_in_hco_golden_config_passes_the_real_hco_crd() {
 
 #[test]
 fn planted_hco_violations_are_caught_with_their_paths() {
-    let Some(specs) = crate::common::specs("") else { return };
+    let Some(specs) = crate::common::specs("") else {
+        return;
+    };
     let schemas = load(&specs.join("kubevirt-hco"));
     let good = hco_of(&fleet_with("name: c1\n", &[]));
     let plant = |patch: Value| {
@@ -206,7 +214,9 @@ fn planted_hco_violations_are_caught_with_their_paths() {
 
 #[test]
 fn every_crd_of_the_shared_specs_loads_and_its_patterns_compile() {
-    let Some(specs) = crate::common::specs("") else { return };
+    let Some(specs) = crate::common::specs("") else {
+        return;
+    };
     for dir in ["gardener-mcm", "kubevirt-hco"] {
         let schemas = load(&specs.join(dir));
         assert!(!schemas.is_empty(), "{dir}: no CRD loaded");
