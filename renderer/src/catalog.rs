@@ -196,11 +196,9 @@ pub struct Feature {
 
 /// Framework-level settings: maturity and the opt-in annotation (`key=value`).
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Framework {
-    #[serde(default)]
     pub maturity: Option<String>,
-    #[serde(default)]
     pub opt_in: Option<String>,
 }
 

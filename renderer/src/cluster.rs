@@ -17,35 +17,24 @@ use plinth_vocab::yaml;
 
 /// A cluster as declared in `cluster.yaml`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct ClusterSpec {
     /// Must match the folder name when given.
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub labels: BTreeMap<String, String>,
-    #[serde(default)]
     pub annotations: BTreeMap<String, String>,
-    #[serde(default)]
     pub feature_gates: Vec<String>,
     /// Explicit topology facts; they win over facts derived from the inventory.
-    #[serde(default)]
     pub topology: BTreeMap<String, bool>,
     /// Overlay names, composed in order.
-    #[serde(default)]
     pub overlays: Vec<String>,
-    #[serde(default)]
     pub params: Map<String, Value>,
-    #[serde(default)]
     pub images: BTreeMap<String, String>,
     /// Cluster-local patches, applied after the overlays' patches.
-    #[serde(default)]
     pub patches: Vec<Patch>,
     /// STACKIT machine classes (see [`crate::pools::stackit`]).
-    #[serde(default)]
     pub machine_classes: Vec<MachineClassPool>,
     /// `VPSie` node groups (see [`crate::pools::vpsie`]).
-    #[serde(default)]
     pub node_groups: Vec<NodeGroupPool>,
 }
 
@@ -65,11 +54,9 @@ pub struct Cluster {
 
 /// `machineClasses` and `nodeGroups` of `cluster.yaml` as written.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct PoolValues {
-    #[serde(default)]
     pub machine_classes: Vec<Map<String, Value>>,
-    #[serde(default)]
     pub node_groups: Vec<Map<String, Value>>,
 }
 
