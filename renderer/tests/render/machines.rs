@@ -18,16 +18,12 @@ const VOL: &str = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 /// A repository with an empty catalog (so only machine classes and node groups render), one
 /// cluster `c1` and the given extra files.
 fn repo(cluster: &Value, extra: &[(&str, &str)]) -> Source {
-    let mut files = BTreeMap::new();
-    files.insert("assets/metadata.yaml".to_owned(), b"assets: []\n".to_vec());
-    files.insert(
-        "clusters/c1/cluster.yaml".to_owned(),
-        plinth_vocab::yaml::to_string(cluster).into_bytes(),
-    );
-    for (p, c) in extra {
-        files.insert((*p).to_owned(), c.as_bytes().to_vec());
-    }
-    Source::memory(files)
+    let cluster = plinth_vocab::yaml::to_string(cluster);
+    let base = [
+        ("assets/metadata.yaml", "assets: []\n"),
+        ("clusters/c1/cluster.yaml", cluster.as_str()),
+    ];
+    crate::common::repo(&[&base[..], extra].concat())
 }
 
 fn render(cluster: &Value, extra: &[(&str, &str)]) -> Result<RenderedCluster, RenderError> {

@@ -276,22 +276,24 @@ fn every_fault(scenario: &Scenario, exchange: bool, kill: bool, root_exists: boo
     }
 }
 
-#[test]
-fn an_io_error_at_any_operation_leaves_the_old_output_or_the_new_one() {
+/// Every operation of a re-render fails in turn (`kill`: from then on), with and without the
+/// atomic exchange; at least 20 operations are tried each way.
+fn every_fault_of_a_rerender(kill: bool) {
     let scenario = Scenario::fleet();
     for exchange in [true, false] {
-        let ops = every_fault(&scenario, exchange, false, true);
+        let ops = every_fault(&scenario, exchange, kill, true);
         assert!(ops >= 20, "only {ops} operations were tried");
     }
 }
 
 #[test]
+fn an_io_error_at_any_operation_leaves_the_old_output_or_the_new_one() {
+    every_fault_of_a_rerender(false);
+}
+
+#[test]
 fn a_kill_at_any_operation_is_recovered_by_the_next_run() {
-    let scenario = Scenario::fleet();
-    for exchange in [true, false] {
-        let ops = every_fault(&scenario, exchange, true, true);
-        assert!(ops >= 20, "only {ops} operations were tried");
-    }
+    every_fault_of_a_rerender(true);
 }
 
 #[test]

@@ -3,11 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
+use plinth_renderer::Fleet;
 use plinth_renderer::schema::Schemas;
-use plinth_renderer::{Fleet, Source};
 use serde_json::{Value, json};
 
 fn load(dir: &Path) -> Schemas {
@@ -25,15 +24,8 @@ fn violations(schemas: &Schemas, obj: &Value) -> Vec<String> {
 }
 
 fn fleet_with(cluster: &str, extra: &[(&str, &str)]) -> Fleet {
-    let mut files = BTreeMap::new();
-    files.insert(
-        "clusters/c1/cluster.yaml".to_owned(),
-        cluster.as_bytes().to_vec(),
-    );
-    for (p, c) in extra {
-        files.insert((*p).to_owned(), c.as_bytes().to_vec());
-    }
-    Fleet::open(Source::memory(files)).unwrap()
+    let files = [&[("clusters/c1/cluster.yaml", cluster)][..], extra].concat();
+    Fleet::open(crate::common::repo(&files)).unwrap()
 }
 
 const POOLS: &str = r"
