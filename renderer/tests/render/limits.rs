@@ -59,28 +59,31 @@ fn too_large(message: &str, path: &str, line: usize) {
     assert!(message.contains("`limits.maxFileBytes`"), "{message}");
 }
 
+/// Asserts that `template`, as the looping asset under the small limit, is refused at `line`.
+fn too_large_in_loop(template: &str, line: usize) {
+    too_large(&run(SMALL, template), "assets/loop.yaml.j2", line);
+}
+
 #[test]
 fn a_loop_of_expressions_stops_at_the_output_limit_with_its_line() {
-    let m = run(
-        SMALL,
+    too_large_in_loop(
         "a: 1\n{% for i in range(100000) %}\nx{{ i }}: {{ 'x' * 100 }}\n{% endfor %}\n",
+        3,
     );
-    too_large(&m, "assets/loop.yaml.j2", 3);
 }
 
 #[test]
 fn a_loop_of_template_text_stops_at_the_output_limit_with_its_line() {
-    let m = run(
-        SMALL,
+    too_large_in_loop(
         "a: 1\n{% for i in range(100000) %}\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n{% endfor %}\n",
+        3,
     );
-    too_large(&m, "assets/loop.yaml.j2", 3);
 }
 
 #[test]
 fn one_huge_expression_is_refused_before_it_is_written() {
     // 100 MB from one expression, far below the fuel: the limit, not the fuel, stops it.
-    let m = run(SMALL, "a: 1\nb: {{ 'x' * 100000000 }}\n");
+    too_large_in_loop("a: 1\nb: {{ 'x' * 100000000 }}\n");
     too_large(&m, "assets/loop.yaml.j2", 2);
 }
 
@@ -89,8 +92,8 @@ fn output_captured_by_a_set_block_counts_against_the_limit() {
     let m = run(
         SMALL,
         "a: 1\n{% set s %}{% for i in range(100000) %}{{ 'x' * 100 }}{% endfor %}{% endset %}\nb: 2\n",
+        2,
     );
-    too_large(&m, "assets/loop.yaml.j2", 2);
 }
 
 #[test]

@@ -133,10 +133,16 @@ impl Scenario {
         write(root, &Fs::real(), &self.old, &[]).unwrap();
     }
 
-    fn expected_clean(&self) -> BTreeMap<String, Option<Tree>> {
+    /// The old output, set up in `rendered` of a new temporary folder (kept while it lives).
+    fn set_up_in_temp(&self) -> (tempfile::TempDir, std::path::PathBuf) {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().join("rendered");
         self.set_up(&root);
+        (tmp, root)
+    }
+
+    fn expected_clean(&self) -> BTreeMap<String, Option<Tree>> {
+        let (_tmp, root) = self.set_up_in_temp();
         let left = write(&root, &Fs::real(), &self.new, &self.remove).unwrap();
         assert!(left.is_empty());
         root_tree(&root)
@@ -307,9 +313,7 @@ fn a_failed_first_render_leaves_no_output_folder() {
 #[test]
 fn leftovers_of_an_interrupted_run_are_put_back_or_deleted() {
     let scenario = Scenario::fleet();
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("rendered");
-    scenario.set_up(&root);
+    let (_tmp, root) = scenario.set_up_in_temp();
     // A run killed between its two renames: `a` parked, its place empty; a staging folder
     // and a parked removed folder beside it.
     fs_err::rename(root.join("a"), root.join(".plinth-old-99-a")).unwrap();
@@ -332,9 +336,6 @@ type Spoil = dyn Fn(&Path);
 #[test]
 fn commit_refuses_folders_and_files_plinth_did_not_write_and_changes_nothing() {
     let scenario = Scenario::fleet();
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("rendered");
-    scenario.set_up(&root);
     // A user's note inside a folder plinth owns, a folder plinth never wrote named like a
     // cluster, a folder whose index is not plinth's, and a symlinked cluster folder.
     let cases: Vec<(&str, Box<Spoil>)> = vec![
@@ -370,9 +371,7 @@ fn commit_refuses_folders_and_files_plinth_did_not_write_and_changes_nothing() {
         ),
     ];
     for (named, make) in cases {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("rendered");
-        scenario.set_up(&root);
+        let (_tmp, root) = scenario.set_up_in_temp();
         make(&root);
         let before = root_tree_following(&root);
         let err = write(&root, &Fs::real(), &scenario.new, &scenario.remove).unwrap_err();
