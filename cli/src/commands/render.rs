@@ -101,7 +101,8 @@ pub fn run(args: RenderArgs, printer: Printer) -> anyhow::Result<Outcome> {
     let out_root = fleet
         .settings
         .output_root(&root, output.as_deref(), &extra_inputs)?;
-    let schemas = conformance::load_schemas(&repo, crds.as_deref(), &fleet.settings)?.map(|(_, s)| s);
+    let schemas =
+        conformance::load_schemas(&repo, crds.as_deref(), &fleet.settings)?.map(|(_, s)| s);
     let settings = RenderSettings {
         repo: root,
         out_root,

@@ -138,7 +138,7 @@ fn substitute(value: &mut Value) {
 /// Runs the rules table `fixture`: each case merges its patch into `base`, renders it as the
 /// only entry of `list` in `cluster.yaml`, and expects the field path of its single problem
 /// (or none).
-fn assert_rules(fixture: &str, base: Value, list: &str, kind: &str) {
+fn assert_rules(fixture: &str, base: &Value, list: &str, kind: &str) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/render/fixtures")
         .join(fixture);
@@ -179,7 +179,7 @@ fn assert_rules(fixture: &str, base: Value, list: &str, kind: &str) {
 fn machine_class_rules_table() {
     assert_rules(
         "machine_class_rules.yaml",
-        base_pool(),
+        &base_pool(),
         "machineClasses",
         "MachineClass",
     );
@@ -189,7 +189,7 @@ fn machine_class_rules_table() {
 fn node_group_rules_table() {
     assert_rules(
         "node_group_rules.yaml",
-        base_group(),
+        &base_group(),
         "nodeGroups",
         "NodeGroup",
     );
