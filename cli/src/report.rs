@@ -49,7 +49,10 @@ pub fn format_error(err: &anyhow::Error, redactor: &Redactor) -> String {
             hint = Some(h.hint.clone());
         }
         if let Some(RenderError::UnknownCluster { known, .. }) = cause.downcast_ref() {
-            hint = Some(format!("the repository's clusters are: {}", known.join(", ")));
+            hint = Some(format!(
+                "the repository's clusters are: {}",
+                known.join(", ")
+            ));
         }
         let label = if i == 0 { "error: " } else { "  Caused by: " };
         out.push_str(label);
