@@ -21,6 +21,7 @@ use crate::error::RenderError;
 use crate::overlay::{OneOf, Overlay};
 use defaults::Defaults;
 use plinth_vocab::Problem;
+use plinth_vocab::names::is_dns_label;
 
 /// The pools of one kind of one cluster, with everything rendering them reads.
 #[derive(Debug, Clone, Copy)]
@@ -72,6 +73,18 @@ impl Report<'_> {
             field: field.into(),
             message: message.into(),
         });
+    }
+
+    /// A problem at `field` when `namespace` is given and is not a DNS label.
+    pub fn namespace(&mut self, field: impl Into<String>, namespace: Option<&str>) {
+        if let Some(ns) = namespace
+            && !is_dns_label(ns)
+        {
+            self.add(
+                field,
+                format!("`{ns}` is not a valid namespace (a DNS label)"),
+            );
+        }
     }
 }
 

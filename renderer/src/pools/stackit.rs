@@ -16,7 +16,7 @@ use super::{Pool, Pools, Report, labels_without_nulls, null_as_default};
 use crate::overlay::OneOf;
 use crate::source::{Source, join_beside};
 use plinth_vocab::Problem;
-use plinth_vocab::names::{is_cidr, is_dns_label, is_dns_subdomain, is_uuid};
+use plinth_vocab::names::{is_cidr, is_dns_subdomain, is_uuid};
 use plinth_vocab::quantity::Quantity;
 
 /// API version of the rendered machine classes.
@@ -265,14 +265,7 @@ fn secret_ref_rule(r: &mut Report<'_>, field: &str, sref: &SecretRef) {
             ),
         );
     }
-    if let Some(ns) = &sref.namespace
-        && !is_dns_label(ns)
-    {
-        r.add(
-            format!("{field}.namespace"),
-            format!("`{ns}` is not a valid namespace (a DNS label)"),
-        );
-    }
+    r.namespace(format!("{field}.namespace"), sref.namespace.as_deref());
 }
 
 /// Checks a pool (defaults already merged) against every rule of the STACKIT provider and
@@ -288,14 +281,7 @@ pub(crate) fn validate(pool: &MachineClassPool, r: &mut Report<'_>) {
             ),
         );
     }
-    if let Some(ns) = &pool.namespace
-        && !is_dns_label(ns)
-    {
-        r.add(
-            "namespace",
-            format!("`{ns}` is not a valid namespace (a DNS label)"),
-        );
-    }
+    r.namespace("namespace", pool.namespace.as_deref());
     let ps = &pool.provider_spec;
     match &ps.region {
         None => r.add("providerSpec.region", "is required (e.g. `eu01`)"),

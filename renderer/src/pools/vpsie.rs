@@ -12,9 +12,7 @@ use serde_json::{Value, json};
 use super::{Pool, Pools, Report, labels_without_nulls};
 use crate::overlay::OneOf;
 use plinth_vocab::Problem;
-use plinth_vocab::names::{
-    is_dns_label, is_dns_subdomain, k8s_label_key_problem, k8s_label_value_problem,
-};
+use plinth_vocab::names::{is_dns_subdomain, k8s_label_key_problem, k8s_label_value_problem};
 
 /// API version of the rendered node groups.
 pub const API_VERSION: &str = "autoscaler.vpsie.com/v1alpha1";
@@ -192,14 +190,7 @@ pub(crate) fn validate(g: &NodeGroupPool, r: &mut Report<'_>) {
             ),
         );
     }
-    if let Some(ns) = &g.namespace
-        && !is_dns_label(ns)
-    {
-        r.add(
-            "namespace",
-            format!("`{ns}` is not a valid namespace (a DNS label)"),
-        );
-    }
+    r.namespace("namespace", g.namespace.as_deref());
     match g.min_nodes {
         None => r.add("minNodes", "is required (0 or more)"),
         Some(n) if n < 0 => r.add("minNodes", format!("{n} must be 0 or more")),
