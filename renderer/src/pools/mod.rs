@@ -6,7 +6,7 @@
 //!
 //! Pools know nothing of the cluster type: `cluster` reads them, `render` renders them.
 
-pub mod defaults;
+mod defaults;
 pub mod stackit;
 pub mod vpsie;
 
@@ -89,7 +89,7 @@ impl Report<'_> {
 }
 
 /// The location of a pool in problems: `cluster <c> / <Kind> <pool>`.
-pub fn location(kind: &str, cluster: &str, pool: &str) -> String {
+fn location(kind: &str, cluster: &str, pool: &str) -> String {
     format!("cluster {cluster} / {kind} {pool}")
 }
 
