@@ -8,6 +8,7 @@
 use std::io::{self, Write as _};
 use std::process::ExitCode;
 
+use plinth_renderer::RenderError;
 use plinth_vocab::redact::Redactor;
 
 /// An error that carries a hint for the user; the reporter prints the hint last.
@@ -46,6 +47,12 @@ pub fn format_error(err: &anyhow::Error, redactor: &Redactor) -> String {
     for (i, cause) in err.chain().enumerate() {
         if let Some(h) = cause.downcast_ref::<Hinted>() {
             hint = Some(h.hint.clone());
+        }
+        if let Some(RenderError::UnknownCluster { known, .. }) = cause.downcast_ref() {
+            hint = Some(format!(
+                "the repository's clusters are: {}",
+                known.join(", ")
+            ));
         }
         let label = if i == 0 { "error: " } else { "  Caused by: " };
         out.push_str(label);

@@ -196,11 +196,9 @@ pub struct Feature {
 
 /// Framework-level settings: maturity and the opt-in annotation (`key=value`).
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Framework {
-    #[serde(default)]
     pub maturity: Option<String>,
-    #[serde(default)]
     pub opt_in: Option<String>,
 }
 
@@ -403,32 +401,33 @@ impl Catalog {
             .filter_map(|a| a.group.as_deref())
             .collect();
         let mut problems = Vec::new();
+        let mut lists = Vec::new();
         for f in &self.features {
-            for a in &f.assets {
-                if !names.contains(a.as_str()) {
-                    problems.push(Problem {
-                        location: self.path.clone(),
-                        field: format!("features[{}].assets", f.name),
-                        message: format!("names unknown asset `{a}`"),
-                    });
-                }
-            }
-            for g in &f.groups {
-                if !groups.contains(g.as_str()) {
-                    problems.push(Problem {
-                        location: self.path.clone(),
-                        field: format!("features[{}].groups", f.name),
-                        message: format!("names unknown group `{g}`"),
-                    });
-                }
-            }
+            lists.push((
+                format!("features[{}].assets", f.name),
+                &f.assets,
+                &names,
+                "asset",
+            ));
+            lists.push((
+                format!("features[{}].groups", f.name),
+                &f.groups,
+                &groups,
+                "group",
+            ));
         }
-        for a in &self.excluded_assets {
-            if !names.contains(a.as_str()) {
+        lists.push((
+            "excluded_assets".into(),
+            &self.excluded_assets,
+            &names,
+            "asset",
+        ));
+        for (field, list, known, what) in lists {
+            for unknown in list.iter().filter(|n| !known.contains(n.as_str())) {
                 problems.push(Problem {
                     location: self.path.clone(),
-                    field: "excluded_assets".into(),
-                    message: format!("names unknown asset `{a}`"),
+                    field: field.clone(),
+                    message: format!("names unknown {what} `{unknown}`"),
                 });
             }
         }

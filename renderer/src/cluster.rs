@@ -2,46 +2,40 @@
 //! composes, free parameters, images, patches, machine classes and node groups.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::error::{RenderError, Result};
-use crate::overlay::Patch;
+use crate::overlay::{Overlay, Patch};
+use crate::pools::Pools;
+use crate::pools::stackit::MachineClassPool;
+use crate::pools::vpsie::NodeGroupPool;
+use plinth_vocab::names::is_dns_label;
 use plinth_vocab::yaml;
 
 /// A cluster as declared in `cluster.yaml`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct ClusterSpec {
     /// Must match the folder name when given.
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub labels: BTreeMap<String, String>,
-    #[serde(default)]
     pub annotations: BTreeMap<String, String>,
-    #[serde(default)]
     pub feature_gates: Vec<String>,
     /// Explicit topology facts; they win over facts derived from the inventory.
-    #[serde(default)]
     pub topology: BTreeMap<String, bool>,
     /// Overlay names, composed in order.
-    #[serde(default)]
     pub overlays: Vec<String>,
-    #[serde(default)]
     pub params: Map<String, Value>,
-    #[serde(default)]
     pub images: BTreeMap<String, String>,
     /// Cluster-local patches, applied after the overlays' patches.
-    #[serde(default)]
     pub patches: Vec<Patch>,
-    /// STACKIT machine classes (see the machine-class module).
-    #[serde(default)]
-    pub machine_classes: Vec<crate::machine_class::MachineClassPool>,
-    /// `VPSie` node groups (see the node-group module).
-    #[serde(default)]
-    pub node_groups: Vec<crate::node_group::NodeGroupPool>,
+    /// STACKIT machine classes (see [`crate::pools::stackit`]).
+    pub machine_classes: Vec<MachineClassPool>,
+    /// `VPSie` node groups (see [`crate::pools::vpsie`]).
+    pub node_groups: Vec<NodeGroupPool>,
 }
 
 /// A loaded cluster: its folder name, the file it came from, and its spec.
@@ -60,11 +54,9 @@ pub struct Cluster {
 
 /// `machineClasses` and `nodeGroups` of `cluster.yaml` as written.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct PoolValues {
-    #[serde(default)]
     pub machine_classes: Vec<Map<String, Value>>,
-    #[serde(default)]
     pub node_groups: Vec<Map<String, Value>>,
 }
 
@@ -115,6 +107,43 @@ impl Cluster {
         crate::overlay::patch_label(&self.path, &self.patch_lines, i)
     }
 
+    /// The cluster's STACKIT machine classes, with the defaults of `overlays` and its params.
+    pub fn machine_classes<'a>(
+        &'a self,
+        overlays: &'a [Arc<Overlay>],
+    ) -> Pools<'a, MachineClassPool> {
+        self.pools(
+            &self.spec.machine_classes,
+            &self.pool_values.machine_classes,
+            overlays,
+        )
+    }
+
+    /// The cluster's `VPSie` node groups, with the defaults of `overlays` and its params.
+    pub fn node_groups<'a>(&'a self, overlays: &'a [Arc<Overlay>]) -> Pools<'a, NodeGroupPool> {
+        self.pools(
+            &self.spec.node_groups,
+            &self.pool_values.node_groups,
+            overlays,
+        )
+    }
+
+    fn pools<'a, P>(
+        &'a self,
+        declared: &'a [P],
+        written: &'a [Map<String, Value>],
+        overlays: &'a [Arc<Overlay>],
+    ) -> Pools<'a, P> {
+        Pools {
+            cluster: &self.name,
+            path: &self.path,
+            declared,
+            written,
+            params: &self.spec.params,
+            overlays,
+        }
+    }
+
     /// Whether the cluster carries annotation `key` (with `value`, when given).
     pub fn has_annotation(&self, key: &str, value: Option<&str>) -> bool {
         match (self.spec.annotations.get(key), value) {
@@ -123,14 +152,4 @@ impl Cluster {
             (None, _) => false,
         }
     }
-}
-
-/// RFC 1123 label: what a cluster folder name must be, since it lands in labels.
-pub fn is_dns_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
 }

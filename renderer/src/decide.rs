@@ -179,20 +179,25 @@ mod tests {
     /// The value of a cluster annotation never appears in an explanation (it reaches
     /// `--explain`, `catalog` and the committed index): only the key, whether it is set, and
     /// the value the catalog asks for.
+    fn parse_cluster(text: &str) -> Cluster {
+        Cluster::parse(text, "clusters/c/cluster.yaml".to_owned(), "c").unwrap()
+    }
+
+    fn facts_of(cluster: &Cluster) -> Facts<'_> {
+        Facts {
+            cluster,
+            inventory: None,
+            hco: None,
+        }
+    }
+
     #[test]
     fn annotation_values_are_not_echoed() {
         let secret = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
-        let cluster = Cluster::parse(
-            &format!("name: c\nannotations:\n  example.io/token: {secret}\n"),
-            "clusters/c/cluster.yaml".to_owned(),
-            "c",
-        )
-        .unwrap();
-        let facts = Facts {
-            cluster: &cluster,
-            inventory: None,
-            hco: None,
-        };
+        let cluster = parse_cluster(&format!(
+            "name: c\nannotations:\n  example.io/token: {secret}\n"
+        ));
+        let facts = facts_of(&cluster);
         let key = "example.io/token".to_owned();
         for (value, held) in [(None, true), (Some("other".to_owned()), false)] {
             let outcome = facts.evaluate(&Condition::Annotation {
@@ -213,17 +218,10 @@ mod tests {
         // (by content, or under a credential-named key) is not shown either.
         let text = format!("{} {}", outcome.condition, outcome.because);
         assert!(!text.contains(secret), "{text}");
-        let cluster = Cluster::parse(
+        let cluster = parse_cluster(
             "name: c\nannotations:\n  example.io/password: hunter2\n  example.io/tier: gold\n",
-            "clusters/c/cluster.yaml".to_owned(),
-            "c",
-        )
-        .unwrap();
-        let facts = Facts {
-            cluster: &cluster,
-            inventory: None,
-            hco: None,
-        };
+        );
+        let facts = facts_of(&cluster);
         for (key, want, shown) in [
             ("example.io/password", "hunter2", false),
             ("example.io/password", "other", false),

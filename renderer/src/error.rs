@@ -133,6 +133,27 @@ pub enum RenderError {
         reason: String,
         hint: String,
     },
+    /// A cluster name the repository does not hold (`known` are the ones it does).
+    #[error("unknown cluster `{name}`")]
+    UnknownCluster { name: String, known: Vec<String> },
+    /// A shard that is not `I/N` with `1 <= I <= N`.
+    #[error("`--shard {text}`: {problem}")]
+    Shard {
+        text: String,
+        problem: String,
+        #[source]
+        source: Option<std::num::ParseIntError>,
+    },
+    /// The `schemas` setting of `plinth.yaml` is not a path inside the repository.
+    #[error("the `schemas` setting of plinth.yaml")]
+    SchemasSetting(#[source] Box<RenderError>),
+    /// The CRD folder cannot be loaded.
+    #[error("cannot load the CRD schemas of `{dir}`")]
+    SchemasFolder {
+        dir: String,
+        #[source]
+        source: Box<RenderError>,
+    },
     #[error("cannot write `{path}`")]
     Write {
         path: String,

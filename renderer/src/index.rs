@@ -4,6 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::decide::Decision;
+use crate::pools::stackit;
+use crate::render::RenderedObject;
+use plinth_vocab::labels::ANNOTATION_REPLACEMENT_KEY;
 
 /// The index file name inside each cluster folder.
 pub const FILE: &str = "plinth-index.json";
@@ -74,6 +77,30 @@ pub struct IndexMachineClass {
     pub namespace: Option<String>,
     /// First 16 hex digits of the sha256 of the providerSpec fields that force replacement.
     pub replacement_key: String,
+}
+
+/// The index entries of the rendered machine classes, sorted by namespace and name.
+pub fn machine_classes(objects: &[RenderedObject]) -> Vec<IndexMachineClass> {
+    let mut out: Vec<IndexMachineClass> = objects
+        .iter()
+        .filter(|o| {
+            o.value["kind"] == stackit::KIND && o.value["apiVersion"] == stackit::API_VERSION
+        })
+        .filter_map(|o| {
+            let key = o
+                .value
+                .pointer("/metadata/annotations")
+                .and_then(|a| a.get(ANNOTATION_REPLACEMENT_KEY))
+                .and_then(serde_json::Value::as_str)?;
+            Some(IndexMachineClass {
+                name: o.identity.name.clone(),
+                namespace: o.identity.namespace.clone(),
+                replacement_key: key.to_owned(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    out
 }
 
 /// The whole index of one cluster folder.

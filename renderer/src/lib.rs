@@ -6,22 +6,23 @@
 pub mod builtin;
 pub mod catalog;
 pub mod cluster;
+pub mod conformance;
 pub mod decide;
 pub mod error;
 pub mod fsops;
 pub mod index;
 pub mod inventory;
-pub mod machine_class;
-pub mod node_group;
 pub mod output;
 pub mod overlay;
-mod pool_defaults;
+pub mod pools;
 pub mod render;
 pub mod schema;
+pub mod selection;
 pub mod settings;
 pub mod source;
 pub mod template;
 
 pub use error::{RenderError, Result};
 pub use render::{Fleet, RenderedCluster, VERSION};
+pub use selection::{Selection, Shard};
 pub use source::Source;

@@ -192,7 +192,7 @@ pub fn materialize(rendered: &RenderedCluster, settings: &Settings) -> ClusterOu
         objects,
         assets: rendered.decisions.iter().map(IndexDecision::from).collect(),
         files: digests,
-        machine_classes: crate::machine_class::index_entries(&rendered.objects),
+        machine_classes: index::machine_classes(&rendered.objects),
     };
     let mut text = serde_json::to_string_pretty(&index).unwrap_or_default();
     text.push('\n');

@@ -11,18 +11,13 @@ use plinth_vocab::yaml;
 
 /// What a patch applies to; every given field must match.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Target {
-    #[serde(default)]
     pub api_version: Option<String>,
-    #[serde(default)]
     pub kind: Option<String>,
-    #[serde(default)]
     pub namespace: Option<String>,
-    #[serde(default)]
     pub name: Option<String>,
     /// A Kubernetes label selector: `a=b,c!=d,e,!f,g in (x,y),h notin (z)`.
-    #[serde(default)]
     pub label_selector: Option<String>,
 }
 
@@ -193,15 +188,13 @@ impl Patch {
 
 /// An overlay file.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Overlay {
     #[serde(skip)]
     pub name: String,
     #[serde(skip)]
     pub path: String,
-    #[serde(default)]
     pub values: Map<String, Value>,
-    #[serde(default)]
     pub patches: Vec<Patch>,
     /// The line of each of `patches` in the file (0 when unknown).
     #[serde(skip)]

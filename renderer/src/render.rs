@@ -16,6 +16,7 @@ use crate::decide::{Decision, Facts};
 use crate::error::{RenderError, Result};
 use crate::inventory::Inventory;
 use crate::overlay::{Overlay, Patch, deep_merge};
+use crate::pools::{self, stackit, vpsie};
 use crate::settings::{BUILTIN, Settings};
 use crate::source::Source;
 use crate::template::Templates;
@@ -364,15 +365,19 @@ impl Fleet {
         // checked for duplicates like any asset's objects.
         let mut problems = Vec::new();
         let limit = self.settings.limits.max_file_bytes;
-        let pools =
-            crate::machine_class::render(cluster, overlays, &self.source, limit, &mut problems)
-                .into_iter()
-                .map(|o| (crate::machine_class::ASSET, crate::machine_class::WAVE, o));
-        let groups = crate::node_group::render(cluster, overlays, &mut problems)
+        let pools = stackit::render(
+            &cluster.machine_classes(overlays),
+            &self.source,
+            limit,
+            &mut problems,
+        )
+        .into_iter()
+        .map(|o| (stackit::ASSET, stackit::WAVE, o));
+        let groups = vpsie::render(&cluster.node_groups(overlays), &mut problems)
             .into_iter()
-            .map(|o| (crate::node_group::ASSET, crate::node_group::WAVE, o));
+            .map(|o| (vpsie::ASSET, vpsie::WAVE, o));
         let pool_objects: Vec<_> = pools.chain(groups).collect();
-        crate::machine_class::problems_error(problems)?;
+        pools::problems_error(problems)?;
         let first_pool_object = objects.len();
         for (asset, wave, doc) in pool_objects {
             objects.push(finish_object(
@@ -388,7 +393,7 @@ impl Fleet {
             .iter()
             .map(|o| o.value.clone())
             .collect();
-        crate::machine_class::restamp_replacement_keys(&mut pool_values);
+        stackit::restamp_replacement_keys(&mut pool_values);
         for (o, v) in objects[first_pool_object..].iter_mut().zip(pool_values) {
             o.value = v;
         }

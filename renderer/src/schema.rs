@@ -432,24 +432,37 @@ impl Checker<'_> {
         }
     }
 
+    /// The `[min, max]` keywords of `schema` against a count `n` (characters, items, fields);
+    /// `says` words a violation from the count and the bound (`at least 2 are required`).
+    fn check_bounds(
+        &mut self,
+        schema: &Value,
+        path: &str,
+        n: u64,
+        keys: [&str; 2],
+        says: impl Fn(u64, String) -> String,
+    ) {
+        if let Some(min) = schema.get(keys[0]).and_then(Value::as_u64)
+            && n < min
+        {
+            self.push(path, says(n, format!("at least {min} are required")));
+        }
+        if let Some(max) = schema.get(keys[1]).and_then(Value::as_u64)
+            && n > max
+        {
+            self.push(path, says(n, format!("at most {max} are allowed")));
+        }
+    }
+
     fn check_string(&mut self, schema: &Value, s: &str, path: &str) {
         let len = s.chars().count() as u64;
-        if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
-            && len < min
-        {
-            self.push(
-                path,
-                format!("is {len} characters long; at least {min} are required"),
-            );
-        }
-        if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
-            && len > max
-        {
-            self.push(
-                path,
-                format!("is {len} characters long; at most {max} are allowed"),
-            );
-        }
+        self.check_bounds(
+            schema,
+            path,
+            len,
+            ["minLength", "maxLength"],
+            |len, bound| format!("is {len} characters long; {bound}"),
+        );
         if let Some(p) = schema.get("pattern").and_then(Value::as_str)
             && let Some(re) = self.patterns.get(p)
             && !re.is_match(s)
@@ -495,16 +508,9 @@ impl Checker<'_> {
 
     fn check_array(&mut self, schema: &Value, items: &[Value], path: &str, depth: usize) {
         let n = items.len() as u64;
-        if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
-            && n < min
-        {
-            self.push(path, format!("has {n} items; at least {min} are required"));
-        }
-        if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
-            && n > max
-        {
-            self.push(path, format!("has {n} items; at most {max} are allowed"));
-        }
+        self.check_bounds(schema, path, n, ["minItems", "maxItems"], |n, bound| {
+            format!("has {n} items; {bound}")
+        });
         if let Some(item_schema) = schema.get("items") {
             for (i, item) in items.iter().enumerate() {
                 self.check(item_schema, item, &format!("{path}[{i}]"), depth + 1, false);
@@ -565,16 +571,13 @@ impl Checker<'_> {
         root: bool,
     ) {
         let n = map.len() as u64;
-        if let Some(min) = schema.get("minProperties").and_then(Value::as_u64)
-            && n < min
-        {
-            self.push(path, format!("has {n} fields; at least {min} are required"));
-        }
-        if let Some(max) = schema.get("maxProperties").and_then(Value::as_u64)
-            && n > max
-        {
-            self.push(path, format!("has {n} fields; at most {max} are allowed"));
-        }
+        self.check_bounds(
+            schema,
+            path,
+            n,
+            ["minProperties", "maxProperties"],
+            |n, bound| format!("has {n} fields; {bound}"),
+        );
         for req in schema
             .get("required")
             .and_then(Value::as_array)

@@ -156,6 +156,25 @@ impl std::fmt::Write for Counter {
 /// message, tells [`Templates::render`] why the render stopped).
 const OUTPUT_LIMIT: &str = "plinth: template output limit reached";
 
+/// Runs `check` on the render's budget (keeping what it changes): the output-limit error when
+/// it says the render is not within the budget.
+fn within_budget(check: impl FnOnce(&mut Budget) -> bool) -> Result<(), minijinja::Error> {
+    let within = BUDGET.with(|b| {
+        let mut budget = b.get();
+        let within = check(&mut budget);
+        b.set(budget);
+        within
+    });
+    if within {
+        Ok(())
+    } else {
+        Err(minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            OUTPUT_LIMIT,
+        ))
+    }
+}
+
 /// minijinja's formatter with the budget checked before each expression's text is written,
 /// so one expression cannot put more than the limit into memory through the output.
 fn limited_formatter(
@@ -170,22 +189,14 @@ fn limited_formatter(
         let _ = write!(counter, "{value}");
         counter.0
     };
-    let stop = BUDGET.with(|b| {
-        let mut budget = b.get();
+    within_budget(|budget| {
         budget.formatted = budget.formatted.saturating_add(len);
         let stop = budget.exceeded
             || budget.formatted > budget.limit
             || budget.written.saturating_add(len) > budget.limit;
         budget.exceeded |= stop;
-        b.set(budget);
-        stop
-    });
-    if stop {
-        return Err(minijinja::Error::new(
-            ErrorKind::InvalidOperation,
-            OUTPUT_LIMIT,
-        ));
-    }
+        !stop
+    })?;
     minijinja::escape_formatter(out, state, value)
 }
 
@@ -193,23 +204,14 @@ fn limited_formatter(
 /// render's output limit (`replace` and `join` can multiply their input's size: a separator
 /// of 100 MB joined 100,000 times would abort the process on allocation failure).
 fn check_result_size(len: u64) -> Result<(), minijinja::Error> {
-    let over = BUDGET.with(|b| {
-        let mut budget = b.get();
+    within_budget(|budget| {
         let over = len > budget.limit;
         if over {
             budget.exceeded = true;
             budget.at = 0;
-            b.set(budget);
         }
-        over
-    });
-    if over {
-        return Err(minijinja::Error::new(
-            ErrorKind::InvalidOperation,
-            OUTPUT_LIMIT,
-        ));
-    }
-    Ok(())
+        !over
+    })
 }
 
 /// The length `value` formats to.

@@ -207,7 +207,7 @@ fn replacement_causes(
 ) -> Vec<String> {
     let mut fields: Vec<String> = changed_keys(before, after, "/providerSpec")
         .into_iter()
-        .filter(|k| plinth_renderer::machine_class::REPLACEMENT_FIELDS.contains(&k.as_str()))
+        .filter(|k| plinth_renderer::pools::stackit::REPLACEMENT_FIELDS.contains(&k.as_str()))
         .map(|k| format!("providerSpec.{k}"))
         .collect();
     let secret_data = |class: &Value, objects: &[RenderedObject]| {

@@ -7,6 +7,7 @@
 
 pub mod change;
 pub mod labels;
+pub mod names;
 pub mod object;
 pub mod pointer;
 pub mod problem;

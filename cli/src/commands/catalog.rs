@@ -9,7 +9,6 @@ use plinth_vocab::redact::Redactor;
 use serde_json::json;
 
 use super::Outcome;
-use super::render::select;
 use crate::args::{CatalogArgs, ListFormat};
 use crate::printer::Printer;
 
@@ -27,7 +26,7 @@ pub fn run(args: CatalogArgs, printer: Printer) -> anyhow::Result<Outcome> {
     let selection = if clusters.is_empty() {
         Vec::new()
     } else {
-        select(&fleet, &clusters, None)?.names
+        fleet.select(&clusters, None)?.names
     };
     let mut explained = Vec::new();
     for name in &selection {

@@ -5,20 +5,14 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::format_push_string)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use plinth_renderer::Fleet;
 use plinth_renderer::catalog::Catalog;
 use plinth_renderer::source::Source;
 
 fn specs() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/specs/virt-platform");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: ../shared/specs not found, the public catalogs were not loaded");
-        None
-    }
+    crate::common::specs("virt-platform")
 }
 
 const CATALOGS: [&str; 2] = [

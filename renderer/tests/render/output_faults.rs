@@ -133,10 +133,16 @@ impl Scenario {
         write(root, &Fs::real(), &self.old, &[]).unwrap();
     }
 
-    fn expected_clean(&self) -> BTreeMap<String, Option<Tree>> {
+    /// The old output, set up in `rendered` of a new temporary folder (kept while it lives).
+    fn set_up_in_temp(&self) -> (tempfile::TempDir, std::path::PathBuf) {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().join("rendered");
         self.set_up(&root);
+        (tmp, root)
+    }
+
+    fn expected_clean(&self) -> BTreeMap<String, Option<Tree>> {
+        let (_tmp, root) = self.set_up_in_temp();
         let left = write(&root, &Fs::real(), &self.new, &self.remove).unwrap();
         assert!(left.is_empty());
         root_tree(&root)
@@ -276,22 +282,24 @@ fn every_fault(scenario: &Scenario, exchange: bool, kill: bool, root_exists: boo
     }
 }
 
-#[test]
-fn an_io_error_at_any_operation_leaves_the_old_output_or_the_new_one() {
+/// Every operation of a re-render fails in turn (`kill`: from then on), with and without the
+/// atomic exchange; at least 20 operations are tried each way.
+fn every_fault_of_a_rerender(kill: bool) {
     let scenario = Scenario::fleet();
     for exchange in [true, false] {
-        let ops = every_fault(&scenario, exchange, false, true);
+        let ops = every_fault(&scenario, exchange, kill, true);
         assert!(ops >= 20, "only {ops} operations were tried");
     }
 }
 
 #[test]
+fn an_io_error_at_any_operation_leaves_the_old_output_or_the_new_one() {
+    every_fault_of_a_rerender(false);
+}
+
+#[test]
 fn a_kill_at_any_operation_is_recovered_by_the_next_run() {
-    let scenario = Scenario::fleet();
-    for exchange in [true, false] {
-        let ops = every_fault(&scenario, exchange, true, true);
-        assert!(ops >= 20, "only {ops} operations were tried");
-    }
+    every_fault_of_a_rerender(true);
 }
 
 #[test]
@@ -305,9 +313,7 @@ fn a_failed_first_render_leaves_no_output_folder() {
 #[test]
 fn leftovers_of_an_interrupted_run_are_put_back_or_deleted() {
     let scenario = Scenario::fleet();
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("rendered");
-    scenario.set_up(&root);
+    let (_tmp, root) = scenario.set_up_in_temp();
     // A run killed between its two renames: `a` parked, its place empty; a staging folder
     // and a parked removed folder beside it.
     fs_err::rename(root.join("a"), root.join(".plinth-old-99-a")).unwrap();
@@ -330,9 +336,6 @@ type Spoil = dyn Fn(&Path);
 #[test]
 fn commit_refuses_folders_and_files_plinth_did_not_write_and_changes_nothing() {
     let scenario = Scenario::fleet();
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("rendered");
-    scenario.set_up(&root);
     // A user's note inside a folder plinth owns, a folder plinth never wrote named like a
     // cluster, a folder whose index is not plinth's, and a symlinked cluster folder.
     let cases: Vec<(&str, Box<Spoil>)> = vec![
@@ -368,9 +371,7 @@ fn commit_refuses_folders_and_files_plinth_did_not_write_and_changes_nothing() {
         ),
     ];
     for (named, make) in cases {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("rendered");
-        scenario.set_up(&root);
+        let (_tmp, root) = scenario.set_up_in_temp();
         make(&root);
         let before = root_tree_following(&root);
         let err = write(&root, &Fs::real(), &scenario.new, &scenario.remove).unwrap_err();

@@ -3,20 +3,16 @@
 //! rules and carrying the `autoscaler.vpsie.com/managed: "true"` label it acts on.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::cluster::Cluster;
-use crate::machine_class::{
-    Report, is_dns_subdomain, k8s_label_key_problem, k8s_label_value_problem, labels_without_nulls,
-    own_value,
-};
-use crate::overlay::Overlay;
-use crate::pool_defaults::Defaults;
+use super::{Pool, Pools, Report, labels_without_nulls};
+use crate::overlay::OneOf;
 use plinth_vocab::Problem;
+use plinth_vocab::names::{is_dns_subdomain, k8s_label_key_problem, k8s_label_value_problem};
 
 /// API version of the rendered node groups.
 pub const API_VERSION: &str = "autoscaler.vpsie.com/v1alpha1";
@@ -52,149 +48,111 @@ pub struct Taint {
 
 /// When the autoscaler adds nodes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct ScaleUpPolicy {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_threshold: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_threshold: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stabilization_window_seconds: Option<i64>,
 }
 
 /// When the autoscaler removes nodes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct ScaleDownPolicy {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_threshold: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_threshold: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stabilization_window_seconds: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cooldown_seconds: Option<i64>,
 }
 
-/// One `VPSie` node group as declared under `nodeGroups:` in `cluster.yaml`. Required fields
-/// are optional here because overlay defaults may fill them; [`validate`] requires them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct NodeGroupPool {
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_nodes: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_nodes: Option<i64>,
-    #[serde(
-        default,
-        rename = "datacenterID",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub datacenter_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_identifier: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project: Option<String>,
-    #[serde(
-        default,
-        rename = "offeringIDs",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub offering_ids: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kubernetes_version: Option<String>,
-    #[serde(default, rename = "osImageID", skip_serializing_if = "Option::is_none")]
-    pub os_image_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_instance_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_mixed_instances: Option<bool>,
-    /// Labels for the group's nodes.
-    #[serde(
-        default,
-        deserialize_with = "labels_without_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub labels: Option<BTreeMap<String, String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub taints: Option<Vec<Taint>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scale_up_policy: Option<ScaleUpPolicy>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scale_down_policy: Option<ScaleDownPolicy>,
-    #[serde(default, rename = "sshKeyIDs", skip_serializing_if = "Option::is_none")]
-    pub ssh_key_ids: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notes: Option<String>,
+/// Declares a struct with every field of a node group but its name, after the fields given:
+/// a node group as written and its defaults share one field list (and so one serde shape).
+macro_rules! node_group_fields {
+    ($(#[$meta:meta])* pub struct $name:ident { $($head:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($head)*
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub namespace: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub min_nodes: Option<i64>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub max_nodes: Option<i64>,
+            #[serde(
+                default,
+                rename = "datacenterID",
+                skip_serializing_if = "Option::is_none"
+            )]
+            pub datacenter_id: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub resource_identifier: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub project: Option<String>,
+            #[serde(
+                default,
+                rename = "offeringIDs",
+                skip_serializing_if = "Option::is_none"
+            )]
+            pub offering_ids: Option<Vec<String>>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub kubernetes_version: Option<String>,
+            #[serde(default, rename = "osImageID", skip_serializing_if = "Option::is_none")]
+            pub os_image_id: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub preferred_instance_type: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub allow_mixed_instances: Option<bool>,
+            /// Labels for the group's nodes.
+            #[serde(
+                default,
+                deserialize_with = "labels_without_nulls",
+                skip_serializing_if = "Option::is_none"
+            )]
+            pub labels: Option<BTreeMap<String, String>>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub taints: Option<Vec<Taint>>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub scale_up_policy: Option<ScaleUpPolicy>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub scale_down_policy: Option<ScaleDownPolicy>,
+            #[serde(default, rename = "sshKeyIDs", skip_serializing_if = "Option::is_none")]
+            pub ssh_key_ids: Option<Vec<String>>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub tags: Option<Vec<String>>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub notes: Option<String>,
+        }
+    };
 }
 
-/// Node-group defaults (`values.vpsie.nodeGroupDefaults` of an overlay, or the cluster's
-/// `params`): every field of a node group but its name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct NodeGroupDefaults {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_nodes: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_nodes: Option<i64>,
-    #[serde(
-        default,
-        rename = "datacenterID",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub datacenter_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_identifier: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project: Option<String>,
-    #[serde(
-        default,
-        rename = "offeringIDs",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub offering_ids: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kubernetes_version: Option<String>,
-    #[serde(default, rename = "osImageID", skip_serializing_if = "Option::is_none")]
-    pub os_image_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preferred_instance_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_mixed_instances: Option<bool>,
-    #[serde(
-        default,
-        deserialize_with = "labels_without_nulls",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub labels: Option<BTreeMap<String, String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub taints: Option<Vec<Taint>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scale_up_policy: Option<ScaleUpPolicy>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scale_down_policy: Option<ScaleDownPolicy>,
-    #[serde(default, rename = "sshKeyIDs", skip_serializing_if = "Option::is_none")]
-    pub ssh_key_ids: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notes: Option<String>,
+node_group_fields! {
+    /// One `VPSie` node group as declared under `nodeGroups:` in `cluster.yaml`. Required
+    /// fields are optional here because overlay defaults may fill them; [`validate`] requires
+    /// them.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct NodeGroupPool {
+        pub name: String,
+    }
 }
 
-/// The location of a node group in problems: `cluster <c> / NodeGroup <name>`.
-pub fn location(cluster: &str, name: &str) -> String {
-    format!("cluster {cluster} / {KIND} {name}")
+node_group_fields! {
+    /// Node-group defaults (`values.vpsie.nodeGroupDefaults` of an overlay, or the cluster's
+    /// `params`): every field of a node group but its name.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    pub struct NodeGroupDefaults {}
 }
 
 fn required_text(r: &mut Report<'_>, field: &str, value: Option<&String>, example: &str) {
@@ -232,14 +190,7 @@ pub(crate) fn validate(g: &NodeGroupPool, r: &mut Report<'_>) {
             ),
         );
     }
-    if let Some(ns) = &g.namespace
-        && !crate::cluster::is_dns_label(ns)
-    {
-        r.add(
-            "namespace",
-            format!("`{ns}` is not a valid namespace (a DNS label)"),
-        );
-    }
+    r.namespace("namespace", g.namespace.as_deref());
     match g.min_nodes {
         None => r.add("minNodes", "is required (0 or more)"),
         Some(n) if n < 0 => r.add("minNodes", format!("{n} must be 0 or more")),
@@ -378,50 +329,26 @@ pub(crate) fn validate(g: &NodeGroupPool, r: &mut Report<'_>) {
     }
 }
 
-/// Renders every node group of `cluster`. Problems of every group are added to `problems`;
+impl Pool for NodeGroupPool {
+    type Defaults = NodeGroupDefaults;
+    const KIND: &'static str = KIND;
+    const LIST: &'static str = "nodeGroups";
+    const DEFAULTS_PATH: [&'static str; 2] = DEFAULTS_PATH;
+    const ONE_OF: &'static [OneOf] = &[];
+    const MERGE_FAILURE: (&'static str, &'static str) = ("", "node-group defaults");
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Renders every node group of a cluster. Problems of every group are added to `problems`;
 /// objects are returned only for groups without problems.
-pub fn render(
-    cluster: &Cluster,
-    overlays: &[Arc<Overlay>],
-    problems: &mut Vec<Problem>,
-) -> Vec<Value> {
-    let groups = &cluster.spec.node_groups;
-    if groups.is_empty() {
-        return Vec::new();
-    }
-    let cluster_loc = format!("cluster {}", cluster.name);
-    let defaults = Defaults::new(overlays, cluster, DEFAULTS_PATH, &[]);
-    if !defaults.check::<NodeGroupDefaults>(&cluster_loc, problems) {
-        return Vec::new();
-    }
-    let mut names = BTreeSet::new();
-    let mut objects = Vec::new();
-    for (i, raw) in groups.iter().enumerate() {
-        let before = problems.len();
-        let mut r = Report {
-            location: location(&cluster.name, &raw.name),
-            problems,
-        };
-        if !names.insert(raw.name.clone()) {
-            r.add("name", "is declared twice in `nodeGroups`");
-        }
-        let own = own_value(&cluster.pool_values.node_groups, raw, i);
-        let merged = defaults.merge(&own);
-        let group: NodeGroupPool = match serde_json::from_value(Value::Object(merged.clone())) {
-            Ok(g) => g,
-            Err(e) => {
-                r.add("", format!("cannot merge the node-group defaults: {e}"));
-                continue;
-            }
-        };
-        validate(&group, &mut r);
-        if r.problems.len() > before {
-            defaults.annotate(&own, &merged, &mut r.problems[before..]);
-            continue;
-        }
-        objects.push(object_of(&group));
-    }
-    objects
+pub fn render(pools: &Pools<'_, NodeGroupPool>, problems: &mut Vec<Problem>) -> Vec<Value> {
+    pools
+        .checked(problems, validate)
+        .iter()
+        .map(|(group, ())| object_of(group))
+        .collect()
 }
 
 /// The `NodeGroup` object of one valid group.

@@ -18,16 +18,12 @@ const VOL: &str = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 /// A repository with an empty catalog (so only machine classes and node groups render), one
 /// cluster `c1` and the given extra files.
 fn repo(cluster: &Value, extra: &[(&str, &str)]) -> Source {
-    let mut files = BTreeMap::new();
-    files.insert("assets/metadata.yaml".to_owned(), b"assets: []\n".to_vec());
-    files.insert(
-        "clusters/c1/cluster.yaml".to_owned(),
-        plinth_vocab::yaml::to_string(cluster).into_bytes(),
-    );
-    for (p, c) in extra {
-        files.insert((*p).to_owned(), c.as_bytes().to_vec());
-    }
-    Source::memory(files)
+    let cluster = plinth_vocab::yaml::to_string(cluster);
+    let base = [
+        ("assets/metadata.yaml", "assets: []\n"),
+        ("clusters/c1/cluster.yaml", cluster.as_str()),
+    ];
+    crate::common::repo(&[&base[..], extra].concat())
 }
 
 fn render(cluster: &Value, extra: &[(&str, &str)]) -> Result<RenderedCluster, RenderError> {
@@ -109,282 +105,63 @@ fn problem_fields(result: Result<RenderedCluster, RenderError>, location: &str) 
     }
 }
 
-#[test]
-fn machine_class_rules_table() {
-    let long_key = "k".repeat(128);
-    let ok_key = "k".repeat(127);
-    let long_meta = "v".repeat(256);
-    // (case, merge patch on the pool, expected field path of the single problem or None)
-    let cases: Vec<(&str, Value, Option<&str>)> = vec![
-        ("valid: the full pool", json!({}), None),
-        (
-            "valid: boot from a snapshot without imageId",
-            json!({"providerSpec": {"imageId": null, "bootVolume": {"source": {"type": "snapshot", "id": VOL}}}}),
-            None,
-        ),
-        (
-            "valid: boot from an image volume source",
-            json!({"providerSpec": {"bootVolume": {"source": {"type": "image", "id": IMAGE}}}}),
-            None,
-        ),
-        (
-            "valid: nicIds instead of networkId",
-            json!({"providerSpec": {"networking": {"networkId": null, "nicIds": [NET, VOL]}}}),
-            None,
-        ),
-        (
-            "valid: metro availability zone",
-            json!({"providerSpec": {"availabilityZone": "eu01-m"}}),
-            None,
-        ),
-        (
-            "valid: keypair of 127 characters",
-            json!({"providerSpec": {"keypairName": ok_key}}),
-            None,
-        ),
-        (
-            "valid: IPv6 allowed address",
-            json!({"providerSpec": {"allowedAddresses": ["fd00::/64", "0.0.0.0/0"]}}),
-            None,
-        ),
-        (
-            "valid: machine type with suffixes",
-            json!({"providerSpec": {"machineType": "g1a.8d.gpu1"}}),
-            None,
-        ),
-        (
-            "valid: no optional fields",
-            json!({"providerSpec": {"securityGroups": null, "allowedAddresses": null, "bootVolume": null, "volumes": null,
-                "keypairName": null, "availabilityZone": null, "affinityGroup": null, "serviceAccountMails": null,
-                "agent": null, "metadata": null, "labels": null, "userData": null}, "nodeTemplate": null}),
-            None,
-        ),
-        (
-            "valid: a secretRef you manage instead of credentials",
-            json!({"providerSpec": {"userData": null}, "credentialsSecretRef": null, "secretRef": {"name": "my-secret"}}),
-            None,
-        ),
-        (
-            "region pattern",
-            json!({"providerSpec": {"region": "EU-01"}}),
-            Some("providerSpec.region"),
-        ),
-        (
-            "region required",
-            json!({"providerSpec": {"region": null}}),
-            Some("providerSpec.region"),
-        ),
-        (
-            "machineType pattern",
-            json!({"providerSpec": {"machineType": "large"}}),
-            Some("providerSpec.machineType"),
-        ),
-        (
-            "machineType required",
-            json!({"providerSpec": {"machineType": null}}),
-            Some("providerSpec.machineType"),
-        ),
-        (
-            "imageId lowercase UUID",
-            json!({"providerSpec": {"imageId": IMAGE.to_uppercase()}}),
-            Some("providerSpec.imageId"),
-        ),
-        (
-            "imageId or bootVolume.source",
-            json!({"providerSpec": {"imageId": null}}),
-            Some("providerSpec.imageId"),
-        ),
-        (
-            "networking both variants",
-            json!({"providerSpec": {"networking": {"nicIds": [NET]}}}),
-            Some("providerSpec.networking"),
-        ),
-        (
-            "networking no variant",
-            json!({"providerSpec": {"networking": {"networkId": null}}}),
-            Some("providerSpec.networking"),
-        ),
-        (
-            "networking required",
-            json!({"providerSpec": {"networking": null}}),
-            Some("providerSpec.networking"),
-        ),
-        (
-            "networkId UUID",
-            json!({"providerSpec": {"networking": {"networkId": "net-1"}}}),
-            Some("providerSpec.networking.networkId"),
-        ),
-        (
-            "nicIds not empty",
-            json!({"providerSpec": {"networking": {"networkId": null, "nicIds": []}}}),
-            Some("providerSpec.networking.nicIds"),
-        ),
-        (
-            "nicIds UUIDs",
-            json!({"providerSpec": {"networking": {"networkId": null, "nicIds": ["nic"]}}}),
-            Some("providerSpec.networking.nicIds[0]"),
-        ),
-        (
-            "allowedAddresses CIDR",
-            json!({"providerSpec": {"allowedAddresses": ["10.0.0.0/8", "10.0.0.0/33"]}}),
-            Some("providerSpec.allowedAddresses[1]"),
-        ),
-        (
-            "allowedAddresses CIDR needs a prefix",
-            json!({"providerSpec": {"allowedAddresses": ["10.0.0.1"]}}),
-            Some("providerSpec.allowedAddresses[0]"),
-        ),
-        (
-            "securityGroups names",
-            json!({"providerSpec": {"securityGroups": ["ok", "no!"]}}),
-            Some("providerSpec.securityGroups[1]"),
-        ),
-        (
-            "bootVolume.source.type",
-            json!({"providerSpec": {"bootVolume": {"source": {"type": "disk", "id": VOL}}}}),
-            Some("providerSpec.bootVolume.source.type"),
-        ),
-        (
-            "bootVolume.source.id UUID",
-            json!({"providerSpec": {"bootVolume": {"source": {"type": "volume", "id": "v"}}}}),
-            Some("providerSpec.bootVolume.source.id"),
-        ),
-        (
-            "bootVolume.size positive",
-            json!({"providerSpec": {"bootVolume": {"size": 0}}}),
-            Some("providerSpec.bootVolume.size"),
-        ),
-        (
-            "bootVolume.performanceClass name",
-            json!({"providerSpec": {"bootVolume": {"performanceClass": "-x"}}}),
-            Some("providerSpec.bootVolume.performanceClass"),
-        ),
-        (
-            "volumes UUIDs",
-            json!({"providerSpec": {"volumes": [VOL, "data"]}}),
-            Some("providerSpec.volumes[1]"),
-        ),
-        (
-            "keypairName length",
-            json!({"providerSpec": {"keypairName": long_key}}),
-            Some("providerSpec.keypairName"),
-        ),
-        (
-            "keypairName characters",
-            json!({"providerSpec": {"keypairName": "my key"}}),
-            Some("providerSpec.keypairName"),
-        ),
-        (
-            "availabilityZone form",
-            json!({"providerSpec": {"availabilityZone": "eu01"}}),
-            Some("providerSpec.availabilityZone"),
-        ),
-        (
-            "availabilityZone lowercase",
-            json!({"providerSpec": {"availabilityZone": "EU01-1"}}),
-            Some("providerSpec.availabilityZone"),
-        ),
-        (
-            "affinityGroup UUID",
-            json!({"providerSpec": {"affinityGroup": "group-1"}}),
-            Some("providerSpec.affinityGroup"),
-        ),
-        (
-            "serviceAccountMails at most one",
-            json!({"providerSpec": {"serviceAccountMails": ["a@b.example", "c@d.example"]}}),
-            Some("providerSpec.serviceAccountMails"),
-        ),
-        (
-            "serviceAccountMails email",
-            json!({"providerSpec": {"serviceAccountMails": ["not-a-mail"]}}),
-            Some("providerSpec.serviceAccountMails[0]"),
-        ),
-        (
-            "metadata key",
-            json!({"providerSpec": {"metadata": {"bad/key": "x"}}}),
-            Some("providerSpec.metadata.bad/key"),
-        ),
-        (
-            "metadata value length",
-            json!({"providerSpec": {"metadata": {"long": long_meta}}}),
-            Some("providerSpec.metadata.long"),
-        ),
-        (
-            "labels reserved stackit- prefix",
-            json!({"providerSpec": {"labels": {"stackit-team": "x"}}}),
-            Some("providerSpec.labels.stackit-team"),
-        ),
-        (
-            "labels key characters",
-            json!({"providerSpec": {"labels": {"-pool": "x"}}}),
-            Some("providerSpec.labels.-pool"),
-        ),
-        (
-            "labels value characters",
-            json!({"providerSpec": {"labels": {"pool": "a b"}}}),
-            Some("providerSpec.labels.pool"),
-        ),
-        (
-            "name is a DNS subdomain",
-            json!({"name": "Worker_A"}),
-            Some("name"),
-        ),
-        (
-            "namespace is a DNS label",
-            json!({"namespace": "Bad_NS"}),
-            Some("namespace"),
-        ),
-        (
-            "userData inline or file, not both",
-            json!({"userDataFile": "userdata/worker.yaml"}),
-            Some("userDataFile"),
-        ),
-        (
-            "userData and secretRef",
-            json!({"secretRef": {"name": "mine"}}),
-            Some("secretRef"),
-        ),
-        (
-            "credentials required",
-            json!({"credentialsSecretRef": null}),
-            Some("credentialsSecretRef"),
-        ),
-        (
-            "credentialsSecretRef name",
-            json!({"credentialsSecretRef": {"name": "Bad Name"}}),
-            Some("credentialsSecretRef.name"),
-        ),
-        (
-            "nodeTemplate capacity quantities",
-            json!({"nodeTemplate": {"capacity": {"cpu": "lots"}}}),
-            Some("nodeTemplate.capacity.cpu"),
-        ),
-        (
-            "nodeTemplate capacity required",
-            json!({"nodeTemplate": {"capacity": null, "zone": "eu01-1"}}),
-            Some("nodeTemplate.capacity"),
-        ),
-        (
-            "userDataFile exists",
-            json!({"providerSpec": {"userData": null}, "userDataFile": "missing.yaml"}),
-            Some("userDataFile"),
-        ),
-        (
-            "userDataFile stays in the repository",
-            json!({"providerSpec": {"userData": null}, "userDataFile": "../../../etc/passwd"}),
-            Some("userDataFile"),
-        ),
-    ];
+/// One case of a rules table (`fixtures/*_rules.yaml`): a merge patch on the base pool and the
+/// field path of the single problem it must cause (none for a valid pool).
+#[derive(Debug, serde::Deserialize)]
+struct RuleCase {
+    case: String,
+    patch: Value,
+    problem: Option<String>,
+}
+
+/// Puts the values the fixtures name (`$IMAGE`, `$LONG_KEY`, ...) in place.
+fn substitute(value: &mut Value) {
+    match value {
+        Value::String(s) if s.starts_with('$') => {
+            *s = match s.as_str() {
+                "$IMAGE" => IMAGE.to_owned(),
+                "$IMAGE_UPPERCASE" => IMAGE.to_uppercase(),
+                "$NET" => NET.to_owned(),
+                "$VOL" => VOL.to_owned(),
+                "$LONG_KEY" => "k".repeat(128),
+                "$OK_KEY" => "k".repeat(127),
+                "$LONG_META" => "v".repeat(256),
+                other => panic!("unknown fixture value `{other}`"),
+            };
+        }
+        Value::Array(items) => items.iter_mut().for_each(substitute),
+        Value::Object(map) => map.values_mut().for_each(substitute),
+        _ => {}
+    }
+}
+
+/// Runs the rules table `fixture`: each case merges its patch into `base`, renders it as the
+/// only entry of `list` in `cluster.yaml`, and expects the field path of its single problem
+/// (or none).
+fn assert_rules(fixture: &str, base: &Value, list: &str, kind: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/render/fixtures")
+        .join(fixture);
+    let text = fs_err::read_to_string(&path).unwrap();
+    let cases: Vec<RuleCase> = serde_saphyr::from_str(&text).unwrap();
+    assert!(!cases.is_empty(), "no cases in {fixture}");
+    let total = cases.len();
     let mut failures = Vec::new();
-    for (case, patch, want) in &cases {
-        let pool = merged(base_pool(), patch);
+    for RuleCase {
+        case,
+        mut patch,
+        problem,
+    } in cases
+    {
+        substitute(&mut patch);
+        let pool = merged(base.clone(), &patch);
         let name = pool["name"].as_str().unwrap_or_default().to_owned();
-        let cluster = json!({"machineClasses": [pool]});
+        let cluster = json!({list: [pool]});
         let got = problem_fields(
             render(&cluster, &[]),
-            &format!("cluster c1 / MachineClass {name}"),
+            &format!("cluster c1 / {kind} {name}"),
         );
-        let want: Vec<String> = want.iter().map(|w| (*w).to_owned()).collect();
+        let want: Vec<String> = problem.into_iter().collect();
         if got != want {
             failures.push(format!("{case}: want {want:?}, got {got:?}"));
         }
@@ -393,175 +170,28 @@ fn machine_class_rules_table() {
         failures.is_empty(),
         "{} of {} cases failed:\n{}",
         failures.len(),
-        cases.len(),
+        total,
         failures.join("\n")
     );
 }
 
 #[test]
+fn machine_class_rules_table() {
+    assert_rules(
+        "machine_class_rules.yaml",
+        &base_pool(),
+        "machineClasses",
+        "MachineClass",
+    );
+}
+
+#[test]
 fn node_group_rules_table() {
-    let cases: Vec<(&str, Value, Option<&str>)> = vec![
-        ("valid: the full group", json!({}), None),
-        ("valid: scale from zero", json!({"minNodes": 0}), None),
-        ("valid: min equals max", json!({"minNodes": 5}), None),
-        (
-            "valid: pre-release version",
-            json!({"kubernetesVersion": "v1.32.0-rc.1+build.5"}),
-            None,
-        ),
-        (
-            "valid: only the required fields",
-            json!({"osImageID": null, "preferredInstanceType": null, "allowMixedInstances": null, "labels": null,
-                "taints": null, "scaleUpPolicy": null, "scaleDownPolicy": null, "sshKeyIDs": null, "tags": null, "notes": null}),
-            None,
-        ),
-        ("minNodes >= 0", json!({"minNodes": -1}), Some("minNodes")),
-        (
-            "minNodes required",
-            json!({"minNodes": null}),
-            Some("minNodes"),
-        ),
-        (
-            "maxNodes >= 1",
-            json!({"minNodes": 0, "maxNodes": 0}),
-            Some("maxNodes"),
-        ),
-        (
-            "maxNodes >= minNodes",
-            json!({"minNodes": 6}),
-            Some("maxNodes"),
-        ),
-        (
-            "maxNodes required",
-            json!({"maxNodes": null}),
-            Some("maxNodes"),
-        ),
-        (
-            "datacenterID required",
-            json!({"datacenterID": null}),
-            Some("datacenterID"),
-        ),
-        (
-            "datacenterID not empty",
-            json!({"datacenterID": " "}),
-            Some("datacenterID"),
-        ),
-        (
-            "resourceIdentifier required",
-            json!({"resourceIdentifier": null}),
-            Some("resourceIdentifier"),
-        ),
-        (
-            "project required",
-            json!({"project": null}),
-            Some("project"),
-        ),
-        (
-            "offeringIDs at least one",
-            json!({"offeringIDs": [], "preferredInstanceType": null}),
-            Some("offeringIDs"),
-        ),
-        (
-            "offeringIDs required",
-            json!({"offeringIDs": null}),
-            Some("offeringIDs"),
-        ),
-        (
-            "offeringIDs no duplicates",
-            json!({"offeringIDs": ["a", "a"], "preferredInstanceType": "a"}),
-            Some("offeringIDs[1]"),
-        ),
-        (
-            "kubernetesVersion needs a v",
-            json!({"kubernetesVersion": "1.31.2"}),
-            Some("kubernetesVersion"),
-        ),
-        (
-            "kubernetesVersion is semver",
-            json!({"kubernetesVersion": "v1.31"}),
-            Some("kubernetesVersion"),
-        ),
-        (
-            "kubernetesVersion required",
-            json!({"kubernetesVersion": null}),
-            Some("kubernetesVersion"),
-        ),
-        (
-            "preferredInstanceType among offerings",
-            json!({"preferredInstanceType": "huge"}),
-            Some("preferredInstanceType"),
-        ),
-        (
-            "labels keys",
-            json!({"labels": {"bad key": "x"}}),
-            Some("labels.bad key"),
-        ),
-        (
-            "labels values",
-            json!({"labels": {"tier": "a b"}}),
-            Some("labels.tier"),
-        ),
-        (
-            "managed label stays true",
-            json!({"labels": {"autoscaler.vpsie.com/managed": "false"}}),
-            Some("labels.autoscaler.vpsie.com/managed"),
-        ),
-        (
-            "taint effect",
-            json!({"taints": [{"key": "k", "effect": "Never"}]}),
-            Some("taints[0].effect"),
-        ),
-        (
-            "taint key",
-            json!({"taints": [{"key": "-k", "effect": "NoSchedule"}]}),
-            Some("taints[0].key"),
-        ),
-        (
-            "scaleUpPolicy threshold is a percentage",
-            json!({"scaleUpPolicy": {"cpuThreshold": 101}}),
-            Some("scaleUpPolicy.cpuThreshold"),
-        ),
-        (
-            "scaleDownPolicy cooldown >= 0",
-            json!({"scaleDownPolicy": {"cooldownSeconds": -1}}),
-            Some("scaleDownPolicy.cooldownSeconds"),
-        ),
-        (
-            "scaleDownPolicy window >= 0",
-            json!({"scaleDownPolicy": {"stabilizationWindowSeconds": -5}}),
-            Some("scaleDownPolicy.stabilizationWindowSeconds"),
-        ),
-        (
-            "sshKeyIDs not empty",
-            json!({"sshKeyIDs": [""]}),
-            Some("sshKeyIDs[0]"),
-        ),
-        (
-            "name is a DNS subdomain",
-            json!({"name": "Workers!"}),
-            Some("name"),
-        ),
-    ];
-    let mut failures = Vec::new();
-    for (case, patch, want) in &cases {
-        let group = merged(base_group(), patch);
-        let name = group["name"].as_str().unwrap_or_default().to_owned();
-        let cluster = json!({"nodeGroups": [group]});
-        let got = problem_fields(
-            render(&cluster, &[]),
-            &format!("cluster c1 / NodeGroup {name}"),
-        );
-        let want: Vec<String> = want.iter().map(|w| (*w).to_owned()).collect();
-        if got != want {
-            failures.push(format!("{case}: want {want:?}, got {got:?}"));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
+    assert_rules(
+        "node_group_rules.yaml",
+        &base_group(),
+        "nodeGroups",
+        "NodeGroup",
     );
 }
 

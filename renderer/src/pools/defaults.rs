@@ -8,7 +8,6 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::cluster::Cluster;
 use crate::overlay::{OneOf, Overlay, merge_layer};
 use plinth_vocab::Problem;
 
@@ -67,10 +66,12 @@ fn present(map: &Map<String, Value>, field: &str) -> bool {
 }
 
 impl<'a> Defaults<'a> {
-    /// The layers of `cluster` for the defaults at `path`, merged honouring `groups`.
+    /// The layers for the defaults at `path` of a cluster (whose `cluster.yaml` is at
+    /// `cluster_path`, with `params`) composing `overlays`, merged honouring `groups`.
     pub fn new(
         overlays: &'a [Arc<Overlay>],
-        cluster: &'a Cluster,
+        cluster_path: &str,
+        params: &'a Map<String, Value>,
         path: [&str; 2],
         groups: &'static [OneOf],
     ) -> Self {
@@ -84,9 +85,9 @@ impl<'a> Defaults<'a> {
                 });
             }
         }
-        if let Some(defaults) = defaults_at(&cluster.spec.params, path) {
+        if let Some(defaults) = defaults_at(params, path) {
             layers.push(Layer {
-                origin: format!("the `params` of `{}`", cluster.path),
+                origin: format!("the `params` of `{cluster_path}`"),
                 field: format!("params.{}.{}", path[0], path[1]),
                 defaults,
             });

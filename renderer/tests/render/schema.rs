@@ -3,22 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use plinth_renderer::Fleet;
 use plinth_renderer::schema::Schemas;
-use plinth_renderer::{Fleet, Source};
 use serde_json::{Value, json};
-
-fn specs() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/specs");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: ../shared/specs not found");
-        None
-    }
-}
 
 fn load(dir: &Path) -> Schemas {
     Schemas::load_dir(dir, 16 * 1024 * 1024).unwrap()
@@ -35,15 +24,8 @@ fn violations(schemas: &Schemas, obj: &Value) -> Vec<String> {
 }
 
 fn fleet_with(cluster: &str, extra: &[(&str, &str)]) -> Fleet {
-    let mut files = BTreeMap::new();
-    files.insert(
-        "clusters/c1/cluster.yaml".to_owned(),
-        cluster.as_bytes().to_vec(),
-    );
-    for (p, c) in extra {
-        files.insert((*p).to_owned(), c.as_bytes().to_vec());
-    }
-    Fleet::open(Source::memory(files)).unwrap()
+    let files = [&[("clusters/c1/cluster.yaml", cluster)][..], extra].concat();
+    Fleet::open(crate::common::repo(&files)).unwrap()
 }
 
 const POOLS: &str = r"
@@ -79,7 +61,9 @@ machineClasses:
 
 #[test]
 fn every_rendered_machine_class_passes_the_real_mcm_crd() {
-    let Some(specs) = specs() else { return };
+    let Some(specs) = crate::common::specs("") else {
+        return;
+    };
     let schemas = load(&specs.join("gardener-mcm"));
     assert!(
         schemas
@@ -109,7 +93,9 @@ fn every_rendered_machine_class_passes_the_real_mcm_crd() {
 
 #[test]
 fn planted_machine_class_violations_are_caught_with_their_paths() {
-    let Some(specs) = specs() else { return };
+    let Some(specs) = crate::common::specs("") else {
+        return;
+    };
     let schemas = load(&specs.join("gardener-mcm"));
     let fleet = fleet_with(POOLS, &[("clusters/c1/worker.yaml", "#cloud-config\n")]);
     let rendered = fleet.render_cluster("c1").unwrap();
@@ -174,7 +160,9 @@ fn hco_of(fleet: &Fleet) -> Value {
 
 #[test]
 fn the_built_in_hco_golden_config_passes_the_real_hco_crd() {
-    let Some(specs) = specs() else { return };
+    let Some(specs) = crate::common::specs("") else {
+        return;
+    };
     let schemas = load(&specs.join("kubevirt-hco"));
     for cluster in [
         "name: c1\n",
@@ -188,7 +176,9 @@ fn the_built_in_hco_golden_config_passes_the_real_hco_crd() {
 
 #[test]
 fn planted_hco_violations_are_caught_with_their_paths() {
-    let Some(specs) = specs() else { return };
+    let Some(specs) = crate::common::specs("") else {
+        return;
+    };
     let schemas = load(&specs.join("kubevirt-hco"));
     let good = hco_of(&fleet_with("name: c1\n", &[]));
     let plant = |patch: Value| {
@@ -216,7 +206,9 @@ fn planted_hco_violations_are_caught_with_their_paths() {
 
 #[test]
 fn every_crd_of_the_shared_specs_loads_and_its_patterns_compile() {
-    let Some(specs) = specs() else { return };
+    let Some(specs) = crate::common::specs("") else {
+        return;
+    };
     for dir in ["gardener-mcm", "kubevirt-hco"] {
         let schemas = load(&specs.join(dir));
         assert!(!schemas.is_empty(), "{dir}: no CRD loaded");

@@ -4,23 +4,16 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
+use plinth_renderer::Fleet;
 
-use plinth_renderer::{Fleet, Source};
+use crate::common::repo;
 use serde_json::{Value, json};
 
 const TEMPLATE: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: platform\ndata:\n  params: '{{ params | tojson }}'\n";
 
 fn rendered_params(files: &[(&str, &str)]) -> Value {
-    let mut all = BTreeMap::new();
-    all.insert(
-        "assets/settings.yaml.j2".to_owned(),
-        TEMPLATE.as_bytes().to_vec(),
-    );
-    for (p, c) in files {
-        all.insert((*p).to_owned(), c.as_bytes().to_vec());
-    }
-    let fleet = Fleet::open(Source::memory(all)).unwrap();
+    let all = [&[("assets/settings.yaml.j2", TEMPLATE)][..], files].concat();
+    let fleet = Fleet::open(repo(&all)).unwrap();
     let rendered = fleet.render_cluster("c1").unwrap();
     let cm = rendered
         .objects

@@ -4,18 +4,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use plinth_renderer::{Fleet, RenderError, Source};
+use plinth_renderer::{Fleet, RenderError};
 
-fn repo(files: &[(&str, &str)]) -> Source {
-    let map: BTreeMap<String, Vec<u8>> = files
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.as_bytes().to_vec()))
-        .collect();
-    Source::memory(map)
-}
+use crate::common::repo;
 
 const CATALOG: &str = "assets:
   - name: loop
@@ -40,8 +33,18 @@ fn render(settings: &str, template: &str, extra: &[(&str, &str)]) -> Result<usiz
     fleet.render_cluster("c1").map(|r| r.objects.len())
 }
 
+fn error(settings: &str, template: &str, extra: &[(&str, &str)]) -> String {
+    render(settings, template, extra).unwrap_err().to_string()
+}
+
 fn run(settings: &str, template: &str) -> String {
-    render(settings, template, &[]).unwrap_err().to_string()
+    error(settings, template, &[])
+}
+
+/// Asserts that rendering fails with a message beginning with `prefix`.
+fn fails_with(settings: &str, template: &str, extra: &[(&str, &str)], prefix: &str) {
+    let m = error(settings, template, extra);
+    assert!(m.starts_with(prefix), "{m}");
 }
 
 const SMALL: &str = "limits:\n  maxFileBytes: 1000\n";
@@ -56,52 +59,51 @@ fn too_large(message: &str, path: &str, line: usize) {
     assert!(message.contains("`limits.maxFileBytes`"), "{message}");
 }
 
+/// Asserts that `template`, as the looping asset under the small limit, is refused at `line`.
+fn too_large_in_loop(template: &str, line: usize) {
+    too_large(&run(SMALL, template), "assets/loop.yaml.j2", line);
+}
+
 #[test]
 fn a_loop_of_expressions_stops_at_the_output_limit_with_its_line() {
-    let m = run(
-        SMALL,
+    too_large_in_loop(
         "a: 1\n{% for i in range(100000) %}\nx{{ i }}: {{ 'x' * 100 }}\n{% endfor %}\n",
+        3,
     );
-    too_large(&m, "assets/loop.yaml.j2", 3);
 }
 
 #[test]
 fn a_loop_of_template_text_stops_at_the_output_limit_with_its_line() {
-    let m = run(
-        SMALL,
+    too_large_in_loop(
         "a: 1\n{% for i in range(100000) %}\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n{% endfor %}\n",
+        3,
     );
-    too_large(&m, "assets/loop.yaml.j2", 3);
 }
 
 #[test]
 fn one_huge_expression_is_refused_before_it_is_written() {
     // 100 MB from one expression, far below the fuel: the limit, not the fuel, stops it.
-    let m = run(SMALL, "a: 1\nb: {{ 'x' * 100000000 }}\n");
-    too_large(&m, "assets/loop.yaml.j2", 2);
+    too_large_in_loop("a: 1\nb: {{ 'x' * 100000000 }}\n", 2);
 }
 
 #[test]
 fn output_captured_by_a_set_block_counts_against_the_limit() {
-    let m = run(
-        SMALL,
+    too_large_in_loop(
         "a: 1\n{% set s %}{% for i in range(100000) %}{{ 'x' * 100 }}{% endfor %}{% endset %}\nb: 2\n",
+        2,
     );
-    too_large(&m, "assets/loop.yaml.j2", 2);
 }
 
 #[test]
 fn an_included_template_past_the_limit_is_named_with_its_line() {
-    let m = render(
+    let m = error(
         SMALL,
         "a: 1\n{% include 'inc.j2' %}\n",
         &[(
             "assets/inc.j2",
             "b: 2\n\n{% for i in range(1000) %}\nc{{ i }}: {{ 'y' * 50 }}\n{% endfor %}\n",
         )],
-    )
-    .unwrap_err()
-    .to_string();
+    );
     too_large(&m, "assets/inc.j2", 4);
 }
 
@@ -131,55 +133,44 @@ fn the_default_limit_is_the_file_limit() {
 
 #[test]
 fn fuel_exhaustion_names_the_template_line() {
-    let m = run(
+    fails_with(
         "limits:\n  templateFuel: 1000\n",
         "a: 1\n{% for i in range(100000) %}\nx{{ i }}: {{ i }}\n{% endfor %}\n",
-    );
-    assert!(
-        m.starts_with("template `assets/loop.yaml.j2` line 3: ran out of fuel after 1000"),
-        "{m}"
+        &[],
+        "template `assets/loop.yaml.j2` line 3: ran out of fuel after 1000",
     );
 }
 
 #[test]
 fn fuel_exhaustion_in_an_include_names_the_included_template() {
-    let m = render(
+    fails_with(
         "limits:\n  templateFuel: 1000\n",
         "a: 1\n{% include 'inc.j2' %}\n",
         &[(
             "assets/inc.j2",
             "b: 2\n{% for i in range(100000) %}\nc{{ i }}: {{ i }}\n{% endfor %}\n",
         )],
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(
-        m.starts_with("template `assets/inc.j2` line 3: ran out of fuel"),
-        "{m}"
+        "template `assets/inc.j2` line 3: ran out of fuel",
     );
 }
 
 #[test]
 fn a_missing_include_names_the_including_template_and_line() {
-    let m = run("", "a: 1\n\n{% include 'nope.j2' %}\n");
-    assert!(
-        m.starts_with("template `assets/loop.yaml.j2` line 3: `include 'nope.j2'` names a template that does not exist"),
-        "{m}"
+    fails_with(
+        "",
+        "a: 1\n\n{% include 'nope.j2' %}\n",
+        &[],
+        "template `assets/loop.yaml.j2` line 3: `include 'nope.j2'` names a template that does not exist",
     );
 }
 
 #[test]
 fn a_missing_include_inside_an_include_names_the_inner_template() {
-    let m = render(
+    fails_with(
         "",
         "a: 1\n{% include 'inc.j2' %}\n",
         &[("assets/inc.j2", "b: 2\n\n{% include 'deeper.j2' %}\n")],
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(
-        m.starts_with("template `assets/inc.j2` line 3: `include 'deeper.j2'` names a template"),
-        "{m}"
+        "template `assets/inc.j2` line 3: `include 'deeper.j2'` names a template",
     );
 }
 

@@ -5,19 +5,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
-
 use plinth_renderer::output::materialize;
 use plinth_renderer::{Fleet, RenderedCluster, Source};
-use serde_json::Value;
 
-fn repo(files: &[(&str, &str)]) -> Source {
-    let map: BTreeMap<String, Vec<u8>> = files
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.as_bytes().to_vec()))
-        .collect();
-    Source::memory(map)
-}
+use crate::common::repo;
+use serde_json::Value;
 
 fn render(files: &[(&str, &str)]) -> RenderedCluster {
     let fleet = Fleet::open(repo(files)).unwrap();
@@ -96,6 +88,15 @@ metadata:
   namespace: openshift-cnv
 ";
 
+/// Renders [`base`] with `cluster` and `overlay`.
+fn render_base(cluster: &str, overlay: &str) -> RenderedCluster {
+    render(&files(&base(cluster, overlay)))
+}
+
+fn decision<'a>(r: &'a RenderedCluster, asset: &str) -> &'a plinth_renderer::decide::Decision {
+    r.decisions.iter().find(|d| d.asset == asset).unwrap()
+}
+
 fn base(cluster: &str, overlay: &str) -> Vec<(&'static str, String)> {
     vec![
         ("assets/metadata.yaml", HCO_AND_CONFIG.to_owned()),
@@ -113,11 +114,10 @@ fn files<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
 
 #[test]
 fn params_merge_overlays_then_cluster_then_template_params() {
-    let v = base(
+    let r = render_base(
         "overlays: [base]\nparams:\n  colour: blue\n  role: master\n",
         "values:\n  colour: red\n  size: large\n  hcoNamespace: kubevirt\n",
     );
-    let r = render(&files(&v));
     let cm = object(&r, "ConfigMap", "settings");
     assert_eq!(
         cm["data"]["colour"], "blue",
@@ -136,8 +136,7 @@ fn params_merge_overlays_then_cluster_then_template_params() {
 
 #[test]
 fn filters_and_multi_document_templates() {
-    let v = base("params: {colour: c, size: s}\n", "values: {}\n");
-    let r = render(&files(&v));
+    let r = render_base("params: {colour: c, size: s}\n", "values: {}\n");
     let cm = object(&r, "ConfigMap", "settings");
     assert_eq!(cm["data"]["memory"], "2147483648");
     assert_eq!(cm["data"]["cpu"], "0.5");
@@ -164,16 +163,15 @@ fn filters_and_multi_document_templates() {
 fn patches_reach_hco_before_later_templates_and_conditions_read_it() {
     // A cluster patch sets the KSM field and the migration count on the HCO: the config
     // template sees the patched value and the `ksm` asset is excluded.
-    let v = base(
+    let r = render_base(
         "params: {colour: c, size: s}\npatches:\n  - target: {kind: HyperConverged}\n    jsonPatch:\n      - {op: add, path: /spec/ksmConfiguration, value: {nodeLabelSelector: {}}}\n      - {op: replace, path: /spec/liveMigrationConfig/parallelMigrationsPerCluster, value: 9}\n",
         "values: {}\n",
     );
-    let r = render(&files(&v));
     assert_eq!(
         object(&r, "ConfigMap", "settings")["data"]["migrations"],
         "9"
     );
-    let ksm = r.decisions.iter().find(|d| d.asset == "ksm").unwrap();
+    let ksm = decision(&r, "ksm");
     assert!(!ksm.included);
     assert!(
         ksm.reason
@@ -182,24 +180,16 @@ fn patches_reach_hco_before_later_templates_and_conditions_read_it() {
         ksm.reason
     );
     // Without the patch the field is unset and the asset applies.
-    let v = base("params: {colour: c, size: s}\n", "values: {}\n");
-    let r = render(&files(&v));
-    assert!(
-        r.decisions
-            .iter()
-            .find(|d| d.asset == "ksm")
-            .unwrap()
-            .included
-    );
+    let r = render_base("params: {colour: c, size: s}\n", "values: {}\n");
+    assert!(decision(&r, "ksm").included);
 }
 
 #[test]
 fn overlay_merge_patches_target_by_label_selector() {
-    let v = base(
+    let r = render_base(
         "overlays: [base]\nparams: {colour: c, size: s}\n",
         "values: {}\npatches:\n  - target: {labelSelector: 'plinth.dev/asset in (config)'}\n    mergePatch:\n      metadata: {labels: {team: platform}}\n      data: {size: null}\n",
     );
-    let r = render(&files(&v));
     let cm = object(&r, "ConfigMap", "settings");
     assert_eq!(cm["metadata"]["labels"]["team"], "platform");
     assert!(cm["data"].get("size").is_none(), "RFC 7386 null removes");

@@ -251,47 +251,63 @@ fn values_of<'a>(v: &'a Value, key: &str, out: &mut Vec<&'a Value>) {
 
 #[test]
 fn numbers_and_booleans_keep_their_type_through_every_template() {
-    // (kind, rendered key, the value of the parameter in EVERYTHING): each must come out as
+    // (kind, [(rendered key, the value of the parameter in EVERYTHING)]): each must come out as
     // that JSON value, type and all, in every object of the kind.
-    let expected = [
-        ("HyperConverged", "parallelMigrationsPerCluster", json!(4)),
+    let expected: Vec<(&str, Vec<(&str, Value)>)> = vec![
         (
             "HyperConverged",
-            "parallelOutboundMigrationsPerNode",
-            json!(1),
-        ),
-        ("HyperConverged", "completionTimeoutPerGiB", json!(200)),
-        ("HyperConverged", "progressTimeout", json!(300)),
-        ("HyperConverged", "allowAutoConverge", json!(true)),
-        ("HyperConverged", "allowPostCopy", json!(true)),
-        ("HyperConverged", "vmiCPUAllocationRatio", json!(8)),
-        ("HyperConverged", "memoryOvercommitPercentage", json!(150)),
-        ("HyperConverged", "enableCommonBootImageImport", json!(true)),
-        ("HyperConverged", "bandwidthPerMigration", json!("64Mi")),
-        ("KubeDescheduler", "deschedulingIntervalSeconds", json!(120)),
-        ("KubeDescheduler", "total", json!(4)),
-        ("KubeDescheduler", "node", json!(1)),
-        ("KubeDescheduler", "devEnableSoftTainter", json!(true)),
-        ("KubeletConfig", "maxPods", json!(250)),
-        ("KubeletConfig", "reservedSystemCPUs", json!("0-1")),
-        (
-            "ForkliftController",
-            "controller_max_vm_inflight",
-            json!(10),
+            vec![
+                ("parallelMigrationsPerCluster", json!(4)),
+                ("parallelOutboundMigrationsPerNode", json!(1)),
+                ("completionTimeoutPerGiB", json!(200)),
+                ("progressTimeout", json!(300)),
+                ("allowAutoConverge", json!(true)),
+                ("allowPostCopy", json!(true)),
+                ("vmiCPUAllocationRatio", json!(8)),
+                ("memoryOvercommitPercentage", json!(150)),
+                ("enableCommonBootImageImport", json!(true)),
+                ("bandwidthPerMigration", json!("64Mi")),
+            ],
         ),
         (
-            "ForkliftController",
-            "controller_precopy_interval",
-            json!(30),
+            "KubeDescheduler",
+            vec![
+                ("deschedulingIntervalSeconds", json!(120)),
+                ("total", json!(4)),
+                ("node", json!(1)),
+                ("devEnableSoftTainter", json!(true)),
+            ],
         ),
-        ("FenceAgentsRemediationTemplate", "retrycount", json!(3)),
-        ("NodeHealthCheck", "minHealthy", json!(2)),
-        ("IPAddressPool", "autoAssign", json!(false)),
-        ("IPAddressPool", "avoidBuggyIPs", json!(true)),
+        (
+            "KubeletConfig",
+            vec![
+                ("maxPods", json!(250)),
+                ("reservedSystemCPUs", json!("0-1")),
+            ],
+        ),
+        (
+            "ForkliftController",
+            vec![
+                ("controller_max_vm_inflight", json!(10)),
+                ("controller_precopy_interval", json!(30)),
+            ],
+        ),
+        (
+            "FenceAgentsRemediationTemplate",
+            vec![("retrycount", json!(3))],
+        ),
+        ("NodeHealthCheck", vec![("minHealthy", json!(2))]),
+        (
+            "IPAddressPool",
+            vec![("autoAssign", json!(false)), ("avoidBuggyIPs", json!(true))],
+        ),
     ];
     let rendered = render(EVERYTHING);
     let mut wrong = Vec::new();
-    for (kind, key, want) in &expected {
+    for (kind, key, want) in expected
+        .iter()
+        .flat_map(|(kind, keys)| keys.iter().map(move |(key, want)| (kind, key, want)))
+    {
         let mut found = Vec::new();
         for o in rendered.objects.iter().filter(|o| o.identity.kind == *kind) {
             values_of(&o.value, key, &mut found);

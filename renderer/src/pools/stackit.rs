@@ -3,9 +3,8 @@
 //! validation rules, userData moved into the Secret MCM reads, and the replacement key.
 
 use plinth_vocab::labels::ANNOTATION_REPLACEMENT_KEY;
-use std::collections::{BTreeMap, BTreeSet};
-use std::net::IpAddr;
-use std::sync::{Arc, LazyLock};
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use base64::Engine as _;
 use regex::Regex;
@@ -13,13 +12,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 
-use crate::cluster::Cluster;
-use crate::error::RenderError;
-use crate::index::IndexMachineClass;
-use crate::overlay::{OneOf, Overlay};
-use crate::pool_defaults::Defaults;
+use super::{Pool, Pools, Report, labels_without_nulls, null_as_default};
+use crate::overlay::OneOf;
 use crate::source::{Source, join_beside};
 use plinth_vocab::Problem;
+use plinth_vocab::names::{is_cidr, is_dns_subdomain, is_uuid};
 use plinth_vocab::quantity::Quantity;
 
 /// API version of the rendered machine classes.
@@ -59,28 +56,6 @@ pub const REPLACEMENT_FIELDS: [&str; 14] = [
     "volumes",
 ];
 
-/// Reads a field given as `null` as its default: in `cluster.yaml` and pool defaults, `null`
-/// unsets what a less specific layer gave (the merge removes it; this only lets it be read).
-pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
-}
-
-/// Reads a label map whose values may be `null` (unsetting an inherited label), leaving those
-/// out.
-pub(crate) fn labels_without_nulls<'de, D>(
-    deserializer: D,
-) -> Result<Option<BTreeMap<String, String>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-{
-    let labels = Option::<BTreeMap<String, Option<String>>>::deserialize(deserializer)?;
-    Ok(labels.map(|m| m.into_iter().filter_map(|(k, v)| Some((k, v?))).collect()))
-}
-
 /// A reference to a Secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -92,11 +67,11 @@ pub struct SecretRef {
 
 /// Exactly one of `networkId` or `nicIds`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Networking {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub network_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nic_ids: Option<Vec<String>>,
 }
 
@@ -111,87 +86,86 @@ pub struct BootVolumeSource {
 
 /// The server's boot volume.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct BootVolume {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub delete_on_termination: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub performance_class: Option<String>,
     /// Size in GB.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<BootVolumeSource>,
 }
 
 /// STACKIT server agent options.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct Agent {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub provisioned: Option<bool>,
 }
 
 /// The STACKIT provider's `providerSpec`. Every field is optional here because overlay
 /// defaults fill them in; [`validate`] says which are required.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProviderSpec {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub machine_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
     #[serde(
-        default,
         deserialize_with = "labels_without_nulls",
         skip_serializing_if = "Option::is_none"
     )]
     pub labels: Option<BTreeMap<String, String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub networking: Option<Networking>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_addresses: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub security_groups: Option<Vec<String>>,
     /// Inline cloud-init (plain text); rendered into the userData Secret, never left here.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_data: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub boot_volume: Option<BootVolume>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub volumes: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub keypair_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub availability_zone: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub affinity_group: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_account_mails: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent: Option<Agent>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
 }
 
 /// What the cluster autoscaler needs to scale a pool from zero. `instanceType`, `region` and
 /// `zone` default to the providerSpec's machine type, region and availability zone.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct NodeTemplate {
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "null_as_default")]
     pub capacity: BTreeMap<String, Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub virtual_capacity: Option<BTreeMap<String, Value>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub architecture: Option<String>,
 }
 
@@ -220,29 +194,27 @@ pub struct MachineClassPool {
 /// Pool defaults carried by overlays (`values.stackit.machineClassDefaults`) or the cluster's
 /// `params`; deep-merged under every pool, the pool winning.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct MachineClassDefaults {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub provider_spec: Option<ProviderSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secret_ref: Option<SecretRef>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub credentials_secret_ref: Option<SecretRef>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub node_template: Option<NodeTemplate>,
 }
 
 // ---------------------------------------------------------------------------------------------
-// Rules shared with the node-group module.
+// Rules of the STACKIT API.
 
 fn re(pattern: &str) -> Regex {
     Regex::new(pattern).expect("built-in pattern compiles")
 }
 
-static UUID: LazyLock<Regex> =
-    LazyLock::new(|| re(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"));
 static REGION: LazyLock<Regex> = LazyLock::new(|| re(r"^[a-z0-9]+$"));
 static MACHINE_TYPE: LazyLock<Regex> =
     LazyLock::new(|| re(r"^[a-z]+\d+[a-z]*\.\d+[a-z]*(\.[a-z]+\d+)*$"));
@@ -260,82 +232,6 @@ static STACKIT_LABEL_KEY: LazyLock<Regex> =
     LazyLock::new(|| re(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$"));
 static STACKIT_LABEL_VALUE: LazyLock<Regex> =
     LazyLock::new(|| re(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])*$"));
-static K8S_NAME_PART: LazyLock<Regex> =
-    LazyLock::new(|| re(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$"));
-
-/// Collects the problems of one object: `location` is `cluster <c> / <Kind> <name>`.
-#[derive(Debug)]
-pub(crate) struct Report<'a> {
-    pub location: String,
-    pub problems: &'a mut Vec<Problem>,
-}
-
-impl Report<'_> {
-    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem {
-            location: self.location.clone(),
-            field: field.into(),
-            message: message.into(),
-        });
-    }
-}
-
-/// A lowercase UUID (`8-4-4-4-12` hex digits).
-pub fn is_uuid(s: &str) -> bool {
-    UUID.is_match(s)
-}
-
-/// An IPv4 or IPv6 prefix in CIDR notation (`10.0.0.0/8`, `fd00::/64`).
-pub fn is_cidr(s: &str) -> bool {
-    let Some((addr, len)) = s.split_once('/') else {
-        return false;
-    };
-    let Ok(addr) = addr.parse::<IpAddr>() else {
-        return false;
-    };
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    !len.is_empty()
-        && len.bytes().all(|b| b.is_ascii_digit())
-        && (len == "0" || !len.starts_with('0'))
-        && len.parse::<u32>().is_ok_and(|n| n <= max)
-}
-
-/// An RFC 1123 subdomain of at most `max` characters (Kubernetes object names).
-pub fn is_dns_subdomain(s: &str, max: usize) -> bool {
-    !s.is_empty() && s.len() <= max && s.split('.').all(crate::cluster::is_dns_label)
-}
-
-/// A Kubernetes label key (`[prefix/]name`) problem, if any.
-pub fn k8s_label_key_problem(key: &str) -> Option<String> {
-    let (prefix, name) = match key.rsplit_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, key),
-    };
-    if let Some(p) = prefix
-        && !is_dns_subdomain(p, 253)
-    {
-        return Some(format!(
-            "label key `{key}`: the prefix must be a DNS subdomain of at most 253 characters"
-        ));
-    }
-    if name.is_empty() || name.len() > 63 || !K8S_NAME_PART.is_match(name) {
-        return Some(format!(
-            "label key `{key}`: the name must be 1 to 63 characters of letters, digits, `-`, `_`, `.`, beginning and ending with a letter or digit"
-        ));
-    }
-    None
-}
-
-/// A Kubernetes label value problem, if any.
-pub fn k8s_label_value_problem(key: &str, value: &str) -> Option<String> {
-    if value.is_empty() || (value.len() <= 63 && K8S_NAME_PART.is_match(value)) {
-        None
-    } else {
-        Some(format!(
-            "label `{key}`: value `{value}` must be at most 63 characters of letters, digits, `-`, `_`, `.`, beginning and ending with a letter or digit"
-        ))
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Validation.
@@ -369,14 +265,7 @@ fn secret_ref_rule(r: &mut Report<'_>, field: &str, sref: &SecretRef) {
             ),
         );
     }
-    if let Some(ns) = &sref.namespace
-        && !crate::cluster::is_dns_label(ns)
-    {
-        r.add(
-            format!("{field}.namespace"),
-            format!("`{ns}` is not a valid namespace (a DNS label)"),
-        );
-    }
+    r.namespace(format!("{field}.namespace"), sref.namespace.as_deref());
 }
 
 /// Checks a pool (defaults already merged) against every rule of the STACKIT provider and
@@ -392,14 +281,7 @@ pub(crate) fn validate(pool: &MachineClassPool, r: &mut Report<'_>) {
             ),
         );
     }
-    if let Some(ns) = &pool.namespace
-        && !crate::cluster::is_dns_label(ns)
-    {
-        r.add(
-            "namespace",
-            format!("`{ns}` is not a valid namespace (a DNS label)"),
-        );
-    }
+    r.namespace("namespace", pool.namespace.as_deref());
     let ps = &pool.provider_spec;
     match &ps.region {
         None => r.add("providerSpec.region", "is required (e.g. `eu01`)"),
@@ -655,19 +537,14 @@ pub(crate) fn validate(pool: &MachineClassPool, r: &mut Report<'_>) {
 // ---------------------------------------------------------------------------------------------
 // Rendering.
 
-/// The location of a pool in problems: `cluster <c> / MachineClass <pool>`.
-pub fn location(cluster: &str, pool: &str) -> String {
-    format!("cluster {cluster} / {KIND} {pool}")
-}
-
 fn read_user_data(
-    cluster: &Cluster,
+    cluster_path: &str,
     source: &Source,
     file: &str,
     limit: u64,
     r: &mut Report<'_>,
 ) -> Option<Vec<u8>> {
-    let path = match join_beside(&cluster.path, file) {
+    let path = match join_beside(cluster_path, file) {
         Ok(p) => p,
         Err(e) => {
             r.add("userDataFile", e.to_string());
@@ -709,78 +586,40 @@ pub const ONE_OF: &[OneOf] = &[OneOf {
     keys: &["networkId", "nicIds"],
 }];
 
-/// Pool `i` of `typed` as written in `cluster.yaml` (`null`s included) when the cluster kept
-/// it, else as the typed pool serialises.
-pub(crate) fn own_value<T: Serialize>(
-    written: &[Map<String, Value>],
-    typed: &T,
-    i: usize,
-) -> Map<String, Value> {
-    match written.get(i) {
-        Some(m) => m.clone(),
-        None => match serde_json::to_value(typed) {
-            Ok(Value::Object(m)) => m,
-            _ => Map::new(),
-        },
+impl Pool for MachineClassPool {
+    type Defaults = MachineClassDefaults;
+    const KIND: &'static str = KIND;
+    const LIST: &'static str = "machineClasses";
+    const DEFAULTS_PATH: [&'static str; 2] = DEFAULTS_PATH;
+    const ONE_OF: &'static [OneOf] = ONE_OF;
+    const MERGE_FAILURE: (&'static str, &'static str) = ("providerSpec", "pool defaults");
+    fn name(&self) -> &str {
+        &self.name
     }
 }
 
-/// Renders every pool of `cluster`: each `MachineClass` and, for pools with userData, the
-/// Secret that holds it. Pool defaults come from `overlays` (in order) and the cluster's
-/// params. Problems of every pool are added to `problems`; objects are returned only for
-/// pools without problems.
+/// Renders every pool of a cluster: each `MachineClass` and, for pools with userData, the
+/// Secret that holds it (a `userDataFile` is read from `source`, at most `limit` bytes).
+/// Problems of every pool are added to `problems`; objects are returned only for pools without
+/// problems.
 pub fn render(
-    cluster: &Cluster,
-    overlays: &[Arc<Overlay>],
+    pools: &Pools<'_, MachineClassPool>,
     source: &Source,
     limit: u64,
     problems: &mut Vec<Problem>,
 ) -> Vec<Value> {
-    let pools = &cluster.spec.machine_classes;
-    if pools.is_empty() {
-        return Vec::new();
-    }
-    let cluster_loc = format!("cluster {}", cluster.name);
-    let defaults = Defaults::new(overlays, cluster, DEFAULTS_PATH, ONE_OF);
-    if !defaults.check::<MachineClassDefaults>(&cluster_loc, problems) {
-        return Vec::new();
-    }
-    let mut objects = Vec::new();
-    let mut names = BTreeSet::new();
-    for (i, raw) in pools.iter().enumerate() {
-        let before = problems.len();
-        let mut r = Report {
-            location: location(&cluster.name, &raw.name),
-            problems,
-        };
-        if !names.insert(raw.name.clone()) {
-            r.add("name", "is declared twice in `machineClasses`");
-        }
-        let own = own_value(&cluster.pool_values.machine_classes, raw, i);
-        let merged = defaults.merge(&own);
-        let pool: MachineClassPool = match serde_json::from_value(Value::Object(merged.clone())) {
-            Ok(p) => p,
-            Err(e) => {
-                r.add(
-                    "providerSpec",
-                    format!("cannot merge the pool defaults: {e}"),
-                );
-                continue;
+    pools
+        .checked(problems, |pool, r| {
+            validate(pool, r);
+            match (&pool.provider_spec.user_data, &pool.user_data_file) {
+                (Some(inline), None) => Some(inline.clone().into_bytes()),
+                (None, Some(file)) => read_user_data(pools.path, source, file, limit, r),
+                _ => None,
             }
-        };
-        validate(&pool, &mut r);
-        let user_data = match (&pool.provider_spec.user_data, &pool.user_data_file) {
-            (Some(inline), None) => Some(inline.clone().into_bytes()),
-            (None, Some(file)) => read_user_data(cluster, source, file, limit, &mut r),
-            _ => None,
-        };
-        if r.problems.len() > before {
-            defaults.annotate(&own, &merged, &mut r.problems[before..]);
-            continue;
-        }
-        objects.extend(objects_of(&pool, user_data.map(UserData).as_ref()));
-    }
-    objects
+        })
+        .into_iter()
+        .flat_map(|(pool, user_data)| objects_of(&pool, user_data.map(UserData).as_ref()))
+        .collect()
 }
 
 /// The objects of one valid pool: its userData Secret (when it has userData) and its
@@ -909,68 +748,9 @@ pub fn restamp_replacement_keys(objects: &mut [Value]) {
     }
 }
 
-/// The index entries of the rendered machine classes, sorted by namespace and name.
-pub fn index_entries(objects: &[crate::render::RenderedObject]) -> Vec<IndexMachineClass> {
-    let mut out: Vec<IndexMachineClass> = objects
-        .iter()
-        .filter(|o| o.value["kind"] == KIND && o.value["apiVersion"] == API_VERSION)
-        .filter_map(|o| {
-            let key = o
-                .value
-                .pointer("/metadata/annotations")
-                .and_then(|a| a.get(ANNOTATION_REPLACEMENT_KEY))
-                .and_then(Value::as_str)?;
-            Some(IndexMachineClass {
-                name: o.identity.name.clone(),
-                namespace: o.identity.namespace.clone(),
-                replacement_key: key.to_owned(),
-            })
-        })
-        .collect();
-    out.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-    out
-}
-
-/// Turns collected problems into the render error (or nothing, when there are none).
-pub fn problems_error(mut problems: Vec<Problem>) -> Result<(), RenderError> {
-    if problems.is_empty() {
-        return Ok(());
-    }
-    problems.sort();
-    problems.dedup();
-    Err(RenderError::Problems(problems))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cidrs() {
-        for ok in ["10.0.0.0/8", "0.0.0.0/0", "fd00::/64", "192.168.1.1/32"] {
-            assert!(is_cidr(ok), "{ok}");
-        }
-        for bad in [
-            "10.0.0.0",
-            "10.0.0.0/33",
-            "fd00::/129",
-            "x/8",
-            "10.0.0.0/08",
-            "10.0.0.0/",
-        ] {
-            assert!(!is_cidr(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn label_keys() {
-        assert!(k8s_label_key_problem("example.com/tier").is_none());
-        assert!(k8s_label_key_problem("tier").is_none());
-        assert!(k8s_label_key_problem("-tier").is_some());
-        assert!(k8s_label_key_problem("Example_.com/tier").is_some());
-        assert!(k8s_label_value_problem("k", "").is_none());
-        assert!(k8s_label_value_problem("k", "a b").is_some());
-    }
 
     #[test]
     fn replacement_key_ignores_labels_and_metadata() {
