@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::change::ObjectChange;
 use crate::disruption::{self, ClusterDisruption, Disruption};
 use plinth_renderer::decide::Decision;
 use plinth_renderer::render::{RenderedCluster, RenderedObject, VERSION};
@@ -88,16 +89,6 @@ pub struct ClusterDiff {
     pub inclusion: Vec<InclusionChange>,
     /// Changed objects, sorted by kind, namespace and name.
     pub objects: Vec<ObjectDiff>,
-}
-
-/// What happened to an object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ObjectChange {
-    Added,
-    Removed,
-    Renamed,
-    Changed,
 }
 
 /// One changed object.
@@ -239,15 +230,6 @@ pub fn unified(before: &str, after: &str, path: &str) -> String {
         .to_string()
 }
 
-fn identity_key(id: &ObjectRef) -> ObjectKey {
-    (
-        id.kind.clone(),
-        id.group.clone(),
-        id.namespace.clone(),
-        id.name.clone(),
-    )
-}
-
 fn object_path(cluster: &str, id: &ObjectRef) -> String {
     let kind = if id.group.is_empty() {
         id.kind.clone()
@@ -273,18 +255,37 @@ fn without_name(value: &Value) -> Value {
     v
 }
 
-type ObjectKey = (String, String, Option<String>, String);
-/// Group, kind, namespace and the canonical content with the name blanked.
-type ContentKey = (String, String, Option<String>, Vec<u8>);
+/// The object's group, kind and namespace (its name blanked) and its canonical content with
+/// the name blanked: equal for a removed and an added object that are a rename.
+type ContentKey = (ObjectRef, Vec<u8>);
 
-fn object_index(c: Option<&RenderedCluster>) -> BTreeMap<ObjectKey, &RenderedObject> {
-    c.map(|c| {
-        c.objects
-            .iter()
-            .map(|o| (identity_key(&o.identity), o))
-            .collect()
-    })
-    .unwrap_or_default()
+fn content_key(o: &RenderedObject) -> ContentKey {
+    let id = ObjectRef {
+        name: String::new(),
+        ..o.identity.clone()
+    };
+    let content = serde_json::to_vec(&without_name(&o.value)).unwrap_or_default();
+    (id, content)
+}
+
+fn object_index(c: Option<&RenderedCluster>) -> BTreeMap<&ObjectRef, &RenderedObject> {
+    c.map(|c| c.objects.iter().map(|o| (&o.identity, o)).collect())
+        .unwrap_or_default()
+}
+
+/// The objects of an index in the order the comparison visits them: by kind, group,
+/// namespace and name. The order decides which of several equal removed objects a rename
+/// pairs with and the order of ties in the output, so it is spelled out here rather than
+/// taken from [`ObjectRef`]'s own order (group first).
+fn visit_order<'a>(
+    index: &BTreeMap<&'a ObjectRef, &'a RenderedObject>,
+) -> Vec<(&'a ObjectRef, &'a RenderedObject)> {
+    let mut list: Vec<(&ObjectRef, &RenderedObject)> =
+        index.iter().map(|(k, o)| (*k, *o)).collect();
+    list.sort_by(|(a, _), (b, _)| {
+        (&a.kind, &a.group, &a.namespace, &a.name).cmp(&(&b.kind, &b.group, &b.namespace, &b.name))
+    });
+    list
 }
 
 struct Pending<'a> {
@@ -313,7 +314,7 @@ pub fn compare_cluster(
     let mut pending: Vec<Pending<'_>> = Vec::new();
     let mut removed: Vec<&RenderedObject> = Vec::new();
     let mut added: Vec<&RenderedObject> = Vec::new();
-    for (key, b) in &before {
+    for (key, b) in visit_order(&before) {
         match after.get(key) {
             Some(a) if a.value == b.value => {}
             Some(a) => pending.push(Pending {
@@ -324,7 +325,7 @@ pub fn compare_cluster(
             None => removed.push(b),
         }
     }
-    for (key, a) in &after {
+    for (key, a) in visit_order(&after) {
         if !before.contains_key(key) {
             added.push(a);
         }
@@ -332,29 +333,11 @@ pub fn compare_cluster(
     // Renames: same group, kind and namespace, equal apart from the name.
     let mut by_content: BTreeMap<ContentKey, Vec<usize>> = BTreeMap::new();
     for (i, r) in removed.iter().enumerate() {
-        let id = &r.identity;
-        let content = serde_json::to_vec(&without_name(&r.value)).unwrap_or_default();
-        by_content
-            .entry((
-                id.group.clone(),
-                id.kind.clone(),
-                id.namespace.clone(),
-                content,
-            ))
-            .or_default()
-            .push(i);
+        by_content.entry(content_key(r)).or_default().push(i);
     }
     let mut renamed_from: BTreeSet<usize> = BTreeSet::new();
     for a in added {
-        let id = &a.identity;
-        let content = serde_json::to_vec(&without_name(&a.value)).unwrap_or_default();
-        let key = (
-            id.group.clone(),
-            id.kind.clone(),
-            id.namespace.clone(),
-            content,
-        );
-        let matched = by_content.get_mut(&key).and_then(|list| {
+        let matched = by_content.get_mut(&content_key(a)).and_then(|list| {
             let first = list.first().copied();
             if first.is_some() {
                 list.remove(0);

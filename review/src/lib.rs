@@ -6,6 +6,7 @@
 //! [`preview`] writes the result for a terminal, a PR comment (Markdown, split to fit) and
 //! JSON. Synchronous, no Kubernetes client.
 
+pub mod change;
 pub mod diff;
 pub mod disruption;
 pub mod git;

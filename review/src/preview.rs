@@ -9,9 +9,9 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use crate::change::ObjectChange;
 use crate::diff::{
-    ClusterDiff, ClusterStatus, DiffReport, InclusionChange, InclusionDirection, ObjectChange,
-    ObjectDiff, Side,
+    ClusterDiff, ClusterStatus, DiffReport, InclusionChange, InclusionDirection, ObjectDiff, Side,
 };
 use plinth_vocab::change::FieldChange;
 use plinth_vocab::redact::Redactor;
@@ -32,24 +32,6 @@ fn side_text(side: &Side) -> String {
     match &side.commit {
         Some(c) => format!("`{}` ({})", side.spec, &c[..7.min(c.len())]),
         None => format!("`{}`", side.spec),
-    }
-}
-
-fn change_mark(change: ObjectChange) -> char {
-    match change {
-        ObjectChange::Added => '+',
-        ObjectChange::Removed => '-',
-        ObjectChange::Renamed => '>',
-        ObjectChange::Changed => '~',
-    }
-}
-
-fn change_word(change: ObjectChange) -> &'static str {
-    match change {
-        ObjectChange::Added => "added",
-        ObjectChange::Removed => "removed",
-        ObjectChange::Renamed => "renamed",
-        ObjectChange::Changed => "changed",
     }
 }
 
@@ -124,7 +106,7 @@ fn inclusion_text(i: &InclusionChange) -> String {
 }
 
 fn object_heading(o: &ObjectDiff) -> String {
-    let mut text = format!("{} {}", change_mark(o.change), o.title());
+    let mut text = format!("{} {}", o.change.mark(), o.title());
     if let Some(prev) = &o.previous_name {
         let _ = write!(text, " (renamed from `{prev}`)");
     }
@@ -426,8 +408,8 @@ fn field_row(f: &FieldChange) -> String {
 fn object_blocks(o: &ObjectDiff) -> Vec<Block> {
     let summary = format!(
         "<details><summary>{} {} {} <code>{}</code>{} — asset <code>{}</code></summary>\n",
-        change_mark(o.change),
-        change_word(o.change),
+        o.change.mark(),
+        o.change.word(),
         md_escape(&o.kind),
         md_escape(
             &o.namespace
