@@ -1,4 +1,4 @@
-//! The PR preview of a [`DiffReport`] in three formats: terminal text (optionally coloured),
+//! The PR preview of a [`DiffReport`] in three formats: terminal text (marked per [`Style`]),
 //! Markdown split into numbered parts that each fit a GitHub comment, and JSON (the schema
 //! of [`crate::diff`], documented in `docs/diff.md`). Every format leads with the summary:
 //! disruptions first, then assets entering or leaving, then counts per cluster; then every
@@ -117,33 +117,51 @@ fn object_heading(o: &ObjectDiff) -> String {
 // ---------------------------------------------------------------------------------------
 // Terminal
 
-const RESET: &str = "\x1b[0m";
-const BOLD: &str = "\x1b[1m";
-const RED: &str = "\x1b[31m";
-const GREEN: &str = "\x1b[32m";
-const YELLOW: &str = "\x1b[33m";
-const CYAN: &str = "\x1b[36m";
+/// What the terminal preview puts before and after a piece of text of one role.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mark {
+    pub prefix: &'static str,
+    pub suffix: &'static str,
+}
 
-struct Paint(bool);
-
-impl Paint {
-    fn wrap(&self, style: &str, text: &str) -> String {
-        if self.0 {
-            format!("{style}{text}{RESET}")
-        } else {
-            text.to_owned()
-        }
+impl Mark {
+    fn wrap(self, text: &str) -> String {
+        format!("{}{text}{}", self.prefix, self.suffix)
     }
 }
 
-/// Plain text for a terminal; ANSI colours when `color` (a TTY without `NO_COLOR`).
-pub fn terminal(report: &DiffReport, redactor: &Redactor, color: bool) -> String {
-    let p = Paint(color);
+/// How the terminal preview marks each role. [`Style::plain`] marks nothing; the binary
+/// builds the coloured one (this library never writes escape codes itself).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Style {
+    /// The title, the section and cluster headings, and the `---`/`+++` file headers.
+    pub header: Mark,
+    /// An added object's heading and an added line.
+    pub added: Mark,
+    /// A removed object's heading and a removed line.
+    pub removed: Mark,
+    /// A changed or renamed object's heading.
+    pub changed: Mark,
+    /// A disruption's effect label.
+    pub warning: Mark,
+    /// A `@@` hunk header.
+    pub hunk: Mark,
+}
+
+impl Style {
+    /// No marks at all: plain text.
+    pub fn plain() -> Self {
+        Self::default()
+    }
+}
+
+/// Text for a terminal, each role marked as `style` says ([`Style::plain`] for none).
+pub fn terminal(report: &DiffReport, redactor: &Redactor, style: &Style) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{} base {} → head {}",
-        p.wrap(BOLD, "plinth diff:"),
+        style.header.wrap("plinth diff:"),
         side_text(&report.base),
         side_text(&report.head)
     );
@@ -157,13 +175,13 @@ pub fn terminal(report: &DiffReport, redactor: &Redactor, color: bool) -> String
     }
     let _ = writeln!(out, "{}", counts_line(report));
     if !report.disruptions.is_empty() {
-        let _ = writeln!(out, "\n{}", p.wrap(BOLD, "Disruptions"));
+        let _ = writeln!(out, "\n{}", style.header.wrap("Disruptions"));
         for c in &report.disruptions {
             let d = &c.disruption;
             let _ = writeln!(
                 out,
                 "  {} {}: {}",
-                p.wrap(YELLOW, &format!("[{}]", d.effect.label())),
+                style.warning.wrap(&format!("[{}]", d.effect.label())),
                 c.cluster,
                 d.message
             );
@@ -175,7 +193,7 @@ pub fn terminal(report: &DiffReport, redactor: &Redactor, color: bool) -> String
         .flat_map(|c| c.inclusion.iter().map(move |i| (c.name.as_str(), i)))
         .collect();
     if !inclusion.is_empty() {
-        let _ = writeln!(out, "\n{}", p.wrap(BOLD, "Assets entering or leaving"));
+        let _ = writeln!(out, "\n{}", style.header.wrap("Assets entering or leaving"));
         for (cluster, i) in inclusion {
             let _ = writeln!(out, "  {cluster}: {}", inclusion_text(i));
         }
@@ -184,23 +202,20 @@ pub fn terminal(report: &DiffReport, redactor: &Redactor, color: bool) -> String
         let _ = writeln!(
             out,
             "\n{}",
-            p.wrap(
-                BOLD,
-                &format!(
-                    "cluster {} ({}, {})",
-                    c.name,
-                    status_word(c.status),
-                    plural(c.objects.len(), "object")
-                )
-            )
+            style.header.wrap(&format!(
+                "cluster {} ({}, {})",
+                c.name,
+                status_word(c.status),
+                plural(c.objects.len(), "object")
+            ))
         );
         for o in &c.objects {
-            let style = match o.change {
-                ObjectChange::Added => GREEN,
-                ObjectChange::Removed => RED,
-                _ => YELLOW,
+            let mark = match o.change {
+                ObjectChange::Added => style.added,
+                ObjectChange::Removed => style.removed,
+                ObjectChange::Renamed | ObjectChange::Changed => style.changed,
             };
-            let _ = writeln!(out, "  {}", p.wrap(style, &object_heading(o)));
+            let _ = writeln!(out, "  {}", mark.wrap(&object_heading(o)));
             for f in &o.fields {
                 let _ = writeln!(
                     out,
@@ -212,13 +227,13 @@ pub fn terminal(report: &DiffReport, redactor: &Redactor, color: bool) -> String
             }
             for line in o.diff.lines() {
                 let styled = if line.starts_with("+++") || line.starts_with("---") {
-                    p.wrap(BOLD, line)
+                    style.header.wrap(line)
                 } else if line.starts_with('+') {
-                    p.wrap(GREEN, line)
+                    style.added.wrap(line)
                 } else if line.starts_with('-') {
-                    p.wrap(RED, line)
+                    style.removed.wrap(line)
                 } else if line.starts_with("@@") {
-                    p.wrap(CYAN, line)
+                    style.hunk.wrap(line)
                 } else {
                     line.to_owned()
                 };
@@ -690,14 +705,62 @@ mod tests {
         }
     }
 
+    /// Every role the terminal marks: added, removed, renamed and changed objects, file
+    /// headers, hunks, added, removed and context lines, a disruption.
+    fn report_for_capture() -> DiffReport {
+        let mut r = report(4, 1);
+        let changes = [
+            ObjectChange::Added,
+            ObjectChange::Removed,
+            ObjectChange::Renamed,
+            ObjectChange::Changed,
+        ];
+        for (o, change) in r.clusters[0].objects.iter_mut().zip(changes) {
+            o.change = change;
+            o.diff
+                .push_str("@@ -1,2 +1,2 @@\n-old line\n context line\n");
+        }
+        r
+    }
+
+    /// The terminal's colours as the binary sets them, to pin the marked output.
+    fn ansi() -> Style {
+        let mark = |prefix| Mark {
+            prefix,
+            suffix: "\x1b[0m",
+        };
+        Style {
+            header: mark("\x1b[1m"),
+            added: mark("\x1b[32m"),
+            removed: mark("\x1b[31m"),
+            changed: mark("\x1b[33m"),
+            warning: mark("\x1b[33m"),
+            hunk: mark("\x1b[36m"),
+        }
+    }
+
+    #[test]
+    fn terminal_output_is_pinned_plain_and_marked() {
+        let r = report_for_capture();
+        let red = Redactor::with_key(b"k");
+        assert_eq!(
+            terminal(&r, &red, &Style::plain()),
+            include_str!("../tests/golden/terminal-plain.txt")
+        );
+        assert_eq!(
+            terminal(&r, &red, &ansi()),
+            include_str!("../tests/golden/terminal-color.txt")
+        );
+    }
+
     #[test]
     fn terminal_and_json_lead_with_the_summary() {
         let r = report(2, 3);
         let red = Redactor::with_key(b"k");
-        let text = terminal(&r, &red, false);
+        let text = terminal(&r, &red, &Style::plain());
         assert!(text.find("Disruptions").unwrap() < text.find("cluster c1").unwrap());
         assert!(!text.contains('\x1b'));
-        assert!(terminal(&r, &red, true).contains('\x1b'));
+        assert!(terminal(&r, &red, &ansi()).contains('\x1b'));
         let json: Value = serde_json::from_str(&json(&r, &red)).unwrap();
         assert_eq!(json["schemaVersion"], 1);
         assert_eq!(

@@ -339,7 +339,7 @@ fn emit(
     let files: BTreeMap<String, String> = match s.format {
         DiffFormat::Terminal => BTreeMap::from([(
             "preview.txt".to_owned(),
-            preview::terminal(report, redactor, s.color),
+            preview::terminal(report, redactor, &terminal_style(s.color)),
         )]),
         DiffFormat::Json => {
             BTreeMap::from([("preview.json".to_owned(), preview::json(report, redactor))])
@@ -361,6 +361,26 @@ fn emit(
     printer
         .data(&text.join("\n"))
         .context("cannot write the preview to stdout")
+}
+
+/// The terminal preview's marks: ANSI colours when `color` (a TTY without `NO_COLOR`).
+/// Glue until the printer owns the colour style.
+fn terminal_style(color: bool) -> preview::Style {
+    if !color {
+        return preview::Style::plain();
+    }
+    let mark = |prefix| preview::Mark {
+        prefix,
+        suffix: "\x1b[0m",
+    };
+    preview::Style {
+        header: mark("\x1b[1m"),
+        added: mark("\x1b[32m"),
+        removed: mark("\x1b[31m"),
+        changed: mark("\x1b[33m"),
+        warning: mark("\x1b[33m"),
+        hunk: mark("\x1b[36m"),
+    }
 }
 
 fn write_files(
