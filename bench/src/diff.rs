@@ -27,18 +27,10 @@ pub struct DiffBench {
     pub workdir: Option<PathBuf>,
 }
 
+/// `git ARGS` in `root` (isolated from the user's configuration, see
+/// [`plinth_testkit::git`]); its stdout.
 fn git(root: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(root)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "plinth-bench")
-        .env("GIT_AUTHOR_EMAIL", "bench@example.invalid")
-        .env("GIT_COMMITTER_NAME", "plinth-bench")
-        .env("GIT_COMMITTER_EMAIL", "bench@example.invalid")
-        .output()
-        .with_context(|| format!("cannot run git {args:?}"))?;
+    let out = plinth_testkit::git::git_output(root, args);
     if !out.status.success() {
         bail!(
             "git {args:?} failed: {}",
