@@ -1,0 +1,73 @@
+//! The one error type of review time ([`ReviewError`]): what failed, naming the repository,
+//! revision or cluster, with the cause in its `source`.
+
+use std::path::PathBuf;
+
+use plinth_renderer::RenderError;
+
+use crate::git::GitError;
+
+/// How many dirty paths [`ReviewError::Dirty`] names before it says how many more there are.
+const DIRTY_SHOWN: usize = 10;
+
+/// Why a preview or a hydrated commit could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    /// The platform repository could not be opened.
+    #[error("cannot open the platform repository `{}`", path.display())]
+    OpenRepository {
+        path: PathBuf,
+        #[source]
+        source: GitError,
+    },
+    /// A side of the comparison (`base revision `main``, `the working tree`, ...) could not
+    /// be read from git.
+    #[error("cannot render {label}")]
+    Read {
+        label: String,
+        #[source]
+        source: GitError,
+    },
+    /// A side's fleet could not be opened or its clusters listed.
+    #[error("cannot render {label}")]
+    Render {
+        label: String,
+        #[source]
+        source: RenderError,
+    },
+    /// One cluster of a side could not be rendered.
+    #[error("cannot render {label}: cluster `{cluster}`")]
+    RenderCluster {
+        label: String,
+        cluster: String,
+        #[source]
+        source: RenderError,
+    },
+    /// A cluster asked for exists on neither side; `known` are the clusters that do.
+    #[error("unknown cluster `{name}` in both base and head")]
+    UnknownCluster { name: String, known: Vec<String> },
+    /// The working tree has uncommitted changes to tracked files (`HEAD` would not be what
+    /// the user sees); `head` is the short id of `HEAD`.
+    #[error(
+        "the working tree has uncommitted changes to tracked files: {}",
+        dirty_list(paths)
+    )]
+    Dirty { paths: Vec<String>, head: String },
+    /// A git operation failed.
+    #[error(transparent)]
+    Git(#[from] GitError),
+    /// The metadata file of a hydrated commit could not be written as JSON.
+    #[error(transparent)]
+    Metadata(#[from] serde_json::Error),
+}
+
+/// The first few dirty paths, and how many more there are.
+fn dirty_list(paths: &[String]) -> String {
+    let shown: Vec<&str> = paths.iter().take(DIRTY_SHOWN).map(String::as_str).collect();
+    let more = if paths.len() > DIRTY_SHOWN {
+        format!(" and {} more", paths.len() - DIRTY_SHOWN)
+    } else {
+        String::new()
+    };
+    format!("{}{more}", shown.join(", "))
+}
