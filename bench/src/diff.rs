@@ -13,6 +13,7 @@ use plinth_renderer::{Fleet, Source};
 use rayon::prelude::*;
 
 use crate::fleet;
+use crate::workdir::Workdir;
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -103,14 +104,8 @@ fn median(mut times: Vec<Duration>) -> Duration {
 
 /// Runs the benchmark; returns the figures as text.
 pub fn run(b: &DiffBench, progress: &mut dyn FnMut(&str)) -> anyhow::Result<String> {
-    let tmp;
-    let work = if let Some(dir) = &b.workdir {
-        fs_err::create_dir_all(dir)?;
-        dir.clone()
-    } else {
-        tmp = tempfile::tempdir().context("cannot create a temporary folder")?;
-        tmp.path().to_path_buf()
-    };
+    let workdir = Workdir::new(b.workdir.as_deref(), "plinth-bench-diff-")?;
+    let work = workdir.path();
     let root = work.join("platform");
     if root.exists() {
         fs_err::remove_dir_all(&root)?;

@@ -115,6 +115,11 @@ fn progress(message: &str) {
     let _ = writeln!(std::io::stderr().lock(), "plinth-bench: {message}");
 }
 
+/// Writes figures to stdout as they come.
+fn report(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 fn run(cli: Cli) -> anyhow::Result<String> {
     match cli.command {
         Command::Fleet(FleetArgs {
@@ -150,9 +155,6 @@ fn run(cli: Cli) -> anyhow::Result<String> {
                 runs: runs as usize,
                 plinth,
                 workdir,
-            };
-            let mut report = |text: &str| {
-                let _ = std::io::stdout().lock().write_all(text.as_bytes());
             };
             render::run(&bench, &mut progress, &mut report)?;
             Ok(String::new())
@@ -192,9 +194,6 @@ fn run(cli: Cli) -> anyhow::Result<String> {
                 plinth,
                 workdir,
             };
-            let mut report = |text: &str| {
-                let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            };
             big::run(&bench, &mut progress, &mut report)?;
             Ok(String::new())
         }
@@ -204,8 +203,8 @@ fn run(cli: Cli) -> anyhow::Result<String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(report) => {
-            let _ = std::io::stdout().lock().write_all(report.as_bytes());
+        Ok(figures) => {
+            report(&figures);
             ExitCode::SUCCESS
         }
         Err(err) => {

@@ -607,56 +607,27 @@ mod tests {
     #[test]
     fn compares_objects_and_detects_renames() {
         let r = Redactor::with_key(b"k");
-        let base = cluster(
-            vec![
-                object(
-                    "ConfigMap",
-                    "same",
-                    json!({"data": {"k": "v"}, "metadata": {}}),
-                ),
-                object(
-                    "ConfigMap",
-                    "old-name",
-                    json!({"data": {"k": "r"}, "metadata": {}}),
-                ),
-                object(
-                    "ConfigMap",
-                    "edited",
-                    json!({"data": {"k": "1"}, "metadata": {}}),
-                ),
-                object(
-                    "ConfigMap",
-                    "gone",
-                    json!({"data": {"k": "g"}, "metadata": {}}),
-                ),
-            ],
-            vec![],
-        );
-        let head = cluster(
-            vec![
-                object(
-                    "ConfigMap",
-                    "same",
-                    json!({"data": {"k": "v"}, "metadata": {}}),
-                ),
-                object(
-                    "ConfigMap",
-                    "new-name",
-                    json!({"data": {"k": "r"}, "metadata": {}}),
-                ),
-                object(
-                    "ConfigMap",
-                    "edited",
-                    json!({"data": {"k": "2"}, "metadata": {}}),
-                ),
-                object(
-                    "ConfigMap",
-                    "fresh",
-                    json!({"data": {"k": "f"}, "metadata": {}}),
-                ),
-            ],
-            vec![],
-        );
+        let config_maps = |entries: &[(&str, &str)]| {
+            let objects = entries
+                .iter()
+                .map(|(name, k)| {
+                    object("ConfigMap", name, json!({"data": {"k": k}, "metadata": {}}))
+                })
+                .collect();
+            cluster(objects, vec![])
+        };
+        let base = config_maps(&[
+            ("same", "v"),
+            ("old-name", "r"),
+            ("edited", "1"),
+            ("gone", "g"),
+        ]);
+        let head = config_maps(&[
+            ("same", "v"),
+            ("new-name", "r"),
+            ("edited", "2"),
+            ("fresh", "f"),
+        ]);
         let d = compare_cluster("c", Some(&base), Some(&head), &r).unwrap();
         let got: Vec<(ObjectChange, &str)> = d
             .objects

@@ -723,19 +723,21 @@ mod tests {
         r
     }
 
-    /// The terminal's colours as the binary sets them, to pin the marked output.
+    /// The terminal's colours as the binary sets them (bold, green, red, yellow, cyan), to
+    /// pin the marked output.
     fn ansi() -> Style {
-        let mark = |prefix| Mark {
-            prefix,
-            suffix: "\x1b[0m",
-        };
+        let [header, added, removed, changed, hunk] =
+            ["\x1b[1m", "\x1b[32m", "\x1b[31m", "\x1b[33m", "\x1b[36m"].map(|prefix| Mark {
+                prefix,
+                suffix: "\x1b[0m",
+            });
         Style {
-            header: mark("\x1b[1m"),
-            added: mark("\x1b[32m"),
-            removed: mark("\x1b[31m"),
-            changed: mark("\x1b[33m"),
-            warning: mark("\x1b[33m"),
-            hunk: mark("\x1b[36m"),
+            header,
+            added,
+            removed,
+            changed,
+            warning: changed,
+            hunk,
         }
     }
 
