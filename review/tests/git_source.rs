@@ -9,6 +9,16 @@ use std::collections::BTreeMap;
 use plinth_review::git::{CommitOutcome, GitError, GitRepo};
 use plinth_testkit::git::{TempRepo, git, write};
 
+/// A repository whose first commit holds `files`, and that commit's id.
+fn committed(files: &[(&str, &[u8])]) -> (TempRepo, String) {
+    let tmp = TempRepo::new();
+    for (path, content) in files {
+        tmp.write(path, content);
+    }
+    let id = tmp.commit("one");
+    (tmp, id)
+}
+
 #[test]
 fn revisions_are_read_from_the_object_database() {
     let tmp = TempRepo::new();
@@ -54,18 +64,17 @@ fn revisions_are_read_from_the_object_database() {
 
 #[test]
 fn the_revisions_own_output_folder_and_size_limit_apply() {
-    let tmp = TempRepo::new();
+    let (tmp, _) = committed(&[
+        (
+            "plinth.yaml",
+            b"paths:\n  output: out\nlimits:\n  maxFileBytes: 100\n",
+        ),
+        ("clusters/a/cluster.yaml", b"{}\n"),
+        ("out/a/x.yaml", b"output\n"),
+        ("rendered/keep.txt", b"not output here\n"),
+        ("docs/big.bin", &[b'x'; 500]),
+    ]);
     let root = tmp.root.as_path();
-    write(
-        root,
-        "plinth.yaml",
-        b"paths:\n  output: out\nlimits:\n  maxFileBytes: 100\n",
-    );
-    write(root, "clusters/a/cluster.yaml", b"{}\n");
-    write(root, "out/a/x.yaml", b"output\n");
-    write(root, "rendered/keep.txt", b"not output here\n");
-    write(root, "docs/big.bin", &[b'x'; 500]);
-    tmp.commit("one");
     let repo = GitRepo::open(root).unwrap();
     let src = repo.source_at(&repo.resolve("HEAD").unwrap()).unwrap();
     assert_eq!(
@@ -122,11 +131,11 @@ fn symlinks_inside_the_tree_are_followed() {
 
 #[test]
 fn a_platform_in_a_sub_folder() {
-    let tmp = TempRepo::new();
+    let (tmp, _) = committed(&[
+        ("platform/clusters/a/cluster.yaml", b"{}\n"),
+        ("other/file.txt", b"x\n"),
+    ]);
     let root = tmp.root.as_path();
-    write(root, "platform/clusters/a/cluster.yaml", b"{}\n");
-    write(root, "other/file.txt", b"x\n");
-    tmp.commit("one");
     let repo = GitRepo::open(&root.join("platform")).unwrap();
     assert_eq!(repo.prefix(), "platform/");
     let src = repo.source_at(&repo.resolve("HEAD").unwrap()).unwrap();
@@ -143,11 +152,11 @@ fn a_platform_in_a_sub_folder() {
 
 #[test]
 fn dirty_paths_ignore_untracked_files_and_the_output() {
-    let tmp = TempRepo::new();
+    let (tmp, _) = committed(&[
+        ("clusters/a/cluster.yaml", b"{}\n"),
+        ("rendered/a/x.yaml", b"x\n"),
+    ]);
     let root = tmp.root.as_path();
-    write(root, "clusters/a/cluster.yaml", b"{}\n");
-    write(root, "rendered/a/x.yaml", b"x\n");
-    tmp.commit("one");
     let repo = GitRepo::open(root).unwrap();
     write(root, "new.txt", b"untracked\n");
     write(root, "rendered/a/x.yaml", b"changed\n");
@@ -162,10 +171,8 @@ fn dirty_paths_ignore_untracked_files_and_the_output() {
 
 #[test]
 fn hydrated_commits_are_built_in_memory() {
-    let tmp = TempRepo::new();
+    let (tmp, source) = committed(&[("clusters/a/cluster.yaml", b"{}\n")]);
     let root = tmp.root.as_path();
-    write(root, "clusters/a/cluster.yaml", b"{}\n");
-    let source = tmp.commit("one");
     let repo = GitRepo::open(root).unwrap();
     let files = BTreeMap::from([
         ("a/x.yaml".to_owned(), b"x: 1\n".to_vec()),
