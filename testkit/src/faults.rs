@@ -1,15 +1,13 @@
 //! Faults a test injects into the fake server ([`Fault`], [`FaultKind`]): which requests they
 //! hit and the response each kind gives instead of the normal one.
 
-use std::convert::Infallible;
 use std::time::Duration;
 
 use http::{Response, StatusCode, header};
 use http_body_util::Either;
-use hyper::body::Bytes;
 use serde_json::{Value, json};
 
-use crate::reply::{Reply, failure, reply};
+use crate::reply::{Endless, Reply, failure, reply};
 
 /// What an injected fault does to a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,23 +161,4 @@ pub(crate) async fn injected(fault: &FaultKind, slot: usize) -> Option<Reply> {
         }
     };
     Some(res)
-}
-
-/// A response body that yields 64 KiB of spaces forever.
-#[derive(Debug)]
-pub struct Endless;
-
-impl hyper::body::Body for Endless {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
-        static CHUNK: [u8; 64 * 1024] = [b' '; 64 * 1024];
-        std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(Bytes::from_static(
-            &CHUNK,
-        )))))
-    }
 }

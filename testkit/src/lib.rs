@@ -42,7 +42,8 @@ mod store;
 mod tls;
 mod verbs;
 
-pub use faults::{Endless, Fault, FaultKind};
+pub use faults::{Fault, FaultKind};
+pub use reply::Endless;
 pub use scenario::Scenario;
 pub use selector::Selector;
 pub use server::{FakeApiServer, LoggedRequest, describe};

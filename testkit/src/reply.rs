@@ -1,11 +1,12 @@
-//! The fake server's responses: JSON bodies and Kubernetes `Status` failures.
+//! The fake server's responses: JSON bodies, Kubernetes `Status` failures and the endless
+//! body of [`crate::FaultKind::EndlessBody`].
+
+use std::convert::Infallible;
 
 use http::{Response, StatusCode, header};
 use http_body_util::{Either, Full};
 use hyper::body::Bytes;
 use serde_json::{Value, json};
-
-use crate::faults::Endless;
 
 /// A response: a JSON body, or the endless body of [`crate::FaultKind::EndlessBody`].
 pub(crate) type Reply = Response<Either<Full<Bytes>, Endless>>;
@@ -45,4 +46,23 @@ pub(crate) fn no_such_resource() -> Reply {
         "NotFound",
         "the server could not find the requested resource",
     )
+}
+
+/// A response body that yields 64 KiB of spaces forever.
+#[derive(Debug)]
+pub struct Endless;
+
+impl hyper::body::Body for Endless {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        static CHUNK: [u8; 64 * 1024] = [b' '; 64 * 1024];
+        std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(Bytes::from_static(
+            &CHUNK,
+        )))))
+    }
 }
