@@ -519,7 +519,7 @@ pub fn run(
             "kubectl kustomize over {timed} cluster overlays, {} at a time",
             b.jobs
         ));
-        Some(run_kustomize(&work, &clusters, timed, &pool)?)
+        Some(run_kustomize(work, &clusters, timed, &pool)?)
     } else {
         progress("skipped kustomize: `kubectl` not found on PATH");
         None

@@ -20,7 +20,7 @@ pub enum ReviewError {
         #[source]
         source: GitError,
     },
-    /// A side of the comparison (`base revision `main``, `the working tree`, ...) could not
+    /// A side of the comparison (the base or head revision, or the working tree) could not
     /// be read from git.
     #[error("cannot render {label}")]
     Read {
@@ -33,7 +33,7 @@ pub enum ReviewError {
     Render {
         label: String,
         #[source]
-        source: RenderError,
+        source: Box<RenderError>,
     },
     /// One cluster of a side could not be rendered.
     #[error("cannot render {label}: cluster `{cluster}`")]
@@ -41,7 +41,7 @@ pub enum ReviewError {
         label: String,
         cluster: String,
         #[source]
-        source: RenderError,
+        source: Box<RenderError>,
     },
     /// A cluster asked for exists on neither side; `known` are the clusters that do.
     #[error("unknown cluster `{name}` in both base and head")]

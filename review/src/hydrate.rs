@@ -80,7 +80,12 @@ impl<'a> Hydration<'a> {
         };
         let fleet = match Fleet::open(source) {
             Ok(fleet) => fleet,
-            Err(source) => return Err(ReviewError::Render { label, source }),
+            Err(source) => {
+                return Err(ReviewError::Render {
+                    label,
+                    source: Box::new(source),
+                });
+            }
         };
         if request.source.is_none() && !request.allow_dirty {
             let dirty = repo.dirty_paths(&fleet.settings.paths.output)?;
@@ -93,7 +98,12 @@ impl<'a> Hydration<'a> {
         }
         let names = match fleet.cluster_names() {
             Ok(names) => names,
-            Err(source) => return Err(ReviewError::Render { label, source }),
+            Err(source) => {
+                return Err(ReviewError::Render {
+                    label,
+                    source: Box::new(source),
+                });
+            }
         };
         Ok(Self {
             request,
@@ -140,7 +150,7 @@ impl<'a> Hydration<'a> {
             let out = out.map_err(|source| ReviewError::RenderCluster {
                 label: label.clone(),
                 cluster: name.clone(),
-                source,
+                source: Box::new(source),
             })?;
             for (file, bytes) in out.files {
                 files.insert(format!("{}/{file}", out.name), bytes);

@@ -261,7 +261,12 @@ fn open_side(repo: &GitRepo, role: &str, rev: Option<&str>) -> Result<Opened, Re
 fn open_fleet(label: String, side: Side, source: Source) -> Result<Opened, ReviewError> {
     let fleet = match Fleet::open(source) {
         Ok(fleet) => fleet,
-        Err(source) => return Err(ReviewError::Render { label, source }),
+        Err(source) => {
+            return Err(ReviewError::Render {
+                label,
+                source: Box::new(source),
+            });
+        }
     };
     let inputs = input_files(
         &fleet.source,
@@ -270,7 +275,12 @@ fn open_fleet(label: String, side: Side, source: Source) -> Result<Opened, Revie
     );
     let names = match fleet.cluster_names() {
         Ok(names) => names.into_iter().collect(),
-        Err(source) => return Err(ReviewError::Render { label, source }),
+        Err(source) => {
+            return Err(ReviewError::Render {
+                label,
+                source: Box::new(source),
+            });
+        }
     };
     Ok(Opened {
         label,
@@ -295,7 +305,7 @@ fn render_side(
     let failed = |source| ReviewError::RenderCluster {
         label: side.label.clone(),
         cluster: name.to_owned(),
-        source,
+        source: Box::new(source),
     };
     let prepared = prepared.map_err(failed)?;
     side.fleet.render(&prepared).map(Some).map_err(failed)

@@ -86,7 +86,7 @@ fn the_revisions_own_output_folder_and_size_limit_apply() {
         ]
     );
     // An oversized file the renderer would read is an error naming revision and path.
-    write(root, "clusters/a/inventory.yaml", &[b'x'; 500]);
+    write(root, "clusters/a/inventory.yaml", [b'x'; 500]);
     tmp.commit("two");
     let err = repo.source_at(&repo.resolve("HEAD").unwrap()).unwrap_err();
     assert!(
