@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::change::ObjectChange;
 use crate::disruption::{self, ClusterDisruption, Disruption};
-use plinth_renderer::decide::Decision;
+use plinth_renderer::decide::{ConditionOutcome, Decision};
 use plinth_renderer::render::{RenderedCluster, RenderedObject, VERSION};
 use plinth_vocab::ObjectRef;
 use plinth_vocab::change::{FieldChange, field_changes};
@@ -432,6 +432,18 @@ pub fn compare_cluster(
     })
 }
 
+/// A decision's conditions by name (none for an absent decision).
+fn conditions_by_name(decision: Option<&Decision>) -> BTreeMap<&str, &ConditionOutcome> {
+    decision
+        .map(|d| {
+            d.conditions
+                .iter()
+                .map(|c| (c.condition.as_str(), c))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Assets whose inclusion differs between base and head, with the conditions whose outcome
 /// changed. For an added or removed cluster nothing is listed (every asset moves).
 pub fn inclusion_changes(
@@ -455,22 +467,8 @@ pub fn inclusion_changes(
             continue;
         }
         let mut conditions = Vec::new();
-        let old: BTreeMap<&str, _> = b
-            .map(|d| {
-                d.conditions
-                    .iter()
-                    .map(|c| (c.condition.as_str(), c))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let new: BTreeMap<&str, _> = a
-            .map(|d| {
-                d.conditions
-                    .iter()
-                    .map(|c| (c.condition.as_str(), c))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let old = conditions_by_name(b.copied());
+        let new = conditions_by_name(a.copied());
         let names: BTreeSet<&str> = old.keys().chain(new.keys()).copied().collect();
         for cond in names {
             let (o, n) = (old.get(cond), new.get(cond));
@@ -511,7 +509,6 @@ pub fn inclusion_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use plinth_renderer::decide::ConditionOutcome;
     use serde_json::json;
 
     fn object(kind: &str, name: &str, value: Value) -> RenderedObject {

@@ -128,27 +128,19 @@ impl<'a> Hydration<'a> {
     /// The first cluster (by name) that could not be rendered, or the commit could not be
     /// written.
     pub fn commit(self) -> Result<Hydrated, ReviewError> {
-        let Self {
-            request,
-            repo,
-            spec,
-            rev,
-            label,
-            fleet,
-            names,
-        } = self;
-        let outputs: Vec<Result<output::ClusterOutput, RenderError>> = names
+        let outputs: Vec<Result<output::ClusterOutput, RenderError>> = self
+            .names
             .par_iter()
             .map(|name| {
-                let prepared = fleet.prepare(name)?;
-                let rendered = fleet.render(&prepared)?;
-                Ok(output::materialize(&rendered, &fleet.settings))
+                let prepared = self.fleet.prepare(name)?;
+                let rendered = self.fleet.render(&prepared)?;
+                Ok(output::materialize(&rendered, &self.fleet.settings))
             })
             .collect();
         let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-        for (name, out) in names.iter().zip(outputs) {
+        for (name, out) in self.names.iter().zip(outputs) {
             let out = out.map_err(|source| ReviewError::RenderCluster {
-                label: label.clone(),
+                label: self.label.clone(),
                 cluster: name.clone(),
                 source: Box::new(source),
             })?;
@@ -158,33 +150,33 @@ impl<'a> Hydration<'a> {
         }
         let metadata = json!({
             "schemaVersion": 1,
-            "sourceCommit": rev.id,
-            "sourceRevision": spec,
+            "sourceCommit": self.rev.id,
+            "sourceRevision": self.spec,
             "plinthVersion": VERSION,
-            "clusters": names,
+            "clusters": self.names,
         });
         let mut metadata = serde_json::to_string_pretty(&metadata)?;
         metadata.push('\n');
-        let first = request.message.map_or_else(
+        let first = self.request.message.map_or_else(
             || {
-                let summary = repo.summary(&rev).unwrap_or_default();
-                format!("plinth: render {} {summary}", rev.short())
+                let summary = self.repo.summary(&self.rev).unwrap_or_default();
+                format!("plinth: render {} {summary}", self.rev.short())
                     .trim_end()
                     .to_owned()
             },
             str::to_owned,
         );
-        let message = format!("{}\n\n{TRAILER}: {}\n", first.trim_end(), rev.id);
-        let outcome = repo.commit_hydrated(
-            request.branch,
+        let message = format!("{}\n\n{TRAILER}: {}\n", first.trim_end(), self.rev.id);
+        let outcome = self.repo.commit_hydrated(
+            self.request.branch,
             &files,
             (METADATA_FILE, metadata.as_bytes()),
             &message,
         )?;
         Ok(Hydrated {
             outcome,
-            label,
-            clusters: names.len(),
+            label: self.label,
+            clusters: self.names.len(),
         })
     }
 }
