@@ -32,6 +32,31 @@ enum Command {
     Big(BigArgs),
 }
 
+/// The flags every timing benchmark takes: what to time and where to work.
+#[derive(Debug, Args)]
+struct Harness {
+    /// The plinth binary (default: `plinth` beside this binary, i.e. `target/release/plinth`)
+    #[arg(long, value_name = "PATH")]
+    plinth: Option<PathBuf>,
+    /// Work in this folder and keep it (default: a temporary folder, removed afterwards)
+    #[arg(long, value_name = "DIR")]
+    workdir: Option<PathBuf>,
+}
+
+impl Harness {
+    /// The plinth binary to time (the one given, else `plinth` beside this binary) and the
+    /// work folder.
+    fn resolve(self) -> std::io::Result<(PathBuf, Option<PathBuf>)> {
+        let Self { plinth, workdir } = self;
+        let plinth = match plinth {
+            Some(p) => p,
+            None => std::env::current_exe()?
+                .with_file_name(format!("plinth{}", std::env::consts::EXE_SUFFIX)),
+        };
+        Ok((plinth, workdir))
+    }
+}
+
 #[derive(Debug, Args)]
 struct BigArgs {
     /// Object counts, one cluster each, comma-separated
@@ -46,12 +71,8 @@ struct BigArgs {
     /// Worker threads of plinth (default: one per core)
     #[arg(short, long, value_name = "N")]
     jobs: Option<usize>,
-    /// The plinth binary (default: `plinth` beside this binary, i.e. `target/release/plinth`)
-    #[arg(long, value_name = "PATH")]
-    plinth: Option<PathBuf>,
-    /// Work in this folder and keep it (default: a temporary folder, removed afterwards)
-    #[arg(long, value_name = "DIR")]
-    workdir: Option<PathBuf>,
+    #[command(flatten)]
+    harness: Harness,
 }
 
 #[derive(Debug, Args)]
@@ -65,12 +86,8 @@ struct DiffArgs {
     /// Timed runs per format (the median is reported)
     #[arg(long, default_value_t = 3)]
     runs: usize,
-    /// The plinth binary (default: `plinth` beside this binary, i.e. `target/release/plinth`)
-    #[arg(long, value_name = "PATH")]
-    plinth: Option<PathBuf>,
-    /// Work in this folder and keep it (default: a temporary folder, removed afterwards)
-    #[arg(long, value_name = "DIR")]
-    workdir: Option<PathBuf>,
+    #[command(flatten)]
+    harness: Harness,
 }
 
 #[derive(Debug, Args)]
@@ -103,12 +120,8 @@ struct RenderArgs {
     /// reported, with the spread
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     runs: u32,
-    /// The plinth binary (default: `plinth` beside this binary, i.e. `target/release/plinth`)
-    #[arg(long, value_name = "PATH")]
-    plinth: Option<PathBuf>,
-    /// Work in this folder and keep it (default: a temporary folder, removed afterwards)
-    #[arg(long, value_name = "DIR")]
-    workdir: Option<PathBuf>,
+    #[command(flatten)]
+    harness: Harness,
 }
 
 fn progress(message: &str) {
@@ -142,10 +155,9 @@ fn run(cli: Cli) -> anyhow::Result<String> {
             jobs,
             kustomize_clusters,
             runs,
-            plinth,
-            workdir,
+            harness,
         }) => {
-            let plinth = plinth_binary(plinth)?;
+            let (plinth, workdir) = harness.resolve()?;
             let jobs = jobs_or_cores(jobs);
             let bench = render::RenderBench {
                 clusters,
@@ -163,10 +175,9 @@ fn run(cli: Cli) -> anyhow::Result<String> {
             clusters,
             seed,
             runs,
-            plinth,
-            workdir,
+            harness,
         }) => {
-            let plinth = plinth_binary(plinth)?;
+            let (plinth, workdir) = harness.resolve()?;
             let bench = diff::DiffBench {
                 clusters,
                 seed,
@@ -181,10 +192,9 @@ fn run(cli: Cli) -> anyhow::Result<String> {
             seed,
             runs,
             jobs,
-            plinth,
-            workdir,
+            harness,
         }) => {
-            let plinth = plinth_binary(plinth)?;
+            let (plinth, workdir) = harness.resolve()?;
             let jobs = jobs_or_cores(jobs);
             let bench = big::BigBench {
                 objects,
@@ -215,15 +225,6 @@ fn main() -> ExitCode {
             }
             ExitCode::from(2)
         }
-    }
-}
-
-/// The plinth binary to time: the one given, else `plinth` beside this binary.
-fn plinth_binary(given: Option<PathBuf>) -> std::io::Result<PathBuf> {
-    match given {
-        Some(p) => Ok(p),
-        None => Ok(std::env::current_exe()?
-            .with_file_name(format!("plinth{}", std::env::consts::EXE_SUFFIX))),
     }
 }
 
