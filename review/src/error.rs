@@ -1,7 +1,7 @@
 //! The one error type of review time ([`ReviewError`]): what failed, naming the repository,
 //! revision or cluster, with the cause in its `source`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use plinth_renderer::RenderError;
 
@@ -59,6 +59,41 @@ pub enum ReviewError {
     /// The metadata file of a hydrated commit could not be written as JSON.
     #[error(transparent)]
     Metadata(#[from] serde_json::Error),
+}
+
+impl ReviewError {
+    /// [`ReviewError::OpenRepository`] of `path`.
+    pub(crate) fn open_repository(path: &Path, source: GitError) -> Self {
+        Self::OpenRepository {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// [`ReviewError::Read`] of the side named `label`.
+    pub(crate) fn read(label: &str, source: GitError) -> Self {
+        Self::Read {
+            label: label.to_owned(),
+            source,
+        }
+    }
+
+    /// [`ReviewError::Render`] of the side named `label`.
+    pub(crate) fn render(label: &str, source: RenderError) -> Self {
+        Self::Render {
+            label: label.to_owned(),
+            source: Box::new(source),
+        }
+    }
+
+    /// [`ReviewError::RenderCluster`] of `cluster` on the side named `label`.
+    pub(crate) fn render_cluster(label: &str, cluster: &str, source: RenderError) -> Self {
+        Self::RenderCluster {
+            label: label.to_owned(),
+            cluster: cluster.to_owned(),
+            source: Box::new(source),
+        }
+    }
 }
 
 /// The first few dirty paths, and how many more there are.

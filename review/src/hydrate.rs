@@ -67,26 +67,15 @@ impl<'a> Hydration<'a> {
     /// without `allow_dirty`) tracked files have uncommitted changes
     /// ([`ReviewError::Dirty`]).
     pub fn open(request: HydrateRequest<'a>) -> Result<Self, ReviewError> {
-        let repo = GitRepo::open(request.repo).map_err(|source| ReviewError::OpenRepository {
-            path: request.repo.to_path_buf(),
-            source,
-        })?;
+        let repo = GitRepo::open(request.repo)
+            .map_err(|source| ReviewError::open_repository(request.repo, source))?;
         let spec = request.source.unwrap_or("HEAD");
         let rev = repo.resolve(spec)?;
         let label = format!("source revision `{spec}` ({})", rev.short());
-        let source = match repo.source_at(&rev) {
-            Ok(source) => source,
-            Err(source) => return Err(ReviewError::Read { label, source }),
-        };
-        let fleet = match Fleet::open(source) {
-            Ok(fleet) => fleet,
-            Err(source) => {
-                return Err(ReviewError::Render {
-                    label,
-                    source: Box::new(source),
-                });
-            }
-        };
+        let source = repo
+            .source_at(&rev)
+            .map_err(|source| ReviewError::read(&label, source))?;
+        let fleet = Fleet::open(source).map_err(|source| ReviewError::render(&label, source))?;
         if request.source.is_none() && !request.allow_dirty {
             let dirty = repo.dirty_paths(&fleet.settings.paths.output)?;
             if !dirty.is_empty() {
@@ -96,15 +85,9 @@ impl<'a> Hydration<'a> {
                 });
             }
         }
-        let names = match fleet.cluster_names() {
-            Ok(names) => names,
-            Err(source) => {
-                return Err(ReviewError::Render {
-                    label,
-                    source: Box::new(source),
-                });
-            }
-        };
+        let names = fleet
+            .cluster_names()
+            .map_err(|source| ReviewError::render(&label, source))?;
         Ok(Self {
             request,
             repo,
@@ -139,11 +122,8 @@ impl<'a> Hydration<'a> {
             .collect();
         let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         for (name, out) in self.names.iter().zip(outputs) {
-            let out = out.map_err(|source| ReviewError::RenderCluster {
-                label: self.label.clone(),
-                cluster: name.clone(),
-                source: Box::new(source),
-            })?;
+            let out =
+                out.map_err(|source| ReviewError::render_cluster(&self.label, name, source))?;
             for (file, bytes) in out.files {
                 files.insert(format!("{}/{file}", out.name), bytes);
             }

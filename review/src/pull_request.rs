@@ -61,10 +61,8 @@ impl PullRequest {
     /// When the repository, a revision or a fleet cannot be read, or a cluster asked for
     /// exists on neither side ([`ReviewError::UnknownCluster`]).
     pub fn open(request: &PreviewRequest<'_>) -> Result<Self, ReviewError> {
-        let repo = GitRepo::open(request.repo).map_err(|source| ReviewError::OpenRepository {
-            path: request.repo.to_path_buf(),
-            source,
-        })?;
+        let repo = GitRepo::open(request.repo)
+            .map_err(|source| ReviewError::open_repository(request.repo, source))?;
         let base = open_side(&repo, "base", Some(request.base))?;
         let head = open_side(&repo, "head", request.head)?;
         let all: BTreeSet<String> = base.names.union(&head.names).cloned().collect();
@@ -232,25 +230,22 @@ fn unchanged_clusters(base: &Opened, head: &Opened) -> BTreeSet<String> {
 fn open_side(repo: &GitRepo, role: &str, rev: Option<&str>) -> Result<Opened, ReviewError> {
     let Some(spec) = rev else {
         let label = "the working tree".to_owned();
-        let source = match repo.worktree_source() {
-            Ok(source) => source,
-            Err(source) => return Err(ReviewError::Read { label, source }),
-        };
+        let source = repo
+            .worktree_source()
+            .map_err(|source| ReviewError::read(&label, source))?;
         let side = Side {
             spec: "working tree".to_owned(),
             commit: None,
         };
         return open_fleet(label, side, source);
     };
-    let resolved: Revision = repo.resolve(spec).map_err(|source| ReviewError::Read {
-        label: format!("{role} revision `{spec}`"),
-        source,
-    })?;
+    let resolved: Revision = repo
+        .resolve(spec)
+        .map_err(|source| ReviewError::read(&format!("{role} revision `{spec}`"), source))?;
     let label = format!("{role} revision `{spec}` ({})", resolved.short());
-    let source = match repo.source_at(&resolved) {
-        Ok(source) => source,
-        Err(source) => return Err(ReviewError::Read { label, source }),
-    };
+    let source = repo
+        .source_at(&resolved)
+        .map_err(|source| ReviewError::read(&label, source))?;
     let side = Side {
         spec: spec.to_owned(),
         commit: Some(resolved.id.clone()),
@@ -259,29 +254,17 @@ fn open_side(repo: &GitRepo, role: &str, rev: Option<&str>) -> Result<Opened, Re
 }
 
 fn open_fleet(label: String, side: Side, source: Source) -> Result<Opened, ReviewError> {
-    let fleet = match Fleet::open(source) {
-        Ok(fleet) => fleet,
-        Err(source) => {
-            return Err(ReviewError::Render {
-                label,
-                source: Box::new(source),
-            });
-        }
-    };
+    let fleet = Fleet::open(source).map_err(|source| ReviewError::render(&label, source))?;
     let inputs = input_files(
         &fleet.source,
         &fleet.settings.paths.output,
         fleet.settings.limits.max_file_bytes,
     );
-    let names = match fleet.cluster_names() {
-        Ok(names) => names.into_iter().collect(),
-        Err(source) => {
-            return Err(ReviewError::Render {
-                label,
-                source: Box::new(source),
-            });
-        }
-    };
+    let names = fleet
+        .cluster_names()
+        .map_err(|source| ReviewError::render(&label, source))?
+        .into_iter()
+        .collect();
     Ok(Opened {
         label,
         side,
@@ -302,11 +285,7 @@ fn render_side(
     let Some(prepared) = prepared else {
         return Ok(None);
     };
-    let failed = |source| ReviewError::RenderCluster {
-        label: side.label.clone(),
-        cluster: name.to_owned(),
-        source: Box::new(source),
-    };
+    let failed = |source| ReviewError::render_cluster(&side.label, name, source);
     let prepared = prepared.map_err(failed)?;
     side.fleet.render(&prepared).map(Some).map_err(failed)
 }
