@@ -24,12 +24,13 @@
 //! kube-rs sends); no watch, create (`POST`), update (`PUT`), delete, subresources, field
 //! selectors, `resourceVersion` semantics on LIST, table output, protobuf or authentication
 //! beyond an optional bearer token; continue tokens do not expire.
-
 //!
-//! The parts, one concern per file: [`server`](FakeApiServer) (serving and routing),
-//! `discovery`, `verbs` (one function per verb), `store` (objects, `managedFields`, apply),
-//! [`selector`](Selector), `tls`, [`faults`](Fault), [`scenario`](Scenario), and [`git`]
-//! (a temporary git repository for tests that drive real git).
+//! One concern per file: `server.rs` (serving, the request log, routing by path),
+//! `discovery.rs`, `verbs.rs` (one function per verb: a new verb is one more function),
+//! `store.rs` (objects, `managedFields`, apply), `selector.rs`, `tls.rs`, `faults.rs`
+//! (what to inject and the response each fault gives), `reply.rs` (JSON and `Status`
+//! responses), `scenario.rs` (what a server starts with) and [`git`] (a temporary git
+//! repository for tests that drive real git).
 
 mod discovery;
 mod faults;
