@@ -86,8 +86,8 @@ fn diff(s: &DiffSettings, printer: Printer) -> anyhow::Result<Outcome> {
         clusters: &s.clusters,
     };
     let review = PullRequest::open(&request).map_err(|err| match err {
-        ReviewError::UnknownCluster { name, known } => anyhow::Error::new(Hinted {
-            message: format!("unknown cluster `{name}` in both base and head"),
+        ReviewError::UnknownCluster { ref known, .. } => anyhow::Error::new(Hinted {
+            message: err.to_string(),
             hint: format!("the clusters are: {}", known.join(", ")),
         }),
         err => err.into(),
