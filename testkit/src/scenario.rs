@@ -97,7 +97,7 @@ impl Scenario {
     }
 
     /// Serves HTTPS with a certificate for `127.0.0.1` issued by a fresh test CA; the
-    /// kubeconfig carries the CA (`certificate-authority-data`), see [`FakeApiServer::ca_pem`].
+    /// kubeconfig carries the CA (`certificate-authority-data`), see [`crate::FakeApiServer::ca_pem`].
     #[must_use]
     pub fn tls(mut self) -> Self {
         self.tls = true;
