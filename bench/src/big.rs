@@ -10,6 +10,7 @@ use anyhow::Context as _;
 
 use crate::fleet;
 use crate::render::{ChildRun, require_plinth, run_timed};
+use crate::workdir::Workdir;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -71,16 +72,8 @@ pub fn run(
     report: &mut dyn FnMut(&str),
 ) -> anyhow::Result<()> {
     require_plinth(&b.plinth)?;
-    let temp;
-    let work: PathBuf = if let Some(dir) = &b.workdir {
-        fs_err::create_dir_all(dir)?;
-        dir.clone()
-    } else {
-        temp = tempfile::Builder::new()
-            .prefix("plinth-bench-big-")
-            .tempdir()?;
-        temp.path().to_path_buf()
-    };
+    let workdir = Workdir::new(b.workdir.as_deref(), "plinth-bench-big-")?;
+    let work = workdir.path();
     let mut table = String::from(
         "| objects | wall (median) | runs | CPU (user + sys) | peak RSS | µs per object |\n|---|---|---|---|---|---|\n",
     );

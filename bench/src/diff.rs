@@ -13,6 +13,7 @@ use plinth_renderer::{Fleet, Source};
 use rayon::prelude::*;
 
 use crate::fleet;
+use crate::workdir::Workdir;
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -27,18 +28,10 @@ pub struct DiffBench {
     pub workdir: Option<PathBuf>,
 }
 
+/// `git ARGS` in `root` (isolated from the user's configuration, see
+/// [`plinth_testkit::git`]); its stdout.
 fn git(root: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(root)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "plinth-bench")
-        .env("GIT_AUTHOR_EMAIL", "bench@example.invalid")
-        .env("GIT_COMMITTER_NAME", "plinth-bench")
-        .env("GIT_COMMITTER_EMAIL", "bench@example.invalid")
-        .output()
-        .with_context(|| format!("cannot run git {args:?}"))?;
+    let out = plinth_testkit::git::git_output(root, args);
     if !out.status.success() {
         bail!(
             "git {args:?} failed: {}",
@@ -111,14 +104,8 @@ fn median(mut times: Vec<Duration>) -> Duration {
 
 /// Runs the benchmark; returns the figures as text.
 pub fn run(b: &DiffBench, progress: &mut dyn FnMut(&str)) -> anyhow::Result<String> {
-    let tmp;
-    let work = if let Some(dir) = &b.workdir {
-        fs_err::create_dir_all(dir)?;
-        dir.clone()
-    } else {
-        tmp = tempfile::tempdir().context("cannot create a temporary folder")?;
-        tmp.path().to_path_buf()
-    };
+    let workdir = Workdir::new(b.workdir.as_deref(), "plinth-bench-diff-")?;
+    let work = workdir.path();
     let root = work.join("platform");
     if root.exists() {
         fs_err::remove_dir_all(&root)?;

@@ -220,576 +220,64 @@ features:
     assets: [mtv]
 "#;
 
-const HCO: &str = r#"apiVersion: hco.kubevirt.io/v1beta1
-kind: HyperConverged
-metadata:
-  name: kubevirt-hyperconverged
-  namespace: openshift-cnv
-spec:
-  evictionStrategy: {{ params.evictionStrategy | to_json }}
-  featureGates: {{ params.hcoFeatureGates | to_json }}
-  liveMigrationConfig:
-    bandwidthPerMigration: {{ params.migrationBandwidth | to_json }}
-    completionTimeoutPerGiB: 800
-    parallelMigrationsPerCluster: 5
-    parallelOutboundMigrationsPerNode: 2
-    progressTimeout: 150
-  infra:
-    nodePlacement:
-      nodeSelector:
-        node-role.kubernetes.io/infra: ""
-  workloads:
-    nodePlacement:
-      nodeSelector:
-        node-role.kubernetes.io/worker: ""
-{% if hardware.gpuPresent %}
-  permittedHostDevices:
-    pciHostDevices:
-{% for d in hardware.pciDevices %}
-{% if d.class[:2] == "03" %}
-      - pciDeviceSelector: "{{ d.vendor | upper }}:{{ d.device | upper }}"
-        resourceName: nvidia.com/{{ d.name }}
-{% endif %}
-{% endfor %}
-{% endif %}
-{% if params.workloadUpdate is defined %}
-  workloadUpdateStrategy:
-    batchEvictionInterval: 1m0s
-    batchEvictionSize: {{ params.workloadUpdate.batch }}
-    workloadUpdateMethods: {{ params.workloadUpdate.methods | to_json }}
-{% endif %}
-"#;
-
-const MACHINE_CONFIGS: &str = r#"{% for role in params.mcRoles %}
----
-apiVersion: machineconfiguration.openshift.io/v1
-kind: MachineConfig
-metadata:
-  name: 50-{{ role }}-swap
-  labels:
-    machineconfiguration.openshift.io/role: {{ role }}
-spec:
-  config:
-    ignition:
-      version: 3.4.0
-    storage:
-      files:
-        - path: /etc/kubernetes/kubelet.conf.d/90-swap.conf
-          mode: 420
-          overwrite: true
-          contents:
-            source: "data:text/plain;charset=utf-8;base64,{{ 'memorySwap: {swapBehavior: LimitedSwap}' | b64encode }}"
-    systemd:
-      units:
-        - name: swap-provision.service
-          enabled: true
-          contents: "[Unit]\nDescription=Provision swap\n[Service]\nType=oneshot\nExecStart=/usr/local/bin/swap-provision {{ params.swapSize }}\n[Install]\nWantedBy=kubelet.service\n"
----
-apiVersion: machineconfiguration.openshift.io/v1
-kind: MachineConfig
-metadata:
-  name: 51-{{ role }}-psi
-  labels:
-    machineconfiguration.openshift.io/role: {{ role }}
-spec:
-  kernelArguments:
-    - psi=1
----
-apiVersion: machineconfiguration.openshift.io/v1
-kind: MachineConfig
-metadata:
-  name: 52-{{ role }}-kernel
-  labels:
-    machineconfiguration.openshift.io/role: {{ role }}
-spec:
-  kernelArguments:
-    - "transparent_hugepage=never"
-{% if hardware.maxNumaNodes > 1 %}
-    - "default_hugepagesz=1G"
-    - "hugepagesz=1G"
-    - "hugepages={{ params.hugepages }}"
-{% endif %}
-{% for v in hardware.cpuVendors %}
-    - "{{ 'intel_pstate=passive' if v == 'GenuineIntel' else 'amd_pstate=passive' }}"
-{% endfor %}
-{% endfor %}
-"#;
-
-const PCI_PASSTHROUGH: &str = r#"apiVersion: machineconfiguration.openshift.io/v1
-kind: MachineConfig
-metadata:
-  name: 53-worker-iommu
-  labels:
-    machineconfiguration.openshift.io/role: worker
-spec:
-  kernelArguments:
-    - "{{ 'intel_iommu=on' if 'GenuineIntel' in hardware.cpuVendors else 'amd_iommu=on' }}"
-    - iommu=pt
-{% for d in hardware.pciDevices %}
-    - "vfio-pci.ids={{ d.vendor }}:{{ d.device }}"
-{% endfor %}
-"#;
-
-const KUBELET_CPU: &str = r#"apiVersion: machineconfiguration.openshift.io/v1
-kind: KubeletConfig
-metadata:
-  name: cpu-manager
-spec:
-  machineConfigPoolSelector:
-    matchLabels:
-      pools.operator.machineconfiguration.openshift.io/worker: ""
-  kubeletConfig:
-    cpuManagerPolicy: static
-    cpuManagerReconcilePeriod: 5s
-    reservedSystemCPUs: {{ params.reservedCpus | to_json }}
-    systemReserved:
-      cpu: {{ params.systemReservedCpu | to_json }}
-      memory: {{ params.systemReservedMemory | to_json }}
-"#;
-
-const NUMA: &str = r#"apiVersion: machineconfiguration.openshift.io/v1
-kind: KubeletConfig
-metadata:
-  name: numa-topology
-spec:
-  machineConfigPoolSelector:
-    matchLabels:
-      pools.operator.machineconfiguration.openshift.io/worker: ""
-  kubeletConfig:
-    topologyManagerPolicy: single-numa-node
-    topologyManagerScope: pod
-    memoryManagerPolicy: Static
-    reservedMemory:
-{% for n in range(hardware.maxNumaNodes) %}
-      - numaNode: {{ n }}
-        limits:
-          memory: 1100Mi
-{% endfor %}
-"#;
-
-const NODE_HEALTH: &str = r#"apiVersion: self-node-remediation.medik8s.io/v1alpha1
-kind: SelfNodeRemediationTemplate
-metadata:
-  name: virt-remediation
-  namespace: openshift-workload-availability
-spec:
-  template:
-    spec:
-      remediationStrategy: Automatic
----
-apiVersion: remediation.medik8s.io/v1alpha1
-kind: NodeHealthCheck
-metadata:
-  name: virt-workers
-spec:
-  minHealthy: 51%
-  remediationTemplate:
-    apiVersion: self-node-remediation.medik8s.io/v1alpha1
-    kind: SelfNodeRemediationTemplate
-    name: virt-remediation
-    namespace: openshift-workload-availability
-  selector:
-    matchExpressions:
-      - key: node-role.kubernetes.io/worker
-        operator: Exists
-  unhealthyConditions:
-    - type: Ready
-      status: "False"
-      duration: {{ params.unhealthyAfter | to_json }}
-    - type: Ready
-      status: Unknown
-      duration: {{ params.unhealthyAfter | to_json }}
-"#;
-
-const ALERTS: &str = r#"apiVersion: monitoring.coreos.com/v1
-kind: PrometheusRule
-metadata:
-  name: virt-platform-alerts
-  namespace: openshift-cnv
-spec:
-  groups:
-{% for g in params.alertGroups %}
-    - name: {{ g }}.rules
-      rules:
-        - alert: {{ g | capitalize }}Degraded
-          expr: 'sum(kubevirt_{{ g }}_degraded{cluster="{{ cluster.name }}"}) > 0'
-          for: 10m
-          labels:
-            severity: warning
-            cluster: {{ cluster.name }}
-          annotations:
-            summary: "{{ g }} is degraded on {{ cluster.name }}"
-        - alert: {{ g | capitalize }}Down
-          expr: 'absent(up{job="{{ g }}"} == 1)'
-          for: 5m
-          labels:
-            severity: critical
-{% endfor %}
-"#;
-
-const SRIOV: &str = r#"{% for pf in params.sriovPfs %}
----
-apiVersion: sriovnetwork.openshift.io/v1
-kind: SriovNetworkNodePolicy
-metadata:
-  name: policy-{{ pf }}
-  namespace: openshift-sriov-network-operator
-spec:
-  resourceName: sriov_{{ pf }}
-  nodeSelector:
-    feature.node.kubernetes.io/network-sriov.capable: "true"
-  numVfs: {{ params.sriovVfs }}
-  nicSelector:
-    pfNames: ["{{ pf }}"]
-  deviceType: vfio-pci
-{% endfor %}
----
-apiVersion: sriovnetwork.openshift.io/v1
-kind: SriovNetwork
-metadata:
-  name: vm-net
-  namespace: openshift-sriov-network-operator
-spec:
-  resourceName: sriov_{{ params.sriovPfs[0] }}
-  networkNamespace: {{ params.tenants[0] }}
-  vlan: 100
-"#;
-
-const GPU: &str = r#"apiVersion: nvidia.com/v1
-kind: ClusterPolicy
-metadata:
-  name: gpu-cluster-policy
-spec:
-  driver:
-    enabled: true
-    version: {{ params.gpuDriverVersion | to_json }}
-  sandboxWorkloads:
-    enabled: true
-    defaultWorkload: vm-passthrough
-  vfioManager:
-    enabled: true
----
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: gpu-devices
-  namespace: nvidia-gpu-operator
-data:
-{% for d in hardware.pciDevices %}
-{% if d.class[:2] == "03" %}
-  {{ d.vendor }}-{{ d.device }}: {{ d.name | to_json }}
-{% endif %}
-{% endfor %}
-"#;
-
-const MTV: &str = r"apiVersion: v1
-kind: Namespace
-metadata:
-  name: openshift-mtv
----
-apiVersion: operators.coreos.com/v1
-kind: OperatorGroup
-metadata:
-  name: migration
-  namespace: openshift-mtv
-spec:
-  targetNamespaces:
-    - openshift-mtv
----
-apiVersion: operators.coreos.com/v1alpha1
-kind: Subscription
-metadata:
-  name: mtv-operator
-  namespace: openshift-mtv
-spec:
-  channel: release-v2.8
-  installPlanApproval: Manual
-  name: mtv-operator
-  source: redhat-operators
-  sourceNamespace: openshift-marketplace
-";
-
-const TENANTS: &str = r#"{% for t in params.tenants %}
----
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: {{ t }}
-  labels:
-    tenant: {{ t }}
-    pod-security.kubernetes.io/enforce: baseline
----
-apiVersion: v1
-kind: ResourceQuota
-metadata:
-  name: quota
-  namespace: {{ t }}
-spec:
-  hard:
-    requests.cpu: "{{ params.vmCpu * params.vmsPerTenant * 2 }}"
-    requests.memory: {{ params.vmsPerTenant * 16 }}Gi
-    count/virtualmachines.kubevirt.io: "{{ params.vmsPerTenant * 2 }}"
----
-apiVersion: v1
-kind: LimitRange
-metadata:
-  name: defaults
-  namespace: {{ t }}
-spec:
-  limits:
-    - type: Container
-      default:
-        cpu: 500m
-        memory: 512Mi
-      defaultRequest:
-        cpu: 100m
-        memory: 128Mi
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: same-namespace
-  namespace: {{ t }}
-spec:
-  podSelector: {}
-  policyTypes: [Ingress]
-  ingress:
-    - from:
-        - podSelector: {}
-{% endfor %}
-"#;
-
-const VMS: &str = r"{% for t in params.tenants %}
-{% for i in range(params.vmsPerTenant) %}
----
-apiVersion: cdi.kubevirt.io/v1beta1
-kind: DataVolume
-metadata:
-  name: {{ t }}-vm-{{ i }}-root
-  namespace: {{ t }}
-spec:
-  source:
-    registry:
-      url: {{ params.vmImage | to_json }}
-  storage:
-    storageClassName: {{ params.storageClass }}
-    accessModes: [ReadWriteMany]
-    resources:
-      requests:
-        storage: {{ params.vmDisk }}
----
-apiVersion: kubevirt.io/v1
-kind: VirtualMachine
-metadata:
-  name: {{ t }}-vm-{{ i }}
-  namespace: {{ t }}
-  labels:
-    tenant: {{ t }}
-spec:
-  runStrategy: {{ 'Always' if i == 0 else 'RerunOnFailure' }}
-  template:
-    metadata:
-      labels:
-        kubevirt.io/vm: {{ t }}-vm-{{ i }}
-    spec:
-      evictionStrategy: {{ hco.spec.evictionStrategy }}
-      domain:
-        cpu:
-          cores: {{ params.vmCpu }}
-          sockets: 1
-{% if hardware.numaNodesPresent %}
-          dedicatedCpuPlacement: true
-          numa:
-            guestMappingPassthrough: {}
-{% endif %}
-        memory:
-          guest: {{ params.vmMemory }}
-        devices:
-          disks:
-            - name: root
-              disk:
-                bus: virtio
-{% if hardware.gpuPresent and i == 0 %}
-          gpus:
-            - name: gpu0
-              deviceName: {{ hco.spec.permittedHostDevices.pciHostDevices[0].resourceName }}
-{% endif %}
-{% if hardware.sriovPresent %}
-          interfaces:
-            - name: default
-              masquerade: {}
-            - name: sriov
-              sriov: {}
-{% endif %}
-{% if hardware.sriovPresent %}
-      networks:
-        - name: default
-          pod: {}
-        - name: sriov
-          multus:
-            networkName: openshift-sriov-network-operator/vm-net
-{% endif %}
-      volumes:
-        - name: root
-          dataVolume:
-            name: {{ t }}-vm-{{ i }}-root
-{% endfor %}
-{% endfor %}
-";
-
-const APPS: &str = r"{% for app in params.apps %}
----
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: {{ app.name }}-config
-  namespace: bench-apps
-data:
-  LOG_LEVEL: {{ app.logLevel | to_json }}
-  CLUSTER: {{ cluster.name | to_json }}
-  REGION: {{ cluster.labels.region | to_json }}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {{ app.name }}
-  namespace: bench-apps
-  labels:
-    app.kubernetes.io/name: {{ app.name }}
-    app.kubernetes.io/part-of: bench-apps
-spec:
-  replicas: {{ app.replicas }}
-  selector:
-    matchLabels:
-      app.kubernetes.io/name: {{ app.name }}
-  template:
-    metadata:
-      labels:
-        app.kubernetes.io/name: {{ app.name }}
-      annotations:
-        checksum/config: {{ (app.name ~ app.logLevel ~ cluster.name) | sha256 }}
-    spec:
-      containers:
-        - name: {{ app.name }}
-          image: registry.example.invalid/{{ app.name }}:{{ app.version }}
-          ports:
-            - containerPort: 8080
-              name: http
-          envFrom:
-            - configMapRef:
-                name: {{ app.name }}-config
-          resources:
-            requests:
-              cpu: 100m
-              memory: {{ app.memory }}
-            limits:
-              memory: {{ app.memory }}
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: {{ app.name }}
-  namespace: bench-apps
-spec:
-  selector:
-    app.kubernetes.io/name: {{ app.name }}
-  ports:
-    - name: http
-      port: 80
-      targetPort: http
-{% endfor %}
-";
-
-const PULL_SECRET: &str = r#"apiVersion: v1
-kind: Secret
-metadata:
-  name: registry-pull
-  namespace: openshift-cnv
-type: kubernetes.io/dockerconfigjson
-data:
-  .dockerconfigjson: {{ ('{"auths":{"registry.example.invalid":{"auth":"' ~ ('bench:' ~ cluster.name) | b64encode ~ '"}}}') | b64encode }}
-"#;
-
-const SIDECAR: &str = r#"apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: sidecar-hooks
-  namespace: openshift-cnv
-data:
-  hook.sh: |
-    #!/bin/sh
-    echo "sidecar hook for {{ cluster.name }}"
-"#;
-
-const EXPORTER: &str = r"apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: metrics-exporter
-  namespace: openshift-cnv
----
-apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: metrics-exporter
-  namespace: openshift-cnv
-spec:
-  selector:
-    matchLabels:
-      app: metrics-exporter
-  template:
-    metadata:
-      labels:
-        app: metrics-exporter
-    spec:
-      serviceAccountName: metrics-exporter
-      containers:
-        - name: exporter
-          image: {{ cluster.images.exporter | to_json }}
-          ports:
-            - containerPort: 9100
-              name: metrics
-";
-
-const WORKLOAD_UPDATE: &str = r#"apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: workload-update-note
-  namespace: openshift-cnv
-data:
-  note: "the HyperConverged of {{ cluster.name }} keeps the default workload update strategy"
-"#;
-
-const DESCHEDULER: &str = r"apiVersion: operator.openshift.io/v1
-kind: KubeDescheduler
-metadata:
-  name: cluster
-  namespace: openshift-kube-descheduler-operator
-spec:
-  deschedulingIntervalSeconds: 60
-  mode: Automatic
-  profiles:
-    - KubeVirtRelieveAndMigrate
-";
-
 const TEMPLATES: [(&str, &str); 18] = [
-    ("hco.yaml.j2", HCO),
-    ("machine-configs.yaml.j2", MACHINE_CONFIGS),
-    ("pci-passthrough.yaml.j2", PCI_PASSTHROUGH),
-    ("kubelet-cpu-manager.yaml.j2", KUBELET_CPU),
-    ("numa-topology.yaml.j2", NUMA),
-    ("node-health.yaml.j2", NODE_HEALTH),
-    ("alerts.yaml.j2", ALERTS),
-    ("sriov.yaml.j2", SRIOV),
-    ("gpu.yaml.j2", GPU),
-    ("mtv.yaml.j2", MTV),
-    ("tenants.yaml.j2", TENANTS),
-    ("virtual-machines.yaml.j2", VMS),
-    ("apps.yaml.j2", APPS),
-    ("pull-secret.yaml.j2", PULL_SECRET),
-    ("sidecar-hooks.yaml.j2", SIDECAR),
-    ("metrics-exporter.yaml.j2", EXPORTER),
-    ("workload-update.yaml.j2", WORKLOAD_UPDATE),
-    ("descheduler.yaml.j2", DESCHEDULER),
+    ("hco.yaml.j2", include_str!("../templates/hco.yaml.j2")),
+    (
+        "machine-configs.yaml.j2",
+        include_str!("../templates/machine-configs.yaml.j2"),
+    ),
+    (
+        "pci-passthrough.yaml.j2",
+        include_str!("../templates/pci-passthrough.yaml.j2"),
+    ),
+    (
+        "kubelet-cpu-manager.yaml.j2",
+        include_str!("../templates/kubelet-cpu-manager.yaml.j2"),
+    ),
+    (
+        "numa-topology.yaml.j2",
+        include_str!("../templates/numa-topology.yaml.j2"),
+    ),
+    (
+        "node-health.yaml.j2",
+        include_str!("../templates/node-health.yaml.j2"),
+    ),
+    (
+        "alerts.yaml.j2",
+        include_str!("../templates/alerts.yaml.j2"),
+    ),
+    ("sriov.yaml.j2", include_str!("../templates/sriov.yaml.j2")),
+    ("gpu.yaml.j2", include_str!("../templates/gpu.yaml.j2")),
+    ("mtv.yaml.j2", include_str!("../templates/mtv.yaml.j2")),
+    (
+        "tenants.yaml.j2",
+        include_str!("../templates/tenants.yaml.j2"),
+    ),
+    (
+        "virtual-machines.yaml.j2",
+        include_str!("../templates/virtual-machines.yaml.j2"),
+    ),
+    ("apps.yaml.j2", include_str!("../templates/apps.yaml.j2")),
+    (
+        "pull-secret.yaml.j2",
+        include_str!("../templates/pull-secret.yaml.j2"),
+    ),
+    (
+        "sidecar-hooks.yaml.j2",
+        include_str!("../templates/sidecar-hooks.yaml.j2"),
+    ),
+    (
+        "metrics-exporter.yaml.j2",
+        include_str!("../templates/metrics-exporter.yaml.j2"),
+    ),
+    (
+        "workload-update.yaml.j2",
+        include_str!("../templates/workload-update.yaml.j2"),
+    ),
+    (
+        "descheduler.yaml.j2",
+        include_str!("../templates/descheduler.yaml.j2"),
+    ),
 ];
 
 const OVERLAY_BARE_METAL: &str = r"# bare-metal servers: local NVMe storage, bigger VMs, live migration first

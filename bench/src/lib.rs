@@ -7,3 +7,4 @@ pub mod diff;
 pub mod fleet;
 pub mod kustomize;
 pub mod render;
+pub mod workdir;

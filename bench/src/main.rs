@@ -32,6 +32,31 @@ enum Command {
     Big(BigArgs),
 }
 
+/// The flags every timing benchmark takes: what to time and where to work.
+#[derive(Debug, Args)]
+struct Harness {
+    /// The plinth binary (default: `plinth` beside this binary, i.e. `target/release/plinth`)
+    #[arg(long, value_name = "PATH")]
+    plinth: Option<PathBuf>,
+    /// Work in this folder and keep it (default: a temporary folder, removed afterwards)
+    #[arg(long, value_name = "DIR")]
+    workdir: Option<PathBuf>,
+}
+
+impl Harness {
+    /// The plinth binary to time (the one given, else `plinth` beside this binary) and the
+    /// work folder.
+    fn resolve(self) -> std::io::Result<(PathBuf, Option<PathBuf>)> {
+        let Self { plinth, workdir } = self;
+        let plinth = match plinth {
+            Some(p) => p,
+            None => std::env::current_exe()?
+                .with_file_name(format!("plinth{}", std::env::consts::EXE_SUFFIX)),
+        };
+        Ok((plinth, workdir))
+    }
+}
+
 #[derive(Debug, Args)]
 struct BigArgs {
     /// Object counts, one cluster each, comma-separated
@@ -46,12 +71,8 @@ struct BigArgs {
     /// Worker threads of plinth (default: one per core)
     #[arg(short, long, value_name = "N")]
     jobs: Option<usize>,
-    /// The plinth binary (default: `plinth` beside this binary, i.e. `target/release/plinth`)
-    #[arg(long, value_name = "PATH")]
-    plinth: Option<PathBuf>,
-    /// Work in this folder and keep it (default: a temporary folder, removed afterwards)
-    #[arg(long, value_name = "DIR")]
-    workdir: Option<PathBuf>,
+    #[command(flatten)]
+    harness: Harness,
 }
 
 #[derive(Debug, Args)]
@@ -65,12 +86,8 @@ struct DiffArgs {
     /// Timed runs per format (the median is reported)
     #[arg(long, default_value_t = 3)]
     runs: usize,
-    /// The plinth binary (default: `plinth` beside this binary, i.e. `target/release/plinth`)
-    #[arg(long, value_name = "PATH")]
-    plinth: Option<PathBuf>,
-    /// Work in this folder and keep it (default: a temporary folder, removed afterwards)
-    #[arg(long, value_name = "DIR")]
-    workdir: Option<PathBuf>,
+    #[command(flatten)]
+    harness: Harness,
 }
 
 #[derive(Debug, Args)]
@@ -103,16 +120,17 @@ struct RenderArgs {
     /// reported, with the spread
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     runs: u32,
-    /// The plinth binary (default: `plinth` beside this binary, i.e. `target/release/plinth`)
-    #[arg(long, value_name = "PATH")]
-    plinth: Option<PathBuf>,
-    /// Work in this folder and keep it (default: a temporary folder, removed afterwards)
-    #[arg(long, value_name = "DIR")]
-    workdir: Option<PathBuf>,
+    #[command(flatten)]
+    harness: Harness,
 }
 
 fn progress(message: &str) {
     let _ = writeln!(std::io::stderr().lock(), "plinth-bench: {message}");
+}
+
+/// Writes figures to stdout as they come.
+fn report(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 fn run(cli: Cli) -> anyhow::Result<String> {
@@ -137,10 +155,9 @@ fn run(cli: Cli) -> anyhow::Result<String> {
             jobs,
             kustomize_clusters,
             runs,
-            plinth,
-            workdir,
+            harness,
         }) => {
-            let plinth = plinth_binary(plinth)?;
+            let (plinth, workdir) = harness.resolve()?;
             let jobs = jobs_or_cores(jobs);
             let bench = render::RenderBench {
                 clusters,
@@ -151,9 +168,6 @@ fn run(cli: Cli) -> anyhow::Result<String> {
                 plinth,
                 workdir,
             };
-            let mut report = |text: &str| {
-                let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            };
             render::run(&bench, &mut progress, &mut report)?;
             Ok(String::new())
         }
@@ -161,10 +175,9 @@ fn run(cli: Cli) -> anyhow::Result<String> {
             clusters,
             seed,
             runs,
-            plinth,
-            workdir,
+            harness,
         }) => {
-            let plinth = plinth_binary(plinth)?;
+            let (plinth, workdir) = harness.resolve()?;
             let bench = diff::DiffBench {
                 clusters,
                 seed,
@@ -179,10 +192,9 @@ fn run(cli: Cli) -> anyhow::Result<String> {
             seed,
             runs,
             jobs,
-            plinth,
-            workdir,
+            harness,
         }) => {
-            let plinth = plinth_binary(plinth)?;
+            let (plinth, workdir) = harness.resolve()?;
             let jobs = jobs_or_cores(jobs);
             let bench = big::BigBench {
                 objects,
@@ -191,9 +203,6 @@ fn run(cli: Cli) -> anyhow::Result<String> {
                 jobs,
                 plinth,
                 workdir,
-            };
-            let mut report = |text: &str| {
-                let _ = std::io::stdout().lock().write_all(text.as_bytes());
             };
             big::run(&bench, &mut progress, &mut report)?;
             Ok(String::new())
@@ -204,8 +213,8 @@ fn run(cli: Cli) -> anyhow::Result<String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(report) => {
-            let _ = std::io::stdout().lock().write_all(report.as_bytes());
+        Ok(figures) => {
+            report(&figures);
             ExitCode::SUCCESS
         }
         Err(err) => {
@@ -216,15 +225,6 @@ fn main() -> ExitCode {
             }
             ExitCode::from(2)
         }
-    }
-}
-
-/// The plinth binary to time: the one given, else `plinth` beside this binary.
-fn plinth_binary(given: Option<PathBuf>) -> std::io::Result<PathBuf> {
-    match given {
-        Some(p) => Ok(p),
-        None => Ok(std::env::current_exe()?
-            .with_file_name(format!("plinth{}", std::env::consts::EXE_SUFFIX))),
     }
 }
 

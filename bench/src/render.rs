@@ -20,6 +20,7 @@ use plinth_vocab::yaml;
 use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
 
+use crate::workdir::Workdir;
 use crate::{fleet, kustomize};
 
 /// Settings of one benchmark run.
@@ -426,14 +427,8 @@ pub fn run(
 ) -> anyhow::Result<()> {
     require_plinth(&b.plinth)?;
     let machine = machine();
-    let temp;
-    let work: PathBuf = if let Some(dir) = &b.workdir {
-        fs_err::create_dir_all(dir)?;
-        dir.clone()
-    } else {
-        temp = tempfile::Builder::new().prefix("plinth-bench-").tempdir()?;
-        temp.path().to_path_buf()
-    };
+    let workdir = Workdir::new(b.workdir.as_deref(), "plinth-bench-")?;
+    let work = workdir.path();
     let repo = work.join("repo");
     let out = work.join("rendered");
     for d in [
@@ -524,7 +519,7 @@ pub fn run(
             "kubectl kustomize over {timed} cluster overlays, {} at a time",
             b.jobs
         ));
-        Some(run_kustomize(&work, &clusters, timed, &pool)?)
+        Some(run_kustomize(work, &clusters, timed, &pool)?)
     } else {
         progress("skipped kustomize: `kubectl` not found on PATH");
         None

@@ -13,8 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::change::ObjectChange;
 use crate::disruption::{self, ClusterDisruption, Disruption};
-use plinth_renderer::decide::Decision;
+use plinth_renderer::decide::{ConditionOutcome, Decision};
 use plinth_renderer::render::{RenderedCluster, RenderedObject, VERSION};
 use plinth_vocab::ObjectRef;
 use plinth_vocab::change::{FieldChange, field_changes};
@@ -88,16 +89,6 @@ pub struct ClusterDiff {
     pub inclusion: Vec<InclusionChange>,
     /// Changed objects, sorted by kind, namespace and name.
     pub objects: Vec<ObjectDiff>,
-}
-
-/// What happened to an object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ObjectChange {
-    Added,
-    Removed,
-    Renamed,
-    Changed,
 }
 
 /// One changed object.
@@ -239,15 +230,6 @@ pub fn unified(before: &str, after: &str, path: &str) -> String {
         .to_string()
 }
 
-fn identity_key(id: &ObjectRef) -> ObjectKey {
-    (
-        id.kind.clone(),
-        id.group.clone(),
-        id.namespace.clone(),
-        id.name.clone(),
-    )
-}
-
 fn object_path(cluster: &str, id: &ObjectRef) -> String {
     let kind = if id.group.is_empty() {
         id.kind.clone()
@@ -273,18 +255,37 @@ fn without_name(value: &Value) -> Value {
     v
 }
 
-type ObjectKey = (String, String, Option<String>, String);
-/// Group, kind, namespace and the canonical content with the name blanked.
-type ContentKey = (String, String, Option<String>, Vec<u8>);
+/// The object's group, kind and namespace (its name blanked) and its canonical content with
+/// the name blanked: equal for a removed and an added object that are a rename.
+type ContentKey = (ObjectRef, Vec<u8>);
 
-fn object_index(c: Option<&RenderedCluster>) -> BTreeMap<ObjectKey, &RenderedObject> {
-    c.map(|c| {
-        c.objects
-            .iter()
-            .map(|o| (identity_key(&o.identity), o))
-            .collect()
-    })
-    .unwrap_or_default()
+fn content_key(o: &RenderedObject) -> ContentKey {
+    let id = ObjectRef {
+        name: String::new(),
+        ..o.identity.clone()
+    };
+    let content = serde_json::to_vec(&without_name(&o.value)).unwrap_or_default();
+    (id, content)
+}
+
+fn object_index(c: Option<&RenderedCluster>) -> BTreeMap<&ObjectRef, &RenderedObject> {
+    c.map(|c| c.objects.iter().map(|o| (&o.identity, o)).collect())
+        .unwrap_or_default()
+}
+
+/// The objects of an index in the order the comparison visits them: by kind, group,
+/// namespace and name. The order decides which of several equal removed objects a rename
+/// pairs with and the order of ties in the output, so it is spelled out here rather than
+/// taken from [`ObjectRef`]'s own order (group first).
+fn visit_order<'a>(
+    index: &BTreeMap<&'a ObjectRef, &'a RenderedObject>,
+) -> Vec<(&'a ObjectRef, &'a RenderedObject)> {
+    let mut list: Vec<(&ObjectRef, &RenderedObject)> =
+        index.iter().map(|(k, o)| (*k, *o)).collect();
+    list.sort_by(|(a, _), (b, _)| {
+        (&a.kind, &a.group, &a.namespace, &a.name).cmp(&(&b.kind, &b.group, &b.namespace, &b.name))
+    });
+    list
 }
 
 struct Pending<'a> {
@@ -313,7 +314,7 @@ pub fn compare_cluster(
     let mut pending: Vec<Pending<'_>> = Vec::new();
     let mut removed: Vec<&RenderedObject> = Vec::new();
     let mut added: Vec<&RenderedObject> = Vec::new();
-    for (key, b) in &before {
+    for (key, b) in visit_order(&before) {
         match after.get(key) {
             Some(a) if a.value == b.value => {}
             Some(a) => pending.push(Pending {
@@ -324,7 +325,7 @@ pub fn compare_cluster(
             None => removed.push(b),
         }
     }
-    for (key, a) in &after {
+    for (key, a) in visit_order(&after) {
         if !before.contains_key(key) {
             added.push(a);
         }
@@ -332,29 +333,11 @@ pub fn compare_cluster(
     // Renames: same group, kind and namespace, equal apart from the name.
     let mut by_content: BTreeMap<ContentKey, Vec<usize>> = BTreeMap::new();
     for (i, r) in removed.iter().enumerate() {
-        let id = &r.identity;
-        let content = serde_json::to_vec(&without_name(&r.value)).unwrap_or_default();
-        by_content
-            .entry((
-                id.group.clone(),
-                id.kind.clone(),
-                id.namespace.clone(),
-                content,
-            ))
-            .or_default()
-            .push(i);
+        by_content.entry(content_key(r)).or_default().push(i);
     }
     let mut renamed_from: BTreeSet<usize> = BTreeSet::new();
     for a in added {
-        let id = &a.identity;
-        let content = serde_json::to_vec(&without_name(&a.value)).unwrap_or_default();
-        let key = (
-            id.group.clone(),
-            id.kind.clone(),
-            id.namespace.clone(),
-            content,
-        );
-        let matched = by_content.get_mut(&key).and_then(|list| {
+        let matched = by_content.get_mut(&content_key(a)).and_then(|list| {
             let first = list.first().copied();
             if first.is_some() {
                 list.remove(0);
@@ -449,6 +432,18 @@ pub fn compare_cluster(
     })
 }
 
+/// A decision's conditions by name (none for an absent decision).
+fn conditions_by_name(decision: Option<&Decision>) -> BTreeMap<&str, &ConditionOutcome> {
+    decision
+        .map(|d| {
+            d.conditions
+                .iter()
+                .map(|c| (c.condition.as_str(), c))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Assets whose inclusion differs between base and head, with the conditions whose outcome
 /// changed. For an added or removed cluster nothing is listed (every asset moves).
 pub fn inclusion_changes(
@@ -472,22 +467,8 @@ pub fn inclusion_changes(
             continue;
         }
         let mut conditions = Vec::new();
-        let old: BTreeMap<&str, _> = b
-            .map(|d| {
-                d.conditions
-                    .iter()
-                    .map(|c| (c.condition.as_str(), c))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let new: BTreeMap<&str, _> = a
-            .map(|d| {
-                d.conditions
-                    .iter()
-                    .map(|c| (c.condition.as_str(), c))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let old = conditions_by_name(b.copied());
+        let new = conditions_by_name(a.copied());
         let names: BTreeSet<&str> = old.keys().chain(new.keys()).copied().collect();
         for cond in names {
             let (o, n) = (old.get(cond), new.get(cond));
@@ -528,7 +509,6 @@ pub fn inclusion_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use plinth_renderer::decide::ConditionOutcome;
     use serde_json::json;
 
     fn object(kind: &str, name: &str, value: Value) -> RenderedObject {
@@ -624,56 +604,27 @@ mod tests {
     #[test]
     fn compares_objects_and_detects_renames() {
         let r = Redactor::with_key(b"k");
-        let base = cluster(
-            vec![
-                object(
-                    "ConfigMap",
-                    "same",
-                    json!({"data": {"k": "v"}, "metadata": {}}),
-                ),
-                object(
-                    "ConfigMap",
-                    "old-name",
-                    json!({"data": {"k": "r"}, "metadata": {}}),
-                ),
-                object(
-                    "ConfigMap",
-                    "edited",
-                    json!({"data": {"k": "1"}, "metadata": {}}),
-                ),
-                object(
-                    "ConfigMap",
-                    "gone",
-                    json!({"data": {"k": "g"}, "metadata": {}}),
-                ),
-            ],
-            vec![],
-        );
-        let head = cluster(
-            vec![
-                object(
-                    "ConfigMap",
-                    "same",
-                    json!({"data": {"k": "v"}, "metadata": {}}),
-                ),
-                object(
-                    "ConfigMap",
-                    "new-name",
-                    json!({"data": {"k": "r"}, "metadata": {}}),
-                ),
-                object(
-                    "ConfigMap",
-                    "edited",
-                    json!({"data": {"k": "2"}, "metadata": {}}),
-                ),
-                object(
-                    "ConfigMap",
-                    "fresh",
-                    json!({"data": {"k": "f"}, "metadata": {}}),
-                ),
-            ],
-            vec![],
-        );
+        let config_maps = |entries: &[(&str, &str)]| {
+            let objects = entries
+                .iter()
+                .map(|(name, k)| {
+                    object("ConfigMap", name, json!({"data": {"k": k}, "metadata": {}}))
+                })
+                .collect();
+            cluster(objects, vec![])
+        };
+        let base = config_maps(&[
+            ("same", "v"),
+            ("old-name", "r"),
+            ("edited", "1"),
+            ("gone", "g"),
+        ]);
+        let head = config_maps(&[
+            ("same", "v"),
+            ("new-name", "r"),
+            ("edited", "2"),
+            ("fresh", "f"),
+        ]);
         let d = compare_cluster("c", Some(&base), Some(&head), &r).unwrap();
         let got: Vec<(ObjectChange, &str)> = d
             .objects

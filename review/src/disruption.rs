@@ -7,8 +7,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::diff::ObjectChange;
+use crate::change::ObjectChange;
 use plinth_renderer::render::RenderedObject;
+use plinth_vocab::group_of;
 use plinth_vocab::labels::ANNOTATION_REPLACEMENT_KEY;
 
 /// What a change does at run time, most disruptive first: the order of every disruption list
@@ -106,26 +107,10 @@ pub fn fleet<'a>(
     out
 }
 
-fn group_of(obj: &Value) -> &str {
-    obj["apiVersion"]
-        .as_str()
-        .and_then(|v| v.rsplit_once('/'))
-        .map_or("", |(g, _)| g)
-}
-
 fn shown(kind: &str, namespace: Option<&str>, name: &str) -> String {
     match namespace {
         Some(ns) => format!("{kind} `{ns}/{name}`"),
         None => format!("{kind} `{name}`"),
-    }
-}
-
-fn verb(change: ObjectChange) -> &'static str {
-    match change {
-        ObjectChange::Added => "added",
-        ObjectChange::Removed => "removed",
-        ObjectChange::Renamed => "renamed",
-        ObjectChange::Changed => "changed",
     }
 }
 
@@ -242,7 +227,7 @@ pub fn classify(
         return Vec::new();
     };
     let kind = obj["kind"].as_str().unwrap_or_default();
-    let group = group_of(obj);
+    let group = group_of(obj["apiVersion"].as_str().unwrap_or_default());
     let namespace = obj.pointer("/metadata/namespace").and_then(Value::as_str);
     let name = obj
         .pointer("/metadata/name")
@@ -265,7 +250,7 @@ pub fn classify(
             Effect::Platform,
             format!(
                 "touches the whole virtualization platform: {what} {}",
-                verb(change)
+                change.word()
             ),
         )),
         ("machineconfiguration.openshift.io", "MachineConfig" | "KubeletConfig") => {
@@ -273,7 +258,7 @@ pub fn classify(
                 .map_or_else(|| "its pool".to_owned(), |p| format!("pool `{p}`"));
             out.push(make(
                 Effect::Reboot,
-                format!("reboots the nodes of {pool}: {what} {}", verb(change)),
+                format!("reboots the nodes of {pool}: {what} {}", change.word()),
             ));
         }
         ("machine.sapcloud.io", "MachineClass") if change == ObjectChange::Changed => {

@@ -5,60 +5,31 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Command;
 
 use plinth_review::git::{CommitOutcome, GitError, GitRepo};
+use plinth_testkit::git::{TempRepo, git, write};
 
-fn git(root: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(root)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn write(root: &Path, rel: &str, content: &[u8]) {
-    let path = root.join(rel);
-    fs_err::create_dir_all(path.parent().unwrap()).unwrap();
-    fs_err::write(path, content).unwrap();
-}
-
-fn commit(root: &Path, message: &str) -> String {
-    git(root, &["add", "-A"]);
-    git(root, &["commit", "-q", "-m", message]);
-    git(root, &["rev-parse", "HEAD"]).trim().to_owned()
-}
-
-fn init() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    git(dir.path(), &["init", "-q", "-b", "main"]);
-    dir
+/// A repository whose first commit holds `files`, and that commit's id.
+fn committed(files: &[(&str, &[u8])]) -> (TempRepo, String) {
+    let tmp = TempRepo::new();
+    for (path, content) in files {
+        tmp.write(path, content);
+    }
+    let id = tmp.commit("one");
+    (tmp, id)
 }
 
 #[test]
 fn revisions_are_read_from_the_object_database() {
-    let dir = init();
-    let root = dir.path();
+    let tmp = TempRepo::new();
+    let root = tmp.root.as_path();
     write(root, "clusters/a/cluster.yaml", b"params: {v: 1}\n");
     write(root, "rendered/a/x.yaml", b"old output\n");
     write(root, ".github/workflows/ci.yml", b"on: push\n");
-    let first = commit(root, "one");
+    let first = tmp.commit("one");
     write(root, "clusters/a/cluster.yaml", b"params: {v: 2}\n");
     write(root, "clusters/b/cluster.yaml", b"{}\n");
-    commit(root, "two");
+    tmp.commit("two");
     // The working tree moves on; revisions do not see it.
     write(root, "clusters/a/cluster.yaml", b"params: {v: 3}\n");
 
@@ -93,18 +64,17 @@ fn revisions_are_read_from_the_object_database() {
 
 #[test]
 fn the_revisions_own_output_folder_and_size_limit_apply() {
-    let dir = init();
-    let root = dir.path();
-    write(
-        root,
-        "plinth.yaml",
-        b"paths:\n  output: out\nlimits:\n  maxFileBytes: 100\n",
-    );
-    write(root, "clusters/a/cluster.yaml", b"{}\n");
-    write(root, "out/a/x.yaml", b"output\n");
-    write(root, "rendered/keep.txt", b"not output here\n");
-    write(root, "docs/big.bin", &[b'x'; 500]);
-    commit(root, "one");
+    let (tmp, _) = committed(&[
+        (
+            "plinth.yaml",
+            b"paths:\n  output: out\nlimits:\n  maxFileBytes: 100\n",
+        ),
+        ("clusters/a/cluster.yaml", b"{}\n"),
+        ("out/a/x.yaml", b"output\n"),
+        ("rendered/keep.txt", b"not output here\n"),
+        ("docs/big.bin", &[b'x'; 500]),
+    ]);
+    let root = tmp.root.as_path();
     let repo = GitRepo::open(root).unwrap();
     let src = repo.source_at(&repo.resolve("HEAD").unwrap()).unwrap();
     assert_eq!(
@@ -116,8 +86,8 @@ fn the_revisions_own_output_folder_and_size_limit_apply() {
         ]
     );
     // An oversized file the renderer would read is an error naming revision and path.
-    write(root, "clusters/a/inventory.yaml", &[b'x'; 500]);
-    commit(root, "two");
+    write(root, "clusters/a/inventory.yaml", [b'x'; 500]);
+    tmp.commit("two");
     let err = repo.source_at(&repo.resolve("HEAD").unwrap()).unwrap_err();
     assert!(
         matches!(
@@ -139,8 +109,8 @@ fn the_revisions_own_output_folder_and_size_limit_apply() {
 #[cfg(unix)]
 #[test]
 fn symlinks_inside_the_tree_are_followed() {
-    let dir = init();
-    let root = dir.path();
+    let tmp = TempRepo::new();
+    let root = tmp.root.as_path();
     write(root, "shared/inventory.yaml", b"nodes: []\n");
     write(root, "clusters/a/cluster.yaml", b"{}\n");
     std::os::unix::fs::symlink(
@@ -149,7 +119,7 @@ fn symlinks_inside_the_tree_are_followed() {
     )
     .unwrap();
     std::os::unix::fs::symlink("/etc/hostname", root.join("clusters/a/escape.yaml")).unwrap();
-    commit(root, "links");
+    tmp.commit("links");
     let repo = GitRepo::open(root).unwrap();
     let src = repo.source_at(&repo.resolve("HEAD").unwrap()).unwrap();
     assert_eq!(
@@ -161,11 +131,11 @@ fn symlinks_inside_the_tree_are_followed() {
 
 #[test]
 fn a_platform_in_a_sub_folder() {
-    let dir = init();
-    let root = dir.path();
-    write(root, "platform/clusters/a/cluster.yaml", b"{}\n");
-    write(root, "other/file.txt", b"x\n");
-    commit(root, "one");
+    let (tmp, _) = committed(&[
+        ("platform/clusters/a/cluster.yaml", b"{}\n"),
+        ("other/file.txt", b"x\n"),
+    ]);
+    let root = tmp.root.as_path();
     let repo = GitRepo::open(&root.join("platform")).unwrap();
     assert_eq!(repo.prefix(), "platform/");
     let src = repo.source_at(&repo.resolve("HEAD").unwrap()).unwrap();
@@ -182,11 +152,11 @@ fn a_platform_in_a_sub_folder() {
 
 #[test]
 fn dirty_paths_ignore_untracked_files_and_the_output() {
-    let dir = init();
-    let root = dir.path();
-    write(root, "clusters/a/cluster.yaml", b"{}\n");
-    write(root, "rendered/a/x.yaml", b"x\n");
-    commit(root, "one");
+    let (tmp, _) = committed(&[
+        ("clusters/a/cluster.yaml", b"{}\n"),
+        ("rendered/a/x.yaml", b"x\n"),
+    ]);
+    let root = tmp.root.as_path();
     let repo = GitRepo::open(root).unwrap();
     write(root, "new.txt", b"untracked\n");
     write(root, "rendered/a/x.yaml", b"changed\n");
@@ -201,10 +171,8 @@ fn dirty_paths_ignore_untracked_files_and_the_output() {
 
 #[test]
 fn hydrated_commits_are_built_in_memory() {
-    let dir = init();
-    let root = dir.path();
-    write(root, "clusters/a/cluster.yaml", b"{}\n");
-    let source = commit(root, "one");
+    let (tmp, source) = committed(&[("clusters/a/cluster.yaml", b"{}\n")]);
+    let root = tmp.root.as_path();
     let repo = GitRepo::open(root).unwrap();
     let files = BTreeMap::from([
         ("a/x.yaml".to_owned(), b"x: 1\n".to_vec()),

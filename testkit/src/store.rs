@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use plinth_vocab::pointer;
 use serde_json::{Map, Value, json};
 
 /// A resource type the fake server serves (one entry of a discovery document).
@@ -338,22 +339,11 @@ impl Store {
     }
 }
 
+/// The value without what the server sets (status, resource version, generation, managed
+/// fields, uid, creation time).
 fn spec_like(v: &Value) -> Value {
     let mut v = v.clone();
-    if let Some(o) = v.as_object_mut() {
-        o.remove("status");
-        if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
-            for k in [
-                "resourceVersion",
-                "generation",
-                "managedFields",
-                "uid",
-                "creationTimestamp",
-            ] {
-                m.remove(k);
-            }
-        }
-    }
+    strip_server_fields(&mut v);
     v
 }
 
@@ -417,15 +407,11 @@ pub fn merge(into: &mut Value, from: &Value) {
     }
 }
 
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
 fn collect_leaves(v: &Value, prefix: String, out: &mut BTreeSet<String>) {
     match v {
         Value::Object(o) if !o.is_empty() => {
             for (k, child) in o {
-                collect_leaves(child, format!("{prefix}/{}", escape(k)), out);
+                collect_leaves(child, format!("{prefix}/{}", pointer::escape(k)), out);
             }
         }
         _ => {

@@ -1,0 +1,386 @@
+//! Serving: [`FakeApiServer`] binds a loopback port on a thread of its own, accepts HTTP (or
+//! HTTPS) connections, logs every request ([`LoggedRequest`]), applies injected faults and
+//! routes the rest to discovery or to the verbs on a resource.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+
+use crate::faults::{self, Fault, FaultKind};
+use crate::reply::{Reply, failure, no_such_resource, reply};
+use crate::scenario::Scenario;
+use crate::store::{Store, split_api_version};
+use crate::verbs::{self, Call};
+use crate::{discovery, tls};
+
+/// One request the server received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedRequest {
+    pub method: String,
+    pub path: String,
+    /// Decoded query parameters, sorted.
+    pub query: BTreeMap<String, String>,
+    /// The response status; 0 while the response is still pending (a slow fault).
+    pub status: u16,
+    /// The fault injected into it, if any.
+    pub fault: Option<FaultKind>,
+}
+
+impl LoggedRequest {
+    /// Whether this was a discovery request.
+    pub fn is_discovery(&self) -> bool {
+        self.path == "/api"
+            || self.path == "/apis"
+            || self.path == "/api/v1"
+            || (self.path.starts_with("/apis/") && self.path.split('/').count() == 4)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    store: Store,
+    faults: Vec<Fault>,
+    log: Vec<LoggedRequest>,
+    token: Option<String>,
+    in_flight: usize,
+    max_in_flight: usize,
+}
+
+/// A running fake API server; stops when dropped.
+#[derive(Debug)]
+pub struct FakeApiServer {
+    addr: SocketAddr,
+    shared: Arc<Mutex<Shared>>,
+    kubeconfig: PathBuf,
+    ca_pem: Option<String>,
+    _dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl FakeApiServer {
+    /// Starts the server on `127.0.0.1:0` and writes a kubeconfig pointing at it.
+    pub fn start(scenario: Scenario) -> std::io::Result<Self> {
+        let mut store = Store {
+            types: scenario.types,
+            defaults: scenario.defaults,
+            ..Store::default()
+        };
+        for object in scenario.objects {
+            store.seed(object);
+        }
+        let shared = Arc::new(Mutex::new(Shared {
+            store,
+            token: scenario.token.clone(),
+            ..Shared::default()
+        }));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let dir = tempfile::tempdir()?;
+        let kubeconfig = dir.path().join("kubeconfig");
+        let tls = if scenario.tls {
+            Some(tls::TestCa::new().map_err(std::io::Error::other)?)
+        } else {
+            None
+        };
+        let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
+        fs_err::write(
+            &kubeconfig,
+            kubeconfig_text(addr, scenario.token.as_deref(), ca_pem.as_deref()),
+        )?;
+        let acceptor = tls.map(|t| t.acceptor);
+
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let served = Arc::clone(&shared);
+        let thread = std::thread::spawn(move || {
+            runtime.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
+                };
+                tokio::select! {
+                    () = accept_loop(listener, served, acceptor) => {}
+                    _ = stopped => {}
+                }
+            });
+        });
+        Ok(Self {
+            addr,
+            shared,
+            kubeconfig,
+            ca_pem,
+            _dir: dir,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:<port>` (`https://` with [`Scenario::tls`]).
+    pub fn url(&self) -> String {
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The PEM certificate of the test CA that issued the server certificate (with
+    /// [`Scenario::tls`]).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// A kubeconfig file (in a temp dir owned by the server) whose only context, `fake`,
+    /// points at this server.
+    pub fn kubeconfig_path(&self) -> &Path {
+        &self.kubeconfig
+    }
+
+    /// Every request received so far, in order.
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        lock(&self.shared).log.clone()
+    }
+
+    /// Forgets the requests received so far.
+    pub fn clear_log(&self) {
+        lock(&self.shared).log.clear();
+    }
+
+    /// Adds a fault; faults are consulted in the order they were injected.
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.shared).faults.push(fault);
+    }
+
+    /// Removes every fault not yet used up.
+    pub fn clear_faults(&self) {
+        lock(&self.shared).faults.clear();
+    }
+
+    /// The stored object, as a GET would return it.
+    pub fn get(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<Value> {
+        let shared = lock(&self.shared);
+        let (group, version) = split_api_version(api_version);
+        let t = shared
+            .store
+            .types
+            .iter()
+            .position(|t| t.group == group && t.version == version && t.kind == kind)?;
+        let ns = namespace
+            .filter(|_| shared.store.types[t].namespaced)
+            .map(str::to_owned);
+        shared
+            .store
+            .objects
+            .get(&(t, ns, name.to_owned()))
+            .map(|s| s.value.clone())
+    }
+
+    /// Stores (or replaces) an object as if another client had written it.
+    pub fn put(&self, value: Value) {
+        lock(&self.shared).store.seed(value);
+    }
+
+    /// The most requests the server was handling at once so far.
+    pub fn max_in_flight(&self) -> usize {
+        lock(&self.shared).max_in_flight
+    }
+
+    /// How many objects are stored.
+    pub fn object_count(&self) -> usize {
+        lock(&self.shared).store.objects.len()
+    }
+}
+
+impl Drop for FakeApiServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn kubeconfig_text(addr: SocketAddr, token: Option<&str>, ca_pem: Option<&str>) -> String {
+    use base64::Engine as _;
+    let user = match token {
+        Some(t) => format!("{{token: \"{t}\"}}"),
+        None => "{}".to_owned(),
+    };
+    let (scheme, ca) = match ca_pem {
+        Some(pem) => (
+            "https",
+            format!(
+                "    certificate-authority-data: {}\n",
+                base64::engine::general_purpose::STANDARD.encode(pem)
+            ),
+        ),
+        None => ("http", String::new()),
+    };
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n{ca}    server: {scheme}://{addr}\nusers:\n- name: fake\n  user: {user}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\n    namespace: default\ncurrent-context: fake\n"
+    )
+}
+
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Mutex<Shared>>,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let shared = Arc::clone(&shared);
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let shared = Arc::clone(&shared);
+                async move { Ok::<_, Infallible>(handle(req, &shared).await) }
+            });
+            let http = hyper::server::conn::http1::Builder::new();
+            match acceptor {
+                // A client that rejects the certificate ends the handshake: nothing is served.
+                Some(acceptor) => {
+                    if let Ok(tls) = acceptor.accept(stream).await {
+                        let _ = http.serve_connection(TokioIo::new(tls), service).await;
+                    }
+                }
+                None => {
+                    let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                }
+            }
+        });
+    }
+}
+
+struct InFlight<'a>(&'a Mutex<Shared>);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        lock(self.0).in_flight -= 1;
+    }
+}
+
+async fn handle(req: Request<Incoming>, shared: &Mutex<Shared>) -> Reply {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let query: BTreeMap<String, String> =
+        form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let authorized = {
+        let s = lock(shared);
+        s.token.as_ref().is_none_or(|t| {
+            req.headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.strip_prefix("Bearer ") == Some(t.as_str()))
+        })
+    };
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(http_body_util::Collected::to_bytes)
+        .unwrap_or_default();
+    let (fault, slot) = {
+        let mut s = lock(shared);
+        let fault = faults::take(&mut s.faults, &path);
+        s.in_flight += 1;
+        s.max_in_flight = s.max_in_flight.max(s.in_flight);
+        s.log.push(LoggedRequest {
+            method: method.to_string(),
+            path: path.clone(),
+            query: query.clone(),
+            status: 0,
+            fault: fault.clone(),
+        });
+        (fault, s.log.len() - 1)
+    };
+    // Counts the request as in flight until it is answered or its client goes away.
+    let _in_flight = InFlight(shared);
+    let injected = match &fault {
+        Some(kind) => faults::injected(kind, slot).await,
+        None => None,
+    };
+    let res = injected.unwrap_or_else(|| {
+        let call = Call {
+            method: &method,
+            query: &query,
+            content_type: &content_type,
+            body: &body,
+        };
+        route(&path, &call, authorized, shared)
+    });
+    if let Some(entry) = lock(shared).log.get_mut(slot).filter(|e| e.path == path) {
+        entry.status = res.status().as_u16();
+    }
+    res
+}
+
+/// Routes a request by path: discovery, or a verb on a resource.
+fn route(path: &str, call: &Call<'_>, authorized: bool, shared: &Mutex<Shared>) -> Reply {
+    if !authorized {
+        return failure(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
+    }
+    let mut s = lock(shared);
+    let store = &mut s.store;
+    let segments: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    match segments.as_slice() {
+        ["api"] => discovery::core_versions(),
+        ["apis"] => reply(StatusCode::OK, &discovery::group_list(store)),
+        ["api", "v1"] => discovery::resource_list(store, "", "v1"),
+        ["apis", group, version] => discovery::resource_list(store, group, version),
+        ["api", "v1", rest @ ..] => verbs::resource(store, "", "v1", rest, call),
+        ["apis", group, version, rest @ ..] => verbs::resource(store, group, version, rest, call),
+        _ => no_such_resource(),
+    }
+}
+
+pub fn describe(log: &[LoggedRequest]) -> String {
+    let mut out = String::new();
+    for r in log {
+        let q: Vec<String> = r.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let _ = writeln!(
+            out,
+            "{} {} {} -> {}",
+            r.method,
+            r.path,
+            q.join("&"),
+            r.status
+        );
+    }
+    out
+}

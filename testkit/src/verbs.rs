@@ -1,0 +1,219 @@
+//! The verbs the fake server answers on a resource path, one function each: `GET` of one
+//! object, `LIST` and server-side apply (`PATCH`). A new verb (create, update, delete, watch)
+//! is one more function and one more arm in [`resource`].
+
+use std::collections::BTreeMap;
+
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::reply::{Reply, failure, no_such_resource, reply};
+use crate::selector::Selector;
+use crate::store::{ApplyError, ResourceType, Store, StoreKey, labels_of, str_at};
+
+/// What a request on a resource path asks, apart from the path.
+pub(crate) struct Call<'a> {
+    pub method: &'a Method,
+    pub query: &'a BTreeMap<String, String>,
+    pub content_type: &'a str,
+    pub body: &'a [u8],
+}
+
+/// The object (or collection) a resource path names, its type resolved.
+struct Target<'a> {
+    t: usize,
+    ty: ResourceType,
+    namespace: Option<&'a str>,
+}
+
+impl Target<'_> {
+    fn key(&self, name: &str) -> StoreKey {
+        (self.t, self.namespace.map(str::to_owned), name.to_owned())
+    }
+
+    fn not_found(&self, name: &str) -> Reply {
+        failure(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            &format!("{}.{} \"{name}\" not found", self.ty.plural, self.ty.group),
+        )
+    }
+}
+
+/// Answers a request on `/api/v1/<rest>` or `/apis/<group>/<version>/<rest>`.
+pub(crate) fn resource(
+    store: &mut Store,
+    group: &str,
+    version: &str,
+    rest: &[&str],
+    call: &Call<'_>,
+) -> Reply {
+    let (namespace, plural, name) = match rest {
+        ["namespaces", ns, plural, tail @ ..] if tail.len() <= 1 => {
+            (Some(*ns), *plural, tail.first().copied())
+        }
+        [plural] => (None, *plural, None),
+        [plural, name] => (None, *plural, Some(*name)),
+        _ => return no_such_resource(),
+    };
+    let Some(t) = store.type_at(group, version, plural) else {
+        return no_such_resource();
+    };
+    let ty = store.types[t].clone();
+    if namespace.is_some() && !ty.namespaced {
+        return no_such_resource();
+    }
+    let target = Target { t, ty, namespace };
+    match (call.method, name) {
+        (&Method::GET, None) => list(store, t, namespace, call.query),
+        (&Method::GET, Some(name)) => get(store, &target, name),
+        (&Method::PATCH, Some(name)) => apply(store, &target, name, call),
+        _ => failure(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            "the fake API server does not model this verb",
+        ),
+    }
+}
+
+/// `GET` of one object.
+fn get(store: &Store, target: &Target<'_>, name: &str) -> Reply {
+    match store.objects.get(&target.key(name)) {
+        Some(s) => reply(StatusCode::OK, &s.value),
+        None => target.not_found(name),
+    }
+}
+
+/// Server-side apply: `PATCH` with `application/apply-patch+yaml`.
+fn apply(store: &mut Store, target: &Target<'_>, name: &str, call: &Call<'_>) -> Reply {
+    let (query, namespace) = (call.query, target.namespace);
+    if !call
+        .content_type
+        .starts_with("application/apply-patch+yaml")
+    {
+        return failure(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            "the fake API server only models server-side apply patches",
+        );
+    }
+    let Some(manager) = query.get("fieldManager").filter(|m| !m.is_empty()) else {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+        );
+    };
+    let Ok(value) = serde_json::from_slice::<Value>(call.body) else {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "the apply body is not JSON",
+        );
+    };
+    if target.ty.namespaced && namespace.is_none() {
+        return target.not_found(name);
+    }
+    if target.ty.namespaced && str_at(&value, "/metadata/namespace") != namespace.unwrap_or("") {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "the namespace of the provided object does not match the namespace sent on the request",
+        );
+    }
+    let force = query.get("force").is_some_and(|f| f == "true");
+    let dry_run = query.get("dryRun").is_some_and(|d| d == "All");
+    let key = target.key(name);
+    let created = !store.objects.contains_key(&key);
+    match store.apply(&key, &value, manager, force, dry_run) {
+        Ok(v) => reply(
+            if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            },
+            &v,
+        ),
+        Err(ApplyError::BadRequest(m)) => failure(StatusCode::BAD_REQUEST, "BadRequest", &m),
+        Err(ApplyError::Conflict(m)) => failure(StatusCode::CONFLICT, "Conflict", &m),
+    }
+}
+
+/// `GET` of a collection: one page of the objects of type `t` (in `namespace`, or all)
+/// matching the label selector.
+fn list(
+    store: &Store,
+    t: usize,
+    namespace: Option<&str>,
+    query: &BTreeMap<String, String>,
+) -> Reply {
+    let ty = &store.types[t];
+    let selector = match query.get("labelSelector") {
+        Some(text) => match Selector::parse(text) {
+            Some(s) => s,
+            None => {
+                return failure(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    "unable to parse requirement",
+                );
+            }
+        },
+        None => Selector::default(),
+    };
+    let offset: usize = match query.get("continue").filter(|c| !c.is_empty()) {
+        Some(token) => match token.strip_prefix("fake-").and_then(|n| n.parse().ok()) {
+            Some(n) => n,
+            None => {
+                return failure(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    "continue key is not valid",
+                );
+            }
+        },
+        None => 0,
+    };
+    let limit: usize = query
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .filter(|l| *l > 0)
+        .unwrap_or(usize::MAX);
+    let matching: Vec<&Value> = store
+        .objects
+        .iter()
+        .filter(|((ot, ons, _), _)| {
+            *ot == t && (namespace.is_none() || ons.as_deref() == namespace)
+        })
+        .filter(|(_, s)| selector.matches(&labels_of(&s.value)))
+        .map(|(_, s)| &s.value)
+        .collect();
+    let page: Vec<Value> = matching
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|v| {
+            let mut item = (*v).clone();
+            if let Some(o) = item.as_object_mut() {
+                o.remove("apiVersion");
+                o.remove("kind");
+            }
+            item
+        })
+        .collect();
+    let next = offset.saturating_add(page.len());
+    let mut metadata = json!({"resourceVersion": store.resource_version.to_string()});
+    if next < matching.len() {
+        metadata["continue"] = format!("fake-{next}").into();
+        metadata["remainingItemCount"] = (matching.len() - next).into();
+    }
+    reply(
+        StatusCode::OK,
+        &json!({
+            "kind": format!("{}List", ty.kind),
+            "apiVersion": ty.api_version(),
+            "metadata": metadata,
+            "items": page,
+        }),
+    )
+}
