@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use plinth_drift::DriftError;
-use plinth_drift::cluster::{ClusterLive, ConnectOptions};
-use plinth_drift::live::KindRef;
-use plinth_drift::retry::RetryPolicy;
+use plinth_drift::core::live::KindRef;
+use plinth_drift::source::kube::{ClusterLive, ConnectOptions};
+use plinth_drift::transport::RetryPolicy;
 use plinth_testkit::{FakeApiServer, LoggedRequest, Scenario};
 use plinth_vocab::ObjectRef;
 use serde_json::{Value, json};
@@ -355,11 +355,11 @@ async fn orphans_of_kinds_no_longer_rendered_are_found() {
         plinth_testkit::describe(&log)
     );
     // The orphans are reported as such, whatever their kind.
-    let desired = plinth_drift::desired::from_values(
+    let desired = plinth_drift::core::desired::from_values(
         [object("v1", "ConfigMap", "a", "rendered", Some("prod"))],
         "asset",
     );
-    let orphaned: Vec<String> = plinth_drift::pipeline::orphans(&desired, &live, "prod")
+    let orphaned: Vec<String> = plinth_drift::core::pipeline::orphans(&desired, &live, "prod")
         .iter()
         .map(|o| o.key.to_string())
         .collect();
@@ -383,7 +383,7 @@ async fn placement_follows_discovery_and_the_context_namespace() {
     )
     .expect("server");
     let desired = || {
-        plinth_drift::desired::from_values(
+        plinth_drift::core::desired::from_values(
             [
                 json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}),
                 json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "k", "namespace": "kept"}}),
@@ -561,7 +561,7 @@ async fn lists_run_concurrently_but_bounded() {
     assert_eq!(live.listed.len(), 20);
     let most = server.max_in_flight();
     assert!(
-        most > 1 && most <= plinth_drift::cluster::CONCURRENCY,
+        most > 1 && most <= plinth_drift::source::kube::CONCURRENCY,
         "{most} requests at once"
     );
 }

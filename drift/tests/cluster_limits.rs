@@ -7,9 +7,9 @@
 use std::time::Duration;
 
 use plinth_drift::DriftError;
-use plinth_drift::cluster::{ClusterLive, ConnectOptions, Limits};
-use plinth_drift::live::KindRef;
-use plinth_drift::retry::RetryPolicy;
+use plinth_drift::core::live::KindRef;
+use plinth_drift::source::kube::{ClusterLive, ConnectOptions, Limits};
+use plinth_drift::transport::RetryPolicy;
 use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
 use serde_json::json;
 

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use plinth_drift::cluster::{ClusterLive, ConnectOptions};
 use plinth_drift::compare_server_side;
+use plinth_drift::source::kube::{ClusterLive, ConnectOptions};
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::{Value, json};
 
@@ -164,7 +164,7 @@ async fn many_dry_runs_keep_their_order_and_their_own_failures() {
     }
     let most = server.max_in_flight();
     assert!(
-        most > 1 && most <= plinth_drift::cluster::CONCURRENCY,
+        most > 1 && most <= plinth_drift::source::kube::CONCURRENCY,
         "{most}"
     );
     assert_eq!(server.object_count(), 0);

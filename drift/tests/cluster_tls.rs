@@ -6,8 +6,8 @@ use std::error::Error as _;
 use std::time::Duration;
 
 use plinth_drift::DriftError;
-use plinth_drift::cluster::{ClusterLive, ConnectOptions};
-use plinth_drift::live::KindRef;
+use plinth_drift::core::live::KindRef;
+use plinth_drift::source::kube::{ClusterLive, ConnectOptions};
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::json;
 

@@ -5,8 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use plinth_drift::report::{Format, Mode, Report, Verdict, rfc3339};
-use plinth_drift::{desired, pipeline, snapshot};
+use plinth_drift::core::report::{Format, Mode, Report, Verdict, rfc3339};
+use plinth_drift::core::{desired, pipeline};
+use plinth_drift::source::snapshot;
 
 const PREFIX: &str = "platform.kubevirt.io";
 const CLUSTER: &str = "test";
@@ -324,12 +325,14 @@ fn secret_drift_is_redacted_in_every_format() {
 #[test]
 fn every_format_of_the_overrides_case() {
     let mut report = run("overrides-drift");
-    report.hardware.push(plinth_drift::report::HardwareDrift {
-        detector: "gpuPresent".into(),
-        committed: false,
-        live: true,
-        nodes: vec!["worker-1".into()],
-    });
+    report
+        .hardware
+        .push(plinth_drift::core::report::HardwareDrift {
+            detector: "gpuPresent".into(),
+            committed: false,
+            live: true,
+            nodes: vec!["worker-1".into()],
+        });
     for (name, format) in [
         ("json", Format::Json),
         ("markdown", Format::Markdown),

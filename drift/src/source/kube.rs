@@ -3,7 +3,7 @@
 //! listable kind the cluster serves to find orphans (as `kubectl apply --prune` looks for what
 //! it prunes), server-side apply dry-runs and the cluster's Nodes.
 //!
-//! Every request has a timeout and is retried by [`crate::retry`] within the command's
+//! Every request has a timeout and is retried by [`crate::transport`] within the command's
 //! [`Deadline`]; a read that fails for good fails the whole fetch, so no object is ever reported
 //! in sync (or missing) unread. What the cluster sends is bounded ([`Limits`]): the bytes of one
 //! response, the pages of one LIST and the kinds of one run. The connection settings are checked
@@ -14,6 +14,7 @@ mod kubeconfig;
 
 use plinth_vocab::labels::{LABEL_CLUSTER, LABEL_MANAGED_BY, MANAGED_BY_PLINTH};
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -27,11 +28,11 @@ use kube::core::params::{ListParams, Patch, PatchParams};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::desired::DesiredObject;
+use crate::core::desired::DesiredObject;
+use crate::core::live::{KindRef, LiveSet};
+use crate::core::scope::Placement;
 use crate::error::DriftError;
-use crate::live::{KindRef, LiveSet};
-use crate::retry::{self, Attempt, Deadline, RetryPolicy};
-use crate::scope::Placement;
+use crate::transport::{self, Attempt, Deadline, RetryPolicy};
 use plinth_vocab::{ObjectRef, group_of};
 
 /// The field manager plinth applies with.
@@ -44,8 +45,10 @@ pub const PAGE_SIZE: u32 = 500;
 /// How to reach the cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectOptions {
-    /// A kubeconfig file; `None`: in-cluster config when `KUBERNETES_SERVICE_HOST` is set and
-    /// no context is named, else the default kubeconfig (`KUBECONFIG` or `~/.kube/config`).
+    /// A kubeconfig file; `None`: in-cluster config when [`KubeEnv::in_cluster`] and no context
+    /// is named, else the default kubeconfig (`KUBECONFIG` or `~/.kube/config`, from [`env`]).
+    ///
+    /// [`env`]: ConnectOptions::env
     pub kubeconfig: Option<PathBuf>,
     /// A kubeconfig context; `None`: the current context.
     pub context: Option<String>,
@@ -62,6 +65,23 @@ pub struct ConnectOptions {
     /// `localhost`), for tests against a local fake server; any other `http://` server is
     /// refused whatever this says, as the bearer token would travel in clear.
     pub allow_http_loopback: bool,
+    /// What the process environment says about where the connection settings are; the library
+    /// never reads the environment itself, the binary fills this in.
+    pub env: KubeEnv,
+}
+
+/// The three environment variables that say where kubectl would look for connection
+/// settings, read by the binary and handed in (empty by default: no default kubeconfig, not
+/// in a pod).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KubeEnv {
+    /// `KUBECONFIG`: a list of kubeconfig files, merged.
+    pub kubeconfig: Option<OsString>,
+    /// `HOME`: `~/.kube/config` is the default kubeconfig.
+    pub home: Option<PathBuf>,
+    /// Whether `KUBERNETES_SERVICE_HOST` is set: running in a pod, the service account is used
+    /// when no kubeconfig or context is named.
+    pub in_cluster: bool,
 }
 
 impl Default for ConnectOptions {
@@ -74,6 +94,7 @@ impl Default for ConnectOptions {
             deadline: DEFAULT_DEADLINE,
             limits: Limits::default(),
             allow_http_loopback: false,
+            env: KubeEnv::default(),
         }
     }
 }
@@ -539,7 +560,7 @@ impl ClusterLive {
                 Err(err) => {
                     live.warnings.insert(format!(
                         "orphaned objects of the kinds of `{api_version}` were not looked for: {}",
-                        error_chain(&err)
+                        crate::error::chain(&err)
                     ));
                     failed.insert(api_version);
                 }
@@ -737,7 +758,7 @@ impl ClusterLive {
     ) -> Result<(StatusCode, Vec<u8>), DriftError> {
         let (parts, body) = request.into_parts();
         let max_bytes = self.limits.max_response_bytes;
-        retry::run_within(&self.policy, self.deadline, what, || {
+        transport::run_within(&self.policy, self.deadline, what, || {
             let mut builder = http::Request::builder()
                 .method(parts.method.clone())
                 .uri(parts.uri.clone());
@@ -756,10 +777,10 @@ impl ClusterLive {
                     Err(e) => return Attempt::Transport(e),
                 };
                 let status = response.status();
-                if retry::is_retryable(status) {
+                if transport::is_retryable(status) {
                     return Attempt::Status {
                         status,
-                        retry_after: retry::retry_after(response.headers()),
+                        retry_after: transport::retry_after(response.headers()),
                     };
                 }
                 let declared = response
@@ -945,18 +966,6 @@ fn kind_name(api_version: &str, kind: &str) -> String {
         "" => kind.to_owned(),
         group => format!("{kind}.{group}"),
     }
-}
-
-/// An error and its causes on one line.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut cause = err.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
 }
 
 /// What a `409` `Status` says, without its `message` (a server may echo the applied values

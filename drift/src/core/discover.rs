@@ -7,7 +7,7 @@ use plinth_renderer::catalog::Detector;
 use plinth_renderer::inventory::{Inventory, NFD_NUMA, Node, PciDevice, Taint, UsbDevice};
 use serde_json::Value;
 
-use crate::report::HardwareDrift;
+use crate::core::report::HardwareDrift;
 
 const NFD_PREFIX: &str = "feature.node.kubernetes.io/";
 const NFD_PCI_PREFIX: &str = "feature.node.kubernetes.io/pci-";

@@ -18,7 +18,7 @@ use plinth_vocab::quantity::Quantity;
 use plinth_vocab::change::{FieldChange, field_changes_with};
 use plinth_vocab::pointer;
 
-use crate::normalize::{BOOKKEEPING_ANNOTATIONS, SERVER_METADATA, normalize};
+use crate::core::normalize::{BOOKKEEPING_ANNOTATIONS, SERVER_METADATA, normalize};
 
 /// Client-side subset comparison of `desired` with `live`, as if both were normalised first
 /// ([`normalize`]: the fields it drops are skipped rather than copied away). `kind` is the
@@ -43,7 +43,7 @@ fn pruned<'v>(path: &[String], value: &'v Value) -> Cow<'v, Value> {
         [] => Cow::Owned(normalize(value)),
         [m] if m == "metadata" => {
             let mut wrapper = serde_json::json!({ "metadata": value });
-            crate::normalize::normalize_in_place(&mut wrapper);
+            crate::core::normalize::normalize_in_place(&mut wrapper);
             Cow::Owned(wrapper["metadata"].take())
         }
         [m, a] if m == "metadata" && a == "annotations" => match value {

@@ -10,11 +10,11 @@ use serde_json::Value;
 
 use plinth_vocab::labels::{LABEL_ASSET, LABEL_CLUSTER, LABEL_MANAGED_BY, MANAGED_BY_PLINTH};
 
-use crate::compare::compare_client_side;
-use crate::desired::DesiredObject;
-use crate::live::LiveSet;
-use crate::overrides::{self, OverrideProblem, Overrides};
-use crate::report::{ObjectResult, Status};
+use crate::core::compare::compare_client_side;
+use crate::core::desired::DesiredObject;
+use crate::core::live::LiveSet;
+use crate::core::overrides::{self, OverrideProblem, Overrides};
+use crate::core::report::{ObjectResult, Status};
 use plinth_vocab::ObjectRef;
 use plinth_vocab::change::FieldChange;
 
@@ -337,7 +337,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::desired;
+    use crate::core::desired;
 
     const P: &str = "platform.kubevirt.io";
 

@@ -1,4 +1,5 @@
-//! Retries for API requests: exponential backoff with jitter, `Retry-After` honoured, a timeout
+//! The HTTP layer every remote live source shares (a cluster today, the clouds next). Retries
+//! for API requests: exponential backoff with jitter, `Retry-After` honoured, a timeout
 //! on every attempt, and a bounded number of attempts.
 //!
 //! Retried: `429`, every `5xx`, attempts that time out and connection errors. Not retried: any

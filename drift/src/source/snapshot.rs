@@ -16,10 +16,10 @@ use serde_json::Value;
 
 use plinth_vocab::yaml;
 
-use crate::desired::DesiredObject;
+use crate::core::desired::DesiredObject;
+use crate::core::live::{KindRef, LiveSet};
+use crate::core::scope::Placement;
 use crate::error::DriftError;
-use crate::live::{KindRef, LiveSet};
-use crate::scope::Placement;
 use plinth_vocab::{ObjectRef, group_of};
 
 /// The largest snapshot file read by default: 256 MiB (`kubectl get -A -o yaml` of a whole
@@ -59,7 +59,7 @@ pub fn load_for_bounded(
 ) -> Result<LiveSet, DriftError> {
     let mut live = read(path, max_file_bytes)?;
     Placement::from_snapshot(&live, namespace).place(desired);
-    mark_listed(&mut live, &crate::desired::kinds(desired));
+    mark_listed(&mut live, &crate::core::desired::kinds(desired));
     Ok(live)
 }
 

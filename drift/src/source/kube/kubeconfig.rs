@@ -17,9 +17,9 @@ use kube::Config;
 use kube::config::{AuthInfo, Cluster, ExecConfig, KubeConfigOptions, Kubeconfig};
 use serde_json::{Value, json};
 
-use super::ConnectOptions;
+use super::{ConnectOptions, KubeEnv};
 use crate::error::DriftError;
-use crate::retry::Deadline;
+use crate::transport::Deadline;
 
 /// The largest kubeconfig file read.
 const MAX_KUBECONFIG_BYTES: u64 = 16 * 1024 * 1024;
@@ -63,13 +63,13 @@ pub(super) async fn load(
         check_regular(path, MAX_KUBECONFIG_BYTES, &origin)?;
         let kubeconfig = Kubeconfig::read_from(path).map_err(|e| unreadable(&origin, &e))?;
         (origin, kubeconfig)
-    } else if options.context.is_none() && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
+    } else if options.context.is_none() && options.env.in_cluster {
         return Ok((
             in_cluster(options, deadline)?,
             "the in-cluster service account".to_owned(),
         ));
     } else {
-        let paths = default_paths();
+        let paths = default_paths(&options.env);
         let origin = match paths.as_slice() {
             [] => "the default kubeconfig".to_owned(),
             paths => format!(
@@ -88,7 +88,7 @@ pub(super) async fn load(
                 &format!("kubeconfig `{}`", path.display()),
             )?;
         }
-        let kubeconfig = Kubeconfig::read().map_err(|e| unreadable(&origin, &e))?;
+        let kubeconfig = read_default(&options.env, &paths).map_err(|e| unreadable(&origin, &e))?;
         (origin, kubeconfig)
     };
     let (kubeconfig, selected) = checked(kubeconfig, options, &origin, deadline)?;
@@ -132,19 +132,39 @@ fn in_cluster(options: &ConnectOptions, deadline: Deadline) -> Result<Config, Dr
 }
 
 /// The files `KUBECONFIG` names, else `~/.kube/config` (as kubectl looks for them).
-fn default_paths() -> Vec<PathBuf> {
-    if let Some(value) = std::env::var_os("KUBECONFIG") {
-        let paths: Vec<PathBuf> = std::env::split_paths(&value)
+fn default_paths(env: &KubeEnv) -> Vec<PathBuf> {
+    if let Some(value) = &env.kubeconfig {
+        let paths: Vec<PathBuf> = std::env::split_paths(value)
             .filter(|p| !p.as_os_str().is_empty())
             .collect();
         if !paths.is_empty() {
             return paths;
         }
     }
-    std::env::var_os("HOME")
-        .map(|home| PathBuf::from(home).join(".kube").join("config"))
+    env.home
+        .as_ref()
+        .map(|home| home.join(".kube").join("config"))
         .into_iter()
         .collect()
+}
+
+/// Reads the default kubeconfig from `paths` (see [`default_paths`]) as kubectl does: the files
+/// `KUBECONFIG` names merged (the first to set a value wins), else `~/.kube/config`.
+fn read_default(
+    env: &KubeEnv,
+    paths: &[PathBuf],
+) -> Result<Kubeconfig, kube::config::KubeconfigError> {
+    let from_variable = env
+        .kubeconfig
+        .as_ref()
+        .is_some_and(|value| std::env::split_paths(value).any(|p| !p.as_os_str().is_empty()));
+    match paths {
+        [] => Err(kube::config::KubeconfigError::FindPath),
+        paths if from_variable => paths.iter().try_fold(Kubeconfig::default(), |m, p| {
+            Kubeconfig::read_from(p).and_then(|c| m.merge(c))
+        }),
+        [path, ..] => Kubeconfig::read_from(path),
+    }
 }
 
 /// A kubeconfig kube-rs could not read or parse, without the parser's message (it may quote
@@ -215,7 +235,7 @@ fn read_small(
             path.display()
         )));
     }
-    let file = crate::snapshot::open_regular(path)
+    let file = crate::source::snapshot::open_regular(path)
         .map_err(|e| {
             place.error(format!(
                 "`{field}` `{}` cannot be read ({})",
