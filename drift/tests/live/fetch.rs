@@ -7,30 +7,21 @@ use std::time::Duration;
 
 use plinth_drift::DriftError;
 use plinth_drift::core::live::KindRef;
-use plinth_drift::source::kube::{ClusterLive, ConnectOptions};
-use plinth_drift::transport::RetryPolicy;
+use plinth_drift::source::kube::{CONCURRENCY, ClusterLive};
 use plinth_testkit::{FakeApiServer, LoggedRequest, Scenario};
 use plinth_vocab::ObjectRef;
 use serde_json::{Value, json};
 
+use crate::support;
+
+/// The config maps in namespace `a`, rendered.
+fn wanted() -> Vec<KindRef> {
+    support::config_maps_in_a()
+}
+
+/// A client with 4 attempts per request, retrying fast.
 async fn connect(server: &FakeApiServer) -> ClusterLive {
-    let options = ConnectOptions {
-        kubeconfig: Some(server.kubeconfig_path().to_path_buf()),
-        context: None,
-        timeout: Duration::from_secs(30),
-        retries: 3,
-        allow_http_loopback: true,
-        ..ConnectOptions::default()
-    };
-    ClusterLive::connect(&options)
-        .await
-        .expect("connect")
-        .with_retry_policy(RetryPolicy {
-            attempts: 4,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(20),
-            timeout: Duration::from_secs(30),
-        })
+    support::connect(&support::options(server, 3)).await
 }
 
 fn labels(cluster: Option<&str>) -> Value {
@@ -171,11 +162,7 @@ async fn orphans_are_found_by_label_selector_in_other_namespaces() {
             .object(object("v1", "ConfigMap", "old", "unlabelled", None)),
     )
     .expect("server");
-    let wanted = [KindRef {
-        api_version: "v1".into(),
-        kind: "ConfigMap".into(),
-        namespace: Some("a".into()),
-    }];
+    let wanted = wanted();
     let live = connect(&server)
         .await
         .fetch(&wanted, "prod")
@@ -292,11 +279,7 @@ async fn orphans_of_kinds_no_longer_rendered_are_found() {
             .matching("/apis/metrics.k8s.io/v1beta1")
             .times(u32::MAX),
     );
-    let wanted = [KindRef {
-        api_version: "v1".into(),
-        kind: "ConfigMap".into(),
-        namespace: Some("a".into()),
-    }];
+    let wanted = wanted();
     let live = connect(&server)
         .await
         .fetch(&wanted, "prod")
@@ -421,21 +404,12 @@ async fn placement_follows_discovery_and_the_context_namespace() {
     assert_eq!(objects[2].value["metadata"].get("namespace"), None);
 
     // The context's namespace, and `--namespace` over it.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("kubeconfig");
-    let text = fs_err::read_to_string(server.kubeconfig_path())
-        .expect("kubeconfig")
-        .replace("namespace: default", "namespace: team-a");
-    fs_err::write(&path, text).expect("write");
-    let options = ConnectOptions {
-        kubeconfig: Some(path),
-        context: None,
-        timeout: Duration::from_secs(30),
-        retries: 0,
-        allow_http_loopback: true,
-        ..ConnectOptions::default()
-    };
-    let cluster = ClusterLive::connect(&options).await.expect("connect");
+    let (_dir, path) = support::edited_kubeconfig(&server, |text| {
+        text.replace("namespace: default", "namespace: team-a")
+    });
+    let cluster = ClusterLive::connect(&support::options_for(&path, 0))
+        .await
+        .expect("connect");
     assert_eq!(cluster.default_namespace(), "team-a");
     for (asked, expected) in [
         (None, "ConfigMap/team-a/c"),
@@ -560,8 +534,5 @@ async fn lists_run_concurrently_but_bounded() {
         .expect("fetch");
     assert_eq!(live.listed.len(), 20);
     let most = server.max_in_flight();
-    assert!(
-        most > 1 && most <= plinth_drift::source::kube::CONCURRENCY,
-        "{most} requests at once"
-    );
+    assert!(most > 1 && most <= CONCURRENCY, "{most} requests at once");
 }

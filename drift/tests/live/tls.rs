@@ -2,30 +2,19 @@
 //! kubeconfig; an unknown issuer fails the connection (never retried into success, never
 //! skipped).
 
-use std::error::Error as _;
-use std::time::Duration;
-
 use plinth_drift::DriftError;
-use plinth_drift::core::live::KindRef;
+use plinth_drift::error::chain;
 use plinth_drift::source::kube::{ClusterLive, ConnectOptions};
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::json;
 
-fn wanted() -> Vec<KindRef> {
-    vec![KindRef {
-        api_version: "v1".into(),
-        kind: "ConfigMap".into(),
-        namespace: Some("a".into()),
-    }]
-}
+use crate::support::{self, config_maps_in_a as wanted};
 
+/// Options for `kubeconfig`, one retry, and no plain HTTP.
 fn options(kubeconfig: &std::path::Path) -> ConnectOptions {
     ConnectOptions {
-        kubeconfig: Some(kubeconfig.to_path_buf()),
-        context: None,
-        timeout: Duration::from_secs(30),
-        retries: 1,
-        ..ConnectOptions::default()
+        allow_http_loopback: false,
+        ..support::options_for(kubeconfig, 1)
     }
 }
 
@@ -52,15 +41,12 @@ async fn https_with_the_kubeconfig_ca_works() {
 #[tokio::test]
 async fn an_unknown_issuer_is_refused() {
     let server = server();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("kubeconfig");
-    let text = fs_err::read_to_string(server.kubeconfig_path()).expect("kubeconfig");
-    let without_ca: String = text
-        .lines()
-        .filter(|l| !l.contains("certificate-authority-data"))
-        .flat_map(|l| [l, "\n"])
-        .collect();
-    fs_err::write(&path, without_ca).expect("write");
+    let (_dir, path) = support::edited_kubeconfig(&server, |text| {
+        text.lines()
+            .filter(|l| !l.contains("certificate-authority-data"))
+            .flat_map(|l| [l, "\n"])
+            .collect()
+    });
     let err = ClusterLive::connect(&options(&path))
         .await
         .expect("connect")
@@ -68,13 +54,7 @@ async fn an_unknown_issuer_is_refused() {
         .await
         .unwrap_err();
     assert!(matches!(err, DriftError::Api { .. }), "{err:?}");
-    let mut chain = err.to_string();
-    let mut cause = err.source();
-    while let Some(c) = cause {
-        chain.push_str(" / ");
-        chain.push_str(&c.to_string());
-        cause = c.source();
-    }
+    let chain = chain(&err);
     assert!(
         chain.starts_with(
             "discovery of `v1` failed after 1 attempt(s): the server certificate was not accepted"

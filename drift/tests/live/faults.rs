@@ -6,11 +6,11 @@
 use std::time::{Duration, Instant};
 
 use plinth_drift::DriftError;
-use plinth_drift::core::live::KindRef;
 use plinth_drift::source::kube::{ClusterLive, ConnectOptions};
-use plinth_drift::transport::RetryPolicy;
 use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
 use serde_json::json;
+
+use crate::support::{self, config_maps_in_a as wanted};
 
 const TOKEN: &str = "tok-9f8e7d6c5b4a";
 
@@ -25,32 +25,13 @@ fn server() -> FakeApiServer {
     FakeApiServer::start(scenario).expect("server")
 }
 
-fn wanted() -> Vec<KindRef> {
-    vec![KindRef {
-        api_version: "v1".into(),
-        kind: "ConfigMap".into(),
-        namespace: Some("a".into()),
-    }]
-}
-
+/// A client with `attempts` attempts of at most `timeout` each, retrying fast.
 async fn connect(server: &FakeApiServer, timeout: Duration, attempts: u32) -> ClusterLive {
-    let options = ConnectOptions {
-        kubeconfig: Some(server.kubeconfig_path().to_path_buf()),
-        context: None,
+    support::connect(&ConnectOptions {
         timeout,
-        retries: attempts - 1,
-        allow_http_loopback: true,
-        ..ConnectOptions::default()
-    };
-    ClusterLive::connect(&options)
-        .await
-        .expect("connect")
-        .with_retry_policy(RetryPolicy {
-            attempts,
-            base_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(40),
-            timeout,
-        })
+        ..support::options(server, attempts - 1)
+    })
+    .await
 }
 
 fn statuses(server: &FakeApiServer, path: &str) -> Vec<u16> {
@@ -176,21 +157,9 @@ async fn persistent_slowness_fails_with_a_timeout() {
 async fn client_errors_are_not_retried() {
     let server = FakeApiServer::start(Scenario::new().token("other-token")).expect("server");
     // A kubeconfig with a wrong token: the server answers 401 every time.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("kubeconfig");
-    let text = fs_err::read_to_string(server.kubeconfig_path())
-        .expect("kubeconfig")
-        .replace("other-token", TOKEN);
-    fs_err::write(&path, text).expect("write");
-    let options = ConnectOptions {
-        kubeconfig: Some(path),
-        context: None,
-        timeout: Duration::from_secs(30),
-        retries: 3,
-        allow_http_loopback: true,
-        ..ConnectOptions::default()
-    };
-    let err = ClusterLive::connect(&options)
+    let (_dir, path) =
+        support::edited_kubeconfig(&server, |text| text.replace("other-token", TOKEN));
+    let err = ClusterLive::connect(&support::options_for(&path, 3))
         .await
         .expect("connect")
         .fetch(&wanted(), "prod")

@@ -7,11 +7,11 @@
 use std::time::Duration;
 
 use plinth_drift::DriftError;
-use plinth_drift::core::live::KindRef;
 use plinth_drift::source::kube::{ClusterLive, ConnectOptions, Limits};
-use plinth_drift::transport::RetryPolicy;
 use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
 use serde_json::json;
+
+use crate::support::{self, config_maps_in_a as wanted, connect, hits};
 
 fn server(scenario: Scenario) -> FakeApiServer {
     FakeApiServer::start(scenario.object(json!({
@@ -21,33 +21,17 @@ fn server(scenario: Scenario) -> FakeApiServer {
     .expect("server")
 }
 
-fn wanted() -> Vec<KindRef> {
-    vec![KindRef {
-        api_version: "v1".into(),
-        kind: "ConfigMap".into(),
-        namespace: Some("a".into()),
-    }]
-}
-
 fn options(server: &FakeApiServer) -> ConnectOptions {
-    ConnectOptions {
-        kubeconfig: Some(server.kubeconfig_path().to_path_buf()),
-        retries: 2,
-        allow_http_loopback: true,
-        ..ConnectOptions::default()
-    }
+    support::options(server, 2)
 }
 
-async fn connect(options: &ConnectOptions) -> ClusterLive {
-    ClusterLive::connect(options)
+/// What reading `ConfigMap`s in namespace `a` with `options` fails with.
+async fn fetch_error(options: &ConnectOptions) -> DriftError {
+    connect(options)
         .await
-        .expect("connect")
-        .with_retry_policy(RetryPolicy {
-            attempts: 3,
-            base_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(40),
-            timeout: options.timeout,
-        })
+        .fetch(&wanted(), "prod")
+        .await
+        .unwrap_err()
 }
 
 fn limit_flag(err: &DriftError) -> &'static str {
@@ -67,11 +51,7 @@ async fn an_endless_body_stops_at_the_response_limit() {
     );
     let mut options = options(&server);
     options.limits.max_response_bytes = 1024 * 1024;
-    let err = connect(&options)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let err = fetch_error(&options).await;
     assert_eq!(limit_flag(&err), "--max-response-mib", "{err}");
     let text = err.to_string();
     assert!(
@@ -79,12 +59,8 @@ async fn an_endless_body_stops_at_the_response_limit() {
         "{text}"
     );
     // Not retried: a retry would only read the same endless body again.
-    let hits = server
-        .request_log()
-        .iter()
-        .filter(|r| r.fault == Some(FaultKind::EndlessBody))
-        .count();
-    assert_eq!(hits, 1);
+    let endless = support::count(&server, |r| r.fault == Some(FaultKind::EndlessBody));
+    assert_eq!(endless, 1);
 }
 
 #[tokio::test]
@@ -97,18 +73,10 @@ async fn endless_continue_tokens_stop_at_the_page_limit() {
     );
     let mut options = options(&server);
     options.limits.max_pages = 25;
-    let err = connect(&options)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let err = fetch_error(&options).await;
     assert_eq!(limit_flag(&err), "--max-pages", "{err}");
     assert!(err.to_string().contains("25 pages"), "{err}");
-    let pages = server
-        .request_log()
-        .iter()
-        .filter(|r| r.path == "/api/v1/namespaces/a/configmaps")
-        .count();
+    let pages = hits(&server, "/api/v1/namespaces/a/configmaps");
     assert_eq!(pages, 25);
 }
 
@@ -120,38 +88,22 @@ async fn a_repeated_continue_token_ends_the_list_at_once() {
             .matching("/namespaces/a/configmaps")
             .times(u32::MAX),
     );
-    let err = connect(&options(&server))
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let err = fetch_error(&options(&server)).await;
     assert!(
         err.to_string().contains("the same `continue` token twice"),
         "{err}"
     );
-    let pages = server
-        .request_log()
-        .iter()
-        .filter(|r| r.path == "/api/v1/namespaces/a/configmaps")
-        .count();
+    let pages = hits(&server, "/api/v1/namespaces/a/configmaps");
     assert_eq!(pages, 2);
 }
 
 #[tokio::test]
 async fn a_discovery_of_100000_kinds_makes_no_lists() {
     let server = server(Scenario::new().serve_many("huge.example.com/v1", 100_000));
-    let err = connect(&options(&server))
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let err = fetch_error(&options(&server)).await;
     assert_eq!(limit_flag(&err), "--max-kinds", "{err}");
     assert!(err.to_string().contains("2000 kinds"), "{err}");
-    let lists = server
-        .request_log()
-        .iter()
-        .filter(|r| r.path.contains("/kind0"))
-        .count();
+    let lists = support::count(&server, |r| r.path.contains("/kind0"));
     assert_eq!(lists, 0);
 }
 
@@ -170,11 +122,7 @@ async fn the_kind_limit_is_configurable() {
         .expect("fetch");
     assert_eq!(live.objects.len(), 1);
     options.limits.max_kinds = 10;
-    let err = connect(&options)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let err = fetch_error(&options).await;
     assert_eq!(limit_flag(&err), "--max-kinds", "{err}");
 }
 
@@ -191,22 +139,14 @@ async fn a_retry_after_past_the_deadline_fails_at_once() {
     );
     let mut options = options(&server);
     options.deadline = Duration::from_mins(2);
-    let err = connect(&options)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let err = fetch_error(&options).await;
     assert!(matches!(err, DriftError::Deadline { .. }), "{err}");
     let text = err.to_string();
     assert!(
         text.contains("the server asked to retry after 3600s") && text.contains("`--deadline`"),
         "{text}"
     );
-    let tries = server
-        .request_log()
-        .iter()
-        .filter(|r| r.path == "/api/v1/namespaces/a/configmaps")
-        .count();
+    let tries = hits(&server, "/api/v1/namespaces/a/configmaps");
     assert_eq!(tries, 1);
 }
 
@@ -240,11 +180,7 @@ async fn the_deadline_bounds_a_slow_server() {
     let mut options = options(&server);
     options.timeout = Duration::from_hours(1);
     options.deadline = Duration::from_secs(2);
-    let err = connect(&options)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let err = fetch_error(&options).await;
     assert!(matches!(err, DriftError::Deadline { .. }), "{err}");
     assert!(err.to_string().contains("deadline of 2s"), "{err}");
 }

@@ -6,9 +6,11 @@
 use std::time::Duration;
 
 use plinth_drift::compare_server_side;
-use plinth_drift::source::kube::{ClusterLive, ConnectOptions};
+use plinth_drift::source::kube::{CONCURRENCY, ClusterLive};
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::{Value, json};
+
+use crate::support;
 
 fn desired() -> Value {
     json!({
@@ -62,15 +64,9 @@ fn live() -> Value {
 }
 
 async fn connect(server: &FakeApiServer) -> ClusterLive {
-    let options = ConnectOptions {
-        kubeconfig: Some(server.kubeconfig_path().to_path_buf()),
-        context: None,
-        timeout: Duration::from_secs(30),
-        retries: 2,
-        allow_http_loopback: true,
-        ..ConnectOptions::default()
-    };
-    ClusterLive::connect(&options).await.expect("connect")
+    ClusterLive::connect(&support::options(server, 2))
+        .await
+        .expect("connect")
 }
 
 #[tokio::test]
@@ -163,10 +159,7 @@ async fn many_dry_runs_keep_their_order_and_their_own_failures() {
         }
     }
     let most = server.max_in_flight();
-    assert!(
-        most > 1 && most <= plinth_drift::source::kube::CONCURRENCY,
-        "{most}"
-    );
+    assert!(most > 1 && most <= CONCURRENCY, "{most}");
     assert_eq!(server.object_count(), 0);
     let discoveries = server
         .request_log()

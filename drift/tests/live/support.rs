@@ -1,0 +1,79 @@
+//! What the live-source tests share: connection options for the fake API server, a client with
+//! a fast retry policy, the one kind most tests read, a kubeconfig edited on the way, and
+//! counts over the server's request log.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use plinth_drift::core::live::KindRef;
+use plinth_drift::source::kube::{ClusterLive, ConnectOptions};
+use plinth_drift::transport::RetryPolicy;
+use plinth_testkit::{FakeApiServer, LoggedRequest};
+use tempfile::TempDir;
+
+/// `ConfigMap`s in namespace `a`: what most tests read.
+pub fn config_maps_in_a() -> Vec<KindRef> {
+    vec![KindRef {
+        api_version: "v1".into(),
+        kind: "ConfigMap".into(),
+        namespace: Some("a".into()),
+    }]
+}
+
+/// Options for the kubeconfig at `kubeconfig` (a plain-HTTP loopback server allowed), with
+/// `retries` retries and the default timeout of 30 s.
+pub fn options_for(kubeconfig: &Path, retries: u32) -> ConnectOptions {
+    ConnectOptions {
+        kubeconfig: Some(kubeconfig.to_path_buf()),
+        retries,
+        allow_http_loopback: true,
+        ..ConnectOptions::default()
+    }
+}
+
+/// Options for `server`'s own kubeconfig.
+pub fn options(server: &FakeApiServer, retries: u32) -> ConnectOptions {
+    options_for(server.kubeconfig_path(), retries)
+}
+
+/// A retry policy that waits 10 ms, then up to 40 ms, between `attempts` attempts.
+pub fn fast_retries(attempts: u32, timeout: Duration) -> RetryPolicy {
+    RetryPolicy {
+        attempts,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(40),
+        timeout,
+    }
+}
+
+/// A client for `options` that retries fast ([`fast_retries`], one attempt more than the
+/// options' retries, with their timeout).
+pub async fn connect(options: &ConnectOptions) -> ClusterLive {
+    ClusterLive::connect(options)
+        .await
+        .expect("connect")
+        .with_retry_policy(fast_retries(options.retries + 1, options.timeout))
+}
+
+/// A copy of `server`'s kubeconfig passed through `edit`, in a temporary folder that lives as
+/// long as the returned guard.
+pub fn edited_kubeconfig(
+    server: &FakeApiServer,
+    edit: impl FnOnce(&str) -> String,
+) -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("kubeconfig");
+    let text = fs_err::read_to_string(server.kubeconfig_path()).expect("kubeconfig");
+    fs_err::write(&path, edit(&text)).expect("write");
+    (dir, path)
+}
+
+/// How many requests `server` has answered that match `which`.
+pub fn count(server: &FakeApiServer, which: impl Fn(&LoggedRequest) -> bool) -> usize {
+    server.request_log().iter().filter(|r| which(r)).count()
+}
+
+/// How many requests `server` has answered for exactly `path`.
+pub fn hits(server: &FakeApiServer, path: &str) -> usize {
+    count(server, |r| r.path == path)
+}
