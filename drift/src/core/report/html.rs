@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Report, Status, show};
+use super::{Report, markup, show};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24}\
 table{border-collapse:collapse;margin:.5rem 0 1rem}\
@@ -29,21 +29,17 @@ pub fn render(report: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "<p>{} source, {}-side comparison, generated {}.</p>",
-        esc(&report.source),
-        report.mode.as_str(),
+        "<p>{}, generated {}.</p>",
+        esc(&report.provenance()),
         esc(&report.generated_at)
     );
     let _ = writeln!(out, "<table>\n<tr><th>Status</th><th>Objects</th></tr>");
-    for s in Status::ALL {
-        if report.count(s) > 0 {
-            let _ = writeln!(
-                out,
-                "<tr><td><span class=\"s {0}\">{0}</span></td><td>{1}</td></tr>",
-                s.as_str(),
-                report.count(s)
-            );
-        }
+    for (s, n) in report.status_counts() {
+        let _ = writeln!(
+            out,
+            "<tr><td><span class=\"s {0}\">{0}</span></td><td>{n}</td></tr>",
+            s.as_str()
+        );
     }
     let _ = writeln!(
         out,
@@ -119,16 +115,5 @@ fn pretty(value: Option<&serde_json::Value>) -> String {
 }
 
 fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    markup::escape(text, markup::Dialect::Html)
 }

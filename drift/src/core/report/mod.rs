@@ -5,6 +5,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+mod markup;
 pub mod prometheus;
 pub mod text;
 
@@ -126,6 +127,16 @@ pub struct ObjectResult {
     pub stale_overrides: Vec<String>,
 }
 
+impl ObjectResult {
+    /// ` (asset `name`)` after the object's heading, or nothing when the asset is not known.
+    pub fn asset_note(&self) -> String {
+        self.asset
+            .as_deref()
+            .map(|a| format!(" (asset `{a}`)"))
+            .unwrap_or_default()
+    }
+}
+
 /// A hardware detector whose value in the committed inventory differs from the live nodes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HardwareDrift {
@@ -208,6 +219,38 @@ impl Report {
     /// Number of objects with `status`.
     pub fn count(&self, status: Status) -> usize {
         self.summary.get(&status).copied().unwrap_or(0)
+    }
+
+    /// The statuses that at least one object has, with their counts, in [`Status::ALL`] order:
+    /// the rows of every format's summary.
+    pub fn status_counts(&self) -> impl Iterator<Item = (Status, usize)> + '_ {
+        Status::ALL
+            .into_iter()
+            .map(|s| (s, self.count(s)))
+            .filter(|(_, n)| *n > 0)
+    }
+
+    /// The objects that are not in sync: the sections of the text and Markdown formats.
+    pub fn not_in_sync(&self) -> impl Iterator<Item = &ObjectResult> {
+        self.objects.iter().filter(|o| o.status != Status::InSync)
+    }
+
+    /// Every stale override with the object that carries it.
+    pub fn stale_overrides(&self) -> Vec<(&ObjectResult, &String)> {
+        self.objects
+            .iter()
+            .flat_map(|o| o.stale_overrides.iter().map(move |s| (o, s)))
+            .collect()
+    }
+
+    /// `snapshot source, client-side comparison`: where live state came from and how it was
+    /// compared.
+    pub fn provenance(&self) -> String {
+        format!(
+            "{} source, {}-side comparison",
+            self.source,
+            self.mode.as_str()
+        )
     }
 
     /// A copy with every secret value in changes and notes replaced by its fingerprint.

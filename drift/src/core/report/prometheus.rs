@@ -19,11 +19,11 @@ pub fn render(report: &Report) -> String {
             .or_default() += 1;
     }
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# HELP plinth_drift_objects Objects by cluster, kind and drift status."
+    header(
+        &mut out,
+        "plinth_drift_objects",
+        "Objects by cluster, kind and drift status.",
     );
-    let _ = writeln!(out, "# TYPE plinth_drift_objects gauge");
     for (kind, counts) in &by_kind {
         for s in Status::ALL {
             let n = counts.get(&s).copied().unwrap_or(0);
@@ -36,46 +36,45 @@ pub fn render(report: &Report) -> String {
         }
     }
     let changes: usize = report.objects.iter().map(|o| o.changes.len()).sum();
-    let _ = writeln!(
-        out,
-        "# HELP plinth_drift_field_changes Field-level differences found."
-    );
-    let _ = writeln!(out, "# TYPE plinth_drift_field_changes gauge");
-    let _ = writeln!(
-        out,
-        "plinth_drift_field_changes{{cluster=\"{cluster}\"}} {changes}"
-    );
     let stale: usize = report.objects.iter().map(|o| o.stale_overrides.len()).sum();
-    let _ = writeln!(
-        out,
-        "# HELP plinth_drift_stale_overrides Override annotations that no longer do anything."
-    );
-    let _ = writeln!(out, "# TYPE plinth_drift_stale_overrides gauge");
-    let _ = writeln!(
-        out,
-        "plinth_drift_stale_overrides{{cluster=\"{cluster}\"}} {stale}"
-    );
-    let _ = writeln!(
-        out,
-        "# HELP plinth_drift_hardware_drift Hardware detectors whose live value differs from the committed inventory."
-    );
-    let _ = writeln!(out, "# TYPE plinth_drift_hardware_drift gauge");
-    let _ = writeln!(
-        out,
-        "plinth_drift_hardware_drift{{cluster=\"{cluster}\"}} {}",
-        report.hardware.len()
-    );
-    let _ = writeln!(
-        out,
-        "# HELP plinth_drift_last_run_timestamp_seconds When the drift report was made."
-    );
-    let _ = writeln!(out, "# TYPE plinth_drift_last_run_timestamp_seconds gauge");
-    let _ = writeln!(
-        out,
-        "plinth_drift_last_run_timestamp_seconds{{cluster=\"{cluster}\"}} {}",
-        epoch_of(&report.generated_at).unwrap_or(0)
-    );
+    let per_cluster: [(&str, &str, i64); 4] = [
+        (
+            "plinth_drift_field_changes",
+            "Field-level differences found.",
+            count(changes),
+        ),
+        (
+            "plinth_drift_stale_overrides",
+            "Override annotations that no longer do anything.",
+            count(stale),
+        ),
+        (
+            "plinth_drift_hardware_drift",
+            "Hardware detectors whose live value differs from the committed inventory.",
+            count(report.hardware.len()),
+        ),
+        (
+            "plinth_drift_last_run_timestamp_seconds",
+            "When the drift report was made.",
+            epoch_of(&report.generated_at).unwrap_or(0),
+        ),
+    ];
+    for (name, help, value) in per_cluster {
+        header(&mut out, name, help);
+        let _ = writeln!(out, "{name}{{cluster=\"{cluster}\"}} {value}");
+    }
     out
+}
+
+/// The `# HELP` and `# TYPE … gauge` lines of a metric.
+fn header(out: &mut String, name: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} gauge");
+}
+
+/// A count as a sample value.
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// Escapes a label value (backslash, quote, newline).
