@@ -638,40 +638,17 @@ mod tests {
                 &json!([{"name": "a", "resources": {"limits": {"memory": mem, "cpu": cpu}}}]),
             )
         };
-        assert_eq!(
-            compare_client_side(
-                &c(json!("1Gi"), json!("1")),
-                &c(json!("1024Mi"), json!(1)),
-                "Deployment"
-            ),
-            vec![]
-        );
-        assert_eq!(
-            compare_client_side(
-                &c(json!("1Gi"), json!("500m")),
-                &c(json!("1Gi"), json!(0.5)),
-                "Deployment"
-            ),
-            vec![]
-        );
-        assert_eq!(
-            compare_client_side(
-                &c(json!("1Gi"), json!("1")),
-                &c(json!("2Gi"), json!("1")),
-                "Deployment"
-            )
-            .len(),
-            1
-        );
-        assert_eq!(
-            compare_client_side(
-                &c(json!("1Gi"), json!("1")),
-                &c(json!("1Gi"), json!("2")),
-                "Deployment"
-            )
-            .len(),
-            1
-        );
+        // (desired memory and CPU, live memory and CPU, how many changes)
+        let cases = [
+            ((json!("1Gi"), json!("1")), (json!("1024Mi"), json!(1)), 0),
+            ((json!("1Gi"), json!("500m")), (json!("1Gi"), json!(0.5)), 0),
+            ((json!("1Gi"), json!("1")), (json!("2Gi"), json!("1")), 1),
+            ((json!("1Gi"), json!("1")), (json!("1Gi"), json!("2")), 1),
+        ];
+        for ((mem, cpu), (live_mem, live_cpu), want) in cases {
+            let changes = compare_client_side(&c(mem, cpu), &c(live_mem, live_cpu), "Deployment");
+            assert_eq!(changes.len(), want, "{changes:#?}");
+        }
     }
 
     #[test]
@@ -879,20 +856,24 @@ mod tests {
             ]
             .prop_map(|s| json!(s)),
         ];
+        let named = [
+            "name",
+            "containers",
+            "env",
+            "ports",
+            "port",
+            "tolerations",
+            "resources",
+            "cpu",
+            "status",
+            "metadata",
+            "managedFields",
+            "labels",
+        ];
+        // Each named key as likely as any other key.
         let keys = prop_oneof![
-            Just("name".to_owned()),
-            Just("containers".to_owned()),
-            Just("env".to_owned()),
-            Just("ports".to_owned()),
-            Just("port".to_owned()),
-            Just("tolerations".to_owned()),
-            Just("resources".to_owned()),
-            Just("cpu".to_owned()),
-            Just("status".to_owned()),
-            Just("metadata".to_owned()),
-            Just("managedFields".to_owned()),
-            Just("labels".to_owned()),
-            "[a-c]",
+            12 => prop::sample::select(named.to_vec()).prop_map(str::to_owned),
+            1 => "[a-c]",
         ];
         leaf.prop_recursive(4, 40, 5, move |inner| {
             prop_oneof![

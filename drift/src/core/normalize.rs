@@ -107,14 +107,18 @@ mod tests {
             "[a-z0-9]{0,6}".prop_map(Value::String),
         ];
         leaf.prop_recursive(4, 48, 6, |inner| {
+            let named = [
+                "status",
+                "metadata",
+                "annotations",
+                "labels",
+                "managedFields",
+                "uid",
+            ];
+            // Each named key as likely as any other key.
             let keys = prop_oneof![
-                Just("status".to_owned()),
-                Just("metadata".to_owned()),
-                Just("annotations".to_owned()),
-                Just("labels".to_owned()),
-                Just("managedFields".to_owned()),
-                Just("uid".to_owned()),
-                "[a-z]{1,5}",
+                6 => prop::sample::select(named.to_vec()).prop_map(str::to_owned),
+                1 => "[a-z]{1,5}",
             ];
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),

@@ -148,6 +148,51 @@ impl Eval<'_> {
     }
 }
 
+/// An override annotation that, when on, stops the comparison (step 2): `mode: unmanaged`,
+/// `reconcile-paused: "true"`.
+struct Switch<'a> {
+    /// The annotation's name after the prefix.
+    name: &'static str,
+    value: Option<&'a str>,
+    on: &'static str,
+    off: &'static str,
+    /// Whether the values are written quoted (YAML strings that look like booleans).
+    quoted: bool,
+    /// The object's status when the switch is on.
+    status: Status,
+}
+
+impl Switch<'_> {
+    /// `None` when the switch is off or absent; else the final status and its note (`invalid`
+    /// for a value that is neither on nor off).
+    fn check(&self, prefix: &str) -> Option<(Status, String)> {
+        let shown = |v: &str| {
+            if self.quoted {
+                format!("\"{v}\"")
+            } else {
+                v.to_owned()
+            }
+        };
+        let name = self.name;
+        match self.value {
+            None => None,
+            Some(v) if v == self.off => None,
+            Some(v) if v == self.on => Some((
+                self.status,
+                format!("`{prefix}/{name}: {}`: not compared", shown(v)),
+            )),
+            Some(other) => Some((
+                Status::Invalid,
+                format!(
+                    "`{prefix}/{name}` is `{other}`; expected `{}` or `{}`",
+                    shown(self.on),
+                    shown(self.off)
+                ),
+            )),
+        }
+    }
+}
+
 fn evaluate_one<'a>(d: &'a DesiredObject, live: &'a LiveSet, prefix: &str) -> Eval<'a> {
     let key = d.key();
     let mut eval = Eval {
@@ -177,36 +222,28 @@ fn evaluate_one<'a>(d: &'a DesiredObject, live: &'a LiveSet, prefix: &str) -> Ev
     };
     let o = Overrides::resolve(&d.value, live_obj, prefix);
     // 2. unmanaged, paused
-    match o.mode.as_deref() {
-        Some("unmanaged") => {
-            eval.notes
-                .push(format!("`{prefix}/mode: unmanaged`: not compared"));
-            eval.outcome = Step::Final(Status::Unmanaged);
-            return eval;
-        }
-        Some("managed") | None => {}
-        Some(other) => {
-            eval.notes.push(format!(
-                "`{prefix}/mode` is `{other}`; expected `unmanaged` or `managed`"
-            ));
-            eval.outcome = Step::Final(Status::Invalid);
-            return eval;
-        }
-    }
-    match o.paused.as_deref() {
-        Some("true") => {
-            eval.notes.push(format!(
-                "`{prefix}/reconcile-paused: \"true\"`: not compared"
-            ));
-            eval.outcome = Step::Final(Status::Paused);
-            return eval;
-        }
-        Some("false") | None => {}
-        Some(other) => {
-            eval.notes.push(format!(
-                "`{prefix}/reconcile-paused` is `{other}`; expected `\"true\"` or `\"false\"`"
-            ));
-            eval.outcome = Step::Final(Status::Invalid);
+    let switches = [
+        Switch {
+            name: "mode",
+            value: o.mode.as_deref(),
+            on: "unmanaged",
+            off: "managed",
+            quoted: false,
+            status: Status::Unmanaged,
+        },
+        Switch {
+            name: "reconcile-paused",
+            value: o.paused.as_deref(),
+            on: "true",
+            off: "false",
+            quoted: true,
+            status: Status::Paused,
+        },
+    ];
+    for switch in switches {
+        if let Some((status, note)) = switch.check(prefix) {
+            eval.notes.push(note);
+            eval.outcome = Step::Final(status);
             return eval;
         }
     }

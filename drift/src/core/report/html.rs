@@ -33,7 +33,7 @@ pub fn render(report: &Report) -> String {
         esc(&report.provenance()),
         esc(&report.generated_at)
     );
-    let _ = writeln!(out, "<table>\n<tr><th>Status</th><th>Objects</th></tr>");
+    open_table(&mut out, None, &["Status", "Objects"]);
     for (s, n) in report.status_counts() {
         let _ = writeln!(
             out,
@@ -46,9 +46,10 @@ pub fn render(report: &Report) -> String {
         "<tr><th>total</th><th>{}</th></tr>\n</table>",
         report.objects.len()
     );
-    let _ = writeln!(
-        out,
-        "<h2>Objects</h2>\n<table>\n<tr><th>Status</th><th>Object</th><th>Asset</th><th>Details</th></tr>"
+    open_table(
+        &mut out,
+        Some("Objects"),
+        &["Status", "Object", "Asset", "Details"],
     );
     for o in &report.objects {
         let _ = write!(
@@ -85,9 +86,10 @@ pub fn render(report: &Report) -> String {
     }
     out.push_str("</table>\n");
     if !report.hardware.is_empty() {
-        let _ = writeln!(
-            out,
-            "<h2>Hardware drift</h2>\n<table>\n<tr><th>Detector</th><th>Committed</th><th>Live</th><th>Live nodes</th></tr>"
+        open_table(
+            &mut out,
+            Some("Hardware drift"),
+            &["Detector", "Committed", "Live", "Live nodes"],
         );
         for h in &report.hardware {
             let _ = writeln!(
@@ -103,6 +105,18 @@ pub fn render(report: &Report) -> String {
     }
     out.push_str("</body>\n</html>\n");
     out
+}
+
+/// A table (under an `<h2>` heading when there is one) and its header row.
+fn open_table(out: &mut String, heading: Option<&str>, columns: &[&str]) {
+    if let Some(heading) = heading {
+        let _ = writeln!(out, "<h2>{heading}</h2>");
+    }
+    out.push_str("<table>\n<tr>");
+    for column in columns {
+        let _ = write!(out, "<th>{column}</th>");
+    }
+    out.push_str("</tr>\n");
 }
 
 fn pretty(value: Option<&serde_json::Value>) -> String {

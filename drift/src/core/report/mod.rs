@@ -418,28 +418,16 @@ mod tests {
     #[test]
     fn redaction_covers_secret_paths_and_content() {
         let r = Redactor::with_key(b"k");
-        let report = Report::new(
-            "c",
-            rfc3339(0),
-            Mode::Client,
-            "snapshot",
-            vec![ObjectResult {
-                key: ObjectRef::new("v1", "Secret", Some("n"), "s"),
-                api_version: "v1".into(),
-                asset: None,
-                status: Status::Drifted,
-                changes: vec![
-                    FieldChange::new(
-                        "/data/password".into(),
-                        Some(json!("aHVudGVyMg==")),
-                        Some(json!("b3RoZXI=")),
-                    ),
-                    FieldChange::new("/data".into(), Some(json!({"token": "abc"})), None),
-                ],
-                notes: vec![],
-                stale_overrides: vec![],
-            }],
-            vec![],
+        let report = drifted(
+            ObjectRef::new("v1", "Secret", Some("n"), "s"),
+            vec![
+                FieldChange::new(
+                    "/data/password".into(),
+                    Some(json!("aHVudGVyMg==")),
+                    Some(json!("b3RoZXI=")),
+                ),
+                FieldChange::new("/data".into(), Some(json!({"token": "abc"})), None),
+            ],
         );
         let red = report.redacted(&r);
         let text = serde_json::to_string(&red).unwrap();
@@ -477,29 +465,39 @@ mod tests {
                     FieldChange::new(p.clone(), obj.pointer(p).cloned(), obj.pointer(p).cloned())
                 })
                 .collect();
-            let report = Report::new(
-                "c",
-                rfc3339(0),
-                Mode::Client,
-                "snapshot",
-                vec![ObjectResult {
-                    key: ObjectRef::new(api_version, kind, None, "x"),
-                    api_version: api_version.into(),
-                    asset: None,
-                    status: Status::Drifted,
-                    changes,
-                    notes: vec![],
-                    stale_overrides: vec![],
-                }],
-                vec![],
-            )
-            .redacted(&r);
+            let report =
+                drifted(ObjectRef::new(api_version, kind, None, "x"), changes).redacted(&r);
             for c in &report.objects[0].changes {
                 let want = whole.pointer(&c.pointer).unwrap();
                 assert_eq!(c.before.as_ref(), Some(want), "{kind} {}", c.pointer);
                 assert_eq!(c.after.as_ref(), Some(want), "{kind} {}", c.pointer);
             }
         }
+    }
+
+    /// A report of one drifted object of `key` with `changes`.
+    fn drifted(key: ObjectRef, changes: Vec<FieldChange>) -> Report {
+        let api_version = if key.group.is_empty() {
+            "v1".to_owned()
+        } else {
+            format!("{}/v1", key.group)
+        };
+        Report::new(
+            "c",
+            rfc3339(0),
+            Mode::Client,
+            "snapshot",
+            vec![ObjectResult {
+                key,
+                api_version,
+                asset: None,
+                status: Status::Drifted,
+                changes,
+                notes: vec![],
+                stale_overrides: vec![],
+            }],
+            vec![],
+        )
     }
 
     fn collect_pointers(v: &Value, at: String, out: &mut Vec<String>) {
