@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use plinth_drift::DriftError;
 use plinth_drift::source::kube::{ClusterLive, ConnectOptions};
-use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
+use plinth_testkit::{FakeApiServer, FaultKind, Scenario};
 use serde_json::json;
 
 use crate::support::{self, config_maps_in_a as wanted};
@@ -48,11 +48,13 @@ const LIST_PATH: &str = "/api/v1/namespaces/a/configmaps";
 #[tokio::test]
 async fn too_many_requests_waits_for_retry_after_then_succeeds() {
     let server = server();
-    server.inject(
-        Fault::new(FaultKind::TooManyRequests {
+    support::inject(
+        &server,
+        FaultKind::TooManyRequests {
             retry_after_secs: 1,
-        })
-        .matching(LIST_PATH),
+        },
+        LIST_PATH,
+        1,
     );
     let cluster = connect(&server, Duration::from_secs(30), 4).await;
     let started = Instant::now();
@@ -68,21 +70,9 @@ async fn too_many_requests_waits_for_retry_after_then_succeeds() {
 #[tokio::test]
 async fn server_errors_are_retried() {
     let server = server();
-    server.inject(
-        Fault::new(FaultKind::ServerError(500))
-            .matching(LIST_PATH)
-            .times(2),
-    );
-    server.inject(
-        Fault::new(FaultKind::ServerError(503))
-            .matching("/api/v1")
-            .times(1),
-    );
-    let live = connect(&server, Duration::from_secs(30), 4)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .expect("fetch");
+    support::inject(&server, FaultKind::ServerError(500), LIST_PATH, 2);
+    support::inject(&server, FaultKind::ServerError(503), "/api/v1", 1);
+    let live = support::read(connect(&server, Duration::from_secs(30), 4).await).await;
     assert_eq!(live.objects.len(), 5);
     assert_eq!(statuses(&server, "/api/v1"), [503, 200]);
     assert_eq!(statuses(&server, LIST_PATH), [500, 500, 200]);
@@ -91,12 +81,13 @@ async fn server_errors_are_retried() {
 #[tokio::test]
 async fn a_response_slower_than_the_timeout_is_retried() {
     let server = server();
-    server.inject(Fault::new(FaultKind::Slow(Duration::from_secs(3))).matching(LIST_PATH));
-    let live = connect(&server, Duration::from_millis(500), 3)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .expect("fetch");
+    support::inject(
+        &server,
+        FaultKind::Slow(Duration::from_secs(3)),
+        LIST_PATH,
+        1,
+    );
+    let live = support::read(connect(&server, Duration::from_millis(500), 3).await).await;
     assert_eq!(live.objects.len(), 5);
     let log = server.request_log();
     let list: Vec<_> = log.iter().filter(|r| r.path == LIST_PATH).collect();
@@ -111,16 +102,13 @@ async fn a_response_slower_than_the_timeout_is_retried() {
 #[tokio::test]
 async fn persistent_server_errors_fail_the_fetch_naming_the_request() {
     let server = server();
-    server.inject(
-        Fault::new(FaultKind::ServerError(500))
-            .matching(LIST_PATH)
-            .times(u32::MAX),
+    support::inject(
+        &server,
+        FaultKind::ServerError(500),
+        LIST_PATH,
+        support::ALWAYS,
     );
-    let err = connect(&server, Duration::from_secs(30), 3)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let err = support::read_error(connect(&server, Duration::from_secs(30), 3).await).await;
     assert!(
         matches!(err, DriftError::Api { attempts: 3, .. }),
         "{err:?}"
@@ -137,16 +125,13 @@ async fn persistent_server_errors_fail_the_fetch_naming_the_request() {
 #[tokio::test]
 async fn persistent_slowness_fails_with_a_timeout() {
     let server = server();
-    server.inject(
-        Fault::new(FaultKind::Slow(Duration::from_secs(2)))
-            .matching(LIST_PATH)
-            .times(2),
+    support::inject(
+        &server,
+        FaultKind::Slow(Duration::from_secs(2)),
+        LIST_PATH,
+        2,
     );
-    let err = connect(&server, Duration::from_millis(300), 2)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let err = support::read_error(connect(&server, Duration::from_millis(300), 2).await).await;
     assert_eq!(
         err.to_string(),
         "LIST `ConfigMap` in namespace `a` failed after 2 attempt(s): no response within 300ms"
@@ -159,12 +144,8 @@ async fn client_errors_are_not_retried() {
     // A kubeconfig with a wrong token: the server answers 401 every time.
     let (_dir, path) =
         support::edited_kubeconfig(&server, |text| text.replace("other-token", TOKEN));
-    let err = ClusterLive::connect(&support::options_for(&path, 3))
-        .await
-        .expect("connect")
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let err =
+        support::read_error(support::connect_plain(&support::options_for(&path, 3)).await).await;
     assert_eq!(
         err.to_string(),
         "discovery of `v1` failed after 1 attempt(s): HTTP 401 Unauthorized (Unauthorized)"

@@ -14,11 +14,6 @@ use serde_json::{Value, json};
 
 use crate::support;
 
-/// The config maps in namespace `a`, rendered.
-fn wanted() -> Vec<KindRef> {
-    support::config_maps_in_a()
-}
-
 /// A client with 4 attempts per request, retrying fast.
 async fn connect(server: &FakeApiServer) -> ClusterLive {
     support::connect(&support::options(server, 3)).await
@@ -162,12 +157,7 @@ async fn orphans_are_found_by_label_selector_in_other_namespaces() {
             .object(object("v1", "ConfigMap", "old", "unlabelled", None)),
     )
     .expect("server");
-    let wanted = wanted();
-    let live = connect(&server)
-        .await
-        .fetch(&wanted, "prod")
-        .await
-        .expect("fetch");
+    let live = support::read(connect(&server).await).await;
     let names: Vec<String> = live.objects.keys().map(ToString::to_string).collect();
     assert_eq!(names, ["ConfigMap/a/rendered", "ConfigMap/old/orphan"]);
     assert!(live.was_listed(&ObjectRef::new("v1", "ConfigMap", Some("a"), "x")));
@@ -279,12 +269,7 @@ async fn orphans_of_kinds_no_longer_rendered_are_found() {
             .matching("/apis/metrics.k8s.io/v1beta1")
             .times(u32::MAX),
     );
-    let wanted = wanted();
-    let live = connect(&server)
-        .await
-        .fetch(&wanted, "prod")
-        .await
-        .expect("a refused orphan LIST does not fail the fetch");
+    let live = support::read(connect(&server).await).await;
     let names: Vec<String> = live.objects.keys().map(ToString::to_string).collect();
     assert_eq!(
         names,

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use plinth_drift::DriftError;
 use plinth_drift::source::kube::{ClusterLive, ConnectOptions, Limits};
-use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
+use plinth_testkit::{FakeApiServer, FaultKind, Scenario};
 use serde_json::json;
 
-use crate::support::{self, config_maps_in_a as wanted, connect, hits};
+use crate::support::{self, connect, hits};
 
 fn server(scenario: Scenario) -> FakeApiServer {
     FakeApiServer::start(scenario.object(json!({
@@ -27,11 +27,7 @@ fn options(server: &FakeApiServer) -> ConnectOptions {
 
 /// What reading `ConfigMap`s in namespace `a` with `options` fails with.
 async fn fetch_error(options: &ConnectOptions) -> DriftError {
-    connect(options)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err()
+    support::read_error(connect(options).await).await
 }
 
 fn limit_flag(err: &DriftError) -> &'static str {
@@ -44,10 +40,11 @@ fn limit_flag(err: &DriftError) -> &'static str {
 #[tokio::test]
 async fn an_endless_body_stops_at_the_response_limit() {
     let server = server(Scenario::new());
-    server.inject(
-        Fault::new(FaultKind::EndlessBody)
-            .matching("/namespaces/a/configmaps")
-            .times(u32::MAX),
+    support::inject(
+        &server,
+        FaultKind::EndlessBody,
+        "/namespaces/a/configmaps",
+        support::ALWAYS,
     );
     let mut options = options(&server);
     options.limits.max_response_bytes = 1024 * 1024;
@@ -66,10 +63,11 @@ async fn an_endless_body_stops_at_the_response_limit() {
 #[tokio::test]
 async fn endless_continue_tokens_stop_at_the_page_limit() {
     let server = server(Scenario::new());
-    server.inject(
-        Fault::new(FaultKind::EndlessContinue { same_token: false })
-            .matching("/namespaces/a/configmaps")
-            .times(u32::MAX),
+    support::inject(
+        &server,
+        FaultKind::EndlessContinue { same_token: false },
+        "/namespaces/a/configmaps",
+        support::ALWAYS,
     );
     let mut options = options(&server);
     options.limits.max_pages = 25;
@@ -83,10 +81,11 @@ async fn endless_continue_tokens_stop_at_the_page_limit() {
 #[tokio::test]
 async fn a_repeated_continue_token_ends_the_list_at_once() {
     let server = server(Scenario::new());
-    server.inject(
-        Fault::new(FaultKind::EndlessContinue { same_token: true })
-            .matching("/namespaces/a/configmaps")
-            .times(u32::MAX),
+    support::inject(
+        &server,
+        FaultKind::EndlessContinue { same_token: true },
+        "/namespaces/a/configmaps",
+        support::ALWAYS,
     );
     let err = fetch_error(&options(&server)).await;
     assert!(
@@ -115,11 +114,7 @@ async fn the_kind_limit_is_configurable() {
         max_kinds: 100,
         ..Limits::default()
     };
-    let live = connect(&options)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .expect("fetch");
+    let live = support::read(connect(&options).await).await;
     assert_eq!(live.objects.len(), 1);
     options.limits.max_kinds = 10;
     let err = fetch_error(&options).await;
@@ -131,11 +126,13 @@ async fn the_kind_limit_is_configurable() {
 #[tokio::test]
 async fn a_retry_after_past_the_deadline_fails_at_once() {
     let server = server(Scenario::new());
-    server.inject(
-        Fault::new(FaultKind::TooManyRequests {
+    support::inject(
+        &server,
+        FaultKind::TooManyRequests {
             retry_after_secs: 3600,
-        })
-        .matching("/namespaces/a/configmaps"),
+        },
+        "/namespaces/a/configmaps",
+        1,
     );
     let mut options = options(&server);
     options.deadline = Duration::from_mins(2);
@@ -154,17 +151,15 @@ async fn a_retry_after_past_the_deadline_fails_at_once() {
 #[tokio::test]
 async fn a_retry_after_within_the_deadline_is_honoured() {
     let server = server(Scenario::new());
-    server.inject(
-        Fault::new(FaultKind::TooManyRequests {
+    support::inject(
+        &server,
+        FaultKind::TooManyRequests {
             retry_after_secs: 1,
-        })
-        .matching("/namespaces/a/configmaps"),
+        },
+        "/namespaces/a/configmaps",
+        1,
     );
-    let live = connect(&options(&server))
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .expect("fetch");
+    let live = support::read(connect(&options(&server)).await).await;
     assert_eq!(live.objects.len(), 1);
 }
 
@@ -172,10 +167,11 @@ async fn a_retry_after_within_the_deadline_is_honoured() {
 #[tokio::test]
 async fn the_deadline_bounds_a_slow_server() {
     let server = server(Scenario::new());
-    server.inject(
-        Fault::new(FaultKind::Slow(Duration::from_hours(1)))
-            .matching("/namespaces/a/configmaps")
-            .times(u32::MAX),
+    support::inject(
+        &server,
+        FaultKind::Slow(Duration::from_hours(1)),
+        "/namespaces/a/configmaps",
+        support::ALWAYS,
     );
     let mut options = options(&server);
     options.timeout = Duration::from_hours(1);

@@ -64,9 +64,16 @@ fn live() -> Value {
 }
 
 async fn connect(server: &FakeApiServer) -> ClusterLive {
-    ClusterLive::connect(&support::options(server, 2))
+    support::connect_plain(&support::options(server, 2)).await
+}
+
+/// The server-side apply dry-run of `desired()` on `server`.
+async fn dry_run(server: &FakeApiServer) -> Value {
+    connect(server)
         .await
-        .expect("connect")
+        .dry_run_apply(&desired())
+        .await
+        .expect("dry run")
 }
 
 #[tokio::test]
@@ -97,11 +104,7 @@ async fn a_changed_image_and_replicas_are_drift() {
     let stored = server
         .get("apps/v1", "Deployment", Some("a"), "web")
         .expect("live");
-    let dry_run = connect(&server)
-        .await
-        .dry_run_apply(&desired())
-        .await
-        .expect("dry run");
+    let dry_run = dry_run(&server).await;
     let changes = compare_server_side(&dry_run, &stored);
     let pointers: Vec<&str> = changes.iter().map(|c| c.pointer.as_str()).collect();
     assert_eq!(
@@ -120,11 +123,7 @@ async fn a_missing_object_dry_runs_as_a_create() {
         Scenario::new().default_fields("Deployment", json!({"spec": {"revisionHistoryLimit": 10}})),
     )
     .expect("server");
-    let dry_run = connect(&server)
-        .await
-        .dry_run_apply(&desired())
-        .await
-        .expect("dry run");
+    let dry_run = dry_run(&server).await;
     assert_eq!(dry_run["spec"]["revisionHistoryLimit"], 10);
     assert_eq!(dry_run["metadata"]["generation"], 1);
     assert_eq!(server.object_count(), 0);

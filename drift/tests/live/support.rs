@@ -5,10 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use plinth_drift::core::live::KindRef;
+use plinth_drift::DriftError;
+use plinth_drift::core::live::{KindRef, LiveSet};
 use plinth_drift::source::kube::{ClusterLive, ConnectOptions};
 use plinth_drift::transport::RetryPolicy;
-use plinth_testkit::{FakeApiServer, LoggedRequest};
+use plinth_testkit::{FakeApiServer, Fault, FaultKind, LoggedRequest};
 use tempfile::TempDir;
 
 /// `ConfigMap`s in namespace `a`: what most tests read.
@@ -55,6 +56,11 @@ pub async fn connect(options: &ConnectOptions) -> ClusterLive {
         .with_retry_policy(fast_retries(options.retries + 1, options.timeout))
 }
 
+/// A client for `options` with the retry policy the options give.
+pub async fn connect_plain(options: &ConnectOptions) -> ClusterLive {
+    ClusterLive::connect(options).await.expect("connect")
+}
+
 /// A copy of `server`'s kubeconfig passed through `edit`, in a temporary folder that lives as
 /// long as the returned guard.
 pub fn edited_kubeconfig(
@@ -76,4 +82,28 @@ pub fn count(server: &FakeApiServer, which: impl Fn(&LoggedRequest) -> bool) -> 
 /// How many requests `server` has answered for exactly `path`.
 pub fn hits(server: &FakeApiServer, path: &str) -> usize {
     count(server, |r| r.path == path)
+}
+
+/// A fault for every matching request, however many.
+pub const ALWAYS: u32 = u32::MAX;
+
+/// Makes `server` answer the next `times` requests whose path contains `path` with `kind`.
+pub fn inject(server: &FakeApiServer, kind: FaultKind, path: &str, times: u32) {
+    server.inject(Fault::new(kind).matching(path).times(times));
+}
+
+/// What `cluster` reads of the `ConfigMap`s in namespace `a` for cluster `prod`.
+pub async fn read(cluster: ClusterLive) -> LiveSet {
+    cluster
+        .fetch(&config_maps_in_a(), "prod")
+        .await
+        .expect("fetch")
+}
+
+/// Why `cluster` cannot read the `ConfigMap`s in namespace `a` for cluster `prod`.
+pub async fn read_error(cluster: ClusterLive) -> DriftError {
+    cluster
+        .fetch(&config_maps_in_a(), "prod")
+        .await
+        .unwrap_err()
 }

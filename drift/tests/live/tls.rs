@@ -4,11 +4,11 @@
 
 use plinth_drift::DriftError;
 use plinth_drift::error::chain;
-use plinth_drift::source::kube::{ClusterLive, ConnectOptions};
+use plinth_drift::source::kube::ConnectOptions;
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::json;
 
-use crate::support::{self, config_maps_in_a as wanted};
+use crate::support;
 
 /// Options for `kubeconfig`, one retry, and no plain HTTP.
 fn options(kubeconfig: &std::path::Path) -> ConnectOptions {
@@ -29,12 +29,8 @@ fn server() -> FakeApiServer {
 async fn https_with_the_kubeconfig_ca_works() {
     let server = server();
     assert!(server.url().starts_with("https://127.0.0.1:"));
-    let live = ClusterLive::connect(&options(server.kubeconfig_path()))
-        .await
-        .expect("connect")
-        .fetch(&wanted(), "prod")
-        .await
-        .expect("fetch");
+    let live =
+        support::read(support::connect_plain(&options(server.kubeconfig_path())).await).await;
     assert_eq!(live.objects.len(), 1);
 }
 
@@ -47,12 +43,7 @@ async fn an_unknown_issuer_is_refused() {
             .flat_map(|l| [l, "\n"])
             .collect()
     });
-    let err = ClusterLive::connect(&options(&path))
-        .await
-        .expect("connect")
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let err = support::read_error(support::connect_plain(&options(&path)).await).await;
     assert!(matches!(err, DriftError::Api { .. }), "{err:?}");
     let chain = chain(&err);
     assert!(
