@@ -91,7 +91,7 @@ pub struct DriftRun {
 pub fn run(request: &DriftRequest, notify: &dyn Fn(Notice)) -> Result<DriftRun, DriftError> {
     let source = Source::dir(&request.repo).map_err(|source| DriftError::Repository {
         path: request.repo.display().to_string(),
-        source,
+        source: Box::new(source),
     })?;
     let fleet = Fleet::open(source)?;
     let known = fleet.cluster_names()?;

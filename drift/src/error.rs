@@ -26,7 +26,7 @@ pub enum DriftError {
     Repository {
         path: String,
         #[source]
-        source: plinth_renderer::RenderError,
+        source: Box<plinth_renderer::RenderError>,
     },
     /// The cluster asked for is not one of the repository's (`known`, sorted).
     #[error("unknown cluster `{cluster}`")]

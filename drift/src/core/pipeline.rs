@@ -31,30 +31,35 @@ pub enum Outcome {
     },
 }
 
-/// One desired object after steps 1–4.
+/// One desired object after steps 1–4, with the outcome `O` of those steps.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Evaluation {
+pub struct Evaluated<O> {
     pub key: ObjectRef,
     pub api_version: String,
     pub asset: Option<String>,
-    pub outcome: Outcome,
+    pub outcome: O,
     pub notes: Vec<String>,
     pub stale_overrides: Vec<String>,
 }
 
-impl Evaluation {
-    /// The object's result once compared (`changes` is ignored for a final outcome).
-    pub fn finish(self, changes: Vec<FieldChange>) -> ObjectResult {
-        let status = match &self.outcome {
-            Outcome::Final(status) => *status,
-            Outcome::Compare { .. } if changes.is_empty() => Status::InSync,
-            Outcome::Compare { .. } => Status::Drifted,
-        };
-        let changes = if matches!(self.outcome, Outcome::Final(_)) {
-            Vec::new()
-        } else {
-            changes
-        };
+/// One desired object after steps 1–4, owning what is left to compare.
+pub type Evaluation = Evaluated<Outcome>;
+
+impl<O> Evaluated<O> {
+    /// The same evaluation with its outcome turned by `f`.
+    fn map<P>(self, f: impl FnOnce(O) -> P) -> Evaluated<P> {
+        Evaluated {
+            key: self.key,
+            api_version: self.api_version,
+            asset: self.asset,
+            outcome: f(self.outcome),
+            notes: self.notes,
+            stale_overrides: self.stale_overrides,
+        }
+    }
+
+    /// The object's result with `status` and `changes`.
+    fn result(self, status: Status, changes: Vec<FieldChange>) -> ObjectResult {
         ObjectResult {
             key: self.key,
             api_version: self.api_version,
@@ -64,6 +69,18 @@ impl Evaluation {
             notes: self.notes,
             stale_overrides: self.stale_overrides,
         }
+    }
+}
+
+impl Evaluation {
+    /// The object's result once compared (`changes` is ignored for a final outcome).
+    pub fn finish(self, changes: Vec<FieldChange>) -> ObjectResult {
+        let (status, changes) = match &self.outcome {
+            Outcome::Final(status) => (*status, Vec::new()),
+            Outcome::Compare { .. } if changes.is_empty() => (Status::InSync, changes),
+            Outcome::Compare { .. } => (Status::Drifted, changes),
+        };
+        self.result(status, changes)
     }
 }
 
@@ -85,31 +102,17 @@ enum Step<'a> {
 }
 
 /// [`Evaluation`] with a borrowing [`Step`].
-struct Eval<'a> {
-    key: ObjectRef,
-    api_version: String,
-    asset: Option<String>,
-    outcome: Step<'a>,
-    notes: Vec<String>,
-    stale_overrides: Vec<String>,
-}
+type Eval<'a> = Evaluated<Step<'a>>;
 
 impl Eval<'_> {
     fn into_owned(self) -> Evaluation {
-        Evaluation {
-            key: self.key,
-            api_version: self.api_version,
-            asset: self.asset,
-            outcome: match self.outcome {
-                Step::Final(status) => Outcome::Final(status),
-                Step::Compare { effective, live } => Outcome::Compare {
-                    effective_desired: effective.into_owned(),
-                    live: live.clone(),
-                },
+        self.map(|step| match step {
+            Step::Final(status) => Outcome::Final(status),
+            Step::Compare { effective, live } => Outcome::Compare {
+                effective_desired: effective.into_owned(),
+                live: live.clone(),
             },
-            notes: self.notes,
-            stale_overrides: self.stale_overrides,
-        }
+        })
     }
 
     fn settle(mut self, problem: OverrideProblem) -> Self {
@@ -136,15 +139,7 @@ impl Eval<'_> {
                 (status, changes)
             }
         };
-        ObjectResult {
-            key: self.key,
-            api_version: self.api_version,
-            asset: self.asset,
-            status,
-            changes,
-            notes: self.notes,
-            stale_overrides: self.stale_overrides,
-        }
+        self.result(status, changes)
     }
 }
 

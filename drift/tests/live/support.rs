@@ -105,5 +105,5 @@ pub async fn read_error(cluster: ClusterLive) -> DriftError {
     cluster
         .fetch(&config_maps_in_a(), "prod")
         .await
-        .unwrap_err()
+        .expect_err("the fetch fails")
 }
