@@ -389,6 +389,27 @@ mod tests {
         format!("{day} {} {dd:>2} {} {}", parts[1], parts[3], parts[2])
     }
 
+    /// Runs `request` within `deadline`, every attempt answered with `answer` (a status and its
+    /// `Retry-After`): the error it ends with and how many attempts were made.
+    async fn always(
+        policy: &RetryPolicy,
+        deadline: Deadline,
+        request: &str,
+        answer: (StatusCode, Option<Duration>),
+    ) -> (DriftError, u32) {
+        let calls = AtomicU32::new(0);
+        let err = run_within(policy, deadline, request, || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Attempt::<()>::Status {
+                status: answer.0,
+                retry_after: answer.1,
+            }
+        })
+        .await
+        .expect_err("every attempt fails");
+        (err, calls.load(Ordering::SeqCst))
+    }
+
     #[tokio::test]
     async fn a_retry_after_date_past_the_deadline_ends_the_request_at_once() {
         let mut h = HeaderMap::new();
@@ -398,23 +419,14 @@ mod tests {
                 .parse()
                 .unwrap(),
         );
-        let after = retry_after(&h);
-        let calls = AtomicU32::new(0);
-        let err = run_within(
+        let (err, calls) = always(
             &fast(5),
             Deadline::after(Duration::from_hours(1)),
             "LIST `ConfigMap`",
-            || async {
-                calls.fetch_add(1, Ordering::SeqCst);
-                Attempt::<()>::Status {
-                    status: StatusCode::TOO_MANY_REQUESTS,
-                    retry_after: after,
-                }
-            },
+            (StatusCode::TOO_MANY_REQUESTS, retry_after(&h)),
         )
-        .await
-        .unwrap_err();
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        .await;
+        assert_eq!(calls, 1);
         assert!(matches!(err, DriftError::Deadline { .. }), "{err}");
         assert!(err.to_string().contains("retry after"), "{err}");
     }
@@ -449,17 +461,14 @@ mod tests {
 
     #[tokio::test]
     async fn gives_up_after_the_last_attempt_naming_the_request() {
-        let calls = AtomicU32::new(0);
-        let err = run(&fast(3), "LIST `ConfigMap` in namespace `a`", || async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Attempt::<()>::Status {
-                status: StatusCode::INTERNAL_SERVER_ERROR,
-                retry_after: None,
-            }
-        })
-        .await
-        .unwrap_err();
-        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        let (err, calls) = always(
+            &fast(3),
+            Deadline::none(),
+            "LIST `ConfigMap` in namespace `a`",
+            (StatusCode::INTERNAL_SERVER_ERROR, None),
+        )
+        .await;
+        assert_eq!(calls, 3);
         assert_eq!(
             err.to_string(),
             "LIST `ConfigMap` in namespace `a` failed after 3 attempt(s): HTTP 500 Internal Server Error"

@@ -870,11 +870,7 @@ mod tests {
             "managedFields",
             "labels",
         ];
-        // Each named key as likely as any other key.
-        let keys = prop_oneof![
-            12 => prop::sample::select(named.to_vec()).prop_map(str::to_owned),
-            1 => "[a-c]",
-        ];
+        let keys = crate::core::generators::keys(&named, "[a-c]");
         leaf.prop_recursive(4, 40, 5, move |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),

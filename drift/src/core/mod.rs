@@ -5,6 +5,8 @@
 pub mod compare;
 pub mod desired;
 pub mod discover;
+#[cfg(test)]
+mod generators;
 pub mod live;
 pub mod normalize;
 pub mod overrides;

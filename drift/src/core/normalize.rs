@@ -115,11 +115,7 @@ mod tests {
                 "managedFields",
                 "uid",
             ];
-            // Each named key as likely as any other key.
-            let keys = prop_oneof![
-                6 => prop::sample::select(named.to_vec()).prop_map(str::to_owned),
-                1 => "[a-z]{1,5}",
-            ];
+            let keys = crate::core::generators::keys(&named, "[a-z]{1,5}");
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
                 prop::collection::btree_map(keys, inner, 0..6)
