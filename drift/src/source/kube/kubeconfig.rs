@@ -36,7 +36,15 @@ struct Place<'a> {
     entry: String,
 }
 
-impl Place<'_> {
+impl<'a> Place<'a> {
+    /// The entry `entry` of the settings from `origin`.
+    fn new(origin: &'a str, entry: impl Into<String>) -> Self {
+        Self {
+            origin,
+            entry: entry.into(),
+        }
+    }
+
     fn error(&self, message: impl Into<String>) -> DriftError {
         DriftError::Kubeconfig {
             origin: self.origin.to_owned(),
@@ -99,11 +107,7 @@ pub(super) async fn load(
             source: Box::new(e),
         })?;
     if config.accept_invalid_certs {
-        return Err(Place {
-            origin: &origin,
-            entry: "the selected cluster".to_owned(),
-        }
-        .error(
+        return Err(Place::new(&origin, "the selected cluster").error(
             "`insecure-skip-tls-verify` is set; plinth always verifies the server certificate",
         ));
     }
@@ -118,15 +122,9 @@ fn in_cluster(options: &ConnectOptions, deadline: Deadline) -> Result<Config, Dr
         origin: origin.to_owned(),
         source: Box::new(e),
     })?;
-    let place = Place {
-        origin,
-        entry: "the API server".to_owned(),
-    };
+    let place = Place::new(origin, "the API server");
     check_server(&config.cluster_url.to_string(), options, &place)?;
-    let place = Place {
-        origin,
-        entry: "the service account".to_owned(),
-    };
+    let place = Place::new(origin, "the service account");
     check_auth(&mut config.auth_info, None, &place, deadline)?;
     Ok(config)
 }
@@ -275,10 +273,7 @@ fn checked(
     origin: &str,
     deadline: Deadline,
 ) -> Result<(Kubeconfig, String), DriftError> {
-    let top = Place {
-        origin,
-        entry: "the file".to_owned(),
-    };
+    let top = Place::new(origin, "the file");
     let context_name = options
         .context
         .clone()
@@ -306,10 +301,7 @@ fn checked(
                 }
             ))
         })?;
-    let place = Place {
-        origin,
-        entry: format!("context `{context_name}`"),
-    };
+    let place = Place::new(origin, format!("context `{context_name}`"));
     let Some(ctx) = &context.context else {
         return Err(place.error("`context` is missing"));
     };
@@ -319,10 +311,7 @@ fn checked(
         return Err(place.error("`context.cluster` is missing"));
     }
 
-    let place = Place {
-        origin,
-        entry: format!("cluster `{cluster_name}`"),
-    };
+    let place = Place::new(origin, format!("cluster `{cluster_name}`"));
     let cluster = kubeconfig
         .clusters
         .iter()
@@ -340,10 +329,7 @@ fn checked(
     );
     if let Some(user_name) = user_name.filter(|u| !u.is_empty()) {
         let _ = write!(selected, ", user `{}`", printable(&user_name));
-        let place = Place {
-            origin,
-            entry: format!("user `{user_name}`"),
-        };
+        let place = Place::new(origin, format!("user `{user_name}`"));
         let named = kubeconfig
             .auth_infos
             .iter_mut()
@@ -787,10 +773,7 @@ mod tests {
     use super::*;
 
     fn place() -> Place<'static> {
-        Place {
-            origin: "kubeconfig `k`",
-            entry: "user `u`".to_owned(),
-        }
+        Place::new("kubeconfig `k`", "user `u`")
     }
 
     #[test]
@@ -825,10 +808,7 @@ mod tests {
     #[test]
     fn http_is_refused_unless_loopback_and_allowed() {
         let mut options = ConnectOptions::default();
-        let p = Place {
-            origin: "kubeconfig `k`",
-            entry: "cluster `c`".to_owned(),
-        };
+        let p = Place::new("kubeconfig `k`", "cluster `c`");
         assert!(check_server("https://10.0.0.1:6443", &options, &p).is_ok());
         let err = check_server("http://user:pw@127.0.0.1:8080/x", &options, &p).unwrap_err();
         let text = err.to_string();
