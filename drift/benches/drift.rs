@@ -188,14 +188,7 @@ fn main() {
     )
     .redacted(&Redactor::with_key(b"bench"));
     let mut bytes = 0;
-    for f in [
-        Format::Text,
-        Format::Json,
-        Format::Markdown,
-        Format::Junit,
-        Format::Prometheus,
-        Format::Html,
-    ] {
+    for f in Format::ALL {
         bytes += f.render(&report).len();
     }
     let t_report = t2.elapsed().as_secs_f64();

@@ -299,14 +299,7 @@ fn secret_drift_is_redacted_in_every_format() {
         report(&desired, &live, 0).redacted(&plinth_vocab::redact::Redactor::with_key(b"test"));
     assert_eq!(report.verdict(), Verdict::Drift);
     assert_eq!(report.objects[0].changes.len(), 2);
-    for format in [
-        Format::Text,
-        Format::Json,
-        Format::Markdown,
-        Format::Junit,
-        Format::Prometheus,
-        Format::Html,
-    ] {
+    for format in Format::ALL {
         let text = format.render(&report);
         for secret in ["hunter2", "ZGVzaXJlZC10b2tlbg==", "bGl2ZS10b2tlbg=="] {
             assert!(

@@ -35,11 +35,8 @@ pub fn render(report: &Report) -> String {
     );
     open_table(&mut out, None, &["Status", "Objects"]);
     for (s, n) in report.status_counts() {
-        let _ = writeln!(
-            out,
-            "<tr><td><span class=\"s {0}\">{0}</span></td><td>{n}</td></tr>",
-            s.as_str()
-        );
+        row(&mut out, [badge(s.as_str()), n.to_string()]);
+        out.push('\n');
     }
     let _ = writeln!(
         out,
@@ -54,8 +51,8 @@ pub fn render(report: &Report) -> String {
     for o in &report.objects {
         let _ = write!(
             out,
-            "<tr><td><span class=\"s {0}\">{0}</span></td><td><code>{1}</code></td><td>{2}</td><td>",
-            o.status.as_str(),
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>",
+            badge(o.status.as_str()),
             esc(&o.key.to_string()),
             esc(o.asset.as_deref().unwrap_or(""))
         );
@@ -66,12 +63,13 @@ pub fn render(report: &Report) -> String {
                 o.changes.len()
             );
             for c in &o.changes {
-                let _ = write!(
-                    out,
-                    "<tr><td><code>{}</code></td><td><pre>{}</pre></td><td><pre>{}</pre></td></tr>",
-                    esc(&c.pointer),
-                    esc(&pretty(c.before.as_ref())),
-                    esc(&pretty(c.after.as_ref()))
+                row(
+                    &mut out,
+                    [
+                        format!("<code>{}</code>", esc(&c.pointer)),
+                        format!("<pre>{}</pre>", esc(&pretty(c.before.as_ref()))),
+                        format!("<pre>{}</pre>", esc(&pretty(c.after.as_ref()))),
+                    ],
                 );
             }
             out.push_str("</table></details>");
@@ -92,19 +90,35 @@ pub fn render(report: &Report) -> String {
             &["Detector", "Committed", "Live", "Live nodes"],
         );
         for h in &report.hardware {
-            let _ = writeln!(
-                out,
-                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&h.detector),
-                h.committed,
-                h.live,
-                esc(&h.nodes.join(", "))
+            row(
+                &mut out,
+                [
+                    format!("<code>{}</code>", esc(&h.detector)),
+                    h.committed.to_string(),
+                    h.live.to_string(),
+                    esc(&h.nodes.join(", ")),
+                ],
             );
+            out.push('\n');
         }
         out.push_str("</table>\n");
     }
     out.push_str("</body>\n</html>\n");
     out
+}
+
+/// One table row of `cells` (HTML already).
+fn row<const N: usize>(out: &mut String, cells: [String; N]) {
+    out.push_str("<tr>");
+    for cell in cells {
+        let _ = write!(out, "<td>{cell}</td>");
+    }
+    out.push_str("</tr>");
+}
+
+/// A status as a coloured badge.
+fn badge(status: &str) -> String {
+    format!("<span class=\"s {status}\">{status}</span>")
 }
 
 /// A table (under an `<h2>` heading when there is one) and its header row.

@@ -17,7 +17,7 @@ pub fn render(report: &Report) -> String {
     );
     let _ = writeln!(out, "| Status | Objects |\n|---|---:|");
     for (s, n) in report.status_counts() {
-        let _ = writeln!(out, "| {} | {n} |", s.as_str());
+        row(&mut out, [s.as_str().to_owned(), n.to_string()]);
     }
     let _ = writeln!(out, "| **total** | **{}** |", report.objects.len());
     for o in report.not_in_sync() {
@@ -31,12 +31,13 @@ pub fn render(report: &Report) -> String {
         if !o.changes.is_empty() {
             let _ = writeln!(out, "| Field | Desired | Live |\n|---|---|---|");
             for c in &o.changes {
-                let _ = writeln!(
-                    out,
-                    "| `{}` | {} | {} |",
-                    cell(&c.pointer),
-                    code(&show(c.before.as_ref())),
-                    code(&show(c.after.as_ref()))
+                row(
+                    &mut out,
+                    [
+                        format!("`{}`", cell(&c.pointer)),
+                        code(&show(c.before.as_ref())),
+                        code(&show(c.after.as_ref())),
+                    ],
                 );
             }
         }
@@ -57,17 +58,23 @@ pub fn render(report: &Report) -> String {
             "\n### Hardware drift\n\n| Detector | Committed | Live | Live nodes |\n|---|---|---|---|"
         );
         for h in &report.hardware {
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | {} | {} |",
-                h.detector,
-                h.committed,
-                h.live,
-                cell(&h.nodes.join(", "))
+            row(
+                &mut out,
+                [
+                    format!("`{}`", h.detector),
+                    h.committed.to_string(),
+                    h.live.to_string(),
+                    cell(&h.nodes.join(", ")),
+                ],
             );
         }
     }
     out
+}
+
+/// One table row of `cells` (Markdown already).
+fn row<const N: usize>(out: &mut String, cells: [String; N]) {
+    let _ = writeln!(out, "| {} |", cells.join(" | "));
 }
 
 /// Escapes a table cell: pipes and newlines would break the row.

@@ -366,6 +366,16 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format.
+    pub const ALL: [Self; 6] = [
+        Self::Text,
+        Self::Json,
+        Self::Markdown,
+        Self::Junit,
+        Self::Prometheus,
+        Self::Html,
+    ];
+
     /// File name used with `--output-dir`.
     pub fn file_name(self) -> &'static str {
         match self {
@@ -473,6 +483,32 @@ mod tests {
                 assert_eq!(c.after.as_ref(), Some(want), "{kind} {}", c.pointer);
             }
         }
+    }
+
+    /// Hardware drift in the human formats, row by row.
+    #[test]
+    fn hardware_drift_rows() {
+        let mut report = drifted(ObjectRef::new("v1", "ConfigMap", Some("n"), "c"), vec![]);
+        report.hardware.push(HardwareDrift {
+            detector: "gpuPresent".into(),
+            committed: false,
+            live: true,
+            nodes: vec!["w1".into(), "w2".into()],
+        });
+        let html = Format::Html.render(&report);
+        assert!(html.contains(
+            "<tr><td><code>gpuPresent</code></td><td>false</td><td>true</td><td>w1, w2</td></tr>\n"
+        ), "{html}");
+        assert!(
+            html.contains("<tr><td><span class=\"s drifted\">drifted</span></td><td>1</td></tr>\n"),
+            "{html}"
+        );
+        let markdown = Format::Markdown.render(&report);
+        assert!(
+            markdown.contains("| `gpuPresent` | false | true | w1, w2 |\n"),
+            "{markdown}"
+        );
+        assert!(markdown.contains("| drifted | 1 |\n"), "{markdown}");
     }
 
     /// A report of one drifted object of `key` with `changes`.

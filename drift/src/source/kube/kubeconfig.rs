@@ -642,49 +642,41 @@ fn run_plugin(
         let _ = child.wait();
     };
     let out = match rx.recv_timeout(deadline.remaining().min(Duration::from_hours(24))) {
-        Ok(Ok(out)) if out.len() as u64 <= MAX_PLUGIN_OUTPUT_BYTES => out,
-        Ok(Ok(_)) => {
-            stop(&mut child);
-            return Err(place.error(format!(
-                "the credential plugin `{name}` printed more than {MAX_PLUGIN_OUTPUT_BYTES} bytes"
-            )));
-        }
-        Ok(Err(e)) => {
-            stop(&mut child);
-            return Err(place.error(format!(
-                "the output of the credential plugin `{name}` could not be read ({})",
-                e.kind()
-            )));
-        }
-        Err(_) => {
-            stop(&mut child);
-            return Err(place.error(format!(
-                "the credential plugin `{name}` did not finish within the deadline of {}",
-                deadline.describe()
-            )));
-        }
+        Ok(Ok(out)) if out.len() as u64 <= MAX_PLUGIN_OUTPUT_BYTES => Ok(out),
+        Ok(Ok(_)) => Err(format!(
+            "the credential plugin `{name}` printed more than {MAX_PLUGIN_OUTPUT_BYTES} bytes"
+        )),
+        Ok(Err(e)) => Err(format!(
+            "the output of the credential plugin `{name}` could not be read ({})",
+            e.kind()
+        )),
+        Err(_) => Err(format!(
+            "the credential plugin `{name}` did not finish within the deadline of {}",
+            deadline.describe()
+        )),
     };
+    let out = out.map_err(|message| {
+        stop(&mut child);
+        place.error(message)
+    })?;
     let status = loop {
-        match child.try_wait() {
+        let failure = match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) if deadline.remaining() > Duration::ZERO => {
                 std::thread::sleep(Duration::from_millis(10));
+                continue;
             }
-            Ok(None) => {
-                stop(&mut child);
-                return Err(place.error(format!(
-                    "the credential plugin `{name}` did not exit within the deadline of {}",
-                    deadline.describe()
-                )));
-            }
-            Err(e) => {
-                stop(&mut child);
-                return Err(place.error(format!(
-                    "the credential plugin `{name}` could not be waited for ({})",
-                    e.kind()
-                )));
-            }
-        }
+            Ok(None) => format!(
+                "the credential plugin `{name}` did not exit within the deadline of {}",
+                deadline.describe()
+            ),
+            Err(e) => format!(
+                "the credential plugin `{name}` could not be waited for ({})",
+                e.kind()
+            ),
+        };
+        stop(&mut child);
+        return Err(place.error(failure));
     };
     if !status.success() {
         let how = status.code().map_or_else(
