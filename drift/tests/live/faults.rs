@@ -102,12 +102,7 @@ async fn a_response_slower_than_the_timeout_is_retried() {
 #[tokio::test]
 async fn persistent_server_errors_fail_the_fetch_naming_the_request() {
     let server = server();
-    support::inject(
-        &server,
-        FaultKind::ServerError(500),
-        LIST_PATH,
-        support::ALWAYS,
-    );
+    support::always(&server, LIST_PATH, FaultKind::ServerError(500));
     let err = support::read_error(connect(&server, Duration::from_secs(30), 3).await).await;
     assert!(
         matches!(err, DriftError::Api { attempts: 3, .. }),

@@ -366,14 +366,19 @@ async fn placement_follows_discovery_and_the_context_namespace() {
     let keys = |d: &[plinth_drift::DesiredObject]| -> Vec<String> {
         d.iter().map(|o| o.key().to_string()).collect()
     };
+    // The desired objects placed by `cluster`, namespaced ones without one in `asked`.
+    let placed = async |cluster: &ClusterLive, asked: Option<&str>| {
+        let mut objects = desired();
+        cluster
+            .placement(&objects, asked)
+            .await
+            .expect("placement")
+            .place(&mut objects);
+        objects
+    };
     let cluster = connect(&server).await;
     assert_eq!(cluster.default_namespace(), "default");
-    let mut objects = desired();
-    cluster
-        .placement(&objects, None)
-        .await
-        .expect("placement")
-        .place(&mut objects);
+    let objects = placed(&cluster, None).await;
     assert_eq!(
         keys(&objects),
         [
@@ -400,12 +405,7 @@ async fn placement_follows_discovery_and_the_context_namespace() {
         (None, "ConfigMap/team-a/c"),
         (Some("ops"), "ConfigMap/ops/c"),
     ] {
-        let mut objects = desired();
-        cluster
-            .placement(&objects, asked)
-            .await
-            .expect("placement")
-            .place(&mut objects);
+        let objects = placed(&cluster, asked).await;
         assert_eq!(objects[0].key().to_string(), expected);
     }
 }

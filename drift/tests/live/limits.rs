@@ -21,6 +21,9 @@ fn server(scenario: Scenario) -> FakeApiServer {
     .expect("server")
 }
 
+/// The LIST of `ConfigMap`s in namespace `a`.
+const LIST_PATH: &str = "/api/v1/namespaces/a/configmaps";
+
 fn options(server: &FakeApiServer) -> ConnectOptions {
     support::options(server, 2)
 }
@@ -40,12 +43,7 @@ fn limit_flag(err: &DriftError) -> &'static str {
 #[tokio::test]
 async fn an_endless_body_stops_at_the_response_limit() {
     let server = server(Scenario::new());
-    support::inject(
-        &server,
-        FaultKind::EndlessBody,
-        "/namespaces/a/configmaps",
-        support::ALWAYS,
-    );
+    support::always(&server, LIST_PATH, FaultKind::EndlessBody);
     let mut options = options(&server);
     options.limits.max_response_bytes = 1024 * 1024;
     let err = fetch_error(&options).await;
@@ -63,36 +61,34 @@ async fn an_endless_body_stops_at_the_response_limit() {
 #[tokio::test]
 async fn endless_continue_tokens_stop_at_the_page_limit() {
     let server = server(Scenario::new());
-    support::inject(
+    support::always(
         &server,
+        LIST_PATH,
         FaultKind::EndlessContinue { same_token: false },
-        "/namespaces/a/configmaps",
-        support::ALWAYS,
     );
     let mut options = options(&server);
     options.limits.max_pages = 25;
     let err = fetch_error(&options).await;
     assert_eq!(limit_flag(&err), "--max-pages", "{err}");
     assert!(err.to_string().contains("25 pages"), "{err}");
-    let pages = hits(&server, "/api/v1/namespaces/a/configmaps");
+    let pages = hits(&server, LIST_PATH);
     assert_eq!(pages, 25);
 }
 
 #[tokio::test]
 async fn a_repeated_continue_token_ends_the_list_at_once() {
     let server = server(Scenario::new());
-    support::inject(
+    support::always(
         &server,
+        LIST_PATH,
         FaultKind::EndlessContinue { same_token: true },
-        "/namespaces/a/configmaps",
-        support::ALWAYS,
     );
     let err = fetch_error(&options(&server)).await;
     assert!(
         err.to_string().contains("the same `continue` token twice"),
         "{err}"
     );
-    let pages = hits(&server, "/api/v1/namespaces/a/configmaps");
+    let pages = hits(&server, LIST_PATH);
     assert_eq!(pages, 2);
 }
 
@@ -131,7 +127,7 @@ async fn a_retry_after_past_the_deadline_fails_at_once() {
         FaultKind::TooManyRequests {
             retry_after_secs: 3600,
         },
-        "/namespaces/a/configmaps",
+        LIST_PATH,
         1,
     );
     let mut options = options(&server);
@@ -143,7 +139,7 @@ async fn a_retry_after_past_the_deadline_fails_at_once() {
         text.contains("the server asked to retry after 3600s") && text.contains("`--deadline`"),
         "{text}"
     );
-    let tries = hits(&server, "/api/v1/namespaces/a/configmaps");
+    let tries = hits(&server, LIST_PATH);
     assert_eq!(tries, 1);
 }
 
@@ -156,7 +152,7 @@ async fn a_retry_after_within_the_deadline_is_honoured() {
         FaultKind::TooManyRequests {
             retry_after_secs: 1,
         },
-        "/namespaces/a/configmaps",
+        LIST_PATH,
         1,
     );
     let live = support::read(connect(&options(&server)).await).await;
@@ -167,12 +163,7 @@ async fn a_retry_after_within_the_deadline_is_honoured() {
 #[tokio::test]
 async fn the_deadline_bounds_a_slow_server() {
     let server = server(Scenario::new());
-    support::inject(
-        &server,
-        FaultKind::Slow(Duration::from_hours(1)),
-        "/namespaces/a/configmaps",
-        support::ALWAYS,
-    );
+    support::always(&server, LIST_PATH, FaultKind::Slow(Duration::from_hours(1)));
     let mut options = options(&server);
     options.timeout = Duration::from_hours(1);
     options.deadline = Duration::from_secs(2);

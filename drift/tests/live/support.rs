@@ -84,12 +84,14 @@ pub fn hits(server: &FakeApiServer, path: &str) -> usize {
     count(server, |r| r.path == path)
 }
 
-/// A fault for every matching request, however many.
-pub const ALWAYS: u32 = u32::MAX;
-
 /// Makes `server` answer the next `times` requests whose path contains `path` with `kind`.
 pub fn inject(server: &FakeApiServer, kind: FaultKind, path: &str, times: u32) {
     server.inject(Fault::new(kind).matching(path).times(times));
+}
+
+/// Makes `server` answer every request whose path contains `path` with `kind`.
+pub fn always(server: &FakeApiServer, path: &str, kind: FaultKind) {
+    inject(server, kind, path, u32::MAX);
 }
 
 /// What `cluster` reads of the `ConfigMap`s in namespace `a` for cluster `prod`.
