@@ -17,7 +17,7 @@ pub fn render(report: &Report) -> String {
     );
     let _ = writeln!(out, "| Status | Objects |\n|---|---:|");
     for (s, n) in report.status_counts() {
-        row(&mut out, [s.as_str().to_owned(), n.to_string()]);
+        row(&mut out, &[s.as_str().to_owned(), n.to_string()]);
     }
     let _ = writeln!(out, "| **total** | **{}** |", report.objects.len());
     for o in report.not_in_sync() {
@@ -33,7 +33,7 @@ pub fn render(report: &Report) -> String {
             for c in &o.changes {
                 row(
                     &mut out,
-                    [
+                    &[
                         format!("`{}`", cell(&c.pointer)),
                         code(&show(c.before.as_ref())),
                         code(&show(c.after.as_ref())),
@@ -60,7 +60,7 @@ pub fn render(report: &Report) -> String {
         for h in &report.hardware {
             row(
                 &mut out,
-                [
+                &[
                     format!("`{}`", h.detector),
                     h.committed.to_string(),
                     h.live.to_string(),
@@ -73,7 +73,7 @@ pub fn render(report: &Report) -> String {
 }
 
 /// One table row of `cells` (Markdown already).
-fn row<const N: usize>(out: &mut String, cells: [String; N]) {
+fn row(out: &mut String, cells: &[String]) {
     let _ = writeln!(out, "| {} |", cells.join(" | "));
 }
 
