@@ -122,8 +122,9 @@ pub enum Attempt<T> {
         status: StatusCode,
         retry_after: Option<Duration>,
     },
-    /// The connection failed before a response arrived.
-    Transport(kube::Error),
+    /// The connection failed before a response arrived, classified by the client that knows
+    /// its errors.
+    Transport(TransportError),
     /// A failure that no retry can mend (a response over the size limit): returned as is.
     Fatal(DriftError),
 }
@@ -152,26 +153,23 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     )
 }
 
-/// Whether the TLS handshake failed because the server certificate was not accepted (unknown
-/// issuer, wrong name, expired): retrying cannot help, and the error should say so.
-fn certificate_rejected(err: &kube::Error) -> bool {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(c) = cause {
-        let text = c.to_string();
-        if text.contains("invalid peer certificate") || text.contains("certificate verify failed") {
-            return true;
-        }
-        cause = c.source();
-    }
-    false
+/// A request that failed before a response arrived, as the client classified it.
+#[derive(Debug)]
+pub struct TransportError {
+    pub failure: Failure,
+    pub source: Box<dyn std::error::Error + Send + Sync>,
 }
 
-/// Whether a kube-rs transport error is worth retrying (connection-level failures).
-fn transport_retryable(err: &kube::Error) -> bool {
-    matches!(
-        err,
-        kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::ReadEvents(_)
-    )
+/// What kind of failure a [`TransportError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The TLS handshake failed because the server certificate was not accepted (unknown
+    /// issuer, wrong name, expired): retrying cannot help.
+    CertificateRejected,
+    /// A connection-level failure, worth retrying.
+    Connection,
+    /// The request could not be sent at all (not retried).
+    Unsendable,
 }
 
 /// Runs `attempt` until it yields a response that is not retried or the attempts run out.
@@ -217,24 +215,21 @@ where
                 status,
                 retry_after,
             }) => (format!("HTTP {status}"), retry_after, None),
-            Ok(Attempt::Transport(err)) => {
-                if certificate_rejected(&err) {
+            Ok(Attempt::Transport(TransportError { failure, source })) => {
+                let reason = match failure {
+                    Failure::Connection => "the connection failed",
+                    Failure::CertificateRejected => "the server certificate was not accepted",
+                    Failure::Unsendable => "the request could not be sent",
+                };
+                if failure != Failure::Connection {
                     return Err(DriftError::Api {
                         request: request.to_owned(),
                         attempts: n,
-                        reason: "the server certificate was not accepted".to_owned(),
-                        source: Some(Box::new(err)),
+                        reason: reason.to_owned(),
+                        source: Some(source),
                     });
                 }
-                if !transport_retryable(&err) {
-                    return Err(DriftError::Api {
-                        request: request.to_owned(),
-                        attempts: n,
-                        reason: "the request could not be sent".to_owned(),
-                        source: Some(Box::new(err)),
-                    });
-                }
-                ("the connection failed".to_owned(), None, Some(err))
+                (reason.to_owned(), None, Some(source))
             }
             Err(_) if limit < policy.timeout => {
                 return Err(deadline.error(
@@ -253,7 +248,7 @@ where
                 request: request.to_owned(),
                 attempts: n,
                 reason,
-                source: source.map(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
+                source,
             });
         }
         let delay = policy.delay(n, after);

@@ -32,7 +32,7 @@ use crate::core::desired::DesiredObject;
 use crate::core::live::{KindRef, LiveSet};
 use crate::core::scope::Placement;
 use crate::error::DriftError;
-use crate::transport::{self, Attempt, Deadline, RetryPolicy};
+use crate::transport::{self, Attempt, Deadline, Failure, RetryPolicy, TransportError};
 use plinth_vocab::{ObjectRef, group_of};
 
 /// The field manager plinth applies with.
@@ -770,11 +770,11 @@ impl ClusterLive {
             async move {
                 let request = match request {
                     Ok(r) => r,
-                    Err(e) => return Attempt::Transport(kube::Error::HttpError(e)),
+                    Err(e) => return transport_failure(kube::Error::HttpError(e)),
                 };
                 let response = match client.send(request).await {
                     Ok(r) => r,
-                    Err(e) => return Attempt::Transport(e),
+                    Err(e) => return transport_failure(e),
                 };
                 let status = response.status();
                 if transport::is_retryable(status) {
@@ -794,12 +794,44 @@ impl ClusterLive {
                 match read_bounded(response.into_body(), max_bytes).await {
                     Ok(Some(bytes)) => Attempt::Done((status, bytes)),
                     Ok(None) => Attempt::Fatal(too_large(what, None, max_bytes)),
-                    Err(e) => Attempt::Transport(e),
+                    Err(e) => transport_failure(e),
                 }
             }
         })
         .await
     }
+}
+
+/// A kube-rs error before a response, classified for the retry loop.
+fn transport_failure<T>(err: kube::Error) -> Attempt<T> {
+    let failure = if certificate_rejected(&err) {
+        Failure::CertificateRejected
+    } else if matches!(
+        err,
+        kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::ReadEvents(_)
+    ) {
+        Failure::Connection
+    } else {
+        Failure::Unsendable
+    };
+    Attempt::Transport(TransportError {
+        failure,
+        source: Box::new(err),
+    })
+}
+
+/// Whether the TLS handshake failed because the server certificate was not accepted (unknown
+/// issuer, wrong name, expired): retrying cannot help, and the error should say so.
+fn certificate_rejected(err: &kube::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if text.contains("invalid peer certificate") || text.contains("certificate verify failed") {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// Reads a response body up to `max_bytes`; `None` as soon as it holds more (the rest is never
