@@ -48,14 +48,10 @@ const LIST_PATH: &str = "/api/v1/namespaces/a/configmaps";
 #[tokio::test]
 async fn too_many_requests_waits_for_retry_after_then_succeeds() {
     let server = server();
-    support::inject(
-        &server,
-        FaultKind::TooManyRequests {
-            retry_after_secs: 1,
-        },
-        LIST_PATH,
-        1,
-    );
+    let fault = FaultKind::TooManyRequests {
+        retry_after_secs: 1,
+    };
+    support::inject(&server, fault, LIST_PATH, 1);
     let cluster = connect(&server, Duration::from_secs(30), 4).await;
     let started = Instant::now();
     let live = cluster.fetch(&wanted(), "prod").await.expect("fetch");
@@ -81,12 +77,8 @@ async fn server_errors_are_retried() {
 #[tokio::test]
 async fn a_response_slower_than_the_timeout_is_retried() {
     let server = server();
-    support::inject(
-        &server,
-        FaultKind::Slow(Duration::from_secs(3)),
-        LIST_PATH,
-        1,
-    );
+    let fault = FaultKind::Slow(Duration::from_secs(3));
+    support::inject(&server, fault, LIST_PATH, 1);
     let live = support::read(connect(&server, Duration::from_millis(500), 3).await).await;
     assert_eq!(live.objects.len(), 5);
     let log = server.request_log();
@@ -120,12 +112,8 @@ async fn persistent_server_errors_fail_the_fetch_naming_the_request() {
 #[tokio::test]
 async fn persistent_slowness_fails_with_a_timeout() {
     let server = server();
-    support::inject(
-        &server,
-        FaultKind::Slow(Duration::from_secs(2)),
-        LIST_PATH,
-        2,
-    );
+    let fault = FaultKind::Slow(Duration::from_secs(2));
+    support::inject(&server, fault, LIST_PATH, 2);
     let err = support::read_error(connect(&server, Duration::from_millis(300), 2).await).await;
     assert_eq!(
         err.to_string(),

@@ -61,11 +61,8 @@ async fn an_endless_body_stops_at_the_response_limit() {
 #[tokio::test]
 async fn endless_continue_tokens_stop_at_the_page_limit() {
     let server = server(Scenario::new());
-    support::always(
-        &server,
-        LIST_PATH,
-        FaultKind::EndlessContinue { same_token: false },
-    );
+    let fault = FaultKind::EndlessContinue { same_token: false };
+    support::always(&server, LIST_PATH, fault);
     let mut options = options(&server);
     options.limits.max_pages = 25;
     let err = fetch_error(&options).await;
@@ -78,11 +75,8 @@ async fn endless_continue_tokens_stop_at_the_page_limit() {
 #[tokio::test]
 async fn a_repeated_continue_token_ends_the_list_at_once() {
     let server = server(Scenario::new());
-    support::always(
-        &server,
-        LIST_PATH,
-        FaultKind::EndlessContinue { same_token: true },
-    );
+    let fault = FaultKind::EndlessContinue { same_token: true };
+    support::always(&server, LIST_PATH, fault);
     let err = fetch_error(&options(&server)).await;
     assert!(
         err.to_string().contains("the same `continue` token twice"),
@@ -122,14 +116,10 @@ async fn the_kind_limit_is_configurable() {
 #[tokio::test]
 async fn a_retry_after_past_the_deadline_fails_at_once() {
     let server = server(Scenario::new());
-    support::inject(
-        &server,
-        FaultKind::TooManyRequests {
-            retry_after_secs: 3600,
-        },
-        LIST_PATH,
-        1,
-    );
+    let fault = FaultKind::TooManyRequests {
+        retry_after_secs: 3600,
+    };
+    support::inject(&server, fault, LIST_PATH, 1);
     let mut options = options(&server);
     options.deadline = Duration::from_mins(2);
     let err = fetch_error(&options).await;
@@ -147,14 +137,10 @@ async fn a_retry_after_past_the_deadline_fails_at_once() {
 #[tokio::test]
 async fn a_retry_after_within_the_deadline_is_honoured() {
     let server = server(Scenario::new());
-    support::inject(
-        &server,
-        FaultKind::TooManyRequests {
-            retry_after_secs: 1,
-        },
-        LIST_PATH,
-        1,
-    );
+    let fault = FaultKind::TooManyRequests {
+        retry_after_secs: 1,
+    };
+    support::inject(&server, fault, LIST_PATH, 1);
     let live = support::read(connect(&options(&server)).await).await;
     assert_eq!(live.objects.len(), 1);
 }
