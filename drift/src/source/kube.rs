@@ -496,28 +496,16 @@ impl ClusterLive {
         let mut api_versions: Vec<String> = Vec::new();
         let core = self.get_json("/api", "discovery of `/api`").await?;
         api_versions.extend(
-            core.get("versions")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
+            items(core.get("versions"))
                 .filter_map(Value::as_str)
                 .map(str::to_owned),
         );
         let groups = self.get_json("/apis", "discovery of `/apis`").await?;
-        for group in groups
-            .get("groups")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for group in items(groups.get("groups")) {
             let preferred = group
                 .pointer("/preferredVersion/groupVersion")
                 .and_then(Value::as_str);
-            let versions = group
-                .get("versions")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
+            let versions = items(group.get("versions"))
                 .filter_map(|v| v.get("groupVersion").and_then(Value::as_str));
             api_versions.extend(preferred.map(str::to_owned));
             api_versions.extend(
@@ -627,12 +615,7 @@ impl ClusterLive {
             s if s.is_success() => {
                 let doc = parse_json(&what, &body)?;
                 let mut kinds = BTreeMap::new();
-                for r in doc
-                    .get("resources")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
+                for r in items(doc.get("resources")) {
                     let (Some(name), Some(kind)) = (
                         r.get("name").and_then(Value::as_str),
                         r.get("kind").and_then(Value::as_str),
@@ -800,6 +783,14 @@ impl ClusterLive {
         })
         .await
     }
+}
+
+/// The elements of `value` when it is an array, else none.
+fn items(value: Option<&Value>) -> std::slice::Iter<'_, Value> {
+    value
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice)
+        .iter()
 }
 
 /// A kube-rs error before a response, classified for the retry loop.
@@ -970,11 +961,7 @@ fn status_reason(status: StatusCode, body: &[u8]) -> String {
         {
             let _ = write!(reason, " ({r})");
         }
-        let fields: BTreeSet<&str> = v
-            .pointer("/details/causes")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
+        let fields: BTreeSet<&str> = items(v.pointer("/details/causes"))
             .filter_map(|c| c.get("field").and_then(Value::as_str))
             .collect();
         if !fields.is_empty() {
@@ -1015,12 +1002,7 @@ fn status_message(body: &[u8]) -> String {
     {
         return STALE.to_owned();
     }
-    let causes: Vec<&Value> = v
-        .pointer("/details/causes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .collect();
+    let causes: Vec<&Value> = items(v.pointer("/details/causes")).collect();
     let fields: BTreeSet<String> = causes
         .iter()
         .filter_map(|c| c.get("field").and_then(Value::as_str))
