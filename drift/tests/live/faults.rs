@@ -34,6 +34,20 @@ async fn connect(server: &FakeApiServer, timeout: Duration, attempts: u32) -> Cl
     .await
 }
 
+/// A server whose next `times` `ConfigMap` LISTs answer with `fault`, and a client with
+/// `attempts` attempts of at most `timeout` each.
+async fn faulty(
+    fault: FaultKind,
+    times: u32,
+    timeout: Duration,
+    attempts: u32,
+) -> (FakeApiServer, ClusterLive) {
+    let server = server();
+    support::inject(&server, fault, LIST_PATH, times);
+    let cluster = connect(&server, timeout, attempts).await;
+    (server, cluster)
+}
+
 fn statuses(server: &FakeApiServer, path: &str) -> Vec<u16> {
     server
         .request_log()
@@ -47,12 +61,10 @@ const LIST_PATH: &str = "/api/v1/namespaces/a/configmaps";
 
 #[tokio::test]
 async fn too_many_requests_waits_for_retry_after_then_succeeds() {
-    let server = server();
     let fault = FaultKind::TooManyRequests {
         retry_after_secs: 1,
     };
-    support::inject(&server, fault, LIST_PATH, 1);
-    let cluster = connect(&server, Duration::from_secs(30), 4).await;
+    let (server, cluster) = faulty(fault, 1, Duration::from_secs(30), 4).await;
     let started = Instant::now();
     let live = cluster.fetch(&wanted(), "prod").await.expect("fetch");
     assert!(
@@ -76,10 +88,9 @@ async fn server_errors_are_retried() {
 
 #[tokio::test]
 async fn a_response_slower_than_the_timeout_is_retried() {
-    let server = server();
     let fault = FaultKind::Slow(Duration::from_secs(3));
-    support::inject(&server, fault, LIST_PATH, 1);
-    let live = support::read(connect(&server, Duration::from_millis(500), 3).await).await;
+    let (server, cluster) = faulty(fault, 1, Duration::from_millis(500), 3).await;
+    let live = support::read(cluster).await;
     assert_eq!(live.objects.len(), 5);
     let log = server.request_log();
     let list: Vec<_> = log.iter().filter(|r| r.path == LIST_PATH).collect();
@@ -93,9 +104,9 @@ async fn a_response_slower_than_the_timeout_is_retried() {
 
 #[tokio::test]
 async fn persistent_server_errors_fail_the_fetch_naming_the_request() {
-    let server = server();
-    support::always(&server, LIST_PATH, FaultKind::ServerError(500));
-    let err = support::read_error(connect(&server, Duration::from_secs(30), 3).await).await;
+    let fault = FaultKind::ServerError(500);
+    let (server, cluster) = faulty(fault, u32::MAX, Duration::from_secs(30), 3).await;
+    let err = support::read_error(cluster).await;
     assert!(
         matches!(err, DriftError::Api { attempts: 3, .. }),
         "{err:?}"
@@ -111,10 +122,9 @@ async fn persistent_server_errors_fail_the_fetch_naming_the_request() {
 
 #[tokio::test]
 async fn persistent_slowness_fails_with_a_timeout() {
-    let server = server();
     let fault = FaultKind::Slow(Duration::from_secs(2));
-    support::inject(&server, fault, LIST_PATH, 2);
-    let err = support::read_error(connect(&server, Duration::from_millis(300), 2).await).await;
+    let (_server, cluster) = faulty(fault, 2, Duration::from_millis(300), 2).await;
+    let err = support::read_error(cluster).await;
     assert_eq!(
         err.to_string(),
         "LIST `ConfigMap` in namespace `a` failed after 2 attempt(s): no response within 300ms"

@@ -33,6 +33,20 @@ async fn fetch_error(options: &ConnectOptions) -> DriftError {
     support::read_error(connect(options).await).await
 }
 
+/// A server whose `ConfigMap` LIST always answers with `fault`, and what reading it fails with,
+/// the connection options changed by `adjust`.
+async fn failing_list(
+    fault: FaultKind,
+    adjust: impl FnOnce(&mut ConnectOptions),
+) -> (FakeApiServer, DriftError) {
+    let server = server(Scenario::new());
+    support::always(&server, LIST_PATH, fault);
+    let mut options = options(&server);
+    adjust(&mut options);
+    let err = fetch_error(&options).await;
+    (server, err)
+}
+
 fn limit_flag(err: &DriftError) -> &'static str {
     match err {
         DriftError::Limit { flag, .. } => flag,
@@ -42,11 +56,10 @@ fn limit_flag(err: &DriftError) -> &'static str {
 
 #[tokio::test]
 async fn an_endless_body_stops_at_the_response_limit() {
-    let server = server(Scenario::new());
-    support::always(&server, LIST_PATH, FaultKind::EndlessBody);
-    let mut options = options(&server);
-    options.limits.max_response_bytes = 1024 * 1024;
-    let err = fetch_error(&options).await;
+    let (server, err) = failing_list(FaultKind::EndlessBody, |o| {
+        o.limits.max_response_bytes = 1024 * 1024;
+    })
+    .await;
     assert_eq!(limit_flag(&err), "--max-response-mib", "{err}");
     let text = err.to_string();
     assert!(
@@ -60,12 +73,8 @@ async fn an_endless_body_stops_at_the_response_limit() {
 
 #[tokio::test]
 async fn endless_continue_tokens_stop_at_the_page_limit() {
-    let server = server(Scenario::new());
     let fault = FaultKind::EndlessContinue { same_token: false };
-    support::always(&server, LIST_PATH, fault);
-    let mut options = options(&server);
-    options.limits.max_pages = 25;
-    let err = fetch_error(&options).await;
+    let (server, err) = failing_list(fault, |o| o.limits.max_pages = 25).await;
     assert_eq!(limit_flag(&err), "--max-pages", "{err}");
     assert!(err.to_string().contains("25 pages"), "{err}");
     let pages = hits(&server, LIST_PATH);
@@ -74,10 +83,8 @@ async fn endless_continue_tokens_stop_at_the_page_limit() {
 
 #[tokio::test]
 async fn a_repeated_continue_token_ends_the_list_at_once() {
-    let server = server(Scenario::new());
     let fault = FaultKind::EndlessContinue { same_token: true };
-    support::always(&server, LIST_PATH, fault);
-    let err = fetch_error(&options(&server)).await;
+    let (server, err) = failing_list(fault, |_| {}).await;
     assert!(
         err.to_string().contains("the same `continue` token twice"),
         "{err}"
@@ -148,12 +155,11 @@ async fn a_retry_after_within_the_deadline_is_honoured() {
 /// The per-request timeout is longer than the deadline: the deadline ends the request.
 #[tokio::test]
 async fn the_deadline_bounds_a_slow_server() {
-    let server = server(Scenario::new());
-    support::always(&server, LIST_PATH, FaultKind::Slow(Duration::from_hours(1)));
-    let mut options = options(&server);
-    options.timeout = Duration::from_hours(1);
-    options.deadline = Duration::from_secs(2);
-    let err = fetch_error(&options).await;
+    let (_server, err) = failing_list(FaultKind::Slow(Duration::from_hours(1)), |o| {
+        o.timeout = Duration::from_hours(1);
+        o.deadline = Duration::from_secs(2);
+    })
+    .await;
     assert!(matches!(err, DriftError::Deadline { .. }), "{err}");
     assert!(err.to_string().contains("deadline of 2s"), "{err}");
 }
