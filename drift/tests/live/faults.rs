@@ -61,9 +61,7 @@ const LIST_PATH: &str = "/api/v1/namespaces/a/configmaps";
 
 #[tokio::test]
 async fn too_many_requests_waits_for_retry_after_then_succeeds() {
-    let fault = FaultKind::TooManyRequests {
-        retry_after_secs: 1,
-    };
+    let fault = support::too_many_requests(1);
     let (server, cluster) = faulty(fault, 1, Duration::from_secs(30), 4).await;
     let started = Instant::now();
     let live = cluster.fetch(&wanted(), "prod").await.expect("fetch");

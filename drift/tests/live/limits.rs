@@ -123,9 +123,7 @@ async fn the_kind_limit_is_configurable() {
 #[tokio::test]
 async fn a_retry_after_past_the_deadline_fails_at_once() {
     let server = server(Scenario::new());
-    let fault = FaultKind::TooManyRequests {
-        retry_after_secs: 3600,
-    };
+    let fault = support::too_many_requests(3600);
     support::inject(&server, fault, LIST_PATH, 1);
     let mut options = options(&server);
     options.deadline = Duration::from_mins(2);
@@ -144,9 +142,7 @@ async fn a_retry_after_past_the_deadline_fails_at_once() {
 #[tokio::test]
 async fn a_retry_after_within_the_deadline_is_honoured() {
     let server = server(Scenario::new());
-    let fault = FaultKind::TooManyRequests {
-        retry_after_secs: 1,
-    };
+    let fault = support::too_many_requests(1);
     support::inject(&server, fault, LIST_PATH, 1);
     let live = support::read(connect(&options(&server)).await).await;
     assert_eq!(live.objects.len(), 1);

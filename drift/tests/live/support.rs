@@ -89,6 +89,11 @@ pub fn inject(server: &FakeApiServer, kind: FaultKind, path: &str, times: u32) {
     server.inject(Fault::new(kind).matching(path).times(times));
 }
 
+/// `429 Too Many Requests` with `Retry-After: <secs>`.
+pub fn too_many_requests(retry_after_secs: u64) -> FaultKind {
+    FaultKind::TooManyRequests { retry_after_secs }
+}
+
 /// Makes `server` answer every request whose path contains `path` with `kind`.
 pub fn always(server: &FakeApiServer, path: &str, kind: FaultKind) {
     inject(server, kind, path, u32::MAX);
