@@ -10,8 +10,9 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use plinth_drift::report::{Format, Mode, Report, rfc3339};
-use plinth_drift::{desired, pipeline, snapshot};
+use plinth_drift::core::report::{Format, Mode, Report, rfc3339};
+use plinth_drift::core::{desired, pipeline};
+use plinth_drift::source::snapshot;
 use plinth_vocab::redact::Redactor;
 
 /// The allocator of the `plinth` binary, so the figures are the binary's.
@@ -187,14 +188,7 @@ fn main() {
     )
     .redacted(&Redactor::with_key(b"bench"));
     let mut bytes = 0;
-    for f in [
-        Format::Text,
-        Format::Json,
-        Format::Markdown,
-        Format::Junit,
-        Format::Prometheus,
-        Format::Html,
-    ] {
+    for f in Format::ALL {
         bytes += f.render(&report).len();
     }
     let t_report = t2.elapsed().as_secs_f64();

@@ -21,6 +21,26 @@ pub enum DriftError {
     Invalid { path: String, message: String },
     #[error(transparent)]
     Render(#[from] plinth_renderer::RenderError),
+    /// The platform repository cannot be opened.
+    #[error("cannot open the platform repository `{path}`")]
+    Repository {
+        path: String,
+        #[source]
+        source: Box<plinth_renderer::RenderError>,
+    },
+    /// The cluster asked for is not one of the repository's (`known`, sorted).
+    #[error("unknown cluster `{cluster}`")]
+    UnknownCluster { cluster: String, known: Vec<String> },
+    /// The snapshot (a file or folder) cannot be read.
+    #[error("cannot read the snapshot `{path}`")]
+    Snapshot {
+        path: String,
+        #[source]
+        source: Box<DriftError>,
+    },
+    /// The async runtime that talks to the cluster cannot be started.
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] std::io::Error),
     /// The cluster connection settings could not be loaded (kubeconfig, context, in-cluster).
     #[error("cannot load the cluster connection settings from {origin}")]
     Connect {
@@ -64,4 +84,17 @@ pub enum DriftError {
         entry: String,
         message: String,
     },
+}
+
+/// `err` and every cause after it, joined by `: ` (for a message that must fit on one line, such
+/// as a note in the report).
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }

@@ -2,28 +2,26 @@
 //! (a `kubectl get -o yaml` snapshot or a live cluster), honouring the per-object override
 //! annotations of the Patched Baseline.
 //!
-//! The core is pure and synchronous: [`desired`] and [`snapshot`] read files,
-//! [`pipeline::evaluate`] runs the override steps, [`compare`] finds field-level changes and
-//! [`report`] renders the result in every format.
+//! Three layers, arrows pointing down only:
+//! - [`engine`] runs a whole drift as one library call (desired state, live source, comparison,
+//!   orphans, hardware drift, report);
+//! - [`source`] (live sources: [`source::snapshot`] files and [`source::kube`] clusters) and
+//!   [`transport`] (the HTTP layer every remote source shares: retries, deadline) are the I/O
+//!   edges;
+//! - [`core`] is pure and synchronous: desired state, overrides, normalisation, comparison,
+//!   the pipeline, scope, reports and inventories. It imports no I/O module.
 
-pub mod cluster;
-pub mod compare;
-pub mod desired;
-pub mod discover;
+pub mod core;
+pub mod engine;
 pub mod error;
-pub mod live;
-pub mod normalize;
-pub mod overrides;
-pub mod pipeline;
-pub mod report;
-pub mod retry;
-pub mod scope;
-pub mod snapshot;
+pub mod source;
+pub mod transport;
 
-pub use cluster::{ClusterLive, ConnectOptions};
-pub use compare::{compare_client_side, compare_server_side};
-pub use desired::DesiredObject;
+pub use crate::core::compare::{compare_client_side, compare_server_side};
+pub use crate::core::desired::DesiredObject;
+pub use crate::core::live::{KindRef, LiveSet};
+pub use crate::core::pipeline::{Evaluation, Outcome, evaluate};
+pub use crate::core::report::{Format, Mode, ObjectResult, Report, Status, Verdict};
+pub use engine::{DriftRequest, DriftRun, LiveSource};
 pub use error::DriftError;
-pub use live::{KindRef, LiveSet};
-pub use pipeline::{Evaluation, Outcome, evaluate};
-pub use report::{Format, Mode, ObjectResult, Report, Status, Verdict};
+pub use source::kube::{ClusterLive, ConnectOptions};

@@ -5,8 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use plinth_drift::report::{Format, Mode, Report, Verdict, rfc3339};
-use plinth_drift::{desired, pipeline, snapshot};
+use plinth_drift::core::report::{Format, Mode, Report, Verdict, rfc3339};
+use plinth_drift::core::{desired, pipeline};
+use plinth_drift::source::snapshot;
 
 const PREFIX: &str = "platform.kubevirt.io";
 const CLUSTER: &str = "test";
@@ -21,15 +22,37 @@ fn run(case: &str) -> Report {
     let values = plinth_vocab::yaml::from_str_multi(&text).expect("test setup");
     let mut desired = desired::from_values(values, "example");
     let live = snapshot::load_for(&dir.join("live.yaml"), &mut desired, None).expect("test setup");
-    let objects = pipeline::run_client_side(&desired, &live, PREFIX, CLUSTER);
+    report(&desired, &live, 1_767_225_600)
+}
+
+/// The client-side report of `desired` against `live`, made at `epoch`.
+fn report(
+    desired: &[plinth_drift::DesiredObject],
+    live: &plinth_drift::LiveSet,
+    epoch: i64,
+) -> Report {
+    let objects = pipeline::run_client_side(desired, live, PREFIX, CLUSTER);
     Report::new(
         CLUSTER,
-        rfc3339(1_767_225_600),
+        rfc3339(epoch),
         Mode::Client,
         "snapshot",
         objects,
         Vec::new(),
     )
+}
+
+/// Each object's status, the object named by `name`.
+fn statuses(
+    report: &Report,
+    name: fn(&plinth_drift::ObjectResult) -> String,
+) -> Vec<(String, plinth_drift::Status)> {
+    report.objects.iter().map(|o| (name(o), o.status)).collect()
+}
+
+/// `rows` with owned names, to compare with [`statuses`].
+fn owned(rows: &[(&str, plinth_drift::Status)]) -> Vec<(String, plinth_drift::Status)> {
+    rows.iter().map(|(n, s)| ((*n).to_owned(), *s)).collect()
 }
 
 fn check(case: &str) {
@@ -175,11 +198,7 @@ fn drift_cases_find_exactly_the_changed_fields() {
 fn overrides_follow_the_patched_baseline_order() {
     use plinth_drift::Status::*;
     let report = run("overrides-drift");
-    let got: Vec<(String, plinth_drift::Status)> = report
-        .objects
-        .iter()
-        .map(|o| (o.key.name.clone(), o.status))
-        .collect();
+    let got = statuses(&report, |o| o.key.name.clone());
     let want = [
         ("bad-mode", Invalid),
         ("bad-patch", Invalid),
@@ -195,9 +214,7 @@ fn overrides_follow_the_patched_baseline_order() {
         ("unmanaged-app", Unmanaged),
         ("90-worker-swap", Refused),
     ];
-    let want: Vec<(String, plinth_drift::Status)> =
-        want.iter().map(|(n, s)| ((*n).to_owned(), *s)).collect();
-    assert_eq!(got, want);
+    assert_eq!(got, owned(&want));
     let stale: Vec<&String> = report
         .objects
         .iter()
@@ -214,19 +231,13 @@ fn overrides_follow_the_patched_baseline_order() {
 fn objects_without_a_namespace_are_matched_in_the_default_namespace() {
     use plinth_drift::Status::{Drifted, Missing};
     let report = run("default-namespace-drift");
-    let got: Vec<(String, plinth_drift::Status)> = report
-        .objects
-        .iter()
-        .map(|o| (o.key.to_string(), o.status))
-        .collect();
+    let got = statuses(&report, |o| o.key.to_string());
     let want = [
         ("ConfigMap/default/elsewhere", Missing),
         ("ConfigMap/default/settings", Drifted),
         ("ClusterRole.rbac.authorization.k8s.io/vm-viewer", Drifted),
     ];
-    let want: Vec<(String, plinth_drift::Status)> =
-        want.iter().map(|(k, s)| ((*k).to_owned(), *s)).collect();
-    assert_eq!(got, want);
+    assert_eq!(got, owned(&want));
 }
 
 /// Orphans of every kind, not only the rendered ones; never what a controller derived.
@@ -284,26 +295,11 @@ fn secret_drift_is_redacted_in_every_format() {
         .insert(plinth_vocab::ObjectRef::of(&value).unwrap(), value);
     live.listed
         .insert((String::new(), "Secret".into(), Some("apps".into())));
-    let objects = pipeline::run_client_side(&desired, &live, PREFIX, CLUSTER);
-    let report = Report::new(
-        CLUSTER,
-        rfc3339(0),
-        Mode::Client,
-        "snapshot",
-        objects,
-        Vec::new(),
-    )
-    .redacted(&plinth_vocab::redact::Redactor::with_key(b"test"));
+    let report =
+        report(&desired, &live, 0).redacted(&plinth_vocab::redact::Redactor::with_key(b"test"));
     assert_eq!(report.verdict(), Verdict::Drift);
     assert_eq!(report.objects[0].changes.len(), 2);
-    for format in [
-        Format::Text,
-        Format::Json,
-        Format::Markdown,
-        Format::Junit,
-        Format::Prometheus,
-        Format::Html,
-    ] {
+    for format in Format::ALL {
         let text = format.render(&report);
         for secret in ["hunter2", "ZGVzaXJlZC10b2tlbg==", "bGl2ZS10b2tlbg=="] {
             assert!(
@@ -324,12 +320,14 @@ fn secret_drift_is_redacted_in_every_format() {
 #[test]
 fn every_format_of_the_overrides_case() {
     let mut report = run("overrides-drift");
-    report.hardware.push(plinth_drift::report::HardwareDrift {
-        detector: "gpuPresent".into(),
-        committed: false,
-        live: true,
-        nodes: vec!["worker-1".into()],
-    });
+    report
+        .hardware
+        .push(plinth_drift::core::report::HardwareDrift {
+            detector: "gpuPresent".into(),
+            committed: false,
+            live: true,
+            nodes: vec!["worker-1".into()],
+        });
     for (name, format) in [
         ("json", Format::Json),
         ("markdown", Format::Markdown),

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use plinth_drift::cluster::{ConnectOptions, Limits};
+use plinth_drift::source::kube::{ConnectOptions, KubeEnv, Limits};
 
 use crate::args::ClusterClientArgs;
 
@@ -36,6 +36,17 @@ pub fn connect_options(
             max_kinds: max_kinds.max(1),
         },
         allow_http_loopback: insecure_allow_http_loopback,
+        env: kube_env(),
+    }
+}
+
+/// Where kubectl would look for connection settings, from the environment (`KUBECONFIG`,
+/// `HOME`, `KUBERNETES_SERVICE_HOST`): the one place the cluster commands read it.
+pub fn kube_env() -> KubeEnv {
+    KubeEnv {
+        kubeconfig: std::env::var_os("KUBECONFIG"),
+        home: std::env::var_os("HOME").map(PathBuf::from),
+        in_cluster: std::env::var_os("KUBERNETES_SERVICE_HOST").is_some(),
     }
 }
 

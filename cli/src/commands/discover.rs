@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use plinth_drift::cluster::{ClusterLive, ConnectOptions};
-use plinth_drift::discover;
+use plinth_drift::core::discover;
+use plinth_drift::engine;
+use plinth_drift::source::kube::ConnectOptions;
 use plinth_renderer::{Fleet, Source};
 
 use super::Outcome;
@@ -83,15 +84,7 @@ pub fn run(args: DiscoverArgs, printer: Printer) -> anyhow::Result<Outcome> {
     let settings = DiscoverSettings::resolve(args, &fleet)?;
     let committed = fleet.prepare(&settings.cluster)?.inventory;
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let nodes = runtime.block_on(async {
-        let cluster = ClusterLive::connect(&settings.connect).await?;
-        cluster.nodes().await
-    })?;
-    let inventory = discover::inventory_from_nodes(&nodes);
+    let inventory = engine::discover_inventory(&settings.connect)?;
     let text = format!(
         "# Hardware inventory of cluster `{}`, written by `plinth discover` from its Node objects.\n{}",
         settings.cluster,

@@ -2,31 +2,18 @@
 //! the cluster itself) and report drift in one or more formats.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
-use anyhow::{Context as _, bail};
-use futures::stream::{self, StreamExt as _};
-use plinth_drift::cluster::{ClusterLive, ConnectOptions};
-use plinth_drift::desired::{self, DesiredObject};
-use plinth_drift::pipeline::{self, Evaluation, Outcome as Step};
-use plinth_drift::report::{self, Format, HardwareDrift, Mode, ObjectResult, Report, Verdict};
-use plinth_drift::{LiveSet, compare_server_side, discover, snapshot};
-use plinth_renderer::inventory::Inventory;
-use plinth_renderer::{Fleet, Source, index};
-use plinth_vocab::redact::Redactor;
+use anyhow::bail;
+use plinth_drift::DriftError;
+use plinth_drift::core::report::{self, Format, Mode, Report, Verdict};
+use plinth_drift::engine::{self, DriftRequest, DriftRun, LiveSource, Notice};
 
 use super::Outcome;
 use crate::args::{DriftArgs, DriftFormat, DriftMode};
 use crate::printer::Printer;
 use crate::report::Hinted;
-
-/// Where live state comes from.
-#[derive(Debug)]
-enum LiveSource {
-    Snapshot { path: PathBuf, max_file_bytes: u64 },
-    Cluster(ConnectOptions),
-}
 
 /// Settings of one drift run, resolved once from the arguments and `plinth.yaml`.
 #[derive(Debug)]
@@ -118,69 +105,28 @@ fn format_of(f: DriftFormat) -> Format {
 pub fn run(args: DriftArgs, printer: Printer) -> anyhow::Result<Outcome> {
     let settings = DriftSettings::resolve(args)?;
     let started = Instant::now();
-    let source = Source::dir(&settings.repo).with_context(|| {
-        format!(
-            "cannot open the platform repository `{}`",
-            settings.repo.display()
-        )
-    })?;
-    let fleet = Fleet::open(source)?;
-    let known = fleet.cluster_names()?;
-    if !known.contains(&settings.cluster) {
-        return Err(Hinted {
-            message: format!("unknown cluster `{}`", settings.cluster),
+    let request = DriftRequest {
+        repo: settings.repo.clone(),
+        cluster: settings.cluster.clone(),
+        source: settings.source.clone(),
+        namespace: settings.namespace.clone(),
+        mode: settings.mode,
+        now_epoch: now_epoch(),
+        stack_bytes: crate::jobs::STACK_BYTES,
+    };
+    let notify = |notice: Notice| match notice {
+        Notice::Status(text) => printer.status(&text),
+        Notice::Detail(text) => printer.detail(&text),
+        Notice::Warning(text) => printer.warn(&text),
+    };
+    let DriftRun { report } = engine::run(&request, &notify).map_err(|err| match err {
+        DriftError::UnknownCluster { cluster, known } => Hinted {
+            message: format!("unknown cluster `{cluster}`"),
             hint: format!("the repository's clusters are: {}", known.join(", ")),
         }
-        .into());
-    }
-    let mut desired = load_desired(&settings, &fleet, printer)?;
-    let prefix = fleet.settings.annotation_prefix.clone();
-
-    let (objects, hardware, source_name) = match &settings.source {
-        LiveSource::Snapshot {
-            path,
-            max_file_bytes,
-        } => {
-            let live = snapshot::load_for_bounded(
-                path,
-                &mut desired,
-                settings.namespace.as_deref(),
-                *max_file_bytes,
-            )
-            .with_context(|| format!("cannot read the snapshot `{}`", path.display()))?;
-            printer.detail(&format!(
-                "read {} live objects from the snapshot `{}`",
-                live.objects.len(),
-                path.display()
-            ));
-            let objects = pipeline::run_client_side(&desired, &live, &prefix, &settings.cluster);
-            (objects, Vec::new(), "snapshot")
-        }
-        LiveSource::Cluster(options) => {
-            let committed = fleet.prepare(&settings.cluster)?.inventory;
-            let (objects, hardware) = from_cluster(
-                options,
-                &mut desired,
-                settings.namespace.as_deref(),
-                &prefix,
-                &settings.cluster,
-                settings.mode,
-                committed.as_ref(),
-                printer,
-            )?;
-            (objects, hardware, "cluster")
-        }
-    };
-
-    let report = Report::new(
-        &settings.cluster,
-        report::rfc3339(now_epoch()),
-        settings.mode,
-        source_name,
-        objects,
-        hardware,
-    )
-    .redacted(Redactor::shared());
+        .into(),
+        other => anyhow::Error::from(other),
+    })?;
     printer.status(&format!(
         "cluster `{}`: {} in {:.2}s",
         settings.cluster,
@@ -199,152 +145,6 @@ pub fn run(args: DriftArgs, printer: Printer) -> anyhow::Result<Outcome> {
             )
         }
     }
-}
-
-/// The committed rendered folder when there is one (warning when its inputs changed since),
-/// else an in-memory render.
-fn load_desired(
-    settings: &DriftSettings,
-    fleet: &Fleet,
-    printer: Printer,
-) -> anyhow::Result<Vec<DesiredObject>> {
-    let folder = settings
-        .repo
-        .join(&fleet.settings.paths.output)
-        .join(&settings.cluster);
-    if folder.join(index::FILE).is_file() {
-        let (idx, objects) = desired::from_folder(&folder)?;
-        let prepared = fleet.prepare(&settings.cluster)?;
-        if prepared.input_digest != idx.input_digest {
-            printer.warn(&format!(
-                "the committed output of cluster `{}` is older than its inputs; comparing the committed manifests (run `plinth render` to refresh them)",
-                settings.cluster
-            ));
-        }
-        printer.detail(&format!(
-            "desired state: {} objects from `{}`",
-            objects.len(),
-            display_rel(&settings.repo, &folder)
-        ));
-        return Ok(objects);
-    }
-    printer.status(&format!(
-        "no committed output for cluster `{}`; rendering it in memory",
-        settings.cluster
-    ));
-    let rendered = fleet.render_cluster(&settings.cluster)?;
-    Ok(desired::from_rendered(&rendered, &fleet.settings))
-}
-
-fn display_rel(base: &Path, path: &Path) -> String {
-    path.strip_prefix(base)
-        .unwrap_or(path)
-        .display()
-        .to_string()
-}
-
-/// Reads live state from the cluster (after placing the desired objects: namespaced ones
-/// without a namespace go to `namespace`, else the context's), runs the pipeline (server-side
-/// dry-run per object in server mode) and, when the cluster has a committed inventory, compares
-/// its hardware.
-#[allow(clippy::too_many_arguments)]
-fn from_cluster(
-    options: &ConnectOptions,
-    desired: &mut [DesiredObject],
-    namespace: Option<&str>,
-    prefix: &str,
-    cluster: &str,
-    mode: Mode,
-    committed: Option<&Inventory>,
-    printer: Printer,
-) -> anyhow::Result<(Vec<ObjectResult>, Vec<HardwareDrift>)> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_stack_size(crate::jobs::STACK_BYTES)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async {
-        let live_cluster = ClusterLive::connect(options).await?;
-        live_cluster
-            .placement(desired, namespace)
-            .await?
-            .place(desired);
-        let desired = &*desired;
-        let wanted = desired::kinds(desired);
-        let live: LiveSet = live_cluster.fetch(&wanted, cluster).await?;
-        for warning in &live.warnings {
-            printer.warn(warning);
-        }
-        printer.detail(&format!(
-            "read {} live objects from the cluster",
-            live.objects.len()
-        ));
-        // One dry-run per object in server mode: at most DRY_RUN_CONCURRENCY in flight, results
-        // kept in order.
-        let evaluations = pipeline::evaluate(desired, &live, prefix);
-        let client = &live_cluster;
-        let mut results: Vec<ObjectResult> = stream::iter(evaluations)
-            .map(|eval| async move { compare_one(client, eval, mode).await })
-            .buffered(DRY_RUN_CONCURRENCY)
-            .collect()
-            .await;
-        results.extend(pipeline::orphans(desired, &live, cluster));
-        let hardware = match committed {
-            Some(inventory) => {
-                let nodes = live_cluster.nodes().await?;
-                let live_inventory = discover::inventory_from_nodes(&nodes);
-                discover::hardware_drift(inventory, &live_inventory)
-            }
-            None => Vec::new(),
-        };
-        Ok::<_, anyhow::Error>((results, hardware))
-    })
-}
-
-/// Server-side apply dry-runs in flight at once.
-const DRY_RUN_CONCURRENCY: usize = 8;
-
-/// Compares one evaluated object: client-side in plinth, or through a server-side apply
-/// dry-run; a failed dry-run makes the object `error`, never `in-sync`.
-async fn compare_one(client: &ClusterLive, mut eval: Evaluation, mode: Mode) -> ObjectResult {
-    let changes = match (&eval.outcome, mode) {
-        (
-            Step::Compare {
-                effective_desired,
-                live,
-            },
-            Mode::Client,
-        ) => plinth_drift::compare_client_side(effective_desired, live, &eval.key.kind),
-        (
-            Step::Compare {
-                effective_desired,
-                live,
-            },
-            Mode::Server,
-        ) => match client.dry_run_apply(effective_desired).await {
-            Ok(dry_run) => compare_server_side(&dry_run, live),
-            Err(err) => {
-                eval.outcome = Step::Final(report::Status::Error);
-                eval.notes
-                    .push(format!("server-side apply dry-run failed: {}", chain(&err)));
-                Vec::new()
-            }
-        },
-        (Step::Final(_), _) => Vec::new(),
-    };
-    eval.finish(changes)
-}
-
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut cause = err.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
 }
 
 /// Seconds since the epoch: `SOURCE_DATE_EPOCH` when set (reproducible reports), else now.

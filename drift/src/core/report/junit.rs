@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Report, Status, show};
+use super::{Report, Status, markup, show};
 
 /// Renders the report as `JUnit` XML.
 pub fn render(report: &Report) -> String {
@@ -92,17 +92,5 @@ pub fn render(report: &Report) -> String {
 
 /// XML escaping for attributes and text.
 fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
+    markup::escape(text, markup::Dialect::Xml)
 }

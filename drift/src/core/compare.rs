@@ -18,7 +18,7 @@ use plinth_vocab::quantity::Quantity;
 use plinth_vocab::change::{FieldChange, field_changes_with};
 use plinth_vocab::pointer;
 
-use crate::normalize::{BOOKKEEPING_ANNOTATIONS, SERVER_METADATA, normalize};
+use crate::core::normalize::{BOOKKEEPING_ANNOTATIONS, SERVER_METADATA, normalize};
 
 /// Client-side subset comparison of `desired` with `live`, as if both were normalised first
 /// ([`normalize`]: the fields it drops are skipped rather than copied away). `kind` is the
@@ -43,7 +43,7 @@ fn pruned<'v>(path: &[String], value: &'v Value) -> Cow<'v, Value> {
         [] => Cow::Owned(normalize(value)),
         [m] if m == "metadata" => {
             let mut wrapper = serde_json::json!({ "metadata": value });
-            crate::normalize::normalize_in_place(&mut wrapper);
+            crate::core::normalize::normalize_in_place(&mut wrapper);
             Cow::Owned(wrapper["metadata"].take())
         }
         [m, a] if m == "metadata" && a == "annotations" => match value {
@@ -638,40 +638,17 @@ mod tests {
                 &json!([{"name": "a", "resources": {"limits": {"memory": mem, "cpu": cpu}}}]),
             )
         };
-        assert_eq!(
-            compare_client_side(
-                &c(json!("1Gi"), json!("1")),
-                &c(json!("1024Mi"), json!(1)),
-                "Deployment"
-            ),
-            vec![]
-        );
-        assert_eq!(
-            compare_client_side(
-                &c(json!("1Gi"), json!("500m")),
-                &c(json!("1Gi"), json!(0.5)),
-                "Deployment"
-            ),
-            vec![]
-        );
-        assert_eq!(
-            compare_client_side(
-                &c(json!("1Gi"), json!("1")),
-                &c(json!("2Gi"), json!("1")),
-                "Deployment"
-            )
-            .len(),
-            1
-        );
-        assert_eq!(
-            compare_client_side(
-                &c(json!("1Gi"), json!("1")),
-                &c(json!("1Gi"), json!("2")),
-                "Deployment"
-            )
-            .len(),
-            1
-        );
+        // (desired memory and CPU, live memory and CPU, how many changes)
+        let cases = [
+            ((json!("1Gi"), json!("1")), (json!("1024Mi"), json!(1)), 0),
+            ((json!("1Gi"), json!("500m")), (json!("1Gi"), json!(0.5)), 0),
+            ((json!("1Gi"), json!("1")), (json!("2Gi"), json!("1")), 1),
+            ((json!("1Gi"), json!("1")), (json!("1Gi"), json!("2")), 1),
+        ];
+        for ((mem, cpu), (live_mem, live_cpu), want) in cases {
+            let changes = compare_client_side(&c(mem, cpu), &c(live_mem, live_cpu), "Deployment");
+            assert_eq!(changes.len(), want, "{changes:#?}");
+        }
     }
 
     #[test]
@@ -879,21 +856,21 @@ mod tests {
             ]
             .prop_map(|s| json!(s)),
         ];
-        let keys = prop_oneof![
-            Just("name".to_owned()),
-            Just("containers".to_owned()),
-            Just("env".to_owned()),
-            Just("ports".to_owned()),
-            Just("port".to_owned()),
-            Just("tolerations".to_owned()),
-            Just("resources".to_owned()),
-            Just("cpu".to_owned()),
-            Just("status".to_owned()),
-            Just("metadata".to_owned()),
-            Just("managedFields".to_owned()),
-            Just("labels".to_owned()),
-            "[a-c]",
+        let named = [
+            "name",
+            "containers",
+            "env",
+            "ports",
+            "port",
+            "tolerations",
+            "resources",
+            "cpu",
+            "status",
+            "metadata",
+            "managedFields",
+            "labels",
         ];
+        let keys = crate::core::generators::keys(&named, "[a-c]");
         leaf.prop_recursive(4, 40, 5, move |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Report, Status, show};
+use super::{Report, markup, show};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24}\
 table{border-collapse:collapse;margin:.5rem 0 1rem}\
@@ -29,36 +29,30 @@ pub fn render(report: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "<p>{} source, {}-side comparison, generated {}.</p>",
-        esc(&report.source),
-        report.mode.as_str(),
+        "<p>{}, generated {}.</p>",
+        esc(&report.provenance()),
         esc(&report.generated_at)
     );
-    let _ = writeln!(out, "<table>\n<tr><th>Status</th><th>Objects</th></tr>");
-    for s in Status::ALL {
-        if report.count(s) > 0 {
-            let _ = writeln!(
-                out,
-                "<tr><td><span class=\"s {0}\">{0}</span></td><td>{1}</td></tr>",
-                s.as_str(),
-                report.count(s)
-            );
-        }
+    open_table(&mut out, None, &["Status", "Objects"]);
+    for (s, n) in report.status_counts() {
+        row(&mut out, [badge(s.as_str()), n.to_string()]);
+        out.push('\n');
     }
     let _ = writeln!(
         out,
         "<tr><th>total</th><th>{}</th></tr>\n</table>",
         report.objects.len()
     );
-    let _ = writeln!(
-        out,
-        "<h2>Objects</h2>\n<table>\n<tr><th>Status</th><th>Object</th><th>Asset</th><th>Details</th></tr>"
+    open_table(
+        &mut out,
+        Some("Objects"),
+        &["Status", "Object", "Asset", "Details"],
     );
     for o in &report.objects {
         let _ = write!(
             out,
-            "<tr><td><span class=\"s {0}\">{0}</span></td><td><code>{1}</code></td><td>{2}</td><td>",
-            o.status.as_str(),
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>",
+            badge(o.status.as_str()),
             esc(&o.key.to_string()),
             esc(o.asset.as_deref().unwrap_or(""))
         );
@@ -69,12 +63,13 @@ pub fn render(report: &Report) -> String {
                 o.changes.len()
             );
             for c in &o.changes {
-                let _ = write!(
-                    out,
-                    "<tr><td><code>{}</code></td><td><pre>{}</pre></td><td><pre>{}</pre></td></tr>",
-                    esc(&c.pointer),
-                    esc(&pretty(c.before.as_ref())),
-                    esc(&pretty(c.after.as_ref()))
+                row(
+                    &mut out,
+                    [
+                        format!("<code>{}</code>", esc(&c.pointer)),
+                        format!("<pre>{}</pre>", esc(&pretty(c.before.as_ref()))),
+                        format!("<pre>{}</pre>", esc(&pretty(c.after.as_ref()))),
+                    ],
                 );
             }
             out.push_str("</table></details>");
@@ -89,24 +84,53 @@ pub fn render(report: &Report) -> String {
     }
     out.push_str("</table>\n");
     if !report.hardware.is_empty() {
-        let _ = writeln!(
-            out,
-            "<h2>Hardware drift</h2>\n<table>\n<tr><th>Detector</th><th>Committed</th><th>Live</th><th>Live nodes</th></tr>"
+        open_table(
+            &mut out,
+            Some("Hardware drift"),
+            &["Detector", "Committed", "Live", "Live nodes"],
         );
         for h in &report.hardware {
-            let _ = writeln!(
-                out,
-                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&h.detector),
-                h.committed,
-                h.live,
-                esc(&h.nodes.join(", "))
+            row(
+                &mut out,
+                [
+                    format!("<code>{}</code>", esc(&h.detector)),
+                    h.committed.to_string(),
+                    h.live.to_string(),
+                    esc(&h.nodes.join(", ")),
+                ],
             );
+            out.push('\n');
         }
         out.push_str("</table>\n");
     }
     out.push_str("</body>\n</html>\n");
     out
+}
+
+/// One table row of `cells` (HTML already).
+fn row<const N: usize>(out: &mut String, cells: [String; N]) {
+    out.push_str("<tr>");
+    for cell in cells {
+        let _ = write!(out, "<td>{cell}</td>");
+    }
+    out.push_str("</tr>");
+}
+
+/// A status as a coloured badge.
+fn badge(status: &str) -> String {
+    format!("<span class=\"s {status}\">{status}</span>")
+}
+
+/// A table (under an `<h2>` heading when there is one) and its header row.
+fn open_table(out: &mut String, heading: Option<&str>, columns: &[&str]) {
+    if let Some(heading) = heading {
+        let _ = writeln!(out, "<h2>{heading}</h2>");
+    }
+    out.push_str("<table>\n<tr>");
+    for column in columns {
+        let _ = write!(out, "<th>{column}</th>");
+    }
+    out.push_str("</tr>\n");
 }
 
 fn pretty(value: Option<&serde_json::Value>) -> String {
@@ -119,16 +143,5 @@ fn pretty(value: Option<&serde_json::Value>) -> String {
 }
 
 fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    markup::escape(text, markup::Dialect::Html)
 }

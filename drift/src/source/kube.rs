@@ -3,7 +3,7 @@
 //! listable kind the cluster serves to find orphans (as `kubectl apply --prune` looks for what
 //! it prunes), server-side apply dry-runs and the cluster's Nodes.
 //!
-//! Every request has a timeout and is retried by [`crate::retry`] within the command's
+//! Every request has a timeout and is retried by [`crate::transport`] within the command's
 //! [`Deadline`]; a read that fails for good fails the whole fetch, so no object is ever reported
 //! in sync (or missing) unread. What the cluster sends is bounded ([`Limits`]): the bytes of one
 //! response, the pages of one LIST and the kinds of one run. The connection settings are checked
@@ -14,6 +14,7 @@ mod kubeconfig;
 
 use plinth_vocab::labels::{LABEL_CLUSTER, LABEL_MANAGED_BY, MANAGED_BY_PLINTH};
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -27,11 +28,11 @@ use kube::core::params::{ListParams, Patch, PatchParams};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::desired::DesiredObject;
+use crate::core::desired::DesiredObject;
+use crate::core::live::{KindRef, LiveSet};
+use crate::core::scope::Placement;
 use crate::error::DriftError;
-use crate::live::{KindRef, LiveSet};
-use crate::retry::{self, Attempt, Deadline, RetryPolicy};
-use crate::scope::Placement;
+use crate::transport::{self, Attempt, Deadline, Failure, RetryPolicy, TransportError};
 use plinth_vocab::{ObjectRef, group_of};
 
 /// The field manager plinth applies with.
@@ -44,8 +45,10 @@ pub const PAGE_SIZE: u32 = 500;
 /// How to reach the cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectOptions {
-    /// A kubeconfig file; `None`: in-cluster config when `KUBERNETES_SERVICE_HOST` is set and
-    /// no context is named, else the default kubeconfig (`KUBECONFIG` or `~/.kube/config`).
+    /// A kubeconfig file; `None`: in-cluster config when [`KubeEnv::in_cluster`] and no context
+    /// is named, else the default kubeconfig (`KUBECONFIG` or `~/.kube/config`, from [`env`]).
+    ///
+    /// [`env`]: ConnectOptions::env
     pub kubeconfig: Option<PathBuf>,
     /// A kubeconfig context; `None`: the current context.
     pub context: Option<String>,
@@ -62,6 +65,23 @@ pub struct ConnectOptions {
     /// `localhost`), for tests against a local fake server; any other `http://` server is
     /// refused whatever this says, as the bearer token would travel in clear.
     pub allow_http_loopback: bool,
+    /// What the process environment says about where the connection settings are; the library
+    /// never reads the environment itself, the binary fills this in.
+    pub env: KubeEnv,
+}
+
+/// The three environment variables that say where kubectl would look for connection
+/// settings, read by the binary and handed in (empty by default: no default kubeconfig, not
+/// in a pod).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KubeEnv {
+    /// `KUBECONFIG`: a list of kubeconfig files, merged.
+    pub kubeconfig: Option<OsString>,
+    /// `HOME`: `~/.kube/config` is the default kubeconfig.
+    pub home: Option<PathBuf>,
+    /// Whether `KUBERNETES_SERVICE_HOST` is set: running in a pod, the service account is used
+    /// when no kubeconfig or context is named.
+    pub in_cluster: bool,
 }
 
 impl Default for ConnectOptions {
@@ -74,6 +94,7 @@ impl Default for ConnectOptions {
             deadline: DEFAULT_DEADLINE,
             limits: Limits::default(),
             allow_http_loopback: false,
+            env: KubeEnv::default(),
         }
     }
 }
@@ -475,28 +496,16 @@ impl ClusterLive {
         let mut api_versions: Vec<String> = Vec::new();
         let core = self.get_json("/api", "discovery of `/api`").await?;
         api_versions.extend(
-            core.get("versions")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
+            items(core.get("versions"))
                 .filter_map(Value::as_str)
                 .map(str::to_owned),
         );
         let groups = self.get_json("/apis", "discovery of `/apis`").await?;
-        for group in groups
-            .get("groups")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for group in items(groups.get("groups")) {
             let preferred = group
                 .pointer("/preferredVersion/groupVersion")
                 .and_then(Value::as_str);
-            let versions = group
-                .get("versions")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
+            let versions = items(group.get("versions"))
                 .filter_map(|v| v.get("groupVersion").and_then(Value::as_str));
             api_versions.extend(preferred.map(str::to_owned));
             api_versions.extend(
@@ -539,7 +548,7 @@ impl ClusterLive {
                 Err(err) => {
                     live.warnings.insert(format!(
                         "orphaned objects of the kinds of `{api_version}` were not looked for: {}",
-                        error_chain(&err)
+                        crate::error::chain(&err)
                     ));
                     failed.insert(api_version);
                 }
@@ -606,12 +615,7 @@ impl ClusterLive {
             s if s.is_success() => {
                 let doc = parse_json(&what, &body)?;
                 let mut kinds = BTreeMap::new();
-                for r in doc
-                    .get("resources")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
+                for r in items(doc.get("resources")) {
                     let (Some(name), Some(kind)) = (
                         r.get("name").and_then(Value::as_str),
                         r.get("kind").and_then(Value::as_str),
@@ -737,7 +741,7 @@ impl ClusterLive {
     ) -> Result<(StatusCode, Vec<u8>), DriftError> {
         let (parts, body) = request.into_parts();
         let max_bytes = self.limits.max_response_bytes;
-        retry::run_within(&self.policy, self.deadline, what, || {
+        transport::run_within(&self.policy, self.deadline, what, || {
             let mut builder = http::Request::builder()
                 .method(parts.method.clone())
                 .uri(parts.uri.clone());
@@ -749,17 +753,17 @@ impl ClusterLive {
             async move {
                 let request = match request {
                     Ok(r) => r,
-                    Err(e) => return Attempt::Transport(kube::Error::HttpError(e)),
+                    Err(e) => return transport_failure(kube::Error::HttpError(e)),
                 };
                 let response = match client.send(request).await {
                     Ok(r) => r,
-                    Err(e) => return Attempt::Transport(e),
+                    Err(e) => return transport_failure(e),
                 };
                 let status = response.status();
-                if retry::is_retryable(status) {
+                if transport::is_retryable(status) {
                     return Attempt::Status {
                         status,
-                        retry_after: retry::retry_after(response.headers()),
+                        retry_after: transport::retry_after(response.headers()),
                     };
                 }
                 let declared = response
@@ -773,12 +777,52 @@ impl ClusterLive {
                 match read_bounded(response.into_body(), max_bytes).await {
                     Ok(Some(bytes)) => Attempt::Done((status, bytes)),
                     Ok(None) => Attempt::Fatal(too_large(what, None, max_bytes)),
-                    Err(e) => Attempt::Transport(e),
+                    Err(e) => transport_failure(e),
                 }
             }
         })
         .await
     }
+}
+
+/// The elements of `value` when it is an array, else none.
+fn items(value: Option<&Value>) -> std::slice::Iter<'_, Value> {
+    value
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice)
+        .iter()
+}
+
+/// A kube-rs error before a response, classified for the retry loop.
+fn transport_failure<T>(err: kube::Error) -> Attempt<T> {
+    let failure = if certificate_rejected(&err) {
+        Failure::CertificateRejected
+    } else if matches!(
+        err,
+        kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::ReadEvents(_)
+    ) {
+        Failure::Connection
+    } else {
+        Failure::Unsendable
+    };
+    Attempt::Transport(TransportError {
+        failure,
+        source: Box::new(err),
+    })
+}
+
+/// Whether the TLS handshake failed because the server certificate was not accepted (unknown
+/// issuer, wrong name, expired): retrying cannot help, and the error should say so.
+fn certificate_rejected(err: &kube::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if text.contains("invalid peer certificate") || text.contains("certificate verify failed") {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// Reads a response body up to `max_bytes`; `None` as soon as it holds more (the rest is never
@@ -917,11 +961,7 @@ fn status_reason(status: StatusCode, body: &[u8]) -> String {
         {
             let _ = write!(reason, " ({r})");
         }
-        let fields: BTreeSet<&str> = v
-            .pointer("/details/causes")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
+        let fields: BTreeSet<&str> = items(v.pointer("/details/causes"))
             .filter_map(|c| c.get("field").and_then(Value::as_str))
             .collect();
         if !fields.is_empty() {
@@ -947,18 +987,6 @@ fn kind_name(api_version: &str, kind: &str) -> String {
     }
 }
 
-/// An error and its causes on one line.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut cause = err.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
-}
-
 /// What a `409` `Status` says, without its `message` (a server may echo the applied values
 /// there; only the API server's fixed text for a stale `resourceVersion` is kept): the field paths of its causes and the field managers they name (the quoted name in
 /// `conflict with "<manager>"`), else the reason alone.
@@ -974,12 +1002,7 @@ fn status_message(body: &[u8]) -> String {
     {
         return STALE.to_owned();
     }
-    let causes: Vec<&Value> = v
-        .pointer("/details/causes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .collect();
+    let causes: Vec<&Value> = items(v.pointer("/details/causes")).collect();
     let fields: BTreeSet<String> = causes
         .iter()
         .filter_map(|c| c.get("field").and_then(Value::as_str))

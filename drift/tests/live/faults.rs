@@ -6,11 +6,11 @@
 use std::time::{Duration, Instant};
 
 use plinth_drift::DriftError;
-use plinth_drift::cluster::{ClusterLive, ConnectOptions};
-use plinth_drift::live::KindRef;
-use plinth_drift::retry::RetryPolicy;
-use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
+use plinth_drift::source::kube::{ClusterLive, ConnectOptions};
+use plinth_testkit::{FakeApiServer, FaultKind, Scenario};
 use serde_json::json;
+
+use crate::support::{self, config_maps_in_a as wanted};
 
 const TOKEN: &str = "tok-9f8e7d6c5b4a";
 
@@ -25,32 +25,27 @@ fn server() -> FakeApiServer {
     FakeApiServer::start(scenario).expect("server")
 }
 
-fn wanted() -> Vec<KindRef> {
-    vec![KindRef {
-        api_version: "v1".into(),
-        kind: "ConfigMap".into(),
-        namespace: Some("a".into()),
-    }]
+/// A client with `attempts` attempts of at most `timeout` each, retrying fast.
+async fn connect(server: &FakeApiServer, timeout: Duration, attempts: u32) -> ClusterLive {
+    support::connect(&ConnectOptions {
+        timeout,
+        ..support::options(server, attempts - 1)
+    })
+    .await
 }
 
-async fn connect(server: &FakeApiServer, timeout: Duration, attempts: u32) -> ClusterLive {
-    let options = ConnectOptions {
-        kubeconfig: Some(server.kubeconfig_path().to_path_buf()),
-        context: None,
-        timeout,
-        retries: attempts - 1,
-        allow_http_loopback: true,
-        ..ConnectOptions::default()
-    };
-    ClusterLive::connect(&options)
-        .await
-        .expect("connect")
-        .with_retry_policy(RetryPolicy {
-            attempts,
-            base_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(40),
-            timeout,
-        })
+/// A server whose next `times` `ConfigMap` LISTs answer with `fault`, and a client with
+/// `attempts` attempts of at most `timeout` each.
+async fn faulty(
+    fault: FaultKind,
+    times: u32,
+    timeout: Duration,
+    attempts: u32,
+) -> (FakeApiServer, ClusterLive) {
+    let server = server();
+    support::inject(&server, fault, LIST_PATH, times);
+    let cluster = connect(&server, timeout, attempts).await;
+    (server, cluster)
 }
 
 fn statuses(server: &FakeApiServer, path: &str) -> Vec<u16> {
@@ -66,14 +61,8 @@ const LIST_PATH: &str = "/api/v1/namespaces/a/configmaps";
 
 #[tokio::test]
 async fn too_many_requests_waits_for_retry_after_then_succeeds() {
-    let server = server();
-    server.inject(
-        Fault::new(FaultKind::TooManyRequests {
-            retry_after_secs: 1,
-        })
-        .matching(LIST_PATH),
-    );
-    let cluster = connect(&server, Duration::from_secs(30), 4).await;
+    let fault = support::too_many_requests(1);
+    let (server, cluster) = faulty(fault, 1, Duration::from_secs(30), 4).await;
     let started = Instant::now();
     let live = cluster.fetch(&wanted(), "prod").await.expect("fetch");
     assert!(
@@ -87,21 +76,9 @@ async fn too_many_requests_waits_for_retry_after_then_succeeds() {
 #[tokio::test]
 async fn server_errors_are_retried() {
     let server = server();
-    server.inject(
-        Fault::new(FaultKind::ServerError(500))
-            .matching(LIST_PATH)
-            .times(2),
-    );
-    server.inject(
-        Fault::new(FaultKind::ServerError(503))
-            .matching("/api/v1")
-            .times(1),
-    );
-    let live = connect(&server, Duration::from_secs(30), 4)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .expect("fetch");
+    support::inject(&server, FaultKind::ServerError(500), LIST_PATH, 2);
+    support::inject(&server, FaultKind::ServerError(503), "/api/v1", 1);
+    let live = support::read(connect(&server, Duration::from_secs(30), 4).await).await;
     assert_eq!(live.objects.len(), 5);
     assert_eq!(statuses(&server, "/api/v1"), [503, 200]);
     assert_eq!(statuses(&server, LIST_PATH), [500, 500, 200]);
@@ -109,13 +86,9 @@ async fn server_errors_are_retried() {
 
 #[tokio::test]
 async fn a_response_slower_than_the_timeout_is_retried() {
-    let server = server();
-    server.inject(Fault::new(FaultKind::Slow(Duration::from_secs(3))).matching(LIST_PATH));
-    let live = connect(&server, Duration::from_millis(500), 3)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .expect("fetch");
+    let fault = FaultKind::Slow(Duration::from_secs(3));
+    let (server, cluster) = faulty(fault, 1, Duration::from_millis(500), 3).await;
+    let live = support::read(cluster).await;
     assert_eq!(live.objects.len(), 5);
     let log = server.request_log();
     let list: Vec<_> = log.iter().filter(|r| r.path == LIST_PATH).collect();
@@ -129,17 +102,9 @@ async fn a_response_slower_than_the_timeout_is_retried() {
 
 #[tokio::test]
 async fn persistent_server_errors_fail_the_fetch_naming_the_request() {
-    let server = server();
-    server.inject(
-        Fault::new(FaultKind::ServerError(500))
-            .matching(LIST_PATH)
-            .times(u32::MAX),
-    );
-    let err = connect(&server, Duration::from_secs(30), 3)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let fault = FaultKind::ServerError(500);
+    let (server, cluster) = faulty(fault, u32::MAX, Duration::from_secs(30), 3).await;
+    let err = support::read_error(cluster).await;
     assert!(
         matches!(err, DriftError::Api { attempts: 3, .. }),
         "{err:?}"
@@ -155,17 +120,9 @@ async fn persistent_server_errors_fail_the_fetch_naming_the_request() {
 
 #[tokio::test]
 async fn persistent_slowness_fails_with_a_timeout() {
-    let server = server();
-    server.inject(
-        Fault::new(FaultKind::Slow(Duration::from_secs(2)))
-            .matching(LIST_PATH)
-            .times(2),
-    );
-    let err = connect(&server, Duration::from_millis(300), 2)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let fault = FaultKind::Slow(Duration::from_secs(2));
+    let (_server, cluster) = faulty(fault, 2, Duration::from_millis(300), 2).await;
+    let err = support::read_error(cluster).await;
     assert_eq!(
         err.to_string(),
         "LIST `ConfigMap` in namespace `a` failed after 2 attempt(s): no response within 300ms"
@@ -176,26 +133,10 @@ async fn persistent_slowness_fails_with_a_timeout() {
 async fn client_errors_are_not_retried() {
     let server = FakeApiServer::start(Scenario::new().token("other-token")).expect("server");
     // A kubeconfig with a wrong token: the server answers 401 every time.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("kubeconfig");
-    let text = fs_err::read_to_string(server.kubeconfig_path())
-        .expect("kubeconfig")
-        .replace("other-token", TOKEN);
-    fs_err::write(&path, text).expect("write");
-    let options = ConnectOptions {
-        kubeconfig: Some(path),
-        context: None,
-        timeout: Duration::from_secs(30),
-        retries: 3,
-        allow_http_loopback: true,
-        ..ConnectOptions::default()
-    };
-    let err = ClusterLive::connect(&options)
-        .await
-        .expect("connect")
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let (_dir, path) =
+        support::edited_kubeconfig(&server, |text| text.replace("other-token", TOKEN));
+    let err =
+        support::read_error(support::connect_plain(&support::options_for(&path, 3)).await).await;
     assert_eq!(
         err.to_string(),
         "discovery of `v1` failed after 1 attempt(s): HTTP 401 Unauthorized (Unauthorized)"

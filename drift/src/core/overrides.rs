@@ -6,7 +6,7 @@ use json_patch::jsonptr::PointerBuf;
 use json_patch::{Patch, PatchOperation};
 use serde_json::Value;
 
-use crate::compare::paired_index;
+use crate::core::compare::paired_index;
 use plinth_vocab::pointer;
 
 /// Kinds on which a `patch` override is refused: they reboot nodes or grant privileges.

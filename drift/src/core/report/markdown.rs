@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Report, Status, show};
+use super::{Report, show};
 
 /// Renders the report as GitHub-flavoured Markdown.
 pub fn render(report: &Report) -> String {
@@ -11,34 +11,33 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(out, "## Drift report: `{}`\n", report.cluster);
     let _ = writeln!(
         out,
-        "{} source, {}-side comparison, generated {}.\n",
-        report.source,
-        report.mode.as_str(),
+        "{}, generated {}.\n",
+        report.provenance(),
         report.generated_at
     );
     let _ = writeln!(out, "| Status | Objects |\n|---|---:|");
-    for s in Status::ALL {
-        if report.count(s) > 0 {
-            let _ = writeln!(out, "| {} | {} |", s.as_str(), report.count(s));
-        }
+    for (s, n) in report.status_counts() {
+        row(&mut out, &[s.as_str().to_owned(), n.to_string()]);
     }
     let _ = writeln!(out, "| **total** | **{}** |", report.objects.len());
-    for o in report.objects.iter().filter(|o| o.status != Status::InSync) {
-        let asset = o
-            .asset
-            .as_deref()
-            .map(|a| format!(" (asset `{a}`)"))
-            .unwrap_or_default();
-        let _ = writeln!(out, "\n### {} `{}`{asset}\n", o.status.as_str(), o.key);
+    for o in report.not_in_sync() {
+        let _ = writeln!(
+            out,
+            "\n### {} `{}`{}\n",
+            o.status.as_str(),
+            o.key,
+            o.asset_note()
+        );
         if !o.changes.is_empty() {
             let _ = writeln!(out, "| Field | Desired | Live |\n|---|---|---|");
             for c in &o.changes {
-                let _ = writeln!(
-                    out,
-                    "| `{}` | {} | {} |",
-                    cell(&c.pointer),
-                    code(&show(c.before.as_ref())),
-                    code(&show(c.after.as_ref()))
+                row(
+                    &mut out,
+                    &[
+                        format!("`{}`", cell(&c.pointer)),
+                        code(&show(c.before.as_ref())),
+                        code(&show(c.after.as_ref())),
+                    ],
                 );
             }
         }
@@ -46,11 +45,7 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(out, "- {}", prose(n));
         }
     }
-    let stale: Vec<_> = report
-        .objects
-        .iter()
-        .flat_map(|o| o.stale_overrides.iter().map(move |s| (o, s)))
-        .collect();
+    let stale = report.stale_overrides();
     if !stale.is_empty() {
         let _ = writeln!(out, "\n### Stale overrides\n");
         for (o, s) in stale {
@@ -63,17 +58,23 @@ pub fn render(report: &Report) -> String {
             "\n### Hardware drift\n\n| Detector | Committed | Live | Live nodes |\n|---|---|---|---|"
         );
         for h in &report.hardware {
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | {} | {} |",
-                h.detector,
-                h.committed,
-                h.live,
-                cell(&h.nodes.join(", "))
+            row(
+                &mut out,
+                &[
+                    format!("`{}`", h.detector),
+                    h.committed.to_string(),
+                    h.live.to_string(),
+                    cell(&h.nodes.join(", ")),
+                ],
             );
         }
     }
     out
+}
+
+/// One table row of `cells` (Markdown already).
+fn row(out: &mut String, cells: &[String]) {
+    let _ = writeln!(out, "| {} |", cells.join(" | "));
 }
 
 /// Escapes a table cell: pipes and newlines would break the row.

@@ -5,6 +5,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+mod markup;
 pub mod prometheus;
 pub mod text;
 
@@ -126,6 +127,16 @@ pub struct ObjectResult {
     pub stale_overrides: Vec<String>,
 }
 
+impl ObjectResult {
+    /// ` (asset `name`)` after the object's heading, or nothing when the asset is not known.
+    pub fn asset_note(&self) -> String {
+        self.asset
+            .as_deref()
+            .map(|a| format!(" (asset `{a}`)"))
+            .unwrap_or_default()
+    }
+}
+
 /// A hardware detector whose value in the committed inventory differs from the live nodes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HardwareDrift {
@@ -208,6 +219,38 @@ impl Report {
     /// Number of objects with `status`.
     pub fn count(&self, status: Status) -> usize {
         self.summary.get(&status).copied().unwrap_or(0)
+    }
+
+    /// The statuses that at least one object has, with their counts, in [`Status::ALL`] order:
+    /// the rows of every format's summary.
+    pub fn status_counts(&self) -> impl Iterator<Item = (Status, usize)> + '_ {
+        Status::ALL
+            .into_iter()
+            .map(|s| (s, self.count(s)))
+            .filter(|(_, n)| *n > 0)
+    }
+
+    /// The objects that are not in sync: the sections of the text and Markdown formats.
+    pub fn not_in_sync(&self) -> impl Iterator<Item = &ObjectResult> {
+        self.objects.iter().filter(|o| o.status != Status::InSync)
+    }
+
+    /// Every stale override with the object that carries it.
+    pub fn stale_overrides(&self) -> Vec<(&ObjectResult, &String)> {
+        self.objects
+            .iter()
+            .flat_map(|o| o.stale_overrides.iter().map(move |s| (o, s)))
+            .collect()
+    }
+
+    /// `snapshot source, client-side comparison`: where live state came from and how it was
+    /// compared.
+    pub fn provenance(&self) -> String {
+        format!(
+            "{} source, {}-side comparison",
+            self.source,
+            self.mode.as_str()
+        )
     }
 
     /// A copy with every secret value in changes and notes replaced by its fingerprint.
@@ -323,6 +366,16 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format.
+    pub const ALL: [Self; 6] = [
+        Self::Text,
+        Self::Json,
+        Self::Markdown,
+        Self::Junit,
+        Self::Prometheus,
+        Self::Html,
+    ];
+
     /// File name used with `--output-dir`.
     pub fn file_name(self) -> &'static str {
         match self {
@@ -375,28 +428,16 @@ mod tests {
     #[test]
     fn redaction_covers_secret_paths_and_content() {
         let r = Redactor::with_key(b"k");
-        let report = Report::new(
-            "c",
-            rfc3339(0),
-            Mode::Client,
-            "snapshot",
-            vec![ObjectResult {
-                key: ObjectRef::new("v1", "Secret", Some("n"), "s"),
-                api_version: "v1".into(),
-                asset: None,
-                status: Status::Drifted,
-                changes: vec![
-                    FieldChange::new(
-                        "/data/password".into(),
-                        Some(json!("aHVudGVyMg==")),
-                        Some(json!("b3RoZXI=")),
-                    ),
-                    FieldChange::new("/data".into(), Some(json!({"token": "abc"})), None),
-                ],
-                notes: vec![],
-                stale_overrides: vec![],
-            }],
-            vec![],
+        let report = drifted(
+            ObjectRef::new("v1", "Secret", Some("n"), "s"),
+            vec![
+                FieldChange::new(
+                    "/data/password".into(),
+                    Some(json!("aHVudGVyMg==")),
+                    Some(json!("b3RoZXI=")),
+                ),
+                FieldChange::new("/data".into(), Some(json!({"token": "abc"})), None),
+            ],
         );
         let red = report.redacted(&r);
         let text = serde_json::to_string(&red).unwrap();
@@ -434,29 +475,65 @@ mod tests {
                     FieldChange::new(p.clone(), obj.pointer(p).cloned(), obj.pointer(p).cloned())
                 })
                 .collect();
-            let report = Report::new(
-                "c",
-                rfc3339(0),
-                Mode::Client,
-                "snapshot",
-                vec![ObjectResult {
-                    key: ObjectRef::new(api_version, kind, None, "x"),
-                    api_version: api_version.into(),
-                    asset: None,
-                    status: Status::Drifted,
-                    changes,
-                    notes: vec![],
-                    stale_overrides: vec![],
-                }],
-                vec![],
-            )
-            .redacted(&r);
+            let report =
+                drifted(ObjectRef::new(api_version, kind, None, "x"), changes).redacted(&r);
             for c in &report.objects[0].changes {
                 let want = whole.pointer(&c.pointer).unwrap();
                 assert_eq!(c.before.as_ref(), Some(want), "{kind} {}", c.pointer);
                 assert_eq!(c.after.as_ref(), Some(want), "{kind} {}", c.pointer);
             }
         }
+    }
+
+    /// Hardware drift in the human formats, row by row.
+    #[test]
+    fn hardware_drift_rows() {
+        let mut report = drifted(ObjectRef::new("v1", "ConfigMap", Some("n"), "c"), vec![]);
+        report.hardware.push(HardwareDrift {
+            detector: "gpuPresent".into(),
+            committed: false,
+            live: true,
+            nodes: vec!["w1".into(), "w2".into()],
+        });
+        let html = Format::Html.render(&report);
+        assert!(html.contains(
+            "<tr><td><code>gpuPresent</code></td><td>false</td><td>true</td><td>w1, w2</td></tr>\n"
+        ), "{html}");
+        assert!(
+            html.contains("<tr><td><span class=\"s drifted\">drifted</span></td><td>1</td></tr>\n"),
+            "{html}"
+        );
+        let markdown = Format::Markdown.render(&report);
+        assert!(
+            markdown.contains("| `gpuPresent` | false | true | w1, w2 |\n"),
+            "{markdown}"
+        );
+        assert!(markdown.contains("| drifted | 1 |\n"), "{markdown}");
+    }
+
+    /// A report of one drifted object of `key` with `changes`.
+    fn drifted(key: ObjectRef, changes: Vec<FieldChange>) -> Report {
+        let api_version = if key.group.is_empty() {
+            "v1".to_owned()
+        } else {
+            format!("{}/v1", key.group)
+        };
+        Report::new(
+            "c",
+            rfc3339(0),
+            Mode::Client,
+            "snapshot",
+            vec![ObjectResult {
+                key,
+                api_version,
+                asset: None,
+                status: Status::Drifted,
+                changes,
+                notes: vec![],
+                stale_overrides: vec![],
+            }],
+            vec![],
+        )
     }
 
     fn collect_pointers(v: &Value, at: String, out: &mut Vec<String>) {

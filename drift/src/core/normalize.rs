@@ -107,15 +107,15 @@ mod tests {
             "[a-z0-9]{0,6}".prop_map(Value::String),
         ];
         leaf.prop_recursive(4, 48, 6, |inner| {
-            let keys = prop_oneof![
-                Just("status".to_owned()),
-                Just("metadata".to_owned()),
-                Just("annotations".to_owned()),
-                Just("labels".to_owned()),
-                Just("managedFields".to_owned()),
-                Just("uid".to_owned()),
-                "[a-z]{1,5}",
+            let named = [
+                "status",
+                "metadata",
+                "annotations",
+                "labels",
+                "managedFields",
+                "uid",
             ];
+            let keys = crate::core::generators::keys(&named, "[a-z]{1,5}");
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
                 prop::collection::btree_map(keys, inner, 0..6)

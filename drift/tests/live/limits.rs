@@ -7,11 +7,11 @@
 use std::time::Duration;
 
 use plinth_drift::DriftError;
-use plinth_drift::cluster::{ClusterLive, ConnectOptions, Limits};
-use plinth_drift::live::KindRef;
-use plinth_drift::retry::RetryPolicy;
-use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
+use plinth_drift::source::kube::{ClusterLive, ConnectOptions, Limits};
+use plinth_testkit::{FakeApiServer, FaultKind, Scenario};
 use serde_json::json;
+
+use crate::support::{self, connect, hits};
 
 fn server(scenario: Scenario) -> FakeApiServer {
     FakeApiServer::start(scenario.object(json!({
@@ -21,33 +21,30 @@ fn server(scenario: Scenario) -> FakeApiServer {
     .expect("server")
 }
 
-fn wanted() -> Vec<KindRef> {
-    vec![KindRef {
-        api_version: "v1".into(),
-        kind: "ConfigMap".into(),
-        namespace: Some("a".into()),
-    }]
-}
+/// The LIST of `ConfigMap`s in namespace `a`.
+const LIST_PATH: &str = "/api/v1/namespaces/a/configmaps";
 
 fn options(server: &FakeApiServer) -> ConnectOptions {
-    ConnectOptions {
-        kubeconfig: Some(server.kubeconfig_path().to_path_buf()),
-        retries: 2,
-        allow_http_loopback: true,
-        ..ConnectOptions::default()
-    }
+    support::options(server, 2)
 }
 
-async fn connect(options: &ConnectOptions) -> ClusterLive {
-    ClusterLive::connect(options)
-        .await
-        .expect("connect")
-        .with_retry_policy(RetryPolicy {
-            attempts: 3,
-            base_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(40),
-            timeout: options.timeout,
-        })
+/// What reading `ConfigMap`s in namespace `a` with `options` fails with.
+async fn fetch_error(options: &ConnectOptions) -> DriftError {
+    support::read_error(connect(options).await).await
+}
+
+/// A server whose `ConfigMap` LIST always answers with `fault`, and what reading it fails with,
+/// the connection options changed by `adjust`.
+async fn failing_list(
+    fault: FaultKind,
+    adjust: impl FnOnce(&mut ConnectOptions),
+) -> (FakeApiServer, DriftError) {
+    let server = server(Scenario::new());
+    support::always(&server, LIST_PATH, fault);
+    let mut options = options(&server);
+    adjust(&mut options);
+    let err = fetch_error(&options).await;
+    (server, err)
 }
 
 fn limit_flag(err: &DriftError) -> &'static str {
@@ -59,19 +56,10 @@ fn limit_flag(err: &DriftError) -> &'static str {
 
 #[tokio::test]
 async fn an_endless_body_stops_at_the_response_limit() {
-    let server = server(Scenario::new());
-    server.inject(
-        Fault::new(FaultKind::EndlessBody)
-            .matching("/namespaces/a/configmaps")
-            .times(u32::MAX),
-    );
-    let mut options = options(&server);
-    options.limits.max_response_bytes = 1024 * 1024;
-    let err = connect(&options)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let (server, err) = failing_list(FaultKind::EndlessBody, |o| {
+        o.limits.max_response_bytes = 1024 * 1024;
+    })
+    .await;
     assert_eq!(limit_flag(&err), "--max-response-mib", "{err}");
     let text = err.to_string();
     assert!(
@@ -79,79 +67,39 @@ async fn an_endless_body_stops_at_the_response_limit() {
         "{text}"
     );
     // Not retried: a retry would only read the same endless body again.
-    let hits = server
-        .request_log()
-        .iter()
-        .filter(|r| r.fault == Some(FaultKind::EndlessBody))
-        .count();
-    assert_eq!(hits, 1);
+    let endless = support::count(&server, |r| r.fault == Some(FaultKind::EndlessBody));
+    assert_eq!(endless, 1);
 }
 
 #[tokio::test]
 async fn endless_continue_tokens_stop_at_the_page_limit() {
-    let server = server(Scenario::new());
-    server.inject(
-        Fault::new(FaultKind::EndlessContinue { same_token: false })
-            .matching("/namespaces/a/configmaps")
-            .times(u32::MAX),
-    );
-    let mut options = options(&server);
-    options.limits.max_pages = 25;
-    let err = connect(&options)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let fault = FaultKind::EndlessContinue { same_token: false };
+    let (server, err) = failing_list(fault, |o| o.limits.max_pages = 25).await;
     assert_eq!(limit_flag(&err), "--max-pages", "{err}");
     assert!(err.to_string().contains("25 pages"), "{err}");
-    let pages = server
-        .request_log()
-        .iter()
-        .filter(|r| r.path == "/api/v1/namespaces/a/configmaps")
-        .count();
+    let pages = hits(&server, LIST_PATH);
     assert_eq!(pages, 25);
 }
 
 #[tokio::test]
 async fn a_repeated_continue_token_ends_the_list_at_once() {
-    let server = server(Scenario::new());
-    server.inject(
-        Fault::new(FaultKind::EndlessContinue { same_token: true })
-            .matching("/namespaces/a/configmaps")
-            .times(u32::MAX),
-    );
-    let err = connect(&options(&server))
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let fault = FaultKind::EndlessContinue { same_token: true };
+    let (server, err) = failing_list(fault, |_| {}).await;
     assert!(
         err.to_string().contains("the same `continue` token twice"),
         "{err}"
     );
-    let pages = server
-        .request_log()
-        .iter()
-        .filter(|r| r.path == "/api/v1/namespaces/a/configmaps")
-        .count();
+    let pages = hits(&server, LIST_PATH);
     assert_eq!(pages, 2);
 }
 
 #[tokio::test]
 async fn a_discovery_of_100000_kinds_makes_no_lists() {
     let server = server(Scenario::new().serve_many("huge.example.com/v1", 100_000));
-    let err = connect(&options(&server))
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let err = fetch_error(&options(&server)).await;
     assert_eq!(limit_flag(&err), "--max-kinds", "{err}");
     assert!(err.to_string().contains("2000 kinds"), "{err}");
-    let lists = server
-        .request_log()
-        .iter()
-        .filter(|r| r.path.contains("/kind0"))
-        .count();
+    let lists = support::count(&server, |r| r.path.contains("/kind0"));
     assert_eq!(lists, 0);
 }
 
@@ -163,18 +111,10 @@ async fn the_kind_limit_is_configurable() {
         max_kinds: 100,
         ..Limits::default()
     };
-    let live = connect(&options)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .expect("fetch");
+    let live = support::read(connect(&options).await).await;
     assert_eq!(live.objects.len(), 1);
     options.limits.max_kinds = 10;
-    let err = connect(&options)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let err = fetch_error(&options).await;
     assert_eq!(limit_flag(&err), "--max-kinds", "{err}");
 }
 
@@ -183,30 +123,18 @@ async fn the_kind_limit_is_configurable() {
 #[tokio::test]
 async fn a_retry_after_past_the_deadline_fails_at_once() {
     let server = server(Scenario::new());
-    server.inject(
-        Fault::new(FaultKind::TooManyRequests {
-            retry_after_secs: 3600,
-        })
-        .matching("/namespaces/a/configmaps"),
-    );
+    let fault = support::too_many_requests(3600);
+    support::inject(&server, fault, LIST_PATH, 1);
     let mut options = options(&server);
     options.deadline = Duration::from_mins(2);
-    let err = connect(&options)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let err = fetch_error(&options).await;
     assert!(matches!(err, DriftError::Deadline { .. }), "{err}");
     let text = err.to_string();
     assert!(
         text.contains("the server asked to retry after 3600s") && text.contains("`--deadline`"),
         "{text}"
     );
-    let tries = server
-        .request_log()
-        .iter()
-        .filter(|r| r.path == "/api/v1/namespaces/a/configmaps")
-        .count();
+    let tries = hits(&server, LIST_PATH);
     assert_eq!(tries, 1);
 }
 
@@ -214,37 +142,20 @@ async fn a_retry_after_past_the_deadline_fails_at_once() {
 #[tokio::test]
 async fn a_retry_after_within_the_deadline_is_honoured() {
     let server = server(Scenario::new());
-    server.inject(
-        Fault::new(FaultKind::TooManyRequests {
-            retry_after_secs: 1,
-        })
-        .matching("/namespaces/a/configmaps"),
-    );
-    let live = connect(&options(&server))
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .expect("fetch");
+    let fault = support::too_many_requests(1);
+    support::inject(&server, fault, LIST_PATH, 1);
+    let live = support::read(connect(&options(&server)).await).await;
     assert_eq!(live.objects.len(), 1);
 }
 
 /// The per-request timeout is longer than the deadline: the deadline ends the request.
 #[tokio::test]
 async fn the_deadline_bounds_a_slow_server() {
-    let server = server(Scenario::new());
-    server.inject(
-        Fault::new(FaultKind::Slow(Duration::from_hours(1)))
-            .matching("/namespaces/a/configmaps")
-            .times(u32::MAX),
-    );
-    let mut options = options(&server);
-    options.timeout = Duration::from_hours(1);
-    options.deadline = Duration::from_secs(2);
-    let err = connect(&options)
-        .await
-        .fetch(&wanted(), "prod")
-        .await
-        .unwrap_err();
+    let (_server, err) = failing_list(FaultKind::Slow(Duration::from_hours(1)), |o| {
+        o.timeout = Duration::from_hours(1);
+        o.deadline = Duration::from_secs(2);
+    })
+    .await;
     assert!(matches!(err, DriftError::Deadline { .. }), "{err}");
     assert!(err.to_string().contains("deadline of 2s"), "{err}");
 }

@@ -1,4 +1,5 @@
-//! Retries for API requests: exponential backoff with jitter, `Retry-After` honoured, a timeout
+//! The HTTP layer every remote live source shares (a cluster today, the clouds next). Retries
+//! for API requests: exponential backoff with jitter, `Retry-After` honoured, a timeout
 //! on every attempt, and a bounded number of attempts.
 //!
 //! Retried: `429`, every `5xx`, attempts that time out and connection errors. Not retried: any
@@ -121,8 +122,9 @@ pub enum Attempt<T> {
         status: StatusCode,
         retry_after: Option<Duration>,
     },
-    /// The connection failed before a response arrived.
-    Transport(kube::Error),
+    /// The connection failed before a response arrived, classified by the client that knows
+    /// its errors.
+    Transport(TransportError),
     /// A failure that no retry can mend (a response over the size limit): returned as is.
     Fatal(DriftError),
 }
@@ -151,26 +153,23 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     )
 }
 
-/// Whether the TLS handshake failed because the server certificate was not accepted (unknown
-/// issuer, wrong name, expired): retrying cannot help, and the error should say so.
-fn certificate_rejected(err: &kube::Error) -> bool {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(c) = cause {
-        let text = c.to_string();
-        if text.contains("invalid peer certificate") || text.contains("certificate verify failed") {
-            return true;
-        }
-        cause = c.source();
-    }
-    false
+/// A request that failed before a response arrived, as the client classified it.
+#[derive(Debug)]
+pub struct TransportError {
+    pub failure: Failure,
+    pub source: Box<dyn std::error::Error + Send + Sync>,
 }
 
-/// Whether a kube-rs transport error is worth retrying (connection-level failures).
-fn transport_retryable(err: &kube::Error) -> bool {
-    matches!(
-        err,
-        kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::ReadEvents(_)
-    )
+/// What kind of failure a [`TransportError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The TLS handshake failed because the server certificate was not accepted (unknown
+    /// issuer, wrong name, expired): retrying cannot help.
+    CertificateRejected,
+    /// A connection-level failure, worth retrying.
+    Connection,
+    /// The request could not be sent at all (not retried).
+    Unsendable,
 }
 
 /// Runs `attempt` until it yields a response that is not retried or the attempts run out.
@@ -216,24 +215,21 @@ where
                 status,
                 retry_after,
             }) => (format!("HTTP {status}"), retry_after, None),
-            Ok(Attempt::Transport(err)) => {
-                if certificate_rejected(&err) {
+            Ok(Attempt::Transport(TransportError { failure, source })) => {
+                let reason = match failure {
+                    Failure::Connection => "the connection failed",
+                    Failure::CertificateRejected => "the server certificate was not accepted",
+                    Failure::Unsendable => "the request could not be sent",
+                };
+                if failure != Failure::Connection {
                     return Err(DriftError::Api {
                         request: request.to_owned(),
                         attempts: n,
-                        reason: "the server certificate was not accepted".to_owned(),
-                        source: Some(Box::new(err)),
+                        reason: reason.to_owned(),
+                        source: Some(source),
                     });
                 }
-                if !transport_retryable(&err) {
-                    return Err(DriftError::Api {
-                        request: request.to_owned(),
-                        attempts: n,
-                        reason: "the request could not be sent".to_owned(),
-                        source: Some(Box::new(err)),
-                    });
-                }
-                ("the connection failed".to_owned(), None, Some(err))
+                (reason.to_owned(), None, Some(source))
             }
             Err(_) if limit < policy.timeout => {
                 return Err(deadline.error(
@@ -252,7 +248,7 @@ where
                 request: request.to_owned(),
                 attempts: n,
                 reason,
-                source: source.map(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
+                source,
             });
         }
         let delay = policy.delay(n, after);
@@ -388,6 +384,27 @@ mod tests {
         format!("{day} {} {dd:>2} {} {}", parts[1], parts[3], parts[2])
     }
 
+    /// Runs `request` within `deadline`, every attempt answered with `answer` (a status and its
+    /// `Retry-After`): the error it ends with and how many attempts were made.
+    async fn always(
+        policy: &RetryPolicy,
+        deadline: Deadline,
+        request: &str,
+        answer: (StatusCode, Option<Duration>),
+    ) -> (DriftError, u32) {
+        let calls = AtomicU32::new(0);
+        let err = run_within(policy, deadline, request, || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Attempt::<()>::Status {
+                status: answer.0,
+                retry_after: answer.1,
+            }
+        })
+        .await
+        .expect_err("every attempt fails");
+        (err, calls.load(Ordering::SeqCst))
+    }
+
     #[tokio::test]
     async fn a_retry_after_date_past_the_deadline_ends_the_request_at_once() {
         let mut h = HeaderMap::new();
@@ -397,23 +414,14 @@ mod tests {
                 .parse()
                 .unwrap(),
         );
-        let after = retry_after(&h);
-        let calls = AtomicU32::new(0);
-        let err = run_within(
+        let (err, calls) = always(
             &fast(5),
             Deadline::after(Duration::from_hours(1)),
             "LIST `ConfigMap`",
-            || async {
-                calls.fetch_add(1, Ordering::SeqCst);
-                Attempt::<()>::Status {
-                    status: StatusCode::TOO_MANY_REQUESTS,
-                    retry_after: after,
-                }
-            },
+            (StatusCode::TOO_MANY_REQUESTS, retry_after(&h)),
         )
-        .await
-        .unwrap_err();
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        .await;
+        assert_eq!(calls, 1);
         assert!(matches!(err, DriftError::Deadline { .. }), "{err}");
         assert!(err.to_string().contains("retry after"), "{err}");
     }
@@ -448,17 +456,14 @@ mod tests {
 
     #[tokio::test]
     async fn gives_up_after_the_last_attempt_naming_the_request() {
-        let calls = AtomicU32::new(0);
-        let err = run(&fast(3), "LIST `ConfigMap` in namespace `a`", || async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Attempt::<()>::Status {
-                status: StatusCode::INTERNAL_SERVER_ERROR,
-                retry_after: None,
-            }
-        })
-        .await
-        .unwrap_err();
-        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        let (err, calls) = always(
+            &fast(3),
+            Deadline::none(),
+            "LIST `ConfigMap` in namespace `a`",
+            (StatusCode::INTERNAL_SERVER_ERROR, None),
+        )
+        .await;
+        assert_eq!(calls, 3);
         assert_eq!(
             err.to_string(),
             "LIST `ConfigMap` in namespace `a` failed after 3 attempt(s): HTTP 500 Internal Server Error"

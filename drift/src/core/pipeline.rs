@@ -10,11 +10,11 @@ use serde_json::Value;
 
 use plinth_vocab::labels::{LABEL_ASSET, LABEL_CLUSTER, LABEL_MANAGED_BY, MANAGED_BY_PLINTH};
 
-use crate::compare::compare_client_side;
-use crate::desired::DesiredObject;
-use crate::live::LiveSet;
-use crate::overrides::{self, OverrideProblem, Overrides};
-use crate::report::{ObjectResult, Status};
+use crate::core::compare::compare_client_side;
+use crate::core::desired::DesiredObject;
+use crate::core::live::LiveSet;
+use crate::core::overrides::{self, OverrideProblem, Overrides};
+use crate::core::report::{ObjectResult, Status};
 use plinth_vocab::ObjectRef;
 use plinth_vocab::change::FieldChange;
 
@@ -31,30 +31,35 @@ pub enum Outcome {
     },
 }
 
-/// One desired object after steps 1–4.
+/// One desired object after steps 1–4, with the outcome `O` of those steps.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Evaluation {
+pub struct Evaluated<O> {
     pub key: ObjectRef,
     pub api_version: String,
     pub asset: Option<String>,
-    pub outcome: Outcome,
+    pub outcome: O,
     pub notes: Vec<String>,
     pub stale_overrides: Vec<String>,
 }
 
-impl Evaluation {
-    /// The object's result once compared (`changes` is ignored for a final outcome).
-    pub fn finish(self, changes: Vec<FieldChange>) -> ObjectResult {
-        let status = match &self.outcome {
-            Outcome::Final(status) => *status,
-            Outcome::Compare { .. } if changes.is_empty() => Status::InSync,
-            Outcome::Compare { .. } => Status::Drifted,
-        };
-        let changes = if matches!(self.outcome, Outcome::Final(_)) {
-            Vec::new()
-        } else {
-            changes
-        };
+/// One desired object after steps 1–4, owning what is left to compare.
+pub type Evaluation = Evaluated<Outcome>;
+
+impl<O> Evaluated<O> {
+    /// The same evaluation with its outcome turned by `f`.
+    fn map<P>(self, f: impl FnOnce(O) -> P) -> Evaluated<P> {
+        Evaluated {
+            key: self.key,
+            api_version: self.api_version,
+            asset: self.asset,
+            outcome: f(self.outcome),
+            notes: self.notes,
+            stale_overrides: self.stale_overrides,
+        }
+    }
+
+    /// The object's result with `status` and `changes`.
+    fn result(self, status: Status, changes: Vec<FieldChange>) -> ObjectResult {
         ObjectResult {
             key: self.key,
             api_version: self.api_version,
@@ -64,6 +69,18 @@ impl Evaluation {
             notes: self.notes,
             stale_overrides: self.stale_overrides,
         }
+    }
+}
+
+impl Evaluation {
+    /// The object's result once compared (`changes` is ignored for a final outcome).
+    pub fn finish(self, changes: Vec<FieldChange>) -> ObjectResult {
+        let (status, changes) = match &self.outcome {
+            Outcome::Final(status) => (*status, Vec::new()),
+            Outcome::Compare { .. } if changes.is_empty() => (Status::InSync, changes),
+            Outcome::Compare { .. } => (Status::Drifted, changes),
+        };
+        self.result(status, changes)
     }
 }
 
@@ -85,31 +102,17 @@ enum Step<'a> {
 }
 
 /// [`Evaluation`] with a borrowing [`Step`].
-struct Eval<'a> {
-    key: ObjectRef,
-    api_version: String,
-    asset: Option<String>,
-    outcome: Step<'a>,
-    notes: Vec<String>,
-    stale_overrides: Vec<String>,
-}
+type Eval<'a> = Evaluated<Step<'a>>;
 
 impl Eval<'_> {
     fn into_owned(self) -> Evaluation {
-        Evaluation {
-            key: self.key,
-            api_version: self.api_version,
-            asset: self.asset,
-            outcome: match self.outcome {
-                Step::Final(status) => Outcome::Final(status),
-                Step::Compare { effective, live } => Outcome::Compare {
-                    effective_desired: effective.into_owned(),
-                    live: live.clone(),
-                },
+        self.map(|step| match step {
+            Step::Final(status) => Outcome::Final(status),
+            Step::Compare { effective, live } => Outcome::Compare {
+                effective_desired: effective.into_owned(),
+                live: live.clone(),
             },
-            notes: self.notes,
-            stale_overrides: self.stale_overrides,
-        }
+        })
     }
 
     fn settle(mut self, problem: OverrideProblem) -> Self {
@@ -136,14 +139,51 @@ impl Eval<'_> {
                 (status, changes)
             }
         };
-        ObjectResult {
-            key: self.key,
-            api_version: self.api_version,
-            asset: self.asset,
-            status,
-            changes,
-            notes: self.notes,
-            stale_overrides: self.stale_overrides,
+        self.result(status, changes)
+    }
+}
+
+/// An override annotation that, when on, stops the comparison (step 2): `mode: unmanaged`,
+/// `reconcile-paused: "true"`.
+struct Switch<'a> {
+    /// The annotation's name after the prefix.
+    name: &'static str,
+    value: Option<&'a str>,
+    on: &'static str,
+    off: &'static str,
+    /// Whether the values are written quoted (YAML strings that look like booleans).
+    quoted: bool,
+    /// The object's status when the switch is on.
+    status: Status,
+}
+
+impl Switch<'_> {
+    /// `None` when the switch is off or absent; else the final status and its note (`invalid`
+    /// for a value that is neither on nor off).
+    fn check(&self, prefix: &str) -> Option<(Status, String)> {
+        let shown = |v: &str| {
+            if self.quoted {
+                format!("\"{v}\"")
+            } else {
+                v.to_owned()
+            }
+        };
+        let name = self.name;
+        match self.value {
+            None => None,
+            Some(v) if v == self.off => None,
+            Some(v) if v == self.on => Some((
+                self.status,
+                format!("`{prefix}/{name}: {}`: not compared", shown(v)),
+            )),
+            Some(other) => Some((
+                Status::Invalid,
+                format!(
+                    "`{prefix}/{name}` is `{other}`; expected `{}` or `{}`",
+                    shown(self.on),
+                    shown(self.off)
+                ),
+            )),
         }
     }
 }
@@ -177,36 +217,28 @@ fn evaluate_one<'a>(d: &'a DesiredObject, live: &'a LiveSet, prefix: &str) -> Ev
     };
     let o = Overrides::resolve(&d.value, live_obj, prefix);
     // 2. unmanaged, paused
-    match o.mode.as_deref() {
-        Some("unmanaged") => {
-            eval.notes
-                .push(format!("`{prefix}/mode: unmanaged`: not compared"));
-            eval.outcome = Step::Final(Status::Unmanaged);
-            return eval;
-        }
-        Some("managed") | None => {}
-        Some(other) => {
-            eval.notes.push(format!(
-                "`{prefix}/mode` is `{other}`; expected `unmanaged` or `managed`"
-            ));
-            eval.outcome = Step::Final(Status::Invalid);
-            return eval;
-        }
-    }
-    match o.paused.as_deref() {
-        Some("true") => {
-            eval.notes.push(format!(
-                "`{prefix}/reconcile-paused: \"true\"`: not compared"
-            ));
-            eval.outcome = Step::Final(Status::Paused);
-            return eval;
-        }
-        Some("false") | None => {}
-        Some(other) => {
-            eval.notes.push(format!(
-                "`{prefix}/reconcile-paused` is `{other}`; expected `\"true\"` or `\"false\"`"
-            ));
-            eval.outcome = Step::Final(Status::Invalid);
+    let switches = [
+        Switch {
+            name: "mode",
+            value: o.mode.as_deref(),
+            on: "unmanaged",
+            off: "managed",
+            quoted: false,
+            status: Status::Unmanaged,
+        },
+        Switch {
+            name: "reconcile-paused",
+            value: o.paused.as_deref(),
+            on: "true",
+            off: "false",
+            quoted: true,
+            status: Status::Paused,
+        },
+    ];
+    for switch in switches {
+        if let Some((status, note)) = switch.check(prefix) {
+            eval.notes.push(note);
+            eval.outcome = Step::Final(status);
             return eval;
         }
     }
@@ -337,7 +369,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::desired;
+    use crate::core::desired;
 
     const P: &str = "platform.kubevirt.io";
 

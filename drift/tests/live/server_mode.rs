@@ -5,10 +5,12 @@
 
 use std::time::Duration;
 
-use plinth_drift::cluster::{ClusterLive, ConnectOptions};
 use plinth_drift::compare_server_side;
+use plinth_drift::source::kube::{CONCURRENCY, ClusterLive};
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::{Value, json};
+
+use crate::support;
 
 fn desired() -> Value {
     json!({
@@ -62,15 +64,16 @@ fn live() -> Value {
 }
 
 async fn connect(server: &FakeApiServer) -> ClusterLive {
-    let options = ConnectOptions {
-        kubeconfig: Some(server.kubeconfig_path().to_path_buf()),
-        context: None,
-        timeout: Duration::from_secs(30),
-        retries: 2,
-        allow_http_loopback: true,
-        ..ConnectOptions::default()
-    };
-    ClusterLive::connect(&options).await.expect("connect")
+    support::connect_plain(&support::options(server, 2)).await
+}
+
+/// The server-side apply dry-run of `desired()` on `server`.
+async fn dry_run(server: &FakeApiServer) -> Value {
+    connect(server)
+        .await
+        .dry_run_apply(&desired())
+        .await
+        .expect("dry run")
 }
 
 #[tokio::test]
@@ -101,11 +104,7 @@ async fn a_changed_image_and_replicas_are_drift() {
     let stored = server
         .get("apps/v1", "Deployment", Some("a"), "web")
         .expect("live");
-    let dry_run = connect(&server)
-        .await
-        .dry_run_apply(&desired())
-        .await
-        .expect("dry run");
+    let dry_run = dry_run(&server).await;
     let changes = compare_server_side(&dry_run, &stored);
     let pointers: Vec<&str> = changes.iter().map(|c| c.pointer.as_str()).collect();
     assert_eq!(
@@ -124,11 +123,7 @@ async fn a_missing_object_dry_runs_as_a_create() {
         Scenario::new().default_fields("Deployment", json!({"spec": {"revisionHistoryLimit": 10}})),
     )
     .expect("server");
-    let dry_run = connect(&server)
-        .await
-        .dry_run_apply(&desired())
-        .await
-        .expect("dry run");
+    let dry_run = dry_run(&server).await;
     assert_eq!(dry_run["spec"]["revisionHistoryLimit"], 10);
     assert_eq!(dry_run["metadata"]["generation"], 1);
     assert_eq!(server.object_count(), 0);
@@ -163,10 +158,7 @@ async fn many_dry_runs_keep_their_order_and_their_own_failures() {
         }
     }
     let most = server.max_in_flight();
-    assert!(
-        most > 1 && most <= plinth_drift::cluster::CONCURRENCY,
-        "{most}"
-    );
+    assert!(most > 1 && most <= CONCURRENCY, "{most}");
     assert_eq!(server.object_count(), 0);
     let discoveries = server
         .request_log()

@@ -12,8 +12,8 @@ use plinth_renderer::settings::Settings;
 use plinth_renderer::{RenderedCluster, output};
 use plinth_vocab::yaml;
 
+use crate::core::live::KindRef;
 use crate::error::DriftError;
-use crate::live::KindRef;
 use plinth_vocab::ObjectRef;
 
 /// One rendered object with its index entry (file, asset, wave).

@@ -3,28 +3,22 @@
 
 use std::fmt::Write as _;
 
-use super::{Report, Status, show};
+use super::{Report, show};
 
 /// Renders the report as plain text (no colour).
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "drift report for cluster `{}` ({} source, {}-side comparison, {})",
+        "drift report for cluster `{}` ({}, {})",
         report.cluster,
-        report.source,
-        report.mode.as_str(),
+        report.provenance(),
         report.generated_at
     );
     let _ = writeln!(out, "{}", summary_line(report));
-    for o in report.objects.iter().filter(|o| o.status != Status::InSync) {
+    for o in report.not_in_sync() {
         out.push('\n');
-        let asset = o
-            .asset
-            .as_deref()
-            .map(|a| format!(" (asset `{a}`)"))
-            .unwrap_or_default();
-        let _ = writeln!(out, "{:<9} {}{asset}", o.status.as_str(), o.key);
+        let _ = writeln!(out, "{:<9} {}{}", o.status.as_str(), o.key, o.asset_note());
         for c in &o.changes {
             let _ = writeln!(out, "    {}", c.pointer);
             let _ = writeln!(out, "      desired: {}", show(c.before.as_ref()));
@@ -34,11 +28,7 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(out, "    note: {n}");
         }
     }
-    let stale: Vec<_> = report
-        .objects
-        .iter()
-        .flat_map(|o| o.stale_overrides.iter().map(move |s| (o, s)))
-        .collect();
+    let stale = report.stale_overrides();
     if !stale.is_empty() {
         let _ = writeln!(out, "\nstale overrides:");
         for (o, s) in stale {
@@ -65,10 +55,9 @@ pub fn render(report: &Report) -> String {
 
 /// `12 objects: 8 in-sync, 2 drifted, 1 missing, 1 orphaned` (zero counts left out).
 pub fn summary_line(report: &Report) -> String {
-    let parts: Vec<String> = Status::ALL
-        .iter()
-        .filter(|s| report.count(**s) > 0)
-        .map(|s| format!("{} {}", report.count(*s), s.as_str()))
+    let parts: Vec<String> = report
+        .status_counts()
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
         .collect();
     let n = report.objects.len();
     let noun = if n == 1 { "object" } else { "objects" };

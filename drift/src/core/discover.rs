@@ -7,7 +7,7 @@ use plinth_renderer::catalog::Detector;
 use plinth_renderer::inventory::{Inventory, NFD_NUMA, Node, PciDevice, Taint, UsbDevice};
 use serde_json::Value;
 
-use crate::report::HardwareDrift;
+use crate::core::report::HardwareDrift;
 
 const NFD_PREFIX: &str = "feature.node.kubernetes.io/";
 const NFD_PCI_PREFIX: &str = "feature.node.kubernetes.io/pci-";
@@ -96,17 +96,19 @@ fn node_from(node: &Value) -> Option<Node> {
             })
         })
         .collect();
-    let present = |prefix: &str| -> Vec<Vec<String>> {
+    // The `_`-separated fields of every `<prefix><fields>.present=true` label that has at
+    // least `fields` of them.
+    let present = |prefix: &str, fields: usize| -> Vec<Vec<String>> {
         labels
             .iter()
             .filter(|(_, v)| v.as_str() == "true")
             .filter_map(|(k, _)| k.strip_prefix(prefix)?.strip_suffix(".present"))
-            .map(|rest| rest.split('_').map(str::to_owned).collect())
+            .map(|rest| rest.split('_').map(str::to_owned).collect::<Vec<_>>())
+            .filter(|f| f.len() >= fields)
             .collect()
     };
-    let pci_devices: BTreeSet<PciDevice> = present(NFD_PCI_PREFIX)
+    let pci_devices: BTreeSet<PciDevice> = present(NFD_PCI_PREFIX, 2)
         .into_iter()
-        .filter(|f| f.len() >= 2)
         .map(|f| PciDevice {
             class: f[0].clone(),
             vendor: f[1].clone(),
@@ -115,9 +117,8 @@ fn node_from(node: &Value) -> Option<Node> {
             address: None,
         })
         .collect();
-    let usb_devices: BTreeSet<UsbDevice> = present(NFD_USB_PREFIX)
+    let usb_devices: BTreeSet<UsbDevice> = present(NFD_USB_PREFIX, 3)
         .into_iter()
-        .filter(|f| f.len() >= 3)
         .map(|f| UsbDevice {
             vendor: f[1].clone(),
             product: f[2].clone(),

@@ -16,10 +16,10 @@ use serde_json::Value;
 
 use plinth_vocab::yaml;
 
-use crate::desired::DesiredObject;
+use crate::core::desired::DesiredObject;
+use crate::core::live::{KindRef, LiveSet};
+use crate::core::scope::Placement;
 use crate::error::DriftError;
-use crate::live::{KindRef, LiveSet};
-use crate::scope::Placement;
 use plinth_vocab::{ObjectRef, group_of};
 
 /// The largest snapshot file read by default: 256 MiB (`kubectl get -A -o yaml` of a whole
@@ -59,7 +59,7 @@ pub fn load_for_bounded(
 ) -> Result<LiveSet, DriftError> {
     let mut live = read(path, max_file_bytes)?;
     Placement::from_snapshot(&live, namespace).place(desired);
-    mark_listed(&mut live, &crate::desired::kinds(desired));
+    mark_listed(&mut live, &crate::core::desired::kinds(desired));
     Ok(live)
 }
 
@@ -323,39 +323,45 @@ fn add(live: &mut LiveSet, doc: Value, file: &Path) -> Result<(), DriftError> {
 mod tests {
     use super::*;
 
+    /// A ConfigMap `a` without a namespace.
+    const CONFIG_MAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n";
+
+    /// A temporary folder holding `files` (relative path, content).
+    fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+            fs_err::write(path, text).unwrap();
+        }
+        dir
+    }
+
     /// A FIFO put in place after the metadata check (a race a test cannot time) must not block
     /// the open: [`open_regular`] refuses it on the handle instead.
     #[cfg(unix)]
     #[test]
     fn open_regular_never_blocks_on_a_fifo() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = folder(&[("a.yaml", "a: 1\n")]);
         let fifo = dir.path().join("live.yaml");
-        let status = std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap();
-        assert!(status.success());
+        mkfifo(&fifo);
         assert!(open_regular(&fifo).unwrap().is_none());
-        let file = dir.path().join("a.yaml");
-        fs_err::write(&file, "a: 1\n").unwrap();
-        assert!(open_regular(&file).unwrap().is_some());
+        assert!(open_regular(&dir.path().join("a.yaml")).unwrap().is_some());
     }
 
     #[test]
     fn reads_lists_typed_lists_and_multi_docs() {
-        let dir = tempfile::tempdir().unwrap();
-        fs_err::write(
-            dir.path().join("a.yaml"),
-            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a, namespace: ns}\n",
-        )
-        .unwrap();
-        fs_err::create_dir(dir.path().join("sub")).unwrap();
-        fs_err::write(
-            dir.path().join("sub/b.yml"),
-            "apiVersion: v1\nkind: ServiceList\nitems:\n- metadata: {name: s, namespace: ns}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: ns}\n",
-        )
-        .unwrap();
-        fs_err::write(dir.path().join("notes.txt"), "not yaml: [").unwrap();
+        let dir = folder(&[
+            (
+                "a.yaml",
+                "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a, namespace: ns}\n",
+            ),
+            (
+                "sub/b.yml",
+                "apiVersion: v1\nkind: ServiceList\nitems:\n- metadata: {name: s, namespace: ns}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: ns}\n",
+            ),
+            ("notes.txt", "not yaml: ["),
+        ]);
         let wanted = [KindRef {
             api_version: "v1".into(),
             kind: "ConfigMap".into(),
@@ -375,22 +381,14 @@ mod tests {
 
     #[test]
     fn bad_files_name_the_path() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("bad.yaml");
-        fs_err::write(&path, "kind: ConfigMap\nmetadata: {}\n").unwrap();
+        let dir = folder(&[("bad.yaml", "kind: ConfigMap\nmetadata: {}\n")]);
         let err = load(dir.path(), &[]).unwrap_err();
         assert!(err.to_string().contains("bad.yaml"), "{err}");
     }
 
     #[test]
     fn files_over_the_limit_are_refused_by_their_size() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("big.yaml");
-        fs_err::write(
-            &path,
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
-        )
-        .unwrap();
+        let dir = folder(&[("big.yaml", CONFIG_MAP)]);
         let mut desired = Vec::new();
         let err = load_for_bounded(dir.path(), &mut desired, None, 10).unwrap_err();
         let text = err.to_string();
@@ -426,12 +424,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn fifos_and_devices_are_refused_not_read() {
-        let dir = tempfile::tempdir().unwrap();
-        fs_err::write(
-            dir.path().join("a.yaml"),
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
-        )
-        .unwrap();
+        let dir = folder(&[("a.yaml", CONFIG_MAP)]);
         let fifo = dir.path().join("live.yaml");
         mkfifo(&fifo);
         let err = load(dir.path(), &[]).unwrap_err();
@@ -461,13 +454,11 @@ mod tests {
     #[test]
     fn symlinks_are_followed_only_to_regular_files() {
         let dir = tempfile::tempdir().unwrap();
-        let outside = tempfile::tempdir().unwrap();
-        let target = outside.path().join("cm.yaml");
-        fs_err::write(
-            &target,
+        let outside = folder(&[(
+            "cm.yaml",
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: linked, namespace: ns}\n",
-        )
-        .unwrap();
+        )]);
+        let target = outside.path().join("cm.yaml");
         std::os::unix::fs::symlink(&target, dir.path().join("cm.yaml")).unwrap();
         let live = load(dir.path(), &[]).unwrap();
         assert_eq!(live.objects.len(), 1);

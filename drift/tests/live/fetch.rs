@@ -6,31 +6,17 @@
 use std::time::Duration;
 
 use plinth_drift::DriftError;
-use plinth_drift::cluster::{ClusterLive, ConnectOptions};
-use plinth_drift::live::KindRef;
-use plinth_drift::retry::RetryPolicy;
+use plinth_drift::core::live::KindRef;
+use plinth_drift::source::kube::{CONCURRENCY, ClusterLive};
 use plinth_testkit::{FakeApiServer, LoggedRequest, Scenario};
 use plinth_vocab::ObjectRef;
 use serde_json::{Value, json};
 
+use crate::support;
+
+/// A client with 4 attempts per request, retrying fast.
 async fn connect(server: &FakeApiServer) -> ClusterLive {
-    let options = ConnectOptions {
-        kubeconfig: Some(server.kubeconfig_path().to_path_buf()),
-        context: None,
-        timeout: Duration::from_secs(30),
-        retries: 3,
-        allow_http_loopback: true,
-        ..ConnectOptions::default()
-    };
-    ClusterLive::connect(&options)
-        .await
-        .expect("connect")
-        .with_retry_policy(RetryPolicy {
-            attempts: 4,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(20),
-            timeout: Duration::from_secs(30),
-        })
+    support::connect(&support::options(server, 3)).await
 }
 
 fn labels(cluster: Option<&str>) -> Value {
@@ -171,16 +157,7 @@ async fn orphans_are_found_by_label_selector_in_other_namespaces() {
             .object(object("v1", "ConfigMap", "old", "unlabelled", None)),
     )
     .expect("server");
-    let wanted = [KindRef {
-        api_version: "v1".into(),
-        kind: "ConfigMap".into(),
-        namespace: Some("a".into()),
-    }];
-    let live = connect(&server)
-        .await
-        .fetch(&wanted, "prod")
-        .await
-        .expect("fetch");
+    let live = support::read(connect(&server).await).await;
     let names: Vec<String> = live.objects.keys().map(ToString::to_string).collect();
     assert_eq!(names, ["ConfigMap/a/rendered", "ConfigMap/old/orphan"]);
     assert!(live.was_listed(&ObjectRef::new("v1", "ConfigMap", Some("a"), "x")));
@@ -292,16 +269,7 @@ async fn orphans_of_kinds_no_longer_rendered_are_found() {
             .matching("/apis/metrics.k8s.io/v1beta1")
             .times(u32::MAX),
     );
-    let wanted = [KindRef {
-        api_version: "v1".into(),
-        kind: "ConfigMap".into(),
-        namespace: Some("a".into()),
-    }];
-    let live = connect(&server)
-        .await
-        .fetch(&wanted, "prod")
-        .await
-        .expect("a refused orphan LIST does not fail the fetch");
+    let live = support::read(connect(&server).await).await;
     let names: Vec<String> = live.objects.keys().map(ToString::to_string).collect();
     assert_eq!(
         names,
@@ -355,11 +323,11 @@ async fn orphans_of_kinds_no_longer_rendered_are_found() {
         plinth_testkit::describe(&log)
     );
     // The orphans are reported as such, whatever their kind.
-    let desired = plinth_drift::desired::from_values(
+    let desired = plinth_drift::core::desired::from_values(
         [object("v1", "ConfigMap", "a", "rendered", Some("prod"))],
         "asset",
     );
-    let orphaned: Vec<String> = plinth_drift::pipeline::orphans(&desired, &live, "prod")
+    let orphaned: Vec<String> = plinth_drift::core::pipeline::orphans(&desired, &live, "prod")
         .iter()
         .map(|o| o.key.to_string())
         .collect();
@@ -383,7 +351,7 @@ async fn placement_follows_discovery_and_the_context_namespace() {
     )
     .expect("server");
     let desired = || {
-        plinth_drift::desired::from_values(
+        plinth_drift::core::desired::from_values(
             [
                 json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}),
                 json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "k", "namespace": "kept"}}),
@@ -398,14 +366,19 @@ async fn placement_follows_discovery_and_the_context_namespace() {
     let keys = |d: &[plinth_drift::DesiredObject]| -> Vec<String> {
         d.iter().map(|o| o.key().to_string()).collect()
     };
+    // The desired objects placed by `cluster`, namespaced ones without one in `asked`.
+    let placed = async |cluster: &ClusterLive, asked: Option<&str>| {
+        let mut objects = desired();
+        cluster
+            .placement(&objects, asked)
+            .await
+            .expect("placement")
+            .place(&mut objects);
+        objects
+    };
     let cluster = connect(&server).await;
     assert_eq!(cluster.default_namespace(), "default");
-    let mut objects = desired();
-    cluster
-        .placement(&objects, None)
-        .await
-        .expect("placement")
-        .place(&mut objects);
+    let objects = placed(&cluster, None).await;
     assert_eq!(
         keys(&objects),
         [
@@ -421,32 +394,18 @@ async fn placement_follows_discovery_and_the_context_namespace() {
     assert_eq!(objects[2].value["metadata"].get("namespace"), None);
 
     // The context's namespace, and `--namespace` over it.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("kubeconfig");
-    let text = fs_err::read_to_string(server.kubeconfig_path())
-        .expect("kubeconfig")
-        .replace("namespace: default", "namespace: team-a");
-    fs_err::write(&path, text).expect("write");
-    let options = ConnectOptions {
-        kubeconfig: Some(path),
-        context: None,
-        timeout: Duration::from_secs(30),
-        retries: 0,
-        allow_http_loopback: true,
-        ..ConnectOptions::default()
-    };
-    let cluster = ClusterLive::connect(&options).await.expect("connect");
+    let (_dir, path) = support::edited_kubeconfig(&server, |text| {
+        text.replace("namespace: default", "namespace: team-a")
+    });
+    let cluster = ClusterLive::connect(&support::options_for(&path, 0))
+        .await
+        .expect("connect");
     assert_eq!(cluster.default_namespace(), "team-a");
     for (asked, expected) in [
         (None, "ConfigMap/team-a/c"),
         (Some("ops"), "ConfigMap/ops/c"),
     ] {
-        let mut objects = desired();
-        cluster
-            .placement(&objects, asked)
-            .await
-            .expect("placement")
-            .place(&mut objects);
+        let objects = placed(&cluster, asked).await;
         assert_eq!(objects[0].key().to_string(), expected);
     }
 }
@@ -560,8 +519,5 @@ async fn lists_run_concurrently_but_bounded() {
         .expect("fetch");
     assert_eq!(live.listed.len(), 20);
     let most = server.max_in_flight();
-    assert!(
-        most > 1 && most <= plinth_drift::cluster::CONCURRENCY,
-        "{most} requests at once"
-    );
+    assert!(most > 1 && most <= CONCURRENCY, "{most} requests at once");
 }

@@ -17,9 +17,9 @@ use kube::Config;
 use kube::config::{AuthInfo, Cluster, ExecConfig, KubeConfigOptions, Kubeconfig};
 use serde_json::{Value, json};
 
-use super::ConnectOptions;
+use super::{ConnectOptions, KubeEnv};
 use crate::error::DriftError;
-use crate::retry::Deadline;
+use crate::transport::Deadline;
 
 /// The largest kubeconfig file read.
 const MAX_KUBECONFIG_BYTES: u64 = 16 * 1024 * 1024;
@@ -36,7 +36,15 @@ struct Place<'a> {
     entry: String,
 }
 
-impl Place<'_> {
+impl<'a> Place<'a> {
+    /// The entry `entry` of the settings from `origin`.
+    fn new(origin: &'a str, entry: impl Into<String>) -> Self {
+        Self {
+            origin,
+            entry: entry.into(),
+        }
+    }
+
     fn error(&self, message: impl Into<String>) -> DriftError {
         DriftError::Kubeconfig {
             origin: self.origin.to_owned(),
@@ -63,13 +71,13 @@ pub(super) async fn load(
         check_regular(path, MAX_KUBECONFIG_BYTES, &origin)?;
         let kubeconfig = Kubeconfig::read_from(path).map_err(|e| unreadable(&origin, &e))?;
         (origin, kubeconfig)
-    } else if options.context.is_none() && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
+    } else if options.context.is_none() && options.env.in_cluster {
         return Ok((
             in_cluster(options, deadline)?,
             "the in-cluster service account".to_owned(),
         ));
     } else {
-        let paths = default_paths();
+        let paths = default_paths(&options.env);
         let origin = match paths.as_slice() {
             [] => "the default kubeconfig".to_owned(),
             paths => format!(
@@ -88,7 +96,7 @@ pub(super) async fn load(
                 &format!("kubeconfig `{}`", path.display()),
             )?;
         }
-        let kubeconfig = Kubeconfig::read().map_err(|e| unreadable(&origin, &e))?;
+        let kubeconfig = read_default(&options.env, &paths).map_err(|e| unreadable(&origin, &e))?;
         (origin, kubeconfig)
     };
     let (kubeconfig, selected) = checked(kubeconfig, options, &origin, deadline)?;
@@ -99,11 +107,7 @@ pub(super) async fn load(
             source: Box::new(e),
         })?;
     if config.accept_invalid_certs {
-        return Err(Place {
-            origin: &origin,
-            entry: "the selected cluster".to_owned(),
-        }
-        .error(
+        return Err(Place::new(&origin, "the selected cluster").error(
             "`insecure-skip-tls-verify` is set; plinth always verifies the server certificate",
         ));
     }
@@ -118,33 +122,47 @@ fn in_cluster(options: &ConnectOptions, deadline: Deadline) -> Result<Config, Dr
         origin: origin.to_owned(),
         source: Box::new(e),
     })?;
-    let place = Place {
-        origin,
-        entry: "the API server".to_owned(),
-    };
+    let place = Place::new(origin, "the API server");
     check_server(&config.cluster_url.to_string(), options, &place)?;
-    let place = Place {
-        origin,
-        entry: "the service account".to_owned(),
-    };
+    let place = Place::new(origin, "the service account");
     check_auth(&mut config.auth_info, None, &place, deadline)?;
     Ok(config)
 }
 
 /// The files `KUBECONFIG` names, else `~/.kube/config` (as kubectl looks for them).
-fn default_paths() -> Vec<PathBuf> {
-    if let Some(value) = std::env::var_os("KUBECONFIG") {
-        let paths: Vec<PathBuf> = std::env::split_paths(&value)
+fn default_paths(env: &KubeEnv) -> Vec<PathBuf> {
+    if let Some(value) = &env.kubeconfig {
+        let paths: Vec<PathBuf> = std::env::split_paths(value)
             .filter(|p| !p.as_os_str().is_empty())
             .collect();
         if !paths.is_empty() {
             return paths;
         }
     }
-    std::env::var_os("HOME")
-        .map(|home| PathBuf::from(home).join(".kube").join("config"))
+    env.home
+        .as_ref()
+        .map(|home| home.join(".kube").join("config"))
         .into_iter()
         .collect()
+}
+
+/// Reads the default kubeconfig from `paths` (see [`default_paths`]) as kubectl does: the files
+/// `KUBECONFIG` names merged (the first to set a value wins), else `~/.kube/config`.
+fn read_default(
+    env: &KubeEnv,
+    paths: &[PathBuf],
+) -> Result<Kubeconfig, kube::config::KubeconfigError> {
+    let from_variable = env
+        .kubeconfig
+        .as_ref()
+        .is_some_and(|value| std::env::split_paths(value).any(|p| !p.as_os_str().is_empty()));
+    match paths {
+        [] => Err(kube::config::KubeconfigError::FindPath),
+        paths if from_variable => paths.iter().try_fold(Kubeconfig::default(), |m, p| {
+            Kubeconfig::read_from(p).and_then(|c| m.merge(c))
+        }),
+        [path, ..] => Kubeconfig::read_from(path),
+    }
 }
 
 /// A kubeconfig kube-rs could not read or parse, without the parser's message (it may quote
@@ -215,7 +233,7 @@ fn read_small(
             path.display()
         )));
     }
-    let file = crate::snapshot::open_regular(path)
+    let file = crate::source::snapshot::open_regular(path)
         .map_err(|e| {
             place.error(format!(
                 "`{field}` `{}` cannot be read ({})",
@@ -255,10 +273,7 @@ fn checked(
     origin: &str,
     deadline: Deadline,
 ) -> Result<(Kubeconfig, String), DriftError> {
-    let top = Place {
-        origin,
-        entry: "the file".to_owned(),
-    };
+    let top = Place::new(origin, "the file");
     let context_name = options
         .context
         .clone()
@@ -286,10 +301,7 @@ fn checked(
                 }
             ))
         })?;
-    let place = Place {
-        origin,
-        entry: format!("context `{context_name}`"),
-    };
+    let place = Place::new(origin, format!("context `{context_name}`"));
     let Some(ctx) = &context.context else {
         return Err(place.error("`context` is missing"));
     };
@@ -299,10 +311,7 @@ fn checked(
         return Err(place.error("`context.cluster` is missing"));
     }
 
-    let place = Place {
-        origin,
-        entry: format!("cluster `{cluster_name}`"),
-    };
+    let place = Place::new(origin, format!("cluster `{cluster_name}`"));
     let cluster = kubeconfig
         .clusters
         .iter()
@@ -320,10 +329,7 @@ fn checked(
     );
     if let Some(user_name) = user_name.filter(|u| !u.is_empty()) {
         let _ = write!(selected, ", user `{}`", printable(&user_name));
-        let place = Place {
-            origin,
-            entry: format!("user `{user_name}`"),
-        };
+        let place = Place::new(origin, format!("user `{user_name}`"));
         let named = kubeconfig
             .auth_infos
             .iter_mut()
@@ -636,49 +642,41 @@ fn run_plugin(
         let _ = child.wait();
     };
     let out = match rx.recv_timeout(deadline.remaining().min(Duration::from_hours(24))) {
-        Ok(Ok(out)) if out.len() as u64 <= MAX_PLUGIN_OUTPUT_BYTES => out,
-        Ok(Ok(_)) => {
-            stop(&mut child);
-            return Err(place.error(format!(
-                "the credential plugin `{name}` printed more than {MAX_PLUGIN_OUTPUT_BYTES} bytes"
-            )));
-        }
-        Ok(Err(e)) => {
-            stop(&mut child);
-            return Err(place.error(format!(
-                "the output of the credential plugin `{name}` could not be read ({})",
-                e.kind()
-            )));
-        }
-        Err(_) => {
-            stop(&mut child);
-            return Err(place.error(format!(
-                "the credential plugin `{name}` did not finish within the deadline of {}",
-                deadline.describe()
-            )));
-        }
+        Ok(Ok(out)) if out.len() as u64 <= MAX_PLUGIN_OUTPUT_BYTES => Ok(out),
+        Ok(Ok(_)) => Err(format!(
+            "the credential plugin `{name}` printed more than {MAX_PLUGIN_OUTPUT_BYTES} bytes"
+        )),
+        Ok(Err(e)) => Err(format!(
+            "the output of the credential plugin `{name}` could not be read ({})",
+            e.kind()
+        )),
+        Err(_) => Err(format!(
+            "the credential plugin `{name}` did not finish within the deadline of {}",
+            deadline.describe()
+        )),
     };
+    let out = out.map_err(|message| {
+        stop(&mut child);
+        place.error(message)
+    })?;
     let status = loop {
-        match child.try_wait() {
+        let failure = match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) if deadline.remaining() > Duration::ZERO => {
                 std::thread::sleep(Duration::from_millis(10));
+                continue;
             }
-            Ok(None) => {
-                stop(&mut child);
-                return Err(place.error(format!(
-                    "the credential plugin `{name}` did not exit within the deadline of {}",
-                    deadline.describe()
-                )));
-            }
-            Err(e) => {
-                stop(&mut child);
-                return Err(place.error(format!(
-                    "the credential plugin `{name}` could not be waited for ({})",
-                    e.kind()
-                )));
-            }
-        }
+            Ok(None) => format!(
+                "the credential plugin `{name}` did not exit within the deadline of {}",
+                deadline.describe()
+            ),
+            Err(e) => format!(
+                "the credential plugin `{name}` could not be waited for ({})",
+                e.kind()
+            ),
+        };
+        stop(&mut child);
+        return Err(place.error(failure));
     };
     if !status.success() {
         let how = status.code().map_or_else(
@@ -767,10 +765,7 @@ mod tests {
     use super::*;
 
     fn place() -> Place<'static> {
-        Place {
-            origin: "kubeconfig `k`",
-            entry: "user `u`".to_owned(),
-        }
+        Place::new("kubeconfig `k`", "user `u`")
     }
 
     #[test]
@@ -805,10 +800,7 @@ mod tests {
     #[test]
     fn http_is_refused_unless_loopback_and_allowed() {
         let mut options = ConnectOptions::default();
-        let p = Place {
-            origin: "kubeconfig `k`",
-            entry: "cluster `c`".to_owned(),
-        };
+        let p = Place::new("kubeconfig `k`", "cluster `c`");
         assert!(check_server("https://10.0.0.1:6443", &options, &p).is_ok());
         let err = check_server("http://user:pw@127.0.0.1:8080/x", &options, &p).unwrap_err();
         let text = err.to_string();

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::desired::DesiredObject;
-use crate::live::LiveSet;
+use crate::core::desired::DesiredObject;
+use crate::core::live::LiveSet;
 use plinth_vocab::group_of;
 
 /// The namespace of a namespaced object that names none, when nothing else is said.
@@ -256,7 +256,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::desired;
+    use crate::core::desired;
     use plinth_vocab::ObjectRef;
 
     fn objects() -> Vec<DesiredObject> {

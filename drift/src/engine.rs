@@ -1,0 +1,306 @@
+//! A whole drift run as one library call: desired state (the committed rendered folder, else an
+//! in-memory render), live state (a snapshot or the cluster), the comparison of every object
+//! (client-side, or through a server-side apply dry-run), orphans, hardware drift and the
+//! redacted [`Report`]. The binary turns its arguments into a [`DriftRequest`], calls [`run`],
+//! writes the report and prints; `plinth apply` runs the same sequence.
+
+use std::path::{Path, PathBuf};
+
+use futures::stream::{self, StreamExt as _};
+use plinth_renderer::inventory::Inventory;
+use plinth_renderer::{Fleet, Source, index};
+use plinth_vocab::redact::Redactor;
+
+use crate::core::compare::{compare_client_side, compare_server_side};
+use crate::core::desired::{self, DesiredObject};
+use crate::core::discover;
+use crate::core::live::LiveSet;
+use crate::core::pipeline::{self, Evaluation, Outcome as Step};
+use crate::core::report::{self, HardwareDrift, Mode, ObjectResult, Report};
+use crate::error::{DriftError, chain};
+use crate::source::kube::{ClusterLive, ConnectOptions};
+use crate::source::snapshot;
+
+/// Server-side apply dry-runs in flight at once.
+pub const DRY_RUN_CONCURRENCY: usize = 8;
+
+/// Where live state comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveSource {
+    /// A `kubectl get -o yaml` file or folder, each file read up to `max_file_bytes`.
+    Snapshot { path: PathBuf, max_file_bytes: u64 },
+    /// The cluster itself.
+    Cluster(ConnectOptions),
+}
+
+impl LiveSource {
+    /// The report's name for the source: `snapshot` or `cluster`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Snapshot { .. } => "snapshot",
+            Self::Cluster(_) => "cluster",
+        }
+    }
+}
+
+/// One drift run, as plain data.
+#[derive(Debug, Clone)]
+pub struct DriftRequest {
+    /// The platform repository.
+    pub repo: PathBuf,
+    /// The cluster of the repository to compare.
+    pub cluster: String,
+    /// Where live state comes from.
+    pub source: LiveSource,
+    /// Where namespaced objects rendered without a namespace go (else the snapshot's or the
+    /// context's default namespace).
+    pub namespace: Option<String>,
+    /// Client-side comparison or server-side apply dry-runs (a cluster source only).
+    pub mode: Mode,
+    /// The report's time, in seconds since the epoch (the binary reads the clock).
+    pub now_epoch: i64,
+    /// The stack size of the async runtime's worker threads.
+    pub stack_bytes: usize,
+}
+
+/// Something a run tells its caller while it works, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// A step the user should see.
+    Status(String),
+    /// A step shown when asked for details.
+    Detail(String),
+    /// Something the user should know that does not stop the run.
+    Warning(String),
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct DriftRun {
+    /// The report, redacted with the shared redaction policy.
+    pub report: Report,
+}
+
+/// Runs a whole drift: `notify` hears every [`Notice`] as it happens.
+///
+/// # Errors
+/// The repository or the cluster's inputs cannot be read, the cluster is not one of the
+/// repository's ([`DriftError::UnknownCluster`]), the snapshot cannot be read, or the cluster
+/// cannot be reached or read. An object that cannot be compared is not an error: the report
+/// says so.
+pub fn run(request: &DriftRequest, notify: &dyn Fn(Notice)) -> Result<DriftRun, DriftError> {
+    let source = Source::dir(&request.repo).map_err(|source| DriftError::Repository {
+        path: request.repo.display().to_string(),
+        source: Box::new(source),
+    })?;
+    let fleet = Fleet::open(source)?;
+    let known = fleet.cluster_names()?;
+    if !known.contains(&request.cluster) {
+        return Err(DriftError::UnknownCluster {
+            cluster: request.cluster.clone(),
+            known,
+        });
+    }
+    let mut desired = load_desired(request, &fleet, notify)?;
+    let prefix = fleet.settings.annotation_prefix.clone();
+
+    let (objects, hardware) = match &request.source {
+        LiveSource::Snapshot {
+            path,
+            max_file_bytes,
+        } => {
+            let live = snapshot::load_for_bounded(
+                path,
+                &mut desired,
+                request.namespace.as_deref(),
+                *max_file_bytes,
+            )
+            .map_err(|source| DriftError::Snapshot {
+                path: path.display().to_string(),
+                source: Box::new(source),
+            })?;
+            notify(Notice::Detail(format!(
+                "read {} live objects from the snapshot `{}`",
+                live.objects.len(),
+                path.display()
+            )));
+            let objects = pipeline::run_client_side(&desired, &live, &prefix, &request.cluster);
+            (objects, Vec::new())
+        }
+        LiveSource::Cluster(options) => {
+            let committed = fleet.prepare(&request.cluster)?.inventory;
+            let cluster = Cluster {
+                request,
+                prefix: &prefix,
+                committed: committed.as_ref(),
+            };
+            cluster.compare(options, &mut desired, notify)?
+        }
+    };
+
+    let report = Report::new(
+        &request.cluster,
+        report::rfc3339(request.now_epoch),
+        request.mode,
+        request.source.name(),
+        objects,
+        hardware,
+    )
+    .redacted(Redactor::shared());
+    Ok(DriftRun { report })
+}
+
+/// The committed rendered folder when there is one (warning when its inputs changed since),
+/// else an in-memory render.
+fn load_desired(
+    request: &DriftRequest,
+    fleet: &Fleet,
+    notify: &dyn Fn(Notice),
+) -> Result<Vec<DesiredObject>, DriftError> {
+    let folder = request
+        .repo
+        .join(&fleet.settings.paths.output)
+        .join(&request.cluster);
+    if folder.join(index::FILE).is_file() {
+        let (idx, objects) = desired::from_folder(&folder)?;
+        let prepared = fleet.prepare(&request.cluster)?;
+        if prepared.input_digest != idx.input_digest {
+            notify(Notice::Warning(format!(
+                "the committed output of cluster `{}` is older than its inputs; comparing the committed manifests (run `plinth render` to refresh them)",
+                request.cluster
+            )));
+        }
+        notify(Notice::Detail(format!(
+            "desired state: {} objects from `{}`",
+            objects.len(),
+            display_rel(&request.repo, &folder)
+        )));
+        return Ok(objects);
+    }
+    notify(Notice::Status(format!(
+        "no committed output for cluster `{}`; rendering it in memory",
+        request.cluster
+    )));
+    let rendered = fleet.render_cluster(&request.cluster)?;
+    Ok(desired::from_rendered(&rendered, &fleet.settings))
+}
+
+fn display_rel(base: &Path, path: &Path) -> String {
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// The comparison against a live cluster: what it needs besides the connection.
+struct Cluster<'a> {
+    request: &'a DriftRequest,
+    /// The annotation prefix of the override annotations.
+    prefix: &'a str,
+    /// The cluster's committed hardware inventory, when it has one.
+    committed: Option<&'a Inventory>,
+}
+
+impl Cluster<'_> {
+    /// Reads live state from the cluster (after placing the desired objects: namespaced ones
+    /// without a namespace go to the request's namespace, else the context's), runs the pipeline
+    /// (server-side dry-run per object in server mode) and, when the cluster has a committed
+    /// inventory, compares its hardware.
+    fn compare(
+        &self,
+        options: &ConnectOptions,
+        desired: &mut [DesiredObject],
+        notify: &dyn Fn(Notice),
+    ) -> Result<(Vec<ObjectResult>, Vec<HardwareDrift>), DriftError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_stack_size(self.request.stack_bytes)
+            .enable_all()
+            .build()
+            .map_err(DriftError::Runtime)?;
+        runtime.block_on(async {
+            let live_cluster = ClusterLive::connect(options).await?;
+            live_cluster
+                .placement(desired, self.request.namespace.as_deref())
+                .await?
+                .place(desired);
+            let desired = &*desired;
+            let wanted = desired::kinds(desired);
+            let live: LiveSet = live_cluster.fetch(&wanted, &self.request.cluster).await?;
+            for warning in &live.warnings {
+                notify(Notice::Warning(warning.clone()));
+            }
+            notify(Notice::Detail(format!(
+                "read {} live objects from the cluster",
+                live.objects.len()
+            )));
+            // One dry-run per object in server mode: at most DRY_RUN_CONCURRENCY in flight,
+            // results kept in order.
+            let evaluations = pipeline::evaluate(desired, &live, self.prefix);
+            let client = &live_cluster;
+            let mode = self.request.mode;
+            let mut results: Vec<ObjectResult> = stream::iter(evaluations)
+                .map(|eval| async move { compare_one(client, eval, mode).await })
+                .buffered(DRY_RUN_CONCURRENCY)
+                .collect()
+                .await;
+            results.extend(pipeline::orphans(desired, &live, &self.request.cluster));
+            let hardware = match self.committed {
+                Some(inventory) => {
+                    let nodes = live_cluster.nodes().await?;
+                    let live_inventory = discover::inventory_from_nodes(&nodes);
+                    discover::hardware_drift(inventory, &live_inventory)
+                }
+                None => Vec::new(),
+            };
+            Ok((results, hardware))
+        })
+    }
+}
+
+/// Compares one evaluated object: client-side in plinth, or through a server-side apply
+/// dry-run; a failed dry-run makes the object `error`, never `in-sync`.
+async fn compare_one(client: &ClusterLive, mut eval: Evaluation, mode: Mode) -> ObjectResult {
+    let changes = match (&eval.outcome, mode) {
+        (
+            Step::Compare {
+                effective_desired,
+                live,
+            },
+            Mode::Client,
+        ) => compare_client_side(effective_desired, live, &eval.key.kind),
+        (
+            Step::Compare {
+                effective_desired,
+                live,
+            },
+            Mode::Server,
+        ) => match client.dry_run_apply(effective_desired).await {
+            Ok(dry_run) => compare_server_side(&dry_run, live),
+            Err(err) => {
+                eval.outcome = Step::Final(report::Status::Error);
+                eval.notes
+                    .push(format!("server-side apply dry-run failed: {}", chain(&err)));
+                Vec::new()
+            }
+        },
+        (Step::Final(_), _) => Vec::new(),
+    };
+    eval.finish(changes)
+}
+
+/// The inventory of a live cluster, read from its Node objects (what `plinth discover` writes).
+///
+/// # Errors
+/// The cluster cannot be reached or its Nodes cannot be read.
+pub fn discover_inventory(options: &ConnectOptions) -> Result<Inventory, DriftError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(DriftError::Runtime)?;
+    let nodes = runtime.block_on(async {
+        let cluster = ClusterLive::connect(options).await?;
+        cluster.nodes().await
+    })?;
+    Ok(discover::inventory_from_nodes(&nodes))
+}

@@ -1,0 +1,6 @@
+//! Live sources, the I/O edges of drift: a `kubectl get -o yaml` [`snapshot`] on disk and a
+//! live cluster through [`kube`]. Each yields a [`crate::LiveSet`]; a new source (a cloud
+//! provider's API) goes here, over the shared [`crate::transport`] layer.
+
+pub mod kube;
+pub mod snapshot;
