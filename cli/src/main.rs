@@ -1,11 +1,12 @@
-//! The `plinth` binary: parse arguments, run the command, report the outcome as an exit code
-//! (0 clean, 1 found something, 2 could not run).
+//! The `plinth` binary: parse arguments, resolve the settings once, run the command, report
+//! the outcome as an exit code (0 clean, 1 found something, 2 could not run).
 
 mod args;
+mod command_error;
 mod commands;
 mod jobs;
 mod printer;
-mod report;
+mod settings;
 mod write;
 
 use std::io::Write as _;
@@ -36,48 +37,54 @@ fn main() -> ExitCode {
 }
 
 fn run() -> ExitCode {
-    // The one redaction key of the run, read once, before anything can be redacted.
-    if let Some(key) = std::env::var_os(plinth_vocab::redact::KEY_ENV).filter(|k| !k.is_empty()) {
-        Redactor::install_shared(Redactor::with_key(key.as_encoded_bytes()));
-    }
-    // A panic message may quote a value: it is redacted like every other line.
-    std::panic::set_hook(Box::new(|info| {
-        let message = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        let location = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        let _ = writeln!(
-            std::io::stderr(),
-            "error: plinth panicked{location}: {}",
-            Redactor::shared().redact_text(&message)
-        );
-    }));
-    // Argument errors echo the offending argument: redacted too.
-    let cli = match args::Cli::try_parse() {
-        Ok(cli) => cli,
+    std::panic::set_hook(Box::new(report_panic));
+    // Reads the environment once, and installs the redaction key before anything is printed.
+    let (cli, global) = match args::Cli::try_parse() {
+        Ok(cli) => {
+            let global = settings::GlobalSettings::resolve(cli.global);
+            (cli.command, global)
+        }
         Err(err) => {
-            let text = err.render().to_string();
-            let _ = if err.use_stderr() {
-                write!(
-                    std::io::stderr(),
-                    "{}",
-                    Redactor::shared().redact_text(&text)
-                )
-            } else {
-                write!(std::io::stdout(), "{text}")
-            };
-            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+            settings::GlobalSettings::resolve(args::GlobalArgs::default());
+            return report_usage(&err);
         }
     };
-    let printer = printer::Printer::new(cli.global.quiet, cli.global.verbose);
-    match commands::run(cli.command, printer) {
+    match commands::run(cli, &global) {
         Ok(outcome) => outcome.exit_code(),
-        Err(err) => report::error(&err),
+        Err(err) => err.report(),
     }
+}
+
+/// A panic message may quote a value: it is redacted like every other line.
+fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let message = info
+        .payload()
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    let location = info
+        .location()
+        .map(|l| format!(" at {}:{}", l.file(), l.line()))
+        .unwrap_or_default();
+    let _ = writeln!(
+        std::io::stderr(),
+        "error: plinth panicked{location}: {}",
+        Redactor::shared().redact_text(&message)
+    );
+}
+
+/// Argument errors echo the offending argument: redacted too (help and version are not).
+fn report_usage(err: &clap::Error) -> ExitCode {
+    let text = err.render().to_string();
+    let _ = if err.use_stderr() {
+        write!(
+            std::io::stderr(),
+            "{}",
+            Redactor::shared().redact_text(&text)
+        )
+    } else {
+        write!(std::io::stdout(), "{text}")
+    };
+    ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2))
 }

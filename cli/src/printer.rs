@@ -1,5 +1,6 @@
 //! One place that decides what reaches the terminal: data goes to stdout, progress and
-//! warnings to stderr, both subject to `-q` / `-v`. Every status, detail and warning line is
+//! warnings to stderr, both subject to `-q` / `-v`; colour is decided here once (a TTY without
+//! `NO_COLOR`) and is the only place ANSI codes are written ([`Printer::paint`]). Every status, detail and warning line is
 //! redacted ([`Redactor::redact_text`]) before it is printed; data is redacted by the command
 //! that makes it (it knows its format: a JSON document is redacted string by string).
 
@@ -7,20 +8,90 @@ use std::io::{self, Write as _};
 
 use plinth_vocab::redact::Redactor;
 
-/// Verbosity chosen once from the global flags.
+/// What a piece of styled text is; the printer turns a role into a colour, or into nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the style of `plinth_review::preview::terminal`, wired at the merge"
+    )
+)]
+pub enum Role {
+    /// A heading or a file marker (bold).
+    Heading,
+    /// Something added (green).
+    Added,
+    /// Something removed (red).
+    Removed,
+    /// Something changed, or a warning (yellow).
+    Changed,
+    /// A position marker such as a diff hunk header (cyan).
+    Position,
+}
+
+impl Role {
+    /// The ANSI code that starts the role's colour.
+    const fn ansi(self) -> &'static str {
+        match self {
+            Self::Heading => "\x1b[1m",
+            Self::Added => "\x1b[32m",
+            Self::Removed => "\x1b[31m",
+            Self::Changed => "\x1b[33m",
+            Self::Position => "\x1b[36m",
+        }
+    }
+}
+
+/// The ANSI code that ends every role's colour.
+const RESET: &str = "\x1b[0m";
+
+/// Verbosity and colour, chosen once from the global flags and the terminal.
 #[derive(Debug, Clone, Copy)]
 pub struct Printer {
     level: i8,
+    color: bool,
 }
 
 impl Printer {
-    pub fn new(quiet: bool, verbose: u8) -> Self {
+    /// `color`: stdout is a terminal and `NO_COLOR` is not set (see `settings.rs`).
+    pub fn new(quiet: bool, verbose: u8, color: bool) -> Self {
         let level = if quiet {
             -1
         } else {
             i8::try_from(verbose).unwrap_or(i8::MAX)
         };
-        Self { level }
+        Self { level, color }
+    }
+
+    /// Whether data on stdout may be coloured.
+    pub fn color(self) -> bool {
+        self.color
+    }
+
+    /// The same printer, with colour off (for data written to files instead of stdout).
+    #[must_use]
+    pub fn without_color(self) -> Self {
+        Self {
+            color: false,
+            ..self
+        }
+    }
+
+    /// `text` in the colour of `role` when colour is on, else `text` as it is.
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "the style of `plinth_review::preview::terminal`, wired at the merge"
+        )
+    )]
+    pub fn paint(self, role: Role, text: &str) -> String {
+        if self.color {
+            format!("{}{text}{RESET}", role.ansi())
+        } else {
+            text.to_owned()
+        }
     }
 
     /// A status line on stderr (suppressed by `-q`).
@@ -57,5 +128,18 @@ impl Printer {
             Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
             other => other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paint_colours_only_when_colour_is_on() {
+        let on = Printer::new(false, 0, true);
+        assert_eq!(on.paint(Role::Added, "+a"), "\x1b[32m+a\x1b[0m");
+        assert_eq!(on.without_color().paint(Role::Added, "+a"), "+a");
+        assert_eq!(Printer::new(false, 0, false).paint(Role::Heading, "h"), "h");
     }
 }

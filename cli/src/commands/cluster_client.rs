@@ -1,22 +1,38 @@
 //! What the commands that talk to a live cluster (`drift`, `discover`) share: their connection
 //! flags turned into [`ConnectOptions`] once, and the atomic write of what they produce.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use plinth_drift::cluster::{ConnectOptions, Limits};
 
-use crate::args::ClusterClientArgs;
+use crate::args::{ClusterClientArgs, KubeconfigArgs, RequestArgs};
+use crate::settings::KubeEnv;
 
 /// The connection settings from the connection flags (every flag destructured, so a new one
-/// that is not handled fails to compile).
+/// that is not handled fails to compile) and the Kubernetes client environment.
 pub fn connect_options(
-    kubeconfig: Option<PathBuf>,
-    context: Option<String>,
-    timeout: u64,
-    retries: u32,
-    client: ClusterClientArgs,
+    kubeconfig: KubeconfigArgs,
+    requests: RequestArgs,
+    kube_env: &KubeEnv,
 ) -> ConnectOptions {
+    // Read in `settings.rs` for the drift library, which still reads the variables itself;
+    // the lead hands it over to `ConnectOptions` at the merge (see the drift helper's
+    // `kube_env()`).
+    let KubeEnv {
+        kubeconfig: _,
+        home: _,
+        in_cluster: _,
+    } = kube_env;
+    let KubeconfigArgs {
+        kubeconfig,
+        context,
+    } = kubeconfig;
+    let RequestArgs {
+        timeout,
+        retries,
+        client,
+    } = requests;
     let ClusterClientArgs {
         deadline,
         max_response_mib,

@@ -9,14 +9,14 @@ use anyhow::Context as _;
 use plinth_renderer::output;
 use plinth_renderer::{Fleet, RenderError, VERSION};
 use plinth_review::git::{CommitOutcome, GitRepo};
-use plinth_vocab::redact::Redactor;
 use rayon::prelude::*;
 use serde_json::json;
 
 use super::Outcome;
-use crate::args::CommitArgs;
+use crate::args::{CommitArgs, GitRepoArg, JobsArg};
+use crate::command_error::CommandError;
 use crate::printer::Printer;
-use crate::report::Hinted;
+use crate::settings::GlobalSettings;
 
 /// Where the metadata file sits in the hydrated tree.
 pub const METADATA_FILE: &str = ".plinth/source.json";
@@ -34,16 +34,16 @@ struct CommitSettings {
     jobs: Option<usize>,
 }
 
-pub fn run(args: CommitArgs, printer: Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: CommitArgs, global: &GlobalSettings) -> Result<Outcome, CommandError> {
     let CommitArgs {
         branch,
         source,
-        repo,
+        repo: GitRepoArg { repo },
         allow_dirty,
         message,
-        jobs,
+        jobs: JobsArg { jobs },
     } = args;
-    commit(
+    Ok(commit(
         &CommitSettings {
             repo,
             branch,
@@ -52,9 +52,8 @@ pub fn run(args: CommitArgs, printer: Printer) -> anyhow::Result<Outcome> {
             message,
             jobs,
         },
-        printer,
-    )
-    .map_err(|err| super::diff::redact_error(err, Redactor::shared()))
+        global.printer,
+    )?)
 }
 
 fn commit(s: &CommitSettings, printer: Printer) -> anyhow::Result<Outcome> {
@@ -77,16 +76,14 @@ fn commit(s: &CommitSettings, printer: Printer) -> anyhow::Result<Outcome> {
             } else {
                 String::new()
             };
-            return Err(Hinted {
-                message: format!(
-                    "the working tree has uncommitted changes to tracked files: {}{more}",
-                    shown.join(", ")
-                ),
-                hint: format!(
-                    "commit them first, or pass `--allow-dirty` to hydrate `HEAD` ({}) as committed, without them",
-                    rev.short()
-                ),
-            }
+            return Err(CommandError::user(format!(
+                "the working tree has uncommitted changes to tracked files: {}{more}",
+                shown.join(", ")
+            ))
+            .hint(format!(
+                "commit them first, or pass `--allow-dirty` to hydrate `HEAD` ({}) as committed, without them",
+                rev.short()
+            ))
             .into());
         }
     }

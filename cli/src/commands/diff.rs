@@ -3,7 +3,6 @@
 //! object and prints the preview as terminal text, Markdown parts or JSON.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -17,11 +16,12 @@ use plinth_vocab::redact::Redactor;
 use rayon::prelude::*;
 
 use super::Outcome;
-use crate::args::{DiffArgs, DiffFormat};
+use crate::args::{ClustersArg, DiffArgs, DiffFormat, GitRepoArg, JobsArg};
+use crate::command_error::CommandError;
 use crate::printer::Printer;
-use crate::report::Hinted;
+use crate::settings::GlobalSettings;
 
-/// Settings of one diff run, resolved from the arguments and the environment.
+/// Settings of one diff run, resolved from the arguments and the global settings.
 #[derive(Debug)]
 struct DiffSettings {
     repo: PathBuf,
@@ -177,18 +177,23 @@ fn open_fleet(label: String, side: Side, source: Source) -> anyhow::Result<Opene
     })
 }
 
-pub fn run(args: DiffArgs, printer: Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: DiffArgs, global: &GlobalSettings) -> Result<Outcome, CommandError> {
     let DiffArgs {
         base,
         head,
-        repo,
-        clusters,
+        repo: GitRepoArg { repo },
+        clusters: ClustersArg { clusters },
         format,
         output_dir,
-        jobs,
+        jobs: JobsArg { jobs },
     } = args;
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let color = output_dir.is_none() && !no_color && std::io::stdout().is_terminal();
+    // A preview written to files is never coloured.
+    let printer = if output_dir.is_some() {
+        global.printer.without_color()
+    } else {
+        global.printer
+    };
+    let color = printer.color();
     let settings = DiffSettings {
         repo,
         base,
@@ -199,26 +204,7 @@ pub fn run(args: DiffArgs, printer: Printer) -> anyhow::Result<Outcome> {
         jobs,
         color,
     };
-    diff(&settings, printer).map_err(|err| redact_error(err, Redactor::shared()))
-}
-
-/// An error whose messages hold something that looks like a credential (a template line
-/// quoted by a parser, say) comes back with those values fingerprinted; other errors are
-/// returned as they are, hints included.
-pub fn redact_error(err: anyhow::Error, redactor: &Redactor) -> anyhow::Error {
-    let messages: Vec<String> = err.chain().map(ToString::to_string).collect();
-    let redacted: Vec<String> = messages.iter().map(|m| redactor.redact_text(m)).collect();
-    if redacted == messages {
-        return err;
-    }
-    let mut rebuilt: Option<anyhow::Error> = None;
-    for message in redacted.into_iter().rev() {
-        rebuilt = Some(match rebuilt {
-            None => anyhow::Error::msg(message),
-            Some(inner) => inner.context(message),
-        });
-    }
-    rebuilt.unwrap_or(err)
+    Ok(diff(&settings, printer)?)
 }
 
 /// A cluster's prepared inputs on one side, or the error that stopped them.
@@ -277,14 +263,8 @@ fn diff(s: &DiffSettings, printer: Printer) -> anyhow::Result<Outcome> {
     } else {
         for wanted in &s.clusters {
             if !all.contains(wanted) {
-                return Err(Hinted {
-                    message: format!("unknown cluster `{wanted}` in both base and head"),
-                    hint: format!(
-                        "the clusters are: {}",
-                        all.iter().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                }
-                .into());
+                let known: Vec<&String> = all.iter().collect();
+                return Err(CommandError::unknown_cluster(wanted, &known).into());
             }
         }
         s.clusters
@@ -391,23 +371,4 @@ fn write_files(
         dir.display()
     ));
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn errors_holding_credentials_are_redacted() {
-        let r = Redactor::with_key(b"k");
-        let err = anyhow::anyhow!("line 3: password: hunter2").context("cannot render");
-        let text = format!("{:#}", redact_error(err, &r));
-        assert!(!text.contains("hunter2"), "{text}");
-        assert!(
-            text.starts_with("cannot render: line 3: password: <redacted"),
-            "{text}"
-        );
-        let plain = anyhow::anyhow!("plain").context("outer");
-        assert_eq!(format!("{:#}", redact_error(plain, &r)), "outer: plain");
-    }
 }

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use futures::stream::{self, StreamExt as _};
 use plinth_drift::cluster::{ClusterLive, ConnectOptions};
 use plinth_drift::desired::{self, DesiredObject};
@@ -13,13 +13,15 @@ use plinth_drift::pipeline::{self, Evaluation, Outcome as Step};
 use plinth_drift::report::{self, Format, HardwareDrift, Mode, ObjectResult, Report, Verdict};
 use plinth_drift::{LiveSet, compare_server_side, discover, snapshot};
 use plinth_renderer::inventory::Inventory;
-use plinth_renderer::{Fleet, Source, index};
+use plinth_renderer::{Fleet, index};
 use plinth_vocab::redact::Redactor;
 
 use super::Outcome;
-use crate::args::{DriftArgs, DriftFormat, DriftMode};
+use super::shared;
+use crate::args::{DriftArgs, DriftFormat, DriftMode, RepoArg};
+use crate::command_error::{self, CommandError};
 use crate::printer::Printer;
-use crate::report::Hinted;
+use crate::settings::GlobalSettings;
 
 /// Where live state comes from.
 #[derive(Debug)]
@@ -42,21 +44,18 @@ struct DriftSettings {
 }
 
 impl DriftSettings {
-    fn resolve(args: DriftArgs) -> anyhow::Result<Self> {
+    fn resolve(args: DriftArgs, global: &GlobalSettings) -> Result<Self, CommandError> {
         let DriftArgs {
-            repo,
+            repo: RepoArg { repo },
             cluster,
             snapshot,
             max_snapshot_file_mib,
             kubeconfig,
-            context,
             namespace,
             mode,
             formats,
             output_dir,
-            timeout,
-            retries,
-            client,
+            requests,
         } = args;
         let source = match snapshot {
             Some(path) => LiveSource::Snapshot {
@@ -64,18 +63,20 @@ impl DriftSettings {
                 max_file_bytes: max_snapshot_file_mib.max(1).saturating_mul(1024 * 1024),
             },
             None => LiveSource::Cluster(super::cluster_client::connect_options(
-                kubeconfig, context, timeout, retries, client,
+                kubeconfig,
+                requests,
+                &global.kube_env,
             )),
         };
         let mode = match (mode, &source) {
             (Some(DriftMode::Client), _) | (None, LiveSource::Snapshot { .. }) => Mode::Client,
             (Some(DriftMode::Server), LiveSource::Snapshot { .. }) => {
-                return Err(Hinted {
-                    message: "`--mode server` needs a live cluster, not a snapshot".into(),
-                    hint: "drop `--snapshot` (and give `--kubeconfig`/`--context`), or use `--mode client`"
-                        .into(),
-                }
-                .into());
+                return Err(CommandError::user(
+                    "`--mode server` needs a live cluster, not a snapshot",
+                )
+                .hint(
+                    "drop `--snapshot` (and give `--kubeconfig`/`--context`), or use `--mode client`",
+                ));
             }
             (Some(DriftMode::Server) | None, LiveSource::Cluster(_)) => Mode::Server,
         };
@@ -85,11 +86,10 @@ impl DriftSettings {
             formats.push(Format::Text);
         }
         if formats.len() > 1 && output_dir.is_none() {
-            return Err(Hinted {
-                message: "several `--format`s need `--output-dir`".into(),
-                hint: "add `--output-dir DIR`; each format is written to its own file there".into(),
-            }
-            .into());
+            return Err(
+                CommandError::user("several `--format`s need `--output-dir`")
+                    .hint("add `--output-dir DIR`; each format is written to its own file there"),
+            );
         }
         Ok(Self {
             repo,
@@ -115,24 +115,12 @@ fn format_of(f: DriftFormat) -> Format {
 }
 
 /// Runs `plinth drift`.
-pub fn run(args: DriftArgs, printer: Printer) -> anyhow::Result<Outcome> {
-    let settings = DriftSettings::resolve(args)?;
+pub fn run(args: DriftArgs, global: &GlobalSettings) -> Result<Outcome, CommandError> {
+    let printer = global.printer;
+    let settings = DriftSettings::resolve(args, global)?;
     let started = Instant::now();
-    let source = Source::dir(&settings.repo).with_context(|| {
-        format!(
-            "cannot open the platform repository `{}`",
-            settings.repo.display()
-        )
-    })?;
-    let fleet = Fleet::open(source)?;
-    let known = fleet.cluster_names()?;
-    if !known.contains(&settings.cluster) {
-        return Err(Hinted {
-            message: format!("unknown cluster `{}`", settings.cluster),
-            hint: format!("the repository's clusters are: {}", known.join(", ")),
-        }
-        .into());
-    }
+    let fleet = shared::open_fleet(&settings.repo)?;
+    shared::require_cluster(&fleet, &settings.cluster)?;
     let mut desired = load_desired(&settings, &fleet, printer)?;
     let prefix = fleet.settings.annotation_prefix.clone();
 
@@ -174,7 +162,7 @@ pub fn run(args: DriftArgs, printer: Printer) -> anyhow::Result<Outcome> {
 
     let report = Report::new(
         &settings.cluster,
-        report::rfc3339(now_epoch()),
+        report::rfc3339(global.now_epoch()),
         settings.mode,
         source_name,
         objects,
@@ -193,10 +181,11 @@ pub fn run(args: DriftArgs, printer: Printer) -> anyhow::Result<Outcome> {
         Verdict::Drift => Ok(Outcome::Found),
         Verdict::Incomplete => {
             let n = report.count(report::Status::Error);
-            bail!(
+            Err(anyhow::anyhow!(
                 "{n} object(s) of cluster `{}` could not be compared (see the report)",
                 settings.cluster
             )
+            .into())
         }
     }
 }
@@ -326,38 +315,16 @@ async fn compare_one(client: &ClusterLive, mut eval: Evaluation, mode: Mode) -> 
             Ok(dry_run) => compare_server_side(&dry_run, live),
             Err(err) => {
                 eval.outcome = Step::Final(report::Status::Error);
-                eval.notes
-                    .push(format!("server-side apply dry-run failed: {}", chain(&err)));
+                eval.notes.push(format!(
+                    "server-side apply dry-run failed: {}",
+                    command_error::one_line(&err)
+                ));
                 Vec::new()
             }
         },
         (Step::Final(_), _) => Vec::new(),
     };
     eval.finish(changes)
-}
-
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut cause = err.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
-}
-
-/// Seconds since the epoch: `SOURCE_DATE_EPOCH` when set (reproducible reports), else now.
-fn now_epoch() -> i64 {
-    if let Some(secs) = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok())
-    {
-        return secs;
-    }
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// One format to stdout, or every format to its file under `--output-dir` (atomically).

@@ -5,77 +5,19 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use plinth_renderer::decide::Decision;
 use plinth_renderer::fsops::Fs;
 use plinth_renderer::output::{self, ClusterOutput, Output};
-use plinth_renderer::{Fleet, RenderError, Source};
+use plinth_renderer::{Fleet, RenderError};
 use rayon::prelude::*;
 
 use super::Outcome;
-use crate::args::RenderArgs;
+use super::shared::{self, select};
+use crate::args::{ClustersArg, JobsArg, RenderArgs, RepoArg};
+use crate::command_error::CommandError;
 use crate::printer::Printer;
-use crate::report::Hinted;
-
-/// Which clusters to render: all, or a named subset; then a shard of those.
-#[derive(Debug)]
-pub struct Selection {
-    pub names: Vec<String>,
-    /// Whether every cluster of the repository is selected (so stale folders can go).
-    pub complete: bool,
-}
-
-/// Parses `--shard I/N` (1-based).
-pub fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {
-    let (i, n) = text
-        .split_once('/')
-        .with_context(|| format!("`--shard {text}`: expected I/N, e.g. 2/8"))?;
-    let (i, n): (usize, usize) = (
-        i.trim()
-            .parse()
-            .with_context(|| format!("`--shard {text}`: `{i}` is not a number"))?,
-        n.trim()
-            .parse()
-            .with_context(|| format!("`--shard {text}`: `{n}` is not a number"))?,
-    );
-    if n == 0 || i == 0 || i > n {
-        bail!("`--shard {text}`: I must be between 1 and N");
-    }
-    Ok((i, n))
-}
-
-/// Resolves `--cluster` and `--shard` against the repository's clusters.
-pub fn select(fleet: &Fleet, wanted: &[String], shard: Option<&str>) -> anyhow::Result<Selection> {
-    let all = fleet.cluster_names()?;
-    let mut names = if wanted.is_empty() {
-        all.clone()
-    } else {
-        let known: BTreeSet<&String> = all.iter().collect();
-        for w in wanted {
-            if !known.contains(w) {
-                return Err(Hinted {
-                    message: format!("unknown cluster `{w}`"),
-                    hint: format!("the repository's clusters are: {}", all.join(", ")),
-                }
-                .into());
-            }
-        }
-        let set: BTreeSet<&String> = wanted.iter().collect();
-        set.into_iter().cloned().collect()
-    };
-    let mut complete = wanted.is_empty();
-    if let Some(shard) = shard {
-        let (i, n) = parse_shard(shard)?;
-        names = names
-            .into_iter()
-            .enumerate()
-            .filter(|(k, _)| k % n == i - 1)
-            .map(|(_, name)| name)
-            .collect();
-        complete = complete && n == 1;
-    }
-    Ok(Selection { names, complete })
-}
+use crate::settings::GlobalSettings;
 
 /// Settings of one render run, resolved from the arguments and `plinth.yaml`.
 #[derive(Debug)]
@@ -123,40 +65,38 @@ fn hinted(err: RenderError, repo: &Path) -> anyhow::Error {
     match err {
         RenderError::NotOwned { path, reason, hint } => {
             let prefix = format!("{}/", repo.display());
-            Hinted {
-                message: format!("`{}` {reason}", path.replace(&prefix, "")),
-                hint: hint.replace(&prefix, ""),
-            }
-            .into()
+            CommandError::config(format!("`{}` {reason}", path.replace(&prefix, "")))
+                .hint(hint.replace(&prefix, ""))
+                .into()
         }
         other => other.into(),
     }
 }
 
-pub fn run(args: RenderArgs, printer: Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: RenderArgs, global: &GlobalSettings) -> Result<Outcome, CommandError> {
+    let printer = global.printer;
     let RenderArgs {
-        repo,
-        clusters,
+        repo: RepoArg { repo },
+        clusters: ClustersArg { clusters },
         output,
         check,
         explain,
         force,
         shard,
-        jobs,
+        jobs: JobsArg { jobs },
         crds,
     } = args;
-    let source = Source::dir(&repo)
-        .with_context(|| format!("cannot open the platform repository `{}`", repo.display()))?;
-    let root = source
+    let fleet = shared::open_fleet(&repo)?;
+    let root = fleet
+        .source
         .root()
         .map(Path::to_path_buf)
         .context("the repository has no folder")?;
-    let fleet = Fleet::open(source)?;
     let extra_inputs: Vec<PathBuf> = crds.iter().cloned().collect();
     let out_root = fleet
         .settings
         .output_root(&root, output.as_deref(), &extra_inputs)?;
-    let schemas = super::validate::load_schemas(&repo, crds.as_deref(), &fleet)?.map(|(_, s)| s);
+    let schemas = shared::load_schemas(&repo, crds.as_deref(), &fleet)?.map(|(_, s)| s);
     let settings = RenderSettings {
         repo: root,
         out_root,
@@ -168,7 +108,7 @@ pub fn run(args: RenderArgs, printer: Printer) -> anyhow::Result<Outcome> {
         jobs,
         schemas,
     };
-    render(&fleet, &settings, printer)
+    Ok(render(&fleet, &settings, printer)?)
 }
 
 fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result<Outcome> {
@@ -208,7 +148,7 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
                 let prepared = fleet.prepare(name)?;
                 let rendered = fleet.render(&prepared)?;
                 if let Some(schemas) = &s.schemas {
-                    let checked = super::validate::check(schemas, &rendered);
+                    let checked = shared::check(schemas, &rendered);
                     if !checked.problems.is_empty() {
                         return Err(RenderError::Problems(checked.problems));
                     }
