@@ -4,9 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
-use common::{copy_dir, plinth, snapshot_dir, stderr, workspace, write_files};
+use crate::common::{copy_dir, plinth, snapshot_dir, stderr, workspace, write_files};
 
 fn example_copy() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();

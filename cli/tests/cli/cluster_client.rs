@@ -3,9 +3,8 @@
 //! inventory, or left in a report folder), and connection settings kube-rs cannot honour are
 //! refused with a message naming the kubeconfig entry and field.
 
-mod common;
 
-use common::{one_configmap_repo as repo, plinth, stderr, stdout, workspace};
+use crate::common::{one_configmap_repo as repo, plinth, stderr, stdout, workspace};
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::json;
 

@@ -4,66 +4,30 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
+use plinth_testkit::git::TempRepo;
 use serde_json::Value;
 
-struct Repo {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
+use crate::common::plinth_command;
+
+/// A temporary git repository with the commands of these tests.
+struct Repo(TempRepo);
+
+impl std::ops::Deref for Repo {
+    type Target = TempRepo;
+    fn deref(&self) -> &TempRepo {
+        &self.0
+    }
 }
 
 impl Repo {
     fn new() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().to_path_buf();
-        let repo = Self { _tmp: tmp, root };
-        repo.git(&["init", "-q", "-b", "main"]);
-        repo
-    }
-
-    fn git_output(&self, args: &[&str]) -> Output {
-        Command::new("git")
-            .args(args)
-            .current_dir(&self.root)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-            .output()
-            .expect("git runs")
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        let out = self.git_output(args);
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn write(&self, rel: &str, content: &str) {
-        let path = self.root.join(rel);
-        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
-        fs_err::write(path, content).unwrap();
-    }
-
-    fn commit(&self, message: &str) -> String {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "-m", message]);
-        self.git(&["rev-parse", "HEAD"]).trim().to_owned()
+        Self(TempRepo::new())
     }
 
     fn plinth(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_plinth"))
-            .args(args)
-            .current_dir(&self.root)
-            .env("NO_COLOR", "1")
+        plinth_command(&self.root, args)
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .output()

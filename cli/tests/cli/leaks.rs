@@ -17,7 +17,6 @@
 //! That each redaction rule is needed by this corpus is proven at unit level by
 //! `redact::tests::every_rule_is_needed_by_the_leak_corpus` (it switches each rule off).
 
-mod common;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -25,6 +24,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use base64::Engine as _;
+use plinth_testkit::git::{git, write};
 use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
 use serde_json::{Value, json};
 
@@ -43,7 +43,7 @@ struct Secret {
 }
 
 fn corpus() -> Vec<Secret> {
-    include_str!("fixtures/leaks/secrets.txt")
+    include_str!("../fixtures/leaks/secrets.txt")
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|line| {
@@ -136,7 +136,7 @@ fn is_rendered_manifest(rel: &str) -> bool {
 
 /// Every file below `root` but `.git` (relative path -> bytes).
 fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    common::snapshot_dir(root)
+    crate::common::snapshot_dir(root)
         .into_iter()
         .filter(|(rel, _)| !rel.starts_with(".git/"))
         .collect()
@@ -174,31 +174,6 @@ fn run(leaks: &mut Leaks, corpus: &[Secret], root: &Path, args: &[&str]) -> Outp
     out
 }
 
-fn write(root: &Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    fs_err::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    fs_err::write(path, text).expect("write");
-}
-
-fn git(root: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(root)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 const CATALOG_HEAD: &str = "assets:\n  - name: leaks\n    path: leaks.yaml.j2\n    phase: 0\n    install: always\n    component: ConfigMap\n    reconcile_order: 1\n";
 
@@ -388,8 +363,8 @@ fn no_command_leaks_a_planted_secret() {
     // The live state: the same objects with every value rotated to the next secret.
     let other = tempfile::tempdir().expect("tempdir");
     write_repo(other.path(), &corpus, 1);
-    let out = common::plinth(other.path(), &["render", "."]);
-    assert!(out.status.success(), "{}", common::stderr(&out));
+    let out = crate::common::plinth(other.path(), &["render", "."]);
+    assert!(out.status.success(), "{}", crate::common::stderr(&out));
     let live = rendered(other.path());
     assert_eq!(live.len(), 5);
 

@@ -3,11 +3,10 @@
 //! render; hardware drift; in-sync and drifted objects through server-side apply dry-runs;
 //! persistent server errors exit 2 without reporting anything in sync.
 
-mod common;
 
 use std::path::Path;
 
-use common::{plinth, stderr, stdout};
+use crate::common::{plinth, stderr, stdout};
 use plinth_renderer::inventory::Inventory;
 use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
 use serde_json::{Value, json};

@@ -1,11 +1,10 @@
 //! `plinth validate` names the rendered kinds no CRD schema covers, and `--require-schemas`
 //! turns an unchecked custom-resource kind into exit 2 (issue 9 item 17).
 
-mod common;
 
 use std::path::Path;
 
-use common::{plinth, stderr, write_files};
+use crate::common::{plinth, stderr, write_files};
 
 const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: things.example.io\nspec:\n  group: example.io\n  names: {kind: Thing, plural: things}\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n          x-kubernetes-preserve-unknown-fields: true\n";
 

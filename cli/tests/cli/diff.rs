@@ -6,65 +6,34 @@
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use plinth_testkit::git::TempRepo;
 use serde_json::Value;
+
+use crate::common::{copy_dir_except, plinth_command};
 
 const KEY: &str = "test-redaction-key";
 
-struct Repo {
-    tmp: tempfile::TempDir,
-    root: PathBuf,
+/// A temporary git repository (the work tree is the folder `platform` inside the temporary
+/// folder) with the commands of these tests.
+struct Repo(TempRepo);
+
+impl std::ops::Deref for Repo {
+    type Target = TempRepo;
+    fn deref(&self) -> &TempRepo {
+        &self.0
+    }
 }
 
 impl Repo {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("platform");
-        fs_err::create_dir_all(&root).unwrap();
-        let repo = Self { tmp: dir, root };
-        repo.git(&["init", "-q", "-b", "main"]);
-        repo
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(&self.root)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-            .output()
-            .expect("git runs");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn write(&self, rel: &str, content: &str) {
-        let path = self.root.join(rel);
-        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
-        fs_err::write(path, content).unwrap();
-    }
-
-    fn commit(&self, message: &str) -> String {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
-        self.git(&["rev-parse", "HEAD"]).trim().to_owned()
+        Self(TempRepo::in_subfolder("platform"))
     }
 
     fn plinth(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_plinth"))
-            .args(args)
-            .current_dir(&self.root)
-            .env("NO_COLOR", "1")
+        plinth_command(&self.root, args)
             .env("PLINTH_REDACTION_KEY", KEY)
             .output()
             .expect("the plinth binary runs")
@@ -1000,19 +969,8 @@ fn a_platform_folder_inside_a_larger_repository() {
     let repo = Repo::new();
     platform(&repo, &BASE_SECRETS);
     // Move everything one level down: the git root is the parent of the platform folder.
-    let nested = Repo {
-        tmp: tempfile::tempdir().unwrap(),
-        root: PathBuf::new(),
-    };
-    let root = nested.tmp.path().to_path_buf();
-    let sub = root.join("platform");
-    copy_tree(&repo.root, &sub);
-    fs_err::remove_dir_all(sub.join(".git")).unwrap();
-    let outer = Repo {
-        tmp: nested.tmp,
-        root,
-    };
-    outer.git(&["init", "-q", "-b", "main"]);
+    let outer = TempRepo::new();
+    copy_dir_except(&repo.root, &outer.root.join("platform"), &[".git"]);
     outer.commit("nested");
     outer.write(
         "platform/assets/vm.yaml.j2",
@@ -1033,19 +991,6 @@ fn a_platform_folder_inside_a_larger_repository() {
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["summary"]["objectsChanged"], 2);
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs_err::create_dir_all(to).unwrap();
-    for entry in fs_err::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs_err::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// The exact preview a reviewer reads, for a change with every kind of disruption, in the

@@ -4,11 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::format_push_string)]
 
-mod common;
 
 use std::path::Path;
 
-use common::{copy_dir, plinth, snapshot_dir, stderr, stdout, workspace};
+use crate::common::{copy_dir, plinth, snapshot_dir, stderr, stdout, workspace};
 
 fn example_copy() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();

@@ -4,9 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
-mod common;
 
-use common::{plinth, stderr, stdout, workspace};
+use crate::common::{plinth, stderr, stdout, workspace};
 
 #[test]
 fn lists_assets_features_and_explains_a_cluster() {

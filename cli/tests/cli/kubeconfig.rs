@@ -4,11 +4,10 @@
 //! `tokenFile` is trimmed as kubectl trims it; exec credential plugins are reported by command
 //! name and exit status only.
 
-mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{one_configmap_repo as repo, plinth, stderr, stdout};
+use crate::common::{one_configmap_repo as repo, plinth, stderr, stdout};
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::{Value, json};
 

@@ -13,13 +13,20 @@ pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Runs `plinth` with `args` in `cwd`, without colour and without inherited redaction keys.
-pub fn plinth(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plinth"))
-        .args(args)
+/// The `plinth` command with `args` in `cwd`, without colour and without an inherited
+/// redaction key; a test adds what else it needs (a key, a clock, git settings) and runs it.
+pub fn plinth_command(cwd: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_plinth"));
+    cmd.args(args)
         .current_dir(cwd)
         .env("NO_COLOR", "1")
-        .env_remove("PLINTH_REDACTION_KEY")
+        .env_remove("PLINTH_REDACTION_KEY");
+    cmd
+}
+
+/// Runs `plinth` with `args` in `cwd`, without colour and without inherited redaction keys.
+pub fn plinth(cwd: &Path, args: &[&str]) -> Output {
+    plinth_command(cwd, args)
         .output()
         .expect("the plinth binary runs")
 }
@@ -34,12 +41,21 @@ pub fn stderr(o: &Output) -> String {
 
 /// Copies a folder recursively.
 pub fn copy_dir(from: &Path, to: &Path) {
+    copy_dir_except(from, to, &[]);
+}
+
+/// Copies a folder recursively, leaving out every entry named in `skip` (at any depth).
+pub fn copy_dir_except(from: &Path, to: &Path, skip: &[&str]) {
     fs_err::create_dir_all(to).unwrap();
     for entry in fs_err::read_dir(from).unwrap() {
         let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if skip.contains(&name.as_str()) {
+            continue;
+        }
+        let target = to.join(&name);
         if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
+            copy_dir_except(&entry.path(), &target, skip);
         } else {
             fs_err::copy(entry.path(), &target).unwrap();
         }
