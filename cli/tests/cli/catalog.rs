@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
-
 use crate::common::{plinth, stderr, stdout, workspace};
 
 #[test]

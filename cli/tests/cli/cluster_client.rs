@@ -3,8 +3,7 @@
 //! inventory, or left in a report folder), and connection settings kube-rs cannot honour are
 //! refused with a message naming the kubeconfig entry and field.
 
-
-use crate::common::{one_configmap_repo as repo, plinth, stderr, stdout, workspace};
+use crate::common::{one_configmap_repo as repo, plinth, plinth_live, stderr, stdout, workspace};
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::json;
 
@@ -29,18 +28,7 @@ fn discover_never_writes_through_a_planted_temporary_file() {
     )
     .expect("server");
     let kc = server.kubeconfig_path().display().to_string();
-    let out = plinth(
-        &dir,
-        &[
-            "discover",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kc,
-            "--insecure-allow-http-loopback",
-        ],
-    );
+    let out = plinth_live(&dir, "discover", &kc, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         fs_err::read_to_string(&victim).expect("victim"),
@@ -82,20 +70,7 @@ fn discover_output_that_is_a_fifo_does_not_hang() {
     let kc = server.kubeconfig_path().display().to_string();
     let fifo_arg = fifo.display().to_string();
     // Before the fix the "is it unchanged" check opened the FIFO and blocked forever.
-    let out = plinth(
-        &dir,
-        &[
-            "discover",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kc,
-            "--insecure-allow-http-loopback",
-            "-o",
-            &fifo_arg,
-        ],
-    );
+    let out = plinth_live(&dir, "discover", &kc, &["-o", &fifo_arg]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = fs_err::read_to_string(&fifo).expect("written over the FIFO");
     assert!(text.contains("w1"), "{text}");
@@ -224,22 +199,7 @@ fn drift_never_sends_a_patch_without_dry_run_whatever_the_object_names() {
         let server =
             FakeApiServer::start(Scenario::new().token(TOKEN).object(object)).expect("server");
         let kc = server.kubeconfig_path().display().to_string();
-        let out = plinth(
-            dir,
-            &[
-                "drift",
-                ".",
-                "--cluster",
-                "prod",
-                "--kubeconfig",
-                &kc,
-                "--insecure-allow-http-loopback",
-                "--mode",
-                "server",
-                "--retries",
-                "0",
-            ],
-        );
+        let out = plinth_live(dir, "drift", &kc, &["--mode", "server", "--retries", "0"]);
         let err = stderr(&out);
         assert!(!err.contains("panicked"), "{name}: {err}");
         for request in server.request_log() {
@@ -381,23 +341,11 @@ fn a_rendered_namespace_never_redirects_a_list_to_another_resource() {
         .expect("server");
         let kc = server.kubeconfig_path().display().to_string();
         for mode in ["client", "server"] {
-            let out = plinth(
+            let out = plinth_live(
                 dir,
-                &[
-                    "drift",
-                    ".",
-                    "--cluster",
-                    "prod",
-                    "--kubeconfig",
-                    &kc,
-                    "--insecure-allow-http-loopback",
-                    "--mode",
-                    mode,
-                    "--format",
-                    "json",
-                    "--retries",
-                    "0",
-                ],
+                "drift",
+                &kc,
+                &["--mode", mode, "--format", "json", "--retries", "0"],
             );
             let all = format!("{}{}", stdout(&out), stderr(&out));
             assert!(!all.contains(secret_value), "{namespace} ({mode}): {all}");
@@ -453,22 +401,7 @@ fn a_conflict_reports_fields_and_managers_but_not_the_server_message() {
         .times(u32::MAX),
     );
     let kc = server.kubeconfig_path().display().to_string();
-    let out = plinth(
-        dir,
-        &[
-            "drift",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kc,
-            "--insecure-allow-http-loopback",
-            "--mode",
-            "server",
-            "--retries",
-            "0",
-        ],
-    );
+    let out = plinth_live(dir, "drift", &kc, &["--mode", "server", "--retries", "0"]);
     let all = format!("{}{}", stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(2), "{all}");
     assert!(!all.contains("ECHOED"), "{all}");

@@ -111,3 +111,35 @@ pub fn one_configmap_repo(dir: &Path) {
         ],
     );
 }
+
+/// `plinth COMMAND . --cluster prod --kubeconfig KUBECONFIG --insecure-allow-http-loopback
+/// EXTRA…` in `dir`: a command against the loopback fake API server, for the `prod` cluster of
+/// the test repositories.
+pub fn plinth_live(dir: &Path, command: &str, kubeconfig: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        command,
+        ".",
+        "--cluster",
+        "prod",
+        "--kubeconfig",
+        kubeconfig,
+        "--insecure-allow-http-loopback",
+    ];
+    args.extend_from_slice(extra);
+    plinth(dir, &args)
+}
+
+/// `plinth render .` in `dir`, which must succeed.
+pub fn render(dir: &Path) {
+    let out = plinth(dir, &["render", "."]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Asserts that `out` exited with `code` and that its stderr holds every one of `needles`.
+pub fn assert_exit(out: &Output, code: i32, needles: &[&str]) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    for needle in needles {
+        assert!(err.contains(needle), "{needle} not in: {err}");
+    }
+}

@@ -3,10 +3,9 @@
 //! render; hardware drift; in-sync and drifted objects through server-side apply dry-runs;
 //! persistent server errors exit 2 without reporting anything in sync.
 
-
 use std::path::Path;
 
-use crate::common::{plinth, stderr, stdout};
+use crate::common::{assert_exit, plinth, plinth_live, render, stderr, stdout, write_files};
 use plinth_renderer::inventory::Inventory;
 use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
 use serde_json::{Value, json};
@@ -35,11 +34,7 @@ fn repo(dir: &Path) {
             "nodes:\n  - name: w1\n    roles: [worker]\n    cpuVendor: GenuineIntel\n",
         ),
     ];
-    for (path, text) in files {
-        let path = dir.join(path);
-        fs_err::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        fs_err::write(path, text).expect("write");
-    }
+    write_files(dir, &files);
 }
 
 fn node(name: &str, labels: &Value, taints: &Value) -> Value {
@@ -92,11 +87,6 @@ fn kubeconfig(server: &FakeApiServer) -> String {
     server.kubeconfig_path().display().to_string()
 }
 
-fn render(dir: &Path) {
-    let out = plinth(dir, &["render", "."]);
-    assert!(out.status.success(), "{}", stderr(&out));
-}
-
 #[test]
 fn discover_round_trip_nodes_to_inventory_to_detectors_to_render() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -105,18 +95,7 @@ fn discover_round_trip_nodes_to_inventory_to_detectors_to_render() {
         FakeApiServer::start(Scenario::new().token(TOKEN).objects(nodes())).expect("server");
     let kc = kubeconfig(&server);
 
-    let out = plinth(
-        dir.path(),
-        &[
-            "discover",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kc,
-            "--insecure-allow-http-loopback",
-        ],
-    );
+    let out = plinth_live(dir.path(), "discover", &kc, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("2 node(s) discovered"), "{err}");
@@ -153,18 +132,7 @@ fn discover_round_trip_nodes_to_inventory_to_detectors_to_render() {
     );
 
     // A second run is byte-identical and says so; `-o -` prints the same YAML.
-    let again = plinth(
-        dir.path(),
-        &[
-            "discover",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kc,
-            "--insecure-allow-http-loopback",
-        ],
-    );
+    let again = plinth_live(dir.path(), "discover", &kc, &[]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     assert!(
         stderr(&again).contains("is unchanged"),
@@ -172,20 +140,7 @@ fn discover_round_trip_nodes_to_inventory_to_detectors_to_render() {
         stderr(&again)
     );
     assert_eq!(fs_err::read_to_string(&path).expect("inventory"), text);
-    let printed = plinth(
-        dir.path(),
-        &[
-            "discover",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kc,
-            "--insecure-allow-http-loopback",
-            "-o",
-            "-",
-        ],
-    );
+    let printed = plinth_live(dir.path(), "discover", &kc, &["-o", "-"]);
     assert_eq!(stdout(&printed), text);
 }
 
@@ -308,18 +263,7 @@ fn drift_through_the_fake_server_in_sync_then_drifted_with_hardware_drift() {
     assert_eq!(gpu["committed"], false);
     assert_eq!(gpu["live"], true);
     assert_eq!(gpu["nodes"], json!(["w1"]));
-    let text = plinth(
-        dir.path(),
-        &[
-            "drift",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kc,
-            "--insecure-allow-http-loopback",
-        ],
-    );
+    let text = plinth_live(dir.path(), "drift", &kc, &[]);
     assert!(stdout(&text).contains("gpuPresent"), "{}", stdout(&text));
     assert!(!stdout(&text).contains(TOKEN) && !stderr(&text).contains(TOKEN));
 }
@@ -340,21 +284,11 @@ fn persistent_server_errors_exit_2_and_report_nothing_in_sync() {
             .matching("/namespaces/platform/configmaps")
             .times(u32::MAX),
     );
-    let out = plinth(
+    let out = plinth_live(
         dir.path(),
-        &[
-            "drift",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kubeconfig(&server),
-            "--insecure-allow-http-loopback",
-            "--retries",
-            "2",
-            "--format",
-            "json",
-        ],
+        "drift",
+        &kubeconfig(&server),
+        &["--retries", "2", "--format", "json"],
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
@@ -389,18 +323,7 @@ fn a_rate_limited_cluster_is_waited_for() {
         })
         .times(2),
     );
-    let out = plinth(
-        dir.path(),
-        &[
-            "drift",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kubeconfig(&server),
-            "--insecure-allow-http-loopback",
-        ],
-    );
+    let out = plinth_live(dir.path(), "drift", &kubeconfig(&server), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let throttled = server
         .request_log()
@@ -460,11 +383,10 @@ fn connection_settings_come_from_kubeconfig_env_context_or_in_cluster() {
         .chain(["--context", "nope"])
         .collect();
     let out = plinth_env(dir.path(), &unknown, &[("KUBECONFIG", &kc)]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("context `nope` is not defined (contexts: `fake`)"),
-        "{}",
-        stderr(&out)
+    assert_exit(
+        &out,
+        2,
+        &["context `nope` is not defined (contexts: `fake`)"],
     );
 
     // In a pod (KUBERNETES_SERVICE_HOST set, no flags) the service account is used; here there
@@ -479,13 +401,10 @@ fn connection_settings_come_from_kubeconfig_env_context_or_in_cluster() {
             ("KUBERNETES_SERVICE_PORT", "1"),
         ],
     );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains(
-            "cannot load the cluster connection settings from the in-cluster service account"
-        ),
-        "{}",
-        stderr(&out)
+    assert_exit(
+        &out,
+        2,
+        &["cannot load the cluster connection settings from the in-cluster service account"],
     );
     assert_eq!(server.request_log().len(), requests);
 
@@ -511,12 +430,7 @@ fn connection_settings_come_from_kubeconfig_env_context_or_in_cluster() {
         ],
         &[],
     );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("insecure-skip-tls-verify"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 2, &["insecure-skip-tls-verify"]);
 }
 
 #[test]
@@ -527,21 +441,11 @@ fn client_mode_against_a_cluster_only_reads() {
     let mut live = rendered_objects(dir.path());
     live[0]["data"]["replicas"] = "3".into();
     let server = FakeApiServer::start(Scenario::new().objects(live)).expect("server");
-    let out = plinth(
+    let out = plinth_live(
         dir.path(),
-        &[
-            "drift",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kubeconfig(&server),
-            "--insecure-allow-http-loopback",
-            "--mode",
-            "client",
-            "--format",
-            "json",
-        ],
+        "drift",
+        &kubeconfig(&server),
+        &["--mode", "client", "--format", "json"],
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let report: Value = serde_json::from_str(&stdout(&out)).expect("json report");

@@ -4,10 +4,9 @@
 //! `tokenFile` is trimmed as kubectl trims it; exec credential plugins are reported by command
 //! name and exit status only.
 
-
 use std::path::{Path, PathBuf};
 
-use crate::common::{one_configmap_repo as repo, plinth, stderr, stdout};
+use crate::common::{assert_exit, one_configmap_repo as repo, plinth, stderr, stdout};
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::{Value, json};
 
@@ -329,12 +328,7 @@ fn a_kubeconfig_that_is_a_fifo_is_refused() {
     let fifo = tmp.path().join("kubeconfig.fifo");
     mkfifo(&fifo);
     let out = discover(tmp.path(), &fifo, &[]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("is not a regular file"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 2, &["is not a regular file"]);
 }
 
 /// A `tokenFile` ending in a newline works (kubectl trims it), and so does an exec plugin

@@ -17,7 +17,6 @@
 //! That each redaction rule is needed by this corpus is proven at unit level by
 //! `redact::tests::every_rule_is_needed_by_the_leak_corpus` (it switches each rule off).
 
-
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -173,7 +172,6 @@ fn run(leaks: &mut Leaks, corpus: &[Secret], root: &Path, args: &[&str]) -> Outp
     }
     out
 }
-
 
 const CATALOG_HEAD: &str = "assets:\n  - name: leaks\n    path: leaks.yaml.j2\n    phase: 0\n    install: always\n    component: ConfigMap\n    reconcile_order: 1\n";
 

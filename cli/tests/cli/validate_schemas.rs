@@ -1,7 +1,6 @@
 //! `plinth validate` names the rendered kinds no CRD schema covers, and `--require-schemas`
 //! turns an unchecked custom-resource kind into exit 2 (issue 9 item 17).
 
-
 use std::path::Path;
 
 use crate::common::{plinth, stderr, write_files};
