@@ -3,7 +3,9 @@
 //! inventory, or left in a report folder), and connection settings kube-rs cannot honour are
 //! refused with a message naming the kubeconfig entry and field.
 
-use crate::common::{one_configmap_repo as repo, plinth, plinth_live, stderr, stdout, workspace};
+use crate::common::{
+    drift_example, one_configmap_repo as repo, plinth, plinth_live, prod_repo, stderr, stdout,
+};
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::json;
 
@@ -88,23 +90,16 @@ fn drift_reports_never_go_through_a_planted_temporary_file() {
         std::os::unix::fs::symlink(&victim, reports.join(format!(".{name}.tmp"))).expect("symlink");
     }
     let dir_arg = reports.display().to_string();
-    let out = plinth(
-        &workspace(),
-        &[
-            "drift",
-            "examples/fleet",
-            "--cluster",
-            "plain-west",
-            "--snapshot",
-            "examples/fleet/live/plain-west",
-            "--output-dir",
-            &dir_arg,
-            "--format",
-            "text",
-            "--format",
-            "json",
-        ],
-    );
+    let out = drift_example(&[
+        "--snapshot",
+        "examples/fleet/live/plain-west",
+        "--output-dir",
+        &dir_arg,
+        "--format",
+        "text",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(
         fs_err::read_to_string(&victim).expect("victim"),
@@ -121,9 +116,8 @@ fn drift_reports_never_go_through_a_planted_temporary_file() {
 
 #[test]
 fn a_proxy_url_is_refused_naming_the_entry_and_field() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let tmp = prod_repo();
     let dir = tmp.path();
-    repo(dir);
     let kc = dir.join("kubeconfig");
     for proxy in [
         "http://user:SECRET-proxy-pw@10.9.9.9:3128",
@@ -224,9 +218,8 @@ fn drift_never_sends_a_patch_without_dry_run_whatever_the_object_names() {
 #[test]
 fn late_connection_errors_name_the_file_and_the_selected_entries() {
     use base64::Engine as _;
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let tmp = prod_repo();
     let dir = tmp.path();
-    repo(dir);
     let garbage = dir.join("garbage.pem");
     fs_err::write(&garbage, "SECRET-not-a-pem\n").expect("write");
     let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
@@ -370,9 +363,8 @@ fn a_rendered_namespace_never_redirects_a_list_to_another_resource() {
 #[test]
 fn a_conflict_reports_fields_and_managers_but_not_the_server_message() {
     use plinth_testkit::{Fault, FaultKind};
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let tmp = prod_repo();
     let dir = tmp.path();
-    repo(dir);
     let object = json!({
         "apiVersion": "v1",
         "kind": "ConfigMap",

@@ -143,3 +143,39 @@ pub fn assert_exit(out: &Output, code: i32, needles: &[&str]) {
         assert!(err.contains(needle), "{needle} not in: {err}");
     }
 }
+
+/// Asserts that `out` exited with `code` and that its stdout holds every one of `needles`.
+pub fn assert_stdout(out: &Output, code: i32, needles: &[&str]) {
+    let (data, err) = (stdout(out), stderr(out));
+    assert_eq!(out.status.code(), Some(code), "{data}{err}");
+    for needle in needles {
+        assert!(data.contains(needle), "{needle} not in: {data}");
+    }
+}
+
+/// 2026-01-01T00:00:00Z, so that reports are reproducible.
+pub const EPOCH: &str = "1767225600";
+
+/// [`plinth`] with a fixed clock (`SOURCE_DATE_EPOCH`) and redaction key: reports are
+/// reproducible.
+pub fn plinth_reproducible(cwd: &Path, args: &[&str]) -> Output {
+    plinth_command(cwd, args)
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .env("PLINTH_REDACTION_KEY", "test-key")
+        .output()
+        .expect("the plinth binary runs")
+}
+
+/// `plinth drift examples/fleet --cluster plain-west EXTRA…` in the workspace, reproducibly.
+pub fn drift_example(extra: &[&str]) -> Output {
+    let mut args = vec!["drift", "examples/fleet", "--cluster", "plain-west"];
+    args.extend_from_slice(extra);
+    plinth_reproducible(&workspace(), &args)
+}
+
+/// A temporary folder holding [`one_configmap_repo`].
+pub fn prod_repo() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    one_configmap_repo(tmp.path());
+    tmp
+}

@@ -32,6 +32,13 @@ impl Repo {
         Self(TempRepo::in_subfolder("platform"))
     }
 
+    /// A repository holding the platform of [`platform`] with the base secrets, committed.
+    fn with_platform() -> Self {
+        let repo = Self::new();
+        platform(&repo, &BASE_SECRETS);
+        repo
+    }
+
     fn plinth(&self, args: &[&str]) -> Output {
         plinth_command(&self.root, args)
             .env("PLINTH_REDACTION_KEY", KEY)
@@ -370,8 +377,7 @@ fn effects(cluster: &Value) -> Vec<String> {
 
 #[test]
 fn base_equal_to_head_is_clean() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = Repo::with_platform();
     let out = repo.plinth(&["diff", "--base", "HEAD", "--head", "HEAD"]);
     assert_eq!(
         out.status.code(),
@@ -390,8 +396,7 @@ fn base_equal_to_head_is_clean() {
 
 #[test]
 fn template_change_rolls_out_the_workload() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = Repo::with_platform();
     repo.write(
         "assets/app.yaml.j2",
         &APP.replace(
@@ -429,8 +434,7 @@ fn template_change_rolls_out_the_workload() {
 
 #[test]
 fn inventory_change_explains_the_asset_that_entered() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = Repo::with_platform();
     repo.write("clusters/c1/inventory.yaml", WITH_PCI);
     let base = repo.git(&["rev-parse", "HEAD"]);
     let head = repo.commit("c1 gets a GPU");
@@ -464,8 +468,7 @@ fn inventory_change_explains_the_asset_that_entered() {
 
 #[test]
 fn clusters_added_and_removed() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = Repo::with_platform();
     fs_err::rename(repo.root.join("clusters/c2"), repo.root.join("clusters/c3")).unwrap();
     repo.commit("c2 becomes c3");
     let (code, report) = repo.diff_json(&["--base", "HEAD~1", "--head", "HEAD"]);
@@ -487,8 +490,7 @@ fn clusters_added_and_removed() {
 
 #[test]
 fn renamed_objects_are_reported_as_renames() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = Repo::with_platform();
     let knobs = ClusterKnobs {
         vm_name: "database-vm".into(),
         ..ClusterKnobs::default()
@@ -505,8 +507,7 @@ fn renamed_objects_are_reported_as_renames() {
 
 #[test]
 fn machine_class_node_group_and_node_changes_are_disruptions() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = Repo::with_platform();
     let knobs = ClusterKnobs {
         machine_image: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d".into(),
         offering: "medium-4cpu-8gb".into(),
@@ -572,8 +573,7 @@ fn machine_class_node_group_and_node_changes_are_disruptions() {
 /// and names the field, never its value.
 #[test]
 fn disruptions_are_ordered_by_effect_then_cluster_in_every_format() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = Repo::with_platform();
     // c1 (first by name): a VM restart and a rollout. c2: only its pool's userData changes.
     let knobs = ClusterKnobs {
         image: "registry.example.invalid/web:1.1".into(),
@@ -647,8 +647,7 @@ fn disruptions_are_ordered_by_effect_then_cluster_in_every_format() {
 
 #[test]
 fn secret_change_shows_which_secret_changed_without_values() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = Repo::with_platform();
     let mut changed = BASE_SECRETS;
     changed.token = HEAD_SECRETS.token;
     set_cluster(&repo, "c1", &ClusterKnobs::default(), &changed);
@@ -671,8 +670,7 @@ fn secret_change_shows_which_secret_changed_without_values() {
 
 #[test]
 fn planted_secrets_appear_in_no_format() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = Repo::with_platform();
     // Every secret changes in c1; c2 is removed and c3 added, so secrets also appear in
     // wholly added and removed objects.
     set_cluster(&repo, "c1", &ClusterKnobs::default(), &HEAD_SECRETS);
@@ -785,8 +783,7 @@ fn planted_secrets_appear_in_no_format() {
 
 #[test]
 fn a_revision_that_fails_to_render_exits_2_naming_it() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = Repo::with_platform();
     repo.write("assets/vm.yaml.j2", "{% if %}broken\n");
     let head = repo.commit("broken template");
     let out = repo.plinth(&["diff", "--base", "HEAD~1", "--head", "HEAD"]);
@@ -812,8 +809,7 @@ fn a_revision_that_fails_to_render_exits_2_naming_it() {
 
 #[test]
 fn diff_leaves_the_working_tree_and_index_untouched() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = Repo::with_platform();
     set_cluster(
         &repo,
         "c1",
@@ -843,8 +839,7 @@ fn diff_leaves_the_working_tree_and_index_untouched() {
 
 #[test]
 fn rendered_output_in_the_revision_is_ignored() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = Repo::with_platform();
     let render = repo.plinth(&["render"]);
     assert!(
         render.status.success(),
@@ -966,8 +961,7 @@ fn markdown_larger_than_a_comment_is_split_into_parts() {
 
 #[test]
 fn a_platform_folder_inside_a_larger_repository() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = Repo::with_platform();
     // Move everything one level down: the git root is the parent of the platform folder.
     let outer = TempRepo::new();
     copy_dir_except(&repo.root, &outer.root.join("platform"), &[".git"]);
@@ -997,8 +991,7 @@ fn a_platform_folder_inside_a_larger_repository() {
 /// terminal and Markdown formats.
 #[test]
 fn preview_snapshots() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = Repo::with_platform();
     let knobs = ClusterKnobs {
         machine_image: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d".into(),
         offering: "medium-4cpu-8gb".into(),

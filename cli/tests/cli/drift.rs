@@ -2,42 +2,20 @@
 //! every report format, the in-memory render fallback and the exit codes.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use crate::common::{
-    assert_exit, copy_dir_except, plinth_command, render, stderr, stdout, workspace, write_files,
+    assert_exit, assert_stdout, copy_dir_except, drift_example, plinth_reproducible as plinth,
+    render, stderr, stdout, workspace, write_files,
 };
-
-/// 2026-01-01T00:00:00Z, so that reports are reproducible.
-const EPOCH: &str = "1767225600";
 
 fn example() -> PathBuf {
     workspace().join("examples/fleet")
 }
 
-/// `plinth` with a fixed clock and redaction key.
-fn plinth(cwd: &Path, args: &[&str]) -> Output {
-    plinth_command(cwd, args)
-        .env("SOURCE_DATE_EPOCH", EPOCH)
-        .env("PLINTH_REDACTION_KEY", "test-key")
-        .output()
-        .expect("the plinth binary runs")
-}
-
 /// The README's command: the example snapshot has planted drift and exits 1.
 #[test]
 fn example_snapshot_reports_the_planted_drift() {
-    let out = plinth(
-        &workspace(),
-        &[
-            "drift",
-            "examples/fleet",
-            "--cluster",
-            "plain-west",
-            "--snapshot",
-            "examples/fleet/live/plain-west",
-        ],
-    );
+    let out = drift_example(&["--snapshot", "examples/fleet/live/plain-west"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = stdout(&out);
     for needle in [
@@ -168,19 +146,7 @@ fn a_snapshot_of_the_rendered_objects_is_in_sync() {
         &["plinth-index.json"],
     );
     let snap_arg = snap.display().to_string();
-    let out = plinth(
-        &workspace(),
-        &[
-            "drift",
-            "examples/fleet",
-            "--cluster",
-            "plain-west",
-            "--snapshot",
-            &snap_arg,
-            "--format",
-            "json",
-        ],
-    );
+    let out = drift_example(&["--snapshot", &snap_arg, "--format", "json"]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -211,17 +177,7 @@ fn without_committed_output_the_cluster_is_rendered_in_memory() {
         ],
     );
     assert_exit(&out, 1, &["rendering it in memory"]);
-    let committed = plinth(
-        &workspace(),
-        &[
-            "drift",
-            "examples/fleet",
-            "--cluster",
-            "plain-west",
-            "--snapshot",
-            "examples/fleet/live/plain-west",
-        ],
-    );
+    let committed = drift_example(&["--snapshot", "examples/fleet/live/plain-west"]);
     assert_eq!(
         stdout(&out),
         stdout(&committed),
@@ -278,17 +234,7 @@ fn unreadable_input_exits_2_with_the_path() {
 fn a_missing_kubeconfig_exits_2() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("nope.kubeconfig").display().to_string();
-    let out = plinth(
-        &workspace(),
-        &[
-            "drift",
-            "examples/fleet",
-            "--cluster",
-            "plain-west",
-            "--kubeconfig",
-            &cfg,
-        ],
-    );
+    let out = drift_example(&["--kubeconfig", &cfg]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).starts_with("error: "), "{}", stderr(&out));
     assert_eq!(
@@ -372,43 +318,14 @@ fn objects_without_a_namespace_are_compared_in_the_target_namespace() {
     let in_default = tmp.path().join("default.json").display().to_string();
     let in_team = tmp.path().join("team-a.json").display().to_string();
 
-    let out = drift(&in_default, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(
-        stdout(&out).contains("1 object: 1 in-sync"),
-        "{}",
-        stdout(&out)
-    );
-
-    let out = drift(&in_team, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(
-        stdout(&out).contains("missing   ConfigMap/default/settings"),
-        "{}",
-        stdout(&out)
-    );
-
-    for flag in ["--namespace", "-n"] {
-        let out = drift(&in_team, &[flag, "team-a"]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}{}",
-            stdout(&out),
-            stderr(&out)
-        );
+    let cases: [(&str, &[&str], i32, &[&str]); 4] = [
+        (&in_default, &[], 0, &["1 object: 1 in-sync"]),
+        (&in_team, &[], 1, &["missing   ConfigMap/default/settings"]),
+        (&in_team, &["--namespace", "team-a"], 0, &[]),
+        (&in_team, &["-n", "team-a"], 0, &[]),
+    ];
+    for (snapshot, extra, code, needles) in cases {
+        assert_stdout(&drift(snapshot, extra), code, needles);
     }
 }
 
