@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
-use crate::common::{plinth, stderr, stdout, workspace};
+use crate::common::{assert_exit, plinth, stderr, stdout, workspace};
 
 #[test]
 fn lists_assets_features_and_explains_a_cluster() {
@@ -142,10 +142,5 @@ fn public_catalog_without_its_templates_reports_each_missing_template() {
     assert!(text.contains("! the cluster does not render"), "{text}");
     // Rendering it is an error that names the asset, exit 2.
     let out = plinth(repo.path(), &["render", "."]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("asset `hco-golden-config`: template"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 2, &["asset `hco-golden-config`: template"]);
 }

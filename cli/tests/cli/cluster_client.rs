@@ -4,7 +4,8 @@
 //! refused with a message naming the kubeconfig entry and field.
 
 use crate::common::{
-    drift_example, one_configmap_repo as repo, plinth, plinth_live, prod_repo, stderr, stdout,
+    cluster_args, discover_stdout, drift_example, one_configmap_repo as repo, plinth, plinth_live,
+    prod_repo, stderr, stdout,
 };
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::json;
@@ -135,7 +136,7 @@ fn a_proxy_url_is_refused_naming_the_entry_and_field() {
         fs_err::write(&kc, text).expect("write");
         let kc_arg = kc.display().to_string();
         for command in ["discover", "drift"] {
-            let mut args = vec![command, ".", "--cluster", "prod", "--kubeconfig", &kc_arg];
+            let mut args = cluster_args(command, &kc_arg);
             if command == "discover" {
                 args.extend(["-o", "-"]);
             }
@@ -257,21 +258,7 @@ fn late_connection_errors_name_the_file_and_the_selected_entries() {
         })
         .to_string();
         fs_err::write(&kc, text).expect("write");
-        let out = plinth(
-            dir,
-            &[
-                "discover",
-                ".",
-                "--cluster",
-                "prod",
-                "-o",
-                "-",
-                "--kubeconfig",
-                &kc_arg,
-                "--retries",
-                "0",
-            ],
-        );
+        let out = discover_stdout(dir, &kc, &["--retries", "0"]);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{cluster}: {err}");
         assert!(

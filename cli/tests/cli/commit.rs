@@ -9,31 +9,22 @@ use std::process::Output;
 use plinth_testkit::git::TempRepo;
 use serde_json::Value;
 
-use crate::common::plinth_command;
+use crate::common::GitPlatform;
 
-/// A temporary git repository with the commands of these tests.
-struct Repo(TempRepo);
+type Repo = GitPlatform;
 
-impl std::ops::Deref for Repo {
-    type Target = TempRepo;
-    fn deref(&self) -> &TempRepo {
-        &self.0
-    }
+/// A temporary git repository; `plinth` runs without the user's git configuration.
+fn new_repo() -> Repo {
+    GitPlatform::with_env(
+        TempRepo::new(),
+        &[
+            ("GIT_CONFIG_NOSYSTEM", "1"),
+            ("GIT_CONFIG_GLOBAL", "/dev/null"),
+        ],
+    )
 }
 
-impl Repo {
-    fn new() -> Self {
-        Self(TempRepo::new())
-    }
-
-    fn plinth(&self, args: &[&str]) -> Output {
-        plinth_command(&self.root, args)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .expect("the plinth binary runs")
-    }
-
+impl GitPlatform {
     fn ok(&self, args: &[&str]) -> Output {
         let out = self.plinth(args);
         assert_eq!(
@@ -71,7 +62,7 @@ fn files_on(repo: &Repo, branch: &str) -> Vec<String> {
 
 #[test]
 fn writes_the_rendered_tree_with_trailer_and_metadata() {
-    let repo = Repo::new();
+    let repo = new_repo();
     let source = platform(&repo);
     let out = repo.ok(&["commit", "--branch", "hydrated"]);
     let id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
@@ -127,7 +118,7 @@ fn writes_the_rendered_tree_with_trailer_and_metadata() {
 
 #[test]
 fn no_commit_when_the_tree_is_unchanged_and_stale_files_vanish() {
-    let repo = Repo::new();
+    let repo = new_repo();
     platform(&repo);
     repo.ok(&["commit", "--branch", "hydrated"]);
     let first = repo.git(&["rev-parse", "hydrated"]);
@@ -165,7 +156,7 @@ fn no_commit_when_the_tree_is_unchanged_and_stale_files_vanish() {
 
 #[test]
 fn never_touches_the_working_tree_index_or_head() {
-    let repo = Repo::new();
+    let repo = new_repo();
     platform(&repo);
     repo.write("notes.txt", "untracked\n");
     repo.write("clusters/a/cluster.yaml", "params:\n  tier: platinum\n");
@@ -186,7 +177,7 @@ fn never_touches_the_working_tree_index_or_head() {
 
 #[test]
 fn a_dirty_source_is_refused_unless_allowed() {
-    let repo = Repo::new();
+    let repo = new_repo();
     platform(&repo);
     repo.write("clusters/a/cluster.yaml", "params:\n  tier: platinum\n");
     let out = repo.plinth(&["commit", "--branch", "hydrated"]);
@@ -214,7 +205,7 @@ fn a_dirty_source_is_refused_unless_allowed() {
 
 #[test]
 fn source_revision_and_refusals() {
-    let repo = Repo::new();
+    let repo = new_repo();
     let first = platform(&repo);
     repo.write("clusters/a/cluster.yaml", "params:\n  tier: platinum\n");
     repo.commit("platinum");

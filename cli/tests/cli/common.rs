@@ -116,17 +116,60 @@ pub fn one_configmap_repo(dir: &Path) {
 /// EXTRA…` in `dir`: a command against the loopback fake API server, for the `prod` cluster of
 /// the test repositories.
 pub fn plinth_live(dir: &Path, command: &str, kubeconfig: &str, extra: &[&str]) -> Output {
-    let mut args = vec![
+    let mut args = cluster_args(command, kubeconfig);
+    args.push("--insecure-allow-http-loopback");
+    args.extend_from_slice(extra);
+    plinth(dir, &args)
+}
+
+/// `COMMAND . --cluster prod --kubeconfig KUBECONFIG`: the arguments of a command against a
+/// live cluster, for the `prod` cluster of the test repositories.
+pub fn cluster_args<'a>(command: &'a str, kubeconfig: &'a str) -> Vec<&'a str> {
+    vec![
         command,
         ".",
         "--cluster",
         "prod",
         "--kubeconfig",
         kubeconfig,
-        "--insecure-allow-http-loopback",
+    ]
+}
+
+/// `plinth discover . --cluster prod -o - --kubeconfig KUBECONFIG EXTRA…` in `dir`: the
+/// inventory on stdout.
+pub fn discover_stdout(dir: &Path, kubeconfig: &Path, extra: &[&str]) -> Output {
+    let kc = kubeconfig.display().to_string();
+    let mut args = vec![
+        "discover",
+        ".",
+        "--cluster",
+        "prod",
+        "-o",
+        "-",
+        "--kubeconfig",
+        &kc,
     ];
-    args.extend_from_slice(extra);
+    args.extend(extra);
     plinth(dir, &args)
+}
+
+/// The rendered objects of `prod` under `dir` (as the live cluster would hold them), in file
+/// order.
+pub fn rendered_objects(dir: &Path) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    let folder = dir.join("rendered/prod");
+    let mut files: Vec<_> = fs_err::read_dir(&folder)
+        .expect("rendered folder")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .filter(|p| !p.ends_with("kustomization.yaml"))
+        .collect();
+    files.sort();
+    for path in files {
+        let text = fs_err::read_to_string(&path).expect("read");
+        out.extend(plinth_vocab::yaml::from_str_multi(&text).expect("yaml"));
+    }
+    out
 }
 
 /// `plinth render .` in `dir`, which must succeed.
@@ -178,4 +221,33 @@ pub fn prod_repo() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("tempdir");
     one_configmap_repo(tmp.path());
     tmp
+}
+
+/// A temporary git repository whose `plinth` runs in the work tree with `env` added.
+pub struct GitPlatform {
+    repo: plinth_testkit::git::TempRepo,
+    env: &'static [(&'static str, &'static str)],
+}
+
+impl std::ops::Deref for GitPlatform {
+    type Target = plinth_testkit::git::TempRepo;
+    fn deref(&self) -> &Self::Target {
+        &self.repo
+    }
+}
+
+impl GitPlatform {
+    pub fn with_env(
+        repo: plinth_testkit::git::TempRepo,
+        env: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        Self { repo, env }
+    }
+
+    /// `plinth ARGS` in the work tree.
+    pub fn plinth(&self, args: &[&str]) -> Output {
+        let mut cmd = plinth_command(&self.root, args);
+        cmd.envs(self.env.iter().copied());
+        cmd.output().expect("the plinth binary runs")
+    }
 }

@@ -7,45 +7,34 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use plinth_testkit::git::TempRepo;
 use serde_json::Value;
 
-use crate::common::{copy_dir_except, plinth_command};
+use crate::common::{GitPlatform, copy_dir_except};
 
 const KEY: &str = "test-redaction-key";
 
-/// A temporary git repository (the work tree is the folder `platform` inside the temporary
-/// folder) with the commands of these tests.
-struct Repo(TempRepo);
+type Repo = GitPlatform;
 
-impl std::ops::Deref for Repo {
-    type Target = TempRepo;
-    fn deref(&self) -> &TempRepo {
-        &self.0
-    }
+/// A temporary git repository (the work tree is the folder `platform` inside the temporary
+/// folder); `plinth` runs with the test redaction key.
+fn new_repo() -> Repo {
+    GitPlatform::with_env(
+        TempRepo::in_subfolder("platform"),
+        &[("PLINTH_REDACTION_KEY", KEY)],
+    )
 }
 
-impl Repo {
-    fn new() -> Self {
-        Self(TempRepo::in_subfolder("platform"))
-    }
+/// A repository holding the platform of [`platform`] with the base secrets, committed.
+fn platform_repo() -> Repo {
+    let repo = new_repo();
+    platform(&repo, &BASE_SECRETS);
+    repo
+}
 
-    /// A repository holding the platform of [`platform`] with the base secrets, committed.
-    fn with_platform() -> Self {
-        let repo = Self::new();
-        platform(&repo, &BASE_SECRETS);
-        repo
-    }
-
-    fn plinth(&self, args: &[&str]) -> Output {
-        plinth_command(&self.root, args)
-            .env("PLINTH_REDACTION_KEY", KEY)
-            .output()
-            .expect("the plinth binary runs")
-    }
-
+impl GitPlatform {
     /// `plinth diff ARGS --format json`: exit code and the parsed report.
     fn diff_json(&self, args: &[&str]) -> (i32, Value) {
         let mut all = vec!["diff", "--format", "json"];
@@ -377,7 +366,7 @@ fn effects(cluster: &Value) -> Vec<String> {
 
 #[test]
 fn base_equal_to_head_is_clean() {
-    let repo = Repo::with_platform();
+    let repo = platform_repo();
     let out = repo.plinth(&["diff", "--base", "HEAD", "--head", "HEAD"]);
     assert_eq!(
         out.status.code(),
@@ -396,7 +385,7 @@ fn base_equal_to_head_is_clean() {
 
 #[test]
 fn template_change_rolls_out_the_workload() {
-    let repo = Repo::with_platform();
+    let repo = platform_repo();
     repo.write(
         "assets/app.yaml.j2",
         &APP.replace(
@@ -434,7 +423,7 @@ fn template_change_rolls_out_the_workload() {
 
 #[test]
 fn inventory_change_explains_the_asset_that_entered() {
-    let repo = Repo::with_platform();
+    let repo = platform_repo();
     repo.write("clusters/c1/inventory.yaml", WITH_PCI);
     let base = repo.git(&["rev-parse", "HEAD"]);
     let head = repo.commit("c1 gets a GPU");
@@ -468,7 +457,7 @@ fn inventory_change_explains_the_asset_that_entered() {
 
 #[test]
 fn clusters_added_and_removed() {
-    let repo = Repo::with_platform();
+    let repo = platform_repo();
     fs_err::rename(repo.root.join("clusters/c2"), repo.root.join("clusters/c3")).unwrap();
     repo.commit("c2 becomes c3");
     let (code, report) = repo.diff_json(&["--base", "HEAD~1", "--head", "HEAD"]);
@@ -490,7 +479,7 @@ fn clusters_added_and_removed() {
 
 #[test]
 fn renamed_objects_are_reported_as_renames() {
-    let repo = Repo::with_platform();
+    let repo = platform_repo();
     let knobs = ClusterKnobs {
         vm_name: "database-vm".into(),
         ..ClusterKnobs::default()
@@ -507,7 +496,7 @@ fn renamed_objects_are_reported_as_renames() {
 
 #[test]
 fn machine_class_node_group_and_node_changes_are_disruptions() {
-    let repo = Repo::with_platform();
+    let repo = platform_repo();
     let knobs = ClusterKnobs {
         machine_image: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d".into(),
         offering: "medium-4cpu-8gb".into(),
@@ -573,7 +562,7 @@ fn machine_class_node_group_and_node_changes_are_disruptions() {
 /// and names the field, never its value.
 #[test]
 fn disruptions_are_ordered_by_effect_then_cluster_in_every_format() {
-    let repo = Repo::with_platform();
+    let repo = platform_repo();
     // c1 (first by name): a VM restart and a rollout. c2: only its pool's userData changes.
     let knobs = ClusterKnobs {
         image: "registry.example.invalid/web:1.1".into(),
@@ -647,7 +636,7 @@ fn disruptions_are_ordered_by_effect_then_cluster_in_every_format() {
 
 #[test]
 fn secret_change_shows_which_secret_changed_without_values() {
-    let repo = Repo::with_platform();
+    let repo = platform_repo();
     let mut changed = BASE_SECRETS;
     changed.token = HEAD_SECRETS.token;
     set_cluster(&repo, "c1", &ClusterKnobs::default(), &changed);
@@ -670,7 +659,7 @@ fn secret_change_shows_which_secret_changed_without_values() {
 
 #[test]
 fn planted_secrets_appear_in_no_format() {
-    let repo = Repo::with_platform();
+    let repo = platform_repo();
     // Every secret changes in c1; c2 is removed and c3 added, so secrets also appear in
     // wholly added and removed objects.
     set_cluster(&repo, "c1", &ClusterKnobs::default(), &HEAD_SECRETS);
@@ -783,7 +772,7 @@ fn planted_secrets_appear_in_no_format() {
 
 #[test]
 fn a_revision_that_fails_to_render_exits_2_naming_it() {
-    let repo = Repo::with_platform();
+    let repo = platform_repo();
     repo.write("assets/vm.yaml.j2", "{% if %}broken\n");
     let head = repo.commit("broken template");
     let out = repo.plinth(&["diff", "--base", "HEAD~1", "--head", "HEAD"]);
@@ -809,7 +798,7 @@ fn a_revision_that_fails_to_render_exits_2_naming_it() {
 
 #[test]
 fn diff_leaves_the_working_tree_and_index_untouched() {
-    let repo = Repo::with_platform();
+    let repo = platform_repo();
     set_cluster(
         &repo,
         "c1",
@@ -839,7 +828,7 @@ fn diff_leaves_the_working_tree_and_index_untouched() {
 
 #[test]
 fn rendered_output_in_the_revision_is_ignored() {
-    let repo = Repo::with_platform();
+    let repo = platform_repo();
     let render = repo.plinth(&["render"]);
     assert!(
         render.status.success(),
@@ -861,7 +850,7 @@ fn rendered_output_in_the_revision_is_ignored() {
 /// ConfigMap of 300 changed keys.
 #[test]
 fn markdown_larger_than_a_comment_is_split_into_parts() {
-    let repo = Repo::new();
+    let repo = new_repo();
     repo.write(
         "assets/metadata.yaml",
         "assets:\n  - name: big\n    path: big.yaml.j2\n    install: always\n",
@@ -961,7 +950,7 @@ fn markdown_larger_than_a_comment_is_split_into_parts() {
 
 #[test]
 fn a_platform_folder_inside_a_larger_repository() {
-    let repo = Repo::with_platform();
+    let repo = platform_repo();
     // Move everything one level down: the git root is the parent of the platform folder.
     let outer = TempRepo::new();
     copy_dir_except(&repo.root, &outer.root.join("platform"), &[".git"]);
@@ -991,7 +980,7 @@ fn a_platform_folder_inside_a_larger_repository() {
 /// terminal and Markdown formats.
 #[test]
 fn preview_snapshots() {
-    let repo = Repo::with_platform();
+    let repo = platform_repo();
     let knobs = ClusterKnobs {
         machine_image: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d".into(),
         offering: "medium-4cpu-8gb".into(),

@@ -5,7 +5,10 @@
 
 use std::path::Path;
 
-use crate::common::{assert_exit, plinth, plinth_live, render, stderr, stdout, write_files};
+use crate::common::{
+    assert_exit, assert_stdout, plinth, plinth_live, render, rendered_objects, stderr, stdout,
+    write_files,
+};
 use plinth_renderer::inventory::Inventory;
 use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
 use serde_json::{Value, json};
@@ -63,24 +66,6 @@ fn nodes() -> Vec<Value> {
             &json!([]),
         ),
     ]
-}
-
-/// The rendered objects of `prod` as the live cluster would hold them.
-fn rendered_objects(dir: &Path) -> Vec<Value> {
-    let mut out = Vec::new();
-    let folder = dir.join("rendered/prod");
-    let mut files: Vec<_> = fs_err::read_dir(&folder)
-        .expect("rendered folder")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .filter(|p| !p.ends_with("kustomization.yaml"))
-        .collect();
-    files.sort();
-    for path in files {
-        let text = fs_err::read_to_string(&path).expect("read");
-        out.extend(plinth_vocab::yaml::from_str_multi(&text).expect("yaml"));
-    }
-    out
 }
 
 fn kubeconfig(server: &FakeApiServer) -> String {
@@ -161,12 +146,7 @@ fn discover_refuses_an_unknown_cluster() {
             "--insecure-allow-http-loopback",
         ],
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("unknown cluster `nope`"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 2, &["unknown cluster `nope`"]);
     assert!(
         server.request_log().is_empty(),
         "no request before the cluster is known"
@@ -208,13 +188,7 @@ fn drift_through_the_fake_server_in_sync_then_drifted_with_hardware_drift() {
     ];
 
     let out = plinth(dir.path(), &args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_stdout(&out, 0, &[]);
     let report: Value = serde_json::from_str(&stdout(&out)).expect("json report");
     assert_eq!(report["objects"][0]["status"], "in-sync", "{report:#}");
     assert_eq!(report["hardware"], json!([]));

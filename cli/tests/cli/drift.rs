@@ -147,13 +147,7 @@ fn a_snapshot_of_the_rendered_objects_is_in_sync() {
     );
     let snap_arg = snap.display().to_string();
     let out = drift_example(&["--snapshot", &snap_arg, "--format", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_stdout(&out, 0, &[]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(
         json["summary"]["in-sync"],

@@ -6,7 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{assert_exit, one_configmap_repo as repo, plinth, stderr, stdout};
+use crate::common::{
+    assert_exit, discover_stdout, one_configmap_repo as repo, plinth, stderr, stdout,
+};
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::{Value, json};
 
@@ -32,22 +34,6 @@ fn kubeconfig(cluster: &Value, user: &Value) -> String {
         "current-context": "x",
     })
     .to_string()
-}
-
-fn discover(dir: &Path, kubeconfig: &Path, extra: &[&str]) -> std::process::Output {
-    let kc = kubeconfig.display().to_string();
-    let mut args = vec![
-        "discover",
-        ".",
-        "--cluster",
-        "prod",
-        "-o",
-        "-",
-        "--kubeconfig",
-        &kc,
-    ];
-    args.extend(extra);
-    plinth(dir, &args)
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -287,7 +273,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         let path = write(dir, &format!("kubeconfig-{i}"), text);
         for command in ["discover", "drift"] {
             let out = if command == "discover" {
-                discover(dir, &path, &[])
+                discover_stdout(dir, &path, &[])
             } else {
                 let kc = path.display().to_string();
                 plinth(
@@ -327,7 +313,7 @@ fn a_kubeconfig_that_is_a_fifo_is_refused() {
     repo(tmp.path());
     let fifo = tmp.path().join("kubeconfig.fifo");
     mkfifo(&fifo);
-    let out = discover(tmp.path(), &fifo, &[]);
+    let out = discover_stdout(tmp.path(), &fifo, &[]);
     assert_exit(&out, 2, &["is not a regular file"]);
 }
 
@@ -350,7 +336,7 @@ fn token_files_are_trimmed_and_exec_plugins_supply_tokens() {
             &json!({"tokenFile": token_file.display().to_string()}),
         ),
     );
-    let out = discover(dir, &with_file, &[]);
+    let out = discover_stdout(dir, &with_file, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("name: w1"), "{}", stdout(&out));
     assert!(!stderr(&out).contains(TOKEN));
@@ -365,7 +351,7 @@ fn token_files_are_trimmed_and_exec_plugins_supply_tokens() {
             )),
         ),
     );
-    let out = discover(dir, &with_plugin, &[]);
+    let out = discover_stdout(dir, &with_plugin, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("name: w1"), "{}", stdout(&out));
     assert!(!stderr(&out).contains(TOKEN));
@@ -378,7 +364,7 @@ fn plain_http_needs_the_loopback_test_flag() {
     let tmp = tempfile::tempdir().expect("tempdir");
     repo(tmp.path());
     let server = FakeApiServer::start(Scenario::new().token(TOKEN).object(node())).expect("server");
-    let out = discover(tmp.path(), server.kubeconfig_path(), &[]);
+    let out = discover_stdout(tmp.path(), server.kubeconfig_path(), &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -388,7 +374,7 @@ fn plain_http_needs_the_loopback_test_flag() {
         "{err}"
     );
     assert!(server.request_log().is_empty());
-    let out = discover(
+    let out = discover_stdout(
         tmp.path(),
         server.kubeconfig_path(),
         &["--insecure-allow-http-loopback"],

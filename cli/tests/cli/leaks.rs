@@ -27,6 +27,8 @@ use plinth_testkit::git::{git, write};
 use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
 use serde_json::{Value, json};
 
+use crate::common::{cluster_args, rendered_objects};
+
 const TOKEN: &str = "fake-api-token-for-leaks";
 
 /// One corpus entry.
@@ -330,22 +332,6 @@ fn write_repo(root: &Path, corpus: &[Secret], rotate: usize) {
 }
 
 /// Reads the rendered objects of `prod` below `root`.
-fn rendered(root: &Path) -> Vec<Value> {
-    let mut out = Vec::new();
-    let dir = root.join("rendered/prod");
-    let mut paths: Vec<_> = fs_err::read_dir(&dir)
-        .expect("rendered")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .filter(|p| !p.ends_with("kustomization.yaml"))
-        .collect();
-    paths.sort();
-    for p in paths {
-        let text = fs_err::read_to_string(&p).expect("read");
-        out.extend(plinth_vocab::yaml::from_str_multi(&text).expect("yaml"));
-    }
-    out
-}
 
 const DRIFT_FORMATS: [&str; 6] = ["text", "json", "markdown", "junit", "prometheus", "html"];
 
@@ -363,7 +349,7 @@ fn no_command_leaks_a_planted_secret() {
     write_repo(other.path(), &corpus, 1);
     let out = crate::common::plinth(other.path(), &["render", "."]);
     assert!(out.status.success(), "{}", crate::common::stderr(&out));
-    let live = rendered(other.path());
+    let live = rendered_objects(other.path());
     assert_eq!(live.len(), 5);
 
     // Base revision: rotated; head: as listed.
@@ -388,7 +374,7 @@ fn no_command_leaks_a_planted_secret() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(rendered(root).len(), 5);
+    assert_eq!(rendered_objects(root).len(), 5);
     assert!(
         is_rendered_manifest("rendered/prod/secret_platform_leaks.yaml")
             && root.join("rendered/prod/plinth-index.json").is_file()
@@ -496,18 +482,11 @@ fn no_command_leaks_a_planted_secret() {
     let mut r = |args: &[&str]| run(&mut leaks, &corpus, root, args);
     for format in DRIFT_FORMATS {
         for mode in ["server", "client"] {
-            let out = r(&[
-                "drift",
-                ".",
-                "--cluster",
-                "prod",
-                "--kubeconfig",
-                &kc,
-                "--mode",
-                mode,
-                "--format",
-                format,
-            ]);
+            let out = {
+                let mut args = cluster_args("drift", &kc);
+                args.extend_from_slice(&["--mode", mode, "--format", format]);
+                r(&args)
+            };
             assert_eq!(
                 out.status.code(),
                 Some(1),
@@ -557,18 +536,11 @@ fn no_command_leaks_a_planted_secret() {
                     .times(u32::MAX),
             );
             for format in ["json", "text"] {
-                let out = r(&[
-                    "drift",
-                    ".",
-                    "--cluster",
-                    "prod",
-                    "--kubeconfig",
-                    &kc,
-                    "--retries",
-                    "0",
-                    "--format",
-                    format,
-                ]);
+                let out = {
+                    let mut args = cluster_args("drift", &kc);
+                    args.extend_from_slice(&["--retries", "0", "--format", format]);
+                    r(&args)
+                };
                 error_outputs.push_str(&String::from_utf8_lossy(&out.stdout));
                 error_outputs.push_str(&String::from_utf8_lossy(&out.stderr));
             }

@@ -200,12 +200,7 @@ fn cluster_and_output_flags_select_and_redirect() {
         .collect();
     assert_eq!(written, vec!["edge-hci"]);
     let out = plinth(repo.path(), &["render", ".", "--cluster", "nope"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("unknown cluster `nope`"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 2, &["unknown cluster `nope`"]);
     assert!(
         stderr(&out)
             .contains("hint: the repository's clusters are: edge-hci, gpu-east, plain-west")
