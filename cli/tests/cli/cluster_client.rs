@@ -4,8 +4,8 @@
 //! refused with a message naming the kubeconfig entry and field.
 
 use crate::common::{
-    cluster_args, discover_stdout, drift_example, one_configmap_repo as repo, plinth, plinth_live,
-    prod_repo, stderr, stdout,
+    cluster_args, discover_stdout, drift_example, kubeconfig_text, one_configmap_repo as repo,
+    plinth, plinth_live, prod_repo, stderr, stdout,
 };
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::json;
@@ -248,15 +248,7 @@ fn late_connection_errors_name_the_file_and_the_selected_entries() {
     let kc = dir.join("kubeconfig");
     let kc_arg = kc.display().to_string();
     for (cluster, user, expected) in cases {
-        let text = json!({
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": "c", "cluster": cluster}],
-            "users": [{"name": "u", "user": user}],
-            "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
-            "current-context": "x",
-        })
-        .to_string();
+        let text = kubeconfig_text(&cluster, &user);
         fs_err::write(&kc, text).expect("write");
         let out = discover_stdout(dir, &kc, &["--retries", "0"]);
         let err = stderr(&out);

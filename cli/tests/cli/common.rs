@@ -139,16 +139,8 @@ pub fn cluster_args<'a>(command: &'a str, kubeconfig: &'a str) -> Vec<&'a str> {
 /// inventory on stdout.
 pub fn discover_stdout(dir: &Path, kubeconfig: &Path, extra: &[&str]) -> Output {
     let kc = kubeconfig.display().to_string();
-    let mut args = vec![
-        "discover",
-        ".",
-        "--cluster",
-        "prod",
-        "-o",
-        "-",
-        "--kubeconfig",
-        &kc,
-    ];
+    let mut args = DISCOVER_STDOUT.to_vec();
+    args.extend(["--kubeconfig", &kc]);
     args.extend(extra);
     plinth(dir, &args)
 }
@@ -250,4 +242,27 @@ impl GitPlatform {
         cmd.envs(self.env.iter().copied());
         cmd.output().expect("the plinth binary runs")
     }
+}
+
+/// `discover . --cluster prod -o -`: the inventory of `prod` on stdout.
+pub const DISCOVER_STDOUT: [&str; 6] = ["discover", ".", "--cluster", "prod", "-o", "-"];
+
+/// A kubeconfig (as JSON, which is YAML) with one context `x` -> cluster `c`, user `u`.
+pub fn kubeconfig_text(cluster: &serde_json::Value, user: &serde_json::Value) -> String {
+    serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "c", "cluster": cluster}],
+        "users": [{"name": "u", "user": user}],
+        "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "x",
+    })
+    .to_string()
+}
+
+/// A copy of the example fleet in a temporary folder.
+pub fn example_copy() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&workspace().join("examples/fleet"), tmp.path());
+    tmp
 }

@@ -6,8 +6,8 @@
 use std::path::Path;
 
 use crate::common::{
-    assert_exit, assert_stdout, plinth, plinth_live, render, rendered_objects, stderr, stdout,
-    write_files,
+    DISCOVER_STDOUT, assert_exit, assert_stdout, plinth, plinth_live, render, rendered_objects,
+    stderr, stdout, write_files,
 };
 use plinth_renderer::inventory::Inventory;
 use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
@@ -329,15 +329,8 @@ fn connection_settings_come_from_kubeconfig_env_context_or_in_cluster() {
     repo(dir.path());
     let server = FakeApiServer::start(Scenario::new().objects(nodes())).expect("server");
     let kc = kubeconfig(&server);
-    let discover = [
-        "discover",
-        ".",
-        "--cluster",
-        "prod",
-        "-o",
-        "-",
-        "--insecure-allow-http-loopback",
-    ];
+    let mut discover = DISCOVER_STDOUT.to_vec();
+    discover.push("--insecure-allow-http-loopback");
 
     // `KUBECONFIG` is the default kubeconfig; `--context` picks a context in it.
     let out = plinth_env(dir.path(), &discover, &[("KUBECONFIG", &kc)]);

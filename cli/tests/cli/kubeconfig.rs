@@ -7,7 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::common::{
-    assert_exit, discover_stdout, one_configmap_repo as repo, plinth, stderr, stdout,
+    assert_exit, discover_stdout, kubeconfig_text, one_configmap_repo as repo, plinth, stderr,
+    stdout,
 };
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::{Value, json};
@@ -21,19 +22,6 @@ fn node() -> Value {
 fn ca_data(server: &FakeApiServer) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(server.ca_pem().expect("tls"))
-}
-
-/// A kubeconfig (as JSON, which is YAML) with one context `x` -> cluster `c`, user `u`.
-fn kubeconfig(cluster: &Value, user: &Value) -> String {
-    json!({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "c", "cluster": cluster}],
-        "users": [{"name": "u", "user": user}],
-        "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
-        "current-context": "x",
-    })
-    .to_string()
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -80,7 +68,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
     let mut cases: Vec<(&str, String, Vec<&str>)> = vec![
         (
             "bad base64 CA",
-            kubeconfig(
+            kubeconfig_text(
                 &json!({"server": server.url(), "certificate-authority-data": "!!SECRET-ca!!"}),
                 &good_user,
             ),
@@ -88,7 +76,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "CA that is no PEM",
-            kubeconfig(
+            kubeconfig_text(
                 &json!({"server": server.url(), "certificate-authority-data": "aGVsbG8="}),
                 &good_user,
             ),
@@ -96,17 +84,17 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "missing server",
-            kubeconfig(&json!({"certificate-authority-data": ca_data(&server)}), &good_user),
+            kubeconfig_text(&json!({"certificate-authority-data": ca_data(&server)}), &good_user),
             vec!["cluster `c`", "`server` is missing"],
         ),
         (
             "server that is no URL",
-            kubeconfig(&json!({"server": "https://SECRET pw@@ host"}), &good_user),
+            kubeconfig_text(&json!({"server": "https://SECRET pw@@ host"}), &good_user),
             vec!["cluster `c`", "`server` is not a valid URL"],
         ),
         (
             "insecure-skip-tls-verify",
-            kubeconfig(
+            kubeconfig_text(
                 &json!({"server": server.url(), "insecure-skip-tls-verify": true}),
                 &good_user,
             ),
@@ -114,7 +102,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "plain http to another host",
-            kubeconfig(&json!({"server": "http://10.1.2.3:6443"}), &good_user),
+            kubeconfig_text(&json!({"server": "http://10.1.2.3:6443"}), &good_user),
             vec![
                 "cluster `c`",
                 "`server` `http://10.1.2.3:6443` is plain HTTP",
@@ -123,22 +111,22 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "token with a line break",
-            kubeconfig(&good_cluster, &json!({"token": "SECRET-abc\nline2"})),
+            kubeconfig_text(&good_cluster, &json!({"token": "SECRET-abc\nline2"})),
             vec!["user `u`", "`token` holds a line break"],
         ),
         (
             "token with a control character",
-            kubeconfig(&good_cluster, &json!({"token": "SECRET-abc\u{1}"})),
+            kubeconfig_text(&good_cluster, &json!({"token": "SECRET-abc\u{1}"})),
             vec!["user `u`", "`token` holds a control character"],
         ),
         (
             "token that is not ASCII",
-            kubeconfig(&good_cluster, &json!({"token": "SECRET-äbc"})),
+            kubeconfig_text(&good_cluster, &json!({"token": "SECRET-äbc"})),
             vec!["user `u`", "`token` holds a character that is not printable ASCII"],
         ),
         (
             "password with a line break",
-            kubeconfig(
+            kubeconfig_text(
                 &good_cluster,
                 &json!({"username": "admin", "password": "SECRET-pw\n"}),
             ),
@@ -146,7 +134,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "client key that is not base64",
-            kubeconfig(
+            kubeconfig_text(
                 &good_cluster,
                 &json!({"client-certificate-data": "aGVsbG8=", "client-key-data": "SECRET-key!!"}),
             ),
@@ -154,7 +142,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "unknown auth provider",
-            kubeconfig(
+            kubeconfig_text(
                 &good_cluster,
                 &json!({"auth-provider": {"name": "weird", "config": {"access-token": "SECRET-ap"}}}),
             ),
@@ -162,7 +150,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "exec plugin that prints a token and fails",
-            kubeconfig(
+            kubeconfig_text(
                 &good_cluster,
                 &plugin(
                     "echo '{\"status\":{\"token\":\"SECRET-exec\"}}'; echo SECRET-stderr >&2; exit 3",
@@ -175,7 +163,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "exec plugin that is missing",
-            kubeconfig(
+            kubeconfig_text(
                 &good_cluster,
                 &json!({"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "/nonexistent/plugin-dir/plugin", "args": ["SECRET-arg"]}}),
             ),
@@ -183,7 +171,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "exec plugin without a command",
-            kubeconfig(
+            kubeconfig_text(
                 &good_cluster,
                 &json!({"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "args": ["SECRET-arg"]}}),
             ),
@@ -191,12 +179,12 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "exec plugin that prints garbage",
-            kubeconfig(&good_cluster, &plugin("echo 'SECRET-garbage: [ {'")),
+            kubeconfig_text(&good_cluster, &plugin("echo 'SECRET-garbage: [ {'")),
             vec!["user `u`", "printed no `ExecCredential`"],
         ),
         (
             "exec plugin that prints a token with a line break",
-            kubeconfig(
+            kubeconfig_text(
                 &good_cluster,
                 &plugin("printf '{\"status\":{\"token\":\"SECRET-x\\\\ny\"}}'"),
             ),
@@ -204,7 +192,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "exec plugin that prints no status",
-            kubeconfig(
+            kubeconfig_text(
                 &good_cluster,
                 &plugin("echo '{\"kind\":\"ExecCredential\"}'"),
             ),
@@ -212,7 +200,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "missing tokenFile",
-            kubeconfig(
+            kubeconfig_text(
                 &good_cluster,
                 &json!({"tokenFile": dir.join("no-such-token").display().to_string()}),
             ),
@@ -262,7 +250,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
     #[cfg(unix)]
     cases.push((
         "tokenFile that is a FIFO",
-        kubeconfig(
+        kubeconfig_text(
             &good_cluster,
             &json!({"tokenFile": fifo.display().to_string()}),
         ),
@@ -331,7 +319,7 @@ fn token_files_are_trimmed_and_exec_plugins_supply_tokens() {
     let with_file = write(
         dir,
         "kubeconfig-file",
-        &kubeconfig(
+        &kubeconfig_text(
             &cluster,
             &json!({"tokenFile": token_file.display().to_string()}),
         ),
@@ -344,7 +332,7 @@ fn token_files_are_trimmed_and_exec_plugins_supply_tokens() {
     let with_plugin = write(
         dir,
         "kubeconfig-exec",
-        &kubeconfig(
+        &kubeconfig_text(
             &cluster,
             &plugin(&format!(
                 "test -n \"$KUBERNETES_EXEC_INFO\" || exit 9; echo '{{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{TOKEN}\"}}}}'"

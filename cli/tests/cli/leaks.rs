@@ -501,16 +501,9 @@ fn no_command_leaks_a_planted_secret() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    r(&[
-        "discover",
-        ".",
-        "--cluster",
-        "prod",
-        "--kubeconfig",
-        &kc,
-        "-o",
-        "-",
-    ]);
+    let mut args = cluster_args("discover", &kc);
+    args.extend(["-o", "-"]);
+    r(&args);
 
     // API error bodies that echo the secrets, with every status class, on discovery and on
     // the object requests (LIST, GET, the server-side apply dry-run).

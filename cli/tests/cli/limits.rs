@@ -4,13 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use crate::common::{assert_exit, copy_dir, plinth, snapshot_dir, stderr, workspace, write_files};
-
-fn example_copy() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&workspace().join("examples/fleet"), tmp.path());
-    tmp
-}
+use crate::common::{assert_exit, example_copy, plinth, snapshot_dir, stderr, write_files};
 
 #[test]
 fn absurd_jobs_are_clamped_and_the_render_is_unchanged() {

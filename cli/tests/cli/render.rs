@@ -6,13 +6,9 @@
 
 use std::path::Path;
 
-use crate::common::{assert_exit, copy_dir, plinth, snapshot_dir, stderr, stdout, workspace};
-
-fn example_copy() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&workspace().join("examples/fleet"), tmp.path());
-    tmp
-}
+use crate::common::{
+    assert_exit, copy_dir, example_copy, plinth, snapshot_dir, stderr, stdout, workspace,
+};
 
 #[test]
 fn committed_example_output_is_up_to_date() {
