@@ -9,7 +9,7 @@ use std::process::Output;
 use plinth_testkit::git::TempRepo;
 use serde_json::Value;
 
-use crate::common::GitPlatform;
+use crate::common::{GitPlatform, assert_exit};
 
 type Repo = GitPlatform;
 
@@ -53,6 +53,16 @@ fn platform(repo: &Repo) -> String {
     repo.commit("platform")
 }
 
+/// The `Plinth-Source` trailer of the tip of `hydrated`.
+fn trailer(repo: &Repo) -> String {
+    repo.git(&[
+        "log",
+        "-1",
+        "--format=%(trailers:key=Plinth-Source,valueonly)",
+        "hydrated",
+    ])
+}
+
 fn files_on(repo: &Repo, branch: &str) -> Vec<String> {
     repo.git(&["ls-tree", "-r", "--name-only", branch])
         .lines()
@@ -84,12 +94,7 @@ fn writes_the_rendered_tree_with_trailer_and_metadata() {
         message.starts_with(&format!("plinth: render {} platform", &source[..7])),
         "{message}"
     );
-    let trailers = repo.git(&[
-        "log",
-        "-1",
-        "--format=%(trailers:key=Plinth-Source,valueonly)",
-        "hydrated",
-    ]);
+    let trailers = trailer(&repo);
     assert_eq!(trailers.trim(), source);
     // A new branch has no parent.
     assert_eq!(
@@ -181,13 +186,14 @@ fn a_dirty_source_is_refused_unless_allowed() {
     platform(&repo);
     repo.write("clusters/a/cluster.yaml", "params:\n  tier: platinum\n");
     let out = repo.plinth(&["commit", "--branch", "hydrated"]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        err.contains("uncommitted changes to tracked files: clusters/a/cluster.yaml"),
-        "{err}"
+    assert_exit(
+        &out,
+        2,
+        &[
+            "uncommitted changes to tracked files: clusters/a/cluster.yaml",
+            "--allow-dirty",
+        ],
     );
-    assert!(err.contains("--allow-dirty"), "{err}");
     assert!(
         !repo
             .git_output(&["rev-parse", "--verify", "-q", "hydrated"])
@@ -212,12 +218,7 @@ fn source_revision_and_refusals() {
     repo.ok(&["commit", "--branch", "hydrated", "--source", "HEAD~1"]);
     let shown = repo.git(&["show", "hydrated:a/configmap_platform_settings.yaml"]);
     assert!(shown.contains("tier: gold"), "{shown}");
-    let trailers = repo.git(&[
-        "log",
-        "-1",
-        "--format=%(trailers:key=Plinth-Source,valueonly)",
-        "hydrated",
-    ]);
+    let trailers = trailer(&repo);
     assert_eq!(trailers.trim(), first);
     // The checked-out branch is never a hydrated branch.
     let out = repo.plinth(&["commit", "--branch", "main"]);

@@ -8,6 +8,20 @@ use crate::common::{
     render, stderr, stdout, workspace, write_files,
 };
 
+/// `plinth drift --cluster plain-west --snapshot live/plain-west` in a copy of the example.
+fn drift_copy(repo: &Path) -> std::process::Output {
+    plinth(
+        repo,
+        &[
+            "drift",
+            "--cluster",
+            "plain-west",
+            "--snapshot",
+            "live/plain-west",
+        ],
+    )
+}
+
 fn example() -> PathBuf {
     workspace().join("examples/fleet")
 }
@@ -160,16 +174,7 @@ fn without_committed_output_the_cluster_is_rendered_in_memory() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
     copy_dir_except(&example(), &repo, &["rendered"]);
-    let out = plinth(
-        &repo,
-        &[
-            "drift",
-            "--cluster",
-            "plain-west",
-            "--snapshot",
-            "live/plain-west",
-        ],
-    );
+    let out = drift_copy(&repo);
     assert_exit(&out, 1, &["rendering it in memory"]);
     let committed = drift_example(&["--snapshot", "examples/fleet/live/plain-west"]);
     assert_eq!(
@@ -247,16 +252,7 @@ fn a_stale_committed_output_is_compared_with_a_warning() {
     let mut text = fs_err::read_to_string(&cluster).unwrap();
     text.push_str("# an edit after the last render\n");
     fs_err::write(&cluster, text).unwrap();
-    let out = plinth(
-        &repo,
-        &[
-            "drift",
-            "--cluster",
-            "plain-west",
-            "--snapshot",
-            "live/plain-west",
-        ],
-    );
+    let out = drift_copy(&repo);
     assert_exit(
         &out,
         1,

@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::common::{
-    assert_exit, discover_stdout, kubeconfig_text, one_configmap_repo as repo, plinth, stderr,
-    stdout,
+    assert_exit, discover_stdout, kubeconfig_text, one_configmap_repo as repo, plinth, prod_repo,
+    stderr, stdout,
 };
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::{Value, json};
@@ -17,6 +17,11 @@ const TOKEN: &str = "SECRET-tls-token-1f2e3d";
 
 fn node() -> Value {
     json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "w1"}})
+}
+
+/// A TLS fake API server that wants `TOKEN` and holds one Node.
+fn tls_server() -> FakeApiServer {
+    FakeApiServer::start(Scenario::new().tls().token(TOKEN).object(node())).expect("server")
 }
 
 fn ca_data(server: &FakeApiServer) -> String {
@@ -50,11 +55,9 @@ fn mkfifo(path: &Path) {
 
 #[test]
 fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let tmp = prod_repo();
     let dir = tmp.path();
-    repo(dir);
-    let server =
-        FakeApiServer::start(Scenario::new().tls().token(TOKEN).object(node())).expect("server");
+    let server = tls_server();
     let good_cluster =
         json!({"server": server.url(), "certificate-authority-data": ca_data(&server)});
     let good_user = json!({"token": TOKEN});
@@ -309,11 +312,9 @@ fn a_kubeconfig_that_is_a_fifo_is_refused() {
 /// that prints a token; the token never shows.
 #[test]
 fn token_files_are_trimmed_and_exec_plugins_supply_tokens() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let tmp = prod_repo();
     let dir = tmp.path();
-    repo(dir);
-    let server =
-        FakeApiServer::start(Scenario::new().tls().token(TOKEN).object(node())).expect("server");
+    let server = tls_server();
     let cluster = json!({"server": server.url(), "certificate-authority-data": ca_data(&server)});
     let token_file = write(dir, "token", &format!("{TOKEN}\n"));
     let with_file = write(

@@ -29,6 +29,9 @@ use serde_json::{Value, json};
 
 use crate::common::{cluster_args, rendered_objects};
 
+/// `drift . --cluster prod --snapshot live`.
+const SNAPSHOT_DRIFT: [&str; 6] = ["drift", ".", "--cluster", "prod", "--snapshot", "live"];
+
 const TOKEN: &str = "fake-api-token-for-leaks";
 
 /// One corpus entry.
@@ -424,16 +427,9 @@ fn no_command_leaks_a_planted_secret() {
         write(root, &format!("live/{i}.yaml"), &obj.to_string());
     }
     for format in DRIFT_FORMATS {
-        let out = r(&[
-            "drift",
-            ".",
-            "--cluster",
-            "prod",
-            "--snapshot",
-            "live",
-            "--format",
-            format,
-        ]);
+        let mut args = SNAPSHOT_DRIFT.to_vec();
+        args.extend(["--format", format]);
+        let out = r(&args);
         assert_eq!(out.status.code(), Some(1), "{format}: drift found");
         // Prometheus metrics hold counts only; every other format shows the changed values.
         assert!(
@@ -441,16 +437,8 @@ fn no_command_leaks_a_planted_secret() {
             "{format}"
         );
     }
-    let mut all = vec![
-        "drift",
-        ".",
-        "--cluster",
-        "prod",
-        "--snapshot",
-        "live",
-        "--output-dir",
-        "reports",
-    ];
+    let mut all = SNAPSHOT_DRIFT.to_vec();
+    all.extend(["--output-dir", "reports"]);
     for format in DRIFT_FORMATS {
         all.extend(["--format", format]);
     }
