@@ -9,19 +9,13 @@ use std::process::Output;
 use plinth_testkit::git::TempRepo;
 use serde_json::Value;
 
-use crate::common::{GitPlatform, assert_exit};
+use crate::common::{GitPlatform, NO_GIT_CONFIG, assert_exit};
 
 type Repo = GitPlatform;
 
 /// A temporary git repository; `plinth` runs without the user's git configuration.
 fn new_repo() -> Repo {
-    GitPlatform::with_env(
-        TempRepo::new(),
-        &[
-            ("GIT_CONFIG_NOSYSTEM", "1"),
-            ("GIT_CONFIG_GLOBAL", "/dev/null"),
-        ],
-    )
+    GitPlatform::with_env(TempRepo::new(), &NO_GIT_CONFIG)
 }
 
 impl GitPlatform {

@@ -266,3 +266,10 @@ pub fn example_copy() -> tempfile::TempDir {
     copy_dir(&workspace().join("examples/fleet"), tmp.path());
     tmp
 }
+
+/// The environment that keeps the system's and the user's git configuration away from a
+/// `plinth` that reads or writes a test repository.
+pub const NO_GIT_CONFIG: [(&str, &str); 2] = [
+    ("GIT_CONFIG_NOSYSTEM", "1"),
+    ("GIT_CONFIG_GLOBAL", "/dev/null"),
+];

@@ -609,26 +609,26 @@ fn disruptions_are_ordered_by_effect_then_cluster_in_every_format() {
         ("rollout", "rollout"),
     ];
     let label = |effect: &str| labels.iter().find(|(e, _)| *e == effect).unwrap().1;
-    let out = repo.plinth(&["diff", "--base", "HEAD", "--format", "terminal"]);
-    let text = String::from_utf8(out.stdout).unwrap();
-    let mut at = 0;
-    for (effect, cluster) in expected {
-        let line = format!("  [{}] {cluster}: ", label(effect));
-        let found = text[at..]
-            .find(&line)
-            .unwrap_or_else(|| panic!("{line} after {at}: {text}"));
-        at += found + line.len();
-    }
-    let out = repo.plinth(&["diff", "--base", "HEAD", "--format", "markdown"]);
-    let md = String::from_utf8(out.stdout).unwrap();
-    let mut at = 0;
-    for (effect, cluster) in expected {
-        let row = format!("| {} | `{cluster}` | ", label(effect));
-        let found = md[at..]
-            .find(&row)
-            .unwrap_or_else(|| panic!("{row} after {at}: {md}"));
-        at += found + row.len();
-    }
+    // Each format lists the disruptions in the expected order.
+    let in_order = |format: &str, line: &dyn Fn(&str, &str) -> String| {
+        let out = repo.plinth(&["diff", "--base", "HEAD", "--format", format]);
+        let text = String::from_utf8(out.stdout).unwrap();
+        let mut at = 0;
+        for (effect, cluster) in expected {
+            let line = line(label(effect), cluster);
+            let found = text[at..]
+                .find(&line)
+                .unwrap_or_else(|| panic!("{line} after {at}: {text}"));
+            at += found + line.len();
+        }
+        text
+    };
+    let text = in_order("terminal", &|label, cluster| {
+        format!("  [{label}] {cluster}: ")
+    });
+    let md = in_order("markdown", &|label, cluster| {
+        format!("| {label} | `{cluster}` | ")
+    });
     for text in [&text, &md, &report.to_string()] {
         assert!(!text.contains(HEAD_SECRETS.user_data) && !text.contains(BASE_SECRETS.user_data));
     }

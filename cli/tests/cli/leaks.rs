@@ -20,14 +20,14 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use base64::Engine as _;
 use plinth_testkit::git::{git, write};
 use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
 use serde_json::{Value, json};
 
-use crate::common::{cluster_args, rendered_objects};
+use crate::common::{EPOCH, NO_GIT_CONFIG, cluster_args, plinth_command, rendered_objects};
 
 /// `drift . --cluster prod --snapshot live`.
 const SNAPSHOT_DRIFT: [&str; 6] = ["drift", ".", "--cluster", "prod", "--snapshot", "live"];
@@ -149,18 +149,9 @@ fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
 /// Runs plinth and scans its stdout, stderr and every file it created or changed.
 fn run(leaks: &mut Leaks, corpus: &[Secret], root: &Path, args: &[&str]) -> Output {
     let before = files(root);
-    let out = Command::new(env!("CARGO_BIN_EXE_plinth"))
-        .args(args)
-        .current_dir(root)
-        .env("NO_COLOR", "1")
-        .env("SOURCE_DATE_EPOCH", "1767225600")
-        .env_remove("PLINTH_REDACTION_KEY")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+    let out = plinth_command(root, args)
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .envs(NO_GIT_CONFIG)
         .output()
         .expect("the plinth binary runs");
     let what = format!("plinth {}", args.join(" "));
