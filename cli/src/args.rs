@@ -16,7 +16,7 @@ pub struct Cli {
 }
 
 /// Flags every command takes.
-#[derive(Debug, Default, Args)]
+#[derive(Debug, Default, Clone, Copy, Args)]
 pub struct GlobalArgs {
     /// Print nothing but data and errors
     #[arg(short, long, global = true)]

@@ -63,7 +63,7 @@ impl CommandError {
         self
     }
 
-    /// `unknown cluster `NAME``, hinting at the clusters there are (the one wording of it).
+    /// ``unknown cluster `NAME` ``, hinting at the clusters there are (the one wording of it).
     pub fn unknown_cluster<S: AsRef<str>>(name: &str, known: &[S]) -> Self {
         let known: Vec<&str> = known.iter().map(AsRef::as_ref).collect();
         Self::user(format!("unknown cluster `{name}`")).hint(format!(

@@ -135,10 +135,19 @@ impl Printer {
 mod tests {
     use super::*;
 
+    /// The exact codes the terminal preview has always used, role by role.
     #[test]
     fn paint_colours_only_when_colour_is_on() {
         let on = Printer::new(false, 0, true);
-        assert_eq!(on.paint(Role::Added, "+a"), "\x1b[32m+a\x1b[0m");
+        for (role, code) in [
+            (Role::Heading, "\x1b[1m"),
+            (Role::Added, "\x1b[32m"),
+            (Role::Removed, "\x1b[31m"),
+            (Role::Changed, "\x1b[33m"),
+            (Role::Position, "\x1b[36m"),
+        ] {
+            assert_eq!(on.paint(role, "x"), format!("{code}x\x1b[0m"));
+        }
         assert_eq!(on.without_color().paint(Role::Added, "+a"), "+a");
         assert_eq!(Printer::new(false, 0, false).paint(Role::Heading, "h"), "h");
     }

@@ -323,7 +323,7 @@ fn platform(repo: &Repo, secrets: &Secrets) -> String {
     for c in ["c1", "c2"] {
         repo.write(
             &format!("clusters/{c}/cluster.yaml"),
-            &cluster_yaml(&ClusterKnobs::default(), secrets),
+            cluster_yaml(&ClusterKnobs::default(), secrets),
         );
         repo.write(&format!("clusters/{c}/inventory.yaml"), NO_PCI);
     }
@@ -331,10 +331,7 @@ fn platform(repo: &Repo, secrets: &Secrets) -> String {
 }
 
 fn set_cluster(repo: &Repo, name: &str, k: &ClusterKnobs, s: &Secrets) {
-    repo.write(
-        &format!("clusters/{name}/cluster.yaml"),
-        &cluster_yaml(k, s),
-    );
+    repo.write(&format!("clusters/{name}/cluster.yaml"), cluster_yaml(k, s));
 }
 
 fn cluster<'a>(report: &'a Value, name: &str) -> &'a Value {
@@ -388,7 +385,7 @@ fn template_change_rolls_out_the_workload() {
     let repo = platform_repo();
     repo.write(
         "assets/app.yaml.j2",
-        &APP.replace(
+        APP.replace(
             "      containers:\n",
             "      terminationGracePeriodSeconds: 30\n      containers:\n",
         ),
@@ -950,7 +947,7 @@ fn a_platform_folder_inside_a_larger_repository() {
     outer.commit("nested");
     outer.write(
         "platform/assets/vm.yaml.j2",
-        &VM.replace("runStrategy: Always", "runStrategy: Manual"),
+        VM.replace("runStrategy: Always", "runStrategy: Manual"),
     );
     let out = Command::new(env!("CARGO_BIN_EXE_plinth"))
         .args([

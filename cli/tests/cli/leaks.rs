@@ -320,12 +320,10 @@ fn write_repo(root: &Path, corpus: &[Secret], rotate: usize) {
     write(
         root,
         "clusters/prod/cluster.yaml",
-        &json!({"name": "prod", "annotations": annotations, "params": params}).to_string(),
+        json!({"name": "prod", "annotations": annotations, "params": params}).to_string(),
     );
-    write(root, "crds/widget.yaml", &widget_crd(corpus));
+    write(root, "crds/widget.yaml", widget_crd(corpus));
 }
-
-/// Reads the rendered objects of `prod` below `root`.
 
 const DRIFT_FORMATS: [&str; 6] = ["text", "json", "markdown", "junit", "prometheus", "html"];
 
@@ -415,7 +413,7 @@ fn no_command_leaks_a_planted_secret() {
 
     // drift from a snapshot, every format, to stdout and to files.
     for (i, obj) in live.iter().enumerate() {
-        write(root, &format!("live/{i}.yaml"), &obj.to_string());
+        write(root, &format!("live/{i}.yaml"), obj.to_string());
     }
     for format in DRIFT_FORMATS {
         let mut args = SNAPSHOT_DRIFT.to_vec();
