@@ -1,7 +1,6 @@
 //! What the commands that talk to a live cluster (`drift`, `discover`) share: their connection
-//! flags turned into [`ConnectOptions`] once, and the atomic write of what they produce.
+//! flags turned into [`ConnectOptions`] once.
 
-use std::path::Path;
 use std::time::Duration;
 
 use plinth_drift::cluster::{ConnectOptions, Limits};
@@ -53,11 +52,4 @@ pub fn connect_options(
         },
         allow_http_loopback: insecure_allow_http_loopback,
     }
-}
-
-/// Whether `path` is a regular file holding exactly `bytes` (a FIFO or device there is never
-/// opened, and a file of another size is never read).
-pub fn holds(path: &Path, bytes: &[u8]) -> bool {
-    fs_err::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
-        && fs_err::read(path).is_ok_and(|old| old == bytes)
 }

@@ -108,7 +108,7 @@ pub fn run(args: DiscoverArgs, global: &GlobalSettings) -> Result<Outcome, Comma
     match &settings.target {
         Target::Stdout => printer.data(&text)?,
         Target::File(path) => {
-            if super::cluster_client::holds(path, text.as_bytes()) {
+            if crate::write::holds(path, text.as_bytes()) {
                 printer.status(&format!("`{}` is unchanged", path.display()));
             } else {
                 crate::write::replacing(path, text.as_bytes())?;

@@ -12,7 +12,7 @@ use std::process::Command;
 use plinth_testkit::git::TempRepo;
 use serde_json::Value;
 
-use crate::common::{GitPlatform, assert_exit, copy_dir_except};
+use crate::common::{GitPlatform, assert_exit, copy_dir_except, write_files};
 
 const KEY: &str = "test-redaction-key";
 
@@ -314,12 +314,17 @@ const WITH_PCI: &str = "nodes:\n  - name: n1\n    roles: [worker]\n    pciDevice
 
 /// A platform repository with clusters `c1` and `c2`, committed; returns the commit.
 fn platform(repo: &Repo, secrets: &Secrets) -> String {
-    repo.write("assets/metadata.yaml", CATALOG);
-    repo.write("assets/hco.yaml.j2", HCO);
-    repo.write("assets/app.yaml.j2", APP);
-    repo.write("assets/mc.yaml.j2", MC);
-    repo.write("assets/vm.yaml.j2", VM);
-    repo.write("assets/gpu.yaml.j2", GPU);
+    write_files(
+        &repo.root,
+        &[
+            ("assets/metadata.yaml", CATALOG),
+            ("assets/hco.yaml.j2", HCO),
+            ("assets/app.yaml.j2", APP),
+            ("assets/mc.yaml.j2", MC),
+            ("assets/vm.yaml.j2", VM),
+            ("assets/gpu.yaml.j2", GPU),
+        ],
+    );
     for c in ["c1", "c2"] {
         repo.write(
             &format!("clusters/{c}/cluster.yaml"),
