@@ -273,3 +273,11 @@ pub const NO_GIT_CONFIG: [(&str, &str); 2] = [
     ("GIT_CONFIG_NOSYSTEM", "1"),
     ("GIT_CONFIG_GLOBAL", "/dev/null"),
 ];
+
+/// Copies the platform repository `cli/tests/fixtures/repos/NAME` into `dir`.
+pub fn fixture_repo(name: &str, dir: &Path) {
+    copy_dir(
+        &workspace().join("cli/tests/fixtures/repos").join(name),
+        dir,
+    );
+}

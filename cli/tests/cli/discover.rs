@@ -6,8 +6,8 @@
 use std::path::Path;
 
 use crate::common::{
-    DISCOVER_STDOUT, assert_exit, assert_stdout, plinth, plinth_live, render, rendered_objects,
-    stderr, stdout, write_files,
+    DISCOVER_STDOUT, assert_exit, assert_stdout, fixture_repo, plinth, plinth_live, render,
+    rendered_objects, stderr, stdout,
 };
 use plinth_renderer::inventory::Inventory;
 use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
@@ -18,26 +18,7 @@ const TOKEN: &str = "tok-0a1b2c3d4e5f";
 /// A platform repository with one cluster, `prod`: a base ConfigMap always, a GPU ConfigMap
 /// when the inventory has a GPU. The committed inventory has one worker without a GPU.
 fn repo(dir: &Path) {
-    let files = [
-        (
-            "assets/metadata.yaml",
-            "assets:\n  - name: base-config\n    path: base.yaml.j2\n    phase: 0\n    install: always\n    component: ConfigMap\n    reconcile_order: 1\n  - name: gpu-config\n    path: gpu.yaml.j2\n    phase: 1\n    install: always\n    component: ConfigMap\n    reconcile_order: 2\n    conditions:\n      - type: hardware-detection\n        detector: gpuPresent\n",
-        ),
-        (
-            "assets/base.yaml.j2",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: base\n  namespace: platform\ndata:\n  cpuVendors: \"{{ hardware.cpuVendors | join(',') }}\"\n  replicas: \"2\"\n",
-        ),
-        (
-            "assets/gpu.yaml.j2",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gpu\n  namespace: platform\ndata:\n  passthrough: \"true\"\n",
-        ),
-        ("clusters/prod/cluster.yaml", "name: prod\n"),
-        (
-            "clusters/prod/inventory.yaml",
-            "nodes:\n  - name: w1\n    roles: [worker]\n    cpuVendor: GenuineIntel\n",
-        ),
-    ];
-    write_files(dir, &files);
+    fixture_repo("gpu-detect", dir);
 }
 
 fn node(name: &str, labels: &Value, taints: &Value) -> Value {
