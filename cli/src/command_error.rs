@@ -1,10 +1,11 @@
-//! The one error mapping of the binary: every library error (`RenderError`, `GitError`,
-//! `DriftError`, I/O, anything with context) becomes a [`CommandError`] here, with its kind
-//! and its hints, and the one reporter prints it: `error: …`, each cause as `  Caused by: …`,
-//! then `hint: …`; exit code 2. A broken pipe on stdout is success. Every line passes through
-//! the one redaction policy ([`Redactor::redact_text`]) before it is printed: an error from any
-//! command, crate or library may quote a value (a template filter's message, a YAML parser's
-//! snippet, a path named by a parameter), and none of them reaches the terminal in clear.
+//! The one error mapping and reporter of the binary: every library error (`RenderError`,
+//! `GitError`, `DriftError`, I/O, anything with context) becomes a [`CommandError`] here, with
+//! its kind and its hints, and the one reporter prints it: `error: …`, each cause as
+//! `  Caused by: …`, then `hint: …`; exit code 2. A broken pipe on stdout is success. Every line
+//! passes through the one redaction policy ([`Redactor::redact_text`]) before it is printed: an
+//! error from any command, crate or library may quote a value (a template filter's message, a
+//! YAML parser's snippet, a path named by a parameter), and none of them reaches the terminal
+//! in clear. Usage errors and panics are reported here too, redacted the same way.
 
 use std::fmt;
 use std::io::{self, Write as _};
@@ -169,6 +170,36 @@ impl CommandError {
         }
         out
     }
+}
+
+/// A panic message may quote a value: it is redacted like every other line.
+pub fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let message = info
+        .payload()
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    let location = info
+        .location()
+        .map(|l| format!(" at {}:{}", l.file(), l.line()))
+        .unwrap_or_default();
+    let _ = writeln!(
+        io::stderr(),
+        "error: plinth panicked{location}: {}",
+        Redactor::shared().redact_text(&message)
+    );
+}
+
+/// Argument errors echo the offending argument: redacted too (help and version are not).
+pub fn report_usage(err: &clap::Error) -> ExitCode {
+    let text = err.render().to_string();
+    let _ = if err.use_stderr() {
+        write!(io::stderr(), "{}", Redactor::shared().redact_text(&text))
+    } else {
+        write!(io::stdout(), "{text}")
+    };
+    ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2))
 }
 
 /// An error and its causes on one line (`outer: inner: root`), for a report that records a

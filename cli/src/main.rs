@@ -9,11 +9,9 @@ mod printer;
 mod settings;
 mod write;
 
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use plinth_vocab::redact::Redactor;
 
 /// mimalloc: a render allocates and frees millions of small values on every core, and glibc's
 /// allocator spent about a third of the CPU time of a 1,000-cluster render doing so.
@@ -37,54 +35,17 @@ fn main() -> ExitCode {
 }
 
 fn run() -> ExitCode {
-    std::panic::set_hook(Box::new(report_panic));
+    std::panic::set_hook(Box::new(command_error::report_panic));
     // Reads the environment once, and installs the redaction key before anything is printed.
-    let (cli, global) = match args::Cli::try_parse() {
-        Ok(cli) => {
-            let global = settings::GlobalSettings::resolve(cli.global);
-            (cli.command, global)
-        }
+    let (command, global) = match args::Cli::try_parse() {
+        Ok(cli) => (cli.command, settings::GlobalSettings::resolve(cli.global)),
         Err(err) => {
             settings::GlobalSettings::resolve(args::GlobalArgs::default());
-            return report_usage(&err);
+            return command_error::report_usage(&err);
         }
     };
-    match commands::run(cli, &global) {
+    match commands::run(command, &global) {
         Ok(outcome) => outcome.exit_code(),
         Err(err) => err.report(),
     }
-}
-
-/// A panic message may quote a value: it is redacted like every other line.
-fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
-    let message = info
-        .payload()
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| info.payload().downcast_ref::<String>().cloned())
-        .unwrap_or_default();
-    let location = info
-        .location()
-        .map(|l| format!(" at {}:{}", l.file(), l.line()))
-        .unwrap_or_default();
-    let _ = writeln!(
-        std::io::stderr(),
-        "error: plinth panicked{location}: {}",
-        Redactor::shared().redact_text(&message)
-    );
-}
-
-/// Argument errors echo the offending argument: redacted too (help and version are not).
-fn report_usage(err: &clap::Error) -> ExitCode {
-    let text = err.render().to_string();
-    let _ = if err.use_stderr() {
-        write!(
-            std::io::stderr(),
-            "{}",
-            Redactor::shared().redact_text(&text)
-        )
-    } else {
-        write!(std::io::stdout(), "{text}")
-    };
-    ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2))
 }

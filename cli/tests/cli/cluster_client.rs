@@ -10,6 +10,11 @@ use crate::common::{
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::json;
 
+/// A logged request as `METHOD PATH {query}`, for failure messages.
+fn shown(request: &plinth_testkit::LoggedRequest) -> String {
+    format!("{} {} {:?}", request.method, request.path, request.query)
+}
+
 const TOKEN: &str = "tok-5e6f7a8b9c0d";
 
 #[cfg(unix)]
@@ -202,10 +207,8 @@ fn drift_never_sends_a_patch_without_dry_run_whatever_the_object_names() {
                 assert_eq!(
                     request.query.get("dryRun").map(String::as_str),
                     Some("All"),
-                    "{name} / {namespace}: {} {} {:?} sent without dryRun=All\n{err}",
-                    request.method,
-                    request.path,
-                    request.query
+                    "{name} / {namespace}: {} sent without dryRun=All\n{err}",
+                    shown(&request)
                 );
             }
         }
@@ -326,10 +329,8 @@ fn a_rendered_namespace_never_redirects_a_list_to_another_resource() {
         for request in server.request_log() {
             assert!(
                 !request.path.contains("secrets"),
-                "{namespace}: {} {} {:?} reads Secrets",
-                request.method,
-                request.path,
-                request.query
+                "{namespace}: {} reads Secrets",
+                shown(&request)
             );
         }
     }
