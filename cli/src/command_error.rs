@@ -83,7 +83,11 @@ impl fmt::Display for CommandError {
 /// A command error may travel inside an `anyhow` chain (raised deep in a command, given
 /// context on the way out); [`From<anyhow::Error>`] finds it again and keeps its kind and
 /// hints.
-impl std::error::Error for CommandError {}
+impl std::error::Error for CommandError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
+}
 
 /// The kind of the first library error of the chain that says (a command error's own kind
 /// first).
@@ -111,11 +115,12 @@ fn kind_of(err: &anyhow::Error) -> Kind {
 impl From<anyhow::Error> for CommandError {
     fn from(error: anyhow::Error) -> Self {
         let kind = kind_of(&error);
+        // The outermost command error of the chain holds the hints of those inside it.
         let hints = error
             .chain()
-            .filter_map(|e| e.downcast_ref::<CommandError>())
-            .flat_map(|e| e.hints.iter().cloned())
-            .collect();
+            .find_map(|e| e.downcast_ref::<CommandError>())
+            .map(|e| e.hints.clone())
+            .unwrap_or_default();
         Self { kind, error, hints }
     }
 }
@@ -268,6 +273,18 @@ mod tests {
         assert_eq!(wrapped.hints.len(), 1);
         let io = CommandError::from(io::Error::other("disk"));
         assert_eq!(io.kind, Kind::Internal);
+    }
+
+    /// A command error that travels inside another chain keeps its own causes.
+    #[test]
+    fn a_nested_command_error_keeps_its_causes() {
+        let leaf = anyhow::Error::new(CommandError::user("root").hint("try this"));
+        let inner = CommandError::from(leaf.context("middle"));
+        let outer = CommandError::from(anyhow::Error::new(inner).context("outer"));
+        assert_eq!(
+            outer.render(&Redactor::with_key(b"k")),
+            "error: outer\n  Caused by: middle\n  Caused by: root\nhint: try this\n"
+        );
     }
 
     #[test]
