@@ -87,10 +87,17 @@ impl Printer {
         )
     )]
     pub fn paint(self, role: Role, text: &str) -> String {
+        let (start, end) = self.codes(role);
+        format!("{start}{text}{end}")
+    }
+
+    /// What goes before and after text of `role`: the ANSI codes when colour is on, else
+    /// nothing (for a library style made of a prefix and a suffix per role).
+    pub fn codes(self, role: Role) -> (&'static str, &'static str) {
         if self.color {
-            format!("{}{text}{RESET}", role.ansi())
+            (role.ansi(), RESET)
         } else {
-            text.to_owned()
+            ("", "")
         }
     }
 
