@@ -16,7 +16,7 @@ pub struct Cli {
 }
 
 /// Flags every command takes.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Clone, Copy, Args)]
 pub struct GlobalArgs {
     /// Print nothing but data and errors
     #[arg(short, long, global = true)]
@@ -63,21 +63,18 @@ pub struct DiffArgs {
     /// The head revision (default: the working tree)
     #[arg(long, value_name = "REV")]
     pub head: Option<String>,
-    /// The platform repository, inside a git repository (default: the current folder)
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub repo: PathBuf,
-    /// Compare only these clusters (repeatable; default: every cluster)
-    #[arg(short, long = "cluster", value_name = "NAME")]
-    pub clusters: Vec<String>,
+    #[command(flatten)]
+    pub repo: GitRepoArg,
+    #[command(flatten)]
+    pub clusters: ClustersArg,
     /// Output format
     #[arg(long, value_enum, default_value_t = DiffFormat::Terminal)]
     pub format: DiffFormat,
     /// Write the preview to files in this folder (one per Markdown part) instead of stdout
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
-    /// Worker threads (default: one per core)
-    #[arg(short, long, value_name = "N")]
-    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub jobs: JobsArg,
 }
 
 #[derive(Debug, Args)]
@@ -88,18 +85,16 @@ pub struct CommitArgs {
     /// The revision to render (default: `HEAD`, refused when the working tree is dirty)
     #[arg(long, value_name = "REV")]
     pub source: Option<String>,
-    /// The platform repository, inside a git repository (default: the current folder)
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub repo: PathBuf,
+    #[command(flatten)]
+    pub repo: GitRepoArg,
     /// Hydrate `HEAD` even when tracked files have uncommitted changes (they are not included)
     #[arg(long)]
     pub allow_dirty: bool,
     /// The commit message's first lines (the `Plinth-Source` trailer is always added)
     #[arg(short, long, value_name = "TEXT")]
     pub message: Option<String>,
-    /// Worker threads (default: one per core)
-    #[arg(short, long, value_name = "N")]
-    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub jobs: JobsArg,
 }
 
 /// Output format of listing commands.
@@ -111,12 +106,10 @@ pub enum ListFormat {
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
-    /// The platform repository (default: the current folder)
-    #[arg(default_value = ".")]
-    pub repo: PathBuf,
-    /// Render only these clusters (repeatable; default: every cluster)
-    #[arg(short, long = "cluster", value_name = "NAME")]
-    pub clusters: Vec<String>,
+    #[command(flatten)]
+    pub repo: RepoArg,
+    #[command(flatten)]
+    pub clusters: ClustersArg,
     /// Output folder (default: `paths.output` of plinth.yaml, `rendered`)
     #[arg(short, long, value_name = "DIR")]
     pub output: Option<PathBuf>,
@@ -132,9 +125,8 @@ pub struct RenderArgs {
     /// Render only shard I of N (`--shard 2/8`), for fleets split across CI jobs
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
-    /// Worker threads (default: one per core)
-    #[arg(short, long, value_name = "N")]
-    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub jobs: JobsArg,
     /// Validate every object against the CRDs in this folder before writing (default: the
     /// `schemas` setting of plinth.yaml, when set)
     #[arg(long, value_name = "DIR")]
@@ -143,9 +135,8 @@ pub struct RenderArgs {
 
 #[derive(Debug, Args)]
 pub struct CatalogArgs {
-    /// The platform repository (default: the current folder)
-    #[arg(default_value = ".")]
-    pub repo: PathBuf,
+    #[command(flatten)]
+    pub repo: RepoArg,
     /// Explain the decisions for these clusters (repeatable)
     #[arg(short, long = "cluster", value_name = "NAME")]
     pub clusters: Vec<String>,
@@ -156,15 +147,13 @@ pub struct CatalogArgs {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// The platform repository (default: the current folder)
-    #[arg(default_value = ".")]
-    pub repo: PathBuf,
+    #[command(flatten)]
+    pub repo: RepoArg,
     /// Folder of CRD files (default: the `schemas` setting of plinth.yaml)
     #[arg(long, value_name = "DIR")]
     pub crds: Option<PathBuf>,
-    /// Validate only these clusters (repeatable; default: every cluster)
-    #[arg(short, long = "cluster", value_name = "NAME")]
-    pub clusters: Vec<String>,
+    #[command(flatten)]
+    pub clusters: ClustersArg,
     /// Fail (exit 2) when a rendered custom-resource kind has no CRD schema in the folder
     #[arg(long)]
     pub require_schemas: bool,
@@ -192,9 +181,8 @@ pub enum DriftFormat {
 
 #[derive(Debug, Args)]
 pub struct DriftArgs {
-    /// The platform repository (default: the current folder)
-    #[arg(default_value = ".")]
-    pub repo: PathBuf,
+    #[command(flatten)]
+    pub repo: RepoArg,
     /// The cluster to compare
     #[arg(short, long, value_name = "NAME")]
     pub cluster: String,
@@ -204,12 +192,8 @@ pub struct DriftArgs {
     /// Largest snapshot file read, in MiB
     #[arg(long, value_name = "MIB", default_value_t = 256)]
     pub max_snapshot_file_mib: u64,
-    /// Kubeconfig file of the live cluster (default: `KUBECONFIG`, `~/.kube/config`, in-cluster)
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context (default: the current context)
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
+    #[command(flatten)]
+    pub kubeconfig: KubeconfigArgs,
     /// Namespace of rendered namespaced objects that name none (default: the context's
     /// namespace with a cluster, `default` with a snapshot)
     #[arg(short, long, value_name = "NAME")]
@@ -223,41 +207,24 @@ pub struct DriftArgs {
     /// Write each report format to a file in this folder instead of stdout
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
-    /// Limit on every request to the cluster, in seconds
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
-    pub timeout: u64,
-    /// Retries after a failed request (429, 5xx, timeouts)
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub retries: u32,
     #[command(flatten)]
-    pub client: ClusterClientArgs,
+    pub requests: RequestArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct DiscoverArgs {
-    /// The platform repository (default: the current folder)
-    #[arg(default_value = ".")]
-    pub repo: PathBuf,
+    #[command(flatten)]
+    pub repo: RepoArg,
     /// The cluster whose inventory to write
     #[arg(short, long, value_name = "NAME")]
     pub cluster: String,
-    /// Kubeconfig file of the live cluster (default: `KUBECONFIG`, `~/.kube/config`, in-cluster)
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context (default: the current context)
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
+    #[command(flatten)]
+    pub kubeconfig: KubeconfigArgs,
     /// Where to write the inventory, `-` for stdout (default: `clusters/<NAME>/inventory.yaml`)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Limit on every request to the cluster, in seconds
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
-    pub timeout: u64,
-    /// Retries after a failed request (429, 5xx, timeouts)
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub retries: u32,
     #[command(flatten)]
-    pub client: ClusterClientArgs,
+    pub requests: RequestArgs,
 }
 
 /// Bounds on a command's work with a live cluster, and the loopback test switch.
@@ -280,4 +247,61 @@ pub struct ClusterClientArgs {
     /// (`127.0.0.0/8`, `::1`, `localhost`) — for tests against a local fake server only
     #[arg(long)]
     pub insecure_allow_http_loopback: bool,
+}
+
+/// The platform repository as a folder (`plinth render [REPO]`).
+#[derive(Debug, Args)]
+pub struct RepoArg {
+    /// The platform repository (default: the current folder)
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+}
+
+/// The platform repository inside a git repository (`--repo DIR`), for the commands that read
+/// revisions.
+#[derive(Debug, Args)]
+pub struct GitRepoArg {
+    /// The platform repository, inside a git repository (default: the current folder)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+}
+
+/// `--jobs N`.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct JobsArg {
+    /// Worker threads (default: one per core)
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+/// Where the live cluster's connection settings come from.
+#[derive(Debug, Args)]
+pub struct KubeconfigArgs {
+    /// Kubeconfig file of the live cluster (default: `KUBECONFIG`, `~/.kube/config`, in-cluster)
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context)
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+}
+
+/// How requests to the live cluster are bounded and retried.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct RequestArgs {
+    /// Limit on every request to the cluster, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+    /// Retries after a failed request (429, 5xx, timeouts)
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub retries: u32,
+    #[command(flatten)]
+    pub client: ClusterClientArgs,
+}
+
+/// `-c/--cluster NAME…`: the clusters a fleet-wide command works on.
+#[derive(Debug, Args)]
+pub struct ClustersArg {
+    /// Only these clusters (repeatable; default: every cluster)
+    #[arg(short, long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
 }

@@ -1,18 +1,17 @@
-//! The `plinth` binary: parse arguments, run the command, report the outcome as an exit code
-//! (0 clean, 1 found something, 2 could not run).
+//! The `plinth` binary: parse arguments, resolve the settings once, run the command, report
+//! the outcome as an exit code (0 clean, 1 found something, 2 could not run).
 
 mod args;
+mod command_error;
 mod commands;
 mod jobs;
 mod printer;
-mod report;
+mod settings;
 mod write;
 
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use plinth_vocab::redact::Redactor;
 
 /// mimalloc: a render allocates and frees millions of small values on every core, and glibc's
 /// allocator spent about a third of the CPU time of a 1,000-cluster render doing so.
@@ -36,48 +35,17 @@ fn main() -> ExitCode {
 }
 
 fn run() -> ExitCode {
-    // The one redaction key of the run, read once, before anything can be redacted.
-    if let Some(key) = std::env::var_os(plinth_vocab::redact::KEY_ENV).filter(|k| !k.is_empty()) {
-        Redactor::install_shared(Redactor::with_key(key.as_encoded_bytes()));
-    }
-    // A panic message may quote a value: it is redacted like every other line.
-    std::panic::set_hook(Box::new(|info| {
-        let message = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        let location = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        let _ = writeln!(
-            std::io::stderr(),
-            "error: plinth panicked{location}: {}",
-            Redactor::shared().redact_text(&message)
-        );
-    }));
-    // Argument errors echo the offending argument: redacted too.
-    let cli = match args::Cli::try_parse() {
-        Ok(cli) => cli,
+    std::panic::set_hook(Box::new(command_error::report_panic));
+    // Reads the environment once, and installs the redaction key before anything is printed.
+    let (command, global) = match args::Cli::try_parse() {
+        Ok(cli) => (cli.command, settings::GlobalSettings::resolve(cli.global)),
         Err(err) => {
-            let text = err.render().to_string();
-            let _ = if err.use_stderr() {
-                write!(
-                    std::io::stderr(),
-                    "{}",
-                    Redactor::shared().redact_text(&text)
-                )
-            } else {
-                write!(std::io::stdout(), "{text}")
-            };
-            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+            settings::GlobalSettings::resolve(args::GlobalArgs::default());
+            return command_error::report_usage(&err);
         }
     };
-    let printer = printer::Printer::new(cli.global.quiet, cli.global.verbose);
-    match commands::run(cli.command, printer) {
+    match commands::run(command, &global) {
         Ok(outcome) => outcome.exit_code(),
-        Err(err) => report::error(&err),
+        Err(err) => err.report(),
     }
 }

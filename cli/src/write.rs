@@ -50,6 +50,14 @@ pub fn replacing(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether `path` is a regular file holding exactly `bytes` (a FIFO or device there is never
+/// opened, and a file of another size is never read): a write that would change nothing can be
+/// skipped.
+pub fn holds(path: &Path, bytes: &[u8]) -> bool {
+    fs_err::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+        && fs_err::read(path).is_ok_and(|old| old == bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

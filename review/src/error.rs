@@ -44,7 +44,7 @@ pub enum ReviewError {
         source: Box<RenderError>,
     },
     /// A cluster asked for exists on neither side; `known` are the clusters that do.
-    #[error("unknown cluster `{name}` in both base and head")]
+    #[error("unknown cluster `{name}`")]
     UnknownCluster { name: String, known: Vec<String> },
     /// The working tree has uncommitted changes to tracked files (`HEAD` would not be what
     /// the user sees); `head` is the short id of `HEAD`.

@@ -3,24 +3,23 @@
 
 use std::fmt::Write as _;
 
-use anyhow::Context as _;
-use plinth_renderer::{Fleet, Source};
 use plinth_vocab::redact::Redactor;
 use serde_json::json;
 
 use super::Outcome;
-use crate::args::{CatalogArgs, ListFormat};
-use crate::printer::Printer;
+use super::shared;
+use crate::args::{CatalogArgs, ListFormat, RepoArg};
+use crate::command_error::CommandError;
+use crate::settings::GlobalSettings;
 
-pub fn run(args: CatalogArgs, printer: Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: CatalogArgs, global: &GlobalSettings) -> Result<Outcome, CommandError> {
+    let printer = global.printer;
     let CatalogArgs {
-        repo,
+        repo: RepoArg { repo },
         clusters,
         format,
     } = args;
-    let source = Source::dir(&repo)
-        .with_context(|| format!("cannot open the platform repository `{}`", repo.display()))?;
-    let fleet = Fleet::open(source)?;
+    let fleet = shared::open_fleet(&repo)?;
     let catalog = &fleet.catalog;
     let missing = fleet.missing_templates()?;
     let selection = if clusters.is_empty() {

@@ -1,22 +1,28 @@
 //! What the commands that talk to a live cluster (`drift`, `discover`) share: their connection
-//! flags turned into [`ConnectOptions`] once, and the atomic write of what they produce.
+//! flags turned into [`ConnectOptions`] once.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use plinth_drift::source::kube::{ConnectOptions, KubeEnv, Limits};
 
-use crate::args::ClusterClientArgs;
+use crate::args::{ClusterClientArgs, KubeconfigArgs, RequestArgs};
 
 /// The connection settings from the connection flags (every flag destructured, so a new one
-/// that is not handled fails to compile).
+/// that is not handled fails to compile) and the Kubernetes client environment.
 pub fn connect_options(
-    kubeconfig: Option<PathBuf>,
-    context: Option<String>,
-    timeout: u64,
-    retries: u32,
-    client: ClusterClientArgs,
+    kubeconfig: KubeconfigArgs,
+    requests: RequestArgs,
+    kube_env: &KubeEnv,
 ) -> ConnectOptions {
+    let KubeconfigArgs {
+        kubeconfig,
+        context,
+    } = kubeconfig;
+    let RequestArgs {
+        timeout,
+        retries,
+        client,
+    } = requests;
     let ClusterClientArgs {
         deadline,
         max_response_mib,
@@ -36,23 +42,6 @@ pub fn connect_options(
             max_kinds: max_kinds.max(1),
         },
         allow_http_loopback: insecure_allow_http_loopback,
-        env: kube_env(),
+        env: kube_env.clone(),
     }
-}
-
-/// Where kubectl would look for connection settings, from the environment (`KUBECONFIG`,
-/// `HOME`, `KUBERNETES_SERVICE_HOST`): the one place the cluster commands read it.
-pub fn kube_env() -> KubeEnv {
-    KubeEnv {
-        kubeconfig: std::env::var_os("KUBECONFIG"),
-        home: std::env::var_os("HOME").map(PathBuf::from),
-        in_cluster: std::env::var_os("KUBERNETES_SERVICE_HOST").is_some(),
-    }
-}
-
-/// Whether `path` is a regular file holding exactly `bytes` (a FIFO or device there is never
-/// opened, and a file of another size is never read).
-pub fn holds(path: &Path, bytes: &[u8]) -> bool {
-    fs_err::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
-        && fs_err::read(path).is_ok_and(|old| old == bytes)
 }

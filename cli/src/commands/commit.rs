@@ -7,15 +7,14 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use plinth_review::ReviewError;
 use plinth_review::git::CommitOutcome;
 use plinth_review::hydrate::{HydrateRequest, Hydrated, Hydration};
-use plinth_vocab::redact::Redactor;
 
 use super::Outcome;
-use crate::args::CommitArgs;
+use crate::args::{CommitArgs, GitRepoArg, JobsArg};
+use crate::command_error::CommandError;
 use crate::printer::Printer;
-use crate::report::Hinted;
+use crate::settings::GlobalSettings;
 
 /// Settings of one commit run.
 #[derive(Debug)]
@@ -28,16 +27,16 @@ struct CommitSettings {
     jobs: Option<usize>,
 }
 
-pub fn run(args: CommitArgs, printer: Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: CommitArgs, global: &GlobalSettings) -> Result<Outcome, CommandError> {
     let CommitArgs {
         branch,
         source,
-        repo,
+        repo: GitRepoArg { repo },
         allow_dirty,
         message,
-        jobs,
+        jobs: JobsArg { jobs },
     } = args;
-    commit(
+    Ok(commit(
         &CommitSettings {
             repo,
             branch,
@@ -46,9 +45,8 @@ pub fn run(args: CommitArgs, printer: Printer) -> anyhow::Result<Outcome> {
             message,
             jobs,
         },
-        printer,
-    )
-    .map_err(|err| super::diff::redact_error(err, Redactor::shared()))
+        global.printer,
+    )?)
 }
 
 fn commit(s: &CommitSettings, printer: Printer) -> anyhow::Result<Outcome> {
@@ -59,15 +57,7 @@ fn commit(s: &CommitSettings, printer: Printer) -> anyhow::Result<Outcome> {
         allow_dirty: s.allow_dirty,
         message: s.message.as_deref(),
     };
-    let hydration = Hydration::open(request).map_err(|err| match err {
-        ReviewError::Dirty { ref head, .. } => anyhow::Error::new(Hinted {
-            message: err.to_string(),
-            hint: format!(
-                "commit them first, or pass `--allow-dirty` to hydrate `HEAD` ({head}) as committed, without them"
-            ),
-        }),
-        err => err.into(),
-    })?;
+    let hydration = Hydration::open(request)?;
     let pool = crate::jobs::pool(s.jobs, hydration.cluster_count(), printer)?;
     let Hydrated {
         outcome,

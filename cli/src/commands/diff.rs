@@ -4,23 +4,22 @@
 //! JSON, or writes it to `--output-dir`.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context as _;
-use plinth_review::ReviewError;
 use plinth_review::diff::DiffReport;
 use plinth_review::preview;
 use plinth_review::pull_request::{PreviewRequest, PullRequest};
 use plinth_vocab::redact::Redactor;
 
 use super::Outcome;
-use crate::args::{DiffArgs, DiffFormat};
-use crate::printer::Printer;
-use crate::report::Hinted;
+use crate::args::{ClustersArg, DiffArgs, DiffFormat, GitRepoArg, JobsArg};
+use crate::command_error::CommandError;
+use crate::printer::{Printer, Role};
+use crate::settings::GlobalSettings;
 
-/// Settings of one diff run, resolved from the arguments and the environment.
+/// Settings of one diff run, resolved from the arguments and the global settings.
 #[derive(Debug)]
 struct DiffSettings {
     repo: PathBuf,
@@ -30,21 +29,24 @@ struct DiffSettings {
     format: DiffFormat,
     output_dir: Option<PathBuf>,
     jobs: Option<usize>,
-    color: bool,
 }
 
-pub fn run(args: DiffArgs, printer: Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: DiffArgs, global: &GlobalSettings) -> Result<Outcome, CommandError> {
     let DiffArgs {
         base,
         head,
-        repo,
-        clusters,
+        repo: GitRepoArg { repo },
+        clusters: ClustersArg { clusters },
         format,
         output_dir,
-        jobs,
+        jobs: JobsArg { jobs },
     } = args;
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let color = output_dir.is_none() && !no_color && std::io::stdout().is_terminal();
+    // A preview written to files is never coloured.
+    let printer = if output_dir.is_some() {
+        global.printer.without_color()
+    } else {
+        global.printer
+    };
     let settings = DiffSettings {
         repo,
         base,
@@ -53,28 +55,8 @@ pub fn run(args: DiffArgs, printer: Printer) -> anyhow::Result<Outcome> {
         format,
         output_dir,
         jobs,
-        color,
     };
-    diff(&settings, printer).map_err(|err| redact_error(err, Redactor::shared()))
-}
-
-/// An error whose messages hold something that looks like a credential (a template line
-/// quoted by a parser, say) comes back with those values fingerprinted; other errors are
-/// returned as they are, hints included.
-pub fn redact_error(err: anyhow::Error, redactor: &Redactor) -> anyhow::Error {
-    let messages: Vec<String> = err.chain().map(ToString::to_string).collect();
-    let redacted: Vec<String> = messages.iter().map(|m| redactor.redact_text(m)).collect();
-    if redacted == messages {
-        return err;
-    }
-    let mut rebuilt: Option<anyhow::Error> = None;
-    for message in redacted.into_iter().rev() {
-        rebuilt = Some(match rebuilt {
-            None => anyhow::Error::msg(message),
-            Some(inner) => inner.context(message),
-        });
-    }
-    rebuilt.unwrap_or(err)
+    Ok(diff(&settings, printer)?)
 }
 
 fn diff(s: &DiffSettings, printer: Printer) -> anyhow::Result<Outcome> {
@@ -85,13 +67,7 @@ fn diff(s: &DiffSettings, printer: Printer) -> anyhow::Result<Outcome> {
         head: s.head.as_deref(),
         clusters: &s.clusters,
     };
-    let review = PullRequest::open(&request).map_err(|err| match err {
-        ReviewError::UnknownCluster { ref known, .. } => anyhow::Error::new(Hinted {
-            message: err.to_string(),
-            hint: format!("the clusters are: {}", known.join(", ")),
-        }),
-        err => err.into(),
-    })?;
+    let review = PullRequest::open(&request)?;
     printer.detail(&format!(
         "{} of {} clusters have identical inputs on both sides",
         review.unchanged_count(),
@@ -122,7 +98,7 @@ fn emit(
     let files: BTreeMap<String, String> = match s.format {
         DiffFormat::Terminal => BTreeMap::from([(
             "preview.txt".to_owned(),
-            preview::terminal(report, redactor, &terminal_style(s.color)),
+            preview::terminal(report, redactor, &terminal_style(printer)),
         )]),
         DiffFormat::Json => {
             BTreeMap::from([("preview.json".to_owned(), preview::json(report, redactor))])
@@ -146,23 +122,19 @@ fn emit(
         .context("cannot write the preview to stdout")
 }
 
-/// The terminal preview's marks: ANSI colours when `color` (a TTY without `NO_COLOR`).
-/// Glue until the printer owns the colour style.
-fn terminal_style(color: bool) -> preview::Style {
-    if !color {
-        return preview::Style::plain();
-    }
-    let mark = |prefix| preview::Mark {
-        prefix,
-        suffix: "\x1b[0m",
+/// The terminal preview's marks: the printer's colours (none when colour is off).
+fn terminal_style(printer: Printer) -> preview::Style {
+    let mark = |role| {
+        let (prefix, suffix) = printer.codes(role);
+        preview::Mark { prefix, suffix }
     };
     preview::Style {
-        header: mark("\x1b[1m"),
-        added: mark("\x1b[32m"),
-        removed: mark("\x1b[31m"),
-        changed: mark("\x1b[33m"),
-        warning: mark("\x1b[33m"),
-        hunk: mark("\x1b[36m"),
+        header: mark(Role::Heading),
+        added: mark(Role::Added),
+        removed: mark(Role::Removed),
+        changed: mark(Role::Changed),
+        warning: mark(Role::Changed),
+        hunk: mark(Role::Position),
     }
 }
 
@@ -194,23 +166,4 @@ fn write_files(
         dir.display()
     ));
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn errors_holding_credentials_are_redacted() {
-        let r = Redactor::with_key(b"k");
-        let err = anyhow::anyhow!("line 3: password: hunter2").context("cannot render");
-        let text = format!("{:#}", redact_error(err, &r));
-        assert!(!text.contains("hunter2"), "{text}");
-        assert!(
-            text.starts_with("cannot render: line 3: password: <redacted"),
-            "{text}"
-        );
-        let plain = anyhow::anyhow!("plain").context("outer");
-        assert_eq!(format!("{:#}", redact_error(plain, &r)), "outer: plain");
-    }
 }

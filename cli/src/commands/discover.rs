@@ -1,18 +1,18 @@
 //! `plinth discover`: read a live cluster's Node objects and write the cluster's hardware
 //! inventory (`clusters/<name>/inventory.yaml`), deterministically and atomically.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
 use plinth_drift::core::discover;
 use plinth_drift::engine;
 use plinth_drift::source::kube::ConnectOptions;
-use plinth_renderer::{Fleet, Source};
+use plinth_renderer::Fleet;
 
 use super::Outcome;
+use super::shared;
 use crate::args::DiscoverArgs;
-use crate::printer::Printer;
-use crate::report::Hinted;
+use crate::command_error::CommandError;
+use crate::settings::GlobalSettings;
 
 /// Where the inventory goes.
 #[derive(Debug)]
@@ -30,28 +30,27 @@ struct DiscoverSettings {
 }
 
 impl DiscoverSettings {
-    fn resolve(args: DiscoverArgs, fleet: &Fleet) -> anyhow::Result<Self> {
+    fn resolve(
+        repo: &Path,
+        args: DiscoverArgs,
+        fleet: &Fleet,
+        global: &GlobalSettings,
+    ) -> Result<Self, CommandError> {
         let DiscoverArgs {
-            repo,
+            repo: _,
             cluster,
             kubeconfig,
-            context,
             output,
-            timeout,
-            retries,
-            client,
+            requests,
         } = args;
         let known = fleet.cluster_names()?;
         if !known.contains(&cluster) {
-            return Err(Hinted {
-                message: format!("unknown cluster `{cluster}`"),
-                hint: format!(
-                    "the repository's clusters are: {}; create `{}/{cluster}/cluster.yaml` first",
-                    known.join(", "),
+            return Err(
+                CommandError::unknown_cluster(&cluster, &known).hint(format!(
+                    "create `{}/{cluster}/cluster.yaml` first",
                     fleet.settings.paths.clusters
-                ),
-            }
-            .into());
+                )),
+            );
         }
         let target = match output {
             Some(p) if p.as_os_str() == "-" => Target::Stdout,
@@ -64,24 +63,18 @@ impl DiscoverSettings {
         };
         Ok(Self {
             cluster,
-            connect: super::cluster_client::connect_options(
-                kubeconfig, context, timeout, retries, client,
-            ),
+            connect: super::cluster_client::connect_options(kubeconfig, requests, &global.kube_env),
             target,
         })
     }
 }
 
 /// Runs `plinth discover`.
-pub fn run(args: DiscoverArgs, printer: Printer) -> anyhow::Result<Outcome> {
-    let source = Source::dir(&args.repo).with_context(|| {
-        format!(
-            "cannot open the platform repository `{}`",
-            args.repo.display()
-        )
-    })?;
-    let fleet = Fleet::open(source)?;
-    let settings = DiscoverSettings::resolve(args, &fleet)?;
+pub fn run(args: DiscoverArgs, global: &GlobalSettings) -> Result<Outcome, CommandError> {
+    let printer = global.printer;
+    let repo = args.repo.repo.clone();
+    let fleet = shared::open_fleet(&repo)?;
+    let settings = DiscoverSettings::resolve(&repo, args, &fleet, global)?;
     let committed = fleet.prepare(&settings.cluster)?.inventory;
 
     let inventory = engine::discover_inventory(&settings.connect)?;
@@ -107,7 +100,7 @@ pub fn run(args: DiscoverArgs, printer: Printer) -> anyhow::Result<Outcome> {
     match &settings.target {
         Target::Stdout => printer.data(&text)?,
         Target::File(path) => {
-            if super::cluster_client::holds(path, text.as_bytes()) {
+            if crate::write::holds(path, text.as_bytes()) {
                 printer.status(&format!("`{}` is unchanged", path.display()));
             } else {
                 crate::write::replacing(path, text.as_bytes())?;

@@ -3,17 +3,16 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
-use anyhow::bail;
-use plinth_drift::DriftError;
 use plinth_drift::core::report::{self, Format, Mode, Report, Verdict};
 use plinth_drift::engine::{self, DriftRequest, DriftRun, LiveSource, Notice};
 
 use super::Outcome;
-use crate::args::{DriftArgs, DriftFormat, DriftMode};
+use crate::args::{DriftArgs, DriftFormat, DriftMode, RepoArg};
+use crate::command_error::CommandError;
 use crate::printer::Printer;
-use crate::report::Hinted;
+use crate::settings::GlobalSettings;
 
 /// Settings of one drift run, resolved once from the arguments and `plinth.yaml`.
 #[derive(Debug)]
@@ -29,21 +28,18 @@ struct DriftSettings {
 }
 
 impl DriftSettings {
-    fn resolve(args: DriftArgs) -> anyhow::Result<Self> {
+    fn resolve(args: DriftArgs, global: &GlobalSettings) -> Result<Self, CommandError> {
         let DriftArgs {
-            repo,
+            repo: RepoArg { repo },
             cluster,
             snapshot,
             max_snapshot_file_mib,
             kubeconfig,
-            context,
             namespace,
             mode,
             formats,
             output_dir,
-            timeout,
-            retries,
-            client,
+            requests,
         } = args;
         let source = match snapshot {
             Some(path) => LiveSource::Snapshot {
@@ -51,18 +47,20 @@ impl DriftSettings {
                 max_file_bytes: max_snapshot_file_mib.max(1).saturating_mul(1024 * 1024),
             },
             None => LiveSource::Cluster(super::cluster_client::connect_options(
-                kubeconfig, context, timeout, retries, client,
+                kubeconfig,
+                requests,
+                &global.kube_env,
             )),
         };
         let mode = match (mode, &source) {
             (Some(DriftMode::Client), _) | (None, LiveSource::Snapshot { .. }) => Mode::Client,
             (Some(DriftMode::Server), LiveSource::Snapshot { .. }) => {
-                return Err(Hinted {
-                    message: "`--mode server` needs a live cluster, not a snapshot".into(),
-                    hint: "drop `--snapshot` (and give `--kubeconfig`/`--context`), or use `--mode client`"
-                        .into(),
-                }
-                .into());
+                return Err(CommandError::user(
+                    "`--mode server` needs a live cluster, not a snapshot",
+                )
+                .hint(
+                    "drop `--snapshot` (and give `--kubeconfig`/`--context`), or use `--mode client`",
+                ));
             }
             (Some(DriftMode::Server) | None, LiveSource::Cluster(_)) => Mode::Server,
         };
@@ -72,11 +70,10 @@ impl DriftSettings {
             formats.push(Format::Text);
         }
         if formats.len() > 1 && output_dir.is_none() {
-            return Err(Hinted {
-                message: "several `--format`s need `--output-dir`".into(),
-                hint: "add `--output-dir DIR`; each format is written to its own file there".into(),
-            }
-            .into());
+            return Err(
+                CommandError::user("several `--format`s need `--output-dir`")
+                    .hint("add `--output-dir DIR`; each format is written to its own file there"),
+            );
         }
         Ok(Self {
             repo,
@@ -102,8 +99,9 @@ fn format_of(f: DriftFormat) -> Format {
 }
 
 /// Runs `plinth drift`.
-pub fn run(args: DriftArgs, printer: Printer) -> anyhow::Result<Outcome> {
-    let settings = DriftSettings::resolve(args)?;
+pub fn run(args: DriftArgs, global: &GlobalSettings) -> Result<Outcome, CommandError> {
+    let printer = global.printer;
+    let settings = DriftSettings::resolve(args, global)?;
     let started = Instant::now();
     let request = DriftRequest {
         repo: settings.repo.clone(),
@@ -111,7 +109,7 @@ pub fn run(args: DriftArgs, printer: Printer) -> anyhow::Result<Outcome> {
         source: settings.source.clone(),
         namespace: settings.namespace.clone(),
         mode: settings.mode,
-        now_epoch: now_epoch(),
+        now_epoch: global.now_epoch(),
         stack_bytes: crate::jobs::STACK_BYTES,
     };
     let notify = |notice: Notice| match notice {
@@ -119,14 +117,7 @@ pub fn run(args: DriftArgs, printer: Printer) -> anyhow::Result<Outcome> {
         Notice::Detail(text) => printer.detail(&text),
         Notice::Warning(text) => printer.warn(&text),
     };
-    let DriftRun { report } = engine::run(&request, &notify).map_err(|err| match err {
-        DriftError::UnknownCluster { cluster, known } => Hinted {
-            message: format!("unknown cluster `{cluster}`"),
-            hint: format!("the repository's clusters are: {}", known.join(", ")),
-        }
-        .into(),
-        other => anyhow::Error::from(other),
-    })?;
+    let DriftRun { report } = engine::run(&request, &notify)?;
     printer.status(&format!(
         "cluster `{}`: {} in {:.2}s",
         settings.cluster,
@@ -139,25 +130,13 @@ pub fn run(args: DriftArgs, printer: Printer) -> anyhow::Result<Outcome> {
         Verdict::Drift => Ok(Outcome::Found),
         Verdict::Incomplete => {
             let n = report.count(report::Status::Error);
-            bail!(
+            Err(anyhow::anyhow!(
                 "{n} object(s) of cluster `{}` could not be compared (see the report)",
                 settings.cluster
             )
+            .into())
         }
     }
-}
-
-/// Seconds since the epoch: `SOURCE_DATE_EPOCH` when set (reproducible reports), else now.
-fn now_epoch() -> i64 {
-    if let Some(secs) = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok())
-    {
-        return secs;
-    }
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// One format to stdout, or every format to its file under `--output-dir` (atomically).

@@ -1,4 +1,6 @@
-//! One module per subcommand; each returns an [`Outcome`] that maps to the exit code.
+//! One module per subcommand; each returns an [`Outcome`] that maps to the exit code, or a
+//! [`CommandError`]. What commands share lives in `shared` and `cluster_client`, never in a
+//! sibling command.
 
 mod catalog;
 mod cluster_client;
@@ -7,12 +9,14 @@ mod diff;
 mod discover;
 mod drift;
 mod render;
+mod shared;
 mod validate;
 
 use std::process::ExitCode;
 
 use crate::args::Command;
-use crate::printer::Printer;
+use crate::command_error::CommandError;
+use crate::settings::GlobalSettings;
 
 /// What a command found, as the exit code says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,14 +37,14 @@ impl Outcome {
 }
 
 /// Runs one command.
-pub fn run(command: Command, printer: Printer) -> anyhow::Result<Outcome> {
+pub fn run(command: Command, global: &GlobalSettings) -> Result<Outcome, CommandError> {
     match command {
-        Command::Render(args) => render::run(args, printer),
-        Command::Catalog(args) => catalog::run(args, printer),
-        Command::Validate(args) => validate::run(args, printer),
-        Command::Diff(args) => diff::run(args, printer),
-        Command::Commit(args) => commit::run(args, printer),
-        Command::Drift(args) => drift::run(args, printer),
-        Command::Discover(args) => discover::run(args, printer),
+        Command::Render(args) => render::run(args, global),
+        Command::Catalog(args) => catalog::run(args, global),
+        Command::Validate(args) => validate::run(args, global),
+        Command::Diff(args) => diff::run(args, global),
+        Command::Commit(args) => commit::run(args, global),
+        Command::Drift(args) => drift::run(args, global),
+        Command::Discover(args) => discover::run(args, global),
     }
 }

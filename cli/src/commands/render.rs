@@ -9,18 +9,15 @@ use anyhow::Context as _;
 use plinth_renderer::decide::Decision;
 use plinth_renderer::fsops::Fs;
 use plinth_renderer::output::{self, ClusterOutput, Output};
-use plinth_renderer::{Fleet, RenderError, Selection, Source, conformance};
+use plinth_renderer::{Fleet, RenderError, conformance};
 use rayon::prelude::*;
 
 use super::Outcome;
-use crate::args::RenderArgs;
+use super::shared;
+use crate::args::{ClustersArg, JobsArg, RenderArgs, RepoArg};
+use crate::command_error::CommandError;
 use crate::printer::Printer;
-use crate::report::Hinted;
-
-/// Resolves `--cluster` and `--shard` against the repository's clusters.
-pub fn select(fleet: &Fleet, wanted: &[String], shard: Option<&str>) -> anyhow::Result<Selection> {
-    Ok(fleet.select(wanted, shard)?)
-}
+use crate::settings::GlobalSettings;
 
 /// Settings of one render run, resolved from the arguments and `plinth.yaml`.
 #[derive(Debug)]
@@ -68,35 +65,33 @@ fn hinted(err: RenderError, repo: &Path) -> anyhow::Error {
     match err {
         RenderError::NotOwned { path, reason, hint } => {
             let prefix = format!("{}/", repo.display());
-            Hinted {
-                message: format!("`{}` {reason}", path.replace(&prefix, "")),
-                hint: hint.replace(&prefix, ""),
-            }
-            .into()
+            CommandError::config(format!("`{}` {reason}", path.replace(&prefix, "")))
+                .hint(hint.replace(&prefix, ""))
+                .into()
         }
         other => other.into(),
     }
 }
 
-pub fn run(args: RenderArgs, printer: Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: RenderArgs, global: &GlobalSettings) -> Result<Outcome, CommandError> {
+    let printer = global.printer;
     let RenderArgs {
-        repo,
-        clusters,
+        repo: RepoArg { repo },
+        clusters: ClustersArg { clusters },
         output,
         check,
         explain,
         force,
         shard,
-        jobs,
+        jobs: JobsArg { jobs },
         crds,
     } = args;
-    let source = Source::dir(&repo)
-        .with_context(|| format!("cannot open the platform repository `{}`", repo.display()))?;
-    let root = source
+    let fleet = shared::open_fleet(&repo)?;
+    let root = fleet
+        .source
         .root()
         .map(Path::to_path_buf)
         .context("the repository has no folder")?;
-    let fleet = Fleet::open(source)?;
     let extra_inputs: Vec<PathBuf> = crds.iter().cloned().collect();
     let out_root = fleet
         .settings
@@ -114,12 +109,12 @@ pub fn run(args: RenderArgs, printer: Printer) -> anyhow::Result<Outcome> {
         jobs,
         schemas,
     };
-    render(&fleet, &settings, printer)
+    Ok(render(&fleet, &settings, printer)?)
 }
 
 fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let selection = select(fleet, &s.clusters, s.shard.as_deref())?;
+    let selection = fleet.select(&s.clusters, s.shard.as_deref())?;
     let pool = crate::jobs::pool(s.jobs, selection.names.len(), printer)?;
     let shown = s
         .out_root

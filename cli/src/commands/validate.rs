@@ -5,44 +5,30 @@
 //! custom-resource kind into a failure (exit 2).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
 use plinth_renderer::conformance::{self, Checked};
-use plinth_renderer::schema::Schemas;
-use plinth_renderer::{Fleet, Source};
 
 use super::Outcome;
-use crate::args::ValidateArgs;
-use crate::printer::Printer;
+use super::shared;
+use crate::args::{ClustersArg, RepoArg, ValidateArgs};
+use crate::command_error::CommandError;
+use crate::settings::GlobalSettings;
 
-/// Loads the CRD folder named by `--crds` (relative to the current folder) or, without the
-/// flag, by the `schemas` setting (relative to the repository). `None` when neither is set.
-pub fn load_schemas(
-    repo: &Path,
-    flag: Option<&Path>,
-    fleet: &Fleet,
-) -> anyhow::Result<Option<(PathBuf, Schemas)>> {
-    Ok(conformance::load_schemas(repo, flag, &fleet.settings)?)
-}
-
-pub fn run(args: ValidateArgs, printer: Printer) -> anyhow::Result<Outcome> {
+pub fn run(args: ValidateArgs, global: &GlobalSettings) -> Result<Outcome, CommandError> {
+    let printer = global.printer;
     let ValidateArgs {
-        repo,
+        repo: RepoArg { repo },
         crds,
-        clusters,
+        clusters: ClustersArg { clusters },
         require_schemas,
     } = args;
-    let source = Source::dir(&repo)
-        .with_context(|| format!("cannot open the platform repository `{}`", repo.display()))?;
-    let fleet = Fleet::open(source)?;
-    let schemas = load_schemas(&repo, crds.as_deref(), &fleet)?;
+    let fleet = shared::open_fleet(&repo)?;
+    let schemas = conformance::load_schemas(&repo, crds.as_deref(), &fleet.settings)?;
     if schemas.is_none() && require_schemas {
-        return Err(crate::report::Hinted {
-            message: "`--require-schemas` needs a CRD folder, and none is given".to_owned(),
-            hint: "pass `--crds DIR` or set `schemas` in plinth.yaml".to_owned(),
-        }
-        .into());
+        return Err(CommandError::user(
+            "`--require-schemas` needs a CRD folder, and none is given",
+        )
+        .hint("pass `--crds DIR` or set `schemas` in plinth.yaml"));
     }
     if schemas.is_none() {
         printer.warn(
@@ -107,12 +93,9 @@ pub fn run(args: ValidateArgs, printer: Printer) -> anyhow::Result<Outcome> {
                 dir.display()
             );
             if require_schemas {
-                return Err(crate::report::Hinted {
-                    message,
-                    hint: "add the CRDs of these kinds to the folder, or drop `--require-schemas`"
-                        .to_owned(),
-                }
-                .into());
+                return Err(CommandError::config(message).hint(
+                    "add the CRDs of these kinds to the folder, or drop `--require-schemas`",
+                ));
             }
             printer.warn(&message);
         }

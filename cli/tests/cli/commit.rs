@@ -4,72 +4,21 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
+use plinth_testkit::git::TempRepo;
 use serde_json::Value;
 
-struct Repo {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
+use crate::common::{GitPlatform, NO_GIT_CONFIG, assert_exit};
+
+type Repo = GitPlatform;
+
+/// A temporary git repository; `plinth` runs without the user's git configuration.
+fn new_repo() -> Repo {
+    GitPlatform::with_env(TempRepo::new(), &NO_GIT_CONFIG)
 }
 
-impl Repo {
-    fn new() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().to_path_buf();
-        let repo = Self { _tmp: tmp, root };
-        repo.git(&["init", "-q", "-b", "main"]);
-        repo
-    }
-
-    fn git_output(&self, args: &[&str]) -> Output {
-        Command::new("git")
-            .args(args)
-            .current_dir(&self.root)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-            .output()
-            .expect("git runs")
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        let out = self.git_output(args);
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn write(&self, rel: &str, content: &str) {
-        let path = self.root.join(rel);
-        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
-        fs_err::write(path, content).unwrap();
-    }
-
-    fn commit(&self, message: &str) -> String {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "-m", message]);
-        self.git(&["rev-parse", "HEAD"]).trim().to_owned()
-    }
-
-    fn plinth(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_plinth"))
-            .args(args)
-            .current_dir(&self.root)
-            .env("NO_COLOR", "1")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .expect("the plinth binary runs")
-    }
-
+impl GitPlatform {
     fn ok(&self, args: &[&str]) -> Output {
         let out = self.plinth(args);
         assert_eq!(
@@ -98,6 +47,16 @@ fn platform(repo: &Repo) -> String {
     repo.commit("platform")
 }
 
+/// The `Plinth-Source` trailer of the tip of `hydrated`.
+fn trailer(repo: &Repo) -> String {
+    repo.git(&[
+        "log",
+        "-1",
+        "--format=%(trailers:key=Plinth-Source,valueonly)",
+        "hydrated",
+    ])
+}
+
 fn files_on(repo: &Repo, branch: &str) -> Vec<String> {
     repo.git(&["ls-tree", "-r", "--name-only", branch])
         .lines()
@@ -107,7 +66,7 @@ fn files_on(repo: &Repo, branch: &str) -> Vec<String> {
 
 #[test]
 fn writes_the_rendered_tree_with_trailer_and_metadata() {
-    let repo = Repo::new();
+    let repo = new_repo();
     let source = platform(&repo);
     let out = repo.ok(&["commit", "--branch", "hydrated"]);
     let id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
@@ -129,12 +88,7 @@ fn writes_the_rendered_tree_with_trailer_and_metadata() {
         message.starts_with(&format!("plinth: render {} platform", &source[..7])),
         "{message}"
     );
-    let trailers = repo.git(&[
-        "log",
-        "-1",
-        "--format=%(trailers:key=Plinth-Source,valueonly)",
-        "hydrated",
-    ]);
+    let trailers = trailer(&repo);
     assert_eq!(trailers.trim(), source);
     // A new branch has no parent.
     assert_eq!(
@@ -163,7 +117,7 @@ fn writes_the_rendered_tree_with_trailer_and_metadata() {
 
 #[test]
 fn no_commit_when_the_tree_is_unchanged_and_stale_files_vanish() {
-    let repo = Repo::new();
+    let repo = new_repo();
     platform(&repo);
     repo.ok(&["commit", "--branch", "hydrated"]);
     let first = repo.git(&["rev-parse", "hydrated"]);
@@ -201,7 +155,7 @@ fn no_commit_when_the_tree_is_unchanged_and_stale_files_vanish() {
 
 #[test]
 fn never_touches_the_working_tree_index_or_head() {
-    let repo = Repo::new();
+    let repo = new_repo();
     platform(&repo);
     repo.write("notes.txt", "untracked\n");
     repo.write("clusters/a/cluster.yaml", "params:\n  tier: platinum\n");
@@ -222,17 +176,18 @@ fn never_touches_the_working_tree_index_or_head() {
 
 #[test]
 fn a_dirty_source_is_refused_unless_allowed() {
-    let repo = Repo::new();
+    let repo = new_repo();
     platform(&repo);
     repo.write("clusters/a/cluster.yaml", "params:\n  tier: platinum\n");
     let out = repo.plinth(&["commit", "--branch", "hydrated"]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        err.contains("uncommitted changes to tracked files: clusters/a/cluster.yaml"),
-        "{err}"
+    assert_exit(
+        &out,
+        2,
+        &[
+            "uncommitted changes to tracked files: clusters/a/cluster.yaml",
+            "--allow-dirty",
+        ],
     );
-    assert!(err.contains("--allow-dirty"), "{err}");
     assert!(
         !repo
             .git_output(&["rev-parse", "--verify", "-q", "hydrated"])
@@ -250,19 +205,14 @@ fn a_dirty_source_is_refused_unless_allowed() {
 
 #[test]
 fn source_revision_and_refusals() {
-    let repo = Repo::new();
+    let repo = new_repo();
     let first = platform(&repo);
     repo.write("clusters/a/cluster.yaml", "params:\n  tier: platinum\n");
     repo.commit("platinum");
     repo.ok(&["commit", "--branch", "hydrated", "--source", "HEAD~1"]);
     let shown = repo.git(&["show", "hydrated:a/configmap_platform_settings.yaml"]);
     assert!(shown.contains("tier: gold"), "{shown}");
-    let trailers = repo.git(&[
-        "log",
-        "-1",
-        "--format=%(trailers:key=Plinth-Source,valueonly)",
-        "hydrated",
-    ]);
+    let trailers = trailer(&repo);
     assert_eq!(trailers.trim(), first);
     // The checked-out branch is never a hydrated branch.
     let out = repo.plinth(&["commit", "--branch", "main"]);

@@ -6,70 +6,35 @@
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Command;
 
+use plinth_testkit::git::TempRepo;
 use serde_json::Value;
+
+use crate::common::{GitPlatform, assert_exit, copy_dir_except, write_files};
 
 const KEY: &str = "test-redaction-key";
 
-struct Repo {
-    tmp: tempfile::TempDir,
-    root: PathBuf,
+type Repo = GitPlatform;
+
+/// A temporary git repository (the work tree is the folder `platform` inside the temporary
+/// folder); `plinth` runs with the test redaction key.
+fn new_repo() -> Repo {
+    GitPlatform::with_env(
+        TempRepo::in_subfolder("platform"),
+        &[("PLINTH_REDACTION_KEY", KEY)],
+    )
 }
 
-impl Repo {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("platform");
-        fs_err::create_dir_all(&root).unwrap();
-        let repo = Self { tmp: dir, root };
-        repo.git(&["init", "-q", "-b", "main"]);
-        repo
-    }
+/// A repository holding the platform of [`platform`] with the base secrets, committed.
+fn platform_repo() -> Repo {
+    let repo = new_repo();
+    platform(&repo, &BASE_SECRETS);
+    repo
+}
 
-    fn git(&self, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(&self.root)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-            .output()
-            .expect("git runs");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn write(&self, rel: &str, content: &str) {
-        let path = self.root.join(rel);
-        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
-        fs_err::write(path, content).unwrap();
-    }
-
-    fn commit(&self, message: &str) -> String {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
-        self.git(&["rev-parse", "HEAD"]).trim().to_owned()
-    }
-
-    fn plinth(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_plinth"))
-            .args(args)
-            .current_dir(&self.root)
-            .env("NO_COLOR", "1")
-            .env("PLINTH_REDACTION_KEY", KEY)
-            .output()
-            .expect("the plinth binary runs")
-    }
-
+impl GitPlatform {
     /// `plinth diff ARGS --format json`: exit code and the parsed report.
     fn diff_json(&self, args: &[&str]) -> (i32, Value) {
         let mut all = vec!["diff", "--format", "json"];
@@ -349,16 +314,21 @@ const WITH_PCI: &str = "nodes:\n  - name: n1\n    roles: [worker]\n    pciDevice
 
 /// A platform repository with clusters `c1` and `c2`, committed; returns the commit.
 fn platform(repo: &Repo, secrets: &Secrets) -> String {
-    repo.write("assets/metadata.yaml", CATALOG);
-    repo.write("assets/hco.yaml.j2", HCO);
-    repo.write("assets/app.yaml.j2", APP);
-    repo.write("assets/mc.yaml.j2", MC);
-    repo.write("assets/vm.yaml.j2", VM);
-    repo.write("assets/gpu.yaml.j2", GPU);
+    write_files(
+        &repo.root,
+        &[
+            ("assets/metadata.yaml", CATALOG),
+            ("assets/hco.yaml.j2", HCO),
+            ("assets/app.yaml.j2", APP),
+            ("assets/mc.yaml.j2", MC),
+            ("assets/vm.yaml.j2", VM),
+            ("assets/gpu.yaml.j2", GPU),
+        ],
+    );
     for c in ["c1", "c2"] {
         repo.write(
             &format!("clusters/{c}/cluster.yaml"),
-            &cluster_yaml(&ClusterKnobs::default(), secrets),
+            cluster_yaml(&ClusterKnobs::default(), secrets),
         );
         repo.write(&format!("clusters/{c}/inventory.yaml"), NO_PCI);
     }
@@ -366,10 +336,7 @@ fn platform(repo: &Repo, secrets: &Secrets) -> String {
 }
 
 fn set_cluster(repo: &Repo, name: &str, k: &ClusterKnobs, s: &Secrets) {
-    repo.write(
-        &format!("clusters/{name}/cluster.yaml"),
-        &cluster_yaml(k, s),
-    );
+    repo.write(&format!("clusters/{name}/cluster.yaml"), cluster_yaml(k, s));
 }
 
 fn cluster<'a>(report: &'a Value, name: &str) -> &'a Value {
@@ -401,8 +368,7 @@ fn effects(cluster: &Value) -> Vec<String> {
 
 #[test]
 fn base_equal_to_head_is_clean() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = platform_repo();
     let out = repo.plinth(&["diff", "--base", "HEAD", "--head", "HEAD"]);
     assert_eq!(
         out.status.code(),
@@ -421,11 +387,10 @@ fn base_equal_to_head_is_clean() {
 
 #[test]
 fn template_change_rolls_out_the_workload() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = platform_repo();
     repo.write(
         "assets/app.yaml.j2",
-        &APP.replace(
+        APP.replace(
             "      containers:\n",
             "      terminationGracePeriodSeconds: 30\n      containers:\n",
         ),
@@ -460,8 +425,7 @@ fn template_change_rolls_out_the_workload() {
 
 #[test]
 fn inventory_change_explains_the_asset_that_entered() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = platform_repo();
     repo.write("clusters/c1/inventory.yaml", WITH_PCI);
     let base = repo.git(&["rev-parse", "HEAD"]);
     let head = repo.commit("c1 gets a GPU");
@@ -495,8 +459,7 @@ fn inventory_change_explains_the_asset_that_entered() {
 
 #[test]
 fn clusters_added_and_removed() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = platform_repo();
     fs_err::rename(repo.root.join("clusters/c2"), repo.root.join("clusters/c3")).unwrap();
     repo.commit("c2 becomes c3");
     let (code, report) = repo.diff_json(&["--base", "HEAD~1", "--head", "HEAD"]);
@@ -518,8 +481,7 @@ fn clusters_added_and_removed() {
 
 #[test]
 fn renamed_objects_are_reported_as_renames() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = platform_repo();
     let knobs = ClusterKnobs {
         vm_name: "database-vm".into(),
         ..ClusterKnobs::default()
@@ -536,8 +498,7 @@ fn renamed_objects_are_reported_as_renames() {
 
 #[test]
 fn machine_class_node_group_and_node_changes_are_disruptions() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = platform_repo();
     let knobs = ClusterKnobs {
         machine_image: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d".into(),
         offering: "medium-4cpu-8gb".into(),
@@ -603,8 +564,7 @@ fn machine_class_node_group_and_node_changes_are_disruptions() {
 /// and names the field, never its value.
 #[test]
 fn disruptions_are_ordered_by_effect_then_cluster_in_every_format() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = platform_repo();
     // c1 (first by name): a VM restart and a rollout. c2: only its pool's userData changes.
     let knobs = ClusterKnobs {
         image: "registry.example.invalid/web:1.1".into(),
@@ -651,26 +611,26 @@ fn disruptions_are_ordered_by_effect_then_cluster_in_every_format() {
         ("rollout", "rollout"),
     ];
     let label = |effect: &str| labels.iter().find(|(e, _)| *e == effect).unwrap().1;
-    let out = repo.plinth(&["diff", "--base", "HEAD", "--format", "terminal"]);
-    let text = String::from_utf8(out.stdout).unwrap();
-    let mut at = 0;
-    for (effect, cluster) in expected {
-        let line = format!("  [{}] {cluster}: ", label(effect));
-        let found = text[at..]
-            .find(&line)
-            .unwrap_or_else(|| panic!("{line} after {at}: {text}"));
-        at += found + line.len();
-    }
-    let out = repo.plinth(&["diff", "--base", "HEAD", "--format", "markdown"]);
-    let md = String::from_utf8(out.stdout).unwrap();
-    let mut at = 0;
-    for (effect, cluster) in expected {
-        let row = format!("| {} | `{cluster}` | ", label(effect));
-        let found = md[at..]
-            .find(&row)
-            .unwrap_or_else(|| panic!("{row} after {at}: {md}"));
-        at += found + row.len();
-    }
+    // Each format lists the disruptions in the expected order.
+    let in_order = |format: &str, line: &dyn Fn(&str, &str) -> String| {
+        let out = repo.plinth(&["diff", "--base", "HEAD", "--format", format]);
+        let text = String::from_utf8(out.stdout).unwrap();
+        let mut at = 0;
+        for (effect, cluster) in expected {
+            let line = line(label(effect), cluster);
+            let found = text[at..]
+                .find(&line)
+                .unwrap_or_else(|| panic!("{line} after {at}: {text}"));
+            at += found + line.len();
+        }
+        text
+    };
+    let text = in_order("terminal", &|label, cluster| {
+        format!("  [{label}] {cluster}: ")
+    });
+    let md = in_order("markdown", &|label, cluster| {
+        format!("| {label} | `{cluster}` | ")
+    });
     for text in [&text, &md, &report.to_string()] {
         assert!(!text.contains(HEAD_SECRETS.user_data) && !text.contains(BASE_SECRETS.user_data));
     }
@@ -678,8 +638,7 @@ fn disruptions_are_ordered_by_effect_then_cluster_in_every_format() {
 
 #[test]
 fn secret_change_shows_which_secret_changed_without_values() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = platform_repo();
     let mut changed = BASE_SECRETS;
     changed.token = HEAD_SECRETS.token;
     set_cluster(&repo, "c1", &ClusterKnobs::default(), &changed);
@@ -702,8 +661,7 @@ fn secret_change_shows_which_secret_changed_without_values() {
 
 #[test]
 fn planted_secrets_appear_in_no_format() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = platform_repo();
     // Every secret changes in c1; c2 is removed and c3 added, so secrets also appear in
     // wholly added and removed objects.
     set_cluster(&repo, "c1", &ClusterKnobs::default(), &HEAD_SECRETS);
@@ -816,35 +774,26 @@ fn planted_secrets_appear_in_no_format() {
 
 #[test]
 fn a_revision_that_fails_to_render_exits_2_naming_it() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = platform_repo();
     repo.write("assets/vm.yaml.j2", "{% if %}broken\n");
     let head = repo.commit("broken template");
     let out = repo.plinth(&["diff", "--base", "HEAD~1", "--head", "HEAD"]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        err.contains(&format!(
-            "cannot render head revision `HEAD` ({})",
-            &head[..7]
-        )),
-        "{err}"
+    assert_exit(
+        &out,
+        2,
+        &[
+            &format!("cannot render head revision `HEAD` ({})", &head[..7]),
+            "vm.yaml.j2",
+        ],
     );
-    assert!(err.contains("vm.yaml.j2"), "{err}");
     // An unknown revision is named too.
     let out = repo.plinth(&["diff", "--base", "no-such-branch"]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        err.contains("cannot render base revision `no-such-branch`"),
-        "{err}"
-    );
+    assert_exit(&out, 2, &["cannot render base revision `no-such-branch`"]);
 }
 
 #[test]
 fn diff_leaves_the_working_tree_and_index_untouched() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = platform_repo();
     set_cluster(
         &repo,
         "c1",
@@ -874,8 +823,7 @@ fn diff_leaves_the_working_tree_and_index_untouched() {
 
 #[test]
 fn rendered_output_in_the_revision_is_ignored() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = platform_repo();
     let render = repo.plinth(&["render"]);
     assert!(
         render.status.success(),
@@ -897,7 +845,7 @@ fn rendered_output_in_the_revision_is_ignored() {
 /// ConfigMap of 300 changed keys.
 #[test]
 fn markdown_larger_than_a_comment_is_split_into_parts() {
-    let repo = Repo::new();
+    let repo = new_repo();
     repo.write(
         "assets/metadata.yaml",
         "assets:\n  - name: big\n    path: big.yaml.j2\n    install: always\n",
@@ -997,26 +945,14 @@ fn markdown_larger_than_a_comment_is_split_into_parts() {
 
 #[test]
 fn a_platform_folder_inside_a_larger_repository() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = platform_repo();
     // Move everything one level down: the git root is the parent of the platform folder.
-    let nested = Repo {
-        tmp: tempfile::tempdir().unwrap(),
-        root: PathBuf::new(),
-    };
-    let root = nested.tmp.path().to_path_buf();
-    let sub = root.join("platform");
-    copy_tree(&repo.root, &sub);
-    fs_err::remove_dir_all(sub.join(".git")).unwrap();
-    let outer = Repo {
-        tmp: nested.tmp,
-        root,
-    };
-    outer.git(&["init", "-q", "-b", "main"]);
+    let outer = TempRepo::new();
+    copy_dir_except(&repo.root, &outer.root.join("platform"), &[".git"]);
     outer.commit("nested");
     outer.write(
         "platform/assets/vm.yaml.j2",
-        &VM.replace("runStrategy: Always", "runStrategy: Manual"),
+        VM.replace("runStrategy: Always", "runStrategy: Manual"),
     );
     let out = Command::new(env!("CARGO_BIN_EXE_plinth"))
         .args([
@@ -1035,25 +971,11 @@ fn a_platform_folder_inside_a_larger_repository() {
     assert_eq!(report["summary"]["objectsChanged"], 2);
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    fs_err::create_dir_all(to).unwrap();
-    for entry in fs_err::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs_err::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// The exact preview a reviewer reads, for a change with every kind of disruption, in the
 /// terminal and Markdown formats.
 #[test]
 fn preview_snapshots() {
-    let repo = Repo::new();
-    platform(&repo, &BASE_SECRETS);
+    let repo = platform_repo();
     let knobs = ClusterKnobs {
         machine_image: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d".into(),
         offering: "medium-4cpu-8gb".into(),

@@ -17,16 +17,20 @@
 //! That each redaction rule is needed by this corpus is proven at unit level by
 //! `redact::tests::every_rule_is_needed_by_the_leak_corpus` (it switches each rule off).
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use base64::Engine as _;
+use plinth_testkit::git::{git, write};
 use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
 use serde_json::{Value, json};
+
+use crate::common::{EPOCH, NO_GIT_CONFIG, cluster_args, plinth_command, rendered_objects};
+
+/// `drift . --cluster prod --snapshot live`.
+const SNAPSHOT_DRIFT: [&str; 6] = ["drift", ".", "--cluster", "prod", "--snapshot", "live"];
 
 const TOKEN: &str = "fake-api-token-for-leaks";
 
@@ -43,7 +47,7 @@ struct Secret {
 }
 
 fn corpus() -> Vec<Secret> {
-    include_str!("fixtures/leaks/secrets.txt")
+    include_str!("../fixtures/leaks/secrets.txt")
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|line| {
@@ -136,7 +140,7 @@ fn is_rendered_manifest(rel: &str) -> bool {
 
 /// Every file below `root` but `.git` (relative path -> bytes).
 fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    common::snapshot_dir(root)
+    crate::common::snapshot_dir(root)
         .into_iter()
         .filter(|(rel, _)| !rel.starts_with(".git/"))
         .collect()
@@ -145,18 +149,9 @@ fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
 /// Runs plinth and scans its stdout, stderr and every file it created or changed.
 fn run(leaks: &mut Leaks, corpus: &[Secret], root: &Path, args: &[&str]) -> Output {
     let before = files(root);
-    let out = Command::new(env!("CARGO_BIN_EXE_plinth"))
-        .args(args)
-        .current_dir(root)
-        .env("NO_COLOR", "1")
-        .env("SOURCE_DATE_EPOCH", "1767225600")
-        .env_remove("PLINTH_REDACTION_KEY")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+    let out = plinth_command(root, args)
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .envs(NO_GIT_CONFIG)
         .output()
         .expect("the plinth binary runs");
     let what = format!("plinth {}", args.join(" "));
@@ -172,32 +167,6 @@ fn run(leaks: &mut Leaks, corpus: &[Secret], root: &Path, args: &[&str]) -> Outp
         );
     }
     out
-}
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    fs_err::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    fs_err::write(path, text).expect("write");
-}
-
-fn git(root: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(root)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 const CATALOG_HEAD: &str = "assets:\n  - name: leaks\n    path: leaks.yaml.j2\n    phase: 0\n    install: always\n    component: ConfigMap\n    reconcile_order: 1\n";
@@ -351,27 +320,9 @@ fn write_repo(root: &Path, corpus: &[Secret], rotate: usize) {
     write(
         root,
         "clusters/prod/cluster.yaml",
-        &json!({"name": "prod", "annotations": annotations, "params": params}).to_string(),
+        json!({"name": "prod", "annotations": annotations, "params": params}).to_string(),
     );
-    write(root, "crds/widget.yaml", &widget_crd(corpus));
-}
-
-/// Reads the rendered objects of `prod` below `root`.
-fn rendered(root: &Path) -> Vec<Value> {
-    let mut out = Vec::new();
-    let dir = root.join("rendered/prod");
-    let mut paths: Vec<_> = fs_err::read_dir(&dir)
-        .expect("rendered")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .filter(|p| !p.ends_with("kustomization.yaml"))
-        .collect();
-    paths.sort();
-    for p in paths {
-        let text = fs_err::read_to_string(&p).expect("read");
-        out.extend(plinth_vocab::yaml::from_str_multi(&text).expect("yaml"));
-    }
-    out
+    write(root, "crds/widget.yaml", widget_crd(corpus));
 }
 
 const DRIFT_FORMATS: [&str; 6] = ["text", "json", "markdown", "junit", "prometheus", "html"];
@@ -388,9 +339,9 @@ fn no_command_leaks_a_planted_secret() {
     // The live state: the same objects with every value rotated to the next secret.
     let other = tempfile::tempdir().expect("tempdir");
     write_repo(other.path(), &corpus, 1);
-    let out = common::plinth(other.path(), &["render", "."]);
-    assert!(out.status.success(), "{}", common::stderr(&out));
-    let live = rendered(other.path());
+    let out = crate::common::plinth(other.path(), &["render", "."]);
+    assert!(out.status.success(), "{}", crate::common::stderr(&out));
+    let live = rendered_objects(other.path());
     assert_eq!(live.len(), 5);
 
     // Base revision: rotated; head: as listed.
@@ -415,7 +366,7 @@ fn no_command_leaks_a_planted_secret() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(rendered(root).len(), 5);
+    assert_eq!(rendered_objects(root).len(), 5);
     assert!(
         is_rendered_manifest("rendered/prod/secret_platform_leaks.yaml")
             && root.join("rendered/prod/plinth-index.json").is_file()
@@ -462,19 +413,12 @@ fn no_command_leaks_a_planted_secret() {
 
     // drift from a snapshot, every format, to stdout and to files.
     for (i, obj) in live.iter().enumerate() {
-        write(root, &format!("live/{i}.yaml"), &obj.to_string());
+        write(root, &format!("live/{i}.yaml"), obj.to_string());
     }
     for format in DRIFT_FORMATS {
-        let out = r(&[
-            "drift",
-            ".",
-            "--cluster",
-            "prod",
-            "--snapshot",
-            "live",
-            "--format",
-            format,
-        ]);
+        let mut args = SNAPSHOT_DRIFT.to_vec();
+        args.extend(["--format", format]);
+        let out = r(&args);
         assert_eq!(out.status.code(), Some(1), "{format}: drift found");
         // Prometheus metrics hold counts only; every other format shows the changed values.
         assert!(
@@ -482,16 +426,8 @@ fn no_command_leaks_a_planted_secret() {
             "{format}"
         );
     }
-    let mut all = vec![
-        "drift",
-        ".",
-        "--cluster",
-        "prod",
-        "--snapshot",
-        "live",
-        "--output-dir",
-        "reports",
-    ];
+    let mut all = SNAPSHOT_DRIFT.to_vec();
+    all.extend(["--output-dir", "reports"]);
     for format in DRIFT_FORMATS {
         all.extend(["--format", format]);
     }
@@ -523,18 +459,11 @@ fn no_command_leaks_a_planted_secret() {
     let mut r = |args: &[&str]| run(&mut leaks, &corpus, root, args);
     for format in DRIFT_FORMATS {
         for mode in ["server", "client"] {
-            let out = r(&[
-                "drift",
-                ".",
-                "--cluster",
-                "prod",
-                "--kubeconfig",
-                &kc,
-                "--mode",
-                mode,
-                "--format",
-                format,
-            ]);
+            let out = {
+                let mut args = cluster_args("drift", &kc);
+                args.extend_from_slice(&["--mode", mode, "--format", format]);
+                r(&args)
+            };
             assert_eq!(
                 out.status.code(),
                 Some(1),
@@ -549,16 +478,9 @@ fn no_command_leaks_a_planted_secret() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    r(&[
-        "discover",
-        ".",
-        "--cluster",
-        "prod",
-        "--kubeconfig",
-        &kc,
-        "-o",
-        "-",
-    ]);
+    let mut args = cluster_args("discover", &kc);
+    args.extend(["-o", "-"]);
+    r(&args);
 
     // API error bodies that echo the secrets, with every status class, on discovery and on
     // the object requests (LIST, GET, the server-side apply dry-run).
@@ -584,18 +506,11 @@ fn no_command_leaks_a_planted_secret() {
                     .times(u32::MAX),
             );
             for format in ["json", "text"] {
-                let out = r(&[
-                    "drift",
-                    ".",
-                    "--cluster",
-                    "prod",
-                    "--kubeconfig",
-                    &kc,
-                    "--retries",
-                    "0",
-                    "--format",
-                    format,
-                ]);
+                let out = {
+                    let mut args = cluster_args("drift", &kc);
+                    args.extend_from_slice(&["--retries", "0", "--format", format]);
+                    r(&args)
+                };
                 error_outputs.push_str(&String::from_utf8_lossy(&out.stdout));
                 error_outputs.push_str(&String::from_utf8_lossy(&out.stderr));
             }

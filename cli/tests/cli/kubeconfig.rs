@@ -4,11 +4,12 @@
 //! `tokenFile` is trimmed as kubectl trims it; exec credential plugins are reported by command
 //! name and exit status only.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{one_configmap_repo as repo, plinth, stderr, stdout};
+use crate::common::{
+    assert_exit, discover_stdout, kubeconfig_text, one_configmap_repo as repo, plinth, prod_repo,
+    stderr, stdout,
+};
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::{Value, json};
 
@@ -18,38 +19,14 @@ fn node() -> Value {
     json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "w1"}})
 }
 
+/// A TLS fake API server that wants `TOKEN` and holds one Node.
+fn tls_server() -> FakeApiServer {
+    FakeApiServer::start(Scenario::new().tls().token(TOKEN).object(node())).expect("server")
+}
+
 fn ca_data(server: &FakeApiServer) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(server.ca_pem().expect("tls"))
-}
-
-/// A kubeconfig (as JSON, which is YAML) with one context `x` -> cluster `c`, user `u`.
-fn kubeconfig(cluster: &Value, user: &Value) -> String {
-    json!({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "c", "cluster": cluster}],
-        "users": [{"name": "u", "user": user}],
-        "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
-        "current-context": "x",
-    })
-    .to_string()
-}
-
-fn discover(dir: &Path, kubeconfig: &Path, extra: &[&str]) -> std::process::Output {
-    let kc = kubeconfig.display().to_string();
-    let mut args = vec![
-        "discover",
-        ".",
-        "--cluster",
-        "prod",
-        "-o",
-        "-",
-        "--kubeconfig",
-        &kc,
-    ];
-    args.extend(extra);
-    plinth(dir, &args)
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -78,11 +55,9 @@ fn mkfifo(path: &Path) {
 
 #[test]
 fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let tmp = prod_repo();
     let dir = tmp.path();
-    repo(dir);
-    let server =
-        FakeApiServer::start(Scenario::new().tls().token(TOKEN).object(node())).expect("server");
+    let server = tls_server();
     let good_cluster =
         json!({"server": server.url(), "certificate-authority-data": ca_data(&server)});
     let good_user = json!({"token": TOKEN});
@@ -96,7 +71,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
     let mut cases: Vec<(&str, String, Vec<&str>)> = vec![
         (
             "bad base64 CA",
-            kubeconfig(
+            kubeconfig_text(
                 &json!({"server": server.url(), "certificate-authority-data": "!!SECRET-ca!!"}),
                 &good_user,
             ),
@@ -104,7 +79,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "CA that is no PEM",
-            kubeconfig(
+            kubeconfig_text(
                 &json!({"server": server.url(), "certificate-authority-data": "aGVsbG8="}),
                 &good_user,
             ),
@@ -112,17 +87,17 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "missing server",
-            kubeconfig(&json!({"certificate-authority-data": ca_data(&server)}), &good_user),
+            kubeconfig_text(&json!({"certificate-authority-data": ca_data(&server)}), &good_user),
             vec!["cluster `c`", "`server` is missing"],
         ),
         (
             "server that is no URL",
-            kubeconfig(&json!({"server": "https://SECRET pw@@ host"}), &good_user),
+            kubeconfig_text(&json!({"server": "https://SECRET pw@@ host"}), &good_user),
             vec!["cluster `c`", "`server` is not a valid URL"],
         ),
         (
             "insecure-skip-tls-verify",
-            kubeconfig(
+            kubeconfig_text(
                 &json!({"server": server.url(), "insecure-skip-tls-verify": true}),
                 &good_user,
             ),
@@ -130,7 +105,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "plain http to another host",
-            kubeconfig(&json!({"server": "http://10.1.2.3:6443"}), &good_user),
+            kubeconfig_text(&json!({"server": "http://10.1.2.3:6443"}), &good_user),
             vec![
                 "cluster `c`",
                 "`server` `http://10.1.2.3:6443` is plain HTTP",
@@ -139,22 +114,22 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "token with a line break",
-            kubeconfig(&good_cluster, &json!({"token": "SECRET-abc\nline2"})),
+            kubeconfig_text(&good_cluster, &json!({"token": "SECRET-abc\nline2"})),
             vec!["user `u`", "`token` holds a line break"],
         ),
         (
             "token with a control character",
-            kubeconfig(&good_cluster, &json!({"token": "SECRET-abc\u{1}"})),
+            kubeconfig_text(&good_cluster, &json!({"token": "SECRET-abc\u{1}"})),
             vec!["user `u`", "`token` holds a control character"],
         ),
         (
             "token that is not ASCII",
-            kubeconfig(&good_cluster, &json!({"token": "SECRET-äbc"})),
+            kubeconfig_text(&good_cluster, &json!({"token": "SECRET-äbc"})),
             vec!["user `u`", "`token` holds a character that is not printable ASCII"],
         ),
         (
             "password with a line break",
-            kubeconfig(
+            kubeconfig_text(
                 &good_cluster,
                 &json!({"username": "admin", "password": "SECRET-pw\n"}),
             ),
@@ -162,7 +137,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "client key that is not base64",
-            kubeconfig(
+            kubeconfig_text(
                 &good_cluster,
                 &json!({"client-certificate-data": "aGVsbG8=", "client-key-data": "SECRET-key!!"}),
             ),
@@ -170,7 +145,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "unknown auth provider",
-            kubeconfig(
+            kubeconfig_text(
                 &good_cluster,
                 &json!({"auth-provider": {"name": "weird", "config": {"access-token": "SECRET-ap"}}}),
             ),
@@ -178,7 +153,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "exec plugin that prints a token and fails",
-            kubeconfig(
+            kubeconfig_text(
                 &good_cluster,
                 &plugin(
                     "echo '{\"status\":{\"token\":\"SECRET-exec\"}}'; echo SECRET-stderr >&2; exit 3",
@@ -191,7 +166,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "exec plugin that is missing",
-            kubeconfig(
+            kubeconfig_text(
                 &good_cluster,
                 &json!({"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "/nonexistent/plugin-dir/plugin", "args": ["SECRET-arg"]}}),
             ),
@@ -199,7 +174,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "exec plugin without a command",
-            kubeconfig(
+            kubeconfig_text(
                 &good_cluster,
                 &json!({"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "args": ["SECRET-arg"]}}),
             ),
@@ -207,12 +182,12 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "exec plugin that prints garbage",
-            kubeconfig(&good_cluster, &plugin("echo 'SECRET-garbage: [ {'")),
+            kubeconfig_text(&good_cluster, &plugin("echo 'SECRET-garbage: [ {'")),
             vec!["user `u`", "printed no `ExecCredential`"],
         ),
         (
             "exec plugin that prints a token with a line break",
-            kubeconfig(
+            kubeconfig_text(
                 &good_cluster,
                 &plugin("printf '{\"status\":{\"token\":\"SECRET-x\\\\ny\"}}'"),
             ),
@@ -220,7 +195,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "exec plugin that prints no status",
-            kubeconfig(
+            kubeconfig_text(
                 &good_cluster,
                 &plugin("echo '{\"kind\":\"ExecCredential\"}'"),
             ),
@@ -228,7 +203,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         ),
         (
             "missing tokenFile",
-            kubeconfig(
+            kubeconfig_text(
                 &good_cluster,
                 &json!({"tokenFile": dir.join("no-such-token").display().to_string()}),
             ),
@@ -278,7 +253,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
     #[cfg(unix)]
     cases.push((
         "tokenFile that is a FIFO",
-        kubeconfig(
+        kubeconfig_text(
             &good_cluster,
             &json!({"tokenFile": fifo.display().to_string()}),
         ),
@@ -289,7 +264,7 @@ fn broken_kubeconfigs_exit_2_with_a_located_message_and_no_secret() {
         let path = write(dir, &format!("kubeconfig-{i}"), text);
         for command in ["discover", "drift"] {
             let out = if command == "discover" {
-                discover(dir, &path, &[])
+                discover_stdout(dir, &path, &[])
             } else {
                 let kc = path.display().to_string();
                 plinth(
@@ -329,35 +304,28 @@ fn a_kubeconfig_that_is_a_fifo_is_refused() {
     repo(tmp.path());
     let fifo = tmp.path().join("kubeconfig.fifo");
     mkfifo(&fifo);
-    let out = discover(tmp.path(), &fifo, &[]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("is not a regular file"),
-        "{}",
-        stderr(&out)
-    );
+    let out = discover_stdout(tmp.path(), &fifo, &[]);
+    assert_exit(&out, 2, &["is not a regular file"]);
 }
 
 /// A `tokenFile` ending in a newline works (kubectl trims it), and so does an exec plugin
 /// that prints a token; the token never shows.
 #[test]
 fn token_files_are_trimmed_and_exec_plugins_supply_tokens() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let tmp = prod_repo();
     let dir = tmp.path();
-    repo(dir);
-    let server =
-        FakeApiServer::start(Scenario::new().tls().token(TOKEN).object(node())).expect("server");
+    let server = tls_server();
     let cluster = json!({"server": server.url(), "certificate-authority-data": ca_data(&server)});
     let token_file = write(dir, "token", &format!("{TOKEN}\n"));
     let with_file = write(
         dir,
         "kubeconfig-file",
-        &kubeconfig(
+        &kubeconfig_text(
             &cluster,
             &json!({"tokenFile": token_file.display().to_string()}),
         ),
     );
-    let out = discover(dir, &with_file, &[]);
+    let out = discover_stdout(dir, &with_file, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("name: w1"), "{}", stdout(&out));
     assert!(!stderr(&out).contains(TOKEN));
@@ -365,14 +333,14 @@ fn token_files_are_trimmed_and_exec_plugins_supply_tokens() {
     let with_plugin = write(
         dir,
         "kubeconfig-exec",
-        &kubeconfig(
+        &kubeconfig_text(
             &cluster,
             &plugin(&format!(
                 "test -n \"$KUBERNETES_EXEC_INFO\" || exit 9; echo '{{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{TOKEN}\"}}}}'"
             )),
         ),
     );
-    let out = discover(dir, &with_plugin, &[]);
+    let out = discover_stdout(dir, &with_plugin, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("name: w1"), "{}", stdout(&out));
     assert!(!stderr(&out).contains(TOKEN));
@@ -385,7 +353,7 @@ fn plain_http_needs_the_loopback_test_flag() {
     let tmp = tempfile::tempdir().expect("tempdir");
     repo(tmp.path());
     let server = FakeApiServer::start(Scenario::new().token(TOKEN).object(node())).expect("server");
-    let out = discover(tmp.path(), server.kubeconfig_path(), &[]);
+    let out = discover_stdout(tmp.path(), server.kubeconfig_path(), &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -395,7 +363,7 @@ fn plain_http_needs_the_loopback_test_flag() {
         "{err}"
     );
     assert!(server.request_log().is_empty());
-    let out = discover(
+    let out = discover_stdout(
         tmp.path(),
         server.kubeconfig_path(),
         &["--insecure-allow-http-loopback"],

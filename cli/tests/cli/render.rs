@@ -4,17 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::format_push_string)]
 
-mod common;
-
 use std::path::Path;
 
-use common::{copy_dir, plinth, snapshot_dir, stderr, stdout, workspace};
-
-fn example_copy() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&workspace().join("examples/fleet"), tmp.path());
-    tmp
-}
+use crate::common::{
+    assert_exit, copy_dir, example_copy, plinth, snapshot_dir, stderr, stdout, workspace,
+};
 
 #[test]
 fn committed_example_output_is_up_to_date() {
@@ -116,12 +110,7 @@ fn check_lists_stale_missing_and_extra_files_and_exits_1() {
     // one, and changes nothing.
     let before = snapshot_dir(&repo.path().join("rendered"));
     let out = plinth(repo.path(), &["render", "."]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("leftover.yaml` was not written by plinth"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 2, &["leftover.yaml` was not written by plinth"]);
     assert_eq!(snapshot_dir(&repo.path().join("rendered")), before);
     // Once they are moved away, rendering repairs everything and removes the retired
     // cluster's folder.
@@ -175,8 +164,7 @@ fn one_failing_cluster_leaves_every_folder_untouched_and_no_staging_behind() {
     fs_err::write(&cluster, text).unwrap();
 
     let out = plinth(repo.path(), &["render", ".", "--force"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("notAKey"), "{}", stderr(&out));
+    assert_exit(&out, 2, &["notAKey"]);
     assert_eq!(snapshot_dir(&root), before, "the output changed");
     let left: Vec<String> = fs_err::read_dir(&root)
         .unwrap()
@@ -208,12 +196,7 @@ fn cluster_and_output_flags_select_and_redirect() {
         .collect();
     assert_eq!(written, vec!["edge-hci"]);
     let out = plinth(repo.path(), &["render", ".", "--cluster", "nope"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("unknown cluster `nope`"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 2, &["unknown cluster `nope`"]);
     assert!(
         stderr(&out)
             .contains("hint: the repository's clusters are: edge-hci, gpu-east, plain-west")
@@ -405,12 +388,7 @@ fn readme_starts_with_the_two_commands_and_the_first_one_works() {
     let repo = tempfile::tempdir().unwrap();
     copy_dir(&workspace().join("examples"), &repo.path().join("examples"));
     let out = plinth(repo.path(), &["render", "examples/fleet", "--force"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("rendered 3 clusters"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 0, &["rendered 3 clusters"]);
     let ci = fs_err::read_to_string(workspace().join(".ci/run")).unwrap();
     assert!(
         ci.contains("cargo test --workspace"),
@@ -577,12 +555,7 @@ fn symlinks_and_oversized_indexes_in_the_output_are_refused_and_nothing_is_delet
         .set_len(300 * 1024 * 1024)
         .unwrap();
     let out = plinth(repo.path(), &["render", ".", "--force"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("bytes, more than any index"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 2, &["bytes, more than any index"]);
     assert_eq!(fs_err::metadata(&index).unwrap().len(), 300 * 1024 * 1024);
 }
 
@@ -804,13 +777,7 @@ fn check_reports_leftovers_of_an_interrupted_render_and_render_recovers_them() {
         "{text}"
     );
     let out = plinth(repo.path(), &["-v", "render", "."]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("put back `gpu-east`"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(stderr(&out).contains("3 unchanged"), "{}", stderr(&out));
+    assert_exit(&out, 0, &["put back `gpu-east`", "3 unchanged"]);
     let out = plinth(repo.path(), &["render", ".", "--check"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }

@@ -3,11 +3,17 @@
 //! inventory, or left in a report folder), and connection settings kube-rs cannot honour are
 //! refused with a message naming the kubeconfig entry and field.
 
-mod common;
-
-use common::{one_configmap_repo as repo, plinth, stderr, stdout, workspace};
+use crate::common::{
+    cluster_args, discover_stdout, drift_example, kubeconfig_text, one_configmap_repo as repo,
+    plinth, plinth_live, prod_repo, stderr, stdout,
+};
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::json;
+
+/// A logged request as `METHOD PATH {query}`, for failure messages.
+fn shown(request: &plinth_testkit::LoggedRequest) -> String {
+    format!("{} {} {:?}", request.method, request.path, request.query)
+}
 
 const TOKEN: &str = "tok-5e6f7a8b9c0d";
 
@@ -30,18 +36,7 @@ fn discover_never_writes_through_a_planted_temporary_file() {
     )
     .expect("server");
     let kc = server.kubeconfig_path().display().to_string();
-    let out = plinth(
-        &dir,
-        &[
-            "discover",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kc,
-            "--insecure-allow-http-loopback",
-        ],
-    );
+    let out = plinth_live(&dir, "discover", &kc, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         fs_err::read_to_string(&victim).expect("victim"),
@@ -83,20 +78,7 @@ fn discover_output_that_is_a_fifo_does_not_hang() {
     let kc = server.kubeconfig_path().display().to_string();
     let fifo_arg = fifo.display().to_string();
     // Before the fix the "is it unchanged" check opened the FIFO and blocked forever.
-    let out = plinth(
-        &dir,
-        &[
-            "discover",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kc,
-            "--insecure-allow-http-loopback",
-            "-o",
-            &fifo_arg,
-        ],
-    );
+    let out = plinth_live(&dir, "discover", &kc, &["-o", &fifo_arg]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = fs_err::read_to_string(&fifo).expect("written over the FIFO");
     assert!(text.contains("w1"), "{text}");
@@ -114,23 +96,16 @@ fn drift_reports_never_go_through_a_planted_temporary_file() {
         std::os::unix::fs::symlink(&victim, reports.join(format!(".{name}.tmp"))).expect("symlink");
     }
     let dir_arg = reports.display().to_string();
-    let out = plinth(
-        &workspace(),
-        &[
-            "drift",
-            "examples/fleet",
-            "--cluster",
-            "plain-west",
-            "--snapshot",
-            "examples/fleet/live/plain-west",
-            "--output-dir",
-            &dir_arg,
-            "--format",
-            "text",
-            "--format",
-            "json",
-        ],
-    );
+    let out = drift_example(&[
+        "--snapshot",
+        "examples/fleet/live/plain-west",
+        "--output-dir",
+        &dir_arg,
+        "--format",
+        "text",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(
         fs_err::read_to_string(&victim).expect("victim"),
@@ -147,9 +122,8 @@ fn drift_reports_never_go_through_a_planted_temporary_file() {
 
 #[test]
 fn a_proxy_url_is_refused_naming_the_entry_and_field() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let tmp = prod_repo();
     let dir = tmp.path();
-    repo(dir);
     let kc = dir.join("kubeconfig");
     for proxy in [
         "http://user:SECRET-proxy-pw@10.9.9.9:3128",
@@ -167,7 +141,7 @@ fn a_proxy_url_is_refused_naming_the_entry_and_field() {
         fs_err::write(&kc, text).expect("write");
         let kc_arg = kc.display().to_string();
         for command in ["discover", "drift"] {
-            let mut args = vec![command, ".", "--cluster", "prod", "--kubeconfig", &kc_arg];
+            let mut args = cluster_args(command, &kc_arg);
             if command == "discover" {
                 args.extend(["-o", "-"]);
             }
@@ -225,22 +199,7 @@ fn drift_never_sends_a_patch_without_dry_run_whatever_the_object_names() {
         let server =
             FakeApiServer::start(Scenario::new().token(TOKEN).object(object)).expect("server");
         let kc = server.kubeconfig_path().display().to_string();
-        let out = plinth(
-            dir,
-            &[
-                "drift",
-                ".",
-                "--cluster",
-                "prod",
-                "--kubeconfig",
-                &kc,
-                "--insecure-allow-http-loopback",
-                "--mode",
-                "server",
-                "--retries",
-                "0",
-            ],
-        );
+        let out = plinth_live(dir, "drift", &kc, &["--mode", "server", "--retries", "0"]);
         let err = stderr(&out);
         assert!(!err.contains("panicked"), "{name}: {err}");
         for request in server.request_log() {
@@ -248,10 +207,8 @@ fn drift_never_sends_a_patch_without_dry_run_whatever_the_object_names() {
                 assert_eq!(
                     request.query.get("dryRun").map(String::as_str),
                     Some("All"),
-                    "{name} / {namespace}: {} {} {:?} sent without dryRun=All\n{err}",
-                    request.method,
-                    request.path,
-                    request.query
+                    "{name} / {namespace}: {} sent without dryRun=All\n{err}",
+                    shown(&request)
                 );
             }
         }
@@ -265,9 +222,8 @@ fn drift_never_sends_a_patch_without_dry_run_whatever_the_object_names() {
 #[test]
 fn late_connection_errors_name_the_file_and_the_selected_entries() {
     use base64::Engine as _;
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let tmp = prod_repo();
     let dir = tmp.path();
-    repo(dir);
     let garbage = dir.join("garbage.pem");
     fs_err::write(&garbage, "SECRET-not-a-pem\n").expect("write");
     let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
@@ -295,31 +251,9 @@ fn late_connection_errors_name_the_file_and_the_selected_entries() {
     let kc = dir.join("kubeconfig");
     let kc_arg = kc.display().to_string();
     for (cluster, user, expected) in cases {
-        let text = json!({
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": "c", "cluster": cluster}],
-            "users": [{"name": "u", "user": user}],
-            "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
-            "current-context": "x",
-        })
-        .to_string();
+        let text = kubeconfig_text(&cluster, &user);
         fs_err::write(&kc, text).expect("write");
-        let out = plinth(
-            dir,
-            &[
-                "discover",
-                ".",
-                "--cluster",
-                "prod",
-                "-o",
-                "-",
-                "--kubeconfig",
-                &kc_arg,
-                "--retries",
-                "0",
-            ],
-        );
+        let out = discover_stdout(dir, &kc, &["--retries", "0"]);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{cluster}: {err}");
         assert!(
@@ -382,23 +316,11 @@ fn a_rendered_namespace_never_redirects_a_list_to_another_resource() {
         .expect("server");
         let kc = server.kubeconfig_path().display().to_string();
         for mode in ["client", "server"] {
-            let out = plinth(
+            let out = plinth_live(
                 dir,
-                &[
-                    "drift",
-                    ".",
-                    "--cluster",
-                    "prod",
-                    "--kubeconfig",
-                    &kc,
-                    "--insecure-allow-http-loopback",
-                    "--mode",
-                    mode,
-                    "--format",
-                    "json",
-                    "--retries",
-                    "0",
-                ],
+                "drift",
+                &kc,
+                &["--mode", mode, "--format", "json", "--retries", "0"],
             );
             let all = format!("{}{}", stdout(&out), stderr(&out));
             assert!(!all.contains(secret_value), "{namespace} ({mode}): {all}");
@@ -407,10 +329,8 @@ fn a_rendered_namespace_never_redirects_a_list_to_another_resource() {
         for request in server.request_log() {
             assert!(
                 !request.path.contains("secrets"),
-                "{namespace}: {} {} {:?} reads Secrets",
-                request.method,
-                request.path,
-                request.query
+                "{namespace}: {} reads Secrets",
+                shown(&request)
             );
         }
     }
@@ -423,9 +343,8 @@ fn a_rendered_namespace_never_redirects_a_list_to_another_resource() {
 #[test]
 fn a_conflict_reports_fields_and_managers_but_not_the_server_message() {
     use plinth_testkit::{Fault, FaultKind};
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let tmp = prod_repo();
     let dir = tmp.path();
-    repo(dir);
     let object = json!({
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -454,22 +373,7 @@ fn a_conflict_reports_fields_and_managers_but_not_the_server_message() {
         .times(u32::MAX),
     );
     let kc = server.kubeconfig_path().display().to_string();
-    let out = plinth(
-        dir,
-        &[
-            "drift",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kc,
-            "--insecure-allow-http-loopback",
-            "--mode",
-            "server",
-            "--retries",
-            "0",
-        ],
-    );
+    let out = plinth_live(dir, "drift", &kc, &["--mode", "server", "--retries", "0"]);
     let all = format!("{}{}", stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(2), "{all}");
     assert!(!all.contains("ECHOED"), "{all}");

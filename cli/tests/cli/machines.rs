@@ -5,20 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn plinth(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plinth"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the plinth binary runs")
-}
+use plinth_testkit::git::write;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::common::{assert_exit, plinth, stderr, stdout, write_files};
 
 fn specs() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/specs");
@@ -28,12 +18,6 @@ fn specs() -> Option<PathBuf> {
         eprintln!("skipped: ../shared/specs not found");
         None
     }
-}
-
-fn write(root: &Path, rel: &str, content: &str) {
-    let path = root.join(rel);
-    fs_err::create_dir_all(path.parent().unwrap()).unwrap();
-    fs_err::write(path, content).unwrap();
 }
 
 const GOOD: &str = r"
@@ -85,12 +69,16 @@ nodeGroups:
 /// A platform repository with the built-in catalog and one cluster `c1`.
 fn repo(cluster: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "plinth.yaml", "paths:\n  catalog: builtin\n");
-    write(tmp.path(), "clusters/c1/cluster.yaml", cluster);
-    write(
+    write_files(
         tmp.path(),
-        "clusters/c1/userdata/worker.yaml",
-        "#cloud-config\nhostname: w\n",
+        &[
+            ("plinth.yaml", "paths:\n  catalog: builtin\n"),
+            ("clusters/c1/cluster.yaml", cluster),
+            (
+                "clusters/c1/userdata/worker.yaml",
+                "#cloud-config\nhostname: w\n",
+            ),
+        ],
     );
     tmp
 }
@@ -99,7 +87,7 @@ fn repo(cluster: &str) -> tempfile::TempDir {
 fn bad_pools_list_every_problem_exit_2_and_write_nothing() {
     let tmp = repo(BAD);
     let out = plinth(tmp.path(), &["render", "."]);
-    let err = text(&out.stderr);
+    let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     for line in [
         "9 problems found:",
@@ -123,14 +111,14 @@ fn bad_pools_list_every_problem_exit_2_and_write_nothing() {
     );
     // `validate` cannot run on input that does not render: exit 2 as well.
     let out = plinth(tmp.path(), &["validate", "."]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
 
 #[test]
 fn good_pools_render_into_machine_classes_node_groups_and_the_index() {
     let tmp = repo(GOOD);
     let out = plinth(tmp.path(), &["render", "."]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let dir = tmp.path().join("rendered/c1");
     let class =
         fs_err::read_to_string(dir.join("machineclass_machine-controller-manager_small.yaml"))
@@ -167,14 +155,10 @@ fn validate_exits_0_on_valid_objects_and_1_on_violations() {
         out.status.code(),
         Some(0),
         "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
+        stdout(&out),
+        stderr(&out)
     );
-    assert!(
-        text(&out.stderr).contains("0 violations"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(stderr(&out).contains("0 violations"), "{}", stderr(&out));
     assert!(
         !tmp.path().join("rendered").exists(),
         "validate wrote something"
@@ -186,8 +170,8 @@ fn validate_exits_0_on_valid_objects_and_1_on_violations() {
     );
     let tmp = repo(&planted);
     let out = plinth(tmp.path(), &["validate", ".", "--crds", crds]);
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    let stdout = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", stderr(&out));
     assert!(
         stdout.contains("cluster c1 / MachineClass machine-controller-manager/small: `spec`: is not a field of this schema (unknown field)"),
         "{stdout}"
@@ -199,12 +183,7 @@ fn validate_exits_0_on_valid_objects_and_1_on_violations() {
 
     // `render --crds` refuses the same objects: exit 2, nothing written.
     let out = plinth(tmp.path(), &["render", ".", "--crds", crds]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("`spec`: is not a field of this schema"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_exit(&out, 2, &["`spec`: is not a field of this schema"]);
     assert!(
         !tmp.path().join("rendered").exists(),
         "render wrote despite violations"
@@ -223,34 +202,28 @@ fn validate_exits_0_on_valid_objects_and_1_on_violations() {
         "paths:\n  catalog: builtin\nschemas: crds\n",
     );
     let out = plinth(tmp.path(), &["render", "."]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(!tmp.path().join("rendered").exists());
 }
 
 #[test]
 fn validate_without_a_crd_folder_says_so_and_checks_plinths_rules() {
     let tmp = repo(GOOD);
-    let out = plinth(tmp.path(), &["validate", "."]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("no CRD folder given"),
-        "{}",
-        text(&out.stderr)
-    );
-    let out = plinth(tmp.path(), &["validate", ".", "--cluster", "nope"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("unknown cluster `nope`"),
-        "{}",
-        text(&out.stderr)
-    );
-    let out = plinth(tmp.path(), &["validate", ".", "--crds", "no-such-folder"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("no-such-folder"),
-        "{}",
-        text(&out.stderr)
-    );
+    for (args, code, needle) in [
+        (&["validate", "."][..], 0, "no CRD folder given"),
+        (
+            &["validate", ".", "--cluster", "nope"],
+            2,
+            "unknown cluster `nope`",
+        ),
+        (
+            &["validate", ".", "--crds", "no-such-folder"],
+            2,
+            "no-such-folder",
+        ),
+    ] {
+        assert_exit(&plinth(tmp.path(), args), code, &[needle]);
+    }
 }
 
 /// A pool switches networking variant over the built-in overlay's `networkId` and unsets an
@@ -269,7 +242,7 @@ machineClasses:
 ";
     let tmp = repo(switched);
     let out = plinth(tmp.path(), &["render", "."]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let class = fs_err::read_to_string(
         tmp.path()
             .join("rendered/c1/machineclass_machine-controller-manager_nics.yaml"),
@@ -294,7 +267,7 @@ machineClasses:
         "values:\n  stackit:\n    machineClassDefaults:\n      providerSpec:\n        networking:\n          networkId: 6f1e2d3c-4b5a-4978-8c6d-5e4f3a2b1c0d\n          nicIds: [5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a]\n",
     );
     let out = plinth(tmp.path(), &["render", "."]);
-    let err = text(&out.stderr);
+    let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     insta::assert_snapshot!("conflicting_default_stderr", err);
     assert!(!tmp.path().join("rendered").exists());

@@ -2,69 +2,34 @@
 //! every report format, the in-memory render fallback and the exit codes.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-/// 2026-01-01T00:00:00Z, so that reports are reproducible.
-const EPOCH: &str = "1767225600";
+use crate::common::{
+    assert_exit, assert_stdout, copy_dir_except, drift_example, plinth_reproducible as plinth,
+    render, stderr, stdout, workspace, write_files,
+};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+/// `plinth drift --cluster plain-west --snapshot live/plain-west` in a copy of the example.
+fn drift_copy(repo: &Path) -> std::process::Output {
+    plinth(
+        repo,
+        &[
+            "drift",
+            "--cluster",
+            "plain-west",
+            "--snapshot",
+            "live/plain-west",
+        ],
+    )
 }
 
 fn example() -> PathBuf {
     workspace().join("examples/fleet")
 }
 
-fn plinth(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plinth"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .env("SOURCE_DATE_EPOCH", EPOCH)
-        .env("PLINTH_REDACTION_KEY", "test-key")
-        .output()
-        .expect("the plinth binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn copy_dir(from: &Path, to: &Path, skip: &[&str]) {
-    fs_err::create_dir_all(to).expect("test setup");
-    for entry in fs_err::read_dir(from).expect("test setup") {
-        let entry = entry.expect("test setup");
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if skip.contains(&name.as_str()) {
-            continue;
-        }
-        let target = to.join(&name);
-        if entry.file_type().expect("test setup").is_dir() {
-            copy_dir(&entry.path(), &target, skip);
-        } else {
-            fs_err::copy(entry.path(), &target).expect("test setup");
-        }
-    }
-}
-
 /// The README's command: the example snapshot has planted drift and exits 1.
 #[test]
 fn example_snapshot_reports_the_planted_drift() {
-    let out = plinth(
-        &workspace(),
-        &[
-            "drift",
-            "examples/fleet",
-            "--cluster",
-            "plain-west",
-            "--snapshot",
-            "examples/fleet/live/plain-west",
-        ],
-    );
+    let out = drift_example(&["--snapshot", "examples/fleet/live/plain-west"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = stdout(&out);
     for needle in [
@@ -189,32 +154,14 @@ fn every_format_is_written_to_the_output_dir() {
 fn a_snapshot_of_the_rendered_objects_is_in_sync() {
     let tmp = tempfile::tempdir().unwrap();
     let snap = tmp.path().join("snap");
-    copy_dir(
+    copy_dir_except(
         &example().join("rendered/plain-west"),
         &snap,
         &["plinth-index.json"],
     );
     let snap_arg = snap.display().to_string();
-    let out = plinth(
-        &workspace(),
-        &[
-            "drift",
-            "examples/fleet",
-            "--cluster",
-            "plain-west",
-            "--snapshot",
-            &snap_arg,
-            "--format",
-            "json",
-        ],
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    let out = drift_example(&["--snapshot", &snap_arg, "--format", "json"]);
+    assert_stdout(&out, 0, &[]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(
         json["summary"]["in-sync"],
@@ -226,34 +173,10 @@ fn a_snapshot_of_the_rendered_objects_is_in_sync() {
 fn without_committed_output_the_cluster_is_rendered_in_memory() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
-    copy_dir(&example(), &repo, &["rendered"]);
-    let out = plinth(
-        &repo,
-        &[
-            "drift",
-            "--cluster",
-            "plain-west",
-            "--snapshot",
-            "live/plain-west",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("rendering it in memory"),
-        "{}",
-        stderr(&out)
-    );
-    let committed = plinth(
-        &workspace(),
-        &[
-            "drift",
-            "examples/fleet",
-            "--cluster",
-            "plain-west",
-            "--snapshot",
-            "examples/fleet/live/plain-west",
-        ],
-    );
+    copy_dir_except(&example(), &repo, &["rendered"]);
+    let out = drift_copy(&repo);
+    assert_exit(&out, 1, &["rendering it in memory"]);
+    let committed = drift_example(&["--snapshot", "examples/fleet/live/plain-west"]);
     assert_eq!(
         stdout(&out),
         stdout(&committed),
@@ -264,85 +187,6 @@ fn without_committed_output_the_cluster_is_rendered_in_memory() {
 #[test]
 fn unreadable_input_exits_2_with_the_path() {
     let ws = workspace();
-    let out = plinth(
-        &ws,
-        &[
-            "drift",
-            "examples/fleet",
-            "--cluster",
-            "plain-west",
-            "--snapshot",
-            "no/such/folder",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("no/such/folder"), "{}", stderr(&out));
-
-    let out = plinth(
-        &ws,
-        &[
-            "drift",
-            "examples/fleet",
-            "--cluster",
-            "nowhere",
-            "--snapshot",
-            "examples/fleet/live/plain-west",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("unknown cluster `nowhere`"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(
-        stderr(&out).contains("hint: the repository's clusters are:"),
-        "{}",
-        stderr(&out)
-    );
-
-    let out = plinth(
-        &ws,
-        &[
-            "drift",
-            "examples/fleet",
-            "--cluster",
-            "plain-west",
-            "--snapshot",
-            "examples/fleet/live/plain-west",
-            "--format",
-            "json",
-            "--format",
-            "html",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("need `--output-dir`"),
-        "{}",
-        stderr(&out)
-    );
-
-    let out = plinth(
-        &ws,
-        &[
-            "drift",
-            "examples/fleet",
-            "--cluster",
-            "plain-west",
-            "--snapshot",
-            "examples/fleet/live/plain-west",
-            "--mode",
-            "server",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("`--mode server` needs a live cluster"),
-        "{}",
-        stderr(&out)
-    );
-
     let tmp = tempfile::tempdir().unwrap();
     let bad = tmp.path().join("bad.yaml");
     fs_err::write(
@@ -351,36 +195,45 @@ fn unreadable_input_exits_2_with_the_path() {
     )
     .unwrap();
     let bad_arg = bad.display().to_string();
-    let out = plinth(
-        &ws,
-        &[
-            "drift",
-            "examples/fleet",
-            "--cluster",
+    let live = "examples/fleet/live/plain-west";
+    let cases: [(&str, &[&str], &[&str]); 5] = [
+        (
             "plain-west",
-            "--snapshot",
-            &bad_arg,
-        ],
-    );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("bad.yaml"), "{}", stderr(&out));
+            &["--snapshot", "no/such/folder"],
+            &["no/such/folder"],
+        ),
+        (
+            "nowhere",
+            &["--snapshot", live],
+            &[
+                "unknown cluster `nowhere`",
+                "hint: the repository's clusters are:",
+            ],
+        ),
+        (
+            "plain-west",
+            &["--snapshot", live, "--format", "json", "--format", "html"],
+            &["need `--output-dir`"],
+        ),
+        (
+            "plain-west",
+            &["--snapshot", live, "--mode", "server"],
+            &["`--mode server` needs a live cluster"],
+        ),
+        ("plain-west", &["--snapshot", &bad_arg], &["bad.yaml"]),
+    ];
+    for (cluster, extra, needles) in cases {
+        let mut args = vec!["drift", "examples/fleet", "--cluster", cluster];
+        args.extend_from_slice(extra);
+        assert_exit(&plinth(&ws, &args), 2, needles);
+    }
 }
 
 #[test]
 fn a_missing_kubeconfig_exits_2() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("nope.kubeconfig").display().to_string();
-    let out = plinth(
-        &workspace(),
-        &[
-            "drift",
-            "examples/fleet",
-            "--cluster",
-            "plain-west",
-            "--kubeconfig",
-            &cfg,
-        ],
-    );
+    let out = drift_example(&["--kubeconfig", &cfg]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).starts_with("error: "), "{}", stderr(&out));
     assert_eq!(
@@ -394,28 +247,16 @@ fn a_missing_kubeconfig_exits_2() {
 fn a_stale_committed_output_is_compared_with_a_warning() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
-    copy_dir(&example(), &repo, &[]);
+    copy_dir_except(&example(), &repo, &[]);
     let cluster = repo.join("clusters/plain-west/cluster.yaml");
     let mut text = fs_err::read_to_string(&cluster).unwrap();
     text.push_str("# an edit after the last render\n");
     fs_err::write(&cluster, text).unwrap();
-    let out = plinth(
-        &repo,
-        &[
-            "drift",
-            "--cluster",
-            "plain-west",
-            "--snapshot",
-            "live/plain-west",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains(
-            "warning: the committed output of cluster `plain-west` is older than its inputs"
-        ),
-        "{}",
-        stderr(&out)
+    let out = drift_copy(&repo);
+    assert_exit(
+        &out,
+        1,
+        &["warning: the committed output of cluster `plain-west` is older than its inputs"],
     );
 }
 
@@ -433,13 +274,8 @@ fn repo_without_namespaces(dir: &Path) {
         ),
         ("clusters/prod/cluster.yaml", "name: prod\n"),
     ];
-    for (path, text) in files {
-        let path = dir.join(path);
-        fs_err::create_dir_all(path.parent().expect("test setup")).expect("test setup");
-        fs_err::write(path, text).expect("test setup");
-    }
-    let out = plinth(dir, &["render", "."]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    write_files(dir, &files);
+    render(dir);
 }
 
 /// The rendered ConfigMap of [`repo_without_namespaces`] as it is live in `namespace`.
@@ -472,43 +308,14 @@ fn objects_without_a_namespace_are_compared_in_the_target_namespace() {
     let in_default = tmp.path().join("default.json").display().to_string();
     let in_team = tmp.path().join("team-a.json").display().to_string();
 
-    let out = drift(&in_default, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(
-        stdout(&out).contains("1 object: 1 in-sync"),
-        "{}",
-        stdout(&out)
-    );
-
-    let out = drift(&in_team, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert!(
-        stdout(&out).contains("missing   ConfigMap/default/settings"),
-        "{}",
-        stdout(&out)
-    );
-
-    for flag in ["--namespace", "-n"] {
-        let out = drift(&in_team, &[flag, "team-a"]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}{}",
-            stdout(&out),
-            stderr(&out)
-        );
+    let cases: [(&str, &[&str], i32, &[&str]); 4] = [
+        (&in_default, &[], 0, &["1 object: 1 in-sync"]),
+        (&in_team, &[], 1, &["missing   ConfigMap/default/settings"]),
+        (&in_team, &["--namespace", "team-a"], 0, &[]),
+        (&in_team, &["-n", "team-a"], 0, &[]),
+    ];
+    for (snapshot, extra, code, needles) in cases {
+        assert_stdout(&drift(snapshot, extra), code, needles);
     }
 }
 

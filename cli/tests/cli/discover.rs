@@ -3,11 +3,12 @@
 //! render; hardware drift; in-sync and drifted objects through server-side apply dry-runs;
 //! persistent server errors exit 2 without reporting anything in sync.
 
-mod common;
-
 use std::path::Path;
 
-use common::{plinth, stderr, stdout};
+use crate::common::{
+    DISCOVER_STDOUT, assert_exit, assert_stdout, fixture_repo, plinth, plinth_live, render,
+    rendered_objects, stderr, stdout,
+};
 use plinth_renderer::inventory::Inventory;
 use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
 use serde_json::{Value, json};
@@ -17,30 +18,7 @@ const TOKEN: &str = "tok-0a1b2c3d4e5f";
 /// A platform repository with one cluster, `prod`: a base ConfigMap always, a GPU ConfigMap
 /// when the inventory has a GPU. The committed inventory has one worker without a GPU.
 fn repo(dir: &Path) {
-    let files = [
-        (
-            "assets/metadata.yaml",
-            "assets:\n  - name: base-config\n    path: base.yaml.j2\n    phase: 0\n    install: always\n    component: ConfigMap\n    reconcile_order: 1\n  - name: gpu-config\n    path: gpu.yaml.j2\n    phase: 1\n    install: always\n    component: ConfigMap\n    reconcile_order: 2\n    conditions:\n      - type: hardware-detection\n        detector: gpuPresent\n",
-        ),
-        (
-            "assets/base.yaml.j2",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: base\n  namespace: platform\ndata:\n  cpuVendors: \"{{ hardware.cpuVendors | join(',') }}\"\n  replicas: \"2\"\n",
-        ),
-        (
-            "assets/gpu.yaml.j2",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: gpu\n  namespace: platform\ndata:\n  passthrough: \"true\"\n",
-        ),
-        ("clusters/prod/cluster.yaml", "name: prod\n"),
-        (
-            "clusters/prod/inventory.yaml",
-            "nodes:\n  - name: w1\n    roles: [worker]\n    cpuVendor: GenuineIntel\n",
-        ),
-    ];
-    for (path, text) in files {
-        let path = dir.join(path);
-        fs_err::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        fs_err::write(path, text).expect("write");
-    }
+    fixture_repo("gpu-detect", dir);
 }
 
 fn node(name: &str, labels: &Value, taints: &Value) -> Value {
@@ -71,31 +49,8 @@ fn nodes() -> Vec<Value> {
     ]
 }
 
-/// The rendered objects of `prod` as the live cluster would hold them.
-fn rendered_objects(dir: &Path) -> Vec<Value> {
-    let mut out = Vec::new();
-    let folder = dir.join("rendered/prod");
-    let mut files: Vec<_> = fs_err::read_dir(&folder)
-        .expect("rendered folder")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .filter(|p| !p.ends_with("kustomization.yaml"))
-        .collect();
-    files.sort();
-    for path in files {
-        let text = fs_err::read_to_string(&path).expect("read");
-        out.extend(plinth_vocab::yaml::from_str_multi(&text).expect("yaml"));
-    }
-    out
-}
-
 fn kubeconfig(server: &FakeApiServer) -> String {
     server.kubeconfig_path().display().to_string()
-}
-
-fn render(dir: &Path) {
-    let out = plinth(dir, &["render", "."]);
-    assert!(out.status.success(), "{}", stderr(&out));
 }
 
 #[test]
@@ -106,18 +61,7 @@ fn discover_round_trip_nodes_to_inventory_to_detectors_to_render() {
         FakeApiServer::start(Scenario::new().token(TOKEN).objects(nodes())).expect("server");
     let kc = kubeconfig(&server);
 
-    let out = plinth(
-        dir.path(),
-        &[
-            "discover",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kc,
-            "--insecure-allow-http-loopback",
-        ],
-    );
+    let out = plinth_live(dir.path(), "discover", &kc, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("2 node(s) discovered"), "{err}");
@@ -154,18 +98,7 @@ fn discover_round_trip_nodes_to_inventory_to_detectors_to_render() {
     );
 
     // A second run is byte-identical and says so; `-o -` prints the same YAML.
-    let again = plinth(
-        dir.path(),
-        &[
-            "discover",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kc,
-            "--insecure-allow-http-loopback",
-        ],
-    );
+    let again = plinth_live(dir.path(), "discover", &kc, &[]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     assert!(
         stderr(&again).contains("is unchanged"),
@@ -173,20 +106,7 @@ fn discover_round_trip_nodes_to_inventory_to_detectors_to_render() {
         stderr(&again)
     );
     assert_eq!(fs_err::read_to_string(&path).expect("inventory"), text);
-    let printed = plinth(
-        dir.path(),
-        &[
-            "discover",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kc,
-            "--insecure-allow-http-loopback",
-            "-o",
-            "-",
-        ],
-    );
+    let printed = plinth_live(dir.path(), "discover", &kc, &["-o", "-"]);
     assert_eq!(stdout(&printed), text);
 }
 
@@ -207,12 +127,7 @@ fn discover_refuses_an_unknown_cluster() {
             "--insecure-allow-http-loopback",
         ],
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("unknown cluster `nope`"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 2, &["unknown cluster `nope`"]);
     assert!(
         server.request_log().is_empty(),
         "no request before the cluster is known"
@@ -254,13 +169,7 @@ fn drift_through_the_fake_server_in_sync_then_drifted_with_hardware_drift() {
     ];
 
     let out = plinth(dir.path(), &args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_stdout(&out, 0, &[]);
     let report: Value = serde_json::from_str(&stdout(&out)).expect("json report");
     assert_eq!(report["objects"][0]["status"], "in-sync", "{report:#}");
     assert_eq!(report["hardware"], json!([]));
@@ -309,18 +218,7 @@ fn drift_through_the_fake_server_in_sync_then_drifted_with_hardware_drift() {
     assert_eq!(gpu["committed"], false);
     assert_eq!(gpu["live"], true);
     assert_eq!(gpu["nodes"], json!(["w1"]));
-    let text = plinth(
-        dir.path(),
-        &[
-            "drift",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kc,
-            "--insecure-allow-http-loopback",
-        ],
-    );
+    let text = plinth_live(dir.path(), "drift", &kc, &[]);
     assert!(stdout(&text).contains("gpuPresent"), "{}", stdout(&text));
     assert!(!stdout(&text).contains(TOKEN) && !stderr(&text).contains(TOKEN));
 }
@@ -341,21 +239,11 @@ fn persistent_server_errors_exit_2_and_report_nothing_in_sync() {
             .matching("/namespaces/platform/configmaps")
             .times(u32::MAX),
     );
-    let out = plinth(
+    let out = plinth_live(
         dir.path(),
-        &[
-            "drift",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kubeconfig(&server),
-            "--insecure-allow-http-loopback",
-            "--retries",
-            "2",
-            "--format",
-            "json",
-        ],
+        "drift",
+        &kubeconfig(&server),
+        &["--retries", "2", "--format", "json"],
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
@@ -390,18 +278,7 @@ fn a_rate_limited_cluster_is_waited_for() {
         })
         .times(2),
     );
-    let out = plinth(
-        dir.path(),
-        &[
-            "drift",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kubeconfig(&server),
-            "--insecure-allow-http-loopback",
-        ],
-    );
+    let out = plinth_live(dir.path(), "drift", &kubeconfig(&server), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let throttled = server
         .request_log()
@@ -433,15 +310,8 @@ fn connection_settings_come_from_kubeconfig_env_context_or_in_cluster() {
     repo(dir.path());
     let server = FakeApiServer::start(Scenario::new().objects(nodes())).expect("server");
     let kc = kubeconfig(&server);
-    let discover = [
-        "discover",
-        ".",
-        "--cluster",
-        "prod",
-        "-o",
-        "-",
-        "--insecure-allow-http-loopback",
-    ];
+    let mut discover = DISCOVER_STDOUT.to_vec();
+    discover.push("--insecure-allow-http-loopback");
 
     // `KUBECONFIG` is the default kubeconfig; `--context` picks a context in it.
     let out = plinth_env(dir.path(), &discover, &[("KUBECONFIG", &kc)]);
@@ -461,11 +331,10 @@ fn connection_settings_come_from_kubeconfig_env_context_or_in_cluster() {
         .chain(["--context", "nope"])
         .collect();
     let out = plinth_env(dir.path(), &unknown, &[("KUBECONFIG", &kc)]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("context `nope` is not defined (contexts: `fake`)"),
-        "{}",
-        stderr(&out)
+    assert_exit(
+        &out,
+        2,
+        &["context `nope` is not defined (contexts: `fake`)"],
     );
 
     // In a pod (KUBERNETES_SERVICE_HOST set, no flags) the service account is used; here there
@@ -480,13 +349,10 @@ fn connection_settings_come_from_kubeconfig_env_context_or_in_cluster() {
             ("KUBERNETES_SERVICE_PORT", "1"),
         ],
     );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains(
-            "cannot load the cluster connection settings from the in-cluster service account"
-        ),
-        "{}",
-        stderr(&out)
+    assert_exit(
+        &out,
+        2,
+        &["cannot load the cluster connection settings from the in-cluster service account"],
     );
     assert_eq!(server.request_log().len(), requests);
 
@@ -512,12 +378,7 @@ fn connection_settings_come_from_kubeconfig_env_context_or_in_cluster() {
         ],
         &[],
     );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("insecure-skip-tls-verify"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 2, &["insecure-skip-tls-verify"]);
 }
 
 #[test]
@@ -528,21 +389,11 @@ fn client_mode_against_a_cluster_only_reads() {
     let mut live = rendered_objects(dir.path());
     live[0]["data"]["replicas"] = "3".into();
     let server = FakeApiServer::start(Scenario::new().objects(live)).expect("server");
-    let out = plinth(
+    let out = plinth_live(
         dir.path(),
-        &[
-            "drift",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kubeconfig(&server),
-            "--insecure-allow-http-loopback",
-            "--mode",
-            "client",
-            "--format",
-            "json",
-        ],
+        "drift",
+        &kubeconfig(&server),
+        &["--mode", "client", "--format", "json"],
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let report: Value = serde_json::from_str(&stdout(&out)).expect("json report");

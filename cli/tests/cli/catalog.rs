@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
-mod common;
-
-use common::{plinth, stderr, stdout, workspace};
+use crate::common::{assert_exit, assert_stdout, plinth, stderr, stdout, workspace};
 
 #[test]
 fn lists_assets_features_and_explains_a_cluster() {
@@ -14,17 +12,22 @@ fn lists_assets_features_and_explains_a_cluster() {
         &workspace(),
         &["catalog", "examples/fleet", "--cluster", "edge-hci"],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_stdout(
+        &out,
+        0,
+        &[
+            "hco-golden-config",
+            "features\n",
+            "cluster edge-hci\n",
+            "+ psi-enable-master",
+            "- pci-passthrough",
+        ],
+    );
     let text = stdout(&out);
     assert!(
         text.starts_with("catalog builtin:assets/metadata.yaml"),
         "{text}"
     );
-    assert!(text.contains("hco-golden-config"), "{text}");
-    assert!(text.contains("features\n"), "{text}");
-    assert!(text.contains("cluster edge-hci\n"), "{text}");
-    assert!(text.contains("+ psi-enable-master"), "{text}");
-    assert!(text.contains("- pci-passthrough"), "{text}");
     assert!(!text.contains("does not exist"), "{text}");
 }
 
@@ -133,21 +136,17 @@ fn public_catalog_without_its_templates_reports_each_missing_template() {
     )
     .unwrap();
     let out = plinth(repo.path(), &["catalog", ".", "--cluster", "sample"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let text = stdout(&out);
-    assert!(
-        text.contains("! asset `hco-golden-config`: template `catalog/active/hco/golden-config.yaml.tpl` does not exist"),
-        "{text}"
+    assert_stdout(
+        &out,
+        0,
+        &[
+            "! asset `hco-golden-config`: template `catalog/active/hco/golden-config.yaml.tpl` does not exist",
+            "! asset `nhc-far`",
+            "+ swap-enable",
+            "! the cluster does not render",
+        ],
     );
-    assert!(text.contains("! asset `nhc-far`"), "{text}");
-    assert!(text.contains("+ swap-enable"), "{text}");
-    assert!(text.contains("! the cluster does not render"), "{text}");
     // Rendering it is an error that names the asset, exit 2.
     let out = plinth(repo.path(), &["render", "."]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("asset `hco-golden-config`: template"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 2, &["asset `hco-golden-config`: template"]);
 }

@@ -4,15 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::{copy_dir, plinth, snapshot_dir, stderr, workspace, write_files};
-
-fn example_copy() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&workspace().join("examples/fleet"), tmp.path());
-    tmp
-}
+use crate::common::{assert_exit, example_copy, plinth, snapshot_dir, stderr, write_files};
 
 #[test]
 fn absurd_jobs_are_clamped_and_the_render_is_unchanged() {
@@ -64,13 +56,12 @@ fn a_template_past_the_output_limit_fails_located_and_writes_nothing() {
     ];
     write_files(root, &files);
     let out = plinth(root, &["render", "."]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains(
-            "asset `bomb`: template `assets/bomb.yaml.j2` line 7: output is larger than the limit of 100000 bytes"
-        ),
-        "{}",
-        stderr(&out)
+    assert_exit(
+        &out,
+        2,
+        &[
+            "asset `bomb`: template `assets/bomb.yaml.j2` line 7: output is larger than the limit of 100000 bytes",
+        ],
     );
     assert!(!root.join("rendered").exists());
 }

@@ -1,0 +1,63 @@
+//! Settings resolved once: the global flags and every environment variable the binary reads
+//! become a [`GlobalSettings`] in `main`, before any command runs. No other module of the
+//! binary, and no library, reads the environment.
+
+use std::io::IsTerminal as _;
+use std::time::SystemTime;
+
+use plinth_drift::source::kube::KubeEnv;
+use plinth_vocab::redact::{self, Redactor};
+
+use crate::args::GlobalArgs;
+use crate::printer::Printer;
+
+/// The environment a Kubernetes client consults when no kubeconfig is named (as kubectl
+/// reads it), read once here and handed to the drift library, which never reads it.
+fn kube_env() -> KubeEnv {
+    KubeEnv {
+        kubeconfig: std::env::var_os("KUBECONFIG"),
+        // `HOME`, or the user's home directory from the password database when it is unset.
+        home: std::env::home_dir(),
+        in_cluster: std::env::var_os("KUBERNETES_SERVICE_HOST").is_some(),
+    }
+}
+
+/// What every command may use, resolved once from the global flags and the environment.
+#[derive(Debug, Clone)]
+pub struct GlobalSettings {
+    /// Verbosity (`-q`/`-v`) and colour: all terminal output goes through it.
+    pub printer: Printer,
+    /// `SOURCE_DATE_EPOCH`: the time reports are stamped with, for reproducible output.
+    pub source_date_epoch: Option<i64>,
+    /// The Kubernetes client environment (`KUBECONFIG`, `HOME`, in-cluster).
+    pub kube_env: KubeEnv,
+}
+
+impl GlobalSettings {
+    /// Reads the global flags and the environment. Installs the run's one redaction key
+    /// (`PLINTH_REDACTION_KEY`) first, so everything printed afterwards can be redacted with it.
+    pub fn resolve(args: GlobalArgs) -> Self {
+        let GlobalArgs { quiet, verbose } = args;
+        if let Some(key) = std::env::var_os(redact::KEY_ENV).filter(|k| !k.is_empty()) {
+            Redactor::install_shared(Redactor::with_key(key.as_encoded_bytes()));
+        }
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = !no_color && std::io::stdout().is_terminal();
+        Self {
+            printer: Printer::new(quiet, verbose, color),
+            source_date_epoch: std::env::var("SOURCE_DATE_EPOCH")
+                .ok()
+                .and_then(|s| s.trim().parse::<i64>().ok()),
+            kube_env: kube_env(),
+        }
+    }
+
+    /// Seconds since the epoch: `SOURCE_DATE_EPOCH` when set (reproducible reports), else now.
+    pub fn now_epoch(&self) -> i64 {
+        self.source_date_epoch.unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        })
+    }
+}

@@ -1,0 +1,19 @@
+//! The CLI integration tests: one test binary, one module per command or concern, all running
+//! the built `plinth` binary; the shared helpers are in `common`.
+
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
+mod common;
+
+mod catalog;
+mod cluster_client;
+mod commit;
+mod diff;
+mod discover;
+mod drift;
+mod kubeconfig;
+mod leaks;
+mod limits;
+mod machines;
+mod render;
+mod validate_schemas;
