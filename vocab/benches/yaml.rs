@@ -3,7 +3,7 @@
 //! `kubectl get -o yaml` returns), with `serde_json` on the same objects as a yardstick. Prints
 //! microseconds per object; times nothing it asserts.
 //!
-//! `cargo bench -p plinth-renderer --bench yaml [-- SECONDS]`
+//! `cargo bench -p plinth-vocab --bench yaml [-- SECONDS]`
 
 #![allow(clippy::print_stdout, reason = "a benchmark prints its figures")]
 
