@@ -87,7 +87,6 @@ impl DriftSettings {
     }
 }
 
-
 /// Runs `plinth drift`.
 pub fn run(args: DriftArgs, global: &GlobalSettings) -> Result<Outcome, CommandError> {
     let printer = global.printer;
