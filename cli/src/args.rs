@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use plinth_drift::core::report::Format;
 
 /// GitOps rendering pipeline and drift reporter for Kubernetes platforms that run virtual
 /// machines.
@@ -168,15 +170,10 @@ pub enum DriftMode {
     Server,
 }
 
-/// Report formats of `plinth drift`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
-pub enum DriftFormat {
-    Text,
-    Json,
-    Markdown,
-    Junit,
-    Prometheus,
-    Html,
+/// Parses `--format` of `plinth drift` into the report [`Format`] of that name.
+fn drift_format() -> impl TypedValueParser<Value = Format> {
+    PossibleValuesParser::new(Format::ALL.map(Format::name))
+        .map(|name| Format::named(&name).expect("clap offers only the formats' names"))
 }
 
 #[derive(Debug, Args)]
@@ -202,8 +199,8 @@ pub struct DriftArgs {
     #[arg(long, value_enum)]
     pub mode: Option<DriftMode>,
     /// Report format; repeat with --output-dir to write several
-    #[arg(long = "format", value_enum, value_name = "FORMAT")]
-    pub formats: Vec<DriftFormat>,
+    #[arg(long = "format", value_name = "FORMAT", value_parser = drift_format())]
+    pub formats: Vec<Format>,
     /// Write each report format to a file in this folder instead of stdout
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,

@@ -328,13 +328,10 @@ fn every_format_of_the_overrides_case() {
             live: true,
             nodes: vec!["worker-1".into()],
         });
-    for (name, format) in [
-        ("json", Format::Json),
-        ("markdown", Format::Markdown),
-        ("junit", Format::Junit),
-        ("prometheus", Format::Prometheus),
-        ("html", Format::Html),
-    ] {
-        insta::assert_snapshot!(format!("overrides-drift.{name}"), format.render(&report));
+    for format in Format::ALL.into_iter().filter(|f| *f != Format::Text) {
+        insta::assert_snapshot!(
+            format!("overrides-drift.{}", format.name()),
+            format.render(&report)
+        );
     }
 }

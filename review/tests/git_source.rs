@@ -19,14 +19,21 @@ fn committed(files: &[(&str, &[u8])]) -> (TempRepo, String) {
     (tmp, id)
 }
 
+/// [`committed`], opened as a [`GitRepo`] at its root.
+fn opened(files: &[(&str, &[u8])]) -> (TempRepo, String, GitRepo) {
+    let (tmp, id) = committed(files);
+    let repo = GitRepo::open(&tmp.root).unwrap();
+    (tmp, id, repo)
+}
+
 #[test]
 fn revisions_are_read_from_the_object_database() {
-    let tmp = TempRepo::new();
+    let (tmp, first) = committed(&[
+        ("clusters/a/cluster.yaml", b"params: {v: 1}\n"),
+        ("rendered/a/x.yaml", b"old output\n"),
+        (".github/workflows/ci.yml", b"on: push\n"),
+    ]);
     let root = tmp.root.as_path();
-    write(root, "clusters/a/cluster.yaml", b"params: {v: 1}\n");
-    write(root, "rendered/a/x.yaml", b"old output\n");
-    write(root, ".github/workflows/ci.yml", b"on: push\n");
-    let first = tmp.commit("one");
     write(root, "clusters/a/cluster.yaml", b"params: {v: 2}\n");
     write(root, "clusters/b/cluster.yaml", b"{}\n");
     tmp.commit("two");
@@ -64,7 +71,7 @@ fn revisions_are_read_from_the_object_database() {
 
 #[test]
 fn the_revisions_own_output_folder_and_size_limit_apply() {
-    let (tmp, _) = committed(&[
+    let (tmp, _, repo) = opened(&[
         (
             "plinth.yaml",
             b"paths:\n  output: out\nlimits:\n  maxFileBytes: 100\n",
@@ -75,7 +82,6 @@ fn the_revisions_own_output_folder_and_size_limit_apply() {
         ("docs/big.bin", &[b'x'; 500]),
     ]);
     let root = tmp.root.as_path();
-    let repo = GitRepo::open(root).unwrap();
     let src = repo.source_at(&repo.resolve("HEAD").unwrap()).unwrap();
     assert_eq!(
         src.files_under("").unwrap(),
@@ -152,12 +158,11 @@ fn a_platform_in_a_sub_folder() {
 
 #[test]
 fn dirty_paths_ignore_untracked_files_and_the_output() {
-    let (tmp, _) = committed(&[
+    let (tmp, _, repo) = opened(&[
         ("clusters/a/cluster.yaml", b"{}\n"),
         ("rendered/a/x.yaml", b"x\n"),
     ]);
     let root = tmp.root.as_path();
-    let repo = GitRepo::open(root).unwrap();
     write(root, "new.txt", b"untracked\n");
     write(root, "rendered/a/x.yaml", b"changed\n");
     assert!(repo.dirty_paths("rendered").unwrap().is_empty());
@@ -171,9 +176,8 @@ fn dirty_paths_ignore_untracked_files_and_the_output() {
 
 #[test]
 fn hydrated_commits_are_built_in_memory() {
-    let (tmp, source) = committed(&[("clusters/a/cluster.yaml", b"{}\n")]);
+    let (tmp, source, repo) = opened(&[("clusters/a/cluster.yaml", b"{}\n")]);
     let root = tmp.root.as_path();
-    let repo = GitRepo::open(root).unwrap();
     let files = BTreeMap::from([
         ("a/x.yaml".to_owned(), b"x: 1\n".to_vec()),
         ("a/y.yaml".to_owned(), b"y: 1\n".to_vec()),

@@ -9,7 +9,7 @@ use plinth_drift::core::report::{self, Format, Mode, Report, Verdict};
 use plinth_drift::engine::{self, DriftRequest, DriftRun, LiveSource, Notice};
 
 use super::Outcome;
-use crate::args::{DriftArgs, DriftFormat, DriftMode, RepoArg};
+use crate::args::{DriftArgs, DriftMode, RepoArg};
 use crate::command_error::CommandError;
 use crate::printer::Printer;
 use crate::settings::GlobalSettings;
@@ -64,7 +64,7 @@ impl DriftSettings {
             }
             (Some(DriftMode::Server) | None, LiveSource::Cluster(_)) => Mode::Server,
         };
-        let formats: BTreeSet<Format> = formats.into_iter().map(format_of).collect();
+        let formats: BTreeSet<Format> = formats.into_iter().collect();
         let mut formats: Vec<Format> = formats.into_iter().collect();
         if formats.is_empty() {
             formats.push(Format::Text);
@@ -84,17 +84,6 @@ impl DriftSettings {
             formats,
             output_dir,
         })
-    }
-}
-
-fn format_of(f: DriftFormat) -> Format {
-    match f {
-        DriftFormat::Text => Format::Text,
-        DriftFormat::Json => Format::Json,
-        DriftFormat::Markdown => Format::Markdown,
-        DriftFormat::Junit => Format::Junit,
-        DriftFormat::Prometheus => Format::Prometheus,
-        DriftFormat::Html => Format::Html,
     }
 }
 

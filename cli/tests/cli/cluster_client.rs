@@ -10,31 +10,77 @@ use crate::common::{
 use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::json;
 
-/// A logged request as `METHOD PATH {query}`, for failure messages.
-fn shown(request: &plinth_testkit::LoggedRequest) -> String {
-    format!("{} {} {:?}", request.method, request.path, request.query)
+/// Fails, naming the request (`METHOD PATH {query}`) and `why`, if `server` logged one that
+/// is `bad`.
+fn assert_no_request(
+    server: &FakeApiServer,
+    bad: impl Fn(&plinth_testkit::LoggedRequest) -> bool,
+    why: &str,
+) {
+    for request in server.request_log() {
+        assert!(
+            !bad(&request),
+            "{} {} {:?}: {why}",
+            request.method,
+            request.path,
+            request.query
+        );
+    }
 }
 
 const TOKEN: &str = "tok-5e6f7a8b9c0d";
 
+/// A repository whose one asset renders, verbatim, a `ConfigMap` of that name and namespace
+/// (names a template would not pass through); the object is returned beside it.
+fn configmap_repo(name: &str, namespace: &str) -> (tempfile::TempDir, serde_json::Value) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    repo(tmp.path());
+    let object = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": namespace},
+        "data": {"a": "1"},
+    });
+    fs_err::write(
+        tmp.path().join("assets/base.yaml.j2"),
+        format!("{{% raw %}}{object}{{% endraw %}}\n"),
+    )
+    .expect("write");
+    (tmp, object)
+}
+
+/// A repository in the `repo` folder of a temporary one, leaving room beside it for files an
+/// attacker aims at.
 #[cfg(unix)]
-#[test]
-fn discover_never_writes_through_a_planted_temporary_file() {
+fn repo_beside_outsiders() -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("repo");
     repo(&dir);
+    (tmp, dir)
+}
+
+/// A cluster of one Node, `w1`, for `discover`.
+#[cfg(unix)]
+fn one_node_server() -> FakeApiServer {
+    FakeApiServer::start(
+        Scenario::new()
+            .token(TOKEN)
+            .object(json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "w1"}})),
+    )
+    .expect("server")
+}
+
+#[cfg(unix)]
+#[test]
+fn discover_never_writes_through_a_planted_temporary_file() {
+    let (tmp, dir) = repo_beside_outsiders();
     let victim = tmp.path().join("victim.txt");
     fs_err::write(&victim, "precious\n").expect("write");
     // What a pull request could commit beside the inventory: the old fixed temporary name, as
     // a symlink to a file outside the repository.
     std::os::unix::fs::symlink(&victim, dir.join("clusters/prod/.inventory.yaml.tmp"))
         .expect("symlink");
-    let server = FakeApiServer::start(
-        Scenario::new()
-            .token(TOKEN)
-            .object(json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "w1"}})),
-    )
-    .expect("server");
+    let server = one_node_server();
     let kc = server.kubeconfig_path().display().to_string();
     let out = plinth_live(&dir, "discover", &kc, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -60,21 +106,14 @@ fn discover_never_writes_through_a_planted_temporary_file() {
 #[cfg(unix)]
 #[test]
 fn discover_output_that_is_a_fifo_does_not_hang() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("repo");
-    repo(&dir);
+    let (tmp, dir) = repo_beside_outsiders();
     let fifo = tmp.path().join("inventory.fifo");
     let status = std::process::Command::new("mkfifo")
         .arg(&fifo)
         .status()
         .expect("mkfifo runs");
     assert!(status.success());
-    let server = FakeApiServer::start(
-        Scenario::new()
-            .token(TOKEN)
-            .object(json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "w1"}})),
-    )
-    .expect("server");
+    let server = one_node_server();
     let kc = server.kubeconfig_path().display().to_string();
     let fifo_arg = fifo.display().to_string();
     // Before the fix the "is it unchanged" check opened the FIFO and blocked forever.
@@ -180,20 +219,8 @@ fn drift_never_sends_a_patch_without_dry_run_whatever_the_object_names() {
         ("..", "platform"),
         ("evil%23", "platform"),
     ] {
-        let tmp = tempfile::tempdir().expect("tempdir");
+        let (tmp, object) = configmap_repo(name, namespace);
         let dir = tmp.path();
-        repo(dir);
-        let object = json!({
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {"name": name, "namespace": namespace},
-            "data": {"a": "1"},
-        });
-        fs_err::write(
-            dir.join("assets/base.yaml.j2"),
-            format!("{{% raw %}}{object}{{% endraw %}}\n"),
-        )
-        .expect("write");
         // The live side holds the same object (a real API server would refuse such a name,
         // a hostile or broken one need not), so drift goes on to the server-side dry run.
         let server =
@@ -202,16 +229,14 @@ fn drift_never_sends_a_patch_without_dry_run_whatever_the_object_names() {
         let out = plinth_live(dir, "drift", &kc, &["--mode", "server", "--retries", "0"]);
         let err = stderr(&out);
         assert!(!err.contains("panicked"), "{name}: {err}");
-        for request in server.request_log() {
-            if request.method != "GET" {
-                assert_eq!(
-                    request.query.get("dryRun").map(String::as_str),
-                    Some("All"),
-                    "{name} / {namespace}: {} sent without dryRun=All\n{err}",
-                    shown(&request)
-                );
-            }
-        }
+        assert_no_request(
+            &server,
+            |request| {
+                request.method != "GET"
+                    && request.query.get("dryRun").map(String::as_str) != Some("All")
+            },
+            &format!("{name} / {namespace}: sent without dryRun=All\n{err}"),
+        );
     }
 }
 
@@ -288,20 +313,8 @@ fn a_rendered_namespace_never_redirects_a_list_to_another_resource() {
         "kube-system%2Fsecrets",
         "..",
     ] {
-        let tmp = tempfile::tempdir().expect("tempdir");
+        let (tmp, _) = configmap_repo("db", namespace);
         let dir = tmp.path();
-        repo(dir);
-        let object = json!({
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {"name": "db", "namespace": namespace},
-            "data": {"a": "1"},
-        });
-        fs_err::write(
-            dir.join("assets/base.yaml.j2"),
-            format!("{{% raw %}}{object}{{% endraw %}}\n"),
-        )
-        .expect("write");
         let server = FakeApiServer::start(
             Scenario::new()
                 .token(TOKEN)
@@ -326,13 +339,11 @@ fn a_rendered_namespace_never_redirects_a_list_to_another_resource() {
             assert!(!all.contains(secret_value), "{namespace} ({mode}): {all}");
             assert!(!all.contains("panicked"), "{namespace} ({mode}): {all}");
         }
-        for request in server.request_log() {
-            assert!(
-                !request.path.contains("secrets"),
-                "{namespace}: {} reads Secrets",
-                shown(&request)
-            );
-        }
+        assert_no_request(
+            &server,
+            |request| request.path.contains("secrets"),
+            &format!("{namespace}: reads Secrets"),
+        );
     }
 }
 

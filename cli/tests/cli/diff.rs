@@ -339,6 +339,17 @@ fn set_cluster(repo: &Repo, name: &str, k: &ClusterKnobs, s: &Secrets) {
     repo.write(&format!("clusters/{name}/cluster.yaml"), cluster_yaml(k, s));
 }
 
+/// The platform with each named cluster changed (uncommitted) to those knobs and secrets, and
+/// the JSON report of `plinth diff --base HEAD`.
+fn changed_platform(changes: &[(&str, &ClusterKnobs, &Secrets)]) -> (Repo, Value) {
+    let repo = platform_repo();
+    for (name, knobs, secrets) in changes {
+        set_cluster(&repo, name, knobs, secrets);
+    }
+    let (_, report) = repo.diff_json(&["--base", "HEAD"]);
+    (repo, report)
+}
+
 fn cluster<'a>(report: &'a Value, name: &str) -> &'a Value {
     report["clusters"]
         .as_array()
@@ -481,13 +492,11 @@ fn clusters_added_and_removed() {
 
 #[test]
 fn renamed_objects_are_reported_as_renames() {
-    let repo = platform_repo();
     let knobs = ClusterKnobs {
         vm_name: "database-vm".into(),
         ..ClusterKnobs::default()
     };
-    set_cluster(&repo, "c1", &knobs, &BASE_SECRETS);
-    let (_, report) = repo.diff_json(&["--base", "HEAD"]);
+    let (_, report) = changed_platform(&[("c1", &knobs, &BASE_SECRETS)]);
     let c = cluster(&report, "c1");
     let vm = object(c, "VirtualMachine", "database-vm");
     assert_eq!(vm["change"], "renamed");
@@ -498,7 +507,6 @@ fn renamed_objects_are_reported_as_renames() {
 
 #[test]
 fn machine_class_node_group_and_node_changes_are_disruptions() {
-    let repo = platform_repo();
     let knobs = ClusterKnobs {
         machine_image: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d".into(),
         offering: "medium-4cpu-8gb".into(),
@@ -507,14 +515,15 @@ fn machine_class_node_group_and_node_changes_are_disruptions() {
         migrations: 2,
         ..ClusterKnobs::default()
     };
-    set_cluster(&repo, "c1", &knobs, &BASE_SECRETS);
     // Only a label of the pool: no server is replaced.
     let label_only = ClusterKnobs {
         pool_label: "b".into(),
         ..ClusterKnobs::default()
     };
-    set_cluster(&repo, "c2", &label_only, &BASE_SECRETS);
-    let (_, report) = repo.diff_json(&["--base", "HEAD"]);
+    let (repo, report) = changed_platform(&[
+        ("c1", &knobs, &BASE_SECRETS),
+        ("c2", &label_only, &BASE_SECRETS),
+    ]);
     let c1 = cluster(&report, "c1");
     assert_eq!(
         effects(c1),
@@ -564,23 +573,23 @@ fn machine_class_node_group_and_node_changes_are_disruptions() {
 /// and names the field, never its value.
 #[test]
 fn disruptions_are_ordered_by_effect_then_cluster_in_every_format() {
-    let repo = platform_repo();
     // c1 (first by name): a VM restart and a rollout. c2: only its pool's userData changes.
     let knobs = ClusterKnobs {
         image: "registry.example.invalid/web:1.1".into(),
         vm_cores: 4,
         ..ClusterKnobs::default()
     };
-    set_cluster(&repo, "c1", &knobs, &BASE_SECRETS);
     let mut secrets = BASE_SECRETS;
     secrets.user_data = HEAD_SECRETS.user_data;
-    set_cluster(&repo, "c2", &ClusterKnobs::default(), &secrets);
+    let (repo, report) = changed_platform(&[
+        ("c1", &knobs, &BASE_SECRETS),
+        ("c2", &ClusterKnobs::default(), &secrets),
+    ]);
     let expected = [
         ("replace-servers", "c2"),
         ("restart-vm", "c1"),
         ("rollout", "c1"),
     ];
-    let (_, report) = repo.diff_json(&["--base", "HEAD"]);
     let listed: Vec<(String, String)> = report["disruptions"]
         .as_array()
         .unwrap()
@@ -638,11 +647,9 @@ fn disruptions_are_ordered_by_effect_then_cluster_in_every_format() {
 
 #[test]
 fn secret_change_shows_which_secret_changed_without_values() {
-    let repo = platform_repo();
     let mut changed = BASE_SECRETS;
     changed.token = HEAD_SECRETS.token;
-    set_cluster(&repo, "c1", &ClusterKnobs::default(), &changed);
-    let (_, report) = repo.diff_json(&["--base", "HEAD"]);
+    let (_, report) = changed_platform(&[("c1", &ClusterKnobs::default(), &changed)]);
     let c = cluster(&report, "c1");
     let secret = object(c, "Secret", "db");
     assert_eq!(secret["fields"].as_array().unwrap().len(), 1);

@@ -53,6 +53,26 @@ fn kubeconfig(server: &FakeApiServer) -> String {
     server.kubeconfig_path().display().to_string()
 }
 
+/// The [`repo`], rendered, in a new temporary folder.
+fn rendered_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    repo(dir.path());
+    render(dir.path());
+    dir
+}
+
+/// `plinth drift ARGS` of `dir` against `server`, which must exit with `code`.
+fn drift_against(
+    dir: &Path,
+    server: &FakeApiServer,
+    args: &[&str],
+    code: i32,
+) -> std::process::Output {
+    let out = plinth_live(dir, "drift", &kubeconfig(server), args);
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+    out
+}
+
 #[test]
 fn discover_round_trip_nodes_to_inventory_to_detectors_to_render() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -136,9 +156,7 @@ fn discover_refuses_an_unknown_cluster() {
 
 #[test]
 fn drift_through_the_fake_server_in_sync_then_drifted_with_hardware_drift() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    repo(dir.path());
-    render(dir.path());
+    let dir = rendered_repo();
     let live = rendered_objects(dir.path());
     assert_eq!(live.len(), 1);
     // The live nodes match the committed inventory (one worker, no GPU).
@@ -225,9 +243,7 @@ fn drift_through_the_fake_server_in_sync_then_drifted_with_hardware_drift() {
 
 #[test]
 fn persistent_server_errors_exit_2_and_report_nothing_in_sync() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    repo(dir.path());
-    render(dir.path());
+    let dir = rendered_repo();
     let server = FakeApiServer::start(
         Scenario::new()
             .token(TOKEN)
@@ -239,13 +255,12 @@ fn persistent_server_errors_exit_2_and_report_nothing_in_sync() {
             .matching("/namespaces/platform/configmaps")
             .times(u32::MAX),
     );
-    let out = plinth_live(
+    let out = drift_against(
         dir.path(),
-        "drift",
-        &kubeconfig(&server),
+        &server,
         &["--retries", "2", "--format", "json"],
+        2,
     );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
         err.contains("LIST `ConfigMap` in namespace `platform` failed after 3 attempt(s): HTTP 500 Internal Server Error"),
@@ -267,9 +282,7 @@ fn persistent_server_errors_exit_2_and_report_nothing_in_sync() {
 
 #[test]
 fn a_rate_limited_cluster_is_waited_for() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    repo(dir.path());
-    render(dir.path());
+    let dir = rendered_repo();
     let server = FakeApiServer::start(Scenario::new().objects(rendered_objects(dir.path())))
         .expect("server");
     server.inject(
@@ -278,8 +291,7 @@ fn a_rate_limited_cluster_is_waited_for() {
         })
         .times(2),
     );
-    let out = plinth_live(dir.path(), "drift", &kubeconfig(&server), &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    drift_against(dir.path(), &server, &[], 0);
     let throttled = server
         .request_log()
         .iter()
@@ -317,20 +329,17 @@ fn connection_settings_come_from_kubeconfig_env_context_or_in_cluster() {
     let out = plinth_env(dir.path(), &discover, &[("KUBECONFIG", &kc)]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("name: w1"), "{}", stdout(&out));
-    let with_context: Vec<&str> = discover
-        .iter()
-        .copied()
-        .chain(["--context", "fake"])
-        .collect();
-    let out = plinth_env(dir.path(), &with_context, &[("KUBECONFIG", &kc)]);
+    let in_context = |context| -> Vec<&str> {
+        discover
+            .iter()
+            .copied()
+            .chain(["--context", context])
+            .collect()
+    };
+    let out = plinth_env(dir.path(), &in_context("fake"), &[("KUBECONFIG", &kc)]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
-    let unknown: Vec<&str> = discover
-        .iter()
-        .copied()
-        .chain(["--context", "nope"])
-        .collect();
-    let out = plinth_env(dir.path(), &unknown, &[("KUBECONFIG", &kc)]);
+    let out = plinth_env(dir.path(), &in_context("nope"), &[("KUBECONFIG", &kc)]);
     assert_exit(
         &out,
         2,
@@ -383,19 +392,16 @@ fn connection_settings_come_from_kubeconfig_env_context_or_in_cluster() {
 
 #[test]
 fn client_mode_against_a_cluster_only_reads() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    repo(dir.path());
-    render(dir.path());
+    let dir = rendered_repo();
     let mut live = rendered_objects(dir.path());
     live[0]["data"]["replicas"] = "3".into();
     let server = FakeApiServer::start(Scenario::new().objects(live)).expect("server");
-    let out = plinth_live(
+    let out = drift_against(
         dir.path(),
-        "drift",
-        &kubeconfig(&server),
+        &server,
         &["--mode", "client", "--format", "json"],
+        1,
     );
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let report: Value = serde_json::from_str(&stdout(&out)).expect("json report");
     assert_eq!(report["mode"], "client");
     assert_eq!(

@@ -174,26 +174,24 @@ fn one_failing_cluster_leaves_every_folder_untouched_and_no_staging_behind() {
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
+/// `plinth render . ARGS --output <a new folder>`, which must succeed: the names it wrote there.
+fn rendered_elsewhere(repo: &Path, args: &[&str]) -> Vec<String> {
+    let out_dir = tempfile::tempdir().unwrap();
+    let mut all = vec!["render", "."];
+    all.extend_from_slice(args);
+    all.extend(["--output", out_dir.path().to_str().unwrap()]);
+    let out = plinth(repo, &all);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    fs_err::read_dir(out_dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
 #[test]
 fn cluster_and_output_flags_select_and_redirect() {
     let repo = example_copy();
-    let out_dir = tempfile::tempdir().unwrap();
-    let out = plinth(
-        repo.path(),
-        &[
-            "render",
-            ".",
-            "--cluster",
-            "edge-hci",
-            "--output",
-            out_dir.path().to_str().unwrap(),
-        ],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let written: Vec<String> = fs_err::read_dir(out_dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let written = rendered_elsewhere(repo.path(), &["--cluster", "edge-hci"]);
     assert_eq!(written, vec!["edge-hci"]);
     let out = plinth(repo.path(), &["render", ".", "--cluster", "nope"]);
     assert_exit(&out, 2, &["unknown cluster `nope`"]);
@@ -208,22 +206,7 @@ fn shards_partition_the_fleet() {
     let repo = example_copy();
     let mut seen = Vec::new();
     for shard in ["1/2", "2/2"] {
-        let out_dir = tempfile::tempdir().unwrap();
-        let out = plinth(
-            repo.path(),
-            &[
-                "render",
-                ".",
-                "--shard",
-                shard,
-                "--output",
-                out_dir.path().to_str().unwrap(),
-            ],
-        );
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        for e in fs_err::read_dir(out_dir.path()).unwrap() {
-            seen.push(e.unwrap().file_name().to_string_lossy().into_owned());
-        }
+        seen.extend(rendered_elsewhere(repo.path(), &["--shard", shard]));
     }
     seen.sort();
     assert_eq!(seen, vec!["edge-hci", "gpu-east", "plain-west"]);
@@ -522,29 +505,32 @@ fn symlinks_and_oversized_indexes_in_the_output_are_refused_and_nothing_is_delet
         "symlink",
         Some(elsewhere.path()),
     );
-    // A cluster folder in the output root is a symlink.
-    let repo = example_copy();
-    let dir = repo.path().join("rendered/gpu-east");
-    fs_err::remove_dir_all(&dir).unwrap();
-    symlink(elsewhere.path(), &dir).unwrap();
-    refused(
-        repo.path(),
-        &["--force"],
-        "rendered/gpu-east",
-        Some(elsewhere.path()),
-    );
-    // The index is a symlink.
-    let repo = example_copy();
-    let index = repo.path().join("rendered/gpu-east/plinth-index.json");
-    fs_err::copy(&index, elsewhere.path().join("index.json")).unwrap();
-    fs_err::remove_file(&index).unwrap();
-    symlink(elsewhere.path().join("index.json"), &index).unwrap();
-    refused(
-        repo.path(),
-        &["--force"],
-        "plinth-index.json",
-        Some(elsewhere.path()),
-    );
+    // A cluster folder in the output root is a symlink; the index is a symlink (to a copy).
+    for (path, target, named) in [
+        ("rendered/gpu-east", None, "rendered/gpu-east"),
+        (
+            "rendered/gpu-east/plinth-index.json",
+            Some("index.json"),
+            "plinth-index.json",
+        ),
+    ] {
+        let repo = example_copy();
+        let at = repo.path().join(path);
+        let target = match target {
+            None => {
+                fs_err::remove_dir_all(&at).unwrap();
+                elsewhere.path().to_path_buf()
+            }
+            Some(name) => {
+                let copy = elsewhere.path().join(name);
+                fs_err::copy(&at, &copy).unwrap();
+                fs_err::remove_file(&at).unwrap();
+                copy
+            }
+        };
+        symlink(target, &at).unwrap();
+        refused(repo.path(), &["--force"], named, Some(elsewhere.path()));
+    }
     // The index is huge (sparse: nothing is read).
     let repo = example_copy();
     let index = repo.path().join("rendered/gpu-east/plinth-index.json");

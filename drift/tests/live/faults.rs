@@ -48,6 +48,17 @@ async fn faulty(
     (server, cluster)
 }
 
+/// [`faulty`], read to the error it ends in.
+async fn failing(
+    fault: FaultKind,
+    times: u32,
+    timeout: Duration,
+    attempts: u32,
+) -> (FakeApiServer, DriftError) {
+    let (server, cluster) = faulty(fault, times, timeout, attempts).await;
+    (server, support::read_error(cluster).await)
+}
+
 fn statuses(server: &FakeApiServer, path: &str) -> Vec<u16> {
     server
         .request_log()
@@ -102,9 +113,13 @@ async fn a_response_slower_than_the_timeout_is_retried() {
 
 #[tokio::test]
 async fn persistent_server_errors_fail_the_fetch_naming_the_request() {
-    let fault = FaultKind::ServerError(500);
-    let (server, cluster) = faulty(fault, u32::MAX, Duration::from_secs(30), 3).await;
-    let err = support::read_error(cluster).await;
+    let (server, err) = failing(
+        FaultKind::ServerError(500),
+        u32::MAX,
+        Duration::from_secs(30),
+        3,
+    )
+    .await;
     assert!(
         matches!(err, DriftError::Api { attempts: 3, .. }),
         "{err:?}"
@@ -121,8 +136,7 @@ async fn persistent_server_errors_fail_the_fetch_naming_the_request() {
 #[tokio::test]
 async fn persistent_slowness_fails_with_a_timeout() {
     let fault = FaultKind::Slow(Duration::from_secs(2));
-    let (_server, cluster) = faulty(fault, 2, Duration::from_millis(300), 2).await;
-    let err = support::read_error(cluster).await;
+    let (_server, err) = failing(fault, 2, Duration::from_millis(300), 2).await;
     assert_eq!(
         err.to_string(),
         "LIST `ConfigMap` in namespace `a` failed after 2 attempt(s): no response within 300ms"

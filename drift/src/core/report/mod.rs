@@ -376,6 +376,23 @@ impl Format {
         Self::Html,
     ];
 
+    /// The format's name, as `--format` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Json => "json",
+            Self::Markdown => "markdown",
+            Self::Junit => "junit",
+            Self::Prometheus => "prometheus",
+            Self::Html => "html",
+        }
+    }
+
+    /// The format of that [`name`](Self::name), if any.
+    pub fn named(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
     /// File name used with `--output-dir`.
     pub fn file_name(self) -> &'static str {
         match self {
