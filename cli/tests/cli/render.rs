@@ -6,6 +6,8 @@
 
 use std::path::Path;
 
+use plinth_testkit::tree::tree;
+
 use crate::common::{
     assert_exit, copy_dir, example_copy, plinth, snapshot_dir, stderr, stdout, workspace,
 };
@@ -422,40 +424,6 @@ fn refused(repo: &Path, args: &[&str], named: &str, also: Option<&Path>) -> Stri
     assert!(tree(repo) == before, "{args:?}: the repository changed");
     assert!(also.map(tree) == also_before, "{args:?}: changed");
     err
-}
-
-/// Every entry below `root` (symlinks not followed, recorded as their target; folders as
-/// `<dir>`; large files by size only).
-fn tree(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    fn walk(base: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
-        for entry in fs_err::read_dir(dir).unwrap() {
-            let entry = entry.unwrap();
-            let rel = entry
-                .path()
-                .strip_prefix(base)
-                .unwrap()
-                .display()
-                .to_string();
-            let kind = entry.file_type().unwrap();
-            if kind.is_symlink() {
-                let target = fs_err::read_link(entry.path()).unwrap();
-                out.insert(rel, format!("-> {}", target.display()).into_bytes());
-            } else if kind.is_dir() {
-                out.insert(rel.clone(), b"<dir>".to_vec());
-                walk(base, &entry.path(), out);
-            } else {
-                let meta = entry.metadata().unwrap();
-                if meta.len() > 1 << 20 {
-                    out.insert(rel, format!("{} bytes", meta.len()).into_bytes());
-                } else {
-                    out.insert(rel, fs_err::read(entry.path()).unwrap());
-                }
-            }
-        }
-    }
-    let mut out = std::collections::BTreeMap::new();
-    walk(root, root, &mut out);
-    out
 }
 
 #[test]

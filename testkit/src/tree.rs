@@ -1,0 +1,61 @@
+//! A snapshot of a folder tree (repository-relative path -> what stands there), to assert
+//! that a command left a tree as it found it.
+
+use std::collections::BTreeMap;
+use std::fs::FileType;
+use std::path::Path;
+
+/// Every entry below `root` (symlinks not followed, recorded as their target; folders as
+/// `<dir>`; files larger than 1 MiB by size only, others by content).
+///
+/// # Panics
+/// When the tree cannot be read.
+#[must_use]
+pub fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    tree_with(root, |path, kind| {
+        if kind.is_symlink() {
+            let target = fs_err::read_link(path).unwrap();
+            format!("-> {}", target.display()).into_bytes()
+        } else {
+            let meta = fs_err::symlink_metadata(path).unwrap();
+            if meta.len() > 1 << 20 {
+                format!("{} bytes", meta.len()).into_bytes()
+            } else {
+                fs_err::read(path).unwrap()
+            }
+        }
+    })
+}
+
+/// Every entry below `root`, folders recorded as `<dir>` (and walked; symlinks are not
+/// followed), every other entry as `leaf(path, file type)` says.
+///
+/// # Panics
+/// When the tree cannot be read.
+pub fn tree_with(
+    root: &Path,
+    mut leaf: impl FnMut(&Path, &FileType) -> Vec<u8>,
+) -> BTreeMap<String, Vec<u8>> {
+    fn walk(
+        base: &Path,
+        dir: &Path,
+        leaf: &mut dyn FnMut(&Path, &FileType) -> Vec<u8>,
+        out: &mut BTreeMap<String, Vec<u8>>,
+    ) {
+        for entry in fs_err::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            let rel = path.strip_prefix(base).unwrap().display().to_string();
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() {
+                out.insert(rel, b"<dir>".to_vec());
+                walk(base, &path, leaf, out);
+            } else {
+                out.insert(rel, leaf(&path, &kind));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut leaf, &mut out);
+    out
+}
