@@ -1151,12 +1151,6 @@ mod tests {
             "a:\n\t- x\n",
             "a: 'x\ny'\n",
             "~: x\n",
-            "a: [x, y,]\n",
-            "a: [x, , y]\n",
-            "a: {x: }\n",
-            "a: {x:y}\n",
-            "a: [x: y]\n",
-            "a: [docker://x]\n",
         ] {
             assert_eq!(documents(text), None, "{text:?}");
         }
