@@ -14,14 +14,14 @@ use std::path::Path;
 pub fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     tree_with(root, |path, kind| {
         if kind.is_symlink() {
-            let target = fs_err::read_link(path).unwrap();
+            let target = fs_err::read_link(path).expect("read link");
             format!("-> {}", target.display()).into_bytes()
         } else {
-            let meta = fs_err::symlink_metadata(path).unwrap();
+            let meta = fs_err::symlink_metadata(path).expect("metadata");
             if meta.len() > 1 << 20 {
                 format!("{} bytes", meta.len()).into_bytes()
             } else {
-                fs_err::read(path).unwrap()
+                fs_err::read(path).expect("read")
             }
         }
     })
@@ -42,11 +42,15 @@ pub fn tree_with(
         leaf: &mut dyn FnMut(&Path, &FileType) -> Vec<u8>,
         out: &mut BTreeMap<String, Vec<u8>>,
     ) {
-        for entry in fs_err::read_dir(dir).unwrap() {
-            let entry = entry.unwrap();
+        for entry in fs_err::read_dir(dir).expect("read folder") {
+            let entry = entry.expect("folder entry");
             let path = entry.path();
-            let rel = path.strip_prefix(base).unwrap().display().to_string();
-            let kind = entry.file_type().unwrap();
+            let rel = path
+                .strip_prefix(base)
+                .expect("below the root")
+                .display()
+                .to_string();
+            let kind = entry.file_type().expect("file type");
             if kind.is_dir() {
                 out.insert(rel, b"<dir>".to_vec());
                 walk(base, &path, leaf, out);
