@@ -1,9 +1,10 @@
 //! A snapshot of a folder tree (repository-relative path -> what stands there), to assert
-//! that a command left a tree as it found it.
+//! that a command left a tree as it found it, and a hand edit to a file in it.
 
 use std::collections::BTreeMap;
 use std::fs::FileType;
 use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 /// Every entry below `root` (symlinks not followed, recorded as their target; folders as
 /// `<dir>`; files larger than 1 MiB by size only, others by content).
@@ -62,4 +63,22 @@ pub fn tree_with(
     let mut out = BTreeMap::new();
     walk(root, root, &mut leaf, &mut out);
     out
+}
+
+/// Writes `bytes` to the file at `path`, as a hand edit would; with `backdate` its
+/// modification time is then set back to 2000-01-01 (an edit that an mtime check misses).
+///
+/// # Panics
+/// When the file cannot be written.
+pub fn edit(path: &Path, bytes: &[u8], backdate: bool) {
+    fs_err::write(path, bytes).expect("write");
+    if backdate {
+        let old = SystemTime::UNIX_EPOCH + Duration::from_hours(262_968);
+        fs_err::File::options()
+            .write(true)
+            .open(path)
+            .expect("open")
+            .set_modified(old)
+            .expect("set the modification time");
+    }
 }

@@ -637,7 +637,6 @@ type Edit = fn(&[u8]) -> Vec<u8>;
 
 #[test]
 fn hand_edits_with_old_timestamps_are_stale_for_check_and_rewritten_by_render() {
-    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_hours(262_968);
     let repo = example_copy();
     // Make the shortcut applicable first: a render that writes every folder.
     let out = plinth(repo.path(), &["render", ".", "--force"]);
@@ -672,15 +671,7 @@ fn hand_edits_with_old_timestamps_are_stale_for_check_and_rewritten_by_render() 
         let bytes = fs_err::read(&path).unwrap();
         let edited = edit(&bytes);
         assert!(edited != bytes, "{file}: the edit changed nothing");
-        fs_err::write(&path, &edited).unwrap();
-        if backdate {
-            fs_err::File::options()
-                .write(true)
-                .open(&path)
-                .unwrap()
-                .set_modified(old)
-                .unwrap();
-        }
+        plinth_testkit::tree::edit(&path, &edited, backdate);
         let out = plinth(repo.path(), &["render", ".", "--check"]);
         assert_eq!(out.status.code(), Some(1), "{file}: {}", stdout(&out));
         assert!(

@@ -412,7 +412,6 @@ fn cluster_names_that_are_not_plain_folder_names_are_refused() {
 #[cfg(unix)]
 #[test]
 fn the_unchanged_shortcut_holds_after_a_write_and_not_after_any_edit() {
-    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_hours(262_968);
     let digest = || Some("sha256:new".to_owned());
     for (file, backdate) in [
         ("configmap_0.yaml", true),
@@ -433,15 +432,7 @@ fn the_unchanged_shortcut_holds_after_a_write_and_not_after_any_edit() {
         let path = root.join("a").join(file);
         let mut bytes = fs_err::read(&path).unwrap();
         bytes.push(b' ');
-        fs_err::write(&path, &bytes).unwrap();
-        if backdate {
-            fs_err::File::options()
-                .write(true)
-                .open(&path)
-                .unwrap()
-                .set_modified(old)
-                .unwrap();
-        }
+        plinth_testkit::tree::edit(&path, &bytes, backdate);
         assert!(
             !output::is_current(&root, "a", digest),
             "{file} (backdated: {backdate}): an edit went unnoticed"
