@@ -497,17 +497,11 @@ impl Redactor {
     /// after a credential flag (`--password x`, `-token 'x y'`) is replaced; `--flag=x` is the
     /// key-value rule's.
     fn redact_flag_values(&self, text: &str) -> String {
-        if !text.contains('-') {
-            return text.to_owned();
-        }
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(start) = rest.find('-') {
-            let at_word_start = rest[..start]
+        splice(text, '-', |before, tail, out| {
+            let at_word_start = before
                 .chars()
                 .next_back()
                 .is_none_or(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '[' | ','));
-            let tail = &rest[start..];
             let flag_len = tail
                 .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '=' | ','))
                 .unwrap_or(tail.len());
@@ -518,9 +512,8 @@ impl Redactor {
             let gap = after.len() - after.trim_start_matches([' ', '\t']).len();
             let value_text = &after[gap..];
             if !at_word_start || name.is_empty() || gap == 0 || !is_credential_key(name) {
-                out.push_str(&rest[..start + flag_len.max(1)]);
-                rest = &rest[start + flag_len.max(1)..];
-                continue;
+                out.push_str(&tail[..flag_len.max(1)]);
+                return Some(flag_len.max(1));
             }
             let (value, len) = if let Some(q @ ('"' | '\'')) = value_text.chars().next() {
                 match value_text[1..].find(q) {
@@ -533,10 +526,9 @@ impl Redactor {
                     .unwrap_or(value_text.len());
                 (&value_text[..end], end)
             };
-            out.push_str(&rest[..start + flag_len + gap]);
+            out.push_str(&tail[..flag_len + gap]);
             if value.is_empty() || value.starts_with('-') || value.starts_with('<') {
-                rest = &rest[start + flag_len + gap..];
-                continue;
+                return Some(flag_len + gap);
             }
             let quoted = len > value.len();
             if quoted {
@@ -546,33 +538,24 @@ impl Redactor {
             if quoted && len == value.len() + 2 {
                 out.push_str(&value_text[len - 1..len]);
             }
-            rest = &value_text[len..];
-        }
-        out.push_str(rest);
-        out
+            Some(flag_len + gap + len)
+        })
     }
 
     /// XML configuration (Maven `settings.xml`, Tomcat, .NET `app.config`):
     /// `<password>value</password>` and `<add key="Password" value="value"/>` (an element
     /// whose `name` or `key` attribute is credential-like) have the value replaced.
     fn redact_xml_elements(&self, text: &str) -> String {
-        if !text.contains('<') {
-            return text.to_owned();
-        }
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(lt) = rest.find('<') {
-            let Some(gt) = rest[lt..].find('>').map(|i| lt + i) else {
-                break;
-            };
-            out.push_str(&rest[..=gt]);
-            let tag = &rest[lt + 1..gt];
+        splice(text, '<', |_, element, out| {
+            let gt = element.find('>')?;
+            out.push_str(&element[..=gt]);
+            let tag = &element[1..gt];
             let name_end = tag
                 .find(|c: char| c.is_whitespace() || c == '/')
                 .unwrap_or(tag.len());
             let name = tag[..name_end].rsplit(':').next().unwrap_or_default();
             let attrs = &tag[name_end..];
-            let tail = &rest[gt + 1..];
+            let tail = &element[gt + 1..];
             if !name.is_empty()
                 && !tag.starts_with(['/', '?', '!'])
                 && !tag.ends_with('/')
@@ -585,26 +568,22 @@ impl Redactor {
                     || value.starts_with(FINGERPRINT_PREFIX)
                     || !tail[end..].starts_with("</")
                 {
-                    rest = tail;
-                } else {
-                    let lead = tail.len() - tail.trim_start().len();
-                    out.push_str(&tail[..lead]);
-                    out.push_str(&self.fingerprint(value));
-                    rest = &tail[lead + value.len()..];
+                    return Some(gt + 1);
                 }
-                continue;
+                let lead = tail.len() - tail.trim_start().len();
+                out.push_str(&tail[..lead]);
+                out.push_str(&self.fingerprint(value));
+                return Some(gt + 1 + lead + value.len());
             }
             if let Some(redacted) = self.redact_xml_named_value(attrs) {
-                out.truncate(out.len() - (gt - lt + 1));
+                out.truncate(out.len() - (gt + 1));
                 out.push('<');
                 out.push_str(&tag[..name_end]);
                 out.push_str(&redacted);
                 out.push('>');
             }
-            rest = tail;
-        }
-        out.push_str(rest);
-        out
+            Some(gt + 1)
+        })
     }
 
     /// The attributes of an element `name="password" value="…"` (or `key=`) with the
@@ -1040,6 +1019,33 @@ impl Redactor {
         }
         out
     }
+}
+
+/// `text` scanned for `needle`: at each one, what came since the last step (`before`) is
+/// copied to `out`, and `step(before, tail, out)`, `tail` the text from the needle on, writes
+/// what the start of `tail` becomes and says how many of its bytes it took; `None` leaves the
+/// rest as it is.
+fn splice(
+    text: &str,
+    needle: char,
+    mut step: impl FnMut(&str, &str, &mut String) -> Option<usize>,
+) -> String {
+    if !text.contains(needle) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(needle) {
+        let (before, tail) = rest.split_at(start);
+        out.push_str(before);
+        let Some(taken) = step(before, tail, &mut out) else {
+            out.push_str(tail);
+            return out;
+        };
+        rest = &tail[taken..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A line that is only a credential-named key and its `:` (`password:`, `- token:`), whose
