@@ -294,6 +294,22 @@ pub struct Redactor {
     disabled: u64,
 }
 
+/// The passes over free text, in order, each behind its rule (none: the shapes, each family
+/// of which is switched on its own).
+type TextPass = (Option<Rule>, fn(&Redactor, &str) -> String);
+const TEXT_PASSES: [TextPass; 10] = [
+    (Some(Rule::Pem), Redactor::redact_pem_blocks),
+    (Some(Rule::Bearer), Redactor::redact_bearer),
+    (Some(Rule::Basic), Redactor::redact_basic),
+    (Some(Rule::Jwt), Redactor::redact_jwts),
+    (Some(Rule::UrlPassword), Redactor::redact_url_passwords),
+    (None, Redactor::redact_shapes),
+    (Some(Rule::Entropy), Redactor::redact_random_words),
+    (Some(Rule::ArgFlag), Redactor::redact_flag_values),
+    (Some(Rule::TextKeyValue), Redactor::redact_xml_elements),
+    (Some(Rule::TextKeyValue), Redactor::redact_key_values),
+];
+
 impl fmt::Debug for Redactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Redactor").finish_non_exhaustive()
@@ -463,34 +479,15 @@ impl Redactor {
         if text.len() < SHORTEST_MATCH && !text.contains([':', '=']) {
             return text.to_owned();
         }
-        let mut text = text.to_owned();
-        if self.on(Rule::Pem) {
-            text = self.redact_pem_blocks(&text);
-        }
-        if self.on(Rule::Bearer) {
-            text = self.redact_bearer(&text);
-        }
-        if self.on(Rule::Basic) {
-            text = self.redact_basic(&text);
-        }
-        if self.on(Rule::Jwt) {
-            text = self.redact_jwts(&text);
-        }
-        if self.on(Rule::UrlPassword) {
-            text = self.redact_url_passwords(&text);
-        }
-        text = self.redact_shapes(&text);
-        if self.on(Rule::Entropy) {
-            text = self.redact_random_words(&text);
-        }
-        if self.on(Rule::ArgFlag) {
-            text = self.redact_flag_values(&text);
-        }
-        if self.on(Rule::TextKeyValue) {
-            text = self.redact_xml_elements(&text);
-            text = self.redact_key_values(&text);
-        }
-        text
+        TEXT_PASSES
+            .iter()
+            .fold(text.to_owned(), |text, (rule, pass)| {
+                if rule.is_none_or(|rule| self.on(rule)) {
+                    pass(self, &text)
+                } else {
+                    text
+                }
+            })
     }
 
     /// A command line inside text (`sh -c "psql --password x"`, a `command` string): the word
