@@ -665,15 +665,11 @@ impl Redactor {
     }
 
     fn redact_shapes(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        let mut from = 0;
-        while let Some((start, end)) = self.find_shape(text, from) {
-            out.push_str(&text[from..start]);
-            out.push_str(&self.fingerprint(&text[start..end]));
-            from = end;
-        }
-        out.push_str(&text[from..]);
-        out
+        replace_each(
+            text,
+            |text, from| self.find_shape(text, from),
+            |token| self.fingerprint(token),
+        )
     }
 
     /// Words of free text that the entropy rule judges random (a `key=` before the word and
@@ -889,28 +885,15 @@ impl Redactor {
     }
 
     fn redact_bearer(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        let mut from = 0;
-        while let Some((start, end)) = find_bearer(text, from) {
-            out.push_str(&text[from..start]);
-            out.push_str("Bearer ");
-            out.push_str(&self.fingerprint(&text[start + 7..end]));
-            from = end;
-        }
-        out.push_str(&text[from..]);
-        out
+        replace_each(text, find_bearer, |token| {
+            format!("Bearer {}", self.fingerprint(&token[7..]))
+        })
     }
 
     fn redact_basic(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        let mut from = 0;
-        while let Some((start, end)) = find_basic(text, from) {
-            out.push_str(&text[from..start + 6]);
-            out.push_str(&self.fingerprint(&text[start + 6..end]));
-            from = end;
-        }
-        out.push_str(&text[from..]);
-        out
+        replace_each(text, find_basic, |token| {
+            format!("{}{}", &token[..6], self.fingerprint(&token[6..]))
+        })
     }
 
     fn redact_jwts(&self, text: &str) -> String {
@@ -1016,6 +999,24 @@ impl Redactor {
         }
         out
     }
+}
+
+/// `text` with each token `find(text, from)` finds (its start and end, at or after byte
+/// `from`) replaced by `replace(token)`.
+fn replace_each(
+    text: &str,
+    find: impl Fn(&str, usize) -> Option<(usize, usize)>,
+    mut replace: impl FnMut(&str) -> String,
+) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    while let Some((start, end)) = find(text, from) {
+        out.push_str(&text[from..start]);
+        out.push_str(&replace(&text[start..end]));
+        from = end;
+    }
+    out.push_str(&text[from..]);
+    out
 }
 
 /// `text` scanned for `needle`: at each one, what came since the last step (`before`) is
