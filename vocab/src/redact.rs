@@ -941,6 +941,17 @@ impl Redactor {
                 .map_or((line, ""), |body| (body, "\n"));
             let (marker, content) = split_diff_marker(body);
             let indent = content.len() - content.trim_start().len();
+            // A value line under a credential key: its value replaced (a fingerprint stays).
+            let more_indented = |out: &mut String, value: &str| {
+                if value.starts_with(FINGERPRINT_PREFIX) {
+                    out.push_str(line);
+                } else {
+                    out.push_str(marker);
+                    out.push_str(&content[..indent]);
+                    out.push_str(&self.fingerprint(value));
+                    out.push_str(newline);
+                }
+            };
             if let Some(key_indent) = plain_indent {
                 let value = content.trim();
                 if value.is_empty() {
@@ -949,14 +960,7 @@ impl Redactor {
                 }
                 let mapping = value.ends_with(':') || value.contains(": ");
                 if indent > key_indent && !mapping {
-                    if value.starts_with(FINGERPRINT_PREFIX) {
-                        out.push_str(line);
-                    } else {
-                        out.push_str(marker);
-                        out.push_str(&content[..indent]);
-                        out.push_str(&self.fingerprint(value));
-                        out.push_str(newline);
-                    }
+                    more_indented(&mut out, value);
                     continue;
                 }
                 if indent <= key_indent {
@@ -966,14 +970,7 @@ impl Redactor {
             if let Some(key_indent) = block_indent {
                 if !content.trim().is_empty() && indent > key_indent {
                     let value = content.trim();
-                    if value.starts_with(FINGERPRINT_PREFIX) {
-                        out.push_str(line);
-                    } else {
-                        out.push_str(marker);
-                        out.push_str(&content[..indent]);
-                        out.push_str(&self.fingerprint(value));
-                        out.push_str(newline);
-                    }
+                    more_indented(&mut out, value);
                     continue;
                 }
                 if !content.trim().is_empty() {
