@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{RenderError, Result};
 use crate::source::Source;
+use plinth_vocab::labels::selector_terms;
 use plinth_vocab::yaml;
 
 /// What a patch applies to; every given field must match.
@@ -55,21 +56,7 @@ enum Requirement {
 
 /// Parses a label selector; the error says which term is malformed.
 fn parse_selector(sel: &str) -> std::result::Result<Vec<Requirement>, String> {
-    // Split on commas that are not inside parentheses.
-    let mut terms = Vec::new();
-    let (mut depth, mut start) = (0i32, 0usize);
-    for (i, c) in sel.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                terms.push(&sel[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    terms.push(&sel[start..]);
+    let terms = selector_terms(sel);
     let mut out = Vec::new();
     for term in terms.into_iter().map(str::trim).filter(|t| !t.is_empty()) {
         let set = |rest: &str| -> std::result::Result<Vec<String>, String> {

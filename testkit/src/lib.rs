@@ -30,7 +30,7 @@
 //! `store.rs` (objects, `managedFields`, apply), `selector.rs`, `tls.rs`, `faults.rs`
 //! (what to inject and the response each fault gives), `reply.rs` (JSON and `Status`
 //! responses), `scenario.rs` (what a server starts with) and [`git`] (a temporary git
-//! repository for tests that drive real git).
+//! repository for tests that drive real git) and [`tree`] (a snapshot of a folder tree).
 
 mod discovery;
 mod faults;
@@ -41,6 +41,7 @@ mod selector;
 mod server;
 mod store;
 mod tls;
+pub mod tree;
 mod verbs;
 
 pub use faults::{Fault, FaultKind};

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use plinth_vocab::labels::selector_terms;
+
 /// One requirement of a label selector.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Requirement {
@@ -21,7 +23,7 @@ impl Selector {
     /// Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h`; `None` when it is malformed.
     pub fn parse(text: &str) -> Option<Self> {
         let mut reqs = Vec::new();
-        for part in split_top_level(text) {
+        for part in selector_terms(text) {
             let part = part.trim();
             if part.is_empty() {
                 continue;
@@ -42,25 +44,6 @@ impl Selector {
             Requirement::NotExists(k) => !labels.contains_key(k),
         })
     }
-}
-
-fn split_top_level(text: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let mut depth = 0_i32;
-    let mut start = 0;
-    for (i, c) in text.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                parts.push(&text[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&text[start..]);
-    parts
 }
 
 fn parse_set(rest: &str) -> Option<Vec<String>> {

@@ -294,6 +294,22 @@ pub struct Redactor {
     disabled: u64,
 }
 
+/// The passes over free text, in order, each behind its rule (none: the shapes, each family
+/// of which is switched on its own).
+type TextPass = (Option<Rule>, fn(&Redactor, &str) -> String);
+const TEXT_PASSES: [TextPass; 10] = [
+    (Some(Rule::Pem), Redactor::redact_pem_blocks),
+    (Some(Rule::Bearer), Redactor::redact_bearer),
+    (Some(Rule::Basic), Redactor::redact_basic),
+    (Some(Rule::Jwt), Redactor::redact_jwts),
+    (Some(Rule::UrlPassword), Redactor::redact_url_passwords),
+    (None, Redactor::redact_shapes),
+    (Some(Rule::Entropy), Redactor::redact_random_words),
+    (Some(Rule::ArgFlag), Redactor::redact_flag_values),
+    (Some(Rule::TextKeyValue), Redactor::redact_xml_elements),
+    (Some(Rule::TextKeyValue), Redactor::redact_key_values),
+];
+
 impl fmt::Debug for Redactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Redactor").finish_non_exhaustive()
@@ -463,51 +479,26 @@ impl Redactor {
         if text.len() < SHORTEST_MATCH && !text.contains([':', '=']) {
             return text.to_owned();
         }
-        let mut text = text.to_owned();
-        if self.on(Rule::Pem) {
-            text = self.redact_pem_blocks(&text);
-        }
-        if self.on(Rule::Bearer) {
-            text = self.redact_bearer(&text);
-        }
-        if self.on(Rule::Basic) {
-            text = self.redact_basic(&text);
-        }
-        if self.on(Rule::Jwt) {
-            text = self.redact_jwts(&text);
-        }
-        if self.on(Rule::UrlPassword) {
-            text = self.redact_url_passwords(&text);
-        }
-        text = self.redact_shapes(&text);
-        if self.on(Rule::Entropy) {
-            text = self.redact_random_words(&text);
-        }
-        if self.on(Rule::ArgFlag) {
-            text = self.redact_flag_values(&text);
-        }
-        if self.on(Rule::TextKeyValue) {
-            text = self.redact_xml_elements(&text);
-            text = self.redact_key_values(&text);
-        }
-        text
+        TEXT_PASSES
+            .iter()
+            .fold(text.to_owned(), |text, (rule, pass)| {
+                if rule.is_none_or(|rule| self.on(rule)) {
+                    pass(self, &text)
+                } else {
+                    text
+                }
+            })
     }
 
     /// A command line inside text (`sh -c "psql --password x"`, a `command` string): the word
     /// after a credential flag (`--password x`, `-token 'x y'`) is replaced; `--flag=x` is the
     /// key-value rule's.
     fn redact_flag_values(&self, text: &str) -> String {
-        if !text.contains('-') {
-            return text.to_owned();
-        }
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(start) = rest.find('-') {
-            let at_word_start = rest[..start]
+        splice(text, '-', |before, tail, out| {
+            let at_word_start = before
                 .chars()
                 .next_back()
                 .is_none_or(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '[' | ','));
-            let tail = &rest[start..];
             let flag_len = tail
                 .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '=' | ','))
                 .unwrap_or(tail.len());
@@ -518,9 +509,8 @@ impl Redactor {
             let gap = after.len() - after.trim_start_matches([' ', '\t']).len();
             let value_text = &after[gap..];
             if !at_word_start || name.is_empty() || gap == 0 || !is_credential_key(name) {
-                out.push_str(&rest[..start + flag_len.max(1)]);
-                rest = &rest[start + flag_len.max(1)..];
-                continue;
+                out.push_str(&tail[..flag_len.max(1)]);
+                return Some(flag_len.max(1));
             }
             let (value, len) = if let Some(q @ ('"' | '\'')) = value_text.chars().next() {
                 match value_text[1..].find(q) {
@@ -533,10 +523,9 @@ impl Redactor {
                     .unwrap_or(value_text.len());
                 (&value_text[..end], end)
             };
-            out.push_str(&rest[..start + flag_len + gap]);
+            out.push_str(&tail[..flag_len + gap]);
             if value.is_empty() || value.starts_with('-') || value.starts_with('<') {
-                rest = &rest[start + flag_len + gap..];
-                continue;
+                return Some(flag_len + gap);
             }
             let quoted = len > value.len();
             if quoted {
@@ -546,33 +535,24 @@ impl Redactor {
             if quoted && len == value.len() + 2 {
                 out.push_str(&value_text[len - 1..len]);
             }
-            rest = &value_text[len..];
-        }
-        out.push_str(rest);
-        out
+            Some(flag_len + gap + len)
+        })
     }
 
     /// XML configuration (Maven `settings.xml`, Tomcat, .NET `app.config`):
     /// `<password>value</password>` and `<add key="Password" value="value"/>` (an element
     /// whose `name` or `key` attribute is credential-like) have the value replaced.
     fn redact_xml_elements(&self, text: &str) -> String {
-        if !text.contains('<') {
-            return text.to_owned();
-        }
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(lt) = rest.find('<') {
-            let Some(gt) = rest[lt..].find('>').map(|i| lt + i) else {
-                break;
-            };
-            out.push_str(&rest[..=gt]);
-            let tag = &rest[lt + 1..gt];
+        splice(text, '<', |_, element, out| {
+            let gt = element.find('>')?;
+            out.push_str(&element[..=gt]);
+            let tag = &element[1..gt];
             let name_end = tag
                 .find(|c: char| c.is_whitespace() || c == '/')
                 .unwrap_or(tag.len());
             let name = tag[..name_end].rsplit(':').next().unwrap_or_default();
             let attrs = &tag[name_end..];
-            let tail = &rest[gt + 1..];
+            let tail = &element[gt + 1..];
             if !name.is_empty()
                 && !tag.starts_with(['/', '?', '!'])
                 && !tag.ends_with('/')
@@ -585,26 +565,22 @@ impl Redactor {
                     || value.starts_with(FINGERPRINT_PREFIX)
                     || !tail[end..].starts_with("</")
                 {
-                    rest = tail;
-                } else {
-                    let lead = tail.len() - tail.trim_start().len();
-                    out.push_str(&tail[..lead]);
-                    out.push_str(&self.fingerprint(value));
-                    rest = &tail[lead + value.len()..];
+                    return Some(gt + 1);
                 }
-                continue;
+                let lead = tail.len() - tail.trim_start().len();
+                out.push_str(&tail[..lead]);
+                out.push_str(&self.fingerprint(value));
+                return Some(gt + 1 + lead + value.len());
             }
             if let Some(redacted) = self.redact_xml_named_value(attrs) {
-                out.truncate(out.len() - (gt - lt + 1));
+                out.truncate(out.len() - (gt + 1));
                 out.push('<');
                 out.push_str(&tag[..name_end]);
                 out.push_str(&redacted);
                 out.push('>');
             }
-            rest = tail;
-        }
-        out.push_str(rest);
-        out
+            Some(gt + 1)
+        })
     }
 
     /// The attributes of an element `name="password" value="…"` (or `key=`) with the
@@ -689,15 +665,11 @@ impl Redactor {
     }
 
     fn redact_shapes(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        let mut from = 0;
-        while let Some((start, end)) = self.find_shape(text, from) {
-            out.push_str(&text[from..start]);
-            out.push_str(&self.fingerprint(&text[start..end]));
-            from = end;
-        }
-        out.push_str(&text[from..]);
-        out
+        replace_each(
+            text,
+            |text, from| self.find_shape(text, from),
+            |token| self.fingerprint(token),
+        )
     }
 
     /// Words of free text that the entropy rule judges random (a `key=` before the word and
@@ -913,28 +885,15 @@ impl Redactor {
     }
 
     fn redact_bearer(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        let mut from = 0;
-        while let Some((start, end)) = find_bearer(text, from) {
-            out.push_str(&text[from..start]);
-            out.push_str("Bearer ");
-            out.push_str(&self.fingerprint(&text[start + 7..end]));
-            from = end;
-        }
-        out.push_str(&text[from..]);
-        out
+        replace_each(text, find_bearer, |token| {
+            format!("Bearer {}", self.fingerprint(&token[7..]))
+        })
     }
 
     fn redact_basic(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        let mut from = 0;
-        while let Some((start, end)) = find_basic(text, from) {
-            out.push_str(&text[from..start + 6]);
-            out.push_str(&self.fingerprint(&text[start + 6..end]));
-            from = end;
-        }
-        out.push_str(&text[from..]);
-        out
+        replace_each(text, find_basic, |token| {
+            format!("{}{}", &token[..6], self.fingerprint(&token[6..]))
+        })
     }
 
     fn redact_jwts(&self, text: &str) -> String {
@@ -982,6 +941,17 @@ impl Redactor {
                 .map_or((line, ""), |body| (body, "\n"));
             let (marker, content) = split_diff_marker(body);
             let indent = content.len() - content.trim_start().len();
+            // A value line under a credential key: its value replaced (a fingerprint stays).
+            let more_indented = |out: &mut String, value: &str| {
+                if value.starts_with(FINGERPRINT_PREFIX) {
+                    out.push_str(line);
+                } else {
+                    out.push_str(marker);
+                    out.push_str(&content[..indent]);
+                    out.push_str(&self.fingerprint(value));
+                    out.push_str(newline);
+                }
+            };
             if let Some(key_indent) = plain_indent {
                 let value = content.trim();
                 if value.is_empty() {
@@ -990,14 +960,7 @@ impl Redactor {
                 }
                 let mapping = value.ends_with(':') || value.contains(": ");
                 if indent > key_indent && !mapping {
-                    if value.starts_with(FINGERPRINT_PREFIX) {
-                        out.push_str(line);
-                    } else {
-                        out.push_str(marker);
-                        out.push_str(&content[..indent]);
-                        out.push_str(&self.fingerprint(value));
-                        out.push_str(newline);
-                    }
+                    more_indented(&mut out, value);
                     continue;
                 }
                 if indent <= key_indent {
@@ -1007,14 +970,7 @@ impl Redactor {
             if let Some(key_indent) = block_indent {
                 if !content.trim().is_empty() && indent > key_indent {
                     let value = content.trim();
-                    if value.starts_with(FINGERPRINT_PREFIX) {
-                        out.push_str(line);
-                    } else {
-                        out.push_str(marker);
-                        out.push_str(&content[..indent]);
-                        out.push_str(&self.fingerprint(value));
-                        out.push_str(newline);
-                    }
+                    more_indented(&mut out, value);
                     continue;
                 }
                 if !content.trim().is_empty() {
@@ -1040,6 +996,51 @@ impl Redactor {
         }
         out
     }
+}
+
+/// `text` with each token `find(text, from)` finds (its start and end, at or after byte
+/// `from`) replaced by `replace(token)`.
+fn replace_each(
+    text: &str,
+    find: impl Fn(&str, usize) -> Option<(usize, usize)>,
+    mut replace: impl FnMut(&str) -> String,
+) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    while let Some((start, end)) = find(text, from) {
+        out.push_str(&text[from..start]);
+        out.push_str(&replace(&text[start..end]));
+        from = end;
+    }
+    out.push_str(&text[from..]);
+    out
+}
+
+/// `text` scanned for `needle`: at each one, what came since the last step (`before`) is
+/// copied to `out`, and `step(before, tail, out)`, `tail` the text from the needle on, writes
+/// what the start of `tail` becomes and says how many of its bytes it took; `None` leaves the
+/// rest as it is.
+fn splice(
+    text: &str,
+    needle: char,
+    mut step: impl FnMut(&str, &str, &mut String) -> Option<usize>,
+) -> String {
+    if !text.contains(needle) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(needle) {
+        let (before, tail) = rest.split_at(start);
+        out.push_str(before);
+        let Some(taken) = step(before, tail, &mut out) else {
+            out.push_str(tail);
+            return out;
+        };
+        rest = &tail[taken..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A line that is only a credential-named key and its `:` (`password:`, `- token:`), whose

@@ -6,6 +6,8 @@
 
 use std::path::Path;
 
+use plinth_testkit::tree::tree;
+
 use crate::common::{
     assert_exit, copy_dir, example_copy, plinth, snapshot_dir, stderr, stdout, workspace,
 };
@@ -407,40 +409,6 @@ fn refused(repo: &Path, args: &[&str], named: &str, also: Option<&Path>) -> Stri
     err
 }
 
-/// Every entry below `root` (symlinks not followed, recorded as their target; folders as
-/// `<dir>`; large files by size only).
-fn tree(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    fn walk(base: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
-        for entry in fs_err::read_dir(dir).unwrap() {
-            let entry = entry.unwrap();
-            let rel = entry
-                .path()
-                .strip_prefix(base)
-                .unwrap()
-                .display()
-                .to_string();
-            let kind = entry.file_type().unwrap();
-            if kind.is_symlink() {
-                let target = fs_err::read_link(entry.path()).unwrap();
-                out.insert(rel, format!("-> {}", target.display()).into_bytes());
-            } else if kind.is_dir() {
-                out.insert(rel.clone(), b"<dir>".to_vec());
-                walk(base, &entry.path(), out);
-            } else {
-                let meta = entry.metadata().unwrap();
-                if meta.len() > 1 << 20 {
-                    out.insert(rel, format!("{} bytes", meta.len()).into_bytes());
-                } else {
-                    out.insert(rel, fs_err::read(entry.path()).unwrap());
-                }
-            }
-        }
-    }
-    let mut out = std::collections::BTreeMap::new();
-    walk(root, root, &mut out);
-    out
-}
-
 #[test]
 fn folders_and_files_plinth_did_not_write_are_never_replaced_or_removed() {
     // A folder named like a cluster but without plinth's index, or with an index that is
@@ -655,7 +623,6 @@ type Edit = fn(&[u8]) -> Vec<u8>;
 
 #[test]
 fn hand_edits_with_old_timestamps_are_stale_for_check_and_rewritten_by_render() {
-    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_hours(262_968);
     let repo = example_copy();
     // Make the shortcut applicable first: a render that writes every folder.
     let out = plinth(repo.path(), &["render", ".", "--force"]);
@@ -690,15 +657,7 @@ fn hand_edits_with_old_timestamps_are_stale_for_check_and_rewritten_by_render() 
         let bytes = fs_err::read(&path).unwrap();
         let edited = edit(&bytes);
         assert!(edited != bytes, "{file}: the edit changed nothing");
-        fs_err::write(&path, &edited).unwrap();
-        if backdate {
-            fs_err::File::options()
-                .write(true)
-                .open(&path)
-                .unwrap()
-                .set_modified(old)
-                .unwrap();
-        }
+        plinth_testkit::tree::edit(&path, &edited, backdate);
         let out = plinth(repo.path(), &["render", ".", "--check"]);
         assert_eq!(out.status.code(), Some(1), "{file}: {}", stdout(&out));
         assert!(

@@ -46,34 +46,52 @@ pub struct Taint {
     pub effect: String,
 }
 
-/// When the autoscaler adds nodes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-pub struct ScaleUpPolicy {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cpu_threshold: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub memory_threshold: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stabilization_window_seconds: Option<i64>,
+/// Declares a scaling policy: every field both policies share, then the fields given. The two
+/// stay two types because scale-up takes no `cooldownSeconds` (and `deny_unknown_fields` rules
+/// out `flatten`).
+macro_rules! scale_policy {
+    ($(#[$meta:meta])* pub struct $name:ident { $($tail:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+        pub struct $name {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub enabled: Option<bool>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub cpu_threshold: Option<i64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub memory_threshold: Option<i64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub stabilization_window_seconds: Option<i64>,
+            $($tail)*
+        }
+
+        impl $name {
+            /// The problems of the fields every policy shares, the policy written as `field`.
+            fn validate_shared(&self, r: &mut Report<'_>, field: &str) {
+                percent(r, &format!("{field}.cpuThreshold"), self.cpu_threshold);
+                percent(r, &format!("{field}.memoryThreshold"), self.memory_threshold);
+                non_negative(
+                    r,
+                    &format!("{field}.stabilizationWindowSeconds"),
+                    self.stabilization_window_seconds,
+                );
+            }
+        }
+    };
 }
 
-/// When the autoscaler removes nodes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-pub struct ScaleDownPolicy {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cpu_threshold: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub memory_threshold: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stabilization_window_seconds: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cooldown_seconds: Option<i64>,
+scale_policy! {
+    /// When the autoscaler adds nodes.
+    pub struct ScaleUpPolicy {}
+}
+
+scale_policy! {
+    /// When the autoscaler removes nodes.
+    pub struct ScaleDownPolicy {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub cooldown_seconds: Option<i64>,
+    }
 }
 
 /// Declares a struct with every field of a node group but its name, after the fields given:
@@ -299,22 +317,10 @@ pub(crate) fn validate(g: &NodeGroupPool, r: &mut Report<'_>) {
         }
     }
     if let Some(p) = &g.scale_up_policy {
-        percent(r, "scaleUpPolicy.cpuThreshold", p.cpu_threshold);
-        percent(r, "scaleUpPolicy.memoryThreshold", p.memory_threshold);
-        non_negative(
-            r,
-            "scaleUpPolicy.stabilizationWindowSeconds",
-            p.stabilization_window_seconds,
-        );
+        p.validate_shared(r, "scaleUpPolicy");
     }
     if let Some(p) = &g.scale_down_policy {
-        percent(r, "scaleDownPolicy.cpuThreshold", p.cpu_threshold);
-        percent(r, "scaleDownPolicy.memoryThreshold", p.memory_threshold);
-        non_negative(
-            r,
-            "scaleDownPolicy.stabilizationWindowSeconds",
-            p.stabilization_window_seconds,
-        );
+        p.validate_shared(r, "scaleDownPolicy");
         non_negative(r, "scaleDownPolicy.cooldownSeconds", p.cooldown_seconds);
     }
     for (i, k) in g.ssh_key_ids.iter().flatten().enumerate() {

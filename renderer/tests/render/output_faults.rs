@@ -386,29 +386,13 @@ fn commit_refuses_folders_and_files_plinth_did_not_write_and_changes_nothing() {
 
 /// Like `root_tree`, for trees that may hold symlinks and sub-folders (paths -> bytes).
 fn root_tree_following(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for entry in fs_err::read_dir(dir).unwrap() {
-            let entry = entry.unwrap();
-            let rel = entry
-                .path()
-                .strip_prefix(base)
-                .unwrap()
-                .display()
-                .to_string();
-            let kind = entry.file_type().unwrap();
-            if kind.is_symlink() {
-                out.insert(rel, b"<symlink>".to_vec());
-            } else if kind.is_dir() {
-                out.insert(rel.clone(), b"<dir>".to_vec());
-                walk(base, &entry.path(), out);
-            } else {
-                out.insert(rel, fs_err::read(entry.path()).unwrap());
-            }
+    plinth_testkit::tree::tree_with(root, |path, kind| {
+        if kind.is_symlink() {
+            b"<symlink>".to_vec()
+        } else {
+            fs_err::read(path).unwrap()
         }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
+    })
 }
 
 #[test]
@@ -428,7 +412,6 @@ fn cluster_names_that_are_not_plain_folder_names_are_refused() {
 #[cfg(unix)]
 #[test]
 fn the_unchanged_shortcut_holds_after_a_write_and_not_after_any_edit() {
-    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_hours(262_968);
     let digest = || Some("sha256:new".to_owned());
     for (file, backdate) in [
         ("configmap_0.yaml", true),
@@ -449,15 +432,7 @@ fn the_unchanged_shortcut_holds_after_a_write_and_not_after_any_edit() {
         let path = root.join("a").join(file);
         let mut bytes = fs_err::read(&path).unwrap();
         bytes.push(b' ');
-        fs_err::write(&path, &bytes).unwrap();
-        if backdate {
-            fs_err::File::options()
-                .write(true)
-                .open(&path)
-                .unwrap()
-                .set_modified(old)
-                .unwrap();
-        }
+        plinth_testkit::tree::edit(&path, &bytes, backdate);
         assert!(
             !output::is_current(&root, "a", digest),
             "{file} (backdated: {backdate}): an edit went unnoticed"
