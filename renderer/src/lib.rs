@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod cluster;
 pub mod conformance;
 pub mod decide;
+pub mod engine;
 pub mod error;
 pub mod fsops;
 pub mod index;

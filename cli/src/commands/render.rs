@@ -1,4 +1,6 @@
-//! `plinth render`: render the fleet, or with `--check` compare the committed output.
+//! `plinth render`: render the fleet, or with `--check` compare the committed output. The
+//! arguments become a [`RenderRequest`]; [`engine::render`] (in `plinth-renderer`) renders and
+//! stages; this command prints, and commits what was staged.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -7,10 +9,10 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use plinth_renderer::decide::Decision;
+use plinth_renderer::engine::{self, RenderRequest, RenderResult, RenderRun};
 use plinth_renderer::fsops::Fs;
-use plinth_renderer::output::{self, ClusterOutput, Output};
+use plinth_renderer::output;
 use plinth_renderer::{Fleet, RenderError, conformance};
-use rayon::prelude::*;
 
 use super::Outcome;
 use super::shared;
@@ -34,19 +36,6 @@ struct RenderSettings {
     jobs: Option<usize>,
     /// CRD schemas every rendered object is checked against before anything is written.
     schemas: Option<plinth_renderer::schema::Schemas>,
-}
-
-enum Rendered {
-    /// Rendered and kept in memory (`--check` compares it with the disk).
-    Kept(Box<(ClusterOutput, Vec<Decision>)>),
-    /// Rendered and already written to a staging folder; its bytes are gone from memory.
-    Staged {
-        name: String,
-        objects: usize,
-        decisions: Vec<Decision>,
-        staged: output::Staged,
-    },
-    Unchanged,
 }
 
 fn explain_text(cluster: &str, decisions: &[Decision]) -> String {
@@ -123,168 +112,55 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
         .display()
         .to_string();
     let fs = Fs::real();
-    // Recovery of interrupted runs comes first, so every folder is in place before it is
-    // compared; `--check` only reports leftovers.
-    let writer = if s.check {
-        None
-    } else {
-        let (writer, recovered) = Output::open(&s.out_root, &fs).map_err(|e| hinted(e, &s.repo))?;
-        for line in recovered {
-            printer.detail(&format!("`{shown}`: {line}"));
-        }
-        Some(writer)
+    let request = RenderRequest {
+        out_root: &s.out_root,
+        selection: &selection,
+        check: s.check,
+        explain: s.explain,
+        force: s.force,
+        schemas: s.schemas.as_ref(),
     };
-    let may_skip = !(s.check || s.explain || s.force);
-    let results: Vec<Result<Rendered, RenderError>> = pool.install(|| {
-        selection
-            .names
-            .par_iter()
-            .map(|name| {
-                // A digest that cannot be computed is reported by `prepare` below.
-                if may_skip
-                    && output::is_current(&s.out_root, name, || fleet.input_digest(name).ok())
-                {
-                    return Ok(Rendered::Unchanged);
-                }
-                let prepared = fleet.prepare(name)?;
-                let rendered = fleet.render(&prepared)?;
-                if let Some(schemas) = &s.schemas {
-                    let checked = conformance::check(schemas, &rendered);
-                    if !checked.problems.is_empty() {
-                        return Err(RenderError::Problems(checked.problems));
-                    }
-                }
-                let out = output::materialize(&rendered, &fleet.settings);
-                let decisions = rendered.decisions;
-                let Some(writer) = &writer else {
-                    return Ok(Rendered::Kept(Box::new((out, decisions))));
-                };
-                // Not proven unchanged by timestamps: the same comparison as `--check`
-                // decides, so whatever `--check` calls stale is rewritten.
-                if may_skip && output::matches_disk(&s.out_root, &out) {
-                    return Ok(Rendered::Unchanged);
-                }
-                // Staged as soon as rendered, so a fleet's files never sit in memory at once;
-                // nothing is swapped in until every cluster has rendered and staged.
-                Ok(Rendered::Staged {
-                    staged: writer.stage(&out)?,
-                    name: out.name,
-                    objects: out.index.objects.len(),
-                    decisions,
-                })
-            })
-            .collect()
-    });
-    let mut outputs = Vec::new();
-    let mut staged = Vec::new();
-    let mut failure = None;
-    let mut rendered = 0usize;
-    let mut unchanged = 0usize;
-    let mut objects = 0usize;
-    let mut explained = String::new();
-    for result in results {
-        let (name, count, decisions) = match result {
-            Err(err) => {
-                failure = failure.or(Some(err));
-                continue;
-            }
-            Ok(Rendered::Unchanged) => {
-                unchanged += 1;
-                continue;
-            }
-            Ok(Rendered::Kept(kept)) => {
-                let (out, decisions) = *kept;
-                let name = out.name.clone();
-                let count = out.index.objects.len();
-                outputs.push(out);
-                (name, count, decisions)
-            }
-            Ok(Rendered::Staged {
-                name,
-                objects,
-                decisions,
-                staged: s,
-            }) => {
-                staged.push(s);
-                (name, objects, decisions)
-            }
-        };
-        rendered += 1;
-        objects += count;
-        if s.explain {
-            explained.push_str(&explain_text(&name, &decisions));
-        }
+    let RenderRun {
+        rendered,
+        unchanged,
+        objects,
+        decisions,
+        recovered,
+        result,
+    } = pool
+        .install(|| engine::render(fleet, &request, &fs))
+        .map_err(|e| hinted(e, &s.repo))?;
+    for line in recovered {
+        printer.detail(&format!("`{shown}`: {line}"));
     }
-    if let Some(err) = failure {
-        if let Some(writer) = &writer {
-            writer.abandon(&staged);
-        }
-        return Err(hinted(err, &s.repo));
-    }
-    if s.explain
-        && let Err(err) = printer.data(&explained)
-    {
-        // A failed command writes nothing: not even staged folders or a new output root.
-        if let Some(writer) = &writer {
-            writer.abandon(&staged);
-        }
-        return Err(err.into());
+    if s.explain {
+        let explained: String = decisions
+            .iter()
+            .map(|(name, decisions)| explain_text(name, decisions))
+            .collect();
+        // A failed command writes nothing: dropping the staged render removes its folders.
+        printer.data(&explained)?;
     }
 
-    let Some(writer) = writer else {
-        let expected: BTreeSet<String> = selection.names.iter().cloned().collect();
-        let report = output::check(
-            &s.out_root,
-            &outputs,
-            selection.complete.then_some(&expected),
-        )?;
-        if report.is_clean() {
-            printer.status(&format!(
-                "`{shown}` is up to date ({rendered} clusters, {objects} objects)"
-            ));
-            return Ok(Outcome::Clean);
+    let staged = match result {
+        RenderResult::Staged(staged) => staged,
+        RenderResult::Kept(outputs) => {
+            let expected: BTreeSet<String> = selection.names.iter().cloned().collect();
+            let report = output::check(
+                &s.out_root,
+                &outputs,
+                selection.complete.then_some(&expected),
+            )?;
+            return check_outcome(&report, &shown, rendered, objects, printer);
         }
-        let mut text = String::new();
-        for (label, files) in [
-            ("stale", &report.stale),
-            ("missing", &report.missing),
-            ("extra", &report.extra),
-            ("leftover", &report.leftovers),
-        ] {
-            for f in files {
-                let _ = writeln!(text, "{label}: {shown}/{f}");
-            }
-        }
-        printer.data(&text)?;
-        let leftovers = if report.leftovers.is_empty() {
-            String::new()
-        } else {
-            format!(", {} left by an interrupted render", report.leftovers.len())
-        };
-        printer.status(&format!(
-            "`{shown}` is out of date: {} stale, {} missing, {} extra{leftovers}; run `plinth render` and commit the result",
-            report.stale.len(),
-            report.missing.len(),
-            report.extra.len()
-        ));
-        return Ok(Outcome::Found);
     };
-
     let remove: Vec<String> = if selection.complete {
         let keep: BTreeSet<String> = selection.names.iter().cloned().collect();
-        match output::retired_clusters(&s.out_root, &keep) {
-            Ok(names) => names,
-            Err(err) => {
-                writer.abandon(&staged);
-                return Err(err.into());
-            }
-        }
+        staged.retired(&s.out_root, &keep)?
     } else {
         Vec::new()
     };
-    let left = writer
-        .commit(&staged, &remove)
-        .map_err(|e| hinted(e, &s.repo))?;
+    let left = staged.commit(&remove).map_err(|e| hinted(e, &s.repo))?;
     for r in &remove {
         printer.detail(&format!(
             "removed `{shown}/{r}`: the cluster no longer exists"
@@ -306,4 +182,44 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
         started.elapsed().as_secs_f64()
     ));
     Ok(Outcome::Clean)
+}
+
+/// `--check`: the stale, missing, extra and leftover files on stdout, a summary on stderr.
+fn check_outcome(
+    report: &output::CheckReport,
+    shown: &str,
+    rendered: usize,
+    objects: usize,
+    printer: Printer,
+) -> anyhow::Result<Outcome> {
+    if report.is_clean() {
+        printer.status(&format!(
+            "`{shown}` is up to date ({rendered} clusters, {objects} objects)"
+        ));
+        return Ok(Outcome::Clean);
+    }
+    let mut text = String::new();
+    for (label, files) in [
+        ("stale", &report.stale),
+        ("missing", &report.missing),
+        ("extra", &report.extra),
+        ("leftover", &report.leftovers),
+    ] {
+        for f in files {
+            let _ = writeln!(text, "{label}: {shown}/{f}");
+        }
+    }
+    printer.data(&text)?;
+    let leftovers = if report.leftovers.is_empty() {
+        String::new()
+    } else {
+        format!(", {} left by an interrupted render", report.leftovers.len())
+    };
+    printer.status(&format!(
+        "`{shown}` is out of date: {} stale, {} missing, {} extra{leftovers}; run `plinth render` and commit the result",
+        report.stale.len(),
+        report.missing.len(),
+        report.extra.len()
+    ));
+    Ok(Outcome::Found)
 }

@@ -4,6 +4,7 @@
 mod common;
 
 mod builtin_crds;
+mod engine;
 mod git_ci_templates;
 mod limits;
 mod machines;
