@@ -5,29 +5,16 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use plinth_renderer::engine::{self, RenderRequest, RenderResult};
+use plinth_renderer::engine::{self, RenderRequest, RenderResult, RenderRun};
 use plinth_renderer::fsops::Fs;
-use plinth_renderer::{Fleet, output};
+use plinth_renderer::{Fleet, Selection, output};
 
-use crate::common::repo;
-
-const CATALOG: &str = "assets:
-  - name: cm
-    path: cm.yaml.j2
-    install: always
-    reconcile_order: 1
-";
+use crate::common::one_asset_fleet;
 
 fn fleet(template: &str) -> Fleet {
-    Fleet::open(repo(&[
-        ("assets/metadata.yaml", CATALOG),
-        ("assets/cm.yaml.j2", template),
-        ("clusters/a/cluster.yaml", ""),
-        ("clusters/b/cluster.yaml", ""),
-    ]))
-    .unwrap()
+    one_asset_fleet("cm", template, &["a", "b"])
 }
 
 const GOOD: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: n\ndata: {v: \"{{ cluster.name }}\"}\n";
@@ -44,76 +31,93 @@ fn entries(dir: &Path) -> Vec<String> {
     names
 }
 
-fn request<'a>(
-    out_root: &'a Path,
-    selection: &'a plinth_renderer::Selection,
-    check: bool,
-) -> RenderRequest<'a> {
-    RenderRequest {
-        out_root,
-        selection,
-        check,
-        explain: false,
-        force: false,
-        schemas: None,
+/// Nothing is left in the output root: no cluster folder, no staging.
+fn assert_nothing_left(out_root: &Path) {
+    let left = entries(out_root);
+    assert!(left.is_empty(), "staging left behind: {left:?}");
+}
+
+/// An output root in a temporary folder, every cluster of a fleet selected, the real file
+/// system.
+struct Setup {
+    _dir: tempfile::TempDir,
+    out_root: PathBuf,
+    selection: Selection,
+    fs: Fs,
+}
+
+impl Setup {
+    fn new(fleet: &Fleet) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let out_root = dir.path().join("rendered");
+        Self {
+            _dir: dir,
+            out_root,
+            selection: fleet.select(&[], None).unwrap(),
+            fs: Fs::real(),
+        }
+    }
+
+    /// A write (or with `check`, a `--check`) render of the whole selection.
+    fn render(&self, fleet: &Fleet, check: bool) -> plinth_renderer::Result<RenderRun<'_>> {
+        let request = RenderRequest {
+            out_root: &self.out_root,
+            selection: &self.selection,
+            check,
+            explain: false,
+            force: false,
+            schemas: None,
+        };
+        engine::render(fleet, &request, &self.fs)
     }
 }
 
 #[test]
 fn staged_folders_appear_on_commit_and_unchanged_clusters_are_skipped() {
     let fleet = fleet(GOOD);
-    let dir = tempfile::tempdir().unwrap();
-    let out_root = dir.path().join("rendered");
-    let selection = fleet.select(&[], None).unwrap();
-    let fs = Fs::real();
+    let setup = Setup::new(&fleet);
+    let out_root = &setup.out_root;
 
-    let run = engine::render(&fleet, &request(&out_root, &selection, false), &fs).unwrap();
+    let run = setup.render(&fleet, false).unwrap();
     assert_eq!((run.rendered, run.unchanged, run.objects), (2, 0, 2));
     let RenderResult::Staged(staged) = run.result else {
         panic!("a write stages")
     };
     assert!(
-        !entries(&out_root).iter().any(|e| e == "a" || e == "b"),
+        !entries(out_root).iter().any(|e| e == "a" || e == "b"),
         "nothing is visible before the commit: {:?}",
-        entries(&out_root)
+        entries(out_root)
     );
-    let keep: BTreeSet<String> = selection.names.iter().cloned().collect();
-    assert!(staged.retired(&out_root, &keep).unwrap().is_empty());
+    let keep: BTreeSet<String> = setup.selection.names.iter().cloned().collect();
+    assert!(staged.retired(out_root, &keep).unwrap().is_empty());
     assert!(staged.commit(&[]).unwrap().is_empty());
-    assert_eq!(entries(&out_root), ["a", "b"]);
+    assert_eq!(entries(out_root), ["a", "b"]);
     assert!(out_root.join("a").join(output::KUSTOMIZATION).is_file());
 
     // Again: both clusters are current.
-    let again = engine::render(&fleet, &request(&out_root, &selection, false), &fs).unwrap();
+    let again = setup.render(&fleet, false).unwrap();
     assert_eq!((again.rendered, again.unchanged), (0, 2));
     drop(again);
-    assert_eq!(entries(&out_root), ["a", "b"]);
+    assert_eq!(entries(out_root), ["a", "b"]);
 
     // `--check` keeps the folders in memory; they match the disk.
-    let check = engine::render(&fleet, &request(&out_root, &selection, true), &fs).unwrap();
+    let check = setup.render(&fleet, true).unwrap();
     let RenderResult::Kept(outputs) = check.result else {
         panic!("a check keeps")
     };
     assert_eq!(outputs.len(), 2);
-    let report = output::check(&out_root, &outputs, Some(&keep)).unwrap();
+    let report = output::check(out_root, &outputs, Some(&keep)).unwrap();
     assert!(report.is_clean(), "{report:?}");
 }
 
 #[test]
 fn a_dropped_render_leaves_nothing_behind() {
     let fleet = fleet(GOOD);
-    let dir = tempfile::tempdir().unwrap();
-    let out_root = dir.path().join("rendered");
-    let selection = fleet.select(&[], None).unwrap();
-    let fs = Fs::real();
-    let run = engine::render(&fleet, &request(&out_root, &selection, false), &fs).unwrap();
+    let setup = Setup::new(&fleet);
+    let run = setup.render(&fleet, false).unwrap();
     assert_eq!(run.rendered, 2);
     drop(run);
-    assert!(
-        entries(&out_root).is_empty(),
-        "staging left behind: {:?}",
-        entries(&out_root)
-    );
+    assert_nothing_left(&setup.out_root);
 }
 
 #[test]
@@ -122,15 +126,8 @@ fn a_failing_cluster_fails_the_render_and_removes_what_was_staged() {
     let fleet = fleet(
         "{% if cluster.name == 'b' %}: : bad{% else %}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: n\n{% endif %}\n",
     );
-    let dir = tempfile::tempdir().unwrap();
-    let out_root = dir.path().join("rendered");
-    let selection = fleet.select(&[], None).unwrap();
-    let fs = Fs::real();
-    let err = engine::render(&fleet, &request(&out_root, &selection, false), &fs).unwrap_err();
+    let setup = Setup::new(&fleet);
+    let err = setup.render(&fleet, false).unwrap_err();
     assert!(err.to_string().contains("cluster `b`"), "{err}");
-    assert!(
-        entries(&out_root).is_empty(),
-        "staging left behind: {:?}",
-        entries(&out_root)
-    );
+    assert_nothing_left(&setup.out_root);
 }

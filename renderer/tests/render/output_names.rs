@@ -1,17 +1,9 @@
 //! File names of rendered objects stay within what file systems accept, whatever the length of
 //! a valid Kubernetes kind, namespace and name.
 
-use std::collections::BTreeMap;
-
 use plinth_renderer::output::materialize;
-use plinth_renderer::{Fleet, Source};
 
-const CATALOG: &str = "assets:
-  - name: long
-    path: long.yaml.j2
-    install: always
-    reconcile_order: 1
-";
+use crate::common::one_asset_fleet;
 
 fn template(name: &str, namespace: &str) -> String {
     format!(
@@ -24,15 +16,7 @@ fn objects_with_the_longest_valid_names_get_bounded_distinct_file_names() {
     // 253 is the longest object name, 63 the longest namespace.
     let name = "a".repeat(252);
     let namespace = "n".repeat(63);
-    let files: BTreeMap<String, Vec<u8>> = [
-        ("assets/metadata.yaml", CATALOG.to_owned()),
-        ("assets/long.yaml.j2", template(&name, &namespace)),
-        ("clusters/c1/cluster.yaml", String::new()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.into_bytes()))
-    .collect();
-    let fleet = Fleet::open(Source::memory(files)).unwrap();
+    let fleet = one_asset_fleet("long", &template(&name, &namespace), &["c1"]);
     let out = materialize(&fleet.render_cluster("c1").unwrap(), &fleet.settings);
     let long: Vec<&String> = out
         .files

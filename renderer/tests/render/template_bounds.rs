@@ -2,30 +2,13 @@
 //! `format`, `tojson`, `str.format`) are refused, with the template's line, before their
 //! result passes the output limit: they must not abort the process on allocation failure.
 
-use std::collections::BTreeMap;
-
-use plinth_renderer::{Fleet, Source};
-
-const CATALOG: &str = "assets:
-  - name: boom
-    path: boom.yaml.j2
-    install: always
-    reconcile_order: 1
-";
+use crate::common::one_asset_fleet;
 
 fn render_error(expr: &str) -> String {
     let template = format!(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a, namespace: b}}\ndata: {{v: \"{{{{ {expr} }}}}\"}}\n"
     );
-    let files: BTreeMap<String, Vec<u8>> = [
-        ("assets/metadata.yaml", CATALOG.to_owned()),
-        ("assets/boom.yaml.j2", template),
-        ("clusters/c1/cluster.yaml", String::new()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.into_bytes()))
-    .collect();
-    let fleet = Fleet::open(Source::memory(files)).expect("the repository opens");
+    let fleet = one_asset_fleet("boom", &template, &["c1"]);
     fleet
         .render_cluster("c1")
         .expect_err("the render stops at the limit")
@@ -64,19 +47,11 @@ fn multiplying_filters_stop_at_the_output_limit_with_the_line() {
 
 #[test]
 fn bounded_filters_keep_their_results() {
-    let files: BTreeMap<String, Vec<u8>> = [
-        ("assets/metadata.yaml", CATALOG.to_owned()),
-        (
-            "assets/boom.yaml.j2",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: b}\ndata:\n  m: \"{{ [1, 2, 3]|map('string')|join(',') }}\"\n  r: \"{{ 'abc'|replace('b', 'xx') }}\"\n  a: \"{{ [{'k': 1}, {'k': 2}]|join('-', attribute='k') }}\"\n  f: \"{{ '%-5.3s|%05d'|format('abcdef', 42) }}\"\n  i: {{ ('a\\nb'|indent(width=2, first=true))|tojson }}\n  p: \"{{ '{:>5}|{}|{n}'.format('ab', 3, n='x') }}\"\n  j: {{ ({'k': [1]}|tojson(indent=4))|tojson }}\n"
-                .to_owned(),
-        ),
-        ("clusters/c1/cluster.yaml", String::new()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.into_bytes()))
-    .collect();
-    let fleet = Fleet::open(Source::memory(files)).unwrap();
+    let fleet = one_asset_fleet(
+        "boom",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: b}\ndata:\n  m: \"{{ [1, 2, 3]|map('string')|join(',') }}\"\n  r: \"{{ 'abc'|replace('b', 'xx') }}\"\n  a: \"{{ [{'k': 1}, {'k': 2}]|join('-', attribute='k') }}\"\n  f: \"{{ '%-5.3s|%05d'|format('abcdef', 42) }}\"\n  i: {{ ('a\\nb'|indent(width=2, first=true))|tojson }}\n  p: \"{{ '{:>5}|{}|{n}'.format('ab', 3, n='x') }}\"\n  j: {{ ({'k': [1]}|tojson(indent=4))|tojson }}\n",
+        &["c1"],
+    );
     let rendered = fleet.render_cluster("c1").unwrap();
     let data = &rendered.objects[0].value["data"];
     assert_eq!(data["m"], "1,2,3");
