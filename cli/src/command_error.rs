@@ -104,6 +104,18 @@ fn library_hints(err: &anyhow::Error) -> Vec<String> {
             (Some(RenderError::UnknownCluster { known, .. }), _, _)
             | (_, Some(ReviewError::UnknownCluster { known, .. }), _)
             | (_, _, Some(DriftError::UnknownCluster { known, .. })) => Some(known),
+            (_, _, Some(DriftError::EmptySnapshot { .. })) => {
+                hints.push(
+                    "check how the snapshot was captured (`kubectl get ... -o yaml --show-managed-fields > FILE`); if the cluster really holds none of the rendered objects, pass `--allow-empty` (every rendered object is then `missing`)".to_owned(),
+                );
+                None
+            }
+            (_, _, Some(DriftError::Duplicate { .. })) => {
+                hints.push(
+                    "keep one copy of the object in the snapshot (capture each kind once, at one time)".to_owned(),
+                );
+                None
+            }
             (_, Some(ReviewError::Dirty { head, .. }), _) => {
                 hints.push(format!(
                     "commit them first, or pass `--allow-dirty` to hydrate `HEAD` ({head}) as committed, without them"
