@@ -99,7 +99,7 @@ fn library_hints(err: &anyhow::Error) -> Vec<String> {
         let known = match (
             cause.downcast_ref::<RenderError>(),
             cause.downcast_ref::<ReviewError>(),
-            cause.downcast_ref::<DriftError>(),
+            drift_error(cause),
         ) {
             (Some(RenderError::UnknownCluster { known, .. }), _, _)
             | (_, Some(ReviewError::UnknownCluster { known, .. }), _)
@@ -129,6 +129,14 @@ fn library_hints(err: &anyhow::Error) -> Vec<String> {
         }
     }
     hints
+}
+
+/// `cause` as a drift error, also where it is boxed inside another (a snapshot's error inside
+/// [`DriftError::Snapshot`]).
+fn drift_error<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a DriftError> {
+    cause
+        .downcast_ref::<DriftError>()
+        .or_else(|| cause.downcast_ref::<Box<DriftError>>().map(AsRef::as_ref))
 }
 
 /// The kind of the first library error of the chain that says (a command error's own kind
