@@ -197,20 +197,16 @@ fn load_desired(
 /// What one snapshot file held, for `-v`: `` snapshot file `a.yaml`: 3 objects ``, and how
 /// many of them were identical copies of objects read before (kept once).
 fn file_line(file: &snapshot::FileRead) -> String {
-    let plural = |n: usize| if n == 1 { "" } else { "s" };
-    let mut line = format!(
-        "snapshot file `{}`: {} object{}",
+    let plural = if file.objects == 1 { "" } else { "s" };
+    let copies = match file.copies {
+        0 => String::new(),
+        n => format!(" ({n} of them already read, identical, kept once)"),
+    };
+    format!(
+        "snapshot file `{}`: {} object{plural}{copies}",
         file.path.display(),
-        file.objects,
-        plural(file.objects)
-    );
-    if file.copies > 0 {
-        line.push_str(&format!(
-            " ({} of them already read, identical, kept once)",
-            file.copies
-        ));
-    }
-    line
+        file.objects
+    )
 }
 
 fn display_rel(base: &Path, path: &Path) -> String {

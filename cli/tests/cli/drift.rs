@@ -431,6 +431,10 @@ fn drift_against_a_cluster_places_objects_and_finds_orphans_of_every_kind() {
     );
 }
 
+/// A case of [`snapshots_are_read_whole_and_consistent`]: the snapshot, extra arguments, the
+/// exit code, needles in stdout and needles in stderr.
+type SnapshotCase<'a> = (&'a str, &'a [&'a str], i32, &'a [&'a str], &'a [&'a str]);
+
 /// Snapshot integrity on [`repo_without_namespaces`]: one object twice (identical: read once;
 /// different: exit 2 naming both files), an empty file or folder (exit 2 with a hint, unless
 /// `--allow-empty`), `-v` counting objects per file, and a truncated `.json` file reported as
@@ -461,8 +465,7 @@ fn snapshots_are_read_whole_and_consistent() {
     let at = |name: &str| tmp.path().join(name).display().to_string();
     let empty_hint = "hint: check how the snapshot was captured";
 
-    // (snapshot, extra arguments, exit code, needles in stdout, needles in stderr)
-    let cases: [(&str, &[&str], i32, &[&str], &[&str]); 6] = [
+    let cases: [SnapshotCase; 6] = [
         (
             "same",
             &["-v"],
