@@ -7,6 +7,12 @@
 //! file name in a folder) is refused, naming the path, instead of blocking forever. A symlink
 //! inside a folder is followed only when it points at a regular file; one that points at a
 //! folder (a possible loop) or anything else is refused.
+//!
+//! A snapshot is read whole and must be consistent: an object (group, kind, namespace, name)
+//! found twice is kept once when both copies are the same parsed value and is an error naming
+//! both files otherwise (never "the last one wins"); a snapshot holding no objects at all is
+//! an error unless allowed ([`ReadOptions::allow_empty`]); a `.json` file is read by the JSON
+//! parser alone, so that a truncated one is reported as JSON.
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
