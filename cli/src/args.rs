@@ -189,6 +189,9 @@ pub struct DriftArgs {
     /// Largest snapshot file read, in MiB
     #[arg(long, value_name = "MIB", default_value_t = 256)]
     pub max_snapshot_file_mib: u64,
+    /// Accept a snapshot holding no objects at all (every rendered object is then missing)
+    #[arg(long, requires = "snapshot")]
+    pub allow_empty: bool,
     #[command(flatten)]
     pub kubeconfig: KubeconfigArgs,
     /// Namespace of rendered namespaced objects that name none (default: the context's

@@ -99,11 +99,23 @@ fn library_hints(err: &anyhow::Error) -> Vec<String> {
         let known = match (
             cause.downcast_ref::<RenderError>(),
             cause.downcast_ref::<ReviewError>(),
-            cause.downcast_ref::<DriftError>(),
+            drift_error(cause),
         ) {
             (Some(RenderError::UnknownCluster { known, .. }), _, _)
             | (_, Some(ReviewError::UnknownCluster { known, .. }), _)
             | (_, _, Some(DriftError::UnknownCluster { known, .. })) => Some(known),
+            (_, _, Some(DriftError::EmptySnapshot { .. })) => {
+                hints.push(
+                    "check how the snapshot was captured (`kubectl get ... -o yaml --show-managed-fields > FILE`); if the cluster really holds none of the rendered objects, pass `--allow-empty` (every rendered object is then `missing`)".to_owned(),
+                );
+                None
+            }
+            (_, _, Some(DriftError::Duplicate { .. })) => {
+                hints.push(
+                    "keep one copy of the object in the snapshot (capture each kind once, at one time)".to_owned(),
+                );
+                None
+            }
             (_, Some(ReviewError::Dirty { head, .. }), _) => {
                 hints.push(format!(
                     "commit them first, or pass `--allow-dirty` to hydrate `HEAD` ({head}) as committed, without them"
@@ -117,6 +129,14 @@ fn library_hints(err: &anyhow::Error) -> Vec<String> {
         }
     }
     hints
+}
+
+/// `cause` as a drift error, also where it is boxed inside another (a snapshot's error inside
+/// [`DriftError::Snapshot`]).
+fn drift_error<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a DriftError> {
+    cause
+        .downcast_ref::<DriftError>()
+        .or_else(|| cause.downcast_ref::<Box<DriftError>>().map(AsRef::as_ref))
 }
 
 /// The kind of the first library error of the chain that says (a command error's own kind

@@ -27,8 +27,13 @@ pub const DRY_RUN_CONCURRENCY: usize = 8;
 /// Where live state comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LiveSource {
-    /// A `kubectl get -o yaml` file or folder, each file read up to `max_file_bytes`.
-    Snapshot { path: PathBuf, max_file_bytes: u64 },
+    /// A `kubectl get -o yaml` file or folder, each file read up to `max_file_bytes`; one
+    /// holding no objects at all is refused unless `allow_empty`.
+    Snapshot {
+        path: PathBuf,
+        max_file_bytes: u64,
+        allow_empty: bool,
+    },
     /// The cluster itself.
     Cluster(ConnectOptions),
 }
@@ -108,17 +113,21 @@ pub fn run(request: &DriftRequest, notify: &dyn Fn(Notice)) -> Result<DriftRun, 
         LiveSource::Snapshot {
             path,
             max_file_bytes,
+            allow_empty,
         } => {
-            let live = snapshot::load_for_bounded(
-                path,
-                &mut desired,
-                request.namespace.as_deref(),
-                *max_file_bytes,
-            )
-            .map_err(|source| DriftError::Snapshot {
-                path: path.display().to_string(),
-                source: Box::new(source),
-            })?;
+            let options = snapshot::ReadOptions {
+                max_file_bytes: *max_file_bytes,
+                allow_empty: *allow_empty,
+            };
+            let snapshot::Snapshot { live, files } =
+                snapshot::load_for_with(path, &mut desired, request.namespace.as_deref(), &options)
+                    .map_err(|source| DriftError::Snapshot {
+                        path: path.display().to_string(),
+                        source: Box::new(source),
+                    })?;
+            for file in &files {
+                notify(Notice::Detail(file_line(file)));
+            }
             notify(Notice::Detail(format!(
                 "read {} live objects from the snapshot `{}`",
                 live.objects.len(),
@@ -183,6 +192,21 @@ fn load_desired(
     )));
     let rendered = fleet.render_cluster(&request.cluster)?;
     Ok(desired::from_rendered(&rendered, &fleet.settings))
+}
+
+/// What one snapshot file held, for `-v`: `` snapshot file `a.yaml`: 3 objects ``, and how
+/// many of them were identical copies of objects read before (kept once).
+fn file_line(file: &snapshot::FileRead) -> String {
+    let plural = if file.objects == 1 { "" } else { "s" };
+    let copies = match file.copies {
+        0 => String::new(),
+        n => format!(" ({n} of them already read, identical, kept once)"),
+    };
+    format!(
+        "snapshot file `{}`: {} object{plural}{copies}",
+        file.path.display(),
+        file.objects
+    )
 }
 
 fn display_rel(base: &Path, path: &Path) -> String {

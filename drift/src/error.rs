@@ -19,6 +19,25 @@ pub enum DriftError {
     },
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
+    /// Two copies of one object (same group, kind, namespace and name) in a snapshot are not
+    /// the same value: which one is live cannot be told. `pointer` is the first field where
+    /// they differ (never a value).
+    #[error(
+        "`{object}` is in the snapshot twice with different content, {} (they first differ at `{pointer}`); plinth cannot tell which copy is live",
+        places(.first, .second)
+    )]
+    Duplicate {
+        object: String,
+        first: String,
+        second: String,
+        pointer: String,
+    },
+    /// A snapshot holding no objects at all (an empty file or folder, or the output of a
+    /// `kubectl get` that failed or found nothing).
+    #[error(
+        "`{path}` holds no objects ({files} snapshot file(s) read): an empty file or folder, or the output of a `kubectl get` that failed or found nothing"
+    )]
+    EmptySnapshot { path: String, files: usize },
     #[error(transparent)]
     Render(#[from] plinth_renderer::RenderError),
     /// The platform repository cannot be opened.
@@ -97,4 +116,13 @@ pub fn chain(err: &dyn std::error::Error) -> String {
         cause = c.source();
     }
     text
+}
+
+/// Where the two copies of a duplicated object are: one file or two.
+fn places(first: &str, second: &str) -> String {
+    if first == second {
+        format!("both in `{first}`")
+    } else {
+        format!("in `{first}` and in `{second}`")
+    }
 }

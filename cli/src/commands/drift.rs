@@ -34,6 +34,7 @@ impl DriftSettings {
             cluster,
             snapshot,
             max_snapshot_file_mib,
+            allow_empty,
             kubeconfig,
             namespace,
             mode,
@@ -45,6 +46,7 @@ impl DriftSettings {
             Some(path) => LiveSource::Snapshot {
                 path,
                 max_file_bytes: max_snapshot_file_mib.max(1).saturating_mul(1024 * 1024),
+                allow_empty,
             },
             None => LiveSource::Cluster(super::cluster_client::connect_options(
                 kubeconfig,

@@ -430,3 +430,115 @@ fn drift_against_a_cluster_places_objects_and_finds_orphans_of_every_kind() {
         [("default", "orphaned"), ("elsewhere", "missing")]
     );
 }
+
+/// A case of [`snapshots_are_read_whole_and_consistent`]: the snapshot, extra arguments, the
+/// exit code, needles in stdout and needles in stderr.
+type SnapshotCase<'a> = (&'a str, &'a [&'a str], i32, &'a [&'a str], &'a [&'a str]);
+
+/// Snapshot integrity on [`repo_without_namespaces`]: one object twice (identical: read once;
+/// different: exit 2 naming both files), an empty file or folder (exit 2 with a hint, unless
+/// `--allow-empty`), `-v` counting objects per file, and a truncated `.json` file reported as
+/// JSON.
+#[test]
+fn snapshots_are_read_whole_and_consistent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    repo_without_namespaces(&repo);
+    let live = live_settings(&repo, "default");
+    let mut changed = live.clone();
+    changed["data"]["mode"] = "slow".into();
+    let as_yaml = |value: &serde_json::Value| plinth_vocab::yaml::to_string(value);
+    let (live_json, live_yaml) = (live.to_string(), as_yaml(&live));
+    let truncated = &live_json[..live_json.len() / 2];
+    write_files(
+        tmp.path(),
+        &[
+            ("same/a.json", &live_json),
+            ("same/b.yaml", &format!("{live_yaml}---\n{live_yaml}")),
+            ("differ/a.yaml", &live_yaml),
+            ("differ/b.yaml", &as_yaml(&changed)),
+            ("empty.yaml", ""),
+            ("cut.json", truncated),
+        ],
+    );
+    fs_err::create_dir_all(tmp.path().join("empty-folder")).unwrap();
+    let at = |name: &str| tmp.path().join(name).display().to_string();
+    let empty_hint = "hint: check how the snapshot was captured";
+
+    let cases: [SnapshotCase; 6] = [
+        (
+            "same",
+            &["-v"],
+            0,
+            &["1 object: 1 in-sync"],
+            &[
+                "same/a.json`: 1 object\n",
+                "same/b.yaml`: 2 objects (2 of them already read, identical, kept once)\n",
+                "read 1 live objects from the snapshot",
+            ],
+        ),
+        (
+            "differ",
+            &[],
+            2,
+            &[],
+            &[
+                "`ConfigMap/default/settings` is in the snapshot twice with different content",
+                "differ/a.yaml` and in `",
+                "differ/b.yaml` (they first differ at `/data/mode`)",
+                "hint: keep one copy of the object",
+            ],
+        ),
+        (
+            "empty.yaml",
+            &[],
+            2,
+            &[],
+            &[
+                "empty.yaml` holds no objects (1 snapshot file(s) read)",
+                empty_hint,
+                "`--allow-empty`",
+            ],
+        ),
+        (
+            "empty-folder",
+            &[],
+            2,
+            &[],
+            &[
+                "empty-folder` holds no objects (0 snapshot file(s) read)",
+                empty_hint,
+                "`--allow-empty`",
+            ],
+        ),
+        (
+            "empty.yaml",
+            &["--allow-empty"],
+            1,
+            &["missing   ConfigMap/default/settings"],
+            &[],
+        ),
+        (
+            "cut.json",
+            &[],
+            2,
+            &[],
+            &[
+                "cut.json` is not valid JSON",
+                "EOF while parsing",
+                "line 1 column",
+            ],
+        ),
+    ];
+    for (snapshot, extra, code, out_needles, err_needles) in cases {
+        let snapshot = at(snapshot);
+        let mut args = vec!["drift", ".", "--cluster", "prod", "--snapshot", &snapshot];
+        args.extend(extra);
+        let out = plinth(&repo, &args);
+        assert_stdout(&out, code, out_needles);
+        assert_exit(&out, code, err_needles);
+        if code == 2 {
+            assert_eq!(stdout(&out), "", "no report when the snapshot is refused");
+        }
+    }
+}

@@ -7,7 +7,15 @@
 //! file name in a folder) is refused, naming the path, instead of blocking forever. A symlink
 //! inside a folder is followed only when it points at a regular file; one that points at a
 //! folder (a possible loop) or anything else is refused.
+//!
+//! A snapshot is read whole and must be consistent: an object (group, kind, namespace, name)
+//! found twice is kept once when both copies are the same parsed value and is an error naming
+//! both files otherwise (never "the last one wins"); a snapshot holding no objects at all is
+//! an error unless allowed ([`ReadOptions::allow_empty`]); a `.json` file is read by the JSON
+//! parser alone, so that a truncated one is reported as JSON.
 
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
@@ -29,57 +37,148 @@ pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 /// The file names a snapshot folder is read from.
 const EXTENSIONS: [&str; 3] = [".yaml", ".yml", ".json"];
 
+/// How a snapshot is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// The largest file read, in bytes.
+    pub max_file_bytes: u64,
+    /// Whether a snapshot holding no objects at all is read (every rendered object is then
+    /// `missing`) instead of refused with [`DriftError::EmptySnapshot`].
+    pub allow_empty: bool,
+}
+
+impl Default for ReadOptions {
+    /// Files up to [`DEFAULT_MAX_FILE_BYTES`]; an empty snapshot is refused.
+    fn default() -> Self {
+        Self {
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            allow_empty: false,
+        }
+    }
+}
+
+/// What one snapshot file held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRead {
+    /// The file.
+    pub path: PathBuf,
+    /// The objects read from it (the items of a `List` one by one), copies included.
+    pub objects: usize,
+    /// Of those, identical copies of an object read before (from this file or an earlier
+    /// one): kept once.
+    pub copies: usize,
+}
+
+/// A snapshot as read: its live objects and what each of its files held, in file order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    pub live: LiveSet,
+    pub files: Vec<FileRead>,
+}
+
 /// Reads a snapshot file or folder (recursively; `.yaml`, `.yml` and `.json` files, hidden
-/// entries skipped), files up to [`DEFAULT_MAX_FILE_BYTES`]. Every (kind, namespace) in
-/// `wanted` counts as listed: a snapshot is taken to hold everything that was live.
+/// entries skipped) with the default [`ReadOptions`]. Every (kind, namespace) in `wanted`
+/// counts as listed: a snapshot is taken to hold everything that was live.
 pub fn load(path: &Path, wanted: &[KindRef]) -> Result<LiveSet, DriftError> {
-    let mut live = read(path, DEFAULT_MAX_FILE_BYTES)?;
+    let mut live = read(path, &ReadOptions::default())?.live;
     mark_listed(&mut live, wanted);
     Ok(live)
+}
+
+/// Reads a snapshot for the desired objects of a cluster, with the default [`ReadOptions`]:
+/// see [`load_for_with`].
+pub fn load_for(
+    path: &Path,
+    desired: &mut [DesiredObject],
+    namespace: Option<&str>,
+) -> Result<LiveSet, DriftError> {
+    load_for_with(path, desired, namespace, &ReadOptions::default()).map(|s| s.live)
 }
 
 /// Reads a snapshot for the desired objects of a cluster: places them first (namespace
 /// defaulting, [`Placement::from_snapshot`]: a namespaced object rendered without a namespace
 /// is compared in `namespace`, else `default`), then counts their kinds and namespaces as
 /// listed, as [`load`] does.
-pub fn load_for(
+pub fn load_for_with(
     path: &Path,
     desired: &mut [DesiredObject],
     namespace: Option<&str>,
-) -> Result<LiveSet, DriftError> {
-    load_for_bounded(path, desired, namespace, DEFAULT_MAX_FILE_BYTES)
+    options: &ReadOptions,
+) -> Result<Snapshot, DriftError> {
+    let mut snapshot = read(path, options)?;
+    Placement::from_snapshot(&snapshot.live, namespace).place(desired);
+    mark_listed(&mut snapshot.live, &crate::core::desired::kinds(desired));
+    Ok(snapshot)
 }
 
-/// [`load_for`] with files of at most `max_file_bytes` each.
-pub fn load_for_bounded(
-    path: &Path,
-    desired: &mut [DesiredObject],
-    namespace: Option<&str>,
-    max_file_bytes: u64,
-) -> Result<LiveSet, DriftError> {
-    let mut live = read(path, max_file_bytes)?;
-    Placement::from_snapshot(&live, namespace).place(desired);
-    mark_listed(&mut live, &crate::core::desired::kinds(desired));
-    Ok(live)
-}
-
-/// Every object of a snapshot file or folder, nothing marked listed.
-fn read(path: &Path, max_file_bytes: u64) -> Result<LiveSet, DriftError> {
+/// Every object of a snapshot file or folder, nothing marked listed. An object found twice
+/// (same group, kind, namespace and name) is kept once when both copies are the same value,
+/// and is an error naming both files otherwise; no object at all is an error unless
+/// `options.allow_empty`.
+fn read(path: &Path, options: &ReadOptions) -> Result<Snapshot, DriftError> {
     let mut files = Vec::new();
     collect(path, &mut files)?;
     files.sort();
     // Files parse independently: on every core, then merged in file order.
-    let parsed: Vec<Result<Vec<Value>, DriftError>> = files
+    let parsed: Vec<Result<Vec<(ObjectRef, Value)>, DriftError>> = files
         .par_iter()
-        .map(|f| parse_file(f, max_file_bytes))
+        .map(|f| objects_of(f, options.max_file_bytes))
         .collect();
-    let mut live = LiveSet::default();
-    for (file, docs) in files.iter().zip(parsed) {
-        for doc in docs? {
-            add(&mut live, doc, file)?;
+    // Each object with the index of the file it was first read from.
+    let mut objects: BTreeMap<ObjectRef, (Value, usize)> = BTreeMap::new();
+    let mut counts = Vec::with_capacity(files.len());
+    for (index, (file, found)) in files.iter().zip(parsed).enumerate() {
+        let found = found?;
+        let mut count = FileRead {
+            path: file.clone(),
+            objects: found.len(),
+            copies: 0,
+        };
+        for (key, value) in found {
+            match objects.entry(key) {
+                Entry::Vacant(slot) => {
+                    slot.insert((value, index));
+                }
+                Entry::Occupied(slot) => {
+                    let (first, at) = slot.get();
+                    if *first != value {
+                        return Err(DriftError::Duplicate {
+                            object: slot.key().to_string(),
+                            first: files[*at].display().to_string(),
+                            second: file.display().to_string(),
+                            pointer: first_difference(first, &value),
+                        });
+                    }
+                    count.copies += 1;
+                }
+            }
         }
+        counts.push(count);
     }
-    Ok(live)
+    if objects.is_empty() && !options.allow_empty {
+        return Err(DriftError::EmptySnapshot {
+            path: path.display().to_string(),
+            files: files.len(),
+        });
+    }
+    let live = LiveSet {
+        objects: objects.into_iter().map(|(k, (v, _))| (k, v)).collect(),
+        ..LiveSet::default()
+    };
+    Ok(Snapshot {
+        live,
+        files: counts,
+    })
+}
+
+/// The pointer of the first field where two copies of an object differ (no value: either
+/// could be secret).
+fn first_difference(first: &Value, second: &Value) -> String {
+    plinth_vocab::change::field_changes(first, second)
+        .into_iter()
+        .map(|c| c.pointer)
+        .find(|p| !p.is_empty())
+        .unwrap_or_else(|| "/".to_owned())
 }
 
 fn mark_listed(live: &mut LiveSet, wanted: &[KindRef]) {
@@ -92,22 +191,35 @@ fn mark_listed(live: &mut LiveSet, wanted: &[KindRef]) {
     }
 }
 
-/// Parses snapshot text (one file's content) into `live`; `origin` names it in errors.
-pub fn add_text(live: &mut LiveSet, text: &str, origin: &Path) -> Result<(), DriftError> {
-    let docs = yaml::from_str_multi(text).map_err(|message| DriftError::Yaml {
-        path: origin.display().to_string(),
-        message,
-    })?;
-    for doc in docs {
-        add(live, doc, origin)?;
+/// The objects of one file, each with its key, in file order.
+fn objects_of(file: &Path, max_file_bytes: u64) -> Result<Vec<(ObjectRef, Value)>, DriftError> {
+    let mut out = Vec::new();
+    for doc in parse_file(file, max_file_bytes)? {
+        flatten(doc, file, &mut out)?;
     }
-    Ok(())
+    Ok(out)
 }
 
-/// The documents of one file: JSON (`kubectl get -o json`) through the JSON parser, which is
-/// much faster, anything else as YAML.
+/// The documents of one file: none when it holds only white space (whatever its name); a
+/// `.json` file through the JSON parser alone, so that a truncated one is reported as JSON
+/// with the line and column; other files holding a JSON object through the JSON parser too
+/// (much faster), and anything else as YAML.
 fn parse_file(file: &Path, max_file_bytes: u64) -> Result<Vec<Value>, DriftError> {
     let text = read_bounded(file, max_file_bytes)?;
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let json_name = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if json_name {
+        return serde_json::from_str::<Value>(&text)
+            .map(|value| vec![value])
+            .map_err(|source| DriftError::Json {
+                path: file.display().to_string(),
+                source,
+            });
+    }
     if text.trim_start().starts_with('{')
         && let Ok(value) = serde_json::from_str::<Value>(&text)
     {
@@ -277,51 +389,56 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DriftError> {
     Ok(())
 }
 
-fn add(live: &mut LiveSet, doc: Value, file: &Path) -> Result<(), DriftError> {
+/// `doc` as objects: itself, or the items of a `List` or typed list (`PodList`), whose items
+/// may omit `apiVersion` and `kind`. A kustomization beside the objects (a rendered folder used
+/// as a snapshot) is not live and gives none.
+fn flatten(
+    mut doc: Value,
+    file: &Path,
+    out: &mut Vec<(ObjectRef, Value)>,
+) -> Result<(), DriftError> {
     let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
-    let api_version = doc
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if api_version.starts_with("kustomize.config.k8s.io/") {
-        // A kustomization beside the objects (a rendered folder used as a snapshot): not live.
+    let api_version = doc.get("apiVersion").and_then(Value::as_str);
+    if api_version.is_some_and(|v| v.starts_with("kustomize.config.k8s.io/")) {
         return Ok(());
     }
-    if kind == "List" || (kind.ends_with("List") && doc.get("items").is_some()) {
-        let Some(Value::Array(items)) = doc.get("items") else {
-            return Err(DriftError::Invalid {
-                path: file.display().to_string(),
-                message: format!("`{kind}` has no `items` list"),
-            });
-        };
-        // Items of a typed list (`PodList`) may omit apiVersion/kind.
-        let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
-        let api_version = doc.get("apiVersion").and_then(Value::as_str);
-        for item in items {
-            let mut item = item.clone();
-            if let (Some(k), Some(obj)) = (item_kind, item.as_object_mut()) {
-                obj.entry("kind")
-                    .or_insert_with(|| Value::String(k.to_owned()));
-                if let Some(v) = api_version {
-                    obj.entry("apiVersion")
-                        .or_insert_with(|| Value::String(v.to_owned()));
-                }
+    if !(kind == "List" || (kind.ends_with("List") && doc.get("items").is_some())) {
+        let key = ObjectRef::of(&doc).ok_or_else(|| DriftError::Invalid {
+            path: file.display().to_string(),
+            message: format!(
+                "an object lacks `apiVersion`, `kind` or `metadata.name` (kind `{kind}`)"
+            ),
+        })?;
+        out.push((key, doc));
+        return Ok(());
+    }
+    let kind = kind.to_owned();
+    let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
+    let api_version = api_version.map(str::to_owned);
+    let Some(Value::Array(items)) = doc.get_mut("items").map(Value::take) else {
+        return Err(DriftError::Invalid {
+            path: file.display().to_string(),
+            message: format!("`{kind}` has no `items` list"),
+        });
+    };
+    for mut item in items {
+        if let (Some(k), Some(obj)) = (item_kind, item.as_object_mut()) {
+            obj.entry("kind")
+                .or_insert_with(|| Value::String(k.to_owned()));
+            if let Some(v) = &api_version {
+                obj.entry("apiVersion")
+                    .or_insert_with(|| Value::String(v.clone()));
             }
-            add(live, item, file)?;
         }
-        return Ok(());
+        flatten(item, file, out)?;
     }
-    let key = ObjectRef::of(&doc).ok_or_else(|| DriftError::Invalid {
-        path: file.display().to_string(),
-        message: format!("an object lacks `apiVersion`, `kind` or `metadata.name` (kind `{kind}`)"),
-    })?;
-    live.objects.insert(key, doc);
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::chain;
 
     /// A ConfigMap `a` without a namespace.
     const CONFIG_MAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n";
@@ -390,14 +507,18 @@ mod tests {
     fn files_over_the_limit_are_refused_by_their_size() {
         let dir = folder(&[("big.yaml", CONFIG_MAP)]);
         let mut desired = Vec::new();
-        let err = load_for_bounded(dir.path(), &mut desired, None, 10).unwrap_err();
+        let bounded = |max_file_bytes| ReadOptions {
+            max_file_bytes,
+            allow_empty: false,
+        };
+        let err = load_for_with(dir.path(), &mut desired, None, &bounded(10)).unwrap_err();
         let text = err.to_string();
         assert!(
             text.contains("big.yaml") && text.contains("limit of 10 bytes"),
             "{text}"
         );
         assert!(text.contains("--max-snapshot-file-mib"), "{text}");
-        assert!(load_for_bounded(dir.path(), &mut desired, None, 1024).is_ok());
+        assert!(load_for_with(dir.path(), &mut desired, None, &bounded(1024)).is_ok());
     }
 
     /// A file whose metadata understates its size (as `/proc` files do, or a file that grows
@@ -409,6 +530,123 @@ mod tests {
         assert_eq!(fs_err::metadata(path).unwrap().len(), 0);
         let err = read_bounded(path, 16).unwrap_err();
         assert!(err.to_string().contains("limit of 16 bytes"), "{err}");
+    }
+
+    /// A ConfigMap `a` in `ns` with `data.k` set to `value`, as a YAML document.
+    fn config_map(value: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a, namespace: ns}}\ndata: {{k: {value}}}\n"
+        )
+    }
+
+    fn read_default(path: &Path) -> Result<Snapshot, DriftError> {
+        read(path, &ReadOptions::default())
+    }
+
+    /// The same object as a document, as a `List` item in another file and as JSON: read once,
+    /// each file counting what it held.
+    #[test]
+    fn identical_copies_are_read_once() {
+        let item = config_map("v").replace('\n', "\n  ");
+        let dir = folder(&[
+            (
+                "a.yaml",
+                &format!("{}---\n{}", config_map("v"), config_map("v")),
+            ),
+            (
+                "b.yaml",
+                &format!("apiVersion: v1\nkind: List\nitems:\n- {item}\n"),
+            ),
+            (
+                "c.json",
+                r#"{"kind": "ConfigMap", "apiVersion": "v1", "data": {"k": "v"}, "metadata": {"namespace": "ns", "name": "a"}}"#,
+            ),
+        ]);
+        let snapshot = read_default(dir.path()).unwrap();
+        assert_eq!(snapshot.live.objects.len(), 1);
+        let counts: Vec<(usize, usize)> = snapshot
+            .files
+            .iter()
+            .map(|f| (f.objects, f.copies))
+            .collect();
+        assert_eq!(counts, [(2, 1), (1, 1), (1, 1)]);
+    }
+
+    #[test]
+    fn differing_copies_are_an_error_naming_both_files() {
+        let dir = folder(&[("a.yaml", &config_map("v")), ("b.yaml", &config_map("w"))]);
+        let err = read_default(dir.path()).unwrap_err();
+        assert!(matches!(err, DriftError::Duplicate { .. }), "{err:?}");
+        let text = err.to_string();
+        for needle in [
+            "`ConfigMap/ns/a` is in the snapshot twice with different content",
+            "a.yaml` and in `",
+            "b.yaml`",
+            "first differ at `/data/k`",
+        ] {
+            assert!(text.contains(needle), "`{needle}` not in {text}");
+        }
+        // No value is quoted: either copy may be a secret.
+        assert!(!text.contains("`w`") && !text.contains(": w"), "{text}");
+        // In one file, whatever the order of the documents.
+        let dir = folder(&[(
+            "one.yaml",
+            &format!("{}---\n{}", config_map("w"), config_map("v")),
+        )]);
+        let text = read_default(dir.path()).unwrap_err().to_string();
+        assert!(
+            text.contains("both in `") && text.contains("one.yaml`"),
+            "{text}"
+        );
+    }
+
+    /// An empty file, a file of blank lines, a folder without snapshot files and an empty
+    /// `List` hold no objects: refused unless allowed.
+    #[test]
+    fn empty_snapshots_are_refused_unless_allowed() {
+        let files = folder(&[
+            ("empty.yaml", ""),
+            ("blank.json", "\n  \n"),
+            ("list.yaml", "apiVersion: v1\nitems: []\nkind: List\n"),
+        ]);
+        let no_files = folder(&[("notes.txt", "nothing")]);
+        for path in [
+            files.path().join("empty.yaml"),
+            files.path().join("blank.json"),
+            files.path().join("list.yaml"),
+            files.path().to_path_buf(),
+            no_files.path().to_path_buf(),
+        ] {
+            let err = read_default(&path).unwrap_err();
+            assert!(
+                matches!(&err, DriftError::EmptySnapshot { path: p, .. } if *p == path.display().to_string()),
+                "{err:?}"
+            );
+            assert!(err.to_string().contains("holds no objects"), "{err}");
+            let allowed = ReadOptions {
+                allow_empty: true,
+                ..ReadOptions::default()
+            };
+            let snapshot = read(&path, &allowed).unwrap();
+            assert!(snapshot.live.objects.is_empty());
+            assert!(snapshot.files.iter().all(|f| f.objects == 0));
+        }
+        let err = read_default(no_files.path()).unwrap_err().to_string();
+        assert!(err.contains("(0 snapshot file(s) read)"), "{err}");
+    }
+
+    /// A truncated `.json` file is reported by the JSON parser, with its line and column.
+    #[test]
+    fn truncated_json_is_reported_as_json() {
+        let dir = folder(&[(
+            "live.json",
+            "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"ConfigMap\",\n  \"metadata\": {\"na",
+        )]);
+        let err = read_default(dir.path()).unwrap_err();
+        assert!(matches!(err, DriftError::Json { .. }), "{err:?}");
+        let text = chain(&err);
+        assert!(text.contains("live.json` is not valid JSON"), "{text}");
+        assert!(text.contains("line 4 column"), "{text}");
     }
 
     #[cfg(unix)]

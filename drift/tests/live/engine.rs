@@ -59,6 +59,7 @@ fn from_snapshot() -> Report {
     let source = LiveSource::Snapshot {
         path: snapshot_path(),
         max_file_bytes: snapshot::DEFAULT_MAX_FILE_BYTES,
+        allow_empty: false,
     };
     let (result, notices) = run(request(source, Mode::Client));
     let report = result.expect("drift from the snapshot").report;
@@ -100,6 +101,7 @@ fn an_unknown_cluster_is_refused_with_the_known_ones() {
         LiveSource::Snapshot {
             path: snapshot_path(),
             max_file_bytes: snapshot::DEFAULT_MAX_FILE_BYTES,
+            allow_empty: false,
         },
         Mode::Client,
     );
