@@ -634,7 +634,10 @@ mod tests {
             vm("kubevirt.io/v1alpha3", "Always"),
             vm("kubevirt.io/v1", "Always"),
         );
-        assert_eq!(compare_client_side(&desired, &live, "VirtualMachine"), vec![]);
+        assert_eq!(
+            compare_client_side(&desired, &live, "VirtualMachine"),
+            vec![]
+        );
         assert_eq!(compare_server_side(&desired, &live), vec![]);
         assert_eq!(
             version_note(&desired, &live).as_deref(),
