@@ -471,21 +471,13 @@ fn an_object_read_at_another_version_of_its_group_is_the_same_object() {
     let snap = tmp.path().join("live.json");
     fs_err::write(&snap, live.to_string()).unwrap();
     let snap = snap.display().to_string();
-    let from_snapshot = |format: &str| {
-        plinth(
-            &repo,
-            &[
-                "drift",
-                ".",
-                "--cluster",
-                "prod",
-                "--snapshot",
-                &snap,
-                "--format",
-                format,
-            ],
-        )
+    // `plinth drift . --cluster prod --format FORMAT`, live state from `live`.
+    let drift = |live: &[&str], format: &str| {
+        let mut args = vec!["drift", ".", "--cluster", "prod", "--format", format];
+        args.extend(live);
+        plinth(&repo, &args)
     };
+    let from_snapshot = |format: &str| drift(&["--snapshot", &snap], format);
     let out = from_snapshot("json");
     assert_stdout(&out, 0, &[note]);
     let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -507,22 +499,12 @@ fn an_object_read_at_another_version_of_its_group_is_the_same_object() {
     .unwrap();
     let kubeconfig = server.kubeconfig_path().display().to_string();
     let from_cluster = |mode: &str| {
-        plinth(
-            &repo,
-            &[
-                "drift",
-                ".",
-                "--cluster",
-                "prod",
-                "--kubeconfig",
-                &kubeconfig,
-                "--insecure-allow-http-loopback",
-                "--mode",
-                mode,
-                "--format",
-                "json",
-            ],
-        )
+        let live = [
+            "--kubeconfig",
+            &kubeconfig,
+            "--insecure-allow-http-loopback",
+        ];
+        drift(&[&live[..], &["--mode", mode]].concat(), "json")
     };
     assert_stdout(&from_cluster("client"), 0, &["\"in-sync\"", note]);
     let out = from_cluster("server");

@@ -541,7 +541,7 @@ impl ClusterLive {
             let name = group
                 .get("name")
                 .and_then(Value::as_str)
-                .unwrap_or_default();
+                .map_or_else(String::new, str::to_owned);
             let preferred = group
                 .pointer("/preferredVersion/groupVersion")
                 .and_then(Value::as_str);
@@ -549,7 +549,7 @@ impl ClusterLive {
                 .filter_map(|v| v.get("groupVersion").and_then(Value::as_str))
                 .filter(|v| Some(*v) != preferred);
             let ordered = preferred.into_iter().chain(versions).map(str::to_owned);
-            groups.push((name.to_owned(), ordered.collect()));
+            groups.push((name, ordered.collect()));
         }
         *cache = Some(groups.clone());
         Ok(groups)
