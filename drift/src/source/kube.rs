@@ -402,23 +402,18 @@ impl ClusterLive {
         }
         // Applied at the rendered version, as Argo CD or Flux would apply it.
         self.discover(api_version).await?;
-        let served = match self.served(api_version, kind).await {
-            Some(served) => served,
-            None => {
-                let elsewhere = self
-                    .known_elsewhere(api_version, kind)
-                    .await
-                    .map(|at| format!(" (it serves `{kind}` at `{at}`)"))
-                    .unwrap_or_default();
-                return Err(DriftError::Api {
-                    request: what,
-                    attempts: 0,
-                    reason: format!(
-                        "`{api_version}` `{kind}` is not served by the cluster{elsewhere}"
-                    ),
-                    source: None,
-                });
-            }
+        let Some(served) = self.served(api_version, kind).await else {
+            let elsewhere = self
+                .known_elsewhere(api_version, kind)
+                .await
+                .map(|at| format!(" (it serves `{kind}` at `{at}`)"))
+                .unwrap_or_default();
+            return Err(DriftError::Api {
+                request: what,
+                attempts: 0,
+                reason: format!("`{api_version}` `{kind}` is not served by the cluster{elsewhere}"),
+                source: None,
+            });
         };
         let path = resource_path(
             api_version,

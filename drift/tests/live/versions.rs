@@ -30,7 +30,7 @@ fn server() -> FakeApiServer {
     FakeApiServer::start(scenario).expect("server")
 }
 
-/// The VirtualMachines of namespace `vms`, as rendered: at `kubevirt.io/v1alpha3`.
+/// The `VirtualMachine`s of namespace `vms`, as rendered: at `kubevirt.io/v1alpha3`.
 fn wanted() -> [KindRef; 1] {
     [KindRef {
         api_version: "kubevirt.io/v1alpha3".into(),
