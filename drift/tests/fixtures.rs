@@ -109,6 +109,8 @@ cases! {
     ignore_fields_reordered_drift => "ignore-fields-reordered-drift",
     orphan_kinds_sync => "orphan-kinds-sync",
     orphan_kinds_drift => "orphan-kinds-drift",
+    api_versions_sync => "api-versions-sync",
+    api_versions_drift => "api-versions-drift",
 }
 
 /// Each drift case finds exactly the fields that were changed in its live copy, no more.
@@ -177,6 +179,10 @@ fn drift_cases_find_exactly_the_changed_fields() {
                 "/spec/template/spec/containers/1/env/1/value",
                 "/spec/template/spec/domain/devices/disks/1/disk/bus",
             ],
+        ),
+        (
+            "api-versions-drift",
+            &["/spec/runStrategy", "/spec/maxReplicas"],
         ),
     ];
     for (case, pointers) in expect {
@@ -333,5 +339,49 @@ fn every_format_of_the_overrides_case() {
             format!("overrides-drift.{}", format.name()),
             format.render(&report)
         );
+    }
+}
+
+/// A live object read at another version of its API group is the same object: never drift at
+/// `/apiVersion`, and every format that shows notes names both versions.
+#[test]
+fn objects_read_at_another_version_of_their_group_note_both_versions() {
+    let report = run("api-versions-drift");
+    let notes: Vec<(String, &[String])> = report
+        .objects
+        .iter()
+        .map(|o| (o.key.to_string(), o.notes.as_slice()))
+        .collect();
+    let note = |desired: &str, live: &str| {
+        vec![format!(
+            "compared `{desired}` (desired) with `{live}` (live)"
+        )]
+    };
+    assert_eq!(
+        notes,
+        [
+            (
+                "HorizontalPodAutoscaler.autoscaling/apps/web".to_owned(),
+                note("autoscaling/v2beta2", "autoscaling/v2").as_slice()
+            ),
+            (
+                "VirtualMachine.kubevirt.io/vms/db-1".to_owned(),
+                note("kubevirt.io/v1alpha3", "kubevirt.io/v1").as_slice()
+            ),
+        ]
+    );
+    for format in Format::ALL.into_iter().filter(|f| *f != Format::Prometheus) {
+        let text = format.render(&report);
+        for version in [
+            "kubevirt.io/v1alpha3",
+            "kubevirt.io/v1",
+            "autoscaling/v2beta2",
+        ] {
+            assert!(
+                text.contains(version),
+                "{format:?} lacks `{version}`:\n{text}"
+            );
+        }
+        assert!(text.contains("(desired) with"), "{format:?}:\n{text}");
     }
 }

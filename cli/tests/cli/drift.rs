@@ -278,13 +278,17 @@ fn repo_without_namespaces(dir: &Path) {
     render(dir);
 }
 
+/// The rendered object in `rendered/prod/<file>` of the repository at `dir`.
+fn rendered_object(dir: &Path, file: &str) -> serde_json::Value {
+    let text = fs_err::read_to_string(dir.join("rendered/prod").join(file)).expect("test setup");
+    plinth_vocab::yaml::from_str_multi(&text)
+        .expect("test setup")
+        .remove(0)
+}
+
 /// The rendered ConfigMap of [`repo_without_namespaces`] as it is live in `namespace`.
 fn live_settings(dir: &Path, namespace: &str) -> serde_json::Value {
-    let text = fs_err::read_to_string(dir.join("rendered/prod/configmap_settings.yaml"))
-        .expect("test setup");
-    let mut value = plinth_vocab::yaml::from_str_multi(&text)
-        .expect("test setup")
-        .remove(0);
+    let mut value = rendered_object(dir, "configmap_settings.yaml");
     value["metadata"]["namespace"] = namespace.into();
     value
 }
@@ -541,4 +545,87 @@ fn snapshots_are_read_whole_and_consistent() {
             assert_eq!(stdout(&out), "", "no report when the snapshot is refused");
         }
     }
+}
+
+/// A platform repository with one cluster, `prod`, rendering a VirtualMachine at
+/// `kubevirt.io/v1alpha3`, rendered and committed; returns the VM as a cluster that serves
+/// `kubevirt.io/v1` returns it.
+fn repo_with_an_old_vm(dir: &Path) -> serde_json::Value {
+    let files = [
+        (
+            "assets/metadata.yaml",
+            "assets:\n  - name: vms\n    path: vm.yaml.j2\n    phase: 0\n    install: always\n    component: VirtualMachine\n    reconcile_order: 1\n",
+        ),
+        (
+            "assets/vm.yaml.j2",
+            "apiVersion: kubevirt.io/v1alpha3\nkind: VirtualMachine\nmetadata:\n  name: db-1\n  namespace: vms\nspec:\n  runStrategy: Always\n",
+        ),
+        ("clusters/prod/cluster.yaml", "name: prod\n"),
+    ];
+    write_files(dir, &files);
+    render(dir);
+    let mut live = rendered_object(dir, "virtualmachine_vms_db-1.yaml");
+    live["apiVersion"] = "kubevirt.io/v1".into();
+    live
+}
+
+/// An object is identified by group, kind, namespace and name: a VM rendered at
+/// `kubevirt.io/v1alpha3` and read at `kubevirt.io/v1` is in sync, from a snapshot and from a
+/// cluster that serves only `v1`, and the report names both versions; a server-side dry-run at
+/// the unserved rendered version is an error naming the served one.
+#[test]
+fn an_object_read_at_another_version_of_its_group_is_the_same_object() {
+    use plinth_testkit::{FakeApiServer, Scenario};
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    let live = repo_with_an_old_vm(&repo);
+    let note = "compared `kubevirt.io/v1alpha3` (desired) with `kubevirt.io/v1` (live)";
+    let snap = tmp.path().join("live.json");
+    fs_err::write(&snap, live.to_string()).unwrap();
+    let snap = snap.display().to_string();
+    // `plinth drift . --cluster prod --format FORMAT`, live state from `live`.
+    let drift = |live: &[&str], format: &str| {
+        let mut args = vec!["drift", ".", "--cluster", "prod", "--format", format];
+        args.extend(live);
+        plinth(&repo, &args)
+    };
+    let from_snapshot = |format: &str| drift(&["--snapshot", &snap], format);
+    let out = from_snapshot("json");
+    assert_stdout(&out, 0, &[note]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["objects"][0]["status"], "in-sync");
+    assert_eq!(report["objects"][0]["apiVersion"], "kubevirt.io/v1alpha3");
+    assert_eq!(report["objects"][0]["notes"][0], note);
+    // Where a format shows an in-sync object's details (JSON, HTML), it shows the note.
+    assert_stdout(
+        &from_snapshot("html"),
+        0,
+        &["kubevirt.io/v1alpha3` (desired) with"],
+    );
+
+    let server = FakeApiServer::start(
+        Scenario::new()
+            .serve("kubevirt.io/v1", "VirtualMachine", true)
+            .object(live),
+    )
+    .unwrap();
+    let kubeconfig = server.kubeconfig_path().display().to_string();
+    let from_cluster = |mode: &str| {
+        let live = [
+            "--kubeconfig",
+            &kubeconfig,
+            "--insecure-allow-http-loopback",
+        ];
+        drift(&[&live[..], &["--mode", mode]].concat(), "json")
+    };
+    assert_stdout(&from_cluster("client"), 0, &["\"in-sync\"", note]);
+    let out = from_cluster("server");
+    assert_stdout(
+        &out,
+        2,
+        &[
+            "\"error\"",
+            "`kubevirt.io/v1alpha3` `VirtualMachine` is not served by the cluster (it serves `VirtualMachine` at `kubevirt.io/v1`)",
+        ],
+    );
 }

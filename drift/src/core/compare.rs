@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use plinth_vocab::quantity::Quantity;
 
 use plinth_vocab::change::{FieldChange, field_changes_with};
-use plinth_vocab::pointer;
+use plinth_vocab::{group_of, pointer};
 
 use crate::core::normalize::{BOOKKEEPING_ANNOTATIONS, SERVER_METADATA, normalize};
 
@@ -32,8 +32,33 @@ pub fn compare_client_side(desired: &Value, live: &Value, kind: &str) -> Vec<Fie
     let desired = secret_string_data_as_data(desired, kind);
     let desired = desired.as_ref();
     cx.value(desired, live, &mut path);
+    drop_version_change(&mut cx.changes, desired, live);
     mark_secrets(&mut cx.changes, desired, live);
     cx.changes
+}
+
+/// Drops the change at `/apiVersion` when both sides are in the same API group: an object is
+/// identified by group, kind, namespace and name, so a live object read at another version of
+/// its group (`kubevirt.io/v1alpha3` rendered, `kubevirt.io/v1` read) is the same object, not
+/// drift ([`version_note`] says which versions were compared).
+fn drop_version_change(changes: &mut Vec<FieldChange>, desired: &Value, live: &Value) {
+    if versions_compared(desired, live).is_some() {
+        changes.retain(|c| c.pointer != "/apiVersion");
+    }
+}
+
+/// The desired and live `apiVersion` when they differ within one API group.
+fn versions_compared<'v>(desired: &'v Value, live: &'v Value) -> Option<(&'v str, &'v str)> {
+    let version = |obj: &'v Value| obj.get("apiVersion").and_then(Value::as_str);
+    let (d, l) = (version(desired)?, version(live)?);
+    (d != l && group_of(d) == group_of(l)).then_some((d, l))
+}
+
+/// The note saying which versions of one API group were compared, when they differ:
+/// ``compared `kubevirt.io/v1alpha3` (desired) with `kubevirt.io/v1` (live)``.
+pub fn version_note(desired: &Value, live: &Value) -> Option<String> {
+    versions_compared(desired, live)
+        .map(|(d, l)| format!("compared `{d}` (desired) with `{l}` (live)"))
 }
 
 /// `value` found at `path` without the parts [`normalize`] drops (only the root, `metadata`
@@ -87,6 +112,7 @@ pub fn compare_server_side(dry_run: &Value, live: &Value) -> Vec<FieldChange> {
     let dry_run = normalize(dry_run);
     let live = normalize(live);
     let mut changes = field_changes_with(&dry_run, &live, &scalar_eq);
+    drop_version_change(&mut changes, &dry_run, &live);
     mark_secrets(&mut changes, &dry_run, &live);
     changes
 }
@@ -591,6 +617,61 @@ mod tests {
             "metadata": {"name": "d", "namespace": "n"},
             "spec": {"replicas": 2, "template": {"spec": {"containers": containers}}}
         })
+    }
+
+    /// A VirtualMachine rendered at `kubevirt.io/v1alpha3` and read back at `kubevirt.io/v1`.
+    fn vm(api_version: &str, run_strategy: &str) -> Value {
+        json!({
+            "apiVersion": api_version, "kind": "VirtualMachine",
+            "metadata": {"name": "vm", "namespace": "n"},
+            "spec": {"runStrategy": run_strategy}
+        })
+    }
+
+    #[test]
+    fn another_version_of_the_same_group_is_not_drift_at_api_version() {
+        let (desired, live) = (
+            vm("kubevirt.io/v1alpha3", "Always"),
+            vm("kubevirt.io/v1", "Always"),
+        );
+        assert_eq!(
+            compare_client_side(&desired, &live, "VirtualMachine"),
+            vec![]
+        );
+        assert_eq!(compare_server_side(&desired, &live), vec![]);
+        assert_eq!(
+            version_note(&desired, &live).as_deref(),
+            Some("compared `kubevirt.io/v1alpha3` (desired) with `kubevirt.io/v1` (live)")
+        );
+        // Other fields still count, in both modes.
+        let halted = vm("kubevirt.io/v1", "Halted");
+        for changes in [
+            compare_client_side(&desired, &halted, "VirtualMachine"),
+            compare_server_side(&desired, &halted),
+        ] {
+            let pointers: Vec<&str> = changes.iter().map(|c| c.pointer.as_str()).collect();
+            assert_eq!(pointers, ["/spec/runStrategy"]);
+        }
+    }
+
+    #[test]
+    fn api_versions_of_different_groups_still_differ() {
+        let hpa = |api_version: &str| {
+            json!({"apiVersion": api_version, "kind": "HorizontalPodAutoscaler",
+                "metadata": {"name": "h", "namespace": "n"}, "spec": {"maxReplicas": 3}})
+        };
+        let (v2, v1) = (hpa("autoscaling/v2"), hpa("autoscaling/v1"));
+        assert_eq!(compare_server_side(&v2, &v1), vec![]);
+        assert_eq!(
+            version_note(&v2, &v1).as_deref(),
+            Some("compared `autoscaling/v2` (desired) with `autoscaling/v1` (live)")
+        );
+        assert_eq!(version_note(&v2, &v2), None);
+        let other_group = hpa("example.com/v2");
+        assert_eq!(version_note(&v2, &other_group), None);
+        let changes = compare_server_side(&v2, &other_group);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].pointer, "/apiVersion");
     }
 
     #[test]

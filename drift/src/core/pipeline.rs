@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use plinth_vocab::labels::{LABEL_ASSET, LABEL_CLUSTER, LABEL_MANAGED_BY, MANAGED_BY_PLINTH};
 
-use crate::core::compare::compare_client_side;
+use crate::core::compare::{compare_client_side, version_note};
 use crate::core::desired::DesiredObject;
 use crate::core::live::LiveSet;
 use crate::core::overrides::{self, OverrideProblem, Overrides};
@@ -281,6 +281,8 @@ fn evaluate_one<'a>(d: &'a DesiredObject, live: &'a LiveSet, prefix: &str) -> Ev
             Err(problem) => return eval.settle(problem),
         }
     }
+    // 5. compare (at whatever version of the group live was read)
+    eval.notes.extend(version_note(&effective, live_obj));
     eval.outcome = Step::Compare {
         effective,
         live: live_obj,
@@ -408,6 +410,26 @@ mod tests {
         );
         let results = run_client_side(&d, &live_set(&[], &d), P, "c");
         assert_eq!(results[0].status, Status::Missing);
+    }
+
+    #[test]
+    fn a_live_object_at_another_version_of_its_group_is_the_same_object() {
+        let vm = |api_version: &str| {
+            json!({"apiVersion": api_version, "kind": "VirtualMachine",
+                "metadata": {"name": "vm", "namespace": "ns"}, "spec": {"running": true}})
+        };
+        let d = desired::from_values([vm("kubevirt.io/v1alpha3")], "a");
+        let live = live_set(&[vm("kubevirt.io/v1")], &d);
+        let result = &run_client_side(&d, &live, P, "c")[0];
+        assert_eq!(result.status, Status::InSync, "{result:?}");
+        assert_eq!(result.api_version, "kubevirt.io/v1alpha3");
+        assert_eq!(
+            result.notes,
+            ["compared `kubevirt.io/v1alpha3` (desired) with `kubevirt.io/v1` (live)"]
+        );
+        // The same version: no note.
+        let live = live_set(&[vm("kubevirt.io/v1alpha3")], &d);
+        assert!(run_client_side(&d, &live, P, "c")[0].notes.is_empty());
     }
 
     #[test]

@@ -140,6 +140,9 @@ type ResourceList = Option<BTreeMap<String, Served>>;
 /// Discovery results per `apiVersion`.
 type DiscoveryCache = BTreeMap<String, ResourceList>;
 
+/// The named groups of `/apis`, each with its group/versions, preferred first.
+type GroupVersions = Vec<(String, Vec<String>)>;
+
 /// A connected cluster.
 pub struct ClusterLive {
     client: Client,
@@ -148,6 +151,8 @@ pub struct ClusterLive {
     limits: Limits,
     page_size: u32,
     discovery: Mutex<DiscoveryCache>,
+    /// `/apis`, once read.
+    groups: Mutex<Option<GroupVersions>>,
     /// The kubeconfig context's namespace (in a pod: the service account's), else `default`.
     default_namespace: String,
 }
@@ -217,6 +222,7 @@ impl ClusterLive {
             limits: options.limits,
             page_size: PAGE_SIZE,
             discovery: Mutex::new(BTreeMap::new()),
+            groups: Mutex::new(None),
             default_namespace,
         })
     }
@@ -255,8 +261,7 @@ impl ClusterLive {
             .map(|d| (d.index.api_version.as_str(), d.index.kind.as_str()))
             .collect();
         for (api_version, kind) in kinds {
-            self.discover(api_version).await?;
-            if let Some(served) = self.served(api_version, kind).await {
+            if let Some((_, served)) = self.served_version(api_version, kind).await? {
                 placement.set_namespaced(group_of(api_version), kind, served.namespaced);
             }
         }
@@ -282,10 +287,6 @@ impl ClusterLive {
             "rendered kinds",
             rendered.len(),
         )?;
-        let api_versions: BTreeSet<&str> = wanted.iter().map(|k| k.api_version.as_str()).collect();
-        for api_version in api_versions {
-            self.discover(api_version).await?;
-        }
         let selector = format!("{LABEL_CLUSTER}={cluster},{LABEL_MANAGED_BY}={MANAGED_BY_PLINTH}");
         let orphan_job = |api_version: &str, kind: &str, served: &Served| ListJob {
             api_version: api_version.to_owned(),
@@ -301,14 +302,17 @@ impl ClusterLive {
         let mut covered = BTreeSet::new();
         for want in wanted {
             let group = group_of(&want.api_version).to_owned();
-            let Some(served) = self.served(&want.api_version, &want.kind).await else {
+            // Read at a version the cluster serves: the rendered one, else another of its group.
+            let Some((api_version, served)) =
+                self.served_version(&want.api_version, &want.kind).await?
+            else {
                 live.unserved.insert((group, want.kind.clone()));
                 continue;
             };
             covered.insert((group.clone(), want.kind.clone()));
             let namespace = want.namespace.clone().filter(|_| served.namespaced);
             jobs.insert(ListJob {
-                api_version: want.api_version.clone(),
+                api_version: api_version.clone(),
                 kind: want.kind.clone(),
                 plural: served.plural.clone(),
                 namespace: namespace.clone(),
@@ -317,7 +321,7 @@ impl ClusterLive {
                 orphans_only: false,
             });
             if served.namespaced && served.listable {
-                jobs.insert(orphan_job(&want.api_version, &want.kind, &served));
+                jobs.insert(orphan_job(&api_version, &want.kind, &served));
             }
         }
         for (api_version, kind, served) in self.served_kinds(&mut live).await? {
@@ -327,7 +331,7 @@ impl ClusterLive {
                 jobs.insert(orphan_job(&api_version, &kind, &served));
             }
         }
-        let results: Vec<(ListJob, Listing)> = futures::stream::iter(jobs)
+        let mut results: Vec<(ListJob, Listing)> = futures::stream::iter(jobs)
             .map(|job| async move {
                 let listing = self.list_all(&job).await?;
                 Ok::<_, DriftError>((job, listing))
@@ -335,6 +339,9 @@ impl ClusterLive {
             .buffer_unordered(CONCURRENCY)
             .try_collect()
             .await?;
+        // In job order, whatever order the LISTs ended in: one object read at two versions of
+        // its group (rendered at both) is kept as the same one every run.
+        results.sort_by(|a, b| a.0.cmp(&b.0));
         for (job, listing) in results {
             let items = match listing {
                 Listing::Items(items) => items,
@@ -393,12 +400,18 @@ impl ClusterLive {
                 return Err(unsendable(what, field, problem));
             }
         }
+        // Applied at the rendered version, as Argo CD or Flux would apply it.
         self.discover(api_version).await?;
         let Some(served) = self.served(api_version, kind).await else {
+            let elsewhere = self
+                .known_elsewhere(api_version, kind)
+                .await
+                .map(|at| format!(" (it serves `{kind}` at `{at}`)"))
+                .unwrap_or_default();
             return Err(DriftError::Api {
                 request: what,
                 attempts: 0,
-                reason: format!("`{api_version}` `{kind}` is not served by the cluster"),
+                reason: format!("`{api_version}` `{kind}` is not served by the cluster{elsewhere}"),
                 source: None,
             });
         };
@@ -458,6 +471,85 @@ impl ClusterLive {
         }
     }
 
+    /// The version of its group at which `kind` is read: `api_version` itself when the cluster
+    /// serves the kind there, else the group's preferred version when it serves it, else the
+    /// first other version that does (a VirtualMachine rendered at `kubevirt.io/v1alpha3`, on a
+    /// cluster that serves only `kubevirt.io/v1`: one object, whatever version it is read at).
+    /// `None` when no version of the group serves the kind.
+    async fn served_version(
+        &self,
+        api_version: &str,
+        kind: &str,
+    ) -> Result<Option<(String, Served)>, DriftError> {
+        self.discover(api_version).await?;
+        if let Some(served) = self.served(api_version, kind).await {
+            return Ok(Some((api_version.to_owned(), served)));
+        }
+        let group = group_of(api_version);
+        if group.is_empty() {
+            return Ok(None); // the core group has one version
+        }
+        let groups = self.api_groups().await?;
+        let others = groups
+            .iter()
+            .filter(|(name, _)| name == group)
+            .flat_map(|(_, versions)| versions)
+            // A version whose name would change the request path is never asked for.
+            .filter(|v| *v != api_version && path_segment_problem(v, true).is_none());
+        for other in others {
+            self.discover(other).await?;
+            if let Some(served) = self.served(other, kind).await {
+                return Ok(Some((other.clone(), served)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Another version of `api_version`'s group at which discovery has already seen `kind`
+    /// served (no request is sent: [`Self::fetch`] has looked where the rendered kinds are).
+    async fn known_elsewhere(&self, api_version: &str, kind: &str) -> Option<String> {
+        let groups = self.groups.lock().await.clone()?;
+        let cache = self.discovery.lock().await;
+        let group = group_of(api_version);
+        groups
+            .iter()
+            .filter(|(name, _)| name == group)
+            .flat_map(|(_, versions)| versions)
+            .find(|v| {
+                cache
+                    .get(*v)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|kinds| kinds.contains_key(kind))
+            })
+            .cloned()
+    }
+
+    /// `/apis` (read once): every named group with its group/versions, preferred first.
+    async fn api_groups(&self) -> Result<GroupVersions, DriftError> {
+        let mut cache = self.groups.lock().await;
+        if let Some(groups) = &*cache {
+            return Ok(groups.clone());
+        }
+        let doc = self.get_json("/apis", "discovery of `/apis`").await?;
+        let mut groups = Vec::new();
+        for group in items(doc.get("groups")) {
+            let name = group
+                .get("name")
+                .and_then(Value::as_str)
+                .map_or_else(String::new, str::to_owned);
+            let preferred = group
+                .pointer("/preferredVersion/groupVersion")
+                .and_then(Value::as_str);
+            let versions = items(group.get("versions"))
+                .filter_map(|v| v.get("groupVersion").and_then(Value::as_str))
+                .filter(|v| Some(*v) != preferred);
+            let ordered = preferred.into_iter().chain(versions).map(str::to_owned);
+            groups.push((name, ordered.collect()));
+        }
+        *cache = Some(groups.clone());
+        Ok(groups)
+    }
+
     async fn served(&self, api_version: &str, kind: &str) -> Option<Served> {
         let cache = self.discovery.lock().await;
         cache.get(api_version)?.as_ref()?.get(kind).cloned()
@@ -500,19 +592,8 @@ impl ClusterLive {
                 .filter_map(Value::as_str)
                 .map(str::to_owned),
         );
-        let groups = self.get_json("/apis", "discovery of `/apis`").await?;
-        for group in items(groups.get("groups")) {
-            let preferred = group
-                .pointer("/preferredVersion/groupVersion")
-                .and_then(Value::as_str);
-            let versions = items(group.get("versions"))
-                .filter_map(|v| v.get("groupVersion").and_then(Value::as_str));
-            api_versions.extend(preferred.map(str::to_owned));
-            api_versions.extend(
-                versions
-                    .filter(|v| Some(*v) != preferred)
-                    .map(str::to_owned),
-            );
+        for (_, versions) in self.api_groups().await? {
+            api_versions.extend(versions);
         }
         let distinct: BTreeSet<&str> = api_versions.iter().map(String::as_str).collect();
         self.check_kinds(

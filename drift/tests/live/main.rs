@@ -9,3 +9,4 @@ mod limits;
 mod server_mode;
 mod support;
 mod tls;
+mod versions;
