@@ -1271,3 +1271,6 @@ mod tests {
         assert_eq!(compare_server_side(&live, &live), vec![]);
     }
 }
+
+#[cfg(test)]
+mod live_only_tests;
