@@ -268,7 +268,7 @@ fn admission_default(path: &[String], item: &Value) -> bool {
 }
 
 /// Whether a pod spec is at `path` in an object of kind `kind`: a Pod's `spec`, or any
-/// `template.spec` (Deployment, StatefulSet, DaemonSet, Job, ReplicaSet, a CronJob's
+/// `template.spec` (Deployment, `StatefulSet`, `DaemonSet`, Job, `ReplicaSet`, a `CronJob`'s
 /// `jobTemplate`, a `KubeVirt` VM template).
 fn pod_spec(kind: &str, path: &[String]) -> bool {
     match path {
@@ -283,7 +283,7 @@ fn pod_spec(kind: &str, path: &[String]) -> bool {
 /// `securityContext` `privileged: true`, `allowPrivilegeEscalation: true`, `runAsUser: 0` and a
 /// non-empty `capabilities.add` (container or pod level); in a pod spec `hostNetwork`,
 /// `hostPID` or `hostIPC` `true`; a `hostPath` volume source; a non-empty Service
-/// `spec.externalIPs`; `suspend: true` in a CronJob's or Job's spec; `paused: true` in a
+/// `spec.externalIPs`; `suspend: true` in a `CronJob`'s or Job's spec; `paused: true` in a
 /// Deployment's spec.
 fn security_field(kind: &str, path: &[String], value: &Value) -> bool {
     let Some((field, parent)) = path.split_last() else {
