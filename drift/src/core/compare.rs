@@ -28,7 +28,9 @@ use crate::core::normalize::{BOOKKEEPING_ANNOTATIONS, SERVER_METADATA, normalize
 
 /// Client-side subset comparison of `desired` with `live`, as if both were normalised first
 /// ([`normalize`]: the fields it drops are skipped rather than copied away). `kind` is the
-/// object's kind, which selects kind-specific merge keys (`PrometheusRule` `rules`).
+/// object's kind, which selects kind-specific merge keys (`PrometheusRule` `rules`). A live
+/// object without `managedFields` is also judged by the live-only rules
+/// ([`compare_client_side_noted`], which says when they found drift).
 pub fn compare_client_side(desired: &Value, live: &Value, kind: &str) -> Vec<FieldChange> {
     compare_client_side_noted(desired, live, kind).0
 }
