@@ -11,7 +11,7 @@ use plinth_renderer::inventory::Inventory;
 use plinth_renderer::{Fleet, Source, index};
 use plinth_vocab::redact::Redactor;
 
-use crate::core::compare::{compare_client_side, compare_server_side};
+use crate::core::compare::{compare_client_side_noted, compare_server_side};
 use crate::core::desired::{self, DesiredObject};
 use crate::core::discover;
 use crate::core::live::LiveSet;
@@ -292,7 +292,12 @@ async fn compare_one(client: &ClusterLive, mut eval: Evaluation, mode: Mode) -> 
                 live,
             },
             Mode::Client,
-        ) => compare_client_side(effective_desired, live, &eval.key.kind),
+        ) => {
+            let (changes, note) =
+                compare_client_side_noted(effective_desired, live, &eval.key.kind);
+            eval.notes.extend(note.map(str::to_owned));
+            changes
+        }
         (
             Step::Compare {
                 effective_desired,

@@ -111,6 +111,10 @@ cases! {
     orphan_kinds_drift => "orphan-kinds-drift",
     api_versions_sync => "api-versions-sync",
     api_versions_drift => "api-versions-drift",
+    live_only_lists_drift => "live-only-lists-drift",
+    live_only_data_drift => "live-only-data-drift",
+    live_only_security_drift => "live-only-security-drift",
+    live_only_owned_sync => "live-only-owned-sync",
 }
 
 /// Each drift case finds exactly the fields that were changed in its live copy, no more.
@@ -183,6 +187,46 @@ fn drift_cases_find_exactly_the_changed_fields() {
         (
             "api-versions-drift",
             &["/spec/runStrategy", "/spec/maxReplicas"],
+        ),
+        (
+            "live-only-lists-drift",
+            &[
+                "/spec/template/spec/initContainers/0",
+                "/spec/template/spec/containers/0",
+                "/spec/template/spec/containers/1/ports/0",
+                "/spec/template/spec/containers/1/env/1",
+                "/spec/template/spec/containers/1/volumeMounts/1",
+                "/spec/template/spec/volumes/1",
+                "/spec/template/spec/tolerations/1",
+                "/spec/ports/1",
+                "/spec/template/spec/domain/devices/disks/1",
+                "/spec/template/spec/domain/devices/interfaces/1",
+                "/spec/template/spec/networks/1",
+                "/spec/groups/0/rules/1",
+            ],
+        ),
+        (
+            "live-only-data-drift",
+            &["/data/debug", "/binaryData/payload.bin", "/data/password"],
+        ),
+        (
+            "live-only-security-drift",
+            &[
+                "/spec/hostPID",
+                "/spec/securityContext/runAsUser",
+                "/spec/paused",
+                "/spec/template/spec/hostNetwork",
+                "/spec/template/spec/containers/0/securityContext/privileged",
+                "/spec/template/spec/containers/0/securityContext/allowPrivilegeEscalation",
+                "/spec/template/spec/containers/0/securityContext/capabilities/add",
+                "/spec/template/spec/hostIPC",
+                "/spec/template/spec/initContainers/0/securityContext/runAsUser",
+                "/spec/template/spec/volumes/0/hostPath",
+                "/spec/suspend",
+                "/spec/suspend",
+                "/spec/jobTemplate/spec/template/spec/hostNetwork",
+                "/spec/externalIPs",
+            ],
         ),
     ];
     for (case, pointers) in expect {
@@ -383,5 +427,22 @@ fn objects_read_at_another_version_of_their_group_note_both_versions() {
             );
         }
         assert!(text.contains("(desired) with"), "{format:?}:\n{text}");
+    }
+}
+
+/// A Secret key found live only (no managedFields) is reported with its value redacted in
+/// every format; a ConfigMap's live-only key is shown.
+#[test]
+fn live_only_secret_keys_stay_redacted_in_every_format() {
+    let report =
+        run("live-only-data-drift").redacted(&plinth_vocab::redact::Redactor::with_key(b"test"));
+    for format in Format::ALL {
+        let text = format.render(&report);
+        // `hunter2` in base64, the live-only Secret value.
+        assert!(!text.contains("aHVudGVyMg=="), "{format:?}:\n{text}");
+        if format != Format::Prometheus {
+            assert!(text.contains("/data/password"), "{format:?}:\n{text}");
+            assert!(text.contains("/data/debug"), "{format:?}:\n{text}");
+        }
     }
 }

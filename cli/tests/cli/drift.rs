@@ -323,6 +323,40 @@ fn objects_without_a_namespace_are_compared_in_the_target_namespace() {
     }
 }
 
+/// A plain snapshot (no managedFields) with a key added by hand to a rendered ConfigMap is
+/// drift with the note that ownership was unknown (exit 1); the same capture with
+/// managedFields is in sync, as before.
+#[test]
+fn a_live_only_configmap_key_in_a_plain_snapshot_is_drift() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    repo_without_namespaces(&repo);
+    let mut live = live_settings(&repo, "default");
+    live["data"]["debug"] = "true".into();
+    let snap = tmp.path().join("plain.json");
+    fs_err::write(&snap, live.to_string()).unwrap();
+    live["metadata"]["managedFields"] =
+        serde_json::json!([{"manager": "plinth", "operation": "Apply"}]);
+    let owned = tmp.path().join("owned.json");
+    fs_err::write(&owned, live.to_string()).unwrap();
+    let drift = |snapshot: &Path| {
+        let snapshot = snapshot.display().to_string();
+        plinth(
+            &repo,
+            &["drift", ".", "--cluster", "prod", "--snapshot", &snapshot],
+        )
+    };
+    assert_stdout(
+        &drift(&snap),
+        1,
+        &[
+            "/data/debug",
+            "live object has no managedFields: live-only fields judged by plinth's rules",
+        ],
+    );
+    assert_stdout(&drift(&owned), 0, &["1 object: 1 in-sync"]);
+}
+
 /// Against a cluster: the object without a namespace is read and dry-run in the context's
 /// namespace; a live object of a kind no longer rendered at all, with plinth's labels for the
 /// cluster, is orphaned; a kind whose orphan LIST is forbidden is a warning, not a failure.

@@ -6,6 +6,12 @@
 //! `name`, ports by `containerPort`/`port` and `protocol`, ...), tolerations as a set,
 //! quantities by value (`1Gi` == `1024Mi`, `"1"` == `1` CPU).
 //!
+//! Without ownership (a live object with no `metadata.managedFields`, such as a plain
+//! snapshot), some live-only fields are drift too ([`compare_client_side_noted`]): live-only
+//! items of the lists matched by key that plinth renders ([`WATCHED_LISTS`]), live-only keys of
+//! the maps plinth renders whole (ConfigMap and Secret `data`/`binaryData`), and the
+//! security-relevant fields of [`security_field`] when set live and not desired.
+//!
 //! Server-side ([`compare_server_side`]): the server-side apply dry-run result of the desired
 //! object is what live would become; every difference between it and live is drift.
 
@@ -22,11 +28,41 @@ use crate::core::normalize::{BOOKKEEPING_ANNOTATIONS, SERVER_METADATA, normalize
 
 /// Client-side subset comparison of `desired` with `live`, as if both were normalised first
 /// ([`normalize`]: the fields it drops are skipped rather than copied away). `kind` is the
-/// object's kind, which selects kind-specific merge keys (`PrometheusRule` `rules`).
+/// object's kind, which selects kind-specific merge keys (`PrometheusRule` `rules`). A live
+/// object without `managedFields` is also judged by the live-only rules
+/// ([`compare_client_side_noted`], which says when they found drift).
 pub fn compare_client_side(desired: &Value, live: &Value, kind: &str) -> Vec<FieldChange> {
+    compare_client_side_noted(desired, live, kind).0
+}
+
+/// The note on an object whose live copy has no `metadata.managedFields` and in which the
+/// live-only rules found drift.
+pub const OWNERSHIP_UNKNOWN_NOTE: &str = "live object has no managedFields: live-only fields \
+     judged by plinth's rules (capture with `--show-managed-fields` to see who changed them)";
+
+/// [`compare_client_side`], with [`OWNERSHIP_UNKNOWN_NOTE`] when `live` has no
+/// `metadata.managedFields` (ownership unknown) and the live-only rules found drift: live-only
+/// items of [`WATCHED_LISTS`] (except what admission adds to a Pod), live-only keys of
+/// ConfigMap and Secret `data`/`binaryData` (except in service-account token Secrets, which
+/// the token controller fills), and live-only [`security_field`]s. With `managedFields`,
+/// live-only fields are never drift here.
+pub fn compare_client_side_noted(
+    desired: &Value,
+    live: &Value,
+    kind: &str,
+) -> (Vec<FieldChange>, Option<&'static str>) {
+    let ownership_unknown = live
+        .pointer("/metadata/managedFields")
+        .is_none_or(|m| m.is_null() || m.as_array().is_some_and(Vec::is_empty));
     let mut cx = Subset {
         kind,
         changes: Vec::new(),
+        live_only: ownership_unknown.then_some(LiveOnly {
+            whole_maps: matches!(kind, "ConfigMap" | "Secret")
+                && live.get("type").and_then(Value::as_str)
+                    != Some("kubernetes.io/service-account-token"),
+            found: false,
+        }),
     };
     let mut path = Vec::new();
     let desired = secret_string_data_as_data(desired, kind);
@@ -34,7 +70,11 @@ pub fn compare_client_side(desired: &Value, live: &Value, kind: &str) -> Vec<Fie
     cx.value(desired, live, &mut path);
     drop_version_change(&mut cx.changes, desired, live);
     mark_secrets(&mut cx.changes, desired, live);
-    cx.changes
+    let note = cx
+        .live_only
+        .is_some_and(|l| l.found)
+        .then_some(OWNERSHIP_UNKNOWN_NOTE);
+    (cx.changes, note)
 }
 
 /// Drops the change at `/apiVersion` when both sides are in the same API group: an object is
@@ -166,6 +206,111 @@ fn mark_secrets(changes: &mut [FieldChange], desired: &Value, live: &Value) {
 struct Subset<'a> {
     kind: &'a str,
     changes: Vec<FieldChange>,
+    /// Set when ownership is unknown: live-only fields are then judged by plinth's rules.
+    live_only: Option<LiveOnly>,
+}
+
+/// The state of the live-only rules for one object whose ownership is unknown.
+#[derive(Debug, Clone, Copy)]
+struct LiveOnly {
+    /// Whether the object's top-level `data` and `binaryData` are maps plinth renders whole.
+    whole_maps: bool,
+    /// Whether a rule found drift.
+    found: bool,
+}
+
+/// The lists matched by key whose live-only items are drift when ownership is unknown:
+/// containers, init containers, ports (container and Service), env, volumes, volume mounts,
+/// tolerations, `KubeVirt` disks, interfaces and networks, and (in a `PrometheusRule`) rules.
+const WATCHED_LISTS: &[&str] = &[
+    "containers",
+    "initContainers",
+    "ports",
+    "env",
+    "volumes",
+    "volumeMounts",
+    "tolerations",
+    "disks",
+    "interfaces",
+    "networks",
+];
+
+/// Whether the list at `path` is one of [`WATCHED_LISTS`] (or `PrometheusRule` rules).
+fn watched_list(kind: &str, path: &[String]) -> bool {
+    match path.last().map(String::as_str) {
+        Some("rules") => kind == "PrometheusRule",
+        Some(field) => WATCHED_LISTS.contains(&field),
+        None => false,
+    }
+}
+
+/// Whether a live-only list item at `path` is one the API server's admission adds to every
+/// Pod: the `DefaultTolerationSeconds` tolerations (`not-ready`, `unreachable`, `NoExecute`)
+/// and the service-account token volume (`kube-api-access-*`, projected) and its mount. They
+/// are not drift in any object (in a pod template they grant what every Pod gets anyway).
+fn admission_default(path: &[String], item: &Value) -> bool {
+    let field = |name: &str| item.get(name).and_then(Value::as_str);
+    match path.last().map(String::as_str) {
+        Some("tolerations") => {
+            matches!(
+                field("key"),
+                Some("node.kubernetes.io/not-ready" | "node.kubernetes.io/unreachable")
+            ) && field("operator") == Some("Exists")
+                && field("effect") == Some("NoExecute")
+        }
+        Some("volumes") => {
+            field("name").is_some_and(|n| n.starts_with("kube-api-access-"))
+                && item.get("projected").is_some()
+        }
+        Some("volumeMounts") => {
+            field("mountPath") == Some("/var/run/secrets/kubernetes.io/serviceaccount")
+        }
+        _ => false,
+    }
+}
+
+/// Whether a pod spec is at `path` in an object of kind `kind`: a Pod's `spec`, or any
+/// `template.spec` (Deployment, `StatefulSet`, `DaemonSet`, Job, `ReplicaSet`, a `CronJob`'s
+/// `jobTemplate`, a `KubeVirt` VM template).
+fn pod_spec(kind: &str, path: &[String]) -> bool {
+    match path {
+        [s] => kind == "Pod" && s == "spec",
+        [.., t, s] => t == "template" && s == "spec",
+        [] => false,
+    }
+}
+
+/// Whether the live-only `value` at `path` (its last segment the field's name) is a
+/// security-relevant setting that is drift when not desired, ownership unknown:
+/// `securityContext` `privileged: true`, `allowPrivilegeEscalation: true`, `runAsUser: 0` and a
+/// non-empty `capabilities.add` (container or pod level); in a pod spec `hostNetwork`,
+/// `hostPID` or `hostIPC` `true`; a `hostPath` volume source; a non-empty Service
+/// `spec.externalIPs`; `suspend: true` in a `CronJob`'s or Job's spec; `paused: true` in a
+/// Deployment's spec.
+fn security_field(kind: &str, path: &[String], value: &Value) -> bool {
+    let Some((field, parent)) = path.split_last() else {
+        return false;
+    };
+    let is_true = value.as_bool() == Some(true);
+    let in_spec = parent.last().is_some_and(|p| p == "spec");
+    let non_empty = value.as_array().is_some_and(|a| !a.is_empty());
+    match field.as_str() {
+        "privileged" | "allowPrivilegeEscalation" => {
+            is_true && parent.last().is_some_and(|p| p == "securityContext")
+        }
+        "runAsUser" => {
+            value.as_i64() == Some(0) && parent.last().is_some_and(|p| p == "securityContext")
+        }
+        "add" => non_empty && parent.ends_with(&["securityContext".into(), "capabilities".into()]),
+        "hostNetwork" | "hostPID" | "hostIPC" => is_true && pod_spec(kind, parent),
+        "hostPath" => {
+            value.is_object() && parent.len() >= 2 && parent[parent.len() - 2] == "volumes"
+        }
+        "externalIPs" => non_empty && kind == "Service" && parent == ["spec"],
+        "suspend" => is_true && in_spec && matches!(kind, "CronJob" | "Job"),
+        "paused" => is_true && kind == "Deployment" && parent == ["spec"],
+        _ => false,
+    }
 }
 
 /// How the items of a list are matched between desired and live.
@@ -388,6 +533,81 @@ impl Subset<'_> {
         ));
     }
 
+    /// Reports the live-only `live` at `path` (desired absent), a rule having judged it drift.
+    fn push_live_only(&mut self, path: &[String], live: &Value) {
+        self.push(path, None, Some(live));
+        if let Some(rules) = &mut self.live_only {
+            rules.found = true;
+        }
+    }
+
+    /// Whether `path` is a map plinth renders whole (ConfigMap and Secret `data`/`binaryData`).
+    fn whole_map(&self, path: &[String]) -> bool {
+        self.live_only.is_some_and(|l| l.whole_maps)
+            && matches!(path, [m] if m == "data" || m == "binaryData")
+    }
+
+    /// Applies the live-only rules to the live value at `path` that desired does not set
+    /// (nothing when ownership is known): a security field is reported; a watched list reports
+    /// its items, a whole map its keys; anything else is searched for those.
+    fn live_only(&mut self, path: &mut Vec<String>, live: &Value) {
+        if self.live_only.is_none() || live.is_null() {
+            return;
+        }
+        if security_field(self.kind, path, live) {
+            self.push_live_only(path, live);
+            return;
+        }
+        match live {
+            Value::Array(items) => {
+                let watched = watched_list(self.kind, path);
+                for (j, item) in items.iter().enumerate() {
+                    if watched && admission_default(path, item) {
+                        continue;
+                    }
+                    path.push(j.to_string());
+                    if watched {
+                        self.push_live_only(path, item);
+                    } else {
+                        self.live_only(path, item);
+                    }
+                    path.pop();
+                }
+            }
+            Value::Object(map) => {
+                let whole = self.whole_map(path);
+                for (k, v) in map {
+                    if normalized_away(path, k) {
+                        continue;
+                    }
+                    path.push(k.clone());
+                    if whole && !v.is_null() {
+                        self.push_live_only(path, v);
+                    } else {
+                        self.live_only(path, v);
+                    }
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Applies the live-only rules to the items of the watched list at `path` that no desired
+    /// item was paired with (`paired[j]`).
+    fn unpaired_items(&mut self, live: &[Value], paired: &[bool], path: &mut Vec<String>) {
+        if self.live_only.is_none() || !watched_list(self.kind, path) {
+            return;
+        }
+        for (j, item) in live.iter().enumerate() {
+            if !paired[j] && !admission_default(path, item) {
+                path.push(j.to_string());
+                self.push_live_only(path, item);
+                path.pop();
+            }
+        }
+    }
+
     fn value(&mut self, desired: &Value, live: &Value, path: &mut Vec<String>) {
         match (desired, live) {
             (Value::Object(d), Value::Object(l)) => self.object(d, l, path),
@@ -420,6 +640,9 @@ impl Subset<'_> {
             path.push(key.clone());
             // A map-typed `{}` asserts nothing, whatever live has (a subset of any map).
             if asserts_nothing(key, &pruned(path, d)) {
+                if let Some(l) = live.get(key) {
+                    self.live_only(path, l);
+                }
                 path.pop();
                 continue;
             }
@@ -437,6 +660,23 @@ impl Subset<'_> {
             }
             path.pop();
         }
+        if self.live_only.is_none() {
+            return;
+        }
+        for (key, l) in live {
+            if desired.get(key).is_some_and(|d| !d.is_null()) || normalized_away(path, key) {
+                continue;
+            }
+            path.push(key.clone());
+            if self.whole_map(&path[..path.len() - 1]) {
+                if !l.is_null() {
+                    self.push_live_only(path, l);
+                }
+            } else {
+                self.live_only(path, l);
+            }
+            path.pop();
+        }
     }
 
     fn array(&mut self, desired: &[Value], live: &[Value], path: &mut Vec<String>) {
@@ -444,22 +684,29 @@ impl Subset<'_> {
         match how {
             ListMatch::Position => self.positional(desired, live, path),
             ListMatch::Set => {
+                let mut paired = vec![false; live.len()];
                 for (i, d) in desired.iter().enumerate() {
-                    let found = live.iter().any(|l| {
+                    let mut found = false;
+                    for (j, l) in live.iter().enumerate() {
                         let mut probe = Subset {
                             kind: self.kind,
                             changes: Vec::new(),
+                            live_only: None,
                         };
                         let mut p = path.clone();
                         probe.value(d, l, &mut p);
-                        probe.changes.is_empty()
-                    });
+                        if probe.changes.is_empty() {
+                            found = true;
+                            paired[j] = true;
+                        }
+                    }
                     if !found {
                         path.push(i.to_string());
                         self.push(path, Some(d), None);
                         path.pop();
                     }
                 }
+                self.unpaired_items(live, &paired, path);
             }
             keyed => {
                 let Some(pairs) = keyed_pairs(keyed, desired, live) else {
@@ -467,8 +714,10 @@ impl Subset<'_> {
                     self.positional(desired, live, path);
                     return;
                 };
+                let mut paired = vec![false; live.len()];
                 for (i, (d, pair)) in desired.iter().zip(pairs).enumerate() {
                     if let Some(j) = pair {
+                        paired[j] = true;
                         path.push(j.to_string());
                         self.value(d, &live[j], path);
                         path.pop();
@@ -478,6 +727,7 @@ impl Subset<'_> {
                         path.pop();
                     }
                 }
+                self.unpaired_items(live, &paired, path);
             }
         }
     }
@@ -610,6 +860,12 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// `obj` with `metadata.managedFields`: ownership known, live-only fields are not drift.
+    fn with_owners(mut obj: Value) -> Value {
+        obj["metadata"]["managedFields"] = json!([{"manager": "plinth", "operation": "Apply"}]);
+        obj
+    }
 
     fn deployment(containers: &Value) -> Value {
         json!({
@@ -747,7 +1003,9 @@ mod tests {
             json!([{"port": 53, "protocol": "UDP", "targetPort": 53}, {"port": 80, "protocol": "TCP", "targetPort": 80}]),
         );
         assert_eq!(compare_client_side(&d, &l, "Service"), vec![]);
-        let l = svc(json!([{"port": 53, "protocol": "TCP"}, {"port": 80, "protocol": "TCP"}]));
+        let l = with_owners(svc(
+            json!([{"port": 53, "protocol": "TCP"}, {"port": 80, "protocol": "TCP"}]),
+        ));
         assert_eq!(compare_client_side(&d, &l, "Service").len(), 1);
     }
 
@@ -760,7 +1018,7 @@ mod tests {
             {"key": "a", "operator": "Exists"}
         ]));
         assert_eq!(compare_client_side(&d, &l, "Pod"), vec![]);
-        let l = pod(json!([{"key": "b", "operator": "Exists"}]));
+        let l = with_owners(pod(json!([{"key": "b", "operator": "Exists"}])));
         assert_eq!(compare_client_side(&d, &l, "Pod").len(), 1);
     }
 
@@ -862,10 +1120,10 @@ mod tests {
             "tolerations": [{"key": "k", "operator": "Exists", "tolerationSeconds": 0}],
             "containers": [{"name": "a", "securityContext": {"allowPrivilegeEscalation": false, "runAsUser": 0}}]
         }});
-        let l = json!({"kind": "Pod", "metadata": {"labels": {}}, "spec": {
+        let l = with_owners(json!({"kind": "Pod", "metadata": {"labels": {}}, "spec": {
             "tolerations": [{"key": "k", "operator": "Exists"}],
             "containers": [{"name": "a", "securityContext": {}}]
-        }});
+        }}));
         let mut found: Vec<String> = compare_client_side(&d, &l, "Pod")
             .into_iter()
             .map(|c| c.pointer)
@@ -986,11 +1244,22 @@ mod tests {
             l in prop::collection::btree_map("[a-c]|status|metadata", arb_object(), 0..4),
         ) {
             let d = Value::Object(d.into_iter().collect());
-            let l = Value::Object(l.into_iter().collect());
+            let mut l = Value::Object(l.into_iter().collect());
+            // Normalisation drops `managedFields`, which decides whether live-only fields are
+            // judged: compare with the same ownership on both sides, unknown then known.
+            if let Some(Value::Object(meta)) = l.get_mut("metadata") {
+                meta.remove("managedFields");
+            }
             prop_assert_eq!(
                 compare_client_side(&d, &l, "X"),
                 compare_client_side(&normalize(&d), &normalize(&l), "X")
             );
+            if l.get("metadata").is_none_or(Value::is_object) {
+                prop_assert_eq!(
+                    compare_client_side(&d, &with_owners(l.clone()), "X"),
+                    compare_client_side(&normalize(&d), &with_owners(normalize(&l)), "X")
+                );
+            }
         }
     }
 
@@ -1004,3 +1273,6 @@ mod tests {
         assert_eq!(compare_server_side(&live, &live), vec![]);
     }
 }
+
+#[cfg(test)]
+mod live_only_tests;

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use plinth_vocab::labels::{LABEL_ASSET, LABEL_CLUSTER, LABEL_MANAGED_BY, MANAGED_BY_PLINTH};
 
-use crate::core::compare::{compare_client_side, version_note};
+use crate::core::compare::{compare_client_side_noted, version_note};
 use crate::core::desired::DesiredObject;
 use crate::core::live::LiveSet;
 use crate::core::overrides::{self, OverrideProblem, Overrides};
@@ -126,11 +126,12 @@ impl Eval<'_> {
     }
 
     /// Compares client-side and settles the result.
-    fn finish_client_side(self) -> ObjectResult {
+    fn finish_client_side(mut self) -> ObjectResult {
         let (status, changes) = match &self.outcome {
             Step::Final(status) => (*status, Vec::new()),
             Step::Compare { effective, live } => {
-                let changes = compare_client_side(effective, live, &self.key.kind);
+                let (changes, note) = compare_client_side_noted(effective, live, &self.key.kind);
+                self.notes.extend(note.map(str::to_owned));
                 let status = if changes.is_empty() {
                     Status::InSync
                 } else {
