@@ -34,6 +34,7 @@
 
 mod discovery;
 mod faults;
+mod fields;
 pub mod git;
 mod reply;
 mod scenario;
