@@ -617,4 +617,11 @@ mod tests {
         assert_eq!(out["data"]["a"], "2");
         assert_eq!(out["metadata"]["managedFields"][0]["manager"], "plinth");
     }
+
+    #[test]
+    fn the_clock_counts_seconds_from_new_year_2026() {
+        assert_eq!(clock_time(0), "2026-01-01T00:00:00Z");
+        assert_eq!(clock_time(59 * 86_400 + 3_661), "2026-03-01T01:01:01Z");
+        assert_eq!(clock_time(365 * 86_400), "2027-01-01T00:00:00Z");
+    }
 }
