@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::ConfigMap;
-use kube::{Client, Config, Discovery};
 use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::{Client, Config, Discovery};
 use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
 use serde_json::{Value, json};
 
