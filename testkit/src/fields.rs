@@ -138,7 +138,8 @@ pub fn value_at<'a>(value: &'a Value, path: &[Element]) -> Option<&'a Value> {
             node = node.get(name)?;
             field = name;
         } else if let Some(want) = element.strip_prefix("v:") {
-            node = node.as_array()?.iter().find(|i| i.to_string() == want)?;
+            let want: Value = serde_json::from_str(want).ok()?;
+            node = node.as_array()?.iter().find(|i| **i == want)?;
         } else {
             let f = field;
             node = node
@@ -190,22 +191,22 @@ fn mark_items(node: &mut Map<String, Value>, set: &FieldSet, path: &mut FieldPat
 
 /// A field path for messages: `.spec.containers[name="app"].image`.
 pub fn display(path: &[Element]) -> String {
-    let mut out = String::new();
-    for element in path {
+    let segment = |element: &Element| {
         if let Some(name) = element.strip_prefix("f:") {
-            out.push('.');
-            out.push_str(name);
+            format!(".{name}")
         } else if let Some(v) = element.strip_prefix("v:") {
-            out.push_str(&format!("[={v}]"));
+            format!("[={v}]")
         } else if let Some(Value::Object(key)) = element
             .strip_prefix("k:")
             .and_then(|k| serde_json::from_str(k).ok())
         {
             let parts: Vec<String> = key.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            out.push_str(&format!("[{}]", parts.join(",")));
+            format!("[{}]", parts.join(","))
+        } else {
+            String::new()
         }
-    }
-    out
+    };
+    path.iter().map(segment).collect()
 }
 
 /// Deep merge: objects merge key by key; keyed lists merge item by item on their merge key,
