@@ -152,8 +152,11 @@ pub struct Store {
 pub enum ApplyError {
     /// 400: the body is not an object of this type.
     BadRequest(String),
-    /// 409: stale `resourceVersion` or a field owned by another manager.
+    /// 409: stale `resourceVersion`.
     Conflict(String),
+    /// 409: fields owned by other managers: the message, and one `(message, field)` per
+    /// conflict for the `Status` body's `details.causes`.
+    FieldConflicts(String, Vec<(String, String)>),
 }
 
 impl Store {
@@ -388,20 +391,32 @@ impl Store {
             }
             for p in owned.fields.intersection(&applied_set) {
                 if !is_item(p) && value_at(&merged, p) != value_at(&applied, p) {
-                    conflicts.push((other.0.clone(), p.clone()));
+                    conflicts.push((other.clone(), p.clone()));
                 }
             }
         }
         if !force && !conflicts.is_empty() {
-            let text: Vec<String> = conflicts
+            let causes: Vec<(String, String)> = conflicts
                 .iter()
-                .map(|(other, p)| format!("conflict with \"{other}\": {}", display(p)))
+                .map(|((other, operation), p)| {
+                    // The real server names the API version of an `Update` owner.
+                    let using = if *operation == UPDATE {
+                        format!(" using {}", t.api_version())
+                    } else {
+                        String::new()
+                    };
+                    (format!("conflict with \"{other}\"{using}"), display(p))
+                })
                 .collect();
-            return Err(ApplyError::Conflict(format!(
-                "Apply failed with {} conflict(s): {}",
-                conflicts.len(),
-                text.join(", ")
-            )));
+            let text: Vec<String> = causes.iter().map(|(m, f)| format!("{m}: {f}")).collect();
+            return Err(ApplyError::FieldConflicts(
+                format!(
+                    "Apply failed with {} conflict(s): {}",
+                    causes.len(),
+                    text.join(", ")
+                ),
+                causes,
+            ));
         }
         let before = merged.clone();
         merge(&mut merged, &applied);
@@ -611,7 +626,7 @@ mod tests {
         let mine = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "n"}, "data": {"a": "2"}});
         assert!(matches!(
             s.apply(&key, &mine, "plinth", false, false),
-            Err(ApplyError::Conflict(_))
+            Err(ApplyError::FieldConflicts(..))
         ));
         let out = s.apply(&key, &mine, "plinth", true, false).unwrap();
         assert_eq!(out["data"]["a"], "2");

@@ -188,8 +188,12 @@ async fn two_managers_conflict_on_apply_without_force() {
     assert_eq!(status.code, 409);
     assert_eq!(
         status.message,
-        "Apply failed with 1 conflict(s): conflict with \"kubectl-client-side-apply\": .spec.replicas"
+        "Apply failed with 1 conflict(s): conflict with \"kubectl-client-side-apply\" using apps/v1: .spec.replicas"
     );
+    let causes = status.details.expect("details").causes;
+    assert_eq!(causes.len(), 1);
+    assert_eq!(causes[0].reason, "FieldManagerConflict");
+    assert_eq!(causes[0].field, ".spec.replicas");
 
     let forced = apply(&api, "plinth", true, &deployment(3))
         .await
