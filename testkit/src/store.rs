@@ -639,4 +639,29 @@ mod tests {
         assert_eq!(clock_time(59 * 86_400 + 3_661), "2026-03-01T01:01:01Z");
         assert_eq!(clock_time(365 * 86_400), "2027-01-01T00:00:00Z");
     }
+
+    #[test]
+    fn removed_fields_leave_every_manager_and_a_dry_run_keeps_the_clock() {
+        let mut s = Store::default();
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "n", "labels": {"a": "1", "b": "2"}}});
+        s.seed(cm.clone(), Some("kubectl-create"));
+        let key = (0, Some("n".to_owned()), "c".to_owned());
+        assert!(s.edit(&key, "kubectl-label", |v| {
+            v["metadata"]["labels"] = json!({"a": "1"});
+        }));
+        let stored = &s.objects[&key].value;
+        assert_eq!(
+            stored["metadata"]["managedFields"],
+            json!([{"manager": "kubectl-create", "operation": "Update", "apiVersion": "v1",
+                "time": "2026-01-01T00:00:01Z", "fieldsType": "FieldsV1",
+                "fieldsV1": {"f:metadata": {"f:labels": {"f:a": {}}}}}]),
+            "a removal owns nothing and moves nothing"
+        );
+        let dry = s.apply(&key, &cm, "plinth", false, true).unwrap();
+        assert_eq!(
+            dry["metadata"]["managedFields"][1]["time"],
+            "2026-01-01T00:00:02Z"
+        );
+        assert_eq!(s.clock, 1);
+    }
 }
