@@ -12,14 +12,17 @@
 //! - server-side apply (`PATCH` with `application/apply-patch+yaml`), with `fieldManager`
 //!   (required), `force`, `dryRun=All` (the merged object is returned and nothing is stored),
 //!   `resourceVersion` preconditions (`409` when stale), conflicts with fields another manager
-//!   applied (`409` unless `force`), `managedFields`, `generation` and `resourceVersion` bumps;
+//!   owns (`409` unless `force`), `generation` and `resourceVersion` bumps;
+//! - `managedFields` in structured-merge-diff notation (`f:`, `k:`, `v:`, `.`) per manager and
+//!   operation, updated on apply, on edits made as a named manager
+//!   ([`FakeApiServer::edit_as`]) and on objects seeded as created by a manager
+//!   ([`Scenario::object_created_by`]), with times from a scenario clock;
 //! - injectable faults ([`Fault`]): `429` with `Retry-After`, `500`/`503`, slow responses, a
 //!   body that never ends, LISTs that never stop sending `continue` tokens; and, with
 //!   [`Scenario::serve_many`], discovery documents of any size.
 //!
-//! What it does **not** model: field ownership is tracked per leaf JSON pointer, not with the
-//! real structured-merge-diff sets, and lists are replaced wholesale (no merge keys, no
-//! `x-kubernetes-list-type`); no admission, validation or `OpenAPI` schemas; defaulting is only
+//! What it does **not** model: list types and merge keys come from a fixed table
+//! (`fields.rs`), not from schemas (no `x-kubernetes-list-type`); no admission, validation or `OpenAPI` schemas; defaulting is only
 //! what a scenario declares with [`Scenario::default_fields`]; apply bodies must be JSON (which
 //! kube-rs sends); no watch, create (`POST`), update (`PUT`), delete, subresources, field
 //! selectors, `resourceVersion` semantics on LIST, table output, protobuf or authentication
@@ -27,13 +30,15 @@
 //!
 //! One concern per file: `server.rs` (serving, the request log, routing by path),
 //! `discovery.rs`, `verbs.rs` (one function per verb: a new verb is one more function),
-//! `store.rs` (objects, `managedFields`, apply), `selector.rs`, `tls.rs`, `faults.rs`
+//! `store.rs` (objects, owners, apply, edits), `fields.rs` (field sets, merge keys, the merge),
+//! `selector.rs`, `tls.rs`, `faults.rs`
 //! (what to inject and the response each fault gives), `reply.rs` (JSON and `Status`
 //! responses), `scenario.rs` (what a server starts with) and [`git`] (a temporary git
 //! repository for tests that drive real git) and [`tree`] (a snapshot of a folder tree).
 
 mod discovery;
 mod faults;
+mod fields;
 pub mod git;
 mod reply;
 mod scenario;

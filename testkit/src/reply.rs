@@ -39,6 +39,18 @@ pub(crate) fn failure(code: StatusCode, reason: &str, message: &str) -> Reply {
     reply(code, &status_body(code, reason, message))
 }
 
+/// `409` for fields owned by other managers: a `Status` whose `details.causes` carry one
+/// `FieldManagerConflict` per `(message, field)`.
+pub(crate) fn field_conflicts(message: &str, causes: &[(String, String)]) -> Reply {
+    let mut body = status_body(StatusCode::CONFLICT, "Conflict", message);
+    let causes: Vec<Value> = causes
+        .iter()
+        .map(|(m, f)| json!({"reason": "FieldManagerConflict", "message": m, "field": f}))
+        .collect();
+    body["details"] = json!({"causes": causes});
+    reply(StatusCode::CONFLICT, &body)
+}
+
 /// `404`: no such path or resource type.
 pub(crate) fn no_such_resource() -> Reply {
     failure(

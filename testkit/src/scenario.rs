@@ -11,7 +11,8 @@ use crate::store::ResourceType;
 #[derive(Debug, Clone, Default)]
 pub struct Scenario {
     pub(crate) types: Vec<ResourceType>,
-    pub(crate) objects: Vec<Value>,
+    /// Each object with the manager that created it, if any.
+    pub(crate) objects: Vec<(Value, Option<String>)>,
     pub(crate) defaults: BTreeMap<String, Value>,
     pub(crate) token: Option<String>,
     pub(crate) tls: bool,
@@ -69,14 +70,24 @@ impl Scenario {
     /// namespace and the kind is not a known cluster-scoped one).
     #[must_use]
     pub fn object(mut self, value: Value) -> Self {
-        self.objects.push(value);
+        self.objects.push((value, None));
+        self
+    }
+
+    /// Adds a stored object as created by `manager` (e.g. `kubectl-client-side-apply` or
+    /// `kubectl-create`): one `Update` entry in its `managedFields` owns every field of the
+    /// stored object, declared defaults included. An object added with [`Scenario::object`]
+    /// has no `managedFields`.
+    #[must_use]
+    pub fn object_created_by(mut self, manager: &str, value: Value) -> Self {
+        self.objects.push((value, Some(manager.to_owned())));
         self
     }
 
     /// Adds many stored objects.
     #[must_use]
     pub fn objects(mut self, values: impl IntoIterator<Item = Value>) -> Self {
-        self.objects.extend(values);
+        self.objects.extend(values.into_iter().map(|v| (v, None)));
         self
     }
 

@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::faults::{self, Fault, FaultKind};
 use crate::reply::{Reply, failure, no_such_resource, reply};
 use crate::scenario::Scenario;
-use crate::store::{Store, split_api_version};
+use crate::store::Store;
 use crate::verbs::{self, Call};
 use crate::{discovery, tls};
 
@@ -80,8 +80,8 @@ impl FakeApiServer {
             defaults: scenario.defaults,
             ..Store::default()
         };
-        for object in scenario.objects {
-            store.seed(object);
+        for (object, creator) in scenario.objects {
+            store.seed(object, creator.as_deref());
         }
         let shared = Arc::new(Mutex::new(Shared {
             store,
@@ -183,25 +183,35 @@ impl FakeApiServer {
         name: &str,
     ) -> Option<Value> {
         let shared = lock(&self.shared);
-        let (group, version) = split_api_version(api_version);
-        let t = shared
-            .store
-            .types
-            .iter()
-            .position(|t| t.group == group && t.version == version && t.kind == kind)?;
-        let ns = namespace
-            .filter(|_| shared.store.types[t].namespaced)
-            .map(str::to_owned);
-        shared
-            .store
-            .objects
-            .get(&(t, ns, name.to_owned()))
-            .map(|s| s.value.clone())
+        let key = shared.store.key_of(api_version, kind, namespace, name)?;
+        shared.store.objects.get(&key).map(|s| s.value.clone())
+    }
+
+    /// Changes a stored object as the field manager `manager` would with an update (e.g.
+    /// `kubectl-edit`, `kubectl-scale`, a controller): `edit` changes the object in place; the
+    /// fields it changed or added move to an `Update` entry of `manager` in `managedFields`
+    /// (time from the scenario clock), fields it removed leave every manager, and
+    /// `resourceVersion`/`generation` move when something other than status changed. `false`
+    /// when no such object is stored.
+    pub fn edit_as(
+        &self,
+        manager: &str,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+        edit: impl FnOnce(&mut Value),
+    ) -> bool {
+        let mut shared = lock(&self.shared);
+        let Some(key) = shared.store.key_of(api_version, kind, namespace, name) else {
+            return false;
+        };
+        shared.store.edit(&key, manager, edit)
     }
 
     /// Stores (or replaces) an object as if another client had written it.
     pub fn put(&self, value: Value) {
-        lock(&self.shared).store.seed(value);
+        lock(&self.shared).store.seed(value, None);
     }
 
     /// The most requests the server was handling at once so far.

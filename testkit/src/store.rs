@@ -1,10 +1,11 @@
 //! The fake API server's state: served resource types, stored objects and the
-//! simplified server-side apply that merges into them.
+//! simplified server-side apply that merges into them, with the fields each manager owns.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use plinth_vocab::pointer;
 use serde_json::{Map, Value, json};
+
+use crate::fields::{FieldSet, display, fields_of, is_item, merge, to_fields_v1, value_at};
 
 /// A resource type the fake server serves (one entry of a discovery document).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,11 +116,22 @@ pub const CLUSTER_SCOPED: &[&str] = &[
 /// The key of a stored object: resource type index, namespace, name.
 pub type StoreKey = (usize, Option<String>, String);
 
-/// One stored object with the fields each manager applied (leaf JSON pointers).
+/// Who owns fields of an object: a manager name and its operation (`Apply` or `Update`), as
+/// `managedFields` entries are told apart.
+pub type ManagerKey = (String, &'static str);
+
+/// The fields one manager owns and when it last wrote them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owned {
+    pub fields: FieldSet,
+    pub time: String,
+}
+
+/// One stored object with the fields each manager owns.
 #[derive(Debug, Clone)]
 pub struct Stored {
     pub value: Value,
-    pub owners: BTreeMap<String, BTreeSet<String>>,
+    pub owners: BTreeMap<ManagerKey, Owned>,
 }
 
 /// Everything the fake server knows.
@@ -130,6 +142,9 @@ pub struct Store {
     pub defaults: BTreeMap<String, Value>,
     pub resource_version: u64,
     pub uid_counter: u64,
+    /// The scenario clock: seconds after 2026-01-01T00:00:00Z; every write by a manager
+    /// advances it by one second.
+    pub clock: u64,
 }
 
 /// Why an apply was rejected.
@@ -137,8 +152,11 @@ pub struct Store {
 pub enum ApplyError {
     /// 400: the body is not an object of this type.
     BadRequest(String),
-    /// 409: stale `resourceVersion` or a field owned by another manager.
+    /// 409: stale `resourceVersion`.
     Conflict(String),
+    /// 409: fields owned by other managers: the message, and one `(message, field)` per
+    /// conflict for the `Status` body's `details.causes`.
+    FieldConflicts(String, Vec<(String, String)>),
 }
 
 impl Store {
@@ -164,14 +182,55 @@ impl Store {
         self.types.len() - 1
     }
 
+    /// The key of a stored object of a served type, if the type is served.
+    pub fn key_of(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<StoreKey> {
+        let (group, version) = split_api_version(api_version);
+        let t = self
+            .types
+            .iter()
+            .position(|t| t.group == group && t.version == version && t.kind == kind)?;
+        let ns = namespace
+            .filter(|_| self.types[t].namespaced)
+            .map(str::to_owned);
+        Some((t, ns, name.to_owned()))
+    }
+
     fn next_rv(&mut self) -> String {
         self.resource_version += 1;
         self.resource_version.to_string()
     }
 
+    /// The time of the next write on the scenario clock; the clock moves only when `commit`.
+    fn tick(&mut self, commit: bool) -> String {
+        let next = self.clock + 1;
+        if commit {
+            self.clock = next;
+        }
+        clock_time(next)
+    }
+
+    fn with_defaults(&self, kind: &str, value: Value) -> Value {
+        match self.defaults.get(kind) {
+            Some(defaults) => {
+                let mut with_defaults = defaults.clone();
+                merge(&mut with_defaults, &value);
+                with_defaults
+            }
+            None => value,
+        }
+    }
+
     /// Stores an object (seeding, or a write by another client), filling server-populated
-    /// metadata and the declared defaults.
-    pub fn seed(&mut self, mut value: Value) {
+    /// metadata and the declared defaults; with `creator`, that manager owns every field of
+    /// the stored object (defaults included) through an `Update` entry, as after `kubectl
+    /// create` or a client-side `kubectl apply`.
+    pub fn seed(&mut self, value: Value, creator: Option<&str>) {
         let api_version = str_at(&value, "/apiVersion").to_owned();
         let kind = str_at(&value, "/kind").to_owned();
         let namespace = value
@@ -181,34 +240,99 @@ impl Store {
         let name = str_at(&value, "/metadata/name").to_owned();
         let namespaced = namespace.is_some() && !CLUSTER_SCOPED.contains(&kind.as_str());
         let t = self.type_for(&api_version, &kind, namespaced);
-        if let Some(defaults) = self.defaults.get(&kind) {
-            // Defaulting happens on every write, seeding included.
-            let mut with_defaults = defaults.clone();
-            merge(&mut with_defaults, &value);
-            value = with_defaults;
-        }
+        // Defaulting happens on every write, seeding included.
+        let mut value = self.with_defaults(&kind, value);
         let rv = self.next_rv();
         self.uid_counter += 1;
         let uid = format!("00000000-0000-4000-8000-{:012x}", self.uid_counter);
+        let mut owners = BTreeMap::new();
+        if let Some(creator) = creator {
+            let owned = Owned {
+                fields: owned_fields(&value),
+                time: self.tick(true),
+            };
+            owners.insert((creator.to_owned(), UPDATE), owned);
+        }
         if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.entry("resourceVersion").or_insert_with(|| rv.into());
             meta.entry("uid").or_insert_with(|| uid.into());
             meta.entry("creationTimestamp")
                 .or_insert_with(|| "2026-01-01T00:00:00Z".into());
             meta.entry("generation").or_insert_with(|| 1.into());
+            if !owners.is_empty() {
+                meta.insert(
+                    "managedFields".into(),
+                    managed_fields(&owners, &api_version),
+                );
+            }
         }
         let ns = if self.types[t].namespaced {
             namespace
         } else {
             None
         };
-        self.objects.insert(
-            (t, ns, name),
-            Stored {
-                value,
-                owners: BTreeMap::new(),
-            },
-        );
+        self.objects.insert((t, ns, name), Stored { value, owners });
+    }
+
+    /// A write of the stored object at `key` by `manager` (operation `Update`, e.g. `kubectl
+    /// edit`): `edit` changes the object; the fields it changed or added move to `manager`,
+    /// the fields it removed leave every manager. `false` when no such object is stored.
+    pub fn edit(&mut self, key: &StoreKey, manager: &str, edit: impl FnOnce(&mut Value)) -> bool {
+        let Some(old) = self.objects.get(key).cloned() else {
+            return false;
+        };
+        let kind = self.types[key.0].kind.clone();
+        let mut value = old.value.clone();
+        edit(&mut value);
+        let mut value = self.with_defaults(&kind, value);
+        let (before, after) = (spec_like(&old.value), spec_like(&value));
+        let (old_set, new_set) = (owned_fields(&old.value), owned_fields(&value));
+        let changed: FieldSet = new_set
+            .iter()
+            .filter(|p| {
+                let was = value_at(&before, p);
+                was.is_none() || (!is_item(p) && was != value_at(&after, p))
+            })
+            .cloned()
+            .collect();
+        let mut owners = old.owners;
+        for owned in owners.values_mut() {
+            owned
+                .fields
+                .retain(|p| new_set.contains(p) && !changed.contains(p));
+        }
+        if !changed.is_empty() {
+            let time = self.tick(true);
+            let mine = owners
+                .entry((manager.to_owned(), UPDATE))
+                .or_insert_with(|| Owned {
+                    fields: FieldSet::new(),
+                    time: time.clone(),
+                });
+            mine.fields.extend(changed.iter().cloned());
+            mine.time = time;
+        }
+        owners.retain(|_, o| !o.fields.is_empty());
+        let spec_changed = before != after || old_set != new_set;
+        let rv = if spec_changed {
+            self.next_rv()
+        } else {
+            str_at(&old.value, "/metadata/resourceVersion").to_owned()
+        };
+        let generation = old
+            .value
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            + i64::from(spec_changed);
+        let api_version = self.types[key.0].api_version();
+        if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.insert("resourceVersion".into(), rv.into());
+            meta.insert("generation".into(), generation.into());
+            set_managed_fields(meta, &owners, &api_version);
+        }
+        self.objects.insert(key.clone(), Stored { value, owners });
+        true
     }
 
     /// Server-side apply of `body` to `key` by `manager`; returns the resulting object and
@@ -252,49 +376,76 @@ impl Store {
         }
         let mut applied = body.clone();
         strip_server_fields(&mut applied);
-        let mut leaves = BTreeSet::new();
-        collect_leaves(&applied, String::new(), &mut leaves);
+        let applied_set = owned_fields(&applied);
+        let me: ManagerKey = (manager.to_owned(), APPLY);
 
         let (mut merged, mut owners, created) = match existing {
             Some(old) => (old.value, old.owners, false),
             None => (Value::Object(Map::new()), BTreeMap::new(), true),
         };
-        if !force {
-            let mut conflicts = Vec::new();
-            for (other, fields) in &owners {
-                if other == manager {
-                    continue;
-                }
-                for p in fields.intersection(&leaves) {
-                    if merged.pointer(p) != applied.pointer(p) {
-                        conflicts.push(format!("conflict with \"{other}\": {p}"));
-                    }
+        // A field conflicts when another manager owns it and the apply changes its value.
+        let mut conflicts = Vec::new();
+        for (other, owned) in &owners {
+            if *other == me {
+                continue;
+            }
+            for p in owned.fields.intersection(&applied_set) {
+                if !is_item(p) && value_at(&merged, p) != value_at(&applied, p) {
+                    conflicts.push((other.clone(), p.clone()));
                 }
             }
-            if !conflicts.is_empty() {
-                return Err(ApplyError::Conflict(format!(
+        }
+        if !force && !conflicts.is_empty() {
+            let causes: Vec<(String, String)> = conflicts
+                .iter()
+                .map(|((other, operation), p)| {
+                    // The real server names the API version of an `Update` owner.
+                    let using = if *operation == UPDATE {
+                        format!(" using {}", t.api_version())
+                    } else {
+                        String::new()
+                    };
+                    (format!("conflict with \"{other}\"{using}"), display(p))
+                })
+                .collect();
+            let text: Vec<String> = causes.iter().map(|(m, f)| format!("{m}: {f}")).collect();
+            return Err(ApplyError::FieldConflicts(
+                format!(
                     "Apply failed with {} conflict(s): {}",
-                    conflicts.len(),
-                    conflicts.join(", ")
-                )));
-            }
+                    causes.len(),
+                    text.join(", ")
+                ),
+                causes,
+            ));
         }
         let before = merged.clone();
         merge(&mut merged, &applied);
-        if let Some(defaults) = self.defaults.get(&t.kind) {
-            let mut with_defaults = defaults.clone();
-            merge(&mut with_defaults, &merged);
-            merged = with_defaults;
-        }
-        for (other, fields) in &mut owners {
-            if other != manager {
-                fields.retain(|p| !leaves.contains(p));
+        merged = self.with_defaults(&t.kind, merged);
+        // Forced: the conflicting fields move to this manager; fields applied with the value
+        // another manager set are shared.
+        for (other, owned) in &mut owners {
+            if *other != me {
+                owned
+                    .fields
+                    .retain(|p| !conflicts.iter().any(|(_, c)| c == p));
             }
         }
-        owners.retain(|_, f| !f.is_empty());
-        owners.insert(manager.to_owned(), leaves);
+        owners.retain(|_, o| !o.fields.is_empty());
 
         let changed = created || spec_like(&before) != spec_like(&merged);
+        let unchanged_entry = owners
+            .get(&me)
+            .filter(|o| o.fields == applied_set && !changed);
+        if unchanged_entry.is_none() {
+            let time = self.tick(!dry_run);
+            owners.insert(
+                me,
+                Owned {
+                    fields: applied_set,
+                    time,
+                },
+            );
+        }
         let rv = if dry_run || !changed {
             before
                 .pointer("/metadata/resourceVersion")
@@ -321,10 +472,7 @@ impl Store {
             meta.insert("uid".into(), uid.into());
             meta.entry("creationTimestamp")
                 .or_insert_with(|| "2026-01-01T00:00:00Z".into());
-            meta.insert(
-                "managedFields".into(),
-                managed_fields(&owners, &t.api_version()),
-            );
+            set_managed_fields(meta, &owners, &t.api_version());
         }
         if !dry_run {
             self.objects.insert(
@@ -338,6 +486,9 @@ impl Store {
         Ok(merged)
     }
 }
+
+const APPLY: &str = "Apply";
+const UPDATE: &str = "Update";
 
 /// The value without what the server sets (status, resource version, generation, managed
 /// fields, uid, creation time).
@@ -364,91 +515,76 @@ fn strip_server_fields(v: &mut Value) {
     }
 }
 
-/// Deep merge: objects merge key by key; lists whose items all carry a `name` (containers,
-/// env, volumes, ports) merge item by item on it, the way associative lists do; everything else
-/// is replaced.
-pub fn merge(into: &mut Value, from: &Value) {
-    let named = |v: &Value| {
-        v.as_array().is_some_and(|items| {
-            !items.is_empty()
-                && items
-                    .iter()
-                    .all(|i| i.get("name").is_some_and(Value::is_string))
-        })
-    };
-    if named(into) && named(from) {
-        if let (Value::Array(a), Value::Array(b)) = (&mut *into, from) {
-            for item in b {
-                match a.iter_mut().find(|x| x.get("name") == item.get("name")) {
-                    Some(slot) => merge(slot, item),
-                    None => a.push(item.clone()),
-                }
+/// The fields of an object that `managedFields` tracks: everything but status, the server's
+/// metadata, `apiVersion`, `kind`, `metadata.name` and `metadata.namespace` (which the real
+/// server strips too).
+fn owned_fields(v: &Value) -> FieldSet {
+    let mut v = spec_like(v);
+    if let Some(o) = v.as_object_mut() {
+        o.remove("apiVersion");
+        o.remove("kind");
+        if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
+            m.remove("name");
+            m.remove("namespace");
+            if m.is_empty() {
+                o.remove("metadata");
             }
         }
-        return;
     }
-    match (into, from) {
-        (Value::Object(a), Value::Object(b)) => {
-            for (k, v) in b {
-                match a.get_mut(k) {
-                    Some(slot)
-                        if (slot.is_object() && v.is_object())
-                            || (slot.is_array() && v.is_array()) =>
-                    {
-                        merge(slot, v);
-                    }
-                    _ => {
-                        a.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (slot, v) => *slot = v.clone(),
+    fields_of(&v)
+}
+
+/// The `managedFields` of an object: one entry per manager and operation (none at all when no
+/// manager owns anything).
+fn set_managed_fields(
+    meta: &mut Map<String, Value>,
+    owners: &BTreeMap<ManagerKey, Owned>,
+    api_version: &str,
+) {
+    if owners.is_empty() {
+        meta.remove("managedFields");
+    } else {
+        meta.insert("managedFields".into(), managed_fields(owners, api_version));
     }
 }
 
-fn collect_leaves(v: &Value, prefix: String, out: &mut BTreeSet<String>) {
-    match v {
-        Value::Object(o) if !o.is_empty() => {
-            for (k, child) in o {
-                collect_leaves(child, format!("{prefix}/{}", pointer::escape(k)), out);
-            }
-        }
-        _ => {
-            if !prefix.is_empty() {
-                out.insert(prefix);
-            }
-        }
-    }
-}
-
-fn managed_fields(owners: &BTreeMap<String, BTreeSet<String>>, api_version: &str) -> Value {
+fn managed_fields(owners: &BTreeMap<ManagerKey, Owned>, api_version: &str) -> Value {
     let entries: Vec<Value> = owners
         .iter()
-        .map(|(manager, fields)| {
-            let mut tree = Map::new();
-            for p in fields {
-                let mut node = &mut tree;
-                for token in p.split('/').skip(1) {
-                    let key = format!("f:{}", token.replace("~1", "/").replace("~0", "~"));
-                    node = node
-                        .entry(key)
-                        .or_insert_with(|| Value::Object(Map::new()))
-                        .as_object_mut()
-                        .expect("managed field nodes are objects");
-                }
-            }
+        .map(|((manager, operation), owned)| {
             json!({
                 "manager": manager,
-                "operation": "Apply",
+                "operation": operation,
                 "apiVersion": api_version,
-                "time": "2026-01-01T00:00:00Z",
+                "time": owned.time,
                 "fieldsType": "FieldsV1",
-                "fieldsV1": Value::Object(tree),
+                "fieldsV1": to_fields_v1(&owned.fields),
             })
         })
         .collect();
     Value::Array(entries)
+}
+
+/// The RFC 3339 time `seconds` after 2026-01-01T00:00:00Z.
+fn clock_time(seconds: u64) -> String {
+    let days = seconds / 86_400;
+    let rest = seconds % 86_400;
+    // Days from 2026-01-01 to a civil date (Howard Hinnant's algorithm, from 1970-01-01).
+    let z = i64::try_from(days).unwrap_or(i64::MAX / 2) + 20_454 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3_600,
+        rest % 3_600 / 60,
+        rest % 60
+    )
 }
 
 /// The string at a JSON pointer, or `""`.
@@ -481,32 +617,51 @@ mod tests {
     }
 
     #[test]
-    fn named_lists_merge_by_name_others_are_replaced() {
-        let mut live = json!({"containers": [{"name": "a", "image": "x", "terminationMessagePath": "/dev/t"}, {"name": "b"}], "args": [1, 2]});
-        merge(
-            &mut live,
-            &json!({"containers": [{"name": "a", "image": "y"}, {"name": "c"}], "args": [3]}),
-        );
-        assert_eq!(
-            live,
-            json!({"containers": [{"name": "a", "image": "y", "terminationMessagePath": "/dev/t"}, {"name": "b"}, {"name": "c"}], "args": [3]})
-        );
-    }
-
-    #[test]
     fn apply_conflicts_without_force_and_takes_over_with_it() {
         let mut s = Store::default();
-        s.seed(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "n"}}));
+        s.seed(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "n"}}), None);
         let key = (0, Some("n".to_owned()), "c".to_owned());
         let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "n"}, "data": {"a": "1"}});
         s.apply(&key, &body, "other", false, false).unwrap();
         let mine = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "n"}, "data": {"a": "2"}});
         assert!(matches!(
             s.apply(&key, &mine, "plinth", false, false),
-            Err(ApplyError::Conflict(_))
+            Err(ApplyError::FieldConflicts(..))
         ));
         let out = s.apply(&key, &mine, "plinth", true, false).unwrap();
         assert_eq!(out["data"]["a"], "2");
         assert_eq!(out["metadata"]["managedFields"][0]["manager"], "plinth");
+    }
+
+    #[test]
+    fn the_clock_counts_seconds_from_new_year_2026() {
+        assert_eq!(clock_time(0), "2026-01-01T00:00:00Z");
+        assert_eq!(clock_time(59 * 86_400 + 3_661), "2026-03-01T01:01:01Z");
+        assert_eq!(clock_time(365 * 86_400), "2027-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn removed_fields_leave_every_manager_and_a_dry_run_keeps_the_clock() {
+        let mut s = Store::default();
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "n", "labels": {"a": "1", "b": "2"}}});
+        s.seed(cm.clone(), Some("kubectl-create"));
+        let key = (0, Some("n".to_owned()), "c".to_owned());
+        assert!(s.edit(&key, "kubectl-label", |v| {
+            v["metadata"]["labels"] = json!({"a": "1"});
+        }));
+        let stored = &s.objects[&key].value;
+        assert_eq!(
+            stored["metadata"]["managedFields"],
+            json!([{"manager": "kubectl-create", "operation": "Update", "apiVersion": "v1",
+                "time": "2026-01-01T00:00:01Z", "fieldsType": "FieldsV1",
+                "fieldsV1": {"f:metadata": {"f:labels": {"f:a": {}}}}}]),
+            "a removal owns nothing and moves nothing"
+        );
+        let dry = s.apply(&key, &cm, "plinth", false, true).unwrap();
+        assert_eq!(
+            dry["metadata"]["managedFields"][1]["time"],
+            "2026-01-01T00:00:02Z"
+        );
+        assert_eq!(s.clock, 1);
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::reply::{Reply, failure, no_such_resource, reply};
+use crate::reply::{Reply, failure, field_conflicts, no_such_resource, reply};
 use crate::selector::Selector;
 use crate::store::{ApplyError, ResourceType, Store, StoreKey, labels_of, str_at};
 
@@ -136,6 +136,7 @@ fn apply(store: &mut Store, target: &Target<'_>, name: &str, call: &Call<'_>) ->
         ),
         Err(ApplyError::BadRequest(m)) => failure(StatusCode::BAD_REQUEST, "BadRequest", &m),
         Err(ApplyError::Conflict(m)) => failure(StatusCode::CONFLICT, "Conflict", &m),
+        Err(ApplyError::FieldConflicts(m, causes)) => field_conflicts(&m, &causes),
     }
 }
 

@@ -5,10 +5,12 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, ListParams, Patch, PatchParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config, Discovery};
 use plinth_testkit::{FakeApiServer, Fault, FaultKind, Scenario};
 use serde_json::{Value, json};
+
+mod common;
+use common::client;
 
 fn cm(ns: &str, name: &str, labels: &Value) -> Value {
     json!({
@@ -17,15 +19,6 @@ fn cm(ns: &str, name: &str, labels: &Value) -> Value {
         "metadata": {"name": name, "namespace": ns, "labels": labels},
         "data": {"key": name},
     })
-}
-
-async fn client(server: &FakeApiServer) -> Client {
-    let kubeconfig = Kubeconfig::read_from(server.kubeconfig_path()).expect("kubeconfig");
-    let mut config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-        .await
-        .expect("config");
-    config.default_retry = false;
-    Client::try_from(config).expect("client")
 }
 
 fn scenario() -> Scenario {
