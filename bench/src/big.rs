@@ -9,8 +9,7 @@ use std::process::Command;
 use anyhow::Context as _;
 
 use crate::fleet;
-use crate::render::{ChildRun, require_plinth, run_timed};
-use crate::workdir::Workdir;
+use crate::render::{ChildRun, Cpu, prepare, rss, run_timed};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -71,8 +70,7 @@ pub fn run(
     progress: &mut dyn FnMut(&str),
     report: &mut dyn FnMut(&str),
 ) -> anyhow::Result<()> {
-    require_plinth(&b.plinth)?;
-    let workdir = Workdir::new(b.workdir.as_deref(), "plinth-bench-big-")?;
+    let workdir = prepare(&b.plinth, b.workdir.as_deref(), "plinth-bench-big-")?;
     let work = workdir.path();
     let mut table = String::from(
         "| objects | wall (median) | runs | CPU (user + sys) | peak RSS | µs per object |\n|---|---|---|---|---|---|\n",
@@ -112,20 +110,8 @@ pub fn run(
             .collect();
         let median = &runs[runs.len() / 2];
         let secs = median.wall.as_secs_f64();
-        let cpu = median.cpu.map_or_else(
-            || "n/a".to_owned(),
-            |c| {
-                format!(
-                    "{:.2} s + {:.2} s",
-                    c.user_ticks as f64 / 100.0,
-                    c.system_ticks as f64 / 100.0
-                )
-            },
-        );
-        let rss = median.peak_rss_kib.map_or_else(
-            || "n/a".to_owned(),
-            |k| format!("{:.0} MiB", k as f64 / 1024.0),
-        );
+        let cpu = Cpu::show(median.cpu);
+        let rss = rss(median.peak_rss_kib);
         let _ = writeln!(
             table,
             "| {objects} | {secs:.2} s | {} | {cpu} | {rss} | {:.1} |",

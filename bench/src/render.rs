@@ -91,7 +91,7 @@ impl Cpu {
         }
     }
 
-    fn show(cpu: Option<Self>) -> String {
+    pub fn show(cpu: Option<Self>) -> String {
         cpu.map_or_else(
             || "n/a".into(),
             |c| {
@@ -402,8 +402,15 @@ fn machine() -> String {
     format!("{cores} cores ({cpu}), {mem} RAM; load average before the run {load}")
 }
 
+/// The work folder of a benchmark of the plinth binary `plinth` (named, or a temporary one
+/// whose name starts with `prefix`), after checking the binary is there.
+pub fn prepare(plinth: &Path, named: Option<&Path>, prefix: &str) -> anyhow::Result<Workdir> {
+    require_plinth(plinth)?;
+    Workdir::new(named, prefix)
+}
+
 /// Fails with how to build it when the plinth binary to time is missing.
-pub fn require_plinth(plinth: &Path) -> anyhow::Result<()> {
+fn require_plinth(plinth: &Path) -> anyhow::Result<()> {
     if !plinth.is_file() {
         bail!(
             "`{}` not found: build it first with `cargo build --release -p plinth`",
@@ -413,7 +420,7 @@ pub fn require_plinth(plinth: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn rss(kib: Option<u64>) -> String {
+pub fn rss(kib: Option<u64>) -> String {
     kib.map_or_else(|| "n/a".into(), |k| format!("{:.0} MiB", k as f64 / 1024.0))
 }
 
@@ -425,9 +432,8 @@ pub fn run(
     progress: &mut dyn FnMut(&str),
     report: &mut dyn FnMut(&str),
 ) -> anyhow::Result<()> {
-    require_plinth(&b.plinth)?;
     let machine = machine();
-    let workdir = Workdir::new(b.workdir.as_deref(), "plinth-bench-")?;
+    let workdir = prepare(&b.plinth, b.workdir.as_deref(), "plinth-bench-")?;
     let work = workdir.path();
     let repo = work.join("repo");
     let out = work.join("rendered");

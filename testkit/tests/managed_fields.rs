@@ -63,13 +63,19 @@ async fn apply(
     api.patch("web", &params, &Patch::Apply(body)).await
 }
 
-#[tokio::test]
-async fn apply_then_get_shows_an_apply_entry_with_the_field_set() {
+/// A fake server holding the Deployment `a/web` as `plinth` applied it, and an API for it.
+async fn applied_by_plinth() -> (FakeApiServer, Api<Deployment>) {
     let server = FakeApiServer::start(Scenario::new()).expect("server");
     let api: Api<Deployment> = Api::namespaced(client(&server).await, "a");
     apply(&api, "plinth", false, &deployment(2))
         .await
         .expect("apply");
+    (server, api)
+}
+
+#[tokio::test]
+async fn apply_then_get_shows_an_apply_entry_with_the_field_set() {
+    let (_server, api) = applied_by_plinth().await;
     let live = api.get("web").await.expect("get");
     assert_eq!(
         managed_fields(&live),
@@ -86,11 +92,7 @@ async fn apply_then_get_shows_an_apply_entry_with_the_field_set() {
 
 #[tokio::test]
 async fn an_edit_as_kubectl_edit_moves_exactly_the_edited_fields() {
-    let server = FakeApiServer::start(Scenario::new()).expect("server");
-    let api: Api<Deployment> = Api::namespaced(client(&server).await, "a");
-    apply(&api, "plinth", false, &deployment(2))
-        .await
-        .expect("apply");
+    let (server, api) = applied_by_plinth().await;
     let edited = server.edit_as(
         "kubectl-edit",
         "apps/v1",
@@ -207,11 +209,7 @@ async fn two_managers_conflict_on_apply_without_force() {
 
 #[tokio::test]
 async fn list_returns_managed_fields() {
-    let server = FakeApiServer::start(Scenario::new()).expect("server");
-    let api: Api<Deployment> = Api::namespaced(client(&server).await, "a");
-    apply(&api, "plinth", false, &deployment(2))
-        .await
-        .expect("apply");
+    let (_server, api) = applied_by_plinth().await;
     let listed = api.list(&ListParams::default()).await.expect("list");
     assert_eq!(listed.items.len(), 1);
     assert_eq!(
