@@ -165,8 +165,8 @@ fn managed_fields(live: &Value) -> Value {
     ])
 }
 
-/// Writes `list` as a `List` of `items` to `path` in YAML or JSON.
-fn write_list(path: &std::path::Path, items: Vec<Value>, as_json: bool) {
+/// Writes a `List` of `items` to `path` in YAML or JSON.
+fn write_list(path: &std::path::Path, items: &[Value], as_json: bool) {
     let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items});
     let text = if as_json {
         serde_json::to_string_pretty(&list).expect("json")
@@ -207,21 +207,22 @@ fn main() {
             "yaml" | "json" => {
                 for (no, chunk) in live_values.chunks(500).enumerate() {
                     let file = dir.path().join(format!("live-{no:03}.{layout}"));
-                    write_list(&file, chunk.to_vec(), layout == "json");
+                    write_list(&file, chunk, layout == "json");
                 }
             }
             "kinds" => {
-                let mut by_kind: std::collections::BTreeMap<&str, Vec<Value>> = Default::default();
+                let mut by_kind: std::collections::BTreeMap<&str, Vec<Value>> =
+                    std::collections::BTreeMap::new();
                 for v in &live_values {
                     let kind = v["kind"].as_str().expect("kind");
                     by_kind.entry(kind).or_default().push(v.clone());
                 }
                 for (kind, items) in by_kind {
-                    write_list(&dir.path().join(format!("{kind}.yaml")), items, false);
+                    write_list(&dir.path().join(format!("{kind}.yaml")), &items, false);
                 }
             }
-            "one-yaml" => write_list(&dir.path().join("live.yaml"), live_values.clone(), false),
-            _ => write_list(&dir.path().join("live.json"), live_values.clone(), true),
+            "one-yaml" => write_list(&dir.path().join("live.yaml"), &live_values, false),
+            _ => write_list(&dir.path().join("live.json"), &live_values, true),
         }
         let bytes: u64 = std::fs::read_dir(dir.path())
             .expect("read dir")
