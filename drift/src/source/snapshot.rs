@@ -590,6 +590,27 @@ mod tests {
         assert_eq!(counts, [(2, 1), (1, 1), (1, 1)]);
     }
 
+    /// Of several conflicts, the one read first is reported (objects are merged in key order),
+    /// and a conflict in the files before an unreadable one wins over it, as when files were
+    /// merged one by one.
+    #[test]
+    fn the_first_conflict_read_is_the_error() {
+        let named = |name: &str, value: &str| {
+            config_map(value).replace("name: a", &format!("name: {name}"))
+        };
+        let a = format!("{}---\n{}", named("p", "1"), named("q", "1"));
+        let b = format!("{}---\n{}", named("q", "2"), named("p", "2"));
+        let dir = folder(&[("a.yaml", &a), ("b.yaml", &b), ("c.yaml", "a: [\n")]);
+        let text = read_default(dir.path()).unwrap_err().to_string();
+        assert!(
+            text.contains("`ConfigMap/ns/q` is in the snapshot twice"),
+            "{text}"
+        );
+        let dir = folder(&[("a.yaml", &a), ("b.yaml", "a: [\n"), ("c.yaml", &b)]);
+        let text = read_default(dir.path()).unwrap_err().to_string();
+        assert!(text.contains("b.yaml"), "{text}");
+    }
+
     #[test]
     fn differing_copies_are_an_error_naming_both_files() {
         let dir = folder(&[("a.yaml", &config_map("v")), ("b.yaml", &config_map("w"))]);
