@@ -46,7 +46,7 @@ const BASE_SCALAR_BYTES: usize = 64 << 20;
 /// Why the limits cannot be raised, said once in every limit message.
 const FIXED: &str = "the limit guards against alias bombs and is fixed";
 
-/// Options for reading a text of `len` bytes. Nodes, events and documents are bounded by the text's size
+/// Options for reading a text of `len` bytes. Nodes, events, documents and scalar text are bounded by the text's size
 /// (a node takes at least a byte without aliases, which are bounded on their own), so a large
 /// `kubectl get -o yaml` list of thousands of objects reads while an alias bomb does not.
 fn options(len: usize) -> serde_saphyr::Options {
