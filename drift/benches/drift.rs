@@ -3,7 +3,7 @@
 //! reordered lists, quantities in other units, 1% real drift) in a temporary folder, then
 //! times reading the snapshot, the pipeline and comparison, and the report in every format.
 //!
-//! `cargo bench -p plinth-drift --bench drift [-- OBJECTS]`
+//! `cargo bench -p plinth-drift --bench drift [-- OBJECTS] [--managed-fields] [--only LAYOUT]`
 
 use std::io::Write as _;
 use std::time::Instant;
@@ -136,45 +136,109 @@ fn live_object(desired: &Value, i: usize) -> Value {
     live
 }
 
+/// Snapshot layouts the bench reads: a `List` file per 500 objects in YAML and in JSON, one
+/// `List` file per kind, and the whole snapshot as ONE YAML `List` file and ONE JSON file.
+const LAYOUTS: [&str; 5] = ["yaml", "json", "kinds", "one-yaml", "one-json"];
+
+/// A server-side apply `managedFields` entry naming every field of `live`, as the API server
+/// writes one for each manager (`--managed-fields` puts two on every object).
+fn managed_fields(live: &Value) -> Value {
+    fn fields(v: &Value) -> Value {
+        match v {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (format!("f:{k}"), fields(v)))
+                    .chain(std::iter::once((".".to_owned(), json!({}))))
+                    .collect(),
+            ),
+            _ => json!({}),
+        }
+    }
+    let entry = |manager: &str, op: &str| {
+        json!({"manager": manager, "operation": op, "apiVersion": live["apiVersion"],
+               "time": "2026-01-01T00:00:00Z", "fieldsType": "FieldsV1",
+               "fieldsV1": fields(&json!({"metadata": live["metadata"]["labels"], "spec": live["spec"]}))})
+    };
+    json!([
+        entry("plinth", "Apply"),
+        entry("kube-controller-manager", "Update")
+    ])
+}
+
+/// Writes a `List` of `items` to `path` in YAML or JSON.
+fn write_list(path: &std::path::Path, items: &[Value], as_json: bool) {
+    let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items});
+    let text = if as_json {
+        serde_json::to_string_pretty(&list).expect("json")
+    } else {
+        plinth_vocab::yaml::to_string(&list)
+    };
+    fs_err::write(path, text).expect("write snapshot");
+}
+
 fn main() {
-    let n: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(10_000);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let n: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(10_000);
+    let managed = args.iter().any(|a| a == "--managed-fields");
+    // `--only LAYOUT` reads one layout (for peak memory with `/usr/bin/time -v`).
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str);
     let values: Vec<Value> = (0..n).map(desired_object).collect();
     let desired = desired::from_values(values, "bench");
-    // Snapshot: one `List` file per 500 objects, as `kubectl get -o yaml` would write them.
-    let dir = tempfile::tempdir().expect("temp dir");
-    let json_dir = tempfile::tempdir().expect("temp dir");
-    for (chunk_no, chunk) in desired.chunks(500).enumerate() {
-        let items: Vec<Value> = chunk
-            .iter()
-            .enumerate()
-            .map(|(k, d)| live_object(&d.value, chunk_no * 500 + k))
-            .collect();
-        let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items});
-        let text = plinth_vocab::yaml::to_string(&list);
-        fs_err::write(dir.path().join(format!("live-{chunk_no:03}.yaml")), text)
-            .expect("write snapshot");
-        let text = serde_json::to_string_pretty(&list).expect("json");
-        fs_err::write(
-            json_dir.path().join(format!("live-{chunk_no:03}.json")),
-            text,
-        )
-        .expect("write snapshot");
-    }
+    let live_values: Vec<Value> = desired
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let mut live = live_object(&d.value, i);
+            if managed {
+                live["metadata"]["managedFields"] = managed_fields(&live);
+            }
+            live
+        })
+        .collect();
     let kinds = desired::kinds(&desired);
-
-    let t0 = Instant::now();
-    let live = snapshot::load(dir.path(), &kinds).expect("snapshot");
-    let t_read = t0.elapsed().as_secs_f64();
-    let t0 = Instant::now();
-    let live_json = snapshot::load(json_dir.path(), &kinds).expect("snapshot");
-    let t_read_json = t0.elapsed().as_secs_f64();
-    assert_eq!(live, live_json, "YAML and JSON snapshots read the same");
+    let mut read = Vec::new();
+    for layout in LAYOUTS.into_iter().filter(|l| only.is_none_or(|o| o == *l)) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match layout {
+            "yaml" | "json" => {
+                for (no, chunk) in live_values.chunks(500).enumerate() {
+                    let file = dir.path().join(format!("live-{no:03}.{layout}"));
+                    write_list(&file, chunk, layout == "json");
+                }
+            }
+            "kinds" => {
+                let mut by_kind: std::collections::BTreeMap<&str, Vec<Value>> =
+                    std::collections::BTreeMap::new();
+                for v in &live_values {
+                    let kind = v["kind"].as_str().expect("kind");
+                    by_kind.entry(kind).or_default().push(v.clone());
+                }
+                for (kind, items) in by_kind {
+                    write_list(&dir.path().join(format!("{kind}.yaml")), &items, false);
+                }
+            }
+            "one-yaml" => write_list(&dir.path().join("live.yaml"), &live_values, false),
+            _ => write_list(&dir.path().join("live.json"), &live_values, true),
+        }
+        let bytes: u64 = std::fs::read_dir(dir.path())
+            .expect("read dir")
+            .map(|e| e.expect("entry").metadata().expect("metadata").len())
+            .sum();
+        let t0 = Instant::now();
+        let live = snapshot::load(dir.path(), &kinds).expect("snapshot");
+        read.push((layout, t0.elapsed().as_secs_f64(), bytes, live));
+    }
+    let live = &read[0].3;
+    for (layout, _, _, other) in &read[1..] {
+        assert_eq!(live, other, "the {layout} snapshot reads as the first one");
+    }
 
     let t1 = Instant::now();
-    let objects = pipeline::run_client_side(&desired, &live, PREFIX, CLUSTER);
+    let objects = pipeline::run_client_side(&desired, live, PREFIX, CLUSTER);
     let t_compare = t1.elapsed().as_secs_f64();
 
     let t2 = Instant::now();
@@ -194,20 +258,23 @@ fn main() {
     let t_report = t2.elapsed().as_secs_f64();
 
     let drifted = report.count(plinth_drift::Status::Drifted);
-    let total = t_read + t_compare + t_report;
     #[allow(clippy::cast_precision_loss)]
     let rate = |secs: f64| n as f64 / secs;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "drift benchmark: {n} objects ({drifted} drifted), {} kinds x namespaces",
-        kinds.len()
+        "drift benchmark: {n} objects ({drifted} drifted), {} kinds x namespaces{}",
+        kinds.len(),
+        if managed { ", managedFields" } else { "" }
     );
-    let _ = writeln!(
-        out,
-        "  read snapshot      {t_read:>8.3} s  {:>10.0} objects/s",
-        rate(t_read)
-    );
+    for (layout, secs, bytes, _) in &read {
+        let _ = writeln!(
+            out,
+            "  read {layout:<13} {secs:>8.3} s  {:>10.0} objects/s  ({} MB)",
+            rate(*secs),
+            bytes / 1_000_000
+        );
+    }
     let _ = writeln!(
         out,
         "  overrides+compare  {t_compare:>8.3} s  {:>10.0} objects/s",
@@ -215,24 +282,16 @@ fn main() {
     );
     let _ = writeln!(
         out,
-        "  read snapshot JSON {t_read_json:>8.3} s  {:>10.0} objects/s  (kubectl get -o json)",
-        rate(t_read_json)
-    );
-    let _ = writeln!(
-        out,
         "  report, 6 formats  {t_report:>8.3} s  ({bytes} bytes)"
     );
-    let _ = writeln!(
-        out,
-        "  total (YAML)       {total:>8.3} s  {:>10.0} objects/s",
-        rate(total)
-    );
-    let total_json = t_read_json + t_compare + t_report;
-    let _ = writeln!(
-        out,
-        "  total (JSON)       {total_json:>8.3} s  {:>10.0} objects/s",
-        rate(total_json)
-    );
+    for (layout, secs, _, _) in &read {
+        let total = secs + t_compare + t_report;
+        let _ = writeln!(
+            out,
+            "  total ({layout:<8})   {total:>8.3} s  {:>10.0} objects/s",
+            rate(total)
+        );
+    }
     let expected = (0..n).filter(|i| i % 100 <= 1).count();
     assert_eq!(drifted, expected, "exactly the planted drift is found");
 }

@@ -39,11 +39,14 @@ const MAX_DOCUMENTS: usize = 100_000;
 const BASE_NODES: usize = 250_000;
 const BASE_EVENTS: usize = 1_000_000;
 const MAX_REPLAYED_EVENTS: usize = 1_000_000;
+/// Scalar text (decoded bytes of every scalar) read beyond the text's own size: serde-saphyr's
+/// default of 64 MiB, which alone refused any snapshot holding more than 64 MiB of scalars.
+const BASE_SCALAR_BYTES: usize = 64 << 20;
 
 /// Why the limits cannot be raised, said once in every limit message.
 const FIXED: &str = "the limit guards against alias bombs and is fixed";
 
-/// Options for reading a text of `len` bytes. Nodes, events and documents are bounded by the text's size
+/// Options for reading a text of `len` bytes. Nodes, events, documents and scalar text are bounded by the text's size
 /// (a node takes at least a byte without aliases, which are bounded on their own), so a large
 /// `kubectl get -o yaml` list of thousands of objects reads while an alias bomb does not.
 fn options(len: usize) -> serde_saphyr::Options {
@@ -56,9 +59,17 @@ fn options(len: usize) -> serde_saphyr::Options {
     budget.max_documents = MAX_DOCUMENTS.saturating_add(len / 16);
     budget.max_nodes = BASE_NODES.saturating_add(len);
     budget.max_events = BASE_EVENTS.saturating_add(len.saturating_mul(3));
+    budget.max_total_scalar_bytes = scalar_bytes(len);
     options.budget = Some(budget);
     options.alias_limits.max_total_replayed_events = MAX_REPLAYED_EVENTS;
     options
+}
+
+/// The scalar bytes read in a text of `len` bytes: a scalar's decoded text is never longer
+/// than its source, so without aliases no text reaches this; what aliases replay is bounded
+/// by [`MAX_REPLAYED_EVENTS`] and by the fixed base.
+pub(crate) fn scalar_bytes(len: usize) -> usize {
+    BASE_SCALAR_BYTES.saturating_add(len)
 }
 
 /// A plain sentence for a reading limit serde-saphyr reports, or `None` for other errors.
@@ -291,6 +302,35 @@ mod tests {
         );
         let multi = from_str_multi(&bomb).unwrap_err();
         assert_eq!(error("bomb.yaml", &multi).to_string(), text);
+    }
+
+    /// Scalar text is bounded by the text's size, not fixed: a 200 MiB file may hold 200 MiB
+    /// of scalars, while what aliases add stays bounded (see [`alias_bombs_are_refused`]).
+    #[test]
+    fn the_scalar_budget_grows_with_the_text() {
+        for len in [0, 1 << 20, 200 << 20] {
+            let budget = options(len).budget.expect("a budget");
+            assert_eq!(budget.max_total_scalar_bytes, scalar_bytes(len));
+            assert!(budget.max_total_scalar_bytes >= len + (64 << 20), "{len}");
+        }
+    }
+
+    /// A `kubectl get -o yaml` List holding more than 64 MiB of scalar text (serde-saphyr's
+    /// fixed default, which refused it) reads whole.
+    #[test]
+    fn a_list_over_64_mib_of_scalars_reads() {
+        let value = "x".repeat(1 << 20);
+        let mut text = String::from("apiVersion: v1\nkind: List\nitems:\n");
+        for i in 0..65 {
+            let _ = writeln!(
+                text,
+                "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c{i}\n  data:\n    v: {value}"
+            );
+        }
+        let docs = from_str_multi(&text).expect("reads");
+        let items = docs[0]["items"].as_array().expect("items");
+        assert_eq!(items.len(), 65);
+        assert_eq!(items[64]["data"]["v"].as_str().map(str::len), Some(1 << 20));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use rayon::prelude::*;
 use serde_json::Value;
 
 use plinth_renderer::index::{self, Index, IndexObject};
@@ -46,33 +47,47 @@ pub fn from_folder(dir: &Path) -> Result<(Index, Vec<DesiredObject>), DriftError
         path: index_path.display().to_string(),
         source,
     })?;
-    let mut objects = Vec::with_capacity(idx.objects.len());
-    for entry in &idx.objects {
-        if entry.file.contains("..") || Path::new(&entry.file).is_absolute() {
-            return Err(DriftError::Invalid {
-                path: index_path.display().to_string(),
-                message: format!("object file `{}` is outside the cluster folder", entry.file),
-            });
-        }
-        let path = dir.join(&entry.file);
-        let text = fs_err::read_to_string(&path).map_err(|source| DriftError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        let docs = yaml::from_str_multi(&text).map_err(|message| DriftError::Yaml {
-            path: path.display().to_string(),
-            message,
-        })?;
-        let value = docs.into_iter().next().ok_or_else(|| DriftError::Invalid {
-            path: path.display().to_string(),
-            message: "holds no object".into(),
-        })?;
-        objects.push(DesiredObject {
-            index: entry.clone(),
-            value,
+    // Files are read and parsed on every core; the first failing entry in index order is
+    // the error, as when they were read one by one.
+    let objects = idx
+        .objects
+        .par_iter()
+        .map(|entry| object_of(dir, &index_path, entry))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((idx, objects))
+}
+
+/// The object of one index `entry` of the cluster folder `dir`.
+fn object_of(
+    dir: &Path,
+    index_path: &Path,
+    entry: &IndexObject,
+) -> Result<DesiredObject, DriftError> {
+    if entry.file.contains("..") || Path::new(&entry.file).is_absolute() {
+        return Err(DriftError::Invalid {
+            path: index_path.display().to_string(),
+            message: format!("object file `{}` is outside the cluster folder", entry.file),
         });
     }
-    Ok((idx, objects))
+    let path = dir.join(&entry.file);
+    let text = fs_err::read_to_string(&path).map_err(|source| DriftError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let docs = yaml::from_str_multi(&text).map_err(|message| DriftError::Yaml {
+        path: path.display().to_string(),
+        message,
+    })?;
+    let value = docs.into_iter().next().ok_or_else(|| DriftError::Invalid {
+        path: path.display().to_string(),
+        message: "holds no object".into(),
+    })?;
+    Ok(DesiredObject {
+        index: entry.clone(),
+        value,
+    })
 }
 
 /// The desired objects of an in-memory render, in apply order.

@@ -14,8 +14,6 @@
 //! an error unless allowed ([`ReadOptions::allow_empty`]); a `.json` file is read by the JSON
 //! parser alone, so that a truncated one is reported as JSON.
 
-use std::collections::BTreeMap;
-use std::collections::btree_map::Entry;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
@@ -124,36 +122,56 @@ fn read(path: &Path, options: &ReadOptions) -> Result<Snapshot, DriftError> {
         .par_iter()
         .map(|f| objects_of(f, options.max_file_bytes))
         .collect();
-    // Each object with the index of the file it was first read from.
-    let mut objects: BTreeMap<ObjectRef, (Value, usize)> = BTreeMap::new();
     let mut counts = Vec::with_capacity(files.len());
+    // Every object with the file it was read from, then sorted by key (stable: copies stay in
+    // file order) and merged run by run: one sort rather than a map lookup per object keeps
+    // the merge near linear for one file of 100,000 objects.
+    let mut read: Vec<(ObjectRef, usize, Value)> = Vec::new();
+    // A file that cannot be read is the error unless the files before it conflict.
+    let mut unreadable = None;
     for (index, (file, found)) in files.iter().zip(parsed).enumerate() {
-        let found = found?;
-        let mut count = FileRead {
+        let found = match found {
+            Ok(found) => found,
+            Err(error) => {
+                unreadable = Some(error);
+                break;
+            }
+        };
+        counts.push(FileRead {
             path: file.clone(),
             objects: found.len(),
             copies: 0,
-        };
-        for (key, value) in found {
-            match objects.entry(key) {
-                Entry::Vacant(slot) => {
-                    slot.insert((value, index));
-                }
-                Entry::Occupied(slot) => {
-                    let (first, at) = slot.get();
-                    if *first != value {
-                        return Err(DriftError::Duplicate {
-                            object: slot.key().to_string(),
-                            first: files[*at].display().to_string(),
-                            second: file.display().to_string(),
-                            pointer: first_difference(first, &value),
-                        });
-                    }
-                    count.copies += 1;
-                }
+        });
+        read.extend(found.into_iter().map(|(key, value)| (key, index, value)));
+    }
+    // Position in reading order, so the conflict reported is the first one read.
+    let mut read: Vec<(usize, (ObjectRef, usize, Value))> = read.into_iter().enumerate().collect();
+    read.par_sort_by(|(_, (a, ..)), (_, (b, ..))| a.cmp(b));
+    let mut objects: Vec<(ObjectRef, Value)> = Vec::with_capacity(read.len());
+    let mut first_at = 0;
+    let mut conflict: Option<(usize, DriftError)> = None;
+    for (position, (key, index, value)) in read {
+        if let Some((last, first)) = objects.last()
+            && *last == key
+        {
+            if *first == value {
+                counts[index].copies += 1;
+            } else if conflict.as_ref().is_none_or(|(at, _)| position < *at) {
+                let error = DriftError::Duplicate {
+                    object: key.to_string(),
+                    first: files[first_at].display().to_string(),
+                    second: files[index].display().to_string(),
+                    pointer: first_difference(first, &value),
+                };
+                conflict = Some((position, error));
             }
+            continue;
         }
-        counts.push(count);
+        first_at = index;
+        objects.push((key, value));
+    }
+    if let Some(error) = conflict.map(|(_, error)| error).or(unreadable) {
+        return Err(error);
     }
     if objects.is_empty() && !options.allow_empty {
         return Err(DriftError::EmptySnapshot {
@@ -162,7 +180,7 @@ fn read(path: &Path, options: &ReadOptions) -> Result<Snapshot, DriftError> {
         });
     }
     let live = LiveSet {
-        objects: objects.into_iter().map(|(k, (v, _))| (k, v)).collect(),
+        objects: objects.into_iter().collect(),
         ..LiveSet::default()
     };
     Ok(Snapshot {
@@ -570,6 +588,27 @@ mod tests {
             .map(|f| (f.objects, f.copies))
             .collect();
         assert_eq!(counts, [(2, 1), (1, 1), (1, 1)]);
+    }
+
+    /// Of several conflicts, the one read first is reported (objects are merged in key order),
+    /// and a conflict in the files before an unreadable one wins over it, as when files were
+    /// merged one by one.
+    #[test]
+    fn the_first_conflict_read_is_the_error() {
+        let named = |name: &str, value: &str| {
+            config_map(value).replace("name: a", &format!("name: {name}"))
+        };
+        let a = format!("{}---\n{}", named("p", "1"), named("q", "1"));
+        let b = format!("{}---\n{}", named("q", "2"), named("p", "2"));
+        let dir = folder(&[("a.yaml", &a), ("b.yaml", &b), ("c.yaml", "a: [\n")]);
+        let text = read_default(dir.path()).unwrap_err().to_string();
+        assert!(
+            text.contains("`ConfigMap/ns/q` is in the snapshot twice"),
+            "{text}"
+        );
+        let dir = folder(&[("a.yaml", &a), ("b.yaml", "a: [\n"), ("c.yaml", &b)]);
+        let text = read_default(dir.path()).unwrap_err().to_string();
+        assert!(text.contains("b.yaml"), "{text}");
     }
 
     #[test]

@@ -37,8 +37,6 @@ const MAX_NODES: usize = 200_000;
 /// 100,000 plus one per 16 bytes. Bounded by the text's size, not fixed, so one template that
 /// renders 100,000 objects is not handed to the far slower serde-saphyr.
 const MAX_DOCUMENTS: usize = 50_000;
-/// Largest text read here; serde-saphyr refuses more than 64 MiB of scalar text.
-const MAX_TEXT: usize = 64 << 20;
 /// Longest implicit key read here; serde-saphyr's scanner looks 1,024 characters ahead for the
 /// `:` of a key.
 const MAX_KEY: usize = 512;
@@ -49,9 +47,6 @@ const MAX_JSON_KEY: usize = 160;
 /// The documents of `text` (empty ones as null), or `None` when the text is outside the subset
 /// this reader is sure about.
 pub fn documents(text: &str) -> Option<Vec<Value>> {
-    if text.len() > MAX_TEXT {
-        return None;
-    }
     let has_tab = printable(text.as_bytes())?;
     if text.trim_start_matches([' ', '\n']).starts_with(['{', '[']) {
         if has_tab {
