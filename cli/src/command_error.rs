@@ -146,8 +146,11 @@ fn kind_of(err: &anyhow::Error) -> Kind {
         if let Some(e) = cause.downcast_ref::<CommandError>() {
             return e.kind;
         }
-        if cause.is::<RenderError>() {
-            return Kind::Config;
+        if let Some(e) = cause.downcast_ref::<RenderError>() {
+            return match e {
+                RenderError::UnknownCluster { .. } => Kind::User,
+                _ => Kind::Config,
+            };
         }
         if cause.is::<GitError>() {
             return Kind::User;
@@ -161,9 +164,10 @@ fn kind_of(err: &anyhow::Error) -> Kind {
                 _ => Kind::User,
             };
         }
-        if let Some(e) = cause.downcast_ref::<DriftError>() {
+        if let Some(e) = drift_error(cause) {
             return match e {
-                DriftError::Render(_) => Kind::Config,
+                DriftError::UnknownCluster { .. } => Kind::User,
+                DriftError::Render(_) | DriftError::Repository { .. } => Kind::Config,
                 _ => Kind::Cluster,
             };
         }
@@ -205,16 +209,11 @@ from_error!(
 );
 
 impl CommandError {
-    /// Prints the error (redacted) and returns the exit code for it.
+    /// Prints the error (redacted) and returns the exit code for it. A reader closing stdout
+    /// (`plinth … | head`) is not an error: the printer already answers that with success, so
+    /// a broken pipe that reaches here came from elsewhere (a connection to a cluster) and
+    /// fails the command like any other error.
     pub fn report(&self) -> ExitCode {
-        if self
-            .error
-            .chain()
-            .filter_map(|e| e.downcast_ref::<io::Error>())
-            .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
-        {
-            return ExitCode::SUCCESS;
-        }
         let text = self.render(Redactor::shared());
         let _ = io::stderr().lock().write_all(text.as_bytes());
         ExitCode::from(2)
@@ -321,6 +320,32 @@ mod tests {
         assert_eq!(wrapped.hints.len(), 1);
         let io = CommandError::from(io::Error::other("disk"));
         assert_eq!(io.kind, Kind::Internal);
+        // An unknown cluster is the user's, whichever library found it, with the one hint.
+        let known = vec!["a".to_owned(), "b".to_owned()];
+        for err in [
+            CommandError::from(RenderError::UnknownCluster {
+                name: "x".into(),
+                known: known.clone(),
+            }),
+            CommandError::from(DriftError::UnknownCluster {
+                cluster: "x".into(),
+                known: known.clone(),
+            }),
+        ] {
+            assert_eq!(err.kind, Kind::User, "{}", err.error);
+            assert_eq!(err.hints, ["the repository's clusters are: a, b"]);
+        }
+    }
+
+    /// A broken pipe that reaches the reporter did not come from stdout (the printer answers
+    /// that with success): the command fails, with its message.
+    #[test]
+    fn a_broken_pipe_from_elsewhere_fails_the_command() {
+        let err = CommandError::from(
+            anyhow::Error::new(io::Error::from(io::ErrorKind::BrokenPipe))
+                .context("cannot read from the cluster"),
+        );
+        assert_eq!(err.report(), ExitCode::from(2));
     }
 
     /// A command error that travels inside another chain keeps its own causes.

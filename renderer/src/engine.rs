@@ -72,8 +72,8 @@ pub struct StagedRender<'fs> {
 impl StagedRender<'_> {
     /// The cluster folders of the output whose cluster is not in `keep` (retired clusters,
     /// removed by [`StagedRender::commit`] when given).
-    pub fn retired(&self, out_root: &Path, keep: &BTreeSet<String>) -> Result<Vec<String>> {
-        output::retired_clusters(out_root, keep)
+    pub fn retired(&self, keep: &BTreeSet<String>) -> Result<Vec<String>> {
+        output::retired_clusters(self.writer.root(), keep)
     }
 
     /// Swaps every staged folder in and removes the folders of `remove`; the folders that

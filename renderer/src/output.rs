@@ -590,6 +590,11 @@ pub struct Output<'fs> {
 }
 
 impl<'fs> Output<'fs> {
+    /// The output root this writer swaps folders into.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// Opens `root` for writing: refuses a symlink or a file there, recovers what interrupted
     /// runs left (returned as messages) and creates the missing folders, which
     /// [`Output::abandon`] removes again, so a failed render leaves no empty folder behind.

@@ -156,7 +156,7 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
     };
     let remove: Vec<String> = if selection.complete {
         let keep: BTreeSet<String> = selection.names.iter().cloned().collect();
-        staged.retired(&s.out_root, &keep)?
+        staged.retired(&keep)?
     } else {
         Vec::new()
     };

@@ -89,7 +89,7 @@ fn staged_folders_appear_on_commit_and_unchanged_clusters_are_skipped() {
         entries(out_root)
     );
     let keep: BTreeSet<String> = setup.selection.names.iter().cloned().collect();
-    assert!(staged.retired(out_root, &keep).unwrap().is_empty());
+    assert!(staged.retired(&keep).unwrap().is_empty());
     assert!(staged.commit(&[]).unwrap().is_empty());
     assert_eq!(entries(out_root), ["a", "b"]);
     assert!(out_root.join("a").join(output::KUSTOMIZATION).is_file());
