@@ -66,8 +66,8 @@ fn options(len: usize) -> serde_saphyr::Options {
 }
 
 /// The scalar bytes read in a text of `len` bytes: a scalar's decoded text is never longer
-/// than its source, so without aliases no text reaches this; what aliases replay is bounded
-/// by [`MAX_REPLAYED_EVENTS`] and by the fixed base.
+/// than its source, so without aliases no text reaches this; the text aliases replay counts
+/// against the same budget, so the fixed base bounds what they can add.
 pub(crate) fn scalar_bytes(len: usize) -> usize {
     BASE_SCALAR_BYTES.saturating_add(len)
 }
@@ -101,6 +101,10 @@ fn limit_message(err: &serde_saphyr::Error) -> Option<String> {
             | B::RecordedAnchorEvents { .. }
             | B::RecordedAnchorBytes { .. } => format!(
                 "uses more YAML anchors, aliases or merge keys (`&name`, `*name`, `<<`) than plinth reads in one file; {FIXED}: write the repeated parts out or split the file"
+            ),
+            B::ScalarBytes { .. } => format!(
+                "expands to more scalar text than plinth reads in one file ({} MiB plus one byte per byte of the file), which only aliases (`*name`) can do; {FIXED}: write the repeated parts out",
+                BASE_SCALAR_BYTES >> 20
             ),
             _ => "is larger or more deeply structured than plinth reads in one YAML file; the limit is fixed: split the file".to_owned(),
         },
@@ -327,10 +331,28 @@ mod tests {
                 "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c{i}\n  data:\n    v: {value}"
             );
         }
-        let docs = from_str_multi(&text).expect("reads");
+        // Through serde-saphyr, whose budget this is (the fast reader takes this text too).
+        let docs = from_str_multi_saphyr(&text).expect("reads");
         let items = docs[0]["items"].as_array().expect("items");
         assert_eq!(items.len(), 65);
         assert_eq!(items[64]["data"]["v"].as_str().map(str::len), Some(1 << 20));
+        assert_eq!(from_str_multi(&text).expect("reads"), docs);
+    }
+
+    /// What aliases replay counts against the scalar budget: a large anchor repeated past it is
+    /// refused with a sentence that names aliases.
+    #[test]
+    fn aliases_past_the_scalar_budget_are_refused_by_name() {
+        let big = "x".repeat(1 << 20);
+        let text = format!(
+            "a: &a {big}\nb: [{}]\n",
+            vec!["*a"; (BASE_SCALAR_BYTES >> 20) + 8].join(", ")
+        );
+        let err = from_str_multi_saphyr(&text).expect_err("refused");
+        assert!(
+            err.contains("more scalar text than plinth reads") && err.contains("aliases"),
+            "{err}"
+        );
     }
 
     #[test]

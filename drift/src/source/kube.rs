@@ -497,7 +497,11 @@ impl ClusterLive {
             // A version whose name would change the request path is never asked for.
             .filter(|v| *v != api_version && path_segment_problem(v, true).is_none());
         for other in others {
-            self.discover(other).await?;
+            // Another version that cannot be discovered is passed over, as the orphan search
+            // passes over group versions it cannot read: the rendered version decides.
+            if self.discover(other).await.is_err() {
+                continue;
+            }
             if let Some(served) = self.served(other, kind).await {
                 return Ok(Some((other.clone(), served)));
             }

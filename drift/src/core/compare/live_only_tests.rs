@@ -30,7 +30,7 @@ fn pointer(path: &str) -> String {
 }
 
 /// `obj` with `metadata.managedFields`: ownership known.
-fn with_owners(mut obj: Value) -> Value {
+pub(super) fn with_owners(mut obj: Value) -> Value {
     obj["metadata"]["managedFields"] = json!([{"manager": "plinth", "operation": "Apply"}]);
     obj
 }
