@@ -21,6 +21,44 @@ pub struct FieldChange {
     /// sibling `name`, or its content): reports show a fingerprint, never the value.
     #[serde(skip)]
     pub secret: bool,
+    /// `pointer` with the list items matched by key named by their key instead of their
+    /// position (`/spec/ports/[name=http]/port`), for people; `None` when it has no such item.
+    #[serde(skip)]
+    pub keyed_path: Option<String>,
+    /// Who wrote the live (`after`) value, where the object's `metadata.managedFields` say.
+    #[serde(skip)]
+    pub writer: Option<Writer>,
+}
+
+/// A field manager's last write, from one entry of an object's `metadata.managedFields`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Writer {
+    /// The field manager (`kubectl-edit`, `plinth`, `kube-controller-manager`, ...).
+    pub manager: String,
+    /// `Apply` (server-side apply) or `Update` (any other write).
+    pub operation: String,
+    /// When the manager last changed its fields (RFC 3339), where recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    /// The subresource written through (`scale`, `status`), when not the object itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subresource: Option<String>,
+}
+
+impl std::fmt::Display for Writer {
+    /// `` `kubectl-scale` (Update via scale) at 2026-11-29T10:02:00Z ``.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}` ({}", self.manager, self.operation)?;
+        if let Some(sub) = &self.subresource {
+            write!(f, " via {sub}")?;
+        }
+        f.write_str(")")?;
+        if let Some(time) = &self.time {
+            write!(f, " at {time}")?;
+        }
+        Ok(())
+    }
 }
 
 impl FieldChange {
@@ -31,7 +69,14 @@ impl FieldChange {
             before,
             after,
             secret: false,
+            keyed_path: None,
+            writer: None,
         }
+    }
+
+    /// Where the change is, for people: the keyed path when there is one, else the pointer.
+    pub fn shown_path(&self) -> &str {
+        self.keyed_path.as_deref().unwrap_or(&self.pointer)
     }
 }
 

@@ -66,6 +66,8 @@ impl<O> Evaluated<O> {
             asset: self.asset,
             status,
             changes,
+            pending_removal: Vec::new(),
+            managed: Vec::new(),
             notes: self.notes,
             stale_overrides: self.stale_overrides,
         }
@@ -342,6 +344,8 @@ pub fn orphans(desired: &[DesiredObject], live: &LiveSet, cluster: &str) -> Vec<
                 .map(str::to_owned),
             status: Status::Orphaned,
             changes: Vec::new(),
+            pending_removal: Vec::new(),
+            managed: Vec::new(),
             notes: vec![
                 "carries plinth's labels for this cluster but is no longer rendered".into(),
             ],

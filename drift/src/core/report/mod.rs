@@ -18,7 +18,7 @@ use serde_json::Value;
 use plinth_vocab::redact::Redactor;
 
 use plinth_vocab::ObjectRef;
-use plinth_vocab::change::FieldChange;
+use plinth_vocab::change::{FieldChange, Writer};
 
 /// The JSON report's schema version; changes are additive only.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -123,6 +123,21 @@ pub struct ObjectResult {
     /// Each change's `before` is the desired value, `after` the live one; JSON names them so.
     #[serde(serialize_with = "desired_and_live")]
     pub changes: Vec<FieldChange>,
+    /// Live fields plinth (or the GitOps controller syncing its output) applied earlier and no
+    /// longer renders: the next apply removes them. Drift like `changes`.
+    #[serde(
+        serialize_with = "desired_and_live",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub pending_removal: Vec<FieldChange>,
+    /// Live fields owned by a controller expected to write them (an autoscaler's `replicas`,
+    /// an operator's annotations) that differ from desired or are not desired: reported as
+    /// "managed by", not drift.
+    #[serde(
+        serialize_with = "desired_and_live",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub managed: Vec<FieldChange>,
     pub notes: Vec<String>,
     pub stale_overrides: Vec<String>,
 }
@@ -259,7 +274,8 @@ impl Report {
         let mut out = self.clone();
         for o in &mut out.objects {
             let kind = o.key.kind.clone();
-            for c in &mut o.changes {
+            let lists = [&mut o.changes, &mut o.pending_removal, &mut o.managed];
+            for c in lists.into_iter().flatten() {
                 if c.secret {
                     let hide = |v: Value| match v {
                         Value::Null => Value::Null,
@@ -279,6 +295,9 @@ impl Report {
                     .after
                     .take()
                     .map(|v| redactor.redact_value_at(&kind, &c.pointer, &v));
+                if let Some(path) = &mut c.keyed_path {
+                    *path = redactor.redact_text(path);
+                }
             }
             for n in &mut o.notes {
                 *n = redactor.redact_text(n);
@@ -299,17 +318,24 @@ fn desired_and_live<S: serde::Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
     struct Field<'a> {
         pointer: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        keyed_path: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
         desired: Option<&'a Value>,
         #[serde(skip_serializing_if = "Option::is_none")]
         live: Option<&'a Value>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        writer: Option<&'a Writer>,
     }
     serializer.collect_seq(changes.iter().map(|c| Field {
         pointer: &c.pointer,
+        keyed_path: c.keyed_path.as_deref(),
         desired: c.before.as_ref(),
         live: c.after.as_ref(),
+        writer: c.writer.as_ref(),
     }))
 }
 
@@ -546,6 +572,8 @@ mod tests {
                 asset: None,
                 status: Status::Drifted,
                 changes,
+                pending_removal: vec![],
+                managed: vec![],
                 notes: vec![],
                 stale_overrides: vec![],
             }],
