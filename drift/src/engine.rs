@@ -11,10 +11,11 @@ use plinth_renderer::inventory::Inventory;
 use plinth_renderer::{Fleet, Source, index};
 use plinth_vocab::redact::Redactor;
 
-use crate::core::compare::{compare_client_side_noted, compare_server_side};
+use crate::core::compare::{Comparison, compare_client, compare_server};
 use crate::core::desired::{self, DesiredObject};
 use crate::core::discover;
 use crate::core::live::LiveSet;
+use crate::core::ownership::Policy;
 use crate::core::pipeline::{self, Evaluation, Outcome as Step};
 use crate::core::report::{self, HardwareDrift, Mode, ObjectResult, Report};
 use crate::error::{DriftError, chain};
@@ -108,6 +109,10 @@ pub fn run(request: &DriftRequest, notify: &dyn Fn(Notice)) -> Result<DriftRun, 
     }
     let mut desired = load_desired(request, &fleet, notify)?;
     let prefix = fleet.settings.annotation_prefix.clone();
+    let policy = Policy::new(
+        &fleet.settings.drift.gitops_managers,
+        &fleet.settings.drift.drift_managers,
+    );
 
     let (objects, hardware) = match &request.source {
         LiveSource::Snapshot {
@@ -133,7 +138,8 @@ pub fn run(request: &DriftRequest, notify: &dyn Fn(Notice)) -> Result<DriftRun, 
                 live.objects.len(),
                 path.display()
             )));
-            let objects = pipeline::run_client_side(&desired, &live, &prefix, &request.cluster);
+            let objects =
+                pipeline::run_client_side_with(&desired, &live, &prefix, &request.cluster, &policy);
             (objects, Vec::new())
         }
         LiveSource::Cluster(options) => {
@@ -141,6 +147,7 @@ pub fn run(request: &DriftRequest, notify: &dyn Fn(Notice)) -> Result<DriftRun, 
             let cluster = Cluster {
                 request,
                 prefix: &prefix,
+                policy: &policy,
                 committed: committed.as_ref(),
             };
             cluster.compare(options, &mut desired, notify)?
@@ -221,6 +228,8 @@ struct Cluster<'a> {
     request: &'a DriftRequest,
     /// The annotation prefix of the override annotations.
     prefix: &'a str,
+    /// Who is who among the field managers.
+    policy: &'a Policy,
     /// The cluster's committed hardware inventory, when it has one.
     committed: Option<&'a Inventory>,
 }
@@ -263,8 +272,9 @@ impl Cluster<'_> {
             let evaluations = pipeline::evaluate(desired, &live, self.prefix);
             let client = &live_cluster;
             let mode = self.request.mode;
+            let policy = self.policy;
             let mut results: Vec<ObjectResult> = stream::iter(evaluations)
-                .map(|eval| async move { compare_one(client, eval, mode).await })
+                .map(|eval| async move { compare_one(client, eval, mode, policy).await })
                 .buffered(DRY_RUN_CONCURRENCY)
                 .collect()
                 .await;
@@ -284,20 +294,20 @@ impl Cluster<'_> {
 
 /// Compares one evaluated object: client-side in plinth, or through a server-side apply
 /// dry-run; a failed dry-run makes the object `error`, never `in-sync`.
-async fn compare_one(client: &ClusterLive, mut eval: Evaluation, mode: Mode) -> ObjectResult {
-    let changes = match (&eval.outcome, mode) {
+async fn compare_one(
+    client: &ClusterLive,
+    mut eval: Evaluation,
+    mode: Mode,
+    policy: &Policy,
+) -> ObjectResult {
+    let found = match (&eval.outcome, mode) {
         (
             Step::Compare {
                 effective_desired,
                 live,
             },
             Mode::Client,
-        ) => {
-            let (changes, note) =
-                compare_client_side_noted(effective_desired, live, &eval.key.kind);
-            eval.notes.extend(note.map(str::to_owned));
-            changes
-        }
+        ) => compare_client(effective_desired, live, &eval.key.kind, policy),
         (
             Step::Compare {
                 effective_desired,
@@ -305,17 +315,19 @@ async fn compare_one(client: &ClusterLive, mut eval: Evaluation, mode: Mode) -> 
             },
             Mode::Server,
         ) => match client.dry_run_apply(effective_desired).await {
-            Ok(dry_run) => compare_server_side(&dry_run, live),
+            Ok(dry_run) => {
+                compare_server(&dry_run, effective_desired, live, &eval.key.kind, policy)
+            }
             Err(err) => {
                 eval.outcome = Step::Final(report::Status::Error);
                 eval.notes
                     .push(format!("server-side apply dry-run failed: {}", chain(&err)));
-                Vec::new()
+                Comparison::default()
             }
         },
-        (Step::Final(_), _) => Vec::new(),
+        (Step::Final(_), _) => Comparison::default(),
     };
-    eval.finish(changes)
+    eval.finish(found)
 }
 
 /// The inventory of a live cluster, read from its Node objects (what `plinth discover` writes).

@@ -113,6 +113,26 @@ pub struct Settings {
     /// A folder of CRD files used to validate rendered objects offline.
     #[serde(default)]
     pub schemas: Option<String>,
+    /// How `plinth drift` judges who changed a live field.
+    #[serde(default)]
+    pub drift: DriftSettings,
+}
+
+/// `drift:` in `plinth.yaml`: the field managers that extend plinth's built-in lists (a name,
+/// or a prefix ending in `*`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DriftSettings {
+    /// Managers that apply plinth's output besides `plinth`, `argocd-controller` and
+    /// `kustomize-controller`: their applies are the baseline, what only they applied and no
+    /// longer rendered is pending removal.
+    #[serde(default)]
+    pub gitops_managers: Vec<String>,
+    /// Managers whose writes after the last apply are drift besides people's tools (`kubectl`
+    /// and every `kubectl-*`, dashboards, plain HTTP clients): a controller listed here is no
+    /// longer "expected".
+    #[serde(default)]
+    pub drift_managers: Vec<String>,
 }
 
 fn default_prefix() -> String {
@@ -127,6 +147,7 @@ impl Default for Settings {
             output: OutputSettings::default(),
             limits: Limits::default(),
             schemas: None,
+            drift: DriftSettings::default(),
         }
     }
 }

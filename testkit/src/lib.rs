@@ -38,7 +38,7 @@
 
 mod discovery;
 mod faults;
-mod fields;
+pub mod fields;
 pub mod git;
 mod reply;
 mod scenario;

@@ -24,7 +24,10 @@ use plinth_vocab::quantity::Quantity;
 use plinth_vocab::change::{FieldChange, field_changes_with};
 use plinth_vocab::{group_of, pointer};
 
+use plinth_vocab::change::Writer;
+
 use crate::core::normalize::{BOOKKEEPING_ANNOTATIONS, SERVER_METADATA, normalize};
+use crate::core::ownership::{Judgement, Ownership, Policy};
 
 /// Client-side subset comparison of `desired` with `live`, as if both were normalised first
 /// ([`normalize`]: the fields it drops are skipped rather than copied away). `kind` is the
@@ -51,30 +54,110 @@ pub fn compare_client_side_noted(
     live: &Value,
     kind: &str,
 ) -> (Vec<FieldChange>, Option<&'static str>) {
-    let ownership_unknown = live
-        .pointer("/metadata/managedFields")
-        .is_none_or(|m| m.is_null() || m.as_array().is_some_and(Vec::is_empty));
-    let mut cx = Subset {
-        kind,
-        changes: Vec::new(),
-        live_only: ownership_unknown.then_some(LiveOnly {
-            whole_maps: matches!(kind, "ConfigMap" | "Secret")
-                && live.get("type").and_then(Value::as_str)
-                    != Some("kubernetes.io/service-account-token"),
-            found: false,
-        }),
-    };
+    let c = compare_client(desired, live, kind, &Policy::default());
+    let note = c
+        .notes
+        .iter()
+        .any(|n| n == OWNERSHIP_UNKNOWN_NOTE)
+        .then_some(OWNERSHIP_UNKNOWN_NOTE);
+    (c.changes, note)
+}
+
+/// What comparing one object found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Comparison {
+    /// Drift: fields that differ, and live-only fields judged drift (with who wrote them where
+    /// the object's `managedFields` say).
+    pub changes: Vec<FieldChange>,
+    /// Live fields a GitOps manager applied and desired no longer sets: drift too.
+    pub pending_removal: Vec<FieldChange>,
+    /// Live fields a controller owns that differ from desired or are not desired: not drift.
+    pub managed: Vec<FieldChange>,
+    /// Notes for the report ([`OWNERSHIP_UNKNOWN_NOTE`]).
+    pub notes: Vec<String>,
+}
+
+impl Comparison {
+    /// Whether the object drifted.
+    pub fn is_drift(&self) -> bool {
+        !(self.changes.is_empty() && self.pending_removal.is_empty())
+    }
+}
+
+/// The client-side comparison of `desired` with `live` (see [`compare_client_side`]), with
+/// ownership: when `live` has `metadata.managedFields`, live-only fields are judged by who
+/// wrote them under `policy` ([`Ownership::judge`]) and every changed field names its writer;
+/// without, by plinth's live-only rules.
+pub fn compare_client(desired: &Value, live: &Value, kind: &str, policy: &Policy) -> Comparison {
+    let ownership = Ownership::of(live, policy);
+    let mut cx = Subset::new(kind, live, ownership.as_ref(), true);
     let mut path = Vec::new();
     let desired = secret_string_data_as_data(desired, kind);
     let desired = desired.as_ref();
     cx.value(desired, live, &mut path);
-    drop_version_change(&mut cx.changes, desired, live);
-    mark_secrets(&mut cx.changes, desired, live);
-    let note = cx
-        .live_only
-        .is_some_and(|l| l.found)
-        .then_some(OWNERSHIP_UNKNOWN_NOTE);
-    (cx.changes, note)
+    let mut out = Comparison {
+        changes: cx.changes,
+        pending_removal: cx.pending,
+        managed: cx.managed,
+        notes: Vec::new(),
+    };
+    if ownership.is_none() && cx.live_only.is_some_and(|l| l.found) {
+        out.notes.push(OWNERSHIP_UNKNOWN_NOTE.to_owned());
+    }
+    for list in [&mut out.changes, &mut out.pending_removal, &mut out.managed] {
+        drop_version_change(list, desired, live);
+        mark_secrets(list, desired, live);
+    }
+    out
+}
+
+/// The server-side comparison ([`compare_server_side`]) with ownership: every change names the
+/// writer of its live value, changes only controllers own are `managed`, and live-only fields
+/// the dry-run keeps because other managers own them are judged as in [`compare_client`]
+/// against `desired` (an apply never removes what someone else wrote, so the dry-run alone
+/// cannot see a field added by hand).
+pub fn compare_server(
+    dry_run: &Value,
+    desired: &Value,
+    live: &Value,
+    kind: &str,
+    policy: &Policy,
+) -> Comparison {
+    let client = compare_client(desired, live, kind, policy);
+    let ownership = Ownership::of(live, policy);
+    let mut out = Comparison {
+        notes: client.notes,
+        pending_removal: client.pending_removal,
+        ..Comparison::default()
+    };
+    let seen = |list: &[FieldChange], p: &str| list.iter().any(|c| c.pointer == p);
+    for mut change in compare_server_side(dry_run, live) {
+        if seen(&out.pending_removal, &change.pointer) {
+            continue;
+        }
+        let path = pointer::segments(&change.pointer);
+        let owner = ownership.as_ref().and_then(|o| o.writer_of(live, &path));
+        if change.after.is_some() {
+            change.writer = owner.map(|(e, _)| e.writer.clone());
+        }
+        change.keyed_path = keyed_path(kind, live, &path);
+        if change.after.is_some() && owner.is_some_and(|(_, managed)| managed) {
+            out.managed.push(change);
+        } else {
+            out.changes.push(change);
+        }
+    }
+    for change in client.changes {
+        if change.before.is_none() && !seen(&out.changes, &change.pointer) {
+            out.changes.push(change);
+        }
+    }
+    for change in client.managed {
+        if !seen(&out.managed, &change.pointer) && !seen(&out.changes, &change.pointer) {
+            out.managed.push(change);
+        }
+    }
+    out
 }
 
 /// Drops the change at `/apiVersion` when both sides are in the same API group: an object is
@@ -206,8 +289,27 @@ fn mark_secrets(changes: &mut [FieldChange], desired: &Value, live: &Value) {
 struct Subset<'a> {
     kind: &'a str,
     changes: Vec<FieldChange>,
-    /// Set when ownership is unknown: live-only fields are then judged by plinth's rules.
+    pending: Vec<FieldChange>,
+    managed: Vec<FieldChange>,
+    /// Set when live-only fields are judged at all (not in a probe): by ownership when known,
+    /// else by plinth's rules.
     live_only: Option<LiveOnly>,
+    /// The live object's ownership, when it has `managedFields`.
+    ownership: Option<&'a Ownership>,
+    /// The whole live object (ownership is looked up from its root).
+    live_root: &'a Value,
+    /// The list items on the current path named by their key: (depth of the index, label).
+    labels: Vec<(usize, String)>,
+    /// The writer the live-only rules name (the ambiguous owner they judge for).
+    rules_writer: Option<Writer>,
+}
+
+/// Where a found change goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    Drift,
+    PendingRemoval,
+    Managed,
 }
 
 /// The state of the live-only rules for one object whose ownership is unknown.
@@ -390,6 +492,85 @@ fn item_key(how: ListMatch, item: &Value) -> Option<Vec<String>> {
     }
 }
 
+/// `[name=http]`: the label naming a list item by its key in a keyed path; `None` for lists
+/// matched by position or as a set, and for an item without its key. Ports are named by their
+/// `name` when they have one.
+fn item_label(how: ListMatch, item: &Value) -> Option<String> {
+    let named = |field: &str| -> Option<String> {
+        let v = item.get(field)?;
+        Some(match v {
+            Value::String(s) => format!("{field}={s}"),
+            other => format!("{field}={other}"),
+        })
+    };
+    let parts: Vec<String> = match how {
+        ListMatch::Keys(keys) => keys.iter().map(|(k, _)| named(k)).collect::<Option<_>>()?,
+        ListMatch::Ports => {
+            if let Some(name) = named("name") {
+                vec![name]
+            } else {
+                let port = named("containerPort").or_else(|| named("port"))?;
+                let protocol = named("protocol").unwrap_or_else(|| "protocol=TCP".to_owned());
+                vec![port, protocol]
+            }
+        }
+        ListMatch::AlertOrRecord => vec![named("alert").or_else(|| named("record"))?],
+        ListMatch::Set | ListMatch::Position => return None,
+    };
+    Some(format!("[{}]", parts.join(",")))
+}
+
+/// Ports are matched by `name` when every port on both sides has one, unique on its side (a
+/// renumbered port is then a change of its `port`, not one port removed and another added);
+/// else by number and protocol. Other lists keep `how`.
+fn by_name_when_named(how: ListMatch, desired: &[Value], live: &[Value]) -> ListMatch {
+    if how != ListMatch::Ports {
+        return how;
+    }
+    let unique_names = |items: &[Value]| {
+        let names: Option<Vec<&str>> = items
+            .iter()
+            .map(|i| i.get("name").and_then(Value::as_str))
+            .collect();
+        names.is_some_and(|mut n| {
+            let len = n.len();
+            n.sort_unstable();
+            n.dedup();
+            n.len() == len
+        })
+    };
+    if !desired.is_empty() && unique_names(desired) && unique_names(live) {
+        ListMatch::Keys(BY_NAME)
+    } else {
+        how
+    }
+}
+
+/// The keyed path of `path` in `root` (see [`FieldChange::keyed_path`]): every item of a list
+/// matched by key named by its key; `None` when the path has no such item.
+fn keyed_path(kind: &str, root: &Value, path: &[String]) -> Option<String> {
+    let mut value = Some(root);
+    let mut any = false;
+    let mut segments = Vec::with_capacity(path.len());
+    for (depth, seg) in path.iter().enumerate() {
+        let label = match value {
+            Some(Value::Array(items)) => seg.parse::<usize>().ok().and_then(|i| {
+                let how = list_match(kind, depth.checked_sub(1).map(|p| path[p].as_str()));
+                item_label(how, items.get(i)?)
+            }),
+            _ => None,
+        };
+        value = match value {
+            Some(Value::Object(map)) => map.get(seg),
+            Some(Value::Array(items)) => seg.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        };
+        any |= label.is_some();
+        segments.push(label.unwrap_or_else(|| pointer::escape(seg)));
+    }
+    any.then(|| format!("/{}", segments.join("/")))
+}
+
 /// For a list matched by merge key: the index of the live item paired with each desired item
 /// (`None`: no live item has its key). Each live item pairs with at most one desired item, so
 /// duplicate keys pair up in order. `None` when a desired item lacks its key: the whole list is
@@ -430,7 +611,7 @@ pub(crate) fn paired_index(
         ListMatch::Position | ListMatch::Set => Some(index),
         keyed => {
             desired.get(index)?;
-            match keyed_pairs(keyed, desired, live) {
+            match keyed_pairs(by_name_when_named(keyed, desired, live), desired, live) {
                 Some(pairs) => pairs.get(index).copied().flatten(),
                 None => Some(index),
             }
@@ -524,21 +705,113 @@ fn is_empty(value: &Value) -> bool {
     }
 }
 
-impl Subset<'_> {
+impl<'a> Subset<'a> {
+    /// A comparison of an object of `kind` against `live`; `judge_live_only` is false for a
+    /// probe (a trial match of two list items), which only wants to know whether they differ.
+    fn new(
+        kind: &'a str,
+        live: &'a Value,
+        ownership: Option<&'a Ownership>,
+        judge_live_only: bool,
+    ) -> Self {
+        Self {
+            kind,
+            changes: Vec::new(),
+            pending: Vec::new(),
+            managed: Vec::new(),
+            live_only: judge_live_only.then_some(LiveOnly {
+                whole_maps: matches!(kind, "ConfigMap" | "Secret")
+                    && live.get("type").and_then(Value::as_str)
+                        != Some("kubernetes.io/service-account-token"),
+                found: false,
+            }),
+            ownership,
+            live_root: live,
+            labels: Vec::new(),
+            rules_writer: None,
+        }
+    }
+
+    /// `path` with the list items of [`Self::labels`] named by their key, when there are any.
+    fn keyed(&self, path: &[String]) -> Option<String> {
+        let labels: Vec<&(usize, String)> = self
+            .labels
+            .iter()
+            .filter(|(d, _)| *d < path.len())
+            .collect();
+        if labels.is_empty() {
+            return None;
+        }
+        let mut segments: Vec<String> = path.iter().map(|s| pointer::escape(s)).collect();
+        for (depth, label) in labels {
+            segments[*depth].clone_from(label);
+        }
+        Some(format!("/{}", segments.join("/")))
+    }
+
     fn push(&mut self, path: &[String], desired: Option<&Value>, live: Option<&Value>) {
-        self.changes.push(FieldChange::new(
+        let (found, writer) = match (live, self.ownership) {
+            (Some(_), Some(own)) => match own.writer_of(self.live_root, path) {
+                Some((e, true)) => (Found::Managed, Some(e.writer.clone())),
+                Some((e, false)) => (Found::Drift, Some(e.writer.clone())),
+                None => (Found::Drift, None),
+            },
+            _ => (Found::Drift, None),
+        };
+        self.record(found, path, desired, live, writer);
+    }
+
+    fn record(
+        &mut self,
+        found: Found,
+        path: &[String],
+        desired: Option<&Value>,
+        live: Option<&Value>,
+        writer: Option<Writer>,
+    ) {
+        let mut change = FieldChange::new(
             pointer::of(path),
             desired.map(|v| pruned(path, v).into_owned()),
             live.map(|v| pruned(path, v).into_owned()),
-        ));
+        );
+        change.keyed_path = self.keyed(path);
+        change.writer = writer;
+        match found {
+            Found::Drift => self.changes.push(change),
+            Found::PendingRemoval => self.pending.push(change),
+            Found::Managed => self.managed.push(change),
+        }
     }
 
     /// Reports the live-only `live` at `path` (desired absent), a rule having judged it drift.
     fn push_live_only(&mut self, path: &[String], live: &Value) {
-        self.push(path, None, Some(live));
+        let writer = self.rules_writer.clone();
+        self.record(Found::Drift, path, None, Some(live), writer);
         if let Some(rules) = &mut self.live_only {
             rules.found = true;
         }
+    }
+
+    /// Runs `f` with the list item `item` at the end of `path` labelled by its key (`how`).
+    fn in_item<R>(
+        &mut self,
+        how: ListMatch,
+        path: &mut Vec<String>,
+        index: usize,
+        item: &Value,
+        f: impl FnOnce(&mut Self, &mut Vec<String>) -> R,
+    ) -> R {
+        let label = item_label(how, item);
+        if let Some(label) = &label {
+            self.labels.push((path.len(), label.clone()));
+        }
+        path.push(index.to_string());
+        let out = f(self, path);
+        path.pop();
+        if label.is_some() {
+            self.labels.pop();
+        }
+        out
     }
 
     /// Whether `path` is a map plinth renders whole (ConfigMap and Secret `data`/`binaryData`).
@@ -547,63 +820,137 @@ impl Subset<'_> {
             && matches!(path, [m] if m == "data" || m == "binaryData")
     }
 
-    /// Applies the live-only rules to the live value at `path` that desired does not set
-    /// (nothing when ownership is known): a security field is reported; a watched list reports
-    /// its items, a whole map its keys; anything else is searched for those.
+    /// Judges the live value at `path` that desired does not set: by its owners when the
+    /// object's ownership is known ([`Self::owned`]), else by plinth's rules ([`Self::rules`]).
+    /// Nothing in a probe.
     fn live_only(&mut self, path: &mut Vec<String>, live: &Value) {
         if self.live_only.is_none() || live.is_null() {
             return;
         }
-        if security_field(self.kind, path, live) {
+        match self.ownership {
+            Some(own) => self.owned(own, path, live),
+            None => self.rules(path, live),
+        }
+    }
+
+    /// Whether a live-only rule reports the live value at `path` as a whole: a security field,
+    /// an item of a watched list (except what admission adds to every Pod), a key of a map
+    /// plinth renders whole.
+    fn rule_applies(&self, path: &[String], live: &Value) -> bool {
+        let Some((last, parent)) = path.split_last() else {
+            return false;
+        };
+        security_field(self.kind, path, live)
+            || (self.whole_map(parent) && !live.is_null())
+            || (last.parse::<usize>().is_ok()
+                && watched_list(self.kind, parent)
+                && !admission_default(parent, live))
+    }
+
+    /// Applies the live-only rules to the live value at `path` that desired does not set: a
+    /// value a rule applies to is reported whole; anything else is searched for those.
+    fn rules(&mut self, path: &mut Vec<String>, live: &Value) {
+        if live.is_null() {
+            return;
+        }
+        if self.rule_applies(path, live) {
             self.push_live_only(path, live);
             return;
         }
         match live {
             Value::Array(items) => {
-                let watched = watched_list(self.kind, path);
+                let how = list_match(self.kind, path.last().map(String::as_str));
                 for (j, item) in items.iter().enumerate() {
-                    if watched && admission_default(path, item) {
-                        continue;
-                    }
-                    path.push(j.to_string());
-                    if watched {
-                        self.push_live_only(path, item);
-                    } else {
-                        self.live_only(path, item);
-                    }
-                    path.pop();
+                    self.in_item(how, path, j, item, |cx, path| cx.rules(path, item));
                 }
             }
             Value::Object(map) => {
-                let whole = self.whole_map(path);
                 for (k, v) in map {
-                    if normalized_away(path, k) {
-                        continue;
+                    if !normalized_away(path, k) {
+                        path.push(k.clone());
+                        self.rules(path, v);
+                        path.pop();
                     }
-                    path.push(k.clone());
-                    if whole && !v.is_null() {
-                        self.push_live_only(path, v);
-                    } else {
-                        self.live_only(path, v);
-                    }
-                    path.pop();
                 }
             }
             _ => {}
         }
     }
 
-    /// Applies the live-only rules to the items of the watched list at `path` that no desired
-    /// item was paired with (`paired[j]`).
-    fn unpaired_items(&mut self, live: &[Value], paired: &[bool], path: &mut Vec<String>) {
-        if self.live_only.is_none() || !watched_list(self.kind, path) {
+    /// Judges the live value at `path` that desired does not set by who wrote it
+    /// ([`Ownership::judge`]).
+    fn owned(&mut self, own: &Ownership, path: &mut Vec<String>, live: &Value) {
+        if live.is_null() {
+            return;
+        }
+        match own.judge(self.live_root, path) {
+            Judgement::Drift(e) => {
+                self.record(Found::Drift, path, None, Some(live), Some(e.writer.clone()));
+            }
+            Judgement::PendingRemoval(e) => {
+                let writer = Some(e.writer.clone());
+                self.record(Found::PendingRemoval, path, None, Some(live), writer);
+            }
+            Judgement::Managed(e) => {
+                self.record(
+                    Found::Managed,
+                    path,
+                    None,
+                    Some(live),
+                    Some(e.writer.clone()),
+                );
+            }
+            Judgement::Rules(e) => {
+                let outer = self.rules_writer.replace(e.writer.clone());
+                self.rules(path, live);
+                self.rules_writer = outer;
+            }
+            Judgement::Inside(ambiguous) => {
+                if let Some(e) = ambiguous.filter(|_| self.rule_applies(path, live)) {
+                    let outer = self.rules_writer.replace(e.writer.clone());
+                    self.push_live_only(path, live);
+                    self.rules_writer = outer;
+                    return;
+                }
+                match live {
+                    Value::Array(items) => {
+                        let how = list_match(self.kind, path.last().map(String::as_str));
+                        for (j, item) in items.iter().enumerate() {
+                            self.in_item(how, path, j, item, |cx, path| cx.owned(own, path, item));
+                        }
+                    }
+                    Value::Object(map) => {
+                        for (k, v) in map {
+                            if !normalized_away(path, k) {
+                                path.push(k.clone());
+                                self.owned(own, path, v);
+                                path.pop();
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Judgement::Unowned => {}
+        }
+    }
+
+    /// Judges the items of the list at `path` that no desired item was paired with
+    /// (`paired[j]`): every one when ownership is known; those of watched lists by the rules.
+    fn unpaired_items(
+        &mut self,
+        how: ListMatch,
+        live: &[Value],
+        paired: &[bool],
+        path: &mut Vec<String>,
+    ) {
+        if self.live_only.is_none() || (self.ownership.is_none() && !watched_list(self.kind, path))
+        {
             return;
         }
         for (j, item) in live.iter().enumerate() {
-            if !paired[j] && !admission_default(path, item) {
-                path.push(j.to_string());
-                self.push_live_only(path, item);
-                path.pop();
+            if !paired[j] {
+                self.in_item(how, path, j, item, |cx, path| cx.live_only(path, item));
             }
         }
     }
@@ -668,13 +1015,7 @@ impl Subset<'_> {
                 continue;
             }
             path.push(key.clone());
-            if self.whole_map(&path[..path.len() - 1]) {
-                if !l.is_null() {
-                    self.push_live_only(path, l);
-                }
-            } else {
-                self.live_only(path, l);
-            }
+            self.live_only(path, l);
             path.pop();
         }
     }
@@ -688,11 +1029,7 @@ impl Subset<'_> {
                 for (i, d) in desired.iter().enumerate() {
                     let mut found = false;
                     for (j, l) in live.iter().enumerate() {
-                        let mut probe = Subset {
-                            kind: self.kind,
-                            changes: Vec::new(),
-                            live_only: None,
-                        };
+                        let mut probe = Subset::new(self.kind, self.live_root, None, false);
                         let mut p = path.clone();
                         probe.value(d, l, &mut p);
                         if probe.changes.is_empty() {
@@ -710,9 +1047,10 @@ impl Subset<'_> {
                         path.pop();
                     }
                 }
-                self.unpaired_items(live, &paired, path);
+                self.unpaired_items(how, live, &paired, path);
             }
             keyed => {
+                let keyed = by_name_when_named(keyed, desired, live);
                 let Some(pairs) = keyed_pairs(keyed, desired, live) else {
                     // An item without its key: fall back to positions for the whole list.
                     self.positional(desired, live, path);
@@ -722,16 +1060,13 @@ impl Subset<'_> {
                 for (i, (d, pair)) in desired.iter().zip(pairs).enumerate() {
                     if let Some(j) = pair {
                         paired[j] = true;
-                        path.push(j.to_string());
-                        self.value(d, &live[j], path);
-                        path.pop();
+                        let l = &live[j];
+                        self.in_item(keyed, path, j, l, |cx, path| cx.value(d, l, path));
                     } else {
-                        path.push(i.to_string());
-                        self.push(path, Some(d), None);
-                        path.pop();
+                        self.in_item(keyed, path, i, d, |cx, path| cx.push(path, Some(d), None));
                     }
                 }
-                self.unpaired_items(live, &paired, path);
+                self.unpaired_items(keyed, live, &paired, path);
             }
         }
     }
@@ -1276,3 +1611,6 @@ mod tests {
 
 #[cfg(test)]
 mod live_only_tests;
+
+#[cfg(test)]
+mod ownership_tests;

@@ -10,6 +10,7 @@ mod generators;
 pub mod live;
 pub mod normalize;
 pub mod overrides;
+pub mod ownership;
 pub mod pipeline;
 pub mod report;
 pub mod scope;

@@ -10,13 +10,13 @@ use serde_json::Value;
 
 use plinth_vocab::labels::{LABEL_ASSET, LABEL_CLUSTER, LABEL_MANAGED_BY, MANAGED_BY_PLINTH};
 
-use crate::core::compare::{compare_client_side_noted, version_note};
+use crate::core::compare::{Comparison, compare_client, version_note};
 use crate::core::desired::DesiredObject;
 use crate::core::live::LiveSet;
 use crate::core::overrides::{self, OverrideProblem, Overrides};
+use crate::core::ownership::Policy;
 use crate::core::report::{ObjectResult, Status};
 use plinth_vocab::ObjectRef;
-use plinth_vocab::change::FieldChange;
 
 /// What the pipeline decided for one desired object before comparison.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,31 +58,42 @@ impl<O> Evaluated<O> {
         }
     }
 
-    /// The object's result with `status` and `changes`.
-    fn result(self, status: Status, changes: Vec<FieldChange>) -> ObjectResult {
+    /// The object's result with `status` and what the comparison found.
+    fn result(mut self, status: Status, found: Comparison) -> ObjectResult {
+        self.notes.extend(found.notes);
         ObjectResult {
             key: self.key,
             api_version: self.api_version,
             asset: self.asset,
             status,
-            changes,
-            pending_removal: Vec::new(),
-            managed: Vec::new(),
+            changes: found.changes,
+            pending_removal: found.pending_removal,
+            managed: found.managed,
             notes: self.notes,
             stale_overrides: self.stale_overrides,
         }
     }
 }
 
+/// The status of a compared object.
+fn compared(found: &Comparison) -> Status {
+    if found.is_drift() {
+        Status::Drifted
+    } else {
+        Status::InSync
+    }
+}
+
 impl Evaluation {
-    /// The object's result once compared (`changes` is ignored for a final outcome).
-    pub fn finish(self, changes: Vec<FieldChange>) -> ObjectResult {
-        let (status, changes) = match &self.outcome {
-            Outcome::Final(status) => (*status, Vec::new()),
-            Outcome::Compare { .. } if changes.is_empty() => (Status::InSync, changes),
-            Outcome::Compare { .. } => (Status::Drifted, changes),
-        };
-        self.result(status, changes)
+    /// The object's result once compared (`found` is ignored for a final outcome).
+    pub fn finish(self, found: Comparison) -> ObjectResult {
+        match &self.outcome {
+            Outcome::Final(status) => {
+                let status = *status;
+                self.result(status, Comparison::default())
+            }
+            Outcome::Compare { .. } => self.result(compared(&found), found),
+        }
     }
 }
 
@@ -127,22 +138,16 @@ impl Eval<'_> {
         self
     }
 
-    /// Compares client-side and settles the result.
-    fn finish_client_side(mut self) -> ObjectResult {
-        let (status, changes) = match &self.outcome {
-            Step::Final(status) => (*status, Vec::new()),
+    /// Compares client-side under `policy` and settles the result.
+    fn finish_client_side(self, policy: &Policy) -> ObjectResult {
+        let (status, found) = match &self.outcome {
+            Step::Final(status) => (*status, Comparison::default()),
             Step::Compare { effective, live } => {
-                let (changes, note) = compare_client_side_noted(effective, live, &self.key.kind);
-                self.notes.extend(note.map(str::to_owned));
-                let status = if changes.is_empty() {
-                    Status::InSync
-                } else {
-                    Status::Drifted
-                };
-                (status, changes)
+                let found = compare_client(effective, live, &self.key.kind, policy);
+                (compared(&found), found)
             }
         };
-        self.result(status, changes)
+        self.result(status, found)
     }
 }
 
@@ -355,16 +360,28 @@ pub fn orphans(desired: &[DesiredObject], live: &LiveSet, cluster: &str) -> Vec<
 }
 
 /// The whole client-side run: evaluate, compare each object client-side, add orphans.
+/// Ownership is judged under the default [`Policy`] ([`run_client_side_with`] takes one).
 pub fn run_client_side(
     desired: &[DesiredObject],
     live: &LiveSet,
     prefix: &str,
     cluster: &str,
 ) -> Vec<ObjectResult> {
+    run_client_side_with(desired, live, prefix, cluster, &Policy::default())
+}
+
+/// [`run_client_side`] judging ownership under `policy` (the managers of `plinth.yaml`).
+pub fn run_client_side_with(
+    desired: &[DesiredObject],
+    live: &LiveSet,
+    prefix: &str,
+    cluster: &str,
+    policy: &Policy,
+) -> Vec<ObjectResult> {
     // Objects are independent: evaluate and compare them on every core, keeping their order.
     let mut results: Vec<ObjectResult> = desired
         .par_iter()
-        .map(|d| evaluate_one(d, live, prefix).finish_client_side())
+        .map(|d| evaluate_one(d, live, prefix).finish_client_side(policy))
         .collect();
     results.extend(orphans(desired, live, cluster));
     results
