@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use plinth_drift::core::report::{Format, Mode, Report, Verdict, rfc3339};
 use plinth_drift::core::{desired, pipeline};
 use plinth_drift::source::snapshot;
+use plinth_testkit::fields::managed_entry as entry;
 
 const PREFIX: &str = "platform.kubevirt.io";
 const CLUSTER: &str = "test";
@@ -17,12 +18,18 @@ fn fixtures() -> PathBuf {
 }
 
 fn run(case: &str) -> Report {
+    let (desired, live) = load(case);
+    report(&desired, &live, 1_767_225_600)
+}
+
+/// The desired objects and the live snapshot of `case`.
+fn load(case: &str) -> (Vec<plinth_drift::DesiredObject>, plinth_drift::LiveSet) {
     let dir = fixtures().join(case);
     let text = fs_err::read_to_string(dir.join("desired.yaml")).expect("test setup");
     let values = plinth_vocab::yaml::from_str_multi(&text).expect("test setup");
     let mut desired = desired::from_values(values, "example");
     let live = snapshot::load_for(&dir.join("live.yaml"), &mut desired, None).expect("test setup");
-    report(&desired, &live, 1_767_225_600)
+    (desired, live)
 }
 
 /// The client-side report of `desired` against `live`, made at `epoch`.
@@ -443,6 +450,106 @@ fn live_only_secret_keys_stay_redacted_in_every_format() {
         if format != Format::Prometheus {
             assert!(text.contains("/data/password"), "{format:?}:\n{text}");
             assert!(text.contains("/data/debug"), "{format:?}:\n{text}");
+        }
+    }
+}
+
+/// Gives every live object of `live` without `managedFields` the entries `entries(key, live
+/// object)` returns.
+fn own(
+    live: &mut plinth_drift::LiveSet,
+    entries: impl Fn(&plinth_vocab::ObjectRef, &serde_json::Value) -> Vec<serde_json::Value>,
+) {
+    for (key, obj) in &mut live.objects {
+        if obj.pointer("/metadata/managedFields").is_none() {
+            obj["metadata"]["managedFields"] = serde_json::Value::Array(entries(key, obj));
+        }
+    }
+}
+
+/// (object, status, changed pointers) of every object of `report`.
+fn findings(report: &Report) -> Vec<(String, plinth_drift::Status, Vec<String>)> {
+    report
+        .objects
+        .iter()
+        .map(|o| {
+            let mut pointers: Vec<String> = o
+                .changes
+                .iter()
+                .chain(&o.pending_removal)
+                .map(|c| c.pointer.clone())
+                .collect();
+            pointers.sort();
+            (o.key.to_string(), o.status, pointers)
+        })
+        .collect()
+}
+
+/// Every case again with the `managedFields` a real API server writes for an object created
+/// by hand and later taken over by plinth: a `kubectl-create` `Update` entry owning every live
+/// field (server defaults included, the false-positive trap) and a later `plinth` `Apply`
+/// entry owning what plinth renders. Ownership then settles nothing plinth's rules would not:
+/// every object gets the same status and the same changed fields as without `managedFields`.
+#[test]
+fn every_case_is_judged_the_same_when_created_by_hand_and_taken_over() {
+    for entry_name in fs_err::read_dir(fixtures()).expect("test setup") {
+        let case = entry_name
+            .expect("test setup")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        let (desired, mut live) = load(&case);
+        let plain = report(&desired, &live, 0);
+        own(&mut live, |key, obj| {
+            let mut entries = vec![entry(
+                "kubectl-create",
+                "Update",
+                "2026-11-29T08:00:00Z",
+                obj,
+            )];
+            if let Some(d) = desired.iter().find(|d| d.key() == *key) {
+                entries.push(entry("plinth", "Apply", "2026-11-29T09:00:00Z", &d.value));
+            }
+            entries
+        });
+        let owned = report(&desired, &live, 0);
+        assert_eq!(findings(&owned), findings(&plain), "{case}");
+    }
+}
+
+/// Every in-sync case again with only plinth's `Apply` entry (the object plinth created and
+/// nobody else touched): still in sync, nothing managed or pending removal.
+#[test]
+fn every_sync_case_applied_by_plinth_alone_stays_in_sync() {
+    for entry_name in fs_err::read_dir(fixtures()).expect("test setup") {
+        let case = entry_name
+            .expect("test setup")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if !case.ends_with("-sync") {
+            continue;
+        }
+        let (desired, mut live) = load(&case);
+        own(&mut live, |key, _| {
+            desired
+                .iter()
+                .filter(|d| d.key() == *key)
+                .map(|d| entry("plinth", "Apply", "2026-11-29T09:00:00Z", &d.value))
+                .collect()
+        });
+        let report = report(&desired, &live, 0);
+        assert_eq!(
+            report.verdict(),
+            Verdict::InSync,
+            "{case}: {}",
+            Format::Json.render(&report)
+        );
+        for o in &report.objects {
+            assert!(
+                o.managed.is_empty() && o.pending_removal.is_empty(),
+                "{case}: {o:?}"
+            );
         }
     }
 }

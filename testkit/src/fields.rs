@@ -307,3 +307,10 @@ mod tests {
         );
     }
 }
+
+/// One `metadata.managedFields` entry of `manager` (`operation` `Apply` or `Update`, at the
+/// RFC 3339 `time`) owning every field and item `owned` sets, as a test writes one by hand.
+pub fn managed_entry(manager: &str, operation: &str, time: &str, owned: &Value) -> Value {
+    serde_json::json!({"manager": manager, "operation": operation, "time": time,
+        "fieldsType": "FieldsV1", "fieldsV1": to_fields_v1(&fields_of(owned))})
+}

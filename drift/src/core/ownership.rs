@@ -249,9 +249,10 @@ pub enum Judgement<'o> {
     Managed(&'o Entry),
     /// Ownership does not settle it: plinth's live-only rules do (the entry is the owner).
     Rules(&'o Entry),
-    /// Owned below this field: judge each part. With the owner of the field itself whose
-    /// writes are ambiguous, if any: plinth's rules on the whole field (an extra container
-    /// item) still apply.
+    /// Owned below this field: judge each part. With an owner of the field or of something in
+    /// it whose writes are ambiguous, when no drift manager wrote in it since the last apply:
+    /// plinth's rules on the whole field (an extra container item, a `hostPath` volume source)
+    /// then still apply.
     Inside(Option<&'o Entry>),
     /// Owned by nobody: a server default.
     Unowned,
@@ -320,13 +321,24 @@ impl Ownership {
         })
     }
 
-    /// The entries that own the field or item at `path` of `live` itself.
+    /// The entries that own the field or item at `path` of `live` itself (or an atomic list
+    /// holding it).
     pub fn owners(&self, live: &Value, path: &[String]) -> Vec<&Entry> {
+        self.owners_where(live, path, |_| true)
+    }
+
+    /// [`Self::owners`], counting an atomic list's owner only when `atomic(entry)`.
+    fn owners_where(
+        &self,
+        live: &Value,
+        path: &[String],
+        atomic: impl Fn(&Entry) -> bool,
+    ) -> Vec<&Entry> {
         self.entries
             .iter()
             .filter(|e| match reach(&e.set, live, path) {
                 Reach::Node(n) => n.own,
-                Reach::Atomic => true,
+                Reach::Atomic => atomic(e),
                 Reach::None => false,
             })
             .collect()
@@ -334,20 +346,27 @@ impl Ownership {
 
     /// Whether some entry owns something below `path` (not necessarily `path` itself).
     fn owned_inside(&self, live: &Value, path: &[String]) -> bool {
+        !self.inside(live, path).is_empty()
+    }
+
+    /// The entries that own something below `path`.
+    fn inside(&self, live: &Value, path: &[String]) -> Vec<&Entry> {
         self.entries
             .iter()
-            .any(|e| matches!(reach(&e.set, live, path), Reach::Node(n) if n.has_children()))
+            .filter(|e| matches!(reach(&e.set, live, path), Reach::Node(n) if n.has_children()))
+            .collect()
+    }
+
+    /// Whether `entry` wrote after the baseline.
+    fn after_baseline(&self, entry: &Entry) -> bool {
+        matches!((entry.epoch, self.baseline), (Some(t), Some(b)) if t > b)
     }
 
     /// Whether `entry`, a drift manager, wrote after the baseline (and, for a client-side
     /// `kubectl apply`, wrote `path` as part of what it applied: that manager owns every
     /// default of an object it created).
     fn fresh(&self, entry: &Entry, live: &Value, path: &[String]) -> bool {
-        let after = match (entry.epoch, self.baseline) {
-            (Some(t), Some(b)) => t > b,
-            _ => false,
-        };
-        after
+        self.after_baseline(entry)
             && (entry.writer.manager != CLIENT_SIDE_APPLY
                 || self
                     .last_applied
@@ -357,7 +376,10 @@ impl Ownership {
 
     /// The judgement of the live-only field or item at `path` of `live`.
     pub fn judge(&self, live: &Value, path: &[String]) -> Judgement<'_> {
-        let owners = self.owners(live, path);
+        // A GitOps manager owning an atomic list (a StatefulSet's `volumeClaimTemplates`)
+        // applied the list as rendered: what the server defaults inside its items is not
+        // something it applied and no longer renders.
+        let owners = self.owners_where(live, path, |e| e.class != Class::GitOps);
         let fresh = owners
             .iter()
             .filter(|e| e.class == Class::Drift && self.fresh(e, live, path))
@@ -372,7 +394,12 @@ impl Ownership {
             Class::Controller => false,
         };
         if at.is_some_and(|v| v.is_object() || v.is_array()) && self.owned_inside(live, path) {
-            return Judgement::Inside(owners.iter().find(ambiguous).copied());
+            let inside = self.inside(live, path);
+            let fresh_inside = inside
+                .iter()
+                .any(|e| e.class == Class::Drift && self.after_baseline(e));
+            let owner = owners.iter().chain(&inside).find(ambiguous).copied();
+            return Judgement::Inside(owner.filter(|_| !fresh_inside));
         }
         let controller = owners
             .iter()

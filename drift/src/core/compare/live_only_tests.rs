@@ -4,7 +4,9 @@
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use super::{OWNERSHIP_UNKNOWN_NOTE, compare_client_side_noted};
+use super::{Comparison, OWNERSHIP_UNKNOWN_NOTE, compare_client, compare_client_side_noted};
+use crate::core::ownership::Policy;
+use plinth_testkit::fields::managed_entry as entry;
 
 /// An object of kind `kind` holding `leaf` at the dotted `path`; a numeric segment is a list
 /// whose items are named `a` (so that keyed lists pair desired and live items).
@@ -422,6 +424,11 @@ proptest! {
         let (changes, note) = compare_client_side_noted(&desired, &live, kind);
         prop_assert_eq!(changes, vec![]);
         prop_assert_eq!(note, None);
+        // Applied by plinth, nobody else touching it: in sync, nothing managed or pending.
+        let mut owned = live.clone();
+        owned["metadata"]["managedFields"] = json!([entry("plinth", "Apply", T1, &desired)]);
+        let found = compare_client(&desired, &owned, kind, &Policy::default());
+        prop_assert_eq!(found, Comparison::default());
         // One change by hand on top of the defaults is found, at its pointer.
         let (field, value) = tamper;
         let spec = live.pointer_mut(&pointer(at)).expect("built above");
@@ -446,8 +453,46 @@ proptest! {
         let found: Vec<&str> = changes.iter().map(|c| c.pointer.as_str()).collect();
         prop_assert_eq!(found, vec![at_pointer.as_str()]);
         prop_assert_eq!(note, Some(OWNERSHIP_UNKNOWN_NOTE));
+        // The same change made with `kubectl edit` after plinth's apply: found, and its writer
+        // named.
+        let edited = live.pointer(&at_pointer).cloned().expect("changed above");
+        let mut by_hand = Value::Null;
+        let segments = plinth_vocab::pointer::segments(&at_pointer);
+        let mut slot = &mut by_hand;
+        let mut held = &live;
+        for seg in &segments {
+            held = match held {
+                Value::Array(items) => &items[seg.parse::<usize>().expect("an index")],
+                other => &other[seg.as_str()],
+            };
+            // A list item is owned by its key: keep the item's `name`.
+            if held.is_object() && held.get("name").is_some() && seg.parse::<usize>().is_ok() {
+                *slot = json!([{"name": held["name"].clone()}]);
+                slot = &mut slot[0];
+            } else if seg.parse::<usize>().is_ok() {
+                *slot = json!([Value::Null]);
+                slot = &mut slot[0];
+            } else {
+                slot = &mut slot[seg.as_str()];
+            }
+        }
+        *slot = edited;
+        live["metadata"]["managedFields"] = json!([
+            entry("plinth", "Apply", T1, &desired),
+            entry("kubectl-edit", "Update", T2, &by_hand),
+        ]);
+        let found = compare_client(&desired, &live, kind, &Policy::default());
+        let found: Vec<(&str, &str)> = found
+            .changes
+            .iter()
+            .map(|c| (c.pointer.as_str(), c.writer.as_ref().map_or("", |w| w.manager.as_str())))
+            .collect();
+        prop_assert_eq!(found, vec![(at_pointer.as_str(), "kubectl-edit")]);
     }
 }
+
+const T1: &str = "2026-11-29T09:00:00Z";
+const T2: &str = "2026-11-29T10:02:00Z";
 
 /// A change made by hand to a pod spec: the field and the value added.
 fn arb_tamper() -> impl Strategy<Value = (&'static str, Value)> {

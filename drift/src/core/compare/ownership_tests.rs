@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use plinth_testkit::fields::{fields_of, to_fields_v1};
+use plinth_testkit::fields::managed_entry as entry;
 
 use super::{Comparison, compare_client};
 use crate::core::ownership::Policy;
@@ -12,12 +12,6 @@ use crate::core::ownership::Policy;
 const T0: &str = "2026-11-29T08:00:00Z";
 const T1: &str = "2026-11-29T09:00:00Z";
 const T2: &str = "2026-11-29T10:02:00Z";
-
-/// One `managedFields` entry of `manager` owning every field `owned` sets.
-fn entry(manager: &str, operation: &str, time: &str, owned: &Value) -> Value {
-    json!({"manager": manager, "operation": operation, "apiVersion": "apps/v1", "time": time,
-        "fieldsType": "FieldsV1", "fieldsV1": to_fields_v1(&fields_of(owned))})
-}
 
 /// [`entry`] written through the `subresource`.
 fn entry_via(manager: &str, time: &str, subresource: &str, owned: &Value) -> Value {
