@@ -248,6 +248,13 @@ fn merge_field(field: &str, into: &mut Value, from: &Value) {
     }
 }
 
+/// One `metadata.managedFields` entry of `manager` (`operation` `Apply` or `Update`, at the
+/// RFC 3339 `time`) owning every field and item `owned` sets, as a test writes one by hand.
+pub fn managed_entry(manager: &str, operation: &str, time: &str, owned: &Value) -> Value {
+    serde_json::json!({"manager": manager, "operation": operation, "time": time,
+        "fieldsType": "FieldsV1", "fieldsV1": to_fields_v1(&fields_of(owned))})
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -306,11 +313,4 @@ mod tests {
             json!({"containers": [{"name": "a", "image": "y", "terminationMessagePath": "/dev/t"}, {"name": "b"}, {"name": "c"}], "args": [3]})
         );
     }
-}
-
-/// One `metadata.managedFields` entry of `manager` (`operation` `Apply` or `Update`, at the
-/// RFC 3339 `time`) owning every field and item `owned` sets, as a test writes one by hand.
-pub fn managed_entry(manager: &str, operation: &str, time: &str, owned: &Value) -> Value {
-    serde_json::json!({"manager": manager, "operation": operation, "time": time,
-        "fieldsType": "FieldsV1", "fieldsV1": to_fields_v1(&fields_of(owned))})
 }
