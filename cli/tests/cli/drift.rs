@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::common::{
-    assert_exit, assert_stdout, copy_dir_except, drift_example, plinth_reproducible as plinth,
-    render, stderr, stdout, workspace, write_files,
+    assert_exit, assert_stdout, copy_dir_except, drift_example, example_copy,
+    plinth_reproducible as plinth, render, stderr, stdout, workspace, write_files,
 };
 
 /// `plinth drift --cluster plain-west --snapshot live/plain-west` in a copy of the example.
@@ -109,7 +109,9 @@ fn every_format_is_written_to_the_output_dir() {
         serde_json::json!([{
             "pointer": "/spec/liveMigrationConfig/parallelMigrationsPerCluster",
             "desired": 5,
-            "live": 10
+            "live": 10,
+            "writer": {"manager": "kubectl-patch", "operation": "Update",
+                "time": "2026-11-29T10:02:00Z"}
         }])
     );
 
@@ -662,4 +664,66 @@ fn an_object_read_at_another_version_of_its_group_is_the_same_object() {
             "`kubevirt.io/v1alpha3` `VirtualMachine` is not served by the cluster (it serves `VirtualMachine` at `kubevirt.io/v1`)",
         ],
     );
+}
+
+/// `drift.driftManagers` in plinth.yaml turns a controller's writes into drift: the example
+/// HyperConverged's finalizer, written by its operator after Argo CD's apply, is "managed by"
+/// the operator by default and drift once the operator is listed. A misspelt key is refused.
+#[test]
+fn plinth_yaml_lists_the_drift_managers() {
+    let repo = example_copy();
+    let json = |out: &std::process::Output| -> serde_json::Value {
+        serde_json::from_str(&stdout(out)).unwrap()
+    };
+    let args = [
+        "drift",
+        ".",
+        "--cluster",
+        "plain-west",
+        "--snapshot",
+        "live/plain-west",
+        "--format",
+        "json",
+    ];
+    let hco = |report: &serde_json::Value| -> serde_json::Value {
+        report["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["kind"] == "HyperConverged")
+            .cloned()
+            .unwrap()
+    };
+    let before = hco(&json(&plinth(repo.path(), &args)));
+    assert_eq!(before["managed"][0]["pointer"], "/metadata/finalizers/0");
+    assert_eq!(
+        before["managed"][0]["writer"]["manager"],
+        "hyperconverged-cluster-operator"
+    );
+    assert_eq!(before["changes"].as_array().unwrap().len(), 1);
+    assert_eq!(before["changes"][0]["writer"]["manager"], "kubectl-patch");
+
+    let settings = repo.path().join("plinth.yaml");
+    let mut text = std::fs::read_to_string(&settings).unwrap_or_default();
+    text.push_str("drift:\n  driftManagers: [\"hyperconverged-*\"]\n");
+    std::fs::write(&settings, &text).unwrap();
+    let after = hco(&json(&plinth(repo.path(), &args)));
+    let pointers: Vec<&str> = after["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pointers,
+        [
+            "/metadata/finalizers",
+            "/spec/liveMigrationConfig/parallelMigrationsPerCluster"
+        ]
+    );
+    assert!(after.get("managed").is_none(), "{after}");
+
+    std::fs::write(&settings, text.replace("driftManagers", "driftManager")).unwrap();
+    let out = plinth(repo.path(), &args);
+    assert_exit(&out, 2, &["plinth.yaml", "driftManager"]);
 }
