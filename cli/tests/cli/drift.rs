@@ -704,9 +704,9 @@ fn plinth_yaml_lists_the_drift_managers() {
     assert_eq!(before["changes"][0]["writer"]["manager"], "kubectl-patch");
 
     let settings = repo.path().join("plinth.yaml");
-    let mut text = std::fs::read_to_string(&settings).unwrap_or_default();
+    let mut text = fs_err::read_to_string(&settings).unwrap_or_default();
     text.push_str("drift:\n  driftManagers: [\"hyperconverged-*\"]\n");
-    std::fs::write(&settings, &text).unwrap();
+    fs_err::write(&settings, &text).unwrap();
     let after = hco(&json(&plinth(repo.path(), &args)));
     let pointers: Vec<&str> = after["changes"]
         .as_array()
@@ -723,7 +723,7 @@ fn plinth_yaml_lists_the_drift_managers() {
     );
     assert!(after.get("managed").is_none(), "{after}");
 
-    std::fs::write(&settings, text.replace("driftManagers", "driftManager")).unwrap();
+    fs_err::write(&settings, text.replace("driftManagers", "driftManager")).unwrap();
     let out = plinth(repo.path(), &args);
     assert_exit(&out, 2, &["plinth.yaml", "driftManager"]);
 }
