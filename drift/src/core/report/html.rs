@@ -1,9 +1,13 @@
 //! The self-contained HTML report: inline style, no script and no external fetch; per-object
-//! status, and desired and live values side by side for every changed field.
+//! status, and desired and live values side by side for every changed field (who wrote it,
+//! where known; decoded file contents as a diff), pending removals, and the fields
+//! controllers manage (in-sync objects included).
 
 use std::fmt::Write as _;
 
-use super::{Report, markup, show};
+use plinth_vocab::change::FieldChange;
+
+use super::{ObjectResult, Report, markup, show, wording};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24}\
 table{border-collapse:collapse;margin:.5rem 0 1rem}\
@@ -57,22 +61,41 @@ pub fn render(report: &Report) -> String {
             esc(o.asset.as_deref().unwrap_or(""))
         );
         if !o.changes.is_empty() {
-            let _ = write!(
-                out,
-                "<details open><summary>{} field(s)</summary><table><tr><th>Field</th><th>Desired</th><th>Live</th></tr>",
-                o.changes.len()
+            let who = wording::any_writer(&o.changes).then_some("Changed by");
+            let summary = format!("{} field(s)", o.changes.len());
+            fields(&mut out, report, o, &o.changes, &summary, who, |c| {
+                c.writer.as_ref().map(|_| wording::writer(c, ""))
+            });
+        }
+        if !o.pending_removal.is_empty() {
+            let summary = format!(
+                "{} pending removal(s): applied earlier, no longer rendered; the next apply removes them",
+                o.pending_removal.len()
             );
-            for c in &o.changes {
-                row(
-                    &mut out,
-                    [
-                        format!("<code>{}</code>", esc(&c.pointer)),
-                        format!("<pre>{}</pre>", esc(&pretty(c.before.as_ref()))),
-                        format!("<pre>{}</pre>", esc(&pretty(c.after.as_ref()))),
-                    ],
-                );
-            }
-            out.push_str("</table></details>");
+            fields(
+                &mut out,
+                report,
+                o,
+                &o.pending_removal,
+                &summary,
+                Some("Applied by"),
+                |c| Some(wording::writer(c, "plinth")),
+            );
+        }
+        if !o.managed.is_empty() {
+            let summary = format!(
+                "{} field(s) managed by controllers (not drift)",
+                o.managed.len()
+            );
+            fields(
+                &mut out,
+                report,
+                o,
+                &o.managed,
+                &summary,
+                Some("Managed by"),
+                |c| Some(wording::writer(c, "a controller")),
+            );
         }
         for n in &o.notes {
             let _ = write!(out, "<div>{}</div>", esc(n));
@@ -105,6 +128,46 @@ pub fn render(report: &Report) -> String {
     }
     out.push_str("</body>\n</html>\n");
     out
+}
+
+/// A `<details>` of `changes` under `summary`: field, desired and live (a decoded file
+/// content as one diff across both), and a `who` column when named.
+fn fields(
+    out: &mut String,
+    report: &Report,
+    o: &ObjectResult,
+    changes: &[FieldChange],
+    summary: &str,
+    who: Option<&str>,
+    writer: impl Fn(&FieldChange) -> Option<String>,
+) {
+    let extra = who.map(|w| format!("<th>{w}</th>")).unwrap_or_default();
+    let _ = write!(
+        out,
+        "<details open><summary>{}</summary><table><tr><th>Field</th><th>Desired</th><th>Live</th>{extra}</tr>",
+        esc(summary)
+    );
+    for c in changes {
+        let _ = write!(out, "<tr><td><code>{}</code></td>", esc(c.shown_path()));
+        match report.content_diff(o, c) {
+            Some(diff) => {
+                let _ = write!(out, "<td colspan=\"2\"><pre>{}</pre></td>", esc(diff));
+            }
+            None => {
+                let _ = write!(
+                    out,
+                    "<td><pre>{}</pre></td><td><pre>{}</pre></td>",
+                    esc(&pretty(c.before.as_ref())),
+                    esc(&pretty(c.after.as_ref()))
+                );
+            }
+        }
+        if who.is_some() {
+            let _ = write!(out, "<td>{}</td>", esc(&writer(c).unwrap_or_default()));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table></details>");
 }
 
 /// One table row of `cells` (HTML already).

@@ -1,9 +1,14 @@
 //! The `JUnit` XML report, for CI test dashboards: one test case per object; drift is a
-//! failure, an object that could not be compared an error, unmanaged and paused are skipped.
+//! failure (a refused or invalid override with its reason in the message), an object that
+//! could not be compared an error, unmanaged and paused are skipped. Fields controllers
+//! manage and stale overrides are information in the test case's `system-out`, and the stale
+//! overrides are listed again in a passing `stale overrides` test case.
 
 use std::fmt::Write as _;
 
-use super::{Report, Status, markup, show};
+use plinth_vocab::change::FieldChange;
+
+use super::{ObjectResult, Report, Status, markup, show, wording};
 
 /// Renders the report as `JUnit` XML.
 pub fn render(report: &Report) -> String {
@@ -11,7 +16,9 @@ pub fn render(report: &Report) -> String {
     let failures = count(Status::is_finding) + usize::from(!report.hardware.is_empty());
     let errors = count(|s| s == Status::Error);
     let skipped = count(|s| matches!(s, Status::Unmanaged | Status::Paused));
-    let tests = report.objects.len() + usize::from(!report.hardware.is_empty());
+    let tests = report.objects.len()
+        + usize::from(!report.hardware.is_empty())
+        + usize::from(report.objects.iter().any(|o| !o.stale_overrides.is_empty()));
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
@@ -32,25 +39,45 @@ pub fn render(report: &Report) -> String {
         );
         let mut body = String::new();
         for c in &o.changes {
-            let _ = writeln!(
-                body,
-                "{}: desired {}, live {}",
-                c.pointer,
-                show(c.before.as_ref()),
-                show(c.after.as_ref())
-            );
+            field(&mut body, report, o, c, wording::changed_by(c));
         }
-        for n in o.notes.iter().chain(&o.stale_overrides) {
+        for c in &o.pending_removal {
+            field(&mut body, report, o, c, Some(wording::pending_removal(c)));
+        }
+        // Information, not a failure: fields controllers manage, and (where the stale
+        // overrides are not already in the failure) the overrides that do nothing.
+        let mut system_out = String::new();
+        for c in &o.managed {
+            field(&mut system_out, report, o, c, Some(wording::managed_by(c)));
+        }
+        for n in &o.notes {
             let _ = writeln!(body, "{n}");
         }
+        let stale = o
+            .stale_overrides
+            .iter()
+            .map(|s| format!("stale override: {s}\n"));
+        if o.status.is_finding() || o.status == Status::Error {
+            body.extend(o.stale_overrides.iter().map(|s| format!("{s}\n")));
+        } else {
+            system_out.extend(stale);
+        }
+        let system_out = if system_out.is_empty() {
+            String::new()
+        } else {
+            format!("\n      <system-out>{}</system-out>", esc(&system_out))
+        };
         match o.status {
-            Status::InSync => {
+            Status::InSync if system_out.is_empty() => {
                 let _ = writeln!(out, "/>");
+            }
+            Status::InSync => {
+                let _ = writeln!(out, ">{system_out}\n    </testcase>");
             }
             Status::Unmanaged | Status::Paused => {
                 let _ = writeln!(
                     out,
-                    ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                    ">\n      <skipped message=\"{}\"/>{system_out}\n    </testcase>",
                     o.status.as_str()
                 );
             }
@@ -60,15 +87,33 @@ pub fn render(report: &Report) -> String {
                 } else {
                     "failure"
                 };
+                // A refused or invalid object's reason is its first note: the message says it.
+                let reason = match (s, o.notes.first()) {
+                    (Status::Refused | Status::Invalid, Some(n)) => format!(": {n}"),
+                    _ => String::new(),
+                };
                 let _ = writeln!(
                     out,
-                    ">\n      <{tag} message=\"{}\" type=\"{}\">{}</{tag}>\n    </testcase>",
-                    esc(&format!("{} {}", s.as_str(), o.key)),
+                    ">\n      <{tag} message=\"{}\" type=\"{}\">{}</{tag}>{system_out}\n    </testcase>",
+                    esc(&format!("{} {}{reason}", s.as_str(), o.key)),
                     s.as_str(),
                     esc(&body)
                 );
             }
         }
+    }
+    let stale = report.stale_overrides();
+    if !stale.is_empty() {
+        let mut listing = String::new();
+        for (o, s) in stale {
+            let _ = writeln!(listing, "{}: {s}", o.key);
+        }
+        let _ = writeln!(
+            out,
+            "    <testcase classname=\"{}\" name=\"stale overrides\">\n      <system-out>{}</system-out>\n    </testcase>",
+            esc(&format!("{}.Overrides", report.cluster)),
+            esc(&listing)
+        );
     }
     if !report.hardware.is_empty() {
         let mut body = String::new();
@@ -88,6 +133,37 @@ pub fn render(report: &Report) -> String {
     }
     let _ = writeln!(out, "  </testsuite>\n</testsuites>");
     out
+}
+
+/// One changed field as lines: `<path>: desired X, live Y` (or the decoded diff of a file's
+/// contents) and who wrote it.
+fn field(
+    out: &mut String,
+    report: &Report,
+    o: &ObjectResult,
+    c: &FieldChange,
+    who: Option<String>,
+) {
+    let who = who.map(|w| format!(", {w}")).unwrap_or_default();
+    match report.content_diff(o, c) {
+        Some(diff) => {
+            let _ = writeln!(
+                out,
+                "{}: file contents (decoded){who}:\n{}",
+                c.shown_path(),
+                diff.trim_end_matches('\n')
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "{}: desired {}, live {}{who}",
+                c.shown_path(),
+                show(c.before.as_ref()),
+                show(c.after.as_ref())
+            );
+        }
+    }
 }
 
 /// XML escaping for attributes and text.

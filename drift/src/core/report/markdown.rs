@@ -1,9 +1,13 @@
 //! The Markdown report, for a pull request comment or an issue: a summary table, then one
-//! section per object that is not in sync with its changes in a table.
+//! section per object that is not in sync with its changes in a table (who wrote them, where
+//! known; decoded file contents as a diff below it), its pending removals and the fields
+//! controllers manage in small tables of their own.
 
 use std::fmt::Write as _;
 
-use super::{Report, show};
+use plinth_vocab::change::FieldChange;
+
+use super::{ObjectResult, Report, show, wording};
 
 /// Renders the report as GitHub-flavoured Markdown.
 pub fn render(report: &Report) -> String {
@@ -29,17 +33,30 @@ pub fn render(report: &Report) -> String {
             o.asset_note()
         );
         if !o.changes.is_empty() {
-            let _ = writeln!(out, "| Field | Desired | Live |\n|---|---|---|");
-            for c in &o.changes {
-                row(
-                    &mut out,
-                    &[
-                        format!("`{}`", cell(&c.pointer)),
-                        code(&show(c.before.as_ref())),
-                        code(&show(c.after.as_ref())),
-                    ],
-                );
-            }
+            let who = wording::any_writer(&o.changes).then_some("Changed by");
+            table(&mut out, report, o, &o.changes, who, |c| {
+                c.writer.as_ref().map(|_| wording::writer(c, ""))
+            });
+        }
+        if !o.pending_removal.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n**Pending removal**: applied earlier, no longer rendered; the next apply removes them.\n"
+            );
+            table(
+                &mut out,
+                report,
+                o,
+                &o.pending_removal,
+                Some("Applied by"),
+                |c| Some(wording::writer(c, "plinth")),
+            );
+        }
+        if !o.managed.is_empty() {
+            let _ = writeln!(out, "\n**Managed by controllers** (not drift):\n");
+            table(&mut out, report, o, &o.managed, Some("Managed by"), |c| {
+                Some(wording::writer(c, "a controller"))
+            });
         }
         for n in &o.notes {
             let _ = writeln!(out, "- {}", prose(n));
@@ -70,6 +87,57 @@ pub fn render(report: &Report) -> String {
         }
     }
     out
+}
+
+/// A table of `changes` (field, desired, live, and a `who` column when named), then the
+/// decoded diffs of the file contents among them.
+fn table(
+    out: &mut String,
+    report: &Report,
+    o: &ObjectResult,
+    changes: &[FieldChange],
+    who: Option<&str>,
+    writer: impl Fn(&FieldChange) -> Option<String>,
+) {
+    let (extra, rule) = who.map_or((String::new(), ""), |w| (format!(" {w} |"), "---|"));
+    let _ = writeln!(
+        out,
+        "| Field | Desired | Live |{extra}\n|---|---|---|{rule}"
+    );
+    let mut diffs = Vec::new();
+    for c in changes {
+        let path = format!("`{}`", cell(c.shown_path()));
+        let mut cells = match report.content_diff(o, c) {
+            Some(diff) => {
+                diffs.push((c, diff));
+                let below = "*decoded below*".to_owned();
+                vec![path, below.clone(), below]
+            }
+            None => vec![
+                path,
+                code(&show(c.before.as_ref())),
+                code(&show(c.after.as_ref())),
+            ],
+        };
+        if who.is_some() {
+            cells.push(writer(c).map(|w| prose(&w)).unwrap_or_default());
+        }
+        row(out, &cells);
+    }
+    for (c, diff) in diffs {
+        let fence = "`".repeat(longest_backtick_run(diff).max(2) + 1);
+        let _ = writeln!(
+            out,
+            "\n`{}` file contents (decoded):\n\n{fence}diff\n{diff}{}{fence}",
+            cell(c.shown_path()),
+            if diff.ends_with('\n') { "" } else { "\n" }
+        );
+    }
+}
+
+/// The longest run of backticks in `text` (a code fence must be longer).
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
 
 /// One table row of `cells` (Markdown already).

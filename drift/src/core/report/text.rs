@@ -1,9 +1,12 @@
 //! The terminal report: a summary line, then every object that is not in sync with its
-//! field-level changes, stale overrides and hardware drift.
+//! field-level changes (who wrote them, where known), pending removals, controller-managed
+//! fields, stale overrides and hardware drift.
 
 use std::fmt::Write as _;
 
-use super::{Report, show};
+use plinth_vocab::change::FieldChange;
+
+use super::{ObjectResult, Report, show, wording};
 
 /// Renders the report as plain text (no colour).
 pub fn render(report: &Report) -> String {
@@ -20,9 +23,13 @@ pub fn render(report: &Report) -> String {
         out.push('\n');
         let _ = writeln!(out, "{:<9} {}{}", o.status.as_str(), o.key, o.asset_note());
         for c in &o.changes {
-            let _ = writeln!(out, "    {}", c.pointer);
-            let _ = writeln!(out, "      desired: {}", show(c.before.as_ref()));
-            let _ = writeln!(out, "      live:    {}", show(c.after.as_ref()));
+            field(&mut out, report, o, c, wording::changed_by(c));
+        }
+        for c in &o.pending_removal {
+            field(&mut out, report, o, c, Some(wording::pending_removal(c)));
+        }
+        for c in &o.managed {
+            field(&mut out, report, o, c, Some(wording::managed_by(c)));
         }
         for n in &o.notes {
             let _ = writeln!(out, "    note: {n}");
@@ -51,6 +58,30 @@ pub fn render(report: &Report) -> String {
         }
     }
     out
+}
+
+/// One changed field: where, both values (or the decoded diff of a file's contents) and who
+/// wrote it.
+fn field(
+    out: &mut String,
+    report: &Report,
+    o: &ObjectResult,
+    c: &FieldChange,
+    who: Option<String>,
+) {
+    let _ = writeln!(out, "    {}", c.shown_path());
+    if let Some(diff) = report.content_diff(o, c) {
+        let _ = writeln!(out, "      file contents (decoded):");
+        for line in diff.lines() {
+            let _ = writeln!(out, "        {line}");
+        }
+    } else {
+        let _ = writeln!(out, "      desired: {}", show(c.before.as_ref()));
+        let _ = writeln!(out, "      live:    {}", show(c.after.as_ref()));
+    }
+    if let Some(who) = who {
+        let _ = writeln!(out, "      {who}");
+    }
 }
 
 /// `12 objects: 8 in-sync, 2 drifted, 1 missing, 1 orphaned` (zero counts left out).
