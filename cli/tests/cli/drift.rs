@@ -663,3 +663,85 @@ fn an_object_read_at_another_version_of_its_group_is_the_same_object() {
         ],
     );
 }
+
+/// A repository rendering one MachineConfig with two ignition files (`data:` URLs, base64 and
+/// percent-encoded, as OpenShift writes them) for cluster `prod`.
+fn repo_with_a_machine_config(dir: &Path) {
+    let files = [
+        (
+            "assets/metadata.yaml",
+            "assets:\n  - name: vfio\n    path: vfio.yaml.j2\n    phase: 0\n    install: always\n    component: MachineConfig\n    reconcile_order: 1\n",
+        ),
+        (
+            "assets/vfio.yaml.j2",
+            "apiVersion: machineconfiguration.openshift.io/v1\nkind: MachineConfig\nmetadata:\n  name: 100-worker-vfio-pci\n  labels:\n    machineconfiguration.openshift.io/role: worker\nspec:\n  config:\n    ignition:\n      version: 3.2.0\n    storage:\n      files:\n      - contents:\n          source: data:text/plain;charset=utf-8;base64,b3B0aW9ucyB2ZmlvLXBjaSBpZHM9MTBkZToyMGI3CnNvZnRkZXAgbm91dmVhdSBwcmU6IHZmaW8tcGNpCg==\n        mode: 420\n        overwrite: true\n        path: /etc/modprobe.d/vfio.conf\n      - contents:\n          source: data:,placeholder%0A\n        mode: 384\n        overwrite: true\n        path: /etc/ssh/deploy_key\n",
+        ),
+        ("clusters/prod/cluster.yaml", "name: prod\n"),
+    ];
+    write_files(dir, &files);
+    render(dir);
+}
+
+/// A MachineConfig whose file contents were changed on the cluster: the readable change is a
+/// line diff of the decoded texts; a private key written into the other file (percent-encoded,
+/// so its encoded form hides it from a plain look at the value) appears in no format, decoded
+/// or encoded, only as a fingerprint.
+#[test]
+fn machine_config_file_contents_are_diffed_and_secrets_never_shown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    repo_with_a_machine_config(&repo);
+    let mut live = rendered_object(&repo, "machineconfig_100-worker-vfio-pci.yaml");
+    let files = "/spec/config/storage/files";
+    *live.pointer_mut(&format!("{files}/0/contents/source")).unwrap() = "data:text/plain;charset=utf-8;base64,b3B0aW9ucyB2ZmlvLXBjaSBpZHM9MTBkZToxZWI4CnNvZnRkZXAgbm91dmVhdSBwcmU6IHZmaW8tcGNpCg==".into();
+    let key_body = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW";
+    *live.pointer_mut(&format!("{files}/1/contents/source")).unwrap() = format!(
+        "data:,-----BEGIN%20OPENSSH%20PRIVATE%20KEY-----%0A{key_body}%0A-----END%20OPENSSH%20PRIVATE%20KEY-----%0A"
+    )
+    .into();
+    let snap = tmp.path().join("live.json");
+    fs_err::write(&snap, live.to_string()).unwrap();
+    let snap = snap.display().to_string();
+    let drift = |extra: &[&str]| {
+        let mut args = vec!["drift", ".", "--cluster", "prod", "--snapshot", &snap];
+        args.extend(extra);
+        plinth(&repo, &args)
+    };
+    assert_stdout(
+        &drift(&["--format", "markdown"]),
+        1,
+        &[
+            "| `/spec/config/storage/files/0/contents/source` | *decoded below* | *decoded below* |",
+            "`/spec/config/storage/files/0/contents/source` file contents (decoded):\n\n```diff\n--- desired\n+++ live\n@@ -1,2 +1,2 @@\n-options vfio-pci ids=10de:20b7\n+options vfio-pci ids=10de:1eb8\n softdep nouveau pre: vfio-pci\n```\n",
+            "| `/spec/config/storage/files/1/contents/source` | `\"data:,placeholder%0A\"` | `\"<redacted hmac-sha256:",
+        ],
+    );
+    let dir = tmp.path().join("reports");
+    let dir_arg = dir.display().to_string();
+    let mut args = vec!["--output-dir", dir_arg.as_str()];
+    for f in ["text", "json", "markdown", "junit", "prometheus", "html"] {
+        args.extend(["--format", f]);
+    }
+    assert_exit(&drift(&args), 1, &[]);
+    let mut read = 0;
+    for entry in fs_err::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = fs_err::read_to_string(&path).unwrap();
+        for leak in ["PRIVATE", key_body, "OPENSSH"] {
+            assert!(
+                !text.contains(leak),
+                "{} shows `{leak}`:\n{text}",
+                path.display()
+            );
+        }
+        read += 1;
+    }
+    assert_eq!(read, 6, "one file per format");
+    let text = fs_err::read_to_string(dir.join("drift.txt")).unwrap();
+    assert!(
+        text.contains(
+            "        -options vfio-pci ids=10de:20b7\n        +options vfio-pci ids=10de:1eb8\n"
+        ),
+        "{text}"
+    );
+}

@@ -160,25 +160,51 @@ pub fn hide_secret_contents(redactor: &Redactor, at: &str, value: &mut Value) {
     walk(redactor, &mut pointer::segments(at), value);
 }
 
-/// The line diff of a change at `at` when it is a file source whose sides (an absent side
-/// counts as empty) are both decoded text of at most [`MAX_DIFF_BYTES`]. Call it after
-/// [`hide_secret_contents`]: a hidden side is no `data:` URL any more, so it has no diff.
-pub fn contents_diff(at: &str, desired: Option<&Value>, live: Option<&Value>) -> Option<String> {
+/// A file source change whose two sides are decoded text (an absent side counts as empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    /// The line diff of the two texts; `None` when a side looked secret (it is now a
+    /// fingerprint) or is larger than [`MAX_DIFF_BYTES`].
+    pub diff: Option<String>,
+}
+
+/// Decodes a change at `at` of a `MachineConfig` when it is a file source whose sides are
+/// both text `data:` URLs (or absent): each side whose content looks secret is replaced by its
+/// fingerprint, and the other sides are diffed line by line. `None` (and nothing changed) for
+/// anything else, which is redacted as any other value: its secrecy is the comparison's
+/// verdict on the raw value.
+pub fn decode_change(
+    redactor: &Redactor,
+    at: &str,
+    desired: &mut Option<Value>,
+    live: &mut Option<Value>,
+) -> Option<Decoded> {
     if !is_source(&pointer::segments(at)) {
         return None;
     }
-    let side = |v: Option<&Value>| match v {
+    let side = |v: &Option<Value>| match v {
         None => Some(String::new()),
-        Some(v) => text_of(v).filter(|t| t.len() <= MAX_DIFF_BYTES),
+        Some(v) => text_of(v),
     };
     let (old, new) = (side(desired)?, side(live)?);
-    Some(
+    let mut hidden = false;
+    for (text, value) in [(&old, desired), (&new, live)] {
+        if let Some(Value::String(url)) = value
+            && looks_secret(redactor, text.as_bytes())
+        {
+            *url = redactor.fingerprint(url);
+            hidden = true;
+        }
+    }
+    let small = old.len() <= MAX_DIFF_BYTES && new.len() <= MAX_DIFF_BYTES;
+    let diff = (!hidden && small).then(|| {
         similar::TextDiff::from_lines(&old, &new)
             .unified_diff()
             .context_radius(3)
             .header("desired", "live")
-            .to_string(),
-    )
+            .to_string()
+    });
+    Some(Decoded { diff })
 }
 
 #[cfg(test)]
@@ -236,6 +262,12 @@ mod tests {
         assert!(!is_source(&seg("/spec/config/systemd/units/0/contents")));
     }
 
+    fn diff(desired: Option<&Value>, live: Option<&Value>) -> Option<Option<String>> {
+        let r = Redactor::with_key(b"k");
+        let (mut desired, mut live) = (desired.cloned(), live.cloned());
+        decode_change(&r, SOURCE, &mut desired, &mut live).map(|d| d.diff)
+    }
+
     #[test]
     fn text_sides_become_a_line_diff() {
         let url = |t: &str| {
@@ -246,32 +278,33 @@ mod tests {
         };
         let desired = url("options vfio-pci ids=10de:20b7\nsoftdep nouveau pre: vfio-pci\n");
         let live = url("options vfio-pci ids=10de:1eb8\nsoftdep nouveau pre: vfio-pci\n");
-        let diff = contents_diff(SOURCE, Some(&desired), Some(&live)).unwrap();
         assert_eq!(
-            diff,
-            "--- desired\n+++ live\n@@ -1,2 +1,2 @@\n-options vfio-pci ids=10de:20b7\n\
-             +options vfio-pci ids=10de:1eb8\n softdep nouveau pre: vfio-pci\n"
+            diff(Some(&desired), Some(&live)),
+            Some(Some(
+                "--- desired\n+++ live\n@@ -1,2 +1,2 @@\n-options vfio-pci ids=10de:20b7\n\
+                 +options vfio-pci ids=10de:1eb8\n softdep nouveau pre: vfio-pci\n"
+                    .to_owned()
+            ))
         );
         // An absent side is empty; a percent-encoded side is text too.
-        let added = contents_diff(SOURCE, None, Some(&json!("data:,a%0Ab%0A"))).unwrap();
+        let added = diff(None, Some(&json!("data:,a%0Ab%0A"))).unwrap().unwrap();
         assert!(added.ends_with("@@ -0,0 +1,2 @@\n+a\n+b\n"), "{added}");
-        // Binary content, an invalid encoding, another field: shown as they are.
-        let binary = json!("data:;base64,AAECAw==");
-        assert_eq!(contents_diff(SOURCE, Some(&binary), Some(&live)), None);
+        // Binary content, an invalid encoding: not decoded, redacted as any value.
         assert_eq!(
-            contents_diff(SOURCE, Some(&json!("data:,%")), Some(&live)),
+            diff(Some(&json!("data:;base64,AAECAw==")), Some(&live)),
             None
         );
+        assert_eq!(diff(Some(&json!("data:,%")), Some(&live)), None);
+        // Another field of the file.
+        let r = Redactor::with_key(b"k");
+        let (mut d, mut l) = (Some(desired.clone()), Some(live.clone()));
         assert_eq!(
-            contents_diff(
-                "/spec/config/storage/files/0/path",
-                Some(&desired),
-                Some(&live)
-            ),
+            decode_change(&r, "/spec/config/storage/files/0/path", &mut d, &mut l),
             None
         );
+        // Too large to diff: decoded (and checked) but shown as it is.
         let big = url(&"x\n".repeat(MAX_DIFF_BYTES));
-        assert_eq!(contents_diff(SOURCE, Some(&big), Some(&live)), None);
+        assert_eq!(diff(Some(&big), Some(&live)), Some(None));
     }
 
     #[test]
@@ -305,13 +338,11 @@ mod tests {
             );
         }
         assert_eq!(files[2]["contents"]["source"], plain);
-        // A leaf change, hidden: it has no diff.
-        let mut leaf = json!(password);
-        hide_secret_contents(&r, SOURCE, &mut leaf);
-        assert_eq!(leaf, json!(r.fingerprint(password)));
-        assert_eq!(
-            contents_diff(SOURCE, Some(&json!(plain)), Some(&leaf)),
-            None
-        );
+        // A leaf change: the secret side is a fingerprint, the other stays, and no diff.
+        let (mut desired, mut live) = (Some(json!(plain)), Some(json!(password)));
+        let decoded = decode_change(&r, SOURCE, &mut desired, &mut live);
+        assert_eq!(decoded, Some(Decoded { diff: None }));
+        assert_eq!(desired, Some(json!(plain)));
+        assert_eq!(live, Some(json!(r.fingerprint(password))));
     }
 }

@@ -292,7 +292,21 @@ impl Report {
                     w.manager = redactor.redact_text(&w.manager);
                     w.subresource = w.subresource.as_deref().map(|s| redactor.redact_text(s));
                 }
-                if c.secret {
+                // A file's decoded content decides whether it is secret, not the look of its
+                // encoded form (base64 looks random to the redactor).
+                let decoded = if files {
+                    ignition::decode_change(redactor, &c.pointer, &mut c.before, &mut c.after)
+                } else {
+                    None
+                };
+                if let Some(diff) = decoded.as_ref().and_then(|d| d.diff.clone()) {
+                    out.content_diffs.push(ignition::ContentDiff {
+                        key: o.key.clone(),
+                        pointer: c.pointer.clone(),
+                        diff,
+                    });
+                }
+                if c.secret && decoded.is_none() {
                     let hide = |v: Value| match v {
                         Value::Null => Value::Null,
                         Value::String(s) => Value::String(redactor.fingerprint(&s)),
@@ -305,15 +319,6 @@ impl Report {
                 if files {
                     for side in [&mut c.before, &mut c.after].into_iter().flatten() {
                         ignition::hide_secret_contents(redactor, &c.pointer, side);
-                    }
-                    let diff =
-                        ignition::contents_diff(&c.pointer, c.before.as_ref(), c.after.as_ref());
-                    if let Some(diff) = diff {
-                        out.content_diffs.push(ignition::ContentDiff {
-                            key: o.key.clone(),
-                            pointer: c.pointer.clone(),
-                            diff,
-                        });
                     }
                 }
                 // The same code as `diff` (`Redactor::redact_object`), at this value's place.
@@ -659,6 +664,10 @@ mod tests {
             Some(data_url("# no key yet\n")),
             Some(data_url(PRIVATE_KEY)),
         );
+        // The comparison flags both: a base64 payload looks random to the redactor.
+        let (mut conf, mut key) = (conf, key);
+        conf.secret = true;
+        key.secret = true;
         let machine_config = ObjectResult {
             key: ObjectRef::new(
                 "machineconfiguration.openshift.io/v1",
