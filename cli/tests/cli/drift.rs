@@ -664,9 +664,10 @@ fn an_object_read_at_another_version_of_its_group_is_the_same_object() {
     );
 }
 
-/// A repository rendering one MachineConfig with two ignition files (`data:` URLs, base64 and
-/// percent-encoded, as OpenShift writes them) for cluster `prod`.
-fn repo_with_a_machine_config(dir: &Path) {
+/// A repository in `parent` rendering one MachineConfig with two ignition files (`data:`
+/// URLs, base64 and percent-encoded, as OpenShift writes them) for cluster `prod`; its path.
+fn repo_with_a_machine_config(parent: &Path) -> PathBuf {
+    let dir = parent.join("repo");
     let files = [
         (
             "assets/metadata.yaml",
@@ -678,8 +679,9 @@ fn repo_with_a_machine_config(dir: &Path) {
         ),
         ("clusters/prod/cluster.yaml", "name: prod\n"),
     ];
-    write_files(dir, &files);
-    render(dir);
+    write_files(&dir, &files);
+    render(&dir);
+    dir
 }
 
 /// A MachineConfig whose file contents were changed on the cluster: the readable change is a
@@ -689,8 +691,7 @@ fn repo_with_a_machine_config(dir: &Path) {
 #[test]
 fn machine_config_file_contents_are_diffed_and_secrets_never_shown() {
     let tmp = tempfile::tempdir().unwrap();
-    let repo = tmp.path().join("repo");
-    repo_with_a_machine_config(&repo);
+    let repo = repo_with_a_machine_config(tmp.path());
     let mut live = rendered_object(&repo, "machineconfig_100-worker-vfio-pci.yaml");
     let files = "/spec/config/storage/files";
     *live.pointer_mut(&format!("{files}/0/contents/source")).unwrap() = "data:text/plain;charset=utf-8;base64,b3B0aW9ucyB2ZmlvLXBjaSBpZHM9MTBkZToxZWI4CnNvZnRkZXAgbm91dmVhdSBwcmU6IHZmaW8tcGNpCg==".into();

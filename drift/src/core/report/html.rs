@@ -5,9 +5,8 @@
 
 use std::fmt::Write as _;
 
-use plinth_vocab::change::FieldChange;
-
-use super::{ObjectResult, Report, markup, show, wording};
+use super::wording::Group;
+use super::{ObjectResult, Report, markup, show};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24}\
 table{border-collapse:collapse;margin:.5rem 0 1rem}\
@@ -60,42 +59,10 @@ pub fn render(report: &Report) -> String {
             esc(&o.key.to_string()),
             esc(o.asset.as_deref().unwrap_or(""))
         );
-        if !o.changes.is_empty() {
-            let who = wording::any_writer(&o.changes).then_some("Changed by");
-            let summary = format!("{} field(s)", o.changes.len());
-            fields(&mut out, report, o, &o.changes, &summary, who, |c| {
-                c.writer.as_ref().map(|_| wording::writer(c, ""))
-            });
-        }
-        if !o.pending_removal.is_empty() {
-            let summary = format!(
-                "{} pending removal(s): applied earlier, no longer rendered; the next apply removes them",
-                o.pending_removal.len()
-            );
-            fields(
-                &mut out,
-                report,
-                o,
-                &o.pending_removal,
-                &summary,
-                Some("Applied by"),
-                |c| Some(wording::writer(c, "plinth")),
-            );
-        }
-        if !o.managed.is_empty() {
-            let summary = format!(
-                "{} field(s) managed by controllers (not drift)",
-                o.managed.len()
-            );
-            fields(
-                &mut out,
-                report,
-                o,
-                &o.managed,
-                &summary,
-                Some("Managed by"),
-                |c| Some(wording::writer(c, "a controller")),
-            );
+        for group in Group::ALL {
+            if !group.of(o).is_empty() {
+                fields(&mut out, report, o, group);
+            }
         }
         for n in &o.notes {
             let _ = write!(out, "<div>{}</div>", esc(n));
@@ -130,22 +97,17 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-/// A `<details>` of `changes` under `summary`: field, desired and live (a decoded file
-/// content as one diff across both), and a `who` column when named.
-fn fields(
-    out: &mut String,
-    report: &Report,
-    o: &ObjectResult,
-    changes: &[FieldChange],
-    summary: &str,
-    who: Option<&str>,
-    writer: impl Fn(&FieldChange) -> Option<String>,
-) {
+/// A `<details>` of the `group` of fields of `o`: field, desired and live (a decoded file
+/// content as one diff across both), and who wrote them when the group has that column.
+fn fields(out: &mut String, report: &Report, o: &ObjectResult, group: Group) {
+    let changes = group.of(o);
+    let who = group.who_column(changes);
+    let summary = format!("{} {}", changes.len(), group.title().unwrap_or("field(s)"));
     let extra = who.map(|w| format!("<th>{w}</th>")).unwrap_or_default();
     let _ = write!(
         out,
         "<details open><summary>{}</summary><table><tr><th>Field</th><th>Desired</th><th>Live</th>{extra}</tr>",
-        esc(summary)
+        esc(&summary)
     );
     for c in changes {
         let _ = write!(out, "<tr><td><code>{}</code></td>", esc(c.shown_path()));
@@ -163,7 +125,7 @@ fn fields(
             }
         }
         if who.is_some() {
-            let _ = write!(out, "<td>{}</td>", esc(&writer(c).unwrap_or_default()));
+            let _ = write!(out, "<td>{}</td>", esc(&group.who_cell(c)));
         }
         out.push_str("</tr>");
     }

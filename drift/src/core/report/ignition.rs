@@ -149,10 +149,11 @@ pub fn hide_secret_contents(redactor: &Redactor, at: &str, value: &mut Value) {
                     path.pop();
                 }
             }
-            Value::String(url) if is_source(path) => {
-                if decode(url).is_some_and(|content| looks_secret(redactor, &content)) {
-                    *url = redactor.fingerprint(url);
-                }
+            Value::String(url)
+                if is_source(path)
+                    && decode(url).is_some_and(|content| looks_secret(redactor, &content)) =>
+            {
+                *url = redactor.fingerprint(url);
             }
             _ => {}
         }
@@ -262,10 +263,10 @@ mod tests {
         assert!(!is_source(&seg("/spec/config/systemd/units/0/contents")));
     }
 
-    fn diff(desired: Option<&Value>, live: Option<&Value>) -> Option<Option<String>> {
+    fn diff(desired: Option<&Value>, live: Option<&Value>) -> Option<Decoded> {
         let r = Redactor::with_key(b"k");
         let (mut desired, mut live) = (desired.cloned(), live.cloned());
-        decode_change(&r, SOURCE, &mut desired, &mut live).map(|d| d.diff)
+        decode_change(&r, SOURCE, &mut desired, &mut live)
     }
 
     #[test]
@@ -280,14 +281,18 @@ mod tests {
         let live = url("options vfio-pci ids=10de:1eb8\nsoftdep nouveau pre: vfio-pci\n");
         assert_eq!(
             diff(Some(&desired), Some(&live)),
-            Some(Some(
-                "--- desired\n+++ live\n@@ -1,2 +1,2 @@\n-options vfio-pci ids=10de:20b7\n\
-                 +options vfio-pci ids=10de:1eb8\n softdep nouveau pre: vfio-pci\n"
-                    .to_owned()
-            ))
+            Some(Decoded {
+                diff: Some(
+                    "--- desired\n+++ live\n@@ -1,2 +1,2 @@\n-options vfio-pci ids=10de:20b7\n\
+                     +options vfio-pci ids=10de:1eb8\n softdep nouveau pre: vfio-pci\n"
+                        .to_owned()
+                )
+            })
         );
         // An absent side is empty; a percent-encoded side is text too.
-        let added = diff(None, Some(&json!("data:,a%0Ab%0A"))).unwrap().unwrap();
+        let added = diff(None, Some(&json!("data:,a%0Ab%0A")))
+            .and_then(|d| d.diff)
+            .unwrap();
         assert!(added.ends_with("@@ -0,0 +1,2 @@\n+a\n+b\n"), "{added}");
         // Binary content, an invalid encoding: not decoded, redacted as any value.
         assert_eq!(
@@ -304,7 +309,7 @@ mod tests {
         );
         // Too large to diff: decoded (and checked) but shown as it is.
         let big = url(&"x\n".repeat(MAX_DIFF_BYTES));
-        assert_eq!(diff(Some(&big), Some(&live)), Some(None));
+        assert_eq!(diff(Some(&big), Some(&live)), Some(Decoded { diff: None }));
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 
 use plinth_vocab::change::FieldChange;
 
-use super::{ObjectResult, Report, Status, markup, show, wording};
+use super::wording::Group;
+use super::{Report, Status, markup, show};
 
 /// Renders the report as `JUnit` XML.
 pub fn render(report: &Report) -> String {
@@ -36,29 +37,29 @@ pub fn render(report: &Report) -> String {
             esc(&o.key.to_string())
         );
         let mut body = String::new();
-        for c in &o.changes {
-            field(&mut body, report, o, c, wording::changed_by(c));
-        }
-        for c in &o.pending_removal {
-            field(&mut body, report, o, c, Some(wording::pending_removal(c)));
-        }
         // Information, not a failure: fields controllers manage, and (where the stale
         // overrides are not already in the failure) the overrides that do nothing.
         let mut system_out = String::new();
-        for c in &o.managed {
-            field(&mut system_out, report, o, c, Some(wording::managed_by(c)));
+        for group in Group::ALL {
+            let text = if group == Group::Managed {
+                &mut system_out
+            } else {
+                &mut body
+            };
+            for c in group.of(o) {
+                field(text, c, report.content_diff(o, c), group.who_line(c));
+            }
         }
         for n in &o.notes {
             let _ = writeln!(body, "{n}");
         }
-        let stale = o
-            .stale_overrides
-            .iter()
-            .map(|s| format!("stale override: {s}\n"));
-        if o.status.is_finding() || o.status == Status::Error {
-            body.extend(o.stale_overrides.iter().map(|s| format!("{s}\n")));
-        } else {
-            system_out.extend(stale);
+        let failing = o.status.is_finding() || o.status == Status::Error;
+        for s in &o.stale_overrides {
+            if failing {
+                let _ = writeln!(body, "{s}");
+            } else {
+                let _ = writeln!(system_out, "stale override: {s}");
+            }
         }
         let system_out = if system_out.is_empty() {
             String::new()
@@ -130,17 +131,11 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-/// One changed field as lines: `<path>: desired X, live Y` (or the decoded diff of a file's
+/// One changed field as lines: `<path>: desired X, live Y` (or the decoded `diff` of a file's
 /// contents) and who wrote it.
-fn field(
-    out: &mut String,
-    report: &Report,
-    o: &ObjectResult,
-    c: &FieldChange,
-    who: Option<String>,
-) {
+fn field(out: &mut String, c: &FieldChange, diff: Option<&str>, who: Option<String>) {
     let who = who.map(|w| format!(", {w}")).unwrap_or_default();
-    match report.content_diff(o, c) {
+    match diff {
         Some(diff) => {
             let _ = writeln!(
                 out,

@@ -5,9 +5,8 @@
 
 use std::fmt::Write as _;
 
-use plinth_vocab::change::FieldChange;
-
-use super::{ObjectResult, Report, show, wording};
+use super::wording::Group;
+use super::{ObjectResult, Report, show};
 
 /// Renders the report as GitHub-flavoured Markdown.
 pub fn render(report: &Report) -> String {
@@ -32,31 +31,24 @@ pub fn render(report: &Report) -> String {
             o.key,
             o.asset_note()
         );
-        if !o.changes.is_empty() {
-            let who = wording::any_writer(&o.changes).then_some("Changed by");
-            table(&mut out, report, o, &o.changes, who, |c| {
-                c.writer.as_ref().map(|_| wording::writer(c, ""))
-            });
-        }
-        if !o.pending_removal.is_empty() {
-            let _ = writeln!(
-                out,
-                "\n**Pending removal**: applied earlier, no longer rendered; the next apply removes them.\n"
-            );
-            table(
-                &mut out,
-                report,
-                o,
-                &o.pending_removal,
-                Some("Applied by"),
-                |c| Some(wording::writer(c, "plinth")),
-            );
-        }
-        if !o.managed.is_empty() {
-            let _ = writeln!(out, "\n**Managed by controllers** (not drift):\n");
-            table(&mut out, report, o, &o.managed, Some("Managed by"), |c| {
-                Some(wording::writer(c, "a controller"))
-            });
+        for group in Group::ALL {
+            let changes = group.of(o);
+            if changes.is_empty() {
+                continue;
+            }
+            match group {
+                Group::Changes => {}
+                Group::PendingRemoval => {
+                    let _ = writeln!(
+                        out,
+                        "\n**Pending removal**: applied earlier, no longer rendered; the next apply removes them.\n"
+                    );
+                }
+                Group::Managed => {
+                    let _ = writeln!(out, "\n**Managed by controllers** (not drift):\n");
+                }
+            }
+            table(&mut out, report, o, group);
         }
         for n in &o.notes {
             let _ = writeln!(out, "- {}", prose(n));
@@ -89,16 +81,11 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-/// A table of `changes` (field, desired, live, and a `who` column when named), then the
-/// decoded diffs of the file contents among them.
-fn table(
-    out: &mut String,
-    report: &Report,
-    o: &ObjectResult,
-    changes: &[FieldChange],
-    who: Option<&str>,
-    writer: impl Fn(&FieldChange) -> Option<String>,
-) {
+/// A table of the `group` of fields of `o` (field, desired, live, and who wrote them when
+/// the group has that column), then the decoded diffs of the file contents among them.
+fn table(out: &mut String, report: &Report, o: &ObjectResult, group: Group) {
+    let changes = group.of(o);
+    let who = group.who_column(changes);
     let (extra, rule) = who.map_or((String::new(), ""), |w| (format!(" {w} |"), "---|"));
     let _ = writeln!(
         out,
@@ -120,7 +107,7 @@ fn table(
             ],
         };
         if who.is_some() {
-            cells.push(writer(c).map(|w| prose(&w)).unwrap_or_default());
+            cells.push(prose(&group.who_cell(c)));
         }
         row(out, &cells);
     }

@@ -714,50 +714,54 @@ mod tests {
         let plinth = "`plinth` (Apply) at 2026-11-29T10:02:00Z";
         let kcm = "`kube-controller-manager` (Update via scale) at 2026-11-29T10:02:00Z";
         let text = Format::Text.render(&report);
-        for needle in [
-            "    /spec/ports/[name=http]/port\n      desired: 80\n      live:    8080\n      changed by `kubectl-edit` (Update) at 2026-11-29T10:02:00Z\n",
-            "    /spec/type\n      desired: \"ClusterIP\"\n      live:    \"NodePort\"\n    /metadata/labels/tier\n",
-            "      live:    \"gold\"\n      pending removal: applied by `plinth` (Apply) at 2026-11-29T10:02:00Z, no longer rendered; the next apply removes it\n",
-            "    /spec/replicas\n      desired: 2\n      live:    5\n      managed by `kube-controller-manager` (Update via scale) at 2026-11-29T10:02:00Z, not drift\n",
-        ] {
-            assert!(text.contains(needle), "{needle}\n{text}");
-        }
+        contains_all(
+            &text,
+            &[
+                "    /spec/ports/[name=http]/port\n      desired: 80\n      live:    8080\n      changed by `kubectl-edit` (Update) at 2026-11-29T10:02:00Z\n",
+                "    /spec/type\n      desired: \"ClusterIP\"\n      live:    \"NodePort\"\n    /metadata/labels/tier\n",
+                "      live:    \"gold\"\n      pending removal: applied by `plinth` (Apply) at 2026-11-29T10:02:00Z, no longer rendered; the next apply removes it\n",
+                "    /spec/replicas\n      desired: 2\n      live:    5\n      managed by `kube-controller-manager` (Update via scale) at 2026-11-29T10:02:00Z, not drift\n",
+            ],
+        );
         assert!(
             !text.contains("quiet"),
             "in-sync objects stay out of text: {text}"
         );
         let markdown = Format::Markdown.render(&report);
-        for needle in [
-            "| Field | Desired | Live | Changed by |\n|---|---|---|---|\n",
-            &format!("| `/spec/ports/[name=http]/port` | `80` | `8080` | {by} |\n"),
-            "| `/spec/type` | `\"ClusterIP\"` | `\"NodePort\"` |  |\n",
-            "**Pending removal**: applied earlier, no longer rendered; the next apply removes them.\n\n| Field | Desired | Live | Applied by |\n",
-            &format!("| `/metadata/labels/tier` | `(absent)` | `\"gold\"` | {plinth} |\n"),
-            "**Managed by controllers** (not drift):\n\n| Field | Desired | Live | Managed by |\n",
-            &format!("| `/spec/replicas` | `2` | `5` | {kcm} |\n"),
-        ] {
-            assert!(markdown.contains(needle), "{needle}\n{markdown}");
-        }
+        contains_all(
+            &markdown,
+            &[
+                "| Field | Desired | Live | Changed by |\n|---|---|---|---|\n",
+                &format!("| `/spec/ports/[name=http]/port` | `80` | `8080` | {by} |\n"),
+                "| `/spec/type` | `\"ClusterIP\"` | `\"NodePort\"` |  |\n",
+                "**Pending removal**: applied earlier, no longer rendered; the next apply removes them.\n\n| Field | Desired | Live | Applied by |\n",
+                &format!("| `/metadata/labels/tier` | `(absent)` | `\"gold\"` | {plinth} |\n"),
+                "**Managed by controllers** (not drift):\n\n| Field | Desired | Live | Managed by |\n",
+                &format!("| `/spec/replicas` | `2` | `5` | {kcm} |\n"),
+            ],
+        );
         assert!(!markdown.contains("quiet"), "{markdown}");
         let html = Format::Html.render(&report);
-        for needle in [
-            "<th>Changed by</th></tr><tr><td><code>/spec/ports/[name=http]/port</code></td><td><pre>80</pre></td><td><pre>8080</pre></td><td>`kubectl-edit` (Update) at 2026-11-29T10:02:00Z</td></tr>",
-            "<summary>1 pending removal(s): applied earlier, no longer rendered; the next apply removes them</summary>",
-            "<summary>1 field(s) managed by controllers (not drift)</summary>",
-        ] {
-            assert!(html.contains(needle), "{needle}\n{html}");
-        }
+        contains_all(
+            &html,
+            &[
+                "<th>Changed by</th></tr><tr><td><code>/spec/ports/[name=http]/port</code></td><td><pre>80</pre></td><td><pre>8080</pre></td><td>`kubectl-edit` (Update) at 2026-11-29T10:02:00Z</td></tr>",
+                "<summary>1 pending removal(s): applied earlier, no longer rendered; the next apply removes them</summary>",
+                "<summary>1 field(s) managed by controllers (not drift)</summary>",
+            ],
+        );
         let quiet = html.lines().find(|l| l.contains("apps/quiet")).unwrap();
         assert!(quiet.contains("<td><code>/spec/replicas</code></td><td><pre>2</pre></td><td><pre>5</pre></td><td>`kube-controller-manager`"), "{quiet}");
         let junit = Format::Junit.render(&report);
-        for needle in [
-            "/spec/ports/[name=http]/port: desired 80, live 8080, changed by `kubectl-edit` (Update) at 2026-11-29T10:02:00Z\n",
-            "/metadata/labels/tier: desired (absent), live &quot;gold&quot;, pending removal: applied by `plinth` (Apply)",
-            "<system-out>/spec/replicas: desired 2, live 5, managed by `kube-controller-manager` (Update via scale) at 2026-11-29T10:02:00Z, not drift\n</system-out>",
-            "name=\"Deployment.apps/apps/quiet\">\n      <system-out>/spec/replicas",
-        ] {
-            assert!(junit.contains(needle), "{needle}\n{junit}");
-        }
+        contains_all(
+            &junit,
+            &[
+                "/spec/ports/[name=http]/port: desired 80, live 8080, changed by `kubectl-edit` (Update) at 2026-11-29T10:02:00Z\n",
+                "/metadata/labels/tier: desired (absent), live &quot;gold&quot;, pending removal: applied by `plinth` (Apply)",
+                "<system-out>/spec/replicas: desired 2, live 5, managed by `kube-controller-manager` (Update via scale) at 2026-11-29T10:02:00Z, not drift\n</system-out>",
+                "name=\"Deployment.apps/apps/quiet\">\n      <system-out>/spec/replicas",
+            ],
+        );
         let failure = &junit[junit.find("<failure message=\"drifted Service").unwrap()..];
         let failure = &failure[..failure.find("</failure>").unwrap()];
         assert!(
@@ -794,7 +798,8 @@ mod tests {
         let redacted = report.redacted(&Redactor::with_key(b"k"));
         let diff = "--- desired\n+++ live\n@@ -1,2 +1,2 @@\n-options vfio-pci ids=10de:20b7\n+options vfio-pci ids=10de:1eb8\n softdep nouveau pre: vfio-pci\n";
         let text = Format::Text.render(&redacted);
-        let indented: String = diff.lines().map(|l| format!("        {l}\n")).collect();
+        let indented = diff.replace('\n', "\n        ");
+        let indented = format!("        {}", indented.trim_end());
         assert!(text.contains(&format!("    /spec/config/storage/files/0/contents/source\n      file contents (decoded):\n{indented}")), "{text}");
         let markdown = Format::Markdown.render(&redacted);
         assert!(markdown.contains("| `/spec/config/storage/files/0/contents/source` | *decoded below* | *decoded below* |\n"), "{markdown}");
@@ -842,6 +847,12 @@ mod tests {
                 .render(&report)
                 .contains("file contents (decoded)")
         );
+    }
+
+    /// Asserts that `text` contains every one of `needles`.
+    fn contains_all(text: &str, needles: &[&str]) {
+        let missing: Vec<&&str> = needles.iter().filter(|n| !text.contains(**n)).collect();
+        assert!(missing.is_empty(), "missing {missing:?} in:\n{text}");
     }
 
     /// A report of one drifted object of `key` with `changes`.

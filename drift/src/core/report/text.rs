@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 
 use plinth_vocab::change::FieldChange;
 
-use super::{ObjectResult, Report, show, wording};
+use super::wording::Group;
+use super::{Report, show};
 
 /// Renders the report as plain text (no colour).
 pub fn render(report: &Report) -> String {
@@ -22,14 +23,10 @@ pub fn render(report: &Report) -> String {
     for o in report.not_in_sync() {
         out.push('\n');
         let _ = writeln!(out, "{:<9} {}{}", o.status.as_str(), o.key, o.asset_note());
-        for c in &o.changes {
-            field(&mut out, report, o, c, wording::changed_by(c));
-        }
-        for c in &o.pending_removal {
-            field(&mut out, report, o, c, Some(wording::pending_removal(c)));
-        }
-        for c in &o.managed {
-            field(&mut out, report, o, c, Some(wording::managed_by(c)));
+        for group in Group::ALL {
+            for c in group.of(o) {
+                field(&mut out, c, report.content_diff(o, c), group.who_line(c));
+            }
         }
         for n in &o.notes {
             let _ = writeln!(out, "    note: {n}");
@@ -60,17 +57,11 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-/// One changed field: where, both values (or the decoded diff of a file's contents) and who
-/// wrote it.
-fn field(
-    out: &mut String,
-    report: &Report,
-    o: &ObjectResult,
-    c: &FieldChange,
-    who: Option<String>,
-) {
+/// One changed field: where, both values (or the decoded `diff` of a file's contents) and
+/// who wrote it.
+fn field(out: &mut String, c: &FieldChange, diff: Option<&str>, who: Option<String>) {
     let _ = writeln!(out, "    {}", c.shown_path());
-    if let Some(diff) = report.content_diff(o, c) {
+    if let Some(diff) = diff {
         let _ = writeln!(out, "      file contents (decoded):");
         for line in diff.lines() {
             let _ = writeln!(out, "        {line}");
