@@ -41,10 +41,11 @@ pub fn render(report: &Report) -> String {
         // overrides are not already in the failure) the overrides that do nothing.
         let mut system_out = String::new();
         for group in Group::ALL {
-            let text = if group == Group::Managed {
-                &mut system_out
-            } else {
-                &mut body
+            let text = match group {
+                // Like text and Markdown, an in-sync object's managed fields are left out.
+                Group::Managed if o.status == Status::InSync => continue,
+                Group::Managed => &mut system_out,
+                Group::Changes | Group::PendingRemoval => &mut body,
             };
             for c in group.of(o) {
                 field(text, c, report.content_diff(o, c), group.who_line(c));

@@ -759,8 +759,13 @@ mod tests {
                 "/spec/ports/[name=http]/port: desired 80, live 8080, changed by `kubectl-edit` (Update) at 2026-11-29T10:02:00Z\n",
                 "/metadata/labels/tier: desired (absent), live &quot;gold&quot;, pending removal: applied by `plinth` (Apply)",
                 "<system-out>/spec/replicas: desired 2, live 5, managed by `kube-controller-manager` (Update via scale) at 2026-11-29T10:02:00Z, not drift\n</system-out>",
-                "name=\"Deployment.apps/apps/quiet\">\n      <system-out>/spec/replicas",
             ],
+        );
+        assert!(
+            junit.contains(
+                "<testcase classname=\"c.Deployment\" name=\"Deployment.apps/apps/quiet\"/>"
+            ),
+            "an in-sync object's managed fields are for HTML and JSON: {junit}"
         );
         let failure = &junit[junit.find("<failure message=\"drifted Service").unwrap()..];
         let failure = &failure[..failure.find("</failure>").unwrap()];
