@@ -745,3 +745,57 @@ fn machine_config_file_contents_are_diffed_and_secrets_never_shown() {
         "{text}"
     );
 }
+
+/// Overrides that do nothing (an `ignore-fields` pointer absent on both sides, a patch that
+/// changes nothing) are stale and only that: no "applied" note in JSON, and JUnit shows them in
+/// the object's test case and the suite's output.
+#[test]
+fn stale_overrides_are_not_noted_as_applied() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    repo_without_namespaces(&repo);
+    let mut live = live_settings(&repo, "default");
+    let annotations = &mut live["metadata"]["annotations"];
+    annotations["platform.kubevirt.io/ignore-fields"] = "/data/nothing".into();
+    annotations["platform.kubevirt.io/patch"] =
+        r#"[{"op": "replace", "path": "/data/mode", "value": "fast"}]"#.into();
+    let snap = tmp.path().join("live.json");
+    fs_err::write(&snap, live.to_string()).unwrap();
+    let snap = snap.display().to_string();
+    let report = |format: &str| {
+        let out = plinth(
+            &repo,
+            &[
+                "drift",
+                ".",
+                "--cluster",
+                "prod",
+                "--snapshot",
+                &snap,
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let json: serde_json::Value = serde_json::from_str(&report("json")).unwrap();
+    let object = &json["objects"][0];
+    assert_eq!(object["status"], "in-sync");
+    assert_eq!(object["notes"], serde_json::json!([]), "{object}");
+    assert_eq!(
+        object["staleOverrides"],
+        serde_json::json!([
+            "`platform.kubevirt.io/patch` changes nothing in the desired object",
+            "`platform.kubevirt.io/ignore-fields`: `/data/nothing` is absent in both desired and live"
+        ])
+    );
+    let junit = report("junit");
+    for needle in [
+        "<system-out>stale override: `platform.kubevirt.io/patch` changes nothing",
+        "<system-out>stale overrides:\n  ConfigMap/default/settings: `platform.kubevirt.io/patch`",
+        "\n  ConfigMap/default/settings: `platform.kubevirt.io/ignore-fields`: `/data/nothing` is absent",
+    ] {
+        assert!(junit.contains(needle), "{needle} not in {junit}");
+    }
+}
