@@ -754,11 +754,17 @@ fn stale_overrides_are_not_noted_as_applied() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
     repo_without_namespaces(&repo);
+    let overrides = [
+        ("ignore-fields", "/data/nothing"),
+        (
+            "patch",
+            r#"[{"op": "replace", "path": "/data/mode", "value": "fast"}]"#,
+        ),
+    ];
     let mut live = live_settings(&repo, "default");
-    let annotations = &mut live["metadata"]["annotations"];
-    annotations["platform.kubevirt.io/ignore-fields"] = "/data/nothing".into();
-    annotations["platform.kubevirt.io/patch"] =
-        r#"[{"op": "replace", "path": "/data/mode", "value": "fast"}]"#.into();
+    for (name, value) in overrides {
+        live["metadata"]["annotations"][format!("platform.kubevirt.io/{name}")] = value.into();
+    }
     let snap = tmp.path().join("live.json");
     fs_err::write(&snap, live.to_string()).unwrap();
     let snap = snap.display().to_string();
