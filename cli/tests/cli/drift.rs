@@ -727,3 +727,145 @@ fn plinth_yaml_lists_the_drift_managers() {
     let out = plinth(repo.path(), &args);
     assert_exit(&out, 2, &["plinth.yaml", "driftManager"]);
 }
+
+/// A repository in `parent` rendering one MachineConfig with two ignition files (`data:`
+/// URLs, base64 and percent-encoded, as OpenShift writes them) for cluster `prod`; its path.
+fn repo_with_a_machine_config(parent: &Path) -> PathBuf {
+    let dir = parent.join("repo");
+    let files = [
+        (
+            "assets/metadata.yaml",
+            "assets:\n  - name: vfio\n    path: vfio.yaml.j2\n    phase: 0\n    install: always\n    component: MachineConfig\n    reconcile_order: 1\n",
+        ),
+        (
+            "assets/vfio.yaml.j2",
+            "apiVersion: machineconfiguration.openshift.io/v1\nkind: MachineConfig\nmetadata:\n  name: 100-worker-vfio-pci\n  labels:\n    machineconfiguration.openshift.io/role: worker\nspec:\n  config:\n    ignition:\n      version: 3.2.0\n    storage:\n      files:\n      - contents:\n          source: data:text/plain;charset=utf-8;base64,b3B0aW9ucyB2ZmlvLXBjaSBpZHM9MTBkZToyMGI3CnNvZnRkZXAgbm91dmVhdSBwcmU6IHZmaW8tcGNpCg==\n        mode: 420\n        overwrite: true\n        path: /etc/modprobe.d/vfio.conf\n      - contents:\n          source: data:,placeholder%0A\n        mode: 384\n        overwrite: true\n        path: /etc/ssh/deploy_key\n",
+        ),
+        ("clusters/prod/cluster.yaml", "name: prod\n"),
+    ];
+    write_files(&dir, &files);
+    render(&dir);
+    dir
+}
+
+/// A MachineConfig whose file contents were changed on the cluster: the readable change is a
+/// line diff of the decoded texts; a password written into the other file (percent-encoded, so
+/// its encoded form hides it from a plain look at the value) appears in no format, decoded or
+/// encoded, only as a fingerprint.
+#[test]
+fn machine_config_file_contents_are_diffed_and_secrets_never_shown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = repo_with_a_machine_config(tmp.path());
+    let mut live = rendered_object(&repo, "machineconfig_100-worker-vfio-pci.yaml");
+    let files = "/spec/config/storage/files";
+    *live.pointer_mut(&format!("{files}/0/contents/source")).unwrap() = "data:text/plain;charset=utf-8;base64,b3B0aW9ucyB2ZmlvLXBjaSBpZHM9MTBkZToxZWI4CnNvZnRkZXAgbm91dmVhdSBwcmU6IHZmaW8tcGNpCg==".into();
+    let password = "correct-horse-battery-staple";
+    *live
+        .pointer_mut(&format!("{files}/1/contents/source"))
+        .unwrap() = format!("data:,user%3Ddeploy%0Apassword%3D{password}%0A").into();
+    let snap = tmp.path().join("live.json");
+    fs_err::write(&snap, live.to_string()).unwrap();
+    let snap = snap.display().to_string();
+    let drift = |extra: &[&str]| {
+        let mut args = vec!["drift", ".", "--cluster", "prod", "--snapshot", &snap];
+        args.extend(extra);
+        plinth(&repo, &args)
+    };
+    assert_stdout(
+        &drift(&["--format", "markdown"]),
+        1,
+        &[
+            "| `/spec/config/storage/files/0/contents/source` | *decoded below* | *decoded below* |",
+            "`/spec/config/storage/files/0/contents/source` file contents (decoded):\n\n```diff\n--- desired\n+++ live\n@@ -1,2 +1,2 @@\n-options vfio-pci ids=10de:20b7\n+options vfio-pci ids=10de:1eb8\n softdep nouveau pre: vfio-pci\n```\n",
+            "| `/spec/config/storage/files/1/contents/source` | `\"data:,placeholder%0A\"` | `\"<redacted hmac-sha256:",
+        ],
+    );
+    let dir = tmp.path().join("reports");
+    let dir_arg = dir.display().to_string();
+    let mut args = vec!["--output-dir", dir_arg.as_str()];
+    for f in ["text", "json", "markdown", "junit", "prometheus", "html"] {
+        args.extend(["--format", f]);
+    }
+    assert_exit(&drift(&args), 1, &[]);
+    let mut read = 0;
+    for entry in fs_err::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = fs_err::read_to_string(&path).unwrap();
+        for leak in [password, "password%3D", "password="] {
+            assert!(
+                !text.contains(leak),
+                "{} shows `{leak}`:\n{text}",
+                path.display()
+            );
+        }
+        read += 1;
+    }
+    assert_eq!(read, 6, "one file per format");
+    let text = fs_err::read_to_string(dir.join("drift.txt")).unwrap();
+    assert!(
+        text.contains(
+            "        -options vfio-pci ids=10de:20b7\n        +options vfio-pci ids=10de:1eb8\n"
+        ),
+        "{text}"
+    );
+}
+
+/// Overrides that do nothing (an `ignore-fields` pointer absent on both sides, a patch that
+/// changes nothing) are stale and only that: no "applied" note in JSON, and JUnit shows them in
+/// the object's test case and the suite's output.
+#[test]
+fn stale_overrides_are_not_noted_as_applied() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    repo_without_namespaces(&repo);
+    let overrides = [
+        ("ignore-fields", "/data/nothing"),
+        (
+            "patch",
+            r#"[{"op": "replace", "path": "/data/mode", "value": "fast"}]"#,
+        ),
+    ];
+    let mut live = live_settings(&repo, "default");
+    for (name, value) in overrides {
+        live["metadata"]["annotations"][format!("platform.kubevirt.io/{name}")] = value.into();
+    }
+    let snap = tmp.path().join("live.json");
+    fs_err::write(&snap, live.to_string()).unwrap();
+    let snap = snap.display().to_string();
+    let report = |format: &str| {
+        let out = plinth(
+            &repo,
+            &[
+                "drift",
+                ".",
+                "--cluster",
+                "prod",
+                "--snapshot",
+                &snap,
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let json: serde_json::Value = serde_json::from_str(&report("json")).unwrap();
+    let object = &json["objects"][0];
+    assert_eq!(object["status"], "in-sync");
+    assert_eq!(object["notes"], serde_json::json!([]), "{object}");
+    assert_eq!(
+        object["staleOverrides"],
+        serde_json::json!([
+            "`platform.kubevirt.io/patch` changes nothing in the desired object",
+            "`platform.kubevirt.io/ignore-fields`: `/data/nothing` is absent in both desired and live"
+        ])
+    );
+    let junit = report("junit");
+    for needle in [
+        "<system-out>stale override: `platform.kubevirt.io/patch` changes nothing",
+        "<system-out>stale overrides:\n  ConfigMap/default/settings: `platform.kubevirt.io/patch`",
+        "\n  ConfigMap/default/settings: `platform.kubevirt.io/ignore-fields`: `/data/nothing` is absent",
+    ] {
+        assert!(junit.contains(needle), "{needle} not in {junit}");
+    }
+}

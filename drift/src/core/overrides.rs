@@ -168,8 +168,17 @@ pub fn parse_ignore_fields(text: &str, prefix: &str) -> Result<Vec<String>, Over
     Ok(out)
 }
 
+/// What [`apply_ignore_fields`] did with each pointer, in the annotation's order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ignored {
+    /// Pointers whose live value was copied into desired, or whose desired field was removed.
+    pub applied: Vec<String>,
+    /// Pointers absent in both desired and live: they do nothing.
+    pub stale: Vec<String>,
+}
+
 /// Copies the live values at `pointers` into `desired` (removing the field from desired where
-/// live lacks it). Returns the pointers that are absent in both (stale).
+/// live lacks it). Returns which pointers did that and which are absent in both (stale).
 ///
 /// A pointer names a field of the desired object, list indexes included. Where it goes
 /// through a list matched by merge key (containers by `name`, ...), the live value is taken
@@ -181,8 +190,8 @@ pub fn apply_ignore_fields(
     pointers: &[String],
     prefix: &str,
     kind: &str,
-) -> Result<Vec<String>, OverrideProblem> {
-    let mut stale = Vec::new();
+) -> Result<Ignored, OverrideProblem> {
+    let mut out = Ignored::default();
     for p in pointers {
         let ptr = PointerBuf::parse(p.as_str()).map_err(|err| {
             OverrideProblem::Invalid(format!("`{prefix}/ignore-fields`: `{p}`: {err}"))
@@ -195,14 +204,16 @@ pub fn apply_ignore_fields(
                         "`{prefix}/ignore-fields`: cannot copy the live value of `{p}` into the desired object: {err}"
                     ))
                 })?;
+                out.applied.push(p.clone());
             }
             (None, true) => {
                 ptr.delete(desired);
+                out.applied.push(p.clone());
             }
-            (None, false) => stale.push(p.clone()),
+            (None, false) => out.stale.push(p.clone()),
         }
     }
-    Ok(stale)
+    Ok(out)
 }
 
 /// The live counterpart of the desired pointer `p`: object keys are the same; a list index
@@ -346,9 +357,13 @@ mod tests {
             P,
         )
         .unwrap();
-        let stale = apply_ignore_fields(&mut desired, &live, &ptrs, P, "Deployment").unwrap();
+        let ignored = apply_ignore_fields(&mut desired, &live, &ptrs, P, "Deployment").unwrap();
         assert_eq!(desired, json!({"spec": {"replicas": 5, "extra": {"a": 1}}}));
-        assert_eq!(stale, ["/spec/nothing"]);
+        assert_eq!(ignored.stale, ["/spec/nothing"]);
+        assert_eq!(
+            ignored.applied,
+            ["/spec/replicas", "/spec/paused", "/spec/extra/a"]
+        );
     }
 
     /// List indexes in pointers are those of the desired object; through lists with merge keys
@@ -369,8 +384,8 @@ mod tests {
             P,
         )
         .unwrap();
-        let stale = apply_ignore_fields(&mut desired, &live, &ptrs, P, "Deployment").unwrap();
-        assert_eq!(stale, ["/spec/template/spec/containers/0/args"]);
+        let ignored = apply_ignore_fields(&mut desired, &live, &ptrs, P, "Deployment").unwrap();
+        assert_eq!(ignored.stale, ["/spec/template/spec/containers/0/args"]);
         assert_eq!(
             desired,
             containers(json!([

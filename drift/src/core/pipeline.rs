@@ -261,11 +261,12 @@ fn evaluate_one<'a>(d: &'a DesiredObject, live: &'a LiveSet, prefix: &str) -> Ev
                     eval.stale_overrides.push(format!(
                         "`{prefix}/patch` changes nothing in the desired object"
                     ));
+                } else {
+                    eval.notes.push(format!(
+                        "`{prefix}/patch` applied (from the {} object)",
+                        o.origin
+                    ));
                 }
-                eval.notes.push(format!(
-                    "`{prefix}/patch` applied (from the {} object)",
-                    o.origin
-                ));
                 effective = Cow::Owned(patched);
             }
             Err(problem) => return eval.settle(problem),
@@ -277,10 +278,16 @@ fn evaluate_one<'a>(d: &'a DesiredObject, live: &'a LiveSet, prefix: &str) -> Ev
             overrides::apply_ignore_fields(effective.to_mut(), live_obj, &ptrs, prefix, &key.kind)
         });
         match result {
-            Ok(stale) => {
-                eval.notes
-                    .push(format!("`{prefix}/ignore-fields` applied: {}", text.trim()));
-                for p in stale {
+            Ok(ignored) => {
+                // Only the pointers that did something are noted as applied; the others are
+                // stale, and only that.
+                if !ignored.applied.is_empty() {
+                    eval.notes.push(format!(
+                        "`{prefix}/ignore-fields` applied: {}",
+                        ignored.applied.join(", ")
+                    ));
+                }
+                for p in ignored.stale {
                     eval.stale_overrides.push(format!(
                         "`{prefix}/ignore-fields`: `{p}` is absent in both desired and live"
                     ));

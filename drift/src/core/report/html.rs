@@ -1,9 +1,12 @@
 //! The self-contained HTML report: inline style, no script and no external fetch; per-object
-//! status, and desired and live values side by side for every changed field.
+//! status, and desired and live values side by side for every changed field (who wrote it,
+//! where known; decoded file contents as a diff), pending removals, and the fields
+//! controllers manage (in-sync objects included).
 
 use std::fmt::Write as _;
 
-use super::{Report, markup, show};
+use super::wording::Group;
+use super::{ObjectResult, Report, markup, show};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24}\
 table{border-collapse:collapse;margin:.5rem 0 1rem}\
@@ -56,23 +59,10 @@ pub fn render(report: &Report) -> String {
             esc(&o.key.to_string()),
             esc(o.asset.as_deref().unwrap_or(""))
         );
-        if !o.changes.is_empty() {
-            let _ = write!(
-                out,
-                "<details open><summary>{} field(s)</summary><table><tr><th>Field</th><th>Desired</th><th>Live</th></tr>",
-                o.changes.len()
-            );
-            for c in &o.changes {
-                row(
-                    &mut out,
-                    [
-                        format!("<code>{}</code>", esc(&c.pointer)),
-                        format!("<pre>{}</pre>", esc(&pretty(c.before.as_ref()))),
-                        format!("<pre>{}</pre>", esc(&pretty(c.after.as_ref()))),
-                    ],
-                );
+        for group in Group::ALL {
+            if !group.of(o).is_empty() {
+                fields(&mut out, report, o, group);
             }
-            out.push_str("</table></details>");
         }
         for n in &o.notes {
             let _ = write!(out, "<div>{}</div>", esc(n));
@@ -105,6 +95,41 @@ pub fn render(report: &Report) -> String {
     }
     out.push_str("</body>\n</html>\n");
     out
+}
+
+/// A `<details>` of the `group` of fields of `o`: field, desired and live (a decoded file
+/// content as one diff across both), and who wrote them when the group has that column.
+fn fields(out: &mut String, report: &Report, o: &ObjectResult, group: Group) {
+    let changes = group.of(o);
+    let who = group.who_column(changes);
+    let summary = format!("{} {}", changes.len(), group.title().unwrap_or("field(s)"));
+    let extra = who.map(|w| format!("<th>{w}</th>")).unwrap_or_default();
+    let _ = write!(
+        out,
+        "<details open><summary>{}</summary><table><tr><th>Field</th><th>Desired</th><th>Live</th>{extra}</tr>",
+        esc(&summary)
+    );
+    for c in changes {
+        let _ = write!(out, "<tr><td><code>{}</code></td>", esc(c.shown_path()));
+        match report.content_diff(o, c) {
+            Some(diff) => {
+                let _ = write!(out, "<td colspan=\"2\"><pre>{}</pre></td>", esc(diff));
+            }
+            None => {
+                let _ = write!(
+                    out,
+                    "<td><pre>{}</pre></td><td><pre>{}</pre></td>",
+                    esc(&pretty(c.before.as_ref())),
+                    esc(&pretty(c.after.as_ref()))
+                );
+            }
+        }
+        if who.is_some() {
+            let _ = write!(out, "<td>{}</td>", esc(&group.who_cell(c)));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table></details>");
 }
 
 /// One table row of `cells` (HTML already).

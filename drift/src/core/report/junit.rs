@@ -1,8 +1,14 @@
 //! The `JUnit` XML report, for CI test dashboards: one test case per object; drift is a
-//! failure, an object that could not be compared an error, unmanaged and paused are skipped.
+//! failure (a refused or invalid override with its reason in the message), an object that
+//! could not be compared an error, unmanaged and paused are skipped. Fields controllers
+//! manage and stale overrides are information in the test case's `system-out`, and the stale
+//! overrides are listed again in the suite's `system-out`.
 
 use std::fmt::Write as _;
 
+use plinth_vocab::change::FieldChange;
+
+use super::wording::Group;
 use super::{Report, Status, markup, show};
 
 /// Renders the report as `JUnit` XML.
@@ -31,26 +37,47 @@ pub fn render(report: &Report) -> String {
             esc(&o.key.to_string())
         );
         let mut body = String::new();
-        for c in &o.changes {
-            let _ = writeln!(
-                body,
-                "{}: desired {}, live {}",
-                c.pointer,
-                show(c.before.as_ref()),
-                show(c.after.as_ref())
-            );
+        // Information, not a failure: fields controllers manage, and (where the stale
+        // overrides are not already in the failure) the overrides that do nothing.
+        let mut system_out = String::new();
+        for group in Group::ALL {
+            let text = match group {
+                // Like text and Markdown, an in-sync object's managed fields are left out.
+                Group::Managed if o.status == Status::InSync => continue,
+                Group::Managed => &mut system_out,
+                Group::Changes | Group::PendingRemoval => &mut body,
+            };
+            for c in group.of(o) {
+                field(text, c, report.content_diff(o, c), group.who_line(c));
+            }
         }
-        for n in o.notes.iter().chain(&o.stale_overrides) {
+        for n in &o.notes {
             let _ = writeln!(body, "{n}");
         }
+        let failing = o.status.is_finding() || o.status == Status::Error;
+        for s in &o.stale_overrides {
+            if failing {
+                let _ = writeln!(body, "{s}");
+            } else {
+                let _ = writeln!(system_out, "stale override: {s}");
+            }
+        }
+        let system_out = if system_out.is_empty() {
+            String::new()
+        } else {
+            format!("\n      <system-out>{}</system-out>", esc(&system_out))
+        };
         match o.status {
-            Status::InSync => {
+            Status::InSync if system_out.is_empty() => {
                 let _ = writeln!(out, "/>");
+            }
+            Status::InSync => {
+                let _ = writeln!(out, ">{system_out}\n    </testcase>");
             }
             Status::Unmanaged | Status::Paused => {
                 let _ = writeln!(
                     out,
-                    ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                    ">\n      <skipped message=\"{}\"/>{system_out}\n    </testcase>",
                     o.status.as_str()
                 );
             }
@@ -60,10 +87,15 @@ pub fn render(report: &Report) -> String {
                 } else {
                     "failure"
                 };
+                // A refused or invalid object's reason is its first note: the message says it.
+                let reason = match (s, o.notes.first()) {
+                    (Status::Refused | Status::Invalid, Some(n)) => format!(": {n}"),
+                    _ => String::new(),
+                };
                 let _ = writeln!(
                     out,
-                    ">\n      <{tag} message=\"{}\" type=\"{}\">{}</{tag}>\n    </testcase>",
-                    esc(&format!("{} {}", s.as_str(), o.key)),
+                    ">\n      <{tag} message=\"{}\" type=\"{}\">{}</{tag}>{system_out}\n    </testcase>",
+                    esc(&format!("{} {}{reason}", s.as_str(), o.key)),
                     s.as_str(),
                     esc(&body)
                 );
@@ -86,8 +118,43 @@ pub fn render(report: &Report) -> String {
             esc(&body)
         );
     }
+    // The summary of the other formats' "stale overrides" section: the suite's own output
+    // (not a test case: they are not drift, and the test cases stay one per object).
+    let stale = report.stale_overrides();
+    if !stale.is_empty() {
+        let mut listing = String::from("stale overrides:\n");
+        for (o, s) in stale {
+            let _ = writeln!(listing, "  {}: {s}", o.key);
+        }
+        let _ = writeln!(out, "    <system-out>{}</system-out>", esc(&listing));
+    }
     let _ = writeln!(out, "  </testsuite>\n</testsuites>");
     out
+}
+
+/// One changed field as lines: `<path>: desired X, live Y` (or the decoded `diff` of a file's
+/// contents) and who wrote it.
+fn field(out: &mut String, c: &FieldChange, diff: Option<&str>, who: Option<String>) {
+    let who = who.map(|w| format!(", {w}")).unwrap_or_default();
+    match diff {
+        Some(diff) => {
+            let _ = writeln!(
+                out,
+                "{}: file contents (decoded){who}:\n{}",
+                c.shown_path(),
+                diff.trim_end_matches('\n')
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "{}: desired {}, live {}{who}",
+                c.shown_path(),
+                show(c.before.as_ref()),
+                show(c.after.as_ref())
+            );
+        }
+    }
 }
 
 /// XML escaping for attributes and text.

@@ -1,9 +1,12 @@
 //! The Markdown report, for a pull request comment or an issue: a summary table, then one
-//! section per object that is not in sync with its changes in a table.
+//! section per object that is not in sync with its changes in a table (who wrote them, where
+//! known; decoded file contents as a diff below it), its pending removals and the fields
+//! controllers manage in small tables of their own.
 
 use std::fmt::Write as _;
 
-use super::{Report, show};
+use super::wording::Group;
+use super::{ObjectResult, Report, show};
 
 /// Renders the report as GitHub-flavoured Markdown.
 pub fn render(report: &Report) -> String {
@@ -28,18 +31,24 @@ pub fn render(report: &Report) -> String {
             o.key,
             o.asset_note()
         );
-        if !o.changes.is_empty() {
-            let _ = writeln!(out, "| Field | Desired | Live |\n|---|---|---|");
-            for c in &o.changes {
-                row(
-                    &mut out,
-                    &[
-                        format!("`{}`", cell(&c.pointer)),
-                        code(&show(c.before.as_ref())),
-                        code(&show(c.after.as_ref())),
-                    ],
-                );
+        for group in Group::ALL {
+            let changes = group.of(o);
+            if changes.is_empty() {
+                continue;
             }
+            match group {
+                Group::Changes => {}
+                Group::PendingRemoval => {
+                    let _ = writeln!(
+                        out,
+                        "\n**Pending removal**: applied earlier, no longer rendered; the next apply removes them.\n"
+                    );
+                }
+                Group::Managed => {
+                    let _ = writeln!(out, "\n**Managed by controllers** (not drift):\n");
+                }
+            }
+            table(&mut out, report, o, group);
         }
         for n in &o.notes {
             let _ = writeln!(out, "- {}", prose(n));
@@ -70,6 +79,52 @@ pub fn render(report: &Report) -> String {
         }
     }
     out
+}
+
+/// A table of the `group` of fields of `o` (field, desired, live, and who wrote them when
+/// the group has that column), then the decoded diffs of the file contents among them.
+fn table(out: &mut String, report: &Report, o: &ObjectResult, group: Group) {
+    let changes = group.of(o);
+    let who = group.who_column(changes);
+    let (extra, rule) = who.map_or((String::new(), ""), |w| (format!(" {w} |"), "---|"));
+    let _ = writeln!(
+        out,
+        "| Field | Desired | Live |{extra}\n|---|---|---|{rule}"
+    );
+    let mut diffs = Vec::new();
+    for c in changes {
+        let path = format!("`{}`", cell(c.shown_path()));
+        let mut cells = match report.content_diff(o, c) {
+            Some(diff) => {
+                diffs.push((c, diff));
+                let below = "*decoded below*".to_owned();
+                vec![path, below.clone(), below]
+            }
+            None => vec![
+                path,
+                code(&show(c.before.as_ref())),
+                code(&show(c.after.as_ref())),
+            ],
+        };
+        if who.is_some() {
+            cells.push(prose(&group.who_cell(c)));
+        }
+        row(out, &cells);
+    }
+    for (c, diff) in diffs {
+        let fence = "`".repeat(longest_backtick_run(diff).max(2) + 1);
+        let _ = writeln!(
+            out,
+            "\n`{}` file contents (decoded):\n\n{fence}diff\n{diff}{}{fence}",
+            cell(c.shown_path()),
+            if diff.ends_with('\n') { "" } else { "\n" }
+        );
+    }
+}
+
+/// The longest run of backticks in `text` (a code fence must be longer).
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
 
 /// One table row of `cells` (Markdown already).

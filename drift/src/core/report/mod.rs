@@ -2,12 +2,14 @@
 //! any format sees it; one module per output format.
 
 pub mod html;
+mod ignition;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 mod markup;
 pub mod prometheus;
 pub mod text;
+mod wording;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -179,6 +181,10 @@ pub struct Report {
     /// Objects sorted by group, kind, namespace and name.
     pub objects: Vec<ObjectResult>,
     pub hardware: Vec<HardwareDrift>,
+    /// Decoded line diffs of changed `MachineConfig` file contents, made by
+    /// [`Report::redacted`] (empty before): what the human formats show for those changes.
+    #[serde(skip)]
+    pub content_diffs: Vec<ignition::ContentDiff>,
 }
 
 /// What a report means for the exit code.
@@ -217,6 +223,7 @@ impl Report {
             summary,
             objects,
             hardware,
+            content_diffs: Vec::new(),
         }
     }
 
@@ -269,14 +276,37 @@ impl Report {
     }
 
     /// A copy with every secret value in changes and notes replaced by its fingerprint.
+    /// `MachineConfig` file contents (`data:` URLs) are decoded first: a content that looks
+    /// secret is replaced by its fingerprint, encoded or not; the others, when text, get a
+    /// line diff in [`Report::content_diffs`] for the human formats.
     #[must_use]
     pub fn redacted(&self, redactor: &Redactor) -> Self {
         let mut out = self.clone();
+        out.content_diffs.clear();
         for o in &mut out.objects {
             let kind = o.key.kind.clone();
+            let files = ignition::holds_files(&o.key);
             let lists = [&mut o.changes, &mut o.pending_removal, &mut o.managed];
             for c in lists.into_iter().flatten() {
-                if c.secret {
+                if let Some(w) = &mut c.writer {
+                    w.manager = redactor.redact_text(&w.manager);
+                    w.subresource = w.subresource.as_deref().map(|s| redactor.redact_text(s));
+                }
+                // A file's decoded content decides whether it is secret, not the look of its
+                // encoded form (base64 looks random to the redactor).
+                let decoded = if files {
+                    ignition::decode_change(redactor, &c.pointer, &mut c.before, &mut c.after)
+                } else {
+                    None
+                };
+                if let Some(diff) = decoded.as_ref().and_then(|d| d.diff.clone()) {
+                    out.content_diffs.push(ignition::ContentDiff {
+                        key: o.key.clone(),
+                        pointer: c.pointer.clone(),
+                        diff,
+                    });
+                }
+                if c.secret && decoded.is_none() {
                     let hide = |v: Value| match v {
                         Value::Null => Value::Null,
                         Value::String(s) => Value::String(redactor.fingerprint(&s)),
@@ -285,6 +315,11 @@ impl Report {
                     c.before = c.before.take().map(hide);
                     c.after = c.after.take().map(hide);
                     continue;
+                }
+                if files {
+                    for side in [&mut c.before, &mut c.after].into_iter().flatten() {
+                        ignition::hide_secret_contents(redactor, &c.pointer, side);
+                    }
                 }
                 // The same code as `diff` (`Redactor::redact_object`), at this value's place.
                 c.before = c
@@ -307,6 +342,15 @@ impl Report {
             }
         }
         out
+    }
+
+    /// The decoded line diff of `change` of `object` (a `MachineConfig` file content), once
+    /// redacted.
+    pub fn content_diff(&self, object: &ObjectResult, change: &FieldChange) -> Option<&str> {
+        self.content_diffs
+            .iter()
+            .find(|d| d.key == object.key && d.pointer == change.pointer)
+            .map(|d| d.diff.as_str())
     }
 }
 
@@ -552,6 +596,268 @@ mod tests {
             "{markdown}"
         );
         assert!(markdown.contains("| drifted | 1 |\n"), "{markdown}");
+    }
+
+    fn writer(manager: &str, operation: &str, subresource: Option<&str>) -> Writer {
+        Writer {
+            manager: manager.into(),
+            operation: operation.into(),
+            time: Some("2026-11-29T10:02:00Z".into()),
+            subresource: subresource.map(str::to_owned),
+        }
+    }
+
+    fn data_url(text: &str) -> Value {
+        use base64::Engine as _;
+        json!(format!(
+            "data:text/plain;charset=utf-8;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(text)
+        ))
+    }
+
+    const PRIVATE_KEY: &str = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n";
+
+    /// A Service drifted by hand (a keyed port changed by `kubectl-edit`, a label plinth no
+    /// longer renders, replicas an autoscaler manages), a `MachineConfig` whose file contents
+    /// changed (one readable, one a private key) and an in-sync object with a managed field.
+    fn who_and_what() -> Report {
+        let mut port = FieldChange::new(
+            "/spec/ports/0/port".into(),
+            Some(json!(80)),
+            Some(json!(8080)),
+        );
+        port.keyed_path = Some("/spec/ports/[name=http]/port".into());
+        port.writer = Some(writer("kubectl-edit", "Update", None));
+        let plain = FieldChange::new(
+            "/spec/type".into(),
+            Some(json!("ClusterIP")),
+            Some(json!("NodePort")),
+        );
+        let mut label = FieldChange::new("/metadata/labels/tier".into(), None, Some(json!("gold")));
+        label.writer = Some(writer("plinth", "Apply", None));
+        let mut replicas =
+            FieldChange::new("/spec/replicas".into(), Some(json!(2)), Some(json!(5)));
+        replicas.writer = Some(writer("kube-controller-manager", "Update", Some("scale")));
+        let service = ObjectResult {
+            key: ObjectRef::new("v1", "Service", Some("apps"), "web"),
+            api_version: "v1".into(),
+            asset: None,
+            status: Status::Drifted,
+            changes: vec![port, plain],
+            pending_removal: vec![label],
+            managed: vec![replicas.clone()],
+            notes: vec![],
+            stale_overrides: vec![],
+        };
+        let files = "/spec/config/storage/files";
+        let conf = FieldChange::new(
+            format!("{files}/0/contents/source"),
+            Some(data_url(
+                "options vfio-pci ids=10de:20b7\nsoftdep nouveau pre: vfio-pci\n",
+            )),
+            Some(data_url(
+                "options vfio-pci ids=10de:1eb8\nsoftdep nouveau pre: vfio-pci\n",
+            )),
+        );
+        let key = FieldChange::new(
+            format!("{files}/1/contents/source"),
+            Some(data_url("# no key yet\n")),
+            Some(data_url(PRIVATE_KEY)),
+        );
+        // The comparison flags both: a base64 payload looks random to the redactor.
+        let (mut conf, mut key) = (conf, key);
+        conf.secret = true;
+        key.secret = true;
+        let machine_config = ObjectResult {
+            key: ObjectRef::new(
+                "machineconfiguration.openshift.io/v1",
+                "MachineConfig",
+                None,
+                "100-worker-vfio-pci",
+            ),
+            api_version: "machineconfiguration.openshift.io/v1".into(),
+            asset: None,
+            status: Status::Drifted,
+            changes: vec![conf, key],
+            pending_removal: vec![],
+            managed: vec![],
+            notes: vec![],
+            stale_overrides: vec![],
+        };
+        let in_sync = ObjectResult {
+            key: ObjectRef::new("apps/v1", "Deployment", Some("apps"), "quiet"),
+            api_version: "apps/v1".into(),
+            asset: None,
+            status: Status::InSync,
+            changes: vec![],
+            pending_removal: vec![],
+            managed: vec![replicas],
+            notes: vec![],
+            stale_overrides: vec![],
+        };
+        Report::new(
+            "c",
+            rfc3339(0),
+            Mode::Client,
+            "cluster",
+            vec![service, machine_config, in_sync],
+            vec![],
+        )
+    }
+
+    /// Who wrote a field and where it is (the keyed path, else the pointer), pending removals
+    /// and controller-managed fields, in every human format.
+    #[test]
+    fn every_human_format_says_who_changed_what() {
+        let report = who_and_what().redacted(&Redactor::with_key(b"k"));
+        let by = "`kubectl-edit` (Update) at 2026-11-29T10:02:00Z";
+        let plinth = "`plinth` (Apply) at 2026-11-29T10:02:00Z";
+        let kcm = "`kube-controller-manager` (Update via scale) at 2026-11-29T10:02:00Z";
+        let text = Format::Text.render(&report);
+        contains_all(
+            &text,
+            &[
+                "    /spec/ports/[name=http]/port\n      desired: 80\n      live:    8080\n      changed by `kubectl-edit` (Update) at 2026-11-29T10:02:00Z\n",
+                "    /spec/type\n      desired: \"ClusterIP\"\n      live:    \"NodePort\"\n    /metadata/labels/tier\n",
+                "      live:    \"gold\"\n      pending removal: applied by `plinth` (Apply) at 2026-11-29T10:02:00Z, no longer rendered; the next apply removes it\n",
+                "    /spec/replicas\n      desired: 2\n      live:    5\n      managed by `kube-controller-manager` (Update via scale) at 2026-11-29T10:02:00Z, not drift\n",
+            ],
+        );
+        assert!(
+            !text.contains("quiet"),
+            "in-sync objects stay out of text: {text}"
+        );
+        let markdown = Format::Markdown.render(&report);
+        contains_all(
+            &markdown,
+            &[
+                "| Field | Desired | Live | Changed by |\n|---|---|---|---|\n",
+                &format!("| `/spec/ports/[name=http]/port` | `80` | `8080` | {by} |\n"),
+                "| `/spec/type` | `\"ClusterIP\"` | `\"NodePort\"` |  |\n",
+                "**Pending removal**: applied earlier, no longer rendered; the next apply removes them.\n\n| Field | Desired | Live | Applied by |\n",
+                &format!("| `/metadata/labels/tier` | `(absent)` | `\"gold\"` | {plinth} |\n"),
+                "**Managed by controllers** (not drift):\n\n| Field | Desired | Live | Managed by |\n",
+                &format!("| `/spec/replicas` | `2` | `5` | {kcm} |\n"),
+            ],
+        );
+        assert!(!markdown.contains("quiet"), "{markdown}");
+        let html = Format::Html.render(&report);
+        contains_all(
+            &html,
+            &[
+                "<th>Changed by</th></tr><tr><td><code>/spec/ports/[name=http]/port</code></td><td><pre>80</pre></td><td><pre>8080</pre></td><td>`kubectl-edit` (Update) at 2026-11-29T10:02:00Z</td></tr>",
+                "<summary>1 pending removal(s): applied earlier, no longer rendered; the next apply removes them</summary>",
+                "<summary>1 field(s) managed by controllers (not drift)</summary>",
+            ],
+        );
+        let quiet = html.lines().find(|l| l.contains("apps/quiet")).unwrap();
+        assert!(quiet.contains("<td><code>/spec/replicas</code></td><td><pre>2</pre></td><td><pre>5</pre></td><td>`kube-controller-manager`"), "{quiet}");
+        let junit = Format::Junit.render(&report);
+        contains_all(
+            &junit,
+            &[
+                "/spec/ports/[name=http]/port: desired 80, live 8080, changed by `kubectl-edit` (Update) at 2026-11-29T10:02:00Z\n",
+                "/metadata/labels/tier: desired (absent), live &quot;gold&quot;, pending removal: applied by `plinth` (Apply)",
+                "<system-out>/spec/replicas: desired 2, live 5, managed by `kube-controller-manager` (Update via scale) at 2026-11-29T10:02:00Z, not drift\n</system-out>",
+            ],
+        );
+        assert!(
+            junit.contains(
+                "<testcase classname=\"c.Deployment\" name=\"Deployment.apps/apps/quiet\"/>"
+            ),
+            "an in-sync object's managed fields are for HTML and JSON: {junit}"
+        );
+        let failure = &junit[junit.find("<failure message=\"drifted Service").unwrap()..];
+        let failure = &failure[..failure.find("</failure>").unwrap()];
+        assert!(
+            !failure.contains("managed by"),
+            "managed fields are not the failure: {failure}"
+        );
+        let prometheus = Format::Prometheus.render(&report);
+        assert!(
+            prometheus.contains("plinth_drift_pending_removals{cluster=\"c\"} 1\n"),
+            "{prometheus}"
+        );
+        assert!(
+            prometheus.contains("plinth_drift_managed_fields{cluster=\"c\"} 2\n"),
+            "{prometheus}"
+        );
+    }
+
+    /// A changed `MachineConfig` file content is decoded and shown as a line diff; one that
+    /// looks secret is a fingerprint in every format, never its text, decoded or encoded.
+    #[test]
+    fn ignition_file_contents_are_a_diff_unless_secret() {
+        let report = who_and_what();
+        let mc = |r: &Report| {
+            r.objects
+                .iter()
+                .position(|o| o.key.kind == "MachineConfig")
+                .unwrap()
+        };
+        let secret_url = report.objects[mc(&report)].changes[1]
+            .after
+            .clone()
+            .unwrap();
+        let secret_url = secret_url.as_str().unwrap();
+        let redacted = report.redacted(&Redactor::with_key(b"k"));
+        let diff = "--- desired\n+++ live\n@@ -1,2 +1,2 @@\n-options vfio-pci ids=10de:20b7\n+options vfio-pci ids=10de:1eb8\n softdep nouveau pre: vfio-pci\n";
+        let text = Format::Text.render(&redacted);
+        let indented = diff.replace('\n', "\n        ");
+        let indented = format!("        {}", indented.trim_end());
+        assert!(text.contains(&format!("    /spec/config/storage/files/0/contents/source\n      file contents (decoded):\n{indented}")), "{text}");
+        let markdown = Format::Markdown.render(&redacted);
+        assert!(markdown.contains("| `/spec/config/storage/files/0/contents/source` | *decoded below* | *decoded below* |\n"), "{markdown}");
+        assert!(markdown.contains(&format!("`/spec/config/storage/files/0/contents/source` file contents (decoded):\n\n```diff\n{diff}```\n")), "{markdown}");
+        let html = Format::Html.render(&redacted);
+        assert!(
+            html.contains(
+                "<td colspan=\"2\"><pre>--- desired\n+++ live\n@@ -1,2 +1,2 @@\n-options"
+            ),
+            "{html}"
+        );
+        let junit = Format::Junit.render(&redacted);
+        assert!(
+            junit.contains(&format!(
+                "/spec/config/storage/files/0/contents/source: file contents (decoded):\n{diff}"
+            )),
+            "{junit}"
+        );
+        let secret = &redacted.objects[mc(&redacted)].changes[1];
+        assert!(
+            secret
+                .after
+                .as_ref()
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.starts_with("<redacted hmac-sha256:")),
+            "{secret:?}"
+        );
+        for format in Format::ALL {
+            let out = format.render(&redacted);
+            for leak in [
+                "PRIVATE KEY",
+                "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ",
+                &secret_url[40..80],
+            ] {
+                assert!(
+                    !out.contains(leak),
+                    "{} leaks `{leak}`:\n{out}",
+                    format.name()
+                );
+            }
+        }
+        // Unredacted, nothing is decoded: the diffs are made by redaction only.
+        assert!(
+            !Format::Text
+                .render(&report)
+                .contains("file contents (decoded)")
+        );
+    }
+
+    /// Asserts that `text` contains every one of `needles`.
+    fn contains_all(text: &str, needles: &[&str]) {
+        let missing: Vec<&&str> = needles.iter().filter(|n| !text.contains(**n)).collect();
+        assert!(missing.is_empty(), "missing {missing:?} in:\n{text}");
     }
 
     /// A report of one drifted object of `key` with `changes`.

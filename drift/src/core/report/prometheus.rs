@@ -1,6 +1,6 @@
 //! The Prometheus text exposition of a report (for a node-exporter textfile collector or a
-//! Pushgateway): objects by cluster, kind and status, changes, hardware drift and the
-//! timestamp of the run.
+//! Pushgateway): objects by cluster, kind and status, changes, pending removals,
+//! controller-managed fields, stale overrides, hardware drift and the timestamp of the run.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -37,11 +37,23 @@ pub fn render(report: &Report) -> String {
     }
     let changes: usize = report.objects.iter().map(|o| o.changes.len()).sum();
     let stale: usize = report.objects.iter().map(|o| o.stale_overrides.len()).sum();
-    let per_cluster: [(&str, &str, i64); 4] = [
+    let pending: usize = report.objects.iter().map(|o| o.pending_removal.len()).sum();
+    let managed: usize = report.objects.iter().map(|o| o.managed.len()).sum();
+    let per_cluster: [(&str, &str, i64); 6] = [
         (
             "plinth_drift_field_changes",
             "Field-level differences found.",
             count(changes),
+        ),
+        (
+            "plinth_drift_pending_removals",
+            "Live fields applied earlier and no longer rendered (drift: the next apply removes them).",
+            count(pending),
+        ),
+        (
+            "plinth_drift_managed_fields",
+            "Live fields owned by a controller expected to write them (not drift).",
+            count(managed),
         ),
         (
             "plinth_drift_stale_overrides",

@@ -1,8 +1,12 @@
 //! The terminal report: a summary line, then every object that is not in sync with its
-//! field-level changes, stale overrides and hardware drift.
+//! field-level changes (who wrote them, where known), pending removals, controller-managed
+//! fields, stale overrides and hardware drift.
 
 use std::fmt::Write as _;
 
+use plinth_vocab::change::FieldChange;
+
+use super::wording::Group;
 use super::{Report, show};
 
 /// Renders the report as plain text (no colour).
@@ -19,10 +23,10 @@ pub fn render(report: &Report) -> String {
     for o in report.not_in_sync() {
         out.push('\n');
         let _ = writeln!(out, "{:<9} {}{}", o.status.as_str(), o.key, o.asset_note());
-        for c in &o.changes {
-            let _ = writeln!(out, "    {}", c.pointer);
-            let _ = writeln!(out, "      desired: {}", show(c.before.as_ref()));
-            let _ = writeln!(out, "      live:    {}", show(c.after.as_ref()));
+        for group in Group::ALL {
+            for c in group.of(o) {
+                field(&mut out, c, report.content_diff(o, c), group.who_line(c));
+            }
         }
         for n in &o.notes {
             let _ = writeln!(out, "    note: {n}");
@@ -51,6 +55,24 @@ pub fn render(report: &Report) -> String {
         }
     }
     out
+}
+
+/// One changed field: where, both values (or the decoded `diff` of a file's contents) and
+/// who wrote it.
+fn field(out: &mut String, c: &FieldChange, diff: Option<&str>, who: Option<String>) {
+    let _ = writeln!(out, "    {}", c.shown_path());
+    if let Some(diff) = diff {
+        let _ = writeln!(out, "      file contents (decoded):");
+        for line in diff.lines() {
+            let _ = writeln!(out, "        {line}");
+        }
+    } else {
+        let _ = writeln!(out, "      desired: {}", show(c.before.as_ref()));
+        let _ = writeln!(out, "      live:    {}", show(c.after.as_ref()));
+    }
+    if let Some(who) = who {
+        let _ = writeln!(out, "      {who}");
+    }
 }
 
 /// `12 objects: 8 in-sync, 2 drifted, 1 missing, 1 orphaned` (zero counts left out).
