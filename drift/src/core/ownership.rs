@@ -25,9 +25,15 @@ use plinth_vocab::change::Writer;
 
 use crate::core::report::epoch_of;
 
-/// The GitOps managers by default: plinth itself, Argo CD's application controller and Flux's
-/// kustomize-controller.
-pub const GITOPS_MANAGERS: &[&str] = &["plinth", "argocd-controller", "kustomize-controller"];
+/// The GitOps managers by default: plinth itself, Argo CD's application controller (as
+/// `argocd-controller` for server-side apply, `argocd-application-controller` for what it
+/// creates or syncs client-side) and Flux's kustomize-controller.
+pub const GITOPS_MANAGERS: &[&str] = &[
+    "plinth",
+    "argocd-controller",
+    "argocd-application-controller",
+    "kustomize-controller",
+];
 
 /// The drift managers by default: every `kubectl` command (`kubectl-edit`, `kubectl-patch`,
 /// `kubectl-scale`, `kubectl-set`, `kubectl-label`, `kubectl-annotate`, `kubectl-create`,

@@ -130,6 +130,7 @@ fn defaults_owned_by_the_creator_of_an_object_taken_over_are_not_drift() {
         for (applier, operation) in [
             ("plinth", "Apply"),
             ("argocd-controller", "Update"),
+            ("argocd-application-controller", "Update"),
             ("argocd-controller", "Apply"),
             ("kustomize-controller", "Apply"),
         ] {
