@@ -39,7 +39,9 @@ pub const GITOPS_MANAGERS: &[&str] = &[
 /// `kubectl-scale`, `kubectl-set`, `kubectl-label`, `kubectl-annotate`, `kubectl-create`,
 /// `kubectl-client-side-apply`, `kubectl` for `apply --server-side`, ...), the dashboards people
 /// edit through, and the names the API server gives plain HTTP clients (the user agent's
-/// product: `curl`, `Go-http-client`, `python-requests`, ...). A trailing `*` matches any rest.
+/// product: `curl`, `Go-http-client`, `python-requests`, ...), `before-first-apply` (the entry
+/// the API server makes for what an object held before its first server-side apply: writers
+/// unknown, its time that apply's) and `unknown`. A trailing `*` matches any rest.
 pub const DRIFT_MANAGERS: &[&str] = &[
     "kubectl",
     "kubectl-*",
@@ -64,6 +66,7 @@ pub const DRIFT_MANAGERS: &[&str] = &[
     "PostmanRuntime",
     "insomnia",
     "Mozilla",
+    "before-first-apply",
     "unknown",
 ];
 
