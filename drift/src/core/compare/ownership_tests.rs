@@ -126,6 +126,7 @@ fn defaults_owned_by_the_creator_of_an_object_taken_over_are_not_drift() {
         "kubectl-create",
         "kubectl-client-side-apply",
         "Go-http-client",
+        "before-first-apply",
     ] {
         for (applier, operation) in [
             ("plinth", "Apply"),
