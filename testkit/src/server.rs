@@ -261,7 +261,8 @@ impl FakeApiServer {
         crate::store::clock_time(lock(&self.shared).store.clock)
     }
 
-    /// Stores (or replaces) an object as if another client had written it.
+    /// Stores (or replaces) an object as if another client had written it; `managedFields` it
+    /// carries are kept as given (a test's hand-written entries), owned fields are not tracked.
     pub fn put(&self, value: Value) {
         lock(&self.shared).store.seed(value, None);
     }

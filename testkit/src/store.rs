@@ -346,7 +346,8 @@ impl Store {
     }
 
     /// Server-side apply of `body` to `key` by `manager`; returns the resulting object and
-    /// stores it unless `dry_run`.
+    /// stores it unless `dry_run`. Fields `manager` applied before and `body` no longer sets
+    /// are removed unless another manager owns them (or something inside them).
     pub fn apply(
         &mut self,
         key: &StoreKey,

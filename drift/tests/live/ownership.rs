@@ -615,6 +615,51 @@ fn objects_created_by_hand_and_taken_over_by_plinth_are_in_sync() {
             assert_eq!(report.objects.len(), 5, "{report:#?}");
             assert_all_in_sync(&report, &format!("{creator} ({mode:?})"));
         }
+        // A real server also marks maps the creator wrote with `.` (labels, annotations,
+        // `strategy.rollingUpdate`, ...); marking every map of its entry is still in sync.
+        for object in &objects {
+            let text = |p: &str| object.pointer(p).and_then(Value::as_str).expect(p);
+            let mut live = server
+                .get(
+                    text("/apiVersion"),
+                    text("/kind"),
+                    Some("apps"),
+                    text("/metadata/name"),
+                )
+                .expect("live");
+            let entries = live["metadata"]["managedFields"]
+                .as_array_mut()
+                .expect("managedFields");
+            mark_maps(&mut entries[0]["fieldsV1"]);
+            server.put(live);
+        }
+        let marked = server
+            .get("apps/v1", "Deployment", Some("apps"), "web")
+            .expect("live");
+        assert_eq!(
+            marked
+                .pointer("/metadata/managedFields/0/fieldsV1/f:spec/f:strategy/f:rollingUpdate/."),
+            Some(&json!({}))
+        );
+        for mode in [Mode::Client, Mode::Server] {
+            let report = drift(dir.path(), &server, mode);
+            assert_all_in_sync(&report, &format!("{creator}, maps marked ({mode:?})"));
+        }
+    }
+}
+
+/// Adds `".": {}` to every `f:` map of a `fieldsV1` set that has members.
+fn mark_maps(set: &mut Value) {
+    if let Some(nodes) = set.as_object_mut() {
+        for (element, node) in nodes.iter_mut() {
+            mark_maps(node);
+            if let Some(members) = node.as_object_mut()
+                && element.starts_with("f:")
+                && !members.is_empty()
+            {
+                members.insert(".".into(), json!({}));
+            }
+        }
     }
 }
 
@@ -741,5 +786,54 @@ fn what_plinth_applied_and_no_longer_renders_is_pending_removal_once() {
             "{mode:?}: {web:#?}"
         );
         assert!(web.pending_removal.iter().all(|c| c.before.is_none()));
+    }
+}
+
+/// A real API server also marks a map or optional struct an update created with `.` (the
+/// fake records only its leaves): `kubectl edit` adding `securityContext: {privileged: true}`
+/// owns `securityContext` itself. The whole new `securityContext` is then the drift, written
+/// by `kubectl-edit`, in both modes.
+#[test]
+fn a_map_an_edit_created_and_owns_itself_is_drift_as_a_whole() {
+    let dir = repo(None);
+    let server = applied(dir.path());
+    assert!(deployment(&server, "kubectl-edit", |d| {
+        web_container(d)["securityContext"] = json!({"privileged": true});
+    }));
+    let time = server.now();
+    let mut live = server
+        .get("apps/v1", "Deployment", Some("apps"), "web")
+        .expect("live");
+    let entries = live["metadata"]["managedFields"]
+        .as_array_mut()
+        .expect("managedFields");
+    let edit = entries
+        .iter_mut()
+        .find(|e| e["manager"] == "kubectl-edit")
+        .expect("the edit's entry");
+    let context = edit
+        .pointer_mut("/fieldsV1/f:spec/f:template/f:spec/f:containers/k:{\"name\":\"web\"}/f:securityContext")
+        .and_then(Value::as_object_mut)
+        .expect("the edit owns securityContext.privileged");
+    context.insert(".".into(), json!({}));
+    server.put(live);
+    for mode in [Mode::Client, Mode::Server] {
+        let report = drift(dir.path(), &server, mode);
+        assert_eq!(not_in_sync(&report), ["Deployment/web Drifted"], "{mode:?}");
+        let web = object(&report, "Deployment", "web");
+        let found: Vec<_> = web.changes.iter().map(described).collect();
+        assert_eq!(
+            found,
+            [(
+                "/spec/template/spec/containers/0/securityContext".to_owned(),
+                "/spec/template/spec/containers/[name=web]/securityContext".to_owned(),
+                "kubectl-edit".to_owned(),
+                "Update".to_owned(),
+                time.clone(),
+                String::new(),
+            )],
+            "{mode:?}: {web:#?}"
+        );
+        assert_eq!(web.changes[0].after, Some(json!({"privileged": true})));
     }
 }
