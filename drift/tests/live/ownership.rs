@@ -24,7 +24,7 @@ use tempfile::TempDir;
 use crate::support;
 
 /// The objects the test repository renders for cluster `prod`: a Deployment, a Service, a
-/// CronJob, a ConfigMap and a Secret in namespace `apps`.
+/// `CronJob`, a `ConfigMap` and a `Secret` in namespace `apps`.
 const TEMPLATE: &str = r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -350,7 +350,7 @@ const EDITS: &[Edit] = &[
         name: "kubectl edit sets hostNetwork",
         write: |s| {
             deployment(s, "kubectl-edit", |d| {
-                pod_spec(d)["hostNetwork"] = true.into()
+                pod_spec(d)["hostNetwork"] = true.into();
             })
         },
         kind: "Deployment",
@@ -414,7 +414,7 @@ const EDITS: &[Edit] = &[
         name: "kubectl label adds a label",
         write: |s| {
             deployment(s, "kubectl-label", |d| {
-                d["metadata"]["labels"]["owner"] = "bob".into()
+                d["metadata"]["labels"]["owner"] = "bob".into();
             })
         },
         kind: "Deployment",
