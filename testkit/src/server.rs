@@ -202,33 +202,39 @@ impl FakeApiServer {
         name: &str,
         edit: impl FnOnce(&mut Value),
     ) -> bool {
-        let mut shared = lock(&self.shared);
-        let Some(key) = shared.store.key_of(api_version, kind, namespace, name) else {
-            return false;
-        };
-        shared.store.edit(&key, manager, "", edit)
+        self.write_as(manager, "", (api_version, kind, namespace, name), edit)
     }
 
-    /// Sets `spec.replicas` of a stored object through its `scale` subresource, as `manager`
-    /// (`kubectl-scale`, the horizontal pod autoscaler in `kube-controller-manager`) would:
-    /// like [`Self::edit_as`], with the field moving to an `Update` entry of `manager` that
-    /// carries `subresource: scale`. `false` when no such object is stored.
+    /// Sets `spec.replicas` of the stored object `(api_version, kind, namespace, name)` through
+    /// its `scale` subresource, as `manager` (`kubectl-scale`, the horizontal pod autoscaler in
+    /// `kube-controller-manager`) would: like [`Self::edit_as`], with the field moving to an
+    /// `Update` entry of `manager` that carries `subresource: scale`. `false` when no such
+    /// object is stored.
     pub fn scale_as(
         &self,
         manager: &str,
-        api_version: &str,
-        kind: &str,
-        namespace: Option<&str>,
-        name: &str,
+        object: (&str, &str, Option<&str>, &str),
         replicas: i64,
+    ) -> bool {
+        self.write_as(manager, "scale", object, |v| {
+            v["spec"]["replicas"] = replicas.into();
+        })
+    }
+
+    /// An `Update` of the object `(api_version, kind, namespace, name)` by `manager` through
+    /// `subresource` (`""`: the object itself); `false` when no such object is stored.
+    fn write_as(
+        &self,
+        manager: &str,
+        subresource: &str,
+        (api_version, kind, namespace, name): (&str, &str, Option<&str>, &str),
+        edit: impl FnOnce(&mut Value),
     ) -> bool {
         let mut shared = lock(&self.shared);
         let Some(key) = shared.store.key_of(api_version, kind, namespace, name) else {
             return false;
         };
-        shared.store.edit(&key, manager, "scale", |v| {
-            v["spec"]["replicas"] = replicas.into();
-        })
+        shared.store.edit(&key, manager, subresource, edit)
     }
 
     /// A forced server-side apply of `value` by `manager`, stored (what `PATCH` with

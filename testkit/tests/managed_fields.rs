@@ -224,18 +224,12 @@ async fn a_scale_through_the_subresource_has_an_entry_of_its_own() {
     let (server, api) = applied_by_plinth().await;
     assert!(server.scale_as(
         "kubectl-scale",
-        "apps/v1",
-        "Deployment",
-        Some("a"),
-        "web",
+        ("apps/v1", "Deployment", Some("a"), "web"),
         4
     ));
     assert!(!server.scale_as(
         "kubectl-scale",
-        "apps/v1",
-        "Deployment",
-        Some("a"),
-        "absent",
+        ("apps/v1", "Deployment", Some("a"), "absent"),
         4
     ));
     assert_eq!(server.now(), "2026-01-01T00:00:02Z");

@@ -8,7 +8,8 @@ use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::{Value, json};
 
 use crate::common::{
-    plinth_reproducible as plinth, render, rendered_objects, stderr, stdout, write_files,
+    cluster_args, plinth_reproducible as plinth, render, rendered_objects, stderr, stdout,
+    write_files,
 };
 
 /// A repository whose cluster `prod` renders one Deployment, `apps/web`, with 2 replicas.
@@ -33,20 +34,9 @@ fn deployment_repo(dir: &Path) {
 /// code and the report.
 fn drift_json(dir: &Path, server: &FakeApiServer) -> (Option<i32>, Value) {
     let kubeconfig = server.kubeconfig_path().display().to_string();
-    let out = plinth(
-        dir,
-        &[
-            "drift",
-            ".",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kubeconfig,
-            "--insecure-allow-http-loopback",
-            "--format",
-            "json",
-        ],
-    );
+    let mut args = cluster_args("drift", &kubeconfig);
+    args.extend(["--insecure-allow-http-loopback", "--format", "json"]);
+    let out = plinth(dir, &args);
     let report = serde_json::from_str(&stdout(&out))
         .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
     (out.status.code(), report)
@@ -66,10 +56,7 @@ fn a_kubectl_scale_after_plinth_applied_is_drift_with_its_writer_in_the_json_rep
 
     assert!(server.scale_as(
         "kubectl-scale",
-        "apps/v1",
-        "Deployment",
-        Some("apps"),
-        "web",
+        ("apps/v1", "Deployment", Some("apps"), "web"),
         5
     ));
     let (code, report) = drift_json(tmp.path(), &server);

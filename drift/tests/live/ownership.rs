@@ -164,6 +164,15 @@ fn scenario() -> Scenario {
         )
 }
 
+/// Runs `future` to its end on a runtime of its own.
+fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(future)
+}
+
 /// A kube-rs client from `server`'s kubeconfig.
 async fn client(server: &FakeApiServer) -> Client {
     let kubeconfig = Kubeconfig::read_from(server.kubeconfig_path()).expect("kubeconfig");
@@ -176,11 +185,7 @@ async fn client(server: &FakeApiServer) -> Client {
 /// Applies `objects` to `server` as plinth does: server-side apply, field manager `plinth`,
 /// forced, through the real kube-rs client.
 fn apply_as_plinth(server: &FakeApiServer, objects: &[Value]) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+    block_on(async {
         let client = client(server).await;
         for object in objects {
             let text = |p: &str| object.pointer(p).and_then(Value::as_str).expect(p);
@@ -240,6 +245,15 @@ fn object<'r>(report: &'r Report, kind: &str, name: &str) -> &'r ObjectResult {
         .unwrap_or_else(|| panic!("no {kind} {name} in {report:#?}"))
 }
 
+/// The result for the Deployment `web` of a drift of `dir` against `server` in `mode`, the only
+/// object that drifted.
+fn drifted_web(dir: &Path, server: &FakeApiServer, mode: Mode) -> ObjectResult {
+    let report = drift(dir, server, mode);
+    let drifted = not_in_sync(&report);
+    assert_eq!(drifted, ["Deployment/web Drifted"], "{mode:?}: {report:#?}");
+    object(&report, "Deployment", "web").clone()
+}
+
 /// `kind/name status` of every object that is not in sync.
 fn not_in_sync(report: &Report) -> Vec<String> {
     report
@@ -250,9 +264,12 @@ fn not_in_sync(report: &Report) -> Vec<String> {
         .collect()
 }
 
-/// One change as the test checks it: pointer, keyed path, manager, operation, time,
-/// subresource.
-fn described(c: &FieldChange) -> (String, String, String, String, String, String) {
+/// One change as the tests check it: pointer, shown path (the keyed path where a list item is
+/// involved), manager, operation, time, subresource.
+type Row = (String, String, String, String, String, String);
+
+/// The [`Row`] of `c`.
+fn described(c: &FieldChange) -> Row {
     let w = c
         .writer
         .clone()
@@ -287,245 +304,183 @@ fn objects_plinth_applied_and_nobody_touched_are_in_sync_in_both_modes() {
     }
 }
 
-/// A change people make: its name, the write (as the manager the real tool records), and the
-/// object and changes it must show up as: `(pointer, keyed path)`, all written by `manager`
-/// (through `subresource`, if any) at the time of the write.
-struct Edit {
-    name: &'static str,
-    write: fn(&FakeApiServer) -> bool,
-    kind: &'static str,
+/// Where a change people make must show up: the object (`Kind/name`), the manager the real
+/// tool records (and the subresource it writes through, if any), and `(pointer, keyed path)`
+/// of the change; it is written by that manager with operation `Update` at the time of the
+/// write.
+struct Expect {
     object: &'static str,
     manager: &'static str,
     subresource: &'static str,
-    changes: &'static [(&'static str, &'static str)],
+    change: (String, String),
 }
 
-fn deployment(server: &FakeApiServer, manager: &str, edit: impl FnOnce(&mut Value)) -> bool {
-    server.edit_as(manager, "apps/v1", "Deployment", Some("apps"), "web", edit)
+impl Expect {
+    /// One change on `object` written by `manager`, at `pointer`.
+    fn at(object: &'static str, manager: &'static str, pointer: &str) -> Self {
+        Self {
+            object,
+            manager,
+            subresource: "",
+            change: (pointer.to_owned(), pointer.to_owned()),
+        }
+    }
+
+    /// The same, with the change's keyed path differing from its pointer.
+    fn keyed(mut self, keyed: &str) -> Self {
+        keyed.clone_into(&mut self.change.1);
+        self
+    }
+}
+
+/// Changes the Deployment `apps/web` as `manager`.
+fn deployment(server: &FakeApiServer, manager: &str, edit: impl FnOnce(&mut Value)) {
+    assert!(server.edit_as(manager, "apps/v1", "Deployment", Some("apps"), "web", edit));
+}
+
+/// Changes the object `(api_version, kind, name)` in namespace `apps` as `manager`.
+fn write(
+    server: &FakeApiServer,
+    manager: &str,
+    (api_version, kind, name): (&str, &str, &str),
+    edit: impl FnOnce(&mut Value),
+) {
+    assert!(server.edit_as(manager, api_version, kind, Some("apps"), name, edit));
 }
 
 fn pod_spec(d: &mut Value) -> &mut Value {
     &mut d["spec"]["template"]["spec"]
 }
 
+/// `/spec/template/spec` followed by `rest`.
+fn in_pod(rest: &str) -> String {
+    format!("/spec/template/spec{rest}")
+}
+
 fn web_container(d: &mut Value) -> &mut Value {
     &mut pod_spec(d)["containers"][0]
 }
 
-const EDITS: &[Edit] = &[
-    Edit {
-        name: "kubectl edit adds a container",
-        write: |s| {
-            deployment(s, "kubectl-edit", |d| {
-                let containers = pod_spec(d)["containers"].as_array_mut().expect("list");
-                containers.push(json!({"name": "debug", "image": "registry.example/tools:1"}));
-            })
-        },
-        kind: "Deployment",
-        object: "web",
-        manager: "kubectl-edit",
-        subresource: "",
-        changes: &[(
-            "/spec/template/spec/containers/1",
-            "/spec/template/spec/containers/[name=debug]",
-        )],
-    },
-    Edit {
-        name: "kubectl edit sets privileged",
-        write: |s| {
-            deployment(s, "kubectl-edit", |d| {
-                web_container(d)["securityContext"] = json!({"privileged": true});
-            })
-        },
-        kind: "Deployment",
-        object: "web",
-        manager: "kubectl-edit",
-        subresource: "",
-        changes: &[(
-            "/spec/template/spec/containers/0/securityContext/privileged",
-            "/spec/template/spec/containers/[name=web]/securityContext/privileged",
-        )],
-    },
-    Edit {
-        name: "kubectl edit sets hostNetwork",
-        write: |s| {
-            deployment(s, "kubectl-edit", |d| {
-                pod_spec(d)["hostNetwork"] = true.into();
-            })
-        },
-        kind: "Deployment",
-        object: "web",
-        manager: "kubectl-edit",
-        subresource: "",
-        changes: &[(
-            "/spec/template/spec/hostNetwork",
-            "/spec/template/spec/hostNetwork",
-        )],
-    },
-    Edit {
-        name: "kubectl patch adds externalIPs to a Service",
-        write: |s| {
-            s.edit_as("kubectl-patch", "v1", "Service", Some("apps"), "web", |v| {
-                v["spec"]["externalIPs"] = json!(["203.0.113.7"]);
-            })
-        },
-        kind: "Service",
-        object: "web",
-        manager: "kubectl-patch",
-        subresource: "",
-        changes: &[("/spec/externalIPs", "/spec/externalIPs")],
-    },
-    Edit {
-        name: "kubectl scale changes replicas through the scale subresource",
-        write: |s| {
-            s.scale_as(
-                "kubectl-scale",
-                "apps/v1",
-                "Deployment",
-                Some("apps"),
-                "web",
-                5,
-            )
-        },
-        kind: "Deployment",
-        object: "web",
-        manager: "kubectl-scale",
+fn kubectl_edit_adds_a_container(s: &FakeApiServer) -> Expect {
+    deployment(s, "kubectl-edit", |d| {
+        let containers = pod_spec(d)["containers"].as_array_mut().expect("list");
+        containers.push(json!({"name": "debug", "image": "registry.example/tools:1"}));
+    });
+    Expect::at("Deployment/web", "kubectl-edit", &in_pod("/containers/1"))
+        .keyed(&in_pod("/containers/[name=debug]"))
+}
+
+fn kubectl_patch_adds_external_ips(s: &FakeApiServer) -> Expect {
+    write(s, "kubectl-patch", ("v1", "Service", "web"), |v| {
+        v["spec"]["externalIPs"] = json!(["203.0.113.7"]);
+    });
+    Expect::at("Service/web", "kubectl-patch", "/spec/externalIPs")
+}
+
+fn kubectl_edit_sets_privileged(s: &FakeApiServer) -> Expect {
+    deployment(s, "kubectl-edit", |d| {
+        web_container(d)["securityContext"] = json!({"privileged": true});
+    });
+    let pointer = in_pod("/containers/0/securityContext/privileged");
+    Expect::at("Deployment/web", "kubectl-edit", &pointer)
+        .keyed(&in_pod("/containers/[name=web]/securityContext/privileged"))
+}
+
+fn a_plain_http_client_changes_a_value(s: &FakeApiServer) -> Expect {
+    write(s, "Go-http-client", ("v1", "ConfigMap", "settings"), |v| {
+        v["data"]["mode"] = "debug".into();
+    });
+    Expect::at("ConfigMap/settings", "Go-http-client", "/data/mode")
+}
+
+fn kubectl_edit_sets_host_network(s: &FakeApiServer) -> Expect {
+    deployment(s, "kubectl-edit", |d| {
+        pod_spec(d)["hostNetwork"] = true.into();
+    });
+    Expect::at("Deployment/web", "kubectl-edit", &in_pod("/hostNetwork"))
+}
+
+fn kubectl_edit_adds_a_config_map_key(s: &FakeApiServer) -> Expect {
+    let settings = ("v1", "ConfigMap", "settings");
+    write(s, "kubectl-edit", settings, |v| {
+        v["data"]["extra"] = json!("1")
+    });
+    Expect::at("ConfigMap/settings", "kubectl-edit", "/data/extra")
+}
+
+fn kubectl_scale_through_the_scale_subresource(s: &FakeApiServer) -> Expect {
+    let scaled = s.scale_as(
+        "kubectl-scale",
+        ("apps/v1", "Deployment", Some("apps"), "web"),
+        5,
+    );
+    assert!(scaled);
+    Expect {
         subresource: "scale",
-        changes: &[("/spec/replicas", "/spec/replicas")],
-    },
-    Edit {
-        name: "kubectl set env adds an env var",
-        write: |s| {
-            deployment(s, "kubectl-set", |d| {
-                let env = web_container(d)["env"].as_array_mut().expect("env");
-                env.push(json!({"name": "DEBUG", "value": "1"}));
-            })
-        },
-        kind: "Deployment",
-        object: "web",
-        manager: "kubectl-set",
-        subresource: "",
-        changes: &[(
-            "/spec/template/spec/containers/0/env/1",
-            "/spec/template/spec/containers/[name=web]/env/[name=DEBUG]",
-        )],
-    },
-    Edit {
-        name: "kubectl label adds a label",
-        write: |s| {
-            deployment(s, "kubectl-label", |d| {
-                d["metadata"]["labels"]["owner"] = "bob".into();
-            })
-        },
-        kind: "Deployment",
-        object: "web",
-        manager: "kubectl-label",
-        subresource: "",
-        changes: &[("/metadata/labels/owner", "/metadata/labels/owner")],
-    },
-    Edit {
-        name: "kubectl annotate adds an annotation",
-        write: |s| {
-            s.edit_as(
-                "kubectl-annotate",
-                "v1",
-                "Service",
-                Some("apps"),
-                "web",
-                |v| {
-                    v["metadata"]["annotations"]["note"] = "temporary".into();
-                },
-            )
-        },
-        kind: "Service",
-        object: "web",
-        manager: "kubectl-annotate",
-        subresource: "",
-        changes: &[("/metadata/annotations/note", "/metadata/annotations/note")],
-    },
-    Edit {
-        name: "kubectl patch suspends a CronJob",
-        write: |s| {
-            s.edit_as(
-                "kubectl-patch",
-                "batch/v1",
-                "CronJob",
-                Some("apps"),
-                "report",
-                |v| {
-                    v["spec"]["suspend"] = true.into();
-                },
-            )
-        },
-        kind: "CronJob",
-        object: "report",
-        manager: "kubectl-patch",
-        subresource: "",
-        changes: &[("/spec/suspend", "/spec/suspend")],
-    },
-    Edit {
-        name: "kubectl patch pauses a Deployment",
-        write: |s| deployment(s, "kubectl-patch", |d| d["spec"]["paused"] = true.into()),
-        kind: "Deployment",
-        object: "web",
-        manager: "kubectl-patch",
-        subresource: "",
-        changes: &[("/spec/paused", "/spec/paused")],
-    },
-    Edit {
-        name: "a plain HTTP client changes a ConfigMap value",
-        write: |s| {
-            s.edit_as(
-                "Go-http-client",
-                "v1",
-                "ConfigMap",
-                Some("apps"),
-                "settings",
-                |v| {
-                    v["data"]["mode"] = "debug".into();
-                },
-            )
-        },
-        kind: "ConfigMap",
-        object: "settings",
-        manager: "Go-http-client",
-        subresource: "",
-        changes: &[("/data/mode", "/data/mode")],
-    },
-    Edit {
-        name: "kubectl edit adds a key to a rendered ConfigMap",
-        write: |s| {
-            s.edit_as(
-                "kubectl-edit",
-                "v1",
-                "ConfigMap",
-                Some("apps"),
-                "settings",
-                |v| {
-                    v["data"]["extra"] = "1".into();
-                },
-            )
-        },
-        kind: "ConfigMap",
-        object: "settings",
-        manager: "kubectl-edit",
-        subresource: "",
-        changes: &[("/data/extra", "/data/extra")],
-    },
-    Edit {
-        name: "kubectl edit adds a key to a rendered Secret",
-        write: |s| {
-            s.edit_as("kubectl-edit", "v1", "Secret", Some("apps"), "creds", |v| {
-                v["data"]["token"] = "c2VjcmV0".into();
-            })
-        },
-        kind: "Secret",
-        object: "creds",
-        manager: "kubectl-edit",
-        subresource: "",
-        changes: &[("/data/token", "/data/token")],
-    },
-];
+        ..Expect::at("Deployment/web", "kubectl-scale", "/spec/replicas")
+    }
+}
+
+fn kubectl_edit_adds_a_secret_key(s: &FakeApiServer) -> Expect {
+    let token = json!("c2VjcmV0");
+    write(s, "kubectl-edit", ("v1", "Secret", "creds"), |v| {
+        v["data"]["token"] = token
+    });
+    Expect::at("Secret/creds", "kubectl-edit", "/data/token")
+}
+
+fn kubectl_set_env_adds_a_variable(s: &FakeApiServer) -> Expect {
+    deployment(s, "kubectl-set", |d| {
+        let env = web_container(d)["env"].as_array_mut().expect("env");
+        env.push(json!({"name": "DEBUG", "value": "1"}));
+    });
+    Expect::at(
+        "Deployment/web",
+        "kubectl-set",
+        &in_pod("/containers/0/env/1"),
+    )
+    .keyed(&in_pod("/containers/[name=web]/env/[name=DEBUG]"))
+}
+
+fn kubectl_annotate_adds_an_annotation(s: &FakeApiServer) -> Expect {
+    write(s, "kubectl-annotate", ("v1", "Service", "web"), |v| {
+        v["metadata"]["annotations"]["note"] = "temporary".into();
+    });
+    let pointer = "/metadata/annotations/note";
+    Expect::at("Service/web", "kubectl-annotate", pointer)
+}
+
+fn kubectl_label_adds_a_label(s: &FakeApiServer) -> Expect {
+    deployment(s, "kubectl-label", |d| {
+        d["metadata"]["labels"]["owner"] = "bob".into();
+    });
+    Expect::at("Deployment/web", "kubectl-label", "/metadata/labels/owner")
+}
+
+fn kubectl_patch_suspends_a_cron_job(s: &FakeApiServer) -> Expect {
+    write(s, "kubectl-patch", ("batch/v1", "CronJob", "report"), |v| {
+        v["spec"]["suspend"] = true.into();
+    });
+    Expect::at("CronJob/report", "kubectl-patch", "/spec/suspend")
+}
+
+fn kubectl_patch_pauses_a_deployment(s: &FakeApiServer) -> Expect {
+    deployment(s, "kubectl-patch", |d| d["spec"]["paused"] = true.into());
+    Expect::at("Deployment/web", "kubectl-patch", "/spec/paused")
+}
+
+/// One row of what the tests check of a change ([`described`]).
+fn row(pointer: &str, shown: &str, manager: &str, operation: &str, time: &str, via: &str) -> Row {
+    let owned = |s: &str| s.to_owned();
+    (
+        owned(pointer),
+        owned(shown),
+        owned(manager),
+        owned(operation),
+        owned(time),
+        owned(via),
+    )
+}
 
 /// Each change people make, alone on objects plinth applied, is drift of exactly that object
 /// at the expected pointer and keyed path, written by the manager the real tool records, with
@@ -533,35 +488,46 @@ const EDITS: &[Edit] = &[
 #[test]
 fn every_change_people_make_is_drift_with_its_writer_in_both_modes() {
     let dir = repo(None);
-    for edit in EDITS {
+    let edits: [fn(&FakeApiServer) -> Expect; 13] = [
+        kubectl_edit_adds_a_container,
+        kubectl_patch_adds_external_ips,
+        kubectl_edit_sets_privileged,
+        a_plain_http_client_changes_a_value,
+        kubectl_edit_sets_host_network,
+        kubectl_edit_adds_a_config_map_key,
+        kubectl_scale_through_the_scale_subresource,
+        kubectl_edit_adds_a_secret_key,
+        kubectl_set_env_adds_a_variable,
+        kubectl_annotate_adds_an_annotation,
+        kubectl_label_adds_a_label,
+        kubectl_patch_suspends_a_cron_job,
+        kubectl_patch_pauses_a_deployment,
+    ];
+    for write in edits {
         let server = applied(dir.path());
-        assert!((edit.write)(&server), "{}: the object is stored", edit.name);
+        let edit = write(&server);
         let time = server.now();
+        let (pointer, keyed) = &edit.change;
+        let expected = row(
+            pointer,
+            keyed,
+            edit.manager,
+            "Update",
+            &time,
+            edit.subresource,
+        );
         for mode in [Mode::Client, Mode::Server] {
             let report = drift(dir.path(), &server, mode);
-            let what = format!("{} ({mode:?})", edit.name);
+            let what = format!("{} on {} ({mode:?})", edit.manager, edit.object);
             assert_eq!(
                 not_in_sync(&report),
-                [format!("{}/{} Drifted", edit.kind, edit.object)],
+                [format!("{} Drifted", edit.object)],
                 "{what}: {report:#?}"
             );
-            let o = object(&report, edit.kind, edit.object);
-            let expected: Vec<_> = edit
-                .changes
-                .iter()
-                .map(|(pointer, keyed)| {
-                    (
-                        (*pointer).to_owned(),
-                        (*keyed).to_owned(),
-                        edit.manager.to_owned(),
-                        "Update".to_owned(),
-                        time.clone(),
-                        edit.subresource.to_owned(),
-                    )
-                })
-                .collect();
-            let found: Vec<_> = o.changes.iter().map(described).collect();
-            assert_eq!(found, expected, "{what}: {o:#?}");
+            let (kind, name) = edit.object.split_once('/').expect("Kind/name");
+            let o = object(&report, kind, name);
+            let found: Vec<Row> = o.changes.iter().map(described).collect();
+            assert_eq!(found, [expected.clone()], "{what}: {o:#?}");
             assert!(o.pending_removal.is_empty(), "{what}: {o:#?}");
             assert!(o.managed.is_empty(), "{what}: {o:#?}");
         }
@@ -589,8 +555,8 @@ fn objects_created_by_hand_and_taken_over_by_plinth_are_in_sync() {
         for object in &objects {
             let mut created = object.clone();
             if creator == "kubectl-client-side-apply" {
-                created["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] =
-                    object.to_string().into();
+                let last_applied = "kubectl.kubernetes.io/last-applied-configuration";
+                created["metadata"]["annotations"][last_applied] = object.to_string().into();
             }
             scenario = scenario.object_created_by(creator, created);
         }
@@ -669,24 +635,19 @@ fn mark_maps(set: &mut Value) {
 #[test]
 fn a_controller_write_is_managed_unless_plinth_yaml_calls_it_drift() {
     let scale = |server: &FakeApiServer| {
-        assert!(server.scale_as(
-            "kube-controller-manager",
-            "apps/v1",
-            "Deployment",
-            Some("apps"),
-            "web",
-            4
-        ));
+        let web = ("apps/v1", "Deployment", Some("apps"), "web");
+        assert!(server.scale_as("kube-controller-manager", web, 4));
         server.now()
     };
     let expected = |time: &str| {
-        vec![(
-            "/spec/replicas".to_owned(),
-            "/spec/replicas".to_owned(),
-            "kube-controller-manager".to_owned(),
-            "Update".to_owned(),
-            time.to_owned(),
-            "scale".to_owned(),
+        let replicas = "/spec/replicas";
+        vec![row(
+            replicas,
+            replicas,
+            "kube-controller-manager",
+            "Update",
+            time,
+            "scale",
         )]
     };
 
@@ -707,13 +668,7 @@ fn a_controller_write_is_managed_unless_plinth_yaml_calls_it_drift() {
     let server = applied(dir.path());
     let time = scale(&server);
     for mode in [Mode::Client, Mode::Server] {
-        let report = drift(dir.path(), &server, mode);
-        assert_eq!(
-            not_in_sync(&report),
-            ["Deployment/web Drifted"],
-            "{mode:?}: {report:#?}"
-        );
-        let web = object(&report, "Deployment", "web");
+        let web = drifted_web(dir.path(), &server, mode);
         assert!(web.managed.is_empty(), "{mode:?}: {web:#?}");
         let changes: Vec<_> = web.changes.iter().map(described).collect();
         assert_eq!(changes, expected(&time), "{mode:?}: {web:#?}");
@@ -738,15 +693,11 @@ fn what_plinth_applied_and_no_longer_renders_is_pending_removal_once() {
     apply_as_plinth(&server, &[earlier]);
     let time = server.now();
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
     let desired = current
         .iter()
         .find(|o| o["kind"] == "Deployment")
         .expect("the Deployment");
-    let dry_run = runtime.block_on(async {
+    let dry_run = block_on(async {
         support::connect_plain(&support::options(&server, 0))
             .await
             .dry_run_apply(desired)
@@ -757,31 +708,16 @@ fn what_plinth_applied_and_no_longer_renders_is_pending_removal_once() {
     assert_eq!(dry_run["metadata"]["annotations"].get("legacy"), None);
 
     for mode in [Mode::Client, Mode::Server] {
-        let report = drift(dir.path(), &server, mode);
-        assert_eq!(
-            not_in_sync(&report),
-            ["Deployment/web Drifted"],
-            "{mode:?}: {report:#?}"
-        );
-        let web = object(&report, "Deployment", "web");
+        let web = drifted_web(dir.path(), &server, mode);
         assert!(web.changes.is_empty(), "{mode:?}: {web:#?}");
         assert!(web.managed.is_empty(), "{mode:?}: {web:#?}");
         let pending: Vec<_> = web.pending_removal.iter().map(described).collect();
-        let row = |pointer: &str| {
-            (
-                pointer.to_owned(),
-                pointer.to_owned(),
-                "plinth".to_owned(),
-                "Apply".to_owned(),
-                time.clone(),
-                String::new(),
-            )
-        };
+        let applied = |pointer: &str| row(pointer, pointer, "plinth", "Apply", &time, "");
         assert_eq!(
             pending,
             [
-                row("/metadata/annotations/legacy"),
-                row("/metadata/labels/tier")
+                applied("/metadata/annotations/legacy"),
+                applied("/metadata/labels/tier")
             ],
             "{mode:?}: {web:#?}"
         );
@@ -797,9 +733,9 @@ fn what_plinth_applied_and_no_longer_renders_is_pending_removal_once() {
 fn a_map_an_edit_created_and_owns_itself_is_drift_as_a_whole() {
     let dir = repo(None);
     let server = applied(dir.path());
-    assert!(deployment(&server, "kubectl-edit", |d| {
+    deployment(&server, "kubectl-edit", |d| {
         web_container(d)["securityContext"] = json!({"privileged": true});
-    }));
+    });
     let time = server.now();
     let mut live = server
         .get("apps/v1", "Deployment", Some("apps"), "web")
@@ -818,22 +754,14 @@ fn a_map_an_edit_created_and_owns_itself_is_drift_as_a_whole() {
     context.insert(".".into(), json!({}));
     server.put(live);
     for mode in [Mode::Client, Mode::Server] {
-        let report = drift(dir.path(), &server, mode);
-        assert_eq!(not_in_sync(&report), ["Deployment/web Drifted"], "{mode:?}");
-        let web = object(&report, "Deployment", "web");
+        let web = drifted_web(dir.path(), &server, mode);
         let found: Vec<_> = web.changes.iter().map(described).collect();
-        assert_eq!(
-            found,
-            [(
-                "/spec/template/spec/containers/0/securityContext".to_owned(),
-                "/spec/template/spec/containers/[name=web]/securityContext".to_owned(),
-                "kubectl-edit".to_owned(),
-                "Update".to_owned(),
-                time.clone(),
-                String::new(),
-            )],
-            "{mode:?}: {web:#?}"
+        let (pointer, keyed) = (
+            in_pod("/containers/0/securityContext"),
+            in_pod("/containers/[name=web]/securityContext"),
         );
+        let expected = row(&pointer, &keyed, "kubectl-edit", "Update", &time, "");
+        assert_eq!(found, [expected], "{mode:?}: {web:#?}");
         assert_eq!(web.changes[0].after, Some(json!({"privileged": true})));
     }
 }
