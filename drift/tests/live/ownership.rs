@@ -403,7 +403,7 @@ fn kubectl_edit_sets_host_network(s: &FakeApiServer) -> Expect {
 fn kubectl_edit_adds_a_config_map_key(s: &FakeApiServer) -> Expect {
     let settings = ("v1", "ConfigMap", "settings");
     write(s, "kubectl-edit", settings, |v| {
-        v["data"]["extra"] = json!("1")
+        v["data"]["extra"] = json!("1");
     });
     Expect::at("ConfigMap/settings", "kubectl-edit", "/data/extra")
 }
@@ -424,7 +424,7 @@ fn kubectl_scale_through_the_scale_subresource(s: &FakeApiServer) -> Expect {
 fn kubectl_edit_adds_a_secret_key(s: &FakeApiServer) -> Expect {
     let token = json!("c2VjcmV0");
     write(s, "kubectl-edit", ("v1", "Secret", "creds"), |v| {
-        v["data"]["token"] = token
+        v["data"]["token"] = token;
     });
     Expect::at("Secret/creds", "kubectl-edit", "/data/token")
 }
@@ -527,7 +527,7 @@ fn every_change_people_make_is_drift_with_its_writer_in_both_modes() {
             let (kind, name) = edit.object.split_once('/').expect("Kind/name");
             let o = object(&report, kind, name);
             let found: Vec<Row> = o.changes.iter().map(described).collect();
-            assert_eq!(found, [expected.clone()], "{what}: {o:#?}");
+            assert_eq!(found, std::slice::from_ref(&expected), "{what}: {o:#?}");
             assert!(o.pending_removal.is_empty(), "{what}: {o:#?}");
             assert!(o.managed.is_empty(), "{what}: {o:#?}");
         }
