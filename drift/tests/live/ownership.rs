@@ -464,6 +464,27 @@ fn kubectl_patch_suspends_a_cron_job(s: &FakeApiServer) -> Expect {
     Expect::at("CronJob/report", "kubectl-patch", "/spec/suspend")
 }
 
+fn kubectl_set_image_changes_an_image(s: &FakeApiServer) -> Expect {
+    deployment(s, "kubectl-set", |d| {
+        web_container(d)["image"] = "registry.example/web:9.9".into();
+    });
+    let keyed = in_pod("/containers/[name=web]/image");
+    Expect::at(
+        "Deployment/web",
+        "kubectl-set",
+        &in_pod("/containers/0/image"),
+    )
+    .keyed(&keyed)
+}
+
+fn kubectl_patch_changes_a_service_port(s: &FakeApiServer) -> Expect {
+    write(s, "kubectl-patch", ("v1", "Service", "web"), |v| {
+        v["spec"]["ports"][0]["port"] = 8080.into();
+    });
+    Expect::at("Service/web", "kubectl-patch", "/spec/ports/0/port")
+        .keyed("/spec/ports/[name=http]/port")
+}
+
 fn kubectl_patch_pauses_a_deployment(s: &FakeApiServer) -> Expect {
     deployment(s, "kubectl-patch", |d| d["spec"]["paused"] = true.into());
     Expect::at("Deployment/web", "kubectl-patch", "/spec/paused")
@@ -488,7 +509,7 @@ fn row(pointer: &str, shown: &str, manager: &str, operation: &str, time: &str, v
 #[test]
 fn every_change_people_make_is_drift_with_its_writer_in_both_modes() {
     let dir = repo(None);
-    let edits: [fn(&FakeApiServer) -> Expect; 13] = [
+    let edits: [fn(&FakeApiServer) -> Expect; 14] = [
         kubectl_edit_adds_a_container,
         kubectl_patch_adds_external_ips,
         kubectl_edit_sets_privileged,
@@ -502,36 +523,77 @@ fn every_change_people_make_is_drift_with_its_writer_in_both_modes() {
         kubectl_label_adds_a_label,
         kubectl_patch_suspends_a_cron_job,
         kubectl_patch_pauses_a_deployment,
+        kubectl_set_image_changes_an_image,
     ];
     for write in edits {
-        let server = applied(dir.path());
-        let edit = write(&server);
-        let time = server.now();
-        let (pointer, keyed) = &edit.change;
-        let expected = row(
-            pointer,
-            keyed,
-            edit.manager,
-            "Update",
-            &time,
-            edit.subresource,
-        );
-        for mode in [Mode::Client, Mode::Server] {
-            let report = drift(dir.path(), &server, mode);
-            let what = format!("{} on {} ({mode:?})", edit.manager, edit.object);
-            assert_eq!(
-                not_in_sync(&report),
-                [format!("{} Drifted", edit.object)],
-                "{what}: {report:#?}"
-            );
-            let (kind, name) = edit.object.split_once('/').expect("Kind/name");
-            let o = object(&report, kind, name);
-            let found: Vec<Row> = o.changes.iter().map(described).collect();
-            assert_eq!(found, std::slice::from_ref(&expected), "{what}: {o:#?}");
-            assert!(o.pending_removal.is_empty(), "{what}: {o:#?}");
-            assert!(o.managed.is_empty(), "{what}: {o:#?}");
-        }
+        found_in(&dir, write, &[Mode::Client, Mode::Server]);
     }
+}
+
+/// Checks that the change `write` makes, alone on objects plinth applied from `dir`, is drift
+/// of exactly the [`Expect`]ed object, change and writer, in each of `modes`.
+fn found_in(dir: &TempDir, write: fn(&FakeApiServer) -> Expect, modes: &[Mode]) {
+    let server = applied(dir.path());
+    let edit = write(&server);
+    let time = server.now();
+    let (pointer, keyed) = &edit.change;
+    let expected = [row(
+        pointer,
+        keyed,
+        edit.manager,
+        "Update",
+        &time,
+        edit.subresource,
+    )];
+    for &mode in modes {
+        let report = drift(dir.path(), &server, mode);
+        let what = format!("{} on {} ({mode:?})", edit.manager, edit.object);
+        assert_eq!(
+            not_in_sync(&report),
+            [format!("{} Drifted", edit.object)],
+            "{what}: {report:#?}"
+        );
+        let (kind, name) = edit.object.split_once('/').expect("Kind/name");
+        let o = object(&report, kind, name);
+        let found: Vec<Row> = o.changes.iter().map(described).collect();
+        assert_eq!(found, expected, "{what}: {o:#?}");
+        if kind == "Secret" {
+            let shown = format!("{:?}", o.changes);
+            assert!(o.changes.iter().all(|c| c.secret), "{what}: {o:#?}");
+            assert!(
+                !shown.contains("c2VjcmV0"),
+                "{what}: the value is redacted: {shown}"
+            );
+        }
+        assert!(o.pending_removal.is_empty(), "{what}: {o:#?}");
+        assert!(o.managed.is_empty(), "{what}: {o:#?}");
+    }
+}
+
+/// `kubectl patch` changing a Service port's number (part of the port's merge key, `port` and
+/// `protocol`) is drift at `/spec/ports/[name=http]/port` 80 → 8080, written by
+/// `kubectl-patch`, client-side.
+#[test]
+fn a_changed_service_port_number_is_drift_with_its_writer_client_side() {
+    found_in(
+        &repo(None),
+        kubectl_patch_changes_a_service_port,
+        &[Mode::Client],
+    );
+}
+
+/// The same in server mode: not met yet. The dry-run applies the rendered port 80 as another
+/// item beside the live 8080 one (another merge key), so the report shows `/spec/ports/1`
+/// "desired item absent" with neither keyed path nor writer; a real API server would refuse
+/// that dry-run (two ports named `http`), making the object `error`. Run with `--ignored`.
+#[test]
+#[ignore = "server mode reports a Service port number change as a desired item absent, without its writer"]
+fn a_changed_service_port_number_is_drift_with_its_writer_server_side() {
+    found_in(
+        &repo(None),
+        kubectl_patch_changes_a_service_port,
+        &[Mode::Server],
+    );
 }
 
 /// Asserts that every object of `report` is in sync, with nothing managed or pending removal.
