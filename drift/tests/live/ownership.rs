@@ -4,8 +4,9 @@
 //! under the manager the real tool records), and a whole drift ([`engine::run`]) in both
 //! modes. Every change people make is drift with its pointer, keyed path and writer; defaults
 //! owned by the manager that created an object are not; a controller's write is `managed`
-//! unless `plinth.yaml` lists it as a drift manager; what plinth applied and no longer renders
-//! is a pending removal, reported once.
+//! unless `plinth.yaml` lists it as a drift manager; what plinth (or a GitOps manager, built in
+//! or listed in `plinth.yaml`) applied and no longer renders is a pending removal, reported
+//! once; Argo CD's and Flux's applies are baselines like plinth's.
 
 use std::path::Path;
 
@@ -182,9 +183,9 @@ async fn client(server: &FakeApiServer) -> Client {
     Client::try_from(config).expect("client")
 }
 
-/// Applies `objects` to `server` as plinth does: server-side apply, field manager `plinth`,
-/// forced, through the real kube-rs client.
-fn apply_as_plinth(server: &FakeApiServer, objects: &[Value]) {
+/// Applies `objects` to `server` as plinth (or a GitOps controller) does: server-side apply
+/// with field manager `manager`, forced, through the real kube-rs client.
+fn apply_as(server: &FakeApiServer, manager: &str, objects: &[Value]) {
     block_on(async {
         let client = client(server).await;
         for object in objects {
@@ -197,7 +198,7 @@ fn apply_as_plinth(server: &FakeApiServer, objects: &[Value]) {
                 Api::namespaced_with(client.clone(), text("/metadata/namespace"), &resource);
             api.patch(
                 text("/metadata/name"),
-                &PatchParams::apply("plinth").force(),
+                &PatchParams::apply(manager).force(),
                 &Patch::Apply(object),
             )
             .await
@@ -209,7 +210,7 @@ fn apply_as_plinth(server: &FakeApiServer, objects: &[Value]) {
 /// A fake server started with `scenario` holding what `dir` renders, applied by plinth.
 fn applied_to(scenario: Scenario, dir: &Path) -> FakeApiServer {
     let server = FakeApiServer::start(scenario).expect("server");
-    apply_as_plinth(&server, &rendered(dir));
+    apply_as(&server, "plinth", &rendered(dir));
     server
 }
 
@@ -737,28 +738,47 @@ fn a_controller_write_is_managed_unless_plinth_yaml_calls_it_drift() {
     }
 }
 
+/// A fake server holding what `dir` renders, applied by `manager`, whose Deployment `manager`
+/// applied once more earlier with a label `tier` and an annotation `legacy` the render no
+/// longer has (applied last: the time of that apply is returned).
+fn applied_with_more_earlier(dir: &Path, manager: &str) -> (FakeApiServer, String) {
+    let server = FakeApiServer::start(scenario()).expect("server");
+    let current = rendered(dir);
+    apply_as(&server, manager, &current);
+    let mut earlier = web_deployment(&current).clone();
+    earlier["metadata"]["labels"]["tier"] = "frontend".into();
+    earlier["metadata"]["annotations"]["legacy"] = "yes".into();
+    apply_as(&server, manager, &[earlier]);
+    let time = server.now();
+    (server, time)
+}
+
+/// The Deployment among `objects`.
+fn web_deployment(objects: &[Value]) -> &Value {
+    objects
+        .iter()
+        .find(|o| o["kind"] == "Deployment")
+        .expect("the Deployment")
+}
+
+/// The pending removals of [`applied_with_more_earlier`] by `manager` at `time`.
+fn pending_rows(manager: &str, time: &str) -> [Row; 2] {
+    let applied = |pointer: &str| row(pointer, pointer, manager, "Apply", time, "");
+    [
+        applied("/metadata/annotations/legacy"),
+        applied("/metadata/labels/tier"),
+    ]
+}
+
 /// A label and an annotation plinth applied earlier and no longer renders are pending removal
 /// (drift, written by `plinth` with `Apply`), reported once in server mode too, where the
 /// dry-run of the render removes them.
 #[test]
 fn what_plinth_applied_and_no_longer_renders_is_pending_removal_once() {
     let dir = repo(None);
-    let server = applied(dir.path());
+    let (server, time) = applied_with_more_earlier(dir.path(), "plinth");
     let current = rendered(dir.path());
-    let mut earlier = current
-        .iter()
-        .find(|o| o["kind"] == "Deployment")
-        .expect("the Deployment")
-        .clone();
-    earlier["metadata"]["labels"]["tier"] = "frontend".into();
-    earlier["metadata"]["annotations"]["legacy"] = "yes".into();
-    apply_as_plinth(&server, &[earlier]);
-    let time = server.now();
-
-    let desired = current
-        .iter()
-        .find(|o| o["kind"] == "Deployment")
-        .expect("the Deployment");
+    let desired = web_deployment(&current);
     let dry_run = block_on(async {
         support::connect_plain(&support::options(&server, 0))
             .await
@@ -774,16 +794,71 @@ fn what_plinth_applied_and_no_longer_renders_is_pending_removal_once() {
         assert!(web.changes.is_empty(), "{mode:?}: {web:#?}");
         assert!(web.managed.is_empty(), "{mode:?}: {web:#?}");
         let pending: Vec<_> = web.pending_removal.iter().map(described).collect();
-        let applied = |pointer: &str| row(pointer, pointer, "plinth", "Apply", &time, "");
+        assert_eq!(pending, pending_rows("plinth", &time), "{mode:?}: {web:#?}");
+        assert!(web.pending_removal.iter().all(|c| c.before.is_none()));
+    }
+}
+
+/// A manager `plinth.yaml` lists in `drift.gitopsManagers` (`fleet-agent`) is a baseline like
+/// plinth: what it applied and the render no longer has is pending removal, written by it;
+/// not listed, it is a controller and the same fields are managed by it, in sync.
+#[test]
+fn a_gitops_manager_from_plinth_yaml_leaves_pending_removals() {
+    let dir = repo(Some("drift:\n  gitopsManagers: [fleet-agent]\n"));
+    let (server, time) = applied_with_more_earlier(dir.path(), "fleet-agent");
+    for mode in [Mode::Client, Mode::Server] {
+        let web = drifted_web(dir.path(), &server, mode);
+        assert!(web.changes.is_empty(), "{mode:?}: {web:#?}");
+        let pending: Vec<_> = web.pending_removal.iter().map(described).collect();
         assert_eq!(
             pending,
-            [
-                applied("/metadata/annotations/legacy"),
-                applied("/metadata/labels/tier")
-            ],
+            pending_rows("fleet-agent", &time),
             "{mode:?}: {web:#?}"
         );
-        assert!(web.pending_removal.iter().all(|c| c.before.is_none()));
+    }
+
+    let dir = repo(None);
+    let (server, time) = applied_with_more_earlier(dir.path(), "fleet-agent");
+    for mode in [Mode::Client, Mode::Server] {
+        let report = drift(dir.path(), &server, mode);
+        assert!(not_in_sync(&report).is_empty(), "{mode:?}: {report:#?}");
+        let web = object(&report, "Deployment", "web");
+        let managed: Vec<_> = web.managed.iter().map(described).collect();
+        let [legacy, tier] = pending_rows("fleet-agent", &time);
+        assert_eq!(managed, [legacy, tier], "{mode:?}: {web:#?}");
+    }
+}
+
+/// Argo CD (`argocd-controller`) and Flux (`kustomize-controller`) applying plinth's output
+/// are baselines out of the box: untouched objects are in sync, a `kubectl scale` afterwards
+/// is drift written by `kubectl-scale`, in both modes.
+#[test]
+fn objects_a_gitops_controller_applied_are_judged_like_plinths() {
+    let dir = repo(None);
+    for applier in ["argocd-controller", "kustomize-controller"] {
+        let server = FakeApiServer::start(scenario()).expect("server");
+        apply_as(&server, applier, &rendered(dir.path()));
+        for mode in [Mode::Client, Mode::Server] {
+            let report = drift(dir.path(), &server, mode);
+            assert_all_in_sync(&report, &format!("{applier} ({mode:?})"));
+        }
+        let web = ("apps/v1", "Deployment", Some("apps"), "web");
+        assert!(server.scale_as("kubectl-scale", web, 7));
+        let time = server.now();
+        for mode in [Mode::Client, Mode::Server] {
+            let web = drifted_web(dir.path(), &server, mode);
+            let changes: Vec<_> = web.changes.iter().map(described).collect();
+            let replicas = "/spec/replicas";
+            let expected = row(
+                replicas,
+                replicas,
+                "kubectl-scale",
+                "Update",
+                &time,
+                "scale",
+            );
+            assert_eq!(changes, [expected], "{applier} ({mode:?}): {web:#?}");
+        }
     }
 }
 
