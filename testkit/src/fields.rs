@@ -137,18 +137,58 @@ pub fn value_at<'a>(value: &'a Value, path: &[Element]) -> Option<&'a Value> {
         if let Some(name) = element.strip_prefix("f:") {
             node = node.get(name)?;
             field = name;
-        } else if let Some(want) = element.strip_prefix("v:") {
-            let want: Value = serde_json::from_str(want).ok()?;
-            node = node.as_array()?.iter().find(|i| **i == want)?;
         } else {
             let f = field;
             node = node
                 .as_array()?
                 .iter()
-                .find(|i| key_element(f, i).as_deref() == Some(element.as_str()))?;
+                .find(|i| is_element(f, element, i))?;
         }
     }
     Some(node)
+}
+
+/// Removes the field, keyed item or set value a field path names from `value`; `false` when it
+/// is not there. A map or list left empty stays (as `{}` or `[]`).
+pub fn remove_at(value: &mut Value, path: &[Element]) -> bool {
+    let Some((last, parents)) = path.split_last() else {
+        return false;
+    };
+    let mut node = value;
+    let mut field = "";
+    for element in parents {
+        let next = if let Some(name) = element.strip_prefix("f:") {
+            field = name;
+            node.get_mut(name)
+        } else {
+            let f = field;
+            node.as_array_mut()
+                .and_then(|items| items.iter_mut().find(|i| is_element(f, element, i)))
+        };
+        match next {
+            Some(n) => node = n,
+            None => return false,
+        }
+    }
+    if let Some(name) = last.strip_prefix("f:") {
+        return node
+            .as_object_mut()
+            .is_some_and(|o| o.remove(name).is_some());
+    }
+    let Some(items) = node.as_array_mut() else {
+        return false;
+    };
+    let before = items.len();
+    items.retain(|i| !is_element(field, last, i));
+    items.len() != before
+}
+
+/// Whether `item` of the list under `field` is the one the `k:` or `v:` `element` names.
+fn is_element(field: &str, element: &str, item: &Value) -> bool {
+    match element.strip_prefix("v:") {
+        Some(want) => serde_json::from_str::<Value>(want).is_ok_and(|w| w == *item),
+        None => key_element(field, item).as_deref() == Some(element),
+    }
 }
 
 /// Whether the path names a keyed item or a set value rather than a field.

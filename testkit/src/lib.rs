@@ -14,9 +14,12 @@
 //!   `resourceVersion` preconditions (`409` when stale), conflicts with fields another manager
 //!   owns (`409` unless `force`), `generation` and `resourceVersion` bumps;
 //! - `managedFields` in structured-merge-diff notation (`f:`, `k:`, `v:`, `.`) per manager and
-//!   operation, updated on apply, on edits made as a named manager
-//!   ([`FakeApiServer::edit_as`]) and on objects seeded as created by a manager
-//!   ([`Scenario::object_created_by`]), with times from a scenario clock;
+//!   operation (and subresource), updated on apply (fields an applier stops applying are
+//!   removed unless another manager owns them), on edits made as a named manager
+//!   ([`FakeApiServer::edit_as`], [`FakeApiServer::scale_as`] through the `scale`
+//!   subresource) and on objects seeded as created by a manager
+//!   ([`Scenario::object_created_by`]), with times from a scenario clock
+//!   ([`FakeApiServer::now`]);
 //! - injectable faults ([`Fault`]): `429` with `Retry-After`, `500`/`503`, slow responses, a
 //!   body that never ends, LISTs that never stop sending `continue` tokens; and, with
 //!   [`Scenario::serve_many`], discovery documents of any size.
@@ -24,7 +27,7 @@
 //! What it does **not** model: list types and merge keys come from a fixed table
 //! (`fields.rs`), not from schemas (no `x-kubernetes-list-type`); no admission, validation or `OpenAPI` schemas; defaulting is only
 //! what a scenario declares with [`Scenario::default_fields`]; apply bodies must be JSON (which
-//! kube-rs sends); no watch, create (`POST`), update (`PUT`), delete, subresources, field
+//! kube-rs sends); no watch, create (`POST`), update (`PUT`), delete, subresource endpoints, field
 //! selectors, `resourceVersion` semantics on LIST, table output, protobuf or authentication
 //! beyond an optional bearer token; continue tokens do not expire.
 //!

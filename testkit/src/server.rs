@@ -202,14 +202,73 @@ impl FakeApiServer {
         name: &str,
         edit: impl FnOnce(&mut Value),
     ) -> bool {
+        self.write_as(manager, "", (api_version, kind, namespace, name), edit)
+    }
+
+    /// Sets `spec.replicas` of the stored object `(api_version, kind, namespace, name)` through
+    /// its `scale` subresource, as `manager` (`kubectl-scale`, the horizontal pod autoscaler in
+    /// `kube-controller-manager`) would: like [`Self::edit_as`], with the field moving to an
+    /// `Update` entry of `manager` that carries `subresource: scale`. `false` when no such
+    /// object is stored.
+    pub fn scale_as(
+        &self,
+        manager: &str,
+        object: (&str, &str, Option<&str>, &str),
+        replicas: i64,
+    ) -> bool {
+        self.write_as(manager, "scale", object, |v| {
+            v["spec"]["replicas"] = replicas.into();
+        })
+    }
+
+    /// An `Update` of the object `(api_version, kind, namespace, name)` by `manager` through
+    /// `subresource` (`""`: the object itself); `false` when no such object is stored.
+    fn write_as(
+        &self,
+        manager: &str,
+        subresource: &str,
+        (api_version, kind, namespace, name): (&str, &str, Option<&str>, &str),
+        edit: impl FnOnce(&mut Value),
+    ) -> bool {
         let mut shared = lock(&self.shared);
         let Some(key) = shared.store.key_of(api_version, kind, namespace, name) else {
             return false;
         };
-        shared.store.edit(&key, manager, edit)
+        shared.store.edit(&key, manager, subresource, edit)
     }
 
-    /// Stores (or replaces) an object as if another client had written it.
+    /// A forced server-side apply of `value` by `manager`, stored (what `PATCH` with
+    /// `application/apply-patch+yaml`, `fieldManager=<manager>` and `force=true` does, without
+    /// a client): the stored object, or why the apply was refused (the object's type is not
+    /// served, or the body is not an object of it).
+    pub fn apply_as(&self, manager: &str, value: &Value) -> Result<Value, String> {
+        let mut shared = lock(&self.shared);
+        let text = |pointer: &str| value.pointer(pointer).and_then(Value::as_str);
+        let (Some(api_version), Some(kind), Some(name)) =
+            (text("/apiVersion"), text("/kind"), text("/metadata/name"))
+        else {
+            return Err("the object has no apiVersion, kind or metadata.name".into());
+        };
+        let Some(key) = shared
+            .store
+            .key_of(api_version, kind, text("/metadata/namespace"), name)
+        else {
+            return Err(format!("`{api_version}` `{kind}` is not served"));
+        };
+        shared
+            .store
+            .apply(&key, value, manager, true, false)
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    /// The scenario clock: the time of the last write by a manager (`2026-01-01T00:00:00Z`
+    /// before any), which is the `time` of that write's `managedFields` entry.
+    pub fn now(&self) -> String {
+        crate::store::clock_time(lock(&self.shared).store.clock)
+    }
+
+    /// Stores (or replaces) an object as if another client had written it; `managedFields` it
+    /// carries are kept as given (a test's hand-written entries), owned fields are not tracked.
     pub fn put(&self, value: Value) {
         lock(&self.shared).store.seed(value, None);
     }

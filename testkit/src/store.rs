@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::fields::{FieldSet, display, fields_of, is_item, merge, to_fields_v1, value_at};
+use crate::fields::{
+    FieldSet, display, fields_of, is_item, merge, remove_at, to_fields_v1, value_at,
+};
 
 /// A resource type the fake server serves (one entry of a discovery document).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,9 +118,10 @@ pub const CLUSTER_SCOPED: &[&str] = &[
 /// The key of a stored object: resource type index, namespace, name.
 pub type StoreKey = (usize, Option<String>, String);
 
-/// Who owns fields of an object: a manager name and its operation (`Apply` or `Update`), as
+/// Who owns fields of an object: a manager name, its operation (`Apply` or `Update`) and the
+/// subresource it wrote through (`""` for the object itself, `scale`, `status`), as
 /// `managedFields` entries are told apart.
-pub type ManagerKey = (String, &'static str);
+pub type ManagerKey = (String, &'static str, String);
 
 /// The fields one manager owns and when it last wrote them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,7 +254,7 @@ impl Store {
                 fields: owned_fields(&value),
                 time: self.tick(true),
             };
-            owners.insert((creator.to_owned(), UPDATE), owned);
+            owners.insert((creator.to_owned(), UPDATE, String::new()), owned);
         }
         if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.entry("resourceVersion").or_insert_with(|| rv.into());
@@ -275,9 +278,16 @@ impl Store {
     }
 
     /// A write of the stored object at `key` by `manager` (operation `Update`, e.g. `kubectl
-    /// edit`): `edit` changes the object; the fields it changed or added move to `manager`,
+    /// edit`), through `subresource` (`""` for the object itself, `scale`): `edit` changes the
+    /// object; the fields it changed or added move to `manager`'s entry for that subresource,
     /// the fields it removed leave every manager. `false` when no such object is stored.
-    pub fn edit(&mut self, key: &StoreKey, manager: &str, edit: impl FnOnce(&mut Value)) -> bool {
+    pub fn edit(
+        &mut self,
+        key: &StoreKey,
+        manager: &str,
+        subresource: &str,
+        edit: impl FnOnce(&mut Value),
+    ) -> bool {
         let Some(old) = self.objects.get(key).cloned() else {
             return false;
         };
@@ -304,7 +314,7 @@ impl Store {
         if !changed.is_empty() {
             let time = self.tick(true);
             let mine = owners
-                .entry((manager.to_owned(), UPDATE))
+                .entry((manager.to_owned(), UPDATE, subresource.to_owned()))
                 .or_insert_with(|| Owned {
                     fields: FieldSet::new(),
                     time: time.clone(),
@@ -336,7 +346,8 @@ impl Store {
     }
 
     /// Server-side apply of `body` to `key` by `manager`; returns the resulting object and
-    /// stores it unless `dry_run`.
+    /// stores it unless `dry_run`. Fields `manager` applied before and `body` no longer sets
+    /// are removed unless another manager owns them (or something inside them).
     pub fn apply(
         &mut self,
         key: &StoreKey,
@@ -377,7 +388,7 @@ impl Store {
         let mut applied = body.clone();
         strip_server_fields(&mut applied);
         let applied_set = owned_fields(&applied);
-        let me: ManagerKey = (manager.to_owned(), APPLY);
+        let me: ManagerKey = (manager.to_owned(), APPLY, String::new());
 
         let (mut merged, mut owners, created) = match existing {
             Some(old) => (old.value, old.owners, false),
@@ -398,7 +409,7 @@ impl Store {
         if !force && !conflicts.is_empty() {
             let causes: Vec<(String, String)> = conflicts
                 .iter()
-                .map(|((other, operation), p)| {
+                .map(|((other, operation, _), p)| {
                     // The real server names the API version of an `Update` owner.
                     let using = if *operation == UPDATE {
                         format!(" using {}", t.api_version())
@@ -419,6 +430,18 @@ impl Store {
             ));
         }
         let before = merged.clone();
+        // What this manager applied before and no longer applies is removed, unless another
+        // manager owns it or something inside it.
+        if let Some(previous) = owners.get(&me) {
+            for p in previous.fields.difference(&applied_set) {
+                let shared = owners
+                    .iter()
+                    .any(|(other, o)| *other != me && o.fields.iter().any(|q| q.starts_with(p)));
+                if !shared {
+                    remove_at(&mut merged, p);
+                }
+            }
+        }
         merge(&mut merged, &applied);
         merged = self.with_defaults(&t.kind, merged);
         // Forced: the conflicting fields move to this manager; fields applied with the value
@@ -551,22 +574,26 @@ fn set_managed_fields(
 fn managed_fields(owners: &BTreeMap<ManagerKey, Owned>, api_version: &str) -> Value {
     let entries: Vec<Value> = owners
         .iter()
-        .map(|((manager, operation), owned)| {
-            json!({
+        .map(|((manager, operation, subresource), owned)| {
+            let mut entry = json!({
                 "manager": manager,
                 "operation": operation,
                 "apiVersion": api_version,
                 "time": owned.time,
                 "fieldsType": "FieldsV1",
                 "fieldsV1": to_fields_v1(&owned.fields),
-            })
+            });
+            if !subresource.is_empty() {
+                entry["subresource"] = subresource.as_str().into();
+            }
+            entry
         })
         .collect();
     Value::Array(entries)
 }
 
 /// The RFC 3339 time `seconds` after 2026-01-01T00:00:00Z.
-fn clock_time(seconds: u64) -> String {
+pub fn clock_time(seconds: u64) -> String {
     let days = seconds / 86_400;
     let rest = seconds % 86_400;
     // Days from 2026-01-01 to a civil date (Howard Hinnant's algorithm, from 1970-01-01).
@@ -634,6 +661,53 @@ mod tests {
     }
 
     #[test]
+    fn an_apply_removes_what_its_manager_no_longer_applies_unless_another_owns_it() {
+        let mut s = Store::default();
+        s.seed(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "n"}}), None);
+        let key = (0, Some("n".to_owned()), "c".to_owned());
+        let cm = |labels: Value, data: Value| {
+            json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "c", "namespace": "n", "labels": labels}, "data": data})
+        };
+        s.apply(
+            &key,
+            &cm(json!({"a": "1", "b": "2"}), json!({"x": "1", "y": "2"})),
+            "plinth",
+            false,
+            false,
+        )
+        .unwrap();
+        // Another manager applies `y` with the same value: shared.
+        s.apply(
+            &key,
+            &cm(json!({}), json!({"y": "2"})),
+            "argocd-controller",
+            false,
+            false,
+        )
+        .unwrap();
+        let dry = s
+            .apply(
+                &key,
+                &cm(json!({"a": "1"}), json!({"x": "1"})),
+                "plinth",
+                false,
+                true,
+            )
+            .unwrap();
+        assert_eq!(
+            dry["metadata"]["labels"],
+            json!({"a": "1"}),
+            "dropped: removed"
+        );
+        assert_eq!(dry["data"], json!({"x": "1", "y": "2"}), "shared: kept");
+        assert_eq!(
+            s.objects[&key].value["metadata"]["labels"]["b"], "2",
+            "a dry-run stores nothing"
+        );
+    }
+
+    #[test]
     fn the_clock_counts_seconds_from_new_year_2026() {
         assert_eq!(clock_time(0), "2026-01-01T00:00:00Z");
         assert_eq!(clock_time(59 * 86_400 + 3_661), "2026-03-01T01:01:01Z");
@@ -646,7 +720,7 @@ mod tests {
         let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "n", "labels": {"a": "1", "b": "2"}}});
         s.seed(cm.clone(), Some("kubectl-create"));
         let key = (0, Some("n".to_owned()), "c".to_owned());
-        assert!(s.edit(&key, "kubectl-label", |v| {
+        assert!(s.edit(&key, "kubectl-label", "", |v| {
             v["metadata"]["labels"] = json!({"a": "1"});
         }));
         let stored = &s.objects[&key].value;

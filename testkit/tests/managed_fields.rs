@@ -1,7 +1,8 @@
 //! The fake API server's `managedFields`, read with the real kube-rs client: an apply records
 //! an `Apply` entry with the structured-merge-diff field set of what was applied (keyed list
-//! items), an edit as `kubectl-edit` moves exactly the fields it changed, two managers conflict
-//! on apply without force, and LIST returns the entries too.
+//! items), an edit as `kubectl-edit` moves exactly the fields it changed, a scale through the
+//! `scale` subresource has an entry of its own, two managers conflict on apply without force,
+//! and LIST returns the entries too.
 
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, ListParams, Patch, PatchParams};
@@ -215,5 +216,47 @@ async fn list_returns_managed_fields() {
     assert_eq!(
         managed_fields(&listed.items[0])[0]["fieldsV1"],
         deployment_fields()
+    );
+}
+
+#[tokio::test]
+async fn a_scale_through_the_subresource_has_an_entry_of_its_own() {
+    let (server, api) = applied_by_plinth().await;
+    assert!(server.scale_as(
+        "kubectl-scale",
+        ("apps/v1", "Deployment", Some("a"), "web"),
+        4
+    ));
+    assert!(!server.scale_as(
+        "kubectl-scale",
+        ("apps/v1", "Deployment", Some("a"), "absent"),
+        4
+    ));
+    assert_eq!(server.now(), "2026-01-01T00:00:02Z");
+    let live = api.get("web").await.expect("get");
+    assert_eq!(live.spec.replicas, Some(4));
+    assert_eq!(
+        managed_fields(&live)[0],
+        json!({
+            "manager": "kubectl-scale",
+            "operation": "Update",
+            "apiVersion": "apps/v1",
+            "time": "2026-01-01T00:00:02Z",
+            "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:spec": {"f:replicas": {}}},
+            "subresource": "scale",
+        })
+    );
+    // `apply_as` is the same forced apply, without a client: plinth takes `replicas` back.
+    let stored = server.apply_as("plinth", &deployment(2)).expect("apply");
+    assert_eq!(stored["spec"]["replicas"], 2);
+    assert_eq!(
+        stored["metadata"]["managedFields"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert!(
+        server
+            .apply_as("plinth", &json!({"kind": "Deployment"}))
+            .is_err()
     );
 }

@@ -11,6 +11,7 @@ mod commit;
 mod diff;
 mod discover;
 mod drift;
+mod drift_ownership;
 mod kubeconfig;
 mod leaks;
 mod limits;
