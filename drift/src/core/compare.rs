@@ -131,8 +131,30 @@ pub fn compare_server(
         ..Comparison::default()
     };
     let seen = |list: &[FieldChange], p: &str| list.iter().any(|c| c.pointer == p);
+    // A list item the dry-run adds that live lacks, in a list where the client comparison found
+    // a change: the item's key itself changed (a renumbered Service port, matched by number).
+    // The apply adds a second item beside the live one (a real server may refuse it); the
+    // client comparison, which matched the items by name, says what changed and who did it.
+    let rekeyed = |c: &FieldChange| {
+        c.after.is_none()
+            && c.pointer.rsplit_once('/').is_some_and(|(list, last)| {
+                last.parse::<usize>().is_ok()
+                    && client.changes.iter().any(|k| {
+                        k.pointer
+                            .strip_prefix(list)
+                            .is_some_and(|rest| rest.starts_with('/'))
+                    })
+            })
+    };
+    let mut rekeyed_lists = Vec::new();
     for mut change in compare_server_side(dry_run, live) {
         if seen(&out.pending_removal, &change.pointer) {
+            continue;
+        }
+        if rekeyed(&change) {
+            if let Some((list, _)) = change.pointer.rsplit_once('/') {
+                rekeyed_lists.push(format!("{list}/"));
+            }
             continue;
         }
         let path = pointer::segments(&change.pointer);
@@ -148,7 +170,8 @@ pub fn compare_server(
         }
     }
     for change in client.changes {
-        if change.before.is_none() && !seen(&out.changes, &change.pointer) {
+        let in_rekeyed = rekeyed_lists.iter().any(|l| change.pointer.starts_with(l));
+        if (change.before.is_none() || in_rekeyed) && !seen(&out.changes, &change.pointer) {
             out.changes.push(change);
         }
     }

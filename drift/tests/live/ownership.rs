@@ -583,12 +583,11 @@ fn a_changed_service_port_number_is_drift_with_its_writer_client_side() {
     );
 }
 
-/// The same in server mode: not met yet. The dry-run applies the rendered port 80 as another
-/// item beside the live 8080 one (another merge key), so the report shows `/spec/ports/1`
-/// "desired item absent" with neither keyed path nor writer; a real API server would refuse
-/// that dry-run (two ports named `http`), making the object `error`. Run with `--ignored`.
+/// The same in server mode. The dry-run applies the rendered port 80 as another item beside
+/// the live 8080 one (another merge key); the report takes the change of that list from the
+/// client comparison, which matched the ports by name. (A real API server may refuse that
+/// dry-run, two ports named `http`, making the object `error`.)
 #[test]
-#[ignore = "server mode reports a Service port number change as a desired item absent, without its writer"]
 fn a_changed_service_port_number_is_drift_with_its_writer_server_side() {
     found_in(
         &repo(None),
