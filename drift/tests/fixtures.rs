@@ -467,6 +467,16 @@ fn own(
     }
 }
 
+/// The name of every fixture case folder.
+fn case_names() -> impl Iterator<Item = String> {
+    fs_err::read_dir(fixtures()).expect("test setup").map(|e| {
+        e.expect("test setup")
+            .file_name()
+            .to_string_lossy()
+            .into_owned()
+    })
+}
+
 /// (object, status, changed pointers) of every object of `report`.
 fn findings(report: &Report) -> Vec<(String, plinth_drift::Status, Vec<String>)> {
     report
@@ -492,12 +502,7 @@ fn findings(report: &Report) -> Vec<(String, plinth_drift::Status, Vec<String>)>
 /// every object gets the same status and the same changed fields as without `managedFields`.
 #[test]
 fn every_case_is_judged_the_same_when_created_by_hand_and_taken_over() {
-    for entry_name in fs_err::read_dir(fixtures()).expect("test setup") {
-        let case = entry_name
-            .expect("test setup")
-            .file_name()
-            .to_string_lossy()
-            .into_owned();
+    for case in case_names() {
         let (desired, mut live) = load(&case);
         let plain = report(&desired, &live, 0);
         own(&mut live, |key, obj| {
@@ -521,15 +526,7 @@ fn every_case_is_judged_the_same_when_created_by_hand_and_taken_over() {
 /// nobody else touched): still in sync, nothing managed or pending removal.
 #[test]
 fn every_sync_case_applied_by_plinth_alone_stays_in_sync() {
-    for entry_name in fs_err::read_dir(fixtures()).expect("test setup") {
-        let case = entry_name
-            .expect("test setup")
-            .file_name()
-            .to_string_lossy()
-            .into_owned();
-        if !case.ends_with("-sync") {
-            continue;
-        }
+    for case in case_names().filter(|c| c.ends_with("-sync")) {
         let (desired, mut live) = load(&case);
         own(&mut live, |key, _| {
             desired
