@@ -116,6 +116,53 @@ pub struct Settings {
     /// How `plinth drift` judges who changed a live field.
     #[serde(default)]
     pub drift: DriftSettings,
+    /// How `plinth apply` paces and gates its writes.
+    #[serde(default)]
+    pub apply: ApplySettings,
+}
+
+/// `apply:` in `plinth.yaml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApplySettings {
+    /// The anti-thrashing gate.
+    #[serde(default)]
+    pub throttle: Throttle,
+}
+
+/// The anti-thrashing gate: a token bucket per object, `capacity` applies per
+/// `window_minutes` (default 5 per 60 minutes, a `CronJob`'s cadence; `windowMinutes: 1` is the
+/// seed's 5 per minute for a loop); after `pause_after` consecutive throttled runs the object
+/// is paused (`<prefix>/reconcile-paused: "true"`) until a person removes the annotation.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Throttle {
+    #[serde(default = "default_capacity")]
+    pub capacity: u32,
+    #[serde(default = "default_window_minutes")]
+    pub window_minutes: u32,
+    #[serde(default = "default_pause_after")]
+    pub pause_after: u32,
+}
+
+fn default_capacity() -> u32 {
+    5
+}
+fn default_window_minutes() -> u32 {
+    60
+}
+fn default_pause_after() -> u32 {
+    3
+}
+
+impl Default for Throttle {
+    fn default() -> Self {
+        Self {
+            capacity: default_capacity(),
+            window_minutes: default_window_minutes(),
+            pause_after: default_pause_after(),
+        }
+    }
 }
 
 /// `drift:` in `plinth.yaml`: the field managers that extend plinth's built-in lists (a name,
@@ -148,6 +195,7 @@ impl Default for Settings {
             limits: Limits::default(),
             schemas: None,
             drift: DriftSettings::default(),
+            apply: ApplySettings::default(),
         }
     }
 }

@@ -1,0 +1,12 @@
+//! `plinth apply`, the parts that do not talk to a cluster: the reconcile order of the rendered
+//! objects ([`order`]), the per-object anti-thrashing gate kept in an annotation ([`gate`]),
+//! the Events plinth emits ([`events`]), the per-object outcomes of a run ([`outcome`]) and
+//! their reports ([`report`]), and the least-privilege RBAC that `apply` and `drift` need on
+//! the rendered kinds ([`rbac`]). DESIGN §7.
+
+pub mod events;
+pub mod gate;
+pub mod order;
+pub mod outcome;
+pub mod rbac;
+pub mod report;
