@@ -14,13 +14,13 @@ use crate::outcome::{ApplyReport, Conflict, ObjectOutcome, Outcome, Throttle};
 /// The Secret's password, desired and live (base64): no format may show either.
 const PASSWORD: [&str; 2] = ["aHVudGVyMg==", "c3dvcmRmaXNo"];
 
-fn writer(manager: &str) -> Option<Writer> {
-    Some(Writer {
+fn writer(manager: &str) -> Writer {
+    Writer {
         manager: manager.into(),
         operation: "Update".into(),
         time: Some("2026-11-29T10:02:00Z".into()),
         subresource: None,
-    })
+    }
 }
 
 fn object(api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> ObjectOutcome {
@@ -43,13 +43,13 @@ fn change(pointer: &str, desired: Value, live: Option<Value>) -> FieldChange {
 }
 
 /// A bucket of capacity 5 with `tokens` left, throttled `runs` runs in a row.
-fn throttle(tokens: u32, runs: u32, next_token_at: Option<&str>) -> Option<Throttle> {
-    Some(Throttle {
+fn throttle(tokens: u32, runs: u32, next_token_at: Option<&str>) -> Throttle {
+    Throttle {
         tokens,
         capacity: 5,
         throttled_runs: runs,
         next_token_at: next_token_at.map(str::to_owned),
-    })
+    }
 }
 
 /// `o` in `wave` with `outcome` for `reason`.
@@ -71,9 +71,9 @@ fn every_outcome() -> Vec<ObjectOutcome> {
     web.outcome = Outcome::Configured;
     web.asset = Some("apps-base".into());
     let mut replicas = change("/spec/replicas", json!(3), Some(json!(5)));
-    replicas.writer = writer("kubectl-edit");
+    replicas.writer = Some(writer("kubectl-edit"));
     web.changes = vec![replicas];
-    web.throttle = throttle(4, 0, None);
+    web.throttle = Some(throttle(4, 0, None));
     web.notes = vec!["plinth labels restored".into()];
 
     let settings = object("v1", "ConfigMap", Some("apps"), "settings");
@@ -90,9 +90,9 @@ fn every_outcome() -> Vec<ObjectOutcome> {
         Some(json!("api:1.1")),
     );
     image.keyed_path = Some("/spec/template/spec/containers/[name=api]/image".into());
-    image.writer = writer("deploy-bot");
+    image.writer = Some(writer("deploy-bot"));
     api.changes = vec![image];
-    api.throttle = throttle(0, 2, Some("2026-11-30T10:15:00Z"));
+    api.throttle = Some(throttle(0, 2, Some("2026-11-30T10:15:00Z")));
 
     let mut hco = left(
         object(
@@ -151,7 +151,7 @@ fn every_outcome() -> Vec<ObjectOutcome> {
         Some(json!(PASSWORD[1])),
     );
     password.secret = true;
-    password.writer = writer("kubectl-edit");
+    password.writer = Some(writer("kubectl-edit"));
     let mut secret = left(
         object("v1", "Secret", Some("apps"), "db"),
         1,
@@ -432,7 +432,7 @@ fn changes_are_redacted_exactly_as_drift_redacts_them() {
         json!("ghp_0123456789abcdefghijABCDEFGHIJ012345"),
         Some(json!("plain")),
     );
-    token.writer = writer("kubectl-edit");
+    token.writer = Some(writer("kubectl-edit"));
     let changes = vec![file, token];
     let mut applied = object(&key.group, &key.kind, None, &key.name);
     applied.key = key.clone();
