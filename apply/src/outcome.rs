@@ -6,8 +6,10 @@ use std::fmt;
 
 use serde::Serialize;
 
+use plinth_drift::core::report::{desired_and_live, present_counts, redact_changes};
 use plinth_vocab::ObjectRef;
 use plinth_vocab::change::FieldChange;
+use plinth_vocab::redact::Redactor;
 
 /// The JSON apply report's schema version.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -80,6 +82,18 @@ impl Outcome {
             Self::Throttled | Self::Paused | Self::Held | Self::Conflict | Self::Failed
         )
     }
+
+    /// The outcome as the text report's verb: [`as_str`](Self::as_str) for a run, and for a
+    /// dry run what would be done (`would create`, `would configure`, `would prune`); the
+    /// outcomes that write nothing read the same in both.
+    pub fn verb(self, dry_run: bool) -> &'static str {
+        match (self, dry_run) {
+            (Self::Created, true) => "would create",
+            (Self::Configured, true) => "would configure",
+            (Self::Pruned, true) => "would prune",
+            (outcome, _) => outcome.as_str(),
+        }
+    }
 }
 
 impl fmt::Display for Outcome {
@@ -113,6 +127,22 @@ pub struct Throttle {
     pub next_token_at: Option<String>,
 }
 
+impl fmt::Display for Throttle {
+    /// `0 of 5 applies left, next at 2026-11-30T11:00:00Z, throttled 2 runs in a row` (the
+    /// parts that say nothing left out).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} of {} applies left", self.tokens, self.capacity)?;
+        if let Some(at) = &self.next_token_at {
+            write!(f, ", next at {at}")?;
+        }
+        match self.throttled_runs {
+            0 => Ok(()),
+            1 => f.write_str(", throttled 1 run"),
+            n => write!(f, ", throttled {n} runs in a row"),
+        }
+    }
+}
+
 /// One object's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -129,8 +159,9 @@ pub struct ObjectOutcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// The fields the apply changes (desired and live values, with who wrote the live one),
-    /// redacted like the drift report's.
-    #[serde(skip)]
+    /// redacted like the drift report's. JSON: `pointer`, `desired`, `live`, `keyedPath`,
+    /// `writer`, as in the drift report.
+    #[serde(serialize_with = "desired_and_live")]
     pub changes: Vec<FieldChange>,
     /// The managers and fields of a conflict.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -191,5 +222,39 @@ impl ApplyReport {
     /// failed), else 0.
     pub fn exit_code(&self) -> i32 {
         i32::from(self.objects.iter().any(|o| o.outcome.is_unapplied()))
+    }
+
+    /// Number of objects with `outcome`.
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.summary.get(&outcome).copied().unwrap_or(0)
+    }
+
+    /// The outcomes that at least one object has, with their counts, in [`Outcome::ALL`]
+    /// order: the rows of every format's summary.
+    pub fn outcome_counts(&self) -> impl Iterator<Item = (Outcome, usize)> + '_ {
+        present_counts(Outcome::ALL, &self.summary)
+    }
+
+    /// A copy fit for any format: the changes redacted exactly as the drift report's
+    /// ([`redact_changes`]: a secret value is its fingerprint, a `MachineConfig` file content
+    /// that looks secret once decoded too), and every reason, note and conflict passed through
+    /// [`Redactor::redact_text`].
+    #[must_use]
+    pub fn redacted(&self, redactor: &Redactor) -> Self {
+        let mut out = self.clone();
+        for o in &mut out.objects {
+            // The human formats show the redacted values; decoded file diffs are the drift
+            // report's.
+            let _diffs = redact_changes(redactor, &o.key, &mut o.changes);
+            o.reason = o.reason.as_deref().map(|r| redactor.redact_text(r));
+            for c in &mut o.conflicts {
+                c.manager = redactor.redact_text(&c.manager);
+                c.field = redactor.redact_text(&c.field);
+            }
+            for n in &mut o.notes {
+                *n = redactor.redact_text(n);
+            }
+        }
+        out
     }
 }

@@ -5,30 +5,33 @@
 
 use std::fmt::Write as _;
 
-use super::wording::Group;
-use super::{ObjectResult, Report, markup, show};
+use plinth_vocab::change::FieldChange;
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24}\
+use super::wording::Group;
+use super::{Report, markup, show};
+
+/// The page's style before the status badges' colours.
+const LAYOUT: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24}\
 table{border-collapse:collapse;margin:.5rem 0 1rem}\
 td,th{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}\
 th{background:#f6f8fa}code,pre{font-family:ui-monospace,monospace;font-size:.9em}\
 pre{margin:0;white-space:pre-wrap;word-break:break-all}\
-.s{font-weight:600;padding:.1rem .4rem;border-radius:.3rem}\
-.in-sync{background:#dafbe1}.drifted,.missing,.orphaned,.refused,.invalid{background:#ffebe9}\
-.error{background:#ffd8b5}.unmanaged,.paused{background:#eaeef2}\
-details{margin:.5rem 0}summary{cursor:pointer}";
+.s{font-weight:600;padding:.1rem .4rem;border-radius:.3rem}";
+
+/// The colours of the drift statuses' badges.
+const BADGES: &str = ".in-sync{background:#dafbe1}.drifted,.missing,.orphaned,.refused,.invalid{background:#ffebe9}\
+.error{background:#ffd8b5}.unmanaged,.paused{background:#eaeef2}";
+
+/// The page's style after the badges' colours.
+const FOLDS: &str = "details{margin:.5rem 0}summary{cursor:pointer}";
 
 /// Renders the report as one HTML page.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    let title = format!("plinth drift report: {}", report.cluster);
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
-         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
-        esc(&title),
-        esc(&title)
+    open_page(
+        &mut out,
+        &format!("plinth drift report: {}", report.cluster),
+        BADGES,
     );
     let _ = writeln!(
         out,
@@ -36,15 +39,11 @@ pub fn render(report: &Report) -> String {
         esc(&report.provenance()),
         esc(&report.generated_at)
     );
-    open_table(&mut out, None, &["Status", "Objects"]);
-    for (s, n) in report.status_counts() {
-        row(&mut out, [badge(s.as_str()), n.to_string()]);
-        out.push('\n');
-    }
-    let _ = writeln!(
-        out,
-        "<tr><th>total</th><th>{}</th></tr>\n</table>",
-        report.objects.len()
+    summary_table(
+        &mut out,
+        "Status",
+        report.status_counts().map(|(s, n)| (badge(s.as_str()), n)),
+        report.objects.len(),
     );
     open_table(
         &mut out,
@@ -61,7 +60,7 @@ pub fn render(report: &Report) -> String {
         );
         for group in Group::ALL {
             if !group.of(o).is_empty() {
-                fields(&mut out, report, o, group);
+                fields(&mut out, group.of(o), group, |c| report.content_diff(o, c));
             }
         }
         for n in &o.notes {
@@ -97,10 +96,44 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-/// A `<details>` of the `group` of fields of `o`: field, desired and live (a decoded file
-/// content as one diff across both), and who wrote them when the group has that column.
-fn fields(out: &mut String, report: &Report, o: &ObjectResult, group: Group) {
-    let changes = group.of(o);
+/// The page up to its `<h1>` `title`: no script, no external fetch (a Content-Security-Policy
+/// that forbids them), the style inline with `badges`, the colours of the status badges.
+pub fn open_page(out: &mut String, title: &str, badges: &str) {
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
+         <title>{}</title>\n<style>{LAYOUT}{badges}{FOLDS}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
+        esc(title),
+        esc(title)
+    );
+}
+
+/// The summary table: a row of each badge (the first column, headed `heading`) with its
+/// count of objects, and the `total`.
+pub fn summary_table(
+    out: &mut String,
+    heading: &str,
+    rows: impl Iterator<Item = (String, usize)>,
+    total: usize,
+) {
+    open_table(out, None, &[heading, "Objects"]);
+    for (badge, n) in rows {
+        row(out, [badge, n.to_string()]);
+        out.push('\n');
+    }
+    let _ = writeln!(out, "<tr><th>total</th><th>{total}</th></tr>\n</table>");
+}
+
+/// A `<details>` of `changes`, fields of `group`: field, desired and live (a decoded file
+/// content, `diff` of the change, as one diff across both), and who wrote them when the group
+/// has that column.
+pub fn fields<'r>(
+    out: &mut String,
+    changes: &[FieldChange],
+    group: Group,
+    diff: impl Fn(&FieldChange) -> Option<&'r str>,
+) {
     let who = group.who_column(changes);
     let summary = format!("{} {}", changes.len(), group.title().unwrap_or("field(s)"));
     let extra = who.map(|w| format!("<th>{w}</th>")).unwrap_or_default();
@@ -111,7 +144,7 @@ fn fields(out: &mut String, report: &Report, o: &ObjectResult, group: Group) {
     );
     for c in changes {
         let _ = write!(out, "<tr><td><code>{}</code></td>", esc(c.shown_path()));
-        match report.content_diff(o, c) {
+        match diff(c) {
             Some(diff) => {
                 let _ = write!(out, "<td colspan=\"2\"><pre>{}</pre></td>", esc(diff));
             }
@@ -133,7 +166,7 @@ fn fields(out: &mut String, report: &Report, o: &ObjectResult, group: Group) {
 }
 
 /// One table row of `cells` (HTML already).
-fn row<const N: usize>(out: &mut String, cells: [String; N]) {
+pub fn row<const N: usize>(out: &mut String, cells: [String; N]) {
     out.push_str("<tr>");
     for cell in cells {
         let _ = write!(out, "<td>{cell}</td>");
@@ -142,12 +175,12 @@ fn row<const N: usize>(out: &mut String, cells: [String; N]) {
 }
 
 /// A status as a coloured badge.
-fn badge(status: &str) -> String {
+pub fn badge(status: &str) -> String {
     format!("<span class=\"s {status}\">{status}</span>")
 }
 
 /// A table (under an `<h2>` heading when there is one) and its header row.
-fn open_table(out: &mut String, heading: Option<&str>, columns: &[&str]) {
+pub fn open_table(out: &mut String, heading: Option<&str>, columns: &[&str]) {
     if let Some(heading) = heading {
         let _ = writeln!(out, "<h2>{heading}</h2>");
     }
@@ -158,7 +191,7 @@ fn open_table(out: &mut String, heading: Option<&str>, columns: &[&str]) {
     out.push_str("</tr>\n");
 }
 
-fn pretty(value: Option<&serde_json::Value>) -> String {
+pub fn pretty(value: Option<&serde_json::Value>) -> String {
     match value {
         Some(v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
             serde_json::to_string_pretty(v).unwrap_or_default()
@@ -167,6 +200,6 @@ fn pretty(value: Option<&serde_json::Value>) -> String {
     }
 }
 
-fn esc(text: &str) -> String {
+pub fn esc(text: &str) -> String {
     markup::escape(text, markup::Dialect::Html)
 }

@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+use plinth_vocab::ObjectRef;
 use plinth_vocab::change::FieldChange;
 
 use super::wording::Group;
@@ -18,24 +19,14 @@ pub fn render(report: &Report) -> String {
     let errors = count(|s| s == Status::Error);
     let skipped = count(|s| matches!(s, Status::Unmanaged | Status::Paused));
     let tests = report.objects.len() + usize::from(!report.hardware.is_empty());
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"plinth drift\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">"
-    );
-    let _ = writeln!(
-        out,
-        "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" timestamp=\"{}\">",
-        esc(&format!("drift.{}", report.cluster)),
-        esc(&report.generated_at)
+    let mut out = open_suite(
+        "plinth drift",
+        &format!("drift.{}", report.cluster),
+        &report.generated_at,
+        [tests, failures, errors, skipped],
     );
     for o in &report.objects {
-        let _ = write!(
-            out,
-            "    <testcase classname=\"{}\" name=\"{}\"",
-            esc(&format!("{}.{}", report.cluster, o.key.kind)),
-            esc(&o.key.to_string())
-        );
+        open_case(&mut out, &report.cluster, &o.key);
         let mut body = String::new();
         // Information, not a failure: fields controllers manage, and (where the stale
         // overrides are not already in the failure) the overrides that do nothing.
@@ -132,9 +123,37 @@ pub fn render(report: &Report) -> String {
     out
 }
 
+/// The XML declaration, the `<testsuites>` named `suites` and its one `<testsuite>` named
+/// `suite` at `timestamp`, both with the `[tests, failures, errors, skipped]` counts.
+pub fn open_suite(suites: &str, suite: &str, timestamp: &str, counts: [usize; 4]) -> String {
+    let [tests, failures, errors, skipped] = counts;
+    let counts = format!(
+        "tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\""
+    );
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(out, "<testsuites name=\"{}\" {counts}>", esc(suites));
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"{}\" {counts} timestamp=\"{}\">",
+        esc(suite),
+        esc(timestamp)
+    );
+    out
+}
+
+/// The start of the test case of `key` (class `<cluster>.<Kind>`), its tag left open.
+pub fn open_case(out: &mut String, cluster: &str, key: &ObjectRef) {
+    let _ = write!(
+        out,
+        "    <testcase classname=\"{}\" name=\"{}\"",
+        esc(&format!("{cluster}.{}", key.kind)),
+        esc(&key.to_string())
+    );
+}
+
 /// One changed field as lines: `<path>: desired X, live Y` (or the decoded `diff` of a file's
 /// contents) and who wrote it.
-fn field(out: &mut String, c: &FieldChange, diff: Option<&str>, who: Option<String>) {
+pub fn field(out: &mut String, c: &FieldChange, diff: Option<&str>, who: Option<String>) {
     let who = who.map(|w| format!(", {w}")).unwrap_or_default();
     match diff {
         Some(diff) => {
@@ -158,6 +177,6 @@ fn field(out: &mut String, c: &FieldChange, diff: Option<&str>, who: Option<Stri
 }
 
 /// XML escaping for attributes and text.
-fn esc(text: &str) -> String {
+pub fn esc(text: &str) -> String {
     markup::escape(text, markup::Dialect::Xml)
 }

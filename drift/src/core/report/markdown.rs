@@ -5,8 +5,10 @@
 
 use std::fmt::Write as _;
 
+use plinth_vocab::change::FieldChange;
+
 use super::wording::Group;
-use super::{ObjectResult, Report, show};
+use super::{Report, show};
 
 /// Renders the report as GitHub-flavoured Markdown.
 pub fn render(report: &Report) -> String {
@@ -48,7 +50,7 @@ pub fn render(report: &Report) -> String {
                     let _ = writeln!(out, "\n**Managed by controllers** (not drift):\n");
                 }
             }
-            table(&mut out, report, o, group);
+            table(&mut out, group.of(o), group, |c| report.content_diff(o, c));
         }
         for n in &o.notes {
             let _ = writeln!(out, "- {}", prose(n));
@@ -81,10 +83,15 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-/// A table of the `group` of fields of `o` (field, desired, live, and who wrote them when
-/// the group has that column), then the decoded diffs of the file contents among them.
-fn table(out: &mut String, report: &Report, o: &ObjectResult, group: Group) {
-    let changes = group.of(o);
+/// A table of `changes`, fields of `group` (field, desired, live, and who wrote them when
+/// the group has that column), then the decoded diffs (`diff` of a change, if any) of the
+/// file contents among them.
+pub fn table<'r>(
+    out: &mut String,
+    changes: &[FieldChange],
+    group: Group,
+    diff: impl Fn(&FieldChange) -> Option<&'r str>,
+) {
     let who = group.who_column(changes);
     let (extra, rule) = who.map_or((String::new(), ""), |w| (format!(" {w} |"), "---|"));
     let _ = writeln!(
@@ -94,7 +101,7 @@ fn table(out: &mut String, report: &Report, o: &ObjectResult, group: Group) {
     let mut diffs = Vec::new();
     for c in changes {
         let path = format!("`{}`", cell(c.shown_path()));
-        let mut cells = match report.content_diff(o, c) {
+        let mut cells = match diff(c) {
             Some(diff) => {
                 diffs.push((c, diff));
                 let below = "*decoded below*".to_owned();
@@ -128,14 +135,14 @@ fn longest_backtick_run(text: &str) -> usize {
 }
 
 /// One table row of `cells` (Markdown already).
-fn row(out: &mut String, cells: &[String]) {
+pub fn row(out: &mut String, cells: &[String]) {
     let _ = writeln!(out, "| {} |", cells.join(" | "));
 }
 
 /// Escapes a table cell: pipes and newlines would break the row.
 /// Text that may carry live values (annotation contents): one line, and no Markdown or HTML
 /// that could forge links, images, tags or table rows in a PR comment. Code spans stay.
-fn prose(text: &str) -> String {
+pub fn prose(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -153,12 +160,12 @@ fn prose(text: &str) -> String {
     out
 }
 
-fn cell(text: &str) -> String {
+pub fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
 /// A value as inline code, safe inside a table cell even with backticks in it.
-fn code(text: &str) -> String {
+pub fn code(text: &str) -> String {
     let text = cell(text);
     if text.contains('`') {
         format!("`` {text} ``")

@@ -6,10 +6,10 @@ mod ignition;
 pub mod json;
 pub mod junit;
 pub mod markdown;
-mod markup;
+pub mod markup;
 pub mod prometheus;
 pub mod text;
-mod wording;
+pub mod wording;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,6 +21,8 @@ use plinth_vocab::redact::Redactor;
 
 use plinth_vocab::ObjectRef;
 use plinth_vocab::change::{FieldChange, Writer};
+
+pub use ignition::ContentDiff;
 
 /// The JSON report's schema version; changes are additive only.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -184,7 +186,7 @@ pub struct Report {
     /// Decoded line diffs of changed `MachineConfig` file contents, made by
     /// [`Report::redacted`] (empty before): what the human formats show for those changes.
     #[serde(skip)]
-    pub content_diffs: Vec<ignition::ContentDiff>,
+    pub content_diffs: Vec<ContentDiff>,
 }
 
 /// What a report means for the exit code.
@@ -246,10 +248,7 @@ impl Report {
     /// The statuses that at least one object has, with their counts, in [`Status::ALL`] order:
     /// the rows of every format's summary.
     pub fn status_counts(&self) -> impl Iterator<Item = (Status, usize)> + '_ {
-        Status::ALL
-            .into_iter()
-            .map(|s| (s, self.count(s)))
-            .filter(|(_, n)| *n > 0)
+        present_counts(Status::ALL, &self.summary)
     }
 
     /// The objects that are not in sync: the sections of the text and Markdown formats.
@@ -284,56 +283,9 @@ impl Report {
         let mut out = self.clone();
         out.content_diffs.clear();
         for o in &mut out.objects {
-            let kind = o.key.kind.clone();
-            let files = ignition::holds_files(&o.key);
             let lists = [&mut o.changes, &mut o.pending_removal, &mut o.managed];
-            for c in lists.into_iter().flatten() {
-                if let Some(w) = &mut c.writer {
-                    w.manager = redactor.redact_text(&w.manager);
-                    w.subresource = w.subresource.as_deref().map(|s| redactor.redact_text(s));
-                }
-                // A file's decoded content decides whether it is secret, not the look of its
-                // encoded form (base64 looks random to the redactor).
-                let decoded = if files {
-                    ignition::decode_change(redactor, &c.pointer, &mut c.before, &mut c.after)
-                } else {
-                    None
-                };
-                if let Some(diff) = decoded.as_ref().and_then(|d| d.diff.clone()) {
-                    out.content_diffs.push(ignition::ContentDiff {
-                        key: o.key.clone(),
-                        pointer: c.pointer.clone(),
-                        diff,
-                    });
-                }
-                if c.secret && decoded.is_none() {
-                    let hide = |v: Value| match v {
-                        Value::Null => Value::Null,
-                        Value::String(s) => Value::String(redactor.fingerprint(&s)),
-                        other => Value::String(redactor.fingerprint(&other.to_string())),
-                    };
-                    c.before = c.before.take().map(hide);
-                    c.after = c.after.take().map(hide);
-                    continue;
-                }
-                if files {
-                    for side in [&mut c.before, &mut c.after].into_iter().flatten() {
-                        ignition::hide_secret_contents(redactor, &c.pointer, side);
-                    }
-                }
-                // The same code as `diff` (`Redactor::redact_object`), at this value's place.
-                c.before = c
-                    .before
-                    .take()
-                    .map(|v| redactor.redact_value_at(&kind, &c.pointer, &v));
-                c.after = c
-                    .after
-                    .take()
-                    .map(|v| redactor.redact_value_at(&kind, &c.pointer, &v));
-                if let Some(path) = &mut c.keyed_path {
-                    *path = redactor.redact_text(path);
-                }
-            }
+            let diffs = redact_changes(redactor, &o.key, lists.into_iter().flatten());
+            out.content_diffs.extend(diffs);
             for n in &mut o.notes {
                 *n = redactor.redact_text(n);
             }
@@ -354,10 +306,84 @@ impl Report {
     }
 }
 
-/// An RFC 3339 UTC timestamp (`2026-01-31T12:00:00Z`) for seconds since the Unix epoch.
+/// The keys of `all` that `summary` counts at least once, with their counts, in `all`'s
+/// order: the rows of a report's summary.
+pub fn present_counts<'a, K: Ord + Copy + 'a>(
+    all: impl IntoIterator<Item = K> + 'a,
+    summary: &'a BTreeMap<K, usize>,
+) -> impl Iterator<Item = (K, usize)> + 'a {
+    all.into_iter()
+        .filter_map(|k| summary.get(&k).map(|n| (k, *n)))
+        .filter(|(_, n)| *n > 0)
+}
+
+/// Redacts the `changes` of the object `key` in place, as every report does before any format
+/// sees them: each writer's names pass through [`Redactor::redact_text`], a change the
+/// comparison flagged secret keeps only fingerprints, any other value is redacted exactly as
+/// `diff` redacts it at its place ([`Redactor::redact_value_at`]), and `MachineConfig` file
+/// contents are decoded first (a content that looks secret becomes the fingerprint of its
+/// URL). Returns the decoded line diffs of the file contents that are text and not secret.
+pub fn redact_changes<'a>(
+    redactor: &Redactor,
+    key: &ObjectRef,
+    changes: impl IntoIterator<Item = &'a mut FieldChange>,
+) -> Vec<ContentDiff> {
+    let kind = &key.kind;
+    let files = ignition::holds_files(key);
+    let mut diffs = Vec::new();
+    for c in changes {
+        if let Some(w) = &mut c.writer {
+            w.manager = redactor.redact_text(&w.manager);
+            w.subresource = w.subresource.as_deref().map(|s| redactor.redact_text(s));
+        }
+        // A file's decoded content decides whether it is secret, not the look of its
+        // encoded form (base64 looks random to the redactor).
+        let decoded = if files {
+            ignition::decode_change(redactor, &c.pointer, &mut c.before, &mut c.after)
+        } else {
+            None
+        };
+        if let Some(diff) = decoded.as_ref().and_then(|d| d.diff.clone()) {
+            diffs.push(ContentDiff {
+                key: key.clone(),
+                pointer: c.pointer.clone(),
+                diff,
+            });
+        }
+        if c.secret && decoded.is_none() {
+            let hide = |v: Value| match v {
+                Value::Null => Value::Null,
+                Value::String(s) => Value::String(redactor.fingerprint(&s)),
+                other => Value::String(redactor.fingerprint(&other.to_string())),
+            };
+            c.before = c.before.take().map(hide);
+            c.after = c.after.take().map(hide);
+            continue;
+        }
+        if files {
+            for side in [&mut c.before, &mut c.after].into_iter().flatten() {
+                ignition::hide_secret_contents(redactor, &c.pointer, side);
+            }
+        }
+        // The same code as `diff` (`Redactor::redact_object`), at this value's place.
+        c.before = c
+            .before
+            .take()
+            .map(|v| redactor.redact_value_at(kind, &c.pointer, &v));
+        c.after = c
+            .after
+            .take()
+            .map(|v| redactor.redact_value_at(kind, &c.pointer, &v));
+        if let Some(path) = &mut c.keyed_path {
+            *path = redactor.redact_text(path);
+        }
+    }
+    diffs
+}
+
 /// A drift report's changes in JSON: `pointer`, `desired` and `live` (absent where the field
 /// is absent on that side), the names of the documented report schema.
-fn desired_and_live<S: serde::Serializer>(
+pub fn desired_and_live<S: serde::Serializer>(
     changes: &[FieldChange],
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
@@ -383,6 +409,7 @@ fn desired_and_live<S: serde::Serializer>(
     }))
 }
 
+/// An RFC 3339 UTC timestamp (`2026-01-31T12:00:00Z`) for seconds since the Unix epoch.
 pub fn rfc3339(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);

@@ -3,38 +3,28 @@
 //! controller-managed fields, stale overrides, hardware drift and the timestamp of the run.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
 use super::{Report, Status, epoch_of};
 
 /// Renders the report as Prometheus text exposition format 0.0.4.
 pub fn render(report: &Report) -> String {
     let cluster = label(&report.cluster);
-    let mut by_kind: BTreeMap<&str, BTreeMap<Status, usize>> = BTreeMap::new();
-    for o in &report.objects {
-        *by_kind
-            .entry(&o.key.kind)
-            .or_default()
-            .entry(o.status)
-            .or_default() += 1;
-    }
     let mut out = String::new();
-    header(
+    objects_by_kind(
         &mut out,
-        "plinth_drift_objects",
-        "Objects by cluster, kind and drift status.",
+        [
+            "plinth_drift_objects",
+            "Objects by cluster, kind and drift status.",
+            "status",
+        ],
+        &cluster,
+        &Status::ALL,
+        report
+            .objects
+            .iter()
+            .map(|o| (o.key.kind.as_str(), o.status)),
     );
-    for (kind, counts) in &by_kind {
-        for s in Status::ALL {
-            let n = counts.get(&s).copied().unwrap_or(0);
-            let _ = writeln!(
-                out,
-                "plinth_drift_objects{{cluster=\"{cluster}\",kind=\"{}\",status=\"{}\"}} {n}",
-                label(kind),
-                s.as_str()
-            );
-        }
-    }
     let changes: usize = report.objects.iter().map(|o| o.changes.len()).sum();
     let stale: usize = report.objects.iter().map(|o| o.stale_overrides.len()).sum();
     let pending: usize = report.objects.iter().map(|o| o.pending_removal.len()).sum();
@@ -71,26 +61,60 @@ pub fn render(report: &Report) -> String {
             epoch_of(&report.generated_at).unwrap_or(0),
         ),
     ];
-    for (name, help, value) in per_cluster {
-        header(&mut out, name, help);
-        let _ = writeln!(out, "{name}{{cluster=\"{cluster}\"}} {value}");
-    }
+    gauges(&mut out, &cluster, &per_cluster);
     out
 }
 
+/// One gauge of each `(name, help, value)` for the cluster (`cluster`, a label value
+/// already).
+pub fn gauges(out: &mut String, cluster: &str, gauges: &[(&str, &str, i64)]) {
+    for (name, help, value) in gauges {
+        header(out, name, help);
+        let _ = writeln!(out, "{name}{{cluster=\"{cluster}\"}} {value}");
+    }
+}
+
+/// The gauge `[name, help, label]` of the objects by cluster (`cluster`, a label value
+/// already), kind and `label` (each of `all`, zeros included) from the `(kind, value)` of
+/// every object; returns those counts.
+pub fn objects_by_kind<'a, K: Ord + Copy + fmt::Display>(
+    out: &mut String,
+    [name, help, label_name]: [&str; 3],
+    cluster: &str,
+    all: &[K],
+    objects: impl Iterator<Item = (&'a str, K)>,
+) -> BTreeMap<&'a str, BTreeMap<K, usize>> {
+    let mut by_kind: BTreeMap<&str, BTreeMap<K, usize>> = BTreeMap::new();
+    for (kind, value) in objects {
+        *by_kind.entry(kind).or_default().entry(value).or_default() += 1;
+    }
+    header(out, name, help);
+    for (kind, counts) in &by_kind {
+        for value in all {
+            let n = counts.get(value).copied().unwrap_or(0);
+            let _ = writeln!(
+                out,
+                "{name}{{cluster=\"{cluster}\",kind=\"{}\",{label_name}=\"{value}\"}} {n}",
+                label(kind),
+            );
+        }
+    }
+    by_kind
+}
+
 /// The `# HELP` and `# TYPE … gauge` lines of a metric.
-fn header(out: &mut String, name: &str, help: &str) {
+pub fn header(out: &mut String, name: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} gauge");
 }
 
 /// A count as a sample value.
-fn count(n: usize) -> i64 {
+pub fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// Escapes a label value (backslash, quote, newline).
-fn label(text: &str) -> String {
+pub fn label(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")

@@ -59,7 +59,7 @@ pub fn render(report: &Report) -> String {
 
 /// One changed field: where, both values (or the decoded `diff` of a file's contents) and
 /// who wrote it.
-fn field(out: &mut String, c: &FieldChange, diff: Option<&str>, who: Option<String>) {
+pub fn field(out: &mut String, c: &FieldChange, diff: Option<&str>, who: Option<String>) {
     let _ = writeln!(out, "    {}", c.shown_path());
     if let Some(diff) = diff {
         let _ = writeln!(out, "      file contents (decoded):");
@@ -77,11 +77,15 @@ fn field(out: &mut String, c: &FieldChange, diff: Option<&str>, who: Option<Stri
 
 /// `12 objects: 8 in-sync, 2 drifted, 1 missing, 1 orphaned` (zero counts left out).
 pub fn summary_line(report: &Report) -> String {
-    let parts: Vec<String> = report
-        .status_counts()
-        .map(|(s, n)| format!("{n} {}", s.as_str()))
-        .collect();
-    let n = report.objects.len();
+    summary_of(
+        report.objects.len(),
+        report.status_counts().map(|(s, n)| (s.as_str(), n)),
+    )
+}
+
+/// `12 objects: 8 in-sync, 2 drifted` for `n` objects and the `counts` of each word.
+pub fn summary_of<'a>(n: usize, counts: impl Iterator<Item = (&'a str, usize)>) -> String {
+    let parts: Vec<String> = counts.map(|(word, k)| format!("{k} {word}")).collect();
     let noun = if n == 1 { "object" } else { "objects" };
     if parts.is_empty() {
         format!("{n} {noun}")
