@@ -3,12 +3,12 @@
 //! and `patch` (server-side apply is a `PATCH`, and the API server checks `create` too when
 //! the apply creates the object), `delete` only where prune may delete (never Namespaces or
 //! CRDs unless asked), `create`/`patch` on `events.k8s.io` Events, `get`/`list` on Nodes when
-//! the cluster has a hardware inventory, and bindings to one ServiceAccount. Discovery needs
+//! the cluster has a hardware inventory, and bindings to one `ServiceAccount`. Discovery needs
 //! no rule: Kubernetes grants it to every authenticated user (`system:discovery`).
 //!
 //! A kind's resource name is its plural, never guessed: from a CRD rendered for the cluster,
 //! from the table of built-in kinds ([`BUILT_IN`]), or from a CRD of the `schemas` folder.
-//! Kinds whose objects all live in one namespace get a Role there instead of ClusterRole
+//! Kinds whose objects all live in one namespace get a Role there instead of `ClusterRole`
 //! rules (unless [`RbacOptions::namespaced_roles`] is off). The output is sorted and stable.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -195,7 +195,10 @@ pub const BUILT_IN: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     ("observability.openshift.io", &[("UIPlugin", "uiplugins")]),
-    ("operator.openshift.io", &[("KubeDescheduler", "kubedeschedulers")]),
+    (
+        "operator.openshift.io",
+        &[("KubeDescheduler", "kubedeschedulers")],
+    ),
     (
         "operators.coreos.com",
         &[
@@ -318,19 +321,19 @@ pub fn built_in_plural(group: &str, kind: &str) -> Option<&'static str> {
 /// What the RBAC grants beyond the rendered kinds, and to whom.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RbacOptions {
-    /// The ServiceAccount the roles are bound to (and the name of every role and binding).
+    /// The `ServiceAccount` the roles are bound to (and the name of every role and binding).
     pub service_account: String,
     /// Its namespace.
     pub service_account_namespace: String,
     /// Where namespaced objects that name no namespace are applied (drift's `--namespace`);
-    /// unknown when `None`, and their kinds then get ClusterRole rules.
+    /// unknown when `None`, and their kinds then get `ClusterRole` rules.
     pub namespace: Option<String>,
     /// `delete` on Namespaces (`apply --prune-namespaces`).
     pub prune_namespaces: bool,
-    /// `delete` on CustomResourceDefinitions (`apply --prune-crds`).
+    /// `delete` on `CustomResourceDefinitions` (`apply --prune-crds`).
     pub prune_crds: bool,
     /// A Role in the namespace of a kind whose objects all live in that one namespace, instead
-    /// of ClusterRole rules.
+    /// of `ClusterRole` rules.
     pub namespaced_roles: bool,
 }
 
@@ -365,14 +368,14 @@ impl Rule {
     }
 }
 
-/// The RBAC of one cluster: the ClusterRole's rules, the Roles' rules by namespace, and the
-/// ServiceAccount they are bound to.
+/// The RBAC of one cluster: the `ClusterRole`'s rules, the Roles' rules by namespace, and the
+/// `ServiceAccount` they are bound to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rbac {
     pub cluster: String,
     pub service_account: String,
     pub service_account_namespace: String,
-    /// The ClusterRole's rules, sorted.
+    /// The `ClusterRole`'s rules, sorted.
     pub cluster_rules: Vec<Rule>,
     /// Each Role's rules (sorted), by namespace.
     pub roles: BTreeMap<String, Vec<Rule>>,
@@ -388,8 +391,8 @@ const LABELS: [(&str, &str); 2] = [
 
 impl Rbac {
     /// Whether a request with `verb` on `resource` of `group` is allowed: in `namespace`
-    /// (by the ClusterRole or that namespace's Role), or cluster-wide when `namespace` is
-    /// `None` (the ClusterRole only).
+    /// (by the `ClusterRole` or that namespace's Role), or cluster-wide when `namespace` is
+    /// `None` (the `ClusterRole` only).
     pub fn allows(&self, verb: Verb, group: &str, resource: &str, namespace: Option<&str>) -> bool {
         let grants = |rules: &[Rule]| {
             rules.iter().any(|r| {
@@ -402,8 +405,8 @@ impl Rbac {
                 .is_some_and(|rules| grants(rules))
     }
 
-    /// The objects: the ClusterRole and its binding, then per namespace (sorted) the Role and
-    /// its binding; each named after the ServiceAccount.
+    /// The objects: the `ClusterRole` and its binding, then per namespace (sorted) the Role and
+    /// its binding; each named after the `ServiceAccount`.
     pub fn objects(&self) -> Vec<Value> {
         let name = &self.service_account;
         let metadata = |namespace: Option<&str>| {
@@ -489,8 +492,10 @@ pub enum RbacError {
         /// `Kind` of `apiVersion` (`file`), sorted.
         kinds: Vec<String>,
     },
-    /// A ServiceAccount name or namespace that is not a DNS label.
-    #[error("the {what} `{value}` is not a valid Kubernetes name (lowercase letters, digits and `-`, at most 63 characters)")]
+    /// A `ServiceAccount` name or namespace that is not a DNS label.
+    #[error(
+        "the {what} `{value}` is not a valid Kubernetes name (lowercase letters, digits and `-`, at most 63 characters)"
+    )]
     InvalidName { what: &'static str, value: String },
 }
 
@@ -529,10 +534,21 @@ pub fn for_cluster(request: &RbacRequest, notify: &dyn Fn(Notice)) -> Result<Rba
     )
 }
 
+/// A rendered kind: its apiVersion and first file (for messages), and the namespaces of its
+/// objects (`None`: not known before run time).
+struct RenderedKind {
+    api_version: String,
+    file: String,
+    namespaces: BTreeSet<Option<String>>,
+}
+
+/// The resources of one role, by group and verbs: one rule each.
+type ByGroupAndVerbs = BTreeMap<(String, BTreeSet<Verb>), BTreeSet<String>>;
+
 /// Where a kind's rules go.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Home {
-    /// The ClusterRole.
+    /// The `ClusterRole`.
     Cluster,
     /// The Role of this namespace.
     Role(String),
@@ -552,7 +568,10 @@ pub fn derive(
 ) -> Result<Rbac, RbacError> {
     for (what, value) in [
         ("ServiceAccount name", &options.service_account),
-        ("ServiceAccount namespace", &options.service_account_namespace),
+        (
+            "ServiceAccount namespace",
+            &options.service_account_namespace,
+        ),
     ] {
         if !is_dns_label(value) {
             return Err(RbacError::InvalidName {
@@ -561,25 +580,36 @@ pub fn derive(
             });
         }
     }
-    // The namespaces of each rendered kind's objects (`None`: not known before run time).
-    let mut kinds: BTreeMap<(String, String), (String, String, BTreeSet<Option<String>>)> =
-        BTreeMap::new();
+    // Each rendered kind, by (group, kind).
+    let mut kinds: BTreeMap<(String, String), RenderedKind> = BTreeMap::new();
     for d in desired {
         let group = group_of(&d.index.api_version).to_owned();
         let entry = kinds
             .entry((group, d.index.kind.clone()))
-            .or_insert_with(|| (d.index.api_version.clone(), d.index.file.clone(), BTreeSet::new()));
+            .or_insert_with(|| RenderedKind {
+                api_version: d.index.api_version.clone(),
+                file: d.index.file.clone(),
+                namespaces: BTreeSet::new(),
+            });
         let namespace = d
             .index
             .namespace
             .clone()
             .filter(|ns| !ns.is_empty())
             .or_else(|| options.namespace.clone());
-        entry.2.insert(namespace);
+        entry.namespaces.insert(namespace);
     }
     let mut grants: BTreeMap<(Home, String, String), BTreeSet<Verb>> = BTreeMap::new();
     let mut unknown = Vec::new();
-    for ((group, kind), (api_version, file, namespaces)) in &kinds {
+    for (
+        (group, kind),
+        RenderedKind {
+            api_version,
+            file,
+            namespaces,
+        },
+    ) in &kinds
+    {
         let Some(resource) = resources.resolve(group, kind) else {
             let from = if file.is_empty() {
                 String::new()
@@ -623,8 +653,7 @@ pub fn derive(
             .extend([Verb::Get, Verb::List]);
     }
     // One rule per (group, verbs), listing its resources.
-    let mut rules: BTreeMap<Home, BTreeMap<(String, BTreeSet<Verb>), BTreeSet<String>>> =
-        BTreeMap::new();
+    let mut rules: BTreeMap<Home, ByGroupAndVerbs> = BTreeMap::new();
     for ((home, group, plural), verbs) in grants {
         rules
             .entry(home)
@@ -690,7 +719,13 @@ mod tests {
 
     fn derive_with(values: Vec<Value>, options: &RbacOptions) -> Result<Rbac, RbacError> {
         let desired = objects(values);
-        derive("c1", &desired, &Resources::new(&desired, None), false, options)
+        derive(
+            "c1",
+            &desired,
+            &Resources::new(&desired, None),
+            false,
+            options,
+        )
     }
 
     fn mixed() -> Vec<Value> {
@@ -701,7 +736,12 @@ mod tests {
             obj("v1", "Secret", Some("team"), "s"),
             obj("v1", "Secret", Some("team"), "t"),
             obj("apps/v1", "Deployment", Some("team"), "d"),
-            obj("machineconfiguration.openshift.io/v1", "MachineConfig", None, "m"),
+            obj(
+                "machineconfiguration.openshift.io/v1",
+                "MachineConfig",
+                None,
+                "m",
+            ),
             crd("example.com", "Widget", "widgetries", "Namespaced"),
             obj("example.com/v1", "Widget", Some("team"), "w"),
         ]
@@ -745,7 +785,12 @@ mod tests {
         // no kind that is not rendered, no core Events, no Nodes without an inventory.
         for (verb, group, resource, namespace) in [
             (Verb::Delete, "", "namespaces", None),
-            (Verb::Delete, "apiextensions.k8s.io", "customresourcedefinitions", None),
+            (
+                Verb::Delete,
+                "apiextensions.k8s.io",
+                "customresourcedefinitions",
+                None,
+            ),
             (Verb::Get, "", "secrets", Some("other")),
             (Verb::List, "", "secrets", None),
             (Verb::List, "apps", "deployments", None),
@@ -765,7 +810,11 @@ mod tests {
         let role = &rbac.roles["team"];
         assert_eq!(
             role.iter()
-                .map(|r| format!("{}:{}", r.group, r.resources.iter().cloned().collect::<Vec<_>>().join(",")))
+                .map(|r| format!(
+                    "{}:{}",
+                    r.group,
+                    r.resources.iter().cloned().collect::<Vec<_>>().join(",")
+                ))
                 .collect::<Vec<_>>(),
             [":secrets", "apps:deployments", "example.com:widgetries"]
         );
@@ -793,9 +842,17 @@ mod tests {
 
     #[test]
     fn objects_without_a_namespace_land_in_the_given_one_else_anywhere() {
-        let values = || vec![obj("v1", "ConfigMap", None, "a"), obj("v1", "ConfigMap", Some("x"), "b")];
+        let values = || {
+            vec![
+                obj("v1", "ConfigMap", None, "a"),
+                obj("v1", "ConfigMap", Some("x"), "b"),
+            ]
+        };
         let rbac = derive_with(values(), &RbacOptions::default()).unwrap();
-        assert!(rbac.roles.is_empty(), "the namespace is only known at run time");
+        assert!(
+            rbac.roles.is_empty(),
+            "the namespace is only known at run time"
+        );
         assert!(rbac.allows(Verb::Patch, "", "configmaps", None));
         let options = RbacOptions {
             namespace: Some("x".into()),
@@ -840,7 +897,10 @@ mod tests {
         // A CRD of the schemas folder names it.
         let mut schemas = Schemas::default();
         schemas
-            .add_crd(&crd("example.com", "Gadget", "gadgets", "Cluster"), "g.yaml")
+            .add_crd(
+                &crd("example.com", "Gadget", "gadgets", "Cluster"),
+                "g.yaml",
+            )
             .unwrap();
         let desired = objects(vec![obj("example.com/v1", "Gadget", None, "g")]);
         let rbac = derive(
@@ -861,7 +921,11 @@ mod tests {
             ..RbacOptions::default()
         };
         let err = derive_with(vec![], &options).unwrap_err();
-        assert!(err.to_string().contains("ServiceAccount namespace `Bad/ns`"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("ServiceAccount namespace `Bad/ns`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -871,18 +935,29 @@ mod tests {
         let mut reversed = mixed();
         reversed.reverse();
         assert_eq!(
-            derive_with(reversed, &RbacOptions::default()).unwrap().to_yaml(),
+            derive_with(reversed, &RbacOptions::default())
+                .unwrap()
+                .to_yaml(),
             text,
             "the order of the rendered objects does not matter"
         );
         let docs = plinth_vocab::yaml::from_str_multi(&text).unwrap();
         assert_eq!(docs, rbac.objects());
         let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
-        assert_eq!(kinds, ["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]);
+        assert_eq!(
+            kinds,
+            ["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]
+        );
         for d in &docs {
             let labels = &d["metadata"]["labels"];
-            assert!(labels.get(plinth_vocab::labels::LABEL_MANAGED_BY).is_none(), "{d}");
-            assert!(labels.get(plinth_vocab::labels::LABEL_CLUSTER).is_none(), "{d}");
+            assert!(
+                labels.get(plinth_vocab::labels::LABEL_MANAGED_BY).is_none(),
+                "{d}"
+            );
+            assert!(
+                labels.get(plinth_vocab::labels::LABEL_CLUSTER).is_none(),
+                "{d}"
+            );
         }
         assert_eq!(
             docs[1]["subjects"],

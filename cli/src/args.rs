@@ -239,23 +239,23 @@ pub struct RbacArgs {
     /// Write the RBAC to this file (atomically) instead of stdout; `-` for stdout
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// The ServiceAccount the roles are bound to (also the name of every role and binding)
+    /// The service account the roles are bound to (also the name of every role and binding)
     #[arg(long, value_name = "NAME", default_value = "plinth")]
     pub service_account: String,
-    /// The ServiceAccount's namespace
+    /// The service account's namespace
     #[arg(long, value_name = "NAME", default_value = "plinth-system")]
     pub service_account_namespace: String,
     /// Namespace of rendered namespaced objects that name none (as `drift --namespace`);
-    /// without it their kinds get ClusterRole rules
+    /// without it their kinds get cluster-wide rules
     #[arg(short, long, value_name = "NAME")]
     pub namespace: Option<String>,
     /// Allow deleting Namespaces, for `apply --prune --prune-namespaces`
     #[arg(long)]
     pub prune_namespaces: bool,
-    /// Allow deleting CustomResourceDefinitions, for `apply --prune --prune-crds`
+    /// Allow deleting CRDs, for `apply --prune --prune-crds`
     #[arg(long)]
     pub prune_crds: bool,
-    /// Keep every rule in the ClusterRole, also for kinds whose objects all live in one
+    /// Keep every rule in the cluster role, also for kinds whose objects all live in one
     /// namespace (drift and prune then look for their orphans in every namespace)
     #[arg(long)]
     pub cluster_role_only: bool,

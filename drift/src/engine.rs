@@ -194,8 +194,7 @@ pub fn load_desired(
         let prepared = fleet.prepare(cluster)?;
         if prepared.input_digest != idx.input_digest {
             notify(Notice::Warning(format!(
-                "the committed output of cluster `{}` is older than its inputs; comparing the committed manifests (run `plinth render` to refresh them)",
-                cluster
+                "the committed output of cluster `{cluster}` is older than its inputs; comparing the committed manifests (run `plinth render` to refresh them)"
             )));
         }
         notify(Notice::Detail(format!(
@@ -206,8 +205,7 @@ pub fn load_desired(
         return Ok(objects);
     }
     notify(Notice::Status(format!(
-        "no committed output for cluster `{}`; rendering it in memory",
-        cluster
+        "no committed output for cluster `{cluster}`; rendering it in memory"
     )));
     let rendered = fleet.render_cluster(cluster)?;
     Ok(desired::from_rendered(&rendered, &fleet.settings))

@@ -67,7 +67,14 @@ fn the_output_file_is_written_whole_and_equals_stdout() {
     let missing = tmp.path().join("nothing.yaml");
     let out = plinth(
         &example(),
-        &["rbac", ".", "--cluster", "nope", "-o", &missing.display().to_string()],
+        &[
+            "rbac",
+            ".",
+            "--cluster",
+            "nope",
+            "-o",
+            &missing.display().to_string(),
+        ],
     );
     assert_exit(
         &out,
@@ -108,7 +115,7 @@ fn gadget_repo(dir: &Path, crd_asset: bool) {
 }
 
 /// The `(verb, group, resource, namespace)` grants of an RBAC YAML stream, evaluated the way
-/// the API server's RBAC authorizer does (independently of `plinth_apply::rbac`): ClusterRole
+/// the API server's RBAC authorizer does (independently of `plinth_apply::rbac`): `ClusterRole`
 /// rules anywhere, a Role's rules in its namespace, each only when bound to the subject.
 fn allowed(docs: &[Value], verb: &str, group: &str, resource: &str, ns: Option<&str>) -> bool {
     let bound = |kind: &str, name: &str, namespace: Option<&str>| {
@@ -141,7 +148,9 @@ fn allowed(docs: &[Value], verb: &str, group: &str, resource: &str, ns: Option<&
         applies
             && bound(kind, role["metadata"]["name"].as_str().unwrap(), role_ns)
             && role["rules"].as_array().unwrap().iter().any(|r| {
-                has(&r["apiGroups"], group) && has(&r["resources"], resource) && has(&r["verbs"], verb)
+                has(&r["apiGroups"], group)
+                    && has(&r["resources"], resource)
+                    && has(&r["verbs"], verb)
             })
     })
 }
@@ -164,19 +173,43 @@ fn kinds_are_named_by_rendered_crds_or_the_schemas_folder_never_guessed() {
 
     // The CRD folder names it.
     let docs = yaml_docs(&rbac_ok(&repo, "prod", &["--crds", "schemas"]));
-    assert!(allowed(&docs, "patch", "example.com", "gadgeteria", Some("team")));
-    assert!(!allowed(&docs, "patch", "example.com", "gadgets", Some("team")));
+    assert!(allowed(
+        &docs,
+        "patch",
+        "example.com",
+        "gadgeteria",
+        Some("team")
+    ));
+    assert!(!allowed(
+        &docs,
+        "patch",
+        "example.com",
+        "gadgets",
+        Some("team")
+    ));
 
     // So does the CRD rendered with the cluster; Namespaces and CRDs are never deleted
     // unless asked.
     let repo = tmp.path().join("with-crd");
     gadget_repo(&repo, true);
     let docs = yaml_docs(&rbac_ok(&repo, "prod", &[]));
-    assert!(allowed(&docs, "delete", "example.com", "gadgeteria", Some("team")));
+    assert!(allowed(
+        &docs,
+        "delete",
+        "example.com",
+        "gadgeteria",
+        Some("team")
+    ));
     assert!(!allowed(&docs, "delete", "", "namespaces", None));
     let crds = "customresourcedefinitions";
     assert!(allowed(&docs, "patch", "apiextensions.k8s.io", crds, None));
-    assert!(!allowed(&docs, "delete", "apiextensions.k8s.io", crds, None));
+    assert!(!allowed(
+        &docs,
+        "delete",
+        "apiextensions.k8s.io",
+        crds,
+        None
+    ));
     // ConfigMaps and Gadgets live in `team` only: a Role there, nothing cluster-wide.
     assert!(allowed(&docs, "list", "", "configmaps", Some("team")));
     assert!(!allowed(&docs, "list", "", "configmaps", None));
@@ -195,7 +228,12 @@ fn kinds_are_named_by_rendered_crds_or_the_schemas_folder_never_guessed() {
     let text = rbac_ok(
         &repo,
         "prod",
-        &["--service-account", "drift-bot", "--service-account-namespace", "ops"],
+        &[
+            "--service-account",
+            "drift-bot",
+            "--service-account-namespace",
+            "ops",
+        ],
     );
     let docs = yaml_docs(&text);
     assert_eq!(docs[1]["subjects"][0]["name"], "drift-bot");
@@ -203,7 +241,14 @@ fn kinds_are_named_by_rendered_crds_or_the_schemas_folder_never_guessed() {
     assert_eq!(docs[0]["metadata"]["name"], "drift-bot");
     let out = plinth(
         &repo,
-        &["rbac", ".", "--cluster", "prod", "--service-account", "Drift_Bot"],
+        &[
+            "rbac",
+            ".",
+            "--cluster",
+            "prod",
+            "--service-account",
+            "Drift_Bot",
+        ],
     );
     assert_exit(
         &out,
@@ -214,7 +259,9 @@ fn kinds_are_named_by_rendered_crds_or_the_schemas_folder_never_guessed() {
 
 /// The RBAC attributes of one request to the fake API server: verb, group, resource and
 /// namespace (discovery requests are `None`: every authenticated user may make them).
-fn attributes(req: &plinth_testkit::LoggedRequest) -> Option<(String, String, String, Option<String>)> {
+fn attributes(
+    req: &plinth_testkit::LoggedRequest,
+) -> Option<(String, String, String, Option<String>)> {
     if req.is_discovery() {
         return None;
     }
@@ -225,7 +272,9 @@ fn attributes(req: &plinth_testkit::LoggedRequest) -> Option<(String, String, St
         _ => panic!("unexpected path {}", req.path),
     };
     let (namespace, resource, name) = match rest {
-        ["namespaces", ns, resource, tail @ ..] => (Some((*ns).to_owned()), *resource, tail.first()),
+        ["namespaces", ns, resource, tail @ ..] => {
+            (Some((*ns).to_owned()), *resource, tail.first())
+        }
         [resource, tail @ ..] => (None, *resource, tail.first()),
         [] => panic!("unexpected path {}", req.path),
     };
@@ -237,7 +286,12 @@ fn attributes(req: &plinth_testkit::LoggedRequest) -> Option<(String, String, St
         ("DELETE", _) => "delete",
         (m, _) => panic!("unexpected method {m}"),
     };
-    Some((verb.to_owned(), group.to_owned(), resource.to_owned(), namespace))
+    Some((
+        verb.to_owned(),
+        group.to_owned(),
+        resource.to_owned(),
+        namespace,
+    ))
 }
 
 /// `plinth drift` (server mode: LISTs, orphan LISTs, server-side apply dry-runs, Nodes) of
@@ -306,7 +360,10 @@ fn the_rbac_allows_every_request_drift_makes_against_the_fake() {
     let requests: Vec<_> = log.iter().filter_map(attributes).collect();
     let verbs: BTreeSet<&str> = requests.iter().map(|r| r.0.as_str()).collect();
     assert_eq!(verbs, BTreeSet::from(["list", "patch"]), "{requests:?}");
-    assert!(requests.iter().any(|r| r.2 == "nodes"), "the hardware check lists Nodes");
+    assert!(
+        requests.iter().any(|r| r.2 == "nodes"),
+        "the hardware check lists Nodes"
+    );
 
     let orphan_search = "plinth.dev/cluster=plain-west,app.kubernetes.io/managed-by=plinth";
     let refused = |extra: &[&str]| {
@@ -319,7 +376,11 @@ fn the_rbac_allows_every_request_drift_makes_against_the_fake() {
             })
             .map(|((verb, group, resource, ns), req)| {
                 assert_eq!(
-                    (verb.as_str(), ns, req.query.get("labelSelector").map(String::as_str)),
+                    (
+                        verb.as_str(),
+                        ns,
+                        req.query.get("labelSelector").map(String::as_str)
+                    ),
                     ("list", &None, Some(orphan_search)),
                     "only orphan searches are refused: {req:?}"
                 );
@@ -356,7 +417,7 @@ fn the_rbac_allows_every_request_drift_makes_against_the_fake() {
     );
 }
 
-/// The base builds, its RBAC is exactly `plinth rbac`'s for `plain-west`, and every CronJob
+/// The base builds, its RBAC is exactly `plinth rbac`'s for `plain-west`, and every `CronJob`
 /// has the security settings the README promises.
 #[test]
 fn the_in_cluster_base_builds_with_the_rbac_of_plinth_rbac() {
@@ -407,7 +468,10 @@ fn the_in_cluster_base_builds_with_the_rbac_of_plinth_rbac() {
     ] {
         assert!(kinds.contains(k), "{k} not in {kinds:?}");
     }
-    let sa = built.iter().find(|d| d["kind"] == "ServiceAccount").unwrap();
+    let sa = built
+        .iter()
+        .find(|d| d["kind"] == "ServiceAccount")
+        .unwrap();
     assert_eq!(sa["automountServiceAccountToken"], false);
     let cronjobs: Vec<&Value> = built.iter().filter(|d| d["kind"] == "CronJob").collect();
     assert_eq!(cronjobs.len(), 2);
@@ -416,7 +480,7 @@ fn the_in_cluster_base_builds_with_the_rbac_of_plinth_rbac() {
     }
 }
 
-/// The rules every CronJob of the base follows.
+/// The rules every `CronJob` of the base follows.
 fn cronjob_is_locked_down(cj: &Value) {
     let name = cj["metadata"]["name"].as_str().unwrap();
     assert_eq!(cj["spec"]["concurrencyPolicy"], "Forbid", "{name}");
@@ -424,8 +488,14 @@ fn cronjob_is_locked_down(cj: &Value) {
     assert_eq!(pod["serviceAccountName"], "plinth", "{name}");
     assert_eq!(pod["automountServiceAccountToken"], false, "{name}");
     assert_eq!(pod["securityContext"]["runAsNonRoot"], true, "{name}");
-    assert!(pod["securityContext"]["runAsUser"].as_u64().unwrap() > 0, "{name}");
-    assert_eq!(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+    assert!(
+        pod["securityContext"]["runAsUser"].as_u64().unwrap() > 0,
+        "{name}"
+    );
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
     let containers: Vec<&Value> = pod["initContainers"]
         .as_array()
         .into_iter()
@@ -439,11 +509,18 @@ fn cronjob_is_locked_down(cj: &Value) {
         assert_eq!(sc["readOnlyRootFilesystem"], true, "{cname}");
         assert_eq!(sc["allowPrivilegeEscalation"], false, "{cname}");
         assert_eq!(sc["runAsNonRoot"], true, "{cname}");
-        assert_eq!(sc["capabilities"]["drop"], serde_json::json!(["ALL"]), "{cname}");
+        assert_eq!(
+            sc["capabilities"]["drop"],
+            serde_json::json!(["ALL"]),
+            "{cname}"
+        );
         assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault", "{cname}");
         for bound in ["requests", "limits"] {
             for resource in ["cpu", "memory"] {
-                assert!(c["resources"][bound][resource].is_string(), "{cname}: {bound}.{resource}");
+                assert!(
+                    c["resources"][bound][resource].is_string(),
+                    "{cname}: {bound}.{resource}"
+                );
             }
         }
         // Only the plinth container holds the API token.
@@ -456,7 +533,7 @@ fn cronjob_is_locked_down(cj: &Value) {
         assert_eq!(token, image.contains("/plinth:"), "{cname}: {image}");
         assert!(image.contains(':'), "{cname}: pinned image, not {image}");
         if token {
-            plinth_args = c["args"].as_array().unwrap().clone();
+            plinth_args.clone_from(c["args"].as_array().unwrap());
         }
     }
     let command = plinth_args[0].as_str().unwrap();
@@ -471,13 +548,23 @@ fn cronjob_is_locked_down(cj: &Value) {
     );
     assert_eq!(
         cj["spec"]["schedule"],
-        if command == "drift" { "*/15 * * * *" } else { "7 * * * *" },
+        if command == "drift" {
+            "*/15 * * * *"
+        } else {
+            "7 * * * *"
+        },
         "{name}"
     );
     if command == "drift" {
         let args: Vec<&str> = plinth_args.iter().map(|a| a.as_str().unwrap()).collect();
-        assert!(args.windows(2).any(|w| w == ["--format", "prometheus"]), "{args:?}");
-        assert!(args.windows(2).any(|w| w == ["--output-dir", "/reports"]), "{args:?}");
+        assert!(
+            args.windows(2).any(|w| w == ["--format", "prometheus"]),
+            "{args:?}"
+        );
+        assert!(
+            args.windows(2).any(|w| w == ["--output-dir", "/reports"]),
+            "{args:?}"
+        );
         let reports = pod["volumes"]
             .as_array()
             .unwrap()
