@@ -44,6 +44,8 @@ pub enum Command {
     Drift(DriftArgs),
     /// Write a cluster's hardware inventory from the live cluster's Node objects
     Discover(DiscoverArgs),
+    /// Write the least-privilege RBAC that `apply` and `drift` need on a cluster's rendered kinds
+    Rbac(RbacArgs),
 }
 
 /// Formats of `plinth diff`.
@@ -225,6 +227,41 @@ pub struct DiscoverArgs {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub requests: RequestArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RbacArgs {
+    #[command(flatten)]
+    pub repo: RepoArg,
+    /// The cluster whose rendered kinds the RBAC covers
+    #[arg(short, long, value_name = "NAME")]
+    pub cluster: String,
+    /// Write the RBAC to this file (atomically) instead of stdout; `-` for stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The service account the roles are bound to (also the name of every role and binding)
+    #[arg(long, value_name = "NAME", default_value = "plinth")]
+    pub service_account: String,
+    /// The service account's namespace
+    #[arg(long, value_name = "NAME", default_value = "plinth-system")]
+    pub service_account_namespace: String,
+    /// Namespace of rendered namespaced objects that name none (as `drift --namespace`);
+    /// without it their kinds get cluster-wide rules
+    #[arg(short, long, value_name = "NAME")]
+    pub namespace: Option<String>,
+    /// Allow deleting Namespaces, for `apply --prune --prune-namespaces`
+    #[arg(long)]
+    pub prune_namespaces: bool,
+    /// Allow deleting CRDs, for `apply --prune --prune-crds`
+    #[arg(long)]
+    pub prune_crds: bool,
+    /// Keep every rule in the cluster role, also for kinds whose objects all live in one
+    /// namespace (drift and prune then look for their orphans in every namespace)
+    #[arg(long)]
+    pub cluster_role_only: bool,
+    /// Folder of CRDs naming custom kinds (default: the `schemas` setting of plinth.yaml)
+    #[arg(long, value_name = "DIR")]
+    pub crds: Option<PathBuf>,
 }
 
 /// Bounds on a command's work with a live cluster, and the loopback test switch.

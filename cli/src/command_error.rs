@@ -11,6 +11,7 @@ use std::fmt;
 use std::io::{self, Write as _};
 use std::process::ExitCode;
 
+use plinth_apply::rbac::RbacError;
 use plinth_drift::DriftError;
 use plinth_renderer::RenderError;
 use plinth_review::ReviewError;
@@ -207,6 +208,29 @@ from_error!(
     io::Error,
     serde_json::Error
 );
+
+/// `plinth rbac`'s errors: those of the libraries it calls map as they do everywhere; a kind
+/// without a resource name, or an invalid name, is the repository's or the command line's.
+impl From<RbacError> for CommandError {
+    fn from(error: RbacError) -> Self {
+        match error {
+            RbacError::Drift(e) => e.into(),
+            RbacError::Render(e) => e.into(),
+            e @ RbacError::UnknownResources { .. } => Self {
+                kind: Kind::Config,
+                error: anyhow::Error::new(e),
+                hints: vec![
+                    "put the kind's CustomResourceDefinition in the `schemas` folder of plinth.yaml or pass `--crds DIR` (or render the CRD with the cluster): plinth never guesses a resource name".to_owned(),
+                ],
+            },
+            e @ RbacError::InvalidName { .. } => Self {
+                kind: Kind::User,
+                error: anyhow::Error::new(e),
+                hints: Vec::new(),
+            },
+        }
+    }
+}
 
 impl CommandError {
     /// Prints the error (redacted) and returns the exit code for it. A reader closing stdout

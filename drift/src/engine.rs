@@ -95,19 +95,8 @@ pub struct DriftRun {
 /// cannot be reached or read. An object that cannot be compared is not an error: the report
 /// says so.
 pub fn run(request: &DriftRequest, notify: &dyn Fn(Notice)) -> Result<DriftRun, DriftError> {
-    let source = Source::dir(&request.repo).map_err(|source| DriftError::Repository {
-        path: request.repo.display().to_string(),
-        source: Box::new(source),
-    })?;
-    let fleet = Fleet::open(source)?;
-    let known = fleet.cluster_names()?;
-    if !known.contains(&request.cluster) {
-        return Err(DriftError::UnknownCluster {
-            cluster: request.cluster.clone(),
-            known,
-        });
-    }
-    let mut desired = load_desired(request, &fleet, notify)?;
+    let fleet = open_cluster(&request.repo, &request.cluster)?;
+    let mut desired = load_desired(&request.repo, &request.cluster, &fleet, notify)?;
     let prefix = fleet.settings.annotation_prefix.clone();
     let policy = Policy::new(
         &fleet.settings.drift.gitops_managers,
@@ -166,38 +155,59 @@ pub fn run(request: &DriftRequest, notify: &dyn Fn(Notice)) -> Result<DriftRun, 
     Ok(DriftRun { report })
 }
 
-/// The committed rendered folder when there is one (warning when its inputs changed since),
-/// else an in-memory render.
-fn load_desired(
-    request: &DriftRequest,
+/// Opens the platform repository `repo`, checking that `cluster` is one of its clusters.
+///
+/// # Errors
+/// The repository cannot be read, or `cluster` is not one of its clusters
+/// ([`DriftError::UnknownCluster`]).
+pub fn open_cluster(repo: &Path, cluster: &str) -> Result<Fleet, DriftError> {
+    let source = Source::dir(repo).map_err(|source| DriftError::Repository {
+        path: repo.display().to_string(),
+        source: Box::new(source),
+    })?;
+    let fleet = Fleet::open(source)?;
+    let known = fleet.cluster_names()?;
+    if !known.contains(&cluster.to_owned()) {
+        return Err(DriftError::UnknownCluster {
+            cluster: cluster.to_owned(),
+            known,
+        });
+    }
+    Ok(fleet)
+}
+
+/// The desired state of `cluster` (of `fleet`, opened from `repo`): the committed rendered
+/// folder when there is one (warning when its inputs changed since), else an in-memory
+/// render. What `drift`, `apply` and `rbac` work from.
+///
+/// # Errors
+/// The committed folder or the repository's inputs cannot be read or rendered.
+pub fn load_desired(
+    repo: &Path,
+    cluster: &str,
     fleet: &Fleet,
     notify: &dyn Fn(Notice),
 ) -> Result<Vec<DesiredObject>, DriftError> {
-    let folder = request
-        .repo
-        .join(&fleet.settings.paths.output)
-        .join(&request.cluster);
+    let folder = repo.join(&fleet.settings.paths.output).join(cluster);
     if folder.join(index::FILE).is_file() {
         let (idx, objects) = desired::from_folder(&folder)?;
-        let prepared = fleet.prepare(&request.cluster)?;
+        let prepared = fleet.prepare(cluster)?;
         if prepared.input_digest != idx.input_digest {
             notify(Notice::Warning(format!(
-                "the committed output of cluster `{}` is older than its inputs; comparing the committed manifests (run `plinth render` to refresh them)",
-                request.cluster
+                "the committed output of cluster `{cluster}` is older than its inputs; comparing the committed manifests (run `plinth render` to refresh them)"
             )));
         }
         notify(Notice::Detail(format!(
             "desired state: {} objects from `{}`",
             objects.len(),
-            display_rel(&request.repo, &folder)
+            display_rel(repo, &folder)
         )));
         return Ok(objects);
     }
     notify(Notice::Status(format!(
-        "no committed output for cluster `{}`; rendering it in memory",
-        request.cluster
+        "no committed output for cluster `{cluster}`; rendering it in memory"
     )));
-    let rendered = fleet.render_cluster(&request.cluster)?;
+    let rendered = fleet.render_cluster(cluster)?;
     Ok(desired::from_rendered(&rendered, &fleet.settings))
 }
 

@@ -37,6 +37,41 @@ struct Entry {
 pub struct Schemas {
     entries: BTreeMap<(String, String, String), Entry>,
     patterns: BTreeMap<String, Regex>,
+    /// The resource each CRD defines, by API group and kind.
+    resources: BTreeMap<(String, String), CrdResource>,
+}
+
+/// What a `CustomResourceDefinition` says about the resource it defines: the API group and
+/// kind, the plural (the resource's name in request paths and RBAC rules) and the scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrdResource {
+    pub group: String,
+    pub kind: String,
+    pub plural: String,
+    pub namespaced: bool,
+}
+
+impl CrdResource {
+    /// The resource `doc` defines, when it is a CRD naming its group, `spec.names.kind`,
+    /// `spec.names.plural` and a `spec.scope` of `Namespaced` or `Cluster`; else `None`.
+    pub fn of(doc: &Value) -> Option<Self> {
+        if doc.get("kind").and_then(Value::as_str) != Some("CustomResourceDefinition") {
+            return None;
+        }
+        let spec = doc.get("spec")?;
+        let text = |pointer: &str| spec.pointer(pointer).and_then(Value::as_str);
+        let namespaced = match text("/scope")? {
+            "Namespaced" => true,
+            "Cluster" => false,
+            _ => return None,
+        };
+        Some(Self {
+            group: text("/group")?.to_owned(),
+            kind: text("/names/kind")?.to_owned(),
+            plural: text("/names/plural").filter(|p| !p.is_empty())?.to_owned(),
+            namespaced,
+        })
+    }
 }
 
 fn is_crd_file(path: &Path) -> bool {
@@ -153,6 +188,10 @@ impl Schemas {
             .pointer("/names/kind")
             .and_then(Value::as_str)
             .ok_or_else(|| invalid("CustomResourceDefinition without `spec.names.kind`".into()))?;
+        if let Some(resource) = CrdResource::of(doc) {
+            self.resources
+                .insert((group.to_owned(), kind.to_owned()), resource);
+        }
         let mut found = Vec::new();
         for v in spec
             .get("versions")
@@ -229,6 +268,11 @@ impl Schemas {
         let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
         self.entries
             .get(&(group.to_owned(), version.to_owned(), kind.to_owned()))
+    }
+
+    /// The resource (plural and scope) a loaded CRD defines for `group` and `kind`.
+    pub fn resource(&self, group: &str, kind: &str) -> Option<&CrdResource> {
+        self.resources.get(&(group.to_owned(), kind.to_owned()))
     }
 
     /// The file the CRD covering `obj` came from, when one does.
@@ -734,5 +778,31 @@ mod tests {
             err.contains("bad.yaml") && err.contains("does not compile"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_crd_names_its_plural_and_scope() {
+        let crd = |scope: &str, plural: &str| {
+            json!({"kind": "CustomResourceDefinition", "spec": {"group": "ex.io", "scope": scope,
+                "names": {"kind": "Thing", "plural": plural},
+                "versions": [{"name": "v1", "schema": {"openAPIV3Schema": {"type": "object"}}}]}})
+        };
+        let mut s = Schemas::default();
+        s.add_crd(&crd("Cluster", "things"), "crd.yaml").unwrap();
+        assert_eq!(
+            s.resource("ex.io", "Thing"),
+            Some(&CrdResource {
+                group: "ex.io".into(),
+                kind: "Thing".into(),
+                plural: "things".into(),
+                namespaced: false,
+            })
+        );
+        assert_eq!(s.resource("ex.io", "Other"), None);
+        assert!(CrdResource::of(&crd("Namespaced", "things")).is_some_and(|r| r.namespaced));
+        // No guessing: an unknown scope or a missing plural names no resource.
+        assert_eq!(CrdResource::of(&crd("Somewhere", "things")), None);
+        assert_eq!(CrdResource::of(&crd("Cluster", "")), None);
+        assert_eq!(CrdResource::of(&json!({"kind": "ConfigMap"})), None);
     }
 }

@@ -8,6 +8,7 @@ mod commit;
 mod diff;
 mod discover;
 mod drift;
+mod rbac;
 mod render;
 mod shared;
 mod validate;
@@ -46,5 +47,6 @@ pub fn run(command: Command, global: &GlobalSettings) -> Result<Outcome, Command
         Command::Commit(args) => commit::run(args, global),
         Command::Drift(args) => drift::run(args, global),
         Command::Discover(args) => discover::run(args, global),
+        Command::Rbac(args) => rbac::run(args, global),
     }
 }

@@ -16,5 +16,6 @@ mod kubeconfig;
 mod leaks;
 mod limits;
 mod machines;
+mod rbac;
 mod render;
 mod validate_schemas;

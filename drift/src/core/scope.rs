@@ -130,6 +130,7 @@ pub const CLUSTER_SCOPED: &[(&str, &[&str])] = &[
     ("operators.coreos.com", &["OLMConfig", "Operator"]),
     ("k8s.ovn.org", &["ClusterUserDefinedNetwork", "EgressIP"]),
     // KubeVirt and the operators around it (HyperConverged and KubeVirt are namespaced)
+    ("aaq.kubevirt.io", &["AAQ"]),
     (
         "cdi.kubevirt.io",
         &["CDI", "CDIConfig", "ObjectTransfer", "StorageProfile"],
