@@ -324,7 +324,12 @@ mod tests {
     fn cluster_scoped_objects_report_to_the_configured_namespace() {
         let r = Redactor::with_key(b"k");
         let crd = Regarding::new(
-            &ObjectRef::new("rbac.authorization.k8s.io/v1", "ClusterRole", None, "system:Reader"),
+            &ObjectRef::new(
+                "rbac.authorization.k8s.io/v1",
+                "ClusterRole",
+                None,
+                "system:Reader",
+            ),
             "rbac.authorization.k8s.io/v1",
             None,
         );
@@ -342,7 +347,10 @@ mod tests {
             ks.event(Reason::CrdMissing, &crd, "x")["metadata"]["namespace"],
             "kube-system"
         );
-        assert_eq!(ks.event(Reason::CrdMissing, &crd, "x")["reason"], "CRDMissing");
+        assert_eq!(
+            ks.event(Reason::CrdMissing, &crd, "x")["reason"],
+            "CRDMissing"
+        );
     }
 
     #[test]
@@ -379,7 +387,8 @@ mod tests {
             time: None,
             subresource: None,
         };
-        let mut replicas = FieldChange::new("/spec/replicas".into(), Some(json!(2)), Some(json!(5)));
+        let mut replicas =
+            FieldChange::new("/spec/replicas".into(), Some(json!(2)), Some(json!(5)));
         replicas.writer = Some(writer("kubectl-scale"));
         let mut image = FieldChange::new(
             "/spec/template/spec/containers/0/image".into(),

@@ -36,7 +36,9 @@ pub enum GateProblem {
         why: String,
     },
     /// Written by a newer plinth in a format this one does not know.
-    #[error("`{annotation}` has format `{version}`, this plinth reads `v1`: read as an empty bucket")]
+    #[error(
+        "`{annotation}` has format `{version}`, this plinth reads `v1`: read as an empty bucket"
+    )]
     Unsupported { annotation: String, version: String },
 }
 
@@ -288,7 +290,10 @@ mod tests {
         // An hour later the first apply has expired.
         assert_eq!(b.after_throttle(4600), "v1 t=3 1360");
         assert_eq!(Bucket::empty(&s).after_throttle(0), "v1 t=1");
-        assert_eq!(Bucket::read(Some("v1 t=0"), &s, P).unwrap(), Bucket::empty(&s));
+        assert_eq!(
+            Bucket::read(Some("v1 t=0"), &s, P).unwrap(),
+            Bucket::empty(&s)
+        );
         assert_eq!(Bucket::read(None, &s, P).unwrap(), Bucket::empty(&s));
     }
 
@@ -328,7 +333,12 @@ mod tests {
         let mut value = Bucket::empty(&s).after_apply(0);
         value = Bucket::read(Some(&value), &s, P).unwrap().after_apply(10);
         let b = Bucket::read(Some(&value), &s, P).unwrap();
-        assert_eq!(b.decide(20), Decision::Throttled { next_token_at: 3600 });
+        assert_eq!(
+            b.decide(20),
+            Decision::Throttled {
+                next_token_at: 3600
+            }
+        );
         assert_eq!(
             b.to_throttle(20),
             outcome::Throttle {
@@ -339,7 +349,12 @@ mod tests {
             }
         );
         let b = Bucket::read(Some(&b.after_throttle(20)), &s, P).unwrap();
-        assert_eq!(b.decide(30), Decision::Throttled { next_token_at: 3600 });
+        assert_eq!(
+            b.decide(30),
+            Decision::Throttled {
+                next_token_at: 3600
+            }
+        );
         let b = Bucket::read(Some(&b.after_throttle(30)), &s, P).unwrap();
         assert_eq!(b.decide(40), Decision::Pause);
         // Once a token frees up, an apply resets the count.
@@ -355,7 +370,12 @@ mod tests {
         let s = settings(1, 60, 3);
         // Another machine, a day ahead, applied: it holds the token one window from now.
         let b = Bucket::read(Some("v1 t=0 90000"), &s, P).unwrap();
-        assert_eq!(b.decide(100), Decision::Throttled { next_token_at: 3700 });
+        assert_eq!(
+            b.decide(100),
+            Decision::Throttled {
+                next_token_at: 3700
+            }
+        );
         let written = b.after_throttle(100);
         assert_eq!(written, "v1 t=1 100");
         let b = Bucket::read(Some(&written), &s, P).unwrap();
@@ -363,7 +383,12 @@ mod tests {
         // A time far in the future does not block for ever either: the run that finds it
         // writes it back as its own time.
         let b = Bucket::read(Some(&format!("v1 t=0 {}", i64::MAX)), &s, P).unwrap();
-        assert_eq!(b.decide(3700), Decision::Throttled { next_token_at: 7300 });
+        assert_eq!(
+            b.decide(3700),
+            Decision::Throttled {
+                next_token_at: 7300
+            }
+        );
         assert_eq!(b.after_throttle(3700), "v1 t=1 3700");
     }
 

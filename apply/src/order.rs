@@ -151,14 +151,41 @@ mod tests {
     fn stages_then_flux_kind_order_then_webhooks_last() {
         let mut items = vec![
             (0, r("apps/v1", "Deployment", Some("ns"), "web")),
-            (0, r("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", None, "v")),
+            (
+                0,
+                r(
+                    "admissionregistration.k8s.io/v1",
+                    "ValidatingWebhookConfiguration",
+                    None,
+                    "v",
+                ),
+            ),
             (0, r("example.com/v1", "Widget", Some("ns"), "w")),
             (0, r("v1", "ServiceAccount", Some("ns"), "sa")),
-            (0, r("rbac.authorization.k8s.io/v1", "RoleBinding", Some("ns"), "rb")),
+            (
+                0,
+                r(
+                    "rbac.authorization.k8s.io/v1",
+                    "RoleBinding",
+                    Some("ns"),
+                    "rb",
+                ),
+            ),
             (0, r("storage.k8s.io/v1", "StorageClass", None, "fast")),
             (0, r("v1", "Namespace", None, "ns")),
-            (0, r("apiextensions.k8s.io/v1", "CustomResourceDefinition", None, "widgets.example.com")),
-            (0, r("rbac.authorization.k8s.io/v1", "ClusterRole", None, "cr")),
+            (
+                0,
+                r(
+                    "apiextensions.k8s.io/v1",
+                    "CustomResourceDefinition",
+                    None,
+                    "widgets.example.com",
+                ),
+            ),
+            (
+                0,
+                r("rbac.authorization.k8s.io/v1", "ClusterRole", None, "cr"),
+            ),
             (0, r("v1", "ConfigMap", Some("ns"), "cm")),
             (0, r("example.com/v1", "Role", Some("ns"), "not-rbac")),
             (-1, r("v1", "ConfigMap", Some("ns"), "early")),
@@ -214,7 +241,10 @@ mod tests {
             ("a.example.com/v1", "WidgetClass"),
             ("b.example.com/v1", "Role"),
             ("b.example.com/v1", "Namespace"),
-            ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"),
+            (
+                "admissionregistration.k8s.io/v1",
+                "MutatingWebhookConfiguration",
+            ),
         ]);
         (
             -2_i64..3,
