@@ -208,29 +208,46 @@ pub fn thrashing_note(throttled_runs: u32, changes: &[FieldChange], prefix: &str
     let mut note = format!(
         "plinth paused this object after {throttled_runs} consecutive throttled runs: its fields kept changing back after plinth applied them"
     );
-    if !changes.is_empty() {
-        let fields: Vec<String> = changes
-            .iter()
-            .map(|c| match &c.writer {
-                Some(w) => format!("{} (by `{}`)", c.shown_path(), w.manager),
-                None => c.shown_path().to_owned(),
-            })
-            .collect();
-        let _ = write!(note, "; fields: {}", fields.join(", "));
-        let managers: BTreeSet<&str> = changes
-            .iter()
-            .filter_map(|c| c.writer.as_ref().map(|w| w.manager.as_str()))
-            .collect();
-        if !managers.is_empty() {
-            let managers: Vec<String> = managers.iter().map(|m| format!("`{m}`")).collect();
-            let _ = write!(note, "; written by {}", managers.join(", "));
-        }
-    }
+    note.push_str(&fields_and_writers(changes));
     let _ = write!(
         note,
         "; remove the annotation `{prefix}/reconcile-paused` to resume"
     );
     note
+}
+
+/// `DriftCorrected`'s note: the fields plinth set back, with the managers that had changed
+/// them.
+pub fn corrected_note(changes: &[FieldChange]) -> String {
+    format!(
+        "plinth applied the rendered object{}",
+        fields_and_writers(changes)
+    )
+}
+
+/// `; fields: /a (by `m`), /b; written by `m`` for `changes` (nothing when there are none).
+fn fields_and_writers(changes: &[FieldChange]) -> String {
+    let mut out = String::new();
+    if changes.is_empty() {
+        return out;
+    }
+    let fields: Vec<String> = changes
+        .iter()
+        .map(|c| match &c.writer {
+            Some(w) => format!("{} (by `{}`)", c.shown_path(), w.manager),
+            None => c.shown_path().to_owned(),
+        })
+        .collect();
+    let _ = write!(out, "; fields: {}", fields.join(", "));
+    let managers: BTreeSet<&str> = changes
+        .iter()
+        .filter_map(|c| c.writer.as_ref().map(|w| w.manager.as_str()))
+        .collect();
+    if !managers.is_empty() {
+        let managers: Vec<String> = managers.iter().map(|m| format!("`{m}`")).collect();
+        let _ = write!(out, "; written by {}", managers.join(", "));
+    }
+    out
 }
 
 /// `text` cut to at most `max` bytes on a character boundary.
@@ -245,7 +262,7 @@ fn truncate(text: &str, max: usize) -> String {
     text[..end].to_owned()
 }
 
-/// A MicroTime (`2026-01-01T12:00:00.000000Z`) for seconds since the epoch.
+/// A `MicroTime` (`2026-01-01T12:00:00.000000Z`) for seconds since the epoch.
 fn micro_time(secs: i64) -> String {
     let t = rfc3339(secs);
     match t.strip_suffix('Z') {
@@ -404,5 +421,6 @@ mod tests {
              fields: /spec/replicas (by `kubectl-scale`), /spec/template/spec/containers/[name=web]/image (by `argo-rollouts`), /spec/paused; \
              written by `argo-rollouts`, `kubectl-scale`; remove the annotation `platform.kubevirt.io/reconcile-paused` to resume"
         );
+        assert_eq!(corrected_note(&[]), "plinth applied the rendered object");
     }
 }

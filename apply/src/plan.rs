@@ -167,7 +167,8 @@ pub struct Step {
     /// The drift changes (desired and live values, with their writers).
     pub changes: Vec<FieldChange>,
     pub notes: Vec<String>,
-    /// Events due (not `DriftCorrected`: emit it once a `Configure` apply is accepted).
+    /// Events due (not `DriftCorrected`: emit it once a `Configure` apply is accepted, with
+    /// [`events::corrected_note`] of `changes`).
     pub events: Vec<DueEvent>,
     /// The object the events are about (uid and resource version from the live object).
     pub regarding: Regarding,
@@ -544,14 +545,17 @@ fn candidate(
             step.annotations
                 .insert(history_name, bucket.after_apply(now));
         }
-        Decision::Throttled { next_token_at } => {
+        Decision::Throttled { .. } => {
             step.action = Action::Throttle;
-            step.reason = Some(format!(
-                "throttled: {} applies in the last {} minutes; the next token frees up at {}",
-                options.throttle.capacity,
-                options.throttle.window_minutes,
-                rfc3339(next_token_at)
-            ));
+            step.reason = Some(match bucket.next_token_at(now) {
+                Some(next) => format!(
+                    "throttled: {} applies in the last {} minutes; the next token frees up at {}",
+                    options.throttle.capacity,
+                    options.throttle.window_minutes,
+                    rfc3339(next)
+                ),
+                None => "throttled: `apply.throttle.capacity` is 0".to_owned(),
+            });
             step.annotations
                 .insert(history_name, bucket.after_throttle(now));
         }
@@ -717,6 +721,7 @@ fn listing_warned(warnings: &std::collections::BTreeSet<String>, group: &str, ki
 mod tests {
     use plinth_drift::core::desired;
     use plinth_drift::core::pipeline::run_client_side;
+    use proptest::prelude::*;
     use serde_json::json;
 
     use super::*;
@@ -744,11 +749,32 @@ mod tests {
 
     fn object(av: &str, kind: &str, ns: Option<&str>, name: &str, spec: Value) -> Value {
         let mut o = json!({"apiVersion": av, "kind": kind,
-            "metadata": {"name": name, "labels": labels()}, "spec": spec});
+            "metadata": {"name": name, "labels": labels()}});
+        o["spec"] = spec;
         if let Some(ns) = ns {
             o["metadata"]["namespace"] = json!(ns);
         }
         o
+    }
+
+    /// The CRD of `kind` in group `example.com`.
+    fn crd_of(kind: &str) -> Value {
+        object(
+            "apiextensions.k8s.io/v1",
+            "CustomResourceDefinition",
+            None,
+            &format!("{}s.example.com", kind.to_lowercase()),
+            json!({"group": "example.com", "names": {"kind": kind}}),
+        )
+    }
+
+    fn prune_all() -> PlanOptions {
+        PlanOptions {
+            prune: true,
+            prune_namespaces: true,
+            prune_crds: true,
+            ..options()
+        }
     }
 
     fn deployment(replicas: i64) -> Value {
@@ -1088,13 +1114,7 @@ mod tests {
     #[test]
     fn a_kind_not_served_is_skipped_unless_its_crd_comes_first() {
         let widget = object("example.com/v1", "Widget", Some("shop"), "w", json!({}));
-        let crd = object(
-            "apiextensions.k8s.io/v1",
-            "CustomResourceDefinition",
-            None,
-            "widgets.example.com",
-            json!({"group": "example.com", "names": {"kind": "Widget"}}),
-        );
+        let crd = crd_of("Widget");
         let mut c = case(vec![widget.clone()], vec![]);
         c.live.listed.clear();
         c.live
@@ -1200,13 +1220,7 @@ mod tests {
     #[test]
     fn orphans_are_pruned_only_when_allowed_and_owned() {
         let ns = object("v1", "Namespace", None, "old", json!({}));
-        let crd = object(
-            "apiextensions.k8s.io/v1",
-            "CustomResourceDefinition",
-            None,
-            "gadgets.example.com",
-            json!({"group": "example.com", "names": {"kind": "Gadget"}}),
-        );
+        let crd = crd_of("Gadget");
         let gadget = with(
             object("example.com/v1", "Gadget", Some("old"), "g", json!({})),
             "annotations",
@@ -1232,12 +1246,7 @@ mod tests {
             "{plan}"
         );
         assert_eq!(plan.writes(), 0);
-        let all = PlanOptions {
-            prune: true,
-            prune_namespaces: true,
-            prune_crds: true,
-            ..options()
-        };
+        let all = prune_all();
         let plan = c.plan(&all);
         assert_eq!(
             actions(&plan)[1..],
@@ -1305,21 +1314,10 @@ mod tests {
 
     #[test]
     fn a_crd_whose_kind_is_still_rendered_is_not_pruned() {
-        let crd = object(
-            "apiextensions.k8s.io/v1",
-            "CustomResourceDefinition",
-            None,
-            "gadgets.example.com",
-            json!({"group": "example.com", "names": {"kind": "Gadget"}}),
-        );
+        let crd = crd_of("Gadget");
         let gadget = object("example.com/v1", "Gadget", Some("shop"), "g", json!({}));
         let c = case(vec![gadget.clone()], vec![crd, gadget]);
-        let all = PlanOptions {
-            prune: true,
-            prune_namespaces: true,
-            prune_crds: true,
-            ..options()
-        };
+        let all = prune_all();
         let plan = c.plan(&all);
         assert_eq!(plan.steps[1].action, Action::Skip(Skip::OwnershipUnknown));
         assert!(
@@ -1329,5 +1327,82 @@ mod tests {
                 .unwrap()
                 .contains("still rendered")
         );
+    }
+
+    /// One object of the property test: whether it is rendered, how it is live.
+    #[derive(Debug, Clone)]
+    struct Arbitrary {
+        rendered: bool,
+        live: Option<(i64, u8, bool)>,
+    }
+
+    fn arbitrary() -> impl Strategy<Value = Arbitrary> {
+        (
+            any::<bool>(),
+            prop::option::of((1_i64..3, 0_u8..4, any::<bool>())),
+        )
+            .prop_map(|(rendered, live)| Arbitrary { rendered, live })
+    }
+
+    proptest! {
+        /// Whatever drift found and whatever the flags: only rendered objects get a body, with
+        /// plinth's labels; a live object is applied to only when it is plinth's (labels for
+        /// the cluster, or written by `plinth`) or `--adopt`; only orphans with all of plinth's
+        /// labels are pruned, and only with `--prune`; rendered steps are in reconcile order.
+        #[test]
+        fn the_plan_is_fail_closed(
+            objects in prop::collection::vec(arbitrary(), 1..8),
+            adopt in any::<bool>(),
+            prune in any::<bool>(),
+        ) {
+            let (mut desired, mut live) = (Vec::new(), Vec::new());
+            for (i, o) in objects.iter().enumerate() {
+                let name = format!("o{i}");
+                let rendered = object("v1", "ConfigMap", Some("shop"), &name, json!({"n": 1}));
+                if o.rendered {
+                    desired.push(rendered.clone());
+                }
+                if let Some((n, labelling, plinth_wrote)) = o.live {
+                    let mut l = rendered;
+                    l["spec"]["n"] = json!(n);
+                    match labelling {
+                        0 => {}
+                        1 => l["metadata"]["labels"] = json!({}),
+                        2 => l["metadata"]["labels"]["plinth.dev/cluster"] = json!("other"),
+                        _ => {
+                            l["metadata"]["labels"].as_object_mut().unwrap().remove("plinth.dev/asset");
+                        }
+                    }
+                    if plinth_wrote {
+                        l["metadata"]["managedFields"] = plinth_managed();
+                    }
+                    live.push(l);
+                }
+            }
+            let c = case(desired, live);
+            let options = PlanOptions { adopt, prune, ..options() };
+            let plan = c.plan(&options);
+            let rendered: Vec<ObjectRef> = c.desired.iter().map(DesiredObject::key).collect();
+            for step in &plan.steps {
+                let l = c.live.objects.get(&step.key);
+                if step.body.is_some() || matches!(step.action, Action::Create | Action::Configure) {
+                    prop_assert!(rendered.contains(&step.key));
+                    prop_assert_eq!(&step.body.as_ref().unwrap()["metadata"]["labels"], &labels());
+                }
+                if step.action == Action::Configure {
+                    let l = l.unwrap();
+                    prop_assert!(adopt || labelled_for(l, "c") || written_by_plinth(l), "{:?}", step);
+                }
+                if step.action == Action::Prune {
+                    prop_assert!(prune && !rendered.contains(&step.key));
+                    prop_assert_eq!(&l.unwrap()["metadata"]["labels"], &labels());
+                }
+            }
+            prop_assert!(plan.steps.len() == c.results.len());
+            let applied: Vec<&Step> = plan.steps.iter().filter(|s| rendered.contains(&s.key)).collect();
+            for pair in applied.windows(2) {
+                prop_assert!(order::reconcile_cmp((pair[0].wave, &pair[0].key), (pair[1].wave, &pair[1].key)).is_lt());
+            }
+        }
     }
 }
