@@ -225,7 +225,8 @@ pub fn corrected_note(changes: &[FieldChange]) -> String {
     )
 }
 
-/// `; fields: /a (by `m`), /b; written by `m`` for `changes` (nothing when there are none).
+/// The fields of `changes` with their writers, then the writers (`; fields: /a (by ...), /b;
+/// written by ...`); nothing when there are none.
 fn fields_and_writers(changes: &[FieldChange]) -> String {
     let mut out = String::new();
     if changes.is_empty() {
