@@ -443,7 +443,7 @@ fn rendered_step(
             step.reason = Some(format!("paused (`{prefix}/{PAUSED}: \"true\"`)"));
         }
         Status::Refused => {
-            let note = first_note(result, &format!("`{prefix}/patch` refused"));
+            let note = first_note(&mut step, &format!("`{prefix}/patch` refused"));
             step.events.push(DueEvent {
                 reason: Reason::PatchBlocked,
                 note: note.clone(),
@@ -451,7 +451,7 @@ fn rendered_step(
             step.skip(Skip::Refused, note);
         }
         Status::Invalid => {
-            let note = first_note(result, "an override annotation is invalid");
+            let note = first_note(&mut step, "an override annotation is invalid");
             let reason = if note.contains(&format!("`{prefix}/patch`")) {
                 Some(Reason::InvalidPatch)
             } else if note.contains(&format!("`{prefix}/ignore-fields`")) {
@@ -467,19 +467,20 @@ fn rendered_step(
         }
         Status::Error | Status::Orphaned => {
             step.action = Action::Fail;
-            step.reason = Some(first_note(result, "the live object could not be read"));
+            step.reason = Some(first_note(&mut step, "the live object could not be read"));
         }
     }
     step
 }
 
-/// The drift note that says why (the override's refusal, the read failure), else `fallback`.
-fn first_note(result: &ObjectResult, fallback: &str) -> String {
-    result
-        .notes
-        .first()
-        .cloned()
-        .unwrap_or_else(|| fallback.to_owned())
+/// The drift note that says why (the override's refusal, the read failure), taken out of the
+/// step's notes to be its reason; else `fallback`.
+fn first_note(step: &mut Step, fallback: &str) -> String {
+    if step.notes.is_empty() {
+        fallback.to_owned()
+    } else {
+        step.notes.remove(0)
+    }
 }
 
 /// The note of an object plinth applied whose labels someone removed.
@@ -1189,6 +1190,8 @@ mod tests {
                 c.results[0].notes.first(),
                 "{annotations}"
             );
+            // The note is the reason, not said twice.
+            assert!(!step.notes.contains(step.reason.as_ref().unwrap()));
             assert_eq!(
                 step.events.iter().map(|e| e.reason).collect::<Vec<_>>(),
                 Vec::from_iter(event),
