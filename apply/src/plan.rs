@@ -8,7 +8,6 @@
 //! kinds whose listing raised no warning, are pruned, and only with `prune`.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use json_patch::jsonptr::PointerBuf;
 use serde_json::{Map, Value, json};
@@ -231,9 +230,27 @@ impl Step {
     }
 
     /// The step as a report's object: the outcome it has when everything it writes is
-    /// accepted (a dry run prints these; the executor changes the outcome where a write
-    /// fails).
+    /// accepted (a dry run prints these through the apply report; the executor changes the
+    /// outcome where a write fails). Besides the step's notes, it says what the step waits
+    /// for, the pause it sets and the Events it emits.
     pub fn to_outcome(&self) -> ObjectOutcome {
+        let mut notes = self.notes.clone();
+        notes.extend(
+            self.waits_for
+                .iter()
+                .map(|crd| format!("applied once {crd} is served")),
+        );
+        notes.extend(
+            self.annotations
+                .iter()
+                .filter(|(name, _)| name.ends_with(&format!("/{PAUSED}")))
+                .map(|(name, value)| format!("sets `{name}: \"{value}\"`")),
+        );
+        notes.extend(
+            self.events
+                .iter()
+                .map(|e| format!("Event `{}`", e.reason.as_str())),
+        );
         ObjectOutcome {
             key: self.key.clone(),
             api_version: self.api_version.clone(),
@@ -244,7 +261,7 @@ impl Step {
             changes: self.changes.clone(),
             conflicts: Vec::new(),
             throttle: self.throttle.clone(),
-            notes: self.notes.clone(),
+            notes,
         }
     }
 }
@@ -265,49 +282,6 @@ impl Plan {
     /// The writes the plan makes when all succeed (0 when nothing drifted).
     pub fn writes(&self) -> usize {
         self.steps.iter().map(Step::writes).sum()
-    }
-}
-
-/// One line per step: `<n>. <outcome> <object> (wave <w>[, <tokens> of <capacity> tokens])`,
-/// then the reason, the notes and what is written, indented.
-impl fmt::Display for Plan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, step) in self.steps.iter().enumerate() {
-            write!(
-                f,
-                "{}. {} {} (wave {}",
-                i + 1,
-                step.action.outcome(),
-                step.key,
-                step.wave
-            )?;
-            if let Some(t) = &step.throttle {
-                write!(f, ", {} of {} tokens", t.tokens, t.capacity)?;
-                if let Some(next) = &t.next_token_at {
-                    write!(f, ", next at {next}")?;
-                }
-            }
-            writeln!(f, ")")?;
-            if let Some(reason) = &step.reason {
-                writeln!(f, "   {reason}")?;
-            }
-            for note in &step.notes {
-                writeln!(f, "   note: {note}")?;
-            }
-            if let Some(crd) = &step.waits_for {
-                writeln!(f, "   waits for {crd} to be served")?;
-            }
-            for c in &step.changes {
-                writeln!(f, "   changes {}", c.shown_path())?;
-            }
-            for (k, v) in &step.annotations {
-                writeln!(f, "   writes {k}: {v}")?;
-            }
-            for e in &step.events {
-                writeln!(f, "   event {}", e.reason.as_str())?;
-            }
-        }
-        Ok(())
     }
 }
 
@@ -858,7 +832,7 @@ mod tests {
         let plan = c.plan(&options());
         assert!(
             plan.steps.iter().all(|s| s.action == Action::Unchanged),
-            "{plan}"
+            "{plan:?}"
         );
         assert_eq!(plan.writes(), 0);
         assert!(
@@ -961,8 +935,11 @@ mod tests {
         );
         assert_eq!(plan.writes(), 4);
         assert_eq!(
-            plan.to_string().lines().next(),
-            Some("1. created ConfigMap/shop/new (wave 0, 5 of 5 tokens)")
+            plan.outcomes()
+                .iter()
+                .map(|o| o.outcome)
+                .collect::<Vec<_>>(),
+            [Outcome::Created, Outcome::Configured]
         );
     }
 
@@ -1076,6 +1053,14 @@ mod tests {
             "{}",
             step.events[0].note
         );
+        let notes = step.to_outcome().notes;
+        assert_eq!(
+            notes[notes.len() - 2..],
+            [
+                "sets `platform.kubevirt.io/reconcile-paused: \"true\"`",
+                "Event `ThrashingDetected`"
+            ]
+        );
         // The next run sees the pause and touches nothing.
         let mut c = c;
         let paused = with(
@@ -1142,6 +1127,9 @@ mod tests {
             ]
         );
         assert_eq!(plan.steps[1].waits_for, Some(plan.steps[0].key.clone()));
+        assert!(plan.steps[1].to_outcome().notes.contains(
+            &"applied once CustomResourceDefinition.apiextensions.k8s.io/widgets.example.com is served".to_owned()
+        ));
     }
 
     #[test]
@@ -1246,7 +1234,7 @@ mod tests {
             plan.steps[1..]
                 .iter()
                 .all(|s| s.action == Action::Skip(Skip::NotPruned)),
-            "{plan}"
+            "{plan:?}"
         );
         assert_eq!(plan.writes(), 0);
         let all = prune_all();
