@@ -1320,6 +1320,93 @@ mod tests {
         );
     }
 
+    /// The example repository's `plain-west` against its live snapshot (whose planted drift
+    /// its README lists): the plan of each planted case.
+    #[test]
+    fn the_example_cluster_plans_its_planted_drift() {
+        use plinth_drift::core::ownership::Policy;
+        use plinth_drift::core::pipeline::run_client_side_with;
+        use plinth_drift::source::snapshot;
+        use plinth_renderer::{Fleet, Source};
+
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/fleet");
+        let fleet = Fleet::open(Source::dir(&repo).unwrap()).unwrap();
+        let rendered = fleet.render_cluster("plain-west").unwrap();
+        let mut desired = desired::from_rendered(&rendered, &fleet.settings);
+        let live = snapshot::load_for(&repo.join("live/plain-west"), &mut desired, None).unwrap();
+        let prefix = fleet.settings.annotation_prefix.clone();
+        let policy = Policy::new(
+            &fleet.settings.drift.gitops_managers,
+            &fleet.settings.drift.drift_managers,
+        );
+        let results = run_client_side_with(&desired, &live, &prefix, "plain-west", &policy);
+        let input = PlanInput {
+            results: &results,
+            desired: &desired,
+            live: &live,
+        };
+        let options = PlanOptions {
+            prefix,
+            cluster: "plain-west".into(),
+            throttle: fleet.settings.apply.throttle.clone(),
+            ..options()
+        };
+        let got = |plan: &Plan, kind: &str, name: &str| {
+            let step = plan
+                .steps
+                .iter()
+                .find(|s| s.key.kind == kind && s.key.name == name)
+                .unwrap_or_else(|| panic!("{kind} {name}"));
+            (
+                step.action,
+                step.events.iter().map(|e| e.reason).collect::<Vec<_>>(),
+            )
+        };
+        let plan = plan(input, &options);
+        assert_eq!(
+            got(&plan, "HyperConverged", "kubevirt-hyperconverged"),
+            (Action::Configure, vec![])
+        );
+        assert_eq!(
+            got(
+                &plan,
+                "MachineConfig",
+                "99-openshift-machineconfig-worker-psi-karg"
+            ),
+            (Action::Create, vec![])
+        );
+        assert_eq!(
+            got(&plan, "MachineConfig", "90-worker-kubevirt-swap"),
+            (Action::Skip(Skip::Refused), vec![Reason::PatchBlocked])
+        );
+        assert_eq!(
+            got(&plan, "ForkliftController", "forklift-controller"),
+            (Action::Skip(Skip::NotPruned), vec![])
+        );
+        for in_sync in ["cluster", "kubevirt-workers", "virt-platform-alerts"] {
+            assert!(
+                plan.steps
+                    .iter()
+                    .any(|s| s.key.name == in_sync && s.action == Action::Unchanged),
+                "{in_sync}"
+            );
+        }
+        // One apply and one gate write for each of the two candidates, nothing else.
+        assert_eq!(plan.writes(), 4);
+        let pruned = super::plan(
+            input,
+            &PlanOptions {
+                prune: true,
+                ..options
+            },
+        );
+        assert_eq!(
+            got(&pruned, "ForkliftController", "forklift-controller"),
+            (Action::Prune, vec![])
+        );
+        assert_eq!(pruned.steps.last().map(|s| s.action), Some(Action::Prune));
+    }
+
     /// One object of the property test: whether it is rendered, how it is live.
     #[derive(Debug, Clone)]
     struct Arbitrary {
