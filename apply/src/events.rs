@@ -178,21 +178,26 @@ impl Emitter<'_> {
         }
         let digest = hex::encode(hash.finalize());
         let suffix = &digest[..16];
-        let mut base: String = regarding
+        // A DNS subdomain: lowercase alphanumeric labels (inner `-` allowed) joined by `.`.
+        let labels: Vec<String> = regarding
             .key
             .name
-            .chars()
-            .map(|c| {
-                let c = c.to_ascii_lowercase();
-                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                    c
-                } else {
-                    '-'
-                }
+            .split('.')
+            .map(|label| {
+                let label: String = label
+                    .chars()
+                    .map(|c| {
+                        let c = c.to_ascii_lowercase();
+                        if c.is_ascii_alphanumeric() { c } else { '-' }
+                    })
+                    .collect();
+                label.trim_matches('-').to_owned()
             })
+            .filter(|label| !label.is_empty())
             .collect();
+        let mut base = labels.join(".");
         base.truncate(MAX_NAME - suffix.len() - 1);
-        let base = base.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        let base = base.trim_end_matches(['-', '.']);
         if base.is_empty() {
             suffix.to_owned()
         } else {
@@ -357,6 +362,21 @@ mod tests {
         assert!(e["regarding"].get("namespace").is_none());
         let name = e["metadata"]["name"].as_str().unwrap();
         assert!(name.starts_with("system-reader."), "{name}");
+        for (odd, want) in [("a_.b", "a.b."), ("-x..y-", "x.y."), (":::", "")] {
+            let r = Regarding::new(
+                &ObjectRef::new("v1", "ConfigMap", Some("n"), odd),
+                "v1",
+                None,
+            );
+            let name = emitter(&Redactor::with_key(b"k")).event(Reason::CrdMissing, &r, "x")["metadata"]["name"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            assert!(
+                name.starts_with(want) && name.len() == want.len() + 16,
+                "{odd}: {name}"
+            );
+        }
         let ks = Emitter {
             cluster_scoped_namespace: "kube-system",
             ..emitter(&r)
