@@ -1,5 +1,6 @@
 //! `plinth apply`, the parts that do not talk to a cluster: the reconcile order of the rendered
 //! objects ([`order`]), the per-object anti-thrashing gate kept in an annotation ([`gate`]),
+//! what a run will do with each object before it writes ([`plan`]),
 //! the Events plinth emits ([`events`]), the per-object outcomes of a run ([`outcome`]) and
 //! their reports ([`report`]), and the least-privilege RBAC that `apply` and `drift` need on
 //! the rendered kinds ([`rbac`]). DESIGN §7.
@@ -8,5 +9,6 @@ pub mod events;
 pub mod gate;
 pub mod order;
 pub mod outcome;
+pub mod plan;
 pub mod rbac;
 pub mod report;
