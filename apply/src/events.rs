@@ -139,6 +139,18 @@ impl Emitter<'_> {
     /// The events.k8s.io/v1 `Event` body for `reason` about `regarding`, saying `note`
     /// (redacted, then cut to [`MAX_NOTE_BYTES`] on a character boundary).
     pub fn event(&self, reason: Reason, regarding: &Regarding, note: &str) -> Value {
+        self.body(reason, regarding, note, &self.now.to_string())
+    }
+
+    /// [`Self::event`] for a standing problem (a refused or invalid override, a CRD not
+    /// served): named by the reason, the object and the note instead of the time, so the
+    /// same problem seen by the next run is the same Event, and need not be created again.
+    pub fn standing(&self, reason: Reason, regarding: &Regarding, note: &str) -> Value {
+        self.body(reason, regarding, note, note)
+    }
+
+    /// The Event body, named by `reason`, `regarding` and `distinct`.
+    fn body(&self, reason: Reason, regarding: &Regarding, note: &str, distinct: &str) -> Value {
         let namespace = regarding
             .key
             .namespace
@@ -149,7 +161,7 @@ impl Emitter<'_> {
             "apiVersion": "events.k8s.io/v1",
             "kind": "Event",
             "metadata": {
-                "name": self.name(reason, regarding),
+                "name": Self::name(reason, regarding, distinct),
                 "namespace": namespace,
             },
             "eventTime": micro_time(self.now),
@@ -164,14 +176,15 @@ impl Emitter<'_> {
     }
 
     /// `<regarding-name>.<16 hex digits>`: the object's name made a DNS subdomain, and a
-    /// hash of the reason, the object and the time, so a run names the same event the same.
-    fn name(&self, reason: Reason, regarding: &Regarding) -> String {
+    /// hash of the reason, the object and `distinct` (the time, or a standing problem's note),
+    /// so a run names the same event the same.
+    fn name(reason: Reason, regarding: &Regarding, distinct: &str) -> String {
         let mut hash = Sha256::new();
         for part in [
             reason.as_str(),
             &regarding.api_version,
             &regarding.key.to_string(),
-            &self.now.to_string(),
+            distinct,
         ] {
             hash.update(part.as_bytes());
             hash.update([0]);

@@ -12,3 +12,4 @@ pub mod outcome;
 pub mod plan;
 pub mod rbac;
 pub mod report;
+pub mod run;

@@ -645,7 +645,9 @@ pub fn derive(
     grants
         .entry((Home::Cluster, EVENTS_GROUP.to_owned(), "events".to_owned()))
         .or_default()
-        .extend([Verb::Create, Verb::Patch]);
+        // `get`: a standing problem's Event (a refused patch) is looked up before it is
+        // created again, so a run with nothing to do writes nothing.
+        .extend([Verb::Get, Verb::Create, Verb::Patch]);
     if read_nodes {
         grants
             .entry((Home::Cluster, String::new(), "nodes".to_owned()))

@@ -44,6 +44,8 @@ pub enum Command {
     Drift(DriftArgs),
     /// Write a cluster's hardware inventory from the live cluster's Node objects
     Discover(DiscoverArgs),
+    /// Correct drift: server-side apply what is missing or drifted, throttled per object
+    Apply(ApplyArgs),
     /// Write the least-privilege RBAC that `apply` and `drift` need on a cluster's rendered kinds
     Rbac(RbacArgs),
 }
@@ -185,6 +187,18 @@ pub struct DriftArgs {
     /// The cluster to compare
     #[arg(short, long, value_name = "NAME")]
     pub cluster: String,
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Comparison mode (default: client with --snapshot, server with a cluster)
+    #[arg(long, value_enum)]
+    pub mode: Option<DriftMode>,
+    #[command(flatten)]
+    pub reports: ReportArgs,
+}
+
+/// Where live state comes from: a snapshot, or the cluster (`drift`, `apply`).
+#[derive(Debug, Args)]
+pub struct LiveArgs {
     /// Read live state from files or folders as `kubectl get -o yaml` writes them
     #[arg(long, value_name = "PATH", conflicts_with_all = ["kubeconfig", "context"])]
     pub snapshot: Option<PathBuf>,
@@ -200,17 +214,61 @@ pub struct DriftArgs {
     /// namespace with a cluster, `default` with a snapshot)
     #[arg(short, long, value_name = "NAME")]
     pub namespace: Option<String>,
-    /// Comparison mode (default: client with --snapshot, server with a cluster)
-    #[arg(long, value_enum)]
-    pub mode: Option<DriftMode>,
+    #[command(flatten)]
+    pub requests: RequestArgs,
+}
+
+/// Report formats and where they go (`drift`, `apply`).
+#[derive(Debug, Args)]
+pub struct ReportArgs {
     /// Report format; repeat with --output-dir to write several
     #[arg(long = "format", value_name = "FORMAT", value_parser = drift_format())]
     pub formats: Vec<Format>,
     /// Write each report format to a file in this folder instead of stdout
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
     #[command(flatten)]
-    pub requests: RequestArgs,
+    pub repo: RepoArg,
+    /// The cluster to correct
+    #[arg(short, long, value_name = "NAME")]
+    pub cluster: String,
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Print the plan (what would be written, in which order, the throttle state, what is
+    /// skipped and why) and write nothing; the only mode with --snapshot
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Take over live objects plinth did not create (no plinth labels, no `plinth` field
+    /// manager)
+    #[arg(long)]
+    pub adopt: bool,
+    /// Delete live objects with plinth's labels for the cluster that are no longer rendered
+    #[arg(long)]
+    pub prune: bool,
+    /// With --prune: Namespaces too
+    #[arg(long, requires = "prune")]
+    pub prune_namespaces: bool,
+    /// With --prune: CRDs too
+    #[arg(long, requires = "prune")]
+    pub prune_crds: bool,
+    /// Take fields other field managers own instead of reporting the conflict
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// Delete and create again an object whose apply an immutable field refused
+    #[arg(long)]
+    pub recreate: bool,
+    /// Namespace of the Events about cluster-scoped objects (`default` or `kube-system`)
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub events_namespace: String,
+    /// Longest wait for a CRD applied in this run to be served, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub crd_wait: u64,
+    #[command(flatten)]
+    pub reports: ReportArgs,
 }
 
 #[derive(Debug, Args)]

@@ -31,6 +31,9 @@ pub struct GlobalSettings {
     pub source_date_epoch: Option<i64>,
     /// The Kubernetes client environment (`KUBECONFIG`, `HOME`, in-cluster).
     pub kube_env: KubeEnv,
+    /// Who emits `plinth apply`'s Events (`reportingInstance`): `POD_NAME` (the downward
+    /// API in the `CronJob`), else `HOSTNAME`, else `plinth`; at most 128 characters.
+    pub reporting_instance: String,
 }
 
 impl GlobalSettings {
@@ -49,6 +52,12 @@ impl GlobalSettings {
                 .ok()
                 .and_then(|s| s.trim().parse::<i64>().ok()),
             kube_env: kube_env(),
+            reporting_instance: ["POD_NAME", "HOSTNAME"]
+                .iter()
+                .filter_map(|name| std::env::var(name).ok())
+                .map(|v| v.trim().chars().take(128).collect::<String>())
+                .find(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_graphic()))
+                .unwrap_or_else(|| "plinth".to_owned()),
         }
     }
 

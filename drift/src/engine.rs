@@ -263,20 +263,8 @@ impl Cluster<'_> {
             .map_err(DriftError::Runtime)?;
         runtime.block_on(async {
             let live_cluster = ClusterLive::connect(options).await?;
-            live_cluster
-                .placement(desired, self.request.namespace.as_deref())
-                .await?
-                .place(desired);
+            let live = read_live(&live_cluster, desired, self.request, notify).await?;
             let desired = &*desired;
-            let wanted = desired::kinds(desired);
-            let live: LiveSet = live_cluster.fetch(&wanted, &self.request.cluster).await?;
-            for warning in &live.warnings {
-                notify(Notice::Warning(warning.clone()));
-            }
-            notify(Notice::Detail(format!(
-                "read {} live objects from the cluster",
-                live.objects.len()
-            )));
             // One dry-run per object in server mode: at most DRY_RUN_CONCURRENCY in flight,
             // results kept in order.
             let evaluations = pipeline::evaluate(desired, &live, self.prefix);
@@ -300,6 +288,35 @@ impl Cluster<'_> {
             Ok((results, hardware))
         })
     }
+}
+
+/// Reads the live state of `desired` from a connected cluster: places the desired objects
+/// (namespaced ones without a namespace go to the request's namespace, else the context's),
+/// then LISTs every rendered kind and plinth's orphans (warnings are notified). What `drift`
+/// and `apply` read.
+///
+/// # Errors
+/// Discovery or a LIST of a rendered kind fails.
+pub async fn read_live(
+    cluster: &ClusterLive,
+    desired: &mut [DesiredObject],
+    request: &DriftRequest,
+    notify: &dyn Fn(Notice),
+) -> Result<LiveSet, DriftError> {
+    cluster
+        .placement(desired, request.namespace.as_deref())
+        .await?
+        .place(desired);
+    let wanted = desired::kinds(desired);
+    let live: LiveSet = cluster.fetch(&wanted, &request.cluster).await?;
+    for warning in &live.warnings {
+        notify(Notice::Warning(warning.clone()));
+    }
+    notify(Notice::Detail(format!(
+        "read {} live objects from the cluster",
+        live.objects.len()
+    )));
+    Ok(live)
 }
 
 /// Compares one evaluated object: client-side in plinth, or through a server-side apply

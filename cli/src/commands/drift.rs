@@ -1,7 +1,6 @@
 //! `plinth drift`: compare a cluster's rendered manifests with its live state (a snapshot or
 //! the cluster itself) and report drift in one or more formats.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -9,6 +8,7 @@ use plinth_drift::core::report::{self, Format, Mode, Report, Verdict};
 use plinth_drift::engine::{self, DriftRequest, DriftRun, LiveSource, Notice};
 
 use super::Outcome;
+use super::shared;
 use crate::args::{DriftArgs, DriftMode, RepoArg};
 use crate::command_error::CommandError;
 use crate::printer::Printer;
@@ -32,28 +32,12 @@ impl DriftSettings {
         let DriftArgs {
             repo: RepoArg { repo },
             cluster,
-            snapshot,
-            max_snapshot_file_mib,
-            allow_empty,
-            kubeconfig,
-            namespace,
+            live,
             mode,
-            formats,
-            output_dir,
-            requests,
+            reports,
         } = args;
-        let source = match snapshot {
-            Some(path) => LiveSource::Snapshot {
-                path,
-                max_file_bytes: max_snapshot_file_mib.max(1).saturating_mul(1024 * 1024),
-                allow_empty,
-            },
-            None => LiveSource::Cluster(super::cluster_client::connect_options(
-                kubeconfig,
-                requests,
-                &global.kube_env,
-            )),
-        };
+        let namespace = live.namespace.clone();
+        let source = shared::live_source(live, global);
         let mode = match (mode, &source) {
             (Some(DriftMode::Client), _) | (None, LiveSource::Snapshot { .. }) => Mode::Client,
             (Some(DriftMode::Server), LiveSource::Snapshot { .. }) => {
@@ -66,17 +50,7 @@ impl DriftSettings {
             }
             (Some(DriftMode::Server) | None, LiveSource::Cluster(_)) => Mode::Server,
         };
-        let formats: BTreeSet<Format> = formats.into_iter().collect();
-        let mut formats: Vec<Format> = formats.into_iter().collect();
-        if formats.is_empty() {
-            formats.push(Format::Text);
-        }
-        if formats.len() > 1 && output_dir.is_none() {
-            return Err(
-                CommandError::user("several `--format`s need `--output-dir`")
-                    .hint("add `--output-dir DIR`; each format is written to its own file there"),
-            );
-        }
+        let (formats, output_dir) = shared::report_targets(reports)?;
         Ok(Self {
             repo,
             cluster,
@@ -136,16 +110,10 @@ fn write_reports(
     report: &Report,
     printer: Printer,
 ) -> anyhow::Result<()> {
-    let Some(dir) = &settings.output_dir else {
-        let format = settings.formats.first().copied().unwrap_or(Format::Text);
-        printer.data(&format.render(report))?;
-        return Ok(());
-    };
-    fs_err::create_dir_all(dir)?;
-    for format in &settings.formats {
-        let path = dir.join(format.file_name());
-        crate::write::replacing(&path, format.render(report).as_bytes())?;
-        printer.status(&format!("wrote `{}`", path.display()));
-    }
-    Ok(())
+    shared::write_each(
+        &settings.formats,
+        settings.output_dir.as_deref(),
+        printer,
+        |format| (format.file_name(), format.render(report)),
+    )
 }

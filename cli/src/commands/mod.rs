@@ -2,6 +2,7 @@
 //! [`CommandError`]. What commands share lives in `shared` and `cluster_client`, never in a
 //! sibling command.
 
+mod apply;
 mod catalog;
 mod cluster_client;
 mod commit;
@@ -47,6 +48,7 @@ pub fn run(command: Command, global: &GlobalSettings) -> Result<Outcome, Command
         Command::Commit(args) => commit::run(args, global),
         Command::Drift(args) => drift::run(args, global),
         Command::Discover(args) => discover::run(args, global),
+        Command::Apply(args) => apply::run(args, global),
         Command::Rbac(args) => rbac::run(args, global),
     }
 }

@@ -37,6 +37,43 @@ use plinth_vocab::{ObjectRef, group_of};
 
 /// The field manager plinth applies with.
 pub const FIELD_MANAGER: &str = "plinth";
+
+/// How a server-side apply is sent: the field manager, `force` (take fields other managers
+/// own), `dryRun=All`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyParams {
+    pub manager: String,
+    pub force: bool,
+    pub dry_run: bool,
+}
+
+impl ApplyParams {
+    /// A forced dry-run as `manager`.
+    pub fn dry_run(manager: &str) -> Self {
+        Self {
+            manager: manager.to_owned(),
+            force: true,
+            dry_run: true,
+        }
+    }
+}
+
+/// What the API server answered to a server-side apply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApplyAnswer {
+    /// Accepted: the object as stored (as it would be, in a dry run); `created` when it did
+    /// not exist before (`201`).
+    Accepted { object: Value, created: bool },
+    /// `409`: fields other managers own, as (manager, field) pairs from `details.causes`; the
+    /// message without any value.
+    Conflict {
+        causes: Vec<(String, String)>,
+        message: String,
+    },
+    /// `422`: the fields the server names (an immutable field), and the reason without any
+    /// value.
+    Invalid { fields: Vec<String>, reason: String },
+}
 /// Concurrent LIST requests at most.
 pub const CONCURRENCY: usize = 8;
 /// Objects per LIST page by default.
@@ -370,25 +407,147 @@ impl ClusterLive {
     /// `force`): the object as the server would store it, defaults included. A `409` is a
     /// [`DriftError::Conflict`].
     pub async fn dry_run_apply(&self, desired: &Value) -> Result<Value, DriftError> {
-        let api_version = desired
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let kind = desired.get("kind").and_then(Value::as_str).unwrap_or("");
-        let name = desired
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let namespace = desired
+        let what = describe_apply(desired, true);
+        match self
+            .apply(desired, &ApplyParams::dry_run(FIELD_MANAGER))
+            .await?
+        {
+            ApplyAnswer::Accepted { object, .. } => Ok(object),
+            ApplyAnswer::Conflict { message, .. } => Err(DriftError::Conflict {
+                request: what,
+                message,
+            }),
+            ApplyAnswer::Invalid { reason, .. } => Err(DriftError::Api {
+                request: what,
+                attempts: 1,
+                reason,
+                source: None,
+            }),
+        }
+    }
+
+    /// Server-side apply of `body` (`PATCH` with `application/apply-patch+yaml`) under
+    /// `params`, at the object's own `apiVersion` (as Argo CD or Flux apply it). The
+    /// server's answer: accepted (`201` when it created the object), a `409` conflict with the
+    /// managers and fields of its causes, or a `422` with the fields it names (an immutable
+    /// field). Retries as every request; a kind the cluster does not serve, and any other
+    /// status, is an error. Names that would change the request path are never sent.
+    pub async fn apply(
+        &self,
+        body: &Value,
+        params: &ApplyParams,
+    ) -> Result<ApplyAnswer, DriftError> {
+        let what = describe_apply(body, params.dry_run);
+        let (path, name) = self.object_path(body, &what).await?;
+        let mut query = PatchParams::apply(&params.manager);
+        if params.force {
+            query = query.force();
+        }
+        if params.dry_run {
+            query = query.dry_run();
+        }
+        let request = Request::new(path)
+            .patch(&name, &query, &Patch::Apply(body))
+            .map_err(|e| request_error(&what, e))?;
+        let (status, reply) = self.send(&what, request).await?;
+        match status {
+            s if s.is_success() => Ok(ApplyAnswer::Accepted {
+                object: parse_json(&what, &reply)?,
+                created: s == StatusCode::CREATED,
+            }),
+            StatusCode::CONFLICT => Ok(ApplyAnswer::Conflict {
+                causes: conflict_causes(&reply),
+                message: status_message(&reply),
+            }),
+            StatusCode::UNPROCESSABLE_ENTITY => Ok(ApplyAnswer::Invalid {
+                fields: cause_fields(&reply),
+                reason: status_reason(status, &reply),
+            }),
+            other => Err(status_error(what, other, &reply)),
+        }
+    }
+
+    /// Deletes the object `body` names (its `apiVersion`, `kind`, namespace and name) with
+    /// background propagation; `false` when it was already gone (`404`).
+    pub async fn delete(&self, body: &Value) -> Result<bool, DriftError> {
+        let what = format!("delete of {}", describe_object(body));
+        let (path, name) = self.object_path(body, &what).await?;
+        let params = kube::api::DeleteParams::background();
+        let request = Request::new(path)
+            .delete(&name, &params)
+            .map_err(|e| request_error(&what, e))?;
+        let (status, reply) = self.send(&what, request).await?;
+        match status {
+            s if s.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            other => Err(status_error(what, other, &reply)),
+        }
+    }
+
+    /// Creates an `events.k8s.io/v1` Event; one that already exists (`409`: a retried
+    /// request, or the same event twice in a second) counts as created.
+    pub async fn create_event(&self, event: &Value) -> Result<(), DriftError> {
+        let namespace = event
             .pointer("/metadata/namespace")
-            .and_then(Value::as_str);
-        let what = match namespace {
-            Some(ns) => format!("server-side apply dry-run of `{kind}` `{ns}/{name}`"),
-            None => format!("server-side apply dry-run of `{kind}` `{name}`"),
-        };
-        // The name and namespace become path segments and the dry-run flag a query after
-        // them: a `#` would cut the query off (a real, forced apply), a `?`, `/` or `%` change
-        // what is addressed. Such names are invalid in Kubernetes; never send them.
+            .and_then(Value::as_str)
+            .unwrap_or("default");
+        let what = format!("create of an Event in namespace `{namespace}`");
+        if let Some(problem) = path_segment_problem(namespace, false) {
+            return Err(unsendable(what, "metadata.namespace", problem));
+        }
+        let path = resource_path("events.k8s.io/v1", "events", Some(namespace));
+        let body = serde_json::to_vec(event).map_err(|e| request_error(&what, e))?;
+        let request = Request::new(path)
+            .create(&kube::api::PostParams::default(), body)
+            .map_err(|e| request_error(&what, e))?;
+        let (status, reply) = self.send(&what, request).await?;
+        match status {
+            s if s.is_success() || s == StatusCode::CONFLICT => Ok(()),
+            other => Err(status_error(what, other, &reply)),
+        }
+    }
+
+    /// Whether the `events.k8s.io/v1` Event `name` exists in `namespace`.
+    pub async fn event_exists(&self, namespace: &str, name: &str) -> Result<bool, DriftError> {
+        let what = format!("read of the Event `{namespace}/{name}`");
+        for (field, value) in [("metadata.namespace", namespace), ("metadata.name", name)] {
+            if let Some(problem) = path_segment_problem(value, false) {
+                return Err(unsendable(what, field, problem));
+            }
+        }
+        let path = resource_path("events.k8s.io/v1", "events", Some(namespace));
+        let request = Request::new(path)
+            .get(name, &kube::api::GetParams::default())
+            .map_err(|e| request_error(&what, e))?;
+        let (status, reply) = self.send(&what, request).await?;
+        match status {
+            s if s.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            other => Err(status_error(what, other, &reply)),
+        }
+    }
+
+    /// Whether the cluster serves `kind` at `api_version` now, discovering that group/version
+    /// again (a CRD applied a moment ago).
+    pub async fn serves_now(&self, api_version: &str, kind: &str) -> Result<bool, DriftError> {
+        self.discovery.lock().await.remove(api_version);
+        match self.discover(api_version).await {
+            Ok(()) => Ok(self.served(api_version, kind).await.is_some()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The path of the collection holding the object `body` names, and its name, from
+    /// discovery; an error for a kind not served or a name that would change the path.
+    async fn object_path(&self, body: &Value, what: &str) -> Result<(String, String), DriftError> {
+        let text = |pointer: &str| body.pointer(pointer).and_then(Value::as_str);
+        let api_version = text("/apiVersion").unwrap_or("");
+        let kind = text("/kind").unwrap_or("");
+        let name = text("/metadata/name").unwrap_or("");
+        let namespace = text("/metadata/namespace");
+        // The name and namespace become path segments and the flags a query after them: a
+        // `#` would cut the query off (a real, forced apply), a `?`, `/` or `%` change what
+        // is addressed. Such names are invalid in Kubernetes; never send them.
         for (field, value) in [
             ("metadata.name", Some(name)),
             ("metadata.namespace", namespace),
@@ -397,10 +556,9 @@ impl ClusterLive {
             if let Some(problem) =
                 value.and_then(|v| path_segment_problem(v, field == "apiVersion"))
             {
-                return Err(unsendable(what, field, problem));
+                return Err(unsendable(what.to_owned(), field, problem));
             }
         }
-        // Applied at the rendered version, as Argo CD or Flux would apply it.
         self.discover(api_version).await?;
         let Some(served) = self.served(api_version, kind).await else {
             let elsewhere = self
@@ -409,7 +567,7 @@ impl ClusterLive {
                 .map(|at| format!(" (it serves `{kind}` at `{at}`)"))
                 .unwrap_or_default();
             return Err(DriftError::Api {
-                request: what,
+                request: what.to_owned(),
                 attempts: 0,
                 reason: format!("`{api_version}` `{kind}` is not served by the cluster{elsewhere}"),
                 source: None,
@@ -420,19 +578,7 @@ impl ClusterLive {
             &served.plural,
             namespace.filter(|_| served.namespaced),
         );
-        let params = PatchParams::apply(FIELD_MANAGER).force().dry_run();
-        let request = Request::new(path)
-            .patch(name, &params, &Patch::Apply(desired))
-            .map_err(|e| request_error(&what, e))?;
-        let (status, body) = self.send(&what, request).await?;
-        match status {
-            s if s.is_success() => parse_json(&what, &body),
-            StatusCode::CONFLICT => Err(DriftError::Conflict {
-                request: what,
-                message: status_message(&body),
-            }),
-            other => Err(status_error(what, other, &body)),
-        }
+        Ok((path, name.to_owned()))
     }
 
     /// [`Self::dry_run_apply`] for many objects, at most [`CONCURRENCY`] at a time; the results
@@ -980,6 +1126,59 @@ fn path_segment_problem(value: &str, api_version: bool) -> Option<&'static str> 
         );
     }
     None
+}
+
+/// What an apply is, for messages: ``server-side apply [dry-run] of `Kind` `ns/name` ``.
+fn describe_apply(body: &Value, dry_run: bool) -> String {
+    let verb = if dry_run {
+        "server-side apply dry-run"
+    } else {
+        "server-side apply"
+    };
+    format!("{verb} of {}", describe_object(body))
+}
+
+/// `` `Kind` `ns/name` `` (`` `Kind` `name` `` without a namespace).
+fn describe_object(body: &Value) -> String {
+    let text = |pointer: &str| body.pointer(pointer).and_then(Value::as_str).unwrap_or("");
+    let (kind, name) = (text("/kind"), text("/metadata/name"));
+    match body.pointer("/metadata/namespace").and_then(Value::as_str) {
+        Some(ns) => format!("`{kind}` `{ns}/{name}`"),
+        None => format!("`{kind}` `{name}`"),
+    }
+}
+
+/// The (manager, field) pairs of a `409`'s `details.causes` (`conflict with "<manager>"`);
+/// names that are not printable are left out.
+fn conflict_causes(body: &[u8]) -> Vec<(String, String)> {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return Vec::new();
+    };
+    items(v.pointer("/details/causes"))
+        .filter_map(|c| {
+            let field = c.get("field").and_then(Value::as_str)?;
+            let manager = c
+                .get("message")
+                .and_then(Value::as_str)?
+                .split_once("conflict with \"")?
+                .1
+                .split_once('"')?
+                .0;
+            Some((printable_name(manager), printable_name(field)))
+        })
+        .collect()
+}
+
+/// The field paths of a `Status`'s `details.causes`.
+fn cause_fields(body: &[u8]) -> Vec<String> {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return Vec::new();
+    };
+    let fields: BTreeSet<String> = items(v.pointer("/details/causes"))
+        .filter_map(|c| c.get("field").and_then(Value::as_str))
+        .map(printable_name)
+        .collect();
+    fields.into_iter().collect()
 }
 
 /// `/api/v1[/namespaces/<ns>]/<plural>` or `/apis/<group>/<version>[/namespaces/<ns>]/<plural>`.

@@ -1,0 +1,447 @@
+//! A whole `plinth apply` as one library call: the drift state of the cluster (desired
+//! objects, live objects, per-object results, read through the drift engine), the plan
+//! ([`crate::plan`]), and — unless it is a dry run — the writes, in plan order: a server-side
+//! apply dry-run confirms each candidate first (an object the server would not change is
+//! `unchanged` and costs no write), then the apply as field manager `plinth`, the gate's
+//! annotations as `plinth-gate`, the Events, the deletes of `--prune`. Every outcome is what
+//! the server answered: nothing is reported as applied that it did not accept.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use plinth_drift::core::compare::compare_server_side;
+use plinth_drift::core::desired::DesiredObject;
+use plinth_drift::core::live::LiveSet;
+use plinth_drift::core::ownership::Policy;
+use plinth_drift::core::pipeline;
+use plinth_drift::core::report::rfc3339;
+use plinth_drift::engine::{self, DriftRequest, LiveSource, Notice};
+use plinth_drift::source::kube::{ApplyAnswer, ApplyParams, ClusterLive};
+use plinth_drift::source::snapshot;
+use plinth_drift::{DriftError, ObjectResult};
+use plinth_vocab::redact::Redactor;
+
+use crate::events::{Emitter, Reason, corrected_note};
+use crate::outcome::{ApplyReport, Conflict, ObjectOutcome, Outcome};
+use crate::plan::{
+    self, Action, FIELD_MANAGER, GATE_FIELD_MANAGER, Plan, PlanInput, PlanOptions, Step,
+};
+
+/// One apply run, as plain data.
+#[derive(Debug, Clone)]
+pub struct ApplyRequest {
+    /// The drift run it starts from: repository, cluster, live source (a snapshot only for a
+    /// dry run), namespace, clock, stack size. Its mode is ignored: candidates are confirmed
+    /// by a server-side dry-run.
+    pub drift: DriftRequest,
+    /// Print the plan, write nothing.
+    pub dry_run: bool,
+    /// Take over live objects plinth did not create.
+    pub adopt: bool,
+    /// Delete live objects with plinth's labels for the cluster that are no longer rendered.
+    pub prune: bool,
+    pub prune_namespaces: bool,
+    pub prune_crds: bool,
+    /// Apply with `force`: take fields other managers own instead of reporting the conflict.
+    pub force_conflicts: bool,
+    /// Delete and create again an object whose apply an immutable field refused.
+    pub recreate: bool,
+    /// Who emits the Events (`reportingInstance`: the pod or host name).
+    pub reporting_instance: String,
+    /// Where Events about cluster-scoped objects go.
+    pub events_namespace: String,
+    /// How long to wait for a CRD applied in this run to be served before its custom
+    /// resources.
+    pub crd_wait: Duration,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct ApplyRun {
+    /// The results in apply order, redacted with the shared redaction policy.
+    pub report: ApplyReport,
+}
+
+/// Why an apply could not run (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// Reading desired or live state failed.
+    #[error(transparent)]
+    Drift(#[from] DriftError),
+    /// A snapshot holds no cluster to write to.
+    #[error(
+        "a snapshot can only be planned: pass --dry-run, or a cluster (--kubeconfig, --context)"
+    )]
+    SnapshotNeedsDryRun,
+}
+
+/// Runs a whole apply: `notify` hears every [`Notice`] as it happens.
+///
+/// # Errors
+/// The repository, the cluster's inputs or the live state cannot be read; a snapshot source
+/// without `dry_run`. A write that fails is not an error: its object's outcome says so.
+pub fn run(request: &ApplyRequest, notify: &dyn Fn(Notice)) -> Result<ApplyRun, ApplyError> {
+    let drift = &request.drift;
+    let fleet = engine::open_cluster(&drift.repo, &drift.cluster)?;
+    let mut desired = engine::load_desired(&drift.repo, &drift.cluster, &fleet, notify)?;
+    let settings = &fleet.settings;
+    let policy = Policy::new(
+        &settings.drift.gitops_managers,
+        &settings.drift.drift_managers,
+    );
+    let options = PlanOptions {
+        adopt: request.adopt,
+        prune: request.prune,
+        prune_namespaces: request.prune_namespaces,
+        prune_crds: request.prune_crds,
+        force_conflicts: request.force_conflicts,
+        prefix: settings.annotation_prefix.clone(),
+        cluster: drift.cluster.clone(),
+        throttle: settings.apply.throttle.clone(),
+        now: drift.now_epoch,
+    };
+    let judge = |desired: &[DesiredObject], live: &LiveSet| -> Vec<ObjectResult> {
+        pipeline::run_client_side_with(desired, live, &options.prefix, &drift.cluster, &policy)
+    };
+    let generated_at = rfc3339(drift.now_epoch);
+    let objects = match &drift.source {
+        LiveSource::Snapshot {
+            path,
+            max_file_bytes,
+            allow_empty,
+        } => {
+            if !request.dry_run {
+                return Err(ApplyError::SnapshotNeedsDryRun);
+            }
+            let read = snapshot::ReadOptions {
+                max_file_bytes: *max_file_bytes,
+                allow_empty: *allow_empty,
+            };
+            let live =
+                snapshot::load_for_with(path, &mut desired, drift.namespace.as_deref(), &read)
+                    .map_err(|source| DriftError::Snapshot {
+                        path: path.display().to_string(),
+                        source: Box::new(source),
+                    })?
+                    .live;
+            let results = judge(&desired, &live);
+            let plan = plan::plan(
+                PlanInput {
+                    results: &results,
+                    desired: &desired,
+                    live: &live,
+                },
+                &options,
+            );
+            plan.outcomes()
+        }
+        LiveSource::Cluster(connect) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_stack_size(drift.stack_bytes)
+                .enable_all()
+                .build()
+                .map_err(DriftError::Runtime)?;
+            runtime.block_on(async {
+                let cluster = ClusterLive::connect(connect).await?;
+                let live = engine::read_live(&cluster, &mut desired, drift, notify).await?;
+                let results = judge(&desired, &live);
+                let plan = plan::plan(
+                    PlanInput {
+                        results: &results,
+                        desired: &desired,
+                        live: &live,
+                    },
+                    &options,
+                );
+                notify(Notice::Detail(format!(
+                    "planned {} objects, {} writes at most",
+                    plan.steps.len(),
+                    plan.writes()
+                )));
+                let writer = Writer {
+                    cluster: &cluster,
+                    live: &live,
+                    request,
+                    emitter: Emitter {
+                        reporting_instance: &request.reporting_instance,
+                        cluster_scoped_namespace: &request.events_namespace,
+                        redactor: Redactor::shared(),
+                        now: drift.now_epoch,
+                    },
+                    notify,
+                };
+                Ok::<_, ApplyError>(writer.walk(&plan).await)
+            })?
+        }
+    };
+    let report = ApplyReport::new(
+        &drift.cluster,
+        generated_at,
+        request.dry_run,
+        drift.source.name(),
+        objects,
+    )
+    .redacted(Redactor::shared());
+    Ok(ApplyRun { report })
+}
+
+/// The writes of one run against a cluster.
+struct Writer<'a> {
+    cluster: &'a ClusterLive,
+    live: &'a LiveSet,
+    request: &'a ApplyRequest,
+    emitter: Emitter<'a>,
+    notify: &'a dyn Fn(Notice),
+}
+
+impl Writer<'_> {
+    /// Every step in plan order; a dry run confirms candidates and writes nothing.
+    async fn walk(&self, plan: &Plan) -> Vec<ObjectOutcome> {
+        let mut out = Vec::with_capacity(plan.steps.len());
+        for step in &plan.steps {
+            out.push(self.step(step).await);
+        }
+        out
+    }
+
+    async fn step(&self, step: &Step) -> ObjectOutcome {
+        let mut outcome = step.to_outcome();
+        match step.action {
+            Action::Create | Action::Configure => self.apply(step, &mut outcome).await,
+            Action::Throttle | Action::Pause => {
+                if !self.request.dry_run && self.write_gate(step, &mut outcome).await {
+                    self.emit(step, &mut outcome).await;
+                }
+            }
+            Action::Prune => {
+                if !self.request.dry_run {
+                    self.prune(step, &mut outcome).await;
+                }
+            }
+            Action::Skip(_) => {
+                if !self.request.dry_run {
+                    self.emit_standing(step, &mut outcome).await;
+                }
+            }
+            Action::Unchanged | Action::Paused | Action::Fail => {}
+        }
+        outcome
+    }
+
+    /// A `Create` or `Configure` step: wait for its CRD, confirm by a dry-run that the server
+    /// would change something, apply, write the gate, emit `DriftCorrected`.
+    async fn apply(&self, step: &Step, outcome: &mut ObjectOutcome) {
+        let Some(body) = &step.body else {
+            return fail(outcome, "nothing to apply (no rendered body)".to_owned());
+        };
+        if let Some(crd) = &step.waits_for
+            && !self.wait_for_kind(body).await
+        {
+            outcome.outcome = Outcome::Skipped;
+            outcome.reason = Some(format!(
+                "the cluster did not serve `{}` within {:?} after {crd} was applied",
+                step.api_version, self.request.crd_wait
+            ));
+            return;
+        }
+        let params = |dry_run: bool| ApplyParams {
+            manager: FIELD_MANAGER.to_owned(),
+            force: step.force,
+            dry_run,
+        };
+        // Confirm first: the server's own view of what the apply would change.
+        match self.cluster.apply(body, &params(true)).await {
+            Ok(ApplyAnswer::Accepted { object, .. }) => {
+                if let Some(live) = self.live.objects.get(&step.key)
+                    && compare_server_side(&object, live).is_empty()
+                {
+                    outcome.outcome = Outcome::Unchanged;
+                    outcome.reason = Some(
+                        "the server-side dry-run changes nothing (defaults the client-side \
+                         comparison could not know)"
+                            .to_owned(),
+                    );
+                    outcome.throttle = None;
+                    return;
+                }
+            }
+            Ok(answer) => return refused(outcome, answer),
+            Err(e) => return fail(outcome, plinth_drift::error::chain(&e)),
+        }
+        if self.request.dry_run {
+            return;
+        }
+        let mut answer = self.cluster.apply(body, &params(false)).await;
+        if let Ok(ApplyAnswer::Invalid { fields, .. }) = &answer
+            && self.request.recreate
+        {
+            (self.notify)(Notice::Status(format!(
+                "recreating {} (immutable {})",
+                step.key,
+                fields.join(", ")
+            )));
+            answer = match self.cluster.delete(body).await {
+                Ok(_) => {
+                    outcome.notes.push(format!(
+                        "deleted and created again: immutable {}",
+                        fields.join(", ")
+                    ));
+                    self.cluster.apply(body, &params(false)).await
+                }
+                Err(e) => Err(e),
+            };
+        }
+        match answer {
+            Ok(ApplyAnswer::Accepted { created, .. }) => {
+                outcome.outcome = if created {
+                    Outcome::Created
+                } else {
+                    Outcome::Configured
+                };
+                self.write_gate(step, outcome).await;
+                self.emit(step, outcome).await;
+                if step.action == Action::Configure {
+                    let event = self.emitter.event(
+                        Reason::DriftCorrected,
+                        &step.regarding,
+                        &corrected_note(&step.changes),
+                    );
+                    self.post(event, outcome).await;
+                }
+            }
+            Ok(answer) => refused(outcome, answer),
+            Err(e) => fail(outcome, plinth_drift::error::chain(&e)),
+        }
+    }
+
+    /// Writes the gate's annotations (as `plinth-gate`, forced); `false` when that failed.
+    async fn write_gate(&self, step: &Step, outcome: &mut ObjectOutcome) -> bool {
+        let Some(body) = step.gate_body() else {
+            return true;
+        };
+        let params = ApplyParams {
+            manager: GATE_FIELD_MANAGER.to_owned(),
+            force: true,
+            dry_run: false,
+        };
+        if let Ok(ApplyAnswer::Accepted { .. }) = self.cluster.apply(&body, &params).await {
+            true
+        } else {
+            outcome.notes.push(
+                "the anti-thrashing annotation could not be written: the next run sees a full \
+                 bucket"
+                    .to_owned(),
+            );
+            false
+        }
+    }
+
+    /// Emits the step's due Events.
+    async fn emit(&self, step: &Step, outcome: &mut ObjectOutcome) {
+        for due in &step.events {
+            let event = self.emitter.event(due.reason, &step.regarding, &due.note);
+            self.post(event, outcome).await;
+        }
+    }
+
+    /// Emits the step's due Events as standing problems: each only when the cluster does not
+    /// hold it yet (a refused patch is reported once, not on every run).
+    async fn emit_standing(&self, step: &Step, outcome: &mut ObjectOutcome) {
+        for due in &step.events {
+            let event = self
+                .emitter
+                .standing(due.reason, &step.regarding, &due.note);
+            let text = |p: &str| event.pointer(p).and_then(Value::as_str).unwrap_or("");
+            match self
+                .cluster
+                .event_exists(text("/metadata/namespace"), text("/metadata/name"))
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => self.post(event, outcome).await,
+                Err(e) => outcome.notes.push(format!(
+                    "the Event could not be looked up: {}",
+                    plinth_drift::error::chain(&e)
+                )),
+            }
+        }
+    }
+
+    async fn post(&self, event: Value, outcome: &mut ObjectOutcome) {
+        if let Err(e) = self.cluster.create_event(&event).await {
+            outcome.notes.push(format!(
+                "the Event could not be emitted: {}",
+                plinth_drift::error::chain(&e)
+            ));
+        }
+    }
+
+    /// Deletes an orphan.
+    async fn prune(&self, step: &Step, outcome: &mut ObjectOutcome) {
+        let body = serde_json::json!({
+            "apiVersion": step.api_version,
+            "kind": step.key.kind,
+            "metadata": {"name": step.key.name, "namespace": step.key.namespace},
+        });
+        match self.cluster.delete(&body).await {
+            Ok(true) => {}
+            Ok(false) => outcome.notes.push("already gone".to_owned()),
+            Err(e) => fail(outcome, plinth_drift::error::chain(&e)),
+        }
+    }
+
+    /// Waits (bounded by the request's CRD wait) until the cluster serves the kind of `body`.
+    async fn wait_for_kind(&self, body: &Value) -> bool {
+        let text = |p: &str| body.pointer(p).and_then(Value::as_str).unwrap_or("");
+        let (api_version, kind) = (text("/apiVersion"), text("/kind"));
+        let start = tokio::time::Instant::now();
+        loop {
+            if matches!(self.cluster.serves_now(api_version, kind).await, Ok(true)) {
+                return true;
+            }
+            if start.elapsed() >= self.request.crd_wait {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(500).min(self.request.crd_wait)).await;
+        }
+    }
+}
+
+/// The outcome of an apply the server refused: a conflict with its managers and fields, or an
+/// invalid object (an immutable field) with the fields.
+fn refused(outcome: &mut ObjectOutcome, answer: ApplyAnswer) {
+    match answer {
+        ApplyAnswer::Conflict { causes, message } => {
+            outcome.outcome = Outcome::Conflict;
+            outcome.conflicts = causes
+                .into_iter()
+                .map(|(manager, field)| Conflict { manager, field })
+                .collect();
+            outcome.reason = Some(format!(
+                "{message}; pass --force-conflicts to take the fields"
+            ));
+            outcome.throttle = None;
+        }
+        ApplyAnswer::Invalid { fields, reason } => {
+            let hint = if fields.is_empty() {
+                String::new()
+            } else {
+                "; pass --recreate to delete and create it again".to_owned()
+            };
+            fail(
+                outcome,
+                format!("the server refused the object: {reason}{hint}"),
+            );
+        }
+        ApplyAnswer::Accepted { .. } => {}
+    }
+}
+
+/// Marks `outcome` failed with `reason`.
+fn fail(outcome: &mut ObjectOutcome, reason: String) {
+    outcome.outcome = Outcome::Failed;
+    outcome.reason = Some(reason);
+    outcome.throttle = None;
+}

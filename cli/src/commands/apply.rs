@@ -1,0 +1,102 @@
+//! `plinth apply`: correct a cluster's drift — server-side apply, in reconcile order, of every
+//! rendered object the drift engine calls missing or drifted, through the per-object
+//! anti-thrashing gate; `--dry-run` prints the plan (from the cluster, or from a snapshot).
+
+use std::time::{Duration, Instant};
+
+use plinth_apply::outcome::ApplyReport;
+use plinth_apply::report;
+use plinth_apply::run::{self, ApplyRequest, ApplyRun};
+use plinth_drift::core::report::Mode;
+use plinth_drift::engine::{DriftRequest, Notice};
+
+use super::{Outcome, shared};
+use crate::args::{ApplyArgs, RepoArg};
+use crate::command_error::CommandError;
+use crate::settings::GlobalSettings;
+
+/// Runs `plinth apply`.
+pub fn run(args: ApplyArgs, global: &GlobalSettings) -> Result<Outcome, CommandError> {
+    let printer = global.printer;
+    let ApplyArgs {
+        repo: RepoArg { repo },
+        cluster,
+        live,
+        dry_run,
+        adopt,
+        prune,
+        prune_namespaces,
+        prune_crds,
+        force_conflicts,
+        recreate,
+        events_namespace,
+        crd_wait,
+        reports,
+    } = args;
+    if !matches!(events_namespace.as_str(), "default" | "kube-system") {
+        return Err(CommandError::user(format!(
+            "`--events-namespace {events_namespace}`: Events about cluster-scoped objects must go to `default` or `kube-system`"
+        )));
+    }
+    let (formats, output_dir) = shared::report_targets(reports)?;
+    let namespace = live.namespace.clone();
+    let source = shared::live_source(live, global);
+    let request = ApplyRequest {
+        drift: DriftRequest {
+            repo,
+            cluster: cluster.clone(),
+            source,
+            namespace,
+            mode: Mode::Client,
+            now_epoch: global.now_epoch(),
+            stack_bytes: crate::jobs::STACK_BYTES,
+        },
+        dry_run,
+        adopt,
+        prune,
+        prune_namespaces,
+        prune_crds,
+        force_conflicts,
+        recreate,
+        reporting_instance: global.reporting_instance.clone(),
+        events_namespace,
+        crd_wait: Duration::from_secs(crd_wait),
+    };
+    let started = Instant::now();
+    let notify = |notice: Notice| match notice {
+        Notice::Status(text) => printer.status(&text),
+        Notice::Detail(text) => printer.detail(&text),
+        Notice::Warning(text) => printer.warn(&text),
+    };
+    let ApplyRun { report } = run::run(&request, &notify).map_err(|e| match e {
+        run::ApplyError::Drift(e) => CommandError::from(e),
+        other @ run::ApplyError::SnapshotNeedsDryRun => CommandError::user(other.to_string())
+            .hint("`plinth apply --dry-run --snapshot PATH` prints the plan of a snapshot"),
+    })?;
+    printer.status(&format!(
+        "cluster `{cluster}`: {} in {:.2}s",
+        report::summary_line(&report),
+        started.elapsed().as_secs_f64()
+    ));
+    shared::write_each(&formats, output_dir.as_deref(), printer, |format| {
+        (report::file_name(format), report::render(format, &report))
+    })?;
+    Ok(outcome_of(&report))
+}
+
+/// Exit 1 when something was left unapplied (throttled, paused, held, conflict, failed) —
+/// in a dry run, also when something would be written (created, configured, pruned), as
+/// `plinth drift` exits 1 on drift.
+fn outcome_of(report: &ApplyReport) -> Outcome {
+    use plinth_apply::outcome::Outcome as Done;
+    let pending = report.dry_run
+        && report
+            .objects
+            .iter()
+            .any(|o| matches!(o.outcome, Done::Created | Done::Configured | Done::Pruned));
+    if report.exit_code() == 0 && !pending {
+        Outcome::Clean
+    } else {
+        Outcome::Found
+    }
+}
