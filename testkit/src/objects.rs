@@ -71,7 +71,11 @@ impl Store {
         let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) else {
             return Err(ApplyError::BadRequest("the object has no metadata".into()));
         };
-        if meta.get("name").and_then(Value::as_str).is_none_or(str::is_empty) {
+        if meta
+            .get("name")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
             let Some(prefix) = meta.get("generateName").and_then(Value::as_str) else {
                 return Err(ApplyError::Invalid(vec![crate::reply::Cause {
                     message: "Required value: name or generateName is required".into(),

@@ -52,13 +52,12 @@ impl RbacRule {
     /// namespace only); `resourceNames` and `nonResourceURLs` rules are not modelled and
     /// left out.
     pub fn from_role(role: &Value) -> Vec<Self> {
-        let namespace = (role.get("kind").and_then(Value::as_str) == Some("Role"))
-            .then(|| {
-                role.pointer("/metadata/namespace")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned()
-            });
+        let namespace = (role.get("kind").and_then(Value::as_str) == Some("Role")).then(|| {
+            role.pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        });
         let strings = |rule: &Value, field: &str| -> Vec<String> {
             rule.get(field)
                 .and_then(Value::as_array)
@@ -200,11 +199,20 @@ mod tests {
     #[test]
     fn paths_give_verb_group_resource_and_namespace() {
         let a = attrs(Method::PATCH, "/apis/apps/v1/namespaces/x/deployments/web");
-        assert_eq!((a.verb, a.group.as_str(), a.resource.as_str()), ("patch", "apps", "deployments"));
+        assert_eq!(
+            (a.verb, a.group.as_str(), a.resource.as_str()),
+            ("patch", "apps", "deployments")
+        );
         assert_eq!(a.namespace.as_deref(), Some("x"));
         let ns = attrs(Method::GET, "/api/v1/namespaces/x");
-        assert_eq!((ns.verb, ns.resource.as_str(), ns.name.as_deref()), ("get", "namespaces", Some("x")));
-        let scale = attrs(Method::PATCH, "/apis/apps/v1/namespaces/x/deployments/web/scale");
+        assert_eq!(
+            (ns.verb, ns.resource.as_str(), ns.name.as_deref()),
+            ("get", "namespaces", Some("x"))
+        );
+        let scale = attrs(
+            Method::PATCH,
+            "/apis/apps/v1/namespaces/x/deployments/web/scale",
+        );
         assert_eq!(scale.resource, "deployments/scale");
         assert!(attributes(&Method::GET, "/apis/apps/v1", &BTreeMap::new()).is_none());
     }
@@ -212,11 +220,23 @@ mod tests {
     #[test]
     fn roles_hold_in_their_namespace_wildcards_match() {
         let role = RbacRule::new(&["apps"], &["deployments"], &["get"]).in_namespaces(&["x"]);
-        assert!(role.allows(&attrs(Method::GET, "/apis/apps/v1/namespaces/x/deployments/a")));
-        assert!(!role.allows(&attrs(Method::GET, "/apis/apps/v1/namespaces/y/deployments/a")));
+        assert!(role.allows(&attrs(
+            Method::GET,
+            "/apis/apps/v1/namespaces/x/deployments/a"
+        )));
+        assert!(!role.allows(&attrs(
+            Method::GET,
+            "/apis/apps/v1/namespaces/y/deployments/a"
+        )));
         assert!(!role.allows(&attrs(Method::GET, "/apis/apps/v1/deployments")));
         let any = RbacRule::new(&["*"], &["*/scale"], &["*"]);
-        assert!(any.allows(&attrs(Method::PATCH, "/apis/apps/v1/namespaces/x/deployments/w/scale")));
-        assert!(!any.allows(&attrs(Method::PATCH, "/apis/apps/v1/namespaces/x/deployments/w")));
+        assert!(any.allows(&attrs(
+            Method::PATCH,
+            "/apis/apps/v1/namespaces/x/deployments/w/scale"
+        )));
+        assert!(!any.allows(&attrs(
+            Method::PATCH,
+            "/apis/apps/v1/namespaces/x/deployments/w"
+        )));
     }
 }

@@ -537,7 +537,10 @@ async fn handle(req: Request<Incoming>, shared: &Mutex<Shared>) -> Result<Reply,
     if let Some(entry) = s.log.get_mut(slot).filter(|e| e.path == path) {
         entry.status = status;
     }
-    if let Some(entry) = write_slot.and_then(|w| s.writes.get_mut(w)).filter(|e| e.path == path) {
+    if let Some(entry) = write_slot
+        .and_then(|w| s.writes.get_mut(w))
+        .filter(|e| e.path == path)
+    {
         entry.status = status;
     }
     Ok(res)

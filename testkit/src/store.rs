@@ -214,7 +214,10 @@ impl Store {
     ) -> Option<StoreKey> {
         let (group, version) = split_api_version(api_version);
         let t = self.types.iter().enumerate().position(|(i, t)| {
-            t.group == group && t.version == version && t.kind == kind && !self.unserved.contains(&i)
+            t.group == group
+                && t.version == version
+                && t.kind == kind
+                && !self.unserved.contains(&i)
         })?;
         let ns = namespace
             .filter(|_| self.types[t].namespaced)

@@ -17,7 +17,10 @@ pub const IMMUTABLE: &[(&str, &[&str])] = &[
     ("CustomResourceDefinition", &["spec.scope"]),
     ("DaemonSet", &["spec.selector"]),
     ("Deployment", &["spec.selector"]),
-    ("Job", &["spec.selector", "spec.template", "spec.completionMode"]),
+    (
+        "Job",
+        &["spec.selector", "spec.template", "spec.completionMode"],
+    ),
     (
         "PersistentVolumeClaim",
         &[
@@ -43,7 +46,12 @@ pub const IMMUTABLE: &[(&str, &[&str])] = &[
     ),
     (
         "StorageClass",
-        &["provisioner", "parameters", "reclaimPolicy", "volumeBindingMode"],
+        &[
+            "provisioner",
+            "parameters",
+            "reclaimPolicy",
+            "volumeBindingMode",
+        ],
     ),
 ];
 
@@ -74,9 +82,8 @@ pub(crate) fn immutable_causes(paths: &[String], old: &Value, new: &Value) -> Ve
         .filter_map(|p| {
             let was = at(old, p)?;
             let now = at(new, p);
-            (now != Some(was)).then(|| {
-                Cause::invalid(p, now.unwrap_or(&Value::Null), "field is immutable")
-            })
+            (now != Some(was))
+                .then(|| Cause::invalid(p, now.unwrap_or(&Value::Null), "field is immutable"))
         })
         .collect()
 }
@@ -196,7 +203,9 @@ fn v1_only_causes(event: &Value) -> Vec<Cause> {
     ] {
         let set = event.get(field).is_some_and(|v| match v {
             Value::Null => false,
-            Value::Object(o) => o.values().any(|x| x.as_str().is_some_and(|s| !s.is_empty())),
+            Value::Object(o) => o
+                .values()
+                .any(|x| x.as_str().is_some_and(|s| !s.is_empty())),
             Value::Number(n) => n.as_i64() != Some(0),
             Value::String(s) => !s.is_empty(),
             _ => true,
@@ -227,7 +236,9 @@ fn qualified_name_error(name: &str) -> Option<&'static str> {
                     && !label.ends_with('-')
             });
         if !ok {
-            return Some("prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character");
+            return Some(
+                "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+            );
         }
     }
     let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());

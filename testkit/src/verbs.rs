@@ -28,7 +28,8 @@ impl Call<'_> {
     /// Whether the request asks for a dry run (`dryRun=All` in the query, or `"dryRun":
     /// ["All"]` in a `DeleteOptions` body).
     pub(crate) fn dry_run(&self) -> bool {
-        self.query.get("dryRun").is_some_and(|d| d == "All") || self.body_option("dryRun").is_some_and(|d| d == "All")
+        self.query.get("dryRun").is_some_and(|d| d == "All")
+            || self.body_option("dryRun").is_some_and(|d| d == "All")
     }
 
     /// A `DeleteOptions` value from the query or the body (a list's first item).
@@ -234,7 +235,13 @@ fn create(store: &mut Store, target: &Target<'_>, call: &Call<'_>) -> Reply {
             return invalid(&target.ty.group, &target.ty.kind, &name, &causes);
         }
     }
-    match store.create(target.t, target.namespace, &value, call.manager(), call.dry_run()) {
+    match store.create(
+        target.t,
+        target.namespace,
+        &value,
+        call.manager(),
+        call.dry_run(),
+    ) {
         Ok(v) => reply(StatusCode::CREATED, &v),
         Err(e) => target.refused(&name, e),
     }
