@@ -5,10 +5,19 @@
 
 use serde_json::{Value, json};
 
-use crate::store::{ApplyError, ResourceType, Store, StoreKey, Stored, str_at};
+use crate::store::{ApplyError, ResourceType, Store, StoreKey, str_at};
 use crate::validate::immutable_causes;
 
 const CRD_GROUP: &str = "apiextensions.k8s.io";
+
+/// What a delete did.
+#[derive(Debug)]
+pub enum Deletion {
+    /// The object is gone; as it was.
+    Removed(Value),
+    /// The object has finalizers: marked with `deletionTimestamp`, still stored.
+    Marked(Value),
+}
 
 /// The counters a dry-run must leave as they were.
 struct Counters(u64, u64, u64);
@@ -157,18 +166,84 @@ impl Store {
         Ok(updated)
     }
 
-    /// A delete of the object at `key`: the object as it was, `None` when absent. Deleting a
-    /// CRD stops serving its kinds and deletes their objects. Nothing changes when `dry_run`.
-    pub fn delete(&mut self, key: &StoreKey, dry_run: bool) -> Option<Stored> {
-        if dry_run {
-            return self.objects.get(key).cloned();
+    /// A delete of the object at `key` (`NotFound` when absent, `Conflict` when the
+    /// `preconditions` of the request, `uid` and `resourceVersion`, do not hold). An object
+    /// with finalizers is only marked (`deletionTimestamp` from the scenario clock) and stays
+    /// until a write leaves its finalizers empty: `Deletion::Marked` with it. Otherwise it is
+    /// removed: `Deletion::Removed` with the object as it was. Deleting a CRD stops serving its
+    /// kinds and deletes their objects. Nothing changes when `dry_run`.
+    pub fn delete(
+        &mut self,
+        key: &StoreKey,
+        preconditions: &Value,
+        dry_run: bool,
+    ) -> Result<Deletion, ApplyError> {
+        let old = self.objects.get(key).ok_or(ApplyError::NotFound)?;
+        for field in ["uid", "resourceVersion"] {
+            let want = str_at(preconditions, &format!("/{field}"));
+            let have = str_at(&old.value, &format!("/metadata/{field}"));
+            if !want.is_empty() && want != have {
+                let name = if field == "uid" {
+                    "UID"
+                } else {
+                    "ResourceVersion"
+                };
+                return Err(ApplyError::Conflict(format!(
+                    "Precondition failed: {name} in precondition: {want}, {name} in object meta: {have}"
+                )));
+            }
         }
-        let gone = self.objects.remove(key)?;
+        let finalizers = old
+            .value
+            .pointer("/metadata/finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|f| !f.is_empty());
+        if finalizers {
+            let mut marked = old.value.clone();
+            if marked.pointer("/metadata/deletionTimestamp").is_none() && !dry_run {
+                let time = crate::store::clock_time(self.clock);
+                let rv = self.next_rv();
+                let meta = &mut marked["metadata"];
+                meta["deletionTimestamp"] = time.into();
+                meta["deletionGracePeriodSeconds"] = 0.into();
+                meta["resourceVersion"] = rv.into();
+                if let Some(stored) = self.objects.get_mut(key) {
+                    stored.value = marked.clone();
+                }
+            }
+            return Ok(Deletion::Marked(marked));
+        }
+        if dry_run {
+            return Ok(Deletion::Removed(old.value.clone()));
+        }
+        let gone = self.objects.remove(key).ok_or(ApplyError::NotFound)?;
+        self.forget_crd(key, &gone.value);
+        Ok(Deletion::Removed(gone.value))
+    }
+
+    /// Removes the object at `key` when it is marked for deletion and a write left it
+    /// without finalizers, as the real server does once the last finalizer is gone.
+    pub(crate) fn reap(&mut self, key: &StoreKey) {
+        let done = self.objects.get(key).is_some_and(|s| {
+            s.value.pointer("/metadata/deletionTimestamp").is_some()
+                && s.value
+                    .pointer("/metadata/finalizers")
+                    .and_then(Value::as_array)
+                    .is_none_or(Vec::is_empty)
+        });
+        if done && let Some(gone) = self.objects.remove(key) {
+            self.forget_crd(key, &gone.value);
+        }
+    }
+
+    /// After the object at `key` (`value`) was removed: when it is a CRD, its kinds are no
+    /// longer served and their objects go.
+    fn forget_crd(&mut self, key: &StoreKey, value: &Value) {
         if self.is_crd(key.0) {
             self.pending_crds.retain(|(k, _)| k != key);
             let (group, kind) = (
-                str_at(&gone.value, "/spec/group"),
-                str_at(&gone.value, "/spec/names/kind"),
+                str_at(value, "/spec/group"),
+                str_at(value, "/spec/names/kind"),
             );
             let types: Vec<usize> = (0..self.types.len())
                 .filter(|&i| self.types[i].group == group && self.types[i].kind == kind)
@@ -176,7 +251,6 @@ impl Store {
             self.objects.retain(|(t, _, _), _| !types.contains(t));
             self.unserved.extend(types);
         }
-        Some(gone)
     }
 
     /// Whether type `t` is `CustomResourceDefinition`.
@@ -187,7 +261,8 @@ impl Store {
     /// After a client wrote the object at `key`: a CRD's kinds are served now, or after
     /// [`Store::crd_delay`] more requests when one of them is not served yet.
     pub(crate) fn after_write(&mut self, key: &StoreKey) {
-        if !self.is_crd(key.0) {
+        self.reap(key);
+        if !self.is_crd(key.0) || !self.objects.contains_key(key) {
             return;
         }
         let types = self.crd_types(key);

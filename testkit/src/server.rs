@@ -81,6 +81,25 @@ impl Write {
     }
 }
 
+/// A controller in the fake ([`FakeApiServer::controller`]): after every accepted write that
+/// changed its object, it edits the object as its manager.
+struct Controller {
+    manager: String,
+    object: (String, String, Option<String>, String),
+    edit: Box<dyn Fn(&mut Value) + Send>,
+    /// The `resourceVersion` it last saw (after its own edit).
+    seen: String,
+}
+
+impl std::fmt::Debug for Controller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Controller")
+            .field("manager", &self.manager)
+            .field("object", &self.object)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Debug, Default)]
 struct Shared {
     store: Store,
@@ -91,6 +110,7 @@ struct Shared {
     rbac: Option<Vec<RbacRule>>,
     user: String,
     latency: std::time::Duration,
+    controllers: Vec<Controller>,
     in_flight: usize,
     max_in_flight: usize,
 }
@@ -245,6 +265,38 @@ impl FakeApiServer {
         events.into_iter().cloned().collect()
     }
 
+    /// Runs a controller in the fake: after every accepted write (any client's) that changes
+    /// the object `(api_version, kind, namespace, name)`, `edit` changes it as `manager` would
+    /// with an update (as [`Self::edit_as`]), e.g. reverting a field plinth applied — the
+    /// "someone keeps fighting over this object" of a thrash test. Its own edits do not
+    /// trigger it again.
+    pub fn controller(
+        &self,
+        manager: &str,
+        (api_version, kind, namespace, name): (&str, &str, Option<&str>, &str),
+        edit: impl Fn(&mut Value) + Send + 'static,
+    ) {
+        let mut shared = lock(&self.shared);
+        let object = (
+            api_version.to_owned(),
+            kind.to_owned(),
+            namespace.map(str::to_owned),
+            name.to_owned(),
+        );
+        let seen = shared
+            .store
+            .key_of(api_version, kind, namespace, name)
+            .and_then(|k| shared.store.objects.get(&k))
+            .map(|s| crate::store::str_at(&s.value, "/metadata/resourceVersion").to_owned())
+            .unwrap_or_default();
+        shared.controllers.push(Controller {
+            manager: manager.to_owned(),
+            object,
+            edit: Box::new(edit),
+            seen,
+        });
+    }
+
     /// Delays every response from now on by `latency` (see [`Scenario::with_latency`]).
     pub fn set_latency(&self, latency: std::time::Duration) {
         lock(&self.shared).latency = latency;
@@ -320,7 +372,9 @@ impl FakeApiServer {
         let Some(key) = shared.store.key_of(api_version, kind, namespace, name) else {
             return false;
         };
-        shared.store.edit(&key, manager, subresource, edit)
+        let edited = shared.store.edit(&key, manager, subresource, edit);
+        shared.store.reap(&key);
+        edited
     }
 
     /// A forced server-side apply of `value` by `manager`, stored (what `PATCH` with
@@ -543,7 +597,37 @@ async fn handle(req: Request<Incoming>, shared: &Mutex<Shared>) -> Result<Reply,
     {
         entry.status = status;
     }
+    if write_slot.is_some() && res.status().is_success() {
+        run_controllers(&mut s);
+    }
     Ok(res)
+}
+
+/// Lets each controller react to a change of its object.
+fn run_controllers(s: &mut Shared) {
+    let Shared {
+        store, controllers, ..
+    } = s;
+    for c in controllers {
+        let (api_version, kind, namespace, name) = &c.object;
+        let Some(key) = store.key_of(api_version, kind, namespace.as_deref(), name) else {
+            continue;
+        };
+        let rv = |store: &Store| {
+            store
+                .objects
+                .get(&key)
+                .map(|o| crate::store::str_at(&o.value, "/metadata/resourceVersion").to_owned())
+        };
+        match rv(store) {
+            Some(now) if now != c.seen => {
+                store.edit(&key, &c.manager, "", |v| (c.edit)(v));
+                store.reap(&key);
+                c.seen = rv(store).unwrap_or_default();
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The record of a write request (its status still 0).

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::objects::Deletion;
 use crate::reply::{Reply, failure, field_conflicts, invalid, no_such_resource, reply};
 use crate::selector::Selector;
 use crate::store::{ApplyError, ResourceType, Store, StoreKey, labels_of, str_at};
@@ -260,18 +261,24 @@ fn update(store: &mut Store, target: &Target<'_>, name: &str, call: &Call<'_>) -
 }
 
 /// `DELETE` of one object: `200` with the deleted object for custom resources (kinds a
-/// stored CRD serves), with a `Success` `Status` naming it otherwise, as the real server
-/// answers an immediate deletion; `404` when absent. `propagationPolicy` is only recorded
-/// (there is no garbage collector); finalizers are not modelled (the object goes at once).
+/// stored CRD serves) and for objects with finalizers (marked with `deletionTimestamp`, still
+/// stored until a write removes the last finalizer), with a `Success` `Status` naming it
+/// otherwise, as the real server answers; `404` when absent; `409` when the `preconditions`
+/// (`uid`, `resourceVersion`) do not hold. `propagationPolicy` is only recorded (there is no
+/// garbage collector).
 fn delete(store: &mut Store, target: &Target<'_>, name: &str, call: &Call<'_>) -> Reply {
     let custom = store.objects.iter().any(|((t, _, _), s)| {
         store.is_crd(*t) && str_at(&s.value, "/spec/group") == target.ty.group
     });
-    let Some(gone) = store.delete(&target.key(name), call.dry_run()) else {
-        return target.not_found(name);
+    let options: Value = serde_json::from_slice(call.body).unwrap_or(Value::Null);
+    let preconditions = options.get("preconditions").cloned().unwrap_or(Value::Null);
+    let gone = match store.delete(&target.key(name), &preconditions, call.dry_run()) {
+        Ok(Deletion::Marked(object)) => return reply(StatusCode::OK, &object),
+        Ok(Deletion::Removed(object)) => object,
+        Err(e) => return target.refused(name, e),
     };
     if custom {
-        return reply(StatusCode::OK, &gone.value);
+        return reply(StatusCode::OK, &gone);
     }
     reply(
         StatusCode::OK,
@@ -284,7 +291,7 @@ fn delete(store: &mut Store, target: &Target<'_>, name: &str, call: &Call<'_>) -
                 "name": name,
                 "group": target.ty.group,
                 "kind": target.ty.plural,
-                "uid": str_at(&gone.value, "/metadata/uid"),
+                "uid": str_at(&gone, "/metadata/uid"),
             },
         }),
     )

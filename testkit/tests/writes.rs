@@ -741,3 +741,94 @@ async fn a_latency_delays_every_response() {
     api.list(&ListParams::default()).await.expect("list");
     assert!(started.elapsed() < Duration::from_millis(40));
 }
+
+#[tokio::test]
+async fn finalizers_hold_a_deleted_object_until_the_last_one_goes_and_preconditions_hold() {
+    let mut held = cm("held");
+    held["metadata"]["finalizers"] = json!(["example.io/cleanup"]);
+    let server =
+        FakeApiServer::start(Scenario::new().object(held).object(cm("c"))).expect("server");
+    let api: Api<ConfigMap> = Api::namespaced(client(&server).await, "a");
+    let marked = api
+        .delete("held", &DeleteParams::background())
+        .await
+        .expect("delete");
+    let marked = marked.left().expect("the object, marked");
+    assert!(marked.metadata.deletion_timestamp.is_some());
+    assert!(
+        server.get("v1", "ConfigMap", Some("a"), "held").is_some(),
+        "still stored"
+    );
+    assert!(server.edit_as(
+        "example-controller",
+        "v1",
+        "ConfigMap",
+        Some("a"),
+        "held",
+        |v| {
+            v["metadata"]["finalizers"] = json!([]);
+        }
+    ));
+    assert!(
+        server.get("v1", "ConfigMap", Some("a"), "held").is_none(),
+        "gone with the last finalizer"
+    );
+
+    let live = api.get("c").await.expect("get");
+    let stale = DeleteParams {
+        preconditions: Some(kube::api::Preconditions {
+            resource_version: Some("999".into()),
+            uid: live.metadata.uid.clone(),
+        }),
+        ..DeleteParams::default()
+    };
+    let err = status(api.delete("c", &stale).await.expect_err("precondition"));
+    assert_eq!(err.code, 409);
+    assert!(
+        err.message
+            .starts_with("Precondition failed: ResourceVersion in precondition: 999"),
+        "{}",
+        err.message
+    );
+    assert!(server.get("v1", "ConfigMap", Some("a"), "c").is_some());
+}
+
+#[tokio::test]
+async fn a_controller_in_the_fake_reverts_a_field_after_every_apply() {
+    let server = FakeApiServer::start(
+        Scenario::new().object_created_by("kubectl-create", deployment("web")),
+    )
+    .expect("server");
+    server.controller(
+        "hpa-like",
+        ("apps/v1", "Deployment", Some("a"), "web"),
+        |v| {
+            v["spec"]["replicas"] = 5.into();
+        },
+    );
+    let api: Api<Deployment> = Api::namespaced(client(&server).await, "a");
+    for _ in 0..3 {
+        let mut three = deployment("web");
+        three["spec"]["replicas"] = 3.into();
+        let applied = api
+            .patch("web", &apply_params().force(), &Patch::Apply(&three))
+            .await
+            .expect("apply");
+        assert_eq!(
+            applied.spec.replicas,
+            Some(3),
+            "the response shows the apply"
+        );
+        let live = api.get("web").await.expect("get");
+        assert_eq!(live.spec.replicas, Some(5), "reverted");
+        let owner = server
+            .get("apps/v1", "Deployment", Some("a"), "web")
+            .expect("stored")["metadata"]["managedFields"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .find(|e| e["fieldsV1"]["f:spec"].get("f:replicas").is_some())
+            .map(|e| e["manager"].clone());
+        assert_eq!(owner, Some(json!("hpa-like")));
+    }
+}
