@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::reply::{Reply, forbidden};
 
-/// One rule of a ClusterRole (any namespace and the cluster scope) or of a Role (only its
+/// One rule of a `ClusterRole` (any namespace and the cluster scope) or of a `Role` (only its
 /// namespaces): API groups, resources (`<plural>` or `<plural>/<subresource>`, `*`,
 /// `*/<subresource>`) and verbs (`get`, `list`, `watch`, `create`, `update`, `patch`,
 /// `delete`, `deletecollection`, `*`).
@@ -21,8 +21,8 @@ pub struct RbacRule {
     pub api_groups: Vec<String>,
     pub resources: Vec<String>,
     pub verbs: Vec<String>,
-    /// `None`: every namespace and cluster-scoped requests (a ClusterRole); otherwise only
-    /// namespaced requests in these namespaces (a Role bound there).
+    /// `None`: every namespace and cluster-scoped requests (a `ClusterRole`); otherwise only
+    /// namespaced requests in these namespaces (a `Role` bound there).
     pub namespaces: Option<Vec<String>>,
 }
 
@@ -192,25 +192,25 @@ pub(crate) fn check(rules: &[RbacRule], user: &str, r: &Attributes) -> Option<Re
 mod tests {
     use super::*;
 
-    fn attrs(method: Method, path: &str) -> Attributes {
-        attributes(&method, path, &BTreeMap::new()).unwrap()
+    fn attrs(method: &Method, path: &str) -> Attributes {
+        attributes(method, path, &BTreeMap::new()).unwrap()
     }
 
     #[test]
     fn paths_give_verb_group_resource_and_namespace() {
-        let a = attrs(Method::PATCH, "/apis/apps/v1/namespaces/x/deployments/web");
+        let a = attrs(&Method::PATCH, "/apis/apps/v1/namespaces/x/deployments/web");
         assert_eq!(
             (a.verb, a.group.as_str(), a.resource.as_str()),
             ("patch", "apps", "deployments")
         );
         assert_eq!(a.namespace.as_deref(), Some("x"));
-        let ns = attrs(Method::GET, "/api/v1/namespaces/x");
+        let ns = attrs(&Method::GET, "/api/v1/namespaces/x");
         assert_eq!(
             (ns.verb, ns.resource.as_str(), ns.name.as_deref()),
             ("get", "namespaces", Some("x"))
         );
         let scale = attrs(
-            Method::PATCH,
+            &Method::PATCH,
             "/apis/apps/v1/namespaces/x/deployments/web/scale",
         );
         assert_eq!(scale.resource, "deployments/scale");
@@ -221,21 +221,21 @@ mod tests {
     fn roles_hold_in_their_namespace_wildcards_match() {
         let role = RbacRule::new(&["apps"], &["deployments"], &["get"]).in_namespaces(&["x"]);
         assert!(role.allows(&attrs(
-            Method::GET,
+            &Method::GET,
             "/apis/apps/v1/namespaces/x/deployments/a"
         )));
         assert!(!role.allows(&attrs(
-            Method::GET,
+            &Method::GET,
             "/apis/apps/v1/namespaces/y/deployments/a"
         )));
-        assert!(!role.allows(&attrs(Method::GET, "/apis/apps/v1/deployments")));
+        assert!(!role.allows(&attrs(&Method::GET, "/apis/apps/v1/deployments")));
         let any = RbacRule::new(&["*"], &["*/scale"], &["*"]);
         assert!(any.allows(&attrs(
-            Method::PATCH,
+            &Method::PATCH,
             "/apis/apps/v1/namespaces/x/deployments/w/scale"
         )));
         assert!(!any.allows(&attrs(
-            Method::PATCH,
+            &Method::PATCH,
             "/apis/apps/v1/namespaces/x/deployments/w"
         )));
     }

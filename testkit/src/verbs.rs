@@ -199,24 +199,20 @@ fn apply(store: &mut Store, target: &Target<'_>, name: &str, call: &Call<'_>) ->
     }
 }
 
-/// The body of a write as JSON, or the `400` the real server gives for a body it cannot
-/// decode.
-fn json_body(call: &Call<'_>) -> Result<Value, Reply> {
-    serde_json::from_slice::<Value>(call.body).map_err(|_| {
-        failure(
-            StatusCode::BAD_REQUEST,
-            "BadRequest",
-            "the request body is not JSON",
-        )
-    })
+/// The `400` the real server gives for a body it cannot decode.
+fn undecodable() -> Reply {
+    failure(
+        StatusCode::BAD_REQUEST,
+        "BadRequest",
+        "the request body is not JSON",
+    )
 }
 
 /// Create: `POST` to a collection; Events (`events.k8s.io/v1` and core `v1`) are validated
 /// first (`422` with one cause per field error).
 fn create(store: &mut Store, target: &Target<'_>, call: &Call<'_>) -> Reply {
-    let value = match json_body(call) {
-        Ok(v) => v,
-        Err(res) => return res,
+    let Ok(value) = serde_json::from_slice::<Value>(call.body) else {
+        return undecodable();
     };
     let name = str_at(&value, "/metadata/name").to_owned();
     if target.ty.namespaced && target.namespace.is_none() {
@@ -250,9 +246,8 @@ fn create(store: &mut Store, target: &Target<'_>, call: &Call<'_>) -> Reply {
 
 /// Update: `PUT` of a whole object.
 fn update(store: &mut Store, target: &Target<'_>, name: &str, call: &Call<'_>) -> Reply {
-    let value = match json_body(call) {
-        Ok(v) => v,
-        Err(res) => return res,
+    let Ok(value) = serde_json::from_slice::<Value>(call.body) else {
+        return undecodable();
     };
     match store.replace(&target.key(name), &value, call.manager(), call.dry_run()) {
         Ok(v) => reply(StatusCode::OK, &v),

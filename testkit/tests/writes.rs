@@ -604,46 +604,20 @@ async fn every_write_is_recorded_with_its_manager_and_options() {
     .await
     .expect("create");
     let writes = server.writes();
-    let summary: Vec<(&str, &str, Option<&str>, bool, bool, u16)> = writes
+    let summary: Vec<String> = writes
         .iter()
         .map(|w| {
-            (
-                w.method.as_str(),
-                w.path.as_str(),
-                w.manager.as_deref(),
-                w.dry_run,
-                w.force,
-                w.status,
-            )
+            let manager = w.manager.as_deref().unwrap_or("-");
+            let flags = format!("dry_run={} force={}", w.dry_run, w.force);
+            format!("{} {} {manager} {flags} {}", w.method, w.path, w.status)
         })
         .collect();
     assert_eq!(
         summary,
         [
-            (
-                "PATCH",
-                "/api/v1/namespaces/a/configmaps/c",
-                Some("plinth"),
-                true,
-                false,
-                200
-            ),
-            (
-                "PATCH",
-                "/api/v1/namespaces/a/configmaps/d",
-                Some("plinth"),
-                false,
-                true,
-                201
-            ),
-            (
-                "POST",
-                "/api/v1/namespaces/a/configmaps",
-                Some("kubectl-create"),
-                false,
-                false,
-                201
-            ),
+            "PATCH /api/v1/namespaces/a/configmaps/c plinth dry_run=true force=false 200",
+            "PATCH /api/v1/namespaces/a/configmaps/d plinth dry_run=false force=true 201",
+            "POST /api/v1/namespaces/a/configmaps kubectl-create dry_run=false force=false 201",
         ]
     );
     assert_eq!(writes[1].query["fieldManager"], "plinth");
@@ -719,9 +693,9 @@ async fn faults_by_verb_and_nth_call_conflicts_timeouts_and_drops() {
         "processed"
     );
     let writes = server.writes();
-    let last = writes.last().expect("writes");
+    let final_write = writes.last().expect("writes");
     assert_eq!(
-        (last.status, last.fault.clone()),
+        (final_write.status, final_write.fault.clone()),
         (0, Some(FaultKind::DropResponse))
     );
 }
