@@ -220,23 +220,40 @@ mod tests {
     #[test]
     fn roles_hold_in_their_namespace_wildcards_match() {
         let role = RbacRule::new(&["apps"], &["deployments"], &["get"]).in_namespaces(&["x"]);
-        assert!(role.allows(&attrs(
-            &Method::GET,
-            "/apis/apps/v1/namespaces/x/deployments/a"
-        )));
-        assert!(!role.allows(&attrs(
-            &Method::GET,
-            "/apis/apps/v1/namespaces/y/deployments/a"
-        )));
-        assert!(!role.allows(&attrs(&Method::GET, "/apis/apps/v1/deployments")));
-        let any = RbacRule::new(&["*"], &["*/scale"], &["*"]);
-        assert!(any.allows(&attrs(
-            &Method::PATCH,
-            "/apis/apps/v1/namespaces/x/deployments/w/scale"
-        )));
-        assert!(!any.allows(&attrs(
-            &Method::PATCH,
-            "/apis/apps/v1/namespaces/x/deployments/w"
-        )));
+        let any_scale = RbacRule::new(&["*"], &["*/scale"], &["*"]);
+        let cases = [
+            (
+                &role,
+                Method::GET,
+                "/apis/apps/v1/namespaces/x/deployments/a",
+                true,
+            ),
+            (
+                &role,
+                Method::GET,
+                "/apis/apps/v1/namespaces/y/deployments/a",
+                false,
+            ),
+            (&role, Method::GET, "/apis/apps/v1/deployments", false),
+            (
+                &any_scale,
+                Method::PATCH,
+                "/apis/apps/v1/namespaces/x/deployments/w/scale",
+                true,
+            ),
+            (
+                &any_scale,
+                Method::PATCH,
+                "/apis/apps/v1/namespaces/x/deployments/w",
+                false,
+            ),
+        ];
+        for (rule, method, path, allowed) in cases {
+            assert_eq!(
+                rule.allows(&attrs(&method, path)),
+                allowed,
+                "{method} {path}"
+            );
+        }
     }
 }

@@ -52,11 +52,10 @@ impl LoggedRequest {
 /// One write request the server received (any method but `GET`), refused or not.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Write {
-    /// `POST`, `PUT`, `PATCH`, `DELETE`.
-    pub method: String,
-    pub path: String,
-    /// Decoded query parameters, sorted (`fieldManager`, `force`, `dryRun`, ...).
-    pub query: BTreeMap<String, String>,
+    /// Method (`POST`, `PUT`, `PATCH`, `DELETE`), path, decoded query (`fieldManager`,
+    /// `force`, `dryRun`, ...), the response status (0 while pending or when the connection
+    /// was dropped) and the fault injected, as in the request log.
+    pub request: LoggedRequest,
     /// The `fieldManager` query parameter.
     pub manager: Option<String>,
     /// Whether it asked for a dry run (`dryRun=All`, or `dryRun: ["All"]` in a delete's body).
@@ -67,37 +66,34 @@ pub struct Write {
     pub propagation_policy: Option<String>,
     /// The body as JSON (`null` when empty or not JSON).
     pub body: Value,
-    /// The response status; 0 while pending or when the connection was dropped.
-    pub status: u16,
-    /// The fault injected into it, if any.
-    pub fault: Option<FaultKind>,
 }
 
 impl Write {
     /// Whether the server accepted it (a `2xx`) and it was not a dry run: it changed (or
     /// could have changed) what is stored.
     pub fn stored(&self) -> bool {
-        (200..300).contains(&self.status) && !self.dry_run
+        (200..300).contains(&self.request.status) && !self.dry_run
+    }
+}
+
+/// How a controller in the fake changes its object.
+struct Edit(Box<dyn Fn(&mut Value) + Send>);
+
+impl std::fmt::Debug for Edit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Edit")
     }
 }
 
 /// A controller in the fake ([`FakeApiServer::controller`]): after every accepted write that
-/// changed its object, it edits the object as its manager.
+/// changed its `object`, it makes its `edit` as its `manager`; `seen` is the
+/// `resourceVersion` it last saw (after its own edit).
+#[derive(Debug)]
 struct Controller {
     manager: String,
     object: (String, String, Option<String>, String),
-    edit: Box<dyn Fn(&mut Value) + Send>,
-    /// The `resourceVersion` it last saw (after its own edit).
+    edit: Edit,
     seen: String,
-}
-
-impl std::fmt::Debug for Controller {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Controller")
-            .field("manager", &self.manager)
-            .field("object", &self.object)
-            .finish_non_exhaustive()
-    }
 }
 
 #[derive(Debug, Default)]
@@ -292,7 +288,7 @@ impl FakeApiServer {
         shared.controllers.push(Controller {
             manager: manager.to_owned(),
             object,
-            edit: Box::new(edit),
+            edit: Edit(Box::new(edit)),
             seen,
         });
     }
@@ -557,17 +553,18 @@ async fn handle(req: Request<Incoming>, shared: &Mutex<Shared>) -> Result<Reply,
         let fault = faults::take(&mut s.faults, method.as_str(), &path);
         s.in_flight += 1;
         s.max_in_flight = s.max_in_flight.max(s.in_flight);
-        s.log.push(LoggedRequest {
+        let request = LoggedRequest {
             method: method.to_string(),
             path: path.clone(),
             query: query.clone(),
             status: 0,
             fault: fault.clone(),
-        });
+        };
         let write_slot = (method != http::Method::GET).then(|| {
-            s.writes.push(record_write(&call, &path, fault.clone()));
+            s.writes.push(record_write(&call, request.clone()));
             s.writes.len() - 1
         });
+        s.log.push(request);
         (fault, s.log.len() - 1, write_slot, s.latency)
     };
     // Counts the request as in flight until it is answered or its client goes away.
@@ -593,9 +590,9 @@ async fn handle(req: Request<Incoming>, shared: &Mutex<Shared>) -> Result<Reply,
     }
     if let Some(entry) = write_slot
         .and_then(|w| s.writes.get_mut(w))
-        .filter(|e| e.path == path)
+        .filter(|e| e.request.path == path)
     {
-        entry.status = status;
+        entry.request.status = status;
     }
     if write_slot.is_some() && res.status().is_success() {
         run_controllers(&mut s);
@@ -621,7 +618,7 @@ fn run_controllers(s: &mut Shared) {
         };
         match rv(store) {
             Some(now) if now != c.seen => {
-                store.edit(&key, &c.manager, "", |v| (c.edit)(v));
+                store.edit(&key, &c.manager, "", |v| (c.edit.0)(v));
                 store.reap(&key);
                 c.seen = rv(store).unwrap_or_default();
             }
@@ -631,12 +628,9 @@ fn run_controllers(s: &mut Shared) {
 }
 
 /// The record of a write request (its status still 0).
-fn record_write(call: &Call<'_>, path: &str, fault: Option<FaultKind>) -> Write {
+fn record_write(call: &Call<'_>, request: LoggedRequest) -> Write {
     let query = call.query;
     Write {
-        method: call.method.to_string(),
-        path: path.to_owned(),
-        query: query.clone(),
         manager: query.get("fieldManager").cloned(),
         dry_run: call.dry_run(),
         force: query.get("force").is_some_and(|f| f == "true"),
@@ -645,8 +639,7 @@ fn record_write(call: &Call<'_>, path: &str, fault: Option<FaultKind>) -> Write 
             .cloned()
             .or_else(|| call.body_option("propagationPolicy")),
         body: serde_json::from_slice(call.body).unwrap_or(Value::Null),
-        status: 0,
-        fault,
+        request,
     }
 }
 

@@ -9,49 +9,30 @@ use serde_json::{Value, json};
 
 use crate::reply::Cause;
 
-/// The fields a write may not change once set, per kind (as the real server's update
-/// validation refuses them), the fake's default set; `Scenario::immutable_fields` replaces
-/// a kind's entry.
-pub const IMMUTABLE: &[(&str, &[&str])] = &[
-    ("ClusterRoleBinding", &["roleRef"]),
-    ("CustomResourceDefinition", &["spec.scope"]),
-    ("DaemonSet", &["spec.selector"]),
-    ("Deployment", &["spec.selector"]),
-    (
-        "Job",
-        &["spec.selector", "spec.template", "spec.completionMode"],
-    ),
+/// The fields a write may not change once set, per kind (dotted paths, separated by spaces),
+/// as the real server's update validation refuses them: the fake's default set;
+/// `Scenario::immutable_fields` replaces a kind's entry.
+pub const IMMUTABLE: &[(&str, &str)] = &[
+    ("ClusterRoleBinding", "roleRef"),
+    ("CustomResourceDefinition", "spec.scope"),
+    ("DaemonSet", "spec.selector"),
+    ("Deployment", "spec.selector"),
+    ("Job", "spec.selector spec.template spec.completionMode"),
     (
         "PersistentVolumeClaim",
-        &[
-            "spec.storageClassName",
-            "spec.volumeName",
-            "spec.accessModes",
-            "spec.volumeMode",
-            "spec.selector",
-        ],
+        "spec.storageClassName spec.volumeName spec.accessModes spec.volumeMode spec.selector",
     ),
-    ("ReplicaSet", &["spec.selector"]),
-    ("RoleBinding", &["roleRef"]),
-    ("Secret", &["type"]),
-    ("Service", &["spec.clusterIP"]),
+    ("ReplicaSet", "spec.selector"),
+    ("RoleBinding", "roleRef"),
+    ("Secret", "type"),
+    ("Service", "spec.clusterIP"),
     (
         "StatefulSet",
-        &[
-            "spec.selector",
-            "spec.serviceName",
-            "spec.volumeClaimTemplates",
-            "spec.podManagementPolicy",
-        ],
+        "spec.selector spec.serviceName spec.volumeClaimTemplates spec.podManagementPolicy",
     ),
     (
         "StorageClass",
-        &[
-            "provisioner",
-            "parameters",
-            "reclaimPolicy",
-            "volumeBindingMode",
-        ],
+        "provisioner parameters reclaimPolicy volumeBindingMode",
     ),
 ];
 
@@ -60,7 +41,7 @@ pub(crate) fn default_immutable() -> BTreeMap<String, Vec<String>> {
     IMMUTABLE
         .iter()
         .map(|(kind, paths)| {
-            let paths = paths.iter().map(|p| (*p).to_owned()).collect();
+            let paths = paths.split(' ').map(str::to_owned).collect();
             ((*kind).to_owned(), paths)
         })
         .collect()

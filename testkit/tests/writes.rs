@@ -60,6 +60,19 @@ fn status(err: kube::Error) -> Box<kube::core::Status> {
     }
 }
 
+/// How many `ConfigMap`s a LIST returns.
+async fn listed(api: &Api<ConfigMap>) -> usize {
+    api.list(&ListParams::default())
+        .await
+        .expect("list")
+        .items
+        .len()
+}
+
+fn assert_starts(message: &str, prefix: &str) {
+    assert!(message.starts_with(prefix), "{message}");
+}
+
 fn apply_params() -> PatchParams {
     PatchParams::apply("plinth")
 }
@@ -114,21 +127,14 @@ async fn delete_answers_a_status_or_the_object_then_404_and_records_the_policy()
         .await
         .expect_err("absent");
     assert_eq!(status(again).code, 404);
-    assert_eq!(
-        api.list(&ListParams::default())
-            .await
-            .expect("list")
-            .items
-            .len(),
-        1
-    );
+    assert_eq!(listed(&api).await, 1);
 
     let writes = server.writes();
     assert_eq!(writes.len(), 3);
     assert!(writes[0].dry_run && !writes[0].stored());
     assert_eq!(writes[0].propagation_policy.as_deref(), Some("Foreground"));
-    assert!(writes[1].stored() && writes[1].method == "DELETE");
-    assert_eq!(writes[2].status, 404);
+    assert!(writes[1].stored() && writes[1].request.method == "DELETE");
+    assert_eq!(writes[2].request.status, 404);
 }
 
 fn widget_crd(scope: &str) -> Value {
@@ -139,9 +145,36 @@ fn widget_crd(scope: &str) -> Value {
             "versions": [{"name": "v1", "served": true, "storage": true}]}})
 }
 
+async fn apply_crd(crds: &Api<DynamicObject>, scope: &str) {
+    let crd = Patch::Apply(object(widget_crd(scope)));
+    crds.patch("gizmoes.example.io", &apply_params(), &crd)
+        .await
+        .expect("apply the CRD");
+}
+
 fn widget() -> Value {
     json!({"apiVersion": "example.io/v1", "kind": "Widget",
         "metadata": {"name": "w", "namespace": "a"}, "spec": {"size": 1}})
+}
+
+/// A scenario serving `CustomResourceDefinition` (and no Widget).
+fn crd_scenario() -> Scenario {
+    Scenario::new().serve("apiextensions.k8s.io/v1", "CustomResourceDefinition", false)
+}
+
+fn crd_api(client: &Client) -> Api<DynamicObject> {
+    dynamic(
+        client.clone(),
+        "apiextensions.k8s.io/v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        None,
+    )
+}
+
+/// Widgets, served as `gizmoes` by [`widget_crd`].
+fn widget_api(client: &Client, ns: Option<&str>) -> Api<DynamicObject> {
+    dynamic(client.clone(), "example.io/v1", "Widget", "gizmoes", ns)
 }
 
 async fn served_kinds(client: Client) -> Vec<String> {
@@ -162,27 +195,10 @@ async fn served_kinds(client: Client) -> Vec<String> {
 
 #[tokio::test]
 async fn a_crd_serves_its_kinds_while_it_is_stored() {
-    let server = FakeApiServer::start(Scenario::new().serve(
-        "apiextensions.k8s.io/v1",
-        "CustomResourceDefinition",
-        false,
-    ))
-    .expect("server");
+    let server = FakeApiServer::start(crd_scenario()).expect("server");
     let client = client(&server).await;
-    let widgets = dynamic(
-        client.clone(),
-        "example.io/v1",
-        "Widget",
-        "gizmoes",
-        Some("a"),
-    );
-    let crds = dynamic(
-        client.clone(),
-        "apiextensions.k8s.io/v1",
-        "CustomResourceDefinition",
-        "customresourcedefinitions",
-        None,
-    );
+    let widgets = widget_api(&client, Some("a"));
+    let crds = crd_api(&client);
     let kind = "example.io/v1/Widget gizmoes Namespaced".to_owned();
     assert!(!served_kinds(client.clone()).await.contains(&kind));
     let missing = widgets
@@ -191,13 +207,7 @@ async fn a_crd_serves_its_kinds_while_it_is_stored() {
         .expect_err("not served");
     assert_eq!(status(missing).code, 404);
 
-    crds.patch(
-        "gizmoes.example.io",
-        &apply_params(),
-        &Patch::Apply(object(widget_crd("Namespaced"))),
-    )
-    .await
-    .expect("apply the CRD");
+    apply_crd(&crds, "Namespaced").await;
     assert!(served_kinds(client.clone()).await.contains(&kind));
     widgets
         .patch("w", &apply_params(), &Patch::Apply(object(widget())))
@@ -236,30 +246,13 @@ async fn a_crd_serves_its_kinds_while_it_is_stored() {
 
 #[tokio::test]
 async fn a_new_crd_is_established_after_the_declared_requests_with_its_scope() {
-    let server = FakeApiServer::start(
-        Scenario::new()
-            .serve("apiextensions.k8s.io/v1", "CustomResourceDefinition", false)
-            .crd_established_after(3),
-    )
-    .expect("server");
+    let server = FakeApiServer::start(crd_scenario().crd_established_after(3)).expect("server");
     let client = client(&server).await;
-    let crds = dynamic(
-        client.clone(),
-        "apiextensions.k8s.io/v1",
-        "CustomResourceDefinition",
-        "customresourcedefinitions",
-        None,
-    );
-    crds.patch(
-        "gizmoes.example.io",
-        &apply_params(),
-        &Patch::Apply(object(widget_crd("Cluster"))),
-    )
-    .await
-    .expect("apply the CRD");
+    let crds = crd_api(&client);
+    apply_crd(&crds, "Cluster").await;
     let crd = crds.get("gizmoes.example.io").await.expect("request 1");
     assert_eq!(crd.data["status"]["conditions"][1]["status"], "False");
-    let widgets = dynamic(client.clone(), "example.io/v1", "Widget", "gizmoes", None);
+    let widgets = widget_api(&client, None);
     assert_eq!(
         status(widgets.get("w").await.expect_err("request 2")).code,
         404
@@ -356,12 +349,7 @@ async fn events_are_validated_stored_and_listed() {
             .expect_err("invalid"),
     );
     assert_eq!(bad.code, 422);
-    assert!(
-        bad.message
-            .starts_with("Event.events.k8s.io \"web.2\" is invalid: ["),
-        "{}",
-        bad.message
-    );
+    assert_starts(&bad.message, "Event.events.k8s.io \"web.2\" is invalid: [");
     let fields: Vec<String> = causes(&bad).into_iter().map(|(f, _)| f).collect();
     assert_eq!(fields, ["reportingController", "message", "type", "count"]);
     assert_eq!(
@@ -510,14 +498,7 @@ async fn rbac_refuses_what_no_rule_allows_as_the_real_server_words_it() {
         "discovery is allowed"
     );
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "a");
-    assert_eq!(
-        cms.list(&ListParams::default())
-            .await
-            .expect("list")
-            .items
-            .len(),
-        1
-    );
+    assert_eq!(listed(&cms).await, 1);
     let err = status(
         cms.patch("c", &apply_params(), &Patch::Apply(&cm("c")))
             .await
@@ -609,7 +590,8 @@ async fn every_write_is_recorded_with_its_manager_and_options() {
         .map(|w| {
             let manager = w.manager.as_deref().unwrap_or("-");
             let flags = format!("dry_run={} force={}", w.dry_run, w.force);
-            format!("{} {} {manager} {flags} {}", w.method, w.path, w.status)
+            let r = &w.request;
+            format!("{} {} {manager} {flags} {}", r.method, r.path, r.status)
         })
         .collect();
     assert_eq!(
@@ -620,7 +602,7 @@ async fn every_write_is_recorded_with_its_manager_and_options() {
             "POST /api/v1/namespaces/a/configmaps kubectl-create dry_run=false force=false 201",
         ]
     );
-    assert_eq!(writes[1].query["fieldManager"], "plinth");
+    assert_eq!(writes[1].request.query["fieldManager"], "plinth");
     assert_eq!(writes[1].body["data"]["k"], "v");
     assert_eq!(writes.iter().filter(|w| w.stored()).count(), 2);
     let e = server
@@ -678,24 +660,25 @@ async fn faults_by_verb_and_nth_call_conflicts_timeouts_and_drops() {
     let timeout = status(apply("c").await.expect_err("timeout"));
     assert_eq!((timeout.code, timeout.reason.as_str()), (504, "Timeout"));
 
-    server.inject(Fault::new(FaultKind::DropConnection));
-    let dropped = apply("x").await.expect_err("dropped");
-    assert!(!matches!(dropped, kube::Error::Api(_)), "{dropped:?}");
-    assert!(
-        server.get("v1", "ConfigMap", Some("a"), "x").is_none(),
-        "not processed"
-    );
-    server.inject(Fault::new(FaultKind::DropResponse));
-    let lost = apply("y").await.expect_err("response lost");
-    assert!(!matches!(lost, kube::Error::Api(_)), "{lost:?}");
-    assert!(
-        server.get("v1", "ConfigMap", Some("a"), "y").is_some(),
-        "processed"
-    );
+    // A dropped connection is no API error; the write happened only when the request was
+    // processed before the drop.
+    for (kind, name, processed) in [
+        (FaultKind::DropConnection, "x", false),
+        (FaultKind::DropResponse, "y", true),
+    ] {
+        server.inject(Fault::new(kind.clone()));
+        let err = apply(name).await.expect_err("dropped");
+        assert!(!matches!(err, kube::Error::Api(_)), "{kind:?}: {err:?}");
+        let stored = server.get("v1", "ConfigMap", Some("a"), name).is_some();
+        assert_eq!(stored, processed, "{kind:?}");
+    }
     let writes = server.writes();
     let final_write = writes.last().expect("writes");
     assert_eq!(
-        (final_write.status, final_write.fault.clone()),
+        (
+            final_write.request.status,
+            final_write.request.fault.clone()
+        ),
         (0, Some(FaultKind::DropResponse))
     );
 }
@@ -758,11 +741,9 @@ async fn finalizers_hold_a_deleted_object_until_the_last_one_goes_and_preconditi
     };
     let err = status(api.delete("c", &stale).await.expect_err("precondition"));
     assert_eq!(err.code, 409);
-    assert!(
-        err.message
-            .starts_with("Precondition failed: ResourceVersion in precondition: 999"),
-        "{}",
-        err.message
+    assert_starts(
+        &err.message,
+        "Precondition failed: ResourceVersion in precondition: 999",
     );
     assert!(server.get("v1", "ConfigMap", Some("a"), "c").is_some());
 }
