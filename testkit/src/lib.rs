@@ -40,7 +40,7 @@
 //!   of any size.
 //!
 //! What it does **not** model: list types and merge keys come from a fixed table
-//! (`fields.rs`), not from schemas (no `x-kubernetes-list-type`); no admission, OpenAPI or CRD
+//! (`fields.rs`), not from schemas (no `x-kubernetes-list-type`); no admission, `OpenAPI` or CRD
 //! schema validation beyond Events and immutable fields; defaulting is only what a scenario
 //! declares with [`Scenario::default_fields`]; apply bodies must be JSON (which kube-rs
 //! sends); no watch, delete of a collection, garbage collection, JSON/merge patches,
