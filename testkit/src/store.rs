@@ -23,7 +23,8 @@ pub struct ResourceType {
     pub plural: String,
     /// Whether objects live in namespaces.
     pub namespaced: bool,
-    /// The verbs discovery lists (`get`, `list`, `patch` unless changed with
+    /// The verbs discovery lists (those the fake answers — `create`, `delete`, `get`, `list`,
+    /// `patch`, `update` — unless changed with
     /// [`ResourceType::with_verbs`]); the server itself answers every verb it models.
     pub verbs: Vec<String>,
     /// Subresources discovery lists as `<plural>/<name>` (none unless added with
@@ -42,7 +43,9 @@ impl ResourceType {
             kind: kind.to_owned(),
             plural: plural_of(kind),
             namespaced,
-            verbs: ["get", "list", "patch"].map(str::to_owned).to_vec(),
+            verbs: ["create", "delete", "get", "list", "patch", "update"]
+                .map(str::to_owned)
+                .to_vec(),
             subresources: Vec::new(),
         }
     }

@@ -245,6 +245,23 @@ async fn a_crd_serves_its_kinds_while_it_is_stored() {
 }
 
 #[tokio::test]
+async fn discovery_lists_the_verbs_the_fake_answers() {
+    let server = FakeApiServer::start(Scenario::new()).expect("server");
+    let discovery = Discovery::new(client(&server).await)
+        .run()
+        .await
+        .expect("discovery");
+    let (_, caps) = discovery
+        .groups()
+        .flat_map(kube::discovery::ApiGroup::recommended_resources)
+        .find(|(ar, _)| ar.kind == "Deployment")
+        .expect("deployments");
+    for verb in ["create", "delete", "get", "list", "patch", "update"] {
+        assert!(caps.supports_operation(verb), "{verb}");
+    }
+}
+
+#[tokio::test]
 async fn a_new_crd_is_established_after_the_declared_requests_with_its_scope() {
     let server = FakeApiServer::start(crd_scenario().crd_established_after(3)).expect("server");
     let client = client(&server).await;
