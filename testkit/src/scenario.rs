@@ -25,6 +25,7 @@ pub struct Scenario {
     pub(crate) rbac: Option<Vec<RbacRule>>,
     pub(crate) user: Option<String>,
     pub(crate) latency: Duration,
+    pub(crate) require_namespaces: bool,
 }
 
 impl Scenario {
@@ -159,6 +160,15 @@ impl Scenario {
     #[must_use]
     pub fn user(mut self, name: &str) -> Self {
         self.user = Some(name.to_owned());
+        self
+    }
+
+    /// Creates objects (by apply or `POST`) only in a Namespace that is stored and not being
+    /// deleted, as the real server's namespace lifecycle admission does (`404 namespaces "x"
+    /// not found`, `403 ... because it is being terminated`); without it any namespace will do.
+    #[must_use]
+    pub fn require_namespaces(mut self) -> Self {
+        self.require_namespaces = true;
         self
     }
 

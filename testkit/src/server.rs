@@ -137,6 +137,7 @@ impl FakeApiServer {
             defaults: scenario.defaults,
             immutable,
             crd_delay: scenario.crd_delay,
+            require_namespaces: scenario.require_namespaces,
             ..Store::default()
         };
         for (object, creator) in scenario.objects {

@@ -161,6 +161,9 @@ pub struct Store {
     pub crd_delay: u32,
     /// CRDs whose kinds are not served yet, with the requests still to wait.
     pub pending_crds: Vec<(StoreKey, u32)>,
+    /// Whether an object can be created only in a stored Namespace that is not being
+    /// deleted.
+    pub require_namespaces: bool,
 }
 
 /// Why an apply was rejected.

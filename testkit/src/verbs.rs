@@ -186,6 +186,9 @@ fn apply(store: &mut Store, target: &Target<'_>, name: &str, call: &Call<'_>) ->
     let force = query.get("force").is_some_and(|f| f == "true");
     let key = target.key(name);
     let created = !store.objects.contains_key(&key);
+    if created && let Some(refused) = namespace_refusal(store, target, name) {
+        return refused;
+    }
     match store.apply(&key, &value, manager, force, call.dry_run()) {
         Ok(v) => reply(
             if created {
@@ -232,6 +235,9 @@ fn create(store: &mut Store, target: &Target<'_>, call: &Call<'_>) -> Reply {
             return invalid(&target.ty.group, &target.ty.kind, &name, &causes);
         }
     }
+    if let Some(refused) = namespace_refusal(store, target, &name) {
+        return refused;
+    }
     match store.create(
         target.t,
         target.namespace,
@@ -241,6 +247,33 @@ fn create(store: &mut Store, target: &Target<'_>, call: &Call<'_>) -> Reply {
     ) {
         Ok(v) => reply(StatusCode::CREATED, &v),
         Err(e) => target.refused(&name, e),
+    }
+}
+
+/// With [`Store::require_namespaces`], why an object cannot be created in the target's
+/// namespace, as the real server's namespace lifecycle admission says: `404 namespaces "x"
+/// not found` when no such Namespace is stored, `403` while it is being deleted.
+fn namespace_refusal(store: &Store, target: &Target<'_>, name: &str) -> Option<Reply> {
+    let ns = target.namespace.filter(|_| store.require_namespaces)?;
+    let namespace = store
+        .key_of("v1", "Namespace", None, ns)
+        .and_then(|key| store.objects.get(&key));
+    match namespace {
+        None => Some(failure(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            &format!("namespaces \"{ns}\" not found"),
+        )),
+        Some(n) if n.value.pointer("/metadata/deletionTimestamp").is_some() => Some(failure(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            &format!(
+                "{} \"{}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                target.qualified(),
+                name,
+            ),
+        )),
+        Some(_) => None,
     }
 }
 

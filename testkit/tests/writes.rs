@@ -766,6 +766,48 @@ async fn finalizers_hold_a_deleted_object_until_the_last_one_goes_and_preconditi
 }
 
 #[tokio::test]
+async fn with_required_namespaces_objects_are_created_only_in_a_live_namespace() {
+    let mut leaving = json!({"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "gone", "finalizers": ["kubernetes"]}});
+    let server = FakeApiServer::start(Scenario::new().require_namespaces().object(leaving.clone()))
+        .expect("server");
+    let client = client(&server).await;
+    let in_a: Api<ConfigMap> = Api::namespaced(client.clone(), "a");
+    let err = status(
+        in_a.patch("c", &apply_params(), &Patch::Apply(&cm("c")))
+            .await
+            .expect_err("no namespace a"),
+    );
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (404, "namespaces \"a\" not found")
+    );
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    let a = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}});
+    namespaces
+        .patch("a", &apply_params(), &Patch::Apply(&a))
+        .await
+        .expect("namespace");
+    in_a.patch("c", &apply_params(), &Patch::Apply(&cm("c")))
+        .await
+        .expect("in a live namespace");
+    namespaces
+        .delete("gone", &DeleteParams::default())
+        .await
+        .expect("deleting");
+    leaving = cm("c");
+    leaving["metadata"]["namespace"] = "gone".into();
+    let err = Api::<ConfigMap>::namespaced(client, "gone")
+        .patch("c", &apply_params(), &Patch::Apply(&leaving))
+        .await
+        .expect_err("terminating");
+    assert_eq!(
+        status(err).message,
+        "configmaps \"c\" is forbidden: unable to create new content in namespace gone because it is being terminated"
+    );
+}
+
+#[tokio::test]
 async fn a_controller_in_the_fake_reverts_a_field_after_every_apply() {
     let server = FakeApiServer::start(
         Scenario::new().object_created_by("kubectl-create", deployment("web")),
