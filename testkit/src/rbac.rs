@@ -103,7 +103,7 @@ impl RbacRule {
 /// What a resource request asks, as the authorizer sees it.
 #[derive(Debug)]
 pub(crate) struct Attributes {
-    verb: &'static str,
+    pub(crate) verb: &'static str,
     group: String,
     /// `<plural>` or `<plural>/<subresource>`.
     resource: String,

@@ -74,6 +74,18 @@ impl Write {
     pub fn stored(&self) -> bool {
         (200..300).contains(&self.request.status) && !self.dry_run
     }
+
+    /// The verb as RBAC names it: `create` (`POST`), `update` (`PUT`), `patch`, `delete`
+    /// (`deletecollection` on a collection path).
+    pub fn verb(&self) -> &'static str {
+        let r = &self.request;
+        rbac::attributes(
+            &r.method.parse().unwrap_or(http::Method::GET),
+            &r.path,
+            &r.query,
+        )
+        .map_or("", |a| a.verb)
+    }
 }
 
 /// How a controller in the fake changes its object.

@@ -134,6 +134,7 @@ async fn delete_answers_a_status_or_the_object_then_404_and_records_the_policy()
     assert!(writes[0].dry_run && !writes[0].stored());
     assert_eq!(writes[0].propagation_policy.as_deref(), Some("Foreground"));
     assert!(writes[1].stored() && writes[1].request.method == "DELETE");
+    assert_eq!(writes[1].verb(), "delete");
     assert_eq!(writes[2].request.status, 404);
 }
 
@@ -620,6 +621,8 @@ async fn every_write_is_recorded_with_its_manager_and_options() {
         ]
     );
     assert_eq!(writes[1].request.query["fieldManager"], "plinth");
+    let verbs: Vec<&str> = writes.iter().map(plinth_testkit::Write::verb).collect();
+    assert_eq!(verbs, ["patch", "patch", "create"]);
     assert_eq!(writes[1].body["data"]["k"], "v");
     assert_eq!(writes.iter().filter(|w| w.stored()).count(), 2);
     let e = server
