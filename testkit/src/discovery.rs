@@ -1,5 +1,5 @@
 //! Discovery: `/api`, `/apis` and the resource list of each group version, built from the
-//! types the store serves.
+//! types the store serves (a CRD's kinds only while the CRD is stored and established).
 
 use std::collections::BTreeMap;
 
@@ -8,6 +8,16 @@ use serde_json::{Value, json};
 
 use crate::reply::{Reply, no_such_resource, reply};
 use crate::store::Store;
+
+/// The types the store serves now (not those whose CRD is missing or not established).
+fn served(store: &Store) -> impl Iterator<Item = &crate::store::ResourceType> {
+    store
+        .types
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !store.unserved.contains(i))
+        .map(|(_, t)| t)
+}
 
 /// `/api`: the core group's versions.
 pub(crate) fn core_versions() -> Reply {
@@ -20,7 +30,7 @@ pub(crate) fn core_versions() -> Reply {
 /// `/apis`: every named group and its versions.
 pub(crate) fn group_list(store: &Store) -> Value {
     let mut groups: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for t in store.types.iter().filter(|t| !t.group.is_empty()) {
+    for t in served(store).filter(|t| !t.group.is_empty()) {
         let versions = groups.entry(t.group.as_str()).or_default();
         if !versions.contains(&t.version.as_str()) {
             versions.push(t.version.as_str());
@@ -41,9 +51,7 @@ pub(crate) fn group_list(store: &Store) -> Value {
 
 /// `/api/v1` or `/apis/<group>/<version>`: the resources of one group version.
 pub(crate) fn resource_list(store: &Store, group: &str, version: &str) -> Reply {
-    let resources: Vec<Value> = store
-        .types
-        .iter()
+    let resources: Vec<Value> = served(store)
         .filter(|t| t.group == group && t.version == version)
         .flat_map(|t| {
             let main = json!({

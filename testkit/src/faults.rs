@@ -7,7 +7,7 @@ use http::{Response, StatusCode, header};
 use http_body_util::Either;
 use serde_json::{Value, json};
 
-use crate::reply::{Endless, Reply, failure, reply};
+use crate::reply::{Endless, Reply, failure, field_conflicts, reply};
 
 /// What an injected fault does to a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,14 +28,29 @@ pub enum FaultKind {
     EndlessContinue { same_token: bool },
     /// This status with exactly this JSON body (a server that echoes values in its errors).
     Body { code: u16, body: Value },
+    /// `409` as a server-side apply conflicting with a field `manager` owns: the real body,
+    /// one `FieldManagerConflict` cause for `field` (e.g. `.spec.replicas`).
+    FieldConflict { manager: String, field: String },
+    /// `409` for a stale `resourceVersion` ("the object has been modified; ...").
+    StaleResourceVersion,
+    /// `504` with `reason: Timeout`, as the server answers a request it could not finish in
+    /// time (it may still be processing it).
+    Timeout,
+    /// The connection is closed without a response, before the request is processed.
+    DropConnection,
+    /// The request is processed (a write is stored), then the connection is closed without
+    /// a response: the client cannot know the write happened.
+    DropResponse,
 }
 
-/// A fault applied to the next `times` requests whose path contains `path_contains`.
+/// A fault applied to the next `times` requests whose path contains `path_contains` (and
+/// whose method is `method`, when set).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fault {
     kind: FaultKind,
     times: u32,
     path_contains: String,
+    method: Option<String>,
     every: u32,
     seen: u32,
 }
@@ -47,6 +62,7 @@ impl Fault {
             kind,
             times: 1,
             path_contains: String::new(),
+            method: None,
             every: 1,
             seen: 0,
         }
@@ -72,12 +88,29 @@ impl Fault {
         self.every = n.max(1);
         self
     }
+
+    /// Only the `n`th matching request is hit (1: the next one), once.
+    #[must_use]
+    pub fn nth(self, n: u32) -> Self {
+        self.every(n).times(1)
+    }
+
+    /// Only requests with this HTTP method match (`GET`, `PATCH`, `POST`, `PUT`, `DELETE`;
+    /// a LIST is a `GET`).
+    #[must_use]
+    pub fn verb(mut self, method: &str) -> Self {
+        self.method = Some(method.to_ascii_uppercase());
+        self
+    }
 }
 
-/// Takes the fault that applies to a request for `path`, if any.
-pub(crate) fn take(faults: &mut [Fault], path: &str) -> Option<FaultKind> {
+/// Takes the fault that applies to a `method` request for `path`, if any.
+pub(crate) fn take(faults: &mut [Fault], method: &str, path: &str) -> Option<FaultKind> {
     for fault in faults {
-        if fault.times == 0 || !path.contains(&fault.path_contains) {
+        if fault.times == 0
+            || !path.contains(&fault.path_contains)
+            || fault.method.as_deref().is_some_and(|m| m != method)
+        {
             continue;
         }
         fault.seen += 1;
@@ -91,8 +124,9 @@ pub(crate) fn take(faults: &mut [Fault], path: &str) -> Option<FaultKind> {
 }
 
 /// The response a fault gives instead of the normal one; `None` when the normal response
-/// follows (after the delay of a [`FaultKind::Slow`]). `slot` numbers the request (for the
-/// tokens of [`FaultKind::EndlessContinue`]).
+/// follows (after the delay of a [`FaultKind::Slow`]; for the connection drops, which the
+/// server handles itself). `slot` numbers the request (for the tokens of
+/// [`FaultKind::EndlessContinue`]).
 pub(crate) async fn injected(fault: &FaultKind, slot: usize) -> Option<Reply> {
     let res = match fault {
         FaultKind::TooManyRequests { retry_after_secs } => {
@@ -155,10 +189,28 @@ pub(crate) async fn injected(fault: &FaultKind, slot: usize) -> Option<Reply> {
             StatusCode::from_u16(*code).unwrap_or(StatusCode::BAD_REQUEST),
             body,
         ),
+        FaultKind::FieldConflict { manager, field } => {
+            let message = format!("conflict with \"{manager}\"");
+            field_conflicts(
+                &format!("Apply failed with 1 conflict: {message}: {field}"),
+                &[(message, field.clone())],
+            )
+        }
+        FaultKind::StaleResourceVersion => failure(
+            StatusCode::CONFLICT,
+            "Conflict",
+            "Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again",
+        ),
+        FaultKind::Timeout => failure(
+            StatusCode::GATEWAY_TIMEOUT,
+            "Timeout",
+            "the server was unable to return a response in the time allotted, but may still be processing the request",
+        ),
         FaultKind::Slow(delay) => {
             tokio::time::sleep(*delay).await;
             return None;
         }
+        FaultKind::DropConnection | FaultKind::DropResponse => return None,
     };
     Some(res)
 }

@@ -20,21 +20,39 @@
 //!   subresource) and on objects seeded as created by a manager
 //!   ([`Scenario::object_created_by`]), with times from a scenario clock
 //!   ([`FakeApiServer::now`]);
-//! - injectable faults ([`Fault`]): `429` with `Retry-After`, `500`/`503`, slow responses, a
-//!   body that never ends, LISTs that never stop sending `continue` tokens; and, with
-//!   [`Scenario::serve_many`], discovery documents of any size.
+//! - create (`POST`), update (`PUT`) and `DELETE` (a `Status`, or the object for custom
+//!   resources and objects held by finalizers; preconditions; `propagationPolicy` recorded);
+//! - Events (`events.k8s.io/v1` and core `v1`, [`Scenario::serve_events`]) validated on
+//!   create as the real server does (`422 Invalid` with its causes) and listed by
+//!   [`FakeApiServer::events`];
+//! - `422` when a write changes an immutable field ([`IMMUTABLE`],
+//!   [`Scenario::immutable_fields`]);
+//! - kinds served while their `CustomResourceDefinition` is stored (optionally only after
+//!   [`Scenario::crd_established_after`] more requests);
+//! - optional RBAC ([`Scenario::with_rbac`], [`RbacRule`]): `403` with the real message;
+//! - a record of every write ([`FakeApiServer::writes`], [`Write`]), controllers that react
+//!   to writes ([`FakeApiServer::controller`]) and a latency per request
+//!   ([`Scenario::with_latency`]);
+//! - injectable faults ([`Fault`], by path, verb and call number): `429` with `Retry-After`,
+//!   `500`/`503`, `504` timeouts, `409` conflicts, slow responses, dropped connections
+//!   (before or after the request is processed), a body that never ends, LISTs that never
+//!   stop sending `continue` tokens; and, with [`Scenario::serve_many`], discovery documents
+//!   of any size.
 //!
 //! What it does **not** model: list types and merge keys come from a fixed table
-//! (`fields.rs`), not from schemas (no `x-kubernetes-list-type`); no admission, validation or `OpenAPI` schemas; defaulting is only
-//! what a scenario declares with [`Scenario::default_fields`]; apply bodies must be JSON (which
-//! kube-rs sends); no watch, create (`POST`), update (`PUT`), delete, subresource endpoints, field
-//! selectors, `resourceVersion` semantics on LIST, table output, protobuf or authentication
-//! beyond an optional bearer token; continue tokens do not expire.
+//! (`fields.rs`), not from schemas (no `x-kubernetes-list-type`); no admission, `OpenAPI` or CRD
+//! schema validation beyond Events and immutable fields; defaulting is only what a scenario
+//! declares with [`Scenario::default_fields`]; apply bodies must be JSON (which kube-rs
+//! sends); no watch, delete of a collection, garbage collection, JSON/merge patches,
+//! subresource endpoints, field selectors, `resourceVersion` semantics on LIST, table output,
+//! protobuf or authentication beyond an optional bearer token; namespaces need not exist;
+//! continue tokens do not expire. `docs/fake-api-server.md` has the details.
 //!
-//! One concern per file: `server.rs` (serving, the request log, routing by path),
-//! `discovery.rs`, `verbs.rs` (one function per verb: a new verb is one more function),
-//! `store.rs` (objects, owners, apply, edits), `fields.rs` (field sets, merge keys, the merge),
-//! `selector.rs`, `tls.rs`, `faults.rs`
+//! One concern per file: `server.rs` (serving, the request log and the write record, routing
+//! by path, controllers), `discovery.rs`, `verbs.rs` (one function per verb: a new verb is one
+//! more function), `store.rs` (objects, owners, apply, edits), `objects.rs` (create, update,
+//! delete, CRDs), `validate.rs` (Events, immutable fields), `rbac.rs`, `fields.rs` (field
+//! sets, merge keys, the merge), `selector.rs`, `tls.rs`, `faults.rs`
 //! (what to inject and the response each fault gives), `reply.rs` (JSON and `Status`
 //! responses), `scenario.rs` (what a server starts with) and [`git`] (a temporary git
 //! repository for tests that drive real git) and [`tree`] (a snapshot of a folder tree).
@@ -43,6 +61,8 @@ mod discovery;
 mod faults;
 pub mod fields;
 pub mod git;
+mod objects;
+mod rbac;
 mod reply;
 mod scenario;
 mod selector;
@@ -50,11 +70,14 @@ mod server;
 mod store;
 mod tls;
 pub mod tree;
+mod validate;
 mod verbs;
 
 pub use faults::{Fault, FaultKind};
+pub use rbac::RbacRule;
 pub use reply::Endless;
 pub use scenario::Scenario;
 pub use selector::Selector;
-pub use server::{FakeApiServer, LoggedRequest, describe};
+pub use server::{FakeApiServer, LoggedRequest, Write, describe};
 pub use store::{ResourceType, plural_of, split_api_version};
+pub use validate::IMMUTABLE;

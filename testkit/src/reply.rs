@@ -51,6 +51,80 @@ pub(crate) fn field_conflicts(message: &str, causes: &[(String, String)]) -> Rep
     reply(StatusCode::CONFLICT, &body)
 }
 
+/// One `details.causes[]` entry of an `Invalid` (`422`) `Status`: the field and what is wrong
+/// with it, worded as the real server's field errors (`Required value`, `Invalid value: ...`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cause {
+    /// `FieldValueRequired`, `FieldValueInvalid`, `FieldValueNotSupported`, `FieldValueTooLong`.
+    pub reason: &'static str,
+    pub field: String,
+    pub message: String,
+}
+
+impl Cause {
+    /// `<field>: Required value`.
+    pub(crate) fn required(field: &str) -> Self {
+        Self {
+            reason: "FieldValueRequired",
+            field: field.to_owned(),
+            message: "Required value".to_owned(),
+        }
+    }
+
+    /// `<field>: Invalid value: <value as JSON>: <detail>`.
+    pub(crate) fn invalid(field: &str, value: &Value, detail: &str) -> Self {
+        Self {
+            reason: "FieldValueInvalid",
+            field: field.to_owned(),
+            message: format!("Invalid value: {value}: {detail}"),
+        }
+    }
+}
+
+/// `422 Unprocessable Entity` as the real server refuses an object that fails validation: a
+/// `Status` with `reason: Invalid`, the message `<Kind>[.<group>] "<name>" is invalid: <field>:
+/// <message>` (several in `[...]`, comma-separated) and `details` naming the object with one
+/// cause per field error.
+pub(crate) fn invalid(group: &str, kind: &str, name: &str, causes: &[Cause]) -> Reply {
+    let qualified = if group.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}.{group}")
+    };
+    let errors: Vec<String> = causes
+        .iter()
+        .map(|c| format!("{}: {}", c.field, c.message))
+        .collect();
+    let errors = match errors.as_slice() {
+        [one] => one.clone(),
+        _ => format!("[{}]", errors.join(", ")),
+    };
+    let code = StatusCode::UNPROCESSABLE_ENTITY;
+    let mut body = status_body(
+        code,
+        "Invalid",
+        &format!("{qualified} \"{name}\" is invalid: {errors}"),
+    );
+    let causes: Vec<Value> = causes
+        .iter()
+        .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
+        .collect();
+    body["details"] = json!({"name": name, "group": group, "kind": kind, "causes": causes});
+    reply(code, &body)
+}
+
+/// `403 Forbidden` with this message and `details` naming the object (or collection) refused.
+pub(crate) fn forbidden(message: &str, group: &str, resource: &str, name: &str) -> Reply {
+    let code = StatusCode::FORBIDDEN;
+    let mut body = status_body(code, "Forbidden", message);
+    let mut details = json!({"group": group, "kind": resource});
+    if !name.is_empty() {
+        details["name"] = name.into();
+    }
+    body["details"] = details;
+    reply(code, &body)
+}
+
 /// `404`: no such path or resource type.
 pub(crate) fn no_such_resource() -> Reply {
     failure(

@@ -1,10 +1,13 @@
 //! What a fake server starts with ([`Scenario`]): the types it serves, the objects it
-//! stores, the fields it defaults on apply, an optional bearer token and TLS.
+//! stores, the fields it defaults on apply and those it keeps immutable, how soon a CRD's
+//! kinds are served, an optional bearer token, TLS, RBAC rules and a latency per request.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::rbac::RbacRule;
 use crate::store::ResourceType;
 
 /// The objects and types a fake server starts with.
@@ -16,6 +19,13 @@ pub struct Scenario {
     pub(crate) defaults: BTreeMap<String, Value>,
     pub(crate) token: Option<String>,
     pub(crate) tls: bool,
+    /// Immutable fields per kind replacing the defaults of [`crate::IMMUTABLE`].
+    pub(crate) immutable: BTreeMap<String, Vec<String>>,
+    pub(crate) crd_delay: u32,
+    pub(crate) rbac: Option<Vec<RbacRule>>,
+    pub(crate) user: Option<String>,
+    pub(crate) latency: Duration,
+    pub(crate) require_namespaces: bool,
 }
 
 impl Scenario {
@@ -104,6 +114,69 @@ impl Scenario {
     #[must_use]
     pub fn token(mut self, token: &str) -> Self {
         self.token = Some(token.to_owned());
+        self
+    }
+
+    /// Serves `events.k8s.io/v1` and core `v1` `Event` (namespaced; created with `POST`,
+    /// validated, listable; [`crate::FakeApiServer::events`]). Not served unless asked, so
+    /// the discovery of other tests stays as it was.
+    #[must_use]
+    pub fn serve_events(self) -> Self {
+        self.serve("events.k8s.io/v1", "Event", true)
+            .serve("v1", "Event", true)
+    }
+
+    /// The fields of `kind` a write (apply, update) may not change once set (dotted paths,
+    /// e.g. `spec.selector`), replacing the defaults ([`crate::IMMUTABLE`]); `&[]`: none.
+    #[must_use]
+    pub fn immutable_fields(mut self, kind: &str, paths: &[&str]) -> Self {
+        self.immutable.insert(
+            kind.to_owned(),
+            paths.iter().map(|p| (*p).to_owned()).collect(),
+        );
+        self
+    }
+
+    /// A CRD created (or changed to serve a new version) by a client is established, and its
+    /// kinds served, only after this many more requests (0, the default: at once), as the
+    /// real server takes a moment before it serves a new kind.
+    #[must_use]
+    pub fn crd_established_after(mut self, requests: u32) -> Self {
+        self.crd_delay = requests;
+        self
+    }
+
+    /// Checks every resource request against these rules (a ClusterRole-like list, see
+    /// [`RbacRule`]): a request no rule allows gets `403 Forbidden`. Discovery is always
+    /// allowed.
+    #[must_use]
+    pub fn with_rbac(mut self, rules: Vec<RbacRule>) -> Self {
+        self.rbac = Some(rules);
+        self
+    }
+
+    /// The user named in `403` messages under [`Scenario::with_rbac`] (default
+    /// `system:serviceaccount:plinth:plinth`).
+    #[must_use]
+    pub fn user(mut self, name: &str) -> Self {
+        self.user = Some(name.to_owned());
+        self
+    }
+
+    /// Creates objects (by apply or `POST`) only in a Namespace that is stored and not being
+    /// deleted, as the real server's namespace lifecycle admission does (`404 namespaces "x"
+    /// not found`, `403 ... because it is being terminated`); without it any namespace will do.
+    #[must_use]
+    pub fn require_namespaces(mut self) -> Self {
+        self.require_namespaces = true;
+        self
+    }
+
+    /// Delays every response by `latency` (a round trip to a remote API server, for
+    /// benchmarks); requests still overlap.
+    #[must_use]
+    pub fn with_latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
         self
     }
 

@@ -3,7 +3,6 @@
 //! routes the rest to discovery or to the verbs on a resource.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -17,11 +16,15 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
 use crate::faults::{self, Fault, FaultKind};
+use crate::rbac::{self, RbacRule};
 use crate::reply::{Reply, failure, no_such_resource, reply};
 use crate::scenario::Scenario;
 use crate::store::Store;
 use crate::verbs::{self, Call};
 use crate::{discovery, tls};
+
+/// The user named in `403` messages unless a scenario names another.
+const DEFAULT_USER: &str = "system:serviceaccount:plinth:plinth";
 
 /// One request the server received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,12 +49,76 @@ impl LoggedRequest {
     }
 }
 
+/// One write request the server received (any method but `GET`), refused or not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Write {
+    /// Method (`POST`, `PUT`, `PATCH`, `DELETE`), path, decoded query (`fieldManager`,
+    /// `force`, `dryRun`, ...), the response status (0 while pending or when the connection
+    /// was dropped) and the fault injected, as in the request log.
+    pub request: LoggedRequest,
+    /// The `fieldManager` query parameter.
+    pub manager: Option<String>,
+    /// Whether it asked for a dry run (`dryRun=All`, or `dryRun: ["All"]` in a delete's body).
+    pub dry_run: bool,
+    /// Whether it asked to force conflicts (`force=true`).
+    pub force: bool,
+    /// A delete's `propagationPolicy` (query or body), recorded only.
+    pub propagation_policy: Option<String>,
+    /// The body as JSON (`null` when empty or not JSON).
+    pub body: Value,
+}
+
+impl Write {
+    /// Whether the server accepted it (a `2xx`) and it was not a dry run: it changed (or
+    /// could have changed) what is stored.
+    pub fn stored(&self) -> bool {
+        (200..300).contains(&self.request.status) && !self.dry_run
+    }
+
+    /// The verb as RBAC names it: `create` (`POST`), `update` (`PUT`), `patch`, `delete`
+    /// (`deletecollection` on a collection path).
+    pub fn verb(&self) -> &'static str {
+        let r = &self.request;
+        rbac::attributes(
+            &r.method.parse().unwrap_or(http::Method::GET),
+            &r.path,
+            &r.query,
+        )
+        .map_or("", |a| a.verb)
+    }
+}
+
+/// How a controller in the fake changes its object.
+struct Edit(Box<dyn Fn(&mut Value) + Send>);
+
+impl std::fmt::Debug for Edit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Edit")
+    }
+}
+
+/// A controller in the fake ([`FakeApiServer::controller`]): after every accepted write that
+/// changed its `object`, it makes its `edit` as its `manager`; `seen` is the
+/// `resourceVersion` it last saw (after its own edit).
+#[derive(Debug)]
+struct Controller {
+    manager: String,
+    object: (String, String, Option<String>, String),
+    edit: Edit,
+    seen: String,
+}
+
 #[derive(Debug, Default)]
 struct Shared {
     store: Store,
     faults: Vec<Fault>,
     log: Vec<LoggedRequest>,
+    writes: Vec<Write>,
     token: Option<String>,
+    rbac: Option<Vec<RbacRule>>,
+    user: String,
+    latency: std::time::Duration,
+    controllers: Vec<Controller>,
     in_flight: usize,
     max_in_flight: usize,
 }
@@ -75,9 +142,14 @@ fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
 impl FakeApiServer {
     /// Starts the server on `127.0.0.1:0` and writes a kubeconfig pointing at it.
     pub fn start(scenario: Scenario) -> std::io::Result<Self> {
+        let mut immutable = crate::validate::default_immutable();
+        immutable.extend(scenario.immutable);
         let mut store = Store {
             types: scenario.types,
             defaults: scenario.defaults,
+            immutable,
+            crd_delay: scenario.crd_delay,
+            require_namespaces: scenario.require_namespaces,
             ..Store::default()
         };
         for (object, creator) in scenario.objects {
@@ -86,6 +158,9 @@ impl FakeApiServer {
         let shared = Arc::new(Mutex::new(Shared {
             store,
             token: scenario.token.clone(),
+            rbac: scenario.rbac,
+            user: scenario.user.unwrap_or_else(|| DEFAULT_USER.to_owned()),
+            latency: scenario.latency,
             ..Shared::default()
         }));
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
@@ -164,6 +239,78 @@ impl FakeApiServer {
         lock(&self.shared).log.clear();
     }
 
+    /// Every write request received so far (`POST`, `PUT`, `PATCH`, `DELETE`), in order,
+    /// refused, faulted and dry-run ones included: "zero writes" is
+    /// `writes().iter().all(|w| !w.stored())` or `writes().is_empty()`.
+    pub fn writes(&self) -> Vec<Write> {
+        lock(&self.shared).writes.clone()
+    }
+
+    /// Forgets the writes received so far.
+    pub fn clear_writes(&self) {
+        lock(&self.shared).writes.clear();
+    }
+
+    /// The Events stored (`events.k8s.io/v1` and core `v1`, see [`Scenario::serve_events`]),
+    /// in the order they were created.
+    pub fn events(&self) -> Vec<Value> {
+        let shared = lock(&self.shared);
+        let store = &shared.store;
+        let mut events: Vec<&Value> = store
+            .objects
+            .iter()
+            .filter(|((t, _, _), _)| {
+                let ty = &store.types[*t];
+                ty.kind == "Event" && (ty.group.is_empty() || ty.group == "events.k8s.io")
+            })
+            .map(|(_, s)| &s.value)
+            .collect();
+        let rv = |v: &Value| -> u64 {
+            crate::store::str_at(v, "/metadata/resourceVersion")
+                .parse()
+                .unwrap_or(0)
+        };
+        events.sort_by_key(|v| rv(v));
+        events.into_iter().cloned().collect()
+    }
+
+    /// Runs a controller in the fake: after every accepted write (any client's) that changes
+    /// the object `(api_version, kind, namespace, name)`, `edit` changes it as `manager` would
+    /// with an update (as [`Self::edit_as`]), e.g. reverting a field plinth applied — the
+    /// "someone keeps fighting over this object" of a thrash test. Its own edits do not
+    /// trigger it again.
+    pub fn controller(
+        &self,
+        manager: &str,
+        (api_version, kind, namespace, name): (&str, &str, Option<&str>, &str),
+        edit: impl Fn(&mut Value) + Send + 'static,
+    ) {
+        let mut shared = lock(&self.shared);
+        let object = (
+            api_version.to_owned(),
+            kind.to_owned(),
+            namespace.map(str::to_owned),
+            name.to_owned(),
+        );
+        let seen = shared
+            .store
+            .key_of(api_version, kind, namespace, name)
+            .and_then(|k| shared.store.objects.get(&k))
+            .map(|s| crate::store::str_at(&s.value, "/metadata/resourceVersion").to_owned())
+            .unwrap_or_default();
+        shared.controllers.push(Controller {
+            manager: manager.to_owned(),
+            object,
+            edit: Edit(Box::new(edit)),
+            seen,
+        });
+    }
+
+    /// Delays every response from now on by `latency` (see [`Scenario::with_latency`]).
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        lock(&self.shared).latency = latency;
+    }
+
     /// Adds a fault; faults are consulted in the order they were injected.
     pub fn inject(&self, fault: Fault) {
         lock(&self.shared).faults.push(fault);
@@ -234,7 +381,9 @@ impl FakeApiServer {
         let Some(key) = shared.store.key_of(api_version, kind, namespace, name) else {
             return false;
         };
-        shared.store.edit(&key, manager, subresource, edit)
+        let edited = shared.store.edit(&key, manager, subresource, edit);
+        shared.store.reap(&key);
+        edited
     }
 
     /// A forced server-side apply of `value` by `manager`, stored (what `PATCH` with
@@ -330,7 +479,7 @@ async fn accept_loop(
         tokio::spawn(async move {
             let service = service_fn(move |req| {
                 let shared = Arc::clone(&shared);
-                async move { Ok::<_, Infallible>(handle(req, &shared).await) }
+                async move { handle(req, &shared).await }
             });
             let http = hyper::server::conn::http1::Builder::new();
             match acceptor {
@@ -356,7 +505,20 @@ impl Drop for InFlight<'_> {
     }
 }
 
-async fn handle(req: Request<Incoming>, shared: &Mutex<Shared>) -> Reply {
+/// Why a connection was closed without a response ([`FaultKind::DropConnection`],
+/// [`FaultKind::DropResponse`]): hyper closes a connection whose service fails.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by an injected fault")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+async fn handle(req: Request<Incoming>, shared: &Mutex<Shared>) -> Result<Reply, Dropped> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let query: BTreeMap<String, String> =
@@ -372,59 +534,141 @@ async fn handle(req: Request<Incoming>, shared: &Mutex<Shared>) -> Reply {
                 .is_some_and(|v| v.strip_prefix("Bearer ") == Some(t.as_str()))
         })
     };
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let header_text = |name: header::HeaderName| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let content_type = header_text(header::CONTENT_TYPE);
+    let agent = header_text(header::USER_AGENT);
+    let agent_manager = match agent.split('/').next() {
+        Some(m) if !m.is_empty() => m.chars().take(128).collect(),
+        _ => "unknown".to_owned(),
+    };
     let body = req
         .into_body()
         .collect()
         .await
         .map(http_body_util::Collected::to_bytes)
         .unwrap_or_default();
-    let (fault, slot) = {
+    let call = Call {
+        method: &method,
+        query: &query,
+        content_type: &content_type,
+        body: &body,
+        agent_manager: &agent_manager,
+    };
+    let (fault, slot, write_slot, latency) = {
         let mut s = lock(shared);
-        let fault = faults::take(&mut s.faults, &path);
+        s.store.request_seen();
+        let fault = faults::take(&mut s.faults, method.as_str(), &path);
         s.in_flight += 1;
         s.max_in_flight = s.max_in_flight.max(s.in_flight);
-        s.log.push(LoggedRequest {
+        let request = LoggedRequest {
             method: method.to_string(),
             path: path.clone(),
             query: query.clone(),
             status: 0,
             fault: fault.clone(),
+        };
+        let write_slot = (method != http::Method::GET).then(|| {
+            s.writes.push(record_write(&call, request.clone()));
+            s.writes.len() - 1
         });
-        (fault, s.log.len() - 1)
+        s.log.push(request);
+        (fault, s.log.len() - 1, write_slot, s.latency)
     };
     // Counts the request as in flight until it is answered or its client goes away.
     let _in_flight = InFlight(shared);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if fault == Some(FaultKind::DropConnection) {
+        return Err(Dropped);
+    }
     let injected = match &fault {
         Some(kind) => faults::injected(kind, slot).await,
         None => None,
     };
-    let res = injected.unwrap_or_else(|| {
-        let call = Call {
-            method: &method,
-            query: &query,
-            content_type: &content_type,
-            body: &body,
-        };
-        route(&path, &call, authorized, shared)
-    });
-    if let Some(entry) = lock(shared).log.get_mut(slot).filter(|e| e.path == path) {
-        entry.status = res.status().as_u16();
+    let res = injected.unwrap_or_else(|| route(&path, &call, authorized, shared));
+    if fault == Some(FaultKind::DropResponse) {
+        return Err(Dropped);
     }
-    res
+    let status = res.status().as_u16();
+    let mut s = lock(shared);
+    if let Some(entry) = s.log.get_mut(slot).filter(|e| e.path == path) {
+        entry.status = status;
+    }
+    if let Some(entry) = write_slot
+        .and_then(|w| s.writes.get_mut(w))
+        .filter(|e| e.request.path == path)
+    {
+        entry.request.status = status;
+    }
+    if write_slot.is_some() && res.status().is_success() {
+        run_controllers(&mut s);
+    }
+    Ok(res)
 }
 
-/// Routes a request by path: discovery, or a verb on a resource.
+/// Lets each controller react to a change of its object.
+fn run_controllers(s: &mut Shared) {
+    let Shared {
+        store, controllers, ..
+    } = s;
+    for c in controllers {
+        let (api_version, kind, namespace, name) = &c.object;
+        let Some(key) = store.key_of(api_version, kind, namespace.as_deref(), name) else {
+            continue;
+        };
+        let rv = |store: &Store| {
+            store
+                .objects
+                .get(&key)
+                .map(|o| crate::store::str_at(&o.value, "/metadata/resourceVersion").to_owned())
+        };
+        match rv(store) {
+            Some(now) if now != c.seen => {
+                store.edit(&key, &c.manager, "", |v| (c.edit.0)(v));
+                store.reap(&key);
+                c.seen = rv(store).unwrap_or_default();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The record of a write request (its status still 0).
+fn record_write(call: &Call<'_>, request: LoggedRequest) -> Write {
+    let query = call.query;
+    Write {
+        manager: query.get("fieldManager").cloned(),
+        dry_run: call.dry_run(),
+        force: query.get("force").is_some_and(|f| f == "true"),
+        propagation_policy: query
+            .get("propagationPolicy")
+            .cloned()
+            .or_else(|| call.body_option("propagationPolicy")),
+        body: serde_json::from_slice(call.body).unwrap_or(Value::Null),
+        request,
+    }
+}
+
+/// Routes a request by path: discovery, or a verb on a resource (after the RBAC check of a
+/// scenario with rules).
 fn route(path: &str, call: &Call<'_>, authorized: bool, shared: &Mutex<Shared>) -> Reply {
     if !authorized {
         return failure(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
     }
     let mut s = lock(shared);
+    if let Some(rules) = &s.rbac
+        && let Some(attributes) = rbac::attributes(call.method, path, call.query)
+        && let Some(refused) = rbac::check(rules, &s.user, &attributes)
+    {
+        return refused;
+    }
     let store = &mut s.store;
     let segments: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
     match segments.as_slice() {

@@ -1,13 +1,14 @@
 //! The fake API server's state: served resource types, stored objects and the
 //! simplified server-side apply that merges into them, with the fields each manager owns.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
 use crate::fields::{
     FieldSet, display, fields_of, is_item, merge, remove_at, to_fields_v1, value_at,
 };
+use crate::reply::Cause;
 
 /// A resource type the fake server serves (one entry of a discovery document).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +23,8 @@ pub struct ResourceType {
     pub plural: String,
     /// Whether objects live in namespaces.
     pub namespaced: bool,
-    /// The verbs discovery lists (`get`, `list`, `patch` unless changed with
+    /// The verbs discovery lists (those the fake answers — `create`, `delete`, `get`, `list`,
+    /// `patch`, `update` — unless changed with
     /// [`ResourceType::with_verbs`]); the server itself answers every verb it models.
     pub verbs: Vec<String>,
     /// Subresources discovery lists as `<plural>/<name>` (none unless added with
@@ -41,7 +43,9 @@ impl ResourceType {
             kind: kind.to_owned(),
             plural: plural_of(kind),
             namespaced,
-            verbs: ["get", "list", "patch"].map(str::to_owned).to_vec(),
+            verbs: ["create", "delete", "get", "list", "patch", "update"]
+                .map(str::to_owned)
+                .to_vec(),
             subresources: Vec::new(),
         }
     }
@@ -148,6 +152,18 @@ pub struct Store {
     /// The scenario clock: seconds after 2026-01-01T00:00:00Z; every write by a manager
     /// advances it by one second.
     pub clock: u64,
+    /// Types known but not served (their CRD is not stored, or not established yet): absent
+    /// from discovery, `404` on their paths.
+    pub unserved: BTreeSet<usize>,
+    /// The fields a write may not change once set, per kind (dotted paths).
+    pub immutable: BTreeMap<String, Vec<String>>,
+    /// How many requests after a CRD is created or changed its kinds become served.
+    pub crd_delay: u32,
+    /// CRDs whose kinds are not served yet, with the requests still to wait.
+    pub pending_crds: Vec<(StoreKey, u32)>,
+    /// Whether an object can be created only in a stored Namespace that is not being
+    /// deleted.
+    pub require_namespaces: bool,
 }
 
 /// Why an apply was rejected.
@@ -160,14 +176,23 @@ pub enum ApplyError {
     /// 409: fields owned by other managers: the message, and one `(message, field)` per
     /// conflict for the `Status` body's `details.causes`.
     FieldConflicts(String, Vec<(String, String)>),
+    /// 422: the write changes fields that are immutable (or the object is invalid).
+    Invalid(Vec<Cause>),
+    /// 409: a create of an object that exists.
+    AlreadyExists,
+    /// 404: an update of an object that does not exist.
+    NotFound,
 }
 
 impl Store {
     /// The index of the type served at `group/version/plural`.
     pub fn type_at(&self, group: &str, version: &str, plural: &str) -> Option<usize> {
-        self.types
-            .iter()
-            .position(|t| t.group == group && t.version == version && t.plural == plural)
+        self.types.iter().enumerate().position(|(i, t)| {
+            t.group == group
+                && t.version == version
+                && t.plural == plural
+                && !self.unserved.contains(&i)
+        })
     }
 
     /// The index of the type for an object's `apiVersion` and kind, registering it when new.
@@ -194,23 +219,25 @@ impl Store {
         name: &str,
     ) -> Option<StoreKey> {
         let (group, version) = split_api_version(api_version);
-        let t = self
-            .types
-            .iter()
-            .position(|t| t.group == group && t.version == version && t.kind == kind)?;
+        let t = self.types.iter().enumerate().position(|(i, t)| {
+            t.group == group
+                && t.version == version
+                && t.kind == kind
+                && !self.unserved.contains(&i)
+        })?;
         let ns = namespace
             .filter(|_| self.types[t].namespaced)
             .map(str::to_owned);
         Some((t, ns, name.to_owned()))
     }
 
-    fn next_rv(&mut self) -> String {
+    pub(crate) fn next_rv(&mut self) -> String {
         self.resource_version += 1;
         self.resource_version.to_string()
     }
 
     /// The time of the next write on the scenario clock; the clock moves only when `commit`.
-    fn tick(&mut self, commit: bool) -> String {
+    pub(crate) fn tick(&mut self, commit: bool) -> String {
         let next = self.clock + 1;
         if commit {
             self.clock = next;
@@ -218,7 +245,7 @@ impl Store {
         clock_time(next)
     }
 
-    fn with_defaults(&self, kind: &str, value: Value) -> Value {
+    pub(crate) fn with_defaults(&self, kind: &str, value: Value) -> Value {
         match self.defaults.get(kind) {
             Some(defaults) => {
                 let mut with_defaults = defaults.clone();
@@ -234,6 +261,14 @@ impl Store {
     /// the stored object (defaults included) through an `Update` entry, as after `kubectl
     /// create` or a client-side `kubectl apply`.
     pub fn seed(&mut self, value: Value, creator: Option<&str>) {
+        let key = self.insert_new(value, creator);
+        if self.is_crd(key.0) {
+            self.serve_crd_kinds(&key, true);
+        }
+    }
+
+    /// Stores a new object as [`Store::seed`] does, without serving the kinds of a CRD; its key.
+    pub(crate) fn insert_new(&mut self, value: Value, creator: Option<&str>) -> StoreKey {
         let api_version = str_at(&value, "/apiVersion").to_owned();
         let kind = str_at(&value, "/kind").to_owned();
         let namespace = value
@@ -274,7 +309,9 @@ impl Store {
         } else {
             None
         };
-        self.objects.insert((t, ns, name), Stored { value, owners });
+        let key = (t, ns, name);
+        self.objects.insert(key.clone(), Stored { value, owners });
+        key
     }
 
     /// A write of the stored object at `key` by `manager` (operation `Update`, e.g. `kubectl
@@ -444,6 +481,7 @@ impl Store {
         }
         merge(&mut merged, &applied);
         merged = self.with_defaults(&t.kind, merged);
+        self.check_immutable(&t.kind, &before, &merged)?;
         // Forced: the conflicting fields move to this manager; fields applied with the value
         // another manager set are shared.
         for (other, owned) in &mut owners {
@@ -505,23 +543,24 @@ impl Store {
                     owners,
                 },
             );
+            self.after_write(key);
         }
         Ok(merged)
     }
 }
 
-const APPLY: &str = "Apply";
-const UPDATE: &str = "Update";
+pub(crate) const APPLY: &str = "Apply";
+pub(crate) const UPDATE: &str = "Update";
 
 /// The value without what the server sets (status, resource version, generation, managed
 /// fields, uid, creation time).
-fn spec_like(v: &Value) -> Value {
+pub(crate) fn spec_like(v: &Value) -> Value {
     let mut v = v.clone();
     strip_server_fields(&mut v);
     v
 }
 
-fn strip_server_fields(v: &mut Value) {
+pub(crate) fn strip_server_fields(v: &mut Value) {
     if let Some(o) = v.as_object_mut() {
         o.remove("status");
         if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -541,7 +580,7 @@ fn strip_server_fields(v: &mut Value) {
 /// The fields of an object that `managedFields` tracks: everything but status, the server's
 /// metadata, `apiVersion`, `kind`, `metadata.name` and `metadata.namespace` (which the real
 /// server strips too).
-fn owned_fields(v: &Value) -> FieldSet {
+pub(crate) fn owned_fields(v: &Value) -> FieldSet {
     let mut v = spec_like(v);
     if let Some(o) = v.as_object_mut() {
         o.remove("apiVersion");

@@ -1,15 +1,18 @@
 //! The verbs the fake server answers on a resource path, one function each: `GET` of one
-//! object, `LIST` and server-side apply (`PATCH`). A new verb (create, update, delete, watch)
-//! is one more function and one more arm in [`resource`].
+//! object, `LIST`, server-side apply (`PATCH`), create (`POST`, with Event validation), update
+//! (`PUT`) and `DELETE`. A new verb (watch, delete of a collection) is one more function and
+//! one more arm in [`resource`].
 
 use std::collections::BTreeMap;
 
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::reply::{Reply, failure, field_conflicts, no_such_resource, reply};
+use crate::objects::Deletion;
+use crate::reply::{Reply, failure, field_conflicts, invalid, no_such_resource, reply};
 use crate::selector::Selector;
 use crate::store::{ApplyError, ResourceType, Store, StoreKey, labels_of, str_at};
+use crate::validate::event_causes;
 
 /// What a request on a resource path asks, apart from the path.
 pub(crate) struct Call<'a> {
@@ -17,6 +20,37 @@ pub(crate) struct Call<'a> {
     pub query: &'a BTreeMap<String, String>,
     pub content_type: &'a str,
     pub body: &'a [u8],
+    /// The manager of a create or update without `fieldManager`: the `User-Agent` up to its
+    /// first `/`, as the real server derives it.
+    pub agent_manager: &'a str,
+}
+
+impl Call<'_> {
+    /// Whether the request asks for a dry run (`dryRun=All` in the query, or `"dryRun":
+    /// ["All"]` in a `DeleteOptions` body).
+    pub(crate) fn dry_run(&self) -> bool {
+        self.query.get("dryRun").is_some_and(|d| d == "All")
+            || self.body_option("dryRun").is_some_and(|d| d == "All")
+    }
+
+    /// A `DeleteOptions` value from the query or the body (a list's first item).
+    pub(crate) fn body_option(&self, field: &str) -> Option<String> {
+        let body: Value = serde_json::from_slice(self.body).ok()?;
+        match body.get(field)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Array(items) => items.first()?.as_str().map(str::to_owned),
+            _ => None,
+        }
+    }
+
+    /// The `fieldManager` of the request, or the one derived from the `User-Agent`.
+    fn manager(&self) -> &str {
+        self.query
+            .get("fieldManager")
+            .map(String::as_str)
+            .filter(|m| !m.is_empty())
+            .unwrap_or(self.agent_manager)
+    }
 }
 
 /// The object (or collection) a resource path names, its type resolved.
@@ -35,8 +69,33 @@ impl Target<'_> {
         failure(
             StatusCode::NOT_FOUND,
             "NotFound",
-            &format!("{}.{} \"{name}\" not found", self.ty.plural, self.ty.group),
+            &format!("{} \"{name}\" not found", self.qualified()),
         )
+    }
+
+    /// `<plural>.<group>`, or `<plural>` in the core group.
+    fn qualified(&self) -> String {
+        if self.ty.group.is_empty() {
+            self.ty.plural.clone()
+        } else {
+            format!("{}.{}", self.ty.plural, self.ty.group)
+        }
+    }
+
+    /// The response to a refused write of `name`.
+    fn refused(&self, name: &str, error: ApplyError) -> Reply {
+        match error {
+            ApplyError::BadRequest(m) => failure(StatusCode::BAD_REQUEST, "BadRequest", &m),
+            ApplyError::Conflict(m) => failure(StatusCode::CONFLICT, "Conflict", &m),
+            ApplyError::FieldConflicts(m, causes) => field_conflicts(&m, &causes),
+            ApplyError::Invalid(causes) => invalid(&self.ty.group, &self.ty.kind, name, &causes),
+            ApplyError::AlreadyExists => failure(
+                StatusCode::CONFLICT,
+                "AlreadyExists",
+                &format!("{} \"{name}\" already exists", self.qualified()),
+            ),
+            ApplyError::NotFound => self.not_found(name),
+        }
     }
 }
 
@@ -68,6 +127,9 @@ pub(crate) fn resource(
         (&Method::GET, None) => list(store, t, namespace, call.query),
         (&Method::GET, Some(name)) => get(store, &target, name),
         (&Method::PATCH, Some(name)) => apply(store, &target, name, call),
+        (&Method::POST, None) => create(store, &target, call),
+        (&Method::PUT, Some(name)) => update(store, &target, name, call),
+        (&Method::DELETE, Some(name)) => delete(store, &target, name, call),
         _ => failure(
             StatusCode::METHOD_NOT_ALLOWED,
             "MethodNotAllowed",
@@ -122,10 +184,12 @@ fn apply(store: &mut Store, target: &Target<'_>, name: &str, call: &Call<'_>) ->
         );
     }
     let force = query.get("force").is_some_and(|f| f == "true");
-    let dry_run = query.get("dryRun").is_some_and(|d| d == "All");
     let key = target.key(name);
     let created = !store.objects.contains_key(&key);
-    match store.apply(&key, &value, manager, force, dry_run) {
+    if created && let Some(refused) = namespace_refusal(store, target, name) {
+        return refused;
+    }
+    match store.apply(&key, &value, manager, force, call.dry_run()) {
         Ok(v) => reply(
             if created {
                 StatusCode::CREATED
@@ -134,10 +198,131 @@ fn apply(store: &mut Store, target: &Target<'_>, name: &str, call: &Call<'_>) ->
             },
             &v,
         ),
-        Err(ApplyError::BadRequest(m)) => failure(StatusCode::BAD_REQUEST, "BadRequest", &m),
-        Err(ApplyError::Conflict(m)) => failure(StatusCode::CONFLICT, "Conflict", &m),
-        Err(ApplyError::FieldConflicts(m, causes)) => field_conflicts(&m, &causes),
+        Err(e) => target.refused(name, e),
     }
+}
+
+/// The `400` the real server gives for a body it cannot decode.
+fn undecodable() -> Reply {
+    failure(
+        StatusCode::BAD_REQUEST,
+        "BadRequest",
+        "the request body is not JSON",
+    )
+}
+
+/// Create: `POST` to a collection; Events (`events.k8s.io/v1` and core `v1`) are validated
+/// first (`422` with one cause per field error).
+fn create(store: &mut Store, target: &Target<'_>, call: &Call<'_>) -> Reply {
+    let Ok(value) = serde_json::from_slice::<Value>(call.body) else {
+        return undecodable();
+    };
+    let name = str_at(&value, "/metadata/name").to_owned();
+    if target.ty.namespaced && target.namespace.is_none() {
+        return no_such_resource();
+    }
+    let body_ns = str_at(&value, "/metadata/namespace");
+    if target.ty.namespaced && !body_ns.is_empty() && Some(body_ns) != target.namespace {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "the namespace of the provided object does not match the namespace sent on the request",
+        );
+    }
+    if target.ty.kind == "Event" && matches!(target.ty.group.as_str(), "" | "events.k8s.io") {
+        let causes = event_causes(&target.ty.group, &value, target.namespace.unwrap_or(""));
+        if !causes.is_empty() {
+            return invalid(&target.ty.group, &target.ty.kind, &name, &causes);
+        }
+    }
+    if let Some(refused) = namespace_refusal(store, target, &name) {
+        return refused;
+    }
+    match store.create(
+        target.t,
+        target.namespace,
+        &value,
+        call.manager(),
+        call.dry_run(),
+    ) {
+        Ok(v) => reply(StatusCode::CREATED, &v),
+        Err(e) => target.refused(&name, e),
+    }
+}
+
+/// With [`Store::require_namespaces`], why an object cannot be created in the target's
+/// namespace, as the real server's namespace lifecycle admission says: `404 namespaces "x"
+/// not found` when no such Namespace is stored, `403` while it is being deleted.
+fn namespace_refusal(store: &Store, target: &Target<'_>, name: &str) -> Option<Reply> {
+    let ns = target.namespace.filter(|_| store.require_namespaces)?;
+    let namespace = store
+        .key_of("v1", "Namespace", None, ns)
+        .and_then(|key| store.objects.get(&key));
+    match namespace {
+        None => Some(failure(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            &format!("namespaces \"{ns}\" not found"),
+        )),
+        Some(n) if n.value.pointer("/metadata/deletionTimestamp").is_some() => Some(failure(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            &format!(
+                "{} \"{}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                target.qualified(),
+                name,
+            ),
+        )),
+        Some(_) => None,
+    }
+}
+
+/// Update: `PUT` of a whole object.
+fn update(store: &mut Store, target: &Target<'_>, name: &str, call: &Call<'_>) -> Reply {
+    let Ok(value) = serde_json::from_slice::<Value>(call.body) else {
+        return undecodable();
+    };
+    match store.replace(&target.key(name), &value, call.manager(), call.dry_run()) {
+        Ok(v) => reply(StatusCode::OK, &v),
+        Err(e) => target.refused(name, e),
+    }
+}
+
+/// `DELETE` of one object: `200` with the deleted object for custom resources (kinds a
+/// stored CRD serves) and for objects with finalizers (marked with `deletionTimestamp`, still
+/// stored until a write removes the last finalizer), with a `Success` `Status` naming it
+/// otherwise, as the real server answers; `404` when absent; `409` when the `preconditions`
+/// (`uid`, `resourceVersion`) do not hold. `propagationPolicy` is only recorded (there is no
+/// garbage collector).
+fn delete(store: &mut Store, target: &Target<'_>, name: &str, call: &Call<'_>) -> Reply {
+    let custom = store.objects.iter().any(|((t, _, _), s)| {
+        store.is_crd(*t) && str_at(&s.value, "/spec/group") == target.ty.group
+    });
+    let options: Value = serde_json::from_slice(call.body).unwrap_or(Value::Null);
+    let preconditions = options.get("preconditions").cloned().unwrap_or(Value::Null);
+    let gone = match store.delete(&target.key(name), &preconditions, call.dry_run()) {
+        Ok(Deletion::Marked(object)) => return reply(StatusCode::OK, &object),
+        Ok(Deletion::Removed(object)) => object,
+        Err(e) => return target.refused(name, e),
+    };
+    if custom {
+        return reply(StatusCode::OK, &gone);
+    }
+    reply(
+        StatusCode::OK,
+        &json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Success",
+            "details": {
+                "name": name,
+                "group": target.ty.group,
+                "kind": target.ty.plural,
+                "uid": str_at(&gone, "/metadata/uid"),
+            },
+        }),
+    )
 }
 
 /// `GET` of a collection: one page of the objects of type `t` (in `namespace`, or all)
