@@ -43,3 +43,80 @@ impl LiveSet {
             .contains(&(key.group.clone(), key.kind.clone()))
     }
 }
+
+/// Live objects held compactly, as a snapshot is: each object as its compact JSON text (keys
+/// sorted, as [`Value`] serializes them), a fraction of the memory of its [`Value`] tree, and
+/// parsed again, a part of the objects at a time, when compared.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompactLive {
+    /// Every live object read, by key, as compact JSON text.
+    pub objects: BTreeMap<ObjectRef, Box<str>>,
+    /// The (group, kind, namespace) triples that were listed completely, as in [`LiveSet`].
+    pub listed: BTreeSet<(String, String, Option<String>)>,
+}
+
+/// A live object that could not be parsed again from its compact text (a value nested deeper
+/// than the JSON parser's limit).
+#[derive(Debug)]
+pub struct Unparsable {
+    pub key: ObjectRef,
+    pub source: serde_json::Error,
+}
+
+/// The compact JSON text of `value`.
+pub fn compact(value: &Value) -> Box<str> {
+    Value::to_string(value).into_boxed_str()
+}
+
+impl CompactLive {
+    /// The objects of `keys` held here (others are skipped), parsed on every core, with every
+    /// listed triple: the [`LiveSet`] the pipeline compares those objects with.
+    ///
+    /// # Errors
+    /// The first object, in `keys` order, whose text does not parse again.
+    pub fn live_set<'a>(
+        &self,
+        keys: impl IntoIterator<Item = &'a ObjectRef>,
+    ) -> Result<LiveSet, Unparsable> {
+        let held: Vec<(&ObjectRef, &str)> = keys
+            .into_iter()
+            .filter_map(|key| self.objects.get_key_value(key))
+            .map(|(key, text)| (key, &**text))
+            .collect();
+        Ok(LiveSet {
+            objects: parse_all(held)?,
+            listed: self.listed.clone(),
+            ..LiveSet::default()
+        })
+    }
+
+    /// Every object parsed: the whole [`LiveSet`].
+    ///
+    /// # Errors
+    /// The first object, in key order, whose text does not parse again.
+    pub fn into_live_set(self) -> Result<LiveSet, Unparsable> {
+        let objects = parse_all(self.objects.iter().map(|(key, text)| (key, &**text)).collect())?;
+        Ok(LiveSet {
+            objects,
+            listed: self.listed,
+            ..LiveSet::default()
+        })
+    }
+}
+
+/// `held` parsed on every core; the first failure in `held` order is the error.
+fn parse_all(held: Vec<(&ObjectRef, &str)>) -> Result<BTreeMap<ObjectRef, Value>, Unparsable> {
+    use rayon::prelude::*;
+    held.into_par_iter()
+        .map(|(key, text)| {
+            serde_json::from_str(text)
+                .map(|value| (key.clone(), value))
+                .map_err(|source| Unparsable {
+                    key: key.clone(),
+                    source,
+                })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect()
+}

@@ -23,7 +23,7 @@ use serde_json::Value;
 use plinth_vocab::yaml;
 
 use crate::core::desired::DesiredObject;
-use crate::core::live::{KindRef, LiveSet};
+use crate::core::live::{self, CompactLive, KindRef, LiveSet, Unparsable};
 use crate::core::scope::Placement;
 use crate::error::DriftError;
 use plinth_vocab::{ObjectRef, group_of};
@@ -74,6 +74,14 @@ pub struct Snapshot {
     pub files: Vec<FileRead>,
 }
 
+/// A snapshot as read, its objects held compactly ([`CompactLive`]): what a drift run keeps
+/// while it compares.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompactSnapshot {
+    pub live: CompactLive,
+    pub files: Vec<FileRead>,
+}
+
 /// Reads a snapshot file or folder (recursively; `.yaml`, `.yml` and `.json` files, hidden
 /// entries skipped) with the default [`ReadOptions`]. Every (kind, namespace) in `wanted`
 /// counts as listed: a snapshot is taken to hold everything that was live.
@@ -109,16 +117,36 @@ pub fn load_for_with(
     Ok(snapshot)
 }
 
-/// Every object of a snapshot file or folder, nothing marked listed. An object found twice
-/// (same group, kind, namespace and name) is kept once when both copies are the same value,
-/// and is an error naming both files otherwise; no object at all is an error unless
-/// `options.allow_empty`.
+/// Every object of a snapshot file or folder, nothing marked listed, parsed: see
+/// [`read_compact`].
 fn read(path: &Path, options: &ReadOptions) -> Result<Snapshot, DriftError> {
+    let CompactSnapshot { live, files } = read_compact(path, options)?;
+    let live = live.into_live_set().map_err(unparsable)?;
+    Ok(Snapshot { live, files })
+}
+
+/// The error for a live object whose compact text does not parse again.
+pub fn unparsable(error: Unparsable) -> DriftError {
+    DriftError::Invalid {
+        path: error.key.to_string(),
+        message: format!("the live object cannot be read again: {}", error.source),
+    }
+}
+
+/// Every object of a snapshot file or folder, nothing marked listed, each held as its compact
+/// JSON text ([`CompactLive`]). An object found twice (same group, kind, namespace and name) is
+/// kept once when both copies are the same value, and is an error naming both files otherwise;
+/// no object at all is an error unless `options.allow_empty`.
+///
+/// # Errors
+/// A file cannot be read or parsed, two copies of an object differ, or the snapshot is empty
+/// (and that is not allowed).
+pub fn read_compact(path: &Path, options: &ReadOptions) -> Result<CompactSnapshot, DriftError> {
     let mut files = Vec::new();
     collect(path, &mut files)?;
     files.sort();
     // Files parse independently: on every core, then merged in file order.
-    let parsed: Vec<Result<Vec<(ObjectRef, Value)>, DriftError>> = files
+    let parsed: Vec<Result<Vec<(ObjectRef, Box<str>)>, DriftError>> = files
         .par_iter()
         .map(|f| objects_of(f, options.max_file_bytes))
         .collect();
@@ -126,7 +154,7 @@ fn read(path: &Path, options: &ReadOptions) -> Result<Snapshot, DriftError> {
     // Every object with the file it was read from, then sorted by key (stable: copies stay in
     // file order) and merged run by run: one sort rather than a map lookup per object keeps
     // the merge near linear for one file of 100,000 objects.
-    let mut read: Vec<(ObjectRef, usize, Value)> = Vec::new();
+    let mut read: Vec<(ObjectRef, usize, Box<str>)> = Vec::new();
     // A file that cannot be read is the error unless the files before it conflict.
     let mut unreadable = None;
     for (index, (file, found)) in files.iter().zip(parsed).enumerate() {
@@ -142,33 +170,36 @@ fn read(path: &Path, options: &ReadOptions) -> Result<Snapshot, DriftError> {
             objects: found.len(),
             copies: 0,
         });
-        read.extend(found.into_iter().map(|(key, value)| (key, index, value)));
+        read.extend(found.into_iter().map(|(key, text)| (key, index, text)));
     }
     // Position in reading order, so the conflict reported is the first one read.
-    let mut read: Vec<(usize, (ObjectRef, usize, Value))> = read.into_iter().enumerate().collect();
+    let mut read: Vec<(usize, (ObjectRef, usize, Box<str>))> =
+        read.into_iter().enumerate().collect();
     read.par_sort_by(|(_, (a, ..)), (_, (b, ..))| a.cmp(b));
-    let mut objects: Vec<(ObjectRef, Value)> = Vec::with_capacity(read.len());
+    let mut objects: Vec<(ObjectRef, Box<str>)> = Vec::with_capacity(read.len());
     let mut first_at = 0;
     let mut conflict: Option<(usize, DriftError)> = None;
-    for (position, (key, index, value)) in read {
+    for (position, (key, index, text)) in read {
         if let Some((last, first)) = objects.last()
             && *last == key
         {
-            if *first == value {
-                counts[index].copies += 1;
-            } else if conflict.as_ref().is_none_or(|(at, _)| position < *at) {
-                let error = DriftError::Duplicate {
-                    object: key.to_string(),
-                    first: files[first_at].display().to_string(),
-                    second: files[index].display().to_string(),
-                    pointer: first_difference(first, &value),
-                };
-                conflict = Some((position, error));
+            match difference(first, &text) {
+                None => counts[index].copies += 1,
+                Some(pointer) if conflict.as_ref().is_none_or(|(at, _)| position < *at) => {
+                    let error = DriftError::Duplicate {
+                        object: key.to_string(),
+                        first: files[first_at].display().to_string(),
+                        second: files[index].display().to_string(),
+                        pointer,
+                    };
+                    conflict = Some((position, error));
+                }
+                Some(_) => {}
             }
             continue;
         }
         first_at = index;
-        objects.push((key, value));
+        objects.push((key, text));
     }
     if let Some(error) = conflict.map(|(_, error)| error).or(unreadable) {
         return Err(error);
@@ -179,14 +210,30 @@ fn read(path: &Path, options: &ReadOptions) -> Result<Snapshot, DriftError> {
             files: files.len(),
         });
     }
-    let live = LiveSet {
+    let live = CompactLive {
         objects: objects.into_iter().collect(),
-        ..LiveSet::default()
+        ..CompactLive::default()
     };
-    Ok(Snapshot {
+    Ok(CompactSnapshot {
         live,
         files: counts,
     })
+}
+
+/// Whether two copies of an object differ: `None` when they are the same value, else the
+/// pointer of the first field where they differ. Equal texts are equal values; different texts
+/// are parsed to be compared as values (`0.0` and `-0.0` are one number).
+fn difference(first: &str, second: &str) -> Option<String> {
+    if first == second {
+        return None;
+    }
+    match (
+        serde_json::from_str::<Value>(first),
+        serde_json::from_str::<Value>(second),
+    ) {
+        (Ok(first), Ok(second)) => (first != second).then(|| first_difference(&first, &second)),
+        _ => Some("/".to_owned()),
+    }
 }
 
 /// The pointer of the first field where two copies of an object differ (no value: either
@@ -209,29 +256,94 @@ fn mark_listed(live: &mut LiveSet, wanted: &[KindRef]) {
     }
 }
 
-/// The objects of one file, each with its key, in file order.
-fn objects_of(file: &Path, max_file_bytes: u64) -> Result<Vec<(ObjectRef, Value)>, DriftError> {
+/// The objects of one file, each with its key and compact text, in file order.
+fn objects_of(
+    file: &Path,
+    max_file_bytes: u64,
+) -> Result<Vec<(ObjectRef, Box<str>)>, DriftError> {
+    let text = read_bounded(file, max_file_bytes)?;
     let mut out = Vec::new();
-    for doc in parse_file(file, max_file_bytes)? {
+    if text.trim().is_empty() {
+        return Ok(out);
+    }
+    let json_name = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let json_like = json_name || text.trim_start().starts_with('{');
+    if json_like && let Some(list) = JsonList::of(&text) {
+        return list.objects(file);
+    }
+    for doc in parse_file(file, &text, json_name)? {
         flatten(doc, file, &mut out)?;
     }
     Ok(out)
 }
 
-/// The documents of one file: none when it holds only white space (whatever its name); a
-/// `.json` file through the JSON parser alone, so that a truncated one is reported as JSON
-/// with the line and column; other files holding a JSON object through the JSON parser too
-/// (much faster), and anything else as YAML.
-fn parse_file(file: &Path, max_file_bytes: u64) -> Result<Vec<Value>, DriftError> {
-    let text = read_bounded(file, max_file_bytes)?;
-    if text.trim().is_empty() {
-        return Ok(Vec::new());
+/// A JSON `List` (or typed list such as `PodList`), its items left as text: each is parsed on
+/// its own, on every core, so that the whole document is never one [`Value`] tree.
+#[derive(serde::Deserialize)]
+struct JsonList<'a> {
+    #[serde(rename = "apiVersion")]
+    api_version: Option<Value>,
+    kind: Option<Value>,
+    #[serde(borrow)]
+    items: Option<Vec<&'a serde_json::value::RawValue>>,
+}
+
+impl<'a> JsonList<'a> {
+    /// `text` as a list of items, when it is valid JSON holding a `List` or typed list with
+    /// an `items` array, not a kustomization (else `None`: the whole document is parsed as
+    /// before, with the same answers and errors).
+    fn of(text: &'a str) -> Option<Self> {
+        let list: Self = serde_json::from_str(text).ok()?;
+        let kind = list.kind.as_ref()?.as_str()?;
+        let kustomize = list
+            .api_version
+            .as_ref()
+            .and_then(Value::as_str)
+            .is_some_and(is_kustomize);
+        (kind.ends_with("List") && list.items.is_some() && !kustomize).then_some(list)
     }
-    let json_name = file
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+
+    /// The objects of the items, in order; the first item that fails, in order, is the error.
+    fn objects(self, file: &Path) -> Result<Vec<(ObjectRef, Box<str>)>, DriftError> {
+        let kind = self.kind.as_ref().and_then(Value::as_str).unwrap_or_default();
+        let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
+        let api_version = self.api_version.as_ref().and_then(Value::as_str);
+        let items = self.items.unwrap_or_default();
+        let parsed: Vec<Result<Vec<(ObjectRef, Box<str>)>, DriftError>> = items
+            .par_iter()
+            .map(|raw| {
+                let mut item: Value =
+                    serde_json::from_str(raw.get()).map_err(|source| DriftError::Json {
+                        path: file.display().to_string(),
+                        source,
+                    })?;
+                fill_item(&mut item, item_kind, api_version);
+                let mut out = Vec::new();
+                flatten(item, file, &mut out)?;
+                Ok(out)
+            })
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for found in parsed {
+            out.extend(found?);
+        }
+        Ok(out)
+    }
+}
+
+/// Whether an `apiVersion` is kustomize's (a kustomization beside the objects is not live).
+fn is_kustomize(api_version: &str) -> bool {
+    api_version.starts_with("kustomize.config.k8s.io/")
+}
+
+/// The documents of one file's `text`: a `.json` file through the JSON parser alone, so that
+/// a truncated one is reported as JSON with the line and column; other files holding a JSON
+/// object through the JSON parser too (much faster), and anything else as YAML.
+fn parse_file(file: &Path, text: &str, json_name: bool) -> Result<Vec<Value>, DriftError> {
     if json_name {
-        return serde_json::from_str::<Value>(&text)
+        return serde_json::from_str::<Value>(text)
             .map(|value| vec![value])
             .map_err(|source| DriftError::Json {
                 path: file.display().to_string(),
@@ -239,11 +351,11 @@ fn parse_file(file: &Path, max_file_bytes: u64) -> Result<Vec<Value>, DriftError
             });
     }
     if text.trim_start().starts_with('{')
-        && let Ok(value) = serde_json::from_str::<Value>(&text)
+        && let Ok(value) = serde_json::from_str::<Value>(text)
     {
         return Ok(vec![value]);
     }
-    yaml::from_str_multi(&text).map_err(|message| DriftError::Yaml {
+    yaml::from_str_multi(text).map_err(|message| DriftError::Yaml {
         path: file.display().to_string(),
         message,
     })
@@ -407,17 +519,18 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DriftError> {
     Ok(())
 }
 
-/// `doc` as objects: itself, or the items of a `List` or typed list (`PodList`), whose items
-/// may omit `apiVersion` and `kind`. A kustomization beside the objects (a rendered folder used
-/// as a snapshot) is not live and gives none.
+/// `doc` as objects, each with its compact text: itself, or the items of a `List` or typed
+/// list (`PodList`), whose items may omit `apiVersion` and `kind`. A kustomization beside the
+/// objects (a rendered folder used as a snapshot) is not live and gives none. Each item's
+/// [`Value`] is dropped once its text is made, so a large list is held once, as text.
 fn flatten(
     mut doc: Value,
     file: &Path,
-    out: &mut Vec<(ObjectRef, Value)>,
+    out: &mut Vec<(ObjectRef, Box<str>)>,
 ) -> Result<(), DriftError> {
     let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
     let api_version = doc.get("apiVersion").and_then(Value::as_str);
-    if api_version.is_some_and(|v| v.starts_with("kustomize.config.k8s.io/")) {
+    if api_version.is_some_and(is_kustomize) {
         return Ok(());
     }
     if !(kind == "List" || (kind.ends_with("List") && doc.get("items").is_some())) {
@@ -427,7 +540,7 @@ fn flatten(
                 "an object lacks `apiVersion`, `kind` or `metadata.name` (kind `{kind}`)"
             ),
         })?;
-        out.push((key, doc));
+        out.push((key, live::compact(&doc)));
         return Ok(());
     }
     let kind = kind.to_owned();
@@ -440,17 +553,22 @@ fn flatten(
         });
     };
     for mut item in items {
-        if let (Some(k), Some(obj)) = (item_kind, item.as_object_mut()) {
-            obj.entry("kind")
-                .or_insert_with(|| Value::String(k.to_owned()));
-            if let Some(v) = &api_version {
-                obj.entry("apiVersion")
-                    .or_insert_with(|| Value::String(v.clone()));
-            }
-        }
+        fill_item(&mut item, item_kind, api_version.as_deref());
         flatten(item, file, out)?;
     }
     Ok(())
+}
+
+/// The `kind` (`Pod` of a `PodList`) and `apiVersion` of its list, for an item that omits them.
+fn fill_item(item: &mut Value, item_kind: Option<&str>, api_version: Option<&str>) {
+    if let (Some(k), Some(obj)) = (item_kind, item.as_object_mut()) {
+        obj.entry("kind")
+            .or_insert_with(|| Value::String(k.to_owned()));
+        if let Some(v) = api_version {
+            obj.entry("apiVersion")
+                .or_insert_with(|| Value::String(v.to_owned()));
+        }
+    }
 }
 
 #[cfg(test)]
