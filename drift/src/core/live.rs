@@ -15,6 +15,17 @@ pub struct KindRef {
     pub namespace: Option<String>,
 }
 
+impl KindRef {
+    /// The (group, kind, namespace) triple that listing this kind covers.
+    pub fn listing(&self) -> (String, String, Option<String>) {
+        (
+            plinth_vocab::group_of(&self.api_version).to_owned(),
+            self.kind.clone(),
+            self.namespace.clone(),
+        )
+    }
+}
+
 /// What was read from the live side.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LiveSet {

@@ -26,7 +26,7 @@ use crate::core::desired::DesiredObject;
 use crate::core::live::{self, CompactLive, KindRef, LiveSet, Unparsable};
 use crate::core::scope::Placement;
 use crate::error::DriftError;
-use plinth_vocab::{ObjectRef, group_of};
+use plinth_vocab::ObjectRef;
 
 /// The largest snapshot file read by default: 256 MiB (`kubectl get -A -o yaml` of a whole
 /// cluster can be large; `--max-snapshot-file-mib` changes it).
@@ -247,13 +247,7 @@ fn first_difference(first: &Value, second: &Value) -> String {
 }
 
 fn mark_listed(live: &mut LiveSet, wanted: &[KindRef]) {
-    for w in wanted {
-        live.listed.insert((
-            group_of(&w.api_version).to_owned(),
-            w.kind.clone(),
-            w.namespace.clone(),
-        ));
-    }
+    live.listed.extend(wanted.iter().map(KindRef::listing));
 }
 
 /// The objects of one file, each with its key and compact text, in file order.
