@@ -256,7 +256,7 @@ impl Desired {
 
 /// Desired objects compared with a snapshot at a time: the objects of one part and their live
 /// copies are parsed, compared and dropped before the next part is read.
-const SNAPSHOT_PART: usize = 1024;
+const SNAPSHOT_PART: usize = 256;
 
 /// What a snapshot is compared in, besides the two sides.
 struct Against<'a> {
