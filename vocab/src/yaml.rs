@@ -209,6 +209,23 @@ pub fn from_str_multi(text: &str) -> std::result::Result<Vec<Value>, String> {
     }
 }
 
+/// [`from_str_multi`], with every item of the sequence under a document's root `items` key (a
+/// `kind: List`) replaced by `items(item)`; through the fast reader, each as soon as it is
+/// read, so that a large list is never held as one tree.
+pub fn from_str_multi_mapping_items(
+    text: &str,
+    items: fast::ItemMap<'_>,
+) -> std::result::Result<Vec<Value>, String> {
+    let docs = match fast::documents_mapping_items(text, items) {
+        Some(docs) => docs,
+        None => from_str_multi_saphyr(text)?
+            .into_iter()
+            .map(|doc| fast::map_root_items(Some(items), doc))
+            .collect(),
+    };
+    Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
+}
+
 /// [`from_str_multi`] without the fast reader: serde-saphyr alone. The reference the fast
 /// reader is tested and measured against.
 pub fn from_str_multi_saphyr(text: &str) -> std::result::Result<Vec<Value>, String> {

@@ -66,8 +66,8 @@ pub struct CompactLive {
     pub listed: BTreeSet<(String, String, Option<String>)>,
 }
 
-/// A live object that could not be parsed again from its compact text (a value nested deeper
-/// than the JSON parser's limit).
+/// A live object that could not be parsed again from its compact text (which [`compact`] made,
+/// so never in practice).
 #[derive(Debug)]
 pub struct Unparsable {
     pub key: ObjectRef,
@@ -77,6 +77,20 @@ pub struct Unparsable {
 /// The compact JSON text of `value`.
 pub fn compact(value: &Value) -> Box<str> {
     Value::to_string(value).into_boxed_str()
+}
+
+/// `text`, a compact text made by [`compact`], parsed again. Without the JSON parser's depth
+/// limit: the value was read within the limits of the YAML or JSON reader that read it first.
+///
+/// # Errors
+/// `text` is not JSON.
+pub fn parse(text: &str) -> Result<Value, serde_json::Error> {
+    use serde::Deserialize as _;
+    let mut reader = serde_json::Deserializer::from_str(text);
+    reader.disable_recursion_limit();
+    let value = Value::deserialize(&mut reader)?;
+    reader.end()?;
+    Ok(value)
 }
 
 impl CompactLive {
@@ -120,7 +134,7 @@ fn parse_all(held: Vec<(&ObjectRef, &str)>) -> Result<BTreeMap<ObjectRef, Value>
     use rayon::prelude::*;
     held.into_par_iter()
         .map(|(key, text)| {
-            serde_json::from_str(text)
+            parse(text)
                 .map(|value| (key.clone(), value))
                 .map_err(|source| Unparsable {
                     key: key.clone(),

@@ -227,10 +227,7 @@ fn difference(first: &str, second: &str) -> Option<String> {
     if first == second {
         return None;
     }
-    match (
-        serde_json::from_str::<Value>(first),
-        serde_json::from_str::<Value>(second),
-    ) {
+    match (live::parse(first), live::parse(second)) {
         (Ok(first), Ok(second)) => (first != second).then(|| first_difference(&first, &second)),
         _ => Some("/".to_owned()),
     }
@@ -265,10 +262,18 @@ fn objects_of(
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let json_like = json_name || text.trim_start().starts_with('{');
     if json_like && let Some(list) = JsonList::of(&text) {
-        return list.objects(file);
+        let kind = list.kind.as_ref().and_then(Value::as_str).unwrap_or_default();
+        let api_version = list.api_version.as_ref().and_then(Value::as_str);
+        let texts: Vec<&str> = list.items.iter().flatten().map(|raw| raw.get()).collect();
+        let items = Items {
+            kind,
+            api_version,
+            parse: |text| serde_json::from_str(text),
+        };
+        return items.objects(&texts, file);
     }
     for doc in parse_file(file, &text, json_name)? {
-        flatten(doc, file, &mut out)?;
+        mapped_objects(doc, file, &mut out)?;
     }
     Ok(out)
 }
@@ -298,28 +303,41 @@ impl<'a> JsonList<'a> {
             .is_some_and(is_kustomize);
         (kind.ends_with("List") && list.items.is_some() && !kustomize).then_some(list)
     }
+}
 
-    /// The objects of the items, in order; the first item that fails, in order, is the error.
-    fn objects(self, file: &Path) -> Result<Vec<(ObjectRef, Box<str>)>, DriftError> {
-        let kind = self.kind.as_ref().and_then(Value::as_str).unwrap_or_default();
-        let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
-        let api_version = self.api_version.as_ref().and_then(Value::as_str);
-        let items = self.items.unwrap_or_default();
-        let parsed: Vec<Result<Vec<(ObjectRef, Box<str>)>, DriftError>> = items
+/// The items of a `List`, each as JSON text, with what they may omit.
+struct Items<'a> {
+    /// The list's kind (`PodList`: items without a kind are `Pod`s).
+    kind: &'a str,
+    /// The list's `apiVersion`, for items without one.
+    api_version: Option<&'a str>,
+    /// How an item's text is parsed.
+    parse: fn(&str) -> Result<Value, serde_json::Error>,
+}
+
+impl Items<'_> {
+    /// The objects of the items `texts`, parsed on every core, in order; the first item that
+    /// fails, in order, is the error.
+    fn objects(
+        &self,
+        texts: &[&str],
+        file: &Path,
+    ) -> Result<Vec<(ObjectRef, Box<str>)>, DriftError> {
+        let item_kind = self.kind.strip_suffix("List").filter(|k| !k.is_empty());
+        let parsed: Vec<Result<Vec<(ObjectRef, Box<str>)>, DriftError>> = texts
             .par_iter()
-            .map(|raw| {
-                let mut item: Value =
-                    serde_json::from_str(raw.get()).map_err(|source| DriftError::Json {
-                        path: file.display().to_string(),
-                        source,
-                    })?;
-                fill_item(&mut item, item_kind, api_version);
+            .map(|text| {
+                let mut item = (self.parse)(text).map_err(|source| DriftError::Json {
+                    path: file.display().to_string(),
+                    source,
+                })?;
+                fill_item(&mut item, item_kind, self.api_version);
                 let mut out = Vec::new();
                 flatten(item, file, &mut out)?;
                 Ok(out)
             })
             .collect();
-        let mut out = Vec::with_capacity(items.len());
+        let mut out = Vec::with_capacity(texts.len());
         for found in parsed {
             out.extend(found?);
         }
@@ -332,13 +350,58 @@ fn is_kustomize(api_version: &str) -> bool {
     api_version.starts_with("kustomize.config.k8s.io/")
 }
 
-/// The documents of one file's `text`: a `.json` file through the JSON parser alone, so that
+/// A document's root `items` as their compact texts: what [`parse_file`] keeps of a list's
+/// items while it reads the rest of the file.
+fn compact_item(item: Value) -> Value {
+    Value::String(live::compact(&item).into_string())
+}
+
+/// The objects of a document as [`parse_file`] returns it (its root `items` as compact texts):
+/// the items of a list, parsed on every core, else the document itself, its items restored.
+fn mapped_objects(
+    mut doc: Value,
+    file: &Path,
+    out: &mut Vec<(ObjectRef, Box<str>)>,
+) -> Result<(), DriftError> {
+    let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let api_version = doc.get("apiVersion").and_then(Value::as_str);
+    let list = kind.ends_with("List") && matches!(doc.get("items"), Some(Value::Array(_)));
+    if !list || api_version.is_some_and(is_kustomize) {
+        if let Some(Value::Array(items)) = doc.get_mut("items") {
+            for item in items {
+                let text = item.as_str().unwrap_or("null");
+                *item = live::parse(text).map_err(|source| DriftError::Json {
+                    path: file.display().to_string(),
+                    source,
+                })?;
+            }
+        }
+        return flatten(doc, file, out);
+    }
+    let items = match doc.get("items") {
+        Some(Value::Array(items)) => items,
+        _ => return Ok(()),
+    };
+    let texts: Vec<&str> = items.iter().map(|i| i.as_str().unwrap_or("null")).collect();
+    let list = Items {
+        kind,
+        api_version,
+        parse: live::parse,
+    };
+    out.extend(list.objects(&texts, file)?);
+    Ok(())
+}
+
+/// The documents of one file's `text`, the items under each one's root `items` key as their
+/// compact JSON text ([`compact_item`]): a `.json` file through the JSON parser alone, so that
 /// a truncated one is reported as JSON with the line and column; other files holding a JSON
-/// object through the JSON parser too (much faster), and anything else as YAML.
+/// object through the JSON parser too (much faster), and anything else as YAML, each item made
+/// compact as soon as it is read.
 fn parse_file(file: &Path, text: &str, json_name: bool) -> Result<Vec<Value>, DriftError> {
+    let compact_items = |doc| yaml::fast::map_root_items(Some(&compact_item), doc);
     if json_name {
         return serde_json::from_str::<Value>(text)
-            .map(|value| vec![value])
+            .map(|value| vec![compact_items(value)])
             .map_err(|source| DriftError::Json {
                 path: file.display().to_string(),
                 source,
@@ -347,9 +410,9 @@ fn parse_file(file: &Path, text: &str, json_name: bool) -> Result<Vec<Value>, Dr
     if text.trim_start().starts_with('{')
         && let Ok(value) = serde_json::from_str::<Value>(text)
     {
-        return Ok(vec![value]);
+        return Ok(vec![compact_items(value)]);
     }
-    yaml::from_str_multi(text).map_err(|message| DriftError::Yaml {
+    yaml::from_str_multi_mapping_items(text, &compact_item).map_err(|message| DriftError::Yaml {
         path: file.display().to_string(),
         message,
     })
