@@ -145,3 +145,28 @@ fn parse_all(held: Vec<(&ObjectRef, &str)>) -> Result<BTreeMap<ObjectRef, Value>
         .into_iter()
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A compact text is parsed again whatever its depth (the YAML readers allow deeper values
+    /// than the JSON parser's 128 levels), and the set of some keys holds just those.
+    #[test]
+    fn compact_texts_parse_again_at_any_depth() {
+        let depth = 150;
+        let text = format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth));
+        assert!(serde_json::from_str::<Value>(&text).is_err());
+        let value = parse(&text).unwrap();
+        assert_eq!(&*compact(&value), text);
+        let key = |name: &str| ObjectRef::new("v1", "ConfigMap", Some("ns"), name);
+        let live = CompactLive {
+            objects: [(key("deep"), compact(&value)), (key("other"), "{}".into())].into(),
+            listed: BTreeSet::from([(String::new(), "ConfigMap".into(), Some("ns".into()))]),
+        };
+        let part = live.live_set(&[key("deep"), key("absent")]).unwrap();
+        assert_eq!(part.objects, BTreeMap::from([(key("deep"), value)]));
+        assert_eq!(part.listed, live.listed);
+        assert!(parse("{} x").is_err());
+    }
+}

@@ -814,6 +814,66 @@ mod tests {
         );
     }
 
+    /// A `List` reads the same from JSON (its items parsed one by one from the text) as from
+    /// YAML (each item kept as compact text as soon as read): a typed list whose `kind` comes
+    /// after its items, items that omit `kind` and `apiVersion`, a `List` nested in it, and a
+    /// document with `items` that is no list.
+    #[test]
+    fn lists_read_the_same_from_json_and_yaml() {
+        let list = serde_json::json!({
+            "apiVersion": "v1",
+            "items": [
+                {"metadata": {"name": "s", "namespace": "ns"}, "spec": {"ports": [{"port": 80}]}},
+                {"apiVersion": "v1", "kind": "List", "items": [
+                    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "ns"}}
+                ]}
+            ],
+            "kind": "ServiceList"
+        });
+        let widget = serde_json::json!({"apiVersion": "example.com/v1", "kind": "Widget",
+            "metadata": {"name": "w"}, "items": [{"a": 1}, "b"]});
+        let json = format!("{}\n", serde_json::to_string_pretty(&list).unwrap());
+        let yaml = format!(
+            "{}---\n{}",
+            yaml::to_string(&list),
+            yaml::to_string(&widget)
+        );
+        let dir = folder(&[
+            ("list.json", &json),
+            ("widget.json", &widget.to_string()),
+        ]);
+        let from_json = read_default(dir.path()).unwrap().live;
+        let dir = folder(&[("all.yaml", &yaml)]);
+        let from_yaml = read_default(dir.path()).unwrap().live;
+        assert_eq!(from_json, from_yaml);
+        let keys: Vec<String> = from_json.objects.keys().map(ToString::to_string).collect();
+        assert_eq!(keys, ["ConfigMap/ns/c", "Service/ns/s", "Widget.example.com/w"]);
+        let service = &from_json.objects[&ObjectRef::new("v1", "Service", Some("ns"), "s")];
+        assert_eq!(service["spec"]["ports"][0]["port"], 80);
+        let widget_read = &from_json.objects[&ObjectRef::new("example.com/v1", "Widget", None, "w")];
+        assert_eq!(*widget_read, widget);
+    }
+
+    /// Copies equal as values are one object, even when their compact texts differ (`0.0` and
+    /// `-0.0` are one number).
+    #[test]
+    fn copies_equal_as_values_are_read_once() {
+        let copy = |zero: &str| {
+            format!(
+                r#"{{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {{"name": "a", "namespace": "ns"}}, "x": {zero}}}"#
+            )
+        };
+        let dir = folder(&[("a.json", &copy("0.0")), ("b.json", &copy("-0.0"))]);
+        let snapshot = read_default(dir.path()).unwrap();
+        assert_eq!(snapshot.live.objects.len(), 1);
+        let counts: Vec<(usize, usize)> = snapshot
+            .files
+            .iter()
+            .map(|f| (f.objects, f.copies))
+            .collect();
+        assert_eq!(counts, [(1, 0), (1, 1)]);
+    }
+
     /// An empty file, a file of blank lines, a folder without snapshot files and an empty
     /// `List` hold no objects: refused unless allowed.
     #[test]
