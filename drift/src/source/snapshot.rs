@@ -269,6 +269,7 @@ fn objects_of(
             kind,
             api_version,
             parse: |text| serde_json::from_str(text),
+            compact: false,
         };
         return items.objects(&texts, file);
     }
@@ -313,6 +314,42 @@ struct Items<'a> {
     api_version: Option<&'a str>,
     /// How an item's text is parsed.
     parse: fn(&str) -> Result<Value, serde_json::Error>,
+    /// Whether the texts are compact already ([`live::compact`]): then an item that names its
+    /// own kind and `apiVersion` keeps its text, only its key is read from it.
+    compact: bool,
+}
+
+/// What keys an object, read from its text without parsing the rest.
+#[derive(serde::Deserialize)]
+struct Head<'a> {
+    #[serde(rename = "apiVersion", borrow)]
+    api_version: Option<&'a str>,
+    #[serde(borrow)]
+    kind: Option<&'a str>,
+    #[serde(borrow)]
+    metadata: Option<HeadMetadata<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct HeadMetadata<'a> {
+    #[serde(borrow)]
+    name: Option<&'a str>,
+    #[serde(borrow)]
+    namespace: Option<&'a str>,
+}
+
+impl Head<'_> {
+    /// The key of a compact `text` that is a whole object by itself: not a list, not a
+    /// kustomization, with a non-empty `apiVersion`, kind and name given as plain strings
+    /// (else `None`, and the text is parsed whole).
+    fn key(text: &str) -> Option<ObjectRef> {
+        let head: Head<'_> = serde_json::from_str(text).ok()?;
+        let api_version = head.api_version.filter(|v| !v.is_empty() && !is_kustomize(v))?;
+        let kind = head.kind.filter(|k| !k.is_empty() && !k.ends_with("List"))?;
+        let metadata = head.metadata?;
+        let name = metadata.name.filter(|n| !n.is_empty())?;
+        Some(ObjectRef::new(api_version, kind, metadata.namespace, name))
+    }
 }
 
 impl Items<'_> {
@@ -327,6 +364,11 @@ impl Items<'_> {
         let parsed: Vec<Result<Vec<(ObjectRef, Box<str>)>, DriftError>> = texts
             .par_iter()
             .map(|text| {
+                if self.compact
+                    && let Some(key) = Head::key(text)
+                {
+                    return Ok(vec![(key, Box::from(*text))]);
+                }
                 let mut item = (self.parse)(text).map_err(|source| DriftError::Json {
                     path: file.display().to_string(),
                     source,
@@ -387,6 +429,7 @@ fn mapped_objects(
         kind,
         api_version,
         parse: live::parse,
+        compact: true,
     };
     out.extend(list.objects(&texts, file)?);
     Ok(())
@@ -816,8 +859,8 @@ mod tests {
 
     /// A `List` reads the same from JSON (its items parsed one by one from the text) as from
     /// YAML (each item kept as compact text as soon as read): a typed list whose `kind` comes
-    /// after its items, items that omit `kind` and `apiVersion`, a `List` nested in it, and a
-    /// document with `items` that is no list.
+    /// after its items, items that omit `kind` and `apiVersion` or name them, a `List` nested
+    /// in it, and a document with `items` that is no list.
     #[test]
     fn lists_read_the_same_from_json_and_yaml() {
         let list = serde_json::json!({
@@ -826,7 +869,8 @@ mod tests {
                 {"metadata": {"name": "s", "namespace": "ns"}, "spec": {"ports": [{"port": 80}]}},
                 {"apiVersion": "v1", "kind": "List", "items": [
                     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "ns"}}
-                ]}
+                ]},
+                {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "t", "namespace": "ns"}}
             ],
             "kind": "ServiceList"
         });
@@ -847,7 +891,15 @@ mod tests {
         let from_yaml = read_default(dir.path()).unwrap().live;
         assert_eq!(from_json, from_yaml);
         let keys: Vec<String> = from_json.objects.keys().map(ToString::to_string).collect();
-        assert_eq!(keys, ["ConfigMap/ns/c", "Service/ns/s", "Widget.example.com/w"]);
+        assert_eq!(
+            keys,
+            [
+                "ConfigMap/ns/c",
+                "Secret/ns/t",
+                "Service/ns/s",
+                "Widget.example.com/w"
+            ]
+        );
         let service = &from_json.objects[&ObjectRef::new("v1", "Service", Some("ns"), "s")];
         assert_eq!(service["spec"]["ports"][0]["port"], 80);
         let widget_read = &from_json.objects[&ObjectRef::new("example.com/v1", "Widget", None, "w")];
