@@ -271,7 +271,7 @@ fn objects_of(
             parse: |text| serde_json::from_str(text),
             compact: false,
         };
-        return items.objects(&texts, file);
+        return items.objects(texts, file);
     }
     for doc in parse_file(file, &text, json_name)? {
         mapped_objects(doc, file, &mut out)?;
@@ -355,21 +355,21 @@ impl Head<'_> {
 impl Items<'_> {
     /// The objects of the items `texts`, parsed on every core, in order; the first item that
     /// fails, in order, is the error.
-    fn objects(
-        &self,
-        texts: &[&str],
-        file: &Path,
-    ) -> Result<Vec<(ObjectRef, Box<str>)>, DriftError> {
+    fn objects<T>(&self, texts: Vec<T>, file: &Path) -> Result<Vec<(ObjectRef, Box<str>)>, DriftError>
+    where
+        T: AsRef<str> + Into<Box<str>> + Send,
+    {
         let item_kind = self.kind.strip_suffix("List").filter(|k| !k.is_empty());
+        let count = texts.len();
         let parsed: Vec<Result<Vec<(ObjectRef, Box<str>)>, DriftError>> = texts
-            .par_iter()
+            .into_par_iter()
             .map(|text| {
                 if self.compact
-                    && let Some(key) = Head::key(text)
+                    && let Some(key) = Head::key(text.as_ref())
                 {
-                    return Ok(vec![(key, Box::from(*text))]);
+                    return Ok(vec![(key, text.into())]);
                 }
-                let mut item = (self.parse)(text).map_err(|source| DriftError::Json {
+                let mut item = (self.parse)(text.as_ref()).map_err(|source| DriftError::Json {
                     path: file.display().to_string(),
                     source,
                 })?;
@@ -379,7 +379,7 @@ impl Items<'_> {
                 Ok(out)
             })
             .collect();
-        let mut out = Vec::with_capacity(texts.len());
+        let mut out = Vec::with_capacity(count);
         for found in parsed {
             out.extend(found?);
         }
@@ -420,18 +420,27 @@ fn mapped_objects(
         }
         return flatten(doc, file, out);
     }
-    let items = match doc.get("items") {
+    let items = match doc.get_mut("items").map(Value::take) {
         Some(Value::Array(items)) => items,
         _ => return Ok(()),
     };
-    let texts: Vec<&str> = items.iter().map(|i| i.as_str().unwrap_or("null")).collect();
+    // Owned, so that an item's text is kept, not copied.
+    let texts: Vec<String> = items
+        .into_iter()
+        .map(|i| match i {
+            Value::String(text) => text,
+            other => other.to_string(),
+        })
+        .collect();
+    let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let api_version = doc.get("apiVersion").and_then(Value::as_str);
     let list = Items {
         kind,
         api_version,
         parse: live::parse,
         compact: true,
     };
-    out.extend(list.objects(&texts, file)?);
+    out.extend(list.objects(texts, file)?);
     Ok(())
 }
 
