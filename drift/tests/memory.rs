@@ -170,9 +170,7 @@ fn repository(dir: &Path) -> std::path::PathBuf {
     // Written an item at a time, so that the test holds no more than the run it measures.
     let mut orphan = live(1);
     orphan["metadata"]["name"] = json!("obj-gone");
-    let mut text = String::from(
-        "{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n",
-    );
+    let mut text = String::from("{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n");
     for (n, item) in (0..OBJECTS).map(live).chain([orphan]).enumerate() {
         if n > 0 {
             text.push_str(",\n");
@@ -185,7 +183,9 @@ fn repository(dir: &Path) -> std::path::PathBuf {
         }
         text.pop();
     }
-    text.push_str("\n    ],\n    \"kind\": \"List\",\n    \"metadata\": {\"resourceVersion\": \"\"}\n}\n");
+    text.push_str(
+        "\n    ],\n    \"kind\": \"List\",\n    \"metadata\": {\"resourceVersion\": \"\"}\n}\n",
+    );
     fs_err::write(dir.join("live.json"), text).unwrap();
     repo
 }
@@ -242,7 +242,10 @@ fn a_large_json_snapshot_is_compared_in_parts_within_three_times_its_size() {
         .collect();
     assert_eq!(orphaned, ["ConfigMap/ns-1/obj-gone"]);
     assert_eq!(
-        objects.iter().filter(|o| o.status == Status::InSync).count(),
+        objects
+            .iter()
+            .filter(|o| o.status == Status::InSync)
+            .count(),
         OBJECTS - OBJECTS / 100
     );
     assert!(

@@ -268,10 +268,16 @@ mod tests {
             json!(["c"]),
         ];
         assert!(fast::documents_mapping_items(block, &count).is_some());
-        assert_eq!(from_str_multi_mapping_items(block, &count).unwrap(), expected);
+        assert_eq!(
+            from_str_multi_mapping_items(block, &count).unwrap(),
+            expected
+        );
         let flow = "kind: List\nitems: [{a: 1, items: [p, q]}, b]\n---\n- c\n";
         let expected = vec![json!({"kind": "List", "items": [25, 3]}), json!(["c"])];
-        assert_eq!(from_str_multi_mapping_items(flow, &count).unwrap(), expected);
+        assert_eq!(
+            from_str_multi_mapping_items(flow, &count).unwrap(),
+            expected
+        );
         let json = r#"{"kind": "List", "items": [{"a": 1, "items": ["p", "q"]}, "b"]}"#;
         assert_eq!(
             from_str_multi_mapping_items(json, &count).unwrap(),

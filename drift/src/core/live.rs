@@ -120,7 +120,12 @@ impl CompactLive {
     /// # Errors
     /// The first object, in key order, whose text does not parse again.
     pub fn into_live_set(self) -> Result<LiveSet, Unparsable> {
-        let objects = parse_all(self.objects.iter().map(|(key, text)| (key, &**text)).collect())?;
+        let objects = parse_all(
+            self.objects
+                .iter()
+                .map(|(key, text)| (key, &**text))
+                .collect(),
+        )?;
         Ok(LiveSet {
             objects,
             listed: self.listed,

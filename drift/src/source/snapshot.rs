@@ -248,10 +248,7 @@ fn mark_listed(live: &mut LiveSet, wanted: &[KindRef]) {
 }
 
 /// The objects of one file, each with its key and compact text, in file order.
-fn objects_of(
-    file: &Path,
-    max_file_bytes: u64,
-) -> Result<Vec<(ObjectRef, Box<str>)>, DriftError> {
+fn objects_of(file: &Path, max_file_bytes: u64) -> Result<Vec<(ObjectRef, Box<str>)>, DriftError> {
     let text = read_bounded(file, max_file_bytes)?;
     let mut out = Vec::new();
     if text.trim().is_empty() {
@@ -262,7 +259,11 @@ fn objects_of(
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let json_like = json_name || text.trim_start().starts_with('{');
     if json_like && let Some(list) = JsonList::of(&text) {
-        let kind = list.kind.as_ref().and_then(Value::as_str).unwrap_or_default();
+        let kind = list
+            .kind
+            .as_ref()
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let api_version = list.api_version.as_ref().and_then(Value::as_str);
         let texts: Vec<&str> = list.items.iter().flatten().map(|raw| raw.get()).collect();
         let items = Items {
@@ -344,8 +345,12 @@ impl Head<'_> {
     /// (else `None`, and the text is parsed whole).
     fn key(text: &str) -> Option<ObjectRef> {
         let head: Head<'_> = serde_json::from_str(text).ok()?;
-        let api_version = head.api_version.filter(|v| !v.is_empty() && !is_kustomize(v))?;
-        let kind = head.kind.filter(|k| !k.is_empty() && !k.ends_with("List"))?;
+        let api_version = head
+            .api_version
+            .filter(|v| !v.is_empty() && !is_kustomize(v))?;
+        let kind = head
+            .kind
+            .filter(|k| !k.is_empty() && !k.ends_with("List"))?;
         let metadata = head.metadata?;
         let name = metadata.name.filter(|n| !n.is_empty())?;
         Some(ObjectRef::new(api_version, kind, metadata.namespace, name))
@@ -355,7 +360,11 @@ impl Head<'_> {
 impl Items<'_> {
     /// The objects of the items `texts`, parsed on every core, in order; the first item that
     /// fails, in order, is the error.
-    fn objects<T>(&self, texts: Vec<T>, file: &Path) -> Result<Vec<(ObjectRef, Box<str>)>, DriftError>
+    fn objects<T>(
+        &self,
+        texts: Vec<T>,
+        file: &Path,
+    ) -> Result<Vec<(ObjectRef, Box<str>)>, DriftError>
     where
         T: AsRef<str> + Into<Box<str>> + Send,
     {
@@ -891,10 +900,7 @@ mod tests {
             yaml::to_string(&list),
             yaml::to_string(&widget)
         );
-        let dir = folder(&[
-            ("list.json", &json),
-            ("widget.json", &widget.to_string()),
-        ]);
+        let dir = folder(&[("list.json", &json), ("widget.json", &widget.to_string())]);
         let from_json = read_default(dir.path()).unwrap().live;
         let dir = folder(&[("all.yaml", &yaml)]);
         let from_yaml = read_default(dir.path()).unwrap().live;
@@ -911,7 +917,8 @@ mod tests {
         );
         let service = &from_json.objects[&ObjectRef::new("v1", "Service", Some("ns"), "s")];
         assert_eq!(service["spec"]["ports"][0]["port"], 80);
-        let widget_read = &from_json.objects[&ObjectRef::new("example.com/v1", "Widget", None, "w")];
+        let widget_read =
+            &from_json.objects[&ObjectRef::new("example.com/v1", "Widget", None, "w")];
         assert_eq!(*widget_read, widget);
     }
 

@@ -380,7 +380,9 @@ impl<'a> Reader<'a> {
     /// [`Self::mapping`] does.
     fn sequence(&mut self, indent: usize) -> Option<Value> {
         // Only the root mapping's `items` sequence itself is mapped, not sequences inside it.
-        let map = self.items.filter(|_| std::mem::take(&mut self.mapping_items));
+        let map = self
+            .items
+            .filter(|_| std::mem::take(&mut self.mapping_items));
         self.enter()?;
         let mut items = Vec::new();
         while let Next::Line { indent: at, text } = self.peek()? {
