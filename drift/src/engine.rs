@@ -285,7 +285,7 @@ impl Against<'_> {
         placement.place(&mut outlines);
         live.listed
             .extend(desired::kinds(&outlines).iter().map(KindRef::listing));
-        let unparsable = |error| in_snapshot(snapshot::unparsable(error));
+        let unparsable = |error| in_snapshot(snapshot::unparsable(&error));
         let mut results = Vec::with_capacity(outlines.len() + 1);
         let mut start = 0;
         while start < desired.len() {
@@ -307,7 +307,7 @@ impl Against<'_> {
         // label (its text is in theirs), and Services, which tell whether an Endpoints object
         // is a Service's.
         let rendered: BTreeSet<ObjectRef> = outlines.iter().map(DesiredObject::key).collect();
-        let label = format!("{:?}:{:?}", LABEL_MANAGED_BY, MANAGED_BY_PLINTH);
+        let label = format!("{LABEL_MANAGED_BY:?}:{MANAGED_BY_PLINTH:?}");
         let others = live.objects.iter().filter(|(key, text)| {
             !rendered.contains(*key)
                 && (text.contains(&label) || (key.group.is_empty() && key.kind == "Service"))

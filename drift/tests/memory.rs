@@ -23,7 +23,7 @@ use plinth_vocab::redact::Redactor;
 
 /// The process's resident anonymous memory (heap and stacks, not mapped files), in bytes.
 fn rss_anon() -> usize {
-    let status = fs_err::read_to_string("/proc/self/status").unwrap();
+    let status = fs_err::read_to_string("/proc/self/status").expect("test setup");
     status
         .lines()
         .find_map(|l| l.strip_prefix("RssAnon:"))
@@ -49,7 +49,7 @@ fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
     };
     let answer = f();
     done.store(true, Ordering::Relaxed);
-    (answer, sampler.join().unwrap())
+    (answer, sampler.join().expect("the sampling thread"))
 }
 
 /// Objects rendered: more than a few parts of the engine's comparison.
@@ -68,10 +68,10 @@ fn rendered(i: usize) -> Value {
         "app": format!("app-{i}"),
     });
     let mut metadata = json!({"name": format!("obj-{i}"), "labels": labels});
-    if i % 10 != 0 {
+    if !i.is_multiple_of(10) {
         metadata["namespace"] = json!(format!("ns-{}", i % 7));
     }
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         json!({
             "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata,
             "spec": {
@@ -116,7 +116,7 @@ fn live(i: usize) -> Value {
     if o["kind"] == "Deployment" {
         o["spec"]["strategy"] = json!({"type": "RollingUpdate"});
         o["status"] = json!({"replicas": 2, "readyReplicas": 2, "observedGeneration": 1});
-        if i % 100 == 0 {
+        if i.is_multiple_of(100) {
             o["spec"]["replicas"] = json!(5);
         }
     }
@@ -125,14 +125,14 @@ fn live(i: usize) -> Value {
 
 /// Copies the example repository into `to`.
 fn copy_tree(from: &Path, to: &Path) {
-    fs_err::create_dir_all(to).unwrap();
-    for entry in fs_err::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
+    fs_err::create_dir_all(to).expect("test setup");
+    for entry in fs_err::read_dir(from).expect("test setup") {
+        let entry = entry.expect("test setup");
         let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
+        if entry.file_type().expect("test setup").is_dir() {
             copy_tree(&entry.path(), &target);
         } else {
-            fs_err::copy(entry.path(), target).unwrap();
+            fs_err::copy(entry.path(), target).expect("test setup");
         }
     }
 }
@@ -147,15 +147,17 @@ fn repository(dir: &Path) -> std::path::PathBuf {
     );
     let folder = repo.join("rendered").join(CLUSTER);
     let index_path = folder.join("plinth-index.json");
-    let mut index: Value = serde_json::from_str(&fs_err::read_to_string(&index_path).unwrap())
-        .expect("the example index");
-    fs_err::remove_dir_all(&folder).unwrap();
-    fs_err::create_dir_all(&folder).unwrap();
+    let mut index: Value =
+        serde_json::from_str(&fs_err::read_to_string(&index_path).expect("test setup"))
+            .expect("the example index");
+    fs_err::remove_dir_all(&folder).expect("test setup");
+    fs_err::create_dir_all(&folder).expect("test setup");
     let mut entries = Vec::new();
     for i in 0..OBJECTS {
         let value = rendered(i);
         let file = format!("obj-{i}.yaml");
-        fs_err::write(folder.join(&file), plinth_vocab::yaml::to_string(&value)).unwrap();
+        fs_err::write(folder.join(&file), plinth_vocab::yaml::to_string(&value))
+            .expect("test setup");
         let mut entry = json!({
             "file": file, "apiVersion": value["apiVersion"], "kind": value["kind"],
             "name": value["metadata"]["name"], "asset": "bulk", "wave": 0, "sha256": "0".repeat(64),
@@ -166,7 +168,11 @@ fn repository(dir: &Path) -> std::path::PathBuf {
         entries.push(entry);
     }
     index["objects"] = Value::Array(entries);
-    fs_err::write(&index_path, serde_json::to_string_pretty(&index).unwrap()).unwrap();
+    fs_err::write(
+        &index_path,
+        serde_json::to_string_pretty(&index).expect("test setup"),
+    )
+    .expect("test setup");
     // Written an item at a time, so that the test holds no more than the run it measures.
     let mut orphan = live(1);
     orphan["metadata"]["name"] = json!("obj-gone");
@@ -175,7 +181,7 @@ fn repository(dir: &Path) -> std::path::PathBuf {
         if n > 0 {
             text.push_str(",\n");
         }
-        let pretty = serde_json::to_string_pretty(&item).unwrap();
+        let pretty = serde_json::to_string_pretty(&item).expect("test setup");
         for line in pretty.lines() {
             text.push_str("        ");
             text.push_str(line);
@@ -186,17 +192,18 @@ fn repository(dir: &Path) -> std::path::PathBuf {
     text.push_str(
         "\n    ],\n    \"kind\": \"List\",\n    \"metadata\": {\"resourceVersion\": \"\"}\n}\n",
     );
-    fs_err::write(dir.join("live.json"), text).unwrap();
+    fs_err::write(dir.join("live.json"), text).expect("test setup");
     repo
 }
 
 #[cfg(target_os = "linux")]
 #[test]
 fn a_large_json_snapshot_is_compared_in_parts_within_three_times_its_size() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("test setup");
     let repo = repository(dir.path());
     let snapshot_path = dir.path().join("live.json");
-    let size = usize::try_from(fs_err::metadata(&snapshot_path).unwrap().len()).unwrap();
+    let size = usize::try_from(fs_err::metadata(&snapshot_path).expect("test setup").len())
+        .expect("test setup");
     let request = DriftRequest {
         repo: repo.clone(),
         cluster: CLUSTER.into(),
@@ -217,8 +224,9 @@ fn a_large_json_snapshot_is_compared_in_parts_within_three_times_its_size() {
     let objects = run.report.objects;
 
     // The same answer as the pipeline with both sides whole in memory.
-    let (_, mut whole) = desired::from_folder(&repo.join("rendered").join(CLUSTER)).unwrap();
-    let live = snapshot::load_for(&snapshot_path, &mut whole, None).unwrap();
+    let (_, mut whole) =
+        desired::from_folder(&repo.join("rendered").join(CLUSTER)).expect("test setup");
+    let live = snapshot::load_for(&snapshot_path, &mut whole, None).expect("test setup");
     let expected = Report::new(
         CLUSTER,
         report::rfc3339(EPOCH),

@@ -28,6 +28,12 @@ use crate::core::scope::Placement;
 use crate::error::DriftError;
 use plinth_vocab::ObjectRef;
 
+/// Objects with their keys, each as compact JSON text.
+type Keyed = Vec<(ObjectRef, Box<str>)>;
+
+/// An object as read: its key, the index of its file and its compact text.
+type Located = (ObjectRef, usize, Box<str>);
+
 /// The largest snapshot file read by default: 256 MiB (`kubectl get -A -o yaml` of a whole
 /// cluster can be large; `--max-snapshot-file-mib` changes it).
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
@@ -121,12 +127,12 @@ pub fn load_for_with(
 /// [`read_compact`].
 fn read(path: &Path, options: &ReadOptions) -> Result<Snapshot, DriftError> {
     let CompactSnapshot { live, files } = read_compact(path, options)?;
-    let live = live.into_live_set().map_err(unparsable)?;
+    let live = live.into_live_set().map_err(|e| unparsable(&e))?;
     Ok(Snapshot { live, files })
 }
 
 /// The error for a live object whose compact text does not parse again.
-pub fn unparsable(error: Unparsable) -> DriftError {
+pub fn unparsable(error: &Unparsable) -> DriftError {
     DriftError::Invalid {
         path: error.key.to_string(),
         message: format!("the live object cannot be read again: {}", error.source),
@@ -146,7 +152,7 @@ pub fn read_compact(path: &Path, options: &ReadOptions) -> Result<CompactSnapsho
     collect(path, &mut files)?;
     files.sort();
     // Files parse independently: on every core, then merged in file order.
-    let parsed: Vec<Result<Vec<(ObjectRef, Box<str>)>, DriftError>> = files
+    let parsed: Vec<Result<Keyed, DriftError>> = files
         .par_iter()
         .map(|f| objects_of(f, options.max_file_bytes))
         .collect();
@@ -154,7 +160,7 @@ pub fn read_compact(path: &Path, options: &ReadOptions) -> Result<CompactSnapsho
     // Every object with the file it was read from, then sorted by key (stable: copies stay in
     // file order) and merged run by run: one sort rather than a map lookup per object keeps
     // the merge near linear for one file of 100,000 objects.
-    let mut read: Vec<(ObjectRef, usize, Box<str>)> = Vec::new();
+    let mut read: Vec<Located> = Vec::new();
     // A file that cannot be read is the error unless the files before it conflict.
     let mut unreadable = None;
     for (index, (file, found)) in files.iter().zip(parsed).enumerate() {
@@ -173,8 +179,7 @@ pub fn read_compact(path: &Path, options: &ReadOptions) -> Result<CompactSnapsho
         read.extend(found.into_iter().map(|(key, text)| (key, index, text)));
     }
     // Position in reading order, so the conflict reported is the first one read.
-    let mut read: Vec<(usize, (ObjectRef, usize, Box<str>))> =
-        read.into_iter().enumerate().collect();
+    let mut read: Vec<(usize, Located)> = read.into_iter().enumerate().collect();
     read.par_sort_by(|(_, (a, ..)), (_, (b, ..))| a.cmp(b));
     let mut objects: Vec<(ObjectRef, Box<str>)> = Vec::with_capacity(read.len());
     let mut first_at = 0;
@@ -248,7 +253,7 @@ fn mark_listed(live: &mut LiveSet, wanted: &[KindRef]) {
 }
 
 /// The objects of one file, each with its key and compact text, in file order.
-fn objects_of(file: &Path, max_file_bytes: u64) -> Result<Vec<(ObjectRef, Box<str>)>, DriftError> {
+fn objects_of(file: &Path, max_file_bytes: u64) -> Result<Keyed, DriftError> {
     let text = read_bounded(file, max_file_bytes)?;
     let mut out = Vec::new();
     if text.trim().is_empty() {
@@ -360,17 +365,13 @@ impl Head<'_> {
 impl Items<'_> {
     /// The objects of the items `texts`, parsed on every core, in order; the first item that
     /// fails, in order, is the error.
-    fn objects<T>(
-        &self,
-        texts: Vec<T>,
-        file: &Path,
-    ) -> Result<Vec<(ObjectRef, Box<str>)>, DriftError>
+    fn objects<T>(&self, texts: Vec<T>, file: &Path) -> Result<Keyed, DriftError>
     where
         T: AsRef<str> + Into<Box<str>> + Send,
     {
         let item_kind = self.kind.strip_suffix("List").filter(|k| !k.is_empty());
         let count = texts.len();
-        let parsed: Vec<Result<Vec<(ObjectRef, Box<str>)>, DriftError>> = texts
+        let parsed: Vec<Result<Keyed, DriftError>> = texts
             .into_par_iter()
             .map(|text| {
                 if self.compact
@@ -403,6 +404,10 @@ fn is_kustomize(api_version: &str) -> bool {
 
 /// A document's root `items` as their compact texts: what [`parse_file`] keeps of a list's
 /// items while it reads the rest of the file.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "the item map of the YAML reader takes each item by value"
+)]
 fn compact_item(item: Value) -> Value {
     Value::String(live::compact(&item).into_string())
 }
@@ -429,9 +434,8 @@ fn mapped_objects(
         }
         return flatten(doc, file, out);
     }
-    let items = match doc.get_mut("items").map(Value::take) {
-        Some(Value::Array(items)) => items,
-        _ => return Ok(()),
+    let Some(Value::Array(items)) = doc.get_mut("items").map(Value::take) else {
+        return Ok(());
     };
     // Owned, so that an item's text is kept, not copied.
     let texts: Vec<String> = items
