@@ -13,6 +13,11 @@
 //! both files otherwise (never "the last one wins"); a snapshot holding no objects at all is
 //! an error unless allowed ([`ReadOptions::allow_empty`]); a `.json` file is read by the JSON
 //! parser alone, so that a truncated one is reported as JSON.
+//!
+//! A large snapshot is never held as one document: the items of a JSON `List` are parsed one
+//! by one from the text (on every core), those of a YAML `List` are made compact as the reader
+//! takes them, and every object is kept as its compact JSON text ([`read_compact`],
+//! [`CompactLive`]), to be parsed again, a part at a time, when compared.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
