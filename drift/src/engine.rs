@@ -9,12 +9,12 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use futures::stream::{self, StreamExt as _};
-use rayon::prelude::*;
 use plinth_renderer::inventory::Inventory;
 use plinth_renderer::{Fleet, Source, index};
 use plinth_vocab::ObjectRef;
 use plinth_vocab::labels::{LABEL_MANAGED_BY, MANAGED_BY_PLINTH};
 use plinth_vocab::redact::Redactor;
+use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::core::compare::{compare_client_side_noted, compare_server_side};
