@@ -4,20 +4,27 @@
 //! redacted [`Report`]. The binary turns its arguments into a [`DriftRequest`], calls [`run`],
 //! writes the report and prints; `plinth apply` runs the same sequence.
 
+use std::collections::BTreeSet;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use futures::stream::{self, StreamExt as _};
 use plinth_renderer::inventory::Inventory;
 use plinth_renderer::{Fleet, Source, index};
+use plinth_vocab::ObjectRef;
+use plinth_vocab::labels::{LABEL_MANAGED_BY, MANAGED_BY_PLINTH};
 use plinth_vocab::redact::Redactor;
+use rayon::prelude::*;
+use serde_json::Value;
 
 use crate::core::compare::{Comparison, compare_client, compare_server};
 use crate::core::desired::{self, DesiredObject};
 use crate::core::discover;
-use crate::core::live::LiveSet;
+use crate::core::live::{CompactLive, KindRef, LiveSet};
 use crate::core::ownership::Policy;
 use crate::core::pipeline::{self, Evaluation, Outcome as Step};
 use crate::core::report::{self, HardwareDrift, Mode, ObjectResult, Report};
+use crate::core::scope::Placement;
 use crate::error::{DriftError, chain};
 use crate::source::kube::{ClusterLive, ConnectOptions};
 use crate::source::snapshot;
@@ -96,7 +103,7 @@ pub struct DriftRun {
 /// says so.
 pub fn run(request: &DriftRequest, notify: &dyn Fn(Notice)) -> Result<DriftRun, DriftError> {
     let fleet = open_cluster(&request.repo, &request.cluster)?;
-    let mut desired = load_desired(&request.repo, &request.cluster, &fleet, notify)?;
+    let desired = desired_side(&request.repo, &request.cluster, &fleet, notify)?;
     let prefix = fleet.settings.annotation_prefix.clone();
     let policy = Policy::new(
         &fleet.settings.drift.gitops_managers,
@@ -113,12 +120,12 @@ pub fn run(request: &DriftRequest, notify: &dyn Fn(Notice)) -> Result<DriftRun, 
                 max_file_bytes: *max_file_bytes,
                 allow_empty: *allow_empty,
             };
-            let snapshot::Snapshot { live, files } =
-                snapshot::load_for_with(path, &mut desired, request.namespace.as_deref(), &options)
-                    .map_err(|source| DriftError::Snapshot {
-                        path: path.display().to_string(),
-                        source: Box::new(source),
-                    })?;
+            let in_snapshot = |source| DriftError::Snapshot {
+                path: path.display().to_string(),
+                source: Box::new(source),
+            };
+            let snapshot::CompactSnapshot { mut live, files } =
+                snapshot::read_compact(path, &options).map_err(in_snapshot)?;
             for file in &files {
                 notify(Notice::Detail(file_line(file)));
             }
@@ -127,8 +134,13 @@ pub fn run(request: &DriftRequest, notify: &dyn Fn(Notice)) -> Result<DriftRun, 
                 live.objects.len(),
                 path.display()
             )));
-            let objects =
-                pipeline::run_client_side_with(&desired, &live, &prefix, &request.cluster, &policy);
+            let against = Against {
+                namespace: request.namespace.as_deref(),
+                prefix: &prefix,
+                cluster: &request.cluster,
+                policy: &policy,
+            };
+            let objects = against.compare(&desired, &mut live, &in_snapshot)?;
             (objects, Vec::new())
         }
         LiveSource::Cluster(options) => {
@@ -139,7 +151,7 @@ pub fn run(request: &DriftRequest, notify: &dyn Fn(Notice)) -> Result<DriftRun, 
                 policy: &policy,
                 committed: committed.as_ref(),
             };
-            cluster.compare(options, &mut desired, notify)?
+            cluster.compare(options, &mut desired.all()?, notify)?
         }
     };
 
@@ -155,10 +167,10 @@ pub fn run(request: &DriftRequest, notify: &dyn Fn(Notice)) -> Result<DriftRun, 
     Ok(DriftRun { report })
 }
 
-/// Opens the platform repository `repo`, checking that `cluster` is one of its clusters.
+/// The repository at `repo` opened, with `cluster` one of its clusters.
 ///
 /// # Errors
-/// The repository cannot be read, or `cluster` is not one of its clusters
+/// The repository cannot be opened, or has no cluster `cluster`
 /// ([`DriftError::UnknownCluster`]).
 pub fn open_cluster(repo: &Path, cluster: &str) -> Result<Fleet, DriftError> {
     let source = Source::dir(repo).map_err(|source| DriftError::Repository {
@@ -176,9 +188,9 @@ pub fn open_cluster(repo: &Path, cluster: &str) -> Result<Fleet, DriftError> {
     Ok(fleet)
 }
 
-/// The desired state of `cluster` (of `fleet`, opened from `repo`): the committed rendered
-/// folder when there is one (warning when its inputs changed since), else an in-memory
-/// render. What `drift`, `apply` and `rbac` work from.
+/// The desired state of `cluster` (of `fleet`, opened from `repo`), every object read: the
+/// committed rendered folder when there is one (warning when its inputs changed since), else
+/// an in-memory render. What `apply` and `rbac` work from.
 ///
 /// # Errors
 /// The committed folder or the repository's inputs cannot be read or rendered.
@@ -188,13 +200,25 @@ pub fn load_desired(
     fleet: &Fleet,
     notify: &dyn Fn(Notice),
 ) -> Result<Vec<DesiredObject>, DriftError> {
+    desired_side(repo, cluster, fleet, notify)?.all()
+}
+
+/// The committed rendered folder when there is one (warning when its inputs changed since),
+/// its objects read when compared; else an in-memory render.
+fn desired_side(
+    repo: &Path,
+    cluster: &str,
+    fleet: &Fleet,
+    notify: &dyn Fn(Notice),
+) -> Result<Desired, DriftError> {
     let folder = repo.join(&fleet.settings.paths.output).join(cluster);
     if folder.join(index::FILE).is_file() {
-        let (idx, objects) = desired::from_folder(&folder)?;
-        let prepared = fleet.prepare(cluster)?;
+        let (idx, objects) = desired::Folder::open(&folder)?;
+        let prepared = fleet.prepare(&cluster)?;
         if prepared.input_digest != idx.input_digest {
             notify(Notice::Warning(format!(
-                "the committed output of cluster `{cluster}` is older than its inputs; comparing the committed manifests (run `plinth render` to refresh them)"
+                "the committed output of cluster `{}` is older than its inputs; comparing the committed manifests (run `plinth render` to refresh them)",
+                cluster
             )));
         }
         notify(Notice::Detail(format!(
@@ -202,13 +226,137 @@ pub fn load_desired(
             objects.len(),
             display_rel(repo, &folder)
         )));
-        return Ok(objects);
+        return Ok(Desired::Folder(objects));
     }
     notify(Notice::Status(format!(
-        "no committed output for cluster `{cluster}`; rendering it in memory"
+        "no committed output for cluster `{}`; rendering it in memory",
+        cluster
     )));
-    let rendered = fleet.render_cluster(cluster)?;
-    Ok(desired::from_rendered(&rendered, &fleet.settings))
+    let rendered = fleet.render_cluster(&cluster)?;
+    Ok(Desired::Rendered(desired::from_rendered(
+        &rendered,
+        &fleet.settings,
+    )))
+}
+
+/// The desired side of a run: a committed rendered folder, whose objects are read a part at a
+/// time, or the objects of an in-memory render.
+enum Desired {
+    Folder(desired::Folder),
+    Rendered(Vec<DesiredObject>),
+}
+
+impl Desired {
+    fn len(&self) -> usize {
+        match self {
+            Self::Folder(folder) => folder.len(),
+            Self::Rendered(objects) => objects.len(),
+        }
+    }
+
+    /// The objects in `range`, in order.
+    fn load(&self, range: Range<usize>) -> Result<Vec<DesiredObject>, DriftError> {
+        match self {
+            Self::Folder(folder) => folder.load(range),
+            Self::Rendered(objects) => Ok(objects[range].to_vec()),
+        }
+    }
+
+    /// Every object.
+    fn all(self) -> Result<Vec<DesiredObject>, DriftError> {
+        match self {
+            Self::Folder(folder) => folder.load(0..folder.len()),
+            Self::Rendered(objects) => Ok(objects),
+        }
+    }
+
+    /// Every object's index entry with a `null` value (keys, kinds and namespaces only).
+    fn outlines(&self) -> Vec<DesiredObject> {
+        match self {
+            Self::Folder(folder) => folder.outlines(),
+            Self::Rendered(objects) => objects
+                .iter()
+                .map(|d| DesiredObject {
+                    index: d.index.clone(),
+                    value: Value::Null,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Desired objects compared with a snapshot at a time: the objects of one part and their live
+/// copies are parsed, compared and dropped before the next part is read.
+const SNAPSHOT_PART: usize = 256;
+
+/// What a snapshot is compared in, besides the two sides.
+struct Against<'a> {
+    /// Where namespaced objects rendered without a namespace go (else `default`).
+    namespace: Option<&'a str>,
+    /// The annotation prefix of the override annotations.
+    prefix: &'a str,
+    /// The cluster, whose labelled objects that are not rendered are orphans.
+    cluster: &'a str,
+    /// Who is who among the field managers.
+    policy: &'a Policy,
+}
+
+impl Against<'_> {
+    /// Compares the desired side with a snapshot held compactly: places the desired objects
+    /// (namespace defaulting, [`Placement::from_keys`] of the snapshot), counts their kinds and
+    /// namespaces as listed, then runs the client-side pipeline [`SNAPSHOT_PART`] objects at a
+    /// time (neither side is ever held whole as values), and looks for orphans among the live
+    /// objects that are not rendered. `in_snapshot` wraps an error of a live object.
+    fn compare(
+        &self,
+        desired: &Desired,
+        live: &mut CompactLive,
+        in_snapshot: &dyn Fn(DriftError) -> DriftError,
+    ) -> Result<Vec<ObjectResult>, DriftError> {
+        let placement = Placement::from_keys(live.objects.keys(), self.namespace);
+        let mut outlines = desired.outlines();
+        placement.place(&mut outlines);
+        live.listed
+            .extend(desired::kinds(&outlines).iter().map(KindRef::listing));
+        let unparsable = |error| in_snapshot(snapshot::unparsable(&error));
+        let mut results = Vec::with_capacity(outlines.len() + 1);
+        let mut start = 0;
+        while start < desired.len() {
+            let end = (start + SNAPSHOT_PART).min(desired.len());
+            let mut part = desired.load(start..end)?;
+            placement.place(&mut part);
+            let keys: Vec<ObjectRef> = part.iter().map(DesiredObject::key).collect();
+            let part_live = live.live_set(&keys).map_err(unparsable)?;
+            // Every live object of the part is rendered: no orphan is found among them.
+            results.extend(pipeline::run_client_side_with(
+                &part,
+                &part_live,
+                self.prefix,
+                self.cluster,
+                self.policy,
+            ));
+            // Freeing a tree of maps takes about as long as building it: on every core too.
+            rayon::join(
+                || part.into_par_iter().for_each(drop),
+                || part_live.objects.into_par_iter().for_each(drop),
+            );
+            start = end;
+        }
+        // Orphans are among the live objects not rendered: those carrying plinth's managed-by
+        // label (its text is in theirs), and Services, which tell whether an Endpoints object
+        // is a Service's.
+        let rendered: BTreeSet<ObjectRef> = outlines.iter().map(DesiredObject::key).collect();
+        let label = format!("{LABEL_MANAGED_BY:?}:{MANAGED_BY_PLINTH:?}");
+        let others = live.objects.iter().filter(|(key, text)| {
+            !rendered.contains(*key)
+                && (text.contains(&label) || (key.group.is_empty() && key.kind == "Service"))
+        });
+        let others = live
+            .live_set(others.map(|(key, _)| key))
+            .map_err(unparsable)?;
+        results.extend(pipeline::orphans(&outlines, &others, self.cluster));
+        Ok(results)
+    }
 }
 
 /// What one snapshot file held, for `-v`: `` snapshot file `a.yaml`: 3 objects ``, and how

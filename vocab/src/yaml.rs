@@ -209,6 +209,23 @@ pub fn from_str_multi(text: &str) -> std::result::Result<Vec<Value>, String> {
     }
 }
 
+/// [`from_str_multi`], with every item of the sequence under a document's root `items` key (a
+/// `kind: List`) replaced by `items(item)`; through the fast reader, each as soon as it is
+/// read, so that a large list is never held as one tree.
+pub fn from_str_multi_mapping_items(
+    text: &str,
+    items: fast::ItemMap<'_>,
+) -> std::result::Result<Vec<Value>, String> {
+    let docs = match fast::documents_mapping_items(text, items) {
+        Some(docs) => docs,
+        None => from_str_multi_saphyr(text)?
+            .into_iter()
+            .map(|doc| fast::map_root_items(Some(items), doc))
+            .collect(),
+    };
+    Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
+}
+
 /// [`from_str_multi`] without the fast reader: serde-saphyr alone. The reference the fast
 /// reader is tested and measured against.
 pub fn from_str_multi_saphyr(text: &str) -> std::result::Result<Vec<Value>, String> {
@@ -238,6 +255,48 @@ mod tests {
     use super::*;
     use serde_json::json;
     use std::fmt::Write as _;
+
+    /// Every item of a document's root `items` is mapped, whoever reads the text (the fast
+    /// reader as it goes, in a block or flow sequence or JSON; serde-saphyr once it has read an
+    /// anchor), and nothing else is: not the items of a nested `items`, not a root sequence.
+    #[test]
+    fn the_items_of_a_list_are_mapped_as_read() {
+        let count = |item: Value| json!(item.to_string().len());
+        let block = "apiVersion: v1\nkind: List\nitems:\n- a: 1\n  items: [p, q]\n- b\n---\n- c\n";
+        let expected = vec![
+            json!({"apiVersion": "v1", "kind": "List", "items": [25, 3]}),
+            json!(["c"]),
+        ];
+        assert!(fast::documents_mapping_items(block, &count).is_some());
+        assert_eq!(
+            from_str_multi_mapping_items(block, &count).unwrap(),
+            expected
+        );
+        let flow = "kind: List\nitems: [{a: 1, items: [p, q]}, b]\n---\n- c\n";
+        let expected = vec![json!({"kind": "List", "items": [25, 3]}), json!(["c"])];
+        assert_eq!(
+            from_str_multi_mapping_items(flow, &count).unwrap(),
+            expected
+        );
+        let json = r#"{"kind": "List", "items": [{"a": 1, "items": ["p", "q"]}, "b"]}"#;
+        assert_eq!(
+            from_str_multi_mapping_items(json, &count).unwrap(),
+            [json!({"kind": "List", "items": [25, 3]})]
+        );
+        // An anchor: the fast reader bails, serde-saphyr reads it, the items are mapped after.
+        let anchored = "kind: List\nitems:\n- &one {a: 1, items: [p, q]}\n- b\n";
+        assert!(fast::documents_mapping_items(anchored, &count).is_none());
+        assert_eq!(
+            from_str_multi_mapping_items(anchored, &count).unwrap(),
+            [json!({"kind": "List", "items": [25, 3]})]
+        );
+        // Without a list, the same as `from_str_multi`.
+        let plain = "a: {items: [1]}\nitems: 2\n";
+        assert_eq!(
+            from_str_multi_mapping_items(plain, &count).unwrap(),
+            from_str_multi(plain).unwrap()
+        );
+    }
 
     /// A duplicate key is named plainly and located, without serde-saphyr's option names.
     #[test]

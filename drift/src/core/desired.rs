@@ -3,7 +3,7 @@
 //! render.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde_json::Value;
@@ -38,25 +38,75 @@ impl DesiredObject {
 
 /// Reads a rendered cluster folder (the one holding `plinth-index.json`).
 pub fn from_folder(dir: &Path) -> Result<(Index, Vec<DesiredObject>), DriftError> {
-    let index_path = dir.join(index::FILE);
-    let bytes = fs_err::read(&index_path).map_err(|source| DriftError::Io {
-        path: index_path.display().to_string(),
-        source,
-    })?;
-    let idx: Index = serde_json::from_slice(&bytes).map_err(|source| DriftError::Json {
-        path: index_path.display().to_string(),
-        source,
-    })?;
-    // Files are read and parsed on every core; the first failing entry in index order is
-    // the error, as when they were read one by one.
-    let objects = idx
-        .objects
-        .par_iter()
-        .map(|entry| object_of(dir, &index_path, entry))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()?;
+    let (idx, folder) = Folder::open(dir)?;
+    let objects = folder.load(0..folder.len())?;
     Ok((idx, objects))
+}
+
+/// A rendered cluster folder whose index is read and whose objects are read when asked for, a
+/// part at a time, so that a large cluster is never held whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Folder {
+    dir: PathBuf,
+    index_path: PathBuf,
+    entries: Vec<IndexObject>,
+}
+
+impl Folder {
+    /// Reads the index of the rendered cluster folder `dir`; its objects are read by
+    /// [`Self::load`]. The index is returned too, without its objects.
+    pub fn open(dir: &Path) -> Result<(Index, Self), DriftError> {
+        let index_path = dir.join(index::FILE);
+        let bytes = fs_err::read(&index_path).map_err(|source| DriftError::Io {
+            path: index_path.display().to_string(),
+            source,
+        })?;
+        let mut idx: Index = serde_json::from_slice(&bytes).map_err(|source| DriftError::Json {
+            path: index_path.display().to_string(),
+            source,
+        })?;
+        let entries = std::mem::take(&mut idx.objects);
+        let folder = Self {
+            dir: dir.to_path_buf(),
+            index_path,
+            entries,
+        };
+        Ok((idx, folder))
+    }
+
+    /// The number of objects.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the folder holds no object.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Every object's index entry with a `null` value: the keys, kinds and namespaces of the
+    /// desired set without its objects.
+    pub fn outlines(&self) -> Vec<DesiredObject> {
+        self.entries
+            .iter()
+            .map(|entry| DesiredObject {
+                index: entry.clone(),
+                value: Value::Null,
+            })
+            .collect()
+    }
+
+    /// The objects of the index entries in `range`, in index order. Files are read and parsed
+    /// on every core; the first failing entry in index order is the error, as when they were
+    /// read one by one.
+    pub fn load(&self, range: std::ops::Range<usize>) -> Result<Vec<DesiredObject>, DriftError> {
+        self.entries[range]
+            .par_iter()
+            .map(|entry| object_of(&self.dir, &self.index_path, entry))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect()
+    }
 }
 
 /// The object of one index `entry` of the cluster folder `dir`.

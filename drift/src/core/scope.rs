@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::core::desired::DesiredObject;
 use crate::core::live::LiveSet;
-use plinth_vocab::group_of;
+use plinth_vocab::{ObjectRef, group_of};
 
 /// The namespace of a namespaced object that names none, when nothing else is said.
 pub const DEFAULT_NAMESPACE: &str = "default";
@@ -203,8 +203,16 @@ impl Placement {
     /// namespaced, one whose objects have none is cluster-scoped; other kinds use the built-in
     /// lists. Namespaced objects without a namespace go to `namespace`, else `default`.
     pub fn from_snapshot(live: &LiveSet, namespace: Option<&str>) -> Self {
+        Self::from_keys(live.objects.keys(), namespace)
+    }
+
+    /// [`Self::from_snapshot`] from the keys of the snapshot's objects.
+    pub fn from_keys<'a>(
+        keys: impl IntoIterator<Item = &'a ObjectRef>,
+        namespace: Option<&str>,
+    ) -> Self {
         let mut placement = Self::new(namespace.unwrap_or(DEFAULT_NAMESPACE));
-        for key in live.objects.keys() {
+        for key in keys {
             let namespaced = key.namespace.is_some();
             let entry = placement
                 .known

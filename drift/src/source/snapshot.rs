@@ -13,6 +13,11 @@
 //! both files otherwise (never "the last one wins"); a snapshot holding no objects at all is
 //! an error unless allowed ([`ReadOptions::allow_empty`]); a `.json` file is read by the JSON
 //! parser alone, so that a truncated one is reported as JSON.
+//!
+//! A large snapshot is never held as one document: the items of a JSON `List` are parsed one
+//! by one from the text (on every core), those of a YAML `List` are made compact as the reader
+//! takes them, and every object is kept as its compact JSON text ([`read_compact`],
+//! [`CompactLive`]), to be parsed again, a part at a time, when compared.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -23,10 +28,16 @@ use serde_json::Value;
 use plinth_vocab::yaml;
 
 use crate::core::desired::DesiredObject;
-use crate::core::live::{KindRef, LiveSet};
+use crate::core::live::{self, CompactLive, KindRef, LiveSet, Unparsable};
 use crate::core::scope::Placement;
 use crate::error::DriftError;
-use plinth_vocab::{ObjectRef, group_of};
+use plinth_vocab::ObjectRef;
+
+/// Objects with their keys, each as compact JSON text.
+type Keyed = Vec<(ObjectRef, Box<str>)>;
+
+/// An object as read: its key, the index of its file and its compact text.
+type Located = (ObjectRef, usize, Box<str>);
 
 /// The largest snapshot file read by default: 256 MiB (`kubectl get -A -o yaml` of a whole
 /// cluster can be large; `--max-snapshot-file-mib` changes it).
@@ -74,6 +85,14 @@ pub struct Snapshot {
     pub files: Vec<FileRead>,
 }
 
+/// A snapshot as read, its objects held compactly ([`CompactLive`]): what a drift run keeps
+/// while it compares.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompactSnapshot {
+    pub live: CompactLive,
+    pub files: Vec<FileRead>,
+}
+
 /// Reads a snapshot file or folder (recursively; `.yaml`, `.yml` and `.json` files, hidden
 /// entries skipped) with the default [`ReadOptions`]. Every (kind, namespace) in `wanted`
 /// counts as listed: a snapshot is taken to hold everything that was live.
@@ -109,16 +128,36 @@ pub fn load_for_with(
     Ok(snapshot)
 }
 
-/// Every object of a snapshot file or folder, nothing marked listed. An object found twice
-/// (same group, kind, namespace and name) is kept once when both copies are the same value,
-/// and is an error naming both files otherwise; no object at all is an error unless
-/// `options.allow_empty`.
+/// Every object of a snapshot file or folder, nothing marked listed, parsed: see
+/// [`read_compact`].
 fn read(path: &Path, options: &ReadOptions) -> Result<Snapshot, DriftError> {
+    let CompactSnapshot { live, files } = read_compact(path, options)?;
+    let live = live.into_live_set().map_err(|e| unparsable(&e))?;
+    Ok(Snapshot { live, files })
+}
+
+/// The error for a live object whose compact text does not parse again.
+pub fn unparsable(error: &Unparsable) -> DriftError {
+    DriftError::Invalid {
+        path: error.key.to_string(),
+        message: format!("the live object cannot be read again: {}", error.source),
+    }
+}
+
+/// Every object of a snapshot file or folder, nothing marked listed, each held as its compact
+/// JSON text ([`CompactLive`]). An object found twice (same group, kind, namespace and name) is
+/// kept once when both copies are the same value, and is an error naming both files otherwise;
+/// no object at all is an error unless `options.allow_empty`.
+///
+/// # Errors
+/// A file cannot be read or parsed, two copies of an object differ, or the snapshot is empty
+/// (and that is not allowed).
+pub fn read_compact(path: &Path, options: &ReadOptions) -> Result<CompactSnapshot, DriftError> {
     let mut files = Vec::new();
     collect(path, &mut files)?;
     files.sort();
     // Files parse independently: on every core, then merged in file order.
-    let parsed: Vec<Result<Vec<(ObjectRef, Value)>, DriftError>> = files
+    let parsed: Vec<Result<Keyed, DriftError>> = files
         .par_iter()
         .map(|f| objects_of(f, options.max_file_bytes))
         .collect();
@@ -126,7 +165,7 @@ fn read(path: &Path, options: &ReadOptions) -> Result<Snapshot, DriftError> {
     // Every object with the file it was read from, then sorted by key (stable: copies stay in
     // file order) and merged run by run: one sort rather than a map lookup per object keeps
     // the merge near linear for one file of 100,000 objects.
-    let mut read: Vec<(ObjectRef, usize, Value)> = Vec::new();
+    let mut read: Vec<Located> = Vec::new();
     // A file that cannot be read is the error unless the files before it conflict.
     let mut unreadable = None;
     for (index, (file, found)) in files.iter().zip(parsed).enumerate() {
@@ -142,33 +181,35 @@ fn read(path: &Path, options: &ReadOptions) -> Result<Snapshot, DriftError> {
             objects: found.len(),
             copies: 0,
         });
-        read.extend(found.into_iter().map(|(key, value)| (key, index, value)));
+        read.extend(found.into_iter().map(|(key, text)| (key, index, text)));
     }
     // Position in reading order, so the conflict reported is the first one read.
-    let mut read: Vec<(usize, (ObjectRef, usize, Value))> = read.into_iter().enumerate().collect();
+    let mut read: Vec<(usize, Located)> = read.into_iter().enumerate().collect();
     read.par_sort_by(|(_, (a, ..)), (_, (b, ..))| a.cmp(b));
-    let mut objects: Vec<(ObjectRef, Value)> = Vec::with_capacity(read.len());
+    let mut objects: Vec<(ObjectRef, Box<str>)> = Vec::with_capacity(read.len());
     let mut first_at = 0;
     let mut conflict: Option<(usize, DriftError)> = None;
-    for (position, (key, index, value)) in read {
+    for (position, (key, index, text)) in read {
         if let Some((last, first)) = objects.last()
             && *last == key
         {
-            if *first == value {
-                counts[index].copies += 1;
-            } else if conflict.as_ref().is_none_or(|(at, _)| position < *at) {
-                let error = DriftError::Duplicate {
-                    object: key.to_string(),
-                    first: files[first_at].display().to_string(),
-                    second: files[index].display().to_string(),
-                    pointer: first_difference(first, &value),
-                };
-                conflict = Some((position, error));
+            match difference(first, &text) {
+                None => counts[index].copies += 1,
+                Some(pointer) if conflict.as_ref().is_none_or(|(at, _)| position < *at) => {
+                    let error = DriftError::Duplicate {
+                        object: key.to_string(),
+                        first: files[first_at].display().to_string(),
+                        second: files[index].display().to_string(),
+                        pointer,
+                    };
+                    conflict = Some((position, error));
+                }
+                Some(_) => {}
             }
             continue;
         }
         first_at = index;
-        objects.push((key, value));
+        objects.push((key, text));
     }
     if let Some(error) = conflict.map(|(_, error)| error).or(unreadable) {
         return Err(error);
@@ -179,14 +220,27 @@ fn read(path: &Path, options: &ReadOptions) -> Result<Snapshot, DriftError> {
             files: files.len(),
         });
     }
-    let live = LiveSet {
+    let live = CompactLive {
         objects: objects.into_iter().collect(),
-        ..LiveSet::default()
+        ..CompactLive::default()
     };
-    Ok(Snapshot {
+    Ok(CompactSnapshot {
         live,
         files: counts,
     })
+}
+
+/// Whether two copies of an object differ: `None` when they are the same value, else the
+/// pointer of the first field where they differ. Equal texts are equal values; different texts
+/// are parsed to be compared as values (`0.0` and `-0.0` are one number).
+fn difference(first: &str, second: &str) -> Option<String> {
+    if first == second {
+        return None;
+    }
+    match (live::parse(first), live::parse(second)) {
+        (Ok(first), Ok(second)) => (first != second).then(|| first_difference(&first, &second)),
+        _ => Some("/".to_owned()),
+    }
 }
 
 /// The pointer of the first field where two copies of an object differ (no value: either
@@ -200,50 +254,235 @@ fn first_difference(first: &Value, second: &Value) -> String {
 }
 
 fn mark_listed(live: &mut LiveSet, wanted: &[KindRef]) {
-    for w in wanted {
-        live.listed.insert((
-            group_of(&w.api_version).to_owned(),
-            w.kind.clone(),
-            w.namespace.clone(),
-        ));
-    }
+    live.listed.extend(wanted.iter().map(KindRef::listing));
 }
 
-/// The objects of one file, each with its key, in file order.
-fn objects_of(file: &Path, max_file_bytes: u64) -> Result<Vec<(ObjectRef, Value)>, DriftError> {
-    let mut out = Vec::new();
-    for doc in parse_file(file, max_file_bytes)? {
-        flatten(doc, file, &mut out)?;
-    }
-    Ok(out)
-}
-
-/// The documents of one file: none when it holds only white space (whatever its name); a
-/// `.json` file through the JSON parser alone, so that a truncated one is reported as JSON
-/// with the line and column; other files holding a JSON object through the JSON parser too
-/// (much faster), and anything else as YAML.
-fn parse_file(file: &Path, max_file_bytes: u64) -> Result<Vec<Value>, DriftError> {
+/// The objects of one file, each with its key and compact text, in file order.
+fn objects_of(file: &Path, max_file_bytes: u64) -> Result<Keyed, DriftError> {
     let text = read_bounded(file, max_file_bytes)?;
+    let mut out = Vec::new();
     if text.trim().is_empty() {
-        return Ok(Vec::new());
+        return Ok(out);
     }
     let json_name = file
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let json_like = json_name || text.trim_start().starts_with('{');
+    if json_like && let Some(list) = JsonList::of(&text) {
+        let kind = list
+            .kind
+            .as_ref()
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let api_version = list.api_version.as_ref().and_then(Value::as_str);
+        let texts: Vec<&str> = list.items.iter().flatten().map(|raw| raw.get()).collect();
+        let items = Items {
+            kind,
+            api_version,
+            parse: |text| serde_json::from_str(text),
+            compact: false,
+        };
+        return items.objects(texts, file);
+    }
+    for doc in parse_file(file, &text, json_name)? {
+        mapped_objects(doc, file, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// A JSON `List` (or typed list such as `PodList`), its items left as text: each is parsed on
+/// its own, on every core, so that the whole document is never one [`Value`] tree.
+#[derive(serde::Deserialize)]
+struct JsonList<'a> {
+    #[serde(rename = "apiVersion")]
+    api_version: Option<Value>,
+    kind: Option<Value>,
+    #[serde(borrow)]
+    items: Option<Vec<&'a serde_json::value::RawValue>>,
+}
+
+impl<'a> JsonList<'a> {
+    /// `text` as a list of items, when it is valid JSON holding a `List` or typed list with
+    /// an `items` array, not a kustomization (else `None`: the whole document is parsed as
+    /// before, with the same answers and errors).
+    fn of(text: &'a str) -> Option<Self> {
+        let list: Self = serde_json::from_str(text).ok()?;
+        let kind = list.kind.as_ref()?.as_str()?;
+        let kustomize = list
+            .api_version
+            .as_ref()
+            .and_then(Value::as_str)
+            .is_some_and(is_kustomize);
+        (kind.ends_with("List") && list.items.is_some() && !kustomize).then_some(list)
+    }
+}
+
+/// The items of a `List`, each as JSON text, with what they may omit.
+struct Items<'a> {
+    /// The list's kind (`PodList`: items without a kind are `Pod`s).
+    kind: &'a str,
+    /// The list's `apiVersion`, for items without one.
+    api_version: Option<&'a str>,
+    /// How an item's text is parsed.
+    parse: fn(&str) -> Result<Value, serde_json::Error>,
+    /// Whether the texts are compact already ([`live::compact`]): then an item that names its
+    /// own kind and `apiVersion` keeps its text, only its key is read from it.
+    compact: bool,
+}
+
+/// What keys an object, read from its text without parsing the rest.
+#[derive(serde::Deserialize)]
+struct Head<'a> {
+    #[serde(rename = "apiVersion", borrow)]
+    api_version: Option<&'a str>,
+    #[serde(borrow)]
+    kind: Option<&'a str>,
+    #[serde(borrow)]
+    metadata: Option<HeadMetadata<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct HeadMetadata<'a> {
+    #[serde(borrow)]
+    name: Option<&'a str>,
+    #[serde(borrow)]
+    namespace: Option<&'a str>,
+}
+
+impl Head<'_> {
+    /// The key of a compact `text` that is a whole object by itself: not a list, not a
+    /// kustomization, with a non-empty `apiVersion`, kind and name given as plain strings
+    /// (else `None`, and the text is parsed whole).
+    fn key(text: &str) -> Option<ObjectRef> {
+        let head: Head<'_> = serde_json::from_str(text).ok()?;
+        let api_version = head
+            .api_version
+            .filter(|v| !v.is_empty() && !is_kustomize(v))?;
+        let kind = head
+            .kind
+            .filter(|k| !k.is_empty() && !k.ends_with("List"))?;
+        let metadata = head.metadata?;
+        let name = metadata.name.filter(|n| !n.is_empty())?;
+        Some(ObjectRef::new(api_version, kind, metadata.namespace, name))
+    }
+}
+
+impl Items<'_> {
+    /// The objects of the items `texts`, parsed on every core, in order; the first item that
+    /// fails, in order, is the error.
+    fn objects<T>(&self, texts: Vec<T>, file: &Path) -> Result<Keyed, DriftError>
+    where
+        T: AsRef<str> + Into<Box<str>> + Send,
+    {
+        let item_kind = self.kind.strip_suffix("List").filter(|k| !k.is_empty());
+        let count = texts.len();
+        let parsed: Vec<Result<Keyed, DriftError>> = texts
+            .into_par_iter()
+            .map(|text| {
+                if self.compact
+                    && let Some(key) = Head::key(text.as_ref())
+                {
+                    return Ok(vec![(key, text.into())]);
+                }
+                let mut item = (self.parse)(text.as_ref()).map_err(|source| DriftError::Json {
+                    path: file.display().to_string(),
+                    source,
+                })?;
+                fill_item(&mut item, item_kind, self.api_version);
+                let mut out = Vec::new();
+                flatten(item, file, &mut out)?;
+                Ok(out)
+            })
+            .collect();
+        let mut out = Vec::with_capacity(count);
+        for found in parsed {
+            out.extend(found?);
+        }
+        Ok(out)
+    }
+}
+
+/// Whether an `apiVersion` is kustomize's (a kustomization beside the objects is not live).
+fn is_kustomize(api_version: &str) -> bool {
+    api_version.starts_with("kustomize.config.k8s.io/")
+}
+
+/// A document's root `items` as their compact texts: what [`parse_file`] keeps of a list's
+/// items while it reads the rest of the file.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "the item map of the YAML reader takes each item by value"
+)]
+fn compact_item(item: Value) -> Value {
+    Value::String(live::compact(&item).into_string())
+}
+
+/// The objects of a document as [`parse_file`] returns it (its root `items` as compact texts):
+/// the items of a list, parsed on every core, else the document itself, its items restored.
+fn mapped_objects(
+    mut doc: Value,
+    file: &Path,
+    out: &mut Vec<(ObjectRef, Box<str>)>,
+) -> Result<(), DriftError> {
+    let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let api_version = doc.get("apiVersion").and_then(Value::as_str);
+    let list = kind.ends_with("List") && matches!(doc.get("items"), Some(Value::Array(_)));
+    if !list || api_version.is_some_and(is_kustomize) {
+        if let Some(Value::Array(items)) = doc.get_mut("items") {
+            for item in items {
+                let text = item.as_str().unwrap_or("null");
+                *item = live::parse(text).map_err(|source| DriftError::Json {
+                    path: file.display().to_string(),
+                    source,
+                })?;
+            }
+        }
+        return flatten(doc, file, out);
+    }
+    let Some(Value::Array(items)) = doc.get_mut("items").map(Value::take) else {
+        return Ok(());
+    };
+    // Owned, so that an item's text is kept, not copied.
+    let texts: Vec<String> = items
+        .into_iter()
+        .map(|i| match i {
+            Value::String(text) => text,
+            other => other.to_string(),
+        })
+        .collect();
+    let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let api_version = doc.get("apiVersion").and_then(Value::as_str);
+    let list = Items {
+        kind,
+        api_version,
+        parse: live::parse,
+        compact: true,
+    };
+    out.extend(list.objects(texts, file)?);
+    Ok(())
+}
+
+/// The documents of one file's `text`, the items under each one's root `items` key as their
+/// compact JSON text ([`compact_item`]): a `.json` file through the JSON parser alone, so that
+/// a truncated one is reported as JSON with the line and column; other files holding a JSON
+/// object through the JSON parser too (much faster), and anything else as YAML, each item made
+/// compact as soon as it is read.
+fn parse_file(file: &Path, text: &str, json_name: bool) -> Result<Vec<Value>, DriftError> {
+    let compact_items = |doc| yaml::fast::map_root_items(Some(&compact_item), doc);
     if json_name {
-        return serde_json::from_str::<Value>(&text)
-            .map(|value| vec![value])
+        return serde_json::from_str::<Value>(text)
+            .map(|value| vec![compact_items(value)])
             .map_err(|source| DriftError::Json {
                 path: file.display().to_string(),
                 source,
             });
     }
     if text.trim_start().starts_with('{')
-        && let Ok(value) = serde_json::from_str::<Value>(&text)
+        && let Ok(value) = serde_json::from_str::<Value>(text)
     {
-        return Ok(vec![value]);
+        return Ok(vec![compact_items(value)]);
     }
-    yaml::from_str_multi(&text).map_err(|message| DriftError::Yaml {
+    yaml::from_str_multi_mapping_items(text, &compact_item).map_err(|message| DriftError::Yaml {
         path: file.display().to_string(),
         message,
     })
@@ -407,17 +646,18 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DriftError> {
     Ok(())
 }
 
-/// `doc` as objects: itself, or the items of a `List` or typed list (`PodList`), whose items
-/// may omit `apiVersion` and `kind`. A kustomization beside the objects (a rendered folder used
-/// as a snapshot) is not live and gives none.
+/// `doc` as objects, each with its compact text: itself, or the items of a `List` or typed
+/// list (`PodList`), whose items may omit `apiVersion` and `kind`. A kustomization beside the
+/// objects (a rendered folder used as a snapshot) is not live and gives none. Each item's
+/// [`Value`] is dropped once its text is made, so a large list is held once, as text.
 fn flatten(
     mut doc: Value,
     file: &Path,
-    out: &mut Vec<(ObjectRef, Value)>,
+    out: &mut Vec<(ObjectRef, Box<str>)>,
 ) -> Result<(), DriftError> {
     let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
     let api_version = doc.get("apiVersion").and_then(Value::as_str);
-    if api_version.is_some_and(|v| v.starts_with("kustomize.config.k8s.io/")) {
+    if api_version.is_some_and(is_kustomize) {
         return Ok(());
     }
     if !(kind == "List" || (kind.ends_with("List") && doc.get("items").is_some())) {
@@ -427,7 +667,7 @@ fn flatten(
                 "an object lacks `apiVersion`, `kind` or `metadata.name` (kind `{kind}`)"
             ),
         })?;
-        out.push((key, doc));
+        out.push((key, live::compact(&doc)));
         return Ok(());
     }
     let kind = kind.to_owned();
@@ -440,17 +680,22 @@ fn flatten(
         });
     };
     for mut item in items {
-        if let (Some(k), Some(obj)) = (item_kind, item.as_object_mut()) {
-            obj.entry("kind")
-                .or_insert_with(|| Value::String(k.to_owned()));
-            if let Some(v) = &api_version {
-                obj.entry("apiVersion")
-                    .or_insert_with(|| Value::String(v.clone()));
-            }
-        }
+        fill_item(&mut item, item_kind, api_version.as_deref());
         flatten(item, file, out)?;
     }
     Ok(())
+}
+
+/// The `kind` (`Pod` of a `PodList`) and `apiVersion` of its list, for an item that omits them.
+fn fill_item(item: &mut Value, item_kind: Option<&str>, api_version: Option<&str>) {
+    if let (Some(k), Some(obj)) = (item_kind, item.as_object_mut()) {
+        obj.entry("kind")
+            .or_insert_with(|| Value::String(k.to_owned()));
+        if let Some(v) = api_version {
+            obj.entry("apiVersion")
+                .or_insert_with(|| Value::String(v.to_owned()));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -637,6 +882,73 @@ mod tests {
             text.contains("both in `") && text.contains("one.yaml`"),
             "{text}"
         );
+    }
+
+    /// A `List` reads the same from JSON (its items parsed one by one from the text) as from
+    /// YAML (each item kept as compact text as soon as read): a typed list whose `kind` comes
+    /// after its items, items that omit `kind` and `apiVersion` or name them, a `List` nested
+    /// in it, and a document with `items` that is no list.
+    #[test]
+    fn lists_read_the_same_from_json_and_yaml() {
+        let list = serde_json::json!({
+            "apiVersion": "v1",
+            "items": [
+                {"metadata": {"name": "s", "namespace": "ns"}, "spec": {"ports": [{"port": 80}]}},
+                {"apiVersion": "v1", "kind": "List", "items": [
+                    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "ns"}}
+                ]},
+                {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "t", "namespace": "ns"}}
+            ],
+            "kind": "ServiceList"
+        });
+        let widget = serde_json::json!({"apiVersion": "example.com/v1", "kind": "Widget",
+            "metadata": {"name": "w"}, "items": [{"a": 1}, "b"]});
+        let json = format!("{}\n", serde_json::to_string_pretty(&list).unwrap());
+        let yaml = format!(
+            "{}---\n{}",
+            yaml::to_string(&list),
+            yaml::to_string(&widget)
+        );
+        let dir = folder(&[("list.json", &json), ("widget.json", &widget.to_string())]);
+        let from_json = read_default(dir.path()).unwrap().live;
+        let dir = folder(&[("all.yaml", &yaml)]);
+        let from_yaml = read_default(dir.path()).unwrap().live;
+        assert_eq!(from_json, from_yaml);
+        let keys: Vec<String> = from_json.objects.keys().map(ToString::to_string).collect();
+        assert_eq!(
+            keys,
+            [
+                "ConfigMap/ns/c",
+                "Secret/ns/t",
+                "Service/ns/s",
+                "Widget.example.com/w"
+            ]
+        );
+        let service = &from_json.objects[&ObjectRef::new("v1", "Service", Some("ns"), "s")];
+        assert_eq!(service["spec"]["ports"][0]["port"], 80);
+        let widget_read =
+            &from_json.objects[&ObjectRef::new("example.com/v1", "Widget", None, "w")];
+        assert_eq!(*widget_read, widget);
+    }
+
+    /// Copies equal as values are one object, even when their compact texts differ (`0.0` and
+    /// `-0.0` are one number).
+    #[test]
+    fn copies_equal_as_values_are_read_once() {
+        let copy = |zero: &str| {
+            format!(
+                r#"{{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {{"name": "a", "namespace": "ns"}}, "x": {zero}}}"#
+            )
+        };
+        let dir = folder(&[("a.json", &copy("0.0")), ("b.json", &copy("-0.0"))]);
+        let snapshot = read_default(dir.path()).unwrap();
+        assert_eq!(snapshot.live.objects.len(), 1);
+        let counts: Vec<(usize, usize)> = snapshot
+            .files
+            .iter()
+            .map(|f| (f.objects, f.copies))
+            .collect();
+        assert_eq!(counts, [(1, 0), (1, 1)]);
     }
 
     /// An empty file, a file of blank lines, a folder without snapshot files and an empty

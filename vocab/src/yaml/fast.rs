@@ -47,13 +47,30 @@ const MAX_JSON_KEY: usize = 160;
 /// The documents of `text` (empty ones as null), or `None` when the text is outside the subset
 /// this reader is sure about.
 pub fn documents(text: &str) -> Option<Vec<Value>> {
+    documents_with(text, None)
+}
+
+/// What [`documents_mapping_items`] does to each item of a document's `items`.
+pub type ItemMap<'m> = &'m dyn Fn(Value) -> Value;
+
+/// [`documents`], with every item of the sequence under a root mapping's `items` key (a
+/// `kind: List` as kubectl writes it) replaced by `items(item)`: in a block sequence as soon as
+/// the item is read, so that a list of many objects need not be held as one tree (`items` may
+/// make each item small, its compact JSON text for instance); in JSON text once read whole.
+/// `None` as [`documents`] answers `None`.
+pub fn documents_mapping_items(text: &str, items: ItemMap<'_>) -> Option<Vec<Value>> {
+    documents_with(text, Some(items))
+}
+
+fn documents_with(text: &str, items: Option<ItemMap<'_>>) -> Option<Vec<Value>> {
     let has_tab = printable(text.as_bytes())?;
     if text.trim_start_matches([' ', '\n']).starts_with(['{', '[']) {
         if has_tab {
             return None;
         }
         let mut nodes = 0;
-        return json(text, 0, &mut nodes, MAX_NODES + text.len()).map(|value| vec![value]);
+        return json(text, 0, &mut nodes, MAX_NODES + text.len())
+            .map(|value| vec![map_root_items(items, value)]);
     }
     let newline = text.ends_with('\n');
     let body = text.strip_suffix('\n').unwrap_or(text);
@@ -75,6 +92,8 @@ pub fn documents(text: &str) -> Option<Vec<Value>> {
         nodes: 0,
         max_nodes: MAX_NODES + text.len(),
         text_len: text.len(),
+        items,
+        mapping_items: false,
     }
     .stream()
 }
@@ -114,6 +133,23 @@ fn printable(bytes: &[u8]) -> Option<bool> {
         }
     }
     Some(tab)
+}
+
+/// `doc` with the items under its root `items` key mapped by `items` (when it is a mapping
+/// with an `items` array, and there is a map).
+pub fn map_root_items(items: Option<ItemMap<'_>>, mut doc: Value) -> Value {
+    if let Some(list) = doc.get_mut("items") {
+        *list = map_items(items, list.take());
+    }
+    doc
+}
+
+/// `value` with each item mapped by `items` when it is an array (and there is a map).
+pub fn map_items(items: Option<ItemMap<'_>>, value: Value) -> Value {
+    match (items, value) {
+        (Some(map), Value::Array(values)) => Value::Array(values.into_iter().map(map).collect()),
+        (_, value) => value,
+    }
 }
 
 /// What a line is to the block structure.
@@ -200,6 +236,10 @@ struct Reader<'a> {
     max_nodes: usize,
     /// The text's length in bytes, which bounds the documents read.
     text_len: usize,
+    /// What the items of a root mapping's `items` sequence become ([`documents_mapping_items`]).
+    items: Option<ItemMap<'a>>,
+    /// Set while the value of a root mapping's `items` key is read.
+    mapping_items: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -324,7 +364,13 @@ impl<'a> Reader<'a> {
             };
             self.count()?;
             let col = indent + text.len() - rest.len();
-            slot.insert(self.value(indent, rest, col, true)?);
+            self.mapping_items = self.depth == 1 && slot.key() == "items";
+            let mut value = self.value(indent, rest, col, true)?;
+            // A flow sequence is mapped once read (a block one was, item by item).
+            if std::mem::take(&mut self.mapping_items) {
+                value = map_items(self.items, value);
+            }
+            slot.insert(value);
         }
         self.depth -= 1;
         Some(Value::Object(map))
@@ -333,6 +379,10 @@ impl<'a> Reader<'a> {
     /// A block sequence whose `-` sit at column `indent`; bails on deeper lines as
     /// [`Self::mapping`] does.
     fn sequence(&mut self, indent: usize) -> Option<Value> {
+        // Only the root mapping's `items` sequence itself is mapped, not sequences inside it.
+        let map = self
+            .items
+            .filter(|_| std::mem::take(&mut self.mapping_items));
         self.enter()?;
         let mut items = Vec::new();
         while let Next::Line { indent: at, text } = self.peek()? {
@@ -342,7 +392,11 @@ impl<'a> Reader<'a> {
             if at > indent {
                 return None;
             }
-            items.push(self.value(indent, &text[1..], indent + 1, false)?);
+            let item = self.value(indent, &text[1..], indent + 1, false)?;
+            items.push(match map {
+                Some(map) => map(item),
+                None => item,
+            });
         }
         self.depth -= 1;
         Some(Value::Array(items))
