@@ -214,11 +214,10 @@ fn desired_side(
     let folder = repo.join(&fleet.settings.paths.output).join(cluster);
     if folder.join(index::FILE).is_file() {
         let (idx, objects) = desired::Folder::open(&folder)?;
-        let prepared = fleet.prepare(&cluster)?;
+        let prepared = fleet.prepare(cluster)?;
         if prepared.input_digest != idx.input_digest {
             notify(Notice::Warning(format!(
-                "the committed output of cluster `{}` is older than its inputs; comparing the committed manifests (run `plinth render` to refresh them)",
-                cluster
+                "the committed output of cluster `{cluster}` is older than its inputs; comparing the committed manifests (run `plinth render` to refresh them)"
             )));
         }
         notify(Notice::Detail(format!(
@@ -229,10 +228,9 @@ fn desired_side(
         return Ok(Desired::Folder(objects));
     }
     notify(Notice::Status(format!(
-        "no committed output for cluster `{}`; rendering it in memory",
-        cluster
+        "no committed output for cluster `{cluster}`; rendering it in memory"
     )));
-    let rendered = fleet.render_cluster(&cluster)?;
+    let rendered = fleet.render_cluster(cluster)?;
     Ok(Desired::Rendered(desired::from_rendered(
         &rendered,
         &fleet.settings,
