@@ -132,6 +132,9 @@ impl Policy {
 struct Node {
     /// The field or item itself is owned (`.`, or a leaf `{}`).
     own: bool,
+    /// A leaf `{}`: the whole value is owned (an atomic map or struct, a `Service` `selector`),
+    /// unless another entry owns fields inside it.
+    leaf: bool,
     fields: BTreeMap<String, Node>,
     keys: Vec<(Map<String, Value>, Node)>,
     values: Vec<(Value, Node)>,
@@ -146,6 +149,7 @@ impl Node {
         };
         if map.is_empty() {
             node.own = true;
+            node.leaf = true;
         }
         for (element, child) in map {
             if element == "." {
@@ -201,8 +205,10 @@ impl Node {
 enum Reach<'n> {
     /// The set has a node at the path.
     Node(&'n Node),
-    /// An owned list above the path has no finer entries: the manager owns it whole (atomic).
-    Atomic,
+    /// An owned list above the path has no finer entries, or a map or struct above it is a
+    /// leaf: the manager owns it whole (atomic). `map` for a map or struct, whose prefix of
+    /// `depth` segments is atomic only where no entry owns fields inside it.
+    Atomic { depth: usize, map: bool },
     /// Not at all.
     None,
 }
@@ -210,7 +216,7 @@ enum Reach<'n> {
 /// Walks `node` along `path` in `live`.
 fn reach<'n>(mut node: &'n Node, live: &Value, path: &[String]) -> Reach<'n> {
     let mut value = Some(live);
-    for seg in path {
+    for (depth, seg) in path.iter().enumerate() {
         let here = value;
         let (child, next) = match here {
             Some(Value::Object(map)) => (node.fields.get(seg), map.get(seg)),
@@ -229,7 +235,10 @@ fn reach<'n>(mut node: &'n Node, live: &Value, path: &[String]) -> Reach<'n> {
                 value = next;
             }
             None if node.own && !node.has_children() && here.is_some_and(Value::is_array) => {
-                return Reach::Atomic;
+                return Reach::Atomic { depth, map: false };
+            }
+            None if node.leaf && here.is_some_and(Value::is_object) => {
+                return Reach::Atomic { depth, map: true };
             }
             None => return Reach::None,
         }
@@ -347,7 +356,9 @@ impl Ownership {
             .iter()
             .filter(|e| match reach(&e.set, live, path) {
                 Reach::Node(n) => n.own,
-                Reach::Atomic => atomic(e),
+                Reach::Atomic { depth, map } => {
+                    atomic(e) && !(map && self.owned_inside(live, &path[..depth]))
+                }
                 Reach::None => false,
             })
             .collect()
