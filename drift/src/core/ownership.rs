@@ -9,7 +9,8 @@
 //! - written by a drift manager *after* the object was last applied by a GitOps manager (or,
 //!   never applied, after it was created): **drift**, attributed to that manager;
 //! - owned only by a GitOps manager's `Apply` entry: **pending removal** (the next apply drops
-//!   it);
+//!   it), except the labels Argo CD and Flux add to everything they apply, owned by them alone
+//!   ([`TRACKING_LABELS`]): their bookkeeping, not drift;
 //! - owned by a controller: **managed by** that controller, not drift;
 //! - owned by a drift manager that wrote before the last apply (the `kubectl create` or
 //!   client-side `kubectl apply` that created the object owns every server default), or by a
@@ -287,6 +288,24 @@ pub struct Ownership {
     last_applied: Option<Value>,
 }
 
+/// plinth's own field manager.
+const PLINTH: &str = "plinth";
+
+/// The labels a GitOps controller adds to everything it applies, its own bookkeeping and never
+/// part of plinth's output: Flux's kustomize-controller's `kustomize.toolkit.fluxcd.io/name`
+/// and `/namespace`, Argo CD's `app.kubernetes.io/instance` (its label tracking).
+const TRACKING_LABELS: &[&str] = &[
+    "kustomize.toolkit.fluxcd.io/name",
+    "kustomize.toolkit.fluxcd.io/namespace",
+    "app.kubernetes.io/instance",
+];
+
+/// Whether `path` is one of the [`TRACKING_LABELS`] of an object.
+fn tracking_label(path: &[String]) -> bool {
+    matches!(path, [m, l, key] if m == "metadata" && l == "labels"
+        && TRACKING_LABELS.contains(&key.as_str()))
+}
+
 /// The manager `kubectl apply` (client-side) records.
 const CLIENT_SIDE_APPLY: &str = "kubectl-client-side-apply";
 
@@ -433,7 +452,11 @@ impl Ownership {
             .find(|e| e.class == Class::GitOps && e.writer.operation == "Apply");
         match applied {
             Some(e) if owners.iter().all(|o| o.class == Class::GitOps) => {
-                Judgement::PendingRemoval(e)
+                if owners.iter().all(|o| o.writer.manager != PLINTH) && tracking_label(path) {
+                    Judgement::Unowned
+                } else {
+                    Judgement::PendingRemoval(e)
+                }
             }
             _ => owners
                 .first()

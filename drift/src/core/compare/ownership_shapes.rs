@@ -190,3 +190,349 @@ fn a_value_changed_in_an_atomic_selector_names_the_patch() {
         want(&[("/spec/selector/app", "kubectl-patch")])
     );
 }
+
+// --- Deployments: created by a client-side `kubectl apply`, taken over, then touched --------
+
+fn deployment() -> Value {
+    yaml(
+        "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: nginx, namespace: apps, labels: {app: nginx}}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: nginx}}
+  template:
+    metadata: {labels: {app: nginx}}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.14.2
+        ports: [{containerPort: 80}]
+",
+    )
+}
+
+/// The Deployment as stored: defaults, bookkeeping annotations and status.
+fn deployment_live() -> Value {
+    let mut live = deployment();
+    live["metadata"]["annotations"] = json!({
+        "deployment.kubernetes.io/revision": "1",
+        "kubectl.kubernetes.io/last-applied-configuration": deployment().to_string()});
+    live["metadata"]["generation"] = json!(1);
+    live["spec"] = yaml(
+        "progressDeadlineSeconds: 600
+replicas: 3
+revisionHistoryLimit: 10
+selector: {matchLabels: {app: nginx}}
+strategy:
+  rollingUpdate: {maxSurge: 25%, maxUnavailable: 25%}
+  type: RollingUpdate
+template:
+  metadata:
+    creationTimestamp: null
+    labels: {app: nginx}
+  spec:
+    containers:
+    - image: nginx:1.14.2
+      imagePullPolicy: IfNotPresent
+      name: nginx
+      ports: [{containerPort: 80, protocol: TCP}]
+      resources: {}
+      terminationMessagePath: /dev/termination-log
+      terminationMessagePolicy: File
+    dnsPolicy: ClusterFirst
+    restartPolicy: Always
+    schedulerName: default-scheduler
+    securityContext: {}
+    terminationGracePeriodSeconds: 30
+",
+    );
+    live["status"] = json!({"availableReplicas": 3, "observedGeneration": 1, "replicas": 3});
+    live
+}
+
+/// The entries of a Deployment created by `kubectl apply` (client-side), with the controller
+/// manager's status, taken over by plinth's server-side apply.
+const DEPLOYMENT_TAKEN_OVER: &str = r#"
+- apiVersion: apps/v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:metadata:
+      f:annotations: {.: {}, f:kubectl.kubernetes.io/last-applied-configuration: {}}
+      f:labels: {.: {}, f:app: {}}
+    f:spec:
+      f:progressDeadlineSeconds: {}
+      f:replicas: {}
+      f:revisionHistoryLimit: {}
+      f:selector: {}
+      f:strategy:
+        f:rollingUpdate: {.: {}, f:maxSurge: {}, f:maxUnavailable: {}}
+        f:type: {}
+      f:template:
+        f:metadata: {f:labels: {.: {}, f:app: {}}}
+        f:spec:
+          f:containers:
+            k:{"name":"nginx"}:
+              .: {}
+              f:image: {}
+              f:imagePullPolicy: {}
+              f:name: {}
+              f:ports:
+                .: {}
+                k:{"containerPort":80,"protocol":"TCP"}: {.: {}, f:containerPort: {}, f:protocol: {}}
+              f:resources: {}
+              f:terminationMessagePath: {}
+              f:terminationMessagePolicy: {}
+          f:dnsPolicy: {}
+          f:restartPolicy: {}
+          f:schedulerName: {}
+          f:securityContext: {}
+          f:terminationGracePeriodSeconds: {}
+  manager: kubectl-client-side-apply
+  operation: Update
+  time: "2026-11-29T08:00:00Z"
+- apiVersion: apps/v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:metadata:
+      f:annotations: {f:deployment.kubernetes.io/revision: {}}
+    f:status:
+      f:availableReplicas: {}
+      f:conditions:
+        .: {}
+        k:{"type":"Available"}: {.: {}, f:lastTransitionTime: {}, f:status: {}, f:type: {}}
+      f:observedGeneration: {}
+      f:replicas: {}
+  manager: kube-controller-manager
+  operation: Update
+  subresource: status
+  time: "2026-11-29T08:00:05Z"
+- apiVersion: apps/v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:metadata: {f:labels: {f:app: {}}}
+    f:spec:
+      f:replicas: {}
+      f:selector: {}
+      f:template:
+        f:metadata: {f:labels: {f:app: {}}}
+        f:spec:
+          f:containers:
+            k:{"name":"nginx"}:
+              .: {}
+              f:image: {}
+              f:name: {}
+              f:ports:
+                k:{"containerPort":80,"protocol":"TCP"}: {.: {}, f:containerPort: {}}
+  manager: plinth
+  operation: Apply
+  time: "2026-11-29T09:00:00Z"
+"#;
+
+fn taken_over() -> Value {
+    with_fields(deployment_live(), DEPLOYMENT_TAKEN_OVER)
+}
+
+/// `live` with one more `managedFields` entry (YAML).
+fn and_entry(mut live: Value, entry: &str) -> Value {
+    let added: Value = yaml(entry);
+    live["metadata"]["managedFields"]
+        .as_array_mut()
+        .unwrap()
+        .extend(added.as_array().unwrap().iter().cloned());
+    live
+}
+
+#[test]
+fn a_deployment_created_client_side_and_taken_over_is_in_sync_in_both_modes() {
+    let live = taken_over();
+    assert_eq!(client(&deployment(), &live), Comparison::default());
+    assert_eq!(server(&live, &deployment(), &live), Comparison::default());
+}
+
+/// `kubectl rollout restart`: an annotation map on the pod template, created by the restart.
+#[test]
+fn a_rollout_restart_is_drift_by_kubectl_rollout() {
+    let mut live = and_entry(
+        taken_over(),
+        r#"
+- apiVersion: apps/v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:spec:
+      f:template:
+        f:metadata:
+          f:annotations: {.: {}, f:kubectl.kubernetes.io/restartedAt: {}}
+  manager: kubectl-rollout
+  operation: Update
+  time: "2026-11-29T10:02:00Z"
+"#,
+    );
+    live["spec"]["template"]["metadata"]["annotations"] =
+        json!({"kubectl.kubernetes.io/restartedAt": "2026-11-29T10:02:00Z"});
+    let found = client(&deployment(), &live);
+    let expected = want(&[("/spec/template/metadata/annotations", "kubectl-rollout")]);
+    assert_eq!(rows(&found.changes), expected);
+    assert_eq!(rows(&server(&live, &deployment(), &live).changes), expected);
+}
+
+/// The horizontal pod autoscaler writes `replicas` through the scale subresource.
+#[test]
+fn replicas_an_autoscaler_wrote_are_managed_in_both_modes() {
+    let mut live = taken_over();
+    for e in live["metadata"]["managedFields"].as_array_mut().unwrap() {
+        if let Some(spec) = e["fieldsV1"]["f:spec"].as_object_mut() {
+            spec.remove("f:replicas");
+        }
+    }
+    let mut live = and_entry(
+        live,
+        r#"
+- apiVersion: apps/v1
+  fieldsType: FieldsV1
+  fieldsV1: {f:spec: {f:replicas: {}}}
+  manager: kube-controller-manager
+  operation: Update
+  subresource: scale
+  time: "2026-11-29T10:02:00Z"
+"#,
+    );
+    live["spec"]["replicas"] = json!(7);
+    let found = client(&deployment(), &live);
+    assert!(!found.is_drift(), "{found:#?}");
+    let managed = want(&[("/spec/replicas", "kube-controller-manager")]);
+    assert_eq!(rows(&found.managed), managed);
+    let mut dry_run = live.clone();
+    dry_run["spec"]["replicas"] = json!(3);
+    let found = server(&dry_run, &deployment(), &live);
+    assert!(!found.is_drift(), "{found:#?}");
+    assert_eq!(rows(&found.managed), managed);
+}
+
+/// The creator's leaf `f:resources: {}` (empty when it was created) does not make it an
+/// owner of what a controller later wrote inside: that stays managed by the controller.
+#[test]
+fn a_controller_write_inside_a_struct_the_creator_left_empty_is_managed() {
+    let mut live = and_entry(
+        taken_over(),
+        r#"
+- apiVersion: apps/v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:spec:
+      f:template:
+        f:spec:
+          f:containers:
+            k:{"name":"nginx"}:
+              f:resources:
+                f:requests: {.: {}, f:cpu: {}}
+  manager: vpa-recommender
+  operation: Update
+  time: "2026-11-29T10:02:00Z"
+"#,
+    );
+    let resources = json!({"requests": {"cpu": "250m"}});
+    live["spec"]["template"]["spec"]["containers"][0]["resources"] = resources.clone();
+    let found = client(&deployment(), &live);
+    assert!(!found.is_drift(), "{found:#?}");
+    let path = "/spec/template/spec/containers/[name=nginx]/resources/requests/cpu";
+    assert_eq!(rows(&found.managed), want(&[(path, "vpa-recommender")]));
+    // Desired sets the value: the controller's value is still managed, not drift.
+    let mut desired = deployment();
+    desired["spec"]["template"]["spec"]["containers"][0]["resources"] =
+        json!({"requests": {"cpu": "100m"}});
+    let found = client(&desired, &live);
+    assert!(!found.is_drift(), "{found:#?}");
+    assert_eq!(rows(&found.managed), want(&[(path, "vpa-recommender")]));
+}
+
+// --- GitOps controllers' own bookkeeping -------------------------------------------------
+
+/// Flux's kustomize-controller applies plinth's output with two labels of its own: they are
+/// not something plinth applied and no longer renders.
+#[test]
+fn the_labels_flux_adds_to_what_it_applies_are_not_pending_removal() {
+    let mut live = with_fields(
+        deployment_live(),
+        r#"
+- apiVersion: apps/v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:metadata:
+      f:labels:
+        f:app: {}
+        f:kustomize.toolkit.fluxcd.io/name: {}
+        f:kustomize.toolkit.fluxcd.io/namespace: {}
+    f:spec:
+      f:replicas: {}
+      f:selector: {}
+      f:template:
+        f:metadata: {f:labels: {f:app: {}}}
+        f:spec:
+          f:containers:
+            k:{"name":"nginx"}:
+              .: {}
+              f:image: {}
+              f:name: {}
+              f:ports:
+                k:{"containerPort":80,"protocol":"TCP"}: {.: {}, f:containerPort: {}}
+  manager: kustomize-controller
+  operation: Apply
+  time: "2026-11-29T09:00:00Z"
+"#,
+    );
+    live["metadata"]["labels"] = json!({"app": "nginx",
+        "kustomize.toolkit.fluxcd.io/name": "apps",
+        "kustomize.toolkit.fluxcd.io/namespace": "flux-system"});
+    let found = client(&deployment(), &live);
+    in_sync(&found, "flux labels");
+    in_sync(&server(&live, &deployment(), &live), "flux labels, server");
+}
+
+/// Argo CD (label tracking, its default before 3.0) created the object client-side, then
+/// synced it server-side: its instance label is its own bookkeeping.
+#[test]
+fn argo_cds_tracking_label_is_not_pending_removal() {
+    let mut live = with_fields(
+        deployment_live(),
+        r#"
+- apiVersion: apps/v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:metadata:
+      f:annotations: {.: {}, f:kubectl.kubernetes.io/last-applied-configuration: {}}
+      f:labels: {.: {}, f:app: {}, f:app.kubernetes.io/instance: {}}
+    f:spec:
+      f:progressDeadlineSeconds: {}
+      f:replicas: {}
+      f:revisionHistoryLimit: {}
+      f:selector: {}
+  manager: argocd-application-controller
+  operation: Update
+  time: "2026-11-29T08:00:00Z"
+- apiVersion: apps/v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:metadata:
+      f:labels: {f:app: {}, f:app.kubernetes.io/instance: {}}
+    f:spec:
+      f:replicas: {}
+      f:selector: {}
+  manager: argocd-controller
+  operation: Apply
+  time: "2026-11-29T09:00:00Z"
+"#,
+    );
+    live["metadata"]["labels"]["app.kubernetes.io/instance"] = json!("web");
+    in_sync(&client(&deployment(), &live), "argo label");
+    // A label plinth applied itself and no longer renders is still pending removal.
+    let mut live = taken_over();
+    live["metadata"]["labels"]["app.kubernetes.io/instance"] = json!("web");
+    live["metadata"]["managedFields"][2]["fieldsV1"]["f:metadata"]["f:labels"]["f:app.kubernetes.io/instance"] =
+        json!({});
+    let found = client(&deployment(), &live);
+    assert_eq!(
+        rows(&found.pending_removal),
+        want(&[("/metadata/labels/app.kubernetes.io~1instance", "plinth")])
+    );
+}
