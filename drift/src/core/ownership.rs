@@ -39,7 +39,9 @@ pub const GITOPS_MANAGERS: &[&str] = &[
 /// The drift managers by default: every `kubectl` command (`kubectl-edit`, `kubectl-patch`,
 /// `kubectl-scale`, `kubectl-set`, `kubectl-label`, `kubectl-annotate`, `kubectl-create`,
 /// `kubectl-client-side-apply`, `kubectl` for `apply --server-side`, ...), the dashboards people
-/// edit through, and the names the API server gives plain HTTP clients (the user agent's
+/// edit through, `helm` (a release installed or upgraded over plinth's objects: the install
+/// that created an object owns its defaults like `kubectl create`), and the names the API
+/// server gives plain HTTP clients (the user agent's
 /// product: `curl`, `Go-http-client`, `python-requests`, ...), `before-first-apply` (the entry
 /// the API server makes for what an object held before its first server-side apply: writers
 /// unknown, its time that apply's) and `unknown`. A trailing `*` matches any rest.
@@ -50,6 +52,7 @@ pub const DRIFT_MANAGERS: &[&str] = &[
     "kubernetes-dashboard",
     "headlamp",
     "lens",
+    "helm",
     "curl",
     "Wget",
     "Go-http-client",

@@ -536,3 +536,465 @@ fn argo_cds_tracking_label_is_not_pending_removal() {
         want(&[("/metadata/labels/app.kubernetes.io~1instance", "plinth")])
     );
 }
+
+// --- Storage: a claim the binder bound, a StatefulSet's claim templates -------------------
+
+#[test]
+fn a_bound_claim_is_in_sync_its_volume_managed_by_the_binder() {
+    let desired = yaml(
+        "apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: apps}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+",
+    );
+    let mut live = desired.clone();
+    live["metadata"]["annotations"] = json!({
+        "pv.kubernetes.io/bind-completed": "yes",
+        "pv.kubernetes.io/bound-by-controller": "yes",
+        "volume.beta.kubernetes.io/storage-provisioner": "rancher.io/local-path",
+        "volume.kubernetes.io/storage-provisioner": "rancher.io/local-path"});
+    live["metadata"]["finalizers"] = json!(["kubernetes.io/pvc-protection"]);
+    live["spec"]["storageClassName"] = json!("local-path");
+    live["spec"]["volumeMode"] = json!("Filesystem");
+    live["spec"]["volumeName"] = json!("pvc-5c1f0e2a");
+    live["spec"]["resources"]["requests"]["storage"] = json!("1024Mi");
+    live["status"] = json!({"phase": "Bound", "capacity": {"storage": "1Gi"}});
+    let live = with_fields(
+        live,
+        r#"
+- apiVersion: v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:spec:
+      f:accessModes: {}
+      f:resources: {f:requests: {f:storage: {}}}
+  manager: plinth
+  operation: Apply
+  time: "2026-11-29T09:00:00Z"
+- apiVersion: v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:metadata:
+      f:annotations:
+        .: {}
+        f:pv.kubernetes.io/bind-completed: {}
+        f:pv.kubernetes.io/bound-by-controller: {}
+        f:volume.beta.kubernetes.io/storage-provisioner: {}
+        f:volume.kubernetes.io/storage-provisioner: {}
+    f:spec: {f:volumeName: {}}
+  manager: kube-controller-manager
+  operation: Update
+  time: "2026-11-29T09:00:03Z"
+- apiVersion: v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:status: {f:accessModes: {}, f:capacity: {.: {}, f:storage: {}}, f:phase: {}}
+  manager: kube-controller-manager
+  operation: Update
+  subresource: status
+  time: "2026-11-29T09:00:03Z"
+"#,
+    );
+    let found = client(&desired, &live);
+    in_sync(&found, "bound claim");
+    let managed: Vec<String> = found.managed.iter().map(|c| c.pointer.clone()).collect();
+    assert!(
+        managed.contains(&"/spec/volumeName".to_owned()),
+        "{managed:?}"
+    );
+    in_sync(&server(&live, &desired, &live), "bound claim, server");
+}
+
+// --- Finalizers (`v:` set values) ----------------------------------------------------------
+
+#[test]
+fn a_finalizer_added_by_hand_is_drift_and_a_controllers_is_managed() {
+    let mut live = and_entry(
+        taken_over(),
+        r#"
+- apiVersion: apps/v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:metadata:
+      f:finalizers: {.: {}, v:"example.com/backup": {}}
+  manager: backup-operator
+  operation: Update
+  time: "2026-11-29T09:30:00Z"
+- apiVersion: apps/v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:metadata:
+      f:finalizers: {v:"example.com/block-delete": {}}
+  manager: kubectl-patch
+  operation: Update
+  time: "2026-11-29T10:02:00Z"
+"#,
+    );
+    live["metadata"]["finalizers"] = json!(["example.com/backup", "example.com/block-delete"]);
+    let found = client(&deployment(), &live);
+    assert_eq!(
+        rows(&found.changes),
+        want(&[("/metadata/finalizers/1", "kubectl-patch")])
+    );
+    assert_eq!(
+        rows(&found.managed),
+        want(&[("/metadata/finalizers/0", "backup-operator")])
+    );
+    let found = server(&live, &deployment(), &live);
+    assert_eq!(
+        rows(&found.changes),
+        want(&[("/metadata/finalizers/1", "kubectl-patch")])
+    );
+}
+
+// --- CronJobs -------------------------------------------------------------------------------
+
+fn cron_job() -> Value {
+    yaml(
+        "apiVersion: batch/v1
+kind: CronJob
+metadata: {name: report, namespace: apps}
+spec:
+  schedule: '0 * * * *'
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers: [{name: report, image: registry.example/report:1}]
+",
+    )
+}
+
+const CRON_JOB_APPLIED: &str = r#"
+- apiVersion: batch/v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:spec:
+      f:jobTemplate:
+        f:spec:
+          f:template:
+            f:spec:
+              f:containers:
+                k:{"name":"report"}: {.: {}, f:image: {}, f:name: {}}
+              f:restartPolicy: {}
+      f:schedule: {}
+  manager: plinth
+  operation: Apply
+  time: "2026-11-29T09:00:00Z"
+- apiVersion: batch/v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:status: {f:lastScheduleTime: {}, f:lastSuccessfulTime: {}}
+  manager: kube-controller-manager
+  operation: Update
+  subresource: status
+  time: "2026-11-29T10:00:05Z"
+"#;
+
+fn cron_job_live() -> Value {
+    let mut live = cron_job();
+    live["spec"]["concurrencyPolicy"] = json!("Allow");
+    live["spec"]["failedJobsHistoryLimit"] = json!(1);
+    live["spec"]["successfulJobsHistoryLimit"] = json!(3);
+    live["spec"]["suspend"] = json!(false);
+    let pod = &mut live["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    pod["dnsPolicy"] = json!("ClusterFirst");
+    pod["schedulerName"] = json!("default-scheduler");
+    pod["securityContext"] = json!({});
+    pod["terminationGracePeriodSeconds"] = json!(30);
+    pod["containers"][0]["imagePullPolicy"] = json!("IfNotPresent");
+    pod["containers"][0]["resources"] = json!({});
+    live["status"] = json!({"lastScheduleTime": "2026-11-29T10:00:00Z"});
+    live
+}
+
+#[test]
+fn a_cron_job_suspended_by_hand_is_drift_and_its_defaults_are_not() {
+    let live = with_fields(cron_job_live(), CRON_JOB_APPLIED);
+    assert_eq!(client(&cron_job(), &live), Comparison::default());
+    let mut live = and_entry(
+        live,
+        r#"
+- apiVersion: batch/v1
+  fieldsType: FieldsV1
+  fieldsV1: {f:spec: {f:suspend: {}}}
+  manager: kubectl-patch
+  operation: Update
+  time: "2026-11-29T10:02:00Z"
+"#,
+    );
+    live["spec"]["suspend"] = json!(true);
+    let expected = want(&[("/spec/suspend", "kubectl-patch")]);
+    assert_eq!(rows(&client(&cron_job(), &live).changes), expected);
+    assert_eq!(rows(&server(&live, &cron_job(), &live).changes), expected);
+}
+
+// --- KubeVirt: rendered at v1alpha3, read at v1, the controller's annotations ---------------
+
+fn vm(api_version: &str) -> Value {
+    let mut vm = yaml(
+        "kind: VirtualMachine
+metadata: {name: vm1, namespace: vms}
+spec:
+  running: true
+  template:
+    spec:
+      domain:
+        devices:
+          disks: [{name: root, disk: {bus: virtio}}]
+        resources: {requests: {memory: 1Gi}}
+      volumes: [{name: root, containerDisk: {image: registry.example/fedora:40}}]
+",
+    );
+    vm["apiVersion"] = json!(api_version);
+    vm
+}
+
+const VM_FIELDS: &str = r#"
+- apiVersion: kubevirt.io/v1alpha3
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:spec:
+      f:running: {}
+      f:template:
+        f:spec:
+          f:domain:
+            f:devices:
+              f:disks: {}
+            f:resources: {f:requests: {f:memory: {}}}
+          f:volumes: {}
+  manager: plinth
+  operation: Apply
+  time: "2026-11-29T09:00:00Z"
+- apiVersion: kubevirt.io/v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:metadata:
+      f:annotations:
+        .: {}
+        f:kubevirt.io/latest-observed-api-version: {}
+        f:kubevirt.io/storage-observed-api-version: {}
+      f:finalizers: {.: {}, v:"kubevirt.io/virtualMachineControllerFinalize": {}}
+  manager: virt-controller
+  operation: Update
+  time: "2026-11-29T09:00:02Z"
+- apiVersion: kubevirt.io/v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:status: {f:created: {}, f:printableStatus: {}, f:ready: {}}
+  manager: virt-controller
+  operation: Update
+  subresource: status
+  time: "2026-11-29T09:00:30Z"
+"#;
+
+fn vm_live() -> Value {
+    let mut live = vm("kubevirt.io/v1");
+    live["metadata"]["annotations"] = json!({
+        "kubevirt.io/latest-observed-api-version": "v1",
+        "kubevirt.io/storage-observed-api-version": "v1"});
+    live["metadata"]["finalizers"] = json!(["kubevirt.io/virtualMachineControllerFinalize"]);
+    let domain = &mut live["spec"]["template"]["spec"]["domain"];
+    domain["machine"] = json!({"type": "q35"});
+    domain["firmware"] = json!({"uuid": "0b7e2c55-6f0a-5a4c-9d43-6c1ab4e7e1f0"});
+    live["status"] = json!({"created": true, "ready": true, "printableStatus": "Running"});
+    with_fields(live, VM_FIELDS)
+}
+
+#[test]
+fn a_vm_read_at_another_version_with_its_controllers_annotations_is_in_sync() {
+    let found = client(&vm("kubevirt.io/v1alpha3"), &vm_live());
+    in_sync(&found, "vm");
+    assert!(found.managed.iter().all(|c| {
+        c.writer
+            .as_ref()
+            .is_some_and(|w| w.manager == "virt-controller")
+    }));
+}
+
+/// `kubectl patch vm vm1 --type merge -p '{"spec":{"running":null,"runStrategy":"Halted"}}'`.
+#[test]
+fn a_vm_stopped_by_hand_through_its_run_strategy_is_drift() {
+    let mut live = vm_live();
+    live["spec"]
+        .as_object_mut()
+        .unwrap()
+        .remove("running")
+        .unwrap();
+    live["spec"]["runStrategy"] = json!("Halted");
+    live["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"]
+        .as_object_mut()
+        .unwrap()
+        .remove("f:running");
+    let live = and_entry(
+        live,
+        r#"
+- apiVersion: kubevirt.io/v1
+  fieldsType: FieldsV1
+  fieldsV1: {f:spec: {f:runStrategy: {}}}
+  manager: kubectl-patch
+  operation: Update
+  time: "2026-11-29T10:02:00Z"
+"#,
+    );
+    let found = client(&vm("kubevirt.io/v1alpha3"), &live);
+    assert_eq!(
+        rows(&found.changes),
+        want(&[
+            ("/spec/running", ""),
+            ("/spec/runStrategy", "kubectl-patch")
+        ])
+    );
+}
+
+// --- Objects operators default: HyperConverged, a ConfigMap a controller fills --------------
+
+#[test]
+fn what_an_operator_defaults_in_its_resource_is_managed_not_drift() {
+    let desired = yaml(
+        "apiVersion: hco.kubevirt.io/v1beta1
+kind: HyperConverged
+metadata: {name: kubevirt-hyperconverged, namespace: openshift-cnv}
+spec:
+  featureGates: {deployKubeSecondaryDNS: true}
+",
+    );
+    let mut live = desired.clone();
+    live["metadata"]["finalizers"] = json!(["kubevirt.io/hyperconverged"]);
+    live["spec"]["featureGates"]["enableCommonBootImageImport"] = json!(true);
+    live["spec"]["liveMigrationConfig"] = json!({"completionTimeoutPerGiB": 800,
+        "parallelMigrationsPerCluster": 5, "progressTimeout": 150});
+    live["spec"]["uninstallStrategy"] = json!("BlockUninstallIfWorkloadsExist");
+    let live = with_fields(
+        live,
+        r#"
+- apiVersion: hco.kubevirt.io/v1beta1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:spec: {f:featureGates: {f:deployKubeSecondaryDNS: {}}}
+  manager: plinth
+  operation: Apply
+  time: "2026-11-29T09:00:00Z"
+- apiVersion: hco.kubevirt.io/v1beta1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:metadata:
+      f:finalizers: {.: {}, v:"kubevirt.io/hyperconverged": {}}
+    f:spec:
+      f:featureGates: {f:enableCommonBootImageImport: {}}
+      f:liveMigrationConfig:
+        .: {}
+        f:completionTimeoutPerGiB: {}
+        f:parallelMigrationsPerCluster: {}
+        f:progressTimeout: {}
+      f:uninstallStrategy: {}
+  manager: hyperconverged-cluster-operator
+  operation: Update
+  time: "2026-11-29T09:00:04Z"
+"#,
+    );
+    let found = client(&desired, &live);
+    in_sync(&found, "hyperconverged");
+    assert!(!found.managed.is_empty());
+    in_sync(&server(&live, &desired, &live), "hyperconverged, server");
+}
+
+#[test]
+fn a_key_a_controller_adds_to_a_rendered_config_map_is_managed_and_one_by_hand_is_drift() {
+    let desired = yaml(
+        "apiVersion: v1
+kind: ConfigMap
+metadata: {name: bundle, namespace: apps}
+data: {app.conf: 'a = 1'}
+",
+    );
+    let mut live = desired.clone();
+    live["data"]["ca.crt"] =
+        json!("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    live["data"]["debug"] = json!("true");
+    let live = with_fields(
+        live,
+        r#"
+- apiVersion: v1
+  fieldsType: FieldsV1
+  fieldsV1: {f:data: {f:app.conf: {}}}
+  manager: plinth
+  operation: Apply
+  time: "2026-11-29T09:00:00Z"
+- apiVersion: v1
+  fieldsType: FieldsV1
+  fieldsV1: {f:data: {f:ca.crt: {}}}
+  manager: trust-manager
+  operation: Apply
+  time: "2026-11-29T09:00:01Z"
+- apiVersion: v1
+  fieldsType: FieldsV1
+  fieldsV1: {f:data: {f:debug: {}}}
+  manager: kubectl-edit
+  operation: Update
+  time: "2026-11-29T10:02:00Z"
+"#,
+    );
+    let found = client(&desired, &live);
+    assert_eq!(
+        rows(&found.changes),
+        want(&[("/data/debug", "kubectl-edit")])
+    );
+    assert_eq!(
+        rows(&found.managed),
+        want(&[("/data/ca.crt", "trust-manager")])
+    );
+    let found = server(&live, &desired, &live);
+    assert_eq!(
+        rows(&found.changes),
+        want(&[("/data/debug", "kubectl-edit")])
+    );
+}
+
+// --- Helm-created objects taken over --------------------------------------------------------
+
+#[test]
+fn a_deployment_helm_created_and_plinth_took_over_is_in_sync() {
+    let mut live = deployment_live();
+    live["metadata"]["labels"]["app.kubernetes.io/managed-by"] = json!("Helm");
+    live["metadata"]["annotations"] = json!({"deployment.kubernetes.io/revision": "1",
+        "meta.helm.sh/release-name": "web", "meta.helm.sh/release-namespace": "apps"});
+    let mut managed: Value = yaml(DEPLOYMENT_TAKEN_OVER);
+    managed[0]["manager"] = json!("helm");
+    managed[0]["fieldsV1"]["f:metadata"] = yaml(
+        "f:annotations: {.: {}, f:meta.helm.sh/release-name: {}, f:meta.helm.sh/release-namespace: {}}
+f:labels: {.: {}, f:app: {}, f:app.kubernetes.io/managed-by: {}}
+",
+    );
+    live["metadata"]["managedFields"] = managed;
+    live["metadata"]["creationTimestamp"] = json!(CREATED);
+    let found = client(&deployment(), &live);
+    // The defaults the install sent back are not "managed by helm": Helm is no controller.
+    assert_eq!(found, Comparison::default());
+    assert_eq!(server(&live, &deployment(), &live), Comparison::default());
+    // A `helm upgrade` over the taken-over object after plinth's apply is drift.
+    live["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:1.25");
+    let live = and_entry(
+        live,
+        r#"
+- apiVersion: apps/v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:spec:
+      f:template:
+        f:spec:
+          f:containers:
+            k:{"name":"nginx"}: {f:image: {}}
+  manager: helm
+  operation: Update
+  time: "2026-11-29T10:02:00Z"
+"#,
+    );
+    let found = client(&deployment(), &live);
+    let image = "/spec/template/spec/containers/[name=nginx]/image";
+    assert_eq!(rows(&found.changes), want(&[(image, "helm")]));
+}
