@@ -317,8 +317,11 @@ impl Ownership {
     /// captured without `--show-managed-fields`).
     pub fn of(live: &Value, policy: &Policy) -> Option<Self> {
         let raw = live.pointer("/metadata/managedFields")?.as_array()?;
+        // What is not an entry (not an object, or a field set that is not one) is no evidence
+        // of ownership: without any entry, ownership is unknown.
         let entries: Vec<Entry> = raw
             .iter()
+            .filter(|e| e.is_object() && e.get("fieldsV1").is_none_or(Value::is_object))
             .map(|e| {
                 let text = |name: &str| e.get(name).and_then(Value::as_str).map(str::to_owned);
                 let manager = text("manager").unwrap_or_else(|| "unknown".to_owned());

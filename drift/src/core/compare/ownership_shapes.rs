@@ -998,3 +998,72 @@ f:labels: {.: {}, f:app: {}, f:app.kubernetes.io/managed-by: {}}
     let image = "/spec/template/spec/containers/[name=nginx]/image";
     assert_eq!(rows(&found.changes), want(&[(image, "helm")]));
 }
+
+// --- Malformed managedFields: never a panic, never an error --------------------------------
+
+/// The Deployment with a container added by hand and `managedFields` replaced by `managed`.
+fn edited_with(managed: Value) -> Comparison {
+    let mut live = deployment_live();
+    live["spec"]["template"]["spec"]["containers"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "shell", "image": "busybox"}));
+    live["metadata"]["managedFields"] = managed;
+    client(&deployment(), &live)
+}
+
+#[test]
+fn malformed_managed_fields_never_panic() {
+    let key = r#"k:{"name":"nginx"}"#;
+    let shapes = [
+        json!({"manager": "plinth"}),
+        json!("plinth"),
+        json!(42),
+        json!([null, 1, "x", []]),
+        json!([{"manager": 7, "operation": [], "time": {}, "fieldsV1": "f:spec"}]),
+        json!([{"manager": "kubectl-edit", "time": "yesterday", "fieldsV1": []}]),
+        json!([{"manager": "kubectl-edit", "time": "2026-11-29T10:02:00Z", "fieldsV1": {
+            "f:spec": {"f:template": {"f:spec": {"f:containers": {
+                "k:{not json": {}, "k:[1,2]": {}, "k:{}": {".": {}}, "v:": {}, "v:{": {},
+                "i:-1": {}, "i:99999999999999999999999": {}, "i:0": {"f:image": {}},
+                key: "not an object", "": {}, "x:unknown": {}}}}}}}]),
+    ];
+    for managed in shapes {
+        let found = edited_with(managed.clone());
+        let added = "/spec/template/spec/containers/1";
+        assert!(
+            found.changes.iter().any(|c| c.pointer == added),
+            "{managed}: {found:#?}"
+        );
+    }
+}
+
+/// A field set that is an object owning nothing usable: ownership known, nobody owns the added
+/// container (the judgement may not name a writer), and nothing panics.
+#[test]
+fn a_field_set_of_junk_owns_nothing() {
+    let managed = json!([{"manager": "kubectl-edit", "time": "2026-13-45T99:99:99Z",
+        "fieldsV1": {"f:spec": 3, "f:metadata": null, "f:status": {"f:x": []}}}]);
+    let found = edited_with(managed);
+    assert!(
+        found.changes.iter().all(|c| c.writer.is_none()),
+        "{found:#?}"
+    );
+}
+
+/// Huge and deep field sets: linear work, no recursion past what the parsers allow.
+#[test]
+fn huge_field_sets_are_judged_without_panic() {
+    let mut keys = serde_json::Map::new();
+    for i in 0..5_000 {
+        keys.insert(
+            format!(r#"k:{{"name":"c{i}"}}"#),
+            json!({".": {}, "f:image": {}}),
+        );
+    }
+    let managed = json!([{"manager": "kubectl-edit", "operation": "Update",
+        "time": "2026-11-29T10:02:00Z",
+        "fieldsV1": {"f:spec": {"f:template": {"f:spec": {"f:containers": keys}}}}}]);
+    let found = edited_with(managed);
+    assert!(found.changes.is_empty(), "{found:#?}");
+}
