@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use plinth_vocab::change::Writer;
 
@@ -140,9 +140,17 @@ struct Node {
     /// unless another entry owns fields inside it.
     leaf: bool,
     fields: BTreeMap<String, Node>,
-    keys: Vec<(Map<String, Value>, Node)>,
-    values: Vec<(Value, Node)>,
+    /// `k:` items by their key's field names (sorted), then by the key's values in that order
+    /// as JSON text, with the order the item came in: found without a scan of the list.
+    keys: BTreeMap<Vec<String>, BTreeMap<String, (usize, Node)>>,
+    /// `v:` items by their value as JSON text.
+    values: BTreeMap<String, Node>,
     indices: BTreeMap<usize, Node>,
+}
+
+/// The JSON text of `values`, the form [`Node::keys`] and [`Node::values`] are looked up by.
+fn key_text<T: serde::Serialize + ?Sized>(values: &T) -> Option<String> {
+    serde_json::to_string(values).ok()
 }
 
 impl Node {
@@ -155,18 +163,33 @@ impl Node {
             node.own = true;
             node.leaf = true;
         }
-        for (element, child) in map {
+        for (order, (element, child)) in map.iter().enumerate() {
             if element == "." {
                 node.own = true;
             } else if let Some(name) = element.strip_prefix("f:") {
                 node.fields.insert(name.to_owned(), Self::parse(child));
             } else if let Some(key) = element.strip_prefix("k:") {
                 if let Ok(Value::Object(key)) = serde_json::from_str(key) {
-                    node.keys.push((key, Self::parse(child)));
+                    let mut pairs: Vec<(&String, &Value)> = key.iter().collect();
+                    pairs.sort_by_key(|(name, _)| *name);
+                    let names = pairs.iter().map(|(name, _)| (*name).clone()).collect();
+                    let values: Vec<&Value> = pairs.iter().map(|(_, value)| *value).collect();
+                    if let Some(text) = key_text(&values) {
+                        let by_value: &mut BTreeMap<String, (usize, Node)> =
+                            node.keys.entry(names).or_default();
+                        by_value
+                            .entry(text)
+                            .or_insert_with(|| (order, Self::parse(child)));
+                    }
                 }
             } else if let Some(value) = element.strip_prefix("v:") {
-                if let Ok(value) = serde_json::from_str(value) {
-                    node.values.push((value, Self::parse(child)));
+                let text = serde_json::from_str::<Value>(value)
+                    .ok()
+                    .and_then(|value| key_text(&value));
+                if let Some(text) = text {
+                    node.values
+                        .entry(text)
+                        .or_insert_with(|| Self::parse(child));
                 }
             } else if let Some(Ok(i)) = element.strip_prefix("i:").map(str::parse) {
                 node.indices.insert(i, Self::parse(child));
@@ -182,25 +205,31 @@ impl Node {
             && self.indices.is_empty())
     }
 
-    /// The child for the list item `item` at `index`.
+    /// The child for the list item `item` at `index`: the first `k:` entry whose key fields
+    /// all have the item's values (a port without `protocol` has the API server's default,
+    /// `TCP`), else the `v:` entry of its value, else the `i:` entry of its index.
     fn item(&self, index: usize, item: &Value) -> Option<&Self> {
         let keyed = item.as_object().and_then(|fields| {
-            self.keys.iter().find_map(|(key, node)| {
-                key.iter()
-                    .all(|(k, v)| match fields.get(k) {
-                        Some(f) => f == v,
-                        // The API server defaults a port's protocol.
-                        None => k == "protocol" && v == "TCP",
-                    })
-                    .then_some(node)
-            })
+            self.keys
+                .iter()
+                .filter_map(|(names, by_value)| {
+                    let tcp = Value::String("TCP".to_owned());
+                    let values: Option<Vec<&Value>> = names
+                        .iter()
+                        .map(|name| match fields.get(name) {
+                            Some(v) => Some(v),
+                            None if name == "protocol" => Some(&tcp),
+                            None => None,
+                        })
+                        .collect();
+                    let text = key_text(&values?)?;
+                    by_value.get(&text)
+                })
+                .min_by_key(|(order, _)| *order)
+                .map(|(_, node)| node)
         });
         keyed
-            .or_else(|| {
-                self.values
-                    .iter()
-                    .find_map(|(v, node)| (v == item).then_some(node))
-            })
+            .or_else(|| key_text(item).and_then(|text| self.values.get(&text)))
             .or_else(|| self.indices.get(&index))
     }
 }

@@ -10,7 +10,6 @@ use super::{Comparison, compare_client, compare_server};
 use crate::core::ownership::Policy;
 
 const CREATED: &str = "2026-11-29T08:00:00Z";
-const APPLIED: &str = "2026-11-29T09:00:00Z";
 const EDITED: &str = "2026-11-29T10:02:00Z";
 
 fn yaml(text: &str) -> Value {
@@ -1066,4 +1065,61 @@ fn huge_field_sets_are_judged_without_panic() {
         "fieldsV1": {"f:spec": {"f:template": {"f:spec": {"f:containers": keys}}}}}]);
     let found = edited_with(managed);
     assert!(found.changes.is_empty(), "{found:#?}");
+}
+
+/// A Deployment whose container has `n` variables set by hand (`kubectl set env`), each
+/// owned by that and seven other entries: the live-only items, judged one by one.
+fn with_variables(n: usize) -> Value {
+    let mut live = deployment_live();
+    let mut keys = serde_json::Map::new();
+    let mut env = Vec::new();
+    for i in 0..n {
+        env.push(json!({"name": format!("V{i}"), "value": "x"}));
+        let fields = json!({".": {}, "f:name": {}, "f:value": {}});
+        keys.insert(format!(r#"k:{{"name":"V{i}"}}"#), fields);
+    }
+    live["spec"]["template"]["spec"]["containers"][0]["env"] = json!(env);
+    let container = json!({r#"k:{"name":"nginx"}"#: {"f:env": keys}});
+    let mut managed: Value = yaml(DEPLOYMENT_TAKEN_OVER);
+    for m in ["kubectl-set", "a", "b", "c", "d", "e", "f", "g"] {
+        managed
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"manager": m, "operation": "Update",
+            "time": EDITED, "fieldsV1":
+                {"f:spec": {"f:template": {"f:spec": {"f:containers": container}}}}}));
+    }
+    live["metadata"]["managedFields"] = managed;
+    live
+}
+
+/// Keyed items are found by their key, not by a scan of every `k:` entry: judging every item
+/// of a long list takes time linear in its length (it was quadratic: 36 times as long for 4
+/// times the items).
+#[test]
+fn judging_a_long_keyed_list_takes_linear_time() {
+    let timed = |n: usize| {
+        let live = with_variables(n);
+        (0..2)
+            .map(|_| {
+                let start = std::time::Instant::now();
+                let found = client(&deployment(), &live);
+                assert_eq!(found.changes.len(), n);
+                start.elapsed()
+            })
+            .min()
+            .unwrap()
+    };
+    let (short, long) = (timed(500), timed(2_000));
+    assert!(
+        long < short * 10,
+        "500 items: {short:?}, 2000 items: {long:?}"
+    );
+    let found = client(&deployment(), &with_variables(3));
+    let last = &found.changes[2];
+    assert_eq!(
+        last.shown_path(),
+        "/spec/template/spec/containers/[name=nginx]/env/[name=V2]"
+    );
+    assert_eq!(last.writer.as_ref().unwrap().manager, "kubectl-set");
 }
