@@ -1123,3 +1123,77 @@ fn judging_a_long_keyed_list_takes_linear_time() {
     );
     assert_eq!(last.writer.as_ref().unwrap().manager, "kubectl-set");
 }
+
+// --- Admission mutation, entries without a time ---------------------------------------------
+
+/// A mutating webhook (Kyverno adding a label, an injected `securityContext`) runs after the
+/// API server records the request's managed fields: what it adds has no owner, a default.
+/// Kyverno's background "mutate existing" writes as `kyverno`: managed by it.
+#[test]
+fn what_admission_and_policy_engines_add_is_not_drift() {
+    let mut live = taken_over();
+    live["metadata"]["labels"]["policy.example/team"] = json!("payments");
+    live["spec"]["template"]["spec"]["securityContext"] = json!({"runAsNonRoot": true});
+    let found = client(&deployment(), &live);
+    assert_eq!(found, Comparison::default());
+    live["metadata"]["annotations"]["policies.kyverno.io/last-applied-patches"] =
+        json!("add-team.add-team.kyverno.io: added /metadata/labels/team");
+    let live = and_entry(
+        live,
+        r#"
+- apiVersion: apps/v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:metadata:
+      f:annotations: {f:policies.kyverno.io/last-applied-patches: {}}
+  manager: kyverno
+  operation: Apply
+  time: "2026-11-29T10:02:00Z"
+"#,
+    );
+    let found = client(&deployment(), &live);
+    assert!(!found.is_drift(), "{found:#?}");
+    assert_eq!(
+        rows(&found.managed),
+        want(&[(
+            "/metadata/annotations/policies.kyverno.io~1last-applied-patches",
+            "kyverno"
+        )])
+    );
+}
+
+/// An entry without a time is never after the baseline: a label only it owns is judged by
+/// the rules (quiet), a container only it owns is still drift by them, named by its writer.
+#[test]
+fn an_entry_without_a_time_leaves_its_fields_to_the_rules() {
+    let mut live = taken_over();
+    live["metadata"]["labels"]["team"] = json!("x");
+    live["spec"]["template"]["spec"]["containers"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "shell", "image": "busybox"}));
+    let live = and_entry(
+        live,
+        r#"
+- apiVersion: apps/v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:metadata: {f:labels: {f:team: {}}}
+    f:spec:
+      f:template:
+        f:spec:
+          f:containers:
+            k:{"name":"shell"}: {.: {}, f:image: {}, f:name: {}}
+  manager: kubectl-edit
+  operation: Update
+"#,
+    );
+    let found = client(&deployment(), &live);
+    assert_eq!(
+        rows(&found.changes),
+        want(&[(
+            "/spec/template/spec/containers/[name=shell]",
+            "kubectl-edit"
+        )])
+    );
+}
