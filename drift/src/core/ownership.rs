@@ -38,7 +38,8 @@ pub const GITOPS_MANAGERS: &[&str] = &[
 
 /// The drift managers by default: every `kubectl` command (`kubectl-edit`, `kubectl-patch`,
 /// `kubectl-scale`, `kubectl-set`, `kubectl-label`, `kubectl-annotate`, `kubectl-create`,
-/// `kubectl-client-side-apply`, `kubectl` for `apply --server-side`, ...), the dashboards people
+/// `kubectl-client-side-apply`, `kubectl` for `apply --server-side`, ...), OpenShift's `oc`
+/// (its commands that name no manager write as `oc`), the dashboards people
 /// edit through, `helm` (a release installed or upgraded over plinth's objects: the install
 /// that created an object owns its defaults like `kubectl create`), and the names the API
 /// server gives plain HTTP clients (the user agent's
@@ -48,6 +49,7 @@ pub const GITOPS_MANAGERS: &[&str] = &[
 pub const DRIFT_MANAGERS: &[&str] = &[
     "kubectl",
     "kubectl-*",
+    "oc",
     "k9s",
     "kubernetes-dashboard",
     "headlamp",

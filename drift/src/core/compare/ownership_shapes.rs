@@ -1197,3 +1197,27 @@ fn an_entry_without_a_time_leaves_its_fields_to_the_rules() {
         )])
     );
 }
+
+/// OpenShift's CLI writes as `oc` where a command names no manager: a person, not a
+/// controller.
+#[test]
+fn a_change_made_with_oc_is_drift() {
+    let mut live = taken_over();
+    live["spec"]["template"]["spec"]["hostNetwork"] = json!(true);
+    let live = and_entry(
+        live,
+        r#"
+- apiVersion: apps/v1
+  fieldsType: FieldsV1
+  fieldsV1: {f:spec: {f:template: {f:spec: {f:hostNetwork: {}}}}}
+  manager: oc
+  operation: Update
+  time: "2026-11-29T10:02:00Z"
+"#,
+    );
+    let found = client(&deployment(), &live);
+    assert_eq!(
+        rows(&found.changes),
+        want(&[("/spec/template/spec/hostNetwork", "oc")])
+    );
+}
