@@ -463,14 +463,32 @@ impl Ownership {
         if let Some(e) = fresh {
             return Judgement::Drift(e);
         }
+        let inside = self.inside(live, path);
+        // Owned only by GitOps managers, one through `Apply`, and nobody else wrote inside it:
+        // the next apply removes it whole (a container plinth no longer renders, with the
+        // defaults the server filled in).
+        let applied = owners
+            .iter()
+            .find(|e| e.class == Class::GitOps && e.writer.operation == "Apply");
+        if let Some(e) = applied
+            && owners
+                .iter()
+                .chain(&inside)
+                .all(|o| o.class == Class::GitOps)
+        {
+            return if owners.iter().all(|o| o.writer.manager != PLINTH) && tracking_label(path) {
+                Judgement::Unowned
+            } else {
+                Judgement::PendingRemoval(e)
+            };
+        }
         let at = live_at(live, path);
         let ambiguous = |e: &&&Entry| match e.class {
             Class::Drift => true,
             Class::GitOps => e.writer.operation != "Apply",
             Class::Controller => false,
         };
-        if at.is_some_and(|v| v.is_object() || v.is_array()) && self.owned_inside(live, path) {
-            let inside = self.inside(live, path);
+        if at.is_some_and(|v| v.is_object() || v.is_array()) && !inside.is_empty() {
             let fresh_inside = inside
                 .iter()
                 .any(|e| e.class == Class::Drift && self.after_baseline(e));
@@ -484,21 +502,9 @@ impl Ownership {
         if let Some(e) = controller {
             return Judgement::Managed(e);
         }
-        let applied = owners
-            .iter()
-            .find(|e| e.class == Class::GitOps && e.writer.operation == "Apply");
-        match applied {
-            Some(e) if owners.iter().all(|o| o.class == Class::GitOps) => {
-                if owners.iter().all(|o| o.writer.manager != PLINTH) && tracking_label(path) {
-                    Judgement::Unowned
-                } else {
-                    Judgement::PendingRemoval(e)
-                }
-            }
-            _ => owners
-                .first()
-                .map_or(Judgement::Unowned, |e| Judgement::Rules(e)),
-        }
+        owners
+            .first()
+            .map_or(Judgement::Unowned, |e| Judgement::Rules(e))
     }
 
     /// The writer to name for a live value at `path` that differs from desired: the latest

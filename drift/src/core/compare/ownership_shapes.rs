@@ -1221,3 +1221,64 @@ fn a_change_made_with_oc_is_drift() {
         want(&[("/spec/template/spec/hostNetwork", "oc")])
     );
 }
+
+/// A container plinth applied and no longer renders: the next apply removes the whole item
+/// (with the defaults the server filled in), so it is one pending removal, the item, in both
+/// modes (it was each of its fields, and in server mode also a change).
+#[test]
+fn a_container_plinth_no_longer_renders_is_one_pending_removal_in_both_modes() {
+    let mut live = taken_over();
+    live["spec"]["template"]["spec"]["containers"]
+        .as_array_mut()
+        .unwrap()
+        .push(
+            json!({"name": "sidecar", "image": "proxy:1", "imagePullPolicy": "IfNotPresent",
+            "terminationMessagePath": "/dev/termination-log",
+            "terminationMessagePolicy": "File", "resources": {}}),
+        );
+    let plinth = &mut live["metadata"]["managedFields"][2]["fieldsV1"];
+    plinth["f:spec"]["f:template"]["f:spec"]["f:containers"][r#"k:{"name":"sidecar"}"#] =
+        json!({".": {}, "f:image": {}, "f:name": {}});
+    let expected = want(&[("/spec/template/spec/containers/[name=sidecar]", "plinth")]);
+    let found = client(&deployment(), &live);
+    assert_eq!(rows(&found.pending_removal), expected, "client: {found:#?}");
+    assert!(found.changes.is_empty(), "client: {found:#?}");
+    let mut dry_run = live.clone();
+    dry_run["spec"]["template"]["spec"]["containers"]
+        .as_array_mut()
+        .unwrap()
+        .pop();
+    let found = server(&dry_run, &deployment(), &live);
+    assert_eq!(rows(&found.pending_removal), expected, "server: {found:#?}");
+    assert!(found.changes.is_empty(), "server: {found:#?}");
+    // A field someone else wrote in it since stays theirs: the apply keeps the item.
+    let live = and_entry(
+        live,
+        r#"
+- apiVersion: apps/v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:spec:
+      f:template:
+        f:spec:
+          f:containers:
+            k:{"name":"sidecar"}: {f:imagePullPolicy: {}}
+  manager: kubectl-edit
+  operation: Update
+  time: "2026-11-29T10:02:00Z"
+"#,
+    );
+    let found = client(&deployment(), &live);
+    let item = "/spec/template/spec/containers/[name=sidecar]";
+    assert_eq!(
+        rows(&found.changes),
+        want(&[(&format!("{item}/imagePullPolicy"), "kubectl-edit")])
+    );
+    assert_eq!(
+        rows(&found.pending_removal),
+        want(&[
+            (&format!("{item}/image"), "plinth"),
+            (&format!("{item}/name"), "plinth")
+        ])
+    );
+}
