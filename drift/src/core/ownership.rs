@@ -45,7 +45,9 @@ pub const GITOPS_MANAGERS: &[&str] = &[
 /// server gives plain HTTP clients (the user agent's
 /// product: `curl`, `Go-http-client`, `python-requests`, ...), `before-first-apply` (the entry
 /// the API server makes for what an object held before its first server-side apply: writers
-/// unknown, its time that apply's) and `unknown`. A trailing `*` matches any rest.
+/// unknown, its time that apply's), `ancient-changes` (the oldest `Update` entries beyond the
+/// ten the API server keeps, merged: writers unknown, never judged written after the
+/// baseline) and `unknown`. A trailing `*` matches any rest.
 pub const DRIFT_MANAGERS: &[&str] = &[
     "kubectl",
     "kubectl-*",
@@ -73,8 +75,12 @@ pub const DRIFT_MANAGERS: &[&str] = &[
     "insomnia",
     "Mozilla",
     "before-first-apply",
+    ANCIENT_CHANGES,
     "unknown",
 ];
+
+/// The entry the API server merges the oldest `Update` managers into beyond the ten it keeps.
+const ANCIENT_CHANGES: &str = "ancient-changes";
 
 /// Which managers are which: GitOps appliers, drift writers; everyone else is a controller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -433,9 +439,11 @@ impl Ownership {
             .collect()
     }
 
-    /// Whether `entry` wrote after the baseline.
+    /// Whether `entry` wrote after the baseline (never `ancient-changes`, whose writers and
+    /// times are mixed).
     fn after_baseline(&self, entry: &Entry) -> bool {
-        matches!((entry.epoch, self.baseline), (Some(t), Some(b)) if t > b)
+        entry.writer.manager != ANCIENT_CHANGES
+            && matches!((entry.epoch, self.baseline), (Some(t), Some(b)) if t > b)
     }
 
     /// Whether `entry`, a drift manager, wrote after the baseline (and, for a client-side

@@ -1282,3 +1282,42 @@ fn a_container_plinth_no_longer_renders_is_one_pending_removal_in_both_modes() {
         ])
     );
 }
+/// The API server keeps ten `Update` managers and merges the oldest into `ancient-changes`:
+/// people and controllers mixed, whatever its time. What it owns is judged by the rules,
+/// like what `before-first-apply` owns: an added container is drift, an annotation is not,
+/// and neither is "managed by ancient-changes".
+#[test]
+fn what_ancient_changes_owns_is_judged_by_the_rules() {
+    let mut live = taken_over();
+    live["metadata"]["annotations"]["ops.example/ticket"] = json!("OPS-1");
+    live["spec"]["template"]["spec"]["containers"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "shell", "image": "busybox"}));
+    let live = and_entry(
+        live,
+        r#"
+- apiVersion: apps/v1
+  fieldsType: FieldsV1
+  fieldsV1:
+    f:metadata: {f:annotations: {f:ops.example/ticket: {}}}
+    f:spec:
+      f:template:
+        f:spec:
+          f:containers:
+            k:{"name":"shell"}: {.: {}, f:image: {}, f:name: {}}
+  manager: ancient-changes
+  operation: Update
+  time: "2026-11-29T10:02:00Z"
+"#,
+    );
+    let found = client(&deployment(), &live);
+    assert_eq!(
+        rows(&found.changes),
+        want(&[(
+            "/spec/template/spec/containers/[name=shell]",
+            "ancient-changes"
+        )])
+    );
+    assert!(found.managed.is_empty(), "{found:#?}");
+}
