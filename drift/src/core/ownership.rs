@@ -39,15 +39,14 @@ pub const GITOPS_MANAGERS: &[&str] = &[
 /// The drift managers by default: every `kubectl` command (`kubectl-edit`, `kubectl-patch`,
 /// `kubectl-scale`, `kubectl-set`, `kubectl-label`, `kubectl-annotate`, `kubectl-create`,
 /// `kubectl-client-side-apply`, `kubectl` for `apply --server-side`, ...), OpenShift's `oc`
-/// (its commands that name no manager write as `oc`), the dashboards people
-/// edit through, `helm` (a release installed or upgraded over plinth's objects: the install
-/// that created an object owns its defaults like `kubectl create`), and the names the API
-/// server gives plain HTTP clients (the user agent's
-/// product: `curl`, `Go-http-client`, `python-requests`, ...), `before-first-apply` (the entry
-/// the API server makes for what an object held before its first server-side apply: writers
-/// unknown, its time that apply's), `ancient-changes` (the oldest `Update` entries beyond the
-/// ten the API server keeps, merged: writers unknown, never judged written after the
-/// baseline) and `unknown`. A trailing `*` matches any rest.
+/// (its commands that name no manager write as `oc`), the dashboards people edit through,
+/// `helm` (a release installed or upgraded over plinth's objects: the install that created an
+/// object owns its defaults like `kubectl create`), the names the API server gives plain HTTP
+/// clients (the user agent's product: `curl`, `Go-http-client`, `python-requests`, ...),
+/// `before-first-apply` (the entry the API server makes for what an object held before its
+/// first server-side apply: writers unknown, its time that apply's), `ancient-changes` (the
+/// oldest `Update` entries beyond the ten the API server keeps, merged: writers unknown, never
+/// judged written after the baseline) and `unknown`. A trailing `*` matches any rest.
 pub const DRIFT_MANAGERS: &[&str] = &[
     "kubectl",
     "kubectl-*",
@@ -218,10 +217,10 @@ impl Node {
     /// `TCP`), else the `v:` entry of its value, else the `i:` entry of its index.
     fn item(&self, index: usize, item: &Value) -> Option<&Self> {
         let keyed = item.as_object().and_then(|fields| {
+            let tcp = Value::String("TCP".to_owned());
             self.keys
                 .iter()
                 .filter_map(|(names, by_value)| {
-                    let tcp = Value::String("TCP".to_owned());
                     let values: Option<Vec<&Value>> = names
                         .iter()
                         .map(|name| match fields.get(name) {
