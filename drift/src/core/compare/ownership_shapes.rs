@@ -43,6 +43,21 @@ fn want(rows: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Asserts the (shown path, manager) of each of `found`'s changes.
+fn found_changes(found: &Comparison, expected: &[(&str, &str)]) {
+    assert_eq!(rows(&found.changes), want(expected), "{found:#?}");
+}
+
+/// Asserts the (shown path, manager) of each of `found`'s managed fields.
+fn found_managed(found: &Comparison, expected: &[(&str, &str)]) {
+    assert_eq!(rows(&found.managed), want(expected), "{found:#?}");
+}
+
+/// Asserts the (shown path, manager) of each of `found`'s pending removals.
+fn found_pending_removal(found: &Comparison, expected: &[(&str, &str)]) {
+    assert_eq!(rows(&found.pending_removal), want(expected), "{found:#?}");
+}
+
 /// `live` with `managedFields` (a YAML list as `kubectl get --show-managed-fields` prints it).
 fn with_fields(mut live: Value, managed: &str) -> Value {
     live["metadata"]["managedFields"] = yaml(managed);
@@ -177,17 +192,11 @@ fn a_key_patched_into_an_atomic_selector_is_drift_by_the_patch_in_both_modes() {
 fn a_value_changed_in_an_atomic_selector_names_the_patch() {
     let live = with_fields(service_live(&json!({"app": "evil"})), SELECTOR_PATCHED);
     let found = client(&service(), &live);
-    assert_eq!(
-        rows(&found.changes),
-        want(&[("/spec/selector/app", "kubectl-patch")])
-    );
+    found_changes(&found, &[("/spec/selector/app", "kubectl-patch")]);
     let mut dry_run = live.clone();
     dry_run["spec"]["selector"] = json!({"app": "web"});
     let found = server(&dry_run, &service(), &live);
-    assert_eq!(
-        rows(&found.changes),
-        want(&[("/spec/selector/app", "kubectl-patch")])
-    );
+    found_changes(&found, &[("/spec/selector/app", "kubectl-patch")]);
 }
 
 // --- Deployments: created by a client-side `kubectl apply`, taken over, then touched --------
@@ -435,14 +444,14 @@ fn a_controller_write_inside_a_struct_the_creator_left_empty_is_managed() {
     let found = client(&deployment(), &live);
     assert!(!found.is_drift(), "{found:#?}");
     let path = "/spec/template/spec/containers/[name=nginx]/resources/requests/cpu";
-    assert_eq!(rows(&found.managed), want(&[(path, "vpa-recommender")]));
+    found_managed(&found, &[(path, "vpa-recommender")]);
     // Desired sets the value: the controller's value is still managed, not drift.
     let mut desired = deployment();
     desired["spec"]["template"]["spec"]["containers"][0]["resources"] =
         json!({"requests": {"cpu": "100m"}});
     let found = client(&desired, &live);
     assert!(!found.is_drift(), "{found:#?}");
-    assert_eq!(rows(&found.managed), want(&[(path, "vpa-recommender")]));
+    found_managed(&found, &[(path, "vpa-recommender")]);
 }
 
 // --- GitOps controllers' own bookkeeping -------------------------------------------------
@@ -451,35 +460,15 @@ fn a_controller_write_inside_a_struct_the_creator_left_empty_is_managed() {
 /// not something plinth applied and no longer renders.
 #[test]
 fn the_labels_flux_adds_to_what_it_applies_are_not_pending_removal() {
-    let mut live = with_fields(
-        deployment_live(),
-        r#"
-- apiVersion: apps/v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:metadata:
-      f:labels:
-        f:app: {}
-        f:kustomize.toolkit.fluxcd.io/name: {}
-        f:kustomize.toolkit.fluxcd.io/namespace: {}
-    f:spec:
-      f:replicas: {}
-      f:selector: {}
-      f:template:
-        f:metadata: {f:labels: {f:app: {}}}
-        f:spec:
-          f:containers:
-            k:{"name":"nginx"}:
-              .: {}
-              f:image: {}
-              f:name: {}
-              f:ports:
-                k:{"containerPort":80,"protocol":"TCP"}: {.: {}, f:containerPort: {}}
-  manager: kustomize-controller
-  operation: Apply
-  time: "2026-11-29T09:00:00Z"
-"#,
-    );
+    // plinth's apply of the taken-over Deployment, made by Flux with its labels.
+    let mut applied = yaml(DEPLOYMENT_TAKEN_OVER)[2].clone();
+    applied["manager"] = json!("kustomize-controller");
+    let labels = &mut applied["fieldsV1"]["f:metadata"]["f:labels"];
+    labels["f:kustomize.toolkit.fluxcd.io/name"] = json!({});
+    labels["f:kustomize.toolkit.fluxcd.io/namespace"] = json!({});
+    let mut live = deployment_live();
+    live["metadata"]["managedFields"] = json!([applied]);
+    live["metadata"]["creationTimestamp"] = json!(CREATED);
     live["metadata"]["labels"] = json!({"app": "nginx",
         "kustomize.toolkit.fluxcd.io/name": "apps",
         "kustomize.toolkit.fluxcd.io/namespace": "flux-system"});
@@ -530,9 +519,9 @@ fn argo_cds_tracking_label_is_not_pending_removal() {
     live["metadata"]["managedFields"][2]["fieldsV1"]["f:metadata"]["f:labels"]["f:app.kubernetes.io/instance"] =
         json!({});
     let found = client(&deployment(), &live);
-    assert_eq!(
-        rows(&found.pending_removal),
-        want(&[("/metadata/labels/app.kubernetes.io~1instance", "plinth")])
+    found_pending_removal(
+        &found,
+        &[("/metadata/labels/app.kubernetes.io~1instance", "plinth")],
     );
 }
 
@@ -634,19 +623,10 @@ fn a_finalizer_added_by_hand_is_drift_and_a_controllers_is_managed() {
     );
     live["metadata"]["finalizers"] = json!(["example.com/backup", "example.com/block-delete"]);
     let found = client(&deployment(), &live);
-    assert_eq!(
-        rows(&found.changes),
-        want(&[("/metadata/finalizers/1", "kubectl-patch")])
-    );
-    assert_eq!(
-        rows(&found.managed),
-        want(&[("/metadata/finalizers/0", "backup-operator")])
-    );
+    found_changes(&found, &[("/metadata/finalizers/1", "kubectl-patch")]);
+    found_managed(&found, &[("/metadata/finalizers/0", "backup-operator")]);
     let found = server(&live, &deployment(), &live);
-    assert_eq!(
-        rows(&found.changes),
-        want(&[("/metadata/finalizers/1", "kubectl-patch")])
-    );
+    found_changes(&found, &[("/metadata/finalizers/1", "kubectl-patch")]);
 }
 
 // --- CronJobs -------------------------------------------------------------------------------
@@ -841,12 +821,12 @@ fn a_vm_stopped_by_hand_through_its_run_strategy_is_drift() {
 "#,
     );
     let found = client(&vm("kubevirt.io/v1alpha3"), &live);
-    assert_eq!(
-        rows(&found.changes),
-        want(&[
+    found_changes(
+        &found,
+        &[
             ("/spec/running", ""),
-            ("/spec/runStrategy", "kubectl-patch")
-        ])
+            ("/spec/runStrategy", "kubectl-patch"),
+        ],
     );
 }
 
@@ -939,19 +919,10 @@ data: {app.conf: 'a = 1'}
 "#,
     );
     let found = client(&desired, &live);
-    assert_eq!(
-        rows(&found.changes),
-        want(&[("/data/debug", "kubectl-edit")])
-    );
-    assert_eq!(
-        rows(&found.managed),
-        want(&[("/data/ca.crt", "trust-manager")])
-    );
+    found_changes(&found, &[("/data/debug", "kubectl-edit")]);
+    found_managed(&found, &[("/data/ca.crt", "trust-manager")]);
     let found = server(&live, &desired, &live);
-    assert_eq!(
-        rows(&found.changes),
-        want(&[("/data/debug", "kubectl-edit")])
-    );
+    found_changes(&found, &[("/data/debug", "kubectl-edit")]);
 }
 
 // --- Helm-created objects taken over --------------------------------------------------------
@@ -995,7 +966,7 @@ f:labels: {.: {}, f:app: {}, f:app.kubernetes.io/managed-by: {}}
     );
     let found = client(&deployment(), &live);
     let image = "/spec/template/spec/containers/[name=nginx]/image";
-    assert_eq!(rows(&found.changes), want(&[(image, "helm")]));
+    found_changes(&found, &[(image, "helm")]);
 }
 
 // --- Malformed managedFields: never a panic, never an error --------------------------------
@@ -1153,48 +1124,12 @@ fn what_admission_and_policy_engines_add_is_not_drift() {
     );
     let found = client(&deployment(), &live);
     assert!(!found.is_drift(), "{found:#?}");
-    assert_eq!(
-        rows(&found.managed),
-        want(&[(
+    found_managed(
+        &found,
+        &[(
             "/metadata/annotations/policies.kyverno.io~1last-applied-patches",
-            "kyverno"
-        )])
-    );
-}
-
-/// An entry without a time is never after the baseline: a label only it owns is judged by
-/// the rules (quiet), a container only it owns is still drift by them, named by its writer.
-#[test]
-fn an_entry_without_a_time_leaves_its_fields_to_the_rules() {
-    let mut live = taken_over();
-    live["metadata"]["labels"]["team"] = json!("x");
-    live["spec"]["template"]["spec"]["containers"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!({"name": "shell", "image": "busybox"}));
-    let live = and_entry(
-        live,
-        r#"
-- apiVersion: apps/v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:metadata: {f:labels: {f:team: {}}}
-    f:spec:
-      f:template:
-        f:spec:
-          f:containers:
-            k:{"name":"shell"}: {.: {}, f:image: {}, f:name: {}}
-  manager: kubectl-edit
-  operation: Update
-"#,
-    );
-    let found = client(&deployment(), &live);
-    assert_eq!(
-        rows(&found.changes),
-        want(&[(
-            "/spec/template/spec/containers/[name=shell]",
-            "kubectl-edit"
-        )])
+            "kyverno",
+        )],
     );
 }
 
@@ -1216,10 +1151,7 @@ fn a_change_made_with_oc_is_drift() {
 "#,
     );
     let found = client(&deployment(), &live);
-    assert_eq!(
-        rows(&found.changes),
-        want(&[("/spec/template/spec/hostNetwork", "oc")])
-    );
+    found_changes(&found, &[("/spec/template/spec/hostNetwork", "oc")]);
 }
 
 /// A container plinth applied and no longer renders: the next apply removes the whole item
@@ -1270,54 +1202,59 @@ fn a_container_plinth_no_longer_renders_is_one_pending_removal_in_both_modes() {
     );
     let found = client(&deployment(), &live);
     let item = "/spec/template/spec/containers/[name=sidecar]";
-    assert_eq!(
-        rows(&found.changes),
-        want(&[(&format!("{item}/imagePullPolicy"), "kubectl-edit")])
+    found_changes(
+        &found,
+        &[(&format!("{item}/imagePullPolicy"), "kubectl-edit")],
     );
-    assert_eq!(
-        rows(&found.pending_removal),
-        want(&[
+    found_pending_removal(
+        &found,
+        &[
             (&format!("{item}/image"), "plinth"),
-            (&format!("{item}/name"), "plinth")
-        ])
+            (&format!("{item}/name"), "plinth"),
+        ],
     );
 }
-/// The API server keeps ten `Update` managers and merges the oldest into `ancient-changes`:
-/// people and controllers mixed, whatever its time. What it owns is judged by the rules,
-/// like what `before-first-apply` owns: an added container is drift, an annotation is not,
-/// and neither is "managed by ancient-changes".
+/// Entries whose writes the rules judge whatever their time says: one without a time (never
+/// after the baseline), and `ancient-changes`, where the API server merges the oldest
+/// `Update` managers beyond the ten it keeps (people and controllers mixed), like what
+/// `before-first-apply` owns. A label only it owns is quiet (neither drift nor "managed by"),
+/// a container only it owns is drift by the rules, named by its writer.
 #[test]
-fn what_ancient_changes_owns_is_judged_by_the_rules() {
-    let mut live = taken_over();
-    live["metadata"]["annotations"]["ops.example/ticket"] = json!("OPS-1");
-    live["spec"]["template"]["spec"]["containers"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!({"name": "shell", "image": "busybox"}));
-    let live = and_entry(
-        live,
-        r#"
-- apiVersion: apps/v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:metadata: {f:annotations: {f:ops.example/ticket: {}}}
-    f:spec:
-      f:template:
-        f:spec:
-          f:containers:
-            k:{"name":"shell"}: {.: {}, f:image: {}, f:name: {}}
-  manager: ancient-changes
-  operation: Update
-  time: "2026-11-29T10:02:00Z"
+fn what_entries_of_unknown_time_or_writers_own_is_judged_by_the_rules() {
+    for (manager, time) in [("kubectl-edit", None), ("ancient-changes", Some(EDITED))] {
+        let mut live = taken_over();
+        live["metadata"]["labels"]["team"] = json!("x");
+        live["spec"]["template"]["spec"]["containers"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": "shell", "image": "busybox"}));
+        let mut entry: Value = yaml(
+            r#"
+apiVersion: apps/v1
+fieldsType: FieldsV1
+fieldsV1:
+  f:metadata: {f:labels: {f:team: {}}}
+  f:spec:
+    f:template:
+      f:spec:
+        f:containers:
+          k:{"name":"shell"}: {.: {}, f:image: {}, f:name: {}}
+operation: Update
 "#,
-    );
-    let found = client(&deployment(), &live);
-    assert_eq!(
-        rows(&found.changes),
-        want(&[(
-            "/spec/template/spec/containers/[name=shell]",
-            "ancient-changes"
-        )])
-    );
-    assert!(found.managed.is_empty(), "{found:#?}");
+        );
+        entry["manager"] = json!(manager);
+        if let Some(time) = time {
+            entry["time"] = json!(time);
+        }
+        live["metadata"]["managedFields"]
+            .as_array_mut()
+            .unwrap()
+            .push(entry);
+        let found = client(&deployment(), &live);
+        found_changes(
+            &found,
+            &[("/spec/template/spec/containers/[name=shell]", manager)],
+        );
+        assert!(found.managed.is_empty(), "{manager}: {found:#?}");
+    }
 }
