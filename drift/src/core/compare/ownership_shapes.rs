@@ -12,6 +12,19 @@ use crate::core::ownership::Policy;
 const CREATED: &str = "2026-11-29T08:00:00Z";
 const EDITED: &str = "2026-11-29T10:02:00Z";
 
+/// The YAML text named `name` in `ownership_shapes.yaml`.
+fn text(name: &str) -> &'static str {
+    static TEXTS: std::sync::OnceLock<std::collections::BTreeMap<String, String>> =
+        std::sync::OnceLock::new();
+    TEXTS
+        .get_or_init(|| {
+            serde_saphyr::from_str(include_str!("ownership_shapes.yaml")).expect("fixtures")
+        })
+        .get(name)
+        .unwrap_or_else(|| panic!("no fixture {name}"))
+        .as_str()
+}
+
 fn yaml(text: &str) -> Value {
     serde_saphyr::from_str(text).expect("test YAML")
 }
@@ -48,6 +61,13 @@ fn found_changes(found: &Comparison, expected: &[(&str, &str)]) {
     assert_eq!(rows(&found.changes), want(expected), "{found:#?}");
 }
 
+/// Asserts that both modes find the `expected` changes in `live`: client-side, and
+/// server-side with `dry_run` (what the apply dry-run of `desired` returned).
+fn both_find(desired: &Value, live: &Value, dry_run: &Value, expected: &[(&str, &str)]) {
+    found_changes(&client(desired, live), expected);
+    found_changes(&server(dry_run, desired, live), expected);
+}
+
 /// Asserts the (shown path, manager) of each of `found`'s managed fields.
 fn found_managed(found: &Comparison, expected: &[(&str, &str)]) {
     assert_eq!(rows(&found.managed), want(expected), "{found:#?}");
@@ -75,52 +95,23 @@ fn in_sync(found: &Comparison, what: &str) {
 // --- Services: an atomic selector, defaults, a selector patched by hand -------------------
 
 fn service() -> Value {
-    yaml(
-        "apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: apps, labels: {app: web}}
-spec:
-  selector: {app: web}
-  ports: [{name: http, port: 80, targetPort: 8080}]
-",
-    )
+    yaml(text("service"))
 }
 
 /// The Service as the API server stores it: every default filled in.
 fn service_live(selector: &Value) -> Value {
     let mut live = service();
-    live["spec"] = yaml(
-        "clusterIP: 10.96.12.7
-clusterIPs: [10.96.12.7]
-internalTrafficPolicy: Cluster
-ipFamilies: [IPv4]
-ipFamilyPolicy: SingleStack
-ports: [{name: http, port: 80, protocol: TCP, targetPort: 8080}]
-sessionAffinity: None
-type: ClusterIP
-",
-    );
+    live["spec"] = yaml(text("service_live"));
     live["spec"]["selector"] = selector.clone();
     live
 }
 
-const SERVICE_APPLIED: &str = r#"
-- apiVersion: v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:metadata: {f:labels: {f:app: {}}}
-    f:spec:
-      f:ports:
-        k:{"port":80,"protocol":"TCP"}: {.: {}, f:name: {}, f:port: {}, f:targetPort: {}}
-      f:selector: {}
-  manager: plinth
-  operation: Apply
-  time: "2026-11-29T09:00:00Z"
-"#;
-
 #[test]
 fn a_defaulted_service_plinth_applied_is_in_sync() {
-    let live = with_fields(service_live(&json!({"app": "web"})), SERVICE_APPLIED);
+    let live = with_fields(
+        service_live(&json!({"app": "web"})),
+        text("service_applied"),
+    );
     let found = client(&service(), &live);
     assert_eq!(found, Comparison::default());
 }
@@ -128,56 +119,18 @@ fn a_defaulted_service_plinth_applied_is_in_sync() {
 /// Created by `kubectl create` (whose `Update` owns the defaults it sent back), taken over.
 #[test]
 fn a_service_created_by_hand_and_taken_over_is_in_sync() {
-    let created = r#"
-- apiVersion: v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:metadata: {f:labels: {.: {}, f:app: {}}}
-    f:spec:
-      f:internalTrafficPolicy: {}
-      f:ports:
-        .: {}
-        k:{"port":80,"protocol":"TCP"}: {.: {}, f:name: {}, f:port: {}, f:protocol: {}, f:targetPort: {}}
-      f:selector: {}
-      f:sessionAffinity: {}
-      f:type: {}
-  manager: kubectl-create
-  operation: Update
-  time: "2026-11-29T08:00:00Z"
-"#;
+    let created = text("a_service_created_by_hand_and_taken_over_is_in_sync");
     let live = with_fields(
         service_live(&json!({"app": "web"})),
-        &format!("{created}{SERVICE_APPLIED}"),
+        &format!("{created}{}", text("service_applied")),
     );
     assert_eq!(client(&service(), &live), Comparison::default());
 }
 
-/// `kubectl patch svc web -p '{"spec":{"selector":{"version":"canary"}}}'`: the selector is
-/// an atomic map, so the patch takes all of it (`f:selector: {}`) from plinth.
-const SELECTOR_PATCHED: &str = r#"
-- apiVersion: v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:metadata: {f:labels: {f:app: {}}}
-    f:spec:
-      f:ports:
-        k:{"port":80,"protocol":"TCP"}: {.: {}, f:name: {}, f:port: {}, f:targetPort: {}}
-  manager: plinth
-  operation: Apply
-  time: "2026-11-29T09:00:00Z"
-- apiVersion: v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:spec: {f:selector: {}}
-  manager: kubectl-patch
-  operation: Update
-  time: "2026-11-29T10:02:00Z"
-"#;
-
 #[test]
 fn a_key_patched_into_an_atomic_selector_is_drift_by_the_patch_in_both_modes() {
     let selector = json!({"app": "web", "version": "canary"});
-    let live = with_fields(service_live(&selector), SELECTOR_PATCHED);
+    let live = with_fields(service_live(&selector), text("selector_patched"));
     let found = client(&service(), &live);
     let expected = want(&[("/spec/selector/version", "kubectl-patch")]);
     assert_eq!(rows(&found.changes), expected, "client");
@@ -190,34 +143,24 @@ fn a_key_patched_into_an_atomic_selector_is_drift_by_the_patch_in_both_modes() {
 
 #[test]
 fn a_value_changed_in_an_atomic_selector_names_the_patch() {
-    let live = with_fields(service_live(&json!({"app": "evil"})), SELECTOR_PATCHED);
-    let found = client(&service(), &live);
-    found_changes(&found, &[("/spec/selector/app", "kubectl-patch")]);
+    let live = with_fields(
+        service_live(&json!({"app": "evil"})),
+        text("selector_patched"),
+    );
     let mut dry_run = live.clone();
     dry_run["spec"]["selector"] = json!({"app": "web"});
-    let found = server(&dry_run, &service(), &live);
-    found_changes(&found, &[("/spec/selector/app", "kubectl-patch")]);
+    both_find(
+        &service(),
+        &live,
+        &dry_run,
+        &[("/spec/selector/app", "kubectl-patch")],
+    );
 }
 
 // --- Deployments: created by a client-side `kubectl apply`, taken over, then touched --------
 
 fn deployment() -> Value {
-    yaml(
-        "apiVersion: apps/v1
-kind: Deployment
-metadata: {name: nginx, namespace: apps, labels: {app: nginx}}
-spec:
-  replicas: 3
-  selector: {matchLabels: {app: nginx}}
-  template:
-    metadata: {labels: {app: nginx}}
-    spec:
-      containers:
-      - name: nginx
-        image: nginx:1.14.2
-        ports: [{containerPort: 80}]
-",
-    )
+    yaml(text("deployment"))
 }
 
 /// The Deployment as stored: defaults, bookkeeping annotations and status.
@@ -227,118 +170,13 @@ fn deployment_live() -> Value {
         "deployment.kubernetes.io/revision": "1",
         "kubectl.kubernetes.io/last-applied-configuration": deployment().to_string()});
     live["metadata"]["generation"] = json!(1);
-    live["spec"] = yaml(
-        "progressDeadlineSeconds: 600
-replicas: 3
-revisionHistoryLimit: 10
-selector: {matchLabels: {app: nginx}}
-strategy:
-  rollingUpdate: {maxSurge: 25%, maxUnavailable: 25%}
-  type: RollingUpdate
-template:
-  metadata:
-    creationTimestamp: null
-    labels: {app: nginx}
-  spec:
-    containers:
-    - image: nginx:1.14.2
-      imagePullPolicy: IfNotPresent
-      name: nginx
-      ports: [{containerPort: 80, protocol: TCP}]
-      resources: {}
-      terminationMessagePath: /dev/termination-log
-      terminationMessagePolicy: File
-    dnsPolicy: ClusterFirst
-    restartPolicy: Always
-    schedulerName: default-scheduler
-    securityContext: {}
-    terminationGracePeriodSeconds: 30
-",
-    );
+    live["spec"] = yaml(text("deployment_live"));
     live["status"] = json!({"availableReplicas": 3, "observedGeneration": 1, "replicas": 3});
     live
 }
 
-/// The entries of a Deployment created by `kubectl apply` (client-side), with the controller
-/// manager's status, taken over by plinth's server-side apply.
-const DEPLOYMENT_TAKEN_OVER: &str = r#"
-- apiVersion: apps/v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:metadata:
-      f:annotations: {.: {}, f:kubectl.kubernetes.io/last-applied-configuration: {}}
-      f:labels: {.: {}, f:app: {}}
-    f:spec:
-      f:progressDeadlineSeconds: {}
-      f:replicas: {}
-      f:revisionHistoryLimit: {}
-      f:selector: {}
-      f:strategy:
-        f:rollingUpdate: {.: {}, f:maxSurge: {}, f:maxUnavailable: {}}
-        f:type: {}
-      f:template:
-        f:metadata: {f:labels: {.: {}, f:app: {}}}
-        f:spec:
-          f:containers:
-            k:{"name":"nginx"}:
-              .: {}
-              f:image: {}
-              f:imagePullPolicy: {}
-              f:name: {}
-              f:ports:
-                .: {}
-                k:{"containerPort":80,"protocol":"TCP"}: {.: {}, f:containerPort: {}, f:protocol: {}}
-              f:resources: {}
-              f:terminationMessagePath: {}
-              f:terminationMessagePolicy: {}
-          f:dnsPolicy: {}
-          f:restartPolicy: {}
-          f:schedulerName: {}
-          f:securityContext: {}
-          f:terminationGracePeriodSeconds: {}
-  manager: kubectl-client-side-apply
-  operation: Update
-  time: "2026-11-29T08:00:00Z"
-- apiVersion: apps/v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:metadata:
-      f:annotations: {f:deployment.kubernetes.io/revision: {}}
-    f:status:
-      f:availableReplicas: {}
-      f:conditions:
-        .: {}
-        k:{"type":"Available"}: {.: {}, f:lastTransitionTime: {}, f:status: {}, f:type: {}}
-      f:observedGeneration: {}
-      f:replicas: {}
-  manager: kube-controller-manager
-  operation: Update
-  subresource: status
-  time: "2026-11-29T08:00:05Z"
-- apiVersion: apps/v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:metadata: {f:labels: {f:app: {}}}
-    f:spec:
-      f:replicas: {}
-      f:selector: {}
-      f:template:
-        f:metadata: {f:labels: {f:app: {}}}
-        f:spec:
-          f:containers:
-            k:{"name":"nginx"}:
-              .: {}
-              f:image: {}
-              f:name: {}
-              f:ports:
-                k:{"containerPort":80,"protocol":"TCP"}: {.: {}, f:containerPort: {}}
-  manager: plinth
-  operation: Apply
-  time: "2026-11-29T09:00:00Z"
-"#;
-
 fn taken_over() -> Value {
-    with_fields(deployment_live(), DEPLOYMENT_TAKEN_OVER)
+    with_fields(deployment_live(), text("deployment_taken_over"))
 }
 
 /// `live` with one more `managedFields` entry (YAML).
@@ -363,18 +201,7 @@ fn a_deployment_created_client_side_and_taken_over_is_in_sync_in_both_modes() {
 fn a_rollout_restart_is_drift_by_kubectl_rollout() {
     let mut live = and_entry(
         taken_over(),
-        r#"
-- apiVersion: apps/v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:spec:
-      f:template:
-        f:metadata:
-          f:annotations: {.: {}, f:kubectl.kubernetes.io/restartedAt: {}}
-  manager: kubectl-rollout
-  operation: Update
-  time: "2026-11-29T10:02:00Z"
-"#,
+        text("a_rollout_restart_is_drift_by_kubectl_rollout"),
     );
     live["spec"]["template"]["metadata"]["annotations"] =
         json!({"kubectl.kubernetes.io/restartedAt": "2026-11-29T10:02:00Z"});
@@ -395,15 +222,7 @@ fn replicas_an_autoscaler_wrote_are_managed_in_both_modes() {
     }
     let mut live = and_entry(
         live,
-        r#"
-- apiVersion: apps/v1
-  fieldsType: FieldsV1
-  fieldsV1: {f:spec: {f:replicas: {}}}
-  manager: kube-controller-manager
-  operation: Update
-  subresource: scale
-  time: "2026-11-29T10:02:00Z"
-"#,
+        text("replicas_an_autoscaler_wrote_are_managed_in_both_modes"),
     );
     live["spec"]["replicas"] = json!(7);
     let found = client(&deployment(), &live);
@@ -423,21 +242,7 @@ fn replicas_an_autoscaler_wrote_are_managed_in_both_modes() {
 fn a_controller_write_inside_a_struct_the_creator_left_empty_is_managed() {
     let mut live = and_entry(
         taken_over(),
-        r#"
-- apiVersion: apps/v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:spec:
-      f:template:
-        f:spec:
-          f:containers:
-            k:{"name":"nginx"}:
-              f:resources:
-                f:requests: {.: {}, f:cpu: {}}
-  manager: vpa-recommender
-  operation: Update
-  time: "2026-11-29T10:02:00Z"
-"#,
+        text("a_controller_write_inside_a_struct_the_creator_left_empty_is_managed"),
     );
     let resources = json!({"requests": {"cpu": "250m"}});
     live["spec"]["template"]["spec"]["containers"][0]["resources"] = resources.clone();
@@ -461,7 +266,7 @@ fn a_controller_write_inside_a_struct_the_creator_left_empty_is_managed() {
 #[test]
 fn the_labels_flux_adds_to_what_it_applies_are_not_pending_removal() {
     // plinth's apply of the taken-over Deployment, made by Flux with its labels.
-    let mut applied = yaml(DEPLOYMENT_TAKEN_OVER)[2].clone();
+    let mut applied = yaml(text("deployment_taken_over"))[2].clone();
     applied["manager"] = json!("kustomize-controller");
     let labels = &mut applied["fieldsV1"]["f:metadata"]["f:labels"];
     labels["f:kustomize.toolkit.fluxcd.io/name"] = json!({});
@@ -483,33 +288,7 @@ fn the_labels_flux_adds_to_what_it_applies_are_not_pending_removal() {
 fn argo_cds_tracking_label_is_not_pending_removal() {
     let mut live = with_fields(
         deployment_live(),
-        r#"
-- apiVersion: apps/v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:metadata:
-      f:annotations: {.: {}, f:kubectl.kubernetes.io/last-applied-configuration: {}}
-      f:labels: {.: {}, f:app: {}, f:app.kubernetes.io/instance: {}}
-    f:spec:
-      f:progressDeadlineSeconds: {}
-      f:replicas: {}
-      f:revisionHistoryLimit: {}
-      f:selector: {}
-  manager: argocd-application-controller
-  operation: Update
-  time: "2026-11-29T08:00:00Z"
-- apiVersion: apps/v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:metadata:
-      f:labels: {f:app: {}, f:app.kubernetes.io/instance: {}}
-    f:spec:
-      f:replicas: {}
-      f:selector: {}
-  manager: argocd-controller
-  operation: Apply
-  time: "2026-11-29T09:00:00Z"
-"#,
+        text("argo_cds_tracking_label_is_not_pending_removal"),
     );
     live["metadata"]["labels"]["app.kubernetes.io/instance"] = json!("web");
     in_sync(&client(&deployment(), &live), "argo label");
@@ -529,15 +308,9 @@ fn argo_cds_tracking_label_is_not_pending_removal() {
 
 #[test]
 fn a_bound_claim_is_in_sync_its_volume_managed_by_the_binder() {
-    let desired = yaml(
-        "apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: {name: data, namespace: apps}
-spec:
-  accessModes: [ReadWriteOnce]
-  resources: {requests: {storage: 1Gi}}
-",
-    );
+    let desired = yaml(text(
+        "a_bound_claim_is_in_sync_its_volume_managed_by_the_binder_2",
+    ));
     let mut live = desired.clone();
     live["metadata"]["annotations"] = json!({
         "pv.kubernetes.io/bind-completed": "yes",
@@ -552,39 +325,7 @@ spec:
     live["status"] = json!({"phase": "Bound", "capacity": {"storage": "1Gi"}});
     let live = with_fields(
         live,
-        r#"
-- apiVersion: v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:spec:
-      f:accessModes: {}
-      f:resources: {f:requests: {f:storage: {}}}
-  manager: plinth
-  operation: Apply
-  time: "2026-11-29T09:00:00Z"
-- apiVersion: v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:metadata:
-      f:annotations:
-        .: {}
-        f:pv.kubernetes.io/bind-completed: {}
-        f:pv.kubernetes.io/bound-by-controller: {}
-        f:volume.beta.kubernetes.io/storage-provisioner: {}
-        f:volume.kubernetes.io/storage-provisioner: {}
-    f:spec: {f:volumeName: {}}
-  manager: kube-controller-manager
-  operation: Update
-  time: "2026-11-29T09:00:03Z"
-- apiVersion: v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:status: {f:accessModes: {}, f:capacity: {.: {}, f:storage: {}}, f:phase: {}}
-  manager: kube-controller-manager
-  operation: Update
-  subresource: status
-  time: "2026-11-29T09:00:03Z"
-"#,
+        text("a_bound_claim_is_in_sync_its_volume_managed_by_the_binder"),
     );
     let found = client(&desired, &live);
     in_sync(&found, "bound claim");
@@ -602,77 +343,20 @@ spec:
 fn a_finalizer_added_by_hand_is_drift_and_a_controllers_is_managed() {
     let mut live = and_entry(
         taken_over(),
-        r#"
-- apiVersion: apps/v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:metadata:
-      f:finalizers: {.: {}, v:"example.com/backup": {}}
-  manager: backup-operator
-  operation: Update
-  time: "2026-11-29T09:30:00Z"
-- apiVersion: apps/v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:metadata:
-      f:finalizers: {v:"example.com/block-delete": {}}
-  manager: kubectl-patch
-  operation: Update
-  time: "2026-11-29T10:02:00Z"
-"#,
+        text("a_finalizer_added_by_hand_is_drift_and_a_controllers_is_managed"),
     );
     live["metadata"]["finalizers"] = json!(["example.com/backup", "example.com/block-delete"]);
+    let added = [("/metadata/finalizers/1", "kubectl-patch")];
+    both_find(&deployment(), &live, &live, &added);
     let found = client(&deployment(), &live);
-    found_changes(&found, &[("/metadata/finalizers/1", "kubectl-patch")]);
     found_managed(&found, &[("/metadata/finalizers/0", "backup-operator")]);
-    let found = server(&live, &deployment(), &live);
-    found_changes(&found, &[("/metadata/finalizers/1", "kubectl-patch")]);
 }
 
 // --- CronJobs -------------------------------------------------------------------------------
 
 fn cron_job() -> Value {
-    yaml(
-        "apiVersion: batch/v1
-kind: CronJob
-metadata: {name: report, namespace: apps}
-spec:
-  schedule: '0 * * * *'
-  jobTemplate:
-    spec:
-      template:
-        spec:
-          restartPolicy: OnFailure
-          containers: [{name: report, image: registry.example/report:1}]
-",
-    )
+    yaml(text("cron_job"))
 }
-
-const CRON_JOB_APPLIED: &str = r#"
-- apiVersion: batch/v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:spec:
-      f:jobTemplate:
-        f:spec:
-          f:template:
-            f:spec:
-              f:containers:
-                k:{"name":"report"}: {.: {}, f:image: {}, f:name: {}}
-              f:restartPolicy: {}
-      f:schedule: {}
-  manager: plinth
-  operation: Apply
-  time: "2026-11-29T09:00:00Z"
-- apiVersion: batch/v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:status: {f:lastScheduleTime: {}, f:lastSuccessfulTime: {}}
-  manager: kube-controller-manager
-  operation: Update
-  subresource: status
-  time: "2026-11-29T10:00:05Z"
-"#;
 
 fn cron_job_live() -> Value {
     let mut live = cron_job();
@@ -693,18 +377,11 @@ fn cron_job_live() -> Value {
 
 #[test]
 fn a_cron_job_suspended_by_hand_is_drift_and_its_defaults_are_not() {
-    let live = with_fields(cron_job_live(), CRON_JOB_APPLIED);
+    let live = with_fields(cron_job_live(), text("cron_job_applied"));
     assert_eq!(client(&cron_job(), &live), Comparison::default());
     let mut live = and_entry(
         live,
-        r#"
-- apiVersion: batch/v1
-  fieldsType: FieldsV1
-  fieldsV1: {f:spec: {f:suspend: {}}}
-  manager: kubectl-patch
-  operation: Update
-  time: "2026-11-29T10:02:00Z"
-"#,
+        text("a_cron_job_suspended_by_hand_is_drift_and_its_defaults_are_not"),
     );
     live["spec"]["suspend"] = json!(true);
     let expected = want(&[("/spec/suspend", "kubectl-patch")]);
@@ -715,61 +392,10 @@ fn a_cron_job_suspended_by_hand_is_drift_and_its_defaults_are_not() {
 // --- KubeVirt: rendered at v1alpha3, read at v1, the controller's annotations ---------------
 
 fn vm(api_version: &str) -> Value {
-    let mut vm = yaml(
-        "kind: VirtualMachine
-metadata: {name: vm1, namespace: vms}
-spec:
-  running: true
-  template:
-    spec:
-      domain:
-        devices:
-          disks: [{name: root, disk: {bus: virtio}}]
-        resources: {requests: {memory: 1Gi}}
-      volumes: [{name: root, containerDisk: {image: registry.example/fedora:40}}]
-",
-    );
+    let mut vm = yaml(text("vm"));
     vm["apiVersion"] = json!(api_version);
     vm
 }
-
-const VM_FIELDS: &str = r#"
-- apiVersion: kubevirt.io/v1alpha3
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:spec:
-      f:running: {}
-      f:template:
-        f:spec:
-          f:domain:
-            f:devices:
-              f:disks: {}
-            f:resources: {f:requests: {f:memory: {}}}
-          f:volumes: {}
-  manager: plinth
-  operation: Apply
-  time: "2026-11-29T09:00:00Z"
-- apiVersion: kubevirt.io/v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:metadata:
-      f:annotations:
-        .: {}
-        f:kubevirt.io/latest-observed-api-version: {}
-        f:kubevirt.io/storage-observed-api-version: {}
-      f:finalizers: {.: {}, v:"kubevirt.io/virtualMachineControllerFinalize": {}}
-  manager: virt-controller
-  operation: Update
-  time: "2026-11-29T09:00:02Z"
-- apiVersion: kubevirt.io/v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:status: {f:created: {}, f:printableStatus: {}, f:ready: {}}
-  manager: virt-controller
-  operation: Update
-  subresource: status
-  time: "2026-11-29T09:00:30Z"
-"#;
 
 fn vm_live() -> Value {
     let mut live = vm("kubevirt.io/v1");
@@ -781,7 +407,7 @@ fn vm_live() -> Value {
     domain["machine"] = json!({"type": "q35"});
     domain["firmware"] = json!({"uuid": "0b7e2c55-6f0a-5a4c-9d43-6c1ab4e7e1f0"});
     live["status"] = json!({"created": true, "ready": true, "printableStatus": "Running"});
-    with_fields(live, VM_FIELDS)
+    with_fields(live, text("vm_fields"))
 }
 
 #[test]
@@ -811,14 +437,7 @@ fn a_vm_stopped_by_hand_through_its_run_strategy_is_drift() {
         .remove("f:running");
     let live = and_entry(
         live,
-        r#"
-- apiVersion: kubevirt.io/v1
-  fieldsType: FieldsV1
-  fieldsV1: {f:spec: {f:runStrategy: {}}}
-  manager: kubectl-patch
-  operation: Update
-  time: "2026-11-29T10:02:00Z"
-"#,
+        text("a_vm_stopped_by_hand_through_its_run_strategy_is_drift"),
     );
     let found = client(&vm("kubevirt.io/v1alpha3"), &live);
     found_changes(
@@ -834,14 +453,9 @@ fn a_vm_stopped_by_hand_through_its_run_strategy_is_drift() {
 
 #[test]
 fn what_an_operator_defaults_in_its_resource_is_managed_not_drift() {
-    let desired = yaml(
-        "apiVersion: hco.kubevirt.io/v1beta1
-kind: HyperConverged
-metadata: {name: kubevirt-hyperconverged, namespace: openshift-cnv}
-spec:
-  featureGates: {deployKubeSecondaryDNS: true}
-",
-    );
+    let desired = yaml(text(
+        "what_an_operator_defaults_in_its_resource_is_managed_not_drift_2",
+    ));
     let mut live = desired.clone();
     live["metadata"]["finalizers"] = json!(["kubevirt.io/hyperconverged"]);
     live["spec"]["featureGates"]["enableCommonBootImageImport"] = json!(true);
@@ -850,31 +464,7 @@ spec:
     live["spec"]["uninstallStrategy"] = json!("BlockUninstallIfWorkloadsExist");
     let live = with_fields(
         live,
-        r#"
-- apiVersion: hco.kubevirt.io/v1beta1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:spec: {f:featureGates: {f:deployKubeSecondaryDNS: {}}}
-  manager: plinth
-  operation: Apply
-  time: "2026-11-29T09:00:00Z"
-- apiVersion: hco.kubevirt.io/v1beta1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:metadata:
-      f:finalizers: {.: {}, v:"kubevirt.io/hyperconverged": {}}
-    f:spec:
-      f:featureGates: {f:enableCommonBootImageImport: {}}
-      f:liveMigrationConfig:
-        .: {}
-        f:completionTimeoutPerGiB: {}
-        f:parallelMigrationsPerCluster: {}
-        f:progressTimeout: {}
-      f:uninstallStrategy: {}
-  manager: hyperconverged-cluster-operator
-  operation: Update
-  time: "2026-11-29T09:00:04Z"
-"#,
+        text("what_an_operator_defaults_in_its_resource_is_managed_not_drift"),
     );
     let found = client(&desired, &live);
     in_sync(&found, "hyperconverged");
@@ -884,39 +474,18 @@ spec:
 
 #[test]
 fn a_key_a_controller_adds_to_a_rendered_config_map_is_managed_and_one_by_hand_is_drift() {
-    let desired = yaml(
-        "apiVersion: v1
-kind: ConfigMap
-metadata: {name: bundle, namespace: apps}
-data: {app.conf: 'a = 1'}
-",
-    );
+    let desired = yaml(text(
+        "a_key_a_controller_adds_to_a_rendered_config_map_is_managed_and_one_by_hand_is_drift_2",
+    ));
     let mut live = desired.clone();
     live["data"]["ca.crt"] =
         json!("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
     live["data"]["debug"] = json!("true");
     let live = with_fields(
         live,
-        r#"
-- apiVersion: v1
-  fieldsType: FieldsV1
-  fieldsV1: {f:data: {f:app.conf: {}}}
-  manager: plinth
-  operation: Apply
-  time: "2026-11-29T09:00:00Z"
-- apiVersion: v1
-  fieldsType: FieldsV1
-  fieldsV1: {f:data: {f:ca.crt: {}}}
-  manager: trust-manager
-  operation: Apply
-  time: "2026-11-29T09:00:01Z"
-- apiVersion: v1
-  fieldsType: FieldsV1
-  fieldsV1: {f:data: {f:debug: {}}}
-  manager: kubectl-edit
-  operation: Update
-  time: "2026-11-29T10:02:00Z"
-"#,
+        text(
+            "a_key_a_controller_adds_to_a_rendered_config_map_is_managed_and_one_by_hand_is_drift",
+        ),
     );
     let found = client(&desired, &live);
     found_changes(&found, &[("/data/debug", "kubectl-edit")]);
@@ -933,13 +502,11 @@ fn a_deployment_helm_created_and_plinth_took_over_is_in_sync() {
     live["metadata"]["labels"]["app.kubernetes.io/managed-by"] = json!("Helm");
     live["metadata"]["annotations"] = json!({"deployment.kubernetes.io/revision": "1",
         "meta.helm.sh/release-name": "web", "meta.helm.sh/release-namespace": "apps"});
-    let mut managed: Value = yaml(DEPLOYMENT_TAKEN_OVER);
+    let mut managed: Value = yaml(text("deployment_taken_over"));
     managed[0]["manager"] = json!("helm");
-    managed[0]["fieldsV1"]["f:metadata"] = yaml(
-        "f:annotations: {.: {}, f:meta.helm.sh/release-name: {}, f:meta.helm.sh/release-namespace: {}}
-f:labels: {.: {}, f:app: {}, f:app.kubernetes.io/managed-by: {}}
-",
-    );
+    managed[0]["fieldsV1"]["f:metadata"] = yaml(text(
+        "a_deployment_helm_created_and_plinth_took_over_is_in_sync_2",
+    ));
     live["metadata"]["managedFields"] = managed;
     live["metadata"]["creationTimestamp"] = json!(CREATED);
     let found = client(&deployment(), &live);
@@ -950,19 +517,7 @@ f:labels: {.: {}, f:app: {}, f:app.kubernetes.io/managed-by: {}}
     live["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:1.25");
     let live = and_entry(
         live,
-        r#"
-- apiVersion: apps/v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:spec:
-      f:template:
-        f:spec:
-          f:containers:
-            k:{"name":"nginx"}: {f:image: {}}
-  manager: helm
-  operation: Update
-  time: "2026-11-29T10:02:00Z"
-"#,
+        text("a_deployment_helm_created_and_plinth_took_over_is_in_sync"),
     );
     let found = client(&deployment(), &live);
     let image = "/spec/template/spec/containers/[name=nginx]/image";
@@ -1051,7 +606,7 @@ fn with_variables(n: usize) -> Value {
     }
     live["spec"]["template"]["spec"]["containers"][0]["env"] = json!(env);
     let container = json!({r#"k:{"name":"nginx"}"#: {"f:env": keys}});
-    let mut managed: Value = yaml(DEPLOYMENT_TAKEN_OVER);
+    let mut managed: Value = yaml(text("deployment_taken_over"));
     for m in ["kubectl-set", "a", "b", "c", "d", "e", "f", "g"] {
         managed
             .as_array_mut()
@@ -1111,16 +666,7 @@ fn what_admission_and_policy_engines_add_is_not_drift() {
         json!("add-team.add-team.kyverno.io: added /metadata/labels/team");
     let live = and_entry(
         live,
-        r#"
-- apiVersion: apps/v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:metadata:
-      f:annotations: {f:policies.kyverno.io/last-applied-patches: {}}
-  manager: kyverno
-  operation: Apply
-  time: "2026-11-29T10:02:00Z"
-"#,
+        text("what_admission_and_policy_engines_add_is_not_drift"),
     );
     let found = client(&deployment(), &live);
     assert!(!found.is_drift(), "{found:#?}");
@@ -1139,17 +685,7 @@ fn what_admission_and_policy_engines_add_is_not_drift() {
 fn a_change_made_with_oc_is_drift() {
     let mut live = taken_over();
     live["spec"]["template"]["spec"]["hostNetwork"] = json!(true);
-    let live = and_entry(
-        live,
-        r#"
-- apiVersion: apps/v1
-  fieldsType: FieldsV1
-  fieldsV1: {f:spec: {f:template: {f:spec: {f:hostNetwork: {}}}}}
-  manager: oc
-  operation: Update
-  time: "2026-11-29T10:02:00Z"
-"#,
-    );
+    let live = and_entry(live, text("a_change_made_with_oc_is_drift"));
     let found = client(&deployment(), &live);
     found_changes(&found, &[("/spec/template/spec/hostNetwork", "oc")]);
 }
@@ -1186,19 +722,7 @@ fn a_container_plinth_no_longer_renders_is_one_pending_removal_in_both_modes() {
     // A field someone else wrote in it since stays theirs: the apply keeps the item.
     let live = and_entry(
         live,
-        r#"
-- apiVersion: apps/v1
-  fieldsType: FieldsV1
-  fieldsV1:
-    f:spec:
-      f:template:
-        f:spec:
-          f:containers:
-            k:{"name":"sidecar"}: {f:imagePullPolicy: {}}
-  manager: kubectl-edit
-  operation: Update
-  time: "2026-11-29T10:02:00Z"
-"#,
+        text("a_container_plinth_no_longer_renders_is_one_pending_removal_in_both_modes"),
     );
     let found = client(&deployment(), &live);
     let item = "/spec/template/spec/containers/[name=sidecar]";
@@ -1228,20 +752,9 @@ fn what_entries_of_unknown_time_or_writers_own_is_judged_by_the_rules() {
             .as_array_mut()
             .unwrap()
             .push(json!({"name": "shell", "image": "busybox"}));
-        let mut entry: Value = yaml(
-            r#"
-apiVersion: apps/v1
-fieldsType: FieldsV1
-fieldsV1:
-  f:metadata: {f:labels: {f:team: {}}}
-  f:spec:
-    f:template:
-      f:spec:
-        f:containers:
-          k:{"name":"shell"}: {.: {}, f:image: {}, f:name: {}}
-operation: Update
-"#,
-        );
+        let mut entry: Value = yaml(text(
+            "what_entries_of_unknown_time_or_writers_own_is_judged_by_the_rules",
+        ));
         entry["manager"] = json!(manager);
         if let Some(time) = time {
             entry["time"] = json!(time);
