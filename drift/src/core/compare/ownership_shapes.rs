@@ -771,3 +771,25 @@ fn what_entries_of_unknown_time_or_writers_own_is_judged_by_the_rules() {
         assert!(found.managed.is_empty(), "{manager}: {found:#?}");
     }
 }
+
+/// An atomic struct holding a server default (`fieldRef` gets `apiVersion: v1`): the default
+/// is not pending removal (plinth applied the struct without it) nor drift (the creator of an
+/// object taken over owns it as a leaf `{}` too).
+#[test]
+fn a_default_inside_an_atomic_struct_is_not_drift() {
+    let mut desired = deployment();
+    let env = json!([{"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]);
+    desired["spec"]["template"]["spec"]["containers"][0]["env"] = env;
+    let mut live = taken_over();
+    live["spec"]["template"]["spec"]["containers"][0]["env"] = json!([{"name": "POD",
+        "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}}}]);
+    let owned = json!({"f:env": {r#"k:{"name":"POD"}"#:
+        {".": {}, "f:name": {}, "f:valueFrom": {"f:fieldRef": {}}}}});
+    for e in [0, 2] {
+        let container = &mut live["metadata"]["managedFields"][e]["fieldsV1"]["f:spec"]["f:template"]
+            ["f:spec"]["f:containers"][r#"k:{"name":"nginx"}"#];
+        container["f:env"] = owned["f:env"].clone();
+    }
+    assert_eq!(client(&desired, &live), Comparison::default());
+    assert_eq!(server(&live, &desired, &live), Comparison::default());
+}
