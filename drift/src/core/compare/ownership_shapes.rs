@@ -793,3 +793,61 @@ fn a_default_inside_an_atomic_struct_is_not_drift() {
     assert_eq!(client(&desired, &live), Comparison::default());
     assert_eq!(server(&live, &desired, &live), Comparison::default());
 }
+
+/// `kubectl patch netpol deny-all -p '{"spec":{"podSelector":{"matchLabels":{"app":"x"}}}}'`
+/// narrows a policy that selected every pod: the selector is atomic, the patch owns it whole.
+#[test]
+fn a_network_policy_narrowed_by_hand_is_drift_by_the_patch() {
+    let desired = json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "deny-all", "namespace": "apps"},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}});
+    let mut live = with_fields(
+        desired.clone(),
+        r#"[{"apiVersion": "networking.k8s.io/v1", "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:spec": {"f:policyTypes": {}}}, "manager": "plinth",
+            "operation": "Apply", "time": "2026-11-29T09:00:00Z"},
+            {"apiVersion": "networking.k8s.io/v1", "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:spec": {"f:podSelector": {}}}, "manager": "kubectl-patch",
+            "operation": "Update", "time": "2026-11-29T10:02:00Z"}]"#,
+    );
+    live["spec"]["podSelector"] = json!({"matchLabels": {"app": "x"}});
+    let found = client(&desired, &live);
+    assert!(found.is_drift(), "{found:#?}");
+    assert!(
+        found
+            .changes
+            .iter()
+            .all(|c| c.pointer.starts_with("/spec/podSelector")
+                && c.writer
+                    .as_ref()
+                    .is_some_and(|w| w.manager == "kubectl-patch")),
+        "{found:#?}"
+    );
+}
+
+/// The API server generates a Job's selector and its pod template's labels after it records
+/// who wrote what: nobody owns them, they are not drift.
+#[test]
+fn a_jobs_generated_selector_and_labels_are_not_drift() {
+    let desired = json!({"apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "migrate", "namespace": "apps"},
+        "spec": {"template": {"spec": {"restartPolicy": "Never",
+            "containers": [{"name": "migrate", "image": "registry.example/migrate:1"}]}}}});
+    let mut live = with_fields(
+        desired.clone(),
+        r#"[{"apiVersion": "batch/v1", "fieldsType": "FieldsV1", "fieldsV1": {"f:spec":
+            {"f:template": {"f:spec": {"f:containers": {"k:{\"name\":\"migrate\"}":
+            {".": {}, "f:image": {}, "f:name": {}}}, "f:restartPolicy": {}}}}},
+            "manager": "plinth", "operation": "Apply", "time": "2026-11-29T09:00:00Z"}]"#,
+    );
+    let uid = "7d1f0c52-5b7e-4f1e-9a51-2f6b3c1d9e10";
+    let labels = json!({"batch.kubernetes.io/controller-uid": uid,
+        "batch.kubernetes.io/job-name": "migrate", "controller-uid": uid, "job-name": "migrate"});
+    live["spec"]["selector"] = json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}});
+    live["spec"]["template"]["metadata"] = json!({"labels": labels});
+    live["spec"]["backoffLimit"] = json!(6);
+    live["spec"]["completionMode"] = json!("NonIndexed");
+    live["spec"]["suspend"] = json!(false);
+    assert_eq!(client(&desired, &live), Comparison::default());
+    assert_eq!(server(&live, &desired, &live), Comparison::default());
+}
