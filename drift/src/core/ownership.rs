@@ -470,7 +470,13 @@ impl Ownership {
         if let Some(e) = fresh {
             return Judgement::Drift(e);
         }
-        let inside = self.inside(live, path);
+        let at = live_at(live, path);
+        // Only a map or a list has something inside it.
+        let inside = if at.is_some_and(|v| v.is_object() || v.is_array()) {
+            self.inside(live, path)
+        } else {
+            Vec::new()
+        };
         // Owned only by GitOps managers, one through `Apply`, and nobody else wrote inside it:
         // the next apply removes it whole (a container plinth no longer renders, with the
         // defaults the server filled in).
@@ -489,13 +495,12 @@ impl Ownership {
                 Judgement::PendingRemoval(e)
             };
         }
-        let at = live_at(live, path);
         let ambiguous = |e: &&&Entry| match e.class {
             Class::Drift => true,
             Class::GitOps => e.writer.operation != "Apply",
             Class::Controller => false,
         };
-        if at.is_some_and(|v| v.is_object() || v.is_array()) && !inside.is_empty() {
+        if !inside.is_empty() {
             let fresh_inside = inside
                 .iter()
                 .any(|e| e.class == Class::Drift && self.after_baseline(e));
