@@ -1637,3 +1637,6 @@ mod live_only_tests;
 
 #[cfg(test)]
 mod ownership_tests;
+
+#[cfg(test)]
+mod ownership_shapes;

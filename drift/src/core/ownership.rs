@@ -9,7 +9,8 @@
 //! - written by a drift manager *after* the object was last applied by a GitOps manager (or,
 //!   never applied, after it was created): **drift**, attributed to that manager;
 //! - owned only by a GitOps manager's `Apply` entry: **pending removal** (the next apply drops
-//!   it);
+//!   it), except the labels Argo CD and Flux add to everything they apply, owned by them alone
+//!   ([`TRACKING_LABELS`]): their bookkeeping, not drift;
 //! - owned by a controller: **managed by** that controller, not drift;
 //! - owned by a drift manager that wrote before the last apply (the `kubectl create` or
 //!   client-side `kubectl apply` that created the object owns every server default), or by a
@@ -19,7 +20,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use plinth_vocab::change::Writer;
 
@@ -37,18 +38,24 @@ pub const GITOPS_MANAGERS: &[&str] = &[
 
 /// The drift managers by default: every `kubectl` command (`kubectl-edit`, `kubectl-patch`,
 /// `kubectl-scale`, `kubectl-set`, `kubectl-label`, `kubectl-annotate`, `kubectl-create`,
-/// `kubectl-client-side-apply`, `kubectl` for `apply --server-side`, ...), the dashboards people
-/// edit through, and the names the API server gives plain HTTP clients (the user agent's
-/// product: `curl`, `Go-http-client`, `python-requests`, ...), `before-first-apply` (the entry
-/// the API server makes for what an object held before its first server-side apply: writers
-/// unknown, its time that apply's) and `unknown`. A trailing `*` matches any rest.
+/// `kubectl-client-side-apply`, `kubectl` for `apply --server-side`, ...), OpenShift's `oc`
+/// (its commands that name no manager write as `oc`), the dashboards people edit through,
+/// `helm` (a release installed or upgraded over plinth's objects: the install that created an
+/// object owns its defaults like `kubectl create`), the names the API server gives plain HTTP
+/// clients (the user agent's product: `curl`, `Go-http-client`, `python-requests`, ...),
+/// `before-first-apply` (the entry the API server makes for what an object held before its
+/// first server-side apply: writers unknown, its time that apply's), `ancient-changes` (the
+/// oldest `Update` entries beyond the ten the API server keeps, merged: writers unknown, never
+/// judged written after the baseline) and `unknown`. A trailing `*` matches any rest.
 pub const DRIFT_MANAGERS: &[&str] = &[
     "kubectl",
     "kubectl-*",
+    "oc",
     "k9s",
     "kubernetes-dashboard",
     "headlamp",
     "lens",
+    "helm",
     "curl",
     "Wget",
     "Go-http-client",
@@ -67,8 +74,12 @@ pub const DRIFT_MANAGERS: &[&str] = &[
     "insomnia",
     "Mozilla",
     "before-first-apply",
+    ANCIENT_CHANGES,
     "unknown",
 ];
+
+/// The entry the API server merges the oldest `Update` managers into beyond the ten it keeps.
+const ANCIENT_CHANGES: &str = "ancient-changes";
 
 /// Which managers are which: GitOps appliers, drift writers; everyone else is a controller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,10 +143,21 @@ impl Policy {
 struct Node {
     /// The field or item itself is owned (`.`, or a leaf `{}`).
     own: bool,
+    /// A leaf `{}`: the whole value is owned (an atomic map or struct, a `Service` `selector`),
+    /// unless another entry owns fields inside it.
+    leaf: bool,
     fields: BTreeMap<String, Node>,
-    keys: Vec<(Map<String, Value>, Node)>,
-    values: Vec<(Value, Node)>,
+    /// `k:` items by their key's field names (sorted), then by the key's values in that order
+    /// as JSON text, with the order the item came in: found without a scan of the list.
+    keys: BTreeMap<Vec<String>, BTreeMap<String, (usize, Node)>>,
+    /// `v:` items by their value as JSON text.
+    values: BTreeMap<String, Node>,
     indices: BTreeMap<usize, Node>,
+}
+
+/// The JSON text of `values`, the form [`Node::keys`] and [`Node::values`] are looked up by.
+fn key_text<T: serde::Serialize + ?Sized>(values: &T) -> Option<String> {
+    serde_json::to_string(values).ok()
 }
 
 impl Node {
@@ -146,19 +168,35 @@ impl Node {
         };
         if map.is_empty() {
             node.own = true;
+            node.leaf = true;
         }
-        for (element, child) in map {
+        for (order, (element, child)) in map.iter().enumerate() {
             if element == "." {
                 node.own = true;
             } else if let Some(name) = element.strip_prefix("f:") {
                 node.fields.insert(name.to_owned(), Self::parse(child));
             } else if let Some(key) = element.strip_prefix("k:") {
                 if let Ok(Value::Object(key)) = serde_json::from_str(key) {
-                    node.keys.push((key, Self::parse(child)));
+                    let mut pairs: Vec<(&String, &Value)> = key.iter().collect();
+                    pairs.sort_by_key(|(name, _)| *name);
+                    let names = pairs.iter().map(|(name, _)| (*name).clone()).collect();
+                    let values: Vec<&Value> = pairs.iter().map(|(_, value)| *value).collect();
+                    if let Some(text) = key_text(&values) {
+                        let by_value: &mut BTreeMap<String, (usize, Node)> =
+                            node.keys.entry(names).or_default();
+                        by_value
+                            .entry(text)
+                            .or_insert_with(|| (order, Self::parse(child)));
+                    }
                 }
             } else if let Some(value) = element.strip_prefix("v:") {
-                if let Ok(value) = serde_json::from_str(value) {
-                    node.values.push((value, Self::parse(child)));
+                let text = serde_json::from_str::<Value>(value)
+                    .ok()
+                    .and_then(|value| key_text(&value));
+                if let Some(text) = text {
+                    node.values
+                        .entry(text)
+                        .or_insert_with(|| Self::parse(child));
                 }
             } else if let Some(Ok(i)) = element.strip_prefix("i:").map(str::parse) {
                 node.indices.insert(i, Self::parse(child));
@@ -174,25 +212,31 @@ impl Node {
             && self.indices.is_empty())
     }
 
-    /// The child for the list item `item` at `index`.
+    /// The child for the list item `item` at `index`: the first `k:` entry whose key fields
+    /// all have the item's values (a port without `protocol` has the API server's default,
+    /// `TCP`), else the `v:` entry of its value, else the `i:` entry of its index.
     fn item(&self, index: usize, item: &Value) -> Option<&Self> {
         let keyed = item.as_object().and_then(|fields| {
-            self.keys.iter().find_map(|(key, node)| {
-                key.iter()
-                    .all(|(k, v)| match fields.get(k) {
-                        Some(f) => f == v,
-                        // The API server defaults a port's protocol.
-                        None => k == "protocol" && v == "TCP",
-                    })
-                    .then_some(node)
-            })
+            let tcp = Value::String("TCP".to_owned());
+            self.keys
+                .iter()
+                .filter_map(|(names, by_value)| {
+                    let values: Option<Vec<&Value>> = names
+                        .iter()
+                        .map(|name| match fields.get(name) {
+                            Some(v) => Some(v),
+                            None if name == "protocol" => Some(&tcp),
+                            None => None,
+                        })
+                        .collect();
+                    let text = key_text(&values?)?;
+                    by_value.get(&text)
+                })
+                .min_by_key(|(order, _)| *order)
+                .map(|(_, node)| node)
         });
         keyed
-            .or_else(|| {
-                self.values
-                    .iter()
-                    .find_map(|(v, node)| (v == item).then_some(node))
-            })
+            .or_else(|| key_text(item).and_then(|text| self.values.get(&text)))
             .or_else(|| self.indices.get(&index))
     }
 }
@@ -201,8 +245,10 @@ impl Node {
 enum Reach<'n> {
     /// The set has a node at the path.
     Node(&'n Node),
-    /// An owned list above the path has no finer entries: the manager owns it whole (atomic).
-    Atomic,
+    /// An owned list above the path has no finer entries, or a map or struct above it is a
+    /// leaf: the manager owns it whole (atomic). `map` for a map or struct, whose prefix of
+    /// `depth` segments is atomic only where no entry owns fields inside it.
+    Atomic { depth: usize, map: bool },
     /// Not at all.
     None,
 }
@@ -210,7 +256,7 @@ enum Reach<'n> {
 /// Walks `node` along `path` in `live`.
 fn reach<'n>(mut node: &'n Node, live: &Value, path: &[String]) -> Reach<'n> {
     let mut value = Some(live);
-    for seg in path {
+    for (depth, seg) in path.iter().enumerate() {
         let here = value;
         let (child, next) = match here {
             Some(Value::Object(map)) => (node.fields.get(seg), map.get(seg)),
@@ -229,7 +275,10 @@ fn reach<'n>(mut node: &'n Node, live: &Value, path: &[String]) -> Reach<'n> {
                 value = next;
             }
             None if node.own && !node.has_children() && here.is_some_and(Value::is_array) => {
-                return Reach::Atomic;
+                return Reach::Atomic { depth, map: false };
+            }
+            None if node.leaf && here.is_some_and(Value::is_object) => {
+                return Reach::Atomic { depth, map: true };
             }
             None => return Reach::None,
         }
@@ -278,6 +327,24 @@ pub struct Ownership {
     last_applied: Option<Value>,
 }
 
+/// plinth's own field manager.
+const PLINTH: &str = "plinth";
+
+/// The labels a GitOps controller adds to everything it applies, its own bookkeeping and never
+/// part of plinth's output: Flux's kustomize-controller's `kustomize.toolkit.fluxcd.io/name`
+/// and `/namespace`, Argo CD's `app.kubernetes.io/instance` (its label tracking).
+const TRACKING_LABELS: &[&str] = &[
+    "kustomize.toolkit.fluxcd.io/name",
+    "kustomize.toolkit.fluxcd.io/namespace",
+    "app.kubernetes.io/instance",
+];
+
+/// Whether `path` is one of the [`TRACKING_LABELS`] of an object.
+fn tracking_label(path: &[String]) -> bool {
+    matches!(path, [m, l, key] if m == "metadata" && l == "labels"
+        && TRACKING_LABELS.contains(&key.as_str()))
+}
+
 /// The manager `kubectl apply` (client-side) records.
 const CLIENT_SIDE_APPLY: &str = "kubectl-client-side-apply";
 
@@ -286,8 +353,11 @@ impl Ownership {
     /// captured without `--show-managed-fields`).
     pub fn of(live: &Value, policy: &Policy) -> Option<Self> {
         let raw = live.pointer("/metadata/managedFields")?.as_array()?;
+        // What is not an entry (not an object, or a field set that is not one) is no evidence
+        // of ownership: without any entry, ownership is unknown.
         let entries: Vec<Entry> = raw
             .iter()
+            .filter(|e| e.is_object() && e.get("fieldsV1").is_none_or(Value::is_object))
             .map(|e| {
                 let text = |name: &str| e.get(name).and_then(Value::as_str).map(str::to_owned);
                 let manager = text("manager").unwrap_or_else(|| "unknown".to_owned());
@@ -347,7 +417,9 @@ impl Ownership {
             .iter()
             .filter(|e| match reach(&e.set, live, path) {
                 Reach::Node(n) => n.own,
-                Reach::Atomic => atomic(e),
+                Reach::Atomic { depth, map } => {
+                    atomic(e) && !(map && self.owned_inside(live, &path[..depth]))
+                }
                 Reach::None => false,
             })
             .collect()
@@ -366,9 +438,11 @@ impl Ownership {
             .collect()
     }
 
-    /// Whether `entry` wrote after the baseline.
+    /// Whether `entry` wrote after the baseline (never `ancient-changes`, whose writers and
+    /// times are mixed).
     fn after_baseline(&self, entry: &Entry) -> bool {
-        matches!((entry.epoch, self.baseline), (Some(t), Some(b)) if t > b)
+        entry.writer.manager != ANCIENT_CHANGES
+            && matches!((entry.epoch, self.baseline), (Some(t), Some(b)) if t > b)
     }
 
     /// Whether `entry`, a drift manager, wrote after the baseline (and, for a client-side
@@ -397,13 +471,36 @@ impl Ownership {
             return Judgement::Drift(e);
         }
         let at = live_at(live, path);
+        // Only a map or a list has something inside it.
+        let inside = if at.is_some_and(|v| v.is_object() || v.is_array()) {
+            self.inside(live, path)
+        } else {
+            Vec::new()
+        };
+        // Owned only by GitOps managers, one through `Apply`, and nobody else wrote inside it:
+        // the next apply removes it whole (a container plinth no longer renders, with the
+        // defaults the server filled in).
+        let applied = owners
+            .iter()
+            .find(|e| e.class == Class::GitOps && e.writer.operation == "Apply");
+        if let Some(e) = applied
+            && owners
+                .iter()
+                .chain(&inside)
+                .all(|o| o.class == Class::GitOps)
+        {
+            return if owners.iter().all(|o| o.writer.manager != PLINTH) && tracking_label(path) {
+                Judgement::Unowned
+            } else {
+                Judgement::PendingRemoval(e)
+            };
+        }
         let ambiguous = |e: &&&Entry| match e.class {
             Class::Drift => true,
             Class::GitOps => e.writer.operation != "Apply",
             Class::Controller => false,
         };
-        if at.is_some_and(|v| v.is_object() || v.is_array()) && self.owned_inside(live, path) {
-            let inside = self.inside(live, path);
+        if !inside.is_empty() {
             let fresh_inside = inside
                 .iter()
                 .any(|e| e.class == Class::Drift && self.after_baseline(e));
@@ -417,17 +514,9 @@ impl Ownership {
         if let Some(e) = controller {
             return Judgement::Managed(e);
         }
-        let applied = owners
-            .iter()
-            .find(|e| e.class == Class::GitOps && e.writer.operation == "Apply");
-        match applied {
-            Some(e) if owners.iter().all(|o| o.class == Class::GitOps) => {
-                Judgement::PendingRemoval(e)
-            }
-            _ => owners
-                .first()
-                .map_or(Judgement::Unowned, |e| Judgement::Rules(e)),
-        }
+        owners
+            .first()
+            .map_or(Judgement::Unowned, |e| Judgement::Rules(e))
     }
 
     /// The writer to name for a live value at `path` that differs from desired: the latest
