@@ -209,12 +209,13 @@ fn an_object_fought_over_is_throttled_then_paused_with_an_event() {
         let report = apply(r);
         outcomes.push(hco(&report).outcome);
     }
-    use Outcome::{Configured, Paused, Throttled};
+    let (configured, throttled, paused) =
+        (Outcome::Configured, Outcome::Throttled, Outcome::Paused);
     assert_eq!(
         outcomes,
         [
-            Configured, Configured, Configured, Configured, Configured, Throttled, Throttled,
-            Paused, Paused, Paused
+            configured, configured, configured, configured, configured, throttled, throttled,
+            paused, paused, paused
         ]
     );
     let stored = server
