@@ -860,11 +860,19 @@ impl<'a> Subset<'a> {
     /// an item of a watched list (except what admission adds to every Pod), a key of a map
     /// plinth renders whole.
     fn rule_applies(&self, path: &[String], live: &Value) -> bool {
+        let Some((_, parent)) = path.split_last() else {
+            return false;
+        };
+        self.suspicious(path, live) || (self.whole_map(parent) && !live.is_null())
+    }
+
+    /// Whether the live-only value at `path` is drift whoever wrote it, a controller too: a
+    /// security field, an item of a watched list (except what admission adds to every Pod).
+    fn suspicious(&self, path: &[String], live: &Value) -> bool {
         let Some((last, parent)) = path.split_last() else {
             return false;
         };
         security_field(self.kind, path, live)
-            || (self.whole_map(parent) && !live.is_null())
             || (last.parse::<usize>().is_ok()
                 && watched_list(self.kind, parent)
                 && !admission_default(parent, live))
@@ -915,13 +923,15 @@ impl<'a> Subset<'a> {
                 self.record(Found::PendingRemoval, path, None, Some(live), writer);
             }
             Judgement::Managed(e) => {
-                self.record(
-                    Found::Managed,
-                    path,
-                    None,
-                    Some(live),
-                    Some(e.writer.clone()),
-                );
+                // No controller is expected to make a pod privileged or add a container to a
+                // workload plinth renders, and a client can give itself any name: those are
+                // drift, whoever wrote them.
+                let found = if self.suspicious(path, live) {
+                    Found::Drift
+                } else {
+                    Found::Managed
+                };
+                self.record(found, path, None, Some(live), Some(e.writer.clone()));
             }
             Judgement::Rules(e) => {
                 let outer = self.rules_writer.replace(e.writer.clone());
@@ -933,6 +943,13 @@ impl<'a> Subset<'a> {
                     let outer = self.rules_writer.replace(e.writer.clone());
                     self.push_live_only(path, live);
                     self.rules_writer = outer;
+                    return;
+                }
+                if let Some(e) = own
+                    .controller_owner(self.live_root, path)
+                    .filter(|_| self.suspicious(path, live))
+                {
+                    self.record(Found::Drift, path, None, Some(live), Some(e.writer.clone()));
                     return;
                 }
                 match live {

@@ -457,6 +457,15 @@ impl Ownership {
                     .is_none_or(|applied| in_applied(applied, live, path)))
     }
 
+    /// The latest controller among the owners of the field or item at `path` of `live`
+    /// itself.
+    pub fn controller_owner(&self, live: &Value, path: &[String]) -> Option<&Entry> {
+        self.owners(live, path)
+            .into_iter()
+            .filter(|e| e.class == Class::Controller)
+            .max_by_key(|e| e.epoch)
+    }
+
     /// The judgement of the live-only field or item at `path` of `live`.
     pub fn judge(&self, live: &Value, path: &[String]) -> Judgement<'_> {
         // A GitOps manager owning an atomic list (a StatefulSet's `volumeClaimTemplates`)

@@ -380,3 +380,55 @@ fn a_renumbered_named_port_is_a_change_of_its_port() {
         (Some(json!(8080)), Some(json!(9090)))
     );
 }
+
+/// A client plinth does not know (any name: `--field-manager` is free) that makes a container
+/// privileged, opens the host network or adds a container is drift, named; what it writes
+/// elsewhere (an annotation) is "managed by" it.
+#[test]
+fn security_fields_and_added_containers_are_drift_whoever_wrote_them() {
+    let cases = [
+        (
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "web",
+                "securityContext": {"privileged": true}}]}}}}),
+            "/spec/template/spec/containers/0/securityContext/privileged",
+        ),
+        (
+            json!({"spec": {"template": {"spec": {"hostNetwork": true}}}}),
+            "/spec/template/spec/hostNetwork",
+        ),
+    ];
+    for (edit, want) in cases {
+        let mut obj = merged(&taken_over("kubectl-create", "plinth", "Apply"), &edit);
+        obj["metadata"]["managedFields"]
+            .as_array_mut()
+            .unwrap()
+            .push(entry("my-tool", "Update", T2, &edit));
+        let found = compare(&obj);
+        assert_eq!(attributed(&found.changes), pairs(&[(want, "my-tool")]));
+    }
+    let mut obj = taken_over("kubectl-create", "plinth", "Apply");
+    let miner = json!({"name": "miner", "image": "x"});
+    obj["spec"]["template"]["spec"]["containers"]
+        .as_array_mut()
+        .unwrap()
+        .push(miner.clone());
+    let owned = json!({"spec": {"template": {"spec": {"containers": [miner]}}},
+        "metadata": {"annotations": {"tool.example/seen": "1"}}});
+    obj = merged(
+        &obj,
+        &json!({"metadata": {"annotations": {"tool.example/seen": "1"}}}),
+    );
+    obj["metadata"]["managedFields"]
+        .as_array_mut()
+        .unwrap()
+        .push(entry("my-tool", "Update", T2, &owned));
+    let found = compare(&obj);
+    assert_eq!(
+        attributed(&found.changes),
+        pairs(&[("/spec/template/spec/containers/1", "my-tool")])
+    );
+    assert_eq!(
+        attributed(&found.managed),
+        pairs(&[("/metadata/annotations/tool.example~1seen", "my-tool")])
+    );
+}
