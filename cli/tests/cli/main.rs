@@ -5,6 +5,7 @@
 
 mod common;
 
+mod apply;
 mod catalog;
 mod cluster_client;
 mod commit;
