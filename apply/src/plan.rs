@@ -174,6 +174,10 @@ pub struct Step {
     /// A `CustomResourceDefinition` an earlier step applies that must be served before this
     /// step's apply (wait for it, bounded; not served in time: skip as `CRDMissing`).
     pub waits_for: Option<ObjectRef>,
+    /// For a throttled or pausing object, the body its apply would send: the executor
+    /// dry-runs it first, and an object the server would not change is `unchanged` (a
+    /// client-side difference the server does not see never throttles or pauses anything).
+    pub confirm: Option<Value>,
 }
 
 impl Step {
@@ -194,6 +198,7 @@ impl Step {
             events: Vec::new(),
             regarding: Regarding::new(key, api_version, live),
             waits_for: None,
+            confirm: None,
         }
     }
 
@@ -522,6 +527,7 @@ fn candidate(
         }
         Decision::Throttled { .. } => {
             step.action = Action::Throttle;
+            step.confirm = Some(body);
             step.reason = Some(match bucket.next_token_at(now) {
                 Some(next) => format!(
                     "throttled: {} applies in the last {} minutes; the next token frees up at {}",
@@ -537,6 +543,7 @@ fn candidate(
         Decision::Pause => {
             let runs = bucket.throttled_runs().saturating_add(1);
             step.action = Action::Pause;
+            step.confirm = Some(body);
             step.reason = Some(format!(
                 "paused by plinth: throttled {runs} runs in a row; remove `{prefix}/{PAUSED}` to resume"
             ));

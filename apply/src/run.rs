@@ -211,6 +211,14 @@ impl Writer<'_> {
         match step.action {
             Action::Create | Action::Configure => self.apply(step, &mut outcome).await,
             Action::Throttle | Action::Pause => {
+                // Forced: only whether the server would change anything matters here.
+                if let Some(body) = &step.confirm
+                    && self
+                        .settled_by_dry_run(step, body, true, &mut outcome)
+                        .await
+                {
+                    return outcome;
+                }
                 if !self.request.dry_run && self.write_gate(step, &mut outcome).await {
                     self.emit(step, &mut outcome).await;
                 }
@@ -246,33 +254,19 @@ impl Writer<'_> {
             ));
             return;
         }
+        // Confirm first: the server's own view of what the apply would change.
+        if self
+            .settled_by_dry_run(step, body, step.force, outcome)
+            .await
+            || self.request.dry_run
+        {
+            return;
+        }
         let params = |dry_run: bool| ApplyParams {
             manager: FIELD_MANAGER.to_owned(),
             force: step.force,
             dry_run,
         };
-        // Confirm first: the server's own view of what the apply would change.
-        match self.cluster.apply(body, &params(true)).await {
-            Ok(ApplyAnswer::Accepted { object, .. }) => {
-                if let Some(live) = self.live.objects.get(&step.key)
-                    && compare_server_side(&object, live).is_empty()
-                {
-                    outcome.outcome = Outcome::Unchanged;
-                    outcome.reason = Some(
-                        "the server-side dry-run changes nothing (defaults the client-side \
-                         comparison could not know)"
-                            .to_owned(),
-                    );
-                    outcome.throttle = None;
-                    return;
-                }
-            }
-            Ok(answer) => return refused(outcome, answer),
-            Err(e) => return fail(outcome, plinth_drift::error::chain(&e)),
-        }
-        if self.request.dry_run {
-            return;
-        }
         let mut answer = self.cluster.apply(body, &params(false)).await;
         if let Ok(ApplyAnswer::Invalid { fields, .. }) = &answer
             && self.request.recreate
@@ -313,6 +307,52 @@ impl Writer<'_> {
             }
             Ok(answer) => refused(outcome, answer),
             Err(e) => fail(outcome, plinth_drift::error::chain(&e)),
+        }
+    }
+
+    /// Sends `body` as a server-side apply dry-run (field manager `plinth`, `force` as
+    /// given): `true` when that settles the step — the outcome is then `unchanged` (the
+    /// server's result equals live: the client-side comparison saw a difference the server
+    /// does not, a default it could not know), or what the server's refusal gives (a
+    /// conflict, an invalid object, a failure).
+    async fn settled_by_dry_run(
+        &self,
+        step: &Step,
+        body: &Value,
+        force: bool,
+        outcome: &mut ObjectOutcome,
+    ) -> bool {
+        let params = ApplyParams {
+            manager: FIELD_MANAGER.to_owned(),
+            force,
+            dry_run: true,
+        };
+        match self.cluster.apply(body, &params).await {
+            Ok(ApplyAnswer::Accepted { object, .. }) => {
+                let same = self
+                    .live
+                    .objects
+                    .get(&step.key)
+                    .is_some_and(|live| compare_server_side(&object, live).is_empty());
+                if same {
+                    outcome.outcome = Outcome::Unchanged;
+                    outcome.reason = Some(
+                        "the server-side dry-run changes nothing (a default the client-side \
+                         comparison could not know)"
+                            .to_owned(),
+                    );
+                    outcome.throttle = None;
+                }
+                same
+            }
+            Ok(answer) => {
+                refused(outcome, answer);
+                true
+            }
+            Err(e) => {
+                fail(outcome, plinth_drift::error::chain(&e));
+                true
+            }
         }
     }
 
