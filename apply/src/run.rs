@@ -101,8 +101,18 @@ pub fn run(request: &ApplyRequest, notify: &dyn Fn(Notice)) -> Result<ApplyRun, 
         throttle: settings.apply.throttle.clone(),
         now: drift.now_epoch,
     };
-    let judge = |desired: &[DesiredObject], live: &LiveSet| -> Vec<ObjectResult> {
-        pipeline::run_client_side_with(desired, live, &options.prefix, &drift.cluster, &policy)
+    // Drift's client-side results, then the plan.
+    let plan_of = |desired: &[DesiredObject], live: &LiveSet| -> Plan {
+        let results: Vec<ObjectResult> =
+            pipeline::run_client_side_with(desired, live, &options.prefix, &drift.cluster, &policy);
+        plan::plan(
+            PlanInput {
+                results: &results,
+                desired,
+                live,
+            },
+            &options,
+        )
     };
     let generated_at = rfc3339(drift.now_epoch);
     let objects = match &drift.source {
@@ -125,16 +135,7 @@ pub fn run(request: &ApplyRequest, notify: &dyn Fn(Notice)) -> Result<ApplyRun, 
                         source: Box::new(source),
                     })?
                     .live;
-            let results = judge(&desired, &live);
-            let plan = plan::plan(
-                PlanInput {
-                    results: &results,
-                    desired: &desired,
-                    live: &live,
-                },
-                &options,
-            );
-            plan.outcomes()
+            plan_of(&desired, &live).outcomes()
         }
         LiveSource::Cluster(connect) => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -146,15 +147,7 @@ pub fn run(request: &ApplyRequest, notify: &dyn Fn(Notice)) -> Result<ApplyRun, 
             runtime.block_on(async {
                 let cluster = ClusterLive::connect(connect).await?;
                 let live = engine::read_live(&cluster, &mut desired, drift, notify).await?;
-                let results = judge(&desired, &live);
-                let plan = plan::plan(
-                    PlanInput {
-                        results: &results,
-                        desired: &desired,
-                        live: &live,
-                    },
-                    &options,
-                );
+                let plan = plan_of(&desired, &live);
                 notify(Notice::Detail(format!(
                     "planned {} objects, {} writes at most",
                     plan.steps.len(),

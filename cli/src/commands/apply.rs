@@ -11,56 +11,42 @@ use plinth_drift::core::report::Mode;
 use plinth_drift::engine::{DriftRequest, Notice};
 
 use super::{Outcome, shared};
-use crate::args::{ApplyArgs, RepoArg};
+use crate::args::ApplyArgs;
 use crate::command_error::CommandError;
 use crate::settings::GlobalSettings;
 
 /// Runs `plinth apply`.
 pub fn run(args: ApplyArgs, global: &GlobalSettings) -> Result<Outcome, CommandError> {
     let printer = global.printer;
-    let ApplyArgs {
-        repo: RepoArg { repo },
-        cluster,
-        live,
-        dry_run,
-        adopt,
-        prune,
-        prune_namespaces,
-        prune_crds,
-        force_conflicts,
-        recreate,
-        events_namespace,
-        crd_wait,
-        reports,
-    } = args;
-    if !matches!(events_namespace.as_str(), "default" | "kube-system") {
+    if !matches!(args.events_namespace.as_str(), "default" | "kube-system") {
         return Err(CommandError::user(format!(
-            "`--events-namespace {events_namespace}`: Events about cluster-scoped objects must go to `default` or `kube-system`"
+            "`--events-namespace {}`: Events about cluster-scoped objects must go to `default` or `kube-system`",
+            args.events_namespace
         )));
     }
-    let (formats, output_dir) = shared::report_targets(reports)?;
-    let namespace = live.namespace.clone();
-    let source = shared::live_source(live, global);
+    let (formats, output_dir) = shared::report_targets(args.reports)?;
+    let namespace = args.live.namespace.clone();
+    let cluster = args.cluster;
     let request = ApplyRequest {
         drift: DriftRequest {
-            repo,
+            repo: args.repo.repo,
             cluster: cluster.clone(),
-            source,
+            source: shared::live_source(args.live, global),
             namespace,
             mode: Mode::Client,
             now_epoch: global.now_epoch(),
             stack_bytes: crate::jobs::STACK_BYTES,
         },
-        dry_run,
-        adopt,
-        prune,
-        prune_namespaces,
-        prune_crds,
-        force_conflicts,
-        recreate,
+        dry_run: args.dry_run,
+        adopt: args.adopt,
+        prune: args.prune,
+        prune_namespaces: args.prune_namespaces,
+        prune_crds: args.prune_crds,
+        force_conflicts: args.force_conflicts,
+        recreate: args.recreate,
         reporting_instance: global.reporting_instance.clone(),
-        events_namespace,
-        crd_wait: Duration::from_secs(crd_wait),
+        events_namespace: args.events_namespace,
+        crd_wait: Duration::from_secs(args.crd_wait),
     };
     let started = Instant::now();
     let notify = |notice: Notice| match notice {

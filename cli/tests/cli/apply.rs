@@ -3,21 +3,21 @@
 
 use crate::common::{assert_exit, plinth_reproducible as plinth, stderr, stdout, workspace};
 
+/// The README's command: the plan of the example snapshot.
+const PLAN: [&str; 7] = [
+    "apply",
+    "examples/fleet",
+    "--cluster",
+    "plain-west",
+    "--dry-run",
+    "--snapshot",
+    "examples/fleet/live/plain-west",
+];
+
 /// The README's command: the plan of the example snapshot, exit 1 (something to write).
 #[test]
 fn the_dry_run_plan_of_the_example_snapshot() {
-    let out = plinth(
-        &workspace(),
-        &[
-            "apply",
-            "examples/fleet",
-            "--cluster",
-            "plain-west",
-            "--dry-run",
-            "--snapshot",
-            "examples/fleet/live/plain-west",
-        ],
-    );
+    let out = plinth(&workspace(), &PLAN);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = stdout(&out);
     for needle in [
@@ -34,32 +34,14 @@ fn the_dry_run_plan_of_the_example_snapshot() {
 /// A snapshot holds no cluster to write to: without `--dry-run` it is refused (exit 2).
 #[test]
 fn a_snapshot_is_only_planned() {
-    let out = plinth(
-        &workspace(),
-        &[
-            "apply",
-            "examples/fleet",
-            "--cluster",
-            "plain-west",
-            "--snapshot",
-            "examples/fleet/live/plain-west",
-        ],
-    );
-    assert_exit(&out, 2, &["--dry-run"]);
+    let without: Vec<&str> = PLAN.iter().copied().filter(|a| *a != "--dry-run").collect();
+    assert_exit(&plinth(&workspace(), &without), 2, &["--dry-run"]);
 }
 
 /// The plan in JSON names each object's outcome; several formats need `--output-dir`.
 #[test]
 fn the_plan_in_json_and_several_formats() {
-    let args = [
-        "apply",
-        "examples/fleet",
-        "--cluster",
-        "plain-west",
-        "--dry-run",
-        "--snapshot",
-        "examples/fleet/live/plain-west",
-    ];
+    let args = PLAN;
     let mut json_args = args.to_vec();
     json_args.extend(["--format", "json"]);
     let out = plinth(&workspace(), &json_args);

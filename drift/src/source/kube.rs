@@ -476,6 +476,15 @@ impl ClusterLive {
         let request = Request::new(path)
             .delete(&name, &params)
             .map_err(|e| request_error(&what, e))?;
+        self.found(what, request).await
+    }
+
+    /// Sends `request`: `true` on success, `false` on `404`, else an error.
+    async fn found(
+        &self,
+        what: String,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<bool, DriftError> {
         let (status, reply) = self.send(&what, request).await?;
         match status {
             s if s.is_success() => Ok(true),
@@ -519,12 +528,7 @@ impl ClusterLive {
         let request = Request::new(path)
             .get(name, &kube::api::GetParams::default())
             .map_err(|e| request_error(&what, e))?;
-        let (status, reply) = self.send(&what, request).await?;
-        match status {
-            s if s.is_success() => Ok(true),
-            StatusCode::NOT_FOUND => Ok(false),
-            other => Err(status_error(what, other, &reply)),
-        }
+        self.found(what, request).await
     }
 
     /// Whether the cluster serves `kind` at `api_version` now, discovering that group/version
