@@ -241,3 +241,76 @@ fn an_object_fought_over_is_throttled_then_paused_with_an_event() {
     assert!(note.contains("Go-http-client"), "{note}");
     assert_eq!(thrashing[0]["regarding"]["name"], "kubevirt-hyperconverged");
 }
+
+/// The orphaned ForkliftController (plinth's labels for the cluster, no longer rendered) is
+/// left alone without `--prune` and deleted with it; nothing else is deleted.
+#[test]
+fn orphans_are_deleted_only_with_prune() {
+    let server = server();
+    let forklift = || {
+        server.get(
+            "forklift.konveyor.io/v1beta1",
+            "ForkliftController",
+            Some("openshift-mtv"),
+            "forklift-controller",
+        )
+    };
+    assert!(forklift().is_some(), "the snapshot holds the orphan");
+    let plain = apply(request(&server, EPOCH));
+    assert_eq!(outcome(&plain, "forklift-controller"), Outcome::Skipped);
+    assert!(forklift().is_some());
+    let mut pruning = request(&server, EPOCH + 60);
+    pruning.prune = true;
+    let pruned = apply(pruning);
+    assert_eq!(outcome(&pruned, "forklift-controller"), Outcome::Pruned);
+    assert!(forklift().is_none());
+    let deletes: Vec<String> = writes(&server)
+        .into_iter()
+        .filter(|w| w.starts_with("delete "))
+        .collect();
+    assert_eq!(deletes.len(), 1, "{deletes:?}");
+}
+
+/// Someone removes plinth's labels from an object plinth applied: the next run recognises it
+/// by its identity in the index and its field manager, and puts the labels back. An object
+/// plinth never applied whose labels are gone is not plinth's any more: skipped, not adopted.
+#[test]
+fn labels_someone_removed_are_restored_on_what_plinth_applied() {
+    let server = server();
+    let first = apply(request(&server, EPOCH));
+    assert_eq!(hco(&first).outcome, Outcome::Configured, "{first:#?}");
+    let unlabel = |name: &str, api_version: &str, kind: &str, namespace: Option<&str>| {
+        assert!(
+            server.edit_as("kubectl-label", api_version, kind, namespace, name, |o| {
+                o["metadata"]["labels"] = serde_json::json!({});
+            }),
+            "{name}"
+        );
+    };
+    let hco_key = (
+        "hco.kubevirt.io/v1beta1",
+        "HyperConverged",
+        Some("openshift-cnv"),
+        "kubevirt-hyperconverged",
+    );
+    let labels_of = |(api_version, kind, namespace, name): (&str, &str, Option<&str>, &str)| {
+        server
+            .get(api_version, kind, namespace, name)
+            .expect("stored")["metadata"]["labels"]
+            .clone()
+    };
+    let labels = labels_of(hco_key);
+    assert_eq!(labels["app.kubernetes.io/managed-by"], "plinth", "{labels}");
+    unlabel(hco_key.3, hco_key.0, hco_key.1, hco_key.2);
+    // The health check was in sync: plinth never applied it.
+    unlabel(
+        "kubevirt-workers",
+        "remediation.medik8s.io/v1alpha1",
+        "NodeHealthCheck",
+        None,
+    );
+    let second = apply(request(&server, EPOCH + 60));
+    assert_eq!(hco(&second).outcome, Outcome::Configured, "{second:#?}");
+    assert_eq!(labels_of(hco_key), labels);
+    assert_eq!(outcome(&second, "kubevirt-workers"), Outcome::Skipped);
+}
