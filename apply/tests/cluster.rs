@@ -242,7 +242,7 @@ fn an_object_fought_over_is_throttled_then_paused_with_an_event() {
     assert_eq!(thrashing[0]["regarding"]["name"], "kubevirt-hyperconverged");
 }
 
-/// The orphaned ForkliftController (plinth's labels for the cluster, no longer rendered) is
+/// The orphaned `ForkliftController` (plinth's labels for the cluster, no longer rendered) is
 /// left alone without `--prune` and deleted with it; nothing else is deleted.
 #[test]
 fn orphans_are_deleted_only_with_prune() {
