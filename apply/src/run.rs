@@ -237,6 +237,11 @@ impl Writer<'_> {
         let Some(body) = &step.body else {
             return fail(outcome, "nothing to apply (no rendered body)".to_owned());
         };
+        // A dry run creates nothing: neither the CRD waited for nor, for a missing object,
+        // anything to compare with (its namespace may not exist yet either). The plan says it.
+        if self.request.dry_run && (step.waits_for.is_some() || step.action == Action::Create) {
+            return;
+        }
         if let Some(crd) = &step.waits_for
             && !self.wait_for_kind(body).await
         {
@@ -247,10 +252,12 @@ impl Writer<'_> {
             ));
             return;
         }
-        // Confirm first: the server's own view of what the apply would change.
-        if self
-            .settled_by_dry_run(step, body, step.force, outcome)
-            .await
+        // Confirm a change of a live object first: the server's own view of what the apply
+        // would change (creating a missing object always changes something).
+        if step.action == Action::Configure
+            && self
+                .settled_by_dry_run(step, body, step.force, outcome)
+                .await
             || self.request.dry_run
         {
             return;
