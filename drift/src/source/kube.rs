@@ -254,7 +254,7 @@ impl ClusterLive {
         let client = Client::try_from(config).map_err(|e| connect_error(&origin, e))?;
         Ok(Self {
             client,
-            policy: RetryPolicy::new(options.retries, options.timeout),
+            policy: retry_policy(options),
             deadline,
             limits: options.limits,
             page_size: PAGE_SIZE,
@@ -1014,6 +1014,16 @@ impl ClusterLive {
         })
         .await
     }
+}
+
+/// The retry policy of `options`: the default delays, shortened in proportion to an attempt
+/// limit under a second (a test against a local server; the CLI's limit is at least a second,
+/// where nothing changes), so a test of many retried faults does not wait seconds.
+fn retry_policy(options: &ConnectOptions) -> RetryPolicy {
+    let mut policy = RetryPolicy::new(options.retries, options.timeout);
+    policy.base_delay = policy.base_delay.min(options.timeout / 4);
+    policy.max_delay = policy.max_delay.min(options.timeout.saturating_mul(8));
+    policy
 }
 
 /// The elements of `value` when it is an array, else none.
