@@ -1,0 +1,151 @@
+//! The RBAC `plinth rbac` derives for the example's `plain-west`, enforced by the fake API
+//! server: a full apply (every read, dry-run, apply, the gate's annotations, the Events)
+//! succeeds with no `403`; with one verb taken out of the role, the object it refuses is
+//! reported `failed` naming the `403` — never `configured` — and left as it was.
+
+mod support;
+
+use serde_json::Value;
+
+use plinth_apply::outcome::{ApplyReport, Outcome};
+use plinth_apply::rbac::{self, RbacOptions, RbacRequest};
+use plinth_testkit::{FakeApiServer, RbacRule};
+
+use support::{EPOCH, example, live_objects, request, server_with, try_apply};
+
+/// The ClusterRole and Roles `plinth rbac --cluster plain-west` writes, each changed by
+/// `edit`.
+fn roles(mut edit: impl FnMut(&mut Value)) -> Vec<Value> {
+    let request = RbacRequest {
+        repo: example(),
+        cluster: "plain-west".into(),
+        crds: None,
+        options: RbacOptions::default(),
+    };
+    let derived = rbac::for_cluster(&request, &|_| {}).expect("plinth rbac");
+    derived
+        .objects()
+        .into_iter()
+        .filter(|o| o["kind"] == "ClusterRole" || o["kind"] == "Role")
+        .map(|mut o| {
+            edit(&mut o);
+            o
+        })
+        .collect()
+}
+
+/// The example snapshot in a fake server that enforces `roles`.
+fn enforcing(roles: &[Value]) -> FakeApiServer {
+    let rules = roles.iter().flat_map(RbacRule::from_role).collect();
+    server_with(live_objects(), |s| s.with_rbac(rules))
+}
+
+/// The requests the server refused with `403`, as `METHOD path`, but for the orphan LISTs
+/// (a `GET` of a whole collection selecting plinth's labels): drift looks for orphans in
+/// every kind the cluster serves, rendered or not, and a refused orphan LIST is a warning
+/// ("orphans of this kind were not looked for"), which least privilege makes expected.
+fn forbidden(server: &FakeApiServer) -> Vec<String> {
+    server
+        .request_log()
+        .iter()
+        .filter(|r| r.status == 403)
+        .filter(|r| {
+            !(r.method == "GET"
+                && r.query
+                    .get("labelSelector")
+                    .is_some_and(|s| s.contains("managed-by=plinth")))
+        })
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+fn hco(report: &ApplyReport) -> &plinth_apply::outcome::ObjectOutcome {
+    report
+        .objects
+        .iter()
+        .find(|o| o.key.name == "kubevirt-hyperconverged")
+        .expect("the HyperConverged")
+}
+
+const PARALLEL: &str = "/spec/liveMigrationConfig/parallelMigrationsPerCluster";
+
+fn stored_hco(server: &FakeApiServer) -> Value {
+    server
+        .get(
+            "hco.kubevirt.io/v1beta1",
+            "HyperConverged",
+            Some("openshift-cnv"),
+            "kubevirt-hyperconverged",
+        )
+        .expect("stored")
+}
+
+#[test]
+fn the_derived_rbac_allows_a_full_apply() {
+    let server = enforcing(&roles(|_| {}));
+    let report = try_apply(request(&server, &example(), EPOCH)).expect("apply runs");
+    assert_eq!(forbidden(&server), Vec::<String>::new(), "{report:#?}");
+    assert!(
+        report
+            .objects
+            .iter()
+            .all(|o| o.outcome != Outcome::Failed
+                && o.notes.iter().all(|n| !n.contains("could not"))),
+        "{report:#?}"
+    );
+    assert_eq!(hco(&report).outcome, Outcome::Configured, "{report:#?}");
+    assert_eq!(
+        report
+            .objects
+            .iter()
+            .find(|o| o.key.name == "99-openshift-machineconfig-worker-psi-karg")
+            .map(|o| o.outcome),
+        Some(Outcome::Created)
+    );
+    assert_eq!(
+        stored_hco(&server).pointer(PARALLEL),
+        Some(&serde_json::json!(5))
+    );
+    assert!(!server.events().is_empty(), "the Events were emitted");
+    assert_eq!(report.exit_code(), 0);
+}
+
+#[test]
+fn without_patch_on_the_hyperconverged_its_apply_fails_naming_the_403() {
+    let before = stored_hco(&enforcing(&[]));
+    let mut found = false;
+    let roles = roles(|role| {
+        for rule in role["rules"].as_array_mut().into_iter().flatten() {
+            let names_hco = rule["resources"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|r| r == "hyperconvergeds"));
+            if names_hco && let Some(verbs) = rule["verbs"].as_array_mut() {
+                verbs.retain(|v| v != "patch");
+                found = true;
+            }
+        }
+    });
+    assert!(found, "a rule for hyperconvergeds: {roles:#?}");
+    let server = enforcing(&roles);
+    let report = try_apply(request(&server, &example(), EPOCH)).expect("apply runs");
+    let h = hco(&report);
+    assert_eq!(h.outcome, Outcome::Failed, "{report:#?}");
+    let reason = h.reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("403"), "{reason}");
+    assert!(!forbidden(&server).is_empty());
+    assert_eq!(
+        stored_hco(&server).pointer(PARALLEL),
+        before.pointer(PARALLEL)
+    );
+    assert_ne!(before.pointer(PARALLEL), Some(&serde_json::json!(5)));
+    // The other objects are applied as without the restriction.
+    assert_eq!(
+        report
+            .objects
+            .iter()
+            .find(|o| o.key.name == "99-openshift-machineconfig-worker-psi-karg")
+            .map(|o| o.outcome),
+        Some(Outcome::Created)
+    );
+    assert_eq!(report.exit_code(), 1);
+}
