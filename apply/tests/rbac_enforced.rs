@@ -13,7 +13,7 @@ use plinth_testkit::{FakeApiServer, RbacRule};
 
 use support::{EPOCH, example, live_objects, request, server_with, try_apply};
 
-/// The ClusterRole and Roles `plinth rbac --cluster plain-west` writes, each changed by
+/// The `ClusterRole` and `Roles` `plinth rbac --cluster plain-west` writes, each changed by
 /// `edit`.
 fn roles(mut edit: impl FnMut(&mut Value)) -> Vec<Value> {
     let request = RbacRequest {
@@ -36,8 +36,8 @@ fn roles(mut edit: impl FnMut(&mut Value)) -> Vec<Value> {
 
 /// The example snapshot in a fake server that enforces `roles`.
 fn enforcing(roles: &[Value]) -> FakeApiServer {
-    let rules = roles.iter().flat_map(RbacRule::from_role).collect();
-    server_with(live_objects(), |s| s.with_rbac(rules))
+    let enforced = roles.iter().flat_map(RbacRule::from_role).collect();
+    server_with(live_objects(), |s| s.with_rbac(enforced))
 }
 
 /// The requests the server refused with `403`, as `METHOD path`, but for the orphan LISTs
