@@ -232,3 +232,10 @@ fn a_field_conflict_at_each_patch_is_reported_and_nothing_is_stored() {
         "the dry-runs and applies of both objects: {conflicts}"
     );
 }
+
+/// A `409` for a stale `resourceVersion` ("the object has been modified") at each `PATCH` in
+/// turn is retried, as the issue asks: the run ends as without the fault.
+#[test]
+fn a_stale_resource_version_is_retried_at_every_patch() {
+    transient(&[FaultKind::StaleResourceVersion]);
+}
