@@ -5,6 +5,8 @@
 
 mod support;
 
+use std::path::Path;
+
 use serde_json::Value;
 
 use plinth_apply::outcome::{ApplyReport, Outcome};
@@ -148,4 +150,89 @@ fn without_patch_on_the_hyperconverged_its_apply_fails_naming_the_403() {
         Some(Outcome::Created)
     );
     assert_eq!(report.exit_code(), 1);
+}
+
+/// Copies the directory `from` into `to`, recursively.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// A copy of the example fleet whose rendered `plain-west` no longer holds the object of
+/// `file` (the file, its `kustomization.yaml` line and its index entry removed).
+fn without_rendered(file: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(&example(), dir.path());
+    let rendered = dir.path().join("rendered/plain-west");
+    std::fs::remove_file(rendered.join(file)).expect("the rendered file");
+    let kustomization = rendered.join("kustomization.yaml");
+    let text = std::fs::read_to_string(&kustomization).expect("kustomization");
+    let kept: String = text
+        .lines()
+        .filter(|l| *l != format!("- {file}"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&kustomization, kept).expect("kustomization");
+    let index = rendered.join("plinth-index.json");
+    let mut value: Value =
+        serde_json::from_str(&std::fs::read_to_string(&index).expect("index")).expect("json");
+    if let Some(objects) = value["objects"].as_array_mut() {
+        objects.retain(|o| o["file"] != file);
+    }
+    std::fs::write(
+        &index,
+        serde_json::to_string_pretty(&value).expect("json") + "\n",
+    )
+    .expect("index");
+    dir
+}
+
+/// `--prune` under the derived RBAC: the MachineConfig the first apply created, no longer
+/// rendered, is deleted with no `403`.
+#[test]
+fn the_derived_rbac_allows_a_prune() {
+    let server = enforcing(&roles(|_| {}));
+    let first = try_apply(request(&server, &example(), EPOCH)).expect("apply runs");
+    let name = "99-openshift-machineconfig-worker-psi-karg";
+    assert!(
+        first
+            .objects
+            .iter()
+            .any(|o| o.key.name == name && o.outcome == Outcome::Created),
+        "{first:#?}"
+    );
+    let repo = without_rendered(&format!("machineconfig_{name}.yaml"));
+    let mut prune = request(&server, repo.path(), EPOCH + 60);
+    prune.prune = true;
+    let report = try_apply(prune).expect("apply --prune runs");
+    assert_eq!(forbidden(&server), Vec::<String>::new(), "{report:#?}");
+    let pruned = report
+        .objects
+        .iter()
+        .find(|o| o.key.name == name)
+        .unwrap_or_else(|| panic!("{name} not in {report:#?}"));
+    assert_eq!(pruned.outcome, Outcome::Pruned, "{pruned:#?}");
+    assert_eq!(
+        server.get(
+            "machineconfiguration.openshift.io/v1",
+            "MachineConfig",
+            None,
+            name
+        ),
+        None
+    );
+    assert!(
+        server
+            .writes()
+            .iter()
+            .any(|w| w.stored() && w.request.method == "DELETE" && w.request.path.ends_with(name))
+    );
 }
