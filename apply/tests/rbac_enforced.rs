@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use plinth_apply::outcome::{ApplyReport, Outcome};
 use plinth_apply::rbac::{self, RbacOptions, RbacRequest};
-use plinth_testkit::{FakeApiServer, RbacRule};
+use plinth_testkit::{FakeApiServer, RbacRule, git};
 
 use support::{EPOCH, example, live_objects, request, server_with, try_apply};
 
@@ -173,25 +173,26 @@ fn without_rendered(file: &str) -> tempfile::TempDir {
     copy_dir(&example(), dir.path());
     let rendered = dir.path().join("rendered/plain-west");
     std::fs::remove_file(rendered.join(file)).expect("the rendered file");
-    let kustomization = rendered.join("kustomization.yaml");
-    let text = std::fs::read_to_string(&kustomization).expect("kustomization");
-    let kept: String = text
-        .lines()
-        .filter(|l| *l != format!("- {file}"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    std::fs::write(&kustomization, kept).expect("kustomization");
-    let index = rendered.join("plinth-index.json");
-    let mut value: Value =
-        serde_json::from_str(&std::fs::read_to_string(&index).expect("index")).expect("json");
-    if let Some(objects) = value["objects"].as_array_mut() {
+    let read = |name: &str| {
+        String::from_utf8(std::fs::read(rendered.join(name)).expect(name)).expect("UTF-8")
+    };
+    let line = format!("- {file}");
+    let text = read("kustomization.yaml");
+    let kustomization: Vec<&str> = text.lines().filter(|l| *l != line).collect();
+    git::write(
+        &rendered,
+        "kustomization.yaml",
+        kustomization.join("\n") + "\n",
+    );
+    let mut index: Value = serde_json::from_str(&read("plinth-index.json")).expect("json");
+    if let Some(objects) = index["objects"].as_array_mut() {
         objects.retain(|o| o["file"] != file);
     }
-    std::fs::write(
-        &index,
-        serde_json::to_string_pretty(&value).expect("json") + "\n",
-    )
-    .expect("index");
+    git::write(
+        &rendered,
+        "plinth-index.json",
+        serde_json::to_string_pretty(&index).expect("json") + "\n",
+    );
     dir
 }
 
