@@ -13,7 +13,7 @@ use plinth_apply::outcome::{ApplyReport, Outcome};
 use plinth_apply::rbac::{self, RbacOptions, RbacRequest};
 use plinth_testkit::{FakeApiServer, RbacRule, git};
 
-use support::{EPOCH, example, live_objects, request, server_with, try_apply};
+use support::{EPOCH, example, live_objects, named, request, server_with, stored, try_apply};
 
 /// The `ClusterRole` and `Roles` `plinth rbac --cluster plain-west` writes, each changed by
 /// `edit`.
@@ -62,24 +62,17 @@ fn forbidden(server: &FakeApiServer) -> Vec<String> {
 }
 
 fn hco(report: &ApplyReport) -> &plinth_apply::outcome::ObjectOutcome {
-    report
-        .objects
-        .iter()
-        .find(|o| o.key.name == "kubevirt-hyperconverged")
-        .expect("the HyperConverged")
+    named(report, "kubevirt-hyperconverged")
 }
+
+/// The MachineConfig the planted drift misses.
+const PSI: &str = "99-openshift-machineconfig-worker-psi-karg";
 
 const PARALLEL: &str = "/spec/liveMigrationConfig/parallelMigrationsPerCluster";
 
-fn stored_hco(server: &FakeApiServer) -> Value {
-    server
-        .get(
-            "hco.kubevirt.io/v1beta1",
-            "HyperConverged",
-            Some("openshift-cnv"),
-            "kubevirt-hyperconverged",
-        )
-        .expect("stored")
+/// The HyperConverged as `server` stores it after the run of `report`.
+fn stored_hco(server: &FakeApiServer, report: &ApplyReport) -> Value {
+    stored(server, hco(report)).expect("stored")
 }
 
 #[test]
@@ -96,16 +89,9 @@ fn the_derived_rbac_allows_a_full_apply() {
         "{report:#?}"
     );
     assert_eq!(hco(&report).outcome, Outcome::Configured, "{report:#?}");
+    assert_eq!(named(&report, PSI).outcome, Outcome::Created);
     assert_eq!(
-        report
-            .objects
-            .iter()
-            .find(|o| o.key.name == "99-openshift-machineconfig-worker-psi-karg")
-            .map(|o| o.outcome),
-        Some(Outcome::Created)
-    );
-    assert_eq!(
-        stored_hco(&server).pointer(PARALLEL),
+        stored_hco(&server, &report).pointer(PARALLEL),
         Some(&serde_json::json!(5))
     );
     assert!(!server.events().is_empty(), "the Events were emitted");
@@ -114,7 +100,10 @@ fn the_derived_rbac_allows_a_full_apply() {
 
 #[test]
 fn without_patch_on_the_hyperconverged_its_apply_fails_naming_the_403() {
-    let before = stored_hco(&enforcing(&[]));
+    let before = live_objects()
+        .into_iter()
+        .find(|o| o["kind"] == "HyperConverged")
+        .expect("the live HyperConverged");
     let mut found = false;
     let roles = roles(|role| {
         for rule in role["rules"].as_array_mut().into_iter().flatten() {
@@ -136,19 +125,12 @@ fn without_patch_on_the_hyperconverged_its_apply_fails_naming_the_403() {
     assert!(reason.contains("403"), "{reason}");
     assert!(!forbidden(&server).is_empty());
     assert_eq!(
-        stored_hco(&server).pointer(PARALLEL),
+        stored_hco(&server, &report).pointer(PARALLEL),
         before.pointer(PARALLEL)
     );
     assert_ne!(before.pointer(PARALLEL), Some(&serde_json::json!(5)));
     // The other objects are applied as without the restriction.
-    assert_eq!(
-        report
-            .objects
-            .iter()
-            .find(|o| o.key.name == "99-openshift-machineconfig-worker-psi-karg")
-            .map(|o| o.outcome),
-        Some(Outcome::Created)
-    );
+    assert_eq!(named(&report, PSI).outcome, Outcome::Created);
     assert_eq!(report.exit_code(), 1);
 }
 
@@ -202,24 +184,14 @@ fn without_rendered(file: &str) -> tempfile::TempDir {
 fn the_derived_rbac_allows_a_prune() {
     let server = enforcing(&roles(|_| {}));
     let first = try_apply(request(&server, &example(), EPOCH)).expect("apply runs");
-    let name = "99-openshift-machineconfig-worker-psi-karg";
-    assert!(
-        first
-            .objects
-            .iter()
-            .any(|o| o.key.name == name && o.outcome == Outcome::Created),
-        "{first:#?}"
-    );
+    let name = PSI;
+    assert_eq!(named(&first, name).outcome, Outcome::Created);
     let repo = without_rendered(&format!("machineconfig_{name}.yaml"));
     let mut prune = request(&server, repo.path(), EPOCH + 60);
     prune.prune = true;
     let report = try_apply(prune).expect("apply --prune runs");
     assert_eq!(forbidden(&server), Vec::<String>::new(), "{report:#?}");
-    let pruned = report
-        .objects
-        .iter()
-        .find(|o| o.key.name == name)
-        .unwrap_or_else(|| panic!("{name} not in {report:#?}"));
+    let pruned = named(&report, name);
     assert_eq!(pruned.outcome, Outcome::Pruned, "{pruned:#?}");
     assert_eq!(
         server.get(

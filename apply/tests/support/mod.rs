@@ -79,6 +79,12 @@ pub fn try_apply(request: ApplyRequest) -> Result<ApplyReport, ApplyError> {
         .expect("the apply thread")
 }
 
+/// The outcome of the object called `name` in `report`.
+pub fn named<'a>(report: &'a ApplyReport, name: &str) -> &'a ObjectOutcome {
+    let found = report.objects.iter().find(|o| o.key.name == name);
+    found.unwrap_or_else(|| panic!("{name} not in {report:#?}"))
+}
+
 /// The object `o` names as the server stores it.
 pub fn stored(server: &FakeApiServer, o: &ObjectOutcome) -> Option<Value> {
     server.get(
