@@ -289,7 +289,10 @@ impl Writer<'_> {
         }
         match answer {
             Ok(ApplyAnswer::Accepted { created, .. }) => {
-                outcome.outcome = if created {
+                // An object that was missing is `created` even when the server answers `200`:
+                // a retry after a response lost on the way found what the first attempt
+                // stored.
+                outcome.outcome = if created || step.action == Action::Create {
                     Outcome::Created
                 } else {
                     Outcome::Configured

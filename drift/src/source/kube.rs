@@ -254,7 +254,7 @@ impl ClusterLive {
         let client = Client::try_from(config).map_err(|e| connect_error(&origin, e))?;
         Ok(Self {
             client,
-            policy: RetryPolicy::new(options.retries, options.timeout),
+            policy: retry_policy(options),
             deadline,
             limits: options.limits,
             page_size: PAGE_SIZE,
@@ -446,10 +446,23 @@ impl ClusterLive {
         if params.dry_run {
             query = query.dry_run();
         }
-        let request = Request::new(path)
-            .patch(&name, &query, &Patch::Apply(body))
-            .map_err(|e| request_error(&what, e))?;
-        let (status, reply) = self.send(&what, request).await?;
+        // A `409` for a stale `resourceVersion` (the object changed while the server handled
+        // the apply) is retried like a transient failure: the apply names no version, so the
+        // same request is right again; a field conflict is an answer.
+        let mut attempt = 1;
+        let (status, reply) = loop {
+            let request = Request::new(&path)
+                .patch(&name, &query, &Patch::Apply(body))
+                .map_err(|e| request_error(&what, e))?;
+            let (status, reply) = self.send(&what, request).await?;
+            let stale = status == StatusCode::CONFLICT
+                && serde_json::from_slice::<Value>(&reply).is_ok_and(|v| is_stale(&v));
+            if !stale || attempt >= self.policy.attempts {
+                break (status, reply);
+            }
+            tokio::time::sleep(self.policy.delay(attempt, None)).await;
+            attempt += 1;
+        };
         match status {
             s if s.is_success() => Ok(ApplyAnswer::Accepted {
                 object: parse_json(&what, &reply)?,
@@ -1020,6 +1033,16 @@ impl ClusterLive {
     }
 }
 
+/// The retry policy of `options`: the default delays, shortened in proportion to an attempt
+/// limit under a second (a test against a local server; the CLI's limit is at least a second,
+/// where nothing changes), so a test of many retried faults does not wait seconds.
+fn retry_policy(options: &ConnectOptions) -> RetryPolicy {
+    let mut policy = RetryPolicy::new(options.retries, options.timeout);
+    policy.base_delay = policy.base_delay.min(options.timeout / 4);
+    policy.max_delay = policy.max_delay.min(options.timeout.saturating_mul(8));
+    policy
+}
+
 /// The elements of `value` when it is an array, else none.
 fn items(value: Option<&Value>) -> std::slice::Iter<'_, Value> {
     value
@@ -1275,19 +1298,26 @@ fn kind_name(api_version: &str, kind: &str) -> String {
     }
 }
 
+/// The API server's fixed text for a stale `resourceVersion` (it quotes no value).
+const STALE: &str =
+    "the object has been modified; please apply your changes to the latest version and try again";
+
+/// Whether a `409` `Status` is the stale-`resourceVersion` one (not a field conflict).
+fn is_stale(status: &Value) -> bool {
+    status
+        .get("message")
+        .and_then(Value::as_str)
+        .is_some_and(|m| m.ends_with(STALE))
+}
+
 /// What a `409` `Status` says, without its `message` (a server may echo the applied values
 /// there; only the API server's fixed text for a stale `resourceVersion` is kept): the field paths of its causes and the field managers they name (the quoted name in
 /// `conflict with "<manager>"`), else the reason alone.
 fn status_message(body: &[u8]) -> String {
-    /// The API server's fixed text for a stale `resourceVersion` (it quotes no value).
-    const STALE: &str = "the object has been modified; please apply your changes to the latest version and try again";
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
         return "HTTP 409 Conflict".to_owned();
     };
-    if v.get("message")
-        .and_then(Value::as_str)
-        .is_some_and(|m| m.ends_with(STALE))
-    {
+    if is_stale(&v) {
         return STALE.to_owned();
     }
     let causes: Vec<&Value> = items(v.pointer("/details/causes")).collect();
