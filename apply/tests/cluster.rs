@@ -3,68 +3,29 @@
 //! reported (and taken with `--force-conflicts`), a run with nothing drifted that writes
 //! nothing, a dry run that writes nothing.
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+mod support;
 
 use plinth_apply::outcome::{ApplyReport, Outcome};
-use plinth_apply::run::{self, ApplyRequest};
-use plinth_drift::core::report::Mode;
-use plinth_drift::engine::{DriftRequest, LiveSource};
-use plinth_drift::source::kube::ConnectOptions;
-use plinth_drift::source::snapshot;
-use plinth_testkit::{FakeApiServer, Scenario};
+use plinth_apply::run::ApplyRequest;
+use plinth_testkit::FakeApiServer;
 
-/// 2026-01-01T00:00:00Z.
-const EPOCH: i64 = 1_767_225_600;
-
-fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/fleet")
-}
+use support::EPOCH;
 
 /// A fake API server holding the example snapshot of `plain-west`.
 fn server() -> FakeApiServer {
-    let live = snapshot::load(&example().join("live/plain-west"), &[]).expect("the snapshot");
-    FakeApiServer::start(
-        Scenario::new()
-            .serve_events()
-            .objects(live.objects.into_values()),
-    )
-    .expect("server")
+    support::server_with(support::live_objects(), |s| s)
 }
 
+/// An apply of the example's `plain-west` at `now`, without `--force-conflicts`.
 fn request(server: &FakeApiServer, now: i64) -> ApplyRequest {
-    ApplyRequest {
-        drift: DriftRequest {
-            repo: example(),
-            cluster: "plain-west".into(),
-            source: LiveSource::Cluster(ConnectOptions {
-                kubeconfig: Some(server.kubeconfig_path().to_path_buf()),
-                allow_http_loopback: true,
-                ..ConnectOptions::default()
-            }),
-            namespace: None,
-            mode: Mode::Client,
-            now_epoch: now,
-            stack_bytes: 8 << 20,
-        },
-        dry_run: false,
-        adopt: false,
-        prune: false,
-        prune_namespaces: false,
-        prune_crds: false,
-        force_conflicts: false,
-        recreate: false,
-        reporting_instance: "test".into(),
-        events_namespace: "default".into(),
-        crd_wait: Duration::from_secs(5),
-    }
+    let mut request = support::request(server, &support::example(), now);
+    request.force_conflicts = false;
+    request
 }
 
-/// Runs `request` on a plain thread (the run starts its own runtime).
+/// Runs `request` (the run starts its own runtime).
 fn apply(request: ApplyRequest) -> ApplyReport {
-    std::thread::spawn(move || run::run(&request, &|_| {}).expect("apply runs").report)
-        .join()
-        .expect("the apply thread")
+    support::try_apply(request).expect("apply runs")
 }
 
 fn outcome(report: &ApplyReport, name: &str) -> Outcome {
