@@ -20,12 +20,13 @@ use std::time::{Duration, Instant};
 
 use plinth_apply::outcome::{ApplyReport, Outcome};
 use plinth_apply::run::{self, ApplyRequest};
-use plinth_drift::core::report::Mode;
-use plinth_drift::engine::{DriftRequest, LiveSource, Notice};
-use plinth_drift::source::kube::ConnectOptions;
+use plinth_drift::engine::Notice;
 use plinth_renderer::engine::{RenderRequest, RenderResult};
 use plinth_renderer::fsops::Fs;
 use plinth_testkit::{FakeApiServer, LoggedRequest, Scenario};
+
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 /// The allocator of the `plinth` binary, so the figures are the binary's.
 #[global_allocator]
@@ -130,33 +131,14 @@ fn repository(root: &Path, per: usize) -> usize {
     run.objects
 }
 
+/// An apply of the bench cluster. A field `kubectl-edit` changed is owned by it: taking it
+/// back needs `force`, as `plinth apply --force-conflicts` does (without it the drifted
+/// objects are conflicts).
 fn request(root: &Path, server: &FakeApiServer, now: i64) -> ApplyRequest {
     ApplyRequest {
-        drift: DriftRequest {
-            repo: root.to_path_buf(),
-            cluster: CLUSTER.into(),
-            source: LiveSource::Cluster(ConnectOptions {
-                kubeconfig: Some(server.kubeconfig_path().to_path_buf()),
-                allow_http_loopback: true,
-                ..ConnectOptions::default()
-            }),
-            namespace: None,
-            mode: Mode::Client,
-            now_epoch: now,
-            stack_bytes: 8 << 20,
-        },
-        dry_run: false,
-        adopt: false,
-        prune: false,
-        prune_namespaces: false,
-        prune_crds: false,
-        // A field `kubectl-edit` changed is owned by it: taking it back needs `force`, as
-        // `plinth apply --force-conflicts` does (without it the drifted objects are conflicts).
         force_conflicts: true,
-        recreate: false,
         reporting_instance: "bench".into(),
-        events_namespace: "default".into(),
-        crd_wait: Duration::from_secs(5),
+        ..support::request(root, CLUSTER, server, now)
     }
 }
 

@@ -4,15 +4,13 @@
 //! nothing, a dry run that writes nothing.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use plinth_apply::outcome::{ApplyReport, Outcome};
 use plinth_apply::run::{self, ApplyRequest};
-use plinth_drift::core::report::Mode;
-use plinth_drift::engine::{DriftRequest, LiveSource};
-use plinth_drift::source::kube::ConnectOptions;
 use plinth_drift::source::snapshot;
 use plinth_testkit::{FakeApiServer, Scenario};
+
+mod support;
 
 /// 2026-01-01T00:00:00Z.
 const EPOCH: i64 = 1_767_225_600;
@@ -33,31 +31,7 @@ fn server() -> FakeApiServer {
 }
 
 fn request(server: &FakeApiServer, now: i64) -> ApplyRequest {
-    ApplyRequest {
-        drift: DriftRequest {
-            repo: example(),
-            cluster: "plain-west".into(),
-            source: LiveSource::Cluster(ConnectOptions {
-                kubeconfig: Some(server.kubeconfig_path().to_path_buf()),
-                allow_http_loopback: true,
-                ..ConnectOptions::default()
-            }),
-            namespace: None,
-            mode: Mode::Client,
-            now_epoch: now,
-            stack_bytes: 8 << 20,
-        },
-        dry_run: false,
-        adopt: false,
-        prune: false,
-        prune_namespaces: false,
-        prune_crds: false,
-        force_conflicts: false,
-        recreate: false,
-        reporting_instance: "test".into(),
-        events_namespace: "default".into(),
-        crd_wait: Duration::from_secs(5),
-    }
+    support::request(&example(), "plain-west", server, now)
 }
 
 /// Runs `request` on a plain thread (the run starts its own runtime).
