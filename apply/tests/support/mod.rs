@@ -1,4 +1,4 @@
-//! What the fault, RBAC and round-trip tests of `plinth apply` share: the example fleet's
+//! What the tests and the benchmark of `plinth apply` share: the example fleet's
 //! `plain-west` in the fake API server, an apply request against it that retries fast (an
 //! attempt limit under a second shortens the waits between attempts), and the stored state
 //! of a reported object.
@@ -43,10 +43,15 @@ pub fn server_with(objects: Vec<Value>, tweak: impl FnOnce(Scenario) -> Scenario
 /// An apply of `repo`'s `plain-west` against `server` at `now`, with `--force-conflicts`,
 /// attempts of at most 200 ms (so retries wait about 50 ms) and 5 retries.
 pub fn request(server: &FakeApiServer, repo: &Path, now: i64) -> ApplyRequest {
+    request_for(server, repo, "plain-west", now)
+}
+
+/// [`request`] for `cluster` of `repo` (the benchmark's generated repository too).
+pub fn request_for(server: &FakeApiServer, repo: &Path, cluster: &str, now: i64) -> ApplyRequest {
     ApplyRequest {
         drift: DriftRequest {
             repo: repo.to_path_buf(),
-            cluster: "plain-west".into(),
+            cluster: cluster.into(),
             source: LiveSource::Cluster(ConnectOptions {
                 kubeconfig: Some(server.kubeconfig_path().to_path_buf()),
                 allow_http_loopback: true,
