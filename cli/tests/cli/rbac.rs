@@ -540,7 +540,7 @@ fn cronjob_is_locked_down(cj: &Value) {
     assert_eq!(
         plinth_args[1..4],
         [
-            Value::from("/work/repo"),
+            Value::from("/checkout/repo"),
             Value::from("--cluster"),
             Value::from("$(CLUSTER)")
         ],
