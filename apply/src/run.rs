@@ -276,7 +276,7 @@ impl Writer<'_> {
                 step.key,
                 fields.join(", ")
             )));
-            answer = match self.cluster.delete(body).await {
+            answer = match self.cluster.delete(body, self.live_uid(step)).await {
                 Ok(_) => {
                     outcome.notes.push(format!(
                         "deleted and created again: immutable {}",
@@ -428,11 +428,20 @@ impl Writer<'_> {
             "kind": step.key.kind,
             "metadata": {"name": step.key.name, "namespace": step.key.namespace},
         });
-        match self.cluster.delete(&body).await {
+        match self.cluster.delete(&body, self.live_uid(step)).await {
             Ok(true) => {}
             Ok(false) => outcome.notes.push("already gone".to_owned()),
             Err(e) => fail(outcome, plinth_drift::error::chain(&e)),
         }
+    }
+
+    /// The `uid` of the step's object as read: a delete holds only for that object.
+    fn live_uid(&self, step: &Step) -> Option<&str> {
+        self.live
+            .objects
+            .get(&step.key)
+            .and_then(|l| l.pointer("/metadata/uid"))
+            .and_then(Value::as_str)
     }
 
     /// Waits (bounded by the request's CRD wait) until the cluster serves the kind of `body`.

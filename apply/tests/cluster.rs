@@ -275,3 +275,46 @@ fn labels_someone_removed_are_restored_on_what_plinth_applied() {
     assert_eq!(labels_of(hco_key), labels);
     assert_eq!(outcome(&second, "kubevirt-workers"), Outcome::Skipped);
 }
+
+/// A delete holds only for the object that was read: under another `uid` (an object created
+/// under the same name since) nothing is deleted and the answer says why.
+#[test]
+fn a_delete_holds_only_for_the_object_read() {
+    use plinth_drift::ClusterLive;
+    let server = server();
+    let key = (
+        "forklift.konveyor.io/v1beta1",
+        "ForkliftController",
+        Some("openshift-mtv"),
+        "forklift-controller",
+    );
+    let stored = || server.get(key.0, key.1, key.2, key.3);
+    let uid = stored().expect("stored")["metadata"]["uid"]
+        .as_str()
+        .expect("a uid")
+        .to_owned();
+    let body = serde_json::json!({"apiVersion": key.0, "kind": key.1,
+        "metadata": {"namespace": key.2, "name": key.3}});
+    let options = match support::request(&server, &support::example(), EPOCH)
+        .drift
+        .source
+    {
+        plinth_drift::LiveSource::Cluster(options) => options,
+        plinth_drift::LiveSource::Snapshot { .. } => unreachable!("a cluster request"),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let cluster = ClusterLive::connect(&options).await.expect("connect");
+        let refused = cluster.delete(&body, Some("another-uid")).await;
+        assert!(
+            matches!(refused, Err(plinth_drift::DriftError::Conflict { .. })),
+            "{refused:?}"
+        );
+        assert!(stored().is_some(), "nothing deleted");
+        assert!(cluster.delete(&body, Some(&uid)).await.expect("deleted"));
+        assert!(stored().is_none());
+    });
+}

@@ -481,15 +481,30 @@ impl ClusterLive {
     }
 
     /// Deletes the object `body` names (its `apiVersion`, `kind`, namespace and name) with
-    /// background propagation; `false` when it was already gone (`404`).
-    pub async fn delete(&self, body: &Value) -> Result<bool, DriftError> {
+    /// background propagation, only while its `uid` is `uid` when given (the object read, not
+    /// one created under its name since); `false` when it was already gone (`404`). A `uid`
+    /// that no longer holds is a [`DriftError::Conflict`], and nothing is deleted.
+    pub async fn delete(&self, body: &Value, uid: Option<&str>) -> Result<bool, DriftError> {
         let what = format!("delete of {}", describe_object(body));
         let (path, name) = self.object_path(body, &what).await?;
-        let params = kube::api::DeleteParams::background();
+        let mut params = kube::api::DeleteParams::background();
+        params.preconditions = uid.map(|uid| kube::api::Preconditions {
+            uid: Some(uid.to_owned()),
+            resource_version: None,
+        });
         let request = Request::new(path)
             .delete(&name, &params)
             .map_err(|e| request_error(&what, e))?;
-        self.found(what, request).await
+        let (status, reply) = self.send(&what, request).await?;
+        match status {
+            s if s.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            StatusCode::CONFLICT => Err(DriftError::Conflict {
+                request: what,
+                message: "the object was replaced since it was read: not deleted".to_owned(),
+            }),
+            other => Err(status_error(what, other, &reply)),
+        }
     }
 
     /// Sends `request`: `true` on success, `false` on `404`, else an error.
