@@ -89,8 +89,17 @@ impl Comparison {
 /// wrote them under `policy` ([`Ownership::judge`]) and every changed field names its writer;
 /// without, by plinth's live-only rules.
 pub fn compare_client(desired: &Value, live: &Value, kind: &str, policy: &Policy) -> Comparison {
-    let ownership = Ownership::of(live, policy);
-    let mut cx = Subset::new(kind, live, ownership.as_ref(), true);
+    compare_owned(desired, live, kind, Ownership::of(live, policy).as_ref())
+}
+
+/// [`compare_client`] with `live`'s ownership already parsed.
+fn compare_owned(
+    desired: &Value,
+    live: &Value,
+    kind: &str,
+    ownership: Option<&Ownership>,
+) -> Comparison {
+    let mut cx = Subset::new(kind, live, ownership, true);
     let mut path = Vec::new();
     let desired = secret_string_data_as_data(desired, kind);
     let desired = desired.as_ref();
@@ -123,8 +132,8 @@ pub fn compare_server(
     kind: &str,
     policy: &Policy,
 ) -> Comparison {
-    let client = compare_client(desired, live, kind, policy);
     let ownership = Ownership::of(live, policy);
+    let client = compare_owned(desired, live, kind, ownership.as_ref());
     let mut out = Comparison {
         notes: client.notes,
         pending_removal: client.pending_removal,
