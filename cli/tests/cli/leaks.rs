@@ -432,6 +432,13 @@ fn no_command_leaks_a_planted_secret() {
         all.extend(["--format", format]);
     }
     r(&all);
+    // apply's plan of the same snapshot, every format.
+    for format in DRIFT_FORMATS {
+        let mut args = vec!["apply", ".", "--cluster", "prod", "--dry-run"];
+        args.extend(["--snapshot", "live", "--format", format]);
+        let out = r(&args);
+        assert_eq!(out.status.code(), Some(1), "{format}: something to write");
+    }
 
     let log = git(root, &["log", "hydrated", "--format=%B"]);
     leaks.scan(&corpus, "the hydrated commit message", &log);
@@ -524,8 +531,33 @@ fn no_command_leaks_a_planted_secret() {
                 "--retries",
                 "0",
             ]);
+            let out = {
+                let mut args = cluster_args("apply", &kc);
+                args.extend_from_slice(&["--retries", "0", "--force-conflicts"]);
+                r(&args)
+            };
+            error_outputs.push_str(&String::from_utf8_lossy(&out.stdout));
+            error_outputs.push_str(&String::from_utf8_lossy(&out.stderr));
             server.clear_faults();
         }
+    }
+    // apply against the cluster, every format: a dry run, then the writes, then a run with
+    // nothing left to do.
+    for format in DRIFT_FORMATS {
+        let mut args = cluster_args("apply", &kc);
+        args.extend_from_slice(&["--dry-run", "--force-conflicts", "--format", format]);
+        r(&args);
+    }
+    for format in ["json", "text"] {
+        let mut args = cluster_args("apply", &kc);
+        args.extend_from_slice(&["--force-conflicts", "--format", format, "-v"]);
+        let out = r(&args);
+        assert_ne!(
+            out.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     // The faults were hit: the error statuses are reported.
     for status in ["HTTP 403", "HTTP 409", "HTTP 500"] {
