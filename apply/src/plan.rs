@@ -27,6 +27,7 @@ use crate::events::{self, Reason, Regarding};
 use crate::gate::{self, Bucket, Decision};
 use crate::order;
 use crate::outcome::{self, ObjectOutcome, Outcome};
+use crate::removal::{self, Removal};
 
 /// The field manager of plinth's server-side applies (the objects' rendered fields).
 pub const FIELD_MANAGER: &str = "plinth";
@@ -178,6 +179,9 @@ pub struct Step {
     /// dry-runs it first, and an object the server would not change is `unchanged` (a
     /// client-side difference the server does not see never throttles or pauses anything).
     pub confirm: Option<Value>,
+    /// `Configure`, `Throttle`, `Pause`: the fields someone else added that drift reports and
+    /// server-side apply would leave (see [`crate::removal`]): removed after the apply.
+    pub removals: Vec<Removal>,
 }
 
 impl Step {
@@ -199,6 +203,7 @@ impl Step {
             regarding: Regarding::new(key, api_version, live),
             waits_for: None,
             confirm: None,
+            removals: Vec::new(),
         }
     }
 
@@ -447,6 +452,21 @@ fn rendered_step(
         Status::Error | Status::Orphaned => {
             step.action = Action::Fail;
             step.reason = Some(first_note(&mut step, "the live object could not be read"));
+        }
+    }
+    if let Some(live) = live
+        && matches!(
+            step.action,
+            Action::Configure | Action::Throttle | Action::Pause
+        )
+    {
+        step.removals = removal::removals(&result.changes, live);
+        if !step.removals.is_empty() {
+            let fields: Vec<String> = step.removals.iter().map(Removal::describe).collect();
+            step.notes.push(format!(
+                "removes what others added (server-side apply leaves it): {}",
+                fields.join(", ")
+            ));
         }
     }
     step

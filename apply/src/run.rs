@@ -2,8 +2,9 @@
 //! objects, live objects, per-object results, read through the drift engine), the plan
 //! ([`crate::plan`]), and — unless it is a dry run — the writes, in plan order: a server-side
 //! apply dry-run confirms each candidate first (an object the server would not change is
-//! `unchanged` and costs no write), then the apply as field manager `plinth`, the gate's
-//! annotations as `plinth-gate`, the Events, the deletes of `--prune`. Every outcome is what
+//! `unchanged` and costs no write), then the apply as field manager `plinth`, the removal of
+//! what others added that the apply leaves ([`crate::removal`]), the gate's annotations as
+//! `plinth-gate`, the Events, the deletes of `--prune`. Every outcome is what
 //! the server answered: nothing is reported as applied that it did not accept.
 
 use std::time::Duration;
@@ -27,6 +28,7 @@ use crate::outcome::{ApplyReport, Conflict, ObjectOutcome, Outcome};
 use crate::plan::{
     self, Action, FIELD_MANAGER, GATE_FIELD_MANAGER, Plan, PlanInput, PlanOptions, Step,
 };
+use crate::removal;
 
 /// One apply run, as plain data.
 #[derive(Debug, Clone)]
@@ -189,6 +191,17 @@ struct Writer<'a> {
     notify: &'a dyn Fn(Notice),
 }
 
+/// What a server-side apply dry-run says of a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Confirmed {
+    /// Nothing more to do: unchanged, or refused (the outcome says which).
+    Settled,
+    /// The apply changes the object.
+    Apply,
+    /// The apply changes nothing, but fields others added are to be removed.
+    RemoveOnly,
+}
+
 impl Writer<'_> {
     /// Every step in plan order; a dry run confirms candidates and writes nothing.
     async fn walk(&self, plan: &Plan) -> Vec<ObjectOutcome> {
@@ -206,9 +219,7 @@ impl Writer<'_> {
             Action::Throttle | Action::Pause => {
                 // Forced: only whether the server would change anything matters here.
                 if let Some(body) = &step.confirm
-                    && self
-                        .settled_by_dry_run(step, body, true, &mut outcome)
-                        .await
+                    && self.confirm(step, body, true, &mut outcome).await == Confirmed::Settled
                 {
                     return outcome;
                 }
@@ -254,14 +265,47 @@ impl Writer<'_> {
         }
         // Confirm a change of a live object first: the server's own view of what the apply
         // would change (creating a missing object always changes something).
-        if step.action == Action::Configure
-            && self
-                .settled_by_dry_run(step, body, step.force, outcome)
-                .await
-            || self.request.dry_run
-        {
+        let confirmed = if step.action == Action::Configure {
+            self.confirm(step, body, step.force, outcome).await
+        } else {
+            Confirmed::Apply
+        };
+        if confirmed == Confirmed::Settled || self.request.dry_run {
             return;
         }
+        let applied = if confirmed == Confirmed::RemoveOnly {
+            // The apply would change nothing: only what others added is removed.
+            outcome.outcome = Outcome::Configured;
+            self.live.objects.get(&step.key).cloned()
+        } else {
+            self.server_side_apply(step, body, outcome).await
+        };
+        let Some(object) = applied else {
+            return;
+        };
+        let removed = self.remove_added(step, body, &object, outcome).await;
+        self.write_gate(step, outcome).await;
+        self.emit(step, outcome).await;
+        if step.action == Action::Configure && removed {
+            let event = self.emitter.event(
+                Reason::DriftCorrected,
+                &step.regarding,
+                &corrected_note(&step.changes),
+            );
+            self.post(event, outcome).await;
+        }
+    }
+
+    /// The server-side apply of a `Create` or `Configure` step (with `--recreate`, a delete and
+    /// a new apply when an immutable field refused it): the object as the server stored it,
+    /// the outcome `created` or `configured`; `None` when it was not accepted (the outcome
+    /// says why).
+    async fn server_side_apply(
+        &self,
+        step: &Step,
+        body: &Value,
+        outcome: &mut ObjectOutcome,
+    ) -> Option<Value> {
         let params = |dry_run: bool| ApplyParams {
             manager: FIELD_MANAGER.to_owned(),
             force: step.force,
@@ -288,7 +332,7 @@ impl Writer<'_> {
             };
         }
         match answer {
-            Ok(ApplyAnswer::Accepted { created, .. }) => {
+            Ok(ApplyAnswer::Accepted { created, object }) => {
                 // An object that was missing is `created` even when the server answers `200`:
                 // a retry after a response lost on the way found what the first attempt
                 // stored.
@@ -297,34 +341,80 @@ impl Writer<'_> {
                 } else {
                     Outcome::Configured
                 };
-                self.write_gate(step, outcome).await;
-                self.emit(step, outcome).await;
-                if step.action == Action::Configure {
-                    let event = self.emitter.event(
-                        Reason::DriftCorrected,
-                        &step.regarding,
-                        &corrected_note(&step.changes),
-                    );
-                    self.post(event, outcome).await;
-                }
+                Some(object)
             }
-            Ok(answer) => refused(outcome, answer),
-            Err(e) => fail(outcome, plinth_drift::error::chain(&e)),
+            Ok(answer) => {
+                refused(outcome, answer);
+                None
+            }
+            Err(e) => {
+                fail(outcome, plinth_drift::error::chain(&e));
+                None
+            }
         }
     }
 
+    /// Removes the step's [`Step::removals`] from `object` (what the apply left) with a JSON
+    /// patch as field manager `plinth`, each only while it holds the value drift saw: `false`
+    /// when the server refused it (the outcome is then `failed`, saying the apply itself was
+    /// accepted). A field changed since it was read is left for the next run, in a note.
+    async fn remove_added(
+        &self,
+        step: &Step,
+        body: &Value,
+        object: &Value,
+        outcome: &mut ObjectOutcome,
+    ) -> bool {
+        let Some(live) = self.live.objects.get(&step.key) else {
+            return true;
+        };
+        if step.removals.is_empty() {
+            return true;
+        }
+        let (ops, changed) = removal::patch(&step.key.kind, &step.removals, live, object);
+        if !changed.is_empty() {
+            outcome.notes.push(format!(
+                "changed since it was read, left for the next run: {}",
+                changed.join(", ")
+            ));
+        }
+        if ops.is_empty() {
+            return true;
+        }
+        let answer = self
+            .cluster
+            .json_patch(body, &Value::Array(ops), FIELD_MANAGER, false)
+            .await;
+        let why = match answer {
+            Ok(ApplyAnswer::Accepted { .. }) => return true,
+            Ok(ApplyAnswer::Invalid { reason, .. }) => reason,
+            Ok(ApplyAnswer::Conflict { message, .. }) => message,
+            Err(e) => plinth_drift::error::chain(&e),
+        };
+        fail(
+            outcome,
+            format!(
+                "the apply was accepted, but removing what others added was not ({why}); the \
+                 next run tries again"
+            ),
+        );
+        false
+    }
+
     /// Sends `body` as a server-side apply dry-run (field manager `plinth`, `force` as
-    /// given): `true` when that settles the step — the outcome is then `unchanged` (the
-    /// server's result equals live: the client-side comparison saw a difference the server
-    /// does not, a default it could not know), or what the server's refusal gives (a
-    /// conflict, an invalid object, a failure).
-    async fn settled_by_dry_run(
+    /// given) to learn what the apply would do: [`Confirmed::Settled`] when that settles the
+    /// step — the outcome is then `unchanged` (the server's result equals live and nobody
+    /// added anything to remove: the client-side comparison saw a difference the server does
+    /// not, a default it could not know), or what the server's refusal gives (a conflict, an
+    /// invalid object, a failure); [`Confirmed::RemoveOnly`] when the apply would change
+    /// nothing but there are fields to remove; else [`Confirmed::Apply`].
+    async fn confirm(
         &self,
         step: &Step,
         body: &Value,
         force: bool,
         outcome: &mut ObjectOutcome,
-    ) -> bool {
+    ) -> Confirmed {
         let params = ApplyParams {
             manager: FIELD_MANAGER.to_owned(),
             force,
@@ -337,7 +427,11 @@ impl Writer<'_> {
                     .objects
                     .get(&step.key)
                     .is_some_and(|live| compare_server_side(&object, live).is_empty());
-                if same {
+                if !same {
+                    Confirmed::Apply
+                } else if !step.removals.is_empty() {
+                    Confirmed::RemoveOnly
+                } else {
                     outcome.outcome = Outcome::Unchanged;
                     outcome.reason = Some(
                         "the server-side dry-run changes nothing (a default the client-side \
@@ -345,16 +439,16 @@ impl Writer<'_> {
                             .to_owned(),
                     );
                     outcome.throttle = None;
+                    Confirmed::Settled
                 }
-                same
             }
             Ok(answer) => {
                 refused(outcome, answer);
-                true
+                Confirmed::Settled
             }
             Err(e) => {
                 fail(outcome, plinth_drift::error::chain(&e));
-                true
+                Confirmed::Settled
             }
         }
     }

@@ -318,3 +318,124 @@ fn a_delete_holds_only_for_the_object_read() {
         assert!(stored().is_none());
     });
 }
+
+/// The `HyperConverged` of the example, as `(apiVersion, kind, namespace, name)`.
+const HCO: (&str, &str, Option<&str>, &str) = (
+    "hco.kubevirt.io/v1beta1",
+    "HyperConverged",
+    Some("openshift-cnv"),
+    "kubevirt-hyperconverged",
+);
+
+/// Labels `kubectl label` added to the stored HCO, and one its operator (a controller) added.
+fn label_hco(server: &FakeApiServer) {
+    let (api_version, kind, namespace, name) = HCO;
+    assert!(
+        server.edit_as("kubectl-label", api_version, kind, namespace, name, |o| {
+            o["metadata"]["labels"]["team"] = "platform".into();
+        })
+    );
+    assert!(
+        server.edit_as("hco-operator", api_version, kind, namespace, name, |o| {
+            o["metadata"]["labels"]["hco.kubevirt.io/version"] = "1.14.0".into();
+        })
+    );
+}
+
+/// What others added and server-side apply alone would leave (a label `kubectl label` added)
+/// the apply removes with one JSON patch guarded by a `test` of the value (no apply when the
+/// server-side dry-run changes nothing); the object is `configured` and `DriftCorrected` is
+/// emitted; the next run writes nothing. A label a controller added is not drift and stays.
+#[test]
+fn what_others_added_is_removed_and_what_a_controller_added_stays() {
+    let server = support::server_with(
+        support::live_objects(),
+        plinth_testkit::Scenario::serve_events,
+    );
+    let first = apply(request(&server, EPOCH));
+    assert_eq!(hco(&first).outcome, Outcome::Configured, "{first:#?}");
+    label_hco(&server);
+    let before = server.writes().len();
+    let second = apply(request(&server, EPOCH + 60));
+    let hco_outcome = hco(&second);
+    assert_eq!(hco_outcome.outcome, Outcome::Configured, "{second:#?}");
+    assert!(
+        hco_outcome
+            .notes
+            .iter()
+            .any(|n| n.contains("`/metadata/labels/team` (by kubectl-label)")),
+        "{hco_outcome:#?}"
+    );
+    let (api_version, kind, namespace, name) = HCO;
+    let stored = server
+        .get(api_version, kind, namespace, name)
+        .expect("stored");
+    let labels = &stored["metadata"]["labels"];
+    assert!(labels.get("team").is_none(), "{labels}");
+    assert_eq!(labels["hco.kubevirt.io/version"], "1.14.0");
+    // The JSON patch (its `test` first), the gate's annotation, the Event; no apply.
+    let writes = server.writes();
+    let patches: Vec<_> = writes[before..]
+        .iter()
+        .filter(|w| w.stored() && w.request.path.ends_with("/kubevirt-hyperconverged"))
+        .collect();
+    assert_eq!(patches.len(), 2, "{patches:#?}");
+    assert_eq!(patches[0].manager.as_deref(), Some("plinth"));
+    assert_eq!(
+        patches[0].body,
+        serde_json::json!([
+            {"op": "test", "path": "/metadata/labels/team", "value": "platform"},
+            {"op": "remove", "path": "/metadata/labels/team"}
+        ])
+    );
+    assert_eq!(patches[1].manager.as_deref(), Some("plinth-gate"));
+    assert!(
+        server
+            .events()
+            .iter()
+            .any(|e| e["reason"] == "DriftCorrected" && e["regarding"]["name"] == name),
+        "{:#?}",
+        server.events()
+    );
+    let quiet = server.writes().len();
+    let third = apply(request(&server, EPOCH + 120));
+    assert_eq!(hco(&third).outcome, Outcome::Unchanged, "{third:#?}");
+    assert!(
+        server.writes()[quiet..].iter().all(|w| !w.stored()),
+        "{:#?}",
+        &server.writes()[quiet..]
+    );
+}
+
+/// A field that changed between the apply and the removal (another client wrote it in
+/// between) is not removed: the patch's `test` fails, the object is reported `failed` with
+/// the apply accepted, and nothing another client wrote is lost.
+#[test]
+fn a_field_changed_before_its_removal_is_kept_and_reported() {
+    let server = server();
+    apply(request(&server, EPOCH));
+    label_hco(&server);
+    let (api_version, kind, namespace, name) = HCO;
+    assert!(
+        server.edit_as("kubectl-edit", api_version, kind, namespace, name, |o| {
+            o["spec"]["liveMigrationConfig"]["parallelMigrationsPerCluster"] = 9.into();
+        })
+    );
+    // After plinth's apply, another client changes the label it is about to remove.
+    server.controller("kubectl-label", HCO, |o| {
+        o["metadata"]["labels"]["team"] = "storage".into();
+    });
+    // `--force-conflicts`: plinth takes back the field `kubectl edit` changed.
+    let report = apply(support::request(&server, &support::example(), EPOCH + 60));
+    let outcome = hco(&report);
+    assert_eq!(outcome.outcome, Outcome::Failed, "{outcome:#?}");
+    let reason = outcome.reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains("the apply was accepted, but removing what others added was not"),
+        "{reason}"
+    );
+    let stored = server
+        .get(api_version, kind, namespace, name)
+        .expect("stored");
+    assert_eq!(stored["metadata"]["labels"]["team"], "storage");
+}

@@ -20,6 +20,8 @@
 //!   subresource) and on objects seeded as created by a manager
 //!   ([`Scenario::object_created_by`]), with times from a scenario clock
 //!   ([`FakeApiServer::now`]);
+//! - JSON patches (`PATCH` with `application/json-patch+json`, RFC 6902 with `test`) as an
+//!   `Update` by the request's field manager, `422` when an operation does not apply;
 //! - create (`POST`), update (`PUT`) and `DELETE` (a `Status`, or the object for custom
 //!   resources and objects held by finalizers; preconditions; `propagationPolicy` recorded);
 //! - Events (`events.k8s.io/v1` and core `v1`, [`Scenario::serve_events`]) validated on
@@ -43,7 +45,7 @@
 //! (`fields.rs`), not from schemas (no `x-kubernetes-list-type`); no admission, `OpenAPI` or CRD
 //! schema validation beyond Events and immutable fields; defaulting is only what a scenario
 //! declares with [`Scenario::default_fields`]; apply bodies must be JSON (which kube-rs
-//! sends); no watch, delete of a collection, garbage collection, JSON/merge patches,
+//! sends); no watch, delete of a collection, garbage collection, merge patches,
 //! subresource endpoints, field selectors, `resourceVersion` semantics on LIST, table output,
 //! protobuf or authentication beyond an optional bearer token; namespaces need not exist;
 //! continue tokens do not expire. `docs/fake-api-server.md` has the details.

@@ -1,6 +1,6 @@
 //! The verbs the fake server answers on a resource path, one function each: `GET` of one
-//! object, `LIST`, server-side apply (`PATCH`), create (`POST`, with Event validation), update
-//! (`PUT`) and `DELETE`. A new verb (watch, delete of a collection) is one more function and
+//! object, `LIST`, server-side apply and JSON patch (`PATCH`), create (`POST`, with Event
+//! validation), update (`PUT`) and `DELETE`. A new verb (watch, delete of a collection) is one more function and
 //! one more arm in [`resource`].
 
 use std::collections::BTreeMap;
@@ -126,6 +126,9 @@ pub(crate) fn resource(
     match (call.method, name) {
         (&Method::GET, None) => list(store, t, namespace, call.query),
         (&Method::GET, Some(name)) => get(store, &target, name),
+        (&Method::PATCH, Some(name)) if call.content_type.starts_with(JSON_PATCH) => {
+            json_patch(store, &target, name, call)
+        }
         (&Method::PATCH, Some(name)) => apply(store, &target, name, call),
         (&Method::POST, None) => create(store, &target, call),
         (&Method::PUT, Some(name)) => update(store, &target, name, call),
@@ -198,6 +201,40 @@ fn apply(store: &mut Store, target: &Target<'_>, name: &str, call: &Call<'_>) ->
             },
             &v,
         ),
+        Err(e) => target.refused(name, e),
+    }
+}
+
+/// The media type of a JSON patch (RFC 6902).
+const JSON_PATCH: &str = "application/json-patch+json";
+
+/// A JSON patch (`PATCH` with `application/json-patch+json`, RFC 6902) by the request's
+/// field manager: an `Update` like a `PUT` of the patched object (the fields that changed move
+/// to the manager's `Update` entry, removed fields lose their owners). A patch that does not
+/// decode is a `400`; one that does not apply (a `test` that fails, a path that does not
+/// exist) a `422`, as the real server answers, and nothing is stored.
+fn json_patch(store: &mut Store, target: &Target<'_>, name: &str, call: &Call<'_>) -> Reply {
+    let Ok(patch) = serde_json::from_slice::<json_patch::Patch>(call.body) else {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "the JSON patch does not decode",
+        );
+    };
+    let key = target.key(name);
+    let Some(stored) = store.objects.get(&key) else {
+        return target.not_found(name);
+    };
+    let mut value = stored.value.clone();
+    if let Err(e) = json_patch::patch(&mut value, &patch) {
+        return failure(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid",
+            &format!("the server rejected our request due to an error in our request: {e}"),
+        );
+    }
+    match store.replace(&key, &value, call.manager(), call.dry_run()) {
+        Ok(v) => reply(StatusCode::OK, &v),
         Err(e) => target.refused(name, e),
     }
 }

@@ -651,6 +651,41 @@ pub(crate) fn paired_index(
     }
 }
 
+/// Where the field `pointer` names in `from` is in `to`, another version of the same object of
+/// kind `kind` (a write in between may have added or reordered list items): the same map keys;
+/// for a list matched by merge key the item with the same key, for a list compared as a set
+/// the first equal item, for a list compared by position the same index. `None` when `to` no
+/// longer holds it.
+pub fn relocate(kind: &str, from: &Value, pointer: &str, to: &Value) -> Option<String> {
+    let path = pointer::segments(pointer);
+    let (mut old, mut new) = (from, to);
+    let mut out = Vec::with_capacity(path.len());
+    for (depth, seg) in path.iter().enumerate() {
+        let (next_old, next_new, at) = match (old, new) {
+            (Value::Object(was), Value::Object(now)) => (was.get(seg)?, now.get(seg)?, seg.clone()),
+            (Value::Array(was), Value::Array(now)) => {
+                let index: usize = seg.parse().ok()?;
+                let item = was.get(index)?;
+                let field = depth.checked_sub(1).map(|p| path[p].as_str());
+                let found = match list_match(kind, field) {
+                    ListMatch::Position => (index < now.len()).then_some(index)?,
+                    ListMatch::Set => now.iter().position(|o| o == item)?,
+                    keyed => {
+                        let key = item_key(keyed, item)?;
+                        now.iter()
+                            .position(|o| item_key(keyed, o).as_ref() == Some(&key))?
+                    }
+                };
+                (item, &now[found], found.to_string())
+            }
+            _ => return None,
+        };
+        out.push(at);
+        (old, new) = (next_old, next_new);
+    }
+    Some(pointer::of(&out))
+}
+
 /// Map-typed fields whose empty value (`{}`) the API server drops (Go `omitempty` on a map);
 /// their entries are kept whatever their value, so `labels: {a: ""}` is not a zero value. An
 /// empty struct such as KubeVirt's `bridge: {}` or `emptyDir: {}` is never dropped (`omitempty`
