@@ -461,6 +461,12 @@ fn rendered_step(
         )
     {
         step.removals = removal::removals(&result.changes, live);
+        if result.changes.iter().any(removal::is_restart) {
+            step.notes.push(format!(
+                "left as is: a rollout restart (`{}`); removing it would restart the pods again",
+                removal::RESTARTED_AT
+            ));
+        }
         if !step.removals.is_empty() {
             let fields: Vec<String> = step.removals.iter().map(Removal::describe).collect();
             step.notes.push(format!(

@@ -46,7 +46,7 @@ pub fn removals(changes: &[FieldChange], live: &Value) -> Vec<Removal> {
     changes
         .iter()
         .filter(|c| c.before.is_none() && c.after.is_some())
-        .filter(|c| removable(&c.pointer))
+        .filter(|c| removable(&c.pointer) && !is_restart(c))
         .filter_map(|c| {
             Some(Removal {
                 pointer: c.pointer.clone(),
@@ -56,6 +56,26 @@ pub fn removals(changes: &[FieldChange], live: &Value) -> Vec<Removal> {
             })
         })
         .collect()
+}
+
+/// The annotation `kubectl rollout restart` sets on a pod template.
+pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
+
+/// Whether `change` is the mark of a rollout restart: the [`RESTARTED_AT`] annotation, or the
+/// annotations map holding only it (the restart created the map). Drift reports it (someone
+/// restarted the pods by hand); an apply leaves it, since removing it changes the pod template
+/// and restarts the pods once more.
+pub fn is_restart(change: &FieldChange) -> bool {
+    let path = pointer::segments(&change.pointer);
+    match path.as_slice() {
+        [.., annotations, key] if annotations == "annotations" => key == RESTARTED_AT,
+        [.., annotations] if annotations == "annotations" => change
+            .after
+            .as_ref()
+            .and_then(Value::as_object)
+            .is_some_and(|m| m.len() == 1 && m.contains_key(RESTARTED_AT)),
+        _ => false,
+    }
 }
 
 /// Whether a live-only field at `pointer` is one an apply may remove.
@@ -190,6 +210,37 @@ mod tests {
                 "`/spec/groups/[name=a-edited]` (by kubectl-edit)"
             ]
         );
+    }
+
+    #[test]
+    fn a_rollout_restart_is_left_where_it_is() {
+        let mut live = rule();
+        live["spec"]["template"] =
+            json!({"metadata": {"annotations": {RESTARTED_AT: "2026-11-29T10:02:00Z"}}});
+        let map = added(
+            "/spec/template/metadata/annotations",
+            None,
+            json!({RESTARTED_AT: "2026-11-29T10:02:00Z"}),
+            Some("kubectl-rollout"),
+        );
+        let key = added(
+            "/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt",
+            None,
+            json!("2026-11-29T10:02:00Z"),
+            Some("kubectl-rollout"),
+        );
+        assert!(is_restart(&map) && is_restart(&key));
+        assert!(removals(&[map, key], &live).is_empty());
+        // Another annotation beside it is removed.
+        live["spec"]["template"]["metadata"]["annotations"]["x"] = json!("y");
+        let other = added(
+            "/spec/template/metadata/annotations/x",
+            None,
+            json!("y"),
+            Some("kubectl-edit"),
+        );
+        assert!(!is_restart(&other));
+        assert_eq!(removals(&[other], &live).len(), 1);
     }
 
     #[test]
