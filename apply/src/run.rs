@@ -317,7 +317,8 @@ impl Writer<'_> {
     /// given): `true` when that settles the step — the outcome is then `unchanged` (the
     /// server's result equals live: the client-side comparison saw a difference the server
     /// does not, a default it could not know), or what the server's refusal gives (a
-    /// conflict, an invalid object, a failure).
+    /// conflict, an invalid object, a failure). An immutable field refused under
+    /// `--recreate` settles nothing: the apply that follows deletes and creates the object.
     async fn settled_by_dry_run(
         &self,
         step: &Step,
@@ -347,6 +348,18 @@ impl Writer<'_> {
                     outcome.throttle = None;
                 }
                 same
+            }
+            // An immutable field with `--recreate`: not settled, the apply recreates it.
+            Ok(ApplyAnswer::Invalid { fields, .. })
+                if self.request.recreate && !fields.is_empty() =>
+            {
+                if self.request.dry_run {
+                    outcome.notes.push(format!(
+                        "would be deleted and created again: immutable {}",
+                        fields.join(", ")
+                    ));
+                }
+                false
             }
             Ok(answer) => {
                 refused(outcome, answer);
