@@ -278,11 +278,16 @@ impl Writer<'_> {
             )));
             answer = match self.cluster.delete(body, self.live_uid(step)).await {
                 Ok(_) => {
-                    outcome.notes.push(format!(
-                        "deleted and created again: immutable {}",
-                        fields.join(", ")
-                    ));
-                    self.cluster.apply(body, &params(false)).await
+                    let again = self.cluster.apply(body, &params(false)).await;
+                    let done = if matches!(again, Ok(ApplyAnswer::Accepted { .. })) {
+                        "deleted and created again"
+                    } else {
+                        "deleted, but not created again"
+                    };
+                    outcome
+                        .notes
+                        .push(format!("{done}: immutable {}", fields.join(", ")));
+                    again
                 }
                 Err(e) => Err(e),
             };
