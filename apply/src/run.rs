@@ -247,8 +247,8 @@ impl Writer<'_> {
         {
             outcome.outcome = Outcome::Skipped;
             outcome.reason = Some(format!(
-                "the cluster did not serve `{}` within {:?} after {crd} was applied",
-                step.api_version, self.request.crd_wait
+                "the cluster did not serve `{}` `{}` within {:?} after {crd} was applied",
+                step.api_version, step.key.kind, self.request.crd_wait
             ));
             return;
         }
