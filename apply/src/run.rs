@@ -22,7 +22,7 @@ use plinth_drift::source::snapshot;
 use plinth_drift::{DriftError, ObjectResult};
 use plinth_vocab::redact::Redactor;
 
-use crate::events::{Emitter, Reason, corrected_note};
+use crate::events::{Emitter, Reason, Regarding, corrected_note};
 use crate::outcome::{ApplyReport, Conflict, ObjectOutcome, Outcome};
 use crate::plan::{
     self, Action, FIELD_MANAGER, GATE_FIELD_MANAGER, Plan, PlanInput, PlanOptions, Step,
@@ -293,7 +293,7 @@ impl Writer<'_> {
             };
         }
         match answer {
-            Ok(ApplyAnswer::Accepted { created, .. }) => {
+            Ok(ApplyAnswer::Accepted { created, object }) => {
                 // An object that was missing is `created` even when the server answers `200`:
                 // a retry after a response lost on the way found what the first attempt
                 // stored.
@@ -305,9 +305,12 @@ impl Writer<'_> {
                 self.write_gate(step, outcome).await;
                 self.emit(step, outcome).await;
                 if step.action == Action::Configure {
+                    // Created again (`--recreate`): about the new object, not the one deleted.
+                    let recreated = created
+                        .then(|| Regarding::new(&step.key, &step.api_version, Some(&object)));
                     let event = self.emitter.event(
                         Reason::DriftCorrected,
-                        &step.regarding,
+                        recreated.as_ref().unwrap_or(&step.regarding),
                         &corrected_note(&step.changes),
                     );
                     self.post(event, outcome).await;
