@@ -70,8 +70,10 @@ fn writes_to(server: &FakeApiServer, part: &str) -> Vec<String> {
 
 /// A ConfigMap in [`NS`] with `data`.
 fn config_map(name: &str, data: Value) -> Value {
-    json!({"apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": name, "namespace": NS}, "data": data})
+    let mut value = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": NS}});
+    value["data"] = data;
+    value
 }
 
 /// `value` with the annotation `<prefix>/<name>: text`.
@@ -454,7 +456,7 @@ fn team_namespace() -> Value {
 
 /// What [`events_of_real_runs`] renders and what the cluster holds: a drifted ConfigMap and
 /// Secret (secret-shaped values in the drifted fields), a cluster-scoped Namespace whose live
-/// `patch` override is refused (it touches `/metadata/name`), and ConfigMaps whose `patch`
+/// `patch` override is refused (it touches `/metadata/name`), and `ConfigMap`s whose `patch`
 /// and `ignore-fields` overrides do not parse.
 fn events_fixture() -> (tempfile::TempDir, FakeApiServer) {
     let repo = repo_with(&[
