@@ -23,7 +23,7 @@ use plinth_drift::source::snapshot;
 use plinth_drift::{DriftError, ObjectResult};
 use plinth_vocab::redact::Redactor;
 
-use crate::events::{Emitter, Reason, corrected_note};
+use crate::events::{Emitter, Reason, Regarding, corrected_note};
 use crate::outcome::{ApplyReport, Conflict, ObjectOutcome, Outcome};
 use crate::plan::{
     self, Action, FIELD_MANAGER, GATE_FIELD_MANAGER, Plan, PlanInput, PlanOptions, Step,
@@ -258,8 +258,8 @@ impl Writer<'_> {
         {
             outcome.outcome = Outcome::Skipped;
             outcome.reason = Some(format!(
-                "the cluster did not serve `{}` within {:?} after {crd} was applied",
-                step.api_version, self.request.crd_wait
+                "the cluster did not serve `{}` `{}` within {:?} after {crd} was applied",
+                step.api_version, step.key.kind, self.request.crd_wait
             ));
             return;
         }
@@ -287,9 +287,12 @@ impl Writer<'_> {
         self.write_gate(step, outcome).await;
         self.emit(step, outcome).await;
         if step.action == Action::Configure && removed {
+            // Created again (`--recreate`): about the new object, not the one deleted.
+            let recreated = (outcome.outcome == Outcome::Created)
+                .then(|| Regarding::new(&step.key, &step.api_version, Some(&object)));
             let event = self.emitter.event(
                 Reason::DriftCorrected,
-                &step.regarding,
+                recreated.as_ref().unwrap_or(&step.regarding),
                 &corrected_note(&step.changes),
             );
             self.post(event, outcome).await;
@@ -322,11 +325,16 @@ impl Writer<'_> {
             )));
             answer = match self.cluster.delete(body, self.live_uid(step)).await {
                 Ok(_) => {
-                    outcome.notes.push(format!(
-                        "deleted and created again: immutable {}",
-                        fields.join(", ")
-                    ));
-                    self.cluster.apply(body, &params(false)).await
+                    let again = self.cluster.apply(body, &params(false)).await;
+                    let done = if matches!(again, Ok(ApplyAnswer::Accepted { .. })) {
+                        "deleted and created again"
+                    } else {
+                        "deleted, but not created again"
+                    };
+                    outcome
+                        .notes
+                        .push(format!("{done}: immutable {}", fields.join(", ")));
+                    again
                 }
                 Err(e) => Err(e),
             };
@@ -407,7 +415,9 @@ impl Writer<'_> {
     /// added anything to remove: the client-side comparison saw a difference the server does
     /// not, a default it could not know), or what the server's refusal gives (a conflict, an
     /// invalid object, a failure); [`Confirmed::RemoveOnly`] when the apply would change
-    /// nothing but there are fields to remove; else [`Confirmed::Apply`].
+    /// nothing but there are fields to remove; else [`Confirmed::Apply`]. An immutable field
+    /// refused under `--recreate` settles nothing: the apply that follows deletes and creates
+    /// the object.
     async fn confirm(
         &self,
         step: &Step,
@@ -441,6 +451,18 @@ impl Writer<'_> {
                     outcome.throttle = None;
                     Confirmed::Settled
                 }
+            }
+            // An immutable field with `--recreate`: not settled, the apply recreates it.
+            Ok(ApplyAnswer::Invalid { fields, .. })
+                if self.request.recreate && !fields.is_empty() =>
+            {
+                if self.request.dry_run {
+                    outcome.notes.push(format!(
+                        "would be deleted and created again: immutable {}",
+                        fields.join(", ")
+                    ));
+                }
+                Confirmed::Apply
             }
             Ok(answer) => {
                 refused(outcome, answer);

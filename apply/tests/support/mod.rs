@@ -109,3 +109,73 @@ pub fn stored_writes(server: &FakeApiServer) -> Vec<String> {
         .map(|w| format!("{} {}", w.request.method, w.request.path))
         .collect()
 }
+
+/// The asset of every object [`repo_with`] renders.
+pub const ASSET: &str = "lifecycle";
+
+/// A repository whose committed `rendered/plain-west/` holds exactly `objects` (each with its
+/// sync wave), rendered from asset [`ASSET`] (with plinth's labels, as `plinth render` writes
+/// them), with the example fleet's `plinth.yaml` and a
+/// bare cluster `plain-west`: a test states the rendered objects it needs and nothing else.
+pub fn repo_with(objects: &[(Value, i64)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let settings = std::fs::read(example().join("plinth.yaml")).expect("plinth.yaml");
+    plinth_testkit::git::write(root, "plinth.yaml", settings);
+    plinth_testkit::git::write(
+        root,
+        "clusters/plain-west/cluster.yaml",
+        "name: plain-west\n",
+    );
+    let entries: Vec<Value> = objects
+        .iter()
+        .enumerate()
+        .map(|(i, (value, wave))| {
+            let text = |p: &str| value.pointer(p).and_then(Value::as_str);
+            let value = plinths(value.clone());
+            let file = format!("object_{i:03}.yaml");
+            plinth_testkit::git::write(
+                root,
+                &format!("rendered/plain-west/{file}"),
+                serde_json::to_string_pretty(&value).expect("json") + "\n",
+            );
+            serde_json::json!({
+                "file": file,
+                "apiVersion": text("/apiVersion").expect("apiVersion"),
+                "kind": text("/kind").expect("kind"),
+                "namespace": text("/metadata/namespace"),
+                "name": text("/metadata/name").expect("name"),
+                "asset": ASSET,
+                "wave": wave,
+                "sha256": "0".repeat(64),
+            })
+        })
+        .collect();
+    let index = serde_json::json!({
+        "schemaVersion": 1,
+        "plinthVersion": "0.1.0",
+        "cluster": "plain-west",
+        "inputDigest": "sha256:unknown",
+        "objects": entries,
+        "assets": [],
+    });
+    plinth_testkit::git::write(
+        root,
+        "rendered/plain-west/plinth-index.json",
+        serde_json::to_string_pretty(&index).expect("json") + "\n",
+    );
+    dir
+}
+
+/// `value`'s labels set to plinth's for `plain-west` and asset [`ASSET`]: a live object as
+/// plinth applied it.
+pub fn plinths(mut value: Value) -> Value {
+    for (name, label) in [
+        ("app.kubernetes.io/managed-by", "plinth"),
+        ("plinth.dev/cluster", "plain-west"),
+        ("plinth.dev/asset", ASSET),
+    ] {
+        value["metadata"]["labels"][name] = label.into();
+    }
+    value
+}
