@@ -26,7 +26,7 @@ use plinth_vocab::redact::Redactor;
 use crate::events::{Emitter, Reason, Regarding, corrected_note};
 use crate::outcome::{ApplyReport, Conflict, ObjectOutcome, Outcome};
 use crate::plan::{
-    self, Action, FIELD_MANAGER, GATE_FIELD_MANAGER, Plan, PlanInput, PlanOptions, Step,
+    self, Action, DueEvent, FIELD_MANAGER, GATE_FIELD_MANAGER, Plan, PlanInput, PlanOptions, Step,
 };
 use crate::removal;
 
@@ -234,7 +234,7 @@ impl Writer<'_> {
             }
             Action::Skip(_) => {
                 if !self.request.dry_run {
-                    self.emit_standing(step, &mut outcome).await;
+                    self.emit_standing(step, &step.events, &mut outcome).await;
                 }
             }
             Action::Unchanged | Action::Paused | Action::Fail => {}
@@ -256,11 +256,19 @@ impl Writer<'_> {
         if let Some(crd) = &step.waits_for
             && !self.wait_for_kind(body).await
         {
-            outcome.outcome = Outcome::Skipped;
-            outcome.reason = Some(format!(
+            let reason = format!(
                 "the cluster did not serve `{}` `{}` within {:?} after {crd} was applied",
                 step.api_version, step.key.kind, self.request.crd_wait
-            ));
+            );
+            outcome.outcome = Outcome::Skipped;
+            outcome.reason = Some(reason.clone());
+            let waited = format!("applied once {crd} is served");
+            outcome.notes.retain(|n| *n != waited);
+            let due = [DueEvent {
+                reason: Reason::CrdMissing,
+                note: reason,
+            }];
+            self.emit_standing(step, &due, outcome).await;
             return;
         }
         // Confirm a change of a live object first: the server's own view of what the apply
@@ -505,10 +513,10 @@ impl Writer<'_> {
         }
     }
 
-    /// Emits the step's due Events as standing problems: each only when the cluster does not
-    /// hold it yet (a refused patch is reported once, not on every run).
-    async fn emit_standing(&self, step: &Step, outcome: &mut ObjectOutcome) {
-        for due in &step.events {
+    /// Emits `events` about the step's object as standing problems: each only when the cluster
+    /// does not hold it yet (a refused patch is reported once, not on every run).
+    async fn emit_standing(&self, step: &Step, events: &[DueEvent], outcome: &mut ObjectOutcome) {
+        for due in events {
             let event = self
                 .emitter
                 .standing(due.reason, &step.regarding, &due.note);

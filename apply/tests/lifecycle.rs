@@ -181,6 +181,7 @@ fn crd_and_widget(after: u32) -> (tempfile::TempDir, FakeApiServer) {
     let server = support::server_with(Vec::new(), |s: Scenario| {
         s.serve("apiextensions.k8s.io/v1", "CustomResourceDefinition", false)
             .crd_established_after(after)
+            .serve_events()
     });
     (repo, server)
 }
@@ -252,9 +253,22 @@ fn a_custom_resource_whose_crd_is_not_served_in_time_is_skipped() {
     assert_eq!(crd.outcome, Outcome::Created, "{report:#?}");
     assert!(stored(&server, crd).is_some());
     let w = expect(&report, "w1", Outcome::Skipped, &["`Widget`", "300ms"]);
+    assert!(
+        !w.notes.iter().any(|n| n.contains("is served")),
+        "no longer waiting: {w:#?}"
+    );
     assert_eq!(writes_to(&server, "widgets/"), Vec::<String>::new());
     assert_eq!(writes_to(&server, "example.com/v1"), Vec::<String>::new());
     assert!(stored(&server, w).is_none());
+    // A `CRDMissing` Event about the custom resource, as for a kind never served.
+    let events = server.events();
+    let missing: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["reason"] == "CRDMissing")
+        .collect();
+    assert_eq!(missing.len(), 1, "{events:#?}");
+    assert_eq!(missing[0]["regarding"]["name"], "w1");
+    assert_eq!(missing[0]["regarding"]["kind"], "Widget");
 }
 
 /// The Deployment `web` in [`NS`] with `app` as its selector.
