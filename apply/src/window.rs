@@ -138,7 +138,8 @@ fn parse_schedule(schedule: &str) -> Result<Cron, String> {
                 Some((r, s)) => (r, Some(s)),
                 None => (item, None),
             };
-            let step_ok = step.is_none_or(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+            let step_ok =
+                step.is_none_or(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
             let range_ok = range == "*"
                 || match range.split_once('-') {
                     Some((a, b)) => value_ok(a) && value_ok(b),
@@ -412,7 +413,10 @@ mod tests {
         // 7 is Sunday as well as 0.
         let sunday = window("0 0 * * 7", "1h", None);
         assert!(sunday.is_open(at("2026-12-06T00:10:00Z")));
-        assert_eq!(window("0 0 * * 0", "1h", None), window("0 0 * * 0", "1h", None));
+        assert_eq!(
+            window("0 0 * * 0", "1h", None),
+            window("0 0 * * 0", "1h", None)
+        );
         let steps = window("*/15 */6 * * *", "5m", None);
         assert!(steps.is_open(at("2026-12-01T06:47:00Z")));
         assert!(!steps.is_open(at("2026-12-01T07:00:00Z")));
