@@ -34,37 +34,36 @@ pub enum Judgement {
     Hold { reason: String, next: Option<i64> },
 }
 
-/// The disruption gate of one plan: the windows, the flag, and what the classifier compares.
+/// When disruptive changes may be made: the windows, the flag, the cluster and the time.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    /// The maintenance windows of the cluster.
+    pub windows: &'a [Window],
+    /// `--allow-disruption`.
+    pub allow: bool,
+    /// The cluster, for the reason of a hold.
+    pub cluster: &'a str,
+    /// The run's time, seconds since the epoch.
+    pub now: i64,
+}
+
+/// The disruption gate of one plan: its rules, and what the classifier compares.
 pub struct Gate<'a> {
     live: &'a LiveSet,
     desired: &'a [DesiredObject],
-    windows: &'a [Window],
-    allow: bool,
-    cluster: &'a str,
-    now: i64,
+    rules: Rules<'a>,
     /// The live (base) and rendered (head) objects, gathered for the first change judged.
     sides: Option<(Vec<RenderedObject>, Vec<RenderedObject>)>,
     verdict: Option<Verdict>,
 }
 
 impl<'a> Gate<'a> {
-    /// The gate of a plan of `cluster` at `now` (seconds since the epoch): `windows`, and
-    /// `allow` for `--allow-disruption`.
-    pub fn new(
-        live: &'a LiveSet,
-        desired: &'a [DesiredObject],
-        windows: &'a [Window],
-        allow: bool,
-        cluster: &'a str,
-        now: i64,
-    ) -> Self {
+    /// The gate of a plan from `live` to `desired` under `rules`.
+    pub fn new(live: &'a LiveSet, desired: &'a [DesiredObject], rules: Rules<'a>) -> Self {
         Self {
             live,
             desired,
-            windows,
-            allow,
-            cluster,
-            now,
+            rules,
             sides: None,
             verdict: None,
         }
@@ -104,15 +103,20 @@ impl<'a> Gate<'a> {
         }
         let what: Vec<&str> = found.iter().map(|d| d.message.as_str()).collect();
         let what = what.join("; ");
-        if self.allow {
+        if self.rules.allow {
             return Judgement::Noted(format!(
                 "disruptive, applied with `--allow-disruption`: {what}"
             ));
         }
-        let cluster = self.cluster;
+        let Rules {
+            windows,
+            cluster,
+            now,
+            ..
+        } = self.rules;
         let (held, next) = match self
             .verdict
-            .get_or_insert_with(|| window::verdict(self.windows, self.now))
+            .get_or_insert_with(|| window::verdict(windows, now))
         {
             Verdict::Open => {
                 return Judgement::Noted(format!(
@@ -224,10 +228,14 @@ mod tests {
     }
 
     /// An object of cluster `c` with plinth's labels (and those of `extra`).
-    fn obj(api_version: &str, kind: &str, name: &str, extra: &Value) -> Value {
+    fn obj(api_version: &str, kind: &str, at: (Option<&str>, &str), extra: &Value) -> Value {
+        let (namespace, name) = at;
         let mut o = json!({"apiVersion": api_version, "kind": kind,
             "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "plinth",
                 "plinth.dev/cluster": "c", "plinth.dev/asset": "a"}}});
+        if let Some(ns) = namespace {
+            o["metadata"]["namespace"] = json!(ns);
+        }
         if let (Some(o), Some(extra)) = (o.as_object_mut(), extra.as_object()) {
             for (k, v) in extra {
                 if k == "metadata" {
@@ -246,7 +254,7 @@ mod tests {
         obj(
             "machineconfiguration.openshift.io/v1",
             "MachineConfig",
-            name,
+            (None, name),
             &json!({"metadata": {"labels": {"machineconfiguration.openshift.io/role": "worker",
                 "app.kubernetes.io/managed-by": "plinth", "plinth.dev/cluster": "c",
                 "plinth.dev/asset": "a"}},
@@ -282,6 +290,15 @@ mod tests {
             .iter()
             .find(|s| s.key.name == name)
             .unwrap_or_else(|| panic!("{name} not in {plan:#?}"))
+    }
+
+    /// The step of `name` in `plan`, held for a reason that starts with `reason`.
+    fn held_for<'p>(plan: &'p Plan, name: &str, reason: &str) -> &'p Step {
+        let s = step(plan, name);
+        assert_eq!(s.action, Action::Hold, "{s:#?}");
+        let got = s.reason.as_deref().unwrap_or_default();
+        assert!(got.starts_with(reason), "{got}");
+        s
     }
 
     #[test]
@@ -360,14 +377,12 @@ mod tests {
     #[test]
     fn a_pod_template_change_is_a_rollout_never_held() {
         let deployment = |image: &str| {
-            let mut d = obj(
+            obj(
                 "apps/v1",
                 "Deployment",
-                "web",
+                (Some("shop"), "web"),
                 &json!({"spec": {"template": {"spec": {"containers": [{"name": "c", "image": image}]}}}}),
-            );
-            d["metadata"]["namespace"] = json!("shop");
-            d
+            )
         };
         let p = plan_of(
             vec![deployment("b")],
@@ -382,39 +397,31 @@ mod tests {
     #[test]
     fn a_hyperconverged_change_is_held() {
         let hco = |n: i64| {
-            let mut h = obj(
+            obj(
                 "hco.kubevirt.io/v1beta1",
                 "HyperConverged",
-                "kubevirt-hyperconverged",
+                (Some("openshift-cnv"), "kubevirt-hyperconverged"),
                 &json!({"spec": {"liveMigrationConfig": {"parallelMigrationsPerCluster": n}}}),
-            );
-            h["metadata"]["namespace"] = json!("openshift-cnv");
-            h
+            )
         };
         let p = plan_of(vec![hco(5)], vec![hco(10)], &options(weekend()));
-        let s = step(&p, "kubevirt-hyperconverged");
-        assert_eq!(s.action, Action::Hold);
-        assert!(
-            s.reason.as_deref().is_some_and(|r| r.starts_with(
-                "touches the whole virtualization platform: HyperConverged `openshift-cnv/kubevirt-hyperconverged` changed; held until"
-            )),
-            "{:?}",
-            s.reason
+        held_for(
+            &p,
+            "kubevirt-hyperconverged",
+            "touches the whole virtualization platform: HyperConverged `openshift-cnv/kubevirt-hyperconverged` changed; held until",
         );
     }
 
     #[test]
     fn a_machine_class_is_held_only_when_its_replacement_key_changes() {
         let class = |key: &str, image: &str, label: &str| {
-            let mut c = obj(
+            obj(
                 "machine.sapcloud.io/v1alpha1",
                 "MachineClass",
-                "w1",
-                &json!({"providerSpec": {"imageId": image, "labels": {"x": label}}}),
-            );
-            c["metadata"]["namespace"] = json!("mcm");
-            c["metadata"]["annotations"] = json!({ANNOTATION_REPLACEMENT_KEY: key});
-            c
+                (Some("mcm"), "w1"),
+                &json!({"metadata": {"annotations": {ANNOTATION_REPLACEMENT_KEY: key}},
+                    "providerSpec": {"imageId": image, "labels": {"x": label}}}),
+            )
         };
         let same_key = plan_of(
             vec![class("k1", "i1", "b")],
@@ -427,14 +434,10 @@ mod tests {
             vec![class("k1", "i1", "a")],
             &options(weekend()),
         );
-        let s = step(&new_key, "w1");
-        assert_eq!(s.action, Action::Hold);
-        assert!(
-            s.reason.as_deref().is_some_and(|r| r.starts_with(
-                "replaces the servers of pool `w1`: the replacement key of MachineClass `mcm/w1` changed (changed: `providerSpec.imageId`)"
-            )),
-            "{:?}",
-            s.reason
+        held_for(
+            &new_key,
+            "w1",
+            "replaces the servers of pool `w1`: the replacement key of MachineClass `mcm/w1` changed (changed: `providerSpec.imageId`);",
         );
     }
 
@@ -445,23 +448,17 @@ mod tests {
             vec![machine_config("99-worker-old", "/etc/a")],
             &options(weekend()),
         );
-        let created = step(&p, "99-worker-new");
-        assert_eq!(created.action, Action::Hold);
-        assert!(
-            created
-                .reason
-                .as_deref()
-                .is_some_and(|r| r.contains("MachineConfig `99-worker-new` added"))
+        let created = held_for(
+            &p,
+            "99-worker-new",
+            "reboots the nodes of pool `worker`: MachineConfig `99-worker-new` added;",
         );
         // Nothing to confirm: the object does not exist.
         assert!(created.confirm.is_none());
-        let pruned = step(&p, "99-worker-old");
-        assert_eq!(pruned.action, Action::Hold);
-        assert!(
-            pruned
-                .reason
-                .as_deref()
-                .is_some_and(|r| r.contains("MachineConfig `99-worker-old` removed"))
+        held_for(
+            &p,
+            "99-worker-old",
+            "reboots the nodes of pool `worker`: MachineConfig `99-worker-old` removed;",
         );
         assert_eq!(p.writes(), 0);
         // The held steps keep their place in the plan's order: the prune last.
@@ -507,27 +504,23 @@ mod tests {
     /// given each changed object's live and rendered values.
     #[test]
     fn apply_holds_what_the_preview_calls_disruptive_in_the_example() {
-        use plinth_drift::core::ownership::Policy;
-        use plinth_drift::core::pipeline::run_client_side_with;
         use plinth_drift::core::report::Status;
         use plinth_drift::source::snapshot;
         use plinth_renderer::{Fleet, Source};
         use std::collections::BTreeSet;
 
-        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/fleet");
-        let fleet = Fleet::open(Source::dir(&repo).unwrap()).unwrap();
-        let rendered = fleet.render_cluster("plain-west").unwrap();
-        let mut desired = desired::from_rendered(&rendered, &fleet.settings);
-        let live = snapshot::load_for(&repo.join("live/plain-west"), &mut desired, None).unwrap();
-        let prefix = fleet.settings.annotation_prefix.clone();
-        let policy = Policy::new(
-            &fleet.settings.drift.gitops_managers,
-            &fleet.settings.drift.drift_managers,
-        );
-        let results = run_client_side_with(&desired, &live, &prefix, "plain-west", &policy);
+        // The example's settings are the defaults (prefix, managers).
+        const CLUSTER: &str = "plain-west";
+        let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/fleet");
+        let rendered = Fleet::open(Source::dir(&example).expect("the example"))
+            .and_then(|f| f.render_cluster(CLUSTER))
+            .expect("the example renders");
+        let mut desired = desired::from_rendered(&rendered, &Default::default());
+        let snapshot_dir = example.join("live").join(CLUSTER);
+        let live = snapshot::load_for(&snapshot_dir, &mut desired, None).expect("the snapshot");
+        let results = run_client_side(&desired, &live, PREFIX, CLUSTER);
         let options = PlanOptions {
-            prefix,
-            cluster: "plain-west".into(),
+            cluster: CLUSTER.into(),
             ..options(weekend())
         };
         let p = plan(

@@ -335,14 +335,13 @@ pub fn plan(input: PlanInput<'_>, options: &PlanOptions) -> Plan {
 /// disruptive change while no maintenance window is open is held (nothing written, the
 /// anti-thrashing gate not consulted); one that goes ahead says why in a note.
 fn hold_disruptive(steps: &mut [Step], input: PlanInput<'_>, options: &PlanOptions) {
-    let mut gate = disruption::Gate::new(
-        input.live,
-        input.desired,
-        &options.maintenance_windows,
-        options.allow_disruption,
-        &options.cluster,
-        options.now,
-    );
+    let rules = disruption::Rules {
+        windows: &options.maintenance_windows,
+        allow: options.allow_disruption,
+        cluster: &options.cluster,
+        now: options.now,
+    };
+    let mut gate = disruption::Gate::new(input.live, input.desired, rules);
     for step in steps {
         let (change, after) = match step.action {
             Action::Create => (ObjectChange::Added, step.body.as_ref()),

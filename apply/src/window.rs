@@ -1,5 +1,5 @@
-//! Maintenance windows: when `plinth apply` may make a disruptive change (see
-//! [`crate::disruption`]). A window is a 5-field cron `schedule` (minute, hour, day of month,
+//! Maintenance windows: when `plinth apply` may make a disruptive change (the disruption
+//! gate holds it otherwise). A window is a 5-field cron `schedule` (minute, hour, day of month,
 //! month, day of week), a `duration` and an IANA `timeZone` (default `UTC`), as Karpenter
 //! schedules its disruption budgets.
 //!
