@@ -515,7 +515,8 @@ mod tests {
         let rendered = Fleet::open(Source::dir(&example).expect("the example"))
             .and_then(|f| f.render_cluster(CLUSTER))
             .expect("the example renders");
-        let mut desired = desired::from_rendered(&rendered, &Default::default());
+        let mut desired =
+            desired::from_rendered(&rendered, &plinth_renderer::settings::Settings::default());
         let snapshot_dir = example.join("live").join(CLUSTER);
         let live = snapshot::load_for(&snapshot_dir, &mut desired, None).expect("the snapshot");
         let results = run_client_side(&desired, &live, PREFIX, CLUSTER);
@@ -539,7 +540,7 @@ mod tests {
             .collect();
 
         // What the preview says of the same changes: the rendered object against the live one.
-        let head: Vec<RenderedObject> = rendered.objects.clone();
+        let rendered_side: Vec<RenderedObject> = rendered.objects.clone();
         let base: Vec<RenderedObject> = live
             .objects
             .iter()
@@ -563,7 +564,7 @@ mod tests {
                 };
                 let before = live.objects.get(&r.key);
                 let after = by_key.get(&r.key).copied();
-                let found = classify(change, before, after, &base, &head);
+                let found = classify(change, before, after, &base, &rendered_side);
                 found
                     .iter()
                     .any(|d| d.effect != Effect::Rollout)

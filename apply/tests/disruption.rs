@@ -26,7 +26,7 @@ fn apply(server: &FakeApiServer, repo: &Path, now: i64) -> ApplyReport {
     support::try_apply(request).expect("apply runs")
 }
 
-/// The writes the server stored to the HyperConverged or the MachineConfigs.
+/// The writes the server stored to the `HyperConverged` or the `MachineConfig`s.
 fn disruptive_writes(server: &FakeApiServer) -> Vec<String> {
     support::stored_writes(server)
         .into_iter()

@@ -97,8 +97,8 @@ fn allow_disruption_plans_the_disruptive_drift() {
 fn plan_with_windows(file: &str, key: &str, windows: &str, extra: &[&str]) -> std::process::Output {
     let repo = example_copy();
     let path = repo.path().join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, format!("{text}{key}\n{windows}")).unwrap();
+    let text = fs_err::read_to_string(&path).unwrap();
+    fs_err::write(&path, format!("{text}{key}\n{windows}")).unwrap();
     let mut args = vec![
         "apply",
         ".",
