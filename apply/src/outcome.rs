@@ -169,6 +169,10 @@ pub struct ObjectOutcome {
     /// The throttle state, where the gate was consulted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub throttle: Option<Throttle>,
+    /// A held object: when the next maintenance window starts (RFC 3339 UTC); absent when
+    /// none is configured or none opens again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_window: Option<String>,
     /// Anything else worth saying (labels restored, event emitted, retried).
     pub notes: Vec<String>,
 }

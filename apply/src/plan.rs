@@ -23,6 +23,9 @@ use plinth_vocab::labels::{
     ANNOTATION_SYNC_WAVE, LABEL_ASSET, LABEL_CLUSTER, LABEL_MANAGED_BY, MANAGED_BY_PLINTH,
 };
 
+use plinth_review::change::ObjectChange;
+
+use crate::disruption::{self, Judgement};
 use crate::events::{self, Reason, Regarding};
 use crate::gate::{self, Bucket, Decision};
 use crate::order;
@@ -59,6 +62,11 @@ pub struct PlanOptions {
     pub throttle: Throttle,
     /// The run's time, seconds since the epoch.
     pub now: i64,
+    /// `--allow-disruption`: disruptive changes go ahead outside a maintenance window.
+    pub allow_disruption: bool,
+    /// The maintenance windows (`cluster.yaml`'s, else `plinth.yaml`'s `apply.`):
+    /// disruptive changes are held while none is open ([`crate::disruption`]).
+    pub maintenance_windows: Vec<crate::window::Window>,
 }
 
 /// What a drift run produced that the plan reads.
@@ -116,6 +124,9 @@ pub enum Action {
     Prune,
     /// The live object could not be read: nothing written.
     Fail,
+    /// A disruptive change outside a maintenance window: nothing written
+    /// ([`crate::disruption`]).
+    Hold,
 }
 
 impl Action {
@@ -130,6 +141,7 @@ impl Action {
             Self::Skip(_) => Outcome::Skipped,
             Self::Prune => Outcome::Pruned,
             Self::Fail => Outcome::Failed,
+            Self::Hold => Outcome::Held,
         }
     }
 }
@@ -182,6 +194,8 @@ pub struct Step {
     /// `Configure`, `Throttle`, `Pause`: the fields someone else added that drift reports and
     /// server-side apply would leave (see [`crate::removal`]): removed after the apply.
     pub removals: Vec<Removal>,
+    /// A held step: when the next maintenance window starts (seconds since the epoch).
+    pub next_window: Option<i64>,
 }
 
 impl Step {
@@ -204,6 +218,7 @@ impl Step {
             waits_for: None,
             confirm: None,
             removals: Vec::new(),
+            next_window: None,
         }
     }
 
@@ -271,6 +286,7 @@ impl Step {
             changes: self.changes.clone(),
             conflicts: Vec::new(),
             throttle: self.throttle.clone(),
+            next_window: self.next_window.map(rfc3339),
             notes,
         }
     }
@@ -316,7 +332,48 @@ pub fn plan(input: PlanInput<'_>, options: &PlanOptions) -> Plan {
     order::sort_reconcile(&mut steps, |s| (s.wave, &s.key));
     order::sort_prune(&mut prunes, |s| (s.wave, &s.key));
     steps.extend(prunes);
+    hold_disruptive(&mut steps, input, options);
     Plan { steps }
+}
+
+/// The disruption gate ([`crate::disruption`]) over the steps that write an object: a
+/// disruptive change while no maintenance window is open is held (nothing written, the
+/// anti-thrashing gate not consulted); one that goes ahead says why in a note.
+fn hold_disruptive(steps: &mut [Step], input: PlanInput<'_>, options: &PlanOptions) {
+    let rules = disruption::Rules {
+        windows: &options.maintenance_windows,
+        allow: options.allow_disruption,
+        cluster: &options.cluster,
+        now: options.now,
+    };
+    let mut gate = disruption::Gate::new(input.live, input.desired, rules);
+    for step in steps {
+        let (change, after) = match step.action {
+            Action::Create => (ObjectChange::Added, step.body.as_ref()),
+            Action::Configure => (ObjectChange::Changed, step.body.as_ref()),
+            Action::Throttle | Action::Pause => (ObjectChange::Changed, step.confirm.as_ref()),
+            Action::Prune => (ObjectChange::Removed, None),
+            _ => continue,
+        };
+        match gate.judge(change, &step.key, after) {
+            Judgement::Go => {}
+            Judgement::Noted(note) => step.notes.push(note),
+            Judgement::Hold { reason, next } => {
+                // Nothing written; a changed object's body is kept for the executor to
+                // confirm by a dry-run that the server would change it at all.
+                let body = step.body.take().or_else(|| step.confirm.take());
+                step.confirm = body.filter(|_| change == ObjectChange::Changed);
+                step.action = Action::Hold;
+                step.reason = Some(reason);
+                step.next_window = next;
+                step.force = false;
+                step.annotations.clear();
+                step.throttle = None;
+                step.events.clear();
+                step.waits_for = None;
+            }
+        }
+    }
 }
 
 /// The value of the label `name` of `obj`.
@@ -748,6 +805,9 @@ mod tests {
             cluster: "c".into(),
             throttle: Throttle::default(),
             now: NOW,
+            // The disruption gate has its own tests (`crate::disruption`).
+            allow_disruption: true,
+            maintenance_windows: Vec::new(),
         }
     }
 

@@ -56,6 +56,9 @@ pub struct ApplyRequest {
     /// How long to wait for a CRD applied in this run to be served before its custom
     /// resources.
     pub crd_wait: Duration,
+    /// `--allow-disruption`: apply disruptive changes (node reboots, server replacement, VM
+    /// re-provisioning and restarts, platform-wide changes) outside a maintenance window.
+    pub allow_disruption: bool,
 }
 
 /// What a run produced.
@@ -76,6 +79,9 @@ pub enum ApplyError {
         "a snapshot can only be planned: pass --dry-run, or a cluster (--kubeconfig, --context)"
     )]
     SnapshotNeedsDryRun,
+    /// A maintenance window does not parse (file and field path named).
+    #[error(transparent)]
+    Window(#[from] crate::window::WindowError),
 }
 
 /// Runs a whole apply: `notify` hears every [`Notice`] as it happens.
@@ -88,6 +94,8 @@ pub fn run(request: &ApplyRequest, notify: &dyn Fn(Notice)) -> Result<ApplyRun, 
     let fleet = engine::open_cluster(&drift.repo, &drift.cluster)?;
     let mut desired = engine::load_desired(&drift.repo, &drift.cluster, &fleet, notify)?;
     let settings = &fleet.settings;
+    // Bad windows fail the run before anything is read from the cluster or written.
+    let maintenance_windows = maintenance_windows(&fleet, &drift.cluster)?;
     let policy = Policy::new(
         &settings.drift.gitops_managers,
         &settings.drift.drift_managers,
@@ -102,6 +110,8 @@ pub fn run(request: &ApplyRequest, notify: &dyn Fn(Notice)) -> Result<ApplyRun, 
         cluster: drift.cluster.clone(),
         throttle: settings.apply.throttle.clone(),
         now: drift.now_epoch,
+        allow_disruption: request.allow_disruption,
+        maintenance_windows,
     };
     // Drift's client-side results, then the plan.
     let plan_of = |desired: &[DesiredObject], live: &LiveSet| -> Plan {
@@ -182,6 +192,37 @@ pub fn run(request: &ApplyRequest, notify: &dyn Fn(Notice)) -> Result<ApplyRun, 
     Ok(ApplyRun { report })
 }
 
+/// The maintenance windows of `cluster`: `cluster.yaml`'s `maintenanceWindows` when it has
+/// the key, else `plinth.yaml`'s `apply.maintenanceWindows`.
+fn maintenance_windows(
+    fleet: &plinth_renderer::Fleet,
+    cluster: &str,
+) -> Result<Vec<crate::window::Window>, ApplyError> {
+    let settings = &fleet.settings;
+    let path = format!("{}/{cluster}/cluster.yaml", settings.paths.clusters);
+    let text = fleet
+        .source
+        .read_text(&path, settings.limits.max_file_bytes)
+        .map_err(DriftError::from)?;
+    let spec = plinth_renderer::cluster::Cluster::parse(&text, path.clone(), cluster)
+        .map_err(DriftError::from)?
+        .spec;
+    let (specs, origin) = match &spec.maintenance_windows {
+        Some(list) => (list.as_slice(), (path.as_str(), "maintenanceWindows")),
+        None => (
+            settings.apply.maintenance_windows.as_slice(),
+            (plinth_renderer::settings::FILE, "apply.maintenanceWindows"),
+        ),
+    };
+    Ok(crate::window::parse(
+        specs,
+        crate::window::Origin {
+            file: origin.0,
+            field: origin.1,
+        },
+    )?)
+}
+
 /// The writes of one run against a cluster.
 struct Writer<'a> {
     cluster: &'a ClusterLive,
@@ -235,6 +276,12 @@ impl Writer<'_> {
             Action::Skip(_) => {
                 if !self.request.dry_run {
                     self.emit_standing(step, &step.events, &mut outcome).await;
+                }
+            }
+            Action::Hold => {
+                // Nothing written: a dry-run only says whether the server would change it.
+                if let Some(body) = &step.confirm {
+                    self.confirm(step, body, true, &mut outcome).await;
                 }
             }
             Action::Unchanged | Action::Paused | Action::Fail => {}

@@ -261,6 +261,13 @@ pub struct ApplyArgs {
     /// Delete and create again an object whose apply an immutable field refused
     #[arg(long)]
     pub recreate: bool,
+    /// Apply disruptive changes now, outside a maintenance window: node reboots
+    /// (MachineConfig, KubeletConfig), server replacement (a MachineClass replacement key),
+    /// VM re-provisioning (NodeGroup offering or image) and restarts (VirtualMachine template),
+    /// platform-wide changes (HyperConverged). Without it they are `held` unless a window of
+    /// `maintenanceWindows` (cluster.yaml, else plinth.yaml `apply:`) is open
+    #[arg(long)]
+    pub allow_disruption: bool,
     /// Namespace of the Events about cluster-scoped objects (`default` or `kube-system`)
     #[arg(long, value_name = "NAME", default_value = "default")]
     pub events_namespace: String,

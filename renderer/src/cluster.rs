@@ -36,6 +36,9 @@ pub struct ClusterSpec {
     pub machine_classes: Vec<MachineClassPool>,
     /// `VPSie` node groups (see [`crate::pools::vpsie`]).
     pub node_groups: Vec<NodeGroupPool>,
+    /// When `plinth apply` may make disruptive changes to this cluster: wins over
+    /// `plinth.yaml`'s `apply.maintenanceWindows` when present (an empty list: never).
+    pub maintenance_windows: Option<Vec<crate::settings::MaintenanceWindow>>,
 }
 
 /// A loaded cluster: its folder name, the file it came from, and its spec.

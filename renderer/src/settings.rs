@@ -128,6 +128,23 @@ pub struct ApplySettings {
     /// The anti-thrashing gate.
     #[serde(default)]
     pub throttle: Throttle,
+    /// When disruptive changes (node reboots, server replacement, VM re-provisioning and
+    /// restarts, platform-wide changes) may be applied; a cluster's `cluster.yaml`
+    /// `maintenanceWindows` wins when present. None: they are always held (unless
+    /// `--allow-disruption`).
+    #[serde(default)]
+    pub maintenance_windows: Vec<MaintenanceWindow>,
+}
+
+/// One maintenance window as written: a 5-field cron `schedule`, a `duration` (`30m`, `4h`,
+/// `1h30m`) and an IANA `timeZone` (default `UTC`). `plinth apply` parses and checks it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MaintenanceWindow {
+    pub schedule: String,
+    pub duration: String,
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 /// The anti-thrashing gate: a token bucket per object, `capacity` applies per

@@ -34,6 +34,7 @@ fn object(api_version: &str, kind: &str, namespace: Option<&str>, name: &str) ->
         changes: vec![],
         conflicts: vec![],
         throttle: None,
+        next_window: None,
         notes: vec![],
     }
 }
@@ -126,6 +127,7 @@ fn every_outcome() -> Vec<ObjectOutcome> {
         "disruptive (node reboot) outside the maintenance window; next window 2026-12-01T02:00:00Z",
     );
     pool.changes = vec![change("/spec/paused", json!(false), Some(json!(true)))];
+    pool.next_window = Some("2026-12-01T02:00:00Z".into());
 
     let mut service = object("v1", "Service", Some("apps"), "web");
     service.wave = 1;

@@ -74,6 +74,10 @@ pub fn request_for(server: &FakeApiServer, repo: &Path, cluster: &str, now: i64)
         reporting_instance: "test".into(),
         events_namespace: "default".into(),
         crd_wait: Duration::from_secs(2),
+        // The example's planted drift configures the HyperConverged and creates a
+        // MachineConfig, both disruptive; the disruption gate has its own tests
+        // (`tests/disruption.rs`).
+        allow_disruption: true,
     }
 }
 

@@ -1,6 +1,7 @@
 //! `plinth apply`: correct a cluster's drift — server-side apply, in reconcile order, of every
 //! rendered object the drift engine calls missing or drifted, through the per-object
-//! anti-thrashing gate; `--dry-run` prints the plan (from the cluster, or from a snapshot).
+//! anti-thrashing gate, disruptive changes held outside maintenance windows unless
+//! `--allow-disruption`; `--dry-run` prints the plan (from the cluster, or from a snapshot).
 
 use std::time::{Duration, Instant};
 
@@ -47,6 +48,7 @@ pub fn run(args: ApplyArgs, global: &GlobalSettings) -> Result<Outcome, CommandE
         reporting_instance: global.reporting_instance.clone(),
         events_namespace: args.events_namespace,
         crd_wait: Duration::from_secs(args.crd_wait),
+        allow_disruption: args.allow_disruption,
     };
     let started = Instant::now();
     let notify = |notice: Notice| match notice {
@@ -58,6 +60,9 @@ pub fn run(args: ApplyArgs, global: &GlobalSettings) -> Result<Outcome, CommandE
         run::ApplyError::Drift(e) => CommandError::from(e),
         other @ run::ApplyError::SnapshotNeedsDryRun => CommandError::user(other.to_string())
             .hint("`plinth apply --dry-run --snapshot PATH` prints the plan of a snapshot"),
+        run::ApplyError::Window(e) => CommandError::user(e.to_string()).hint(
+            "a window is `schedule` (5-field cron), `duration` (`30m`, `4h`, `1h30m`, at most 7 days) and `timeZone` (IANA, default `UTC`)",
+        ),
     })?;
     printer.status(&format!(
         "cluster `{cluster}`: {} in {:.2}s",
