@@ -10,7 +10,9 @@ use serde_json::Value;
 use crate::change::ObjectChange;
 use plinth_renderer::render::RenderedObject;
 use plinth_vocab::group_of;
-use plinth_vocab::labels::ANNOTATION_REPLACEMENT_KEY;
+use plinth_vocab::labels::{
+    ANNOTATION_REPLACEMENT_KEY, LABEL_ASSET, LABEL_CLUSTER, LABEL_MANAGED_BY,
+};
 
 /// What a change does at run time, most disruptive first: the order of every disruption list
 /// (terminal, Markdown and JSON) is this order, then cluster, then object.
@@ -213,6 +215,65 @@ fn replacement_causes(
     fields
 }
 
+/// How a part of `metadata` counts when a change is judged by what an operator reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Metadata {
+    /// Every entry but plinth's own labels counts.
+    ReadButPlinths,
+    /// Only these entries count.
+    Only(&'static [&'static str]),
+    /// Nothing counts.
+    Ignored,
+}
+
+/// The HyperConverged's annotations that patch the configuration of the components it
+/// deploys (KubeVirt, CDI, the network addons, SSP): changing one reconfigures the platform.
+const HCO_JSON_PATCH_ANNOTATIONS: &[&str] = &[
+    "kubevirt.kubevirt.io/jsonpatch",
+    "containerizeddataimporter.kubevirt.io/jsonpatch",
+    "networkaddonsconfigs.kubevirt.io/jsonpatch",
+    "ssp.kubevirt.io/jsonpatch",
+];
+
+/// Whether `before` and `after` differ anywhere but in `metadata`, or in the labels or
+/// annotations that count (`labels`, `annotations`).
+fn changed_beyond(before: &Value, after: &Value, labels: Metadata, annotations: Metadata) -> bool {
+    let counted = |v: &Value| -> Value {
+        let mut v = v.clone();
+        let meta = v.get("metadata").cloned().unwrap_or(Value::Null);
+        let keep = |field: &str, how: Metadata| -> Value {
+            let Some(Value::Object(mut map)) = meta.get(field).cloned() else {
+                return Value::Null;
+            };
+            match how {
+                Metadata::ReadButPlinths => {
+                    for own in [LABEL_MANAGED_BY, LABEL_CLUSTER, LABEL_ASSET] {
+                        map.remove(own);
+                    }
+                }
+                Metadata::Only(keys) => map.retain(|k, _| keys.contains(&k.as_str())),
+                Metadata::Ignored => map.clear(),
+            }
+            if map.is_empty() {
+                Value::Null
+            } else {
+                Value::Object(map)
+            }
+        };
+        if let Some(o) = v.as_object_mut() {
+            o.insert(
+                "metadata".into(),
+                serde_json::json!({
+                    "labels": keep("labels", labels),
+                    "annotations": keep("annotations", annotations),
+                }),
+            );
+        }
+        v
+    };
+    counted(before) != counted(after)
+}
+
 /// The disruptions one object change causes. `before`/`after` are the (redacted) object
 /// values; `base` and `head` are every object the cluster renders at base and at head (to
 /// find the pools that use a machine class and the userData Secrets of machine classes).
@@ -244,16 +305,33 @@ pub fn classify(
     let both = before.zip(after);
     let changed_at =
         |pointer: &str| both.is_some_and(|(b, a)| b.pointer(pointer) != a.pointer(pointer));
+    // A changed object whose only difference is metadata the operator does not read disrupts
+    // nothing: the HyperConverged's labels and annotations but its JSON-patch ones, a
+    // MachineConfig's annotations and plinth's own labels (other labels may select its pool),
+    // a KubeletConfig's labels and annotations.
+    let beyond = |labels: Metadata, annotations: Metadata| {
+        both.is_none_or(|(b, a)| changed_beyond(b, a, labels, annotations))
+    };
     let mut out = Vec::new();
     match (group, kind) {
-        ("hco.kubevirt.io", "HyperConverged") => out.push(make(
-            Effect::Platform,
-            format!(
-                "touches the whole virtualization platform: {what} {}",
-                change.word()
-            ),
-        )),
-        ("machineconfiguration.openshift.io", "MachineConfig" | "KubeletConfig") => {
+        ("hco.kubevirt.io", "HyperConverged")
+            if beyond(
+                Metadata::Ignored,
+                Metadata::Only(HCO_JSON_PATCH_ANNOTATIONS),
+            ) =>
+        {
+            out.push(make(
+                Effect::Platform,
+                format!(
+                    "touches the whole virtualization platform: {what} {}",
+                    change.word()
+                ),
+            ));
+        }
+        ("machineconfiguration.openshift.io", "MachineConfig" | "KubeletConfig")
+            if (kind == "MachineConfig" && beyond(Metadata::ReadButPlinths, Metadata::Ignored))
+                || (kind == "KubeletConfig" && beyond(Metadata::Ignored, Metadata::Ignored)) =>
+        {
             let pool = machine_config_pool(obj)
                 .map_or_else(|| "its pool".to_owned(), |p| format!("pool `{p}`"));
             out.push(make(
@@ -366,6 +444,109 @@ mod tests {
             "spec": {"machineConfigPoolSelector": {"matchLabels": {"pools.operator.machineconfiguration.openshift.io/master": ""}}}});
         let d = classify(ObjectChange::Added, None, Some(&kc), &[], &[]);
         assert!(d[0].message.contains("pool `master`"), "{}", d[0].message);
+    }
+
+    #[test]
+    fn metadata_the_operator_does_not_read_disrupts_nothing() {
+        let with = |kind: &str, labels: Value, annotations: Value, spec: Value| {
+            let group = if kind == "HyperConverged" {
+                "hco.kubevirt.io/v1beta1"
+            } else {
+                "machineconfiguration.openshift.io/v1"
+            };
+            json!({"apiVersion": group, "kind": kind,
+                "metadata": {"name": "x", "labels": labels, "annotations": annotations},
+                "spec": spec})
+        };
+        let effects = |kind: &str, before: (Value, Value, Value), after: (Value, Value, Value)| {
+            one(
+                ObjectChange::Changed,
+                &with(kind, before.0, before.1, before.2),
+                &with(kind, after.0, after.1, after.2),
+            )
+            .iter()
+            .map(|d| d.effect)
+            .collect::<Vec<_>>()
+        };
+        let plinths = json!({"app.kubernetes.io/managed-by": "plinth", "plinth.dev/cluster": "c"});
+        let role = json!({"machineconfiguration.openshift.io/role": "worker"});
+        let spec = json!({"config": {"a": 1}});
+        // The HyperConverged: labels and ordinary annotations no; a JSON-patch annotation or
+        // the spec yes.
+        let hco =
+            |labels: &Value, annotations: Value, spec: Value| (labels.clone(), annotations, spec);
+        assert!(
+            effects(
+                "HyperConverged",
+                hco(&json!({}), json!({}), spec.clone()),
+                hco(&plinths, json!({"team": "x"}), spec.clone())
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            effects(
+                "HyperConverged",
+                hco(&json!({}), json!({}), spec.clone()),
+                hco(
+                    &json!({}),
+                    json!({"kubevirt.kubevirt.io/jsonpatch": "[]"}),
+                    spec.clone()
+                )
+            ),
+            [Effect::Platform]
+        );
+        assert_eq!(
+            effects(
+                "HyperConverged",
+                hco(&json!({}), json!({}), spec.clone()),
+                hco(&json!({}), json!({}), json!({"config": {"a": 2}}))
+            ),
+            [Effect::Platform]
+        );
+        // A MachineConfig: plinth's labels and annotations no; another label (it may select a
+        // pool) or the spec yes.
+        let mut with_plinths = role.clone();
+        with_plinths
+            .as_object_mut()
+            .unwrap()
+            .extend(plinths.as_object().unwrap().clone());
+        assert!(
+            effects(
+                "MachineConfig",
+                (role.clone(), json!({}), spec.clone()),
+                (with_plinths.clone(), json!({"note": "y"}), spec.clone())
+            )
+            .is_empty()
+        );
+        let mut other = with_plinths.clone();
+        other["pool"] = json!("gpu");
+        assert_eq!(
+            effects(
+                "MachineConfig",
+                (with_plinths.clone(), json!({}), spec.clone()),
+                (other, json!({}), spec.clone())
+            ),
+            [Effect::Reboot]
+        );
+        // A KubeletConfig selects its pool in its spec: metadata never counts.
+        assert!(
+            effects(
+                "KubeletConfig",
+                (json!({}), json!({}), spec.clone()),
+                (
+                    json!({"any": "label"}),
+                    json!({"any": "note"}),
+                    spec.clone()
+                )
+            )
+            .is_empty()
+        );
+        // Added and removed objects always count.
+        let mc = with("MachineConfig", role.clone(), json!({}), spec);
+        assert_eq!(
+            classify(ObjectChange::Removed, Some(&mc), None, &[], &[])[0].effect,
+            Effect::Reboot
+        );
     }
 
     #[test]
@@ -512,9 +693,12 @@ mod tests {
             d[0].message
         );
         assert!(one(ObjectChange::Changed, &ng("o1", 1), &ng("o1", 3)).is_empty());
-        let hco = json!({"apiVersion": "hco.kubevirt.io/v1beta1", "kind": "HyperConverged", "metadata": {"name": "kubevirt-hyperconverged"}});
+        let hco = |n: u32| {
+            json!({"apiVersion": "hco.kubevirt.io/v1beta1", "kind": "HyperConverged", "metadata": {"name": "kubevirt-hyperconverged"},
+                "spec": {"liveMigrationConfig": {"parallelMigrationsPerCluster": n}}})
+        };
         assert_eq!(
-            one(ObjectChange::Changed, &hco, &hco)[0].effect,
+            one(ObjectChange::Changed, &hco(5), &hco(10))[0].effect,
             Effect::Platform
         );
     }
