@@ -6,19 +6,25 @@
 //! written (no gate token spent, no throttled run counted), its reason the classifier's message
 //! and the next window.
 //!
-//! The classifier sees what preview sees: before = the live object, after = the apply body
-//! (create: `added`, configure: `changed`, prune: `removed`), base = the live objects, head =
-//! the rendered ones. So `plinth diff` and `plinth apply` agree on what is disruptive.
+//! The classifier sees what preview sees, a change from one object to another: for a create
+//! (`added`) the apply body, for a prune (`removed`) the live object, and for a configure
+//! (`changed`) the live object before and the live object as the apply leaves it after
+//! ([`as_applied`]: drift's changes made, what others added removed) — not the apply body,
+//! which lacks everything the server and controllers fill in (status, defaults), so it would
+//! differ from any live object; base = the live objects, head = the rendered ones. So
+//! `plinth diff` and `plinth apply` agree on what is disruptive.
 
 use plinth_drift::core::desired::DesiredObject;
 use plinth_drift::core::live::LiveSet;
 use plinth_renderer::render::RenderedObject;
 use plinth_review::change::ObjectChange;
 use plinth_review::disruption::{Disruption, Effect, classify};
-use plinth_vocab::ObjectRef;
+use plinth_vocab::change::FieldChange;
 use plinth_vocab::labels::LABEL_ASSET;
+use plinth_vocab::{ObjectRef, pointer};
 use serde_json::Value;
 
+use crate::removal;
 use crate::window::{self, Verdict, Window};
 
 /// What the gate says of one step's change.
@@ -141,6 +147,61 @@ impl<'a> Gate<'a> {
             next,
         }
     }
+}
+
+/// `live` as an apply leaves it: each of drift's `changes` (desired value at its pointer, a
+/// live-only field removed) made, except a rollout restart's mark, which an apply leaves
+/// ([`crate::removal::is_restart`]). What the classifier compares with `live` for a
+/// configured object.
+pub fn as_applied(live: &Value, changes: &[FieldChange]) -> Value {
+    let mut out = live.clone();
+    for change in changes.iter().filter(|c| !removal::is_restart(c)) {
+        let path = pointer::segments(&change.pointer);
+        let Some((last, parent)) = path.split_last() else {
+            continue;
+        };
+        let Some(parent) = parent_at(&mut out, parent, change.before.is_some()) else {
+            continue;
+        };
+        match (parent, &change.before) {
+            (Value::Object(map), Some(desired)) => {
+                map.insert(last.clone(), desired.clone());
+            }
+            (Value::Object(map), None) => {
+                map.remove(last);
+            }
+            (Value::Array(items), desired) => match (last.parse::<usize>(), desired) {
+                (Ok(i), Some(d)) if i < items.len() => items[i] = d.clone(),
+                (Ok(_), Some(d)) => items.push(d.clone()),
+                (Ok(i), None) if i < items.len() => {
+                    items.remove(i);
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The value at `path` in `root`; with `create`, missing maps on the way are created.
+fn parent_at<'v>(root: &'v mut Value, path: &[String], create: bool) -> Option<&'v mut Value> {
+    let mut at = root;
+    for seg in path {
+        at = match at {
+            Value::Object(map) => {
+                if create {
+                    map.entry(seg.clone())
+                        .or_insert_with(|| Value::Object(serde_json::Map::new()))
+                } else {
+                    map.get_mut(seg)?
+                }
+            }
+            Value::Array(items) => items.get_mut(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(at)
 }
 
 /// The live objects (base) and the rendered ones (head) as the classifier takes them.
@@ -409,6 +470,62 @@ mod tests {
             &p,
             "kubevirt-hyperconverged",
             "touches the whole virtualization platform: HyperConverged `openshift-cnv/kubevirt-hyperconverged` changed; held until",
+        );
+    }
+
+    /// Restoring plinth's labels on a MachineConfig that otherwise matches (the server filled
+    /// in `status` and a default the body does not carry) changes nothing the operator reads:
+    /// not held. The classifier compares the live object with itself as the apply leaves it,
+    /// not with the apply body.
+    #[test]
+    fn a_label_restore_on_a_machine_config_is_not_held() {
+        let desired = machine_config("99-worker-x", "/etc/a");
+        let mut live = desired.clone();
+        live["metadata"]["labels"] = json!({"machineconfiguration.openshift.io/role": "worker"});
+        live["metadata"]["managedFields"] = json!([{"manager": "plinth", "operation": "Apply", "fieldsType": "FieldsV1", "fieldsV1": {}}]);
+        live["spec"]["fips"] = json!(false);
+        live["status"] = json!({"observedGeneration": 3});
+        let p = plan_of(vec![desired], vec![live], &options(weekend()));
+        let s = step(&p, "99-worker-x");
+        assert_eq!(s.action, Action::Configure, "{s:#?}");
+        assert!(
+            s.notes
+                .iter()
+                .any(|n| n.contains("were removed or changed: restored"))
+        );
+        assert!(s.notes.iter().all(|n| !n.contains("disruptive")));
+    }
+
+    #[test]
+    fn as_applied_makes_drifts_changes_and_leaves_a_restart() {
+        let live = json!({"metadata": {"labels": {"team": "x", "keep": "y"}},
+            "spec": {"groups": [{"name": "a"}, {"name": "b"}], "n": 10,
+                "template": {"metadata": {"annotations": {removal::RESTARTED_AT: "t"}}}},
+            "status": {"phase": "Up"}});
+        let change = |pointer: &str, desired: Option<Value>, live: Option<Value>| {
+            FieldChange::new(pointer.to_owned(), desired, live)
+        };
+        let applied = as_applied(
+            &live,
+            &[
+                change("/spec/n", Some(json!(5)), Some(json!(10))),
+                change("/metadata/labels/team", None, Some(json!("x"))),
+                change("/spec/groups/1", None, Some(json!({"name": "b"}))),
+                change("/spec/groups/2", Some(json!({"name": "c"})), None),
+                change("/spec/new/deep", Some(json!(true)), None),
+                change(
+                    "/spec/template/metadata/annotations",
+                    None,
+                    Some(json!({removal::RESTARTED_AT: "t"})),
+                ),
+            ],
+        );
+        assert_eq!(
+            applied,
+            json!({"metadata": {"labels": {"keep": "y"}},
+                "spec": {"groups": [{"name": "a"}, {"name": "c"}], "n": 5, "new": {"deep": true},
+                    "template": {"metadata": {"annotations": {removal::RESTARTED_AT: "t"}}}},
+                "status": {"phase": "Up"}})
         );
     }
 

@@ -348,10 +348,18 @@ fn hold_disruptive(steps: &mut [Step], input: PlanInput<'_>, options: &PlanOptio
     };
     let mut gate = disruption::Gate::new(input.live, input.desired, rules);
     for step in steps {
+        // A changed object: the live one as the apply leaves it (not the body, which lacks
+        // what the server fills in).
+        let applied = input
+            .live
+            .objects
+            .get(&step.key)
+            .map(|live| disruption::as_applied(live, &step.changes));
         let (change, after) = match step.action {
             Action::Create => (ObjectChange::Added, step.body.as_ref()),
-            Action::Configure => (ObjectChange::Changed, step.body.as_ref()),
-            Action::Throttle | Action::Pause => (ObjectChange::Changed, step.confirm.as_ref()),
+            Action::Configure | Action::Throttle | Action::Pause => {
+                (ObjectChange::Changed, applied.as_ref())
+            }
             Action::Prune => (ObjectChange::Removed, None),
             _ => continue,
         };
