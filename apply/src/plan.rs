@@ -350,14 +350,15 @@ fn hold_disruptive(steps: &mut [Step], input: PlanInput<'_>, options: &PlanOptio
     for step in steps {
         // A changed object: the live one as the apply leaves it (not the body, which lacks
         // what the server fills in).
-        let applied = input
-            .live
-            .objects
-            .get(&step.key)
-            .map(|live| disruption::as_applied(live, &step.changes));
+        let applied;
         let (change, after) = match step.action {
             Action::Create => (ObjectChange::Added, step.body.as_ref()),
             Action::Configure | Action::Throttle | Action::Pause => {
+                applied = input
+                    .live
+                    .objects
+                    .get(&step.key)
+                    .map(|live| disruption::as_applied(live, &step.changes));
                 (ObjectChange::Changed, applied.as_ref())
             }
             Action::Prune => (ObjectChange::Removed, None),
