@@ -43,19 +43,45 @@ impl Removal {
 /// changes, not the pending removals or controller-managed fields): the live-only ones, except
 /// `status` and server-set metadata (only labels and annotations are removed from `metadata`).
 pub fn removals(changes: &[FieldChange], live: &Value) -> Vec<Removal> {
-    changes
+    let mut out = Vec::new();
+    for c in changes
         .iter()
-        .filter(|c| c.before.is_none() && c.after.is_some())
-        .filter(|c| removable(&c.pointer) && !is_restart(c))
-        .filter_map(|c| {
-            Some(Removal {
+        .filter(|c| c.before.is_none() && !is_restart(c))
+    {
+        let Some(after) = &c.after else { continue };
+        let writer = c.writer.as_ref().map(|w| w.manager.clone());
+        if is_metadata_map(&c.pointer) {
+            // A labels or annotations map someone else created: its entries one by one, as
+            // drift shows them (never what drift leaves out: bookkeeping annotations,
+            // plinth's own overrides and gate state, which a person may have set there).
+            for key in after.as_object().into_iter().flat_map(|m| m.keys()) {
+                let pointer = format!("{}/{}", c.pointer, pointer::escape(key));
+                if let Some(value) = live.pointer(&pointer) {
+                    out.push(Removal {
+                        shown: pointer.clone(),
+                        pointer,
+                        writer: writer.clone(),
+                        value: value.clone(),
+                    });
+                }
+            }
+        } else if removable(&c.pointer)
+            && let Some(value) = live.pointer(&c.pointer)
+        {
+            out.push(Removal {
                 pointer: c.pointer.clone(),
                 shown: c.keyed_path.clone().unwrap_or_else(|| c.pointer.clone()),
-                writer: c.writer.as_ref().map(|w| w.manager.clone()),
-                value: live.pointer(&c.pointer)?.clone(),
-            })
-        })
-        .collect()
+                writer,
+                value: value.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Whether `pointer` is `/metadata/labels` or `/metadata/annotations`.
+fn is_metadata_map(pointer: &str) -> bool {
+    matches!(pointer, "/metadata/labels" | "/metadata/annotations")
 }
 
 /// The annotation `kubectl rollout restart` sets on a pod template.
@@ -209,6 +235,33 @@ mod tests {
                 "`/metadata/labels/team` (by kubectl-label)",
                 "`/spec/groups/[name=a-edited]` (by kubectl-edit)"
             ]
+        );
+    }
+
+    /// A whole annotations map someone else created is removed entry by entry, as drift shows
+    /// it: an annotation drift leaves out (a person's override) stays.
+    #[test]
+    fn a_metadata_map_someone_created_is_removed_entry_by_entry() {
+        let live = json!({"metadata": {"annotations": {
+            "team": "x", "platform.kubevirt.io/ignore-fields": "/spec/a"}}});
+        let found = removals(
+            &[added(
+                "/metadata/annotations",
+                None,
+                json!({"team": "x"}),
+                Some("kubectl-annotate"),
+            )],
+            &live,
+        );
+        let shown: Vec<String> = found.iter().map(Removal::describe).collect();
+        assert_eq!(
+            shown,
+            ["`/metadata/annotations/team` (by kubectl-annotate)"]
+        );
+        let (ops, _) = patch("ConfigMap", &found, &live, &live);
+        assert_eq!(
+            applied(&live, ops),
+            json!({"metadata": {"annotations": {"platform.kubevirt.io/ignore-fields": "/spec/a"}}})
         );
     }
 

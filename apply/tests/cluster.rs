@@ -439,3 +439,45 @@ fn a_field_changed_before_its_removal_is_kept_and_reported() {
         .expect("stored");
     assert_eq!(stored["metadata"]["labels"]["team"], "storage");
 }
+
+/// An override annotation a person sets on the live object (`kubectl annotate`) is read, not
+/// treated as drift: the apply never removes it (another annotation added with it is removed),
+/// and the field it ignores is left as it is.
+#[test]
+fn override_annotations_set_on_the_live_object_are_kept() {
+    let server = server();
+    apply(support::request(&server, &support::example(), EPOCH));
+    let (api_version, kind, namespace, name) = HCO;
+    assert!(server.edit_as(
+        "kubectl-annotate",
+        api_version,
+        kind,
+        namespace,
+        name,
+        |o| {
+            o["metadata"]["annotations"]["platform.kubevirt.io/ignore-fields"] =
+                "/spec/liveMigrationConfig/parallelMigrationsPerCluster".into();
+            o["metadata"]["annotations"]["team"] = "platform".into();
+        }
+    ));
+    assert!(
+        server.edit_as("kubectl-edit", api_version, kind, namespace, name, |o| {
+            o["spec"]["liveMigrationConfig"]["parallelMigrationsPerCluster"] = 9.into();
+        })
+    );
+    let report = apply(support::request(&server, &support::example(), EPOCH + 60));
+    let outcome = hco(&report);
+    assert_eq!(outcome.outcome, Outcome::Configured, "{outcome:#?}");
+    let stored = server
+        .get(api_version, kind, namespace, name)
+        .expect("stored");
+    assert_eq!(
+        stored["metadata"]["annotations"]["platform.kubevirt.io/ignore-fields"],
+        "/spec/liveMigrationConfig/parallelMigrationsPerCluster"
+    );
+    assert!(stored["metadata"]["annotations"].get("team").is_none());
+    assert_eq!(
+        stored["spec"]["liveMigrationConfig"]["parallelMigrationsPerCluster"],
+        9
+    );
+}

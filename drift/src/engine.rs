@@ -22,7 +22,7 @@ use crate::core::desired::{self, DesiredObject};
 use crate::core::discover;
 use crate::core::live::{CompactLive, KindRef, LiveSet};
 use crate::core::ownership::Policy;
-use crate::core::pipeline::{self, Evaluation, Outcome as Step};
+use crate::core::pipeline::{self, Evaluation, Outcome as Step, without_own_annotations};
 use crate::core::report::{self, HardwareDrift, Mode, ObjectResult, Report};
 use crate::core::scope::Placement;
 use crate::error::{DriftError, chain};
@@ -417,8 +417,9 @@ impl Cluster<'_> {
             let client = &live_cluster;
             let mode = self.request.mode;
             let policy = self.policy;
+            let prefix = self.prefix;
             let mut results: Vec<ObjectResult> = stream::iter(evaluations)
-                .map(|eval| async move { compare_one(client, eval, mode, policy).await })
+                .map(|eval| async move { compare_one(client, eval, mode, policy, prefix).await })
                 .buffered(DRY_RUN_CONCURRENCY)
                 .collect()
                 .await;
@@ -472,6 +473,7 @@ async fn compare_one(
     mut eval: Evaluation,
     mode: Mode,
     policy: &Policy,
+    prefix: &str,
 ) -> ObjectResult {
     let found = match (&eval.outcome, mode) {
         (
@@ -489,6 +491,9 @@ async fn compare_one(
             Mode::Server,
         ) => match client.dry_run_apply(effective_desired).await {
             Ok(dry_run) => {
+                // What the server keeps of plinth's own annotations is left out as it is
+                // from live (the evaluation's live object no longer holds them).
+                let dry_run = without_own_annotations(&dry_run, effective_desired, prefix);
                 compare_server(&dry_run, effective_desired, live, &eval.key.kind, policy)
             }
             Err(err) => {

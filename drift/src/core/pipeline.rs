@@ -110,7 +110,7 @@ enum Step<'a> {
     Final(Status),
     Compare {
         effective: Cow<'a, Value>,
-        live: &'a Value,
+        live: Cow<'a, Value>,
     },
 }
 
@@ -123,7 +123,7 @@ impl Eval<'_> {
             Step::Final(status) => Outcome::Final(status),
             Step::Compare { effective, live } => Outcome::Compare {
                 effective_desired: effective.into_owned(),
-                live: live.clone(),
+                live: live.into_owned(),
             },
         })
     }
@@ -299,10 +299,69 @@ fn evaluate_one<'a>(d: &'a DesiredObject, live: &'a LiveSet, prefix: &str) -> Ev
     // 5. compare (at whatever version of the group live was read)
     eval.notes.extend(version_note(&effective, live_obj));
     eval.outcome = Step::Compare {
+        live: without_own_annotations(live_obj, &effective, prefix),
         effective,
-        live: live_obj,
     };
     eval
+}
+
+/// The annotations plinth reads or writes on a live object, after the prefix: the overrides a
+/// person sets there, and the anti-thrashing gate's state.
+pub const OWN_ANNOTATIONS: &[&str] = &[
+    "mode",
+    "reconcile-paused",
+    "patch",
+    "ignore-fields",
+    "apply-history",
+];
+
+/// `live` without plinth's own annotations ([`OWN_ANNOTATIONS`] under `prefix`) that
+/// `desired` does not set: a person's override on the live object is read, never compared (it
+/// is not drift, and an apply must never remove it); the gate's state is plinth's bookkeeping.
+/// Borrowed when there are none (almost always).
+pub fn without_own_annotations<'a>(
+    live: &'a Value,
+    desired: &Value,
+    prefix: &str,
+) -> Cow<'a, Value> {
+    let own = |map: &Value| -> Vec<String> {
+        map.as_object()
+            .into_iter()
+            .flat_map(|m| m.keys())
+            .filter(|k| {
+                k.strip_prefix(prefix)
+                    .and_then(|rest| rest.strip_prefix('/'))
+                    .is_some_and(|name| OWN_ANNOTATIONS.contains(&name))
+            })
+            .cloned()
+            .collect()
+    };
+    let Some(annotations) = live.pointer("/metadata/annotations") else {
+        return Cow::Borrowed(live);
+    };
+    let desired_sets = desired.pointer("/metadata/annotations");
+    let drop: Vec<String> = own(annotations)
+        .into_iter()
+        .filter(|k| desired_sets.and_then(|d| d.get(k)).is_none())
+        .collect();
+    if drop.is_empty() {
+        return Cow::Borrowed(live);
+    }
+    let mut out = live.clone();
+    if let Some(map) = out
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        for k in &drop {
+            map.remove(k);
+        }
+        if map.is_empty()
+            && let Some(meta) = out.get_mut("metadata").and_then(Value::as_object_mut)
+        {
+            meta.remove("annotations");
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Live objects labelled as plinth's for `cluster` that are not rendered any more, whatever
@@ -461,6 +520,47 @@ mod tests {
         assert!(run_client_side(&d, &live, P, "c")[0].notes.is_empty());
     }
 
+    /// An override a person put on the live object with `kubectl annotate` (after plinth's
+    /// last apply: otherwise a live-only annotation by a drift manager is drift), and the
+    /// gate's state, are read, never compared; another annotation added so is drift.
+    #[test]
+    fn own_annotations_on_the_live_object_are_never_drift() {
+        let d = desired::from_values([deployment(1, &json!({}))], "a");
+        let managed = json!([
+            {"manager": "plinth", "operation": "Apply", "time": "2026-11-01T00:00:00Z",
+             "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:replicas": {}}}},
+            {"manager": "kubectl-annotate", "operation": "Update", "time": "2026-11-02T00:00:00Z",
+             "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": {"f:annotations": {
+                ".": {}, "f:platform.kubevirt.io/ignore-fields": {}, "f:platform.kubevirt.io/apply-history": {},
+                "f:team": {}}}}}
+        ]);
+        let live_with = |annotations: Value| {
+            let mut live = deployment(1, &annotations);
+            live["metadata"]["managedFields"] = managed.clone();
+            live_set(&[live], &d)
+        };
+        let own = json!({"platform.kubevirt.io/ignore-fields": "/spec/paused",
+            "platform.kubevirt.io/apply-history": "v1 t=0 1"});
+        let result = &run_client_side(&d, &live_with(own.clone()), P, "c")[0];
+        assert_eq!(result.status, Status::InSync, "{result:#?}");
+        assert!(result.pending_removal.is_empty() && result.managed.is_empty());
+        let mut other = own;
+        other["team"] = json!("x");
+        let result = &run_client_side(&d, &live_with(other), P, "c")[0];
+        assert_eq!(result.status, Status::Drifted, "{result:#?}");
+        // The annotations map is `kubectl-annotate`'s (it created it): reported whole,
+        // without plinth's own annotations.
+        let found: Vec<(&str, Option<&Value>)> = result
+            .changes
+            .iter()
+            .map(|c| (c.pointer.as_str(), c.after.as_ref()))
+            .collect();
+        assert_eq!(
+            found,
+            [("/metadata/annotations", Some(&json!({"team": "x"})))]
+        );
+    }
+
     #[test]
     fn the_prefix_is_configurable() {
         let d = desired::from_values([deployment(1, &json!({}))], "a");
@@ -490,7 +590,13 @@ mod tests {
             panic!("{:?}", evals[0].outcome);
         };
         assert_eq!(effective_desired["spec"]["replicas"], 4);
-        assert_eq!(l, &live);
+        // Compared with live without plinth's own annotations (the override read from it).
+        let mut compared = live.clone();
+        compared["metadata"]
+            .as_object_mut()
+            .unwrap()
+            .remove("annotations");
+        assert_eq!(l, &compared);
     }
 
     #[test]
