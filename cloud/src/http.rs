@@ -73,6 +73,43 @@ impl HttpConfig {
         self.policy.timeout = timeout;
         self
     }
+
+    /// `text` as a URL a client with this configuration may call, for the setting `field`: `https`, or `http` to a
+    /// loopback host when allowed; no user, password, query or fragment. The message quotes
+    /// the URL only when it is one of those it accepts.
+    pub fn check_url(&self, field: &str, text: &str) -> Result<Url, CloudError> {
+        let url = Url::parse(text).map_err(|_| CloudError::config(field, "is not a valid URL"))?;
+        self.check_parsed(field, &url)?;
+        Ok(url)
+    }
+
+    fn check_parsed(&self, field: &str, url: &Url) -> Result<(), CloudError> {
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(CloudError::config(
+                field,
+                "must not carry a user or password",
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(CloudError::config(
+                field,
+                "must not carry a query or fragment",
+            ));
+        }
+        match url.scheme() {
+            "https" => Ok(()),
+            "http" if !self.allow_http_loopback => Err(CloudError::config(
+                field,
+                "must be an `https://` URL (plain `http` is allowed only to a loopback host in tests)",
+            )),
+            "http" if is_loopback(url) => Ok(()),
+            "http" => Err(CloudError::config(
+                field,
+                "may use plain `http` only to a loopback host",
+            )),
+            _ => Err(CloudError::config(field, "must be an `https://` URL")),
+        }
+    }
 }
 
 /// One request: what is sent, and what errors call it.
@@ -129,7 +166,11 @@ impl HttpClient {
                 "must be more than zero",
             ));
         }
-        let tls = tls::client_config(config.ca_bundle.as_ref(), config.system_roots)?;
+        let tls = tls::client_config(
+            config.ca_bundle.as_ref(),
+            config.system_roots,
+            config.allow_http_loopback,
+        )?;
         let mut builder = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .redirect(reqwest::redirect::Policy::none())
@@ -153,48 +194,17 @@ impl HttpClient {
         &self.config
     }
 
-    /// `text` as a URL this client may call, for the setting `field`: `https`, or `http` to a
-    /// loopback host when allowed; no user, password, query or fragment. The message quotes
-    /// the URL only when it is one of those it accepts.
+    /// `text` as a URL this client may call (see [`HttpConfig::check_url`]).
     pub fn check_url(&self, field: &str, text: &str) -> Result<Url, CloudError> {
-        let url = Url::parse(text).map_err(|_| CloudError::config(field, "is not a valid URL"))?;
-        self.check_parsed(field, &url)?;
-        Ok(url)
-    }
-
-    fn check_parsed(&self, field: &str, url: &Url) -> Result<(), CloudError> {
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(CloudError::config(
-                field,
-                "must not carry a user or password",
-            ));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(CloudError::config(
-                field,
-                "must not carry a query or fragment",
-            ));
-        }
-        match url.scheme() {
-            "https" => Ok(()),
-            "http" if !self.config.allow_http_loopback => Err(CloudError::config(
-                field,
-                "must be an `https://` URL (plain `http` is allowed only to a loopback host in tests)",
-            )),
-            "http" if is_loopback(url) => Ok(()),
-            "http" => Err(CloudError::config(
-                field,
-                "may use plain `http` only to a loopback host",
-            )),
-            _ => Err(CloudError::config(field, "must be an `https://` URL")),
-        }
+        self.config.check_url(field, text)
     }
 
     /// Sends `call` with the retry policy within `deadline` and returns the first `2xx`
     /// response; any other outcome is a [`CloudError`] naming the call.
     pub async fn send(&self, call: &Call<'_>, deadline: Deadline) -> Result<Reply, CloudError> {
         let request = call.describe();
-        self.check_parsed(&format!("the URL of {request}"), &call.url)?;
+        self.config
+            .check_parsed(&format!("the URL of {request}"), &call.url)?;
         let last_request_id: Mutex<Option<String>> = Mutex::new(None);
         let result = plinth_retry::run_within(&self.config.policy, deadline, &request, || {
             let builder = self.request(call);

@@ -115,8 +115,8 @@ impl StackitClient {
                 "is not set (there is no default endpoint)",
             ));
         }
-        let http = HttpClient::new(http)?;
         let endpoint = http.check_url("`endpoint`", endpoint.trim())?;
+        let http = HttpClient::new(http)?;
         let tokens = TokenSource::new(credentials, &http, clock)?;
         Ok(Self {
             http,
