@@ -78,20 +78,20 @@ impl CloudError {
     /// The error the retry loop ended with, for `request`, with the last `request_id` seen.
     pub(crate) fn from_retry(err: RetryError<Self>, request_id: Option<String>) -> Self {
         match err {
+            RetryError::Fatal(err) => err,
+            RetryError::Deadline { request, deadline } => Self::Deadline { request, deadline },
             RetryError::Failed {
-                request,
-                attempts,
-                reason,
                 source,
-            } => Self::Failed {
-                request,
-                attempts,
                 reason,
+                attempts,
+                request,
+            } => Self::Failed {
                 request_id,
                 source,
+                reason,
+                attempts,
+                request,
             },
-            RetryError::Deadline { request, deadline } => Self::Deadline { request, deadline },
-            RetryError::Fatal(err) => err,
         }
     }
 

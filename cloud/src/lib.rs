@@ -11,7 +11,7 @@
 //!   query or a `5xx` body; `4xx` messages pass the redaction policy;
 //! - [`secret`]: [`Secret`], credentials that print as `<redacted>` and are zeroed on drop;
 //! - [`clock`]: [`Clock`], where "now" comes from;
-//! - [`stackit`]: the STACKIT IaaS client (service-account key flow, static token,
+//! - [`stackit`]: the STACKIT `IaaS` client (service-account key flow, static token,
 //!   `ListServers` with label selectors, the `Server` model).
 //!
 //! The library reads no environment and no file: the binary hands in endpoints, credentials,

@@ -1,4 +1,4 @@
-//! The STACKIT client's requests validated by Prism against the real IaaS OpenAPI documents
+//! The STACKIT client's requests validated by Prism against the real `IaaS` `OpenAPI` documents
 //! (v1 and v2): Prism runs `mock --errors`, so a request that violates the document (path,
 //! parameters) gets a `4xx` instead of a mock answer and the test fails. A deliberately
 //! invalid request shows that Prism does reject. Skipped (saying so) when Prism or the

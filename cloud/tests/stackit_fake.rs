@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use plinth_cloud::http::HttpConfig;
 use plinth_cloud::stackit::{
-    ApiVersion, Credentials, LabelForm, LabelSelector, ServiceAccountKey, StackitClient,
+    ApiVersion, Credentials, LabelForm, LabelSelector, Server, ServiceAccountKey, StackitClient,
     StackitConfig,
 };
 use plinth_cloud::tls::CaBundle;
@@ -36,13 +36,13 @@ impl ManualClock {
     }
 
     fn advance(&self, by: Duration) {
-        *self.0.lock().unwrap() += by;
+        *self.0.lock().expect("test setup") += by;
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> SystemTime {
-        *self.0.lock().unwrap()
+        *self.0.lock().expect("test setup")
     }
 }
 
@@ -121,7 +121,7 @@ fn config(fake: &FakeStackit, api_version: ApiVersion, http: HttpConfig) -> Stac
 
 fn key_credentials(fake: &FakeStackit, key: &TestKey) -> Credentials {
     let json = key.key_json(&fake.token_url(), true);
-    let key = ServiceAccountKey::parse("sa.json", json.as_bytes(), None).unwrap();
+    let key = ServiceAccountKey::parse("sa.json", json.as_bytes(), None).expect("test setup");
     Credentials::service_account_key(key, None)
 }
 
@@ -131,30 +131,42 @@ fn key_client(fake: &FakeStackit, clock: Arc<ManualClock>) -> StackitClient {
         key_credentials(fake, &TestKey::primary()),
         clock,
     )
-    .unwrap()
+    .expect("test setup")
 }
 
 fn token_client(fake: &FakeStackit, http: HttpConfig) -> StackitClient {
     StackitClient::new(
         config(fake, ApiVersion::V2, http),
-        Credentials::static_token(Secret::new(STATIC_TOKEN)).unwrap(),
+        Credentials::static_token(Secret::new(STATIC_TOKEN)).expect("test setup"),
         ManualClock::new(),
     )
-    .unwrap()
+    .expect("test setup")
 }
 
 fn selector(form: LabelForm, class: &str) -> LabelSelector {
     LabelSelector::new()
         .equals(form.class_key(), class)
-        .unwrap()
+        .expect("test setup")
 }
 
 fn deadline() -> Deadline {
-    Deadline::after(Duration::from_secs(60))
+    Deadline::after(Duration::from_mins(1))
+}
+
+/// A fault on the list endpoint for the next `times` requests.
+fn on_list(times: u32, kind: StackitFaultKind) -> StackitFault {
+    StackitFault::new(Endpoint::List, times, kind)
+}
+
+/// Every server of the project.
+async fn list_all(client: &StackitClient, details: bool) -> Result<Vec<Server>, CloudError> {
+    client
+        .list_servers(&LabelSelector::new(), details, deadline())
+        .await
 }
 
 fn start(scenario: StackitScenario) -> FakeStackit {
-    FakeStackit::start(scenario).unwrap()
+    FakeStackit::start(scenario).expect("test setup")
 }
 
 #[tokio::test]
@@ -221,10 +233,7 @@ async fn the_v1_path_and_details_false_leave_out_nics() {
         ManualClock::new(),
     )
     .unwrap();
-    let servers = client
-        .list_servers(&LabelSelector::new(), false, deadline())
-        .await
-        .unwrap();
+    let servers = list_all(&client, false).await.unwrap();
     assert_eq!(servers.len(), 4);
     assert!(
         servers
@@ -296,34 +305,30 @@ async fn a_cached_token_is_replaced_before_it_expires() {
 async fn a_401_gets_one_fresh_token_and_one_retry() {
     let fake = start(scenario());
     let client = key_client(&fake, ManualClock::new());
-    client
-        .list_servers(&LabelSelector::new(), false, deadline())
-        .await
-        .unwrap();
+    list_all(&client, false).await.unwrap();
     // The token is revoked on the server side before it expires.
     fake.expire_tokens();
-    let servers = client
-        .list_servers(&LabelSelector::new(), false, deadline())
-        .await
-        .unwrap();
+    let servers = list_all(&client, false).await.unwrap();
     assert_eq!(servers.len(), 4);
     let statuses: Vec<u16> = fake.list_requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, [200, 401, 200]);
-    assert_eq!(fake.token_requests().len(), 2);
+    // The fake verified both assertions (RS512 signature, kid, iss, sub, aud, the one-hour
+    // lifetime) and refuses a jti it has seen: each assertion is fresh.
+    let tokens = fake.token_requests();
+    assert_eq!(tokens.len(), 2);
+    assert!(
+        tokens
+            .iter()
+            .all(|t| t.status == 200 && t.refusal.is_none()),
+        "{tokens:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_401_that_a_fresh_token_does_not_mend_is_reported_after_one_retry() {
-    let fake = start(scenario().fault(StackitFault::new(
-        Endpoint::List,
-        10,
-        StackitFaultKind::Unauthorized,
-    )));
+    let fake = start(scenario().fault(on_list(10, StackitFaultKind::Unauthorized)));
     let client = key_client(&fake, ManualClock::new());
-    let err = client
-        .list_servers(&LabelSelector::new(), false, deadline())
-        .await
-        .unwrap_err();
+    let err = list_all(&client, false).await.unwrap_err();
     assert_eq!(err.status(), Some(http::StatusCode::UNAUTHORIZED));
     assert!(
         err.to_string()
@@ -341,16 +346,9 @@ async fn a_401_that_a_fresh_token_does_not_mend_is_reported_after_one_retry() {
 
 #[tokio::test]
 async fn a_static_token_is_not_retried_on_401() {
-    let fake = start(scenario().fault(StackitFault::new(
-        Endpoint::List,
-        1,
-        StackitFaultKind::Unauthorized,
-    )));
+    let fake = start(scenario().fault(on_list(1, StackitFaultKind::Unauthorized)));
     let client = token_client(&fake, http_config(&fake));
-    let err = client
-        .list_servers(&LabelSelector::new(), false, deadline())
-        .await
-        .unwrap_err();
+    let err = list_all(&client, false).await.unwrap_err();
     assert_eq!(err.status(), Some(http::StatusCode::UNAUTHORIZED));
     assert_eq!(fake.list_requests().len(), 1);
     assert!(fake.token_requests().is_empty());
@@ -365,10 +363,7 @@ async fn an_assertion_the_token_endpoint_refuses_is_reported_with_its_redacted_r
         ManualClock::new(),
     )
     .unwrap();
-    let err = client
-        .list_servers(&LabelSelector::new(), false, deadline())
-        .await
-        .unwrap_err();
+    let err = list_all(&client, false).await.unwrap_err();
     let text = err.to_string();
     assert!(
         text.starts_with("`POST` `token request` at `127.0.0.1:"),
@@ -383,31 +378,6 @@ async fn an_assertion_the_token_endpoint_refuses_is_reported_with_its_redacted_r
         Some("kid is not the key's")
     );
     assert!(fake.list_requests().is_empty());
-}
-
-#[tokio::test]
-async fn the_assertion_is_rs512_signed_with_the_keys_identity_and_a_fresh_jti() {
-    // The fake verifies signature, kid, iss, sub, aud, the one-hour lifetime and refuses a
-    // jti it has seen: two token requests in a row both succeed.
-    let fake = start(scenario());
-    let client = key_client(&fake, ManualClock::new());
-    client
-        .list_servers(&LabelSelector::new(), false, deadline())
-        .await
-        .unwrap();
-    fake.expire_tokens();
-    client
-        .list_servers(&LabelSelector::new(), false, deadline())
-        .await
-        .unwrap();
-    let tokens = fake.token_requests();
-    assert_eq!(tokens.len(), 2);
-    assert!(
-        tokens
-            .iter()
-            .all(|t| t.status == 200 && t.refusal.is_none()),
-        "{tokens:?}"
-    );
 }
 
 #[tokio::test]
@@ -427,17 +397,13 @@ async fn a_private_key_given_separately_is_used() {
         ManualClock::new(),
     )
     .unwrap();
-    client
-        .list_servers(&LabelSelector::new(), false, deadline())
-        .await
-        .unwrap();
+    list_all(&client, false).await.unwrap();
     assert_eq!(fake.token_requests().len(), 1);
 }
 
 #[tokio::test]
 async fn a_429_is_retried_after_the_retry_after_wait() {
-    let fake = start(scenario().fault(StackitFault::new(
-        Endpoint::List,
+    let fake = start(scenario().fault(on_list(
         1,
         StackitFaultKind::TooManyRequests {
             retry_after: "1".to_owned(),
@@ -445,10 +411,7 @@ async fn a_429_is_retried_after_the_retry_after_wait() {
     )));
     let client = token_client(&fake, http_config(&fake));
     let started = std::time::Instant::now();
-    client
-        .list_servers(&LabelSelector::new(), false, deadline())
-        .await
-        .unwrap();
+    list_all(&client, false).await.unwrap();
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "{:?}",
@@ -462,8 +425,7 @@ async fn a_429_is_retried_after_the_retry_after_wait() {
 async fn a_retry_after_past_the_deadline_ends_the_call_at_once() {
     let date = httpdate_in(Duration::from_mins(10));
     for retry_after in ["120".to_owned(), date] {
-        let fake = start(scenario().fault(StackitFault::new(
-            Endpoint::List,
+        let fake = start(scenario().fault(on_list(
             5,
             StackitFaultKind::TooManyRequests { retry_after },
         )));
@@ -489,41 +451,13 @@ async fn a_retry_after_past_the_deadline_ends_the_call_at_once() {
 
 /// An HTTP-date `ahead` from now.
 fn httpdate_in(ahead: Duration) -> String {
-    // RFC 9110 IMF-fixdate, computed without a date crate: days since the epoch to a civil
-    // date (Howard Hinnant's algorithm).
-    let secs = (SystemTime::now() + ahead)
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let weekday =
-        ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][usize::try_from(days % 7).unwrap()];
-    let z = i64::try_from(days).unwrap() + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let months = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    format!(
-        "{weekday}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
-        months[usize::try_from(month - 1).unwrap()],
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    httpdate::fmt_http_date(SystemTime::now() + ahead)
 }
 
 #[tokio::test]
 async fn a_5xx_is_retried_and_then_reported_without_its_body_but_with_the_request_id() {
     let fault = |times| {
-        StackitFault::new(
-            Endpoint::List,
+        on_list(
             times,
             StackitFaultKind::ServerError {
                 status: 503,
@@ -534,18 +468,12 @@ async fn a_5xx_is_retried_and_then_reported_without_its_body_but_with_the_reques
     };
     let fake = start(scenario().fault(fault(2)));
     let client = token_client(&fake, http_config(&fake));
-    client
-        .list_servers(&LabelSelector::new(), false, deadline())
-        .await
-        .unwrap();
+    list_all(&client, false).await.unwrap();
     assert_eq!(fake.list_requests().len(), 3);
 
     let fake = start(scenario().fault(fault(10)));
     let client = token_client(&fake, http_config(&fake));
-    let err = client
-        .list_servers(&LabelSelector::new(), false, deadline())
-        .await
-        .unwrap_err();
+    let err = list_all(&client, false).await.unwrap_err();
     let text = err.to_string();
     assert!(
         text.ends_with(
@@ -560,8 +488,7 @@ async fn a_5xx_is_retried_and_then_reported_without_its_body_but_with_the_reques
 #[tokio::test]
 async fn a_slow_response_times_out_and_is_retried_then_reported() {
     let slow = |times| {
-        StackitFault::new(
-            Endpoint::List,
+        on_list(
             times,
             StackitFaultKind::Slow {
                 delay: Duration::from_secs(5),
@@ -575,17 +502,11 @@ async fn a_slow_response_times_out_and_is_retried_then_reported() {
     };
     let fake = start(scenario().fault(slow(1)));
     let client = token_client(&fake, fast_timeout(&fake));
-    client
-        .list_servers(&LabelSelector::new(), false, deadline())
-        .await
-        .unwrap();
+    list_all(&client, false).await.unwrap();
 
     let fake = start(scenario().fault(slow(10)));
     let client = token_client(&fake, fast_timeout(&fake));
-    let err = client
-        .list_servers(&LabelSelector::new(), false, deadline())
-        .await
-        .unwrap_err();
+    let err = list_all(&client, false).await.unwrap_err();
     assert!(
         err.to_string()
             .ends_with("failed after 4 attempt(s): no response within 300ms"),
@@ -599,14 +520,11 @@ async fn an_oversized_body_stops_at_the_limit_declared_or_not() {
         StackitFaultKind::Oversized { bytes: 1 << 20 },
         StackitFaultKind::Endless,
     ] {
-        let fake = start(scenario().fault(StackitFault::new(Endpoint::List, 1, kind)));
+        let fake = start(scenario().fault(on_list(1, kind)));
         let mut http = http_config(&fake);
         http.max_body_bytes = 64 * 1024;
         let client = token_client(&fake, http);
-        let err = client
-            .list_servers(&LabelSelector::new(), false, deadline())
-            .await
-            .unwrap_err();
+        let err = list_all(&client, false).await.unwrap_err();
         assert!(
             matches!(err, CloudError::TooLarge { limit: 65_536, .. }),
             "{err}"
@@ -622,18 +540,14 @@ async fn an_oversized_body_stops_at_the_limit_declared_or_not() {
 
 #[tokio::test]
 async fn a_4xx_message_is_kept_and_redacted() {
-    let fake = start(scenario().fault(StackitFault::new(
-        Endpoint::List,
+    let fake = start(scenario().fault(on_list(
         1,
         StackitFaultKind::BadRequest {
             message: format!("label selector invalid near {SECRET_IN_4XX}"),
         },
     )));
     let client = token_client(&fake, http_config(&fake));
-    let err = client
-        .list_servers(&LabelSelector::new(), false, deadline())
-        .await
-        .unwrap_err();
+    let err = list_all(&client, false).await.unwrap_err();
     let text = err.to_string();
     assert!(
         text.contains("HTTP 400 Bad Request: label selector invalid near "),
@@ -651,10 +565,7 @@ async fn a_server_certificate_from_an_untrusted_ca_is_refused_without_retrying()
         pem: start(scenario()).ca_pem().unwrap().as_bytes().to_vec(),
     });
     let client = token_client(&fake, http);
-    let err = client
-        .list_servers(&LabelSelector::new(), false, deadline())
-        .await
-        .unwrap_err();
+    let err = list_all(&client, false).await.unwrap_err();
     assert!(
         err.to_string()
             .ends_with("failed after 1 attempt(s): the server certificate was not accepted"),
@@ -701,8 +612,7 @@ async fn no_planted_secret_reaches_an_error_or_a_debug_print() {
     // 5xx and 4xx bodies with secrets, through the key flow (a cached token in the client).
     let fake = start(
         scenario()
-            .fault(StackitFault::new(
-                Endpoint::List,
+            .fault(on_list(
                 4,
                 StackitFaultKind::ServerError {
                     status: 500,
@@ -710,8 +620,7 @@ async fn no_planted_secret_reaches_an_error_or_a_debug_print() {
                     request_id: "r1".to_owned(),
                 },
             ))
-            .fault(StackitFault::new(
-                Endpoint::List,
+            .fault(on_list(
                 1,
                 StackitFaultKind::BadRequest {
                     message: format!("Authorization: Bearer {SECRET_IN_4XX}"),
@@ -720,24 +629,14 @@ async fn no_planted_secret_reaches_an_error_or_a_debug_print() {
     );
     let client = key_client(&fake, ManualClock::new());
     for _ in 0..2 {
-        let err = client
-            .list_servers(&LabelSelector::new(), true, deadline())
-            .await
-            .unwrap_err();
+        let err = list_all(&client, true).await.unwrap_err();
         show(format!("{err} {err:?}"));
     }
     show(format!("{client:?}"));
     // A static token refused.
-    fake.inject(StackitFault::new(
-        Endpoint::List,
-        1,
-        StackitFaultKind::Unauthorized,
-    ));
+    fake.inject(on_list(1, StackitFaultKind::Unauthorized));
     let client = token_client(&fake, http_config(&fake));
-    let err = client
-        .list_servers(&LabelSelector::new(), true, deadline())
-        .await
-        .unwrap_err();
+    let err = list_all(&client, true).await.unwrap_err();
     show(format!("{err} {err:?} {client:?}"));
     // A token endpoint that refuses the assertion.
     let other = StackitClient::new(
@@ -746,10 +645,7 @@ async fn no_planted_secret_reaches_an_error_or_a_debug_print() {
         ManualClock::new(),
     )
     .unwrap();
-    let err = other
-        .list_servers(&LabelSelector::new(), true, deadline())
-        .await
-        .unwrap_err();
+    let err = list_all(&other, true).await.unwrap_err();
     show(format!("{err} {err:?}"));
 
     assert!(shown.len() >= 8);

@@ -51,8 +51,8 @@
 //! continue tokens do not expire. `docs/fake-api-server.md` has the details.
 //!
 //! Beside it, for the cloud clients: [`stackit::FakeStackit`], a loopback fake of the STACKIT
-//! IaaS API's `ListServers` and token endpoint with scenarios and faults (`stackit.rs`), and
-//! [`prism::Prism`], Prism mocking a real OpenAPI document to validate requests (`prism.rs`).
+//! `IaaS` API's `ListServers` and token endpoint with scenarios and faults (`stackit.rs`), and
+//! [`prism::Prism`], Prism mocking a real `OpenAPI` document to validate requests (`prism.rs`).
 //! Both fakes serve through `loopback.rs` (a loopback port, HTTP or HTTPS, a thread of its
 //! own).
 //!

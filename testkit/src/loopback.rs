@@ -1,5 +1,5 @@
-//! Serving on loopback, shared by the fake servers ([`crate::FakeApiServer`],
-//! [`crate::stackit::FakeStackit`]): a port on `127.0.0.1`, plain HTTP or HTTPS with a
+//! Serving on loopback, shared by the fake servers (`FakeApiServer`, the fake STACKIT API):
+//! a port on `127.0.0.1`, plain HTTP or HTTPS with a
 //! certificate from a fresh test CA ([`crate::tls`]), a thread with a runtime of its own (so
 //! sync and async tests can use it), stopped when dropped.
 
@@ -53,8 +53,35 @@ impl Loopback {
                 let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                     return;
                 };
+                let accept = async {
+                    loop {
+                        let Ok((stream, _)) = listener.accept().await else {
+                            continue;
+                        };
+                        let handler = handler.clone();
+                        let acceptor = acceptor.clone();
+                        tokio::spawn(async move {
+                            let service = service_fn(handler);
+                            let http = hyper::server::conn::http1::Builder::new();
+                            match acceptor {
+                                // A client that rejects the certificate ends the handshake:
+                                // nothing is served.
+                                Some(acceptor) => {
+                                    if let Ok(tls) = acceptor.accept(stream).await {
+                                        let _ =
+                                            http.serve_connection(TokioIo::new(tls), service).await;
+                                    }
+                                }
+                                None => {
+                                    let _ =
+                                        http.serve_connection(TokioIo::new(stream), service).await;
+                                }
+                            }
+                        });
+                    }
+                };
                 tokio::select! {
-                    () = accept_loop(listener, handler, acceptor) => {}
+                    () = accept => {}
                     _ = stopped => {}
                 }
             });
@@ -96,41 +123,5 @@ impl Drop for Loopback {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-    }
-}
-
-async fn accept_loop<H, Fut, B, E>(
-    listener: tokio::net::TcpListener,
-    handler: H,
-    acceptor: Option<tokio_rustls::TlsAcceptor>,
-) where
-    H: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Result<Response<B>, E>> + Send + 'static,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    E: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let handler = handler.clone();
-        let acceptor = acceptor.clone();
-        tokio::spawn(async move {
-            let service = service_fn(handler);
-            let http = hyper::server::conn::http1::Builder::new();
-            match acceptor {
-                // A client that rejects the certificate ends the handshake: nothing is served.
-                Some(acceptor) => {
-                    if let Ok(tls) = acceptor.accept(stream).await {
-                        let _ = http.serve_connection(TokioIo::new(tls), service).await;
-                    }
-                }
-                None => {
-                    let _ = http.serve_connection(TokioIo::new(stream), service).await;
-                }
-            }
-        });
     }
 }

@@ -1,4 +1,4 @@
-//! Prism (`@stoplight/prism-cli`) as a mock of a real OpenAPI document, for tests that check
+//! Prism (`@stoplight/prism-cli`) as a mock of a real `OpenAPI` document, for tests that check
 //! a client's requests against the specification: [`Prism::start`] runs
 //! `prism mock --errors` on a free loopback port, waits until it listens, and kills it when
 //! dropped. With `--errors` Prism answers a request that violates the document (path,
@@ -26,7 +26,7 @@ pub struct Prism {
 }
 
 impl Prism {
-    /// Starts Prism mocking the OpenAPI document `spec`; `None` (after printing why to stderr)
+    /// Starts Prism mocking the `OpenAPI` document `spec`; `None` (after printing why to stderr)
     /// when Prism or the document is absent, or Prism does not come up.
     pub fn start(spec: &Path) -> Option<Self> {
         let mut err = std::io::stderr();
@@ -94,7 +94,7 @@ impl Prism {
 
     /// What Prism printed so far (its request validation messages among it).
     pub fn log_text(&self) -> String {
-        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+        fs_err::read_to_string(self.log.path()).unwrap_or_default()
     }
 }
 

@@ -1,4 +1,4 @@
-//! A loopback fake of the STACKIT IaaS API and its token endpoint ([`FakeStackit`]), for the
+//! A loopback fake of the STACKIT `IaaS` API and its token endpoint ([`FakeStackit`]), for the
 //! cloud client's tests: HTTPS with a test CA (the client trusts it through its CA-bundle
 //! parameter) or plain HTTP.
 //!
@@ -485,7 +485,7 @@ fn faulty(kind: &StackitFaultKind, slot: usize) -> Reply {
     }
 }
 
-/// `{code, msg}` as the IaaS API answers errors.
+/// `{code, msg}` as the `IaaS` API answers errors.
 fn error(status: StatusCode, message: &str) -> Reply {
     reply(status, &json!({"code": status.as_u16(), "msg": message}))
 }

@@ -27,7 +27,7 @@ use crate::secret::Secret;
 /// The OAuth grant type of the key flow.
 pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// How long before its expiry a cached token is replaced.
-pub const DEFAULT_TOKEN_LEEWAY: Duration = Duration::from_secs(60);
+pub const DEFAULT_TOKEN_LEEWAY: Duration = Duration::from_mins(1);
 /// What errors call the token request.
 const TOKEN_OPERATION: &str = "token request";
 
@@ -64,7 +64,8 @@ impl Credentials {
                     .to_owned(),
             });
         }
-        Ok(Self::Token(Secret::new(value)))
+        let trimmed = (value.len() != token.expose().len()).then(|| Secret::new(value));
+        Ok(Self::Token(trimmed.unwrap_or(token)))
     }
 
     /// A service-account key; `token_endpoint` overrides the key's own.

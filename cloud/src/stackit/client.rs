@@ -1,4 +1,4 @@
-//! [`StackitClient`]: the STACKIT IaaS API as plinth uses it — listing a project's servers
+//! [`StackitClient`]: the STACKIT `IaaS` API as plinth uses it — listing a project's servers
 //! (`ListServers`, v1 or v2 paths), authenticated by [`Credentials`], over the shared
 //! [`HttpClient`].
 //!
@@ -26,7 +26,7 @@ use crate::secret::Secret;
 /// The operation id of the list request, as the spec names it.
 const LIST_SERVERS: &str = "ListServers";
 
-/// Which version of the IaaS API's paths to call.
+/// Which version of the `IaaS` API's paths to call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ApiVersion {
     /// `GET /v1/projects/{projectId}/servers` (the region is part of the host).

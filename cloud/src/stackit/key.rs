@@ -209,8 +209,7 @@ fn random_uuid() -> Result<String, CloudError> {
         .map_err(|_| CloudError::config("the random source", "is not available"))?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h =
-        |r: std::ops::Range<usize>| -> String { b[r].iter().map(|x| format!("{x:02x}")).collect() };
+    let h = |r: std::ops::Range<usize>| hex::encode(&b[r]);
     Ok(format!(
         "{}-{}-{}-{}-{}",
         h(0..4),

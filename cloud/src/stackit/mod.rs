@@ -1,9 +1,9 @@
-//! The STACKIT IaaS client: [`key`] (the service-account key and its JWT assertion), [`auth`]
+//! The STACKIT `IaaS` client: [`key`] (the service-account key and its JWT assertion), [`auth`]
 //! (credentials and the token source), [`selector`] (label selectors), [`model`] (the
 //! `Server`), [`client`] (configuration and `ListServers`).
 //!
-//! Facts about the API (paths, fields, statuses, the key flow) follow the public OpenAPI
-//! documents of the IaaS API, v1 and v2, and the STACKIT SDK's key flow; `docs/cloud.md` says
+//! Facts about the API (paths, fields, statuses, the key flow) follow the public `OpenAPI`
+//! documents of the `IaaS` API, v1 and v2, and the STACKIT SDK's key flow; `docs/cloud.md` says
 //! what the client does and what it leaves to its callers.
 
 pub mod auth;
