@@ -50,6 +50,12 @@
 //! protobuf or authentication beyond an optional bearer token; namespaces need not exist;
 //! continue tokens do not expire. `docs/fake-api-server.md` has the details.
 //!
+//! Beside it, for the cloud clients: [`stackit::FakeStackit`], a loopback fake of the STACKIT
+//! `IaaS` API's `ListServers` and token endpoint with scenarios and faults (`stackit.rs`), and
+//! [`prism::Prism`], Prism mocking a real `OpenAPI` document to validate requests (`prism.rs`).
+//! Both fakes serve through `loopback.rs` (a loopback port, HTTP or HTTPS, a thread of its
+//! own).
+//!
 //! One concern per file: `server.rs` (serving, the request log and the write record, routing
 //! by path, controllers), `discovery.rs`, `verbs.rs` (one function per verb: a new verb is one
 //! more function), `store.rs` (objects, owners, apply, edits), `objects.rs` (create, update,
@@ -63,12 +69,15 @@ mod discovery;
 mod faults;
 pub mod fields;
 pub mod git;
+mod loopback;
 mod objects;
+pub mod prism;
 mod rbac;
 mod reply;
 mod scenario;
 mod selector;
 mod server;
+pub mod stackit;
 mod store;
 mod tls;
 pub mod tree;

@@ -11,17 +11,16 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
+use crate::discovery;
 use crate::faults::{self, Fault, FaultKind};
+use crate::loopback::Loopback;
 use crate::rbac::{self, RbacRule};
 use crate::reply::{Reply, failure, no_such_resource, reply};
 use crate::scenario::Scenario;
 use crate::store::Store;
 use crate::verbs::{self, Call};
-use crate::{discovery, tls};
 
 /// The user named in `403` messages unless a scenario names another.
 const DEFAULT_USER: &str = "system:serviceaccount:plinth:plinth";
@@ -126,13 +125,10 @@ struct Shared {
 /// A running fake API server; stops when dropped.
 #[derive(Debug)]
 pub struct FakeApiServer {
-    addr: SocketAddr,
     shared: Arc<Mutex<Shared>>,
     kubeconfig: PathBuf,
-    ca_pem: Option<String>,
     _dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    loopback: Loopback,
 }
 
 fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
@@ -163,64 +159,38 @@ impl FakeApiServer {
             latency: scenario.latency,
             ..Shared::default()
         }));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
+        let served = Arc::clone(&shared);
+        let loopback = Loopback::start(scenario.tls, move |req| {
+            let shared = Arc::clone(&served);
+            async move { handle(req, &shared).await }
+        })?;
         let dir = tempfile::tempdir()?;
         let kubeconfig = dir.path().join("kubeconfig");
-        let tls = if scenario.tls {
-            Some(tls::TestCa::new().map_err(std::io::Error::other)?)
-        } else {
-            None
-        };
-        let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
         fs_err::write(
             &kubeconfig,
-            kubeconfig_text(addr, scenario.token.as_deref(), ca_pem.as_deref()),
+            kubeconfig_text(
+                loopback.addr(),
+                scenario.token.as_deref(),
+                loopback.ca_pem(),
+            ),
         )?;
-        let acceptor = tls.map(|t| t.acceptor);
-
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let served = Arc::clone(&shared);
-        let thread = std::thread::spawn(move || {
-            runtime.block_on(async move {
-                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                    return;
-                };
-                tokio::select! {
-                    () = accept_loop(listener, served, acceptor) => {}
-                    _ = stopped => {}
-                }
-            });
-        });
         Ok(Self {
-            addr,
             shared,
             kubeconfig,
-            ca_pem,
             _dir: dir,
-            stop: Some(stop),
-            thread: Some(thread),
+            loopback,
         })
     }
 
     /// `http://127.0.0.1:<port>` (`https://` with [`Scenario::tls`]).
     pub fn url(&self) -> String {
-        let scheme = if self.ca_pem.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        format!("{scheme}://{}", self.addr)
+        self.loopback.url()
     }
 
     /// The PEM certificate of the test CA that issued the server certificate (with
     /// [`Scenario::tls`]).
     pub fn ca_pem(&self) -> Option<&str> {
-        self.ca_pem.as_deref()
+        self.loopback.ca_pem()
     }
 
     /// A kubeconfig file (in a temp dir owned by the server) whose only context, `fake`,
@@ -433,17 +403,6 @@ impl FakeApiServer {
     }
 }
 
-impl Drop for FakeApiServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 fn kubeconfig_text(addr: SocketAddr, token: Option<&str>, ca_pem: Option<&str>) -> String {
     use base64::Engine as _;
     let user = match token {
@@ -463,38 +422,6 @@ fn kubeconfig_text(addr: SocketAddr, token: Option<&str>, ca_pem: Option<&str>) 
     format!(
         "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n{ca}    server: {scheme}://{addr}\nusers:\n- name: fake\n  user: {user}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\n    namespace: default\ncurrent-context: fake\n"
     )
-}
-
-async fn accept_loop(
-    listener: tokio::net::TcpListener,
-    shared: Arc<Mutex<Shared>>,
-    acceptor: Option<tokio_rustls::TlsAcceptor>,
-) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let shared = Arc::clone(&shared);
-        let acceptor = acceptor.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |req| {
-                let shared = Arc::clone(&shared);
-                async move { handle(req, &shared).await }
-            });
-            let http = hyper::server::conn::http1::Builder::new();
-            match acceptor {
-                // A client that rejects the certificate ends the handshake: nothing is served.
-                Some(acceptor) => {
-                    if let Ok(tls) = acceptor.accept(stream).await {
-                        let _ = http.serve_connection(TokioIo::new(tls), service).await;
-                    }
-                }
-                None => {
-                    let _ = http.serve_connection(TokioIo::new(stream), service).await;
-                }
-            }
-        });
-    }
 }
 
 struct InFlight<'a>(&'a Mutex<Shared>);
