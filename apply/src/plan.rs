@@ -34,9 +34,11 @@ use crate::removal::{self, Removal};
 
 /// The field manager of plinth's server-side applies (the objects' rendered fields).
 pub const FIELD_MANAGER: &str = "plinth";
-/// The field manager of the gate's own writes (`<prefix>/apply-history`,
-/// `<prefix>/reconcile-paused`): a metadata-only server-side apply with `force`, so plinth's
-/// own apply never owns, and never conflicts over, the gate's annotations.
+/// The field manager of the gate's writes made without an apply (`<prefix>/apply-history`,
+/// `<prefix>/reconcile-paused` of a throttled or pausing object, or of one whose apply would
+/// change nothing): a metadata-only server-side apply with `force`. It never carries the
+/// rendered fields, so a throttled run never rewrites them; plinth's next apply, which
+/// carries the gate's state itself, takes the annotation back.
 pub const GATE_FIELD_MANAGER: &str = "plinth-gate";
 /// The annotation's name after the prefix that pauses an object.
 pub const PAUSED: &str = "reconcile-paused";
@@ -167,12 +169,14 @@ pub struct Step {
     pub reason: Option<String>,
     /// `Create`/`Configure`: the server-side apply body (field manager [`FIELD_MANAGER`]):
     /// the effective desired object (after the `patch` override) with the `ignore-fields`
-    /// pointers removed, so plinth never owns an ignored field, and plinth's labels present.
+    /// pointers removed, so plinth never owns an ignored field, plinth's labels present, and
+    /// the gate's new state (`<prefix>/apply-history`) carried along: one write.
     pub body: Option<Value>,
     /// Apply with `force=true` (`--force-conflicts`).
     pub force: bool,
-    /// Gate annotations to write (full names → values) with [`Step::gate_body`]: after the
-    /// apply succeeded (`Create`/`Configure`), or instead of it (`Throttle`/`Pause`).
+    /// Gate annotations (full names → values): written with [`Step::gate_body`] instead of an
+    /// apply (`Throttle`/`Pause`, or a `Configure` whose apply would change nothing and only
+    /// removes what others added); a `Create`/`Configure` apply carries them in its body.
     pub annotations: BTreeMap<String, String>,
     /// The gate's state before this run's apply.
     pub throttle: Option<outcome::Throttle>,
@@ -227,11 +231,11 @@ impl Step {
         self.reason = Some(reason.into());
     }
 
-    /// The number of writes the step makes when all succeed: the apply, the gate's
-    /// annotations, the delete.
+    /// The number of writes the step makes when all succeed: the apply (which carries the
+    /// gate's annotations), else the gate's annotations alone, and the delete.
     pub fn writes(&self) -> usize {
         usize::from(self.body.is_some())
-            + usize::from(!self.annotations.is_empty())
+            + usize::from(self.body.is_none() && !self.annotations.is_empty())
             + usize::from(self.action == Action::Prune)
     }
 
@@ -611,11 +615,21 @@ fn candidate(
     step.throttle = Some(bucket.to_throttle(now));
     match bucket.decide(now) {
         Decision::Allow { .. } => {
+            // The gate's state goes with the apply (one write); `annotations` keeps it for the
+            // executor to write alone when no apply is sent (only what others added is
+            // removed).
+            let history = bucket.after_apply(now);
+            let mut body = body;
+            if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+                let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
+                if let Some(map) = annotations.as_object_mut() {
+                    map.insert(history_name.clone(), json!(history));
+                }
+            }
             step.action = action;
             step.body = Some(body);
             step.force = options.force_conflicts;
-            step.annotations
-                .insert(history_name, bucket.after_apply(now));
+            step.annotations.insert(history_name, history);
         }
         Decision::Throttled { .. } => {
             step.action = Action::Throttle;
@@ -652,8 +666,8 @@ fn candidate(
 }
 
 /// The server-side apply body of a rendered object: the `patch` override applied, the
-/// `ignore-fields` pointers removed, the gate's annotations left out (another field manager
-/// writes them), plinth's labels set.
+/// `ignore-fields` pointers removed, a rendered gate annotation left out (the gate's state is
+/// plinth's alone: the candidate adds the new one), plinth's labels set.
 ///
 /// # Errors
 /// An override that does not parse or is not allowed (drift reports those objects `invalid`
@@ -1000,11 +1014,15 @@ mod tests {
         );
         let web = &plan.steps[1];
         let body = web.body.as_ref().unwrap();
-        // The patch applied, the ignored field removed, plinth's labels on, the gate's
-        // annotation left to the gate's own write.
+        // The patch applied, the ignored field removed, plinth's labels on, the gate's new
+        // state carried by the apply (one write).
         assert_eq!(body["spec"], json!({"replicas": 4}));
         assert_eq!(body["metadata"]["labels"], labels());
-        assert!(body["metadata"].get("annotations").is_none(), "{body}");
+        assert_eq!(
+            body["metadata"]["annotations"],
+            json!({"platform.kubevirt.io/apply-history": format!("v1 t=0 {},{NOW}", NOW - 60)}),
+            "{body}"
+        );
         assert!(web.force);
         assert_eq!(
             web.throttle,
@@ -1035,7 +1053,8 @@ mod tests {
             new.annotations.values().collect::<Vec<_>>(),
             [&format!("v1 t=0 {NOW}")]
         );
-        assert_eq!(plan.writes(), 4);
+        // One write each: the apply carries the gate's state.
+        assert_eq!(plan.writes(), 2);
         assert_eq!(
             plan.outcomes()
                 .iter()
@@ -1493,8 +1512,8 @@ mod tests {
                 "{in_sync}"
             );
         }
-        // One apply and one gate write for each of the two candidates, nothing else.
-        assert_eq!(plan.writes(), 4);
+        // One apply (carrying the gate's state) for each of the two candidates, nothing else.
+        assert_eq!(plan.writes(), 2);
         let pruned = super::plan(
             input,
             &PlanOptions {

@@ -3,8 +3,9 @@
 //! ([`crate::plan`]), and — unless it is a dry run — the writes, in plan order: a server-side
 //! apply dry-run confirms each candidate first (an object the server would not change is
 //! `unchanged` and costs no write), then the apply as field manager `plinth`, the removal of
-//! what others added that the apply leaves ([`crate::removal`]), the gate's annotations as
-//! `plinth-gate`, the Events, the deletes of `--prune`. Every outcome is what
+//! what others added that the apply leaves ([`crate::removal`]) — the apply carries the
+//! gate's new state; a throttled or pausing object gets it alone, as `plinth-gate` — the
+//! Events, the deletes of `--prune`. Every outcome is what
 //! the server answered: nothing is reported as applied that it did not accept.
 
 use std::time::Duration;
@@ -15,7 +16,7 @@ use plinth_drift::core::compare::compare_server_side;
 use plinth_drift::core::desired::DesiredObject;
 use plinth_drift::core::live::LiveSet;
 use plinth_drift::core::ownership::Policy;
-use plinth_drift::core::pipeline;
+use plinth_drift::core::pipeline::{self, OWN_ANNOTATIONS, without_own_annotations};
 use plinth_drift::core::report::rfc3339;
 use plinth_drift::engine::{self, DriftRequest, LiveSource, Notice};
 use plinth_drift::source::kube::{ApplyAnswer, ApplyParams, ClusterLive};
@@ -169,6 +170,7 @@ pub fn run(request: &ApplyRequest, notify: &dyn Fn(Notice)) -> Result<ApplyRun, 
                     cluster: &cluster,
                     live: &live,
                     request,
+                    prefix: &options.prefix,
                     emitter: Emitter {
                         reporting_instance: &request.reporting_instance,
                         cluster_scoped_namespace: &request.events_namespace,
@@ -228,6 +230,8 @@ struct Writer<'a> {
     cluster: &'a ClusterLive,
     live: &'a LiveSet,
     request: &'a ApplyRequest,
+    /// The annotation prefix (`plinth.yaml` `annotationPrefix`).
+    prefix: &'a str,
     emitter: Emitter<'a>,
     notify: &'a dyn Fn(Notice),
 }
@@ -237,8 +241,9 @@ struct Writer<'a> {
 enum Confirmed {
     /// Nothing more to do: unchanged, or refused (the outcome says which).
     Settled,
-    /// The apply changes the object.
-    Apply,
+    /// The apply changes the object; with `force` when it must take plinth's own
+    /// annotations back from another manager (the gate's, after a throttled run).
+    Apply { force: bool },
     /// The apply changes nothing, but fields others added are to be removed.
     RemoveOnly,
 }
@@ -323,23 +328,29 @@ impl Writer<'_> {
         let confirmed = if step.action == Action::Configure {
             self.confirm(step, body, step.force, outcome).await
         } else {
-            Confirmed::Apply
+            Confirmed::Apply { force: step.force }
         };
         if confirmed == Confirmed::Settled || self.request.dry_run {
             return;
         }
-        let applied = if confirmed == Confirmed::RemoveOnly {
-            // The apply would change nothing: only what others added is removed.
-            outcome.outcome = Outcome::Configured;
-            self.live.objects.get(&step.key).cloned()
-        } else {
-            self.server_side_apply(step, body, outcome).await
+        let applied = match confirmed {
+            // The apply would change nothing: only what others added is removed, and the
+            // gate's state is written on its own.
+            Confirmed::RemoveOnly => {
+                outcome.outcome = Outcome::Configured;
+                self.live.objects.get(&step.key).cloned()
+            }
+            // The apply carries the gate's state.
+            Confirmed::Apply { force } => self.server_side_apply(step, body, force, outcome).await,
+            Confirmed::Settled => None,
         };
         let Some(object) = applied else {
             return;
         };
         let removed = self.remove_added(step, body, &object, outcome).await;
-        self.write_gate(step, outcome).await;
+        if confirmed == Confirmed::RemoveOnly {
+            self.write_gate(step, outcome).await;
+        }
         self.emit(step, outcome).await;
         if step.action == Action::Configure && removed {
             // Created again (`--recreate`): about the new object, not the one deleted.
@@ -362,14 +373,21 @@ impl Writer<'_> {
         &self,
         step: &Step,
         body: &Value,
+        force: bool,
         outcome: &mut ObjectOutcome,
     ) -> Option<Value> {
-        let params = |dry_run: bool| ApplyParams {
+        let params = |force: bool| ApplyParams {
             manager: FIELD_MANAGER.to_owned(),
-            force: step.force,
-            dry_run,
+            force,
+            dry_run: false,
         };
-        let mut answer = self.cluster.apply(body, &params(false)).await;
+        let mut answer = self.cluster.apply(body, &params(force)).await;
+        // The gate's state is plinth's own: a conflict over nothing else is not one.
+        if let Ok(ApplyAnswer::Conflict { causes, .. }) = &answer
+            && self.only_own(causes)
+        {
+            answer = self.cluster.apply(body, &params(true)).await;
+        }
         if let Ok(ApplyAnswer::Invalid { fields, .. }) = &answer
             && self.request.recreate
         {
@@ -380,7 +398,7 @@ impl Writer<'_> {
             )));
             answer = match self.cluster.delete(body, self.live_uid(step)).await {
                 Ok(_) => {
-                    let again = self.cluster.apply(body, &params(false)).await;
+                    let again = self.cluster.apply(body, &params(force)).await;
                     let done = if matches!(again, Ok(ApplyAnswer::Accepted { .. })) {
                         "deleted and created again"
                     } else {
@@ -485,15 +503,30 @@ impl Writer<'_> {
             force,
             dry_run: true,
         };
-        match self.cluster.apply(body, &params).await {
+        let mut answer = self.cluster.apply(body, &params).await;
+        let mut force = force;
+        // The gate's state is plinth's own: a conflict over nothing else is not one (the
+        // apply takes it back with `force`).
+        if let Ok(ApplyAnswer::Conflict { causes, .. }) = &answer
+            && self.only_own(causes)
+        {
+            force = true;
+            answer = self
+                .cluster
+                .apply(body, &ApplyParams { force, ..params })
+                .await;
+        }
+        match answer {
             Ok(ApplyAnswer::Accepted { object, .. }) => {
-                let same = self
-                    .live
-                    .objects
-                    .get(&step.key)
-                    .is_some_and(|live| compare_server_side(&object, live).is_empty());
+                // plinth's own annotations (the gate's new state the body carries) do not
+                // count as a change.
+                let same = self.live.objects.get(&step.key).is_some_and(|live| {
+                    let object = without_own_annotations(&object, &Value::Null, self.prefix);
+                    let live = without_own_annotations(live, &Value::Null, self.prefix);
+                    compare_server_side(&object, &live).is_empty()
+                });
                 if !same {
-                    Confirmed::Apply
+                    Confirmed::Apply { force }
                 } else if !step.removals.is_empty() {
                     Confirmed::RemoveOnly
                 } else {
@@ -517,7 +550,7 @@ impl Writer<'_> {
                         fields.join(", ")
                     ));
                 }
-                Confirmed::Apply
+                Confirmed::Apply { force }
             }
             Ok(answer) => {
                 refused(outcome, answer);
@@ -528,6 +561,19 @@ impl Writer<'_> {
                 Confirmed::Settled
             }
         }
+    }
+
+    /// Whether every field of a conflict's `causes` is one of plinth's own annotations (the
+    /// gate's state another manager — `plinth-gate` after a throttled run — owns now).
+    fn only_own(&self, causes: &[(String, String)]) -> bool {
+        !causes.is_empty()
+            && causes.iter().all(|(_, field)| {
+                field
+                    .strip_prefix(".metadata.annotations.")
+                    .and_then(|name| name.strip_prefix(self.prefix))
+                    .and_then(|name| name.strip_prefix('/'))
+                    .is_some_and(|name| OWN_ANNOTATIONS.contains(&name))
+            })
     }
 
     /// Writes the gate's annotations (as `plinth-gate`, forced); `false` when that failed.

@@ -481,3 +481,57 @@ fn override_annotations_set_on_the_live_object_are_kept() {
         9
     );
 }
+
+/// An apply carries the gate's state: one write per corrected object. After a throttled run
+/// the gate's own write (`plinth-gate`) owns that annotation; the next allowed apply takes it
+/// back (a conflict over plinth's own annotation only is not a conflict), without
+/// `--force-conflicts`.
+#[test]
+fn one_write_per_correction_and_the_gates_annotation_taken_back_after_a_throttle() {
+    let server = server();
+    apply(support::request(&server, &support::example(), EPOCH));
+    let (api_version, kind, namespace, name) = HCO;
+    let unlabel = || {
+        assert!(
+            server.edit_as("kubectl-label", api_version, kind, namespace, name, |o| {
+                o["metadata"]["labels"] = serde_json::json!({});
+            })
+        );
+    };
+    let hco_writes = |from: usize| -> Vec<String> {
+        server.writes()[from..]
+            .iter()
+            .filter(|w| w.stored() && w.request.path.ends_with(name))
+            .map(|w| format!("{} {}", w.verb(), w.manager.as_deref().unwrap_or("")))
+            .collect()
+    };
+    for i in 1..=4 {
+        unlabel();
+        let before = server.writes().len();
+        let report = apply(request(&server, EPOCH + i * 60));
+        assert_eq!(hco(&report).outcome, Outcome::Configured, "{report:#?}");
+        assert_eq!(hco_writes(before), ["patch plinth"], "run {i}");
+    }
+    unlabel();
+    let report = apply(request(&server, EPOCH + 300));
+    assert_eq!(hco(&report).outcome, Outcome::Throttled, "{report:#?}");
+    // An hour after the first apply a token is free again.
+    let before = server.writes().len();
+    let report = apply(request(&server, EPOCH + 3700));
+    assert_eq!(hco(&report).outcome, Outcome::Configured, "{report:#?}");
+    assert_eq!(hco_writes(before), ["patch plinth"]);
+    let stored = server
+        .get(api_version, kind, namespace, name)
+        .expect("stored");
+    let owners: Vec<&str> = stored["metadata"]["managedFields"]
+        .as_array()
+        .expect("managedFields")
+        .iter()
+        .filter(|e| {
+            e.pointer("/fieldsV1/f:metadata/f:annotations/f:platform.kubevirt.io~1apply-history")
+                .is_some()
+        })
+        .filter_map(|e| e["manager"].as_str())
+        .collect();
+    assert_eq!(owners, ["plinth"]);
+}

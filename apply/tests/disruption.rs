@@ -108,10 +108,10 @@ fn inside_a_window_it_is_applied() {
             .any(|n| n.starts_with("disruptive, applied inside a maintenance window: touches the whole virtualization platform")),
         "{report:#?}"
     );
-    // Each: the apply, then the gate's annotations.
+    // Each: one apply, carrying the gate's annotations.
     assert_eq!(
         disruptive_writes(&first).len(),
-        4,
+        2,
         "{:?}",
         disruptive_writes(&first)
     );

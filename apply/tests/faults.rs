@@ -145,8 +145,10 @@ fn check(
 fn transient(kinds: &[FaultKind]) {
     let baseline = baseline();
     let (base, _, patches, posts) = &baseline;
+    // The HyperConverged's dry-run and apply, the MachineConfig's create (each apply carries
+    // the gate's state); the Events.
     assert!(
-        *patches >= 4 && *posts >= 1,
+        *patches >= 3 && *posts >= 1,
         "{patches} PATCHes, {posts} POSTs"
     );
     for kind in kinds {
