@@ -1,0 +1,560 @@
+//! Adversarial tests of `plinth apply`, as its users and attackers use it: someone with edit
+//! rights in the cluster crafting the `<prefix>/apply-history` annotation (garbage, numbers
+//! at the ends of the range, thousands of times, times far in the future or the past) or
+//! putting plinth's labels on a foreign object; a pull-request author rendering the gate's
+//! own annotations or odd `apply.throttle` values; and a hostile API server answering `409`
+//! with odd causes, `422` echoing secrets, or refusing Events. Each test names the behaviour
+//! it proves: bounded, no panic, nothing written outside the index, no secret echoed.
+
+mod support;
+
+use serde_json::{Value, json};
+
+use plinth_apply::gate::Bucket;
+use plinth_apply::outcome::{ApplyReport, Outcome};
+use plinth_apply::report::{self, Format};
+use plinth_renderer::settings::Throttle;
+use plinth_testkit::{FakeApiServer, Fault, FaultKind};
+
+use support::{EPOCH, named, plinths, repo_with, stored, try_apply};
+
+/// The annotation prefix of the example fleet's `plinth.yaml`.
+const PREFIX: &str = "platform.kubevirt.io";
+const NS: &str = "apps";
+/// The longest `apply-history` value plinth writes under the default throttle (5 times).
+const MAX_WRITTEN: usize = 12 + 21 * 5;
+
+fn history_name() -> String {
+    format!("{PREFIX}/apply-history")
+}
+
+/// A ConfigMap in [`NS`] with `data`.
+fn config_map(name: &str, data: Value) -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": NS}, "data": data})
+}
+
+/// `value` with the annotation `name: text`.
+fn annotated(mut value: Value, name: &str, text: &str) -> Value {
+    value["metadata"]["annotations"][name] = text.into();
+    value
+}
+
+fn apply(request: plinth_apply::run::ApplyRequest) -> ApplyReport {
+    try_apply(request).expect("apply runs")
+}
+
+/// Every write the server received, as `METHOD path`.
+fn all_writes(server: &FakeApiServer) -> Vec<String> {
+    server
+        .writes()
+        .iter()
+        .map(|w| format!("{} {}", w.request.method, w.request.path))
+        .collect()
+}
+
+/// Every report format of `report`, concatenated.
+fn every_format(report: &ApplyReport) -> String {
+    [
+        Format::Text,
+        Format::Json,
+        Format::Markdown,
+        Format::Junit,
+        Format::Prometheus,
+        Format::Html,
+    ]
+    .into_iter()
+    .map(|f| report::render(f, report))
+    .collect::<Vec<_>>()
+    .join("\n")
+}
+
+/// `(stored apply-history value, stored data.mode)` of the ConfigMap `name`.
+fn stored_state(server: &FakeApiServer, name: &str) -> (Option<String>, Value) {
+    let object = server
+        .get("v1", "ConfigMap", Some(NS), name)
+        .expect("stored");
+    let history = object["metadata"]["annotations"][history_name()]
+        .as_str()
+        .map(str::to_owned);
+    (history, object["data"]["mode"].clone())
+}
+
+// ---------------------------------------------------------------------------------------
+// The gate's annotation, crafted by someone with edit rights in the cluster.
+
+/// Crafted `apply-history` values: garbage, numbers at the ends of `i64` and `u32`, times far
+/// in the past and the future, negative times, thousands of times, a huge value.
+fn crafted_histories() -> Vec<(&'static str, String)> {
+    let thousands = (0..2000)
+        .map(|i| (EPOCH - 2000 + i).to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    vec![
+        ("garbage", "\u{0}\u{7f}<script>v1 t=".to_owned()),
+        ("smallest time", format!("v1 t=0 {}", i64::MIN)),
+        ("smallest times", format!("v1 t=0 {},{}", i64::MIN, i64::MIN + 1)),
+        ("largest time", format!("v1 t=0 {}", i64::MAX)),
+        ("negative times", "v1 t=0 -3600,-5,-1".to_owned()),
+        ("most runs", format!("v1 t={} {}", u32::MAX, EPOCH - 10)),
+        ("too many runs", "v1 t=99999999999999999999".to_owned()),
+        ("a time past i64", "v1 t=0 99999999999999999999999".to_owned()),
+        ("thousands of times", format!("v1 t=0 {thousands}")),
+        ("a huge value", format!("v1 t=0 {}", "1,".repeat(50_000))),
+        ("a newer format", "v2 t=0 anything".to_owned()),
+    ]
+}
+
+/// No crafted value makes the gate panic, and whatever it reads, what it writes back is a
+/// valid value of at most `capacity` times: the annotation stays bounded.
+#[test]
+fn a_crafted_history_never_panics_the_gate_and_what_it_writes_is_bounded() {
+    let settings = Throttle::default();
+    for (what, value) in crafted_histories() {
+        for now in [EPOCH, 0, i64::MAX / 2] {
+            let (bucket, _) = Bucket::read_or_empty(Some(&value), &settings, PREFIX);
+            let _ = bucket.decide(now);
+            let _ = bucket.to_throttle(now);
+            for written in [bucket.after_apply(now), bucket.after_throttle(now)] {
+                assert!(written.len() <= MAX_WRITTEN, "{what}: {written}");
+                Bucket::read(Some(&written), &settings, PREFIX)
+                    .unwrap_or_else(|e| panic!("{what}: {written} does not read: {e}"));
+            }
+        }
+    }
+}
+
+/// A time at the very start of `i64` is far in the past: it holds no token (the bucket is
+/// full), instead of overflowing the age computation.
+#[test]
+fn a_history_time_at_the_start_of_the_range_holds_no_token() {
+    let settings = Throttle::default();
+    let bucket =
+        Bucket::read(Some(&format!("v1 t=0 {}", i64::MIN)), &settings, PREFIX).expect("reads");
+    assert_eq!(bucket.tokens(EPOCH), settings.capacity);
+    assert_eq!(bucket.after_apply(EPOCH), format!("v1 t=0 {EPOCH}"));
+}
+
+/// `apply.throttle` at its edges: a window of `u32::MAX` minutes and `u32::MAX` applies
+/// neither panic nor write an unbounded value.
+#[test]
+fn throttle_settings_at_the_edges_never_panic() {
+    for (capacity, window_minutes, pause_after) in [
+        (0, 0, 0),
+        (u32::MAX, u32::MAX, u32::MAX),
+        (1, u32::MAX, 1),
+        (5, 0, 3),
+    ] {
+        let settings = Throttle {
+            capacity,
+            window_minutes,
+            pause_after,
+        };
+        for (what, value) in crafted_histories() {
+            let (bucket, _) = Bucket::read_or_empty(Some(&value), &settings, PREFIX);
+            let _ = bucket.decide(EPOCH);
+            let t = bucket.to_throttle(EPOCH);
+            assert!(t.tokens <= capacity, "{what}");
+            let _ = bucket.after_apply(EPOCH);
+            let _ = bucket.after_throttle(EPOCH);
+        }
+    }
+}
+
+/// Against the fake, a drifted ConfigMap carrying each crafted history: every run finishes,
+/// writes only the ConfigMap (and Events), and leaves a bounded, valid history.
+#[test]
+fn a_crafted_history_on_a_live_object_is_bounded_and_writes_only_the_object() {
+    for (what, value) in crafted_histories() {
+        let repo = repo_with(&[(config_map("cm", json!({"mode": "fast"})), 0)]);
+        let live = plinths(annotated(
+            config_map("cm", json!({"mode": "slow"})),
+            &history_name(),
+            &value,
+        ));
+        let server = support::server_with(vec![live], |s| s);
+        let report = apply(support::request(&server, repo.path(), EPOCH));
+        let cm = named(&report, "cm");
+        assert!(
+            matches!(
+                cm.outcome,
+                Outcome::Configured | Outcome::Throttled | Outcome::Paused
+            ),
+            "{what}: {report:#?}"
+        );
+        for write in all_writes(&server) {
+            assert!(
+                write.ends_with("/configmaps/cm") || write.contains("/events"),
+                "{what}: {write}"
+            );
+        }
+        let (history, _) = stored_state(&server, "cm");
+        let history = history.unwrap_or_default();
+        assert!(history.len() <= MAX_WRITTEN, "{what}: {history}");
+        Bucket::read(Some(&history), &Throttle::default(), PREFIX)
+            .unwrap_or_else(|e| panic!("{what}: {history}: {e}"));
+        // The crafted value is never echoed whole in a report.
+        if value.len() > 40 {
+            assert!(!every_format(&report).contains(&value), "{what}");
+        }
+    }
+}
+
+/// A paused object stays paused whatever its history says (an empty bucket, a reset count):
+/// nothing is written to it.
+#[test]
+fn a_crafted_history_never_unpauses_an_object() {
+    for value in ["v1 t=0", "garbage", "v1 t=0 -1"] {
+        let repo = repo_with(&[(config_map("cm", json!({"mode": "fast"})), 0)]);
+        let live = plinths(annotated(
+            annotated(
+                config_map("cm", json!({"mode": "slow"})),
+                &history_name(),
+                value,
+            ),
+            &format!("{PREFIX}/reconcile-paused"),
+            "true",
+        ));
+        let server = support::server_with(vec![live], |s| s);
+        let report = apply(support::request(&server, repo.path(), EPOCH));
+        assert_eq!(named(&report, "cm").outcome, Outcome::Paused, "{report:#?}");
+        assert_eq!(all_writes(&server), Vec::<String>::new());
+        assert_eq!(report.exit_code(), 1);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The gate's annotations, rendered by a pull-request author.
+
+/// The recent applies that exhaust the default bucket at [`EPOCH`].
+fn exhausted() -> String {
+    let times: Vec<String> = (1..=5).rev().map(|i| (EPOCH - 60 * i).to_string()).collect();
+    format!("v1 t=0 {}", times.join(","))
+}
+
+/// A template that renders `<prefix>/apply-history: "v1 t=0"` cannot refill the bucket: the
+/// object whose live bucket is empty is throttled, its rendered fields untouched, and plinth's
+/// own apply never carries (nor owns) the history.
+#[test]
+fn a_rendered_history_annotation_never_refills_the_bucket() {
+    let rendered = annotated(
+        config_map("cm", json!({"mode": "fast"})),
+        &history_name(),
+        "v1 t=0",
+    );
+    let repo = repo_with(&[(rendered, 0)]);
+    let live = plinths(annotated(
+        config_map("cm", json!({"mode": "slow"})),
+        &history_name(),
+        &exhausted(),
+    ));
+    let server = support::server_with(vec![live], |s| s);
+    let report = apply(support::request(&server, repo.path(), EPOCH));
+    assert_eq!(named(&report, "cm").outcome, Outcome::Throttled, "{report:#?}");
+    let (history, mode) = stored_state(&server, "cm");
+    assert_eq!(mode, "slow");
+    assert!(history.as_deref().is_some_and(|h| h.starts_with("v1 t=1 ")), "{history:?}");
+    for w in server.writes() {
+        if w.manager.as_deref() == Some("plinth") {
+            assert!(!w.body.to_string().contains("apply-history"), "{}", w.body);
+        }
+    }
+}
+
+/// A template that renders `<prefix>/reconcile-paused: "false"` cannot unpause an object a
+/// person (or plinth) paused: the live annotation wins, nothing is written.
+#[test]
+fn a_rendered_reconcile_paused_false_never_unpauses_an_object() {
+    let paused = format!("{PREFIX}/reconcile-paused");
+    let rendered = annotated(config_map("cm", json!({"mode": "fast"})), &paused, "false");
+    let repo = repo_with(&[(rendered, 0)]);
+    let live = plinths(annotated(
+        config_map("cm", json!({"mode": "slow"})),
+        &paused,
+        "true",
+    ));
+    let server = support::server_with(vec![live], |s| s);
+    let report = apply(support::request(&server, repo.path(), EPOCH));
+    assert_eq!(named(&report, "cm").outcome, Outcome::Paused, "{report:#?}");
+    assert_eq!(all_writes(&server), Vec::<String>::new());
+}
+
+// ---------------------------------------------------------------------------------------
+// plinth's labels on a foreign object.
+
+fn foreign(name: &str, labels: &[(&str, &str)]) -> Value {
+    let mut cm = config_map(name, json!({"owner": "someone else"}));
+    for (k, v) in labels {
+        cm["metadata"]["labels"][*k] = (*v).into();
+    }
+    cm
+}
+
+/// A foreign object someone labelled as plinth's is never deleted without `--prune`, and
+/// with it only when all three labels name this cluster: partial or another cluster's
+/// labels are not ownership.
+#[test]
+fn plinths_labels_on_a_foreign_object_are_pruned_only_with_prune_and_all_three() {
+    let repo = repo_with(&[(config_map("kept", json!({"mode": "fast"})), 0)]);
+    let all = [
+        ("app.kubernetes.io/managed-by", "plinth"),
+        ("plinth.dev/cluster", "plain-west"),
+        ("plinth.dev/asset", "x"),
+    ];
+    let live = vec![
+        plinths(config_map("kept", json!({"mode": "fast"}))),
+        foreign("full", &all),
+        foreign("partial", &all[..2]),
+        foreign(
+            "other-cluster",
+            &[all[0], ("plinth.dev/cluster", "gpu-east"), all[2]],
+        ),
+    ];
+    let server = support::server_with(live, |s| s);
+    let report = apply(support::request(&server, repo.path(), EPOCH));
+    assert_eq!(all_writes(&server), Vec::<String>::new(), "{report:#?}");
+    assert_eq!(named(&report, "full").outcome, Outcome::Skipped);
+
+    let mut pruning = support::request(&server, repo.path(), EPOCH + 60);
+    pruning.prune = true;
+    let report = apply(pruning);
+    assert_eq!(named(&report, "full").outcome, Outcome::Pruned, "{report:#?}");
+    let deletes: Vec<String> = all_writes(&server)
+        .into_iter()
+        .filter(|w| w.starts_with("DELETE"))
+        .collect();
+    assert_eq!(
+        deletes,
+        vec![format!("DELETE /api/v1/namespaces/{NS}/configmaps/full")]
+    );
+    for name in ["partial", "other-cluster", "kept"] {
+        assert!(
+            server.get("v1", "ConfigMap", Some(NS), name).is_some(),
+            "{name}"
+        );
+    }
+    assert!(report.objects.iter().all(|o| o.key.name != "other-cluster"));
+    assert_eq!(named(&report, "partial").outcome, Outcome::Skipped);
+}
+
+// ---------------------------------------------------------------------------------------
+// Secret-looking values someone added, and a hostile API server.
+
+const ADDED_SECRET: &str = "postgres://app:AddedHunter2Passw0rd@db.apps.svc/app";
+const TOKEN: &str = "ghp_Zq9xP4wT7mK2Zq9xP4wT7mK2Zq9xP4wT7mK2";
+
+/// A drifted ConfigMap to which `kubectl annotate` added secret-looking annotations.
+fn annotated_by_someone() -> (tempfile::TempDir, FakeApiServer) {
+    let repo = repo_with(&[(config_map("cm", json!({"mode": "fast"})), 0)]);
+    let server = support::server_with(
+        vec![plinths(config_map("cm", json!({"mode": "slow"})))],
+        |s| s,
+    );
+    let object = server
+        .get("v1", "ConfigMap", Some(NS), "cm")
+        .expect("stored");
+    let mut edited = object.clone();
+    edited["metadata"]["annotations"]["db-dsn"] = ADDED_SECRET.into();
+    edited["metadata"]["annotations"]["api-token"] = TOKEN.into();
+    server
+        .apply_as("kubectl-annotate", &edited)
+        .expect("annotated");
+    (repo, server)
+}
+
+fn assert_no_secret(what: &str, text: &str) {
+    for secret in [ADDED_SECRET, "AddedHunter2Passw0rd", TOKEN] {
+        assert!(!text.contains(secret), "{what}: {secret} in {text}");
+    }
+}
+
+/// Secret-looking annotations someone added are removed by the apply, and their values
+/// appear in no report format and no Event.
+#[test]
+fn secret_looking_annotations_someone_added_are_in_no_report_or_event() {
+    let (repo, server) = annotated_by_someone();
+    let report = apply(support::request(&server, repo.path(), EPOCH));
+    assert_eq!(named(&report, "cm").outcome, Outcome::Configured, "{report:#?}");
+    assert_no_secret("reports", &every_format(&report));
+    assert_no_secret("events", &serde_json::to_string(&server.events()).expect("json"));
+    let stored = server.get("v1", "ConfigMap", Some(NS), "cm").expect("cm");
+    assert!(stored["metadata"]["annotations"].get("api-token").is_none(), "{stored:#}");
+}
+
+/// A JSON patch (the removal of what others added) answered `422` with a body echoing the
+/// values it tested: the object is `failed` saying so, and no value is echoed.
+#[test]
+fn a_removal_answered_422_echoing_its_values_fails_without_echoing_them() {
+    let (repo, server) = annotated_by_someone();
+    let echo = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 422,
+        "reason": "Invalid",
+        "message": format!("the test failed: value {ADDED_SECRET} {TOKEN}"),
+        "details": {"causes": [{"field": "metadata.annotations.api-token",
+            "message": format!("Invalid value: {TOKEN}")}]}});
+    // The third PATCH of the ConfigMap: the dry-run, the apply, then the JSON patch.
+    server.inject(
+        Fault::new(FaultKind::Body {
+            code: 422,
+            body: echo,
+        })
+        .matching("/configmaps/cm")
+        .verb("PATCH")
+        .nth(3),
+    );
+    let report = apply(support::request(&server, repo.path(), EPOCH));
+    let cm = named(&report, "cm");
+    assert_eq!(cm.outcome, Outcome::Failed, "{report:#?}");
+    let reason = cm.reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("removing what others added"), "{reason}");
+    assert_no_secret("reports", &every_format(&report));
+    assert_no_secret("events", &serde_json::to_string(&server.events()).expect("json"));
+    assert_eq!(report.exit_code(), 1);
+}
+
+/// The apply itself answered `422` with a body echoing a secret in its reason and causes:
+/// `failed`, and nothing of it echoed.
+#[test]
+fn an_apply_answered_422_echoing_a_secret_never_echoes_it() {
+    let (repo, server) = annotated_by_someone();
+    let echo = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 422,
+        "reason": format!("Invalid {TOKEN}"),
+        "message": format!("ConfigMap \"cm\" is invalid: {ADDED_SECRET}"),
+        "details": {"causes": [{"field": format!("data.dsn={ADDED_SECRET}"),
+            "message": format!("Invalid value: {TOKEN}")}]}});
+    server.inject(
+        Fault::new(FaultKind::Body {
+            code: 422,
+            body: echo,
+        })
+        .matching("/configmaps/cm")
+        .verb("PATCH")
+        .times(u32::MAX),
+    );
+    let report = apply(support::request(&server, repo.path(), EPOCH));
+    assert_eq!(named(&report, "cm").outcome, Outcome::Failed, "{report:#?}");
+    assert_no_secret("reports", &every_format(&report));
+    assert_eq!(report.exit_code(), 1);
+}
+
+/// `409` answers with odd causes (none, no field, no manager, newlines and a huge list) are
+/// a `conflict` or `failed` outcome, never a panic; no report line is broken by them.
+#[test]
+fn a_409_with_odd_causes_is_reported_without_breaking_a_line() {
+    let huge: Vec<Value> = (0..5000)
+        .map(|i| json!({"type": "FieldManagerConflict", "field": format!(".data.k{i}"),
+            "message": "conflict with \"x\""}))
+        .collect();
+    let bodies = [
+        json!({"kind": "Status", "code": 409, "reason": "Conflict"}),
+        json!({"kind": "Status", "code": 409, "reason": "Conflict",
+            "details": {"causes": [{"type": "FieldManagerConflict"}]}}),
+        json!({"kind": "Status", "code": 409, "reason": "Conflict\nforged line",
+            "details": {"causes": [{"field": ".data.mode\nforged line",
+                "message": "conflict with \"evil\nforged line\""}]}}),
+        json!({"kind": "Status", "code": 409, "details": {"causes": huge}}),
+        json!("not a status"),
+    ];
+    for body in bodies {
+        let repo = repo_with(&[(config_map("cm", json!({"mode": "fast"})), 0)]);
+        let server = support::server_with(
+            vec![plinths(config_map("cm", json!({"mode": "slow"})))],
+            |s| s,
+        );
+        server.inject(
+            Fault::new(FaultKind::Body { code: 409, body: body.clone() })
+                .matching("/configmaps/cm")
+                .verb("PATCH")
+                .times(u32::MAX),
+        );
+        let mut request = support::request(&server, repo.path(), EPOCH);
+        request.force_conflicts = false;
+        let report = apply(request);
+        let cm = named(&report, "cm");
+        assert!(
+            matches!(cm.outcome, Outcome::Conflict | Outcome::Failed),
+            "{body}: {report:#?}"
+        );
+        assert_eq!(report.exit_code(), 1);
+        let text = report::render(Format::Text, &report);
+        assert!(
+            text.lines().all(|l| !l.starts_with("forged line")),
+            "{text}"
+        );
+        let stored_cm = stored(&server, cm).expect("cm");
+        assert_eq!(stored_cm["data"]["mode"], "slow");
+    }
+}
+
+/// Events the server refuses (`403`, `422`, `500` after retries) leave the applied object
+/// reported as applied, with a note; the run finishes with exit code 0.
+#[test]
+fn refused_events_leave_applied_objects_reported_applied_with_a_note() {
+    for code in [403, 422, 500] {
+        let repo = repo_with(&[(config_map("cm", json!({"mode": "fast"})), 0)]);
+        let server = support::server_with(
+            vec![plinths(config_map("cm", json!({"mode": "slow"})))],
+            |s| s,
+        );
+        server.inject(
+            Fault::new(if code == 500 {
+                FaultKind::ServerError(500)
+            } else {
+                FaultKind::ClientError(code)
+            })
+            .matching("/events")
+            .verb("POST")
+            .times(u32::MAX),
+        );
+        let report = apply(support::request(&server, repo.path(), EPOCH));
+        let cm = named(&report, "cm");
+        assert_eq!(cm.outcome, Outcome::Configured, "{code}: {report:#?}");
+        assert!(
+            cm.notes.iter().any(|n| n.contains("Event could not be emitted")),
+            "{code}: {cm:#?}"
+        );
+        assert_eq!(report.exit_code(), 0);
+        let (_, mode) = stored_state(&server, "cm");
+        assert_eq!(mode, "fast");
+    }
+}
+
+/// Names that would change a request's path, rendered by a pull-request author, are never
+/// sent: no write goes anywhere but the rendered, valid objects and Events.
+#[test]
+fn names_that_would_change_a_request_path_are_never_sent() {
+    let odd = [
+        "../secrets",
+        "a%2Fb",
+        "x?dryRun=All",
+        "y#frag",
+        "with space",
+    ];
+    let mut rendered: Vec<(Value, i64)> = odd
+        .iter()
+        .map(|name| (config_map(name, json!({"mode": "fast"})), 0))
+        .collect();
+    let mut in_bad_namespace = config_map("cm", json!({"mode": "fast"}));
+    in_bad_namespace["metadata"]["namespace"] = "apps/configmaps".into();
+    rendered.push((in_bad_namespace, 0));
+    rendered.push((config_map("good", json!({"mode": "fast"})), 0));
+    let repo = repo_with(&rendered);
+    let server = support::server_with(Vec::new(), |s| s);
+    let result = try_apply(support::request(&server, repo.path(), EPOCH));
+    for write in all_writes(&server) {
+        assert!(
+            write.ends_with("/namespaces/apps/configmaps/good")
+                || write.contains("/namespaces/apps/events"),
+            "{write}"
+        );
+    }
+    if let Ok(report) = result {
+        for o in &report.objects {
+            if o.key.name != "good" {
+                assert!(
+                    !matches!(o.outcome, Outcome::Created | Outcome::Configured),
+                    "{report:#?}"
+                );
+            }
+        }
+    }
+}
