@@ -650,6 +650,44 @@ fn candidate(
     }
 }
 
+/// The object's identity in `body`: `apiVersion`, `kind`, `metadata.name` and
+/// `metadata.namespace`, as (pointer, value).
+fn identity_of(body: &Value) -> Vec<(&'static str, &'static str, Value)> {
+    [
+        ("", "apiVersion"),
+        ("", "kind"),
+        ("metadata", "name"),
+        ("metadata", "namespace"),
+    ]
+    .into_iter()
+    .filter_map(|(parent, key)| {
+        let holder = if parent.is_empty() { Some(body) } else { body.get(parent) };
+        Some((parent, key, holder?.get(key)?.clone()))
+    })
+    .collect()
+}
+
+/// Puts the identity [`identity_of`] read back into `body` (an `ignore-fields` pointer may
+/// have removed it, or `metadata` whole).
+fn restore_identity(body: &mut Value, identity: Vec<(&'static str, &'static str, Value)>) {
+    for (parent, key, value) in identity {
+        let Some(object) = body.as_object_mut() else {
+            return;
+        };
+        let holder = if parent.is_empty() {
+            Some(object)
+        } else {
+            object
+                .entry(parent)
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+        };
+        if let Some(holder) = holder {
+            holder.insert(key.to_owned(), value);
+        }
+    }
+}
+
 /// The server-side apply body of a rendered object: the `patch` override applied, the
 /// `ignore-fields` pointers removed, the gate's annotations left out (another field manager
 /// writes them), plinth's labels set.
@@ -675,11 +713,15 @@ fn apply_body(
         None => desired.value.clone(),
     };
     if let Some(text) = &o.ignore_fields {
-        for p in overrides::parse_ignore_fields(text, prefix)? {
+        let pointers = overrides::parse_ignore_fields(text, prefix)?;
+        let identity = identity_of(&body);
+        for p in pointers {
             if let Ok(ptr) = PointerBuf::parse(p.as_str()) {
                 ptr.delete(&mut body);
             }
         }
+        // The identity stays whatever the pointers name: the request's path is built from it.
+        restore_identity(&mut body, identity);
     }
     let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) else {
         return Err(OverrideProblem::Invalid(
