@@ -558,3 +558,59 @@ fn names_that_would_change_a_request_path_are_never_sent() {
         }
     }
 }
+
+/// An `ignore-fields` override someone with edit rights put on the live object that names the
+/// object's identity (`/metadata/namespace`, `/metadata/name`, `/kind`, `/apiVersion`) never
+/// sends a write anywhere but the object's own path (and its Events).
+#[test]
+fn an_ignore_fields_override_naming_the_identity_never_moves_a_write() {
+    for pointer in [
+        "/metadata/namespace",
+        "/metadata/name",
+        "/kind",
+        "/apiVersion",
+        "/metadata",
+    ] {
+        let repo = repo_with(&[(config_map("cm", json!({"mode": "fast"})), 0)]);
+        let live = plinths(annotated(
+            config_map("cm", json!({"mode": "slow"})),
+            &format!("{PREFIX}/ignore-fields"),
+            pointer,
+        ));
+        let server = support::server_with(vec![live], |s| s);
+        let result = try_apply(support::request(&server, repo.path(), EPOCH));
+        for write in all_writes(&server) {
+            assert!(
+                write.ends_with(&format!("/namespaces/{NS}/configmaps/cm"))
+                    || write.contains(&format!("/namespaces/{NS}/events")),
+                "{pointer}: {write}"
+            );
+        }
+        let report = result.unwrap_or_else(|e| panic!("{pointer}: {e}"));
+        assert!(!report.objects.is_empty(), "{pointer}");
+    }
+}
+
+/// A label with a secret-looking value and an annotation whose key holds a token, added by
+/// someone: neither value nor token appears in a report or an Event.
+#[test]
+fn a_secret_looking_label_or_annotation_key_is_in_no_report_or_event() {
+    const AWS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+    let repo = repo_with(&[(config_map("cm", json!({"mode": "fast"})), 0)]);
+    let server = support::server_with(
+        vec![plinths(config_map("cm", json!({"mode": "slow"})))],
+        |s| s,
+    );
+    let mut edited = server
+        .get("v1", "ConfigMap", Some(NS), "cm")
+        .expect("stored");
+    edited["metadata"]["labels"]["aws-key"] = AWS_KEY.into();
+    edited["metadata"]["annotations"]["password"] = "Zq9xP4wT7mK2vB3nR8jL5".into();
+    server.apply_as("kubectl-label", &edited).expect("labelled");
+    let report = apply(support::request(&server, repo.path(), EPOCH));
+    assert_eq!(named(&report, "cm").outcome, Outcome::Configured, "{report:#?}");
+    let all = every_format(&report) + &serde_json::to_string(&server.events()).expect("json");
+    for secret in [AWS_KEY, "Zq9xP4wT7mK2vB3nR8jL5"] {
+        assert!(!all.contains(secret), "{secret} in {all}");
+    }
+}
