@@ -614,3 +614,121 @@ fn a_secret_looking_label_or_annotation_key_is_in_no_report_or_event() {
         assert!(!all.contains(secret), "{secret} in {all}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Maintenance windows at the edges, as a pull-request author may write them.
+
+/// The windows `schedule`/`duration`/`zone` parse to, or the error.
+fn window(
+    schedule: &str,
+    duration: &str,
+    zone: Option<&str>,
+) -> Result<Vec<plinth_apply::window::Window>, plinth_apply::window::WindowError> {
+    let spec = plinth_renderer::settings::MaintenanceWindow {
+        schedule: schedule.to_owned(),
+        duration: duration.to_owned(),
+        time_zone: zone.map(str::to_owned),
+    };
+    plinth_apply::window::parse(
+        &[spec],
+        plinth_apply::window::Origin {
+            file: "plinth.yaml",
+            field: "apply.maintenanceWindows",
+        },
+    )
+}
+
+/// The verdict at `now`, which must take well under a second or two.
+fn timed_verdict(
+    windows: &[plinth_apply::window::Window],
+    now: i64,
+    what: &str,
+) -> plinth_apply::window::Verdict {
+    let start = std::time::Instant::now();
+    let verdict = plinth_apply::window::verdict(windows, now);
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(3),
+        "{what} at {now}: {:?}",
+        start.elapsed()
+    );
+    verdict
+}
+
+/// Schedules at the edges (every minute, a week long, a day that never comes, a leap day,
+/// steps of 0, reversed ranges, huge numbers), odd zones (45-minute offsets, half-hour DST,
+/// a day skipped) and clocks at the ends of the range: each parses or is refused naming the
+/// field, and no verdict panics or takes long.
+#[test]
+fn maintenance_windows_at_the_edges_never_panic_nor_hang() {
+    use plinth_apply::window::Verdict;
+    let always_open = [
+        ("* * * * *", "1m"),
+        ("0 0 * * *", "168h"),
+        ("0 0 * * 0-7", "24h"),
+        ("*/1 * * * *", "10080m"),
+    ];
+    for (schedule, duration) in always_open {
+        let w = window(schedule, duration, None).expect(schedule);
+        for now in [EPOCH, EPOCH + 30, EPOCH + 86_399] {
+            assert_eq!(timed_verdict(&w, now, schedule), Verdict::Open, "{schedule} {duration}");
+        }
+    }
+    let leap = window("0 0 29 2 *", "1h", None).expect("leap day");
+    match timed_verdict(&leap, EPOCH, "leap day") {
+        Verdict::Closed { next: Some(next) } => {
+            assert_eq!(next.at, 1_835_395_200, "2028-02-29T00:00:00Z: {next:?}");
+        }
+        other => panic!("leap day: {other:?}"),
+    }
+    for schedule in ["0 0 31 2 *", "0 0 30 2 *", "0 0 31 4,6,9,11 *"] {
+        if let Ok(w) = window(schedule, "1h", None) {
+            assert!(
+                matches!(timed_verdict(&w, EPOCH, schedule), Verdict::Closed { next: None }),
+                "{schedule}"
+            );
+        }
+    }
+    for (schedule, duration, field) in [
+        ("*/0 * * * *", "1h", "schedule"),
+        ("99999999999999999999 * * * *", "1h", "schedule"),
+        ("0 0 * * *", "169h", "duration"),
+        ("0 0 * * *", "99999999999999999999h", "duration"),
+        ("0 0 * * *", "-1h", "duration"),
+        ("0 0 * * *", "1m1h", "duration"),
+    ] {
+        match window(schedule, duration, None) {
+            Err(e) => assert!(e.path.ends_with(field), "{schedule} {duration}: {e}"),
+            Ok(w) => {
+                let _ = timed_verdict(&w, EPOCH, schedule);
+            }
+        }
+    }
+    if let Ok(w) = window("59-0 * * * *", "1h", None) {
+        let _ = timed_verdict(&w, EPOCH, "reversed range");
+    }
+    for zone in ["", "../../../etc/passwd", "/etc/localtime", "Mars/Olympus"] {
+        let e = window("0 2 * * *", "1h", Some(zone)).expect_err(zone);
+        assert!(e.path.ends_with("timeZone"), "{zone}: {e}");
+    }
+    for zone in [
+        "Asia/Kathmandu",
+        "Australia/Lord_Howe",
+        "Pacific/Chatham",
+        "America/St_Johns",
+        "Etc/GMT+12",
+        "Pacific/Kiritimati",
+        "Pacific/Apia",
+        "Antarctica/Troll",
+    ] {
+        let w = window("30 2 * * *", "30m", Some(zone)).expect(zone);
+        for now in [EPOCH, 1_325_152_800, 0, -1, i64::MIN, i64::MAX, 253_402_300_799] {
+            match timed_verdict(&w, now, zone) {
+                Verdict::Closed { next: Some(next) } => {
+                    assert!(next.at > now, "{zone} at {now}: {next:?}");
+                    assert!(next.at - now <= 2 * 86_400, "{zone} at {now}: {next:?}");
+                }
+                Verdict::Open | Verdict::Closed { next: None } | Verdict::NoWindows => {}
+            }
+        }
+    }
+}
