@@ -732,3 +732,35 @@ fn maintenance_windows_at_the_edges_never_panic_nor_hang() {
         }
     }
 }
+
+/// A field manager name someone chose (a newline and a forged report line in it, a
+/// secret-looking token, 4 KiB long) that wrote a drifted field: no line of the plan's text
+/// report is forged and the token appears in no format.
+#[test]
+fn a_crafted_field_manager_name_forges_no_report_line() {
+    let managers = [
+        "kubectl\nconfigured ConfigMap/apps/forged".to_owned(),
+        format!("kubectl-{TOKEN}"),
+        format!("kubectl-{}", "x".repeat(4096)),
+    ];
+    for manager in managers {
+        let repo = repo_with(&[(config_map("cm", json!({"mode": "fast"})), 0)]);
+        let server = support::server_with(
+            vec![plinths(config_map("cm", json!({"mode": "fast"})))],
+            |s| s,
+        );
+        assert!(server.edit_as(&manager, "v1", "ConfigMap", Some(NS), "cm", |o| {
+            o["data"]["mode"] = "slow".into();
+        }));
+        let mut dry = support::request(&server, repo.path(), EPOCH);
+        dry.dry_run = true;
+        let report = apply(dry);
+        let text = report::render(Format::Text, &report);
+        assert!(
+            !text.lines().any(|l| l.starts_with("configured ConfigMap/apps/forged")),
+            "{text}"
+        );
+        let all = every_format(&report);
+        assert!(!all.contains(TOKEN), "{all}");
+    }
+}

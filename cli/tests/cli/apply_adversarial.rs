@@ -252,3 +252,37 @@ fn the_report_time_is_the_clock_given() {
         plinth_drift::core::report::rfc3339(epoch)
     );
 }
+
+/// A maintenance window that does not parse stops the run before a single request reaches
+/// the cluster: exit 2 naming the file and the field.
+#[test]
+fn a_bad_window_exits_2_before_any_request() {
+    let (repo, server) = cluster(drifted);
+    let path = repo.path().join("clusters/prod/cluster.yaml");
+    let text = fs_err::read_to_string(&path).unwrap();
+    fs_err::write(
+        &path,
+        format!("{text}maintenanceWindows:\n  - schedule: \"*/0 * * * *\"\n    duration: 1h\n"),
+    )
+    .unwrap();
+    let out = apply(repo.path(), &server, &["--allow-disruption"]);
+    assert_exit(
+        &out,
+        2,
+        &["clusters/prod/cluster.yaml: maintenanceWindows[0].schedule"],
+    );
+    assert_eq!(server.request_log().len(), 0);
+}
+
+/// Two dry runs against the same cluster print the same bytes, in every format.
+#[test]
+fn dry_runs_against_a_cluster_are_byte_identical() {
+    let (repo, server) = cluster(drifted);
+    for f in FORMATS {
+        let one = apply(repo.path(), &server, &["--dry-run", "--format", f]);
+        let two = apply(repo.path(), &server, &["--dry-run", "--format", f]);
+        assert_eq!(one.status.code(), Some(1), "{}", stderr(&one));
+        assert_eq!(stdout(&one), stdout(&two), "{f}");
+    }
+    assert_eq!(stored_writes(&server), Vec::<String>::new());
+}
