@@ -92,6 +92,7 @@ pub enum ApplyError {
 pub fn run(request: &ApplyRequest, notify: &dyn Fn(Notice)) -> Result<ApplyRun, ApplyError> {
     let drift = &request.drift;
     let fleet = engine::open_cluster(&drift.repo, &drift.cluster)?;
+    annotation_prefix(&fleet.settings.annotation_prefix)?;
     let mut desired = engine::load_desired(&drift.repo, &drift.cluster, &fleet, notify)?;
     let settings = &fleet.settings;
     // Bad windows fail the run before anything is read from the cluster or written.
@@ -190,6 +191,22 @@ pub fn run(request: &ApplyRequest, notify: &dyn Fn(Notice)) -> Result<ApplyRun, 
     )
     .redacted(Redactor::shared());
     Ok(ApplyRun { report })
+}
+
+/// Checks `annotationPrefix`: the API server refuses an annotation key whose prefix is not a
+/// DNS subdomain, so every write of the gate's annotations would fail and the anti-thrashing
+/// gate would never hold anything.
+fn annotation_prefix(prefix: &str) -> Result<(), DriftError> {
+    if plinth_vocab::names::is_dns_subdomain(prefix, 253) {
+        return Ok(());
+    }
+    Err(DriftError::Invalid {
+        path: format!("{}: annotationPrefix", plinth_renderer::settings::FILE),
+        message: format!(
+            "`{prefix}` is not a DNS subdomain (lowercase letters, digits, `-` and `.`, e.g. \
+             `platform.example.com`): the API server would refuse plinth's annotations"
+        ),
+    })
 }
 
 /// The maintenance windows of `cluster`: `cluster.yaml`'s `maintenanceWindows` when it has
