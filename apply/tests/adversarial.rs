@@ -764,3 +764,52 @@ fn a_crafted_field_manager_name_forges_no_report_line() {
         assert!(!all.contains(TOKEN), "{all}");
     }
 }
+
+/// Labels and annotations someone added whose keys need escaping in a JSON pointer (`/`,
+/// `~`) are removed by the apply, and the run after writes nothing.
+#[test]
+fn added_keys_with_slashes_and_tildes_are_removed_and_the_next_run_writes_nothing() {
+    let repo = repo_with(&[(config_map("cm", json!({"mode": "fast"})), 0)]);
+    let server = support::server_with(
+        vec![plinths(config_map("cm", json!({"mode": "slow"})))],
+        |s| s,
+    );
+    let mut edited = server
+        .get("v1", "ConfigMap", Some(NS), "cm")
+        .expect("stored");
+    edited["metadata"]["labels"]["example.com/team"] = "a".into();
+    edited["metadata"]["annotations"]["example.com/a~b"] = "b".into();
+    edited["metadata"]["annotations"]["x~1y"] = "c".into();
+    edited["data"]["k/~0"] = "d".into();
+    server.apply_as("kubectl-edit", &edited).expect("edited");
+    let report = apply(support::request(&server, repo.path(), EPOCH));
+    assert_eq!(named(&report, "cm").outcome, Outcome::Configured, "{report:#?}");
+    let now = server.get("v1", "ConfigMap", Some(NS), "cm").expect("cm");
+    assert!(now["metadata"]["labels"].get("example.com/team").is_none(), "{now:#}");
+    let annotations = now["metadata"]["annotations"].as_object().cloned().unwrap_or_default();
+    assert!(!annotations.contains_key("example.com/a~b"), "{now:#}");
+    assert!(!annotations.contains_key("x~1y"), "{now:#}");
+    assert!(now["data"].get("k/~0").is_none(), "{now:#}");
+    server.clear_writes();
+    let again = apply(support::request(&server, repo.path(), EPOCH + 60));
+    assert_eq!(named(&again, "cm").outcome, Outcome::Unchanged, "{again:#?}");
+    assert_eq!(all_writes(&server), Vec::<String>::new());
+}
+
+/// A run's clock at the ends of the range (a `SOURCE_DATE_EPOCH` of `i64::MIN` or
+/// `i64::MAX`, 0, before 1970), with a crafted history and a maintenance window: no panic.
+#[test]
+fn clocks_at_the_ends_of_the_range_never_panic() {
+    for now in [i64::MIN, -1, 0, i64::MAX] {
+        let repo = repo_with(&[(config_map("cm", json!({"mode": "fast"})), 0)]);
+        let live = plinths(annotated(
+            config_map("cm", json!({"mode": "slow"})),
+            &history_name(),
+            &format!("v1 t=1 {},{}", i64::MIN, i64::MAX),
+        ));
+        let server = support::server_with(vec![live], |s| s);
+        let report = apply(support::request(&server, repo.path(), now));
+        let _ = every_format(&report);
+        assert!(!report.objects.is_empty());
+    }
+}

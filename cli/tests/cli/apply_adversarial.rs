@@ -286,3 +286,20 @@ fn dry_runs_against_a_cluster_are_byte_identical() {
     }
     assert_eq!(stored_writes(&server), Vec::<String>::new());
 }
+
+/// An `annotationPrefix` the API server would refuse as an annotation key's prefix (not a
+/// DNS subdomain) would make every write of the gate's annotations fail, disabling the
+/// anti-thrashing gate: exit 2 naming `plinth.yaml` and `annotationPrefix`, nothing written.
+#[test]
+fn an_annotation_prefix_that_is_not_a_dns_subdomain_exits_2_and_writes_nothing() {
+    for prefix in ["\"\"", "Not A Prefix", "a/b", "-x.io", "\"x..io\""] {
+        let (repo, server) = cluster(drifted);
+        let settings = repo.path().join("plinth.yaml");
+        let text = fs_err::read_to_string(&settings).unwrap_or_default();
+        fs_err::write(&settings, format!("{text}annotationPrefix: {prefix}\n")).unwrap();
+        let out = apply(repo.path(), &server, &[]);
+        assert_exit(&out, 2, &["plinth.yaml", "annotationPrefix"]);
+        assert_eq!(stored_writes(&server), Vec::<String>::new(), "{prefix}");
+        assert_eq!(data_a(&server), "2");
+    }
+}
