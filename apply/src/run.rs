@@ -281,8 +281,27 @@ impl Writer<'_> {
                 {
                     return outcome;
                 }
-                if !self.request.dry_run && self.write_gate(step, &mut outcome).await {
+                if self.request.dry_run {
+                    return outcome;
+                }
+                if self.write_gate(step, &mut outcome).await {
                     self.emit(step, &mut outcome).await;
+                } else if step.action == Action::Pause {
+                    // Not paused: the annotation is not there and no Event was emitted.
+                    outcome
+                        .notes
+                        .retain(|n| !n.starts_with("sets `") && !n.starts_with("Event `"));
+                    let runs = outcome
+                        .throttle
+                        .as_ref()
+                        .map_or(0, |t| t.throttled_runs.saturating_add(1));
+                    fail(
+                        &mut outcome,
+                        format!(
+                            "throttled {runs} runs in a row, but the pause could not be \
+                             written; the next run tries again"
+                        ),
+                    );
                 }
             }
             Action::Prune => {
