@@ -813,3 +813,46 @@ fn clocks_at_the_ends_of_the_range_never_panic() {
         assert!(!report.objects.is_empty());
     }
 }
+
+/// A run that would pause an object (its third throttled run) but whose write of the pause
+/// the server refuses does not report the object `paused` — the annotation is not there, and
+/// no `ThrashingDetected` was emitted — but `failed`, saying so; exit 1.
+#[test]
+fn a_pause_the_server_refused_is_not_reported_paused() {
+    let repo = repo_with(&[(config_map("cm", json!({"mode": "fast"})), 0)]);
+    let history = exhausted().replacen("t=0", "t=2", 1);
+    let live = plinths(annotated(
+        config_map("cm", json!({"mode": "slow"})),
+        &history_name(),
+        &history,
+    ));
+    let server = support::server_with(vec![live], |s| s);
+    // The first PATCH is the forced dry-run that confirms the change; the second writes the
+    // gate's annotations (the pause).
+    server.inject(
+        Fault::new(FaultKind::ClientError(403))
+            .matching("/configmaps/cm")
+            .verb("PATCH")
+            .nth(2),
+    );
+    let report = apply(support::request(&server, repo.path(), EPOCH));
+    let cm = named(&report, "cm");
+    let stored_cm = server.get("v1", "ConfigMap", Some(NS), "cm").expect("cm");
+    assert!(
+        stored_cm["metadata"]["annotations"]
+            .get(format!("{PREFIX}/reconcile-paused"))
+            .is_none(),
+        "{stored_cm:#}"
+    );
+    assert_eq!(server.events().len(), 0);
+    assert_eq!(cm.outcome, Outcome::Failed, "{cm:#?}");
+    assert!(
+        cm.reason.as_deref().unwrap_or_default().contains("could not be written"),
+        "{cm:#?}"
+    );
+    assert!(
+        cm.notes.iter().all(|n| !n.starts_with("sets `") && !n.contains("ThrashingDetected")),
+        "{cm:#?}"
+    );
+    assert_eq!(report.exit_code(), 1);
+}
