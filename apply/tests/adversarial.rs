@@ -856,3 +856,32 @@ fn a_pause_the_server_refused_is_not_reported_paused() {
     );
     assert_eq!(report.exit_code(), 1);
 }
+
+/// A `409` whose causes echo secret-looking values in the field and the manager: the object
+/// is a `conflict`, and no format of the report holds the values.
+#[test]
+fn a_409_echoing_secrets_in_its_causes_never_echoes_them() {
+    let repo = repo_with(&[(config_map("cm", json!({"mode": "fast"})), 0)]);
+    let server = support::server_with(
+        vec![plinths(config_map("cm", json!({"mode": "slow"})))],
+        |s| s,
+    );
+    let body = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 409,
+        "reason": "Conflict",
+        "message": format!("Apply failed with 1 conflict: {ADDED_SECRET}"),
+        "details": {"causes": [
+            {"type": "FieldManagerConflict", "field": format!(".data.dsn={ADDED_SECRET}"),
+             "message": format!("conflict with \"{TOKEN}\" using v1")},
+        ]}});
+    server.inject(
+        Fault::new(FaultKind::Body { code: 409, body })
+            .matching("/configmaps/cm")
+            .verb("PATCH")
+            .times(u32::MAX),
+    );
+    let mut request = support::request(&server, repo.path(), EPOCH);
+    request.force_conflicts = false;
+    let report = apply(request);
+    assert_eq!(named(&report, "cm").outcome, Outcome::Conflict, "{report:#?}");
+    assert_no_secret("reports", &every_format(&report));
+}
