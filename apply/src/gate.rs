@@ -181,7 +181,9 @@ impl Bucket {
         // The apply whose expiry brings the count under capacity.
         let cap = usize::try_from(self.capacity).ok()?;
         let index = recent.len().checked_sub(cap)?;
-        recent.get(index).map(|t| t.saturating_add(self.window_secs))
+        recent
+            .get(index)
+            .map(|t| t.saturating_add(self.window_secs))
     }
 
     /// Whether an apply may happen at `now`. `Pause` once the object has been throttled

@@ -661,7 +661,11 @@ fn identity_of(body: &Value) -> Vec<(&'static str, &'static str, Value)> {
     ]
     .into_iter()
     .filter_map(|(parent, key)| {
-        let holder = if parent.is_empty() { Some(body) } else { body.get(parent) };
+        let holder = if parent.is_empty() {
+            Some(body)
+        } else {
+            body.get(parent)
+        };
         Some((parent, key, holder?.get(key)?.clone()))
     })
     .collect()

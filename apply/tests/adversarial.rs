@@ -93,12 +93,18 @@ fn crafted_histories() -> Vec<(&'static str, String)> {
     vec![
         ("garbage", "\u{0}\u{7f}<script>v1 t=".to_owned()),
         ("smallest time", format!("v1 t=0 {}", i64::MIN)),
-        ("smallest times", format!("v1 t=0 {},{}", i64::MIN, i64::MIN + 1)),
+        (
+            "smallest times",
+            format!("v1 t=0 {},{}", i64::MIN, i64::MIN + 1),
+        ),
         ("largest time", format!("v1 t=0 {}", i64::MAX)),
         ("negative times", "v1 t=0 -3600,-5,-1".to_owned()),
         ("most runs", format!("v1 t={} {}", u32::MAX, EPOCH - 10)),
         ("too many runs", "v1 t=99999999999999999999".to_owned()),
-        ("a time past i64", "v1 t=0 99999999999999999999999".to_owned()),
+        (
+            "a time past i64",
+            "v1 t=0 99999999999999999999999".to_owned(),
+        ),
         ("thousands of times", format!("v1 t=0 {thousands}")),
         ("a huge value", format!("v1 t=0 {}", "1,".repeat(50_000))),
         ("a newer format", "v2 t=0 anything".to_owned()),
@@ -228,7 +234,10 @@ fn a_crafted_history_never_unpauses_an_object() {
 
 /// The recent applies that exhaust the default bucket at [`EPOCH`].
 fn exhausted() -> String {
-    let times: Vec<String> = (1..=5).rev().map(|i| (EPOCH - 60 * i).to_string()).collect();
+    let times: Vec<String> = (1..=5)
+        .rev()
+        .map(|i| (EPOCH - 60 * i).to_string())
+        .collect();
     format!("v1 t=0 {}", times.join(","))
 }
 
@@ -250,10 +259,17 @@ fn a_rendered_history_annotation_never_refills_the_bucket() {
     ));
     let server = support::server_with(vec![live], |s| s);
     let report = apply(support::request(&server, repo.path(), EPOCH));
-    assert_eq!(named(&report, "cm").outcome, Outcome::Throttled, "{report:#?}");
+    assert_eq!(
+        named(&report, "cm").outcome,
+        Outcome::Throttled,
+        "{report:#?}"
+    );
     let (history, mode) = stored_state(&server, "cm");
     assert_eq!(mode, "slow");
-    assert!(history.as_deref().is_some_and(|h| h.starts_with("v1 t=1 ")), "{history:?}");
+    assert!(
+        history.as_deref().is_some_and(|h| h.starts_with("v1 t=1 ")),
+        "{history:?}"
+    );
     for w in server.writes() {
         if w.manager.as_deref() == Some("plinth") {
             assert!(!w.body.to_string().contains("apply-history"), "{}", w.body);
@@ -318,7 +334,11 @@ fn plinths_labels_on_a_foreign_object_are_pruned_only_with_prune_and_all_three()
     let mut pruning = support::request(&server, repo.path(), EPOCH + 60);
     pruning.prune = true;
     let report = apply(pruning);
-    assert_eq!(named(&report, "full").outcome, Outcome::Pruned, "{report:#?}");
+    assert_eq!(
+        named(&report, "full").outcome,
+        Outcome::Pruned,
+        "{report:#?}"
+    );
     let deletes: Vec<String> = all_writes(&server)
         .into_iter()
         .filter(|w| w.starts_with("DELETE"))
@@ -374,11 +394,21 @@ fn assert_no_secret(what: &str, text: &str) {
 fn secret_looking_annotations_someone_added_are_in_no_report_or_event() {
     let (repo, server) = annotated_by_someone();
     let report = apply(support::request(&server, repo.path(), EPOCH));
-    assert_eq!(named(&report, "cm").outcome, Outcome::Configured, "{report:#?}");
+    assert_eq!(
+        named(&report, "cm").outcome,
+        Outcome::Configured,
+        "{report:#?}"
+    );
     assert_no_secret("reports", &every_format(&report));
-    assert_no_secret("events", &serde_json::to_string(&server.events()).expect("json"));
+    assert_no_secret(
+        "events",
+        &serde_json::to_string(&server.events()).expect("json"),
+    );
     let stored = server.get("v1", "ConfigMap", Some(NS), "cm").expect("cm");
-    assert!(stored["metadata"]["annotations"].get("api-token").is_none(), "{stored:#}");
+    assert!(
+        stored["metadata"]["annotations"].get("api-token").is_none(),
+        "{stored:#}"
+    );
 }
 
 /// A JSON patch (the removal of what others added) answered `422` with a body echoing the
@@ -407,7 +437,10 @@ fn a_removal_answered_422_echoing_its_values_fails_without_echoing_them() {
     let reason = cm.reason.as_deref().unwrap_or_default();
     assert!(reason.contains("removing what others added"), "{reason}");
     assert_no_secret("reports", &every_format(&report));
-    assert_no_secret("events", &serde_json::to_string(&server.events()).expect("json"));
+    assert_no_secret(
+        "events",
+        &serde_json::to_string(&server.events()).expect("json"),
+    );
     assert_eq!(report.exit_code(), 1);
 }
 
@@ -441,8 +474,10 @@ fn an_apply_answered_422_echoing_a_secret_never_echoes_it() {
 #[test]
 fn a_409_with_odd_causes_is_reported_without_breaking_a_line() {
     let huge: Vec<Value> = (0..5000)
-        .map(|i| json!({"type": "FieldManagerConflict", "field": format!(".data.k{i}"),
-            "message": "conflict with \"x\""}))
+        .map(|i| {
+            json!({"type": "FieldManagerConflict", "field": format!(".data.k{i}"),
+            "message": "conflict with \"x\""})
+        })
         .collect();
     let bodies = [
         json!({"kind": "Status", "code": 409, "reason": "Conflict"}),
@@ -461,10 +496,13 @@ fn a_409_with_odd_causes_is_reported_without_breaking_a_line() {
             |s| s,
         );
         server.inject(
-            Fault::new(FaultKind::Body { code: 409, body: body.clone() })
-                .matching("/configmaps/cm")
-                .verb("PATCH")
-                .times(u32::MAX),
+            Fault::new(FaultKind::Body {
+                code: 409,
+                body: body.clone(),
+            })
+            .matching("/configmaps/cm")
+            .verb("PATCH")
+            .times(u32::MAX),
         );
         let mut request = support::request(&server, repo.path(), EPOCH);
         request.force_conflicts = false;
@@ -509,7 +547,9 @@ fn refused_events_leave_applied_objects_reported_applied_with_a_note() {
         let cm = named(&report, "cm");
         assert_eq!(cm.outcome, Outcome::Configured, "{code}: {report:#?}");
         assert!(
-            cm.notes.iter().any(|n| n.contains("Event could not be emitted")),
+            cm.notes
+                .iter()
+                .any(|n| n.contains("Event could not be emitted")),
             "{code}: {cm:#?}"
         );
         assert_eq!(report.exit_code(), 0);
@@ -608,7 +648,11 @@ fn a_secret_looking_label_or_annotation_key_is_in_no_report_or_event() {
     edited["metadata"]["annotations"]["password"] = "Zq9xP4wT7mK2vB3nR8jL5".into();
     server.apply_as("kubectl-label", &edited).expect("labelled");
     let report = apply(support::request(&server, repo.path(), EPOCH));
-    assert_eq!(named(&report, "cm").outcome, Outcome::Configured, "{report:#?}");
+    assert_eq!(
+        named(&report, "cm").outcome,
+        Outcome::Configured,
+        "{report:#?}"
+    );
     let all = every_format(&report) + &serde_json::to_string(&server.events()).expect("json");
     for secret in [AWS_KEY, "Zq9xP4wT7mK2vB3nR8jL5"] {
         assert!(!all.contains(secret), "{secret} in {all}");
@@ -670,7 +714,11 @@ fn maintenance_windows_at_the_edges_never_panic_nor_hang() {
     for (schedule, duration) in always_open {
         let w = window(schedule, duration, None).expect(schedule);
         for now in [EPOCH, EPOCH + 30, EPOCH + 86_399] {
-            assert_eq!(timed_verdict(&w, now, schedule), Verdict::Open, "{schedule} {duration}");
+            assert_eq!(
+                timed_verdict(&w, now, schedule),
+                Verdict::Open,
+                "{schedule} {duration}"
+            );
         }
     }
     let leap = window("0 0 29 2 *", "1h", None).expect("leap day");
@@ -683,7 +731,10 @@ fn maintenance_windows_at_the_edges_never_panic_nor_hang() {
     for schedule in ["0 0 31 2 *", "0 0 30 2 *", "0 0 31 4,6,9,11 *"] {
         if let Ok(w) = window(schedule, "1h", None) {
             assert!(
-                matches!(timed_verdict(&w, EPOCH, schedule), Verdict::Closed { next: None }),
+                matches!(
+                    timed_verdict(&w, EPOCH, schedule),
+                    Verdict::Closed { next: None }
+                ),
                 "{schedule}"
             );
         }
@@ -721,7 +772,15 @@ fn maintenance_windows_at_the_edges_never_panic_nor_hang() {
         "Antarctica/Troll",
     ] {
         let w = window("30 2 * * *", "30m", Some(zone)).expect(zone);
-        for now in [EPOCH, 1_325_152_800, 0, -1, i64::MIN, i64::MAX, 253_402_300_799] {
+        for now in [
+            EPOCH,
+            1_325_152_800,
+            0,
+            -1,
+            i64::MIN,
+            i64::MAX,
+            253_402_300_799,
+        ] {
             match timed_verdict(&w, now, zone) {
                 Verdict::Closed { next: Some(next) } => {
                     assert!(next.at > now, "{zone} at {now}: {next:?}");
@@ -749,15 +808,19 @@ fn a_crafted_field_manager_name_forges_no_report_line() {
             vec![plinths(config_map("cm", json!({"mode": "fast"})))],
             |s| s,
         );
-        assert!(server.edit_as(&manager, "v1", "ConfigMap", Some(NS), "cm", |o| {
-            o["data"]["mode"] = "slow".into();
-        }));
+        assert!(
+            server.edit_as(&manager, "v1", "ConfigMap", Some(NS), "cm", |o| {
+                o["data"]["mode"] = "slow".into();
+            })
+        );
         let mut dry = support::request(&server, repo.path(), EPOCH);
         dry.dry_run = true;
         let report = apply(dry);
         let text = report::render(Format::Text, &report);
         assert!(
-            !text.lines().any(|l| l.starts_with("configured ConfigMap/apps/forged")),
+            !text
+                .lines()
+                .any(|l| l.starts_with("configured ConfigMap/apps/forged")),
             "{text}"
         );
         let all = every_format(&report);
@@ -783,16 +846,30 @@ fn added_keys_with_slashes_and_tildes_are_removed_and_the_next_run_writes_nothin
     edited["data"]["k/~0"] = "d".into();
     server.apply_as("kubectl-edit", &edited).expect("edited");
     let report = apply(support::request(&server, repo.path(), EPOCH));
-    assert_eq!(named(&report, "cm").outcome, Outcome::Configured, "{report:#?}");
+    assert_eq!(
+        named(&report, "cm").outcome,
+        Outcome::Configured,
+        "{report:#?}"
+    );
     let now = server.get("v1", "ConfigMap", Some(NS), "cm").expect("cm");
-    assert!(now["metadata"]["labels"].get("example.com/team").is_none(), "{now:#}");
-    let annotations = now["metadata"]["annotations"].as_object().cloned().unwrap_or_default();
+    assert!(
+        now["metadata"]["labels"].get("example.com/team").is_none(),
+        "{now:#}"
+    );
+    let annotations = now["metadata"]["annotations"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     assert!(!annotations.contains_key("example.com/a~b"), "{now:#}");
     assert!(!annotations.contains_key("x~1y"), "{now:#}");
     assert!(now["data"].get("k/~0").is_none(), "{now:#}");
     server.clear_writes();
     let again = apply(support::request(&server, repo.path(), EPOCH + 60));
-    assert_eq!(named(&again, "cm").outcome, Outcome::Unchanged, "{again:#?}");
+    assert_eq!(
+        named(&again, "cm").outcome,
+        Outcome::Unchanged,
+        "{again:#?}"
+    );
     assert_eq!(all_writes(&server), Vec::<String>::new());
 }
 
@@ -847,11 +924,16 @@ fn a_pause_the_server_refused_is_not_reported_paused() {
     assert_eq!(server.events().len(), 0);
     assert_eq!(cm.outcome, Outcome::Failed, "{cm:#?}");
     assert!(
-        cm.reason.as_deref().unwrap_or_default().contains("could not be written"),
+        cm.reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("could not be written"),
         "{cm:#?}"
     );
     assert!(
-        cm.notes.iter().all(|n| !n.starts_with("sets `") && !n.contains("ThrashingDetected")),
+        cm.notes
+            .iter()
+            .all(|n| !n.starts_with("sets `") && !n.contains("ThrashingDetected")),
         "{cm:#?}"
     );
     assert_eq!(report.exit_code(), 1);
@@ -867,12 +949,12 @@ fn a_409_echoing_secrets_in_its_causes_never_echoes_them() {
         |s| s,
     );
     let body = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 409,
-        "reason": "Conflict",
-        "message": format!("Apply failed with 1 conflict: {ADDED_SECRET}"),
-        "details": {"causes": [
-            {"type": "FieldManagerConflict", "field": format!(".data.dsn={ADDED_SECRET}"),
-             "message": format!("conflict with \"{TOKEN}\" using v1")},
-        ]}});
+    "reason": "Conflict",
+    "message": format!("Apply failed with 1 conflict: {ADDED_SECRET}"),
+    "details": {"causes": [
+        {"type": "FieldManagerConflict", "field": format!(".data.dsn={ADDED_SECRET}"),
+         "message": format!("conflict with \"{TOKEN}\" using v1")},
+    ]}});
     server.inject(
         Fault::new(FaultKind::Body { code: 409, body })
             .matching("/configmaps/cm")
@@ -882,6 +964,10 @@ fn a_409_echoing_secrets_in_its_causes_never_echoes_them() {
     let mut request = support::request(&server, repo.path(), EPOCH);
     request.force_conflicts = false;
     let report = apply(request);
-    assert_eq!(named(&report, "cm").outcome, Outcome::Conflict, "{report:#?}");
+    assert_eq!(
+        named(&report, "cm").outcome,
+        Outcome::Conflict,
+        "{report:#?}"
+    );
     assert_no_secret("reports", &every_format(&report));
 }

@@ -105,7 +105,10 @@ fn an_output_dir_that_is_a_file_exits_2() {
 fn cluster(live: impl Fn(Value) -> Value) -> (tempfile::TempDir, FakeApiServer) {
     let repo = prod_repo();
     render(repo.path());
-    let objects: Vec<Value> = rendered_objects(repo.path()).into_iter().map(live).collect();
+    let objects: Vec<Value> = rendered_objects(repo.path())
+        .into_iter()
+        .map(live)
+        .collect();
     let server =
         FakeApiServer::start(Scenario::new().serve_events().objects(objects)).expect("server");
     (repo, server)
@@ -204,7 +207,11 @@ fn bad_throttle_settings_exit_2_naming_the_field_and_write_nothing() {
         let (repo, server) = cluster(drifted);
         let settings = repo.path().join("plinth.yaml");
         let text = fs_err::read_to_string(&settings).unwrap_or_default();
-        fs_err::write(&settings, format!("{text}apply:\n  throttle:\n    {throttle}\n")).unwrap();
+        fs_err::write(
+            &settings,
+            format!("{text}apply:\n  throttle:\n    {throttle}\n"),
+        )
+        .unwrap();
         let out = apply(repo.path(), &server, &[]);
         assert_exit(&out, 2, &["plinth.yaml", needle]);
         assert_eq!(stored_writes(&server), Vec::<String>::new(), "{throttle}");
@@ -219,7 +226,11 @@ fn a_throttle_capacity_of_zero_throttles_and_exits_1() {
     let (repo, server) = cluster(drifted);
     let settings = repo.path().join("plinth.yaml");
     let text = fs_err::read_to_string(&settings).unwrap_or_default();
-    fs_err::write(&settings, format!("{text}apply:\n  throttle:\n    capacity: 0\n")).unwrap();
+    fs_err::write(
+        &settings,
+        format!("{text}apply:\n  throttle:\n    capacity: 0\n"),
+    )
+    .unwrap();
     let out = apply(repo.path(), &server, &["--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let report: Value = serde_json::from_str(&stdout(&out)).expect("json");
@@ -235,7 +246,11 @@ fn an_unwritable_output_dir_exits_2_before_writing_the_cluster() {
     let file = repo.path().join("reports");
     fs_err::write(&file, "mine\n").unwrap();
     let d = file.to_string_lossy().into_owned();
-    let out = apply(repo.path(), &server, &["--format", "json", "--output-dir", &d]);
+    let out = apply(
+        repo.path(),
+        &server,
+        &["--format", "json", "--output-dir", &d],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(stored_writes(&server), Vec::<String>::new());
     assert_eq!(data_a(&server), "2");
