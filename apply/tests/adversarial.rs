@@ -30,8 +30,10 @@ fn history_name() -> String {
 
 /// A ConfigMap in [`NS`] with `data`.
 fn config_map(name: &str, data: Value) -> Value {
-    json!({"apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": name, "namespace": NS}, "data": data})
+    let mut value = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": NS}});
+    value["data"] = data;
+    value
 }
 
 /// `value` with the annotation `name: text`.
