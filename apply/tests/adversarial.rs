@@ -30,10 +30,37 @@ fn history_name() -> String {
 
 /// A ConfigMap in [`NS`] with `data`.
 fn config_map(name: &str, data: Value) -> Value {
-    let mut value = json!({"apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": name, "namespace": NS}});
-    value["data"] = data;
-    value
+    let mut object = json!({"apiVersion": "v1", "kind": "ConfigMap"});
+    object["metadata"] = json!({"name": name, "namespace": NS});
+    object["data"] = data;
+    object
+}
+
+/// A repository rendering the ConfigMap `cm` (`mode: fast`) and a fake API server holding it
+/// as plinth applied it, drifted (`mode: slow`).
+fn drifted_cm() -> (tempfile::TempDir, FakeApiServer) {
+    let repo = repo_with(&[(config_map("cm", json!({"mode": "fast"})), 0)]);
+    let live = plinths(config_map("cm", json!({"mode": "slow"})));
+    (repo, support::server_with(vec![live], |s| s))
+}
+
+/// The ConfigMap `cm` as the fake stores it.
+fn stored_cm(server: &FakeApiServer) -> Value {
+    server
+        .get("v1", "ConfigMap", Some(NS), "cm")
+        .expect("cm stored")
+}
+
+/// The fake answers the `PATCH`es of the ConfigMap `cm` with `code` and `body`: only the
+/// `nth` one, else every one.
+fn answer_patches(server: &FakeApiServer, code: u16, body: Value, nth: Option<u32>) {
+    let fault = Fault::new(FaultKind::Body { code, body })
+        .matching("/configmaps/cm")
+        .verb("PATCH");
+    server.inject(match nth {
+        Some(n) => fault.nth(n),
+        None => fault.times(u32::MAX),
+    });
 }
 
 /// `value` with the annotation `name: text`.
@@ -44,6 +71,21 @@ fn annotated(mut value: Value, name: &str, text: &str) -> Value {
 
 fn apply(request: plinth_apply::run::ApplyRequest) -> ApplyReport {
     try_apply(request).expect("apply runs")
+}
+
+/// A `Status` answer: `code`, `reason`, `message` and the `details.causes`.
+fn status(code: u16, reason: impl Into<String>, message: String, causes: Value) -> Value {
+    let mut body = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure"});
+    body["code"] = code.into();
+    body["reason"] = Value::String(reason.into());
+    body["message"] = message.into();
+    body["details"] = json!({ "causes": causes });
+    body
+}
+
+/// Asserts that the object `name` of `report` has `outcome`.
+fn expect_outcome(report: &ApplyReport, name: &str, outcome: Outcome) {
+    assert_eq!(named(report, name).outcome, outcome, "{report:#?}");
 }
 
 /// Every write the server received, as `METHOD path`.
@@ -225,7 +267,7 @@ fn a_crafted_history_never_unpauses_an_object() {
         ));
         let server = support::server_with(vec![live], |s| s);
         let report = apply(support::request(&server, repo.path(), EPOCH));
-        assert_eq!(named(&report, "cm").outcome, Outcome::Paused, "{report:#?}");
+        expect_outcome(&report, "cm", Outcome::Paused);
         assert_eq!(all_writes(&server), Vec::<String>::new());
         assert_eq!(report.exit_code(), 1);
     }
@@ -261,11 +303,7 @@ fn a_rendered_history_annotation_never_refills_the_bucket() {
     ));
     let server = support::server_with(vec![live], |s| s);
     let report = apply(support::request(&server, repo.path(), EPOCH));
-    assert_eq!(
-        named(&report, "cm").outcome,
-        Outcome::Throttled,
-        "{report:#?}"
-    );
+    expect_outcome(&report, "cm", Outcome::Throttled);
     let (history, mode) = stored_state(&server, "cm");
     assert_eq!(mode, "slow");
     assert!(
@@ -293,7 +331,7 @@ fn a_rendered_reconcile_paused_false_never_unpauses_an_object() {
     ));
     let server = support::server_with(vec![live], |s| s);
     let report = apply(support::request(&server, repo.path(), EPOCH));
-    assert_eq!(named(&report, "cm").outcome, Outcome::Paused, "{report:#?}");
+    expect_outcome(&report, "cm", Outcome::Paused);
     assert_eq!(all_writes(&server), Vec::<String>::new());
 }
 
@@ -336,11 +374,7 @@ fn plinths_labels_on_a_foreign_object_are_pruned_only_with_prune_and_all_three()
     let mut pruning = support::request(&server, repo.path(), EPOCH + 60);
     pruning.prune = true;
     let report = apply(pruning);
-    assert_eq!(
-        named(&report, "full").outcome,
-        Outcome::Pruned,
-        "{report:#?}"
-    );
+    expect_outcome(&report, "full", Outcome::Pruned);
     let deletes: Vec<String> = all_writes(&server)
         .into_iter()
         .filter(|w| w.starts_with("DELETE"))
@@ -367,14 +401,8 @@ const TOKEN: &str = "ghp_Zq9xP4wT7mK2Zq9xP4wT7mK2Zq9xP4wT7mK2";
 
 /// A drifted ConfigMap to which `kubectl annotate` added secret-looking annotations.
 fn annotated_by_someone() -> (tempfile::TempDir, FakeApiServer) {
-    let repo = repo_with(&[(config_map("cm", json!({"mode": "fast"})), 0)]);
-    let server = support::server_with(
-        vec![plinths(config_map("cm", json!({"mode": "slow"})))],
-        |s| s,
-    );
-    let object = server
-        .get("v1", "ConfigMap", Some(NS), "cm")
-        .expect("stored");
+    let (repo, server) = drifted_cm();
+    let object = stored_cm(&server);
     let mut edited = object.clone();
     edited["metadata"]["annotations"]["db-dsn"] = ADDED_SECRET.into();
     edited["metadata"]["annotations"]["api-token"] = TOKEN.into();
@@ -396,17 +424,13 @@ fn assert_no_secret(what: &str, text: &str) {
 fn secret_looking_annotations_someone_added_are_in_no_report_or_event() {
     let (repo, server) = annotated_by_someone();
     let report = apply(support::request(&server, repo.path(), EPOCH));
-    assert_eq!(
-        named(&report, "cm").outcome,
-        Outcome::Configured,
-        "{report:#?}"
-    );
+    expect_outcome(&report, "cm", Outcome::Configured);
     assert_no_secret("reports", &every_format(&report));
     assert_no_secret(
         "events",
         &serde_json::to_string(&server.events()).expect("json"),
     );
-    let stored = server.get("v1", "ConfigMap", Some(NS), "cm").expect("cm");
+    let stored = stored_cm(&server);
     assert!(
         stored["metadata"]["annotations"].get("api-token").is_none(),
         "{stored:#}"
@@ -418,21 +442,15 @@ fn secret_looking_annotations_someone_added_are_in_no_report_or_event() {
 #[test]
 fn a_removal_answered_422_echoing_its_values_fails_without_echoing_them() {
     let (repo, server) = annotated_by_someone();
-    let echo = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 422,
-        "reason": "Invalid",
-        "message": format!("the test failed: value {ADDED_SECRET} {TOKEN}"),
-        "details": {"causes": [{"field": "metadata.annotations.api-token",
-            "message": format!("Invalid value: {TOKEN}")}]}});
-    // The third PATCH of the ConfigMap: the dry-run, the apply, then the JSON patch.
-    server.inject(
-        Fault::new(FaultKind::Body {
-            code: 422,
-            body: echo,
-        })
-        .matching("/configmaps/cm")
-        .verb("PATCH")
-        .nth(3),
+    let echo = status(
+        422,
+        "Invalid",
+        format!("the test failed: value {ADDED_SECRET} {TOKEN}"),
+        json!([{"field": "metadata.annotations.api-token",
+            "message": format!("Invalid value: {TOKEN}")}]),
     );
+    // The third PATCH of the ConfigMap: the dry-run, the apply, then the JSON patch.
+    answer_patches(&server, 422, echo, Some(3));
     let report = apply(support::request(&server, repo.path(), EPOCH));
     let cm = named(&report, "cm");
     assert_eq!(cm.outcome, Outcome::Failed, "{report:#?}");
@@ -446,29 +464,27 @@ fn a_removal_answered_422_echoing_its_values_fails_without_echoing_them() {
     assert_eq!(report.exit_code(), 1);
 }
 
-/// The apply itself answered `422` with a body echoing a secret in its reason and causes:
-/// `failed`, and nothing of it echoed.
+/// The apply itself answered `422` (or `409`) with a body echoing secrets in its reason,
+/// message and causes (field and manager): `failed` (or `conflict`), and nothing echoed.
 #[test]
-fn an_apply_answered_422_echoing_a_secret_never_echoes_it() {
-    let (repo, server) = annotated_by_someone();
-    let echo = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 422,
-        "reason": format!("Invalid {TOKEN}"),
-        "message": format!("ConfigMap \"cm\" is invalid: {ADDED_SECRET}"),
-        "details": {"causes": [{"field": format!("data.dsn={ADDED_SECRET}"),
-            "message": format!("Invalid value: {TOKEN}")}]}});
-    server.inject(
-        Fault::new(FaultKind::Body {
-            code: 422,
-            body: echo,
-        })
-        .matching("/configmaps/cm")
-        .verb("PATCH")
-        .times(u32::MAX),
-    );
-    let report = apply(support::request(&server, repo.path(), EPOCH));
-    assert_eq!(named(&report, "cm").outcome, Outcome::Failed, "{report:#?}");
-    assert_no_secret("reports", &every_format(&report));
-    assert_eq!(report.exit_code(), 1);
+fn an_apply_answered_422_or_409_echoing_secrets_never_echoes_them() {
+    for (code, outcome) in [(422, Outcome::Failed), (409, Outcome::Conflict)] {
+        let (repo, server) = annotated_by_someone();
+        let echo = status(
+            code,
+            format!("Invalid {TOKEN}"),
+            format!("ConfigMap \"cm\" is invalid: {ADDED_SECRET}"),
+            json!([{"type": "FieldManagerConflict", "field": format!(".data.dsn={ADDED_SECRET}"),
+                "message": format!("conflict with \"{TOKEN}\" using v1")}]),
+        );
+        answer_patches(&server, code, echo, None);
+        let mut request = support::request(&server, repo.path(), EPOCH);
+        request.force_conflicts = false;
+        let report = apply(request);
+        expect_outcome(&report, "cm", outcome);
+        assert_no_secret("reports", &every_format(&report));
+        assert_eq!(report.exit_code(), 1);
+    }
 }
 
 /// `409` answers with odd causes (none, no field, no manager, newlines and a huge list) are
@@ -492,20 +508,8 @@ fn a_409_with_odd_causes_is_reported_without_breaking_a_line() {
         json!("not a status"),
     ];
     for body in bodies {
-        let repo = repo_with(&[(config_map("cm", json!({"mode": "fast"})), 0)]);
-        let server = support::server_with(
-            vec![plinths(config_map("cm", json!({"mode": "slow"})))],
-            |s| s,
-        );
-        server.inject(
-            Fault::new(FaultKind::Body {
-                code: 409,
-                body: body.clone(),
-            })
-            .matching("/configmaps/cm")
-            .verb("PATCH")
-            .times(u32::MAX),
-        );
+        let (repo, server) = drifted_cm();
+        answer_patches(&server, 409, body.clone(), None);
         let mut request = support::request(&server, repo.path(), EPOCH);
         request.force_conflicts = false;
         let report = apply(request);
@@ -530,11 +534,7 @@ fn a_409_with_odd_causes_is_reported_without_breaking_a_line() {
 #[test]
 fn refused_events_leave_applied_objects_reported_applied_with_a_note() {
     for code in [403, 422, 500] {
-        let repo = repo_with(&[(config_map("cm", json!({"mode": "fast"})), 0)]);
-        let server = support::server_with(
-            vec![plinths(config_map("cm", json!({"mode": "slow"})))],
-            |s| s,
-        );
+        let (repo, server) = drifted_cm();
         server.inject(
             Fault::new(if code == 500 {
                 FaultKind::ServerError(500)
@@ -638,23 +638,13 @@ fn an_ignore_fields_override_naming_the_identity_never_moves_a_write() {
 #[test]
 fn a_secret_looking_label_or_annotation_key_is_in_no_report_or_event() {
     const AWS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
-    let repo = repo_with(&[(config_map("cm", json!({"mode": "fast"})), 0)]);
-    let server = support::server_with(
-        vec![plinths(config_map("cm", json!({"mode": "slow"})))],
-        |s| s,
-    );
-    let mut edited = server
-        .get("v1", "ConfigMap", Some(NS), "cm")
-        .expect("stored");
+    let (repo, server) = drifted_cm();
+    let mut edited = stored_cm(&server);
     edited["metadata"]["labels"]["aws-key"] = AWS_KEY.into();
     edited["metadata"]["annotations"]["password"] = "Zq9xP4wT7mK2vB3nR8jL5".into();
     server.apply_as("kubectl-label", &edited).expect("labelled");
     let report = apply(support::request(&server, repo.path(), EPOCH));
-    assert_eq!(
-        named(&report, "cm").outcome,
-        Outcome::Configured,
-        "{report:#?}"
-    );
+    expect_outcome(&report, "cm", Outcome::Configured);
     let all = every_format(&report) + &serde_json::to_string(&server.events()).expect("json");
     for secret in [AWS_KEY, "Zq9xP4wT7mK2vB3nR8jL5"] {
         assert!(!all.contains(secret), "{secret} in {all}");
@@ -834,26 +824,16 @@ fn a_crafted_field_manager_name_forges_no_report_line() {
 /// `~`) are removed by the apply, and the run after writes nothing.
 #[test]
 fn added_keys_with_slashes_and_tildes_are_removed_and_the_next_run_writes_nothing() {
-    let repo = repo_with(&[(config_map("cm", json!({"mode": "fast"})), 0)]);
-    let server = support::server_with(
-        vec![plinths(config_map("cm", json!({"mode": "slow"})))],
-        |s| s,
-    );
-    let mut edited = server
-        .get("v1", "ConfigMap", Some(NS), "cm")
-        .expect("stored");
+    let (repo, server) = drifted_cm();
+    let mut edited = stored_cm(&server);
     edited["metadata"]["labels"]["example.com/team"] = "a".into();
     edited["metadata"]["annotations"]["example.com/a~b"] = "b".into();
     edited["metadata"]["annotations"]["x~1y"] = "c".into();
     edited["data"]["k/~0"] = "d".into();
     server.apply_as("kubectl-edit", &edited).expect("edited");
     let report = apply(support::request(&server, repo.path(), EPOCH));
-    assert_eq!(
-        named(&report, "cm").outcome,
-        Outcome::Configured,
-        "{report:#?}"
-    );
-    let now = server.get("v1", "ConfigMap", Some(NS), "cm").expect("cm");
+    expect_outcome(&report, "cm", Outcome::Configured);
+    let now = stored_cm(&server);
     assert!(
         now["metadata"]["labels"].get("example.com/team").is_none(),
         "{now:#}"
@@ -867,11 +847,7 @@ fn added_keys_with_slashes_and_tildes_are_removed_and_the_next_run_writes_nothin
     assert!(now["data"].get("k/~0").is_none(), "{now:#}");
     server.clear_writes();
     let again = apply(support::request(&server, repo.path(), EPOCH + 60));
-    assert_eq!(
-        named(&again, "cm").outcome,
-        Outcome::Unchanged,
-        "{again:#?}"
-    );
+    expect_outcome(&again, "cm", Outcome::Unchanged);
     assert_eq!(all_writes(&server), Vec::<String>::new());
 }
 
@@ -916,7 +892,7 @@ fn a_pause_the_server_refused_is_not_reported_paused() {
     );
     let report = apply(support::request(&server, repo.path(), EPOCH));
     let cm = named(&report, "cm");
-    let stored_cm = server.get("v1", "ConfigMap", Some(NS), "cm").expect("cm");
+    let stored_cm = stored_cm(&server);
     assert!(
         stored_cm["metadata"]["annotations"]
             .get(format!("{PREFIX}/reconcile-paused"))
@@ -939,37 +915,4 @@ fn a_pause_the_server_refused_is_not_reported_paused() {
         "{cm:#?}"
     );
     assert_eq!(report.exit_code(), 1);
-}
-
-/// A `409` whose causes echo secret-looking values in the field and the manager: the object
-/// is a `conflict`, and no format of the report holds the values.
-#[test]
-fn a_409_echoing_secrets_in_its_causes_never_echoes_them() {
-    let repo = repo_with(&[(config_map("cm", json!({"mode": "fast"})), 0)]);
-    let server = support::server_with(
-        vec![plinths(config_map("cm", json!({"mode": "slow"})))],
-        |s| s,
-    );
-    let body = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 409,
-    "reason": "Conflict",
-    "message": format!("Apply failed with 1 conflict: {ADDED_SECRET}"),
-    "details": {"causes": [
-        {"type": "FieldManagerConflict", "field": format!(".data.dsn={ADDED_SECRET}"),
-         "message": format!("conflict with \"{TOKEN}\" using v1")},
-    ]}});
-    server.inject(
-        Fault::new(FaultKind::Body { code: 409, body })
-            .matching("/configmaps/cm")
-            .verb("PATCH")
-            .times(u32::MAX),
-    );
-    let mut request = support::request(&server, repo.path(), EPOCH);
-    request.force_conflicts = false;
-    let report = apply(request);
-    assert_eq!(
-        named(&report, "cm").outcome,
-        Outcome::Conflict,
-        "{report:#?}"
-    );
-    assert_no_secret("reports", &every_format(&report));
 }

@@ -10,26 +10,24 @@ use plinth_testkit::{FakeApiServer, Scenario};
 use serde_json::{Value, json};
 
 use crate::common::{
-    EPOCH, assert_exit, plinth_reproducible as plinth, prod_repo, render, rendered_objects,
-    snapshot_dir, stderr, stdout, workspace,
+    EPOCH, assert_exit, cluster_args, plinth_reproducible as plinth, prod_repo, render,
+    rendered_objects, snapshot_dir, stderr, stdout, workspace,
 };
 
 /// The README's plan of the example snapshot.
-const PLAN: [&str; 7] = [
-    "apply",
-    "examples/fleet",
-    "--cluster",
-    "plain-west",
-    "--dry-run",
-    "--snapshot",
-    "examples/fleet/live/plain-west",
-];
+const PLAN: &str =
+    "apply examples/fleet --cluster plain-west --dry-run --snapshot examples/fleet/live/plain-west";
+
+/// Asserts that `out` exited with `code`, showing its stderr when not.
+fn exits(out: &Output, code: i32) {
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(out));
+}
 
 const FORMATS: [&str; 6] = ["text", "json", "markdown", "junit", "prometheus", "html"];
 
 /// `PLAN` and `extra`.
 fn plan(extra: &[&str]) -> Output {
-    let mut args = PLAN.to_vec();
+    let mut args: Vec<&str> = PLAN.split(' ').collect();
     args.extend_from_slice(extra);
     plinth(&workspace(), &args)
 }
@@ -61,7 +59,7 @@ fn the_plan_is_byte_identical_across_runs_in_every_format() {
     for dir in [&a, &b] {
         let d = dir.path().to_string_lossy().into_owned();
         let out = plan(&every_format(&d));
-        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        exits(&out, 1);
         assert_eq!(stdout(&out), "", "reports go to the files only");
     }
     let (first, second) = (snapshot_dir(a.path()), snapshot_dir(b.path()));
@@ -78,7 +76,7 @@ fn the_plan_is_byte_identical_across_runs_in_every_format() {
 #[test]
 fn quiet_prints_only_the_report() {
     let out = plan(&["-q"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    exits(&out, 1);
     assert_eq!(stderr(&out), "");
     assert_eq!(stdout(&out), stdout(&plan(&[])));
 }
@@ -92,7 +90,7 @@ fn an_output_dir_that_is_a_file_exits_2() {
     fs_err::write(&file, "mine\n").unwrap();
     let d = file.to_string_lossy().into_owned();
     let out = plan(&every_format(&d));
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    exits(&out, 2);
     assert_eq!(fs_err::read_to_string(&file).unwrap(), "mine\n");
     assert_eq!(snapshot_dir(tmp.path()).len(), 1);
 }
@@ -117,17 +115,24 @@ fn cluster(live: impl Fn(Value) -> Value) -> (tempfile::TempDir, FakeApiServer) 
 /// `plinth apply . --cluster prod` against `server`, reproducibly, with `extra`.
 fn apply(repo: &Path, server: &FakeApiServer, extra: &[&str]) -> Output {
     let kc = server.kubeconfig_path().display().to_string();
-    let mut args = vec![
-        "apply",
-        ".",
-        "--cluster",
-        "prod",
-        "--kubeconfig",
-        &kc,
-        "--insecure-allow-http-loopback",
-    ];
+    let mut args = cluster_args("apply", &kc);
+    args.push("--insecure-allow-http-loopback");
     args.extend_from_slice(extra);
     plinth(repo, &args)
+}
+
+/// Appends `text` to the file `name` of `repo` (made when missing).
+fn append(repo: &Path, name: &str, text: &str) {
+    let path = repo.join(name);
+    let old = fs_err::read_to_string(&path).unwrap_or_default();
+    fs_err::write(&path, old + text).unwrap();
+}
+
+/// [`apply`], which must exit with `code`.
+fn apply_exits(repo: &Path, server: &FakeApiServer, extra: &[&str], code: i32) -> Output {
+    let out = apply(repo, server, extra);
+    exits(&out, code);
+    out
 }
 
 /// The writes the server stored (not dry runs, accepted).
@@ -156,8 +161,7 @@ fn data_a(server: &FakeApiServer) -> Value {
 #[test]
 fn an_apply_with_nothing_drifted_exits_0_and_writes_nothing() {
     let (repo, server) = cluster(|o| o);
-    let out = apply(repo.path(), &server, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = apply_exits(repo.path(), &server, &[], 0);
     assert_eq!(server.writes().len(), 0, "{:#?}", server.writes());
 }
 
@@ -166,19 +170,16 @@ fn an_apply_with_nothing_drifted_exits_0_and_writes_nothing() {
 #[test]
 fn exit_codes_of_a_dry_run_an_apply_and_the_run_after() {
     let (repo, server) = cluster(drifted);
-    let out = apply(repo.path(), &server, &["--dry-run"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = apply_exits(repo.path(), &server, &["--dry-run"], 1);
     assert!(stdout(&out).contains("would configure"), "{}", stdout(&out));
     assert_eq!(stored_writes(&server), Vec::<String>::new());
     assert_eq!(data_a(&server), "2");
 
-    let out = apply(repo.path(), &server, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = apply_exits(repo.path(), &server, &[], 0);
     assert_eq!(data_a(&server), "1");
 
     server.clear_writes();
-    let out = apply(repo.path(), &server, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = apply_exits(repo.path(), &server, &[], 0);
     assert_eq!(server.writes().len(), 0, "{:#?}", server.writes());
 }
 
@@ -205,13 +206,11 @@ fn bad_throttle_settings_exit_2_naming_the_field_and_write_nothing() {
         ("capcity: 5", "capcity"),
     ] {
         let (repo, server) = cluster(drifted);
-        let settings = repo.path().join("plinth.yaml");
-        let text = fs_err::read_to_string(&settings).unwrap_or_default();
-        fs_err::write(
-            &settings,
-            format!("{text}apply:\n  throttle:\n    {throttle}\n"),
-        )
-        .unwrap();
+        append(
+            repo.path(),
+            "plinth.yaml",
+            &format!("apply:\n  throttle:\n    {throttle}\n"),
+        );
         let out = apply(repo.path(), &server, &[]);
         assert_exit(&out, 2, &["plinth.yaml", needle]);
         assert_eq!(stored_writes(&server), Vec::<String>::new(), "{throttle}");
@@ -224,15 +223,12 @@ fn bad_throttle_settings_exit_2_naming_the_field_and_write_nothing() {
 #[test]
 fn a_throttle_capacity_of_zero_throttles_and_exits_1() {
     let (repo, server) = cluster(drifted);
-    let settings = repo.path().join("plinth.yaml");
-    let text = fs_err::read_to_string(&settings).unwrap_or_default();
-    fs_err::write(
-        &settings,
-        format!("{text}apply:\n  throttle:\n    capacity: 0\n"),
-    )
-    .unwrap();
-    let out = apply(repo.path(), &server, &["--format", "json"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    append(
+        repo.path(),
+        "plinth.yaml",
+        &format!("apply:\n  throttle:\n    capacity: 0\n"),
+    );
+    let out = apply_exits(repo.path(), &server, &["--format", "json"], 1);
     let report: Value = serde_json::from_str(&stdout(&out)).expect("json");
     assert_eq!(report["summary"]["throttled"], 1, "{report:#}");
     assert_eq!(data_a(&server), "2");
@@ -251,7 +247,7 @@ fn an_unwritable_output_dir_exits_2_before_writing_the_cluster() {
         &server,
         &["--format", "json", "--output-dir", &d],
     );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    exits(&out, 2);
     assert_eq!(stored_writes(&server), Vec::<String>::new());
     assert_eq!(data_a(&server), "2");
 }
@@ -273,13 +269,11 @@ fn the_report_time_is_the_clock_given() {
 #[test]
 fn a_bad_window_exits_2_before_any_request() {
     let (repo, server) = cluster(drifted);
-    let path = repo.path().join("clusters/prod/cluster.yaml");
-    let text = fs_err::read_to_string(&path).unwrap();
-    fs_err::write(
-        &path,
-        format!("{text}maintenanceWindows:\n  - schedule: \"*/0 * * * *\"\n    duration: 1h\n"),
-    )
-    .unwrap();
+    append(
+        repo.path(),
+        "clusters/prod/cluster.yaml",
+        &format!("maintenanceWindows:\n  - schedule: \"*/0 * * * *\"\n    duration: 1h\n"),
+    );
     let out = apply(repo.path(), &server, &["--allow-disruption"]);
     assert_exit(
         &out,
