@@ -79,7 +79,7 @@ fn status(code: u16, reason: impl Into<String>, message: String, causes: Value) 
     body["code"] = code.into();
     body["reason"] = Value::String(reason.into());
     body["message"] = message.into();
-    body["details"] = json!({ "causes": causes });
+    body["details"]["causes"] = causes;
     body
 }
 

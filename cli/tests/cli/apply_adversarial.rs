@@ -161,7 +161,7 @@ fn data_a(server: &FakeApiServer) -> Value {
 #[test]
 fn an_apply_with_nothing_drifted_exits_0_and_writes_nothing() {
     let (repo, server) = cluster(|o| o);
-    let out = apply_exits(repo.path(), &server, &[], 0);
+    apply_exits(repo.path(), &server, &[], 0);
     assert_eq!(server.writes().len(), 0, "{:#?}", server.writes());
 }
 
@@ -175,11 +175,11 @@ fn exit_codes_of_a_dry_run_an_apply_and_the_run_after() {
     assert_eq!(stored_writes(&server), Vec::<String>::new());
     assert_eq!(data_a(&server), "2");
 
-    let out = apply_exits(repo.path(), &server, &[], 0);
+    apply_exits(repo.path(), &server, &[], 0);
     assert_eq!(data_a(&server), "1");
 
     server.clear_writes();
-    let out = apply_exits(repo.path(), &server, &[], 0);
+    apply_exits(repo.path(), &server, &[], 0);
     assert_eq!(server.writes().len(), 0, "{:#?}", server.writes());
 }
 
@@ -226,7 +226,7 @@ fn a_throttle_capacity_of_zero_throttles_and_exits_1() {
     append(
         repo.path(),
         "plinth.yaml",
-        &format!("apply:\n  throttle:\n    capacity: 0\n"),
+        "apply:\n  throttle:\n    capacity: 0\n",
     );
     let out = apply_exits(repo.path(), &server, &["--format", "json"], 1);
     let report: Value = serde_json::from_str(&stdout(&out)).expect("json");
@@ -272,7 +272,7 @@ fn a_bad_window_exits_2_before_any_request() {
     append(
         repo.path(),
         "clusters/prod/cluster.yaml",
-        &format!("maintenanceWindows:\n  - schedule: \"*/0 * * * *\"\n    duration: 1h\n"),
+        "maintenanceWindows:\n  - schedule: \"*/0 * * * *\"\n    duration: 1h\n",
     );
     let out = apply(repo.path(), &server, &["--allow-disruption"]);
     assert_exit(
