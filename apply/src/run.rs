@@ -92,7 +92,7 @@ pub enum ApplyError {
 pub fn run(request: &ApplyRequest, notify: &dyn Fn(Notice)) -> Result<ApplyRun, ApplyError> {
     let drift = &request.drift;
     let fleet = engine::open_cluster(&drift.repo, &drift.cluster)?;
-    annotation_prefix(&fleet.settings.annotation_prefix)?;
+    check_settings(&fleet.settings)?;
     let mut desired = engine::load_desired(&drift.repo, &drift.cluster, &fleet, notify)?;
     let settings = &fleet.settings;
     // Bad windows fail the run before anything is read from the cluster or written.
@@ -193,20 +193,34 @@ pub fn run(request: &ApplyRequest, notify: &dyn Fn(Notice)) -> Result<ApplyRun, 
     Ok(ApplyRun { report })
 }
 
-/// Checks `annotationPrefix`: the API server refuses an annotation key whose prefix is not a
-/// DNS subdomain, so every write of the gate's annotations would fail and the anti-thrashing
-/// gate would never hold anything.
-fn annotation_prefix(prefix: &str) -> Result<(), DriftError> {
-    if plinth_vocab::names::is_dns_subdomain(prefix, 253) {
-        return Ok(());
+/// Checks the settings without which the anti-thrashing gate would never hold anything:
+/// `annotationPrefix` (the API server refuses an annotation key whose prefix is not a DNS
+/// subdomain, so every write of the gate's annotations would fail) and
+/// `apply.throttle.windowMinutes` (0: every apply expires at once).
+fn check_settings(settings: &plinth_renderer::settings::Settings) -> Result<(), DriftError> {
+    let invalid = |field: &str, message: String| DriftError::Invalid {
+        path: format!("{}: {field}", plinth_renderer::settings::FILE),
+        message,
+    };
+    let prefix = &settings.annotation_prefix;
+    if !plinth_vocab::names::is_dns_subdomain(prefix, 253) {
+        return Err(invalid(
+            "annotationPrefix",
+            format!(
+                "`{prefix}` is not a DNS subdomain (lowercase letters, digits, `-` and `.`, \
+                 e.g. `platform.example.com`): the API server would refuse plinth's annotations"
+            ),
+        ));
     }
-    Err(DriftError::Invalid {
-        path: format!("{}: annotationPrefix", plinth_renderer::settings::FILE),
-        message: format!(
-            "`{prefix}` is not a DNS subdomain (lowercase letters, digits, `-` and `.`, e.g. \
-             `platform.example.com`): the API server would refuse plinth's annotations"
-        ),
-    })
+    if settings.apply.throttle.window_minutes == 0 {
+        return Err(invalid(
+            "apply.throttle.windowMinutes",
+            "is 0: every apply would expire at once and nothing would ever be throttled; \
+             give at least 1"
+                .to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// The maintenance windows of `cluster`: `cluster.yaml`'s `maintenanceWindows` when it has
