@@ -312,3 +312,18 @@ fn an_annotation_prefix_that_is_not_a_dns_subdomain_exits_2_and_writes_nothing()
         assert_eq!(data_a(&server), "2");
     }
 }
+
+/// `apply.throttle.windowMinutes: 0` would make every apply expire at once: the gate would
+/// never throttle nor pause anything. Exit 2 naming the field, nothing written.
+#[test]
+fn a_throttle_window_of_zero_minutes_exits_2_and_writes_nothing() {
+    let (repo, server) = cluster(drifted);
+    append(
+        repo.path(),
+        "plinth.yaml",
+        "apply:\n  throttle:\n    windowMinutes: 0\n",
+    );
+    let out = apply(repo.path(), &server, &[]);
+    assert_exit(&out, 2, &["plinth.yaml: apply.throttle.windowMinutes"]);
+    assert_eq!(stored_writes(&server), Vec::<String>::new());
+}
