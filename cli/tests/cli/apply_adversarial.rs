@@ -327,3 +327,27 @@ fn a_throttle_window_of_zero_minutes_exits_2_and_writes_nothing() {
     assert_exit(&out, 2, &["plinth.yaml: apply.throttle.windowMinutes"]);
     assert_eq!(stored_writes(&server), Vec::<String>::new());
 }
+
+/// `--dry-run --snapshot` exits by the same rules as a run: 0 when the snapshot holds what
+/// is rendered, 1 when something would be configured; and `--snapshot` without `--dry-run`
+/// is refused (exit 2), nothing on stdout.
+#[test]
+fn snapshot_plans_exit_0_in_sync_and_1_with_drift() {
+    let repo = prod_repo();
+    render(repo.path());
+    let objects = rendered_objects(repo.path());
+    for (objects, code) in [
+        (objects.clone(), 0),
+        (objects.into_iter().map(drifted).collect(), 1),
+    ] {
+        let text: Vec<String> = objects.iter().map(Value::to_string).collect();
+        fs_err::create_dir_all(repo.path().join("live")).unwrap();
+        fs_err::write(repo.path().join("live/objects.yaml"), text.join("\n---\n")).unwrap();
+        let args = ["apply", ".", "--cluster", "prod", "--snapshot", "live"];
+        let out = plinth(repo.path(), &[&args[..], &["--dry-run"]].concat());
+        exits(&out, code);
+        let refused = plinth(repo.path(), &args);
+        assert_exit(&refused, 2, &["--dry-run"]);
+        assert_eq!(stdout(&refused), "");
+    }
+}
