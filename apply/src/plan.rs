@@ -435,7 +435,19 @@ fn rendered_step(
         return step;
     };
     let prefix = options.prefix.as_str();
-    match result.status {
+    // The gate's own annotation rendered by a template is not drift: the gate owns it, and
+    // the apply body never carries it.
+    let history = plinth_vocab::pointer::of(&["metadata", "annotations", &gate_history(prefix)]);
+    let only_history = result.status == Status::Drifted
+        && step.changes.iter().all(|c| c.pointer == history)
+        && !step.changes.is_empty();
+    step.changes.retain(|c| c.pointer != history);
+    let status = if only_history {
+        Status::InSync
+    } else {
+        result.status
+    };
+    match status {
         Status::InSync => {
             // Labels someone removed from an object plinth applied are restored.
             if let Some(live) =
@@ -599,7 +611,7 @@ fn candidate(
         Err(OverrideProblem::Refused(m)) => return step.skip(Skip::Refused, m),
         Err(OverrideProblem::Invalid(m)) => return step.skip(Skip::Invalid, m),
     };
-    let history_name = format!("{prefix}/{}", gate::HISTORY);
+    let history_name = gate_history(prefix);
     let history = live
         .and_then(|l| l.pointer("/metadata/annotations"))
         .and_then(|a| a.get(&history_name))
@@ -690,6 +702,11 @@ fn restore_identity(body: &mut Value, identity: Vec<(&'static str, &'static str,
             holder.insert(key.to_owned(), value);
         }
     }
+}
+
+/// The full name of the gate's annotation: `<prefix>/apply-history`.
+fn gate_history(prefix: &str) -> String {
+    format!("{prefix}/{}", gate::HISTORY)
 }
 
 /// The server-side apply body of a rendered object: the `patch` override applied, the
