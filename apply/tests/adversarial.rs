@@ -916,3 +916,25 @@ fn a_pause_the_server_refused_is_not_reported_paused() {
     );
     assert_eq!(report.exit_code(), 1);
 }
+
+/// A template that renders the gate's own `<prefix>/apply-history` on an object that is
+/// otherwise in sync: the rendered value is not a difference (the gate owns the annotation),
+/// so the object is `unchanged` and the run sends nothing at all, not even a dry-run.
+#[test]
+fn a_rendered_history_annotation_on_an_object_in_sync_costs_no_request() {
+    let rendered = annotated(
+        config_map("cm", json!({"mode": "fast"})),
+        &history_name(),
+        "v1 t=0",
+    );
+    let repo = repo_with(&[(rendered, 0)]);
+    let live = plinths(annotated(
+        config_map("cm", json!({"mode": "fast"})),
+        &history_name(),
+        &exhausted(),
+    ));
+    let server = support::server_with(vec![live], |s| s);
+    let report = apply(support::request(&server, repo.path(), EPOCH));
+    expect_outcome(&report, "cm", Outcome::Unchanged);
+    assert_eq!(all_writes(&server), Vec::<String>::new(), "{report:#?}");
+}
