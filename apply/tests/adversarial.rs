@@ -285,11 +285,9 @@ fn exhausted() -> String {
     format!("v1 t=0 {}", times.join(","))
 }
 
-/// A template that renders `<prefix>/apply-history: "v1 t=0"` cannot refill the bucket: the
-/// object whose live bucket is empty is throttled, its rendered fields untouched, and plinth's
-/// own apply never carries (nor owns) the history.
-#[test]
-fn a_rendered_history_annotation_never_refills_the_bucket() {
+/// The run of a ConfigMap rendered with `<prefix>/apply-history: "v1 t=0"` (`mode: fast`)
+/// whose live bucket is empty (`mode` as given).
+fn rendered_history_run(mode: &str) -> (FakeApiServer, ApplyReport) {
     let rendered = annotated(
         config_map("cm", json!({"mode": "fast"})),
         &history_name(),
@@ -297,12 +295,21 @@ fn a_rendered_history_annotation_never_refills_the_bucket() {
     );
     let repo = repo_with(&[(rendered, 0)]);
     let live = plinths(annotated(
-        config_map("cm", json!({"mode": "slow"})),
+        config_map("cm", json!({"mode": mode})),
         &history_name(),
         &exhausted(),
     ));
     let server = support::server_with(vec![live], |s| s);
     let report = apply(support::request(&server, repo.path(), EPOCH));
+    (server, report)
+}
+
+/// A template that renders `<prefix>/apply-history: "v1 t=0"` cannot refill the bucket: the
+/// object whose live bucket is empty is throttled, its rendered fields untouched, and plinth's
+/// own apply never carries (nor owns) the history.
+#[test]
+fn a_rendered_history_annotation_never_refills_the_bucket() {
+    let (server, report) = rendered_history_run("slow");
     expect_outcome(&report, "cm", Outcome::Throttled);
     let (history, mode) = stored_state(&server, "cm");
     assert_eq!(mode, "slow");
@@ -922,19 +929,7 @@ fn a_pause_the_server_refused_is_not_reported_paused() {
 /// so the object is `unchanged` and the run sends nothing at all, not even a dry-run.
 #[test]
 fn a_rendered_history_annotation_on_an_object_in_sync_costs_no_request() {
-    let rendered = annotated(
-        config_map("cm", json!({"mode": "fast"})),
-        &history_name(),
-        "v1 t=0",
-    );
-    let repo = repo_with(&[(rendered, 0)]);
-    let live = plinths(annotated(
-        config_map("cm", json!({"mode": "fast"})),
-        &history_name(),
-        &exhausted(),
-    ));
-    let server = support::server_with(vec![live], |s| s);
-    let report = apply(support::request(&server, repo.path(), EPOCH));
+    let (server, report) = rendered_history_run("fast");
     expect_outcome(&report, "cm", Outcome::Unchanged);
     assert_eq!(all_writes(&server), Vec::<String>::new(), "{report:#?}");
 }

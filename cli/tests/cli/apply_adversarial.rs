@@ -195,8 +195,21 @@ fn a_bad_events_namespace_exits_2_before_any_request() {
     }
 }
 
-/// `apply.throttle` values that do not read (negative, past `u32`, an unknown key): exit 2
-/// naming `plinth.yaml` and the line (an unknown key by name), before anything is written.
+/// A `plinth.yaml` ending in `settings` makes `plinth apply` exit 2 naming the file and
+/// `needle`, with nothing written to the drifted cluster.
+fn assert_settings_refused(settings: &str, needle: &str) {
+    let (repo, server) = cluster(drifted);
+    append(repo.path(), "plinth.yaml", settings);
+    let out = apply(repo.path(), &server, &[]);
+    assert_exit(&out, 2, &["plinth.yaml", needle]);
+    assert_eq!(stored_writes(&server), Vec::<String>::new(), "{settings}");
+    assert_eq!(data_a(&server), "2");
+}
+
+/// `apply.throttle` values that do not read (negative, past `u32`, an unknown key) and
+/// `windowMinutes: 0` (every apply would expire at once: the gate would never throttle nor
+/// pause anything): exit 2 naming `plinth.yaml` and the line (an unknown key or a refused
+/// value by name), before anything is written.
 #[test]
 fn bad_throttle_settings_exit_2_naming_the_field_and_write_nothing() {
     for (throttle, needle) in [
@@ -204,17 +217,12 @@ fn bad_throttle_settings_exit_2_naming_the_field_and_write_nothing() {
         ("capacity: 99999999999", "line 3"),
         ("windowMinutes: x", "line 3"),
         ("capcity: 5", "capcity"),
+        (
+            "windowMinutes: 0",
+            "plinth.yaml: apply.throttle.windowMinutes",
+        ),
     ] {
-        let (repo, server) = cluster(drifted);
-        append(
-            repo.path(),
-            "plinth.yaml",
-            &format!("apply:\n  throttle:\n    {throttle}\n"),
-        );
-        let out = apply(repo.path(), &server, &[]);
-        assert_exit(&out, 2, &["plinth.yaml", needle]);
-        assert_eq!(stored_writes(&server), Vec::<String>::new(), "{throttle}");
-        assert_eq!(data_a(&server), "2");
+        assert_settings_refused(&format!("apply:\n  throttle:\n    {throttle}\n"), needle);
     }
 }
 
@@ -302,30 +310,8 @@ fn dry_runs_against_a_cluster_are_byte_identical() {
 #[test]
 fn an_annotation_prefix_that_is_not_a_dns_subdomain_exits_2_and_writes_nothing() {
     for prefix in ["\"\"", "Not A Prefix", "a/b", "-x.io", "\"x..io\""] {
-        let (repo, server) = cluster(drifted);
-        let settings = repo.path().join("plinth.yaml");
-        let text = fs_err::read_to_string(&settings).unwrap_or_default();
-        fs_err::write(&settings, format!("{text}annotationPrefix: {prefix}\n")).unwrap();
-        let out = apply(repo.path(), &server, &[]);
-        assert_exit(&out, 2, &["plinth.yaml", "annotationPrefix"]);
-        assert_eq!(stored_writes(&server), Vec::<String>::new(), "{prefix}");
-        assert_eq!(data_a(&server), "2");
+        assert_settings_refused(&format!("annotationPrefix: {prefix}\n"), "annotationPrefix");
     }
-}
-
-/// `apply.throttle.windowMinutes: 0` would make every apply expire at once: the gate would
-/// never throttle nor pause anything. Exit 2 naming the field, nothing written.
-#[test]
-fn a_throttle_window_of_zero_minutes_exits_2_and_writes_nothing() {
-    let (repo, server) = cluster(drifted);
-    append(
-        repo.path(),
-        "plinth.yaml",
-        "apply:\n  throttle:\n    windowMinutes: 0\n",
-    );
-    let out = apply(repo.path(), &server, &[]);
-    assert_exit(&out, 2, &["plinth.yaml: apply.throttle.windowMinutes"]);
-    assert_eq!(stored_writes(&server), Vec::<String>::new());
 }
 
 /// `--dry-run --snapshot` exits by the same rules as a run: 0 when the snapshot holds what
