@@ -152,7 +152,8 @@ impl Bucket {
             .applies
             .iter()
             .map(|t| (*t).min(now))
-            .filter(|t| now - *t < self.window_secs)
+            // Saturating: a crafted time near `i64::MIN` is far in the past, not an overflow.
+            .filter(|t| now.saturating_sub(*t) < self.window_secs)
             .collect();
         out.sort_unstable();
         out
@@ -180,7 +181,9 @@ impl Bucket {
         // The apply whose expiry brings the count under capacity.
         let cap = usize::try_from(self.capacity).ok()?;
         let index = recent.len().checked_sub(cap)?;
-        recent.get(index).map(|t| t + self.window_secs)
+        recent
+            .get(index)
+            .map(|t| t.saturating_add(self.window_secs))
     }
 
     /// Whether an apply may happen at `now`. `Pause` once the object has been throttled

@@ -440,7 +440,19 @@ fn rendered_step(
         return step;
     };
     let prefix = options.prefix.as_str();
-    match result.status {
+    // The gate's own annotation rendered by a template is not drift: the gate owns it, and
+    // the apply body never carries it.
+    let history = plinth_vocab::pointer::of(&["metadata", "annotations", &gate_history(prefix)]);
+    let only_history = result.status == Status::Drifted
+        && step.changes.iter().all(|c| c.pointer == history)
+        && !step.changes.is_empty();
+    step.changes.retain(|c| c.pointer != history);
+    let status = if only_history {
+        Status::InSync
+    } else {
+        result.status
+    };
+    match status {
         Status::InSync => {
             // Labels someone removed from an object plinth applied are restored.
             if let Some(live) =
@@ -604,7 +616,7 @@ fn candidate(
         Err(OverrideProblem::Refused(m)) => return step.skip(Skip::Refused, m),
         Err(OverrideProblem::Invalid(m)) => return step.skip(Skip::Invalid, m),
     };
-    let history_name = format!("{prefix}/{}", gate::HISTORY);
+    let history_name = gate_history(prefix);
     let history = live
         .and_then(|l| l.pointer("/metadata/annotations"))
         .and_then(|a| a.get(&history_name))
@@ -665,6 +677,53 @@ fn candidate(
     }
 }
 
+/// The object's identity in `body`: `apiVersion`, `kind`, `metadata.name` and
+/// `metadata.namespace`, as (pointer, value).
+fn identity_of(body: &Value) -> Vec<(&'static str, &'static str, Value)> {
+    [
+        ("", "apiVersion"),
+        ("", "kind"),
+        ("metadata", "name"),
+        ("metadata", "namespace"),
+    ]
+    .into_iter()
+    .filter_map(|(parent, key)| {
+        let holder = if parent.is_empty() {
+            Some(body)
+        } else {
+            body.get(parent)
+        };
+        Some((parent, key, holder?.get(key)?.clone()))
+    })
+    .collect()
+}
+
+/// Puts the identity [`identity_of`] read back into `body` (an `ignore-fields` pointer may
+/// have removed it, or `metadata` whole).
+fn restore_identity(body: &mut Value, identity: Vec<(&'static str, &'static str, Value)>) {
+    for (parent, key, value) in identity {
+        let Some(object) = body.as_object_mut() else {
+            return;
+        };
+        let holder = if parent.is_empty() {
+            Some(object)
+        } else {
+            object
+                .entry(parent)
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+        };
+        if let Some(holder) = holder {
+            holder.insert(key.to_owned(), value);
+        }
+    }
+}
+
+/// The full name of the gate's annotation: `<prefix>/apply-history`.
+fn gate_history(prefix: &str) -> String {
+    format!("{prefix}/{}", gate::HISTORY)
+}
+
 /// The server-side apply body of a rendered object: the `patch` override applied, the
 /// `ignore-fields` pointers removed, a rendered gate annotation left out (the gate's state is
 /// plinth's alone: the candidate adds the new one), plinth's labels set.
@@ -690,11 +749,15 @@ fn apply_body(
         None => desired.value.clone(),
     };
     if let Some(text) = &o.ignore_fields {
-        for p in overrides::parse_ignore_fields(text, prefix)? {
+        let pointers = overrides::parse_ignore_fields(text, prefix)?;
+        let identity = identity_of(&body);
+        for p in pointers {
             if let Ok(ptr) = PointerBuf::parse(p.as_str()) {
                 ptr.delete(&mut body);
             }
         }
+        // The identity stays whatever the pointers name: the request's path is built from it.
+        restore_identity(&mut body, identity);
     }
     let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) else {
         return Err(OverrideProblem::Invalid(

@@ -93,6 +93,7 @@ pub enum ApplyError {
 pub fn run(request: &ApplyRequest, notify: &dyn Fn(Notice)) -> Result<ApplyRun, ApplyError> {
     let drift = &request.drift;
     let fleet = engine::open_cluster(&drift.repo, &drift.cluster)?;
+    check_settings(&fleet.settings)?;
     let mut desired = engine::load_desired(&drift.repo, &drift.cluster, &fleet, notify)?;
     let settings = &fleet.settings;
     // Bad windows fail the run before anything is read from the cluster or written.
@@ -194,6 +195,36 @@ pub fn run(request: &ApplyRequest, notify: &dyn Fn(Notice)) -> Result<ApplyRun, 
     Ok(ApplyRun { report })
 }
 
+/// Checks the settings without which the anti-thrashing gate would never hold anything:
+/// `annotationPrefix` (the API server refuses an annotation key whose prefix is not a DNS
+/// subdomain, so every write of the gate's annotations would fail) and
+/// `apply.throttle.windowMinutes` (0: every apply expires at once).
+fn check_settings(settings: &plinth_renderer::settings::Settings) -> Result<(), DriftError> {
+    let invalid = |field: &str, message: String| DriftError::Invalid {
+        path: format!("{}: {field}", plinth_renderer::settings::FILE),
+        message,
+    };
+    let prefix = &settings.annotation_prefix;
+    if !plinth_vocab::names::is_dns_subdomain(prefix, 253) {
+        return Err(invalid(
+            "annotationPrefix",
+            format!(
+                "`{prefix}` is not a DNS subdomain (lowercase letters, digits, `-` and `.`, \
+                 e.g. `platform.example.com`): the API server would refuse plinth's annotations"
+            ),
+        ));
+    }
+    if settings.apply.throttle.window_minutes == 0 {
+        return Err(invalid(
+            "apply.throttle.windowMinutes",
+            "is 0: every apply would expire at once and nothing would ever be throttled; \
+             give at least 1"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 /// The maintenance windows of `cluster`: `cluster.yaml`'s `maintenanceWindows` when it has
 /// the key, else `plinth.yaml`'s `apply.maintenanceWindows`.
 fn maintenance_windows(
@@ -269,8 +300,27 @@ impl Writer<'_> {
                 {
                     return outcome;
                 }
-                if !self.request.dry_run && self.write_gate(step, &mut outcome).await {
+                if self.request.dry_run {
+                    return outcome;
+                }
+                if self.write_gate(step, &mut outcome).await {
                     self.emit(step, &mut outcome).await;
+                } else if step.action == Action::Pause {
+                    // Not paused: the annotation is not there and no Event was emitted.
+                    outcome
+                        .notes
+                        .retain(|n| !n.starts_with("sets `") && !n.starts_with("Event `"));
+                    let runs = outcome
+                        .throttle
+                        .as_ref()
+                        .map_or(0, |t| t.throttled_runs.saturating_add(1));
+                    fail(
+                        &mut outcome,
+                        format!(
+                            "throttled {runs} runs in a row, but the pause could not be \
+                             written; the next run tries again"
+                        ),
+                    );
                 }
             }
             Action::Prune => {

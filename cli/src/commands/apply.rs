@@ -26,6 +26,11 @@ pub fn run(args: ApplyArgs, global: &GlobalSettings) -> Result<Outcome, CommandE
         )));
     }
     let (formats, output_dir) = shared::report_targets(args.reports)?;
+    // The reports' folder is checked before the cluster is written: an apply whose report
+    // cannot be written must not have run.
+    if let Some(dir) = output_dir.as_deref() {
+        writable_dir(dir)?;
+    }
     let namespace = args.live.namespace.clone();
     let cluster = args.cluster;
     let request = ApplyRequest {
@@ -73,6 +78,18 @@ pub fn run(args: ApplyArgs, global: &GlobalSettings) -> Result<Outcome, CommandE
         (report::file_name(format), report::render(format, &report))
     })?;
     Ok(outcome_of(&report))
+}
+
+/// Makes `dir` and checks that a file can be created in it (removed again at once).
+fn writable_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    fs_err::create_dir_all(dir)?;
+    let probe = dir.join(format!(".plinth-{}-probe.tmp", std::process::id()));
+    fs_err::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)?;
+    fs_err::remove_file(&probe)?;
+    Ok(())
 }
 
 /// Exit 1 when something was left unapplied (throttled, paused, held, conflict, failed) —

@@ -6,6 +6,7 @@
 mod common;
 
 mod apply;
+mod apply_adversarial;
 mod catalog;
 mod cluster_client;
 mod commit;
