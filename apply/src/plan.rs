@@ -440,19 +440,7 @@ fn rendered_step(
         return step;
     };
     let prefix = options.prefix.as_str();
-    // The gate's own annotation rendered by a template is not drift: the gate owns it, and
-    // the apply body never carries it.
-    let history = plinth_vocab::pointer::of(&["metadata", "annotations", &gate_history(prefix)]);
-    let only_history = result.status == Status::Drifted
-        && step.changes.iter().all(|c| c.pointer == history)
-        && !step.changes.is_empty();
-    step.changes.retain(|c| c.pointer != history);
-    let status = if only_history {
-        Status::InSync
-    } else {
-        result.status
-    };
-    match status {
+    match result.status {
         Status::InSync => {
             // Labels someone removed from an object plinth applied are restored.
             if let Some(live) =

@@ -298,6 +298,19 @@ fn evaluate_one<'a>(d: &'a DesiredObject, live: &'a LiveSet, prefix: &str) -> Ev
     }
     // 5. compare (at whatever version of the group live was read)
     eval.notes.extend(version_note(&effective, live_obj));
+    // The gate's state is plinth's bookkeeping, never applied: a template that renders it
+    // sets nothing.
+    let history = format!("{prefix}/apply-history");
+    if effective
+        .pointer("/metadata/annotations")
+        .is_some_and(|a| a.get(&history).is_some())
+        && let Some(annotations) = effective
+            .to_mut()
+            .pointer_mut("/metadata/annotations")
+            .and_then(Value::as_object_mut)
+    {
+        annotations.remove(&history);
+    }
     eval.outcome = Step::Compare {
         live: without_own_annotations(live_obj, &effective, prefix),
         effective,
@@ -544,6 +557,18 @@ mod tests {
         let result = &run_client_side(&d, &live_with(own.clone()), P, "c")[0];
         assert_eq!(result.status, Status::InSync, "{result:#?}");
         assert!(result.pending_removal.is_empty() && result.managed.is_empty());
+        // A template that renders the gate's state sets nothing: in sync whatever live holds.
+        let rendered = desired::from_values(
+            [deployment(
+                1,
+                &json!({"platform.kubevirt.io/apply-history": "v1 t=9 0"}),
+            )],
+            "a",
+        );
+        let mut live = deployment(1, &own);
+        live["metadata"]["managedFields"] = managed.clone();
+        let result = &run_client_side(&rendered, &live_set(&[live], &rendered), P, "c")[0];
+        assert_eq!(result.status, Status::InSync, "{result:#?}");
         let mut other = own;
         other["team"] = json!("x");
         let result = &run_client_side(&d, &live_with(other), P, "c")[0];
