@@ -4,8 +4,8 @@
 //! it is rendered into `rendered/bench/` (with its `plinth-index.json`), applied once without
 //! latency so the fake holds the objects as plinth applied them, and then measured: a no-op
 //! apply (zero writes) and an apply after 1% of the objects were edited by `kubectl-edit`
-//! (each drifted object costs a dry-run, the apply, the gate's annotation and a
-//! `DriftCorrected` Event: three writes). Prints
+//! (each drifted object costs a dry-run, the apply — which carries the gate's annotation —
+//! and a `DriftCorrected` Event: two writes). Prints
 //! requests by kind, writes and wall time per phase; not a timed test.
 //!
 //! `cargo bench -p plinth-apply --bench apply [-- OBJECTS]` (OBJECTS is rounded down to a
@@ -274,8 +274,8 @@ fn main() {
     assert_eq!(count(&fix.report, Outcome::Configured), drifted);
     assert_eq!(
         fix_writes,
-        3 * drifted,
-        "each drifted object: its apply, its gate annotation, its `DriftCorrected` Event"
+        2 * drifted,
+        "each drifted object: its apply (carrying the gate's state), its `DriftCorrected` Event"
     );
 
     let mut out = std::io::stdout().lock();
