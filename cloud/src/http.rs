@@ -12,7 +12,7 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use plinth_retry::{Attempt, Deadline, Failure, RetryPolicy, TransportError};
 use plinth_vocab::Redactor;
 use reqwest::Url;
@@ -125,6 +125,20 @@ pub struct Call<'a> {
     pub bearer: Option<&'a Secret>,
     /// An `application/x-www-form-urlencoded` body, already encoded.
     pub form: Option<&'a Secret>,
+    /// An `application/x-www-form-urlencoded` body made anew for every attempt (wins over
+    /// `form`): a token request's assertion carries a one-time `jti`, which a retry must not
+    /// send again.
+    pub form_each: Option<EachAttempt<'a>>,
+}
+
+/// A body made anew for every attempt of a [`Call`]; its `Debug` shows nothing of it.
+#[derive(Clone, Copy)]
+pub struct EachAttempt<'a>(pub &'a (dyn Fn() -> Secret + Sync));
+
+impl std::fmt::Debug for EachAttempt<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EachAttempt(<redacted>)")
+    }
 }
 
 impl Call<'_> {
@@ -139,12 +153,31 @@ impl Call<'_> {
     }
 }
 
-/// A successful (`2xx`) response, its body read in full within the limit.
-#[derive(Debug, Clone)]
+/// A successful (`2xx`) response, its body read in full within the limit. Its `Debug` shows
+/// the status, the header names and the body's length, never the body (a token response
+/// holds the access token).
+#[derive(Clone)]
 pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reply")
+            .field("status", &self.status)
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .keys()
+                    .map(HeaderName::as_str)
+                    .collect::<Vec<_>>(),
+            )
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
 }
 
 /// The shared HTTP client; cheap to clone.
@@ -205,9 +238,22 @@ impl HttpClient {
         let request = call.describe();
         self.config
             .check_parsed(&format!("the URL of {request}"), &call.url)?;
+        // A bearer token that is not a valid header value is refused, never dropped: the
+        // request would go out unauthenticated.
+        let authorization = match call.bearer {
+            Some(token) => Some(
+                HeaderValue::try_from(format!("Bearer {}", token.expose())).map_err(|_| {
+                    CloudError::config(
+                        &format!("the bearer token of {request}"),
+                        "is not a valid HTTP header value",
+                    )
+                })?,
+            ),
+            None => None,
+        };
         let last_request_id: Mutex<Option<String>> = Mutex::new(None);
         let result = plinth_retry::run_within(&self.config.policy, deadline, &request, || {
-            let builder = self.request(call);
+            let builder = self.request(call, authorization.clone());
             let request = &request;
             let last_request_id = &last_request_id;
             async move {
@@ -266,7 +312,11 @@ impl HttpClient {
         })
     }
 
-    fn request(&self, call: &Call<'_>) -> reqwest::RequestBuilder {
+    fn request(
+        &self,
+        call: &Call<'_>,
+        authorization: Option<HeaderValue>,
+    ) -> reqwest::RequestBuilder {
         let mut builder = self
             .client
             .request(call.method.clone(), call.url.clone())
@@ -274,13 +324,12 @@ impl HttpClient {
         if !call.query.is_empty() {
             builder = builder.query(&call.query);
         }
-        if let Some(token) = call.bearer
-            && let Ok(mut value) = HeaderValue::try_from(format!("Bearer {}", token.expose()))
-        {
+        if let Some(mut value) = authorization {
             value.set_sensitive(true);
             builder = builder.header(header::AUTHORIZATION, value);
         }
-        if let Some(form) = call.form {
+        let fresh = call.form_each.map(|make| (make.0)());
+        if let Some(form) = fresh.as_ref().or(call.form) {
             builder = builder
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(form.expose().to_owned());
@@ -368,12 +417,13 @@ fn error_detail(body: &[u8]) -> Option<String> {
     if line.is_empty() {
         return None;
     }
-    let short: String = if line.chars().count() > MAX_DETAIL_CHARS {
-        line.chars().take(MAX_DETAIL_CHARS).chain(['…']).collect()
-    } else {
-        line.to_owned()
-    };
-    Some(Redactor::shared().redact_text(&short))
+    // Redacted whole first, then shortened: a secret cut in two would be a fragment no rule
+    // recognises.
+    let line = Redactor::shared().redact_text(line);
+    if line.chars().count() <= MAX_DETAIL_CHARS {
+        return Some(line);
+    }
+    Some(line.chars().take(MAX_DETAIL_CHARS).chain(['…']).collect())
 }
 
 #[cfg(test)]
@@ -459,5 +509,12 @@ mod tests {
             MAX_DETAIL_CHARS + 1
         );
         assert_eq!(error_detail(b"  \n "), None);
+        // A secret across the cut is redacted whole, before the message is shortened.
+        let token = "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5";
+        for at in 270..MAX_DETAIL_CHARS {
+            let body = format!(r#"{{"code":400,"msg":"{} {token}"}}"#, "x".repeat(at));
+            let shown = error_detail(body.as_bytes()).unwrap();
+            assert!(!shown.contains("ghp_aB3dE5"), "at {at}: {shown}");
+        }
     }
 }
