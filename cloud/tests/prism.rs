@@ -112,6 +112,7 @@ async fn prism_rejects_a_request_that_violates_the_spec() {
                         query,
                         bearer: Some(&token),
                         form: None,
+                        form_each: None,
                     },
                     Deadline::none(),
                 )

@@ -324,6 +324,27 @@ async fn a_401_gets_one_fresh_token_and_one_retry() {
     );
 }
 
+/// The token endpoint spends an assertion and its answer is lost (a `502` on the way back):
+/// the retry signs a new assertion (a fresh `jti`), which the endpoint accepts, instead of
+/// sending the spent one again (`invalid_grant`, never retried).
+#[tokio::test]
+async fn a_token_request_retried_after_a_lost_answer_sends_a_fresh_assertion() {
+    let fake = start(scenario().fault(StackitFault::new(
+        Endpoint::Token,
+        1,
+        StackitFaultKind::ProcessedThenLost { status: 502 },
+    )));
+    let client = key_client(&fake, ManualClock::new());
+    let servers = list_all(&client, false).await.unwrap();
+    assert_eq!(servers.len(), 4);
+    let tokens = fake.token_requests();
+    let answered: Vec<(u16, bool)> = tokens
+        .iter()
+        .map(|t| (t.status, t.refusal.is_none()))
+        .collect();
+    assert_eq!(answered, [(502, true), (200, true)], "{tokens:?}");
+}
+
 #[tokio::test]
 async fn a_401_that_a_fresh_token_does_not_mend_is_reported_after_one_retry() {
     let fake = start(scenario().fault(on_list(10, StackitFaultKind::Unauthorized)));

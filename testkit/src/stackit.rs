@@ -156,6 +156,9 @@ pub enum StackitFaultKind {
     Oversized { bytes: usize },
     /// `200` with a body that never ends and no `Content-Length`.
     Endless,
+    /// The request is processed as normal (a token request's assertion is spent), then
+    /// answered with this `5xx`: the answer lost on the way back.
+    ProcessedThenLost { status: u16 },
 }
 
 /// A fault for the next `times` requests to `endpoint`.
@@ -427,6 +430,11 @@ async fn handle(req: Request<Incoming>, shared: &Mutex<Shared>) -> Reply {
             tokio::time::sleep(delay).await;
             answer(&incoming, endpoint, shared)
         }
+        Some(StackitFaultKind::ProcessedThenLost { status }) => {
+            let (_, refusal) = answer(&incoming, endpoint, shared);
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+            (error(status, "the answer was lost"), refusal)
+        }
         Some(kind) => (faulty(&kind, slot), None),
         None => answer(&incoming, endpoint, shared),
     };
@@ -481,7 +489,9 @@ fn faulty(kind: &StackitFaultKind, slot: usize) -> Reply {
             Response::new(Either::Left(Full::new(Bytes::from(body))))
         }
         StackitFaultKind::Endless => Response::new(Either::Right(Endless)),
-        StackitFaultKind::Slow { .. } => unreachable!("answered after the delay"),
+        StackitFaultKind::Slow { .. } | StackitFaultKind::ProcessedThenLost { .. } => {
+            unreachable!("answered after the request was processed")
+        }
     }
 }
 

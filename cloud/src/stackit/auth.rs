@@ -21,7 +21,7 @@ use serde_json::Value;
 use super::key::ServiceAccountKey;
 use crate::clock::Clock;
 use crate::error::CloudError;
-use crate::http::{Call, HttpClient};
+use crate::http::{Call, EachAttempt, HttpClient};
 use crate::secret::Secret;
 
 /// The OAuth grant type of the key flow.
@@ -188,20 +188,30 @@ async fn fetch(
     leeway: Duration,
     deadline: Deadline,
 ) -> Result<Cached, CloudError> {
-    let assertion = key.assertion(now)?;
-    let form = Secret::new(
-        form_urlencoded::Serializer::new(String::new())
-            .append_pair("grant_type", JWT_BEARER_GRANT)
-            .append_pair("assertion", assertion.expose())
-            .finish(),
-    );
+    // Signed once here to report a key that cannot sign; then anew for every attempt: each
+    // assertion's `jti` is good for one exchange, and a retry after an answer lost on the way
+    // must not spend it twice.
+    let form_of = |assertion: &Secret| {
+        Secret::new(
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("grant_type", JWT_BEARER_GRANT)
+                .append_pair("assertion", assertion.expose())
+                .finish(),
+        )
+    };
+    let first = form_of(&key.assertion(now)?);
+    let fresh = || {
+        key.assertion(now)
+            .map_or_else(|_| first.clone(), |assertion| form_of(&assertion))
+    };
     let call = Call {
         method: Method::POST,
         url: url.clone(),
         operation: TOKEN_OPERATION,
         query: Vec::new(),
         bearer: None,
-        form: Some(&form),
+        form: None,
+        form_each: Some(EachAttempt(&fresh)),
     };
     let reply = http.send(&call, deadline).await?;
     let request = call.describe();

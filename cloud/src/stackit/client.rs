@@ -205,6 +205,7 @@ fn list_call<'a>(url: &Url, query: &[(&'a str, String)], token: &'a Secret) -> C
         query: query.to_vec(),
         bearer: Some(token),
         form: None,
+        form_each: None,
     }
 }
 
