@@ -14,8 +14,8 @@
 //! - [`stackit`]: the STACKIT `IaaS` client (service-account key flow, static token,
 //!   `ListServers` with label selectors, the `Server` model).
 //!
-//! The library reads no environment and no file: the binary hands in endpoints, credentials,
-//! CA bundles and the clock.
+//! The library reads no environment and no file but the platform's CA store: the binary hands
+//! in endpoints, credentials, CA bundles and the clock.
 
 pub mod clock;
 pub mod error;

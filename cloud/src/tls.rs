@@ -41,8 +41,7 @@ pub(crate) fn client_config(
     if system_roots {
         // Certificates the platform store holds that rustls cannot parse are skipped, as
         // every rustls client does; an empty store is refused below.
-        let found = rustls_native_certs::load_native_certs();
-        roots.add_parsable_certificates(found.certs);
+        roots.add_parsable_certificates(platform_roots());
     }
     if let Some(bundle) = bundle {
         let field = format!("CA bundle `{}`", bundle.origin);
@@ -71,6 +70,39 @@ pub(crate) fn client_config(
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(config)
+}
+
+/// The CA bundles of Linux distributions (Debian and Ubuntu, Fedora and RHEL, openSUSE,
+/// Alpine), the first that holds certificates wins; else the certificate folder.
+#[cfg(target_os = "linux")]
+const PLATFORM_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
+/// The platform's trusted roots, never chosen by the environment: on Linux from the
+/// distribution's bundle ([`PLATFORM_BUNDLES`]) or `/etc/ssl/certs`. (`load_native_certs`
+/// lets `SSL_CERT_FILE`/`SSL_CERT_DIR` replace the platform store; here `SSL_CERT_FILE` is the
+/// extra CA bundle the command line passes in, on top of the platform's roots.) Elsewhere the
+/// platform's own store.
+fn platform_roots() -> Vec<CertificateDer<'static>> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::path::Path;
+        for bundle in PLATFORM_BUNDLES {
+            let found = rustls_native_certs::load_certs_from_paths(Some(Path::new(bundle)), None);
+            if !found.certs.is_empty() {
+                return found.certs;
+            }
+        }
+        rustls_native_certs::load_certs_from_paths(None, Some(Path::new("/etc/ssl/certs"))).certs
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        rustls_native_certs::load_native_certs().certs
+    }
 }
 
 /// Whether `err` (or a cause of it) is rustls refusing the server's certificate.
