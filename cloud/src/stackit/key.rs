@@ -71,7 +71,7 @@ impl ServiceAccountKey {
         let value: Zeroizing<String> = Zeroizing::new(
             String::from_utf8(text.to_vec()).map_err(|_| err("(file)", "is not UTF-8 text"))?,
         );
-        let doc: Value = serde_json::from_str(&value).map_err(|e| {
+        let mut doc: Value = serde_json::from_str(&value).map_err(|e| {
             err(
                 "(file)",
                 &format!(
@@ -81,6 +81,12 @@ impl ServiceAccountKey {
                 ),
             )
         })?;
+        // The inline private key leaves the document at once, into memory zeroed on drop.
+        let inline_key = match doc.pointer_mut("/credentials/privateKey").map(Value::take) {
+            Some(Value::String(pem)) => Some(Ok(Zeroizing::new(pem))),
+            Some(Value::Null) | None => None,
+            Some(_) => Some(Err(())),
+        };
         let Some(credentials) = doc.get("credentials").filter(|c| c.is_object()) else {
             return Err(err("credentials", "is missing or not an object"));
         };
@@ -106,16 +112,18 @@ impl ServiceAccountKey {
         if doc.get("active") == Some(&Value::Bool(false)) {
             return Err(err("active", "is false: the key has been deactivated"));
         }
-        let pem = match (private_key, credentials.get("privateKey")) {
+        let pem = match (private_key, &inline_key) {
             (Some(separate), _) => Zeroizing::new(separate.expose().as_bytes().to_vec()),
-            (None, Some(Value::String(inline))) => Zeroizing::new(inline.as_bytes().to_vec()),
-            (None, Some(Value::Null) | None) => {
+            (None, Some(Ok(inline))) => Zeroizing::new(inline.as_bytes().to_vec()),
+            (None, None) => {
                 return Err(err(
                     "credentials.privateKey",
                     "is missing and no private key was given separately",
                 ));
             }
-            (None, Some(_)) => return Err(err("credentials.privateKey", "is not a string")),
+            (None, Some(Err(()))) => {
+                return Err(err("credentials.privateKey", "is not a string"));
+            }
         };
         let field = if private_key.is_some() {
             "private key"
