@@ -27,22 +27,21 @@ pub struct Prism {
 
 impl Prism {
     /// Starts Prism mocking the `OpenAPI` document `spec`; `None` (after printing why to stderr)
-    /// when Prism or the document is absent, or Prism does not come up.
+    /// when Prism or the document is absent — unless `PLINTH_REQUIRE_PRISM` is set (as
+    /// `.ci/run` sets it), which makes that a failure, so CI never passes a Prism test that
+    /// checked nothing. A Prism that is there but exits or does not listen is a failure.
     pub fn start(spec: &Path) -> Option<Self> {
-        let mut err = std::io::stderr();
+        let required = std::env::var_os("PLINTH_REQUIRE_PRISM").is_some();
+        let skip = |why: String| {
+            assert!(!required, "PLINTH_REQUIRE_PRISM is set, but {why}");
+            let _ = writeln!(std::io::stderr(), "skipped: {why}");
+        };
         if !spec.is_file() {
-            let _ = writeln!(
-                err,
-                "skipped: the specification `{}` is absent",
-                spec.display()
-            );
+            skip(format!("the specification `{}` is absent", spec.display()));
             return None;
         }
         let Some(prism) = find_prism() else {
-            let _ = writeln!(
-                err,
-                "skipped: Prism is not installed (`.ci/run` installs it into `.ci/prism`)"
-            );
+            skip("Prism is not installed (`.ci/run` installs it into `.ci/prism`)".to_owned());
             return None;
         };
         let port = TcpListener::bind("127.0.0.1:0")
@@ -67,24 +66,20 @@ impl Prism {
         let started = Instant::now();
         while started.elapsed() < START_TIMEOUT {
             if let Ok(Some(status)) = prism.child.try_wait() {
-                let _ = writeln!(
-                    err,
-                    "skipped: Prism exited ({status}) before listening:\n{}",
+                panic!(
+                    "Prism exited ({status}) before listening:\n{}",
                     prism.log_text()
                 );
-                return None;
             }
             if TcpStream::connect_timeout(&prism.addr, Duration::from_millis(200)).is_ok() {
                 return Some(prism);
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let _ = writeln!(
-            err,
-            "skipped: Prism did not listen within {START_TIMEOUT:?}:\n{}",
+        panic!(
+            "Prism did not listen within {START_TIMEOUT:?}:\n{}",
             prism.log_text()
         );
-        None
     }
 
     /// `http://127.0.0.1:<port>`.
