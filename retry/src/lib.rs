@@ -262,7 +262,7 @@ where
         let delay = policy.delay(n, after);
         // The server's own wait counts in full: retrying sooner than asked because of the cap is
         // fine, but a wait that ends past the deadline means the answer could not come in time.
-        if after.map_or(delay, |a| a.max(delay)) >= deadline.remaining() {
+        if deadline.at.is_some() && after.map_or(delay, |a| a.max(delay)) >= deadline.remaining() {
             let wait = match after {
                 Some(after) => format!(
                     "{reason}; the server asked to retry after {}",
@@ -284,5 +284,37 @@ pub fn humanize(d: Duration) -> String {
         format!("{}ms", d.as_millis())
     } else {
         format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without a deadline, a `Retry-After` too large for the clock waits the longest wait
+    /// plinth allows and retries; it is not reported as a deadline passed.
+    #[tokio::test(start_paused = true)]
+    async fn without_a_deadline_a_huge_retry_after_waits_the_cap() {
+        let policy = RetryPolicy::new(1, Duration::from_secs(30));
+        let mut tries = 0;
+        let started = tokio::time::Instant::now();
+        let result: Result<u32, RetryError<()>> =
+            run_within(&policy, Deadline::none(), "`GET` x", || {
+                tries += 1;
+                let first = tries == 1;
+                async move {
+                    if first {
+                        Attempt::Status {
+                            status: StatusCode::TOO_MANY_REQUESTS,
+                            retry_after: Some(Duration::MAX),
+                        }
+                    } else {
+                        Attempt::Done(7)
+                    }
+                }
+            })
+            .await;
+        assert!(matches!(result, Ok(7)), "{result:?}");
+        assert_eq!(started.elapsed(), MAX_RETRY_AFTER);
     }
 }
