@@ -148,6 +148,20 @@ impl ServerResult {
             self.replacement.join(", ")
         ))
     }
+
+    /// The lines every format shows under the server's fields: what a replacement would
+    /// change, what could not be compared, and the notes.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self.replacement_line().into_iter().collect();
+        if !self.not_comparable.is_empty() {
+            lines.push(format!(
+                "not comparable: {}",
+                self.not_comparable.join(", ")
+            ));
+        }
+        lines.extend(self.notes.iter().cloned());
+        lines
+    }
 }
 
 /// The cloud part of a drift report.
@@ -196,6 +210,18 @@ impl CloudReport {
             summary,
             servers,
         }
+    }
+
+    /// `STACKIT servers (API, project `p`, region `r`)`: what was compared.
+    pub fn origin_line(&self) -> String {
+        let mut parts = vec![if self.source == "api" {
+            "listed from the API".to_owned()
+        } else {
+            "from a snapshot".to_owned()
+        }];
+        parts.extend(self.project_id.iter().map(|p| format!("project `{p}`")));
+        parts.extend(self.region.iter().map(|r| format!("region `{r}`")));
+        format!("STACKIT servers ({})", parts.join(", "))
     }
 
     /// Whether any server is a finding.

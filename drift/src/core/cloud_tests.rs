@@ -270,3 +270,89 @@ fn secrets_in_server_labels_and_metadata_are_redacted() {
     assert!(!text.contains("ghp_0123456789"), "{text}");
     assert!(!text.contains("hunter2hunter2"), "{text}");
 }
+
+/// A report with every server status, a secret in a server's metadata and in an error message.
+fn report_with_cloud() -> super::super::report::Report {
+    use super::super::report::{Mode, Report, rfc3339};
+    let secret = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+    let servers = [
+        server(|_| {}),
+        server(|s| {
+            s["id"] = json!("00000000-0000-4000-8000-000000000002");
+            s["name"] = json!("drifted");
+            s["metadata"]["team"] = json!(secret);
+        }),
+        server(|s| {
+            s["id"] = json!("00000000-0000-4000-8000-000000000003");
+            s["name"] = json!("stale");
+            s["machineType"] = json!("c1.2");
+        }),
+        server(|s| {
+            s["id"] = json!("00000000-0000-4000-8000-000000000004");
+            s["name"] = json!("broken");
+            s["status"] = json!("ERROR");
+            s["errorMessage"] = json!(format!("token {secret}"));
+        }),
+        server(|s| {
+            s["id"] = json!("00000000-0000-4000-8000-000000000005");
+            s["name"] = json!("orphan");
+            s["labels"]["kubernetes.io/machineclass"] = json!("gone");
+        }),
+    ];
+    let cloud = CloudReport::new(
+        CloudOrigin {
+            source: "api".into(),
+            project_id: Some("p".into()),
+            region: Some("eu01".into()),
+        },
+        compare(&[class()], &servers),
+    );
+    Report::new("c", rfc3339(0), Mode::Client, "snapshot", vec![], vec![])
+        .with_cloud(cloud)
+        .redacted(&Redactor::with_key(b"k"))
+}
+
+#[test]
+fn every_format_shows_every_server_and_no_secret() {
+    use super::super::report::{Format, Verdict};
+    let report = report_with_cloud();
+    assert_eq!(report.verdict(), Verdict::Drift);
+    for format in Format::ALL {
+        let out = format.render(&report);
+        assert!(!out.contains("ghp_0123456789"), "{}: {out}", format.name());
+        if format != Format::Prometheus {
+            for name in ["workers-abc", "drifted", "stale", "broken", "orphan"] {
+                assert!(out.contains(name), "{} lacks {name}: {out}", format.name());
+            }
+        }
+    }
+    let prometheus = Format::Prometheus.render(&report);
+    assert!(prometheus.contains(
+        "plinth_drift_cloud_servers{cluster=\"c\",class=\"workers\",status=\"stale\"} 1\n"
+    ));
+    assert!(prometheus.contains(
+        "plinth_drift_cloud_servers{cluster=\"c\",class=\"gone\",status=\"orphaned\"} 1\n"
+    ));
+    let junit = Format::Junit.render(&report);
+    assert!(junit.contains("tests=\"5\" failures=\"4\""), "{junit}");
+    assert!(
+        junit.contains("<testcase classname=\"c.Server\" name=\"server/workers/workers-abc\">"),
+        "{junit}"
+    );
+}
+
+#[test]
+fn in_sync_servers_are_not_a_finding() {
+    use super::super::report::{Mode, Report, Verdict, rfc3339};
+    let cloud = CloudReport::new(
+        CloudOrigin {
+            source: "snapshot".into(),
+            project_id: None,
+            region: None,
+        },
+        compare(&[class()], &[server(|_| {})]),
+    );
+    let report =
+        Report::new("c", rfc3339(0), Mode::Client, "snapshot", vec![], vec![]).with_cloud(cloud);
+    assert_eq!(report.verdict(), Verdict::InSync);
+}
