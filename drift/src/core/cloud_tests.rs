@@ -1,5 +1,6 @@
 //! Tests of the server comparison, one per rule.
 
+use plinth_vocab::redact::Redactor;
 use serde_json::{Value, json};
 
 use super::*;

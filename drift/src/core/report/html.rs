@@ -9,7 +9,7 @@ use plinth_vocab::change::FieldChange;
 
 use super::wording::Group;
 use super::{Report, markup, show};
-use crate::core::cloud::CloudReport;
+use crate::core::report::cloud::CloudReport;
 
 /// The page's style before the status badges' colours.
 const LAYOUT: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24}\

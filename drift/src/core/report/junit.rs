@@ -11,7 +11,7 @@ use plinth_vocab::change::FieldChange;
 
 use super::wording::Group;
 use super::{Report, Status, markup, show};
-use crate::core::cloud::ServerResult;
+use crate::core::report::cloud::ServerResult;
 
 /// Renders the report as `JUnit` XML.
 pub fn render(report: &Report) -> String {

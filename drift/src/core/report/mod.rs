@@ -1,6 +1,7 @@
 //! The drift report: per-object results, the summary and hardware drift, redacted once before
 //! any format sees it; one module per output format.
 
+pub mod cloud;
 pub mod html;
 mod ignition;
 pub mod json;
@@ -22,9 +23,8 @@ use plinth_vocab::redact::Redactor;
 use plinth_vocab::ObjectRef;
 use plinth_vocab::change::{FieldChange, Writer};
 
+pub use cloud::CloudReport;
 pub use ignition::ContentDiff;
-
-use super::cloud::CloudReport;
 
 /// The JSON report's schema version; changes are additive only.
 pub const SCHEMA_VERSION: u32 = 1;

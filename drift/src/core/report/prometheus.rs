@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 
 use super::{Report, Status, epoch_of};
-use crate::core::cloud::{CloudReport, ServerStatus};
+use crate::core::report::cloud::{CloudReport, ServerStatus};
 
 /// Renders the report as Prometheus text exposition format 0.0.4.
 pub fn render(report: &Report) -> String {

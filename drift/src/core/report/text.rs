@@ -8,7 +8,7 @@ use plinth_vocab::change::FieldChange;
 
 use super::wording::Group;
 use super::{Report, show};
-use crate::core::cloud::CloudReport;
+use crate::core::report::cloud::CloudReport;
 
 /// Renders the report as plain text (no colour).
 pub fn render(report: &Report) -> String {
