@@ -134,7 +134,7 @@ fn api_source(
             }
             other => CommandError::config(other.to_string()),
         })?;
-    let attempts = u32::try_from(DEFAULT_RETRIES + 1).unwrap_or(u32::MAX);
+    let attempts = DEFAULT_RETRIES.saturating_add(1);
     Ok(ServerSource::Api {
         client: Arc::new(client),
         deadline: timeout.saturating_mul(attempts) + BACKOFF_ALLOWANCE,

@@ -155,15 +155,16 @@ fn unhealthy_note(server: &Server, result: &mut ServerResult) {
     if !server.is_unhealthy() {
         return;
     }
-    let mut note = format!(
-        "unhealthy: status {}, powerStatus {}",
+    let message = server
+        .error_message
+        .as_deref()
+        .map(|m| format!(": {}", one_line(m)))
+        .unwrap_or_default();
+    result.notes.push(format!(
+        "unhealthy: status {}, powerStatus {}{message}",
         server.status.as_deref().unwrap_or("(absent)"),
         server.power_status.as_deref().unwrap_or("(absent)")
-    );
-    if let Some(message) = &server.error_message {
-        note.push_str(&format!(": {}", one_line(message)));
-    }
-    result.notes.push(note);
+    ));
 }
 
 /// `text` on one line, at most 300 characters.
