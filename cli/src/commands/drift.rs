@@ -45,6 +45,13 @@ impl DriftSettings {
             .max(1)
             .saturating_mul(1024 * 1024);
         let cloud = stackit::request(cloud, &repo, &cluster, &global.cloud_env, max_file_bytes)?;
+        // Nothing is compared on the Kubernetes side: the report says `client`, not the
+        // default of a cluster source.
+        let mode = if cloud.as_ref().is_some_and(|c| c.only) && mode.is_none() {
+            Some(DriftMode::Client)
+        } else {
+            mode
+        };
         let source = shared::live_source(live, global);
         let mode = match (mode, &source) {
             (Some(DriftMode::Client), _) | (None, LiveSource::Snapshot { .. }) => Mode::Client,

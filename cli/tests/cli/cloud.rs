@@ -266,3 +266,39 @@ fn a_server_error_body_never_reaches_any_output() {
         }
     }
 }
+
+/// A cloud snapshot that is not JSON, or whose item is not a server: exit 2 naming the file
+/// and the place, never the content.
+#[test]
+fn a_bad_cloud_snapshot_exits_2_naming_the_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (text, needle) in [
+        (
+            "{\"items\": [",
+            "is not valid JSON (Eof error at line 1, column 11)",
+        ),
+        ("{\"servers\": []}", "items: is missing or not a list"),
+        (
+            "[{\"items\": []}, {\"items\": [{\"name\": \"password-hunter2\"}]}]",
+            "[1].items[0]: `machineType` is missing",
+        ),
+    ] {
+        let file = tmp.path().join("servers.json");
+        fs_err::write(&file, text).unwrap();
+        let path = file.display().to_string();
+        let out = plinth_reproducible(
+            &workspace(),
+            &[
+                "drift",
+                "examples/fleet",
+                "--cluster",
+                "gpu-east",
+                "--cloud-only",
+                "--cloud-snapshot",
+                &path,
+            ],
+        );
+        assert_exit(&out, 2, &["servers.json", needle]);
+        assert!(!stderr(&out).contains("hunter2"), "{}", stderr(&out));
+    }
+}
