@@ -586,6 +586,27 @@ async fn compare_one(
     eval.finish(found)
 }
 
+/// The decoded value of `key` of the Secret `namespace/name` in the cluster `options` reach
+/// (`None`: no such Secret or key): the in-cluster credentials of cloud drift.
+///
+/// # Errors
+/// The cluster cannot be reached, or refuses the read (the error never holds the value).
+pub fn secret_value(
+    options: &ConnectOptions,
+    namespace: &str,
+    name: &str,
+    key: &str,
+) -> Result<Option<Vec<u8>>, DriftError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(DriftError::Runtime)?;
+    runtime.block_on(async {
+        let cluster = ClusterLive::connect(options).await?;
+        cluster.secret_value(namespace, name, key).await
+    })
+}
+
 /// The inventory of a live cluster, read from its Node objects (what `plinth discover` writes).
 ///
 /// # Errors

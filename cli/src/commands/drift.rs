@@ -44,7 +44,14 @@ impl DriftSettings {
             .max_snapshot_file_mib
             .max(1)
             .saturating_mul(1024 * 1024);
-        let cloud = stackit::request(cloud, &repo, &cluster, &global.cloud_env, max_file_bytes)?;
+        let source = shared::live_source(live, global);
+        let place = stackit::Place {
+            repo: &repo,
+            cluster: &cluster,
+            live: &source,
+            max_file_bytes,
+        };
+        let cloud = stackit::request(cloud, &place, &global.cloud_env)?;
         // Nothing is compared on the Kubernetes side: the report says `client`, not the
         // default of a cluster source.
         let mode = if cloud.as_ref().is_some_and(|c| c.only) && mode.is_none() {
@@ -52,7 +59,6 @@ impl DriftSettings {
         } else {
             mode
         };
-        let source = shared::live_source(live, global);
         let mode = match (mode, &source) {
             (Some(DriftMode::Client), _) | (None, LiveSource::Snapshot { .. }) => Mode::Client,
             (Some(DriftMode::Server), LiveSource::Snapshot { .. }) => {

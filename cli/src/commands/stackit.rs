@@ -15,7 +15,8 @@ use plinth_cloud::stackit::{
 };
 use plinth_cloud::tls::CaBundle;
 use plinth_cloud::{CloudError, SystemClock};
-use plinth_drift::engine::{self, CloudRequest};
+use plinth_drift::engine::{self, CloudRequest, LiveSource};
+use plinth_drift::source::kube::ConnectOptions;
 use plinth_drift::source::stackit::ServerSource;
 use plinth_renderer::cluster::StackitCloud;
 
@@ -25,21 +26,31 @@ use crate::settings::CloudEnv;
 
 /// Largest service-account key file or CA bundle read, in bytes.
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
+/// The key of the provider's credentials Secret that holds the service-account key.
+const SECRET_KEY: &str = "serviceaccount.json";
 /// Time the listing may take besides its attempts (the backoff between them).
 const BACKOFF_ALLOWANCE: Duration = Duration::from_secs(30);
 
-/// The cloud part of a drift run the arguments ask for, if any. `max_file_bytes` bounds a
-/// `--cloud-snapshot` file.
+/// What a drift run is about, as cloud drift needs it.
+pub struct Place<'a> {
+    pub repo: &'a Path,
+    pub cluster: &'a str,
+    /// The Kubernetes source: with a cluster and no credentials in the environment, the key
+    /// comes from the Secret the machine classes' `credentialsSecretRef` names.
+    pub live: &'a LiveSource,
+    /// The limit on a `--cloud-snapshot` file.
+    pub max_file_bytes: u64,
+}
+
+/// The cloud part of a drift run the arguments ask for, if any.
 ///
 /// # Errors
 /// A setting is missing or unusable (exit 2): the message names `cluster.yaml` and the field
 /// (`clouds.stackit.projectId`), or the environment variable, never a credential.
 pub fn request(
     args: CloudArgs,
-    repo: &Path,
-    cluster: &str,
+    place: &Place<'_>,
     env: &CloudEnv,
-    max_file_bytes: u64,
 ) -> Result<Option<CloudRequest>, CommandError> {
     let CloudArgs {
         cloud,
@@ -53,9 +64,9 @@ pub fn request(
     let servers = match cloud_snapshot {
         Some(path) => ServerSource::Snapshot {
             path,
-            max_file_bytes,
+            max_file_bytes: place.max_file_bytes,
         },
-        None => api_source(repo, cluster, env, cloud_timeout)?,
+        None => api_source(place, env, cloud_timeout)?,
     };
     Ok(Some(CloudRequest {
         servers,
@@ -65,11 +76,11 @@ pub fn request(
 
 /// The API as the source: the client built from `clouds.stackit` and the environment.
 fn api_source(
-    repo: &Path,
-    cluster: &str,
+    place: &Place<'_>,
     env: &CloudEnv,
     flag_timeout: Option<u64>,
 ) -> Result<ServerSource, CommandError> {
+    let Place { repo, cluster, .. } = *place;
     let fleet = engine::open_cluster(repo, cluster)?;
     let prepared = fleet.prepare(cluster)?;
     let file = prepared.cluster.path.clone();
@@ -113,7 +124,7 @@ fn api_source(
     let timeout = timeout(flag_timeout, env)?;
     let mut http = HttpConfig::default().with_timeout(timeout);
     http.ca_bundle = ca_bundle(&fleet, &settings, env, &at)?;
-    let credentials = credentials(env)?;
+    let credentials = credentials(env, place, &fleet)?;
     let config = StackitConfig {
         project_id: project_id.clone(),
         region: region.clone(),
@@ -192,10 +203,15 @@ fn ca_bundle(
     }))
 }
 
-/// The credentials of the environment: a service-account key file
-/// (`STACKIT_SERVICE_ACCOUNT_KEY_PATH`), else a static token
-/// (`STACKIT_SERVICE_ACCOUNT_TOKEN`).
-fn credentials(env: &CloudEnv) -> Result<Credentials, CommandError> {
+/// The credentials: a service-account key file (`STACKIT_SERVICE_ACCOUNT_KEY_PATH`), else a
+/// static token (`STACKIT_SERVICE_ACCOUNT_TOKEN`), else, with a cluster as the Kubernetes
+/// source, the `serviceaccount.json` key of the Secret the machine classes'
+/// `credentialsSecretRef` names.
+fn credentials(
+    env: &CloudEnv,
+    place: &Place<'_>,
+    fleet: &plinth_renderer::Fleet,
+) -> Result<Credentials, CommandError> {
     if let Some(path) = &env.stackit_key_path {
         let text = read_small(path, "`STACKIT_SERVICE_ACCOUNT_KEY_PATH`")?;
         let key = ServiceAccountKey::parse(&path.display().to_string(), &text, None)
@@ -206,9 +222,50 @@ fn credentials(env: &CloudEnv) -> Result<Credentials, CommandError> {
         return Credentials::static_token(token.clone())
             .map_err(|e| CommandError::config(format!("`STACKIT_SERVICE_ACCOUNT_TOKEN`: {e}")));
     }
+    if let LiveSource::Cluster(options) = place.live {
+        return in_cluster_credentials(options, place, fleet);
+    }
     Err(CommandError::config("no STACKIT credentials for `--cloud`").hint(
         "set `STACKIT_SERVICE_ACCOUNT_KEY_PATH` (a service-account key file) or `STACKIT_SERVICE_ACCOUNT_TOKEN`, or read servers from a file with `--cloud-snapshot PATH`",
     ))
+}
+
+/// The key of the Secret the rendered machine classes' `credentialsSecretRef` names (the first
+/// by namespace and name when they name several), read from the cluster.
+fn in_cluster_credentials(
+    options: &ConnectOptions,
+    place: &Place<'_>,
+    fleet: &plinth_renderer::Fleet,
+) -> Result<Credentials, CommandError> {
+    let desired = engine::load_desired(place.repo, place.cluster, fleet, &|_| {})?;
+    let reference = desired
+        .iter()
+        .filter(|d| d.index.kind == "MachineClass")
+        .filter_map(|d| {
+            let r = d.value.get("credentialsSecretRef")?;
+            Some((
+                r.get("namespace")?.as_str()?.to_owned(),
+                r.get("name")?.as_str()?.to_owned(),
+            ))
+        })
+        .min();
+    let Some((namespace, name)) = reference else {
+        return Err(CommandError::config(
+            "no STACKIT credentials for `--cloud`: no rendered machine class names a `credentialsSecretRef`",
+        )
+        .hint("set `STACKIT_SERVICE_ACCOUNT_KEY_PATH` or `STACKIT_SERVICE_ACCOUNT_TOKEN`"));
+    };
+    let origin = format!("Secret `{namespace}/{name}` key `{SECRET_KEY}`");
+    let text = engine::secret_value(options, &namespace, &name, SECRET_KEY)?.ok_or_else(|| {
+        CommandError::config(format!(
+            "no STACKIT credentials for `--cloud`: the cluster has no {origin}"
+        ))
+        .hint("set `STACKIT_SERVICE_ACCOUNT_KEY_PATH` or `STACKIT_SERVICE_ACCOUNT_TOKEN`")
+    })?;
+    let text = zeroize::Zeroizing::new(text);
+    let key = ServiceAccountKey::parse(&origin, &text, None)
+        .map_err(|e| CommandError::config(e.to_string()))?;
+    Ok(Credentials::service_account_key(key, None))
 }
 
 /// A small regular file named by an environment variable (`what`), at most

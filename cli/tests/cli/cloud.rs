@@ -9,7 +9,8 @@ use std::process::Output;
 use plinth_testkit::stackit::{
     Endpoint, FakeStackit, StackitFault, StackitFaultKind, StackitScenario, TestKey,
 };
-use serde_json::Value;
+use plinth_testkit::{FakeApiServer, Scenario};
+use serde_json::{Value, json};
 
 use crate::common::{
     EPOCH, assert_exit, example_copy, plinth_command, plinth_reproducible, stderr, stdout,
@@ -208,7 +209,12 @@ fn bad_cloud_settings_exit_2_naming_the_field() {
             "projectID",
         ),
         (String::new(), &token[..], "`clouds.stackit` is not set"),
-        (clouds(), &[][..], "no STACKIT credentials"),
+        // No credentials and a snapshot as the Kubernetes source: nothing to read a Secret from.
+        (
+            clouds(),
+            &[("KUBECONFIG", "/nonexistent/kubeconfig")][..],
+            "no STACKIT credentials",
+        ),
         (
             clouds(),
             &[
@@ -219,7 +225,12 @@ fn bad_cloud_settings_exit_2_naming_the_field() {
         ),
     ] {
         let repo = repo_for(&fake, &clouds);
-        let out = drift(repo.path(), &fake, env, &["--cloud-only"]);
+        let out = drift(
+            repo.path(),
+            &fake,
+            env,
+            &["--cloud-only", "--snapshot", "rendered/gpu-east"],
+        );
         assert_exit(&out, 2, &[needle]);
     }
     assert!(fake.requests().is_empty(), "{:?}", fake.requests());
@@ -301,4 +312,65 @@ fn a_bad_cloud_snapshot_exits_2_naming_the_place() {
         assert_exit(&out, 2, &["servers.json", needle]);
         assert!(!stderr(&out).contains("hunter2"), "{}", stderr(&out));
     }
+}
+
+/// In the cluster, without credentials in the environment: the `serviceaccount.json` key of
+/// the Secret the machine classes' `credentialsSecretRef` names, exchanged for a token.
+#[test]
+fn in_cluster_the_key_comes_from_the_credentials_secret() {
+    use base64::Engine as _;
+    let fake = fake(|s| s);
+    let repo = repo_for(&fake, &clouds());
+    let key = TestKey::primary().key_json(&fake.token_url(), true);
+    let secret = json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "stackit-credentials", "namespace": "machine-controller-manager"},
+        "type": "Opaque",
+        "data": {
+            "project-id": base64::engine::general_purpose::STANDARD.encode(PROJECT),
+            "serviceaccount.json": base64::engine::general_purpose::STANDARD.encode(&key),
+        },
+    });
+    let cluster = FakeApiServer::start(Scenario::new().objects(vec![secret])).unwrap();
+    let kubeconfig = cluster.kubeconfig_path().display().to_string();
+    let out = drift(
+        repo.path(),
+        &fake,
+        &[],
+        &[
+            "--cloud-only",
+            "--kubeconfig",
+            &kubeconfig,
+            "--insecure-allow-http-loopback",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["cloud"]["servers"].as_array().unwrap().len(), 5);
+    assert_eq!(fake.token_requests().len(), 1, "{:?}", fake.requests());
+    assert!(!stderr(&out).contains("PRIVATE KEY"));
+
+    // A cluster without that Secret: exit 2, naming it.
+    let empty = FakeApiServer::start(Scenario::new()).unwrap();
+    let kubeconfig = empty.kubeconfig_path().display().to_string();
+    let out = drift(
+        repo.path(),
+        &fake,
+        &[],
+        &[
+            "--cloud-only",
+            "--kubeconfig",
+            &kubeconfig,
+            "--insecure-allow-http-loopback",
+        ],
+    );
+    assert_exit(
+        &out,
+        2,
+        &[
+            "the cluster has no Secret `machine-controller-manager/stackit-credentials` key `serviceaccount.json`",
+        ],
+    );
 }
