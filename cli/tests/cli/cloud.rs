@@ -77,23 +77,27 @@ fn drift(repo: &Path, fake: &FakeStackit, env: &[(&str, &str)], args: &[&str]) -
     cmd.output().unwrap()
 }
 
-/// The README's command: the recorded servers of `gpu-east` in every format, without
-/// credentials; a server in each status, exit 1.
-#[test]
-fn cloud_snapshot_of_the_example_in_every_format() {
-    let out_dir = tempfile::tempdir().unwrap();
-    let dir = out_dir.path().display().to_string();
-    let mut args = vec![
+/// `plinth drift examples/fleet --cluster gpu-east --cloud-only --cloud-snapshot SNAPSHOT`.
+fn example_cloud_only(snapshot: &str) -> Vec<&str> {
+    vec![
         "drift",
         "examples/fleet",
         "--cluster",
         "gpu-east",
         "--cloud-only",
         "--cloud-snapshot",
-        "examples/fleet/cloud/gpu-east/stackit-servers.json",
-        "--output-dir",
-        &dir,
-    ];
+        snapshot,
+    ]
+}
+
+/// The README's command: the recorded servers of `gpu-east` in every format, without
+/// credentials; a server in each status, exit 1.
+#[test]
+fn cloud_snapshot_of_the_example_in_every_format() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let dir = out_dir.path().display().to_string();
+    let mut args = example_cloud_only("examples/fleet/cloud/gpu-east/stackit-servers.json");
+    args.extend(["--output-dir", &dir]);
     for format in ["text", "json", "markdown", "junit", "prometheus", "html"] {
         args.extend(["--format", format]);
     }
@@ -297,18 +301,7 @@ fn a_bad_cloud_snapshot_exits_2_naming_the_place() {
         let file = tmp.path().join("servers.json");
         fs_err::write(&file, text).unwrap();
         let path = file.display().to_string();
-        let out = plinth_reproducible(
-            &workspace(),
-            &[
-                "drift",
-                "examples/fleet",
-                "--cluster",
-                "gpu-east",
-                "--cloud-only",
-                "--cloud-snapshot",
-                &path,
-            ],
-        );
+        let out = plinth_reproducible(&workspace(), &example_cloud_only(&path));
         assert_exit(&out, 2, &["servers.json", needle]);
         assert!(!stderr(&out).contains("hunter2"), "{}", stderr(&out));
     }
@@ -331,21 +324,21 @@ fn in_cluster_the_key_comes_from_the_credentials_secret() {
             "serviceaccount.json": base64::engine::general_purpose::STANDARD.encode(&key),
         },
     });
-    let cluster = FakeApiServer::start(Scenario::new().objects(vec![secret])).unwrap();
-    let kubeconfig = cluster.kubeconfig_path().display().to_string();
-    let out = drift(
-        repo.path(),
-        &fake,
-        &[],
-        &[
+    // `--cloud-only` with `cluster` as the Kubernetes source and no credentials in the
+    // environment.
+    let against = |cluster: &FakeApiServer| {
+        let kubeconfig = cluster.kubeconfig_path().display().to_string();
+        let args = [
             "--cloud-only",
             "--kubeconfig",
             &kubeconfig,
             "--insecure-allow-http-loopback",
             "--format",
             "json",
-        ],
-    );
+        ];
+        drift(repo.path(), &fake, &[], &args)
+    };
+    let out = against(&FakeApiServer::start(Scenario::new().objects(vec![secret])).unwrap());
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(json["cloud"]["servers"].as_array().unwrap().len(), 5);
@@ -353,19 +346,7 @@ fn in_cluster_the_key_comes_from_the_credentials_secret() {
     assert!(!stderr(&out).contains("PRIVATE KEY"));
 
     // A cluster without that Secret: exit 2, naming it.
-    let empty = FakeApiServer::start(Scenario::new()).unwrap();
-    let kubeconfig = empty.kubeconfig_path().display().to_string();
-    let out = drift(
-        repo.path(),
-        &fake,
-        &[],
-        &[
-            "--cloud-only",
-            "--kubeconfig",
-            &kubeconfig,
-            "--insecure-allow-http-loopback",
-        ],
-    );
+    let out = against(&FakeApiServer::start(Scenario::new()).unwrap());
     assert_exit(
         &out,
         2,

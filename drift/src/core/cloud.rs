@@ -226,24 +226,17 @@ impl Diff {
             }
         }
         self.networking(spec, server, details);
-        // Fields the API updates in place.
-        for (key, want) in spec
-            .get("labels")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            let at = format!("/labels/{}", pointer::escape(key));
-            self.differ(&at, want, raw.pointer(&at), false);
-        }
-        for (key, want) in spec
-            .get("metadata")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            let at = format!("/metadata/{}", pointer::escape(key));
-            self.differ(&at, want, raw.pointer(&at), false);
+        // Fields the API updates in place: each key the class sets.
+        for field in ["labels", "metadata"] {
+            for (key, want) in spec
+                .get(field)
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let at = format!("/{field}/{}", pointer::escape(key));
+                self.differ(&at, want, raw.pointer(&at), false);
+            }
         }
         // Write-only fields.
         for (at, name) in [
