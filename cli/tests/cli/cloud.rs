@@ -355,3 +355,29 @@ fn in_cluster_the_key_comes_from_the_credentials_secret() {
         ],
     );
 }
+
+/// `--cloud-timeout` bounds every request: a server slower than it fails the run (exit 2)
+/// after the retries, saying so.
+#[test]
+fn cloud_timeout_bounds_every_request() {
+    let fake = fake(|s| {
+        s.fault(StackitFault::new(
+            Endpoint::List,
+            10,
+            StackitFaultKind::Slow {
+                delay: std::time::Duration::from_secs(5),
+            },
+        ))
+    });
+    let repo = repo_for(&fake, &clouds());
+    let started = std::time::Instant::now();
+    let out = drift(
+        repo.path(),
+        &fake,
+        &[("STACKIT_SERVICE_ACCOUNT_TOKEN", TOKEN)],
+        &["--cloud-only", "--cloud-timeout", "1"],
+    );
+    assert_exit(&out, 2, &["no response within 1s", "4 attempt(s)"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(fake.list_requests().len(), 4, "{:?}", fake.requests());
+}
