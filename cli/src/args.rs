@@ -194,6 +194,28 @@ pub struct DriftArgs {
     pub mode: Option<DriftMode>,
     #[command(flatten)]
     pub reports: ReportArgs,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
+}
+
+/// Cloud drift (`drift`): the cluster's STACKIT servers against its machine classes.
+#[derive(Debug, Args)]
+pub struct CloudArgs {
+    /// Also compare the cluster's STACKIT servers with its rendered machine classes
+    /// (`clouds.stackit` in cluster.yaml; credentials from the environment)
+    #[arg(long)]
+    pub cloud: bool,
+    /// Compare the STACKIT servers only, not the Kubernetes objects
+    #[arg(long)]
+    pub cloud_only: bool,
+    /// Read the servers from a file instead of the API: a `ListServers` response
+    /// (`{"items": [...]}`) or a JSON list of them (implies --cloud)
+    #[arg(long, value_name = "PATH")]
+    pub cloud_snapshot: Option<PathBuf>,
+    /// Limit on every request to the cloud API, in seconds (default: `STACKIT_API_TIMEOUT`,
+    /// else 30)
+    #[arg(long, value_name = "SECS")]
+    pub cloud_timeout: Option<u64>,
 }
 
 /// Where live state comes from: a snapshot, or the cluster (`drift`, `apply`).

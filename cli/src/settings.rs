@@ -1,9 +1,14 @@
 //! Settings resolved once: the global flags and every environment variable the binary reads
-//! become a [`GlobalSettings`] in `main`, before any command runs. No other module of the
+//! (the cloud ones in [`CloudEnv`]) become a [`GlobalSettings`] in `main`, before any command
+//! runs. No other module of the
 //! binary, and no library, reads the environment.
 
+use std::ffi::OsString;
 use std::io::IsTerminal as _;
+use std::path::PathBuf;
 use std::time::SystemTime;
+
+use plinth_cloud::Secret;
 
 use plinth_drift::source::kube::KubeEnv;
 use plinth_vocab::redact::{self, Redactor};
@@ -22,6 +27,36 @@ fn kube_env() -> KubeEnv {
     }
 }
 
+/// The cloud settings of the environment (cloud drift), read once here: the libraries never
+/// read them. Tokens are [`Secret`]s (`Debug` prints `<redacted>`).
+#[derive(Debug, Clone, Default)]
+pub struct CloudEnv {
+    /// `STACKIT_API_ENDPOINT`: the `IaaS` API's base URL (wins over `clouds.stackit.endpoint`).
+    pub stackit_endpoint: Option<String>,
+    /// `STACKIT_API_TIMEOUT`: seconds (`--cloud-timeout` wins).
+    pub stackit_timeout: Option<OsString>,
+    /// `STACKIT_SERVICE_ACCOUNT_KEY_PATH`: a service-account key file (wins over a token).
+    pub stackit_key_path: Option<PathBuf>,
+    /// `STACKIT_SERVICE_ACCOUNT_TOKEN`: a static token.
+    pub stackit_token: Option<Secret>,
+    /// `SSL_CERT_FILE`: a CA bundle trusted besides the system's.
+    pub ssl_cert_file: Option<PathBuf>,
+}
+
+impl CloudEnv {
+    fn read() -> Self {
+        let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        Self {
+            stackit_endpoint: set("STACKIT_API_ENDPOINT").map(|v| v.to_string_lossy().into_owned()),
+            stackit_timeout: set("STACKIT_API_TIMEOUT"),
+            stackit_key_path: set("STACKIT_SERVICE_ACCOUNT_KEY_PATH").map(PathBuf::from),
+            stackit_token: set("STACKIT_SERVICE_ACCOUNT_TOKEN")
+                .map(|v| Secret::new(v.to_string_lossy().into_owned())),
+            ssl_cert_file: set("SSL_CERT_FILE").map(PathBuf::from),
+        }
+    }
+}
+
 /// What every command may use, resolved once from the global flags and the environment.
 #[derive(Debug, Clone)]
 pub struct GlobalSettings {
@@ -34,6 +69,8 @@ pub struct GlobalSettings {
     /// Who emits `plinth apply`'s Events (`reportingInstance`): `POD_NAME` (the downward
     /// API in the `CronJob`), else `HOSTNAME`, else `plinth`; at most 128 characters.
     pub reporting_instance: String,
+    /// The cloud settings of the environment (`STACKIT_*`, `SSL_CERT_FILE`).
+    pub cloud_env: CloudEnv,
 }
 
 impl GlobalSettings {
@@ -52,6 +89,7 @@ impl GlobalSettings {
                 .ok()
                 .and_then(|s| s.trim().parse::<i64>().ok()),
             kube_env: kube_env(),
+            cloud_env: CloudEnv::read(),
             reporting_instance: ["POD_NAME", "HOSTNAME"]
                 .iter()
                 .filter_map(|name| std::env::var(name).ok())

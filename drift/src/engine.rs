@@ -17,6 +17,7 @@ use plinth_vocab::redact::Redactor;
 use rayon::prelude::*;
 use serde_json::Value;
 
+use crate::core::cloud::{self, ClassSpec, CloudOrigin, CloudReport};
 use crate::core::compare::{Comparison, compare_client, compare_server};
 use crate::core::desired::{self, DesiredObject};
 use crate::core::discover;
@@ -28,6 +29,7 @@ use crate::core::scope::Placement;
 use crate::error::{DriftError, chain};
 use crate::source::kube::{ClusterLive, ConnectOptions};
 use crate::source::snapshot;
+use crate::source::stackit::{self, ServerSource};
 
 /// Server-side apply dry-runs in flight at once.
 pub const DRY_RUN_CONCURRENCY: usize = 8;
@@ -102,8 +104,45 @@ pub struct DriftRun {
 /// cannot be reached or read. An object that cannot be compared is not an error: the report
 /// says so.
 pub fn run(request: &DriftRequest, notify: &dyn Fn(Notice)) -> Result<DriftRun, DriftError> {
+    run_with_cloud(request, None, notify)
+}
+
+/// Cloud drift in a run: where the servers come from, and whether the Kubernetes comparison
+/// is left out (`--cloud-only`).
+#[derive(Debug, Clone)]
+pub struct CloudRequest {
+    pub servers: ServerSource,
+    pub only: bool,
+}
+
+/// Runs a whole drift, with cloud drift when `cloud` is given: the cluster's servers are
+/// compared with its rendered `MachineClass`es and join the report ([`Report::cloud`]).
+///
+/// # Errors
+/// As [`run`], and the servers cannot be listed or read.
+pub fn run_with_cloud(
+    request: &DriftRequest,
+    cloud: Option<&CloudRequest>,
+    notify: &dyn Fn(Notice),
+) -> Result<DriftRun, DriftError> {
     let fleet = open_cluster(&request.repo, &request.cluster)?;
     let desired = desired_side(&request.repo, &request.cluster, &fleet, notify)?;
+    let cloud_report = cloud
+        .map(|c| cloud_drift(&desired, &c.servers, notify))
+        .transpose()?;
+    if let (Some(cloud_report), true) = (&cloud_report, cloud.is_some_and(|c| c.only)) {
+        let report = Report::new(
+            &request.cluster,
+            report::rfc3339(request.now_epoch),
+            request.mode,
+            report::NO_KUBERNETES_SOURCE,
+            Vec::new(),
+            Vec::new(),
+        )
+        .with_cloud(cloud_report.clone())
+        .redacted(Redactor::shared());
+        return Ok(DriftRun { report });
+    }
     let prefix = fleet.settings.annotation_prefix.clone();
     let policy = Policy::new(
         &fleet.settings.drift.gitops_managers,
@@ -162,9 +201,48 @@ pub fn run(request: &DriftRequest, notify: &dyn Fn(Notice)) -> Result<DriftRun, 
         request.source.name(),
         objects,
         hardware,
-    )
+    );
+    let report = match cloud_report {
+        Some(cloud) => report.with_cloud(cloud),
+        None => report,
+    }
     .redacted(Redactor::shared());
     Ok(DriftRun { report })
+}
+
+/// The servers of `source` compared with the rendered STACKIT `MachineClass`es of `desired`.
+fn cloud_drift(
+    desired: &Desired,
+    source: &ServerSource,
+    notify: &dyn Fn(Notice),
+) -> Result<CloudReport, DriftError> {
+    let mut classes = Vec::new();
+    for (i, outline) in desired.outlines().iter().enumerate() {
+        if outline.index.kind == "MachineClass" {
+            for object in desired.load(i..i + 1)? {
+                classes.extend(ClassSpec::of_object(&object.value));
+            }
+        }
+    }
+    let servers = stackit::servers(source)?;
+    notify(Notice::Detail(format!(
+        "cloud: {} STACKIT server(s) from the {}, {} rendered machine class(es)",
+        servers.len(),
+        source.name(),
+        classes.len()
+    )));
+    let (project_id, region) = match source {
+        ServerSource::Api {
+            project_id, region, ..
+        } => (Some(project_id.clone()), Some(region.clone())),
+        ServerSource::Snapshot { .. } => (None, None),
+    };
+    let origin = CloudOrigin {
+        source: source.name().to_owned(),
+        project_id,
+        region,
+    };
+    Ok(CloudReport::new(origin, cloud::compare(&classes, &servers)))
 }
 
 /// The repository at `repo` opened, with `cluster` one of its clusters.
@@ -506,6 +584,27 @@ async fn compare_one(
         (Step::Final(_), _) => Comparison::default(),
     };
     eval.finish(found)
+}
+
+/// The decoded value of `key` of the Secret `namespace/name` in the cluster `options` reach
+/// (`None`: no such Secret or key): the in-cluster credentials of cloud drift.
+///
+/// # Errors
+/// The cluster cannot be reached, or refuses the read (the error never holds the value).
+pub fn secret_value(
+    options: &ConnectOptions,
+    namespace: &str,
+    name: &str,
+    key: &str,
+) -> Result<Option<Vec<u8>>, DriftError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(DriftError::Runtime)?;
+    runtime.block_on(async {
+        let cluster = ClusterLive::connect(options).await?;
+        cluster.secret_value(namespace, name, key).await
+    })
 }
 
 /// The inventory of a live cluster, read from its Node objects (what `plinth discover` writes).

@@ -95,6 +95,14 @@ pub enum DriftError {
         "{request} did not finish within the deadline of {deadline} (raise it with `--deadline`)"
     )]
     Deadline { request: String, deadline: String },
+    /// A cloud API call failed, or could not be set up: the cause names the request or the
+    /// setting, never a credential or a `5xx` body.
+    #[error("{what}")]
+    Cloud {
+        what: String,
+        #[source]
+        source: Box<plinth_cloud::CloudError>,
+    },
     /// The kubeconfig (or in-cluster configuration) is unusable: the message names the file,
     /// the cluster or user entry and the field, never a credential.
     #[error("{origin}: {entry}: {message}")]

@@ -39,6 +39,33 @@ pub struct ClusterSpec {
     /// When `plinth apply` may make disruptive changes to this cluster: wins over
     /// `plinth.yaml`'s `apply.maintenanceWindows` when present (an empty list: never).
     pub maintenance_windows: Option<Vec<crate::settings::MaintenanceWindow>>,
+    /// The cluster's cloud accounts, for cloud drift (`plinth drift --cloud`); nothing
+    /// rendered depends on them.
+    pub clouds: Clouds,
+}
+
+/// `clouds` of `cluster.yaml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Clouds {
+    pub stackit: Option<StackitCloud>,
+}
+
+/// `clouds.stackit`: where the cluster's STACKIT servers are. Values are checked where they
+/// are used (the client names the field); this only reads them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct StackitCloud {
+    /// The project (a UUID).
+    pub project_id: Option<String>,
+    /// The region (`eu01`).
+    pub region: Option<String>,
+    /// The `IaaS` API's base URL; no default (`STACKIT_API_ENDPOINT` otherwise).
+    pub endpoint: Option<String>,
+    /// `v1` or `v2` (default `v2`, what the provider calls).
+    pub api_version: Option<String>,
+    /// A CA bundle (PEM) to trust besides the system's, repository-relative.
+    pub ca_file: Option<String>,
 }
 
 /// A loaded cluster: its folder name, the file it came from, and its spec.

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use plinth_drift::core::report::{self, Format, Mode, Report, Verdict};
-use plinth_drift::engine::{self, DriftRequest, DriftRun, LiveSource, Notice};
+use plinth_drift::engine::{self, CloudRequest, DriftRequest, DriftRun, LiveSource, Notice};
 
 use super::Outcome;
-use super::shared;
+use super::{shared, stackit};
 use crate::args::{DriftArgs, DriftMode, RepoArg};
 use crate::command_error::CommandError;
 use crate::printer::Printer;
@@ -25,6 +25,8 @@ struct DriftSettings {
     mode: Mode,
     formats: Vec<Format>,
     output_dir: Option<PathBuf>,
+    /// Cloud drift (`--cloud`, `--cloud-only`, `--cloud-snapshot`).
+    cloud: Option<CloudRequest>,
 }
 
 impl DriftSettings {
@@ -35,9 +37,28 @@ impl DriftSettings {
             live,
             mode,
             reports,
+            cloud,
         } = args;
         let namespace = live.namespace.clone();
+        let max_file_bytes = live
+            .max_snapshot_file_mib
+            .max(1)
+            .saturating_mul(1024 * 1024);
         let source = shared::live_source(live, global);
+        let place = stackit::Place {
+            repo: &repo,
+            cluster: &cluster,
+            live: &source,
+            max_file_bytes,
+        };
+        let cloud = stackit::request(cloud, &place, &global.cloud_env)?;
+        // Nothing is compared on the Kubernetes side: the report says `client`, not the
+        // default of a cluster source.
+        let mode = if cloud.as_ref().is_some_and(|c| c.only) && mode.is_none() {
+            Some(DriftMode::Client)
+        } else {
+            mode
+        };
         let mode = match (mode, &source) {
             (Some(DriftMode::Client), _) | (None, LiveSource::Snapshot { .. }) => Mode::Client,
             (Some(DriftMode::Server), LiveSource::Snapshot { .. }) => {
@@ -59,6 +80,7 @@ impl DriftSettings {
             mode,
             formats,
             output_dir,
+            cloud,
         })
     }
 }
@@ -82,9 +104,14 @@ pub fn run(args: DriftArgs, global: &GlobalSettings) -> Result<Outcome, CommandE
         Notice::Detail(text) => printer.detail(&text),
         Notice::Warning(text) => printer.warn(&text),
     };
-    let DriftRun { report } = engine::run(&request, &notify)?;
+    let DriftRun { report } = engine::run_with_cloud(&request, settings.cloud.as_ref(), &notify)?;
+    let cloud = report
+        .cloud
+        .as_ref()
+        .map(|c| format!("; {}", c.summary_line()))
+        .unwrap_or_default();
     printer.status(&format!(
-        "cluster `{}`: {} in {:.2}s",
+        "cluster `{}`: {}{cloud} in {:.2}s",
         settings.cluster,
         report::text::summary_line(&report),
         started.elapsed().as_secs_f64()

@@ -1,5 +1,5 @@
 //! One module per subcommand; each returns an [`Outcome`] that maps to the exit code, or a
-//! [`CommandError`]. What commands share lives in `shared` and `cluster_client`, never in a
+//! [`CommandError`]. What commands share lives in `shared`, `cluster_client` and `stackit`, never in a
 //! sibling command.
 
 mod apply;
@@ -12,6 +12,7 @@ mod drift;
 mod rbac;
 mod render;
 mod shared;
+mod stackit;
 mod validate;
 
 use std::process::ExitCode;

@@ -8,6 +8,7 @@ mod common;
 mod apply;
 mod apply_adversarial;
 mod catalog;
+mod cloud;
 mod cluster_client;
 mod commit;
 mod diff;

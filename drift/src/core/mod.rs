@@ -2,6 +2,7 @@
 //! compared, how each object is evaluated, which objects are in scope, and the report in every
 //! format. Synchronous, and it imports no I/O module ([`crate::source`], [`crate::transport`]).
 
+pub mod cloud;
 pub mod compare;
 pub mod desired;
 pub mod discover;

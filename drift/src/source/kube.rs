@@ -605,6 +605,49 @@ impl ClusterLive {
         self.found(what, request).await
     }
 
+    /// The decoded value of `key` of the Secret `namespace/name` (`None`: no such Secret or no
+    /// such key). The value (a credential) never reaches an error or a log.
+    pub async fn secret_value(
+        &self,
+        namespace: &str,
+        name: &str,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>, DriftError> {
+        use base64::Engine as _;
+        let what = format!("read of the Secret `{namespace}/{name}`");
+        for (field, value) in [("metadata.namespace", namespace), ("metadata.name", name)] {
+            if let Some(problem) = path_segment_problem(value, false) {
+                return Err(unsendable(what, field, problem));
+            }
+        }
+        let path = resource_path("v1", "secrets", Some(namespace));
+        let request = Request::new(path)
+            .get(name, &kube::api::GetParams::default())
+            .map_err(|e| request_error(&what, e))?;
+        let (status, body) = self.send(&what, request).await?;
+        if status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            return Err(status_error(what, status, &body));
+        }
+        let secret = parse_json(&what, &body)?;
+        let Some(encoded) = secret
+            .get("data")
+            .and_then(|d| d.get(key))
+            .and_then(Value::as_str)
+        else {
+            return Ok(None);
+        };
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map(Some)
+            .map_err(|_| DriftError::Invalid {
+                path: what,
+                message: format!("`data.{key}` is not base64"),
+            })
+    }
+
     /// Whether the cluster serves `kind` at `api_version` now, discovering that group/version
     /// again (a CRD applied a moment ago).
     pub async fn serves_now(&self, api_version: &str, kind: &str) -> Result<bool, DriftError> {

@@ -1,6 +1,7 @@
 //! Live sources, the I/O edges of drift: a `kubectl get -o yaml` [`snapshot`] on disk and a
-//! live cluster through [`kube`]. Each yields a [`crate::LiveSet`]; a new source (a cloud
+//! live cluster through [`kube`]; the servers of a cloud ([`stackit`]). Each yields a [`crate::LiveSet`]; a new source (a cloud
 //! provider's API) goes here, over the shared [`crate::transport`] layer.
 
 pub mod kube;
 pub mod snapshot;
+pub mod stackit;

@@ -490,7 +490,7 @@ fn parse_file(file: &Path, text: &str, json_name: bool) -> Result<Vec<Value>, Dr
 
 /// A snapshot file's text: a regular file (checked before it is opened, as opening a FIFO
 /// blocks), at most `limit` bytes by its metadata and by what is actually read.
-fn read_bounded(file: &Path, limit: u64) -> Result<String, DriftError> {
+pub(crate) fn read_bounded(file: &Path, limit: u64) -> Result<String, DriftError> {
     let io = |source| DriftError::Io {
         path: file.display().to_string(),
         source,

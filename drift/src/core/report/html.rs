@@ -9,6 +9,7 @@ use plinth_vocab::change::FieldChange;
 
 use super::wording::Group;
 use super::{Report, markup, show};
+use crate::core::report::cloud::CloudReport;
 
 /// The page's style before the status badges' colours.
 const LAYOUT: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24}\
@@ -22,16 +23,25 @@ pre{margin:0;white-space:pre-wrap;word-break:break-all}\
 const BADGES: &str = ".in-sync{background:#dafbe1}.drifted,.missing,.orphaned,.refused,.invalid{background:#ffebe9}\
 .error{background:#ffd8b5}.unmanaged,.paused{background:#eaeef2}";
 
+/// The colours of the cloud servers' badges that the drift statuses do not have (only on a
+/// page with cloud results).
+const CLOUD_BADGES: &str = ".stale,.unhealthy{background:#ffebe9}";
+
 /// The page's style after the badges' colours.
 const FOLDS: &str = "details{margin:.5rem 0}summary{cursor:pointer}";
 
 /// Renders the report as one HTML page.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
+    let badges = if report.cloud.is_some() {
+        format!("{BADGES}{CLOUD_BADGES}")
+    } else {
+        BADGES.to_owned()
+    };
     open_page(
         &mut out,
         &format!("plinth drift report: {}", report.cluster),
-        BADGES,
+        &badges,
     );
     let _ = writeln!(
         out,
@@ -92,8 +102,44 @@ pub fn render(report: &Report) -> String {
         }
         out.push_str("</table>\n");
     }
+    if let Some(cloud) = &report.cloud {
+        cloud_section(&mut out, cloud);
+    }
     out.push_str("</body>\n</html>\n");
     out
+}
+
+/// The cloud section: a summary table and every server with its differences and lines.
+fn cloud_section(out: &mut String, cloud: &CloudReport) {
+    let _ = writeln!(out, "<h2>Cloud</h2>\n<p>{}.</p>", esc(&cloud.origin_line()));
+    open_table(out, None, &["Status", "Servers"]);
+    for (status, n) in cloud.status_counts() {
+        row(out, [badge(status.as_str()), n.to_string()]);
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "<tr><th>total</th><th>{}</th></tr>\n</table>",
+        cloud.servers.len()
+    );
+    open_table(out, None, &["Status", "Server", "Class", "Details"]);
+    for s in &cloud.servers {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>",
+            badge(s.status.as_str()),
+            esc(&s.name),
+            esc(s.machine_class.as_deref().unwrap_or(""))
+        );
+        if !s.changes.is_empty() {
+            fields(out, &s.changes, Group::Changes, |_| None);
+        }
+        for line in s.lines() {
+            let _ = write!(out, "<div>{}</div>", esc(&line));
+        }
+        out.push_str("</td></tr>\n");
+    }
+    out.push_str("</table>\n");
 }
 
 /// The page up to its `<h1>` `title`: no script, no external fetch (a Content-Security-Policy

@@ -11,14 +11,21 @@ use plinth_vocab::change::FieldChange;
 
 use super::wording::Group;
 use super::{Report, Status, markup, show};
+use crate::core::report::cloud::ServerResult;
 
 /// Renders the report as `JUnit` XML.
 pub fn render(report: &Report) -> String {
     let count = |f: fn(Status) -> bool| report.objects.iter().filter(|o| f(o.status)).count();
-    let failures = count(Status::is_finding) + usize::from(!report.hardware.is_empty());
+    let servers = report
+        .cloud
+        .as_ref()
+        .map_or(&[][..], |c| c.servers.as_slice());
+    let failing_servers = servers.iter().filter(|s| s.status.is_finding()).count();
+    let failures =
+        count(Status::is_finding) + usize::from(!report.hardware.is_empty()) + failing_servers;
     let errors = count(|s| s == Status::Error);
     let skipped = count(|s| matches!(s, Status::Unmanaged | Status::Paused));
-    let tests = report.objects.len() + usize::from(!report.hardware.is_empty());
+    let tests = report.objects.len() + usize::from(!report.hardware.is_empty()) + servers.len();
     let mut out = open_suite(
         "plinth drift",
         &format!("drift.{}", report.cluster),
@@ -109,6 +116,9 @@ pub fn render(report: &Report) -> String {
             esc(&body)
         );
     }
+    for s in servers {
+        server_case(&mut out, &report.cluster, s);
+    }
     // The summary of the other formats' "stale overrides" section: the suite's own output
     // (not a test case: they are not drift, and the test cases stay one per object).
     let stale = report.stale_overrides();
@@ -121,6 +131,56 @@ pub fn render(report: &Report) -> String {
     }
     let _ = writeln!(out, "  </testsuite>\n</testsuites>");
     out
+}
+
+/// The test case of one cloud server (class `<cluster>.Server`, named
+/// `server/<class>/<name>`): a finding is a failure with its differences and notes; what could
+/// not be compared is the test case's `system-out`.
+fn server_case(out: &mut String, cluster: &str, s: &ServerResult) {
+    let class = s.machine_class.as_deref().unwrap_or("(none)");
+    let _ = write!(
+        out,
+        "    <testcase classname=\"{}\" name=\"{}\"",
+        esc(&format!("{cluster}.Server")),
+        esc(&format!("server/{class}/{}", s.name))
+    );
+    let system_out = if s.not_comparable.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n      <system-out>{}</system-out>",
+            esc(&format!(
+                "not comparable: {}\n",
+                s.not_comparable.join(", ")
+            ))
+        )
+    };
+    if !s.status.is_finding() {
+        if system_out.is_empty() {
+            let _ = writeln!(out, "/>");
+        } else {
+            let _ = writeln!(out, ">{system_out}\n    </testcase>");
+        }
+        return;
+    }
+    let mut body = String::new();
+    for c in &s.changes {
+        field(&mut body, c, None, None);
+    }
+    for line in s
+        .lines()
+        .iter()
+        .filter(|l| !l.starts_with("not comparable: "))
+    {
+        let _ = writeln!(body, "{line}");
+    }
+    let _ = writeln!(
+        out,
+        ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>{system_out}\n    </testcase>",
+        esc(&format!("{} {}", s.status.as_str(), s.heading())),
+        s.status.as_str(),
+        esc(&body)
+    );
 }
 
 /// The XML declaration, the `<testsuites>` named `suites` and its one `<testsuite>` named

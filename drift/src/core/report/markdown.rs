@@ -9,6 +9,7 @@ use plinth_vocab::change::FieldChange;
 
 use super::wording::Group;
 use super::{Report, show};
+use crate::core::report::cloud::CloudReport;
 
 /// Renders the report as GitHub-flavoured Markdown.
 pub fn render(report: &Report) -> String {
@@ -80,7 +81,30 @@ pub fn render(report: &Report) -> String {
             );
         }
     }
+    if let Some(cloud) = &report.cloud {
+        cloud_section(&mut out, cloud);
+    }
     out
+}
+
+/// The cloud section: a summary table of the servers, then one section per server.
+fn cloud_section(out: &mut String, cloud: &CloudReport) {
+    let _ = writeln!(out, "\n## Cloud: {}\n", prose(&cloud.origin_line()));
+    let _ = writeln!(out, "| Status | Servers |\n|---|---:|");
+    for (s, n) in cloud.status_counts() {
+        row(out, &[s.as_str().to_owned(), n.to_string()]);
+    }
+    let _ = writeln!(out, "| **total** | **{}** |", cloud.servers.len());
+    for s in &cloud.servers {
+        let _ = writeln!(out, "\n### {} {}\n", s.status.as_str(), prose(&s.heading()));
+        if !s.changes.is_empty() {
+            table(out, &s.changes, Group::Changes, |_| None);
+            out.push('\n');
+        }
+        for line in s.lines() {
+            let _ = writeln!(out, "- {}", prose(&line));
+        }
+    }
 }
 
 /// A table of `changes`, fields of `group` (field, desired, live, and who wrote them when

@@ -1,6 +1,7 @@
 //! The drift report: per-object results, the summary and hardware drift, redacted once before
 //! any format sees it; one module per output format.
 
+pub mod cloud;
 pub mod html;
 mod ignition;
 pub mod json;
@@ -22,10 +23,14 @@ use plinth_vocab::redact::Redactor;
 use plinth_vocab::ObjectRef;
 use plinth_vocab::change::{FieldChange, Writer};
 
+pub use cloud::CloudReport;
 pub use ignition::ContentDiff;
 
 /// The JSON report's schema version; changes are additive only.
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// The report's `source` when only the cloud was compared (`--cloud-only`).
+pub const NO_KUBERNETES_SOURCE: &str = "none";
 
 /// An object's drift status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -183,6 +188,10 @@ pub struct Report {
     /// Objects sorted by group, kind, namespace and name.
     pub objects: Vec<ObjectResult>,
     pub hardware: Vec<HardwareDrift>,
+    /// Cloud drift (`--cloud`, `--cloud-only`, `--cloud-snapshot`): the cluster's servers
+    /// compared with its rendered machine classes. Absent without those flags (additive).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud: Option<CloudReport>,
     /// Decoded line diffs of changed `MachineConfig` file contents, made by
     /// [`Report::redacted`] (empty before): what the human formats show for those changes.
     #[serde(skip)]
@@ -225,15 +234,26 @@ impl Report {
             summary,
             objects,
             hardware,
+            cloud: None,
             content_diffs: Vec::new(),
         }
+    }
+
+    /// This report with the cloud results.
+    #[must_use]
+    pub fn with_cloud(mut self, cloud: CloudReport) -> Self {
+        self.cloud = Some(cloud);
+        self
     }
 
     /// The exit-code meaning of the report.
     pub fn verdict(&self) -> Verdict {
         if self.objects.iter().any(|o| o.status == Status::Error) {
             Verdict::Incomplete
-        } else if self.objects.iter().any(|o| o.status.is_finding()) || !self.hardware.is_empty() {
+        } else if self.objects.iter().any(|o| o.status.is_finding())
+            || !self.hardware.is_empty()
+            || self.cloud.as_ref().is_some_and(CloudReport::has_findings)
+        {
             Verdict::Drift
         } else {
             Verdict::InSync
@@ -267,6 +287,9 @@ impl Report {
     /// `snapshot source, client-side comparison`: where live state came from and how it was
     /// compared.
     pub fn provenance(&self) -> String {
+        if self.source == NO_KUBERNETES_SOURCE {
+            return "cloud only, no Kubernetes comparison".to_owned();
+        }
         format!(
             "{} source, {}-side comparison",
             self.source,
@@ -282,6 +305,7 @@ impl Report {
     pub fn redacted(&self, redactor: &Redactor) -> Self {
         let mut out = self.clone();
         out.content_diffs.clear();
+        out.cloud = self.cloud.as_ref().map(|c| c.redacted(redactor));
         for o in &mut out.objects {
             let lists = [&mut o.changes, &mut o.pending_removal, &mut o.managed];
             let diffs = redact_changes(redactor, &o.key, lists.into_iter().flatten());

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 
 use super::{Report, Status, epoch_of};
+use crate::core::report::cloud::{CloudReport, ServerStatus};
 
 /// Renders the report as Prometheus text exposition format 0.0.4.
 pub fn render(report: &Report) -> String {
@@ -62,7 +63,39 @@ pub fn render(report: &Report) -> String {
         ),
     ];
     gauges(&mut out, &cluster, &per_cluster);
+    if let Some(cloud) = &report.cloud {
+        servers(&mut out, &cluster, cloud);
+    }
     out
+}
+
+/// `plinth_drift_cloud_servers{cluster, class, status}`: the servers by class (empty for a
+/// server with a machine label and no class) and status, zeros included.
+fn servers(out: &mut String, cluster: &str, cloud: &CloudReport) {
+    let name = "plinth_drift_cloud_servers";
+    header(
+        out,
+        name,
+        "Cloud servers by cluster, machine class and drift status.",
+    );
+    let mut by_class: BTreeMap<&str, BTreeMap<ServerStatus, usize>> = BTreeMap::new();
+    for s in &cloud.servers {
+        *by_class
+            .entry(s.machine_class.as_deref().unwrap_or(""))
+            .or_default()
+            .entry(s.status)
+            .or_default() += 1;
+    }
+    for (class, counts) in &by_class {
+        for status in ServerStatus::ALL {
+            let _ = writeln!(
+                out,
+                "{name}{{cluster=\"{cluster}\",class=\"{}\",status=\"{status}\"}} {}",
+                label(class),
+                counts.get(&status).copied().unwrap_or(0)
+            );
+        }
+    }
 }
 
 /// One gauge of each `(name, help, value)` for the cluster (`cluster`, a label value

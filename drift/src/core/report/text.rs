@@ -8,6 +8,7 @@ use plinth_vocab::change::FieldChange;
 
 use super::wording::Group;
 use super::{Report, show};
+use crate::core::report::cloud::CloudReport;
 
 /// Renders the report as plain text (no colour).
 pub fn render(report: &Report) -> String {
@@ -54,7 +55,27 @@ pub fn render(report: &Report) -> String {
             );
         }
     }
+    if let Some(cloud) = &report.cloud {
+        cloud_section(&mut out, cloud);
+    }
     out
+}
+
+/// The cloud section: the servers' summary, then every server with its differences, what a
+/// replacement would change, what could not be compared, and notes.
+fn cloud_section(out: &mut String, cloud: &CloudReport) {
+    let _ = writeln!(out, "\ncloud: {}", cloud.origin_line());
+    let _ = writeln!(out, "{}", cloud.summary_line());
+    for s in &cloud.servers {
+        out.push('\n');
+        let _ = writeln!(out, "{:<9} {}", s.status.as_str(), s.heading());
+        for c in &s.changes {
+            field(out, c, None, None);
+        }
+        for line in s.lines() {
+            let _ = writeln!(out, "    {line}");
+        }
+    }
 }
 
 /// One changed field: where, both values (or the decoded `diff` of a file's contents) and
