@@ -4,10 +4,11 @@
 //! MachineClasses. `status` and `powerStatus` stay strings (the spec lists values but declares
 //! a plain string), with helpers.
 //!
-//! `securityGroups`, `networking`, `bootVolume.size`, `.performanceClass` and `.source` are
-//! write-only in the spec and never come back; `nics`, `userData` and `serviceAccountMails`
-//! only with `details=true`. `userData` is not in the typed model (it often carries secrets);
-//! it stays in [`Server::raw`] for a caller that redacts.
+//! The server's `securityGroups` (names), `networking`, `bootVolume.size`, `.performanceClass`
+//! and `.source` are write-only in the spec and never come back; each NIC's `securityGroups`
+//! (ids), `nics`, `userData` and `serviceAccountMails` only with `details=true`. `userData`
+//! is dropped as the server is read, from [`Server::raw`] too: it carries the node's bootstrap
+//! token, is never compared, and so never reaches a report, an error or a `Debug` print.
 
 use std::collections::BTreeMap;
 
@@ -75,6 +76,9 @@ pub struct Nic {
     pub nic_security: Option<bool>,
     #[serde(default)]
     pub allowed_addresses: Vec<Value>,
+    /// The security groups of the interface (ids).
+    #[serde(default)]
+    pub security_groups: Vec<String>,
 }
 
 /// Which labels identify a server's class and machine.
@@ -110,10 +114,11 @@ impl LabelForm {
 impl Server {
     /// Reads one item of a list response; the error names the missing or mistyped field,
     /// never a value.
-    pub fn from_value(raw: Value) -> Result<Self, String> {
-        if !raw.is_object() {
+    pub fn from_value(mut raw: Value) -> Result<Self, String> {
+        let Some(object) = raw.as_object_mut() else {
             return Err("is not an object".to_owned());
-        }
+        };
+        object.remove("userData");
         let text = |field: &str| -> Result<Option<String>, String> {
             match raw.get(field) {
                 None | Some(Value::Null) => Ok(None),
@@ -226,7 +231,9 @@ mod tests {
             "machineType": "c1.2",
             "labels": {"mcm.gardener.cloud/machineclass": "workers", "n": 3},
             "bootVolume": {"id": "b", "deleteOnTermination": true},
-            "nics": [{"nicId": "n1", "ipv4": "10.0.0.4", "later": "ignored"}],
+            "nics": [{"nicId": "n1", "ipv4": "10.0.0.4", "later": "ignored",
+                "securityGroups": ["6f1c0001-2b1e-4c4a-9a51-0c2f5e7d0002"]}],
+            "userData": "I2Nsb3VkLWNvbmZpZwpib290c3RyYXAtdG9rZW46IGFiY2RlZi4wMTIzNDU2Nzg5YWJjZGVm",
             "status": "ACTIVE",
             "powerStatus": "CRASHED",
             "somethingNew": {"x": 1},
@@ -245,8 +252,16 @@ mod tests {
             s.boot_volume.as_ref().unwrap().delete_on_termination,
             Some(true)
         );
+        assert_eq!(
+            s.nics[0].security_groups,
+            ["6f1c0001-2b1e-4c4a-9a51-0c2f5e7d0002"]
+        );
         assert!(s.is_unhealthy());
-        assert_eq!(s.raw, raw);
+        // userData (a bootstrap token) is dropped, from the raw object too.
+        let mut expected = raw;
+        expected.as_object_mut().unwrap().remove("userData");
+        assert_eq!(s.raw, expected);
+        assert!(!format!("{s:?}").contains("I2Nsb3Vk"));
     }
 
     #[test]
