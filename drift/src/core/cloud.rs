@@ -167,11 +167,12 @@ fn unhealthy_note(server: &Server, result: &mut ServerResult) {
     ));
 }
 
-/// `text` on one line, at most 300 characters.
+/// `text` on one line, redacted, then at most 300 characters: redacted before it is cut, so a
+/// secret across the cut is never shown in part.
 fn one_line(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    plinth_vocab::redact::Redactor::shared()
+        .redact_text(&line)
         .chars()
         .take(300)
         .collect()

@@ -357,3 +357,19 @@ fn in_sync_servers_are_not_a_finding() {
         Report::new("c", rfc3339(0), Mode::Client, "snapshot", vec![], vec![]).with_cloud(cloud);
     assert_eq!(report.verdict(), Verdict::InSync);
 }
+
+/// An `errorMessage` is redacted before it is cut to one short line: a secret across the cut
+/// is never shown in part.
+#[test]
+fn an_error_message_is_redacted_before_it_is_shortened() {
+    let token = "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5";
+    for at in 270..300 {
+        let broken = server(|s| {
+            s["status"] = json!("ERROR");
+            s["errorMessage"] = json!(format!("{} {token}", "x".repeat(at)));
+        });
+        let results = compare(&[class()], &[broken]);
+        let notes = results[0].notes.join(" ");
+        assert!(!notes.contains("ghp_aB3dE5"), "at {at}: {notes}");
+    }
+}
