@@ -102,7 +102,7 @@ fn server(i: usize, user_data: &str) -> Value {
         _ => class_name(i % CLASSES),
     };
     let name = format!("{class}-{i:05}");
-    let form = if i % 2 == 0 {
+    let form = if i.is_multiple_of(2) {
         LabelForm::Current
     } else {
         LabelForm::Legacy
@@ -146,7 +146,7 @@ fn server(i: usize, user_data: &str) -> Value {
 
 /// `VmHWM` of this process in KiB (0 where `/proc` has none).
 fn peak_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+    fs_err::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
@@ -356,16 +356,18 @@ fn main() {
             .expect("the child runs");
         let text = String::from_utf8_lossy(&output.stdout);
         let mut lines: Vec<&str> = text.lines().collect();
-        let last = lines.pop().unwrap_or("");
+        let summary = lines.pop().unwrap_or("");
+        let mut out = std::io::stdout().lock();
         for line in lines {
-            println!("{line}");
+            let _ = writeln!(out, "{line}");
         }
+        drop(out);
         assert!(
             output.status.success(),
-            "the run with {n} servers failed: {}{last}",
+            "the run with {n} servers failed: {}{summary}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let counts: Vec<usize> = last
+        let counts: Vec<usize> = summary
             .strip_prefix("requests token=")
             .map(|rest| {
                 rest.split(" list=")
@@ -374,7 +376,7 @@ fn main() {
             })
             .unwrap_or_default();
         let [token, list] = counts[..] else {
-            panic!("the run with {n} servers printed no request counts: {last}")
+            panic!("the run with {n} servers printed no request counts: {summary}")
         };
         seen.push((n, Requests { token, list }));
     }
