@@ -58,6 +58,23 @@ pub struct Prepared {
     pub input_digest: String,
 }
 
+impl Prepared {
+    /// The cluster's `clouds.stackit`, composed: each overlay's in order (a later one wins),
+    /// then `cluster.yaml`'s, field by field; with the file each field came from. `None` when
+    /// neither sets it.
+    pub fn stackit_cloud(&self) -> Option<crate::cluster::Sourced<crate::cluster::StackitCloud>> {
+        let layers = self
+            .overlays
+            .iter()
+            .map(|o| (o.path.as_str(), o.clouds.stackit.as_ref()))
+            .chain([(
+                self.cluster.path.as_str(),
+                self.cluster.spec.clouds.stackit.as_ref(),
+            )]);
+        crate::cluster::StackitCloud::compose(layers)
+    }
+}
+
 /// A platform repository opened for rendering: settings, catalog and templates.
 #[derive(Debug)]
 pub struct Fleet {

@@ -84,19 +84,19 @@ fn api_source(
     let fleet = engine::open_cluster(repo, cluster)?;
     let prepared = fleet.prepare(cluster)?;
     let file = prepared.cluster.path.clone();
-    let at = |field: &str| format!("`{file}`: `clouds.stackit.{field}`");
-    let settings: StackitCloud = prepared
-        .cluster
-        .spec
-        .clouds
-        .stackit
-        .clone()
-        .ok_or_else(|| {
-            CommandError::config(format!(
-                "`{file}`: `clouds.stackit` is not set: cloud drift needs the cluster's STACKIT project"
-            ))
-            .hint("add `clouds.stackit.projectId` and `region`, or read servers from a file with `--cloud-snapshot PATH`")
-        })?;
+    // `clouds.stackit` composed from the cluster's overlays and `cluster.yaml`: each field is
+    // named in the file that set it (a missing one in `cluster.yaml`).
+    let composed = prepared.stackit_cloud().ok_or_else(|| {
+        CommandError::config(format!(
+            "`{file}`: `clouds.stackit` is not set (nor by an overlay): cloud drift needs the cluster's STACKIT project"
+        ))
+        .hint("add `clouds.stackit.projectId` and `region`, or read servers from a file with `--cloud-snapshot PATH`")
+    })?;
+    let at = |field: &str| {
+        let from = composed.origin(field).unwrap_or(&file);
+        format!("`{from}`: `clouds.stackit.{field}`")
+    };
+    let settings: StackitCloud = composed.value.clone();
     let required = |value: Option<String>, field: &str| {
         value
             .filter(|v| !v.trim().is_empty())

@@ -381,3 +381,40 @@ fn cloud_timeout_bounds_every_request() {
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     assert_eq!(fake.list_requests().len(), 4, "{:?}", fake.requests());
 }
+
+/// `clouds.stackit` may come from an overlay the cluster composes, as other cluster settings
+/// do: `cluster.yaml` wins field by field, and a bad field is named in the file that set it.
+#[test]
+fn an_overlay_sets_clouds_and_cluster_yaml_wins_field_by_field() {
+    let fake = fake(|s| s);
+    let token = [("STACKIT_SERVICE_ACCOUNT_TOKEN", TOKEN)];
+    let with_overlay = |overlay: &str, cluster: &str| {
+        let repo = repo_for(&fake, cluster);
+        let path = repo.path().join("overlays/production/overlay.yaml");
+        let mut text = fs_err::read_to_string(&path).unwrap();
+        text.push_str(overlay);
+        fs_err::write(&path, text).unwrap();
+        repo
+    };
+    let repo = with_overlay(
+        &format!("clouds:\n  stackit:\n    projectId: {PROJECT}\n    region: eu02\n"),
+        "clouds:\n  stackit:\n    region: eu01\n",
+    );
+    let out = drift(repo.path(), &fake, &token, &["--cloud-only"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let path = &fake.list_requests()[0].path;
+    assert!(
+        path.contains(PROJECT) && path.contains("/regions/eu01/"),
+        "{path}"
+    );
+    let repo = with_overlay(
+        "clouds:\n  stackit:\n    projectId: not-a-uuid\n    region: eu01\n",
+        "",
+    );
+    let out = drift(repo.path(), &fake, &token, &["--cloud-only"]);
+    assert_exit(
+        &out,
+        2,
+        &["`overlays/production/overlay.yaml`: `clouds.stackit.projectId` is not a UUID"],
+    );
+}
