@@ -5,6 +5,8 @@
 //! turned into the drift library's [`CloudRequest`], the STACKIT client built (every setting
 //! checked, the error naming it) before anything is sent.
 
+use plinth_drift::core::desired::DesiredObject;
+use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +32,8 @@ const MAX_FILE_BYTES: u64 = 1024 * 1024;
 const SECRET_KEY: &str = "serviceaccount.json";
 /// Time the listing may take besides its attempts (the backoff between them).
 const BACKOFF_ALLOWANCE: Duration = Duration::from_secs(30);
+/// The longest cloud timeout accepted: a day.
+const MAX_TIMEOUT_SECS: u64 = 86_400;
 
 /// What a drift run is about, as cloud drift needs it.
 pub struct Place<'a> {
@@ -135,11 +139,13 @@ fn api_source(
     let client =
         StackitClient::new(config, credentials, Arc::new(SystemClock)).map_err(|e| match e {
             CloudError::Config { field, message } => {
-                let field = field.trim_matches('`');
-                let place = if field == "endpoint" {
-                    endpoint_origin.clone()
-                } else {
-                    at(field)
+                let name = field.trim_matches('`');
+                // Only the settings of `clouds.stackit` are named there; other fields (the
+                // CA bundle, the key's token endpoint) say where they came from themselves.
+                let place = match name {
+                    "endpoint" => endpoint_origin.clone(),
+                    "projectId" | "region" | "apiVersion" => at(name),
+                    _ => field,
                 };
                 CommandError::config(format!("{place} {message}"))
             }
@@ -148,7 +154,9 @@ fn api_source(
     let attempts = DEFAULT_RETRIES.saturating_add(1);
     Ok(ServerSource::Api {
         client: Arc::new(client),
-        deadline: timeout.saturating_mul(attempts) + BACKOFF_ALLOWANCE,
+        deadline: timeout
+            .saturating_mul(attempts)
+            .saturating_add(BACKOFF_ALLOWANCE),
         project_id,
         region,
     })
@@ -166,10 +174,10 @@ fn timeout(flag: Option<u64>, env: &CloudEnv) -> Result<Duration, CommandError> 
             })?,
         (None, None) => return Ok(DEFAULT_TIMEOUT),
     };
-    if secs == 0 {
-        return Err(CommandError::user(
-            "the cloud timeout (`--cloud-timeout`, `STACKIT_API_TIMEOUT`) must be at least 1 second",
-        ));
+    if secs == 0 || secs > MAX_TIMEOUT_SECS {
+        return Err(CommandError::user(format!(
+            "the cloud timeout (`--cloud-timeout`, `STACKIT_API_TIMEOUT`) must be 1 to {MAX_TIMEOUT_SECS} seconds"
+        )));
     }
     Ok(Duration::from_secs(secs))
 }
@@ -230,26 +238,16 @@ fn credentials(
     ))
 }
 
-/// The key of the Secret the rendered machine classes' `credentialsSecretRef` names (the first
-/// by namespace and name when they name several), read from the cluster.
+/// The key of the Secret the rendered STACKIT machine classes' `credentialsSecretRef` names
+/// (the first by namespace and name when they name several), read from the cluster. Classes of
+/// other providers are never looked at: their Secrets are not plinth's to read.
 fn in_cluster_credentials(
     options: &ConnectOptions,
     place: &Place<'_>,
     fleet: &plinth_renderer::Fleet,
 ) -> Result<Credentials, CommandError> {
     let desired = engine::load_desired(place.repo, place.cluster, fleet, &|_| {})?;
-    let reference = desired
-        .iter()
-        .filter(|d| d.index.kind == "MachineClass")
-        .filter_map(|d| {
-            let r = d.value.get("credentialsSecretRef")?;
-            Some((
-                r.get("namespace")?.as_str()?.to_owned(),
-                r.get("name")?.as_str()?.to_owned(),
-            ))
-        })
-        .min();
-    let Some((namespace, name)) = reference else {
+    let Some((namespace, name)) = credentials_secret(&desired) else {
         return Err(CommandError::config(
             "no STACKIT credentials for `--cloud`: no rendered machine class names a `credentialsSecretRef`",
         )
@@ -268,6 +266,25 @@ fn in_cluster_credentials(
     Ok(Credentials::service_account_key(key, None))
 }
 
+/// The Secret (namespace, name) the rendered STACKIT machine classes' `credentialsSecretRef`
+/// names, the first by namespace and name; classes of other providers are never looked at.
+fn credentials_secret(desired: &[DesiredObject]) -> Option<(String, String)> {
+    desired
+        .iter()
+        .filter(|d| {
+            d.index.kind == "MachineClass"
+                && d.value.get("provider").and_then(Value::as_str) == Some("stackit")
+        })
+        .filter_map(|d| {
+            let r = d.value.get("credentialsSecretRef")?;
+            Some((
+                r.get("namespace")?.as_str()?.to_owned(),
+                r.get("name")?.as_str()?.to_owned(),
+            ))
+        })
+        .min()
+}
+
 /// A small regular file named by an environment variable (`what`), at most
 /// [`MAX_FILE_BYTES`].
 fn read_small(path: &Path, what: &str) -> Result<Vec<u8>, CommandError> {
@@ -281,4 +298,35 @@ fn read_small(path: &Path, what: &str) -> Result<Vec<u8>, CommandError> {
         return Err(fail(format!("is larger than {MAX_FILE_BYTES} bytes")));
     }
     std::fs::read(path).map_err(|e| fail(e.kind().to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Only STACKIT classes name the Secret plinth reads; another provider's is never read.
+    #[test]
+    fn the_credentials_secret_is_a_stackit_class_s_only() {
+        let class = |provider: &str, namespace: &str, name: &str| {
+            json!({"apiVersion": "machine.sapcloud.io/v1alpha1", "kind": "MachineClass",
+                "metadata": {"name": format!("{provider}-workers"), "namespace": "mcm"},
+                "provider": provider,
+                "credentialsSecretRef": {"namespace": namespace, "name": name}})
+        };
+        let desired = plinth_drift::core::desired::from_values(
+            [
+                class("aws", "aaa", "aws-creds"),
+                class("stackit", "mcm", "stackit-creds"),
+            ],
+            "pools",
+        );
+        assert_eq!(
+            credentials_secret(&desired),
+            Some(("mcm".to_owned(), "stackit-creds".to_owned()))
+        );
+        let only_aws =
+            plinth_drift::core::desired::from_values([class("aws", "aaa", "aws-creds")], "pools");
+        assert_eq!(credentials_secret(&only_aws), None);
+    }
 }

@@ -227,6 +227,15 @@ fn bad_cloud_settings_exit_2_naming_the_field() {
             ][..],
             "`STACKIT_API_TIMEOUT` must be a number of seconds",
         ),
+        // Too long to add up (it used to panic).
+        (
+            clouds(),
+            &[
+                ("STACKIT_SERVICE_ACCOUNT_TOKEN", TOKEN),
+                ("STACKIT_API_TIMEOUT", "5000000000000000000"),
+            ][..],
+            "must be 1 to 86400 seconds",
+        ),
     ] {
         let repo = repo_for(&fake, &clouds);
         let out = drift(

@@ -170,7 +170,11 @@ fn unhealthy_note(server: &Server, result: &mut ServerResult) {
 /// `text` on one line, redacted, then at most 300 characters: redacted before it is cut, so a
 /// secret across the cut is never shown in part.
 fn one_line(text: &str) -> String {
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let line = text
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
     plinth_vocab::redact::Redactor::shared()
         .redact_text(&line)
         .chars()
@@ -200,7 +204,18 @@ impl Diff {
             "affinityGroup",
         ] {
             if let Some(want) = spec.get(field).filter(|v| !v.is_null()) {
-                self.differ(&format!("/{field}"), want, raw.get(field), true);
+                // A server booted from a volume may come back without `imageId` (FACTS: empty
+                // when it boots from a volume): not comparable, never a false `stale`.
+                let boots_from_volume = field == "imageId"
+                    && spec.get("bootVolume").is_some()
+                    && raw.get(field).is_none_or(|v| v.is_null() || v == "");
+                if boots_from_volume {
+                    self.not_comparable(
+                        "imageId (not returned for a server that boots from a volume)",
+                    );
+                } else {
+                    self.differ(&format!("/{field}"), want, raw.get(field), true);
+                }
             }
         }
         if let Some(want) = spec.get("volumes").and_then(Value::as_array) {

@@ -373,3 +373,56 @@ fn an_error_message_is_redacted_before_it_is_shortened() {
         assert!(!notes.contains("ghp_aB3dE5"), "at {at}: {notes}");
     }
 }
+
+/// A server booted from a volume may come back without `imageId`: not comparable, never a
+/// false `stale`; an `imageId` that is there and differs is still stale.
+#[test]
+fn an_image_absent_on_a_server_booted_from_a_volume_is_not_comparable() {
+    let result = one(server(|s| {
+        s.as_object_mut().unwrap().remove("imageId");
+    }));
+    assert_eq!(result.status, ServerStatus::InSync, "{result:#?}");
+    assert!(
+        result
+            .not_comparable
+            .iter()
+            .any(|n| n.starts_with("imageId")),
+        "{result:#?}"
+    );
+    let other = one(server(|s| {
+        s["imageId"] = json!("00000000-0000-4000-8000-0000000000ff");
+    }));
+    assert_eq!(other.status, ServerStatus::Stale, "{other:#?}");
+}
+
+/// What the API answers is redacted and printable in the report: a secret-shaped
+/// `powerStatus`, an escape sequence in a name or an error message.
+#[test]
+fn server_answers_are_redacted_and_never_carry_control_characters() {
+    let token = "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5";
+    let broken = server(|s| {
+        s["name"] = json!("workers-\u{1b}[2Jabc");
+        s["status"] = json!("ERROR");
+        s["powerStatus"] = json!(token);
+        s["errorMessage"] = json!("x\u{1b}]0;pwned\u{7} y");
+    });
+    let report = CloudReport::new(
+        CloudOrigin {
+            source: "api".into(),
+            project_id: Some("p".into()),
+            region: Some("eu01".into()),
+        },
+        compare(&[class()], &[broken]),
+    )
+    .redacted(&Redactor::with_key(b"k"));
+    let shown = format!("{report:?}");
+    assert!(!shown.contains("ghp_aB3dE5"), "{shown}");
+    let server = &report.servers[0];
+    let texts = [&server.name, &server.machine]
+        .into_iter()
+        .chain(server.power_status.as_ref())
+        .chain(&server.notes);
+    for text in texts {
+        assert!(!text.chars().any(char::is_control), "{text:?}");
+    }
+}

@@ -259,10 +259,24 @@ impl CloudReport {
                 .into_iter()
                 .chain(s.machine_class.as_mut())
                 .chain(s.id.as_mut())
+                .chain(s.server_status.as_mut())
+                .chain(s.power_status.as_mut())
             {
-                *text = redactor.redact_text(text);
+                // The server's answers, printed on terminals: no control characters either.
+                *text = printable(&redactor.redact_text(text));
+            }
+            for text in s.notes.iter_mut().chain(&mut s.not_comparable) {
+                *text = printable(text);
             }
         }
         out
     }
+}
+
+/// `text` with every control character (an escape sequence's `ESC`, a bell, a newline) made a
+/// space: values from a cloud API are printed on terminals.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
