@@ -242,7 +242,12 @@ fn cloud_drift(
         project_id,
         region,
     };
-    Ok(CloudReport::new(origin, cloud::compare(&classes, &servers)))
+    // The API is always asked for details; a snapshot's servers say it themselves.
+    let details = matches!(source, ServerSource::Api { .. }).then_some(true);
+    Ok(CloudReport::new(
+        origin,
+        cloud::compare_listed(&classes, &servers, details),
+    ))
 }
 
 /// The repository at `repo` opened, with `cluster` one of its clusters.

@@ -74,6 +74,18 @@ impl ClassSpec {
 /// Compares every server with the classes: one result per server that carries a machine or
 /// machine-class label (a server listed twice, once per label form, counts once).
 pub fn compare(classes: &[ClassSpec], servers: &[Server]) -> Vec<ServerResult> {
+    compare_listed(classes, servers, None)
+}
+
+/// [`compare`], knowing whether the servers were listed with `details=true` (`Some(true)`
+/// from the API, which always asks for them); `None` infers it per server from the fields
+/// only details carry (a snapshot's servers), so a server the API returned without its empty
+/// lists is never called in sync for want of them.
+pub fn compare_listed(
+    classes: &[ClassSpec],
+    servers: &[Server],
+    details: Option<bool>,
+) -> Vec<ServerResult> {
     let by_name: BTreeMap<&str, &ClassSpec> =
         classes.iter().map(|c| (c.name.as_str(), c)).collect();
     let mut seen = BTreeSet::new();
@@ -83,7 +95,7 @@ pub fn compare(classes: &[ClassSpec], servers: &[Server]) -> Vec<ServerResult> {
         if !seen.insert(identity) {
             continue;
         }
-        if let Some(result) = compare_one(&by_name, server) {
+        if let Some(result) = compare_one(&by_name, server, details) {
             out.push(result);
         }
     }
@@ -91,7 +103,11 @@ pub fn compare(classes: &[ClassSpec], servers: &[Server]) -> Vec<ServerResult> {
 }
 
 /// The result of one server, or none when it carries none of the provider's labels.
-fn compare_one(classes: &BTreeMap<&str, &ClassSpec>, server: &Server) -> Option<ServerResult> {
+fn compare_one(
+    classes: &BTreeMap<&str, &ClassSpec>,
+    server: &Server,
+    details: Option<bool>,
+) -> Option<ServerResult> {
     let machine_label = LabelForm::ALL
         .into_iter()
         .find(|f| server.labels.contains_key(f.machine_key()));
@@ -127,7 +143,7 @@ fn compare_one(classes: &BTreeMap<&str, &ClassSpec>, server: &Server) -> Option<
     };
     result.replacement_key.clone_from(&class.replacement_key);
     let mut diff = Diff::default();
-    diff.compare(class, server);
+    diff.compare(class, server, details);
     result.not_comparable = diff.not_comparable;
     let in_place = diff.changes.iter().any(|(_, replaced)| !replaced);
     for (change, replaced) in diff.changes {
@@ -191,10 +207,12 @@ struct Diff {
 }
 
 impl Diff {
-    fn compare(&mut self, class: &ClassSpec, server: &Server) {
+    fn compare(&mut self, class: &ClassSpec, server: &Server, details: Option<bool>) {
         let spec = &class.provider_spec;
         let raw = &server.raw;
-        let details = raw.get("nics").is_some() || raw.get("serviceAccountMails").is_some();
+        let details = details.unwrap_or_else(|| {
+            raw.get("nics").is_some() || raw.get("serviceAccountMails").is_some()
+        });
         // Fields fixed at creation, compared as the API returns them.
         for field in [
             "machineType",

@@ -426,3 +426,23 @@ fn server_answers_are_redacted_and_never_carry_control_characters() {
         assert!(!text.chars().any(char::is_control), "{text:?}");
     }
 }
+
+/// Listed from the API (always with details), a server without `nics` and
+/// `serviceAccountMails` has none: compared as such, never called in sync for want of them.
+#[test]
+fn listed_with_details_missing_lists_are_empty_not_unknown() {
+    let bare = server(|s| {
+        let o = s.as_object_mut().unwrap();
+        o.remove("nics");
+        o.remove("serviceAccountMails");
+    });
+    let results = compare_listed(&[class()], &[bare], Some(true));
+    let r = &results[0];
+    assert_eq!(r.status, ServerStatus::Stale, "{r:#?}");
+    assert!(
+        r.changes
+            .iter()
+            .any(|c| c.pointer == "/serviceAccountMails"),
+        "{r:#?}"
+    );
+}
