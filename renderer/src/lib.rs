@@ -5,6 +5,7 @@
 
 pub mod builtin;
 pub mod catalog;
+pub mod clouds;
 pub mod cluster;
 pub mod conformance;
 pub mod decide;

@@ -185,7 +185,7 @@ pub struct Overlay {
     pub patches: Vec<Patch>,
     /// Cloud accounts for the clusters that compose it (`clouds.stackit`, as in `cluster.yaml`,
     /// which wins field by field; a later overlay wins over an earlier one).
-    pub clouds: crate::cluster::Clouds,
+    pub clouds: crate::clouds::Clouds,
     /// The line of each of `patches` in the file (0 when unknown).
     #[serde(skip)]
     pub patch_lines: Vec<usize>,

@@ -62,7 +62,7 @@ impl Prepared {
     /// The cluster's `clouds.stackit`, composed: each overlay's in order (a later one wins),
     /// then `cluster.yaml`'s, field by field; with the file each field came from. `None` when
     /// neither sets it.
-    pub fn stackit_cloud(&self) -> Option<crate::cluster::Sourced<crate::cluster::StackitCloud>> {
+    pub fn stackit_cloud(&self) -> Option<crate::clouds::Sourced<crate::clouds::StackitCloud>> {
         let layers = self
             .overlays
             .iter()
@@ -71,7 +71,7 @@ impl Prepared {
                 self.cluster.path.as_str(),
                 self.cluster.spec.clouds.stackit.as_ref(),
             )]);
-        crate::cluster::StackitCloud::compose(layers)
+        crate::clouds::StackitCloud::compose(layers)
     }
 }
 
