@@ -17,7 +17,7 @@ use plinth_renderer::settings::Throttle;
 use crate::outcome;
 
 /// The annotation's name after the prefix: `<prefix>/apply-history`.
-pub const HISTORY: &str = "apply-history";
+pub const HISTORY: &str = plinth_drift::core::pipeline::GATE_HISTORY;
 
 /// The version tag the annotation starts with.
 const VERSION: &str = "v1";

@@ -16,7 +16,7 @@ use plinth_drift::core::compare::compare_server_side;
 use plinth_drift::core::desired::DesiredObject;
 use plinth_drift::core::live::LiveSet;
 use plinth_drift::core::ownership::Policy;
-use plinth_drift::core::pipeline::{self, OWN_ANNOTATIONS, without_own_annotations};
+use plinth_drift::core::pipeline::{self, is_own_annotation, without_own_annotations};
 use plinth_drift::core::report::rfc3339;
 use plinth_drift::engine::{self, DriftRequest, LiveSource, Notice};
 use plinth_drift::source::kube::{ApplyAnswer, ApplyParams, ClusterLive};
@@ -620,9 +620,7 @@ impl Writer<'_> {
             && causes.iter().all(|(_, field)| {
                 field
                     .strip_prefix(".metadata.annotations.")
-                    .and_then(|name| name.strip_prefix(self.prefix))
-                    .and_then(|name| name.strip_prefix('/'))
-                    .is_some_and(|name| OWN_ANNOTATIONS.contains(&name))
+                    .is_some_and(|key| is_own_annotation(key, self.prefix))
             })
     }
 

@@ -300,7 +300,7 @@ fn evaluate_one<'a>(d: &'a DesiredObject, live: &'a LiveSet, prefix: &str) -> Ev
     eval.notes.extend(version_note(&effective, live_obj));
     // The gate's state is plinth's bookkeeping, never applied: a template that renders it
     // sets nothing.
-    let history = format!("{prefix}/apply-history");
+    let history = format!("{prefix}/{GATE_HISTORY}");
     if effective
         .pointer("/metadata/annotations")
         .is_some_and(|a| a.get(&history).is_some())
@@ -325,8 +325,18 @@ pub const OWN_ANNOTATIONS: &[&str] = &[
     "reconcile-paused",
     "patch",
     "ignore-fields",
-    "apply-history",
+    GATE_HISTORY,
 ];
+
+/// The anti-thrashing gate's state annotation, after the prefix.
+pub const GATE_HISTORY: &str = "apply-history";
+
+/// Whether the annotation `key` is one of plinth's own ([`OWN_ANNOTATIONS`] under `prefix`).
+pub fn is_own_annotation(key: &str, prefix: &str) -> bool {
+    key.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .is_some_and(|name| OWN_ANNOTATIONS.contains(&name))
+}
 
 /// `live` without plinth's own annotations ([`OWN_ANNOTATIONS`] under `prefix`) that
 /// `desired` does not set: a person's override on the live object is read, never compared (it
@@ -341,11 +351,7 @@ pub fn without_own_annotations<'a>(
         map.as_object()
             .into_iter()
             .flat_map(|m| m.keys())
-            .filter(|k| {
-                k.strip_prefix(prefix)
-                    .and_then(|rest| rest.strip_prefix('/'))
-                    .is_some_and(|name| OWN_ANNOTATIONS.contains(&name))
-            })
+            .filter(|k| is_own_annotation(k, prefix))
             .cloned()
             .collect()
     };
