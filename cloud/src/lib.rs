@@ -12,7 +12,8 @@
 //! - [`secret`]: [`Secret`], credentials that print as `<redacted>` and are zeroed on drop;
 //! - [`clock`]: [`Clock`], where "now" comes from;
 //! - [`stackit`]: the STACKIT `IaaS` client (service-account key flow, static token,
-//!   `ListServers` with label selectors, the `Server` model).
+//!   `ListServers` with label selectors, the `Server` model);
+//! - [`vpsie`]: the VPSie API client (its VM and node-group model).
 //!
 //! The library reads no environment and no file but the platform's CA store: the binary hands
 //! in endpoints, credentials, CA bundles and the clock.
@@ -23,6 +24,7 @@ pub mod http;
 pub mod secret;
 pub mod stackit;
 pub mod tls;
+pub mod vpsie;
 
 pub use clock::{Clock, SystemClock};
 pub use error::CloudError;
