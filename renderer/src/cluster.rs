@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-pub use crate::clouds::{Clouds, Sourced, StackitCloud};
+pub use crate::clouds::{CloudSettings, Clouds, Sourced, StackitCloud, VpsieCloud};
 use crate::error::{RenderError, Result};
 use crate::overlay::{Overlay, Patch};
 use crate::pools::Pools;

@@ -183,7 +183,7 @@ pub struct Overlay {
     pub path: String,
     pub values: Map<String, Value>,
     pub patches: Vec<Patch>,
-    /// Cloud accounts for the clusters that compose it (`clouds.stackit`, as in `cluster.yaml`,
+    /// Cloud accounts for the clusters that compose it (`clouds.stackit`, `clouds.vpsie`, as in `cluster.yaml`,
     /// which wins field by field; a later overlay wins over an earlier one).
     pub clouds: crate::clouds::Clouds,
     /// The line of each of `patches` in the file (0 when unknown).

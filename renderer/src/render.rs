@@ -63,15 +63,24 @@ impl Prepared {
     /// then `cluster.yaml`'s, field by field; with the file each field came from. `None` when
     /// neither sets it.
     pub fn stackit_cloud(&self) -> Option<crate::clouds::Sourced<crate::clouds::StackitCloud>> {
+        self.cloud(|c| c.stackit.as_ref())
+    }
+
+    /// The cluster's `clouds.vpsie`, composed as [`Prepared::stackit_cloud`] is.
+    pub fn vpsie_cloud(&self) -> Option<crate::clouds::Sourced<crate::clouds::VpsieCloud>> {
+        self.cloud(|c| c.vpsie.as_ref())
+    }
+
+    fn cloud<T: crate::clouds::CloudSettings>(
+        &self,
+        of: impl Fn(&crate::clouds::Clouds) -> Option<&T>,
+    ) -> Option<crate::clouds::Sourced<T>> {
         let layers = self
             .overlays
             .iter()
-            .map(|o| (o.path.as_str(), o.clouds.stackit.as_ref()))
-            .chain([(
-                self.cluster.path.as_str(),
-                self.cluster.spec.clouds.stackit.as_ref(),
-            )]);
-        crate::clouds::StackitCloud::compose(layers)
+            .map(|o| (o.path.as_str(), of(&o.clouds)))
+            .chain([(self.cluster.path.as_str(), of(&self.cluster.spec.clouds))]);
+        T::compose(layers)
     }
 }
 

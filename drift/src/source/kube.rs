@@ -713,22 +713,39 @@ impl ClusterLive {
 
     /// Every Node of the cluster (paginated LIST).
     pub async fn nodes(&self) -> Result<Vec<Value>, DriftError> {
-        self.discover("v1").await?;
-        let plural = self
-            .served("v1", "Node")
-            .await
-            .map_or_else(|| "nodes".to_owned(), |s| s.plural);
+        Ok(self
+            .list_kind("v1", "Node", None)
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// Every object of `kind` (at a version of its group the cluster serves, as
+    /// [`ClusterLive::fetch`] reads it) in `namespace`, or cluster-wide when `None` or when
+    /// the kind is cluster-scoped (paginated LIST). `None` when the cluster does not serve
+    /// the kind.
+    ///
+    /// # Errors
+    /// Discovery or the LIST fails, or is refused.
+    pub async fn list_kind(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+    ) -> Result<Option<Vec<Value>>, DriftError> {
+        let Some((api_version, served)) = self.served_version(api_version, kind).await? else {
+            return Ok(None);
+        };
         let job = ListJob {
-            api_version: "v1".to_owned(),
-            kind: "Node".to_owned(),
-            plural,
-            namespace: None,
+            api_version,
+            kind: kind.to_owned(),
+            plural: served.plural.clone(),
+            namespace: namespace.filter(|_| served.namespaced).map(str::to_owned),
             selector: None,
             marks: None,
             orphans_only: false,
         };
         match self.list_all(&job).await? {
-            Listing::Items(items) => Ok(items),
+            Listing::Items(items) => Ok(Some(items)),
             Listing::Refused(reason) => Err(DriftError::Api {
                 request: job.describe(),
                 attempts: 1,
