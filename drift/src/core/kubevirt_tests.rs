@@ -83,15 +83,9 @@ fn printable_status_maps_to_the_domain_state() {
 
 #[test]
 fn error_printable_statuses_are_failed_with_the_error_text() {
-    for p in [
-        "CrashLoopBackOff",
-        "ErrorUnschedulable",
-        "ErrImagePull",
-        "ImagePullBackOff",
-        "ErrorPvcNotFound",
-        "DataVolumeError",
-        "Unknown",
-    ] {
+    let errors = "CrashLoopBackOff ErrorUnschedulable ErrImagePull ImagePullBackOff \
+                  ErrorPvcNotFound DataVolumeError Unknown";
+    for p in errors.split_whitespace() {
         let d = map_vm(&with("Always", p), None);
         assert_eq!(d.state, VmState::Failed, "{p}");
         assert_eq!(

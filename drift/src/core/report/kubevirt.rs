@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::present_counts;
 use crate::core::report::cloud::printable;
+use crate::core::report::text::counted;
 
 /// At most this many characters of an error after redaction (condition messages can be
 /// long).
@@ -227,17 +228,11 @@ impl KubevirtReport {
 
     /// `3 VMs: 1 in-sync, 2 drifted`.
     pub fn summary_line(&self) -> String {
-        let parts: Vec<String> = self
-            .status_counts()
-            .map(|(s, n)| format!("{n} {s}"))
-            .collect();
-        let n = self.vms.len();
-        let noun = if n == 1 { "VM" } else { "VMs" };
-        if parts.is_empty() {
-            format!("{n} {noun}")
-        } else {
-            format!("{n} {noun}: {}", parts.join(", "))
-        }
+        counted(
+            self.vms.len(),
+            ["VM", "VMs"],
+            self.status_counts().map(|(s, n)| (s.as_str(), n)),
+        )
     }
 
     /// A copy whose every string went through the redaction policy and lost its control

@@ -124,8 +124,18 @@ pub fn summary_line(report: &Report) -> String {
 
 /// `12 objects: 8 in-sync, 2 drifted` for `n` objects and the `counts` of each word.
 pub fn summary_of<'a>(n: usize, counts: impl Iterator<Item = (&'a str, usize)>) -> String {
+    counted(n, ["object", "objects"], counts)
+}
+
+/// `3 VMs: 1 in-sync, 2 drifted` for `n` things named `[singular, plural]` and the `counts`
+/// of each word (zero counts left out by the caller).
+pub fn counted<'a>(
+    n: usize,
+    [singular, plural]: [&str; 2],
+    counts: impl Iterator<Item = (&'a str, usize)>,
+) -> String {
     let parts: Vec<String> = counts.map(|(word, k)| format!("{k} {word}")).collect();
-    let noun = if n == 1 { "object" } else { "objects" };
+    let noun = if n == 1 { singular } else { plural };
     if parts.is_empty() {
         format!("{n} {noun}")
     } else {
