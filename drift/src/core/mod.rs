@@ -8,6 +8,7 @@ pub mod desired;
 pub mod discover;
 #[cfg(test)]
 mod generators;
+pub mod kubevirt;
 pub mod live;
 pub mod normalize;
 pub mod overrides;

@@ -12,6 +12,7 @@ use plinth_vocab::change::FieldChange;
 use super::wording::Group;
 use super::{Report, Status, markup, show};
 use crate::core::report::cloud::ServerResult;
+use crate::core::report::kubevirt::VmRunResult;
 
 /// Renders the report as `JUnit` XML.
 pub fn render(report: &Report) -> String {
@@ -21,11 +22,19 @@ pub fn render(report: &Report) -> String {
         .as_ref()
         .map_or(&[][..], |c| c.servers.as_slice());
     let failing_servers = servers.iter().filter(|s| s.status.is_finding()).count();
-    let failures =
-        count(Status::is_finding) + usize::from(!report.hardware.is_empty()) + failing_servers;
+    let vms = report
+        .kubevirt
+        .as_ref()
+        .map_or(&[][..], |k| k.vms.as_slice());
+    let failing_vms = vms.iter().filter(|v| v.status.is_finding()).count();
+    let failures = count(Status::is_finding)
+        + usize::from(!report.hardware.is_empty())
+        + failing_servers
+        + failing_vms;
     let errors = count(|s| s == Status::Error);
     let skipped = count(|s| matches!(s, Status::Unmanaged | Status::Paused));
-    let tests = report.objects.len() + usize::from(!report.hardware.is_empty()) + servers.len();
+    let tests =
+        report.objects.len() + usize::from(!report.hardware.is_empty()) + servers.len() + vms.len();
     let mut out = open_suite(
         "plinth drift",
         &format!("drift.{}", report.cluster),
@@ -119,6 +128,9 @@ pub fn render(report: &Report) -> String {
     for s in servers {
         server_case(&mut out, &report.cluster, s);
     }
+    for v in vms {
+        vm_case(&mut out, &report.cluster, v);
+    }
     // The summary of the other formats' "stale overrides" section: the suite's own output
     // (not a test case: they are not drift, and the test cases stay one per object).
     let stale = report.stale_overrides();
@@ -181,6 +193,37 @@ fn server_case(out: &mut String, cluster: &str, s: &ServerResult) {
         s.status.as_str(),
         esc(&body)
     );
+}
+
+/// The test case of one KubeVirt VM's run state (class `<cluster>.VirtualMachine`, named
+/// `vm/<namespace>/<name>`): a finding is a failure with its state, error and notes; any
+/// other VM passes, its lines in `system-out`.
+fn vm_case(out: &mut String, cluster: &str, v: &VmRunResult) {
+    let _ = write!(
+        out,
+        "    <testcase classname=\"{}\" name=\"{}\"",
+        esc(&format!("{cluster}.VirtualMachine")),
+        esc(&format!("vm/{}/{}", v.namespace, v.name))
+    );
+    let mut body = String::new();
+    for line in v.lines() {
+        let _ = writeln!(body, "{line}");
+    }
+    if v.status.is_finding() {
+        let _ = writeln!(
+            out,
+            ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
+            esc(&format!("{} {}", v.status.as_str(), v.heading())),
+            v.status.as_str(),
+            esc(&body)
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            ">\n      <system-out>{}</system-out>\n    </testcase>",
+            esc(&format!("{}\n{body}", v.status.as_str()))
+        );
+    }
 }
 
 /// The XML declaration, the `<testsuites>` named `suites` and its one `<testsuite>` named

@@ -10,6 +10,7 @@ use plinth_vocab::change::FieldChange;
 use super::wording::Group;
 use super::{Report, show};
 use crate::core::report::cloud::CloudReport;
+use crate::core::report::kubevirt::KubevirtReport;
 
 /// Renders the report as GitHub-flavoured Markdown.
 pub fn render(report: &Report) -> String {
@@ -84,7 +85,26 @@ pub fn render(report: &Report) -> String {
     if let Some(cloud) = &report.cloud {
         cloud_section(&mut out, cloud);
     }
+    if let Some(kubevirt) = &report.kubevirt {
+        kubevirt_section(&mut out, kubevirt);
+    }
     out
+}
+
+/// The KubeVirt section: a summary table of the VMs, then one section per finding.
+fn kubevirt_section(out: &mut String, kubevirt: &KubevirtReport) {
+    let _ = writeln!(out, "\n## {}\n", prose(&kubevirt.origin_line()));
+    let _ = writeln!(out, "| Status | VMs |\n|---|---:|");
+    for (s, n) in kubevirt.status_counts() {
+        row(out, &[s.as_str().to_owned(), n.to_string()]);
+    }
+    let _ = writeln!(out, "| **total** | **{}** |", kubevirt.vms.len());
+    for v in kubevirt.findings() {
+        let _ = writeln!(out, "\n### {} {}\n", v.status.as_str(), prose(&v.heading()));
+        for line in v.lines() {
+            let _ = writeln!(out, "- {}", prose(&line));
+        }
+    }
 }
 
 /// The cloud section: a summary table of the servers, then one section per server.

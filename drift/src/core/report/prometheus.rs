@@ -7,6 +7,7 @@ use std::fmt::{self, Write as _};
 
 use super::{Report, Status, epoch_of};
 use crate::core::report::cloud::{CloudReport, ServerStatus};
+use crate::core::report::kubevirt::{KubevirtReport, RunStatus};
 
 /// Renders the report as Prometheus text exposition format 0.0.4.
 pub fn render(report: &Report) -> String {
@@ -66,7 +67,27 @@ pub fn render(report: &Report) -> String {
     if let Some(cloud) = &report.cloud {
         servers(&mut out, &cluster, cloud);
     }
+    if let Some(kubevirt) = &report.kubevirt {
+        kubevirt_vms(&mut out, &cluster, kubevirt);
+    }
     out
+}
+
+/// `plinth_drift_kubevirt_vms{cluster, status}`: the VMs by run-state status, zeros included.
+fn kubevirt_vms(out: &mut String, cluster: &str, kubevirt: &KubevirtReport) {
+    let name = "plinth_drift_kubevirt_vms";
+    header(
+        out,
+        name,
+        "KubeVirt VMs by cluster and run-state status against their run strategy.",
+    );
+    for status in RunStatus::ALL {
+        let _ = writeln!(
+            out,
+            "{name}{{cluster=\"{cluster}\",status=\"{status}\"}} {}",
+            kubevirt.summary.get(&status).copied().unwrap_or(0)
+        );
+    }
 }
 
 /// `plinth_drift_cloud_servers{cluster, class, status}`: the servers by class (empty for a

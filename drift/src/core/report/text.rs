@@ -9,6 +9,7 @@ use plinth_vocab::change::FieldChange;
 use super::wording::Group;
 use super::{Report, show};
 use crate::core::report::cloud::CloudReport;
+use crate::core::report::kubevirt::KubevirtReport;
 
 /// Renders the report as plain text (no colour).
 pub fn render(report: &Report) -> String {
@@ -58,7 +59,24 @@ pub fn render(report: &Report) -> String {
     if let Some(cloud) = &report.cloud {
         cloud_section(&mut out, cloud);
     }
+    if let Some(kubevirt) = &report.kubevirt {
+        kubevirt_section(&mut out, kubevirt);
+    }
     out
+}
+
+/// The KubeVirt section: what was compared, the VMs' summary, then every finding with its
+/// state, strategy, error and notes.
+fn kubevirt_section(out: &mut String, kubevirt: &KubevirtReport) {
+    let _ = writeln!(out, "\n{}", kubevirt.origin_line());
+    let _ = writeln!(out, "{}", kubevirt.summary_line());
+    for v in kubevirt.findings() {
+        out.push('\n');
+        let _ = writeln!(out, "{:<9} {}", v.status.as_str(), v.heading());
+        for line in v.lines() {
+            let _ = writeln!(out, "    {line}");
+        }
+    }
 }
 
 /// The cloud section: the servers' summary, then every server with its differences, what a
@@ -106,8 +124,18 @@ pub fn summary_line(report: &Report) -> String {
 
 /// `12 objects: 8 in-sync, 2 drifted` for `n` objects and the `counts` of each word.
 pub fn summary_of<'a>(n: usize, counts: impl Iterator<Item = (&'a str, usize)>) -> String {
+    counted(n, ["object", "objects"], counts)
+}
+
+/// `3 VMs: 1 in-sync, 2 drifted` for `n` things named `[singular, plural]` and the `counts`
+/// of each word (zero counts left out by the caller).
+pub fn counted<'a>(
+    n: usize,
+    [singular, plural]: [&str; 2],
+    counts: impl Iterator<Item = (&'a str, usize)>,
+) -> String {
     let parts: Vec<String> = counts.map(|(word, k)| format!("{k} {word}")).collect();
-    let noun = if n == 1 { "object" } else { "objects" };
+    let noun = if n == 1 { singular } else { plural };
     if parts.is_empty() {
         format!("{n} {noun}")
     } else {
