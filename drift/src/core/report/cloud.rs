@@ -275,7 +275,7 @@ impl CloudReport {
 
 /// `text` with every control character (an escape sequence's `ESC`, a bell, a newline) made a
 /// space: values from a cloud API are printed on terminals.
-fn printable(text: &str) -> String {
+pub(super) fn printable(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()

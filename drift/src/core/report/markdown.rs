@@ -10,6 +10,7 @@ use plinth_vocab::change::FieldChange;
 use super::wording::Group;
 use super::{Report, show};
 use crate::core::report::cloud::CloudReport;
+use crate::core::report::vpsie::{VpsieReport, VpsieRow as _};
 
 /// Renders the report as GitHub-flavoured Markdown.
 pub fn render(report: &Report) -> String {
@@ -84,7 +85,33 @@ pub fn render(report: &Report) -> String {
     if let Some(cloud) = &report.cloud {
         cloud_section(&mut out, cloud);
     }
+    if let Some(vpsie) = &report.vpsie {
+        vpsie_section(&mut out, vpsie);
+    }
     out
+}
+
+/// The VPSie section: a summary table of the groups, VMs and Nodes by status, then one
+/// section per finding.
+fn vpsie_section(out: &mut String, vpsie: &VpsieReport) {
+    let _ = writeln!(out, "\n## {}\n", prose(&vpsie.origin_line()));
+    let _ = writeln!(out, "{}\n", prose(&vpsie.summary_line()));
+    let _ = writeln!(out, "| Status | Groups, VMs and Nodes |\n|---|---:|");
+    for (s, n) in vpsie.status_counts() {
+        row(out, &[s.as_str().to_owned(), n.to_string()]);
+    }
+    let _ = writeln!(out, "| **total** | **{}** |", vpsie.rows().count());
+    for r in vpsie.findings() {
+        let _ = writeln!(
+            out,
+            "\n### {} {}\n",
+            r.status().as_str(),
+            prose(&r.heading())
+        );
+        for line in r.lines() {
+            let _ = writeln!(out, "- {}", prose(&line));
+        }
+    }
 }
 
 /// The cloud section: a summary table of the servers, then one section per server.

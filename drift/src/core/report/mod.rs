@@ -10,6 +10,7 @@ pub mod markdown;
 pub mod markup;
 pub mod prometheus;
 pub mod text;
+pub mod vpsie;
 pub mod wording;
 
 use std::collections::BTreeMap;
@@ -25,6 +26,7 @@ use plinth_vocab::change::{FieldChange, Writer};
 
 pub use cloud::CloudReport;
 pub use ignition::ContentDiff;
+pub use vpsie::VpsieReport;
 
 /// The JSON report's schema version; changes are additive only.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -192,6 +194,10 @@ pub struct Report {
     /// compared with its rendered machine classes. Absent without those flags (additive).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cloud: Option<CloudReport>,
+    /// VPSie drift: the rendered node groups' VMs matched with the cluster's Nodes. Absent
+    /// unless VPSie was compared (additive).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vpsie: Option<VpsieReport>,
     /// Decoded line diffs of changed `MachineConfig` file contents, made by
     /// [`Report::redacted`] (empty before): what the human formats show for those changes.
     #[serde(skip)]
@@ -235,6 +241,7 @@ impl Report {
             objects,
             hardware,
             cloud: None,
+            vpsie: None,
             content_diffs: Vec::new(),
         }
     }
@@ -246,6 +253,13 @@ impl Report {
         self
     }
 
+    /// This report with the VPSie results.
+    #[must_use]
+    pub fn with_vpsie(mut self, vpsie: VpsieReport) -> Self {
+        self.vpsie = Some(vpsie);
+        self
+    }
+
     /// The exit-code meaning of the report.
     pub fn verdict(&self) -> Verdict {
         if self.objects.iter().any(|o| o.status == Status::Error) {
@@ -253,6 +267,7 @@ impl Report {
         } else if self.objects.iter().any(|o| o.status.is_finding())
             || !self.hardware.is_empty()
             || self.cloud.as_ref().is_some_and(CloudReport::has_findings)
+            || self.vpsie.as_ref().is_some_and(VpsieReport::has_findings)
         {
             Verdict::Drift
         } else {
@@ -306,6 +321,7 @@ impl Report {
         let mut out = self.clone();
         out.content_diffs.clear();
         out.cloud = self.cloud.as_ref().map(|c| c.redacted(redactor));
+        out.vpsie = self.vpsie.as_ref().map(|v| v.redacted(redactor));
         for o in &mut out.objects {
             let lists = [&mut o.changes, &mut o.pending_removal, &mut o.managed];
             let diffs = redact_changes(redactor, &o.key, lists.into_iter().flatten());

@@ -9,6 +9,7 @@ use plinth_vocab::change::FieldChange;
 use super::wording::Group;
 use super::{Report, show};
 use crate::core::report::cloud::CloudReport;
+use crate::core::report::vpsie::{VpsieReport, VpsieRow as _};
 
 /// Renders the report as plain text (no colour).
 pub fn render(report: &Report) -> String {
@@ -58,7 +59,24 @@ pub fn render(report: &Report) -> String {
     if let Some(cloud) = &report.cloud {
         cloud_section(&mut out, cloud);
     }
+    if let Some(vpsie) = &report.vpsie {
+        vpsie_section(&mut out, vpsie);
+    }
     out
+}
+
+/// The VPSie section: what was compared, the summary, then every group, VM and Node that is a
+/// finding with its details and notes.
+fn vpsie_section(out: &mut String, vpsie: &VpsieReport) {
+    let _ = writeln!(out, "\n{}", vpsie.origin_line());
+    let _ = writeln!(out, "{}", vpsie.summary_line());
+    for row in vpsie.findings() {
+        out.push('\n');
+        let _ = writeln!(out, "{:<9} {}", row.status().as_str(), row.heading());
+        for line in row.lines() {
+            let _ = writeln!(out, "    {line}");
+        }
+    }
 }
 
 /// The cloud section: the servers' summary, then every server with its differences, what a
