@@ -3,13 +3,13 @@
 //! groups' counts checked against their bounds and their live status.
 //!
 //! A VM belongs to a rendered group when its hostname starts, in any case, with the group's
-//! name and a `-` (the autoscaler names a VPSieNode `<group>-<suffix>` and the VM's hostname
+//! name and a `-` (the autoscaler names a `VPSieNode` `<group>-<suffix>` and the VM's hostname
 //! starts with it; the longest group name wins), or when the Node matched to it carries an
 //! `autoscaler.vpsie.com/nodegroup` label naming the group. Other VMs are not listed.
 //!
 //! Matching: the running VMs (`status` `running` or empty), newest first, each take one Node:
-//! first by IP (a Node whose InternalIP or ExternalIP is the VM's `default_ip`, unless its
-//! `autoscaler.vpsie.com/vpsienode` label names another VPSieNode), else by hostname (the
+//! first by IP (a Node whose `InternalIP` or `ExternalIP` is the VM's `default_ip`, unless its
+//! `autoscaler.vpsie.com/vpsienode` label names another `VPSieNode`), else by hostname (the
 //! Node's name or Hostname address equals the VM's hostname, or one is the other's prefix at a
 //! `.`, or the hostname starts with the Node's `vpsienode` label); the newest Node wins among
 //! several, a Node is never matched twice, control-plane Nodes never.
@@ -44,7 +44,7 @@ pub use super::report::vpsie::{
 pub const DEFAULT_DISCOVERY_TIMEOUT_SECS: i64 = 900;
 /// The label naming a Node's node group.
 pub const LABEL_NODEGROUP: &str = "autoscaler.vpsie.com/nodegroup";
-/// The label naming the VPSieNode that claimed a Node.
+/// The label naming the `VPSieNode` that claimed a Node.
 pub const LABEL_VPSIENODE: &str = "autoscaler.vpsie.com/vpsienode";
 /// The labels that mark a control-plane Node (never matched).
 const CONTROL_PLANE_LABELS: [&str; 2] = [
@@ -64,7 +64,7 @@ pub struct GroupSpec {
     pub datacenter_id: Option<String>,
     /// The VPSie cluster's UUID.
     pub resource_identifier: Option<String>,
-    /// The live NodeGroup's `.status`, when known.
+    /// The live `NodeGroup`'s `.status`, when known.
     pub live_status: Option<Value>,
 }
 
@@ -173,7 +173,7 @@ pub fn rfc3339_epoch(ts: &str) -> Option<i64> {
                 b'-' => -1,
                 _ => return None,
             };
-            let hm = rest[1..].as_bytes();
+            let hm = &rest.as_bytes()[1..];
             if hm.len() != 5
                 || hm[2] != b':'
                 || !hm[..2].iter().chain(&hm[3..]).all(u8::is_ascii_digit)
@@ -196,7 +196,7 @@ struct NodeView<'a> {
     name: &'a str,
     lower: String,
     labels: Option<&'a Map<String, Value>>,
-    /// InternalIP and ExternalIP addresses.
+    /// `InternalIP` and `ExternalIP` addresses.
     ips: Vec<&'a str>,
     /// Hostname addresses, lower-cased.
     hostnames: Vec<String>,
@@ -268,7 +268,7 @@ impl<'a> NodeView<'a> {
             .map(str::to_lowercase)
     }
 
-    /// Whether another VPSieNode claimed the Node: its `vpsienode` label is not a prefix of
+    /// Whether another `VPSieNode` claimed the Node: its `vpsienode` label is not a prefix of
     /// the VM's `host`name (lower-cased).
     fn claimed_by_other(&self, host: &str) -> bool {
         self.vpsienode().is_some_and(|v| !host.starts_with(&v))

@@ -12,20 +12,20 @@ const NOW: i64 = 1_796_040_000;
 
 /// `secs` seconds before [`NOW`], as RFC 3339.
 fn ago(secs: i64) -> String {
-    let t = NOW - secs;
-    let (days, rest) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+    let at = NOW - secs;
+    let (days, rest) = (at.div_euclid(86_400), at.rem_euclid(86_400));
     // Days since 1970-01-01 to a civil date (the inverse of `epoch_of`).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
+    let shifted = days + 719_468;
+    let era = shifted.div_euclid(146_097);
+    let doe = shifted.rem_euclid(146_097);
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
         rest / 3600,
         rest % 3600 / 60,
         rest % 60
@@ -56,7 +56,7 @@ fn labelled(group: &str, vpsienode: &str) -> Value {
 }
 
 /// A Ready Node created `age` seconds ago.
-fn node(name: &str, ip: &str, labels: Value, age: i64) -> Value {
+fn node(name: &str, ip: &str, labels: &Value, age: i64) -> Value {
     json!({"metadata": {"name": name, "labels": labels, "creationTimestamp": ago(age)},
         "status": {"addresses": [{"type": "InternalIP", "address": ip},
             {"type": "Hostname", "address": name}],
@@ -150,8 +150,8 @@ fn m1_node_matched_by_ip_first() {
         &[vm(1, "workers-abc", "10.0.0.5", 60)],
         &[
             // The hostname names one Node, the IP another: the IP wins.
-            node("workers-abc", "10.0.0.9", json!({}), 30),
-            node("n-ip", "10.0.0.5", labelled("workers", "workers-abc"), 60),
+            node("workers-abc", "10.0.0.9", &json!({}), 30),
+            node("n-ip", "10.0.0.5", &labelled("workers", "workers-abc"), 60),
         ],
     );
     let v = vm_of(&r, "workers-abc");
@@ -167,7 +167,7 @@ fn m1_node_matched_by_ip_first() {
 
 #[test]
 fn m1_an_external_ip_matches_too() {
-    let mut n = node("n1", "192.168.0.1", labelled("workers", "workers-abc"), 60);
+    let mut n = node("n1", "192.168.0.1", &labelled("workers", "workers-abc"), 60);
     n["status"]["addresses"][0]["type"] = json!("ExternalIP");
     let r = run(
         &[group("workers", 0, 5)],
@@ -187,7 +187,7 @@ fn m2_node_matched_by_hostname_when_no_ip_matches() {
         let r = run(
             &[group("workers", 0, 5)],
             &[vm(1, "workers-abc", "10.0.0.5", 60)],
-            &[node(name, "10.9.9.9", labels, 60)],
+            &[node(name, "10.9.9.9", &labels, 60)],
         );
         let v = vm_of(&r, "workers-abc");
         assert_eq!(v.node.as_deref(), Some(name), "{name}: {r:#?}");
@@ -197,14 +197,14 @@ fn m2_node_matched_by_hostname_when_no_ip_matches() {
     let r = run(
         &[group("workers", 0, 5)],
         &[vm(1, "workers-abc", "10.0.0.5", 60)],
-        &[node("workers-abcd", "10.9.9.9", json!({}), 60)],
+        &[node("workers-abcd", "10.9.9.9", &json!({}), 60)],
     );
     assert_eq!(vm_of(&r, "workers-abc").node, None);
 }
 
 #[test]
 fn m2_a_hostname_address_matches() {
-    let mut n = node("ip-10-9-9-9", "10.9.9.9", json!({}), 60);
+    let mut n = node("ip-10-9-9-9", "10.9.9.9", &json!({}), 60);
     n["status"]["addresses"][1]["address"] = json!("workers-abc");
     let r = run(
         &[group("workers", 0, 5)],
@@ -225,7 +225,7 @@ fn m3_the_vm_names_its_node() {
         &[node(
             "n1",
             "10.0.0.5",
-            labelled("workers", "workers-abc"),
+            &labelled("workers", "workers-abc"),
             60,
         )],
     );
@@ -243,7 +243,7 @@ fn m4_node_joined_before_discovery_is_matched_by_ip() {
         &[node(
             "ubuntu-host",
             "10.0.0.5",
-            json!({"autoscaler.vpsie.com/managed": "true"}),
+            &json!({"autoscaler.vpsie.com/managed": "true"}),
             30,
         )],
     );
@@ -269,7 +269,7 @@ fn d5_ip_match_skips_a_node_claimed_by_another_vpsienode() {
         &[node(
             "n1",
             "10.0.0.5",
-            labelled("workers", "workers-xyz"),
+            &labelled("workers", "workers-xyz"),
             60,
         )],
     );
@@ -282,7 +282,7 @@ fn d5_ip_match_skips_a_node_claimed_by_another_vpsienode() {
         &[node(
             "n1",
             "10.0.0.5",
-            labelled("workers", "workers-abc"),
+            &labelled("workers", "workers-abc"),
             60,
         )],
     );
@@ -301,11 +301,16 @@ fn d9_concurrent_provisioning_ips_decide() {
     // `node-a` (newer) is workers-abc's: by hostname alone the newer VM `workers-abcd`, whose
     // hostname starts with `workers-abc`, would take it.
     let nodes = [
-        node("node-a", "10.0.0.1", labelled("workers", "workers-abc"), 10),
+        node(
+            "node-a",
+            "10.0.0.1",
+            &labelled("workers", "workers-abc"),
+            10,
+        ),
         node(
             "node-b",
             "10.0.0.2",
-            labelled("workers", "workers-abcd"),
+            &labelled("workers", "workers-abcd"),
             50,
         ),
     ];
@@ -334,7 +339,12 @@ fn d9_one_node_is_never_matched_to_two_vms() {
     let r = run(
         &[group("workers", 0, 5)],
         &[vm(1, "workers-a1", "", 60), vm(2, "workers-a2", "", 30)],
-        &[node("n1", "10.0.0.1", labelled("workers", "workers-a"), 60)],
+        &[node(
+            "n1",
+            "10.0.0.1",
+            &labelled("workers", "workers-a"),
+            60,
+        )],
     );
     // The newest VM takes it; the other has none.
     assert_eq!(vm_of(&r, "workers-a2").node.as_deref(), Some("n1"));
@@ -350,7 +360,12 @@ fn candidates_newest_first_unknown_creation_time_last() {
     let r = run(
         &[group("workers", 0, 5)],
         &[unknown, vm(1, "workers-a1", "", 3000)],
-        &[node("n1", "10.0.0.1", labelled("workers", "workers-a"), 60)],
+        &[node(
+            "n1",
+            "10.0.0.1",
+            &labelled("workers", "workers-a"),
+            60,
+        )],
     );
     assert_eq!(vm_of(&r, "workers-a1").node.as_deref(), Some("n1"));
     let v = vm_of(&r, "workers-a9");
@@ -367,9 +382,9 @@ fn the_newest_node_wins_when_several_qualify() {
         &[group("workers", 0, 5)],
         &[vm(1, "workers-abc", "10.0.0.5", 60)],
         &[
-            node("old", "10.0.0.5", json!({}), 600),
-            node("new", "10.0.0.5", json!({}), 60),
-            node("stamp-less", "10.0.0.5", json!({}), 0),
+            node("old", "10.0.0.5", &json!({}), 600),
+            node("new", "10.0.0.5", &json!({}), 60),
+            node("stamp-less", "10.0.0.5", &json!({}), 0),
         ]
         .map(|mut n| {
             if n["metadata"]["name"] == "stamp-less" {
@@ -391,7 +406,7 @@ fn control_plane_nodes_are_never_matched() {
         let r = run(
             &[group("workers", 0, 5)],
             &[vm(1, "workers-abc", "10.0.0.5", 60)],
-            &[node("workers-abc", "10.0.0.5", labels, 60)],
+            &[node("workers-abc", "10.0.0.5", &labels, 60)],
         );
         assert_eq!(vm_of(&r, "workers-abc").node, None, "{role}");
         assert!(r.nodes.is_empty());
@@ -445,7 +460,7 @@ fn a_vm_that_is_not_running_is_reported_and_never_matched() {
         &[node(
             "n1",
             "10.0.0.5",
-            labelled("workers", "workers-abc"),
+            &labelled("workers", "workers-abc"),
             60,
         )],
     );
@@ -464,7 +479,7 @@ fn l1_l3_a_matched_node_without_the_labels_is_missing_labels() {
         &[node(
             "n1",
             "10.0.0.5",
-            json!({"autoscaler.vpsie.com/managed": "false",
+            &json!({"autoscaler.vpsie.com/managed": "false",
                 "autoscaler.vpsie.com/nodegroup": "other", "autoscaler.vpsie.com/vpsienode": ""}),
             60,
         )],
@@ -498,28 +513,28 @@ fn an_unmatched_labelled_node_is_orphaned_an_unlabelled_one_not_listed() {
             node(
                 "managed",
                 "10.0.0.1",
-                json!({"autoscaler.vpsie.com/managed": "true"}),
+                &json!({"autoscaler.vpsie.com/managed": "true"}),
                 60,
             ),
             node(
                 "grouped",
                 "10.0.0.2",
-                json!({"autoscaler.vpsie.com/nodegroup": "workers"}),
+                &json!({"autoscaler.vpsie.com/nodegroup": "workers"}),
                 60,
             ),
             node(
                 "claimed",
                 "10.0.0.3",
-                json!({"autoscaler.vpsie.com/vpsienode": "x-1"}),
+                &json!({"autoscaler.vpsie.com/vpsienode": "x-1"}),
                 60,
             ),
             node(
                 "foreign",
                 "10.0.0.4",
-                json!({"autoscaler.vpsie.com/nodegroup": "other"}),
+                &json!({"autoscaler.vpsie.com/nodegroup": "other"}),
                 60,
             ),
-            node("plain", "10.0.0.5", json!({"team": "a"}), 60),
+            node("plain", "10.0.0.5", &json!({"team": "a"}), 60),
         ],
     );
     let names: Vec<&str> = r.nodes.iter().map(|n| n.name.as_str()).collect();
@@ -562,7 +577,7 @@ fn a_vm_of_no_group_is_listed_when_a_node_of_a_group_matched_it() {
             vm(1, "k8s-node-17", "10.0.0.5", 60),
             vm(2, "db-1", "10.0.0.6", 60),
         ],
-        &[node("n1", "10.0.0.5", labelled("workers", "k8s-node"), 60)],
+        &[node("n1", "10.0.0.5", &labelled("workers", "k8s-node"), 60)],
     );
     assert_eq!(vm_of(&r, "k8s-node-17").group.as_deref(), Some("workers"));
     assert_eq!(r.vms.len(), 1, "{r:#?}");
@@ -582,9 +597,9 @@ fn stale_when_offering_or_image_is_not_the_groups() {
     fine.boxsize_id = Some(8);
     fine.boximage_id = Some(12);
     let nodes = [
-        node("na", "10.0.0.1", labelled("workers", "workers-a"), 60),
-        node("nb", "10.0.0.2", labelled("workers", "workers-b"), 60),
-        node("nc", "10.0.0.3", labelled("workers", "workers-c"), 60),
+        node("na", "10.0.0.1", &labelled("workers", "workers-a"), 60),
+        node("nb", "10.0.0.2", &labelled("workers", "workers-b"), 60),
+        node("nc", "10.0.0.3", &labelled("workers", "workers-c"), 60),
     ];
     let r = run(&[g], &[other_size, other_image, fine], &nodes);
     let a = vm_of(&r, "workers-a");
@@ -609,7 +624,7 @@ fn offerings_named_not_numbered_are_not_compared() {
 
 #[test]
 fn s1_s2_current_and_ready_counts() {
-    let mut not_ready = node("nb", "10.0.0.2", labelled("workers", "workers-b"), 60);
+    let mut not_ready = node("nb", "10.0.0.2", &labelled("workers", "workers-b"), 60);
     not_ready["status"]["conditions"][0]["status"] = json!("False");
     let mut stopped = vm(4, "workers-d", "10.0.0.4", 60);
     stopped.status = Some("stopped".to_owned());
@@ -622,7 +637,7 @@ fn s1_s2_current_and_ready_counts() {
             stopped,
         ],
         &[
-            node("na", "10.0.0.1", labelled("workers", "workers-a"), 60),
+            node("na", "10.0.0.1", &labelled("workers", "workers-a"), 60),
             not_ready,
         ],
     );
@@ -638,7 +653,12 @@ fn s3_miscounted_when_the_live_status_lags() {
     let r = run(
         &[g.clone()],
         &[vm(1, "workers-a", "10.0.0.1", 60)],
-        &[node("na", "10.0.0.1", labelled("workers", "workers-a"), 60)],
+        &[node(
+            "na",
+            "10.0.0.1",
+            &labelled("workers", "workers-a"),
+            60,
+        )],
     );
     let result = &r.groups[0];
     assert_eq!(result.status, VpsieStatus::Miscounted);
@@ -652,7 +672,12 @@ fn s3_miscounted_when_the_live_status_lags() {
     let r = run(
         &[g],
         &[vm(1, "workers-a", "10.0.0.1", 60)],
-        &[node("na", "10.0.0.1", labelled("workers", "workers-a"), 60)],
+        &[node(
+            "na",
+            "10.0.0.1",
+            &labelled("workers", "workers-a"),
+            60,
+        )],
     );
     assert_eq!(r.groups[0].status, VpsieStatus::InSync);
 }
@@ -751,10 +776,10 @@ fn mixed() -> VpsieReport {
             node(
                 "zz-orphan",
                 "10.0.0.9",
-                labelled("workers", "workers-gone"),
+                &labelled("workers", "workers-gone"),
                 60,
             ),
-            node("na", "10.0.0.1", json!({}), 60),
+            node("na", "10.0.0.1", &json!({}), 60),
         ],
     );
     VpsieReport::new(

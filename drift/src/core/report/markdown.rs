@@ -10,7 +10,7 @@ use plinth_vocab::change::FieldChange;
 use super::wording::Group;
 use super::{Report, show};
 use crate::core::report::cloud::CloudReport;
-use crate::core::report::vpsie::{VpsieReport, VpsieRow as _};
+use crate::core::report::vpsie::VpsieReport;
 
 /// Renders the report as GitHub-flavoured Markdown.
 pub fn render(report: &Report) -> String {

@@ -9,7 +9,7 @@ use plinth_vocab::change::FieldChange;
 use super::wording::Group;
 use super::{Report, show};
 use crate::core::report::cloud::CloudReport;
-use crate::core::report::vpsie::{VpsieReport, VpsieRow as _};
+use crate::core::report::vpsie::VpsieReport;
 
 /// Renders the report as plain text (no colour).
 pub fn render(report: &Report) -> String {

@@ -98,7 +98,7 @@ pub struct GroupResult {
     /// The API's own count of the group's nodes (`nodes_count`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_nodes_count: Option<i64>,
-    /// The live NodeGroup's `status.currentNodes` and `status.readyNodes`.
+    /// The live `NodeGroup`'s `status.currentNodes` and `status.readyNodes`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_current: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
