@@ -5,31 +5,14 @@ use plinth_vocab::redact::Redactor;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::core::report::{Format, Mode, Report, Verdict};
+use crate::core::report::{Format, Mode, Report, Verdict, rfc3339};
 
 /// The time of every run: 2026-11-30T12:00:00Z.
 const NOW: i64 = 1_796_040_000;
 
 /// `secs` seconds before [`NOW`], as RFC 3339.
 fn ago(secs: i64) -> String {
-    let at = NOW - secs;
-    let (days, rest) = (at.div_euclid(86_400), at.rem_euclid(86_400));
-    // Days since 1970-01-01 to a civil date (the inverse of `epoch_of`).
-    let shifted = days + 719_468;
-    let era = shifted.div_euclid(146_097);
-    let doe = shifted.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    rfc3339(NOW - secs)
 }
 
 fn group(name: &str, min: i64, max: i64) -> GroupSpec {
@@ -61,6 +44,21 @@ fn node(name: &str, ip: &str, labels: &Value, age: i64) -> Value {
         "status": {"addresses": [{"type": "InternalIP", "address": ip},
             {"type": "Hostname", "address": name}],
             "conditions": [{"type": "Ready", "status": "True"}]}})
+}
+
+/// A run over the group `workers` (0 to 5 nodes) only.
+fn workers(vms: &[Vm], nodes: &[Value]) -> VpsieResults {
+    run(&[group("workers", 0, 5)], vms, nodes)
+}
+
+/// The VM most tests match: `workers-abc` at 10.0.0.5, a minute old.
+fn the_vm() -> Vm {
+    vm(1, "workers-abc", "10.0.0.5", 60)
+}
+
+/// A Node of the group `workers` claimed by the VPSieNode `vpsienode`, a minute old.
+fn claimed(name: &str, ip: &str, vpsienode: &str) -> Value {
+    node(name, ip, &labelled("workers", vpsienode), 60)
 }
 
 fn run(groups: &[GroupSpec], vms: &[Vm], nodes: &[Value]) -> VpsieResults {
@@ -145,13 +143,12 @@ fn rfc3339_timestamps_parse_with_offsets_and_fractions() {
 
 #[test]
 fn m1_node_matched_by_ip_first() {
-    let r = run(
-        &[group("workers", 0, 5)],
-        &[vm(1, "workers-abc", "10.0.0.5", 60)],
+    let r = workers(
+        &[the_vm()],
         &[
             // The hostname names one Node, the IP another: the IP wins.
             node("workers-abc", "10.0.0.9", &json!({}), 30),
-            node("n-ip", "10.0.0.5", &labelled("workers", "workers-abc"), 60),
+            claimed("n-ip", "10.0.0.5", "workers-abc"),
         ],
     );
     let v = vm_of(&r, "workers-abc");
@@ -167,13 +164,9 @@ fn m1_node_matched_by_ip_first() {
 
 #[test]
 fn m1_an_external_ip_matches_too() {
-    let mut n = node("n1", "192.168.0.1", &labelled("workers", "workers-abc"), 60);
+    let mut n = claimed("n1", "192.168.0.1", "workers-abc");
     n["status"]["addresses"][0]["type"] = json!("ExternalIP");
-    let r = run(
-        &[group("workers", 0, 5)],
-        &[vm(1, "workers-abc", "192.168.0.1", 60)],
-        &[n],
-    );
+    let r = workers(&[vm(1, "workers-abc", "192.168.0.1", 60)], &[n]);
     assert_eq!(vm_of(&r, "workers-abc").matched_by.as_deref(), Some("ip"));
 }
 
@@ -184,19 +177,14 @@ fn m2_node_matched_by_hostname_when_no_ip_matches() {
         ("WORKERS-ABC.example.com", json!({})),
         ("some-node", labelled("workers", "workers-ab")),
     ] {
-        let r = run(
-            &[group("workers", 0, 5)],
-            &[vm(1, "workers-abc", "10.0.0.5", 60)],
-            &[node(name, "10.9.9.9", &labels, 60)],
-        );
+        let r = workers(&[the_vm()], &[node(name, "10.9.9.9", &labels, 60)]);
         let v = vm_of(&r, "workers-abc");
         assert_eq!(v.node.as_deref(), Some(name), "{name}: {r:#?}");
         assert_eq!(v.matched_by.as_deref(), Some("hostname"));
     }
     // A prefix without a `.` boundary is not the same host.
-    let r = run(
-        &[group("workers", 0, 5)],
-        &[vm(1, "workers-abc", "10.0.0.5", 60)],
+    let r = workers(
+        &[the_vm()],
         &[node("workers-abcd", "10.9.9.9", &json!({}), 60)],
     );
     assert_eq!(vm_of(&r, "workers-abc").node, None);
@@ -206,11 +194,7 @@ fn m2_node_matched_by_hostname_when_no_ip_matches() {
 fn m2_a_hostname_address_matches() {
     let mut n = node("ip-10-9-9-9", "10.9.9.9", &json!({}), 60);
     n["status"]["addresses"][1]["address"] = json!("workers-abc");
-    let r = run(
-        &[group("workers", 0, 5)],
-        &[vm(1, "workers-abc", "", 60)],
-        &[n],
-    );
+    let r = workers(&[vm(1, "workers-abc", "", 60)], &[n]);
     assert_eq!(
         vm_of(&r, "workers-abc").node.as_deref(),
         Some("ip-10-9-9-9")
@@ -219,16 +203,7 @@ fn m2_a_hostname_address_matches() {
 
 #[test]
 fn m3_the_vm_names_its_node() {
-    let r = run(
-        &[group("workers", 0, 5)],
-        &[vm(1, "workers-abc", "10.0.0.5", 60)],
-        &[node(
-            "n1",
-            "10.0.0.5",
-            &labelled("workers", "workers-abc"),
-            60,
-        )],
-    );
+    let r = workers(&[the_vm()], &[claimed("n1", "10.0.0.5", "workers-abc")]);
     assert_eq!(vm_of(&r, "workers-abc").node.as_deref(), Some("n1"));
     assert_eq!(node_of(&r, "n1").vm.as_deref(), Some("workers-abc"));
     assert_eq!(node_of(&r, "n1").group.as_deref(), Some("workers"));
@@ -236,9 +211,8 @@ fn m3_the_vm_names_its_node() {
 
 #[test]
 fn m4_node_joined_before_discovery_is_matched_by_ip() {
-    let r = run(
-        &[group("workers", 0, 5)],
-        &[vm(1, "workers-abc", "10.0.0.5", 60)],
+    let r = workers(
+        &[the_vm()],
         // Joined, named by the OS, not yet claimed: no vpsienode label.
         &[node(
             "ubuntu-host",
@@ -263,28 +237,13 @@ fn m4_node_joined_before_discovery_is_matched_by_ip() {
 
 #[test]
 fn d5_ip_match_skips_a_node_claimed_by_another_vpsienode() {
-    let r = run(
-        &[group("workers", 0, 5)],
-        &[vm(1, "workers-abc", "10.0.0.5", 60)],
-        &[node(
-            "n1",
-            "10.0.0.5",
-            &labelled("workers", "workers-xyz"),
-            60,
-        )],
-    );
+    let r = workers(&[the_vm()], &[claimed("n1", "10.0.0.5", "workers-xyz")]);
     assert_eq!(vm_of(&r, "workers-abc").node, None, "{r:#?}");
     assert_eq!(node_of(&r, "n1").status, VpsieStatus::OrphanedNode);
     // Claimed by the VM's own VPSieNode (a prefix of its hostname): accepted.
-    let r = run(
-        &[group("workers", 0, 5)],
+    let r = workers(
         &[vm(1, "workers-abc-1a2b", "10.0.0.5", 60)],
-        &[node(
-            "n1",
-            "10.0.0.5",
-            &labelled("workers", "workers-abc"),
-            60,
-        )],
+        &[claimed("n1", "10.0.0.5", "workers-abc")],
     );
     assert_eq!(
         vm_of(&r, "workers-abc-1a2b").matched_by.as_deref(),
@@ -314,7 +273,7 @@ fn d9_concurrent_provisioning_ips_decide() {
             50,
         ),
     ];
-    let r = run(&[group("workers", 0, 5)], &vms, &nodes);
+    let r = workers(&vms, &nodes);
     assert_eq!(vm_of(&r, "workers-abc").node.as_deref(), Some("node-a"));
     assert_eq!(vm_of(&r, "workers-abcd").node.as_deref(), Some("node-b"));
     assert!(
@@ -330,21 +289,15 @@ fn d9_concurrent_provisioning_ips_decide() {
             v
         })
         .collect();
-    let r = run(&[group("workers", 0, 5)], &blind, &nodes);
+    let r = workers(&blind, &nodes);
     assert_eq!(vm_of(&r, "workers-abcd").node.as_deref(), Some("node-a"));
 }
 
 #[test]
 fn d9_one_node_is_never_matched_to_two_vms() {
-    let r = run(
-        &[group("workers", 0, 5)],
+    let r = workers(
         &[vm(1, "workers-a1", "", 60), vm(2, "workers-a2", "", 30)],
-        &[node(
-            "n1",
-            "10.0.0.1",
-            &labelled("workers", "workers-a"),
-            60,
-        )],
+        &[claimed("n1", "10.0.0.1", "workers-a")],
     );
     // The newest VM takes it; the other has none.
     assert_eq!(vm_of(&r, "workers-a2").node.as_deref(), Some("n1"));
@@ -357,15 +310,9 @@ fn d9_one_node_is_never_matched_to_two_vms() {
 fn candidates_newest_first_unknown_creation_time_last() {
     let mut unknown = vm(9, "workers-a9", "", 0);
     unknown.created_on = Some("last Tuesday".to_owned());
-    let r = run(
-        &[group("workers", 0, 5)],
+    let r = workers(
         &[unknown, vm(1, "workers-a1", "", 3000)],
-        &[node(
-            "n1",
-            "10.0.0.1",
-            &labelled("workers", "workers-a"),
-            60,
-        )],
+        &[claimed("n1", "10.0.0.1", "workers-a")],
     );
     assert_eq!(vm_of(&r, "workers-a1").node.as_deref(), Some("n1"));
     let v = vm_of(&r, "workers-a9");
@@ -378,9 +325,8 @@ fn candidates_newest_first_unknown_creation_time_last() {
 
 #[test]
 fn the_newest_node_wins_when_several_qualify() {
-    let r = run(
-        &[group("workers", 0, 5)],
-        &[vm(1, "workers-abc", "10.0.0.5", 60)],
+    let r = workers(
+        &[the_vm()],
         &[
             node("old", "10.0.0.5", &json!({}), 600),
             node("new", "10.0.0.5", &json!({}), 60),
@@ -403,11 +349,7 @@ fn the_newest_node_wins_when_several_qualify() {
 fn control_plane_nodes_are_never_matched() {
     for role in ["control-plane", "master"] {
         let labels = json!({format!("node-role.kubernetes.io/{role}"): ""});
-        let r = run(
-            &[group("workers", 0, 5)],
-            &[vm(1, "workers-abc", "10.0.0.5", 60)],
-            &[node("workers-abc", "10.0.0.5", &labels, 60)],
-        );
+        let r = workers(&[the_vm()], &[node("workers-abc", "10.0.0.5", &labels, 60)]);
         assert_eq!(vm_of(&r, "workers-abc").node, None, "{role}");
         assert!(r.nodes.is_empty());
     }
@@ -415,8 +357,7 @@ fn control_plane_nodes_are_never_matched() {
 
 #[test]
 fn d1_a_vm_without_node_is_joining_then_failed_to_join() {
-    let r = run(
-        &[group("workers", 0, 5)],
+    let r = workers(
         &[
             vm(1, "workers-young", "10.0.0.1", 899),
             vm(2, "workers-old", "10.0.0.2", 900),
@@ -440,7 +381,7 @@ fn d1_a_vm_without_node_is_joining_then_failed_to_join() {
 fn d1_unknown_creation_time_is_failed_to_join() {
     let mut v = vm(1, "workers-abc", "10.0.0.1", 0);
     v.created_on = None;
-    let r = run(&[group("workers", 0, 5)], &[v], &[]);
+    let r = workers(&[v], &[]);
     let v = vm_of(&r, "workers-abc");
     assert_eq!(v.status, VpsieStatus::FailedToJoin);
     assert_eq!(v.age_secs, None);
@@ -452,17 +393,12 @@ fn d1_unknown_creation_time_is_failed_to_join() {
 
 #[test]
 fn a_vm_that_is_not_running_is_reported_and_never_matched() {
-    let mut v = vm(1, "workers-abc", "10.0.0.5", 60);
+    let mut v = the_vm();
     v.status = Some("stopped".to_owned());
     let r = run(
         &[group("workers", 1, 5)],
         &[v],
-        &[node(
-            "n1",
-            "10.0.0.5",
-            &labelled("workers", "workers-abc"),
-            60,
-        )],
+        &[claimed("n1", "10.0.0.5", "workers-abc")],
     );
     assert_eq!(vm_of(&r, "workers-abc").status, VpsieStatus::NotRunning);
     assert_eq!(vm_of(&r, "workers-abc").node, None);
@@ -473,9 +409,8 @@ fn a_vm_that_is_not_running_is_reported_and_never_matched() {
 
 #[test]
 fn l1_l3_a_matched_node_without_the_labels_is_missing_labels() {
-    let r = run(
-        &[group("workers", 0, 5)],
-        &[vm(1, "workers-abc", "10.0.0.5", 60)],
+    let r = workers(
+        &[the_vm()],
         &[node(
             "n1",
             "10.0.0.5",
@@ -506,37 +441,24 @@ fn l1_l3_a_matched_node_without_the_labels_is_missing_labels() {
 
 #[test]
 fn an_unmatched_labelled_node_is_orphaned_an_unlabelled_one_not_listed() {
-    let r = run(
-        &[group("workers", 0, 5)],
-        &[],
-        &[
-            node(
-                "managed",
-                "10.0.0.1",
-                &json!({"autoscaler.vpsie.com/managed": "true"}),
-                60,
-            ),
-            node(
-                "grouped",
-                "10.0.0.2",
-                &json!({"autoscaler.vpsie.com/nodegroup": "workers"}),
-                60,
-            ),
-            node(
-                "claimed",
-                "10.0.0.3",
-                &json!({"autoscaler.vpsie.com/vpsienode": "x-1"}),
-                60,
-            ),
-            node(
-                "foreign",
-                "10.0.0.4",
-                &json!({"autoscaler.vpsie.com/nodegroup": "other"}),
-                60,
-            ),
-            node("plain", "10.0.0.5", &json!({"team": "a"}), 60),
-        ],
-    );
+    let nodes: Vec<Value> = [
+        ("managed", json!({"autoscaler.vpsie.com/managed": "true"})),
+        (
+            "grouped",
+            json!({"autoscaler.vpsie.com/nodegroup": "workers"}),
+        ),
+        ("claimed", json!({"autoscaler.vpsie.com/vpsienode": "x-1"})),
+        (
+            "foreign",
+            json!({"autoscaler.vpsie.com/nodegroup": "other"}),
+        ),
+        ("plain", json!({"team": "a"})),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (name, labels))| node(name, &format!("10.0.0.{i}"), labels, 60))
+    .collect();
+    let r = workers(&[], &nodes);
     let names: Vec<&str> = r.nodes.iter().map(|n| n.name.as_str()).collect();
     assert_eq!(names, ["managed", "grouped", "claimed"]);
     assert!(
@@ -571,13 +493,12 @@ fn group_membership_by_hostname_prefix_longest_name_wins() {
 
 #[test]
 fn a_vm_of_no_group_is_listed_when_a_node_of_a_group_matched_it() {
-    let r = run(
-        &[group("workers", 0, 5)],
+    let r = workers(
         &[
             vm(1, "k8s-node-17", "10.0.0.5", 60),
             vm(2, "db-1", "10.0.0.6", 60),
         ],
-        &[node("n1", "10.0.0.5", &labelled("workers", "k8s-node"), 60)],
+        &[claimed("n1", "10.0.0.5", "k8s-node")],
     );
     assert_eq!(vm_of(&r, "k8s-node-17").group.as_deref(), Some("workers"));
     assert_eq!(r.vms.len(), 1, "{r:#?}");
@@ -597,9 +518,9 @@ fn stale_when_offering_or_image_is_not_the_groups() {
     fine.boxsize_id = Some(8);
     fine.boximage_id = Some(12);
     let nodes = [
-        node("na", "10.0.0.1", &labelled("workers", "workers-a"), 60),
-        node("nb", "10.0.0.2", &labelled("workers", "workers-b"), 60),
-        node("nc", "10.0.0.3", &labelled("workers", "workers-c"), 60),
+        claimed("na", "10.0.0.1", "workers-a"),
+        claimed("nb", "10.0.0.2", "workers-b"),
+        claimed("nc", "10.0.0.3", "workers-c"),
     ];
     let r = run(&[g], &[other_size, other_image, fine], &nodes);
     let a = vm_of(&r, "workers-a");
@@ -624,22 +545,18 @@ fn offerings_named_not_numbered_are_not_compared() {
 
 #[test]
 fn s1_s2_current_and_ready_counts() {
-    let mut not_ready = node("nb", "10.0.0.2", &labelled("workers", "workers-b"), 60);
+    let mut not_ready = claimed("nb", "10.0.0.2", "workers-b");
     not_ready["status"]["conditions"][0]["status"] = json!("False");
     let mut stopped = vm(4, "workers-d", "10.0.0.4", 60);
     stopped.status = Some("stopped".to_owned());
-    let r = run(
-        &[group("workers", 0, 5)],
+    let r = workers(
         &[
             vm(1, "workers-a", "10.0.0.1", 60),
             vm(2, "workers-b", "10.0.0.2", 60),
             vm(3, "workers-c", "10.0.0.3", 60),
             stopped,
         ],
-        &[
-            node("na", "10.0.0.1", &labelled("workers", "workers-a"), 60),
-            not_ready,
-        ],
+        &[claimed("na", "10.0.0.1", "workers-a"), not_ready],
     );
     let g = &r.groups[0];
     assert_eq!((g.current, g.ready), (3, 1), "{g:?}");
@@ -653,12 +570,7 @@ fn s3_miscounted_when_the_live_status_lags() {
     let r = run(
         &[g.clone()],
         &[vm(1, "workers-a", "10.0.0.1", 60)],
-        &[node(
-            "na",
-            "10.0.0.1",
-            &labelled("workers", "workers-a"),
-            60,
-        )],
+        &[claimed("na", "10.0.0.1", "workers-a")],
     );
     let result = &r.groups[0];
     assert_eq!(result.status, VpsieStatus::Miscounted);
@@ -672,12 +584,7 @@ fn s3_miscounted_when_the_live_status_lags() {
     let r = run(
         &[g],
         &[vm(1, "workers-a", "10.0.0.1", 60)],
-        &[node(
-            "na",
-            "10.0.0.1",
-            &labelled("workers", "workers-a"),
-            60,
-        )],
+        &[claimed("na", "10.0.0.1", "workers-a")],
     );
     assert_eq!(r.groups[0].status, VpsieStatus::InSync);
 }
@@ -707,20 +614,10 @@ fn missing_group_when_the_api_lists_none_of_that_name_or_a_deleted_one() {
     );
     assert_eq!(r.groups[0].vpsie_group_id, Some(4));
     assert_eq!(r.groups[0].api_nodes_count, Some(1));
-    let r = run_with(
-        &[group("workers", 0, 5)],
-        &[api_group("other", 0)],
-        &[],
-        &[],
-    );
-    assert_eq!(r.groups[0].status, VpsieStatus::MissingGroup);
-    let r = run_with(
-        &[group("workers", 0, 5)],
-        &[api_group("workers", 1)],
-        &[],
-        &[],
-    );
-    assert_eq!(r.groups[0].status, VpsieStatus::MissingGroup);
+    for listed in [api_group("other", 0), api_group("workers", 1)] {
+        let r = run_with(&[group("workers", 0, 5)], &[listed], &[], &[]);
+        assert_eq!(r.groups[0].status, VpsieStatus::MissingGroup);
+    }
     // Not listed at all: nothing to say.
     let r = run_with(&[group("workers", 0, 5)], &[], &[], &[]);
     assert_eq!(r.groups[0].status, VpsieStatus::InSync);
@@ -752,11 +649,7 @@ fn defensive_a_node_with_nothing_never_panics() {
             "conditions": "no"}}),
         json!([1, 2]),
     ];
-    let r = run(
-        &[group("workers", 0, 5)],
-        &[vm(1, "workers-a", "", 60)],
-        &nodes,
-    );
+    let r = workers(&[vm(1, "workers-a", "", 60)], &nodes);
     assert_eq!(vm_of(&r, "workers-a").status, VpsieStatus::Joining);
     assert!(r.nodes.is_empty(), "{r:#?}");
 }
@@ -773,12 +666,7 @@ fn mixed() -> VpsieReport {
             vm(3, "batch-x", "10.0.0.3", 5000),
         ],
         &[
-            node(
-                "zz-orphan",
-                "10.0.0.9",
-                &labelled("workers", "workers-gone"),
-                60,
-            ),
+            claimed("zz-orphan", "10.0.0.9", "workers-gone"),
             node("na", "10.0.0.1", &json!({}), 60),
         ],
     );
@@ -819,30 +707,15 @@ fn the_report_is_sorted_and_summarised() {
 
 #[test]
 fn joining_is_not_a_finding_and_findings_are_drift() {
-    let report = |vpsie: VpsieReport| {
-        Report::new(
-            "c1",
-            "2026-11-30T12:00:00Z".to_owned(),
-            Mode::Client,
-            "cluster",
-            vec![],
-            vec![],
-        )
-        .with_vpsie(vpsie)
-    };
     let origin = VpsieOrigin {
         source: "snapshot".to_owned(),
         cluster_identifier: None,
     };
-    let joining = run(
-        &[group("workers", 0, 5)],
-        &[vm(1, "workers-a", "", 60)],
-        &[],
-    );
-    let v = VpsieReport::new(origin.clone(), joining, DEFAULT_DISCOVERY_TIMEOUT_SECS);
+    let joining = workers(&[vm(1, "workers-a", "", 60)], &[]);
+    let v = VpsieReport::new(origin, joining, DEFAULT_DISCOVERY_TIMEOUT_SECS);
     assert!(!v.has_findings());
-    assert_eq!(report(v).verdict(), Verdict::InSync);
-    assert_eq!(report(mixed()).verdict(), Verdict::Drift);
+    assert_eq!(report_of(v).verdict(), Verdict::InSync);
+    assert_eq!(full_report().verdict(), Verdict::Drift);
 }
 
 #[test]
@@ -850,7 +723,7 @@ fn redaction_covers_every_string_and_strips_control_characters() {
     let secret = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
     let mut v = vm(1, &format!("workers-a\u{1b} {secret}"), "10.0.0.1", 60);
     v.status = Some(format!("stopped\n{secret}"));
-    let results = run(&[group("workers", 0, 5)], &[v], &[]);
+    let results = workers(&[v], &[]);
     let report = VpsieReport::new(
         VpsieOrigin {
             source: "api".to_owned(),
@@ -869,8 +742,8 @@ fn redaction_covers_every_string_and_strips_control_characters() {
     );
 }
 
-/// A report with [`mixed`] only.
-fn full_report() -> Report {
+/// A drift report of the cluster `c1` with no object and `vpsie`.
+fn report_of(vpsie: VpsieReport) -> Report {
     Report::new(
         "c1",
         "2026-11-30T12:00:00Z".to_owned(),
@@ -879,7 +752,12 @@ fn full_report() -> Report {
         vec![],
         vec![],
     )
-    .with_vpsie(mixed())
+    .with_vpsie(vpsie)
+}
+
+/// A report with [`mixed`] only.
+fn full_report() -> Report {
+    report_of(mixed())
 }
 
 #[test]
