@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use plinth_vocab::redact::Redactor;
 use serde::Serialize;
 
-use super::cloud::printable;
 use super::present_counts;
+use crate::core::report::cloud::printable;
 
 /// The result of a node group, a VM or a Node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
