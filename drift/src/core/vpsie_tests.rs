@@ -56,7 +56,7 @@ fn the_vm() -> Vm {
     vm(1, "workers-abc", "10.0.0.5", 60)
 }
 
-/// A Node of the group `workers` claimed by the VPSieNode `vpsienode`, a minute old.
+/// A Node of the group `workers` claimed by the `VPSieNode` `vpsienode`, a minute old.
 fn claimed(name: &str, ip: &str, vpsienode: &str) -> Value {
     node(name, ip, &labelled("workers", vpsienode), 60)
 }
