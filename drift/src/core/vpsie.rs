@@ -656,7 +656,7 @@ fn group_result(
         {
             statuses.push(VpsieStatus::Miscounted);
             result.notes.push(format!(
-                "status.{field} is {got}, but {counted} {what} were found (the status may lag after discovery)"
+                "status.{field} is {got}, counted {counted} ({what}; the status may lag after discovery)"
             ));
         }
     }

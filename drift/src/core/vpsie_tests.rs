@@ -802,7 +802,7 @@ fn markdown_lists_the_findings_under_the_vpsie_heading() {
         "{md}"
     );
     assert!(
-        section.contains("- missing or wrong labels: autoscaler.vpsie.com/managed"),
+        section.contains("- label `autoscaler.vpsie.com/managed` is absent"),
         "{md}"
     );
     assert!(!section.contains("### joining"), "{md}");

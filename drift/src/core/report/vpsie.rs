@@ -248,13 +248,8 @@ impl VpsieRow for NodeResult {
         self.name.clone()
     }
     fn lines(&self) -> Vec<String> {
+        // The notes name each missing or wrong label (`missing_labels` lists their keys).
         let mut lines: Vec<String> = self.vm.iter().map(|vm| format!("VM `{vm}`")).collect();
-        if !self.missing_labels.is_empty() {
-            lines.push(format!(
-                "missing or wrong labels: {}",
-                self.missing_labels.join(", ")
-            ));
-        }
         lines.extend(self.notes.iter().cloned());
         lines
     }
