@@ -16,3 +16,4 @@ pub mod ownership;
 pub mod pipeline;
 pub mod report;
 pub mod scope;
+pub mod vpsie;

@@ -13,6 +13,7 @@ use super::wording::Group;
 use super::{Report, Status, markup, show};
 use crate::core::report::cloud::ServerResult;
 use crate::core::report::kubevirt::VmRunResult;
+use crate::core::report::vpsie::{VpsieReport, VpsieRow, VpsieStatus};
 
 /// Renders the report as `JUnit` XML.
 pub fn render(report: &Report) -> String {
@@ -27,14 +28,22 @@ pub fn render(report: &Report) -> String {
         .as_ref()
         .map_or(&[][..], |k| k.vms.as_slice());
     let failing_vms = vms.iter().filter(|v| v.status.is_finding()).count();
+    let (vpsie_tests, vpsie_failures) = report
+        .vpsie
+        .as_ref()
+        .map_or((0, 0), |v| (v.rows().count(), v.findings().count()));
     let failures = count(Status::is_finding)
         + usize::from(!report.hardware.is_empty())
         + failing_servers
+        + vpsie_failures
         + failing_vms;
     let errors = count(|s| s == Status::Error);
     let skipped = count(|s| matches!(s, Status::Unmanaged | Status::Paused));
-    let tests =
-        report.objects.len() + usize::from(!report.hardware.is_empty()) + servers.len() + vms.len();
+    let tests = report.objects.len()
+        + usize::from(!report.hardware.is_empty())
+        + servers.len()
+        + vpsie_tests
+        + vms.len();
     let mut out = open_suite(
         "plinth drift",
         &format!("drift.{}", report.cluster),
@@ -127,6 +136,9 @@ pub fn render(report: &Report) -> String {
     }
     for s in servers {
         server_case(&mut out, &report.cluster, s);
+    }
+    for row in report.vpsie.iter().flat_map(VpsieReport::rows) {
+        vpsie_case(&mut out, &report.cluster, row);
     }
     for v in vms {
         vm_case(&mut out, &report.cluster, v);
@@ -223,6 +235,40 @@ fn vm_case(out: &mut String, cluster: &str, v: &VmRunResult) {
             ">\n      <system-out>{}</system-out>\n    </testcase>",
             esc(&format!("{}\n{body}", v.status.as_str()))
         );
+    }
+}
+
+/// The test case of one VPSie group, VM or Node (class `<cluster>.Vpsie`, named
+/// `<kind>/<key>`): a finding is a failure with its details and notes; a joining VM passes,
+/// its details in the test case's `system-out`.
+fn vpsie_case(out: &mut String, cluster: &str, row: &dyn VpsieRow) {
+    let _ = write!(
+        out,
+        "    <testcase classname=\"{}\" name=\"{}\"",
+        esc(&format!("{cluster}.Vpsie")),
+        esc(&format!("{}/{}", row.kind(), row.key()))
+    );
+    let status = row.status();
+    let mut body = String::new();
+    for line in row.lines() {
+        let _ = writeln!(body, "{line}");
+    }
+    if status.is_finding() {
+        let _ = writeln!(
+            out,
+            ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
+            esc(&format!("{} {}", status.as_str(), row.heading())),
+            status.as_str(),
+            esc(&body)
+        );
+    } else if status == VpsieStatus::Joining {
+        let _ = writeln!(
+            out,
+            ">\n      <system-out>{}</system-out>\n    </testcase>",
+            esc(&format!("{}\n{body}", status.as_str()))
+        );
+    } else {
+        let _ = writeln!(out, "/>");
     }
 }
 

@@ -11,6 +11,7 @@ use super::wording::Group;
 use super::{Report, show};
 use crate::core::report::cloud::CloudReport;
 use crate::core::report::kubevirt::KubevirtReport;
+use crate::core::report::vpsie::VpsieReport;
 
 /// Renders the report as GitHub-flavoured Markdown.
 pub fn render(report: &Report) -> String {
@@ -85,6 +86,9 @@ pub fn render(report: &Report) -> String {
     if let Some(cloud) = &report.cloud {
         cloud_section(&mut out, cloud);
     }
+    if let Some(vpsie) = &report.vpsie {
+        vpsie_section(&mut out, vpsie);
+    }
     if let Some(kubevirt) = &report.kubevirt {
         kubevirt_section(&mut out, kubevirt);
     }
@@ -102,6 +106,29 @@ fn kubevirt_section(out: &mut String, kubevirt: &KubevirtReport) {
     for v in kubevirt.findings() {
         let _ = writeln!(out, "\n### {} {}\n", v.status.as_str(), prose(&v.heading()));
         for line in v.lines() {
+            let _ = writeln!(out, "- {}", prose(&line));
+        }
+    }
+}
+
+/// The VPSie section: a summary table of the groups, VMs and Nodes by status, then one
+/// section per finding.
+fn vpsie_section(out: &mut String, vpsie: &VpsieReport) {
+    let _ = writeln!(out, "\n## {}\n", prose(&vpsie.origin_line()));
+    let _ = writeln!(out, "{}\n", prose(&vpsie.summary_line()));
+    let _ = writeln!(out, "| Status | Groups, VMs and Nodes |\n|---|---:|");
+    for (s, n) in vpsie.status_counts() {
+        row(out, &[s.as_str().to_owned(), n.to_string()]);
+    }
+    let _ = writeln!(out, "| **total** | **{}** |", vpsie.rows().count());
+    for r in vpsie.findings() {
+        let _ = writeln!(
+            out,
+            "\n### {} {}\n",
+            r.status().as_str(),
+            prose(&r.heading())
+        );
+        for line in r.lines() {
             let _ = writeln!(out, "- {}", prose(&line));
         }
     }

@@ -11,6 +11,7 @@ pub mod markdown;
 pub mod markup;
 pub mod prometheus;
 pub mod text;
+pub mod vpsie;
 pub mod wording;
 
 use std::collections::BTreeMap;
@@ -27,6 +28,7 @@ use plinth_vocab::change::{FieldChange, Writer};
 pub use cloud::CloudReport;
 pub use ignition::ContentDiff;
 pub use kubevirt::KubevirtReport;
+pub use vpsie::VpsieReport;
 
 /// The JSON report's schema version; changes are additive only.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -198,6 +200,10 @@ pub struct Report {
     /// against their run strategy. Absent when not compared (additive).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kubevirt: Option<KubevirtReport>,
+    /// VPSie drift: the rendered node groups' VMs matched with the cluster's Nodes. Absent
+    /// unless VPSie was compared (additive).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vpsie: Option<VpsieReport>,
     /// Decoded line diffs of changed `MachineConfig` file contents, made by
     /// [`Report::redacted`] (empty before): what the human formats show for those changes.
     #[serde(skip)]
@@ -242,6 +248,7 @@ impl Report {
             hardware,
             cloud: None,
             kubevirt: None,
+            vpsie: None,
             content_diffs: Vec::new(),
         }
     }
@@ -259,6 +266,12 @@ impl Report {
         self.kubevirt = Some(kubevirt);
         self
     }
+    /// This report with the VPSie results.
+    #[must_use]
+    pub fn with_vpsie(mut self, vpsie: VpsieReport) -> Self {
+        self.vpsie = Some(vpsie);
+        self
+    }
 
     /// The exit-code meaning of the report.
     pub fn verdict(&self) -> Verdict {
@@ -271,6 +284,7 @@ impl Report {
                 .kubevirt
                 .as_ref()
                 .is_some_and(KubevirtReport::has_findings)
+            || self.vpsie.as_ref().is_some_and(VpsieReport::has_findings)
         {
             Verdict::Drift
         } else {
@@ -325,6 +339,7 @@ impl Report {
         out.content_diffs.clear();
         out.cloud = self.cloud.as_ref().map(|c| c.redacted(redactor));
         out.kubevirt = self.kubevirt.as_ref().map(|k| k.redacted(redactor));
+        out.vpsie = self.vpsie.as_ref().map(|v| v.redacted(redactor));
         for o in &mut out.objects {
             let lists = [&mut o.changes, &mut o.pending_removal, &mut o.managed];
             let diffs = redact_changes(redactor, &o.key, lists.into_iter().flatten());

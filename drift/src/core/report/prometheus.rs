@@ -8,6 +8,7 @@ use std::fmt::{self, Write as _};
 use super::{Report, Status, epoch_of};
 use crate::core::report::cloud::{CloudReport, ServerStatus};
 use crate::core::report::kubevirt::{KubevirtReport, RunStatus};
+use crate::core::report::vpsie::{VpsieReport, VpsieStatus};
 
 /// Renders the report as Prometheus text exposition format 0.0.4.
 pub fn render(report: &Report) -> String {
@@ -67,6 +68,9 @@ pub fn render(report: &Report) -> String {
     if let Some(cloud) = &report.cloud {
         servers(&mut out, &cluster, cloud);
     }
+    if let Some(vpsie) = &report.vpsie {
+        vpsie_resources(&mut out, &cluster, vpsie);
+    }
     if let Some(kubevirt) = &report.kubevirt {
         kubevirt_vms(&mut out, &cluster, kubevirt);
     }
@@ -87,6 +91,30 @@ fn kubevirt_vms(out: &mut String, cluster: &str, kubevirt: &KubevirtReport) {
             "{name}{{cluster=\"{cluster}\",status=\"{status}\"}} {}",
             kubevirt.summary.get(&status).copied().unwrap_or(0)
         );
+    }
+}
+
+/// `plinth_drift_vpsie_resources{cluster, kind, status}`: the groups, VMs and Nodes by kind
+/// (`group`, `vm`, `node`, each always present) and status, zeros included.
+fn vpsie_resources(out: &mut String, cluster: &str, vpsie: &VpsieReport) {
+    let name = "plinth_drift_vpsie_resources";
+    header(
+        out,
+        name,
+        "VPSie node groups, VMs and Nodes by cluster, kind and drift status.",
+    );
+    let mut counts: BTreeMap<(&str, VpsieStatus), usize> = BTreeMap::new();
+    for row in vpsie.rows() {
+        *counts.entry((row.kind(), row.status())).or_default() += 1;
+    }
+    for kind in ["group", "vm", "node"] {
+        for status in VpsieStatus::ALL {
+            let _ = writeln!(
+                out,
+                "{name}{{cluster=\"{cluster}\",kind=\"{kind}\",status=\"{status}\"}} {}",
+                counts.get(&(kind, status)).copied().unwrap_or(0)
+            );
+        }
     }
 }
 

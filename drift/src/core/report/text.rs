@@ -10,6 +10,7 @@ use super::wording::Group;
 use super::{Report, show};
 use crate::core::report::cloud::CloudReport;
 use crate::core::report::kubevirt::KubevirtReport;
+use crate::core::report::vpsie::VpsieReport;
 
 /// Renders the report as plain text (no colour).
 pub fn render(report: &Report) -> String {
@@ -59,6 +60,9 @@ pub fn render(report: &Report) -> String {
     if let Some(cloud) = &report.cloud {
         cloud_section(&mut out, cloud);
     }
+    if let Some(vpsie) = &report.vpsie {
+        vpsie_section(&mut out, vpsie);
+    }
     if let Some(kubevirt) = &report.kubevirt {
         kubevirt_section(&mut out, kubevirt);
     }
@@ -74,6 +78,20 @@ fn kubevirt_section(out: &mut String, kubevirt: &KubevirtReport) {
         out.push('\n');
         let _ = writeln!(out, "{:<9} {}", v.status.as_str(), v.heading());
         for line in v.lines() {
+            let _ = writeln!(out, "    {line}");
+        }
+    }
+}
+
+/// The VPSie section: what was compared, the summary, then every group, VM and Node that is a
+/// finding with its details and notes.
+fn vpsie_section(out: &mut String, vpsie: &VpsieReport) {
+    let _ = writeln!(out, "\n{}", vpsie.origin_line());
+    let _ = writeln!(out, "{}", vpsie.summary_line());
+    for row in vpsie.findings() {
+        out.push('\n');
+        let _ = writeln!(out, "{:<9} {}", row.status().as_str(), row.heading());
+        for line in row.lines() {
             let _ = writeln!(out, "    {line}");
         }
     }
