@@ -289,7 +289,11 @@ impl FakeVpsie {
     /// The base URL: `https://127.0.0.1:<port>/v2` (or the scenario's base path; `http://`
     /// with [`VpsieScenario::plain_http`]).
     pub fn url(&self) -> String {
-        format!("{}{}", self.loopback.url(), lock(&self.shared).scenario.base_path)
+        format!(
+            "{}{}",
+            self.loopback.url(),
+            lock(&self.shared).scenario.base_path
+        )
     }
 
     /// The PEM certificate of the test CA (over HTTPS).
@@ -582,7 +586,10 @@ fn token(incoming: &Received, s: &mut Shared) -> Outcome {
         .into_owned()
         .collect();
     let checks = [
-        (incoming.method == Method::POST, "the token request is not a POST"),
+        (
+            incoming.method == Method::POST,
+            "the token request is not a POST",
+        ),
         (
             incoming
                 .content_type
@@ -602,7 +609,11 @@ fn token(incoming: &Received, s: &mut Shared) -> Outcome {
             "the form is not exactly `clientId` and `clientSecret`",
         ),
     ];
-    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     let refusal = checks
         .iter()
         .find(|(ok, _)| !ok)

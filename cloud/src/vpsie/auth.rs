@@ -131,7 +131,10 @@ struct Cached {
 enum Source {
     Static(Secret),
     /// The encoded form of the token request, and where it goes.
-    Client { form: Secret, url: Url },
+    Client {
+        form: Secret,
+        url: Url,
+    },
 }
 
 /// The source of API tokens: the pre-issued token, or the token request with its cache.
@@ -261,9 +264,7 @@ async fn fetch(
     let expires = expires.unwrap_or_else(|| now + DEFAULT_TOKEN_LIFETIME);
     Ok(Cached {
         token,
-        refresh_at: expires
-            .checked_sub(TOKEN_REFRESH_BUFFER)
-            .unwrap_or(expires),
+        refresh_at: expires.checked_sub(TOKEN_REFRESH_BUFFER).unwrap_or(expires),
     })
 }
 
@@ -366,7 +367,10 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("s3cr3t"));
-        assert_eq!("vpsie-auth".parse::<AuthHeader>().unwrap(), AuthHeader::VpsieAuth);
+        assert_eq!(
+            "vpsie-auth".parse::<AuthHeader>().unwrap(),
+            AuthHeader::VpsieAuth
+        );
         assert!("Bearer".parse::<AuthHeader>().is_err());
     }
 }

@@ -166,10 +166,7 @@ impl VpsieClient {
                 "is empty or not usable in a URL path",
             ));
         }
-        let url = join(
-            &self.base,
-            &["k8s", "node", "groups", "byClusterId", id],
-        );
+        let url = join(&self.base, &["k8s", "node", "groups", "byClusterId", id]);
         let (request, doc) = self
             .get(LIST_NODE_GROUPS, &url, Vec::new(), deadline)
             .await?;
@@ -287,7 +284,12 @@ fn items<T>(
     let data = match doc.remove("data") {
         Some(Value::Array(data)) => data,
         Some(Value::Null) => Vec::new(),
-        _ => return Err(decode(request, "`data` is missing or not a list".to_owned())),
+        _ => {
+            return Err(decode(
+                request,
+                "`data` is missing or not a list".to_owned(),
+            ));
+        }
     };
     data.iter()
         .enumerate()
@@ -355,9 +357,18 @@ mod tests {
         assert_eq!(client(DEFAULT_BASE_URL).unwrap().base_url().path(), "/v2");
         for (bad, why) in [
             ("", "`url` is empty"),
-            ("http://api.example.invalid/v2", "`url` must be an `https://` URL"),
-            ("https://u:s3cr3t@api.example.invalid", "must not carry a user"),
-            ("https://api.example.invalid/v2?k=s3cr3t", "must not carry a query"),
+            (
+                "http://api.example.invalid/v2",
+                "`url` must be an `https://` URL",
+            ),
+            (
+                "https://u:s3cr3t@api.example.invalid",
+                "must not carry a user",
+            ),
+            (
+                "https://api.example.invalid/v2?k=s3cr3t",
+                "must not carry a query",
+            ),
         ] {
             let err = client(bad).unwrap_err().to_string();
             assert!(err.contains(why) && !err.contains("s3cr3t"), "{err}");
@@ -366,11 +377,17 @@ mod tests {
 
     #[test]
     fn an_envelope_with_error_true_or_a_bad_element_is_an_error_naming_the_place() {
-        let err = envelope("r", br#"{"error": true, "code": 500, "message": "s3cr3t", "data": []}"#)
-            .unwrap_err();
+        let err = envelope(
+            "r",
+            br#"{"error": true, "code": 500, "message": "s3cr3t", "data": []}"#,
+        )
+        .unwrap_err();
         assert_eq!(err.to_string(), "r: the API reported an error (code 500)");
-        let doc = envelope("r", br#"{"data": [{"hostname": "a"}, {"id": 2, "name": false}]}"#)
-            .unwrap();
+        let doc = envelope(
+            "r",
+            br#"{"data": [{"hostname": "a"}, {"id": 2, "name": false}]}"#,
+        )
+        .unwrap();
         let err = items("r", doc, Vm::from_value).unwrap_err().to_string();
         assert_eq!(
             err,
