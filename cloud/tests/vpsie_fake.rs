@@ -500,11 +500,11 @@ async fn a_slow_answer_times_out_and_is_retried() {
 
 #[tokio::test]
 async fn pages_are_followed_while_pagination_announces_more() {
-    let mut paged = VpsieScenario::new(CLIENT_ID, CLIENT_SECRET).page_size(3);
+    let mut three_a_page = VpsieScenario::new(CLIENT_ID, CLIENT_SECRET).page_size(3);
     for n in 1..=7 {
-        paged = paged.vm(vm(n));
+        three_a_page = three_a_page.vm(vm(n));
     }
-    let fake = start(paged);
+    let fake = start(three_a_page);
     let vms = client(&fake).list_vms(deadline()).await.unwrap();
     assert_eq!(
         vms.iter().filter_map(|v| v.id).collect::<Vec<_>>(),

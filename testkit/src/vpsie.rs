@@ -623,32 +623,35 @@ fn token(incoming: &Received, s: &mut Shared) -> Outcome {
                 || field("clientSecret") != Some(s.scenario.client_secret.as_str()))
             .then_some("the client id or secret is wrong")
         });
-    let mut outcome = match refusal {
-        Some(why) => {
-            // As a careless server might: the message repeats the secret it received.
-            let message = format!(
-                "invalid client credentials: {}",
-                field("clientSecret").unwrap_or_default()
-            );
-            Outcome::refused(error_response(StatusCode::UNAUTHORIZED, &message), why)
-        }
-        None => {
-            let n = s.issued.len() + 1;
-            let token = format!("vpsie-token-{n}-{:08x}", n.wrapping_mul(0x9e37_79b9));
-            let expires = s.now + s.scenario.token_lifetime;
-            s.issued.insert(token.clone(), expires);
-            let body = json!({
-                "error": false,
-                "code": 200,
-                "message": "ok",
-                "accessToken": {"token": token, "expires": rfc3339(expires)},
-                "refreshToken": {"token": format!("vpsie-refresh-{n}"), "expires": rfc3339(expires + Duration::from_hours(24))},
-            });
-            Outcome::plain(reply(StatusCode::OK, &body))
-        }
+    let mut outcome = if let Some(why) = refusal {
+        // As a careless server might: the message repeats the secret it received.
+        let message = format!(
+            "invalid client credentials: {}",
+            field("clientSecret").unwrap_or_default()
+        );
+        Outcome::refused(error_response(StatusCode::UNAUTHORIZED, &message), why)
+    } else {
+        Outcome::plain(issue(s))
     };
     outcome.form = Some(form);
     outcome
+}
+
+/// A new token, valid for the scenario's lifetime on the fake's clock.
+fn issue(s: &mut Shared) -> Reply {
+    let n = s.issued.len() + 1;
+    let token = format!("vpsie-token-{n}-{:08x}", n.wrapping_mul(0x9e37_79b9));
+    let expires = s.now + s.scenario.token_lifetime;
+    s.issued.insert(token.clone(), expires);
+    let refresh_expires = expires + Duration::from_hours(24);
+    let body = json!({
+        "error": false,
+        "code": 200,
+        "message": "ok",
+        "accessToken": {"token": token, "expires": rfc3339(expires)},
+        "refreshToken": {"token": format!("vpsie-refresh-{n}"), "expires": rfc3339(refresh_expires)},
+    });
+    reply(StatusCode::OK, &body)
 }
 
 /// `at` in RFC 3339 (UTC).
