@@ -141,7 +141,20 @@ impl std::fmt::Debug for EachAttempt<'_> {
     }
 }
 
-impl Call<'_> {
+impl<'a> Call<'a> {
+    /// `method` at `url`, called `operation`: no query, token or body yet (set the fields).
+    pub fn new(method: Method, url: Url, operation: &'a str) -> Self {
+        Self {
+            method,
+            url,
+            operation,
+            query: Vec::new(),
+            bearer: None,
+            form: None,
+            form_each: None,
+        }
+    }
+
     /// `` `GET` `ListServers` at `host:port` ``: the request as errors name it, without its
     /// path, query or headers.
     pub fn describe(&self) -> String {

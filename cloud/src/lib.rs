@@ -25,6 +25,7 @@ pub mod http;
 pub mod secret;
 pub mod stackit;
 pub mod tls;
+mod token;
 pub mod vpsie;
 
 pub use clock::{Clock, SystemClock};

@@ -4,52 +4,24 @@
 //! every fault the HTTP layer must survive or report (429, 5xx with secret bodies, slow and
 //! oversized answers, untrusted certificates) — and that no credential reaches an error.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::StatusCode;
 use plinth_cloud::http::HttpConfig;
 use plinth_cloud::tls::CaBundle;
 use plinth_cloud::vpsie::{AuthHeader, Credentials, NodeGroupInfo, Vm, VpsieClient, VpsieConfig};
-use plinth_cloud::{Clock, CloudError, Deadline, RetryPolicy, Secret};
+use plinth_cloud::{Clock, CloudError, Deadline, Secret};
 use plinth_testkit::vpsie::{
     AuthKind, FakeVpsie, Route, VpsieFault, VpsieFaultKind, VpsieScenario,
 };
 use serde_json::{Value, json};
 
-/// Credentials with every character a form or a URL treats specially.
-const CLIENT_ID: &str = "plinth-ID-4e1f&role=admin";
-const CLIENT_SECRET: &str = "s3cr3t&clientId=evil=+% /é€🔑%2B";
-/// Planted in server answers: none may appear in an error.
-const SECRET_IN_BODY: &str = "db-password=Xy9!kQ2#mN7$vB4";
-const PRE_ISSUED: &str = "vpsie-preissued-TOKEN-c0ffee42";
-const CLUSTER: &str = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
-
-/// A clock the test moves, starting where the fake's does.
+/// The client's clock, in whole seconds since the epoch: starts where the fake's does and
+/// moves only when the test says.
 #[derive(Debug)]
-struct TestClock {
-    start: SystemTime,
-    moved: Mutex<Duration>,
-}
-
-impl TestClock {
-    fn at(start: SystemTime) -> Arc<Self> {
-        Arc::new(Self {
-            start,
-            moved: Mutex::new(Duration::ZERO),
-        })
-    }
-
-    fn forward(&self, by: Duration) {
-        *self.moved.lock().expect("test clock") += by;
-    }
-}
-
-impl Clock for TestClock {
-    fn now(&self) -> SystemTime {
-        self.start + *self.moved.lock().expect("test clock")
-    }
-}
+struct TestClock(AtomicU64);
 
 fn vm(n: u32) -> Value {
     json!({"id": n, "identifier": format!("00000000-0000-4000-8000-{n:012}"),
@@ -60,37 +32,39 @@ fn vm(n: u32) -> Value {
 
 fn scenario() -> VpsieScenario {
     VpsieScenario::new(CLIENT_ID, CLIENT_SECRET)
-        .vm(vm(1))
-        .vm(vm(2))
-        .vm(vm(3))
-        .node_group(
-            CLUSTER,
-            json!({"id": 4, "group_name": "workers", "boxsize_id": 7, "nodes_count": 3}),
-        )
-        .static_token(PRE_ISSUED)
+        .with(|s| s.vms = vec![vm(1), vm(2), vm(3)])
+        .with(|s| {
+            s.node_groups
+                .entry(CLUSTER.to_owned())
+                .or_default()
+                .push(json!({"id": 4, "group_name": "workers", "boxsize_id": 7, "nodes_count": 3}));
+        })
+        .with(|s| s.static_tokens.push(PRE_ISSUED.to_owned()))
+}
+
+/// The fake of [`scenario`] with `fault`.
+fn start_faulty(fault: VpsieFault) -> FakeVpsie {
+    start(scenario().with(|s| s.faults.push(fault)))
 }
 
 fn start(scenario: VpsieScenario) -> FakeVpsie {
     FakeVpsie::start(scenario).expect("test setup")
 }
 
-/// Fast retries, every attempt limited to 2 s, the fake's CA trusted alone.
+/// Fast retries (4 attempts a few ms apart), every attempt limited to 2 s, the fake's CA
+/// trusted alone, plain HTTP allowed when the fake serves it.
 fn http_config(fake: &FakeVpsie) -> HttpConfig {
-    HttpConfig {
-        policy: RetryPolicy {
-            attempts: 4,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(20),
-            timeout: Duration::from_secs(2),
-        },
-        ca_bundle: fake.ca_pem().map(|pem| CaBundle {
-            origin: "fake CA".to_owned(),
-            pem: pem.as_bytes().to_vec(),
-        }),
-        system_roots: false,
-        allow_http_loopback: fake.ca_pem().is_none(),
-        ..HttpConfig::default()
-    }
+    let mut http = HttpConfig::default().with_timeout(Duration::from_secs(2));
+    http.policy.attempts = 4;
+    http.policy.base_delay = Duration::from_millis(5);
+    http.policy.max_delay = Duration::from_millis(20);
+    http.system_roots = false;
+    http.allow_http_loopback = fake.ca_pem().is_none();
+    http.ca_bundle = fake.ca_pem().map(|pem| CaBundle {
+        origin: "fake CA".to_owned(),
+        pem: pem.as_bytes().to_vec(),
+    });
+    http
 }
 
 fn config(fake: &FakeVpsie) -> VpsieConfig {
@@ -104,6 +78,34 @@ fn config(fake: &FakeVpsie) -> VpsieConfig {
 fn client_credentials() -> Credentials {
     Credentials::client(Secret::new(CLIENT_ID), Secret::new(CLIENT_SECRET))
 }
+
+impl TestClock {
+    fn at(start: SystemTime) -> Arc<Self> {
+        let secs = start
+            .duration_since(UNIX_EPOCH)
+            .expect("test setup")
+            .as_secs();
+        Arc::new(Self(AtomicU64::new(secs)))
+    }
+
+    fn forward(&self, by: Duration) {
+        self.0.fetch_add(by.as_secs(), Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.0.load(Ordering::SeqCst))
+    }
+}
+
+/// Credentials with every character a form or a URL treats specially.
+const CLIENT_ID: &str = "plinth-ID-4e1f&role=admin";
+const CLIENT_SECRET: &str = "s3cr3t&clientId=evil=+% /é€🔑%2B";
+/// Planted in server answers: none may appear in an error.
+const SECRET_IN_BODY: &str = "db-password=Xy9!kQ2#mN7$vB4";
+const PRE_ISSUED: &str = "vpsie-preissued-TOKEN-c0ffee42";
+const CLUSTER: &str = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
 
 fn client_with(config: VpsieConfig, clock: Arc<TestClock>) -> VpsieClient {
     VpsieClient::new(config, client_credentials(), clock).expect("test setup")
@@ -128,6 +130,16 @@ fn deadline() -> Deadline {
 
 fn on(route: Route, times: u32, kind: VpsieFaultKind) -> VpsieFault {
     VpsieFault::new(route, kind).times(times)
+}
+
+/// `err` is an `error: true` envelope with `code`, and says the code only.
+fn assert_refused(err: &CloudError, code: i64) {
+    assert!(
+        matches!(err, CloudError::Refused { code: Some(c), .. } if *c == code),
+        "{err}"
+    );
+    let suffix = format!(": the API reported an error (code {code})");
+    assert!(err.to_string().ends_with(&suffix), "{err}");
 }
 
 fn statuses(fake: &FakeVpsie, route: Route) -> Vec<u16> {
@@ -202,7 +214,11 @@ async fn concurrent_callers_share_one_token_request() {
 
 #[tokio::test]
 async fn the_vpsie_auth_header_and_the_apps_v2_base_path() {
-    let fake = start(scenario().base_path("/apps/v2").plain_http());
+    let fake = start(
+        scenario()
+            .with(|s| s.base_path = "/apps/v2".to_owned())
+            .with(|s| s.tls = false),
+    );
     let config = VpsieConfig {
         auth_header: AuthHeader::VpsieAuth,
         ..config(&fake)
@@ -227,7 +243,7 @@ async fn the_vpsie_auth_header_and_the_apps_v2_base_path() {
 
 #[tokio::test]
 async fn plain_http_works_only_behind_the_loopback_flag() {
-    let fake = start(scenario().plain_http());
+    let fake = start(scenario().with(|s| s.tls = false));
     let mut config = config(&fake);
     config.http.allow_http_loopback = false;
     let err = VpsieClient::new(config, client_credentials(), TestClock::at(fake.now()))
@@ -238,7 +254,7 @@ async fn plain_http_works_only_behind_the_loopback_flag() {
 
 #[tokio::test]
 async fn the_token_is_renewed_five_minutes_before_it_expires() {
-    let fake = start(scenario().token_lifetime(Duration::from_hours(1)));
+    let fake = start(scenario().with(|s| s.token_lifetime = Duration::from_hours(1)));
     let clock = TestClock::at(fake.now());
     let client = client_with(config(&fake), Arc::clone(&clock));
     client.list_vms(deadline()).await.unwrap();
@@ -289,7 +305,7 @@ async fn a_401_gets_one_renewal_and_one_retry() {
 
 #[tokio::test]
 async fn a_second_401_fails_as_unauthorized_without_quoting_the_body() {
-    let fake = start(scenario().fault(on(Route::Vms, 10, VpsieFaultKind::Unauthorized)));
+    let fake = start_faulty(on(Route::Vms, 10, VpsieFaultKind::Unauthorized));
     let err = client(&fake).list_vms(deadline()).await.unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
     let text = err.to_string();
@@ -301,7 +317,7 @@ async fn a_second_401_fails_as_unauthorized_without_quoting_the_body() {
 
 #[tokio::test]
 async fn a_pre_issued_token_is_sent_as_given_and_not_renewed() {
-    let fake = start(scenario().fault(on(Route::Vms, 1, VpsieFaultKind::Unauthorized)));
+    let fake = start_faulty(on(Route::Vms, 1, VpsieFaultKind::Unauthorized));
     let client = token_client(&fake);
     let err = client.list_vms(deadline()).await.unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
@@ -315,31 +331,37 @@ async fn a_pre_issued_token_is_sent_as_given_and_not_renewed() {
 async fn a_429_and_a_5xx_are_retried_then_succeed() {
     let fake = start(
         scenario()
-            .fault(on(
-                Route::Vms,
-                1,
-                VpsieFaultKind::TooManyRequests {
-                    retry_after: "1".to_owned(),
-                },
-            ))
-            .fault(
-                VpsieFault::new(
+            .with(|s| {
+                s.faults.push(on(
                     Route::Vms,
+                    1,
+                    VpsieFaultKind::TooManyRequests {
+                        retry_after: "1".to_owned(),
+                    },
+                ));
+            })
+            .with(|s| {
+                s.faults.push(
+                    VpsieFault::new(
+                        Route::Vms,
+                        VpsieFaultKind::ServerError {
+                            status: 503,
+                            body: SECRET_IN_BODY.to_owned(),
+                        },
+                    )
+                    .at_call(2),
+                );
+            })
+            .with(|s| {
+                s.faults.push(on(
+                    Route::Token,
+                    1,
                     VpsieFaultKind::ServerError {
-                        status: 503,
+                        status: 502,
                         body: SECRET_IN_BODY.to_owned(),
                     },
-                )
-                .at_call(2),
-            )
-            .fault(on(
-                Route::Token,
-                1,
-                VpsieFaultKind::ServerError {
-                    status: 502,
-                    body: SECRET_IN_BODY.to_owned(),
-                },
-            )),
+                ));
+            }),
     );
     let started = std::time::Instant::now();
     assert_eq!(client(&fake).list_vms(deadline()).await.unwrap().len(), 3);
@@ -353,14 +375,16 @@ async fn a_429_and_a_5xx_are_retried_then_succeed() {
 
 #[tokio::test]
 async fn a_5xx_body_with_a_secret_never_reaches_the_error() {
-    let fake = start(scenario().fault(on(
-        Route::Vms,
-        10,
-        VpsieFaultKind::ServerError {
-            status: 500,
-            body: json!({"error": "internal", "message": SECRET_IN_BODY}).to_string(),
-        },
-    )));
+    let fake = start(scenario().with(|s| {
+        s.faults.push(on(
+            Route::Vms,
+            10,
+            VpsieFaultKind::ServerError {
+                status: 500,
+                body: json!({"error": "internal", "message": SECRET_IN_BODY}).to_string(),
+            },
+        ));
+    }));
     let err = client(&fake).list_vms(deadline()).await.unwrap_err();
     let text = format!("{err} {err:?}");
     assert!(
@@ -396,33 +420,21 @@ async fn a_refused_token_request_reports_the_status_or_code_only_never_the_messa
     assert!(fake.requests_to(Route::Vms).is_empty());
 
     // `error: true` with 200, the message naming the secret.
-    let fake = start(scenario().fault(on(
-        Route::Token,
-        1,
-        VpsieFaultKind::ErrorEnvelope {
-            code: 403,
-            message: format!("client {CLIENT_ID} secret {CLIENT_SECRET} disabled"),
-        },
-    )));
+    let fake = start(scenario().with(|s| {
+        s.faults.push(on(
+            Route::Token,
+            1,
+            VpsieFaultKind::ErrorEnvelope {
+                code: 403,
+                message: format!("client {CLIENT_ID} secret {CLIENT_SECRET} disabled"),
+            },
+        ));
+    }));
     let err = client_with(config(&fake), TestClock::at(fake.now()))
         .list_vms(deadline())
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            CloudError::Refused {
-                code: Some(403),
-                ..
-            }
-        ),
-        "{err}"
-    );
-    assert!(
-        err.to_string()
-            .ends_with(": the API reported an error (code 403)"),
-        "{err}"
-    );
+    assert_refused(&err, 403);
 }
 
 #[tokio::test]
@@ -431,32 +443,19 @@ async fn an_error_true_envelope_with_200_is_a_failure_naming_the_code_only() {
         code,
         message: format!("quota exceeded for {SECRET_IN_BODY}"),
     };
-    let fake = start(scenario().fault(on(Route::Vms, 1, envelope(429))).fault(on(
-        Route::NodeGroups,
-        1,
-        envelope(500),
-    )));
+    let fake = start(
+        scenario()
+            .with(|s| s.faults.push(on(Route::Vms, 1, envelope(429))))
+            .with(|s| s.faults.push(on(Route::NodeGroups, 1, envelope(500)))),
+    );
     let client = client(&fake);
     let err = client.list_vms(deadline()).await.unwrap_err();
-    assert!(
-        err.to_string()
-            .ends_with(": the API reported an error (code 429)"),
-        "{err}"
-    );
+    assert_refused(&err, 429);
     let err = client
         .list_node_groups(CLUSTER, deadline())
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            CloudError::Refused {
-                code: Some(500),
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert_refused(&err, 500);
     assert!(err.to_string().contains("`ListK8sNodeGroups`"), "{err}");
     assert_eq!(statuses(&fake, Route::Vms), [200], "not retried");
 }
@@ -467,7 +466,7 @@ async fn an_oversized_body_is_a_bounded_error() {
         VpsieFaultKind::Oversized { bytes: 1 << 20 },
         VpsieFaultKind::Endless,
     ] {
-        let fake = start(scenario().fault(on(Route::Vms, 1, kind)));
+        let fake = start(scenario().with(|s| s.faults.push(on(Route::Vms, 1, kind))));
         let mut config = config(&fake);
         config.http.max_body_bytes = 64 * 1024;
         let err = client_with(config, TestClock::at(fake.now()))
@@ -484,13 +483,15 @@ async fn an_oversized_body_is_a_bounded_error() {
 
 #[tokio::test]
 async fn a_slow_answer_times_out_and_is_retried() {
-    let fake = start(scenario().fault(on(
-        Route::Vms,
-        1,
-        VpsieFaultKind::Slow {
-            delay: Duration::from_secs(5),
-        },
-    )));
+    let fake = start(scenario().with(|s| {
+        s.faults.push(on(
+            Route::Vms,
+            1,
+            VpsieFaultKind::Slow {
+                delay: Duration::from_secs(5),
+            },
+        ));
+    }));
     let mut config = config(&fake);
     config.http.policy.timeout = Duration::from_millis(300);
     let client = client_with(config, TestClock::at(fake.now()));
@@ -500,11 +501,10 @@ async fn a_slow_answer_times_out_and_is_retried() {
 
 #[tokio::test]
 async fn pages_are_followed_while_pagination_announces_more() {
-    let mut three_a_page = VpsieScenario::new(CLIENT_ID, CLIENT_SECRET).page_size(3);
-    for n in 1..=7 {
-        three_a_page = three_a_page.vm(vm(n));
-    }
-    let fake = start(three_a_page);
+    let fake = start(VpsieScenario::new(CLIENT_ID, CLIENT_SECRET).with(|s| {
+        s.page_size = Some(3);
+        s.vms = (1..=7).map(vm).collect();
+    }));
     let vms = client(&fake).list_vms(deadline()).await.unwrap();
     assert_eq!(
         vms.iter().filter_map(|v| v.id).collect::<Vec<_>>(),
@@ -528,8 +528,15 @@ async fn node_groups_of_a_cluster_with_the_identifier_path_escaped() {
     let odd = "team a/b?c#d%";
     let fake = start(
         scenario()
-            .node_group(odd, json!({"id": 9, "group_name": "odd", "is_deleted": 1}))
-            .node_group("empty", Value::Null),
+            .with(|s| {
+                s.node_groups
+                    .entry(odd.to_owned())
+                    .or_default()
+                    .push(json!({"id": 9, "group_name": "odd", "is_deleted": 1}));
+            })
+            .with(|s| {
+                s.node_groups.entry("empty".to_owned()).or_default();
+            }),
     );
     let client = client(&fake);
     let groups = client.list_node_groups(CLUSTER, deadline()).await.unwrap();
@@ -567,7 +574,8 @@ async fn node_groups_of_a_cluster_with_the_identifier_path_escaped() {
 
 #[tokio::test]
 async fn an_element_that_does_not_parse_is_an_error_naming_its_index_and_field() {
-    let fake = start(scenario().vm(json!({"id": 9, "default_ip": SECRET_IN_BODY})));
+    let fake =
+        start(scenario().with(|s| s.vms.push(json!({"id": 9, "default_ip": SECRET_IN_BODY}))));
     let err = client(&fake).list_vms(deadline()).await.unwrap_err();
     let text = format!("{err} {err:?}");
     assert!(
@@ -628,7 +636,7 @@ async fn no_credential_reaches_any_error_display_or_debug() {
 
     let fake = start(scenario());
     let client = client(&fake);
-    let plain = start(scenario().plain_http());
+    let plain = start(scenario().with(|s| s.tls = false));
     // 5xx with secret bodies, retried out.
     fake.inject(server_error(4));
     show(client.list_vms(deadline()).await);

@@ -114,20 +114,28 @@ impl VpsieFault {
     }
 }
 
-/// What a [`FakeVpsie`] starts with.
+/// What a [`FakeVpsie`] starts with; change it with [`VpsieScenario::with`].
 #[derive(Debug, Clone)]
 pub struct VpsieScenario {
-    base_path: String,
-    client_id: String,
-    client_secret: String,
-    token_lifetime: Duration,
-    start: SystemTime,
-    vms: Vec<Value>,
-    node_groups: BTreeMap<String, Vec<Value>>,
-    page_size: Option<usize>,
-    static_tokens: Vec<String>,
-    faults: Vec<VpsieFault>,
-    tls: bool,
+    /// The base path (`/v2`, `/apps/v2`).
+    pub base_path: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// How long issued tokens are valid.
+    pub token_lifetime: Duration,
+    /// Where the fake's clock starts.
+    pub start: SystemTime,
+    /// The VMs, JSON values as `GET /vm` returns them.
+    pub vms: Vec<Value>,
+    /// The node groups (JSON values) per cluster identifier; another cluster is `404`.
+    pub node_groups: BTreeMap<String, Vec<Value>>,
+    /// Serves `GET /vm` in pages of this size with a `pagination` object.
+    pub page_size: Option<usize>,
+    /// Tokens accepted as given.
+    pub static_tokens: Vec<String>,
+    pub faults: Vec<VpsieFault>,
+    /// HTTPS with a test CA (default), else plain HTTP.
+    pub tls: bool,
 }
 
 impl VpsieScenario {
@@ -149,73 +157,10 @@ impl VpsieScenario {
         }
     }
 
-    /// The base path (`/v2`, `/apps/v2`).
+    /// This scenario changed by `change` (`scenario.with(|s| s.tls = false)`).
     #[must_use]
-    pub fn base_path(mut self, path: &str) -> Self {
-        self.base_path = format!("/{}", path.trim_matches('/'));
-        self
-    }
-
-    /// How long issued tokens are valid.
-    #[must_use]
-    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
-        self.token_lifetime = lifetime;
-        self
-    }
-
-    /// Where the fake's clock starts.
-    #[must_use]
-    pub fn starting_at(mut self, start: SystemTime) -> Self {
-        self.start = start;
-        self
-    }
-
-    /// Adds a VM (a JSON value as `GET /vm` returns it).
-    #[must_use]
-    pub fn vm(mut self, vm: Value) -> Self {
-        self.vms.push(vm);
-        self
-    }
-
-    /// Adds a node group (a JSON value) to the cluster `cluster_identifier`; a cluster with
-    /// none is created by `Value::Null` (served as an empty list).
-    #[must_use]
-    pub fn node_group(mut self, cluster_identifier: &str, group: Value) -> Self {
-        let groups = self
-            .node_groups
-            .entry(cluster_identifier.to_owned())
-            .or_default();
-        if !group.is_null() {
-            groups.push(group);
-        }
-        self
-    }
-
-    /// Serves `GET /vm` in pages of `size` with a `pagination` object.
-    #[must_use]
-    pub fn page_size(mut self, size: usize) -> Self {
-        self.page_size = Some(size.max(1));
-        self
-    }
-
-    /// Accepts `token` as given.
-    #[must_use]
-    pub fn static_token(mut self, token: &str) -> Self {
-        self.static_tokens.push(token.to_owned());
-        self
-    }
-
-    /// Injects a fault.
-    #[must_use]
-    pub fn fault(mut self, fault: VpsieFault) -> Self {
-        self.faults.push(fault);
-        self
-    }
-
-    /// Serves plain HTTP instead of HTTPS.
-    #[must_use]
-    pub fn plain_http(mut self) -> Self {
-        self.tls = false;
+    pub fn with(mut self, change: impl FnOnce(&mut Self)) -> Self {
+        change(&mut self);
         self
     }
 }
@@ -256,20 +201,23 @@ struct Shared {
     log: Vec<VpsieRequest>,
 }
 
-fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
-    shared.lock().unwrap_or_else(PoisonError::into_inner)
+/// The fake's state, even after a handler panicked holding it.
+fn lock(state: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A running fake VPSie API; stops when dropped.
+/// A running fake VPSie API (the loopback server and the state its handler shares); stops
+/// when dropped.
 #[derive(Debug)]
 pub struct FakeVpsie {
-    shared: Arc<Mutex<Shared>>,
     loopback: Loopback,
+    shared: Arc<Mutex<Shared>>,
 }
 
 impl FakeVpsie {
     /// Starts the fake on `127.0.0.1:0`.
-    pub fn start(scenario: VpsieScenario) -> std::io::Result<Self> {
+    pub fn start(mut scenario: VpsieScenario) -> std::io::Result<Self> {
+        scenario.base_path = format!("/{}", scenario.base_path.trim_matches('/'));
         let tls = scenario.tls;
         let shared = Arc::new(Mutex::new(Shared {
             now: scenario.start,
@@ -283,11 +231,11 @@ impl FakeVpsie {
             let shared = Arc::clone(&served);
             async move { Ok::<_, std::convert::Infallible>(handle(req, &shared).await) }
         })?;
-        Ok(Self { shared, loopback })
+        Ok(Self { loopback, shared })
     }
 
     /// The base URL: `https://127.0.0.1:<port>/v2` (or the scenario's base path; `http://`
-    /// with [`VpsieScenario::plain_http`]).
+    /// without [`VpsieScenario::tls`]).
     pub fn url(&self) -> String {
         format!(
             "{}{}",
@@ -662,7 +610,7 @@ fn rfc3339(at: SystemTime) -> String {
 /// `GET /vm`: everything (`govpsie`'s shape) or one page (the autoscaler's).
 fn vms(incoming: &Received, scenario: &VpsieScenario) -> Outcome {
     let all = &scenario.vms;
-    let Some(size) = scenario.page_size else {
+    let Some(size) = scenario.page_size.map(|size| size.max(1)) else {
         return Outcome::plain(reply(
             StatusCode::OK,
             &json!({"error": false, "data": all, "total": all.len()}),

@@ -23,6 +23,7 @@ use crate::clock::Clock;
 use crate::error::CloudError;
 use crate::http::{Call, HttpClient, TokenHeader};
 use crate::secret::Secret;
+use crate::token::{Cached, TokenCache};
 
 /// How long before its expiry a cached token is replaced (the autoscaler's
 /// `DefaultTokenRefreshBuffer`).
@@ -104,6 +105,48 @@ impl Credentials {
     pub fn token(token: Secret) -> Self {
         Self::Token(token)
     }
+
+    /// The token source of these credentials, the token endpoint under `base`. Empty values
+    /// and a token that cannot be a header value are refused, naming the field only.
+    pub(crate) fn into_source(
+        self,
+        base: &Url,
+        clock: Arc<dyn Clock>,
+    ) -> Result<TokenSource, CloudError> {
+        let (client_id, client_secret) = match self {
+            Self::Token(token) => {
+                let trimmed = token.expose().trim();
+                return if sendable(trimmed) {
+                    Ok(TokenSource::Static(Secret::new(trimmed)))
+                } else {
+                    Err(unusable(
+                        "token",
+                        "is empty or holds characters a token cannot have (spaces, control or non-ASCII)",
+                    ))
+                };
+            }
+            Self::Client {
+                client_id,
+                client_secret,
+            } => (client_id, client_secret),
+        };
+        if client_id.expose().trim().is_empty() {
+            return Err(unusable("clientId", "is empty"));
+        }
+        if client_secret.expose().is_empty() {
+            return Err(unusable("clientSecret", "is empty"));
+        }
+        let form = form_urlencoded::Serializer::new(String::new())
+            .append_pair("clientId", client_id.expose().trim())
+            .append_pair("clientSecret", client_secret.expose())
+            .finish();
+        Ok(TokenSource::Requested {
+            form: Secret::new(form),
+            url: super::join(base, &TOKEN_PATH),
+            cache: TokenCache::new(clock),
+            requests: AtomicU64::new(0),
+        })
+    }
 }
 
 /// A credentials error naming `field`, never its value.
@@ -120,88 +163,32 @@ fn sendable(token: &str) -> bool {
     !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic())
 }
 
-/// A token and when it stops being used.
+/// The source of API tokens: the pre-issued token, or the token request with its cache.
 #[derive(Debug)]
-struct Cached {
-    token: Secret,
-    refresh_at: SystemTime,
-}
-
-#[derive(Debug)]
-enum Source {
+pub(crate) enum TokenSource {
     Static(Secret),
-    /// The encoded form of the token request, and where it goes.
-    Client {
+    /// The encoded form of the token request, where it goes, the cache, and how many token
+    /// requests were sent (retries of one request not counted).
+    Requested {
         form: Secret,
         url: Url,
+        cache: TokenCache,
+        requests: AtomicU64,
     },
 }
 
-/// The source of API tokens: the pre-issued token, or the token request with its cache.
-#[derive(Debug)]
-pub(crate) struct TokenSource {
-    inner: Source,
-    clock: Arc<dyn Clock>,
-    cache: tokio::sync::Mutex<Option<Cached>>,
-    /// Token requests sent (retries of one request not counted).
-    requests: AtomicU64,
-}
-
 impl TokenSource {
-    /// The token source of `credentials`, the token endpoint under `base`. Empty values and a
-    /// token that cannot be a header value are refused, naming the field only.
-    pub(crate) fn new(
-        credentials: Credentials,
-        base: &Url,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self, CloudError> {
-        let inner = match credentials {
-            Credentials::Token(token) => {
-                let trimmed = token.expose().trim();
-                if !sendable(trimmed) {
-                    return Err(unusable(
-                        "token",
-                        "is empty or holds characters a token cannot have (spaces, control or non-ASCII)",
-                    ));
-                }
-                Source::Static(Secret::new(trimmed))
-            }
-            Credentials::Client {
-                client_id,
-                client_secret,
-            } => {
-                if client_id.expose().trim().is_empty() {
-                    return Err(unusable("clientId", "is empty"));
-                }
-                if client_secret.expose().is_empty() {
-                    return Err(unusable("clientSecret", "is empty"));
-                }
-                let form = form_urlencoded::Serializer::new(String::new())
-                    .append_pair("clientId", client_id.expose().trim())
-                    .append_pair("clientSecret", client_secret.expose())
-                    .finish();
-                Source::Client {
-                    form: Secret::new(form),
-                    url: super::client::join(base, &TOKEN_PATH),
-                }
-            }
-        };
-        Ok(Self {
-            inner,
-            clock,
-            cache: tokio::sync::Mutex::new(None),
-            requests: AtomicU64::new(0),
-        })
-    }
-
     /// Whether a fresh token can replace a refused one.
     pub(crate) fn can_refresh(&self) -> bool {
-        matches!(self.inner, Source::Client { .. })
+        matches!(self, Self::Requested { .. })
     }
 
     /// How many token requests were sent.
     pub(crate) fn requests_made(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
+        match self {
+            Self::Static(_) => 0,
+            Self::Requested { requests, .. } => requests.load(Ordering::Relaxed),
+        }
     }
 
     /// The token for the next call: the cached one until 5 minutes before it expires, else a
@@ -211,30 +198,27 @@ impl TokenSource {
         http: &HttpClient,
         deadline: Deadline,
     ) -> Result<Secret, CloudError> {
-        let (form, url) = match &self.inner {
-            Source::Static(token) => return Ok(token.clone()),
-            Source::Client { form, url } => (form, url),
-        };
-        let mut cache = self.cache.lock().await;
-        let now = self.clock.now();
-        if let Some(cached) = cache.as_ref()
-            && now < cached.refresh_at
-        {
-            return Ok(cached.token.clone());
+        match self {
+            Self::Static(token) => Ok(token.clone()),
+            Self::Requested {
+                form,
+                url,
+                cache,
+                requests,
+            } => {
+                let request = |now| {
+                    requests.fetch_add(1, Ordering::Relaxed);
+                    fetch(http, form, url, now, deadline)
+                };
+                cache.token(request).await
+            }
         }
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        let fresh = fetch(http, form, url, now, deadline).await?;
-        let token = fresh.token.clone();
-        *cache = Some(fresh);
-        Ok(token)
     }
 
-    /// Forgets `refused` (the token a `401` answered) so the next [`TokenSource::token`]
-    /// requests a new one; a newer token another call already has is kept.
+    /// Drops `refused` (the token a `401` answered) unless a newer one replaced it already.
     pub(crate) async fn forget(&self, refused: &Secret) {
-        let mut cache = self.cache.lock().await;
-        if cache.as_ref().is_some_and(|c| &c.token == refused) {
-            *cache = None;
+        if let Self::Requested { cache, .. } = self {
+            cache.forget(refused).await;
         }
     }
 }
@@ -248,23 +232,18 @@ async fn fetch(
     deadline: Deadline,
 ) -> Result<Cached, CloudError> {
     let call = Call {
-        method: Method::POST,
-        url: url.clone(),
-        operation: TOKEN_OPERATION,
-        query: Vec::new(),
-        bearer: None,
         form: Some(form),
-        form_each: None,
+        ..Call::new(Method::POST, url.clone(), TOKEN_OPERATION)
     };
     let reply = http
         .send(&call, deadline)
         .await
-        .map_err(super::client::without_detail)?;
+        .map_err(super::without_detail)?;
     let (token, expires) = read_token(&call.describe(), &reply.body)?;
     let expires = expires.unwrap_or_else(|| now + DEFAULT_TOKEN_LIFETIME);
     Ok(Cached {
         token,
-        refresh_at: expires.checked_sub(TOKEN_REFRESH_BUFFER).unwrap_or(expires),
+        refresh_at: Some(expires.checked_sub(TOKEN_REFRESH_BUFFER).unwrap_or(expires)),
     })
 }
 
@@ -349,7 +328,7 @@ mod tests {
         let base = Url::parse("https://api.example.invalid/v2").unwrap();
         let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);
         let err = |c| {
-            TokenSource::new(c, &base, Arc::clone(&clock))
+            Credentials::into_source(c, &base, Arc::clone(&clock))
                 .unwrap_err()
                 .to_string()
         };

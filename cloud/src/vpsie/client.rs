@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 
 use super::auth::{AuthHeader, Credentials, TokenSource};
 use super::model::{NodeGroupInfo, Vm};
+use super::{join, without_detail};
 use crate::clock::Clock;
 use crate::error::CloudError;
 use crate::http::{Call, HttpClient, HttpConfig};
@@ -74,22 +75,16 @@ impl VpsieClient {
         credentials: Credentials,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, CloudError> {
-        let VpsieConfig {
-            base_url,
-            http,
-            auth_header,
-        } = config;
-        if base_url.trim().is_empty() {
+        if config.base_url.trim().is_empty() {
             return Err(CloudError::config("`url`", "is empty"));
         }
-        let base = http.check_url("`url`", base_url.trim())?;
-        let http = HttpClient::new(http)?;
-        let tokens = TokenSource::new(credentials, &base, clock)?;
+        let base = config.http.check_url("`url`", config.base_url.trim())?;
+        let tokens = credentials.into_source(&base, clock)?;
         Ok(Self {
-            http,
+            http: HttpClient::new(config.http)?,
             tokens,
             base,
-            auth_header,
+            auth_header: config.auth_header,
             calls: AtomicU64::new(0),
         })
     }
@@ -208,46 +203,15 @@ impl VpsieClient {
     ) -> Result<(String, Vec<u8>), CloudError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let call = Call {
-            method: Method::GET,
-            url: url.clone(),
-            operation,
             query: query.to_vec(),
             bearer: Some(token),
-            form: None,
-            form_each: None,
+            ..Call::new(Method::GET, url.clone(), operation)
         };
         let reply = self
             .http
             .send_as(&call, &self.auth_header.token_header(), deadline)
             .await?;
         Ok((call.describe(), reply.body))
-    }
-}
-
-/// `base` with `segments` appended, each percent-encoded as one segment.
-pub(crate) fn join(base: &Url, segments: &[&str]) -> Url {
-    let mut url = base.clone();
-    if let Ok(mut path) = url.path_segments_mut() {
-        path.pop_if_empty().extend(segments);
-    }
-    url
-}
-
-/// `err` without the server's message: VPSie errors say the status only.
-pub(crate) fn without_detail(err: CloudError) -> CloudError {
-    match err {
-        CloudError::Status {
-            request,
-            status,
-            request_id,
-            detail: _,
-        } => CloudError::Status {
-            request,
-            status,
-            request_id,
-            detail: None,
-        },
-        other => other,
     }
 }
 

@@ -10,3 +10,34 @@ pub mod model;
 pub use auth::{AuthHeader, Credentials};
 pub use client::{DEFAULT_BASE_URL, VpsieClient, VpsieConfig};
 pub use model::{NodeGroupInfo, Vm};
+
+use reqwest::Url;
+
+use crate::error::CloudError;
+
+/// `base` with `segments` appended, each percent-encoded as one segment.
+pub(crate) fn join(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty().extend(segments);
+    }
+    url
+}
+
+/// `err` without the server's message: VPSie errors say the status only.
+pub(crate) fn without_detail(err: CloudError) -> CloudError {
+    match err {
+        CloudError::Status {
+            request,
+            status,
+            request_id,
+            detail: _,
+        } => CloudError::Status {
+            request,
+            status,
+            request_id,
+            detail: None,
+        },
+        other => other,
+    }
+}
