@@ -53,6 +53,11 @@ pub enum CloudError {
     /// The response body was larger than the limit: reading stopped there.
     #[error("{request}: the response body exceeds the limit of {limit} bytes")]
     TooLarge { request: String, limit: u64 },
+    /// The API answered with an envelope that says it failed (`error: true`), whatever the
+    /// HTTP status: names the request and the envelope's `code`, never its `message` (it may
+    /// repeat what was sent, credentials included).
+    #[error("{request}: the API reported an error{}", code_note(*code))]
+    Refused { request: String, code: Option<i64> },
     /// The response was not what the API documents (not JSON, a required field missing): names
     /// the place, never the content.
     #[error("{request}: unexpected response: {message}")]
@@ -114,6 +119,10 @@ impl CloudError {
 fn request_id_note(id: Option<&str>) -> String {
     id.map(|id| format!(" (request id `{id}`)"))
         .unwrap_or_default()
+}
+
+fn code_note(code: Option<i64>) -> String {
+    code.map(|c| format!(" (code {c})")).unwrap_or_default()
 }
 
 fn detail_note(detail: Option<&str>) -> String {

@@ -141,7 +141,20 @@ impl std::fmt::Debug for EachAttempt<'_> {
     }
 }
 
-impl Call<'_> {
+impl<'a> Call<'a> {
+    /// `method` at `url`, called `operation`: no query, token or body yet (set the fields).
+    pub fn new(method: Method, url: Url, operation: &'a str) -> Self {
+        Self {
+            method,
+            url,
+            operation,
+            query: Vec::new(),
+            bearer: None,
+            form: None,
+            form_each: None,
+        }
+    }
+
     /// `` `GET` `ListServers` at `host:port` ``: the request as errors name it, without its
     /// path, query or headers.
     pub fn describe(&self) -> String {
@@ -151,6 +164,16 @@ impl Call<'_> {
             None => format!("`{}` `{}` at `{host}`", self.method, self.operation),
         }
     }
+}
+
+/// Where a [`Call`]'s token (`bearer`) goes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TokenHeader {
+    /// `Authorization: Bearer <token>`.
+    #[default]
+    Bearer,
+    /// `<name>: <token>`: the raw token under an API's own header (VPSie's `Vpsie-Auth`).
+    Raw(HeaderName),
 }
 
 /// A successful (`2xx`) response, its body read in full within the limit. Its `Debug` shows
@@ -235,20 +258,37 @@ impl HttpClient {
     /// Sends `call` with the retry policy within `deadline` and returns the first `2xx`
     /// response; any other outcome is a [`CloudError`] naming the call.
     pub async fn send(&self, call: &Call<'_>, deadline: Deadline) -> Result<Reply, CloudError> {
+        self.send_as(call, &TokenHeader::Bearer, deadline).await
+    }
+
+    /// [`HttpClient::send`] with the call's token under `token_header`.
+    pub async fn send_as(
+        &self,
+        call: &Call<'_>,
+        token_header: &TokenHeader,
+        deadline: Deadline,
+    ) -> Result<Reply, CloudError> {
         let request = call.describe();
         self.config
             .check_parsed(&format!("the URL of {request}"), &call.url)?;
         // A bearer token that is not a valid header value is refused, never dropped: the
         // request would go out unauthenticated.
         let authorization = match call.bearer {
-            Some(token) => Some(
-                HeaderValue::try_from(format!("Bearer {}", token.expose())).map_err(|_| {
+            Some(token) => {
+                let (name, value) = match token_header {
+                    TokenHeader::Bearer => {
+                        (header::AUTHORIZATION, format!("Bearer {}", token.expose()))
+                    }
+                    TokenHeader::Raw(name) => (name.clone(), token.expose().to_owned()),
+                };
+                let value = HeaderValue::try_from(value).map_err(|_| {
                     CloudError::config(
                         &format!("the bearer token of {request}"),
                         "is not a valid HTTP header value",
                     )
-                })?,
-            ),
+                })?;
+                Some((name, value))
+            }
             None => None,
         };
         let last_request_id: Mutex<Option<String>> = Mutex::new(None);
@@ -315,7 +355,7 @@ impl HttpClient {
     fn request(
         &self,
         call: &Call<'_>,
-        authorization: Option<HeaderValue>,
+        authorization: Option<(HeaderName, HeaderValue)>,
     ) -> reqwest::RequestBuilder {
         let mut builder = self
             .client
@@ -324,9 +364,9 @@ impl HttpClient {
         if !call.query.is_empty() {
             builder = builder.query(&call.query);
         }
-        if let Some(mut value) = authorization {
+        if let Some((name, mut value)) = authorization {
             value.set_sensitive(true);
-            builder = builder.header(header::AUTHORIZATION, value);
+            builder = builder.header(name, value);
         }
         let fresh = call.form_each.map(|make| (make.0)());
         if let Some(form) = fresh.as_ref().or(call.form) {

@@ -13,7 +13,8 @@
 //! - [`clock`]: [`Clock`], where "now" comes from;
 //! - [`stackit`]: the STACKIT `IaaS` client (service-account key flow, static token,
 //!   `ListServers` with label selectors, the `Server` model);
-//! - [`vpsie`]: the VPSie API client (its VM and node-group model).
+//! - [`vpsie`]: the VPSie API client (client id and secret or a pre-issued token, the VM list
+//!   and a cluster's node groups, the `Vm` and `NodeGroupInfo` model).
 //!
 //! The library reads no environment and no file but the platform's CA store: the binary hands
 //! in endpoints, credentials, CA bundles and the clock.
@@ -24,6 +25,7 @@ pub mod http;
 pub mod secret;
 pub mod stackit;
 pub mod tls;
+mod token;
 pub mod vpsie;
 
 pub use clock::{Clock, SystemClock};

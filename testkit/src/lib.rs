@@ -51,10 +51,11 @@
 //! continue tokens do not expire. `docs/fake-api-server.md` has the details.
 //!
 //! Beside it, for the cloud clients: [`stackit::FakeStackit`], a loopback fake of the STACKIT
-//! `IaaS` API's `ListServers` and token endpoint with scenarios and faults (`stackit.rs`), and
-//! [`prism::Prism`], Prism mocking a real `OpenAPI` document to validate requests (`prism.rs`).
-//! Both fakes serve through `loopback.rs` (a loopback port, HTTP or HTTPS, a thread of its
-//! own).
+//! `IaaS` API's `ListServers` and token endpoint with scenarios and faults (`stackit.rs`),
+//! [`vpsie::FakeVpsie`], a loopback fake of the VPSie API's token request, VM list and node
+//! groups with scenarios and faults (`vpsie.rs`), and [`prism::Prism`], Prism mocking a real
+//! `OpenAPI` document to validate requests (`prism.rs`). The fakes serve through
+//! `loopback.rs` (a loopback port, HTTP or HTTPS, a thread of its own).
 //!
 //! One concern per file: `server.rs` (serving, the request log and the write record, routing
 //! by path, controllers), `discovery.rs`, `verbs.rs` (one function per verb: a new verb is one
@@ -83,6 +84,7 @@ mod tls;
 pub mod tree;
 mod validate;
 mod verbs;
+pub mod vpsie;
 
 pub use faults::{Fault, FaultKind};
 pub use rbac::RbacRule;

@@ -23,6 +23,7 @@ use crate::clock::Clock;
 use crate::error::CloudError;
 use crate::http::{Call, EachAttempt, HttpClient};
 use crate::secret::Secret;
+use crate::token::{Cached, TokenCache};
 
 /// The OAuth grant type of the key flow.
 pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -77,21 +78,12 @@ impl Credentials {
     }
 }
 
-/// A token and when it stops being used.
-#[derive(Debug)]
-struct Cached {
-    token: Secret,
-    /// None: the expiry is unknown, the token serves one call only.
-    refresh_at: Option<SystemTime>,
-}
-
 /// The source of bearer tokens: the static token, or the key flow with its cache.
 #[derive(Debug)]
 pub(crate) struct TokenSource {
     inner: Source,
-    clock: Arc<dyn Clock>,
     leeway: Duration,
-    cache: tokio::sync::Mutex<Option<Cached>>,
+    cache: TokenCache,
 }
 
 #[derive(Debug)]
@@ -131,9 +123,8 @@ impl TokenSource {
         };
         Ok(Self {
             inner,
-            clock,
             leeway: DEFAULT_TOKEN_LEEWAY,
-            cache: tokio::sync::Mutex::new(None),
+            cache: TokenCache::new(clock),
         })
     }
 
@@ -156,26 +147,15 @@ impl TokenSource {
             Source::Static(token) => return Ok(token.clone()),
             Source::Key { key, url } => (key, url),
         };
-        let mut cache = self.cache.lock().await;
-        let now = self.clock.now();
-        if let Some(cached) = cache.as_ref()
-            && cached.refresh_at.is_some_and(|at| now < at)
-        {
-            return Ok(cached.token.clone());
-        }
-        let fresh = fetch(http, key, url, now, self.leeway, deadline).await?;
-        let token = fresh.token.clone();
-        *cache = Some(fresh);
-        Ok(token)
+        self.cache
+            .token(|now| fetch(http, key, url, now, self.leeway, deadline))
+            .await
     }
 
     /// Forgets `refused` (the token a `401` answered) so the next [`TokenSource::token`]
     /// fetches a new one; a newer token another call already fetched is kept.
     pub(crate) async fn forget(&self, refused: &Secret) {
-        let mut cache = self.cache.lock().await;
-        if cache.as_ref().is_some_and(|c| &c.token == refused) {
-            *cache = None;
-        }
+        self.cache.forget(refused).await;
     }
 }
 
