@@ -198,21 +198,39 @@ pub struct DriftArgs {
     pub cloud: CloudArgs,
 }
 
-/// Cloud drift (`drift`): the cluster's STACKIT servers against its machine classes.
+/// Cloud drift (`drift`): the cluster's STACKIT servers against its machine classes, its VPSie
+/// VMs against its node groups and Nodes, and its KubeVirt VMs' run state.
 #[derive(Debug, Args)]
 pub struct CloudArgs {
-    /// Also compare the cluster's STACKIT servers with its rendered machine classes
-    /// (`clouds.stackit` in cluster.yaml; credentials from the environment)
+    /// Also compare every cloud the cluster uses: STACKIT servers with its machine classes
+    /// (`clouds.stackit`), VPSie VMs with its node groups and Nodes (`clouds.vpsie`), and its
+    /// KubeVirt VMs' run state with their run strategy
     #[arg(long)]
     pub cloud: bool,
-    /// Compare the STACKIT servers only, not the Kubernetes objects
+    /// Compare the clouds only, not the Kubernetes objects
     #[arg(long)]
     pub cloud_only: bool,
-    /// Read the servers from a file instead of the API: a `ListServers` response
-    /// (`{"items": [...]}`) or a JSON list of them (implies --cloud)
+    /// Read the STACKIT servers from a file instead of the API: a `ListServers` response
+    /// (`{"items": [...]}`) or a JSON list of them
     #[arg(long, value_name = "PATH")]
     pub cloud_snapshot: Option<PathBuf>,
-    /// Limit on every request to the cloud API, in seconds (default: `STACKIT_API_TIMEOUT`,
+    /// Read the VPSie VMs and node groups from a file instead of the API:
+    /// `{"vms": <GET /vm response>, "nodeGroups": <node-group list response>}`
+    #[arg(long, value_name = "PATH")]
+    pub vpsie_snapshot: Option<PathBuf>,
+    /// VPSie credentials from a file: YAML or JSON with `clientId` and `clientSecret` (or
+    /// `token`) and optional `url`, or the autoscaler's Secret as `kubectl get -o yaml` writes it
+    #[arg(long, value_name = "PATH")]
+    pub vpsie_credentials: Option<PathBuf>,
+    /// How long a VPSie VM may take to join as a Node before it is `failed-to-join`
+    /// (`15m`, `900s`, `1h`; default: `clouds.vpsie.discoveryTimeout`, else 15m)
+    #[arg(long, value_name = "DURATION")]
+    pub discovery_timeout: Option<String>,
+    /// Compare the run state of every KubeVirt VM in the namespaces plinth manages, not only
+    /// the rendered ones
+    #[arg(long)]
+    pub all_vms: bool,
+    /// Limit on every request to a cloud API, in seconds (default: `STACKIT_API_TIMEOUT`,
     /// else 30)
     #[arg(long, value_name = "SECS")]
     pub cloud_timeout: Option<u64>,

@@ -41,18 +41,29 @@ pub struct CloudEnv {
     pub stackit_token: Option<Secret>,
     /// `SSL_CERT_FILE`: a CA bundle trusted besides the system's.
     pub ssl_cert_file: Option<PathBuf>,
+    /// `VPSIE_API_URL`: the VPSie API's base URL (wins over `clouds.vpsie.endpoint`).
+    pub vpsie_url: Option<String>,
+    /// `VPSIE_CLIENT_ID` and `VPSIE_CLIENT_SECRET`: client credentials (win over a token).
+    pub vpsie_client_id: Option<Secret>,
+    pub vpsie_client_secret: Option<Secret>,
+    /// `VPSIE_TOKEN`: a pre-issued access token.
+    pub vpsie_token: Option<Secret>,
 }
 
 impl CloudEnv {
     fn read() -> Self {
         let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        let secret = |name: &str| set(name).map(|v| Secret::new(v.to_string_lossy().into_owned()));
         Self {
             stackit_endpoint: set("STACKIT_API_ENDPOINT").map(|v| v.to_string_lossy().into_owned()),
             stackit_timeout: set("STACKIT_API_TIMEOUT"),
             stackit_key_path: set("STACKIT_SERVICE_ACCOUNT_KEY_PATH").map(PathBuf::from),
-            stackit_token: set("STACKIT_SERVICE_ACCOUNT_TOKEN")
-                .map(|v| Secret::new(v.to_string_lossy().into_owned())),
+            stackit_token: secret("STACKIT_SERVICE_ACCOUNT_TOKEN"),
             ssl_cert_file: set("SSL_CERT_FILE").map(PathBuf::from),
+            vpsie_url: set("VPSIE_API_URL").map(|v| v.to_string_lossy().into_owned()),
+            vpsie_client_id: secret("VPSIE_CLIENT_ID"),
+            vpsie_client_secret: secret("VPSIE_CLIENT_SECRET"),
+            vpsie_token: secret("VPSIE_TOKEN"),
         }
     }
 }

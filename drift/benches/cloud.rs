@@ -203,8 +203,9 @@ fn run(n: usize) {
         stack_bytes: 8 * 1024 * 1024,
     };
     let cloud = CloudRequest {
-        servers: source,
+        servers: Some(source),
         only: true,
+        ..CloudRequest::default()
     };
 
     let before = peak_kib();

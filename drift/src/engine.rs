@@ -17,7 +17,6 @@ use plinth_vocab::redact::Redactor;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::core::cloud::{self, ClassSpec, CloudOrigin, CloudReport};
 use crate::core::compare::{Comparison, compare_client, compare_server};
 use crate::core::desired::{self, DesiredObject};
 use crate::core::discover;
@@ -29,7 +28,10 @@ use crate::core::scope::Placement;
 use crate::error::{DriftError, chain};
 use crate::source::kube::{ClusterLive, ConnectOptions};
 use crate::source::snapshot;
-use crate::source::stackit::{self, ServerSource};
+
+pub mod clouds;
+
+pub use clouds::{CloudRequest, KubevirtRequest, VpsieRequest};
 
 /// Server-side apply dry-runs in flight at once.
 pub const DRY_RUN_CONCURRENCY: usize = 8;
@@ -107,19 +109,12 @@ pub fn run(request: &DriftRequest, notify: &dyn Fn(Notice)) -> Result<DriftRun, 
     run_with_cloud(request, None, notify)
 }
 
-/// Cloud drift in a run: where the servers come from, and whether the Kubernetes comparison
-/// is left out (`--cloud-only`).
-#[derive(Debug, Clone)]
-pub struct CloudRequest {
-    pub servers: ServerSource,
-    pub only: bool,
-}
-
-/// Runs a whole drift, with cloud drift when `cloud` is given: the cluster's servers are
-/// compared with its rendered `MachineClass`es and join the report ([`Report::cloud`]).
+/// Runs a whole drift, with cloud drift when `cloud` is given: the cluster's STACKIT servers,
+/// VPSie VMs and KubeVirt run state join the report ([`Report::cloud`], [`Report::vpsie`],
+/// [`Report::kubevirt`]).
 ///
 /// # Errors
-/// As [`run`], and the servers cannot be listed or read.
+/// As [`run`], and a provider's resources cannot be listed or read.
 pub fn run_with_cloud(
     request: &DriftRequest,
     cloud: Option<&CloudRequest>,
@@ -127,10 +122,20 @@ pub fn run_with_cloud(
 ) -> Result<DriftRun, DriftError> {
     let fleet = open_cluster(&request.repo, &request.cluster)?;
     let desired = desired_side(&request.repo, &request.cluster, &fleet, notify)?;
-    let cloud_report = cloud
-        .map(|c| cloud_drift(&desired, &c.servers, notify))
+    let cloud_parts = cloud
+        .map(|c| {
+            let objects = cloud_desired(&desired, request.namespace.as_deref())?;
+            let run = clouds::Run {
+                desired: &objects,
+                live: &request.source,
+                now_epoch: request.now_epoch,
+                stack_bytes: request.stack_bytes,
+                notify,
+            };
+            clouds::run(c, &run)
+        })
         .transpose()?;
-    if let (Some(cloud_report), true) = (&cloud_report, cloud.is_some_and(|c| c.only)) {
+    if let (Some(parts), true) = (&cloud_parts, cloud.is_some_and(|c| c.only)) {
         let report = Report::new(
             &request.cluster,
             report::rfc3339(request.now_epoch),
@@ -138,9 +143,8 @@ pub fn run_with_cloud(
             report::NO_KUBERNETES_SOURCE,
             Vec::new(),
             Vec::new(),
-        )
-        .with_cloud(cloud_report.clone())
-        .redacted(Redactor::shared());
+        );
+        let report = parts.clone().join(report).redacted(Redactor::shared());
         return Ok(DriftRun { report });
     }
     let prefix = fleet.settings.annotation_prefix.clone();
@@ -202,52 +206,38 @@ pub fn run_with_cloud(
         objects,
         hardware,
     );
-    let report = match cloud_report {
-        Some(cloud) => report.with_cloud(cloud),
-        None => report,
-    }
-    .redacted(Redactor::shared());
+    let report = cloud_parts
+        .unwrap_or_default()
+        .join(report)
+        .redacted(Redactor::shared());
     Ok(DriftRun { report })
 }
 
-/// The servers of `source` compared with the rendered STACKIT `MachineClass`es of `desired`.
-fn cloud_drift(
+/// What cloud drift reads of the desired side: every object's outline (its key and
+/// namespace), with the value of the kinds it compares (`MachineClass`, `NodeGroup`,
+/// `VirtualMachine`) read; a namespaced object of those kinds rendered without a namespace goes
+/// to `namespace`, else `default`.
+fn cloud_desired(
     desired: &Desired,
-    source: &ServerSource,
-    notify: &dyn Fn(Notice),
-) -> Result<CloudReport, DriftError> {
-    let mut classes = Vec::new();
-    for (i, outline) in desired.outlines().iter().enumerate() {
-        if outline.index.kind == "MachineClass" {
-            for object in desired.load(i..i + 1)? {
-                classes.extend(ClassSpec::of_object(&object.value));
-            }
+    namespace: Option<&str>,
+) -> Result<Vec<DesiredObject>, DriftError> {
+    let mut objects = desired.outlines();
+    for (i, object) in objects.iter_mut().enumerate() {
+        let kind = object.index.kind.clone();
+        if !matches!(
+            kind.as_str(),
+            "MachineClass" | "NodeGroup" | "VirtualMachine"
+        ) {
+            continue;
+        }
+        if let Some(loaded) = desired.load(i..i + 1)?.pop() {
+            *object = loaded;
+        }
+        if kind != "MachineClass" && object.index.namespace.is_none() {
+            object.index.namespace = Some(namespace.unwrap_or("default").to_owned());
         }
     }
-    let servers = stackit::servers(source)?;
-    notify(Notice::Detail(format!(
-        "cloud: {} STACKIT server(s) from the {}, {} rendered machine class(es)",
-        servers.len(),
-        source.name(),
-        classes.len()
-    )));
-    let (project_id, region) = match source {
-        ServerSource::Api {
-            project_id, region, ..
-        } => (Some(project_id.clone()), Some(region.clone())),
-        ServerSource::Snapshot { .. } => (None, None),
-    };
-    let origin = CloudOrigin {
-        source: source.name().to_owned(),
-        project_id,
-        region,
-    };
-    // The API is always asked for details; a snapshot's servers say it themselves.
-    let details = matches!(source, ServerSource::Api { .. }).then_some(true);
-    Ok(CloudReport::new(
-        origin,
-        cloud::compare_listed(&classes, &servers, details),
-    ))
+    Ok(objects)
 }
 
 /// The repository at `repo` opened, with `cluster` one of its clusters.

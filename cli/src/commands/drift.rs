@@ -8,7 +8,7 @@ use plinth_drift::core::report::{self, Format, Mode, Report, Verdict};
 use plinth_drift::engine::{self, CloudRequest, DriftRequest, DriftRun, LiveSource, Notice};
 
 use super::Outcome;
-use super::{shared, stackit};
+use super::{cloud, shared};
 use crate::args::{DriftArgs, DriftMode, RepoArg};
 use crate::command_error::CommandError;
 use crate::printer::Printer;
@@ -45,13 +45,13 @@ impl DriftSettings {
             .max(1)
             .saturating_mul(1024 * 1024);
         let source = shared::live_source(live, global);
-        let place = stackit::Place {
+        let place = cloud::Place {
             repo: &repo,
             cluster: &cluster,
             live: &source,
             max_file_bytes,
         };
-        let cloud = stackit::request(cloud, &place, &global.cloud_env)?;
+        let cloud = cloud::request(cloud, &place, &global.cloud_env)?;
         // Nothing is compared on the Kubernetes side: the report says `client`, not the
         // default of a cluster source.
         let mode = if cloud.as_ref().is_some_and(|c| c.only) && mode.is_none() {
@@ -105,11 +105,15 @@ pub fn run(args: DriftArgs, global: &GlobalSettings) -> Result<Outcome, CommandE
         Notice::Warning(text) => printer.warn(&text),
     };
     let DriftRun { report } = engine::run_with_cloud(&request, settings.cloud.as_ref(), &notify)?;
-    let cloud = report
-        .cloud
-        .as_ref()
-        .map(|c| format!("; {}", c.summary_line()))
-        .unwrap_or_default();
+    let cloud: String = [
+        report.cloud.as_ref().map(|c| c.summary_line()),
+        report.vpsie.as_ref().map(|v| v.summary_line()),
+        report.kubevirt.as_ref().map(|k| k.summary_line()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|line| format!("; {line}"))
+    .collect();
     printer.status(&format!(
         "cluster `{}`: {}{cloud} in {:.2}s",
         settings.cluster,

@@ -1,9 +1,10 @@
 //! One module per subcommand; each returns an [`Outcome`] that maps to the exit code, or a
-//! [`CommandError`]. What commands share lives in `shared`, `cluster_client` and `stackit`, never in a
-//! sibling command.
+//! [`CommandError`]. What commands share lives in `shared`, `cluster_client` and the cloud settings
+//! (`cloud`, `stackit`, `vpsie`), never in a sibling command.
 
 mod apply;
 mod catalog;
+mod cloud;
 mod cluster_client;
 mod commit;
 mod diff;
@@ -14,6 +15,7 @@ mod render;
 mod shared;
 mod stackit;
 mod validate;
+mod vpsie;
 
 use std::process::ExitCode;
 

@@ -1,92 +1,39 @@
-//! Cloud drift's settings for `plinth drift`: `--cloud`, `--cloud-only`, `--cloud-snapshot`
-//! and `--cloud-timeout`, the cluster's `clouds.stackit` in `cluster.yaml`, and the
-//! environment (`STACKIT_API_ENDPOINT`, `STACKIT_API_TIMEOUT`,
-//! `STACKIT_SERVICE_ACCOUNT_KEY_PATH`, `STACKIT_SERVICE_ACCOUNT_TOKEN`, `SSL_CERT_FILE`)
-//! turned into the drift library's [`CloudRequest`], the STACKIT client built (every setting
-//! checked, the error naming it) before anything is sent.
+//! STACKIT's settings for cloud drift: the cluster's `clouds.stackit` in `cluster.yaml` (and
+//! its overlays) and the environment (`STACKIT_API_ENDPOINT`, `STACKIT_SERVICE_ACCOUNT_KEY_PATH`,
+//! `STACKIT_SERVICE_ACCOUNT_TOKEN`, `SSL_CERT_FILE`) turned into the servers' source, the
+//! STACKIT client built (every setting checked, the error naming it) before anything is sent.
 
-use plinth_drift::core::desired::DesiredObject;
-use serde_json::Value;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use plinth_cloud::http::{DEFAULT_RETRIES, DEFAULT_TIMEOUT, HttpConfig};
+use plinth_cloud::http::HttpConfig;
 use plinth_cloud::stackit::{
     ApiVersion, Credentials, ServiceAccountKey, StackitClient, StackitConfig,
 };
-use plinth_cloud::tls::CaBundle;
 use plinth_cloud::{CloudError, SystemClock};
-use plinth_drift::engine::{self, CloudRequest, LiveSource};
+use plinth_drift::core::desired::DesiredObject;
+use plinth_drift::engine::{self, LiveSource};
 use plinth_drift::source::kube::ConnectOptions;
 use plinth_drift::source::stackit::ServerSource;
 use plinth_renderer::cluster::StackitCloud;
+use serde_json::Value;
 
-use crate::args::CloudArgs;
+use super::cloud::{Place, ca_bundle, listing_deadline, read_small};
 use crate::command_error::CommandError;
 use crate::settings::CloudEnv;
 
-/// Largest service-account key file or CA bundle read, in bytes.
-const MAX_FILE_BYTES: u64 = 1024 * 1024;
 /// The key of the provider's credentials Secret that holds the service-account key.
 const SECRET_KEY: &str = "serviceaccount.json";
-/// Time the listing may take besides its attempts (the backoff between them).
-const BACKOFF_ALLOWANCE: Duration = Duration::from_secs(30);
-/// The longest cloud timeout accepted: a day.
-const MAX_TIMEOUT_SECS: u64 = 86_400;
-
-/// What a drift run is about, as cloud drift needs it.
-pub struct Place<'a> {
-    pub repo: &'a Path,
-    pub cluster: &'a str,
-    /// The Kubernetes source: with a cluster and no credentials in the environment, the key
-    /// comes from the Secret the machine classes' `credentialsSecretRef` names.
-    pub live: &'a LiveSource,
-    /// The limit on a `--cloud-snapshot` file.
-    pub max_file_bytes: u64,
-}
-
-/// The cloud part of a drift run the arguments ask for, if any.
-///
-/// # Errors
-/// A setting is missing or unusable (exit 2): the message names `cluster.yaml` and the field
-/// (`clouds.stackit.projectId`), or the environment variable, never a credential.
-pub fn request(
-    args: CloudArgs,
-    place: &Place<'_>,
-    env: &CloudEnv,
-) -> Result<Option<CloudRequest>, CommandError> {
-    let CloudArgs {
-        cloud,
-        cloud_only,
-        cloud_snapshot,
-        cloud_timeout,
-    } = args;
-    if !cloud && !cloud_only && cloud_snapshot.is_none() {
-        return Ok(None);
-    }
-    let servers = match cloud_snapshot {
-        Some(path) => ServerSource::Snapshot {
-            path,
-            max_file_bytes: place.max_file_bytes,
-        },
-        None => api_source(place, env, cloud_timeout)?,
-    };
-    Ok(Some(CloudRequest {
-        servers,
-        only: cloud_only,
-    }))
-}
 
 /// The API as the source: the client built from `clouds.stackit` and the environment.
-fn api_source(
+pub fn api_source(
     place: &Place<'_>,
     env: &CloudEnv,
-    flag_timeout: Option<u64>,
+    timeout: Duration,
+    fleet: &plinth_renderer::Fleet,
+    prepared: &plinth_renderer::render::Prepared,
+    desired: &[DesiredObject],
 ) -> Result<ServerSource, CommandError> {
-    let Place { repo, cluster, .. } = *place;
-    let fleet = engine::open_cluster(repo, cluster)?;
-    let prepared = fleet.prepare(cluster)?;
     let file = prepared.cluster.path.clone();
     // `clouds.stackit` composed from the cluster's overlays and `cluster.yaml`: each field is
     // named in the file that set it (a missing one in `cluster.yaml`).
@@ -125,10 +72,9 @@ fn api_source(
             .hint("the public v2 endpoint is `https://iaas.api.stackit.cloud`"));
         }
     };
-    let timeout = timeout(flag_timeout, env)?;
     let mut http = HttpConfig::default().with_timeout(timeout);
-    http.ca_bundle = ca_bundle(&fleet, &settings, env, &at)?;
-    let credentials = credentials(env, place, &fleet)?;
+    http.ca_bundle = ca_bundle(fleet, settings.ca_file.as_deref(), env, &at)?;
+    let credentials = credentials(env, place, desired)?;
     let config = StackitConfig {
         project_id: project_id.clone(),
         region: region.clone(),
@@ -151,64 +97,12 @@ fn api_source(
             }
             other => CommandError::config(other.to_string()),
         })?;
-    let attempts = DEFAULT_RETRIES.saturating_add(1);
     Ok(ServerSource::Api {
         client: Arc::new(client),
-        deadline: timeout
-            .saturating_mul(attempts)
-            .saturating_add(BACKOFF_ALLOWANCE),
+        deadline: listing_deadline(timeout),
         project_id,
         region,
     })
-}
-
-/// `--cloud-timeout`, else `STACKIT_API_TIMEOUT` (whole seconds), else 30 s.
-fn timeout(flag: Option<u64>, env: &CloudEnv) -> Result<Duration, CommandError> {
-    let secs = match (flag, &env.stackit_timeout) {
-        (Some(s), _) => s,
-        (None, Some(text)) => text
-            .to_str()
-            .and_then(|t| t.trim().trim_end_matches('s').parse::<u64>().ok())
-            .ok_or_else(|| {
-                CommandError::user("`STACKIT_API_TIMEOUT` must be a number of seconds (e.g. `30`)")
-            })?,
-        (None, None) => return Ok(DEFAULT_TIMEOUT),
-    };
-    if secs == 0 || secs > MAX_TIMEOUT_SECS {
-        return Err(CommandError::user(format!(
-            "the cloud timeout (`--cloud-timeout`, `STACKIT_API_TIMEOUT`) must be 1 to {MAX_TIMEOUT_SECS} seconds"
-        )));
-    }
-    Ok(Duration::from_secs(secs))
-}
-
-/// `SSL_CERT_FILE` and the `caFile` setting (repository-relative), both trusted when both are
-/// given.
-fn ca_bundle(
-    fleet: &plinth_renderer::Fleet,
-    settings: &StackitCloud,
-    env: &CloudEnv,
-    at: &dyn Fn(&str) -> String,
-) -> Result<Option<CaBundle>, CommandError> {
-    let mut origins = Vec::new();
-    let mut pem = Vec::new();
-    if let Some(path) = &env.ssl_cert_file {
-        pem.extend(read_small(path, "`SSL_CERT_FILE`")?);
-        origins.push("SSL_CERT_FILE".to_owned());
-    }
-    if let Some(rel) = &settings.ca_file {
-        let bytes = fleet
-            .source
-            .read(rel, MAX_FILE_BYTES)
-            .map_err(|e| CommandError::config(format!("{}: {e}", at("caFile"))))?;
-        pem.push(b'\n');
-        pem.extend(bytes);
-        origins.push(format!("caFile `{rel}`"));
-    }
-    Ok((!origins.is_empty()).then(|| CaBundle {
-        origin: origins.join(" and "),
-        pem,
-    }))
 }
 
 /// The credentials: a service-account key file (`STACKIT_SERVICE_ACCOUNT_KEY_PATH`), else a
@@ -218,7 +112,7 @@ fn ca_bundle(
 fn credentials(
     env: &CloudEnv,
     place: &Place<'_>,
-    fleet: &plinth_renderer::Fleet,
+    desired: &[DesiredObject],
 ) -> Result<Credentials, CommandError> {
     if let Some(path) = &env.stackit_key_path {
         let text = read_small(path, "`STACKIT_SERVICE_ACCOUNT_KEY_PATH`")?;
@@ -231,7 +125,7 @@ fn credentials(
             .map_err(|e| CommandError::config(format!("`STACKIT_SERVICE_ACCOUNT_TOKEN`: {e}")));
     }
     if let LiveSource::Cluster(options) = place.live {
-        return in_cluster_credentials(options, place, fleet);
+        return in_cluster_credentials(options, desired);
     }
     Err(CommandError::config("no STACKIT credentials for `--cloud`").hint(
         "set `STACKIT_SERVICE_ACCOUNT_KEY_PATH` (a service-account key file) or `STACKIT_SERVICE_ACCOUNT_TOKEN`, or read servers from a file with `--cloud-snapshot PATH`",
@@ -243,11 +137,9 @@ fn credentials(
 /// other providers are never looked at: their Secrets are not plinth's to read.
 fn in_cluster_credentials(
     options: &ConnectOptions,
-    place: &Place<'_>,
-    fleet: &plinth_renderer::Fleet,
+    desired: &[DesiredObject],
 ) -> Result<Credentials, CommandError> {
-    let desired = engine::load_desired(place.repo, place.cluster, fleet, &|_| {})?;
-    let Some((namespace, name)) = credentials_secret(&desired) else {
+    let Some((namespace, name)) = credentials_secret(desired) else {
         return Err(CommandError::config(
             "no STACKIT credentials for `--cloud`: no rendered machine class names a `credentialsSecretRef`",
         )
@@ -283,21 +175,6 @@ fn credentials_secret(desired: &[DesiredObject]) -> Option<(String, String)> {
             ))
         })
         .min()
-}
-
-/// A small regular file named by an environment variable (`what`), at most
-/// [`MAX_FILE_BYTES`].
-fn read_small(path: &Path, what: &str) -> Result<Vec<u8>, CommandError> {
-    let fail =
-        |message: String| CommandError::config(format!("{what} `{}`: {message}", path.display()));
-    let meta = fs_err::metadata(path).map_err(|e| fail(e.kind().to_string()))?;
-    if !meta.is_file() {
-        return Err(fail("is not a regular file".to_owned()));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(fail(format!("is larger than {MAX_FILE_BYTES} bytes")));
-    }
-    std::fs::read(path).map_err(|e| fail(e.kind().to_string()))
 }
 
 #[cfg(test)]

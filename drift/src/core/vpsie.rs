@@ -117,8 +117,11 @@ fn scalar_text(value: &Value) -> Option<String> {
 pub struct VpsieInput<'a> {
     /// The rendered node groups.
     pub groups: &'a [GroupSpec],
-    /// The node groups the API lists (empty: not listed, no group is `missing-group`).
+    /// The node groups the API lists.
     pub api_groups: &'a [NodeGroupInfo],
+    /// Whether they were listed at all (a snapshot may leave them out): a rendered group
+    /// the listing lacks is `missing-group` only then, even when the listing is empty.
+    pub groups_listed: bool,
     /// Every VM of the account.
     pub vms: &'a [Vm],
     /// The cluster's `core/v1` Node objects as the API returns them.
@@ -398,9 +401,7 @@ pub fn compare(input: &VpsieInput<'_>) -> VpsieResults {
         }
     }
     for (g, spec) in input.groups.iter().enumerate() {
-        results
-            .groups
-            .push(group_result(spec, input.api_groups, counts[g]));
+        results.groups.push(group_result(spec, input, counts[g]));
     }
     results
 }
@@ -579,9 +580,10 @@ fn orphaned_node(node: &NodeView<'_>, groups: &[GroupSpec]) -> Option<NodeResult
 /// The result of a rendered group whose VMs number `current`, `ready` of them on a Ready Node.
 fn group_result(
     spec: &GroupSpec,
-    api_groups: &[NodeGroupInfo],
+    input: &VpsieInput<'_>,
     (current, ready): (usize, usize),
 ) -> GroupResult {
+    let api_groups = input.api_groups;
     let status_field = |field: &str| {
         spec.live_status
             .as_ref()
@@ -608,7 +610,7 @@ fn group_result(
         notes: Vec::new(),
     };
     let mut statuses = Vec::new();
-    if !api_groups.is_empty() {
+    if input.groups_listed {
         match api {
             None => {
                 statuses.push(VpsieStatus::MissingGroup);

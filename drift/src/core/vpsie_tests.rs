@@ -74,6 +74,7 @@ fn run_with(
     compare(&VpsieInput {
         groups,
         api_groups,
+        groups_listed: !api_groups.is_empty(),
         vms,
         nodes,
         now_epoch: NOW,
@@ -369,6 +370,7 @@ fn d1_a_vm_without_node_is_joining_then_failed_to_join() {
     let r = compare(&VpsieInput {
         groups: &[group("workers", 0, 5)],
         api_groups: &[],
+        groups_listed: false,
         vms: &[vm(1, "workers-old", "10.0.0.2", 900)],
         nodes: &[],
         now_epoch: NOW,
@@ -621,6 +623,17 @@ fn missing_group_when_the_api_lists_none_of_that_name_or_a_deleted_one() {
     // Not listed at all: nothing to say.
     let r = run_with(&[group("workers", 0, 5)], &[], &[], &[]);
     assert_eq!(r.groups[0].status, VpsieStatus::InSync);
+    // Listed, and the listing is empty: the group is missing at VPSie.
+    let r = compare(&VpsieInput {
+        groups: &[group("workers", 0, 5)],
+        api_groups: &[],
+        groups_listed: true,
+        vms: &[],
+        nodes: &[],
+        now_epoch: NOW,
+        discovery_timeout_secs: DEFAULT_DISCOVERY_TIMEOUT_SECS,
+    });
+    assert_eq!(r.groups[0].status, VpsieStatus::MissingGroup);
 }
 
 #[test]
