@@ -9,7 +9,7 @@
 //! kinds and durations, never values, and whatever a dependency logs at `trace` passes the
 //! same policy. Lines hide a progress bar while they are written (`printer::to_stderr`).
 
-use std::ffi::OsString;
+use std::ffi::OsStr;
 use std::io;
 
 use plinth_vocab::redact::Redactor;
@@ -42,8 +42,8 @@ impl LogSettings {
         quiet: bool,
         verbose: u8,
         format: Option<LogFormat>,
-        rust_log: Option<OsString>,
-        env_format: Option<OsString>,
+        rust_log: Option<&OsStr>,
+        env_format: Option<&OsStr>,
     ) -> Self {
         let mut problem = None;
         let format = format.unwrap_or_else(|| {
@@ -208,14 +208,14 @@ fn redact_lines(text: &str, json: bool) -> String {
 mod tests {
     use super::*;
 
-    fn os(v: &str) -> Option<OsString> {
-        Some(OsString::from(v))
+    fn os(v: &str) -> &OsStr {
+        OsStr::new(v)
     }
 
     /// The flags choose the level of plinth's crates; `RUST_LOG` wins when set.
     #[test]
     fn flags_choose_the_level_and_rust_log_wins() {
-        let filter = |quiet, verbose, rust_log: Option<OsString>| {
+        let filter = |quiet, verbose, rust_log: Option<&OsStr>| {
             LogSettings::resolve(quiet, verbose, None, rust_log, None).filter
         };
         assert_eq!(filter(false, 0, None), "error,plinth=warn");
@@ -224,23 +224,23 @@ mod tests {
         assert_eq!(filter(false, 3, None), "warn,plinth=trace");
         assert_eq!(filter(false, 9, None), "warn,plinth=trace");
         assert_eq!(filter(true, 2, None), "error");
-        assert_eq!(filter(true, 0, os("trace")), "trace");
-        assert_eq!(filter(false, 0, os(" ")), "error,plinth=warn");
-        assert!(LogSettings::resolve(false, 0, None, os("debug"), None).from_env);
+        assert_eq!(filter(true, 0, Some(os("trace"))), "trace");
+        assert_eq!(filter(false, 0, Some(os(" "))), "error,plinth=warn");
+        assert!(LogSettings::resolve(false, 0, None, Some(os("debug")), None).from_env);
     }
 
     /// `--log-format` wins over `PLINTH_LOG_FORMAT`; an unknown format is a problem.
     #[test]
     fn the_flag_wins_over_the_environment_format() {
-        let format = |flag, env: Option<OsString>| LogSettings::resolve(false, 0, flag, None, env);
+        let format = |flag, env: Option<&OsStr>| LogSettings::resolve(false, 0, flag, None, env);
         assert_eq!(format(None, None).format, LogFormat::Text);
-        assert!(format(None, os("json")).is_json());
-        assert!(!format(Some(LogFormat::Text), os("json")).is_json());
+        assert!(format(None, Some(os("json"))).is_json());
+        assert!(!format(Some(LogFormat::Text), Some(os("json"))).is_json());
         assert!(format(Some(LogFormat::Json), None).is_json());
-        let bad = format(None, os("yaml"));
+        let bad = format(None, Some(os("yaml")));
         assert!(bad.problem.is_some());
         assert!(init(&bad).is_err());
-        let bad_filter = LogSettings::resolve(false, 0, None, os("plinth=[{"), None);
+        let bad_filter = LogSettings::resolve(false, 0, None, Some(os("plinth=[{")), None);
         assert!(init(&bad_filter).is_err());
     }
 

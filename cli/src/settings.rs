@@ -90,8 +90,8 @@ impl GlobalSettings {
             quiet,
             verbose,
             log_format,
-            std::env::var_os("RUST_LOG"),
-            std::env::var_os(logging::FORMAT_ENV),
+            std::env::var_os("RUST_LOG").as_deref(),
+            std::env::var_os(logging::FORMAT_ENV).as_deref(),
         );
         let progress = progress::enabled(std::io::stderr().is_terminal(), quiet, log.is_json());
         if let Some(key) = std::env::var_os(redact::KEY_ENV).filter(|k| !k.is_empty()) {

@@ -11,7 +11,8 @@ use std::process::Output;
 use serde_json::Value;
 
 use crate::common::{
-    assert_exit, example_copy, plinth, plinth_command, stderr, stdout, write_files,
+    assert_exit, example_copy, one_configmap_repo, plinth, plinth_command, stderr, stdout,
+    write_files,
 };
 
 const SHELLS: [&str; 5] = ["bash", "zsh", "fish", "powershell", "elvish"];
@@ -175,29 +176,13 @@ fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .expect("the plinth binary runs")
 }
 
-/// Eight clusters rendering one ConfigMap each: more than a progress bar's handful.
-fn fleet_of_eight(dir: &Path) {
-    write_files(
-        dir,
-        &[
-            (
-                "assets/metadata.yaml",
-                "assets:\n  - name: base-config\n    path: base.yaml.j2\n    phase: 0\n    install: always\n    component: ConfigMap\n    reconcile_order: 1\n",
-            ),
-            (
-                "assets/base.yaml.j2",
-                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: base\n  namespace: platform\ndata:\n  a: \"1\"\n",
-            ),
-        ],
-    );
+/// Nine clusters rendering one ConfigMap each (`prod`, `c0`…`c7`): more than a progress
+/// bar's handful.
+fn fleet_of_nine(dir: &Path) {
+    one_configmap_repo(dir);
     for i in 0..8 {
-        write_files(
-            dir,
-            &[(
-                &format!("clusters/c{i}/cluster.yaml"),
-                &format!("name: c{i}\n"),
-            )],
-        );
+        let path = format!("clusters/c{i}/cluster.yaml");
+        write_files(dir, &[(&path, &format!("name: c{i}\n"))]);
     }
 }
 
@@ -216,7 +201,7 @@ fn assert_no_terminal_codes(what: &str, out: &Output) {
 #[test]
 fn piped_runs_draw_no_progress() {
     let tmp = tempfile::tempdir().unwrap();
-    fleet_of_eight(tmp.path());
+    fleet_of_nine(tmp.path());
     for args in [
         &["render", ".", "--force"][..],
         &["-v", "render", ".", "--force"],
@@ -259,7 +244,7 @@ fn json_lines(out: &Output) -> Vec<Value> {
 #[test]
 fn verbosity_chooses_the_log_lines() {
     let tmp = tempfile::tempdir().unwrap();
-    fleet_of_eight(tmp.path());
+    fleet_of_nine(tmp.path());
     let quiet = run(tmp.path(), &["render", ".", "--force"], &[]);
     assert_eq!(quiet.status.code(), Some(0), "{}", stderr(&quiet));
     assert!(!stderr(&quiet).contains("INFO"), "{}", stderr(&quiet));
@@ -274,7 +259,7 @@ fn verbosity_chooses_the_log_lines() {
         "{err}"
     );
     assert!(
-        err.contains("clusters rendered") && err.contains("rendered=8"),
+        err.contains("clusters rendered") && err.contains("rendered=9"),
         "{err}"
     );
     assert!(!err.contains("DEBUG"), "{err}");
@@ -314,7 +299,7 @@ fn verbosity_chooses_the_log_lines() {
 #[test]
 fn json_logs_are_one_object_per_line() {
     let tmp = tempfile::tempdir().unwrap();
-    fleet_of_eight(tmp.path());
+    fleet_of_nine(tmp.path());
     for (args, env) in [
         (
             &["--log-format", "json", "-vv", "render", ".", "--force"][..],
@@ -341,7 +326,7 @@ fn json_logs_are_one_object_per_line() {
             .iter()
             .find(|l| l["message"] == "clusters rendered")
             .unwrap_or_else(|| panic!("{lines:?}"));
-        assert_eq!(rendered["rendered"], 8);
+        assert_eq!(rendered["rendered"], 9);
         assert!(lines.iter().any(|l| l["level"] == "DEBUG"));
         assert_no_terminal_codes("json logs", &out);
     }
@@ -357,7 +342,7 @@ fn json_logs_are_one_object_per_line() {
 #[test]
 fn bad_log_settings_stop_the_run() {
     let tmp = tempfile::tempdir().unwrap();
-    fleet_of_eight(tmp.path());
+    fleet_of_nine(tmp.path());
     let out = run(
         tmp.path(),
         &["render", "."],
