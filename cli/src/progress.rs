@@ -46,6 +46,8 @@ impl Bar {
         )
         .with_message(label);
         printer::show_bar(Some(bar.clone()));
+        // Drawn at once: work that ends within the redraw interval still showed its bar.
+        bar.tick();
         Self { bar: Some(bar) }
     }
 

@@ -358,3 +358,46 @@ fn bad_log_settings_stop_the_run() {
     let out = run(tmp.path(), &["--log-format", "yaml", "render", "."], &[]);
     assert_exit(&out, 2, &["yaml"]);
 }
+
+/// On a terminal (util-linux `script` gives the run one), long work draws its bar — unless
+/// `-q` or JSON logs say otherwise — and small work draws none. Skipped, saying so, where
+/// `script` is not installed.
+#[test]
+fn a_terminal_shows_the_bar_unless_quiet_or_json() {
+    let available = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        println!("skipped: `script` (util-linux) is not installed, no terminal to run in");
+        return;
+    }
+    let on_terminal = |dir: &Path, flags: &str| {
+        let line = format!(
+            "{} {flags} render . --force --jobs 1",
+            env!("CARGO_BIN_EXE_plinth")
+        );
+        let out = std::process::Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .current_dir(dir)
+            .env_remove("RUST_LOG")
+            .env_remove("PLINTH_LOG_FORMAT")
+            .output()
+            .expect("script runs");
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+        stdout(&out)
+    };
+    let nine = tempfile::tempdir().unwrap();
+    fleet_of_nine(nine.path());
+    let shown = on_terminal(nine.path(), "");
+    assert!(shown.contains("rendering clusters ["), "{shown:?}");
+    assert!(shown.contains("rendered 9 clusters"), "{shown:?}");
+    for flags in ["-q", "--log-format json"] {
+        let out = on_terminal(nine.path(), flags);
+        assert!(!out.contains("rendering clusters"), "{flags}: {out:?}");
+    }
+    let one = tempfile::tempdir().unwrap();
+    one_configmap_repo(one.path());
+    let out = on_terminal(one.path(), "");
+    assert!(!out.contains("rendering clusters"), "{out:?}");
+}
