@@ -156,6 +156,7 @@ fn apply(request: &ApplyRequest) -> Measured {
     let notify = |n: Notice| {
         let text = match n {
             Notice::Status(t) | Notice::Detail(t) | Notice::Warning(t) => t,
+            Notice::Progress(_) => return,
         };
         notices
             .borrow_mut()

@@ -18,7 +18,7 @@ use plinth_drift::core::live::LiveSet;
 use plinth_drift::core::ownership::Policy;
 use plinth_drift::core::pipeline::{self, is_own_annotation, without_own_annotations};
 use plinth_drift::core::report::rfc3339;
-use plinth_drift::engine::{self, DriftRequest, LiveSource, Notice};
+use plinth_drift::engine::{self, DriftRequest, LiveSource, Notice, Progress, Task};
 use plinth_drift::source::kube::{ApplyAnswer, ApplyParams, ClusterLive};
 use plinth_drift::source::snapshot;
 use plinth_drift::{DriftError, ObjectResult};
@@ -282,10 +282,21 @@ enum Confirmed {
 impl Writer<'_> {
     /// Every step in plan order; a dry run confirms candidates and writes nothing.
     async fn walk(&self, plan: &Plan) -> Vec<ObjectOutcome> {
-        let mut out = Vec::with_capacity(plan.steps.len());
+        let total = plan.steps.len();
+        let mut out = Vec::with_capacity(total);
         for step in &plan.steps {
             out.push(self.step(step).await);
+            (self.notify)(Notice::Progress(Progress {
+                task: Task::Apply,
+                done: out.len(),
+                total,
+            }));
         }
+        tracing::info!(
+            objects = total,
+            dry_run = self.request.dry_run,
+            "objects applied"
+        );
         out
     }
 

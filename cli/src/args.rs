@@ -26,6 +26,19 @@ pub struct GlobalArgs {
     /// Print more detail on stderr (repeat for more)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Format of the log lines on stderr: `text`, or `json` (one object per line, for
+    /// in-cluster runs; default: `PLINTH_LOG_FORMAT`, else `text`)
+    #[arg(long, value_enum, value_name = "FORMAT", global = true)]
+    pub log_format: Option<LogFormat>,
+}
+
+/// Formats of the log lines (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One line of text per event
+    Text,
+    /// One JSON object per line
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -48,6 +61,11 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Write the least-privilege RBAC that `apply` and `drift` need on a cluster's rendered kinds
     Rbac(RbacArgs),
+    /// Write the shell completion script for a shell to stdout
+    Completions(CompletionsArgs),
+    /// Write the man pages: `plinth.1` and one per command (the main page to stdout without
+    /// --output-dir)
+    Man(ManArgs),
 }
 
 /// Formats of `plinth diff`.
@@ -446,4 +464,28 @@ pub struct ClustersArg {
     /// Only these clusters (repeatable; default: every cluster)
     #[arg(short, long = "cluster", value_name = "NAME")]
     pub clusters: Vec<String>,
+}
+
+/// The shells `plinth completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `plinth.1` and one page per command (`plinth-render.1`, …) into this folder
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
 }

@@ -5,13 +5,16 @@ mod args;
 mod command_error;
 mod commands;
 mod jobs;
+mod logging;
 mod printer;
+mod progress;
 mod settings;
 mod write;
 
 use std::process::ExitCode;
+use std::time::Instant;
 
-use clap::Parser as _;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 /// mimalloc: a render allocates and frees millions of small values on every core, and glibc's
 /// allocator spent about a third of the CPU time of a 1,000-cluster render doing so.
@@ -37,15 +40,37 @@ fn main() -> ExitCode {
 fn run() -> ExitCode {
     std::panic::set_hook(Box::new(command_error::report_panic));
     // Reads the environment once, and installs the redaction key before anything is printed.
-    let (command, global) = match args::Cli::try_parse() {
-        Ok(cli) => (cli.command, settings::GlobalSettings::resolve(cli.global)),
+    let parsed = args::Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Ok((args::Cli::from_arg_matches(&matches)?, matches)));
+    let (command, global, name) = match parsed {
+        Ok((cli, matches)) => (
+            cli.command,
+            settings::GlobalSettings::resolve(cli.global),
+            matches.subcommand_name().unwrap_or_default().to_owned(),
+        ),
         Err(err) => {
             settings::GlobalSettings::resolve(args::GlobalArgs::default());
             return command_error::report_usage(&err);
         }
     };
-    match commands::run(command, &global) {
-        Ok(outcome) => outcome.exit_code(),
-        Err(err) => err.report(),
+    if let Err(err) = logging::init(&global.log) {
+        return err.report();
     }
+    let started = Instant::now();
+    tracing::info!(command = %name, "command started");
+    let (exit, outcome) = match commands::run(command, &global) {
+        Ok(outcome) => (outcome.exit_code(), format!("{outcome:?}").to_lowercase()),
+        Err(err) => {
+            tracing::info!(command = %name, kind = ?err.kind, "command failed");
+            (err.report(), "failed".to_owned())
+        }
+    };
+    tracing::info!(
+        command = %name,
+        outcome = %outcome,
+        elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "command finished"
+    );
+    exit
 }

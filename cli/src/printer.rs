@@ -3,10 +3,42 @@
 //! `NO_COLOR`) and is the only place ANSI codes are written ([`Printer::codes`]). Every status, detail and warning line is
 //! redacted ([`Redactor::redact_text`]) before it is printed; data is redacted by the command
 //! that makes it (it knows its format: a JSON document is redacted string by string).
+//!
+//! A progress bar on stderr (see `progress.rs`) is registered here while it is drawn
+//! ([`show_bar`]): every line written to stderr ([`to_stderr`], log lines too) hides it while
+//! the line is written, so lines and bar never mix.
 
 use std::io::{self, Write as _};
+use std::sync::{Mutex, PoisonError};
 
+use indicatif::ProgressBar;
 use plinth_vocab::redact::Redactor;
+
+/// The progress bar drawn on stderr now, if any.
+static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Registers `bar` as the one drawn on stderr (`None`: none is).
+pub fn show_bar(bar: Option<ProgressBar>) {
+    *BAR.lock().unwrap_or_else(PoisonError::into_inner) = bar;
+}
+
+/// Writes `bytes` to stderr, hiding the progress bar while it does.
+pub fn to_stderr(bytes: &[u8]) {
+    let write = || {
+        let _ = io::stderr().lock().write_all(bytes);
+    };
+    let bar = BAR.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    match bar {
+        Some(bar) => bar.suspend(write),
+        None => write(),
+    }
+}
+
+/// A line of text on stderr, redacted.
+fn line_to_stderr(prefix: &str, message: &str) {
+    let text = format!("{prefix}{}\n", Redactor::shared().redact_text(message));
+    to_stderr(text.as_bytes());
+}
 
 /// What a piece of styled text is; the printer turns a role into a colour, or into nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +76,7 @@ const RESET: &str = "\x1b[0m";
 pub struct Printer {
     level: i8,
     color: bool,
+    progress: bool,
 }
 
 impl Printer {
@@ -54,7 +87,25 @@ impl Printer {
         } else {
             i8::try_from(verbose).unwrap_or(i8::MAX)
         };
-        Self { level, color }
+        Self {
+            level,
+            color,
+            progress: false,
+        }
+    }
+
+    /// The same printer, drawing progress bars when `on` (see `progress::enabled`).
+    #[must_use]
+    pub fn with_progress(self, on: bool) -> Self {
+        Self {
+            progress: on,
+            ..self
+        }
+    }
+
+    /// Whether progress bars are drawn (stderr is a terminal, no `-q`, text logs).
+    pub fn shows_progress(self) -> bool {
+        self.progress
     }
 
     /// The same printer, with colour off (for data written to files instead of stdout).
@@ -86,25 +137,21 @@ impl Printer {
     /// A status line on stderr (suppressed by `-q`).
     pub fn status(self, message: &str) {
         if self.level >= 0 {
-            let _ = writeln!(io::stderr(), "{}", Redactor::shared().redact_text(message));
+            line_to_stderr("", message);
         }
     }
 
     /// A detail line on stderr (only with `-v`).
     pub fn detail(self, message: &str) {
         if self.level >= 1 {
-            let _ = writeln!(io::stderr(), "{}", Redactor::shared().redact_text(message));
+            line_to_stderr("", message);
         }
     }
 
     /// A warning on stderr (always, even with `-q`).
     #[allow(clippy::unused_self)] // a method, so that all terminal output goes through the printer
     pub fn warn(self, message: &str) {
-        let _ = writeln!(
-            io::stderr(),
-            "warning: {}",
-            Redactor::shared().redact_text(message)
-        );
+        line_to_stderr("warning: ", message);
     }
 
     /// Data on stdout. A closed pipe (`plinth ... | head`) is not an error.

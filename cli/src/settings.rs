@@ -1,6 +1,6 @@
 //! Settings resolved once: the global flags and every environment variable the binary reads
 //! (the cloud ones in [`CloudEnv`]) become a [`GlobalSettings`] in `main`, before any command
-//! runs. No other module of the
+//! runs (`RUST_LOG` and `PLINTH_LOG_FORMAT` for `logging.rs` too). No other module of the
 //! binary, and no library, reads the environment.
 
 use std::ffi::OsString;
@@ -14,7 +14,9 @@ use plinth_drift::source::kube::KubeEnv;
 use plinth_vocab::redact::{self, Redactor};
 
 use crate::args::GlobalArgs;
+use crate::logging::{self, LogSettings};
 use crate::printer::Printer;
+use crate::progress;
 
 /// The environment a Kubernetes client consults when no kubeconfig is named (as kubectl
 /// reads it), read once here and handed to the drift library, which never reads it.
@@ -82,20 +84,35 @@ pub struct GlobalSettings {
     pub reporting_instance: String,
     /// The cloud settings of the environment (`STACKIT_*`, `SSL_CERT_FILE`).
     pub cloud_env: CloudEnv,
+    /// The logs: `RUST_LOG`, `PLINTH_LOG_FORMAT` and the flags (see `logging.rs`).
+    pub log: LogSettings,
 }
 
 impl GlobalSettings {
     /// Reads the global flags and the environment. Installs the run's one redaction key
     /// (`PLINTH_REDACTION_KEY`) first, so everything printed afterwards can be redacted with it.
     pub fn resolve(args: GlobalArgs) -> Self {
-        let GlobalArgs { quiet, verbose } = args;
+        let GlobalArgs {
+            quiet,
+            verbose,
+            log_format,
+        } = args;
+        let log = LogSettings::resolve(
+            quiet,
+            verbose,
+            log_format,
+            std::env::var_os("RUST_LOG").as_deref(),
+            std::env::var_os(logging::FORMAT_ENV).as_deref(),
+        );
+        let progress = progress::enabled(std::io::stderr().is_terminal(), quiet, log.is_json());
         if let Some(key) = std::env::var_os(redact::KEY_ENV).filter(|k| !k.is_empty()) {
             Redactor::install_shared(Redactor::with_key(key.as_encoded_bytes()));
         }
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let color = !no_color && std::io::stdout().is_terminal();
         Self {
-            printer: Printer::new(quiet, verbose, color),
+            printer: Printer::new(quiet, verbose, color).with_progress(progress),
+            log,
             source_date_epoch: std::env::var("SOURCE_DATE_EPOCH")
                 .ok()
                 .and_then(|s| s.trim().parse::<i64>().ok()),

@@ -89,6 +89,38 @@ pub enum Notice {
     Detail(String),
     /// Something the user should know that does not stop the run.
     Warning(String),
+    /// How far a long step has come (a progress bar in a terminal; counts only).
+    Progress(Progress),
+}
+
+/// How far a long step of a run has come: `done` of `total` items of `task`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub task: Task,
+    pub done: usize,
+    pub total: usize,
+}
+
+/// The long steps a run reports progress of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    /// Kinds read from the cluster (one step: the LISTs run together).
+    ReadKinds,
+    /// Objects compared through a server-side apply dry-run.
+    Compare,
+    /// Objects applied (or, in a dry run, confirmed) by `apply`.
+    Apply,
+}
+
+impl Task {
+    /// What the items are, for a progress bar's label.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::ReadKinds => "reading kinds",
+            Self::Compare => "comparing objects",
+            Self::Apply => "applying objects",
+        }
+    }
 }
 
 /// What a run produced.
@@ -491,9 +523,19 @@ impl Cluster<'_> {
             let mode = self.request.mode;
             let policy = self.policy;
             let prefix = self.prefix;
+            let total = evaluations.len();
+            let mut done = 0;
             let mut results: Vec<ObjectResult> = stream::iter(evaluations)
                 .map(|eval| async move { compare_one(client, eval, mode, policy, prefix).await })
                 .buffered(DRY_RUN_CONCURRENCY)
+                .inspect(|_| {
+                    done += 1;
+                    notify(Notice::Progress(Progress {
+                        task: Task::Compare,
+                        done,
+                        total,
+                    }));
+                })
                 .collect()
                 .await;
             results.extend(pipeline::orphans(desired, &live, &self.request.cluster));
@@ -528,10 +570,26 @@ pub async fn read_live(
         .await?
         .place(desired);
     let wanted = desired::kinds(desired);
+    let kinds = |done| {
+        Notice::Progress(Progress {
+            task: Task::ReadKinds,
+            done,
+            total: wanted.len(),
+        })
+    };
+    notify(kinds(0));
     let live: LiveSet = cluster.fetch(&wanted, &request.cluster).await?;
+    notify(kinds(wanted.len()));
     for warning in &live.warnings {
         notify(Notice::Warning(warning.clone()));
     }
+    tracing::info!(
+        kinds = wanted.len(),
+        objects = live.objects.len(),
+        unserved = live.unserved.len(),
+        warnings = live.warnings.len(),
+        "kinds listed"
+    );
     notify(Notice::Detail(format!(
         "read {} live objects from the cluster",
         live.objects.len()

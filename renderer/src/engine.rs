@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
@@ -113,6 +114,21 @@ pub fn render<'fs>(
     request: &RenderRequest<'_>,
     fs: &'fs Fs,
 ) -> Result<RenderRun<'fs>> {
+    render_with_progress(fleet, request, fs, &|_, _| {})
+}
+
+/// [`render`], telling `progress` after each selected cluster is done (rendered, skipped as
+/// unchanged, or failed) how many of how many are: `progress(done, total)`, from the worker
+/// threads, in no particular order of clusters.
+///
+/// # Errors
+/// As [`render`].
+pub fn render_with_progress<'fs>(
+    fleet: &Fleet,
+    request: &RenderRequest<'_>,
+    fs: &'fs Fs,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<RenderRun<'fs>> {
     let RenderRequest {
         out_root,
         selection,
@@ -130,40 +146,50 @@ pub fn render<'fs>(
         (Some(writer), recovered)
     };
     let may_skip = !(check || explain || force);
+    let total = selection.names.len();
+    let done = AtomicUsize::new(0);
+    let _span = tracing::info_span!("render", clusters = total, check).entered();
+    let render_one = |name: &String| -> Result<Rendered> {
+        tracing::trace!(cluster = %name, "rendering cluster");
+        // A digest that cannot be computed is reported by `prepare` below.
+        if may_skip && output::is_current(out_root, name, || fleet.input_digest(name).ok()) {
+            return Ok(Rendered::Unchanged);
+        }
+        let prepared = fleet.prepare(name)?;
+        let rendered = fleet.render(&prepared)?;
+        tracing::debug!(cluster = %name, objects = rendered.objects.len(), "cluster rendered");
+        if let Some(schemas) = schemas {
+            let checked = crate::conformance::check(schemas, &rendered);
+            if !checked.problems.is_empty() {
+                return Err(RenderError::Problems(checked.problems));
+            }
+        }
+        let out = output::materialize(&rendered, &fleet.settings);
+        let decisions = rendered.decisions;
+        let Some(writer) = &writer else {
+            return Ok(Rendered::Kept(Box::new((out, decisions))));
+        };
+        // Not proven unchanged by timestamps: the same comparison as `--check` decides,
+        // so whatever `--check` calls stale is rewritten.
+        if may_skip && output::matches_disk(out_root, &out) {
+            return Ok(Rendered::Unchanged);
+        }
+        // Staged as soon as rendered, so a fleet's files never sit in memory at once;
+        // nothing is swapped in until every cluster has rendered and staged.
+        Ok(Rendered::Staged {
+            staged: writer.stage(&out)?,
+            name: out.name,
+            objects: out.index.objects.len(),
+            decisions,
+        })
+    };
     let results: Vec<Result<Rendered>> = selection
         .names
         .par_iter()
         .map(|name| {
-            // A digest that cannot be computed is reported by `prepare` below.
-            if may_skip && output::is_current(out_root, name, || fleet.input_digest(name).ok()) {
-                return Ok(Rendered::Unchanged);
-            }
-            let prepared = fleet.prepare(name)?;
-            let rendered = fleet.render(&prepared)?;
-            if let Some(schemas) = schemas {
-                let checked = crate::conformance::check(schemas, &rendered);
-                if !checked.problems.is_empty() {
-                    return Err(RenderError::Problems(checked.problems));
-                }
-            }
-            let out = output::materialize(&rendered, &fleet.settings);
-            let decisions = rendered.decisions;
-            let Some(writer) = &writer else {
-                return Ok(Rendered::Kept(Box::new((out, decisions))));
-            };
-            // Not proven unchanged by timestamps: the same comparison as `--check` decides,
-            // so whatever `--check` calls stale is rewritten.
-            if may_skip && output::matches_disk(out_root, &out) {
-                return Ok(Rendered::Unchanged);
-            }
-            // Staged as soon as rendered, so a fleet's files never sit in memory at once;
-            // nothing is swapped in until every cluster has rendered and staged.
-            Ok(Rendered::Staged {
-                staged: writer.stage(&out)?,
-                name: out.name,
-                objects: out.index.objects.len(),
-                decisions,
-            })
+            let result = render_one(name);
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+            result
         })
         .collect();
     let mut kept = Vec::new();
@@ -210,6 +236,13 @@ pub fn render<'fs>(
             run.decisions.push((name, decisions));
         }
     }
+    tracing::info!(
+        rendered = run.rendered,
+        unchanged = run.unchanged,
+        objects = run.objects,
+        failed = failure.is_some(),
+        "clusters rendered"
+    );
     run.result = match writer {
         Some(writer) => RenderResult::Staged(StagedRender {
             writer,

@@ -272,6 +272,14 @@ where
             };
             return Err(deadline.error(request, &format!("after {n} attempt(s): {wait}")));
         }
+        // The request's description and the reason name kinds, places and statuses only.
+        tracing::info!(
+            request,
+            attempt = n,
+            reason = %reason,
+            delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            "request retried"
+        );
         tokio::time::sleep(delay).await;
     }
 }

@@ -56,11 +56,8 @@ pub fn run(args: ApplyArgs, global: &GlobalSettings) -> Result<Outcome, CommandE
         allow_disruption: args.allow_disruption,
     };
     let started = Instant::now();
-    let notify = |notice: Notice| match notice {
-        Notice::Status(text) => printer.status(&text),
-        Notice::Detail(text) => printer.detail(&text),
-        Notice::Warning(text) => printer.warn(&text),
-    };
+    let notices = crate::progress::Notices::new(printer);
+    let notify = |notice: Notice| notices.hear(notice);
     let ApplyRun { report } = run::run(&request, &notify).map_err(|e| match e {
         run::ApplyError::Drift(e) => CommandError::from(e),
         other @ run::ApplyError::SnapshotNeedsDryRun => CommandError::user(other.to_string())

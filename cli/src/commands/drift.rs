@@ -99,11 +99,8 @@ pub fn run(args: DriftArgs, global: &GlobalSettings) -> Result<Outcome, CommandE
         now_epoch: global.now_epoch(),
         stack_bytes: crate::jobs::STACK_BYTES,
     };
-    let notify = |notice: Notice| match notice {
-        Notice::Status(text) => printer.status(&text),
-        Notice::Detail(text) => printer.detail(&text),
-        Notice::Warning(text) => printer.warn(&text),
-    };
+    let notices = crate::progress::Notices::new(printer);
+    let notify = |notice: Notice| notices.hear(notice);
     let DriftRun { report } = engine::run_with_cloud(&request, settings.cloud.as_ref(), &notify)?;
     let cloud: String = [
         report.cloud.as_ref().map(|c| c.summary_line()),

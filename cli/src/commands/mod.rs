@@ -7,9 +7,11 @@ mod catalog;
 mod cloud;
 mod cluster_client;
 mod commit;
+mod completions;
 mod diff;
 mod discover;
 mod drift;
+mod man;
 mod rbac;
 mod render;
 mod shared;
@@ -53,5 +55,7 @@ pub fn run(command: Command, global: &GlobalSettings) -> Result<Outcome, Command
         Command::Discover(args) => discover::run(args, global),
         Command::Apply(args) => apply::run(args, global),
         Command::Rbac(args) => rbac::run(args, global),
+        Command::Completions(args) => completions::run(&args, global),
+        Command::Man(args) => man::run(&args, global),
     }
 }

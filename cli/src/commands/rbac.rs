@@ -38,11 +38,8 @@ pub fn run(args: RbacArgs, global: &GlobalSettings) -> Result<Outcome, CommandEr
             namespaced_roles: !cluster_role_only,
         },
     };
-    let notify = |notice: Notice| match notice {
-        Notice::Status(text) => printer.status(&text),
-        Notice::Detail(text) => printer.detail(&text),
-        Notice::Warning(text) => printer.warn(&text),
-    };
+    let notices = crate::progress::Notices::new(printer);
+    let notify = |notice: Notice| notices.hear(notice);
     let rbac = rbac::for_cluster(&request, &notify)?;
     let text = rbac.to_yaml();
     match output.as_deref() {

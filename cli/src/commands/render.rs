@@ -19,6 +19,7 @@ use super::shared;
 use crate::args::{ClustersArg, JobsArg, RenderArgs, RepoArg};
 use crate::command_error::CommandError;
 use crate::printer::Printer;
+use crate::progress::Bar;
 use crate::settings::GlobalSettings;
 
 /// Settings of one render run, resolved from the arguments and `plinth.yaml`.
@@ -120,6 +121,8 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
         force: s.force,
         schemas: s.schemas.as_ref(),
     };
+    let bar = Bar::new(printer, "rendering clusters", selection.names.len());
+    let progress = |done, _| bar.set(done);
     let RenderRun {
         rendered,
         unchanged,
@@ -128,8 +131,9 @@ fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result
         recovered,
         result,
     } = pool
-        .install(|| engine::render(fleet, &request, &fs))
+        .install(|| engine::render_with_progress(fleet, &request, &fs, &progress))
         .map_err(|e| hinted(e, &s.repo))?;
+    drop(bar);
     for line in recovered {
         printer.detail(&format!("`{shown}`: {line}"));
     }

@@ -14,13 +14,15 @@ pub fn workspace() -> PathBuf {
 }
 
 /// The `plinth` command with `args` in `cwd`, without colour and without an inherited
-/// redaction key; a test adds what else it needs (a key, a clock, git settings) and runs it.
+/// redaction key or log settings; a test adds what else it needs (a key, a clock, git settings) and runs it.
 pub fn plinth_command(cwd: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_plinth"));
     cmd.args(args)
         .current_dir(cwd)
         .env("NO_COLOR", "1")
-        .env_remove("PLINTH_REDACTION_KEY");
+        .env_remove("PLINTH_REDACTION_KEY")
+        .env_remove("RUST_LOG")
+        .env_remove("PLINTH_LOG_FORMAT");
     cmd
 }
 

@@ -6,8 +6,9 @@
 //! and every command runs in every format: `render` (`--check`, `--explain`, `--crds`),
 //! `catalog`, `validate`, `diff` (terminal, markdown, json, to stdout and to files), `commit`,
 //! `drift` (all six formats, from a snapshot and from the fake server, to stdout and to files)
-//! and `discover`. Every stdout, stderr and written file is searched for each secret and its
-//! base64 form.
+//! and `discover`; and the commands again with every log line on (`-vv --log-format json`,
+//! and `RUST_LOG=trace` for every crate). Every stdout, stderr and written file is searched
+//! for each secret and its base64 form.
 //!
 //! The one exception, by design: `render` writes the rendered manifests (`rendered/<cluster>/
 //! *.yaml` but `kustomization.yaml`) with the secrets in them — that is its job — and `commit`
@@ -148,13 +149,26 @@ fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
 
 /// Runs plinth and scans its stdout, stderr and every file it created or changed.
 fn run(leaks: &mut Leaks, corpus: &[Secret], root: &Path, args: &[&str]) -> Output {
+    run_with(leaks, corpus, root, args, &[])
+}
+
+/// [`run`] with `env` set besides.
+fn run_with(
+    leaks: &mut Leaks,
+    corpus: &[Secret],
+    root: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
     let before = files(root);
     let out = plinth_command(root, args)
         .env("SOURCE_DATE_EPOCH", EPOCH)
         .envs(NO_GIT_CONFIG)
+        .envs(env.iter().copied())
         .output()
         .expect("the plinth binary runs");
-    let what = format!("plinth {}", args.join(" "));
+    let settings: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+    let what = format!("{}plinth {}", settings.concat(), args.join(" "));
     leaks.output(corpus, &what, &out);
     for (rel, bytes) in files(root) {
         if before.get(&rel) == Some(&bytes) || is_rendered_manifest(&rel) {
@@ -559,6 +573,79 @@ fn no_command_leaks_a_planted_secret() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // Every log line on: JSON at debug for plinth's crates (`-vv --log-format json`), and text
+    // at trace for every crate (`RUST_LOG=trace`: the HTTP client and the TLS and async
+    // libraries too), for each command over the same inputs; one LIST fails once with a body
+    // that echoes the secrets, so a retry is logged as well.
+    let mut logged: Vec<Vec<&str>> = vec![
+        vec!["render", ".", "--force"],
+        vec!["render", ".", "--check"],
+        vec!["render", ".", "--crds", "crds"],
+        vec!["render", ".", "--explain", "--force"],
+        vec!["catalog", ".", "--cluster", "prod", "--format", "json"],
+        vec!["validate", ".", "--crds", "crds"],
+        vec!["diff", "--base", "HEAD~1", "--format", "json"],
+        SNAPSHOT_DRIFT.to_vec(),
+        vec![
+            "apply",
+            ".",
+            "--cluster",
+            "prod",
+            "--dry-run",
+            "--snapshot",
+            "live",
+        ],
+    ];
+    let mut discover = cluster_args("discover", &kc);
+    discover.extend(["-o", "-"]);
+    logged.push(discover);
+    for mode in ["server", "client"] {
+        let mut drift = cluster_args("drift", &kc);
+        drift.extend(["--mode", mode, "--format", "json"]);
+        logged.push(drift);
+    }
+    let mut apply = cluster_args("apply", &kc);
+    apply.push("--force-conflicts");
+    logged.push(apply);
+    let mut log_text = String::new();
+    for args in &logged {
+        for (flags, env) in [
+            (&["-vv", "--log-format", "json"][..], &[][..]),
+            (&["-vvv"], &[("RUST_LOG", "trace")]),
+        ] {
+            if args[0] == "drift" {
+                let body = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                    "message": message, "reason": "InternalError", "code": 500,
+                    "details": {"name": anywhere[0].carrier, "causes": causes}});
+                server.inject(
+                    Fault::new(FaultKind::Body { code: 500, body })
+                        .matching("/namespaces/platform/")
+                        .times(1),
+                );
+            }
+            let mut all = flags.to_vec();
+            all.extend(args.iter().copied());
+            let out = run_with(&mut leaks, &corpus, root, &all, env);
+            log_text.push_str(&String::from_utf8_lossy(&out.stderr));
+            server.clear_faults();
+        }
+    }
+    // The logs were on: every command logged, the retry too, the JSON lines are JSON.
+    for event in [
+        "command finished",
+        "clusters rendered",
+        "kinds listed",
+        "objects applied",
+        "request retried",
+        "\"level\":\"DEBUG\"",
+        " TRACE ",
+    ] {
+        assert!(log_text.contains(event), "no `{event}` logged");
+    }
+    for line in log_text.lines().filter(|l| l.starts_with('{')) {
+        serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    }
+
     // The faults were hit: the error statuses are reported.
     for status in ["HTTP 403", "HTTP 409", "HTTP 500"] {
         assert!(error_outputs.contains(status), "{status} not reported");

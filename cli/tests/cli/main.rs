@@ -11,6 +11,7 @@ mod catalog;
 mod cloud;
 mod cluster_client;
 mod commit;
+mod conveniences;
 mod diff;
 mod discover;
 mod drift;
