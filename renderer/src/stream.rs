@@ -407,7 +407,8 @@ fn is_timestamp(s: &str) -> bool {
         let month = number(&mut rest, 1, 12)?;
         expect(&mut rest, b'-')?;
         let day = number(&mut rest, 1, 31)?;
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let leap =
+            year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
         let days = match month {
             2 if leap => 29,
             2 => 28,
@@ -445,7 +446,7 @@ fn is_timestamp(s: &str) -> bool {
         b' ' => rest.is_empty(),
         b'T' | b't' => match rest {
             [b'Z'] => true,
-            [sign, h1, h2, b':', m1, m2] if matches!(sign, b'+' | b'-') => {
+            [b'+' | b'-', h1, h2, b':', m1, m2] => {
                 [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit())
             }
             _ => false,
@@ -485,11 +486,11 @@ fn go_format_g(f: f64) -> String {
     let sci = format!("{f:e}");
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    if exp < -4 || exp >= 6 {
+    if (-4..6).contains(&exp) {
+        format!("{f}")
+    } else {
         let sign = if exp < 0 { '-' } else { '+' };
         format!("{mantissa}e{sign}{:02}", exp.abs())
-    } else {
-        format!("{f}")
     }
 }
 
@@ -812,18 +813,23 @@ impl Stream {
 
     fn double_quoted(&mut self, value: &str, allow_breaks: bool) {
         self.write_indicator("\"", true, false, false);
-        let b = value.as_bytes();
+        let bytes = value.as_bytes();
         // libyaml checks the start of the value for a byte-order mark at every character.
-        let bom = b.starts_with(&[0xEF, 0xBB, 0xBF]);
+        let bom = bytes.starts_with(&[0xEF, 0xBB, 0xBF]);
         let mut spaces = false;
-        let mut i = 0;
-        while i < b.len() {
-            if !is_printable(b, i) || bom || is_break(b, i) || b[i] == b'"' || b[i] == b'\\' {
-                let w = width(b[i]);
-                let c = value[i..].chars().next().unwrap_or_default();
-                i += w;
+        let mut at = 0;
+        while at < bytes.len() {
+            if !is_printable(bytes, at)
+                || bom
+                || is_break(bytes, at)
+                || bytes[at] == b'"'
+                || bytes[at] == b'\\'
+            {
+                let len = width(bytes[at]);
+                let ch = value[at..].chars().next().unwrap_or_default();
+                at += len;
                 self.put('\\');
-                match u32::from(c) {
+                match u32::from(ch) {
                     0x00 => self.put('0'),
                     0x07 => self.put('a'),
                     0x08 => self.put('b'),
@@ -854,20 +860,24 @@ impl Stream {
                     }
                 }
                 spaces = false;
-            } else if is_space(b, i) {
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && i != 0 && i != b.len() - 1
+            } else if is_space(bytes, at) {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && at != 0
+                    && at != bytes.len() - 1
                 {
                     self.write_indent();
-                    if is_space(b, i + 1) {
+                    if is_space(bytes, at + 1) {
                         self.put('\\');
                     }
-                    i += 1;
+                    at += 1;
                 } else {
-                    self.write(value, &mut i);
+                    self.write(value, &mut at);
                 }
                 spaces = true;
             } else {
-                self.write(value, &mut i);
+                self.write(value, &mut at);
                 spaces = false;
             }
         }

@@ -275,7 +275,7 @@ fn the_argocd_configuration_parses_and_its_plugin_command_is_the_stream() {
     // The command as the sidecar runs it (in the Application's folder, with the env the
     // Application sets) prints exactly what `plinth render --stdout` prints.
     let bin = Path::new(env!("CARGO_BIN_EXE_plinth")).parent().unwrap();
-    let path = format!(
+    let search_path = format!(
         "{}:{}",
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
@@ -286,7 +286,7 @@ fn the_argocd_configuration_parses_and_its_plugin_command_is_the_stream() {
         cmd.arg("-c")
             .arg(script)
             .current_dir(repo.path())
-            .env("PATH", &path)
+            .env("PATH", &search_path)
             .env("NO_COLOR", "1")
             .env_remove("ARGOCD_ENV_CLUSTER");
         if let Some(c) = cluster {
