@@ -24,13 +24,12 @@ use crate::schema::Schemas;
 /// returns its objects as one YAML stream in apply order, as `kubectl kustomize` prints the
 /// cluster's rendered folder.
 pub fn render_stream(fleet: &Fleet, name: &str, schemas: Option<&Schemas>) -> Result<String> {
-    let prepared = fleet.prepare(name)?;
-    let rendered = fleet.render(&prepared)?;
-    if let Some(schemas) = schemas {
-        let checked = crate::conformance::check(schemas, &rendered);
-        if !checked.problems.is_empty() {
-            return Err(RenderError::Problems(checked.problems));
-        }
+    let rendered = fleet.render_cluster(name)?;
+    let problems = schemas
+        .map(|s| crate::conformance::check(s, &rendered).problems)
+        .unwrap_or_default();
+    if !problems.is_empty() {
+        return Err(RenderError::Problems(problems));
     }
     Ok(to_stream(&rendered))
 }
@@ -588,6 +587,8 @@ impl Stream {
         *i += w;
     }
 
+    /// Writes the line break of `value` at `*i` and moves past it; the next line starts at
+    /// the indentation.
     fn write_break(&mut self, value: &str, i: &mut usize) {
         if value.as_bytes()[*i] == b'\n' {
             self.put_break();
@@ -596,6 +597,7 @@ impl Stream {
             self.write(value, i);
             self.column = 0;
         }
+        self.indention = true;
     }
 
     fn write_indent(&mut self) {
@@ -721,16 +723,20 @@ impl Stream {
         self.increase_indent(true, false);
         let breaks = !simple_key;
         match style {
-            Style::Plain => self.plain(value, breaks),
-            Style::Single => self.single_quoted(value, breaks),
+            Style::Plain => self.flowing(value, breaks, false),
+            Style::Single => self.flowing(value, breaks, true),
             Style::Double => self.double_quoted(value, breaks),
             Style::Literal => self.literal(value),
         }
         self.decrease_indent();
     }
 
-    fn plain(&mut self, value: &str, allow_breaks: bool) {
-        if !self.whitespace {
+    /// A plain or single-quoted scalar (`'` doubled inside), folded at a space past the
+    /// width when breaks are allowed (never in a simple key).
+    fn flowing(&mut self, value: &str, allow_breaks: bool, quoted: bool) {
+        if quoted {
+            self.write_indicator("'", true, false, false);
+        } else if !self.whitespace {
             self.put(' ');
         }
         let b = value.as_bytes();
@@ -738,41 +744,7 @@ impl Stream {
         let mut i = 0;
         while i < b.len() {
             if is_space(b, i) {
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && !is_space(b, i + 1) {
-                    self.write_indent();
-                    i += 1;
-                } else {
-                    self.write(value, &mut i);
-                }
-                spaces = true;
-            } else if is_break(b, i) {
-                if !breaks && b[i] == b'\n' {
-                    self.put_break();
-                }
-                self.write_break(value, &mut i);
-                self.indention = true;
-                breaks = true;
-            } else {
-                if breaks {
-                    self.write_indent();
-                }
-                self.write(value, &mut i);
-                self.indention = false;
-                spaces = false;
-                breaks = false;
-            }
-        }
-        self.whitespace = false;
-        self.indention = false;
-    }
-
-    fn single_quoted(&mut self, value: &str, allow_breaks: bool) {
-        self.write_indicator("'", true, false, false);
-        let b = value.as_bytes();
-        let (mut spaces, mut breaks) = (false, false);
-        let mut i = 0;
-        while i < b.len() {
-            if is_space(b, i) {
+                // Plain text never starts or ends with a space; quoted text keeps them.
                 if allow_breaks
                     && !spaces
                     && self.column > BEST_WIDTH
@@ -791,13 +763,12 @@ impl Stream {
                     self.put_break();
                 }
                 self.write_break(value, &mut i);
-                self.indention = true;
                 breaks = true;
             } else {
                 if breaks {
                     self.write_indent();
                 }
-                if b[i] == b'\'' {
+                if quoted && b[i] == b'\'' {
                     self.put('\'');
                 }
                 self.write(value, &mut i);
@@ -806,7 +777,9 @@ impl Stream {
                 breaks = false;
             }
         }
-        self.write_indicator("'", false, false, false);
+        if quoted {
+            self.write_indicator("'", false, false, false);
+        }
         self.whitespace = false;
         self.indention = false;
     }
@@ -914,7 +887,6 @@ impl Stream {
         while i < b.len() {
             if is_break(b, i) {
                 self.write_break(value, &mut i);
-                self.indention = true;
                 breaks = true;
             } else {
                 if breaks {

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -14,15 +15,16 @@ use serde_json::Value;
 
 use crate::common::{copy_dir, copy_dir_except, plinth, stderr, stdout, workspace};
 
-/// The example fleet's cluster names (its `clusters/` folders).
+/// The example fleet's cluster names (the folders of its `clusters/`).
 fn example_clusters() -> Vec<String> {
-    let mut names: Vec<String> = fs_err::read_dir(workspace().join("examples/fleet/clusters"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+    let files = tree(&workspace().join("examples/fleet/clusters"));
+    let names: BTreeSet<String> = files
+        .keys()
+        .filter_map(|file| file.split_once('/'))
+        .map(|(cluster, _)| cluster.to_owned())
         .collect();
-    names.sort();
     assert!(names.len() >= 3, "{names:?}");
-    names
+    names.into_iter().collect()
 }
 
 /// The example fleet copied without its committed output, so that `--stdout` cannot lean on
@@ -407,25 +409,25 @@ fn the_argocd_component_builds_over_an_argocd_installation() {
     );
     let deployment = docs.iter().find(|d| d["kind"] == "Deployment").unwrap();
     let pod = &deployment["spec"]["template"]["spec"];
-    let names: Vec<&str> = pod["containers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["plinth", "argocd-repo-server"]);
-    let volumes: Vec<&str> = pod["volumes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["name"].as_str().unwrap())
-        .collect();
-    for name in [
+    let named = |list: &Value| -> BTreeSet<String> {
+        serde_json::from_value::<Vec<Value>>(list.clone())
+            .unwrap()
+            .into_iter()
+            .filter_map(|item| item["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(
+        named(&pod["containers"]),
+        BTreeSet::from(["plinth".to_owned(), "argocd-repo-server".to_owned()])
+    );
+    let volumes = named(&pod["volumes"]);
+    let wanted = [
         "var-files",
         "plugins",
         "plinth-cmp-plugin",
         "plinth-cmp-tmp",
-    ] {
-        assert!(volumes.contains(&name), "{name} not in {volumes:?}");
+    ];
+    for name in wanted {
+        assert!(volumes.contains(name), "{name} not in {volumes:?}");
     }
 }
