@@ -902,6 +902,7 @@ impl Stream {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
     use serde_json::json;
 
     use super::*;
@@ -935,6 +936,67 @@ mod tests {
                     .collect::<Vec<_>>()
                     .join("\n")
             );
+        }
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "\\PC{0,40}",
+            // Long text with runs of spaces, quotes and indicators, to fold.
+            "[a-z'\"#:,{} -]{60,200}",
+            // Multi-line text, with leading, trailing and repeated breaks and spaces.
+            "[ a-z\n]{0,60}",
+            prop::sample::select(vec![
+                "true",
+                "yes",
+                "~",
+                "",
+                "0644",
+                "1e3",
+                "0x1F",
+                "-",
+                "- a",
+                "a: b",
+                "#x",
+                "*r",
+                "2026-11-22",
+                "12:30",
+                ".inf",
+                " lead",
+                "trail ",
+                "tab\tx",
+                "a\u{1F600}",
+            ])
+            .prop_map(str::to_owned),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let scalar = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            text().prop_map(Value::String),
+        ];
+        scalar.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::btree_map(text(), inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Whatever the emitter decides, the text reads back as the value it was given.
+        #[test]
+        fn every_document_reads_back_as_its_value(v in value()) {
+            let doc = document(&json!({"root": v}));
+            let back: Value = plinth_vocab::yaml::from_str(&doc, "stream.yaml")
+                .map_err(|e| TestCaseError::fail(format!("{e}\n{doc}")))?;
+            prop_assert_eq!(&back["root"], &v, "{}", doc);
         }
     }
 
