@@ -155,6 +155,10 @@ pub struct RenderArgs {
     /// `schemas` setting of plinth.yaml, when set)
     #[arg(long, value_name = "DIR")]
     pub crds: Option<PathBuf>,
+    /// Write one cluster's objects to stdout as one YAML stream, as `kubectl kustomize` builds
+    /// its rendered folder, and nothing to disk (the Argo CD plugin; needs one `--cluster`)
+    #[arg(long, conflicts_with_all = ["check", "output", "shard", "explain"])]
+    pub stdout: bool,
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,7 @@ pub mod schema;
 pub mod selection;
 pub mod settings;
 pub mod source;
+pub mod stream;
 pub mod template;
 
 pub use error::{RenderError, Result};

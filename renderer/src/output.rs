@@ -122,14 +122,20 @@ pub struct ClusterOutput {
     pub index: Index,
 }
 
+/// `objects` in apply order: by wave, then by kind ([`KIND_ORDER`]), then in render order.
+pub fn in_apply_order(objects: &[RenderedObject]) -> Vec<&RenderedObject> {
+    let mut order: Vec<(usize, &RenderedObject)> = objects.iter().enumerate().collect();
+    order.sort_by_key(|(i, o)| (o.wave, kind_rank(&o.identity.kind), *i));
+    order.into_iter().map(|(_, o)| o).collect()
+}
+
 /// Lays out a rendered cluster as files.
 pub fn materialize(rendered: &RenderedCluster, settings: &Settings) -> ClusterOutput {
-    let mut order: Vec<(usize, &RenderedObject)> = rendered.objects.iter().enumerate().collect();
-    order.sort_by_key(|(i, o)| (o.wave, kind_rank(&o.identity.kind), *i));
+    let order = in_apply_order(&rendered.objects);
 
     // Names are `<kind>_<namespace>_<name>.yaml`; when two objects differ only by API group,
     // both get the group in their name.
-    let plain_names: Vec<String> = order.iter().map(|(_, o)| file_name(o, false)).collect();
+    let plain_names: Vec<String> = order.iter().map(|o| file_name(o, false)).collect();
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for name in &plain_names {
         *counts.entry(name.as_str()).or_default() += 1;
@@ -137,7 +143,7 @@ pub fn materialize(rendered: &RenderedCluster, settings: &Settings) -> ClusterOu
     let mut files = BTreeMap::new();
     let mut objects = Vec::with_capacity(order.len());
     let mut used = BTreeSet::new();
-    for ((_, o), plain) in order.iter().zip(&plain_names) {
+    for (o, plain) in order.iter().zip(&plain_names) {
         let mut name = if counts[plain.as_str()] > 1 {
             file_name(o, true)
         } else {

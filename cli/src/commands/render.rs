@@ -1,6 +1,7 @@
-//! `plinth render`: render the fleet, or with `--check` compare the committed output. The
-//! arguments become a [`RenderRequest`]; [`engine::render`] (in `plinth-renderer`) renders and
-//! stages; this command prints, and commits what was staged.
+//! `plinth render`: render the fleet, or with `--check` compare the committed output, or with
+//! `--stdout` print one cluster as a YAML stream (the Argo CD plugin). The arguments become a
+//! [`RenderRequest`]; [`engine::render`] (in `plinth-renderer`) renders and stages; this
+//! command prints, and commits what was staged.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -12,6 +13,7 @@ use plinth_renderer::decide::Decision;
 use plinth_renderer::engine::{self, RenderRequest, RenderResult, RenderRun};
 use plinth_renderer::fsops::Fs;
 use plinth_renderer::output;
+use plinth_renderer::stream;
 use plinth_renderer::{Fleet, RenderError, conformance};
 
 use super::Outcome;
@@ -75,8 +77,12 @@ pub fn run(args: RenderArgs, global: &GlobalSettings) -> Result<Outcome, Command
         shard,
         jobs: JobsArg { jobs },
         crds,
+        stdout,
     } = args;
     let fleet = shared::open_fleet(&repo)?;
+    if stdout {
+        return to_stdout(&fleet, &repo, &clusters, crds.as_deref(), printer);
+    }
     let root = fleet
         .source
         .root()
@@ -100,6 +106,38 @@ pub fn run(args: RenderArgs, global: &GlobalSettings) -> Result<Outcome, Command
         schemas,
     };
     Ok(render(&fleet, &settings, printer)?)
+}
+
+/// `--stdout`: one cluster rendered in memory and printed as the YAML stream `kubectl
+/// kustomize` builds from its rendered folder; nothing is written to disk, and nothing reaches
+/// stdout unless the whole cluster rendered.
+fn to_stdout(
+    fleet: &Fleet,
+    repo: &Path,
+    clusters: &[String],
+    crds: Option<&Path>,
+    printer: Printer,
+) -> Result<Outcome, CommandError> {
+    let [cluster] = clusters else {
+        return Err(CommandError::user(format!(
+            "`--stdout` renders exactly one cluster, and {} were given",
+            clusters.len()
+        ))
+        .hint("name it with `--cluster NAME` (in the Argo CD plugin: the `CLUSTER` env of the Application)"));
+    };
+    let started = Instant::now();
+    let selection = fleet.select(std::slice::from_ref(cluster), None)?;
+    let schemas = conformance::load_schemas(repo, crds, &fleet.settings)?.map(|(_, s)| s);
+    let mut text = String::new();
+    for name in &selection.names {
+        text.push_str(&stream::render_stream(fleet, name, schemas.as_ref())?);
+    }
+    printer.data(&text).context("cannot write to stdout")?;
+    printer.status(&format!(
+        "rendered cluster `{cluster}` to stdout in {:.2}s",
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(Outcome::Clean)
 }
 
 fn render(fleet: &Fleet, s: &RenderSettings, printer: Printer) -> anyhow::Result<Outcome> {

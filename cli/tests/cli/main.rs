@@ -22,4 +22,5 @@ mod limits;
 mod machines;
 mod rbac;
 mod render;
+mod render_stdout;
 mod validate_schemas;
