@@ -48,6 +48,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Write the least-privilege RBAC that `apply` and `drift` need on a cluster's rendered kinds
     Rbac(RbacArgs),
+    /// Gather the JSON reports of drift and apply runs of many clusters into one fleet view
+    Report(FleetReportArgs),
 }
 
 /// Formats of `plinth diff`.
@@ -428,4 +430,35 @@ pub struct ClustersArg {
     /// Only these clusters (repeatable; default: every cluster)
     #[arg(short, long = "cluster", value_name = "NAME")]
     pub clusters: Vec<String>,
+}
+
+/// Formats of `plinth report` on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FleetFormat {
+    /// One self-contained HTML page
+    Html,
+    /// A Markdown summary for an issue comment (at most 65,536 characters)
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetReportArgs {
+    /// JSON reports of `plinth drift --format json` and `plinth apply --format json`
+    #[arg(value_name = "FILES", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write `fleet.html` and `fleet.md` in this folder
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["html", "markdown", "format"])]
+    pub output: Option<PathBuf>,
+    /// Write the HTML page to this file
+    #[arg(long, value_name = "FILE", conflicts_with = "format")]
+    pub html: Option<PathBuf>,
+    /// Write the Markdown summary to this file
+    #[arg(long, value_name = "FILE", conflicts_with = "format")]
+    pub markdown: Option<PathBuf>,
+    /// What to print on stdout when no file is given
+    #[arg(long, value_enum, default_value_t = FleetFormat::Html)]
+    pub format: FleetFormat,
+    /// The largest report read, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub max_report_mib: u64,
 }

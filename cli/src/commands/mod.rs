@@ -11,6 +11,7 @@ mod discover;
 mod drift;
 mod rbac;
 mod render;
+mod report;
 mod shared;
 mod stackit;
 mod validate;
@@ -51,5 +52,6 @@ pub fn run(command: Command, global: &GlobalSettings) -> Result<Outcome, Command
         Command::Discover(args) => discover::run(args, global),
         Command::Apply(args) => apply::run(args, global),
         Command::Rbac(args) => rbac::run(args, global),
+        Command::Report(args) => report::run(args, global),
     }
 }

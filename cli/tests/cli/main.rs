@@ -7,6 +7,7 @@ mod common;
 
 mod apply;
 mod apply_adversarial;
+mod browser;
 mod catalog;
 mod cloud;
 mod cluster_client;
@@ -21,4 +22,5 @@ mod limits;
 mod machines;
 mod rbac;
 mod render;
+mod report;
 mod validate_schemas;

@@ -29,7 +29,10 @@ const FOLDS: &str = "details{margin:.5rem 0}summary{cursor:pointer}";
 /// Renders the report as one HTML page.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    html_kit::page_head(&mut out, &format!("plinth drift report: {}", report.cluster));
+    html_kit::page_head(
+        &mut out,
+        &format!("plinth drift report: {}", report.cluster),
+    );
     body(&mut out, report, 2);
     html_kit::page_end(&mut out);
     out
@@ -81,7 +84,11 @@ pub fn headline(report: &Report) -> (&'static str, String) {
     let objects = report.objects.len();
     let servers = report.cloud.as_ref().map_or(0, |c| c.servers.len());
     let mut found = Vec::new();
-    let findings = report.objects.iter().filter(|o| o.status.is_finding()).count();
+    let findings = report
+        .objects
+        .iter()
+        .filter(|o| o.status.is_finding())
+        .count();
     if findings > 0 {
         found.push(of(findings, objects, "objects"));
     }
@@ -111,7 +118,10 @@ pub fn headline(report: &Report) -> (&'static str, String) {
         Verdict::InSync => {
             let mut whole = Vec::new();
             if report.source != NO_KUBERNETES_SOURCE || objects > 0 {
-                whole.push(format!("{objects} {}", plural(objects, "object", "objects")));
+                whole.push(format!(
+                    "{objects} {}",
+                    plural(objects, "object", "objects")
+                ));
             }
             if report.cloud.is_some() {
                 whole.push(format!(
@@ -165,8 +175,11 @@ fn kubernetes_section(report: &Report) -> Section {
                 }
             }
             row.lines.extend(o.notes.iter().cloned());
-            row.lines
-                .extend(o.stale_overrides.iter().map(|s| format!("stale override: {s}")));
+            row.lines.extend(
+                o.stale_overrides
+                    .iter()
+                    .map(|s| format!("stale override: {s}")),
+            );
             row
         })
         .collect();
@@ -187,8 +200,12 @@ fn stackit_section(cloud: &CloudReport) -> Section {
         .iter()
         .map(|s| {
             let mut row = Row::new(s.status.as_str(), code_span(&s.name));
-            row.columns
-                .push(s.machine_class.as_deref().map(code_span).unwrap_or_default());
+            row.columns.push(
+                s.machine_class
+                    .as_deref()
+                    .map(code_span)
+                    .unwrap_or_default(),
+            );
             if !s.changes.is_empty() {
                 fields(&mut row.detail_html, &s.changes, Group::Changes, |_| None);
             }

@@ -103,7 +103,9 @@ fn style() -> String {
          h1{margin-bottom:.5rem}h2{margin-top:2rem;border-bottom:1px solid #d0d7de}\
          table{border-collapse:collapse;margin:.5rem 0 1rem}\
          td,th{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top;\
-         overflow-wrap:anywhere}table{max-width:100%}th{background:#f6f8fa}code,pre{font-family:ui-monospace,monospace;font-size:.9em}\
+         overflow-wrap:anywhere}table{max-width:100%}th{background:#f6f8fa;overflow-wrap:normal}\
+         .grid td,.grid th,.problems td:first-child{white-space:nowrap;overflow-wrap:normal}\
+         .grid{font-size:.85em}.grid .s{padding:0 .25rem}code,pre{font-family:ui-monospace,monospace;font-size:.9em}\
          code{background:#f6f8fa;padding:0 .2em;border-radius:.2rem}\
          pre{margin:0;white-space:pre-wrap;word-break:break-all}\
          .meta{color:#424a53}\
@@ -439,7 +441,10 @@ mod tests {
         assert_eq!(marked_pair("80", "8080"), None);
         let fingerprint = |hex: &str| format!("\"{FINGERPRINT_PREFIX}{hex}>\"");
         assert_eq!(
-            marked_pair(&fingerprint("3fbf8034b4e8ea22"), &fingerprint("55a8232779eeb0f7")),
+            marked_pair(
+                &fingerprint("3fbf8034b4e8ea22"),
+                &fingerprint("55a8232779eeb0f7")
+            ),
             None
         );
         let (old, new) = marked_pair(
