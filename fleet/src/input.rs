@@ -161,9 +161,10 @@ struct DriftTop {
     cloud: Option<Value>,
 }
 
+/// What identifies an object in both reports.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ObjectWire {
+struct IdWire {
     #[serde(default)]
     group: String,
     kind: String,
@@ -171,6 +172,13 @@ struct ObjectWire {
     name: String,
     api_version: String,
     asset: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ObjectWire {
+    #[serde(flatten)]
+    id: IdWire,
     status: String,
     #[serde(default)]
     changes: Vec<ChangeWire>,
@@ -261,13 +269,8 @@ struct ApplyTop {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ApplyObjectWire {
-    #[serde(default)]
-    group: String,
-    kind: String,
-    namespace: Option<String>,
-    name: String,
-    api_version: String,
-    asset: Option<String>,
+    #[serde(flatten)]
+    id: IdWire,
     #[serde(default)]
     wave: i64,
     outcome: String,
@@ -312,21 +315,35 @@ impl Reader<'_> {
         serde_json::from_value(value).map_err(|e| self.error(field, e.to_string()))
     }
 
-    /// One of `all` by its name, the value of `field`.
-    fn named<T: Copy>(
+    /// Each item of the list `field` as a `W`, made into a `T` by `make` (given the item's
+    /// path, `objects[3]`).
+    fn items<W: DeserializeOwned, T>(
         &self,
         field: &str,
-        value: &str,
-        all: &[T],
-        name: impl Fn(T) -> &'static str,
-    ) -> Result<T, InputError> {
-        all.iter()
+        values: Vec<Value>,
+        make: impl Fn(&str, W) -> Result<T, InputError>,
+    ) -> Result<Vec<T>, InputError> {
+        values
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let at = format!("{field}[{i}]");
+                let wire: W = self.typed(&at, v)?;
+                make(&at, wire)
+            })
+            .collect()
+    }
+
+    /// The [`Named`] value `value` of the field `name` of the item `at`.
+    fn named<T: Named>(&self, at: &str, name: &str, value: &str) -> Result<T, InputError> {
+        T::ALL
+            .iter()
             .copied()
-            .find(|s| name(*s) == value)
+            .find(|s| s.name() == value)
             .ok_or_else(|| {
-                let known: Vec<&str> = all.iter().map(|s| name(*s)).collect();
+                let known: Vec<&str> = T::ALL.iter().map(|s| s.name()).collect();
                 self.error(
-                    field,
+                    &format!("{at}.{name}"),
                     format!("`{value}` is not one of {}", known.join(", ")),
                 )
             })
@@ -341,26 +358,15 @@ impl Reader<'_> {
                 return Err(self.error("mode", format!("`{other}` is not client or server")));
             }
         };
-        let objects = top
-            .objects
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| self.object(&format!("objects[{i}]"), v))
-            .collect::<Result<Vec<_>, _>>()?;
-        let hardware = top
-            .hardware
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| {
-                let h: HardwareWire = self.typed(&format!("hardware[{i}]"), v)?;
-                Ok(HardwareDrift {
-                    detector: h.detector,
-                    committed: h.committed,
-                    live: h.live,
-                    nodes: h.nodes,
-                })
+        let objects = self.items("objects", top.objects, |at, o| self.object(at, o))?;
+        let hardware = self.items("hardware", top.hardware, |_, h: HardwareWire| {
+            Ok(HardwareDrift {
+                detector: h.detector,
+                committed: h.committed,
+                live: h.live,
+                nodes: h.nodes,
             })
-            .collect::<Result<Vec<_>, InputError>>()?;
+        })?;
         let mut report = Report::new(
             &top.cluster,
             top.generated_at,
@@ -376,18 +382,12 @@ impl Reader<'_> {
         Ok(report)
     }
 
-    fn object(&self, at: &str, value: Value) -> Result<ObjectResult, InputError> {
-        let o: ObjectWire = self.typed(at, value)?;
-        let status = self.named(
-            &format!("{at}.status"),
-            &o.status,
-            &Status::ALL,
-            Status::as_str,
-        )?;
+    fn object(&self, at: &str, o: ObjectWire) -> Result<ObjectResult, InputError> {
+        let status = self.named::<Status>(at, "status", &o.status)?;
         Ok(ObjectResult {
-            key: key(o.group, o.kind, o.namespace, o.name),
-            api_version: o.api_version,
-            asset: o.asset,
+            key: key(o.id.group, o.id.kind, o.id.namespace, o.id.name),
+            api_version: o.id.api_version,
+            asset: o.id.asset,
             status,
             changes: changes(o.changes),
             pending_removal: changes(o.pending_removal),
@@ -399,36 +399,24 @@ impl Reader<'_> {
 
     fn cloud(&self, value: Value) -> Result<CloudReport, InputError> {
         let c: CloudWire = self.typed("cloud", value)?;
-        let servers = c
-            .servers
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| {
-                let at = format!("cloud.servers[{i}]");
-                let s: ServerWire = self.typed(&at, v)?;
-                let status = self.named(
-                    &format!("{at}.status"),
-                    &s.status,
-                    &ServerStatus::ALL,
-                    ServerStatus::as_str,
-                )?;
-                Ok(ServerResult {
-                    name: s.name,
-                    id: s.id,
-                    machine_class: s.machine_class,
-                    label: s.label,
-                    machine: s.machine,
-                    status,
-                    server_status: s.server_status,
-                    power_status: s.power_status,
-                    replacement_key: s.replacement_key,
-                    changes: changes(s.changes),
-                    replacement: s.replacement,
-                    not_comparable: s.not_comparable,
-                    notes: s.notes,
-                })
+        let servers = self.items("cloud.servers", c.servers, |at, s: ServerWire| {
+            let status = self.named::<ServerStatus>(at, "status", &s.status)?;
+            Ok(ServerResult {
+                name: s.name,
+                id: s.id,
+                machine_class: s.machine_class,
+                label: s.label,
+                machine: s.machine,
+                status,
+                server_status: s.server_status,
+                power_status: s.power_status,
+                replacement_key: s.replacement_key,
+                changes: changes(s.changes),
+                replacement: s.replacement,
+                not_comparable: s.not_comparable,
+                notes: s.notes,
             })
-            .collect::<Result<Vec<_>, InputError>>()?;
+        })?;
         let mut report = CloudReport::new(
             CloudOrigin {
                 source: c.source,
@@ -443,46 +431,34 @@ impl Reader<'_> {
 
     fn apply(&self, value: Value) -> Result<ApplyReport, InputError> {
         let top: ApplyTop = self.typed("", value)?;
-        let objects = top
-            .objects
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| {
-                let at = format!("objects[{i}]");
-                let o: ApplyObjectWire = self.typed(&at, v)?;
-                let outcome = self.named(
-                    &format!("{at}.outcome"),
-                    &o.outcome,
-                    &Outcome::ALL,
-                    Outcome::as_str,
-                )?;
-                Ok(ObjectOutcome {
-                    key: key(o.group, o.kind, o.namespace, o.name),
-                    api_version: o.api_version,
-                    asset: o.asset,
-                    wave: o.wave,
-                    outcome,
-                    reason: o.reason,
-                    changes: changes(o.changes),
-                    conflicts: o
-                        .conflicts
-                        .into_iter()
-                        .map(|c| Conflict {
-                            manager: c.manager,
-                            field: c.field,
-                        })
-                        .collect(),
-                    throttle: o.throttle.map(|t| Throttle {
-                        tokens: t.tokens,
-                        capacity: t.capacity,
-                        throttled_runs: t.throttled_runs,
-                        next_token_at: t.next_token_at,
-                    }),
-                    next_window: o.next_window,
-                    notes: o.notes,
-                })
+        let objects = self.items("objects", top.objects, |at, o: ApplyObjectWire| {
+            let outcome = self.named::<Outcome>(at, "outcome", &o.outcome)?;
+            Ok(ObjectOutcome {
+                key: key(o.id.group, o.id.kind, o.id.namespace, o.id.name),
+                api_version: o.id.api_version,
+                asset: o.id.asset,
+                wave: o.wave,
+                outcome,
+                reason: o.reason,
+                changes: changes(o.changes),
+                conflicts: o
+                    .conflicts
+                    .into_iter()
+                    .map(|c| Conflict {
+                        manager: c.manager,
+                        field: c.field,
+                    })
+                    .collect(),
+                throttle: o.throttle.map(|t| Throttle {
+                    tokens: t.tokens,
+                    capacity: t.capacity,
+                    throttled_runs: t.throttled_runs,
+                    next_token_at: t.next_token_at,
+                }),
+                next_window: o.next_window,
+                notes: o.notes,
             })
-            .collect::<Result<Vec<_>, InputError>>()?;
+        })?;
         let mut report = ApplyReport::new(
             &top.cluster,
             top.generated_at,
@@ -519,4 +495,31 @@ fn changes(wire: Vec<ChangeWire>) -> Vec<FieldChange> {
             change
         })
         .collect()
+}
+
+/// A status or outcome read by its name.
+trait Named: Copy + 'static {
+    const ALL: &'static [Self];
+    fn name(self) -> &'static str;
+}
+
+impl Named for Status {
+    const ALL: &'static [Self] = &Status::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl Named for ServerStatus {
+    const ALL: &'static [Self] = &ServerStatus::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl Named for Outcome {
+    const ALL: &'static [Self] = &Outcome::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
 }

@@ -11,6 +11,7 @@ pub mod page;
 pub mod summary;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use plinth_apply::outcome::ApplyReport;
 use plinth_drift::core::report::html_kit::look_of;
@@ -158,10 +159,10 @@ impl Fleet {
                 });
             match input {
                 Input::Drift(r) => {
-                    keep_newest(&mut cluster.drift, r, |r| &r.generated_at, &mut superseded)
+                    keep_newest(&mut cluster.drift, r, |r| &r.generated_at, &mut superseded);
                 }
                 Input::Apply(r) => {
-                    keep_newest(&mut cluster.apply, r, |r| &r.generated_at, &mut superseded)
+                    keep_newest(&mut cluster.apply, r, |r| &r.generated_at, &mut superseded);
                 }
             }
         }
@@ -194,7 +195,7 @@ impl Fleet {
             State::Incomplete => {
                 let mut text = format!("Incomplete: {incomplete} of {n} {noun} not fully compared");
                 if problems > 0 {
-                    text.push_str(&format!("; problems in {problems} more"));
+                    let _ = write!(text, "; problems in {problems} more");
                 }
                 text
             }

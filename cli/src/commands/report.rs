@@ -15,11 +15,19 @@ use crate::settings::GlobalSettings;
 /// Runs `plinth report`: exit 0 when every cluster is in sync, 1 when some cluster has
 /// problems or is incomplete, 2 for a report that cannot be read.
 pub fn run(args: FleetReportArgs, global: &GlobalSettings) -> Result<Outcome, CommandError> {
+    let FleetReportArgs {
+        files,
+        output,
+        html,
+        markdown,
+        format,
+        max_report_mib,
+    } = args;
     let printer = global.printer;
-    let max_bytes = args.max_report_mib.max(1).saturating_mul(1024 * 1024);
+    let max_bytes = max_report_mib.max(1).saturating_mul(1024 * 1024);
     let redactor = Redactor::shared();
-    let mut inputs = Vec::with_capacity(args.files.len());
-    for file in &args.files {
+    let mut inputs = Vec::with_capacity(files.len());
+    for file in &files {
         let input = plinth_fleet::read(file, max_bytes, redactor).map_err(|e| {
             CommandError::user(e.to_string())
                 .hint("give the JSON reports of `plinth drift --format json` and `plinth apply --format json`")
@@ -28,19 +36,19 @@ pub fn run(args: FleetReportArgs, global: &GlobalSettings) -> Result<Outcome, Co
     }
     let fleet = Fleet::new(inputs);
     let mut targets: Vec<(PathBuf, String)> = Vec::new();
-    if let Some(dir) = &args.output {
+    if let Some(dir) = &output {
         fs_err::create_dir_all(dir).map_err(anyhow::Error::from)?;
         targets.push((dir.join("fleet.html"), plinth_fleet::page::render(&fleet)));
         targets.push((dir.join("fleet.md"), plinth_fleet::summary::render(&fleet)));
     }
-    if let Some(path) = &args.html {
+    if let Some(path) = &html {
         targets.push((path.clone(), plinth_fleet::page::render(&fleet)));
     }
-    if let Some(path) = &args.markdown {
+    if let Some(path) = &markdown {
         targets.push((path.clone(), plinth_fleet::summary::render(&fleet)));
     }
     if targets.is_empty() {
-        let text = match args.format {
+        let text = match format {
             FleetFormat::Html => plinth_fleet::page::render(&fleet),
             FleetFormat::Markdown => plinth_fleet::summary::render(&fleet),
         };

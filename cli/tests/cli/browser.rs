@@ -23,46 +23,25 @@ fn out_dir() -> PathBuf {
 /// The example fleet's JSON reports in `dir`: `plain-west` drift (from its snapshot),
 /// `gpu-east` cloud drift (from its server snapshot) and a `plain-west` apply plan.
 pub fn example_reports(dir: &Path) -> Vec<PathBuf> {
-    let runs: [(&str, &[&str]); 3] = [
+    let runs = [
         (
             "plain-west-drift",
-            &[
-                "drift",
-                "examples/fleet",
-                "--cluster",
-                "plain-west",
-                "--snapshot",
-                "examples/fleet/live/plain-west",
-            ],
+            "drift examples/fleet --cluster plain-west --snapshot examples/fleet/live/plain-west",
         ),
         (
             "gpu-east-drift",
-            &[
-                "drift",
-                "examples/fleet",
-                "--cluster",
-                "gpu-east",
-                "--cloud-only",
-                "--cloud-snapshot",
-                "examples/fleet/cloud/gpu-east/stackit-servers.json",
-            ],
+            "drift examples/fleet --cluster gpu-east --cloud-only \
+             --cloud-snapshot examples/fleet/cloud/gpu-east/stackit-servers.json",
         ),
         (
             "plain-west-apply",
-            &[
-                "apply",
-                "examples/fleet",
-                "--cluster",
-                "plain-west",
-                "--snapshot",
-                "examples/fleet/live/plain-west",
-                "--dry-run",
-            ],
+            "apply examples/fleet --cluster plain-west --snapshot examples/fleet/live/plain-west \
+             --dry-run",
         ),
     ];
     runs.iter()
-        .map(|(name, args)| {
-            let mut args = args.to_vec();
+        .map(|(name, line)| {
+            let mut args: Vec<&str> = line.split_whitespace().collect();
             let out = dir.join(name);
             let out_arg = out.display().to_string();
             args.extend([

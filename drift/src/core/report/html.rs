@@ -281,19 +281,16 @@ pub fn fields<'r>(
     );
     for c in changes {
         let _ = write!(out, "<tr><td><code>{}</code></td>", esc(c.shown_path()));
-        match diff(c) {
-            Some(diff) => {
-                let _ = write!(out, "<td colspan=\"2\"><pre>{}</pre></td>", esc(diff));
-            }
-            None => {
-                let (desired, live) = (pretty(c.before.as_ref()), pretty(c.after.as_ref()));
-                let (desired, live) = html_kit::marked_pair(&desired, &live)
-                    .unwrap_or_else(|| (esc(&desired), esc(&live)));
-                let _ = write!(
-                    out,
-                    "<td><pre>{desired}</pre></td><td><pre>{live}</pre></td>"
-                );
-            }
+        if let Some(diff) = diff(c) {
+            let _ = write!(out, "<td colspan=\"2\"><pre>{}</pre></td>", esc(diff));
+        } else {
+            let (desired, live) = (pretty(c.before.as_ref()), pretty(c.after.as_ref()));
+            let (desired, live) = html_kit::marked_pair(&desired, &live)
+                .unwrap_or_else(|| (esc(&desired), esc(&live)));
+            let _ = write!(
+                out,
+                "<td><pre>{desired}</pre></td><td><pre>{live}</pre></td>"
+            );
         }
         if who.is_some() {
             let _ = write!(out, "<td>{}</td>", html_kit::inline(&group.who_cell(c)));

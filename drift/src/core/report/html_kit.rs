@@ -183,22 +183,18 @@ pub fn inline(text: &str) -> String {
         let run = rest[start..].bytes().take_while(|b| *b == b'`').count();
         let fence = &rest[start..start + run];
         let after = &rest[start + run..];
-        match find_closing(after, run) {
-            Some(end) => {
-                out.push_str(&esc(&rest[..start]));
-                let code = &after[..end];
-                let code = match code.strip_prefix(' ').and_then(|c| c.strip_suffix(' ')) {
-                    Some(inner) if run > 1 && !inner.is_empty() => inner,
-                    _ => code,
-                };
-                let _ = write!(out, "<code>{}</code>", esc(code));
-                rest = &after[end + run..];
-            }
-            None => {
-                out.push_str(&esc(&rest[..start]));
-                out.push_str(&esc(fence));
-                rest = after;
-            }
+        out.push_str(&esc(&rest[..start]));
+        if let Some(end) = find_closing(after, run) {
+            let code = &after[..end];
+            let code = match code.strip_prefix(' ').and_then(|c| c.strip_suffix(' ')) {
+                Some(inner) if run > 1 && !inner.is_empty() => inner,
+                _ => code,
+            };
+            let _ = write!(out, "<code>{}</code>", esc(code));
+            rest = &after[end + run..];
+        } else {
+            out.push_str(&esc(fence));
+            rest = after;
         }
     }
     out.push_str(&esc(rest));
