@@ -338,3 +338,81 @@ pub fn pretty(value: Option<&serde_json::Value>) -> String {
 pub fn esc(text: &str) -> String {
     markup::escape(text, markup::Dialect::Html)
 }
+
+#[cfg(test)]
+mod tests {
+    use plinth_vocab::ObjectRef;
+
+    use super::*;
+    use crate::core::report::{Mode, ObjectResult};
+
+    fn object(name: &str, status: Status, note: &str) -> ObjectResult {
+        ObjectResult {
+            key: ObjectRef::new("v1", "ConfigMap", Some("apps"), name),
+            api_version: "v1".into(),
+            asset: None,
+            status,
+            changes: vec![],
+            pending_removal: vec![],
+            managed: vec![],
+            notes: vec![note.to_owned()],
+            stale_overrides: vec![],
+        }
+    }
+
+    fn report(objects: Vec<ObjectResult>) -> Report {
+        Report::new(
+            "c",
+            "2026-01-01T00:00:00Z".into(),
+            Mode::Client,
+            "snapshot",
+            objects,
+            vec![],
+        )
+    }
+
+    /// The headline says the verdict in words: in sync, drift in how many, incomplete.
+    #[test]
+    fn the_headline_says_the_verdict() {
+        let quiet = object("a", Status::InSync, "");
+        assert_eq!(
+            headline(&report(vec![quiet.clone()])),
+            ("in-sync", "In sync: 1 object".to_owned())
+        );
+        let drifted = object("b", Status::Drifted, "");
+        assert_eq!(
+            headline(&report(vec![quiet.clone(), drifted.clone()])),
+            ("drift", "Drift in 1 of 2 objects".to_owned())
+        );
+        let error = object("e", Status::Error, "");
+        assert_eq!(
+            headline(&report(vec![quiet, drifted, error])),
+            (
+                "incomplete",
+                "Incomplete: 1 of 3 objects could not be compared; drift in 1 of 3 objects"
+                    .to_owned()
+            )
+        );
+    }
+
+    /// The verdict first, problems before the in-sync rows (folded), code spans as `<code>`.
+    #[test]
+    fn problems_come_first_and_no_markdown_is_left() {
+        let html = render(&report(vec![
+            object("a", Status::InSync, "compared `v1`"),
+            object("b", Status::Missing, "note with `code`"),
+            object("c", Status::Orphaned, ""),
+            object("d", Status::Unmanaged, ""),
+        ]));
+        let at = |needle: &str| {
+            html.find(needle)
+                .unwrap_or_else(|| panic!("{needle}: {html}"))
+        };
+        assert!(at("id=\"verdict\"") < at("<table"));
+        assert!(at("data-status=\"orphaned\"") < at("data-status=\"missing\""));
+        assert!(at("data-status=\"missing\"") < at("data-status=\"unmanaged\""));
+        assert!(at("<details class=\"quiet\">") < at("data-status=\"in-sync\""));
+        assert!(html.contains("note with <code>code</code>"));
+        assert!(!html[at("<body>")..].contains('`'), "{html}");
+    }
+}

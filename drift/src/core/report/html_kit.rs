@@ -43,22 +43,22 @@ pub const LOOKS: [Look; 20] = [
     look("orphaned", 0, "\u{2298}", "#6e1fb0", "#f5ecff"),
     look("drifted", 1, "\u{2260}", "#a40e26", "#ffebe9"),
     look("missing", 2, "\u{2205}", "#8a3000", "#fff1e5"),
-    look("unhealthy", 3, "\u{271a}", "#82071e", "#ffe4e8"),
-    look("stale", 4, "\u{21bb}", "#7a4100", "#fff5d6"),
+    look("unhealthy", 3, "\u{271a}", "#ffffff", "#cf222e"),
+    look("stale", 4, "\u{21bb}", "#ffffff", "#7a4100"),
     look("refused", 5, "\u{2297}", "#99004d", "#ffeaf4"),
-    look("invalid", 6, "!", "#99004d", "#ffeaf4"),
-    look("conflict", 7, "\u{21c4}", "#a40e26", "#ffebe9"),
-    look("failed", 8, "\u{2717}", "#82071e", "#ffd8d3"),
+    look("invalid", 6, "!", "#005a5e", "#dff7f5"),
+    look("conflict", 7, "\u{21c4}", "#ffffff", "#6e1fb0"),
+    look("failed", 8, "\u{2717}", "#ffffff", "#24292f"),
     look("error", 9, "\u{26a0}", "#6b4400", "#fff8c5"),
-    look("throttled", 10, "\u{25d4}", "#7a4100", "#fff1e5"),
+    look("throttled", 10, "\u{25d4}", "#ffffff", "#0969da"),
     look("held", 11, "\u{25f7}", "#0a3069", "#ddf4ff"),
-    look("paused", 12, "\u{2016}", "#0a3069", "#ddf4ff"),
+    look("paused", 12, "\u{2016}", "#ffffff", "#0a3069"),
     look("unmanaged", 13, "\u{2013}", "#424a53", "#eaeef2"),
-    look("skipped", 14, "\u{2192}", "#424a53", "#eaeef2"),
-    look("created", 15, "+", "#116329", "#dafbe1"),
-    look("configured", 16, "\u{270e}", "#116329", "#dafbe1"),
-    look("pruned", 17, "\u{2212}", "#116329", "#dafbe1"),
-    look("unchanged", 18, "=", "#116329", "#dafbe1"),
+    look("skipped", 14, "\u{2192}", "#ffffff", "#57606a"),
+    look("created", 15, "+", "#ffffff", "#1a7f37"),
+    look("configured", 16, "\u{270e}", "#0f5323", "#aceebb"),
+    look("pruned", 17, "\u{2212}", "#116329", "#ffffff"),
+    look("unchanged", 18, "=", "#1b1f24", "#dafbe1"),
     look("in-sync", 19, "\u{2713}", "#116329", "#dafbe1"),
 ];
 
@@ -124,9 +124,11 @@ fn style() -> String {
          details{margin:.5rem 0}summary{cursor:pointer;font-weight:600}",
     );
     for l in LOOKS {
+        // A solid badge (light text) is framed in its own colour, a light one in its text's.
+        let border = if l.fg == "#ffffff" { l.bg } else { l.fg };
         let _ = write!(
             css,
-            ".s.{n}{{color:{fg};background:{bg};border-color:{fg}}}.s.{n}::before{{content:\"{icon}\\a0\"}}",
+            ".s.{n}{{color:{fg};background:{bg};border-color:{border}}}.s.{n}::before{{content:\"{icon}\\a0\"}}",
             n = l.name,
             fg = l.fg,
             bg = l.bg,
@@ -460,7 +462,7 @@ mod tests {
         assert!(new.contains("&lt;x&gt;"), "{new}");
     }
 
-    /// Every look has its own colours or icon, and every colour pair passes WCAG AA (4.5:1).
+    /// Every look has its own colours and icon, and every colour pair passes WCAG AA (4.5:1).
     #[test]
     fn every_status_is_distinct_and_readable() {
         for (i, a) in LOOKS.iter().enumerate() {
@@ -473,6 +475,7 @@ mod tests {
             for b in &LOOKS[i + 1..] {
                 assert_ne!(a.name, b.name);
                 assert_ne!(a.icon, b.icon, "{} and {}", a.name, b.name);
+                assert_ne!((a.fg, a.bg), (b.fg, b.bg), "{} and {}", a.name, b.name);
             }
         }
     }
