@@ -70,6 +70,11 @@ pub fn read(path: &Path, max_bytes: u64, redactor: &Redactor) -> Result<Input, I
         field: None,
         message,
     };
+    // A FIFO or a device would block or never end: only regular files are read.
+    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    if !meta.is_file() {
+        return Err(fail("not a regular file".to_owned()));
+    }
     let handle = std::fs::File::open(path).map_err(|e| fail(format!("cannot open: {e}")))?;
     let mut bytes = Vec::new();
     handle

@@ -293,3 +293,18 @@ fn every_string_is_redacted_again() {
         assert!(!out.contains(token), "{out}");
     }
 }
+
+/// Files: larger than the bound or not a regular file (a folder) are errors naming them.
+#[test]
+fn files_are_bounded_and_regular() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("r.json");
+    let text = drift("w", "2026-01-01T00:00:00Z", vec![]);
+    fs_err::write(&file, &text).unwrap();
+    let r = redactor();
+    assert!(plinth_fleet::read(&file, text.len() as u64, &r).is_ok());
+    let err = plinth_fleet::read(&file, text.len() as u64 - 1, &r).unwrap_err();
+    assert!(err.to_string().contains("r.json`: larger than"), "{err}");
+    let err = plinth_fleet::read(tmp.path(), 1024, &r).unwrap_err();
+    assert!(err.to_string().ends_with(": not a regular file"), "{err}");
+}
