@@ -114,6 +114,7 @@ pub fn headline(report: &Report) -> (&'static str, String) {
             }
             ("incomplete", text)
         }
+        Verdict::Drift if drift.is_empty() => ("drift", "Drift found".to_owned()),
         Verdict::Drift => ("drift", format!("Drift in {drift}")),
         Verdict::InSync => {
             let mut whole = Vec::new();

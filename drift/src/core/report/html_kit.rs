@@ -35,11 +35,12 @@ pub struct Look {
     pub bg: &'static str,
 }
 
-/// Every status of drift, cloud and apply, in the order problems are listed: orphans, drift,
-/// missing, unhealthy or stale servers, broken overrides, failed applies and errors, held
-/// back work (throttled, held, paused), what is left alone on purpose, what was written, and
-/// in sync last.
-pub const LOOKS: [Look; 20] = [
+/// Every status of drift, cloud and apply, by rank, the order problems are listed: orphans,
+/// drift, missing, unhealthy or stale servers, broken overrides, failed applies and errors,
+/// held back work (throttled, held, paused), what is left alone on purpose or on its way,
+/// what was written, and in sync last; then the statuses of the VPSie and KubeVirt results
+/// (the same ranks).
+pub const LOOKS: [Look; 29] = [
     look("orphaned", 0, "\u{2298}", "#6e1fb0", "#f5ecff"),
     look("drifted", 1, "\u{2260}", "#a40e26", "#ffebe9"),
     look("missing", 2, "\u{2205}", "#8a3000", "#fff1e5"),
@@ -60,6 +61,16 @@ pub const LOOKS: [Look; 20] = [
     look("pruned", 17, "\u{2212}", "#116329", "#ffffff"),
     look("unchanged", 18, "=", "#1b1f24", "#dafbe1"),
     look("in-sync", 19, "\u{2713}", "#116329", "#dafbe1"),
+    // VPSie node groups, VMs and Nodes, KubeVirt VMs' run state.
+    look("orphaned-node", 0, "\u{229a}", "#ffffff", "#8250df"),
+    look("missing-labels", 1, "\u{229f}", "#a40e26", "#fff7f7"),
+    look("out-of-bounds", 1, "\u{21af}", "#953800", "#ffe7d1"),
+    look("miscounted", 1, "\u{229e}", "#6639ba", "#fbefff"),
+    look("missing-group", 2, "\u{22a0}", "#ffffff", "#953800"),
+    look("not-running", 3, "\u{25a0}", "#ffffff", "#a40e26"),
+    look("failed-to-join", 8, "\u{2716}", "#ffffff", "#82071e"),
+    look("joining", 13, "\u{27f3}", "#0550ae", "#ddf4ff"),
+    look("starting", 13, "\u{25d1}", "#0550ae", "#eef6ff"),
 ];
 
 const fn look(
