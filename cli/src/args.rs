@@ -66,6 +66,8 @@ pub enum Command {
     /// Write the man pages: `plinth.1` and one per command (the main page to stdout without
     /// --output-dir)
     Man(ManArgs),
+    /// Gather the JSON reports of drift and apply runs of many clusters into one fleet view
+    Report(FleetReportArgs),
 }
 
 /// Formats of `plinth diff`.
@@ -492,4 +494,35 @@ pub struct ManArgs {
     /// Write `plinth.1` and one page per command (`plinth-render.1`, …) into this folder
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+}
+
+/// Formats of `plinth report` on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FleetFormat {
+    /// One self-contained HTML page
+    Html,
+    /// A Markdown summary for an issue comment (at most 65,536 characters)
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetReportArgs {
+    /// JSON reports of `plinth drift --format json` and `plinth apply --format json`
+    #[arg(value_name = "FILES", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write `fleet.html` and `fleet.md` in this folder
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["html", "markdown", "format"])]
+    pub output: Option<PathBuf>,
+    /// Write the HTML page to this file
+    #[arg(long, value_name = "FILE", conflicts_with = "format")]
+    pub html: Option<PathBuf>,
+    /// Write the Markdown summary to this file
+    #[arg(long, value_name = "FILE", conflicts_with = "format")]
+    pub markdown: Option<PathBuf>,
+    /// What to print on stdout when no file is given
+    #[arg(long, value_enum, default_value_t = FleetFormat::Html)]
+    pub format: FleetFormat,
+    /// The largest report read, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub max_report_mib: u64,
 }

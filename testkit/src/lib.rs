@@ -66,6 +66,7 @@
 //! responses), `scenario.rs` (what a server starts with) and [`git`] (a temporary git
 //! repository for tests that drive real git) and [`tree`] (a snapshot of a folder tree).
 
+pub mod chromium;
 mod discovery;
 mod faults;
 pub mod fields;

@@ -5,7 +5,8 @@
 
 use std::fmt::Write as _;
 
-use plinth_drift::core::report::html::{badge, esc, fields, open_page, open_table, summary_table};
+use plinth_drift::core::report::html::{esc, fields, open_page, open_table, summary_table};
+use plinth_drift::core::report::html_kit::badge_as;
 use plinth_drift::core::report::wording::Group;
 
 use crate::outcome::ApplyReport;
@@ -24,9 +25,18 @@ pub fn render(report: &ApplyReport) -> String {
         &format!("plinth {}: {}", super::title(report), report.cluster),
         BADGES,
     );
+    body(&mut out, report, esc);
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+/// The page's content under its title: provenance, summary and the objects in apply order
+/// (also a part of the fleet view); reasons and notes written as HTML by `text` (escaped,
+/// or with their code spans as `<code>`).
+pub fn body(out: &mut String, report: &ApplyReport, text: fn(&str) -> String) {
     let _ = writeln!(out, "<p>{}.</p>", esc(&super::provenance(report)));
     summary_table(
-        &mut out,
+        out,
         "Outcome",
         report
             .outcome_counts()
@@ -34,7 +44,7 @@ pub fn render(report: &ApplyReport) -> String {
         report.objects.len(),
     );
     open_table(
-        &mut out,
+        out,
         Some("Objects, in apply order"),
         &["Outcome", "Object", "Wave", "Asset", "Details"],
     );
@@ -48,22 +58,17 @@ pub fn render(report: &ApplyReport) -> String {
             esc(o.asset.as_deref().unwrap_or(""))
         );
         for d in super::details(o).iter().chain(&o.notes) {
-            let _ = write!(out, "<div>{}</div>", esc(d));
+            let _ = write!(out, "<div>{}</div>", text(d));
         }
         if !o.changes.is_empty() {
-            fields(&mut out, &o.changes, Group::Changes, |_| None);
+            fields(out, &o.changes, Group::Changes, |_| None);
         }
         out.push_str("</td></tr>\n");
     }
-    out.push_str("</table>\n</body>\n</html>\n");
-    out
+    out.push_str("</table>\n");
 }
 
 /// An outcome's badge (coloured by the outcome, reading as the verb).
 fn outcome(class: &str, verb: &str) -> String {
-    if class == verb {
-        badge(class)
-    } else {
-        format!("<span class=\"s {class}\">{verb}</span>")
-    }
+    badge_as(class, verb)
 }

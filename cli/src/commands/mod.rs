@@ -14,6 +14,7 @@ mod drift;
 mod man;
 mod rbac;
 mod render;
+mod report;
 mod shared;
 mod stackit;
 mod validate;
@@ -57,5 +58,6 @@ pub fn run(command: Command, global: &GlobalSettings) -> Result<Outcome, Command
         Command::Rbac(args) => rbac::run(args, global),
         Command::Completions(args) => completions::run(&args, global),
         Command::Man(args) => man::run(&args, global),
+        Command::Report(args) => report::run(args, global),
     }
 }

@@ -7,6 +7,7 @@ mod common;
 
 mod apply;
 mod apply_adversarial;
+mod browser;
 mod catalog;
 mod cloud;
 mod cluster_client;
@@ -23,4 +24,5 @@ mod machines;
 mod rbac;
 mod render;
 mod render_stdout;
+mod report;
 mod validate_schemas;

@@ -1,14 +1,18 @@
-//! The self-contained HTML report: inline style, no script and no external fetch; per-object
-//! status, and desired and live values side by side for every changed field (who wrote it,
-//! where known; decoded file contents as a diff), pending removals, and the fields
-//! controllers manage (in-sync objects included).
+//! The self-contained HTML report: inline style, no script and no external fetch (a strict
+//! Content-Security-Policy); the verdict first, then each source of results (Kubernetes
+//! objects, STACKIT servers) with its problems before its in-sync rows, a distinct colour,
+//! icon and label per status, and desired and live values side by side for every changed
+//! field (what changed inside long values marked, who wrote it where known, decoded file
+//! contents as a diff), pending removals, and the fields controllers manage (in-sync objects
+//! included). The building blocks are `html_kit`'s; apply's page shares the table helpers.
 
 use std::fmt::Write as _;
 
 use plinth_vocab::change::FieldChange;
 
+use super::html_kit::{self, Row, Section};
 use super::wording::Group;
-use super::{Report, markup, show};
+use super::{NO_KUBERNETES_SOURCE, Report, Status, Verdict, markup, show};
 use crate::core::report::cloud::CloudReport;
 
 /// The page's style before the status badges' colours.
@@ -19,78 +23,48 @@ th{background:#f6f8fa}code,pre{font-family:ui-monospace,monospace;font-size:.9em
 pre{margin:0;white-space:pre-wrap;word-break:break-all}\
 .s{font-weight:600;padding:.1rem .4rem;border-radius:.3rem}";
 
-/// The colours of the drift statuses' badges.
-const BADGES: &str = ".in-sync{background:#dafbe1}.drifted,.missing,.orphaned,.refused,.invalid{background:#ffebe9}\
-.error{background:#ffd8b5}.unmanaged,.paused{background:#eaeef2}";
-
-/// The colours of the cloud servers' badges that the drift statuses do not have (only on a
-/// page with cloud results).
-const CLOUD_BADGES: &str = ".stale,.unhealthy{background:#ffebe9}";
-
 /// The page's style after the badges' colours.
 const FOLDS: &str = "details{margin:.5rem 0}summary{cursor:pointer}";
 
 /// Renders the report as one HTML page.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    let badges = if report.cloud.is_some() {
-        format!("{BADGES}{CLOUD_BADGES}")
-    } else {
-        BADGES.to_owned()
-    };
-    open_page(
+    html_kit::page_head(
         &mut out,
         &format!("plinth drift report: {}", report.cluster),
-        &badges,
     );
+    body(&mut out, report, 2);
+    html_kit::page_end(&mut out);
+    out
+}
+
+/// The page's content under its title: the verdict, where live state came from, the count of
+/// each status, then one section per source of results (problems first, in-sync folded) and
+/// the hardware drift; headings at `level` (2 on its own page, deeper inside the fleet view).
+pub fn body(out: &mut String, report: &Report, level: u8) {
+    let (kind, text) = headline(report);
+    html_kit::verdict(out, kind, &text, level <= 2);
     let _ = writeln!(
         out,
-        "<p>{}, generated {}.</p>",
+        "<p class=\"meta\">{}, generated {}.</p>",
         esc(&report.provenance()),
         esc(&report.generated_at)
     );
     summary_table(
-        &mut out,
+        out,
         "Status",
         report.status_counts().map(|(s, n)| (badge(s.as_str()), n)),
         report.objects.len(),
     );
-    open_table(
-        &mut out,
-        Some("Objects"),
-        &["Status", "Object", "Asset", "Details"],
-    );
-    for o in &report.objects {
-        let _ = write!(
-            out,
-            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>",
-            badge(o.status.as_str()),
-            esc(&o.key.to_string()),
-            esc(o.asset.as_deref().unwrap_or(""))
-        );
-        for group in Group::ALL {
-            if !group.of(o).is_empty() {
-                fields(&mut out, group.of(o), group, |c| report.content_diff(o, c));
-            }
-        }
-        for n in &o.notes {
-            let _ = write!(out, "<div>{}</div>", esc(n));
-        }
-        for s in &o.stale_overrides {
-            let _ = write!(out, "<div>stale override: {}</div>", esc(s));
-        }
-        out.push_str("</td></tr>\n");
+    for s in sections(report) {
+        html_kit::section(out, &s, level);
     }
-    out.push_str("</table>\n");
     if !report.hardware.is_empty() {
-        open_table(
-            &mut out,
-            Some("Hardware drift"),
-            &["Detector", "Committed", "Live", "Live nodes"],
-        );
+        let _ = writeln!(out, "<h{level}>Hardware drift</h{level}>");
+        open_table(out, None, &["Detector", "Committed", "Live", "Live nodes"]);
         for h in &report.hardware {
             row(
-                &mut out,
+                out,
                 [
                     format!("<code>{}</code>", esc(&h.detector)),
                     h.committed.to_string(),
@@ -102,44 +76,162 @@ pub fn render(report: &Report) -> String {
         }
         out.push_str("</table>\n");
     }
-    if let Some(cloud) = &report.cloud {
-        cloud_section(&mut out, cloud);
+}
+
+/// The verdict of `report` as a headline: its kind (`in-sync`, `drift`, `incomplete`, the
+/// headline's class) and its words (`Drift in 3 of 58 objects`).
+pub fn headline(report: &Report) -> (&'static str, String) {
+    let objects = report.objects.len();
+    let servers = report.cloud.as_ref().map_or(0, |c| c.servers.len());
+    let mut found = Vec::new();
+    let findings = report
+        .objects
+        .iter()
+        .filter(|o| o.status.is_finding())
+        .count();
+    if findings > 0 {
+        found.push(of(findings, objects, "objects"));
     }
-    out.push_str("</body>\n</html>\n");
+    if let Some(cloud) = &report.cloud {
+        let n = cloud.not_in_sync().count();
+        if n > 0 {
+            found.push(of(n, servers, "STACKIT servers"));
+        }
+    }
+    if !report.hardware.is_empty() {
+        found.push(format!("{} hardware detector(s)", report.hardware.len()));
+    }
+    let drift = found.join(" and ");
+    match report.verdict() {
+        Verdict::Incomplete => {
+            let errors = report.count(Status::Error);
+            let mut text = format!(
+                "Incomplete: {} could not be compared",
+                of(errors, objects, "objects")
+            );
+            if !drift.is_empty() {
+                let _ = write!(text, "; drift in {drift}");
+            }
+            ("incomplete", text)
+        }
+        Verdict::Drift if drift.is_empty() => ("drift", "Drift found".to_owned()),
+        Verdict::Drift => ("drift", format!("Drift in {drift}")),
+        Verdict::InSync => {
+            let mut whole = Vec::new();
+            if report.source != NO_KUBERNETES_SOURCE || objects > 0 {
+                whole.push(format!(
+                    "{objects} {}",
+                    plural(objects, "object", "objects")
+                ));
+            }
+            if report.cloud.is_some() {
+                whole.push(format!(
+                    "{servers} STACKIT {}",
+                    plural(servers, "server", "servers")
+                ));
+            }
+            ("in-sync", format!("In sync: {}", whole.join(", ")))
+        }
+    }
+}
+
+/// `3 of 58 objects`.
+fn of(n: usize, total: usize, noun: &str) -> String {
+    format!("{n} of {total} {noun}")
+}
+
+fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
+}
+
+/// The report's sources of results, each a [`Section`]: Kubernetes objects (unless only the
+/// cloud was compared), then each cloud's resources. A new source is one more function
+/// mapping its results into rows, called here.
+pub fn sections(report: &Report) -> Vec<Section> {
+    let mut out = Vec::new();
+    if report.source != NO_KUBERNETES_SOURCE || !report.objects.is_empty() {
+        out.push(kubernetes_section(report));
+    }
+    if let Some(cloud) = &report.cloud {
+        out.push(stackit_section(cloud));
+    }
     out
 }
 
-/// The cloud section: a summary table and every server with its differences and lines.
-fn cloud_section(out: &mut String, cloud: &CloudReport) {
-    let _ = writeln!(out, "<h2>Cloud</h2>\n<p>{}.</p>", esc(&cloud.origin_line()));
-    open_table(out, None, &["Status", "Servers"]);
-    for (status, n) in cloud.status_counts() {
-        row(out, [badge(status.as_str()), n.to_string()]);
-        out.push('\n');
+/// The Kubernetes objects: status, object, asset, and the fields of each group, notes and
+/// stale overrides.
+fn kubernetes_section(report: &Report) -> Section {
+    let rows = report
+        .objects
+        .iter()
+        .map(|o| {
+            let mut row = Row::new(o.status.as_str(), code_span(&o.key.to_string()));
+            row.columns
+                .push(o.asset.as_deref().map(code_span).unwrap_or_default());
+            for group in Group::ALL {
+                if !group.of(o).is_empty() {
+                    fields(&mut row.detail_html, group.of(o), group, |c| {
+                        report.content_diff(o, c)
+                    });
+                }
+            }
+            row.lines.extend(o.notes.iter().cloned());
+            row.lines.extend(
+                o.stale_overrides
+                    .iter()
+                    .map(|s| format!("stale override: {s}")),
+            );
+            row
+        })
+        .collect();
+    Section {
+        title: "Kubernetes objects".to_owned(),
+        noun: "objects".to_owned(),
+        origin: None,
+        heading_column: "Object".to_owned(),
+        columns: vec!["Asset".to_owned()],
+        rows,
     }
-    let _ = writeln!(
-        out,
-        "<tr><th>total</th><th>{}</th></tr>\n</table>",
-        cloud.servers.len()
-    );
-    open_table(out, None, &["Status", "Server", "Class", "Details"]);
-    for s in &cloud.servers {
-        let _ = write!(
-            out,
-            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>",
-            badge(s.status.as_str()),
-            esc(&s.name),
-            esc(s.machine_class.as_deref().unwrap_or(""))
-        );
-        if !s.changes.is_empty() {
-            fields(out, &s.changes, Group::Changes, |_| None);
-        }
-        for line in s.lines() {
-            let _ = write!(out, "<div>{}</div>", esc(&line));
-        }
-        out.push_str("</td></tr>\n");
+}
+
+/// The STACKIT servers: status, server, class, their differences with the class and lines.
+fn stackit_section(cloud: &CloudReport) -> Section {
+    let rows = cloud
+        .servers
+        .iter()
+        .map(|s| {
+            let mut row = Row::new(s.status.as_str(), code_span(&s.name));
+            row.columns.push(
+                s.machine_class
+                    .as_deref()
+                    .map(code_span)
+                    .unwrap_or_default(),
+            );
+            if !s.changes.is_empty() {
+                fields(&mut row.detail_html, &s.changes, Group::Changes, |_| None);
+            }
+            row.lines = s.lines();
+            row
+        })
+        .collect();
+    Section {
+        title: "STACKIT servers".to_owned(),
+        noun: "servers".to_owned(),
+        origin: Some(cloud.origin_line()),
+        heading_column: "Server".to_owned(),
+        columns: vec!["Class".to_owned()],
+        rows,
     }
-    out.push_str("</table>\n");
+}
+
+/// `text` as a code span of the wording (`` `text` ``, or ``` `` te`xt `` ``` when it has a
+/// backtick).
+pub fn code_span(text: &str) -> String {
+    if text.contains('`') {
+        format!("`` {text} ``")
+    } else {
+        format!("`{text}`")
+    }
 }
 
 /// The page up to its `<h1>` `title`: no script, no external fetch (a Content-Security-Policy
@@ -190,21 +282,19 @@ pub fn fields<'r>(
     );
     for c in changes {
         let _ = write!(out, "<tr><td><code>{}</code></td>", esc(c.shown_path()));
-        match diff(c) {
-            Some(diff) => {
-                let _ = write!(out, "<td colspan=\"2\"><pre>{}</pre></td>", esc(diff));
-            }
-            None => {
-                let _ = write!(
-                    out,
-                    "<td><pre>{}</pre></td><td><pre>{}</pre></td>",
-                    esc(&pretty(c.before.as_ref())),
-                    esc(&pretty(c.after.as_ref()))
-                );
-            }
+        if let Some(diff) = diff(c) {
+            let _ = write!(out, "<td colspan=\"2\"><pre>{}</pre></td>", esc(diff));
+        } else {
+            let (desired, live) = (pretty(c.before.as_ref()), pretty(c.after.as_ref()));
+            let (desired, live) = html_kit::marked_pair(&desired, &live)
+                .unwrap_or_else(|| (esc(&desired), esc(&live)));
+            let _ = write!(
+                out,
+                "<td><pre>{desired}</pre></td><td><pre>{live}</pre></td>"
+            );
         }
         if who.is_some() {
-            let _ = write!(out, "<td>{}</td>", esc(&group.who_cell(c)));
+            let _ = write!(out, "<td>{}</td>", html_kit::inline(&group.who_cell(c)));
         }
         out.push_str("</tr>");
     }
@@ -222,7 +312,7 @@ pub fn row<const N: usize>(out: &mut String, cells: [String; N]) {
 
 /// A status as a coloured badge.
 pub fn badge(status: &str) -> String {
-    format!("<span class=\"s {status}\">{status}</span>")
+    html_kit::badge(status)
 }
 
 /// A table (under an `<h2>` heading when there is one) and its header row.
@@ -248,4 +338,82 @@ pub fn pretty(value: Option<&serde_json::Value>) -> String {
 
 pub fn esc(text: &str) -> String {
     markup::escape(text, markup::Dialect::Html)
+}
+
+#[cfg(test)]
+mod tests {
+    use plinth_vocab::ObjectRef;
+
+    use super::*;
+    use crate::core::report::{Mode, ObjectResult};
+
+    fn object(name: &str, status: Status, note: &str) -> ObjectResult {
+        ObjectResult {
+            key: ObjectRef::new("v1", "ConfigMap", Some("apps"), name),
+            api_version: "v1".into(),
+            asset: None,
+            status,
+            changes: vec![],
+            pending_removal: vec![],
+            managed: vec![],
+            notes: vec![note.to_owned()],
+            stale_overrides: vec![],
+        }
+    }
+
+    fn report(objects: Vec<ObjectResult>) -> Report {
+        Report::new(
+            "c",
+            "2026-01-01T00:00:00Z".into(),
+            Mode::Client,
+            "snapshot",
+            objects,
+            vec![],
+        )
+    }
+
+    /// The headline says the verdict in words: in sync, drift in how many, incomplete.
+    #[test]
+    fn the_headline_says_the_verdict() {
+        let quiet = object("a", Status::InSync, "");
+        assert_eq!(
+            headline(&report(vec![quiet.clone()])),
+            ("in-sync", "In sync: 1 object".to_owned())
+        );
+        let drifted = object("b", Status::Drifted, "");
+        assert_eq!(
+            headline(&report(vec![quiet.clone(), drifted.clone()])),
+            ("drift", "Drift in 1 of 2 objects".to_owned())
+        );
+        let error = object("e", Status::Error, "");
+        assert_eq!(
+            headline(&report(vec![quiet, drifted, error])),
+            (
+                "incomplete",
+                "Incomplete: 1 of 3 objects could not be compared; drift in 1 of 3 objects"
+                    .to_owned()
+            )
+        );
+    }
+
+    /// The verdict first, problems before the in-sync rows (folded), code spans as `<code>`.
+    #[test]
+    fn problems_come_first_and_no_markdown_is_left() {
+        let html = render(&report(vec![
+            object("a", Status::InSync, "compared `v1`"),
+            object("b", Status::Missing, "note with `code`"),
+            object("c", Status::Orphaned, ""),
+            object("d", Status::Unmanaged, ""),
+        ]));
+        let at = |needle: &str| {
+            html.find(needle)
+                .unwrap_or_else(|| panic!("{needle}: {html}"))
+        };
+        assert!(at("id=\"verdict\"") < at("<table"));
+        assert!(at("data-status=\"orphaned\"") < at("data-status=\"missing\""));
+        assert!(at("data-status=\"missing\"") < at("data-status=\"unmanaged\""));
+        assert!(at("<details class=\"quiet\">") < at("data-status=\"in-sync\""));
+        assert!(html.contains("note with <code>code</code>"));
+        assert!(!html[at("<body>")..].contains('`'), "{html}");
+    }
 }

@@ -3,6 +3,7 @@
 
 pub mod cloud;
 pub mod html;
+pub mod html_kit;
 mod ignition;
 pub mod json;
 pub mod junit;
@@ -830,13 +831,13 @@ mod tests {
         contains_all(
             &html,
             &[
-                "<th>Changed by</th></tr><tr><td><code>/spec/ports/[name=http]/port</code></td><td><pre>80</pre></td><td><pre>8080</pre></td><td>`kubectl-edit` (Update) at 2026-11-29T10:02:00Z</td></tr>",
+                "<th>Changed by</th></tr><tr><td><code>/spec/ports/[name=http]/port</code></td><td><pre>80</pre></td><td><pre>8080</pre></td><td><code>kubectl-edit</code> (Update) at 2026-11-29T10:02:00Z</td></tr>",
                 "<summary>1 pending removal(s): applied earlier, no longer rendered; the next apply removes them</summary>",
                 "<summary>1 field(s) managed by controllers (not drift)</summary>",
             ],
         );
         let quiet = html.lines().find(|l| l.contains("apps/quiet")).unwrap();
-        assert!(quiet.contains("<td><code>/spec/replicas</code></td><td><pre>2</pre></td><td><pre>5</pre></td><td>`kube-controller-manager`"), "{quiet}");
+        assert!(quiet.contains("<td><code>/spec/replicas</code></td><td><pre>2</pre></td><td><pre>5</pre></td><td><code>kube-controller-manager</code>"), "{quiet}");
         let junit = Format::Junit.render(&report);
         contains_all(
             &junit,
