@@ -25,6 +25,8 @@ const SCHEMA_VERSION: u64 = 1;
 
 /// One report read.
 #[derive(Debug, Clone, PartialEq)]
+// One per file read, held while the page is built: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Input {
     /// A `plinth drift --format json` report.
     Drift(Report),
@@ -164,6 +166,8 @@ struct DriftTop {
     #[serde(default)]
     hardware: Vec<Value>,
     cloud: Option<Value>,
+    vpsie: Option<Value>,
+    kubevirt: Option<Value>,
 }
 
 /// What identifies an object in both reports.
@@ -383,6 +387,12 @@ impl Reader<'_> {
         report.plinth_version = top.plinth_version;
         if let Some(cloud) = top.cloud {
             report = report.with_cloud(self.cloud(cloud)?);
+        }
+        if let Some(vpsie) = top.vpsie {
+            report = report.with_vpsie(self.typed("vpsie", vpsie)?);
+        }
+        if let Some(kubevirt) = top.kubevirt {
+            report = report.with_kubevirt(self.typed("kubevirt", kubevirt)?);
         }
         Ok(report)
     }

@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 
 use plinth_apply::outcome::ApplyReport;
 use plinth_drift::core::report::html_kit::look_of;
+use plinth_drift::core::report::vpsie::VpsieReport;
 use plinth_drift::core::report::{NO_KUBERNETES_SOURCE, Report, Verdict};
 use plinth_vocab::change::FieldChange;
 
@@ -89,6 +90,10 @@ pub enum Source {
     Objects,
     /// STACKIT servers of a drift report.
     Servers,
+    /// VPSie node groups, VMs and Nodes of a drift report.
+    Vpsie,
+    /// KubeVirt VMs' run state of a drift report.
+    Kubevirt,
     /// Objects of an apply report, by outcome.
     Apply,
 }
@@ -99,6 +104,8 @@ impl Source {
         match self {
             Self::Objects => "objects",
             Self::Servers => "servers",
+            Self::Vpsie => "VPSie",
+            Self::Kubevirt => "VMs",
             Self::Apply => "apply",
         }
     }
@@ -108,6 +115,8 @@ impl Source {
         match self {
             Self::Objects => "Kubernetes objects",
             Self::Servers => "STACKIT servers",
+            Self::Vpsie => "VPSie nodes",
+            Self::Kubevirt => "KubeVirt VMs",
             Self::Apply => "Apply",
         }
     }
@@ -226,6 +235,8 @@ impl Fleet {
                 .as_ref()
                 .is_some_and(|d| d.source != NO_KUBERNETES_SOURCE),
             Source::Servers => cluster.drift.as_ref().is_some_and(|d| d.cloud.is_some()),
+            Source::Vpsie => cluster.drift.as_ref().is_some_and(|d| d.vpsie.is_some()),
+            Source::Kubevirt => cluster.drift.as_ref().is_some_and(|d| d.kubevirt.is_some()),
             Source::Apply => cluster.apply.is_some(),
         };
         has.then(|| {
@@ -304,6 +315,22 @@ impl Fleet {
                         Vec::new(),
                     );
                 }
+                for r in d.vpsie.iter().flat_map(VpsieReport::rows) {
+                    push(
+                        r.status().as_str(),
+                        r.heading(),
+                        r.lines().join("; "),
+                        Vec::new(),
+                    );
+                }
+                for v in d.kubevirt.iter().flat_map(|k| &k.vms) {
+                    push(
+                        v.status.as_str(),
+                        v.heading(),
+                        v.lines().join("; "),
+                        Vec::new(),
+                    );
+                }
             }
             if let Some(a) = &c.apply {
                 for o in &a.objects {
@@ -356,6 +383,20 @@ fn counts(c: &Cluster) -> Vec<(Source, &'static str, usize)> {
                 cloud
                     .status_counts()
                     .map(|(s, n)| (Source::Servers, s.as_str(), n)),
+            );
+        }
+        if let Some(vpsie) = &d.vpsie {
+            out.extend(
+                vpsie
+                    .status_counts()
+                    .map(|(s, n)| (Source::Vpsie, s.as_str(), n)),
+            );
+        }
+        if let Some(kubevirt) = &d.kubevirt {
+            out.extend(
+                kubevirt
+                    .status_counts()
+                    .map(|(s, n)| (Source::Kubevirt, s.as_str(), n)),
             );
         }
     }

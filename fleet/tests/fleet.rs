@@ -308,3 +308,73 @@ fn files_are_bounded_and_regular() {
     let err = plinth_fleet::read(tmp.path(), 1024, &r).unwrap_err();
     assert!(err.to_string().ends_with(": not a regular file"), "{err}");
 }
+
+/// The example's VPSie and KubeVirt drift (recorded answers of `plain-west`) reads back as
+/// written, and its findings are the fleet's problems, in their own grid columns.
+#[test]
+fn vpsie_and_kubevirt_results_read_back_and_are_problems() {
+    use plinth_drift::engine::{self, CloudRequest, DriftRequest, KubevirtRequest, LiveSource};
+    use plinth_drift::source::vpsie::VpsieSource;
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/fleet");
+    let request = DriftRequest {
+        repo: example.clone(),
+        cluster: "plain-west".to_owned(),
+        source: LiveSource::Snapshot {
+            path: example.join("cloud/plain-west/cluster"),
+            max_file_bytes: 1 << 20,
+            allow_empty: false,
+        },
+        namespace: None,
+        mode: Mode::Client,
+        now_epoch: 1_796_040_000,
+        stack_bytes: 8 << 20,
+    };
+    let cloud = CloudRequest {
+        vpsie: Some(engine::VpsieRequest {
+            source: VpsieSource::Snapshot {
+                path: example.join("cloud/plain-west/vpsie.json"),
+                max_file_bytes: 1 << 20,
+            },
+            discovery_timeout_secs: 900,
+        }),
+        kubevirt: Some(KubevirtRequest { all_vms: true }),
+        only: true,
+        ..CloudRequest::default()
+    };
+    let report = engine::run_with_cloud(&request, Some(&cloud), &|_| {})
+        .unwrap()
+        .report;
+    let text = json::render(&report);
+    let Input::Drift(read_back) = read("pw.json", &text) else {
+        panic!("not a drift report")
+    };
+    assert_eq!(json::render(&read_back), text);
+    let fleet = Fleet::new(vec![Input::Drift(read_back)]);
+    assert_eq!(fleet.state(), State::Problems);
+    let columns = fleet.columns();
+    assert!(
+        columns.contains(&(Source::Vpsie, "failed-to-join")),
+        "{columns:?}"
+    );
+    assert!(
+        columns.contains(&(Source::Kubevirt, "failed")),
+        "{columns:?}"
+    );
+    let problems: Vec<String> = fleet.problems().iter().map(|p| p.status.clone()).collect();
+    for status in [
+        "orphaned-node",
+        "failed-to-join",
+        "drifted",
+        "failed",
+        "miscounted",
+    ] {
+        assert!(
+            problems.iter().any(|p| p == status),
+            "{status}: {problems:?}"
+        );
+    }
+    assert!(
+        !problems.iter().any(|p| p == "in-sync"),
+        "in-sync rows are not problems"
+    );
+}

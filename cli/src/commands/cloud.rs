@@ -48,7 +48,7 @@ pub struct Place<'a> {
 /// A setting is missing or unusable (exit 2): the message names the file and the field
 /// (`clouds.stackit.projectId`), the flag or the environment variable, never a credential.
 pub fn request(
-    args: CloudArgs,
+    args: &CloudArgs,
     place: &Place<'_>,
     env: &CloudEnv,
 ) -> Result<Option<CloudRequest>, CommandError> {

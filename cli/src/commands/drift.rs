@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use plinth_drift::core::report::{self, Format, Mode, Report, Verdict};
+use plinth_drift::core::report::{
+    self, CloudReport, Format, KubevirtReport, Mode, Report, Verdict, VpsieReport,
+};
 use plinth_drift::engine::{self, CloudRequest, DriftRequest, DriftRun, LiveSource, Notice};
 
 use super::Outcome;
@@ -51,7 +53,7 @@ impl DriftSettings {
             live: &source,
             max_file_bytes,
         };
-        let cloud = cloud::request(cloud, &place, &global.cloud_env)?;
+        let cloud = cloud::request(&cloud, &place, &global.cloud_env)?;
         // Nothing is compared on the Kubernetes side: the report says `client`, not the
         // default of a cluster source.
         let mode = if cloud.as_ref().is_some_and(|c| c.only) && mode.is_none() {
@@ -103,14 +105,17 @@ pub fn run(args: DriftArgs, global: &GlobalSettings) -> Result<Outcome, CommandE
     let notify = |notice: Notice| notices.hear(notice);
     let DriftRun { report } = engine::run_with_cloud(&request, settings.cloud.as_ref(), &notify)?;
     let cloud: String = [
-        report.cloud.as_ref().map(|c| c.summary_line()),
-        report.vpsie.as_ref().map(|v| v.summary_line()),
-        report.kubevirt.as_ref().map(|k| k.summary_line()),
+        report.cloud.as_ref().map(CloudReport::summary_line),
+        report.vpsie.as_ref().map(VpsieReport::summary_line),
+        report.kubevirt.as_ref().map(KubevirtReport::summary_line),
     ]
     .into_iter()
     .flatten()
-    .map(|line| format!("; {line}"))
-    .collect();
+    .fold(String::new(), |mut out, line| {
+        out.push_str("; ");
+        out.push_str(&line);
+        out
+    });
     printer.status(&format!(
         "cluster `{}`: {}{cloud} in {:.2}s",
         settings.cluster,

@@ -20,6 +20,7 @@ use plinth_cloud::http::HttpConfig;
 use plinth_cloud::vpsie::{AuthHeader, Credentials, VpsieClient, VpsieConfig};
 use plinth_cloud::{CloudError, Secret, SystemClock};
 use plinth_drift::core::desired::DesiredObject;
+use plinth_drift::core::vpsie::DEFAULT_DISCOVERY_TIMEOUT_SECS;
 use plinth_drift::engine::{self, LiveSource};
 use plinth_drift::source::vpsie::VpsieSource;
 use plinth_renderer::cluster::{Sourced, VpsieCloud};
@@ -34,8 +35,6 @@ use crate::settings::CloudEnv;
 pub const DEFAULT_ENDPOINT: &str = "https://api.vpsie.com/v2";
 /// The autoscaler's Secret.
 const DEFAULT_SECRET: (&str, &str) = ("kube-system", "vpsie-secret");
-/// The discovery timeout when nothing sets one: the autoscaler's 15 minutes.
-const DEFAULT_DISCOVERY_TIMEOUT_SECS: i64 = 15 * 60;
 /// The longest discovery timeout accepted: a week.
 const MAX_DISCOVERY_TIMEOUT_SECS: i64 = 7 * 86_400;
 

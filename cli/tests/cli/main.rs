@@ -10,6 +10,7 @@ mod apply_adversarial;
 mod browser;
 mod catalog;
 mod cloud;
+mod cloud_machines;
 mod cluster_client;
 mod commit;
 mod conveniences;

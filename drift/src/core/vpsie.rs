@@ -34,6 +34,7 @@ use plinth_renderer::pools::vpsie::{API_VERSION, KIND, LABEL_MANAGED};
 use serde_json::{Map, Value};
 
 use super::report::epoch_of;
+use super::report::vpsie::duration;
 pub use super::report::vpsie::{
     GroupResult, NodeResult, VmResult, VpsieOrigin, VpsieReport, VpsieResults, VpsieRow,
     VpsieStatus,
@@ -451,7 +452,9 @@ fn vm_result(
     result.status = match age {
         Some(age) if age < timeout => {
             result.notes.push(format!(
-                "no Node yet, {age} s after creation (discovery timeout {timeout} s)"
+                "no Node yet, {} after creation (discovery timeout {})",
+                duration(age),
+                duration(timeout)
             ));
             if stale_status {
                 VpsieStatus::Stale
@@ -461,7 +464,9 @@ fn vm_result(
         }
         Some(age) => {
             result.notes.push(format!(
-                "no Node matched {age} s after creation (discovery timeout {timeout} s)"
+                "no Node matched {} after creation (discovery timeout {})",
+                duration(age),
+                duration(timeout)
             ));
             VpsieStatus::FailedToJoin
         }

@@ -710,7 +710,7 @@ fn the_report_is_sorted_and_summarised() {
     );
     assert_eq!(
         v.origin_line(),
-        "VPSie nodes (listed from the API, cluster `k8s-4711`, discovery timeout 900 s)"
+        "VPSie nodes (listed from the API, cluster `k8s-4711`, discovery timeout 15m)"
     );
     assert!(v.has_findings());
     // The same inputs in another order give the same report.

@@ -25,9 +25,6 @@ use crate::source::snapshot::ReadOptions;
 use crate::source::stackit::{self, ServerSource};
 use crate::source::vpsie::{self as vpsie_source, VpsieSource};
 
-/// The discovery timeout of the VPSie autoscaler: 15 minutes.
-pub const DEFAULT_DISCOVERY_TIMEOUT_SECS: i64 = 15 * 60;
-
 /// Cloud drift in a run: which providers are compared, where their resources come from, and
 /// whether the Kubernetes comparison is left out (`--cloud-only`).
 #[derive(Debug, Clone, Default)]

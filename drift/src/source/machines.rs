@@ -167,7 +167,7 @@ mod tests {
                 "metadata": {"name": "g", "namespace": "kube-system"}},
             {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "vms"}},
         ]});
-        std::fs::write(dir.path().join("all.json"), items.to_string()).unwrap();
+        fs_err::write(dir.path().join("all.json"), items.to_string()).unwrap();
         let wanted = Wanted {
             nodes: true,
             vm_namespaces: ["vms".to_owned()].into(),

@@ -166,7 +166,7 @@ mod tests {
     fn snapshot(value: &Value) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("vpsie.json");
-        std::fs::write(&path, value.to_string()).unwrap();
+        fs_err::write(&path, value.to_string()).unwrap();
         (dir, path)
     }
 

@@ -14,6 +14,8 @@ use super::html_kit::{self, Row, Section};
 use super::wording::Group;
 use super::{NO_KUBERNETES_SOURCE, Report, Status, Verdict, markup, show};
 use crate::core::report::cloud::CloudReport;
+use crate::core::report::kubevirt::KubevirtReport;
+use crate::core::report::vpsie::VpsieReport;
 
 /// The page's style before the status badges' colours.
 const LAYOUT: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24}\
@@ -98,6 +100,18 @@ pub fn headline(report: &Report) -> (&'static str, String) {
             found.push(of(n, servers, "STACKIT servers"));
         }
     }
+    if let Some(vpsie) = &report.vpsie {
+        let n = vpsie.findings().count();
+        if n > 0 {
+            found.push(of(n, vpsie.rows().count(), "VPSie groups, VMs and Nodes"));
+        }
+    }
+    if let Some(kubevirt) = &report.kubevirt {
+        let n = kubevirt.findings().count();
+        if n > 0 {
+            found.push(of(n, kubevirt.vms.len(), "KubeVirt VMs"));
+        }
+    }
     if !report.hardware.is_empty() {
         found.push(format!("{} hardware detector(s)", report.hardware.len()));
     }
@@ -130,6 +144,16 @@ pub fn headline(report: &Report) -> (&'static str, String) {
                     plural(servers, "server", "servers")
                 ));
             }
+            if let Some(vpsie) = &report.vpsie {
+                whole.push(format!(
+                    "{} VPSie groups, VMs and Nodes",
+                    vpsie.rows().count()
+                ));
+            }
+            if let Some(kubevirt) = &report.kubevirt {
+                let n = kubevirt.vms.len();
+                whole.push(format!("{n} KubeVirt {}", plural(n, "VM", "VMs")));
+            }
             ("in-sync", format!("In sync: {}", whole.join(", ")))
         }
     }
@@ -155,7 +179,59 @@ pub fn sections(report: &Report) -> Vec<Section> {
     if let Some(cloud) = &report.cloud {
         out.push(stackit_section(cloud));
     }
+    if let Some(vpsie) = &report.vpsie {
+        out.push(vpsie_section(vpsie));
+    }
+    if let Some(kubevirt) = &report.kubevirt {
+        out.push(kubevirt_section(kubevirt));
+    }
     out
+}
+
+/// The VPSie node groups, VMs and Nodes: status, what it is, its kind, and its lines.
+fn vpsie_section(vpsie: &VpsieReport) -> Section {
+    let rows = vpsie
+        .rows()
+        .map(|r| {
+            let mut row = Row::new(r.status().as_str(), r.heading());
+            row.columns.push(r.kind().to_owned());
+            row.lines = r.lines();
+            row
+        })
+        .collect();
+    Section {
+        title: "VPSie nodes".to_owned(),
+        noun: "groups, VMs and Nodes".to_owned(),
+        origin: Some(vpsie.origin_line()),
+        heading_column: "Resource".to_owned(),
+        columns: vec!["Kind".to_owned()],
+        rows,
+    }
+}
+
+/// The KubeVirt VMs: status, VM, its state and run strategy, and its lines.
+fn kubevirt_section(kubevirt: &KubevirtReport) -> Section {
+    let rows = kubevirt
+        .vms
+        .iter()
+        .map(|v| {
+            let mut row = Row::new(v.status.as_str(), v.heading());
+            row.columns
+                .push(v.state.map(|s| s.as_str().to_owned()).unwrap_or_default());
+            row.columns
+                .push(v.strategy.as_deref().map(code_span).unwrap_or_default());
+            row.lines = v.lines();
+            row
+        })
+        .collect();
+    Section {
+        title: "KubeVirt VMs".to_owned(),
+        noun: "VMs".to_owned(),
+        origin: Some(kubevirt.origin_line()),
+        heading_column: "VM".to_owned(),
+        columns: vec!["State".to_owned(), "Run strategy".to_owned()],
+        rows,
+    }
 }
 
 /// The Kubernetes objects: status, object, asset, and the fields of each group, notes and

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use plinth_vocab::redact::Redactor;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::present_counts;
 use crate::core::report::cloud::printable;
@@ -18,7 +18,7 @@ const ERROR_CHARS: usize = 500;
 
 /// A VM's run state in plinth's own model, decoupled from the Kubernetes types: no `pending`
 /// (a VM on its way up is `stopped`, starting), and an error state is `failed`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum VmState {
     Running,
@@ -53,7 +53,7 @@ impl fmt::Display for VmState {
 }
 
 /// A VM's run-state result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RunStatus {
     /// The state is what the run strategy asks (or nothing is asked).
@@ -102,7 +102,7 @@ impl fmt::Display for RunStatus {
 }
 
 /// One VM's run-state result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VmRunResult {
     pub namespace: String,
@@ -166,7 +166,7 @@ impl VmRunResult {
 }
 
 /// The KubeVirt part of a drift report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KubevirtReport {
     /// `cluster` or `snapshot`.

@@ -6,13 +6,13 @@
 use std::collections::BTreeMap;
 
 use plinth_vocab::redact::Redactor;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::present_counts;
 use crate::core::report::cloud::printable;
 
 /// The result of a node group, a VM or a Node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum VpsieStatus {
     /// Nothing to report.
@@ -81,7 +81,7 @@ impl std::fmt::Display for VpsieStatus {
 }
 
 /// A rendered node group's result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupResult {
     pub name: String,
@@ -107,7 +107,7 @@ pub struct GroupResult {
 }
 
 /// A VM's result (only the VMs of rendered groups are listed).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VmResult {
     pub hostname: String,
@@ -142,7 +142,7 @@ pub struct VmResult {
 }
 
 /// A Kubernetes Node's result (the Nodes matched to a listed VM, and the orphaned ones).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NodeResult {
     pub name: String,
@@ -219,7 +219,7 @@ impl VpsieRow for VmResult {
         facts.extend(self.ip.iter().map(|ip| format!("IP {ip}")));
         facts.extend(self.offering.iter().map(|o| format!("offering {o}")));
         facts.extend(self.created_on.iter().map(|c| match self.age_secs {
-            Some(age) => format!("created {c} ({age} s ago)"),
+            Some(age) => format!("created {c} ({} ago)", duration(age)),
             None => format!("created {c}"),
         }));
         if !facts.is_empty() {
@@ -273,7 +273,7 @@ pub struct VpsieOrigin {
 }
 
 /// The VPSie part of a drift report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VpsieReport {
     /// `api` (listed from the API) or `snapshot`.
@@ -357,8 +357,8 @@ impl VpsieReport {
                 .map(|c| format!("cluster `{c}`")),
         );
         parts.push(format!(
-            "discovery timeout {} s",
-            self.discovery_timeout_secs
+            "discovery timeout {}",
+            duration(self.discovery_timeout_secs)
         ));
         format!("VPSie nodes ({})", parts.join(", "))
     }
@@ -420,5 +420,55 @@ impl VpsieReport {
             n.notes.iter_mut().for_each(clean);
         }
         out
+    }
+}
+
+/// `secs` as people read a duration: its two largest units (`15m`, `2h 5m`, `10d 4h`, `45s`;
+/// a negative duration, a clock behind the cloud's, as `-` and the rest).
+pub fn duration(secs: i64) -> String {
+    if secs < 0 {
+        return format!("-{}", duration(secs.saturating_neg()));
+    }
+    let units = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)];
+    let mut rest = secs;
+    let mut parts = Vec::new();
+    for (name, size) in units {
+        let n = rest / size;
+        rest %= size;
+        if n > 0 || (!parts.is_empty() && parts.len() < 2) {
+            parts.push(format!("{n}{name}"));
+        }
+        if parts.len() == 2 {
+            break;
+        }
+    }
+    while parts.len() > 1 && parts.last().is_some_and(|p| p.starts_with('0')) {
+        parts.pop();
+    }
+    if parts.is_empty() {
+        "0s".to_owned()
+    } else {
+        parts.join(" ")
+    }
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::duration;
+
+    #[test]
+    fn durations_read_as_their_two_largest_units() {
+        for (secs, text) in [
+            (0, "0s"),
+            (45, "45s"),
+            (900, "15m"),
+            (7_500, "2h 5m"),
+            (7_200, "2h"),
+            (879_591, "10d 4h"),
+            (86_401, "1d"),
+            (-90, "-1m 30s"),
+        ] {
+            assert_eq!(duration(secs), text, "{secs}");
+        }
     }
 }
