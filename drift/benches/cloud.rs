@@ -34,6 +34,9 @@ use plinth_drift::source::stackit::ServerSource;
 use plinth_testkit::stackit::{FakeStackit, StackitScenario, TestKey};
 
 /// The allocator of the `plinth` binary, so the figures are the binary's.
+mod support;
+use support::{kib_to_mib, peak_kib, write};
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -142,18 +145,6 @@ fn server(i: usize, user_data: &str) -> Value {
         "createdAt": "2026-10-01T08:00:00Z",
         "updatedAt": "2026-11-20T08:00:00Z",
     })
-}
-
-/// `VmHWM` of this process in KiB (0 where `/proc` has none).
-fn peak_kib() -> u64 {
-    fs_err::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 /// What one run measured, as the child prints it on its last line for the parent.
@@ -278,17 +269,6 @@ fn run(n: usize) {
     drop(out);
     assert_eq!(found, expected, "the planted statuses are found");
     assert_eq!(failed, 0, "every request succeeded");
-}
-
-#[allow(clippy::cast_precision_loss)]
-fn kib_to_mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
-}
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    fs_err::create_dir_all(path.parent().expect("a parent")).expect("create dir");
-    fs_err::write(path, text).expect("write");
 }
 
 /// The API source as `plinth drift --cloud` builds it: project and region from the cluster's

@@ -15,7 +15,6 @@
 //! `cargo bench -p plinth-drift --bench machines` (sizes 500/2000, the issue's, and 2000/8000)
 
 use std::io::Write as _;
-use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
@@ -38,6 +37,9 @@ use plinth_testkit::vpsie::{FakeVpsie, Route, VpsieScenario};
 use plinth_testkit::{FakeApiServer, Scenario};
 
 /// The allocator of the `plinth` binary, so the figures are the binary's.
+mod support;
+use support::{kib_to_mib, peak_kib, write};
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -117,33 +119,12 @@ fn cluster_yaml() -> String {
     plinth_vocab::yaml::to_string(&json!({"name": CLUSTER, "nodeGroups": groups}))
 }
 
-/// `VmHWM` of this process in KiB (0 where `/proc` has none).
-fn peak_kib() -> u64 {
-    fs_err::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-#[allow(clippy::cast_precision_loss)]
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
-}
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    fs_err::create_dir_all(path.parent().expect("a parent")).expect("create dir");
-    fs_err::write(path, text).expect("write");
-}
-
 /// One run (in the child process): prints the figures and asserts the results.
 fn run(vpsie_vms: usize, kubevirt_vms: usize) {
     let fake = FakeVpsie::start(
         VpsieScenario::new("bench-client", "bench&secret=1").with(|s| {
+            // Tokens expire by the fake's clock; the client reads the real one.
+            s.start = std::time::SystemTime::now();
             s.vms = (0..vpsie_vms).map(vm).collect();
             s.node_groups.insert(
                 VPSIE_CLUSTER.to_owned(),
@@ -244,9 +225,9 @@ fn run(vpsie_vms: usize, kubevirt_vms: usize) {
     let _ = writeln!(
         out,
         "  peak memory growth {:>8.1} MiB (VmHWM {:.1} -> {:.1} MiB)",
-        mib(growth),
-        mib(before),
-        mib(before + growth)
+        kib_to_mib(growth),
+        kib_to_mib(before),
+        kib_to_mib(before + growth)
     );
     let _ = writeln!(out, "  VPSie              {}", vpsie.summary_line());
     let _ = writeln!(out, "  KubeVirt           {}", kube.summary_line());

@@ -156,7 +156,13 @@ pub fn run_with_cloud(
     let desired = desired_side(&request.repo, &request.cluster, &fleet, notify)?;
     let cloud_parts = cloud
         .map(|c| {
-            let objects = cloud_desired(&desired, request.namespace.as_deref())?;
+            // Only VPSie and KubeVirt read the Kubernetes source (and need its namespace).
+            let namespace = if c.vpsie.is_some() || c.kubevirt.is_some() {
+                default_namespace(request)?
+            } else {
+                "default".to_owned()
+            };
+            let objects = cloud_desired(&desired, &namespace)?;
             let run = clouds::Run {
                 desired: &objects,
                 live: &request.source,
@@ -245,14 +251,32 @@ pub fn run_with_cloud(
     Ok(DriftRun { report })
 }
 
+/// Where namespaced objects rendered without a namespace go, as the Kubernetes comparison
+/// places them: `--namespace`, else the context's namespace (a cluster), else `default`.
+fn default_namespace(request: &DriftRequest) -> Result<String, DriftError> {
+    if let Some(ns) = &request.namespace {
+        return Ok(ns.clone());
+    }
+    let LiveSource::Cluster(options) = &request.source else {
+        return Ok("default".to_owned());
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(DriftError::Runtime)?;
+    runtime.block_on(async {
+        Ok(ClusterLive::connect(options)
+            .await?
+            .default_namespace()
+            .to_owned())
+    })
+}
+
 /// What cloud drift reads of the desired side: every object's outline (its key and
 /// namespace), with the value of the kinds it compares (`MachineClass`, `NodeGroup`,
-/// `VirtualMachine`) read; a namespaced object of those kinds rendered without a namespace goes
-/// to `namespace`, else `default`.
-fn cloud_desired(
-    desired: &Desired,
-    namespace: Option<&str>,
-) -> Result<Vec<DesiredObject>, DriftError> {
+/// `VirtualMachine`) read; a `NodeGroup` or `VirtualMachine` rendered without a namespace goes
+/// to `namespace` (its index and its `metadata`).
+fn cloud_desired(desired: &Desired, namespace: &str) -> Result<Vec<DesiredObject>, DriftError> {
     let mut objects = desired.outlines();
     for (i, object) in objects.iter_mut().enumerate() {
         let kind = object.index.kind.clone();
@@ -266,7 +290,14 @@ fn cloud_desired(
             *object = loaded;
         }
         if kind != "MachineClass" && object.index.namespace.is_none() {
-            object.index.namespace = Some(namespace.unwrap_or("default").to_owned());
+            object.index.namespace = Some(namespace.to_owned());
+            if let Some(meta) = object
+                .value
+                .get_mut("metadata")
+                .and_then(Value::as_object_mut)
+            {
+                meta.insert("namespace".to_owned(), Value::from(namespace));
+            }
         }
     }
     Ok(objects)

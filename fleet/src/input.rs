@@ -12,6 +12,8 @@ use serde_json::Value;
 
 use plinth_apply::outcome::{ApplyReport, Conflict, ObjectOutcome, Outcome, Throttle};
 use plinth_drift::core::report::cloud::{CloudOrigin, CloudReport, ServerResult, ServerStatus};
+use plinth_drift::core::report::kubevirt::KubevirtReport;
+use plinth_drift::core::report::vpsie::{VpsieOrigin, VpsieReport, VpsieResults};
 use plinth_drift::core::report::{HardwareDrift, Mode, ObjectResult, Report, Status};
 use plinth_vocab::ObjectRef;
 use plinth_vocab::change::{FieldChange, Writer};
@@ -388,11 +390,24 @@ impl Reader<'_> {
         if let Some(cloud) = top.cloud {
             report = report.with_cloud(self.cloud(cloud)?);
         }
+        // Built again from their rows, as the objects are: the summaries and the order are
+        // the model's, never what the file claims.
         if let Some(vpsie) = top.vpsie {
-            report = report.with_vpsie(self.typed("vpsie", vpsie)?);
+            let v: VpsieReport = self.typed("vpsie", vpsie)?;
+            let origin = VpsieOrigin {
+                source: v.source,
+                cluster_identifier: v.cluster_identifier,
+            };
+            let rows = VpsieResults {
+                groups: v.groups,
+                vms: v.vms,
+                nodes: v.nodes,
+            };
+            report = report.with_vpsie(VpsieReport::new(origin, rows, v.discovery_timeout_secs));
         }
         if let Some(kubevirt) = top.kubevirt {
-            report = report.with_kubevirt(self.typed("kubevirt", kubevirt)?);
+            let k: KubevirtReport = self.typed("kubevirt", kubevirt)?;
+            report = report.with_kubevirt(KubevirtReport::new(&k.source, k.all_vms, k.vms));
         }
         Ok(report)
     }

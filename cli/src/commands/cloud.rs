@@ -219,3 +219,78 @@ pub fn ca_bundle(
         pem,
     }))
 }
+
+/// An endpoint a repository file sets (`clouds.<provider>.endpoint`, `at` naming where), checked
+/// before any credential goes there: a pull-request author changes repository files, and the
+/// credentials come from the operator (environment, files, the cluster). So the host must be
+/// the provider's `domain` or under it; any other endpoint is the operator's to set, in the
+/// environment (`env_var`).
+///
+/// # Errors
+/// The host is elsewhere; the message names the field and the variable to use instead.
+pub fn check_repo_endpoint(
+    url: &str,
+    domain: &str,
+    at: &str,
+    env_var: &str,
+) -> Result<(), CommandError> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let host = host
+        .rsplit_once(':')
+        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(host, |(host, _)| host)
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    if host == domain || host.ends_with(&format!(".{domain}")) {
+        return Ok(());
+    }
+    Err(CommandError::config(format!(
+        "{at} must name a host under `{domain}`: the credentials go to this endpoint, and a repository file may be changed by anyone who opens a pull request"
+    ))
+    .hint(format!(
+        "set `{env_var}` in the environment to use another endpoint (a proxy, a test server)"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_repo_endpoint;
+
+    #[test]
+    fn a_repository_endpoint_must_be_the_provider_s() {
+        for ok in [
+            "https://api.vpsie.com/v2",
+            "https://vpsie.com",
+            "https://API.VPSIE.COM:443/apps/v2",
+        ] {
+            assert!(
+                check_repo_endpoint(ok, "vpsie.com", "f", "V").is_ok(),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "https://evil.example/v2",
+            "https://api.vpsie.com.evil.example/v2",
+            "https://evilvpsie.com/v2",
+            "https://api.vpsie.com@evil.example/v2",
+            "http://127.0.0.1:8080/v2",
+        ] {
+            let err = check_repo_endpoint(
+                bad,
+                "vpsie.com",
+                "`f`: `clouds.vpsie.endpoint`",
+                "VPSIE_API_URL",
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(
+                err.contains("must name a host under `vpsie.com`"),
+                "{bad}: {err}"
+            );
+        }
+    }
+}

@@ -4,11 +4,13 @@
 //! source of VMs and node groups, the client built (every setting checked, the error naming it)
 //! before anything is sent.
 //!
-//! Credentials, first found wins: the environment (client credentials, else a token), the
-//! `--vpsie-credentials` file, the autoscaler's Secret in the cluster (`clouds.vpsie.credentialsSecret`,
-//! default `kube-system/vpsie-secret`; keys `clientId`, `clientSecret`, `token`, `url`). The base
-//! URL: `VPSIE_API_URL`, `clouds.vpsie.endpoint`, the credentials' `url`, then
-//! `https://api.vpsie.com/v2`.
+//! Credentials, first found wins: the `--vpsie-credentials` file (the flag is the most explicit),
+//! the environment (client credentials, else a token), the autoscaler's Secret in the cluster
+//! (`clouds.vpsie.credentialsSecret`, default `kube-system/vpsie-secret`; keys `clientId`,
+//! `clientSecret`, `token`, `url`). The base URL: `VPSIE_API_URL`, the credentials' `url`,
+//! `clouds.vpsie.endpoint`, then `https://api.vpsie.com/v2`. An endpoint the repository sets must
+//! be a `vpsie.com` host: the credentials are the operator's, and a pull request may change the
+//! repository.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,12 +29,14 @@ use plinth_renderer::cluster::{Sourced, VpsieCloud};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use super::cloud::{Place, ca_bundle, listing_deadline, read_small};
+use super::cloud::{Place, ca_bundle, check_repo_endpoint, listing_deadline, read_small};
 use crate::command_error::CommandError;
 use crate::settings::CloudEnv;
 
 /// The base URL when nothing sets one: the autoscaler's default.
 pub const DEFAULT_ENDPOINT: &str = "https://api.vpsie.com/v2";
+/// The domain an endpoint set in the repository must be under.
+const VPSIE_DOMAIN: &str = "vpsie.com";
 /// The autoscaler's Secret.
 const DEFAULT_SECRET: (&str, &str) = ("kube-system", "vpsie-secret");
 /// The longest discovery timeout accepted: a week.
@@ -100,11 +104,16 @@ impl Settings<'_> {
     pub fn api_source(&self, credentials_file: Option<&Path>) -> Result<VpsieSource, CommandError> {
         let settings = self.value();
         let found = self.credentials(credentials_file, &settings)?;
+        // The operator's settings (the environment, the credentials' own `url`) before the
+        // repository's, which may only name VPSie's own hosts.
         let (endpoint, endpoint_origin) =
-            match (&self.env.vpsie_url, &settings.endpoint, &found.url) {
+            match (&self.env.vpsie_url, &found.url, &settings.endpoint) {
                 (Some(u), _, _) => (u.clone(), "`VPSIE_API_URL`".to_owned()),
-                (None, Some(u), _) => (u.clone(), self.at("endpoint")),
-                (None, None, Some(u)) => (u.clone(), "the credentials' `url`".to_owned()),
+                (None, Some(u), _) => (u.clone(), "the credentials' `url`".to_owned()),
+                (None, None, Some(u)) => {
+                    check_repo_endpoint(u, VPSIE_DOMAIN, &self.at("endpoint"), "VPSIE_API_URL")?;
+                    (u.clone(), self.at("endpoint"))
+                }
                 (None, None, None) => (
                     DEFAULT_ENDPOINT.to_owned(),
                     "the default endpoint".to_owned(),
@@ -165,6 +174,13 @@ impl Settings<'_> {
         file: Option<&Path>,
         settings: &VpsieCloud,
     ) -> Result<Found, CommandError> {
+        if let Some(path) = file {
+            let what = format!("`--vpsie-credentials` `{}`", path.display());
+            let bytes = Zeroizing::new(read_small(path, "`--vpsie-credentials`")?);
+            let keys = credentials_file(&bytes)
+                .map_err(|m| CommandError::config(format!("{what}: {m}")))?;
+            return from_keys(keys, &what);
+        }
         let env = self.env;
         match (&env.vpsie_client_id, &env.vpsie_client_secret) {
             (Some(id), Some(secret)) => {
@@ -185,13 +201,6 @@ impl Settings<'_> {
                 credentials: Credentials::token(token.clone()),
                 url: None,
             });
-        }
-        if let Some(path) = file {
-            let what = format!("`--vpsie-credentials` `{}`", path.display());
-            let bytes = Zeroizing::new(read_small(path, "`--vpsie-credentials`")?);
-            let keys = credentials_file(&bytes)
-                .map_err(|m| CommandError::config(format!("{what}: {m}")))?;
-            return from_keys(keys, &what);
         }
         if let LiveSource::Cluster(options) = self.place.live {
             let (namespace, name) = match &settings.credentials_secret {

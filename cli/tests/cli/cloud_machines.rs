@@ -23,6 +23,11 @@ const CLIENT_ID: &str = "plinth-drift@example";
 /// A client secret with every character form encoding must escape, and what would inject a
 /// field if it were not escaped.
 const CLIENT_SECRET: &str = "s3&cr=t+%2F x/ü&clientId=evil";
+/// The client credentials in the environment.
+const ENV_CREDENTIALS: [(&str, &str); 2] = [
+    ("VPSIE_CLIENT_ID", CLIENT_ID),
+    ("VPSIE_CLIENT_SECRET", CLIENT_SECRET),
+];
 
 fn command(cwd: &Path, args: &[&str]) -> std::process::Command {
     let mut cmd = plinth_command(cwd, args);
@@ -131,7 +136,8 @@ fn example_vpsie(edit: impl FnOnce(&mut VpsieScenario)) -> FakeVpsie {
     FakeVpsie::start(VpsieScenario::new(CLIENT_ID, CLIENT_SECRET).with(|s| {
         // Tokens expire by the fake's clock; plinth reads the real one.
         s.start = std::time::SystemTime::now();
-        s.vms.clone_from(recorded["vms"]["data"].as_array().unwrap());
+        s.vms
+            .clone_from(recorded["vms"]["data"].as_array().unwrap());
         s.node_groups.insert(
             VPSIE_CLUSTER.to_owned(),
             recorded["nodeGroups"]["data"].as_array().unwrap().clone(),
@@ -195,10 +201,7 @@ fn against_the_vpsie_api_and_the_cluster() {
         repo.path(),
         &vpsie,
         &cluster,
-        &[
-            ("VPSIE_CLIENT_ID", CLIENT_ID),
-            ("VPSIE_CLIENT_SECRET", CLIENT_SECRET),
-        ],
+        &ENV_CREDENTIALS,
         &["--cloud-only", "--all-vms", "--format", "json", "-vv"],
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -358,10 +361,7 @@ fn credentials_from_a_file() {
 fn bad_vpsie_settings_exit_2_naming_the_field() {
     let vpsie = example_vpsie(|_| {});
     let cluster = FakeApiServer::start(Scenario::new()).unwrap();
-    let creds = [
-        ("VPSIE_CLIENT_ID", CLIENT_ID),
-        ("VPSIE_CLIENT_SECRET", CLIENT_SECRET),
-    ];
+    let creds = ENV_CREDENTIALS;
     for (clouds, env, args, needle) in [
         (
             "clouds:\n  vpsie:\n    authHeader: basic\n",
@@ -411,6 +411,38 @@ fn bad_vpsie_settings_exit_2_naming_the_field() {
         assert_exit(&out, 2, &[needle]);
         assert_no_credential(&out, &vpsie);
     }
+    // An endpoint the repository sets elsewhere than VPSie's hosts would receive the
+    // credentials: refused, naming the field and the variable to use instead.
+    let repo = example_copy();
+    let path = repo.path().join("clusters/plain-west/cluster.yaml");
+    let mut text = fs_err::read_to_string(&path).unwrap();
+    text.push_str("clouds:\n  vpsie:\n    endpoint: ");
+    text.push_str(&vpsie.url());
+    text.push('\n');
+    fs_err::write(&path, text).unwrap();
+    let mut cmd = command(
+        repo.path(),
+        &[
+            "drift",
+            ".",
+            "--cluster",
+            "plain-west",
+            "--cloud-only",
+            "--snapshot",
+            "rendered/plain-west",
+        ],
+    );
+    cmd.envs(ENV_CREDENTIALS);
+    let out = cmd.output().unwrap();
+    assert_exit(
+        &out,
+        2,
+        &[
+            "`clouds.vpsie.endpoint` must name a host under `vpsie.com`",
+            "VPSIE_API_URL",
+        ],
+    );
+    assert_no_credential(&out, &vpsie);
     // A plain-http endpoint is refused before anything is sent.
     let repo = example_copy();
     let mut cmd = command(
@@ -455,10 +487,7 @@ fn a_vpsie_server_error_never_reaches_any_output() {
         repo.path(),
         &vpsie,
         &cluster,
-        &[
-            ("VPSIE_CLIENT_ID", CLIENT_ID),
-            ("VPSIE_CLIENT_SECRET", CLIENT_SECRET),
-        ],
+        &ENV_CREDENTIALS,
         &["--cloud-only", "--cloud-timeout", "5", "-vv"],
     );
     assert_exit(&out, 2, &["cannot list the VPSie VMs", "503"]);

@@ -15,7 +15,7 @@
 //!   any other state (stopped, stopping, crash-looping) is `drifted`;
 //! - `Halted`: running, migrating or starting is `drifted`, stopping is in sync (on its way
 //!   down), failed is `failed`;
-//! - `Manual`: never drift; an error state is still `failed` (the error is real);
+//! - `Manual`: never drift, an error state included (the error is in the result and a note);
 //! - `RerunOnFailure`: stopped after a success (VMI `Succeeded`, or `Stopped` with the
 //!   controller's `status.runStrategy`) is in sync, failed or crash-looping is `failed`, stopped
 //!   without a success is `drifted`;
@@ -465,7 +465,11 @@ fn rule(vm: &DomainVm, notes: &mut Vec<String>) -> RunStatus {
         }
         RunStrategy::Manual => {
             if state == VmState::Failed {
-                Failed
+                notes.push(format!(
+                    "in an error state ({}): not drift, the run strategy is Manual",
+                    vm.error.as_deref().unwrap_or("no detail")
+                ));
+                InSync
             } else if vm.starting {
                 Starting
             } else {

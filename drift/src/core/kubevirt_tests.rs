@@ -355,14 +355,22 @@ fn halted_and_stopping_is_in_sync_with_a_note() {
 }
 
 #[test]
-fn manual_never_drifts_but_an_error_is_failed() {
-    for p in ["Running", "Stopped", "Stopping", "Migrating"] {
+fn manual_never_drifts_an_error_state_included() {
+    for p in [
+        "Running",
+        "Stopped",
+        "Stopping",
+        "Migrating",
+        "ErrorPvcNotFound",
+    ] {
         assert_eq!(status(&with("Manual", p)), RunStatus::InSync, "{p}");
     }
     assert_eq!(status(&with("Manual", "Starting")), RunStatus::Starting);
-    assert_eq!(
-        status(&with("Manual", "ErrorPvcNotFound")),
-        RunStatus::Failed
+    let r = judged(&with("Manual", "ErrorPvcNotFound"), None);
+    assert!(r.error.is_some(), "the error is kept: {r:?}");
+    assert!(
+        has_note(&r, "not drift, the run strategy is Manual"),
+        "{r:?}"
     );
 }
 

@@ -272,10 +272,10 @@ impl<'a> NodeView<'a> {
             .map(str::to_lowercase)
     }
 
-    /// Whether another `VPSieNode` claimed the Node: its `vpsienode` label is not a prefix of
-    /// the VM's `host`name (lower-cased).
+    /// Whether another `VPSieNode` claimed the Node: its `vpsienode` label does not name the
+    /// VM's `host`name (lower-cased) — see [`names_host`].
     fn claimed_by_other(&self, host: &str) -> bool {
-        self.vpsienode().is_some_and(|v| !host.starts_with(&v))
+        self.vpsienode().is_some_and(|v| !names_host(&v, host))
     }
 
     /// Whether the Node's name or a Hostname address is `host`, or one is the other's prefix
@@ -285,8 +285,15 @@ impl<'a> NodeView<'a> {
             |name: &str| name == host || dotted_prefix(name, host) || dotted_prefix(host, name);
         same(&self.lower)
             || self.hostnames.iter().any(|h| same(h))
-            || self.vpsienode().is_some_and(|v| host.starts_with(&v))
+            || self.vpsienode().is_some_and(|v| names_host(&v, host))
     }
+}
+
+/// Whether the `VPSieNode` named `vpsienode` is the one of the VM `host`: the hostname starts
+/// with its name, the autoscaler's own rule (a bare prefix: `workers-1` also names
+/// `workers-10-x`; the IP pass, which runs first for every VM, is what keeps such names apart).
+fn names_host(vpsienode: &str, host: &str) -> bool {
+    host.starts_with(vpsienode)
 }
 
 /// Whether `short` is `long`'s prefix followed by a `.` (`n1` of `n1.example.com`).
@@ -314,8 +321,18 @@ fn group_by_hostname(groups: &[GroupSpec], hostname: &str) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-/// The Node one VM takes among the free Nodes, and how: IP first, then hostname.
-fn match_vm(vm: &Vm, nodes: &[NodeView<'_>], taken: &[bool]) -> Option<(usize, &'static str)> {
+/// How a VM is matched with a Node.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// A Node whose `InternalIP` or `ExternalIP` is the VM's `default_ip`, unless another
+    /// `VPSieNode` claimed it.
+    Ip,
+    /// A Node whose name, Hostname address or `vpsienode` label names the VM's hostname.
+    Hostname,
+}
+
+/// The Node one VM takes among the free Nodes in `pass`, the newest when several qualify.
+fn match_vm(vm: &Vm, nodes: &[NodeView<'_>], taken: &[bool], pass: Pass) -> Option<usize> {
     let host = vm.hostname.trim().to_lowercase();
     let free = |i: usize| !taken[i] && !nodes[i].control_plane;
     let newest = |pick: &dyn Fn(&NodeView<'_>) -> bool| {
@@ -326,21 +343,18 @@ fn match_vm(vm: &Vm, nodes: &[NodeView<'_>], taken: &[bool]) -> Option<(usize, &
             .max_by_key(|(_, n)| (n.created.unwrap_or(i64::MIN), Reverse(n.name)))
             .map(|(i, _)| i)
     };
-    let ip = vm
-        .default_ip
-        .as_deref()
-        .map(str::trim)
-        .filter(|ip| !ip.is_empty());
-    if let Some(ip) = ip {
-        let by_ip = newest(&|n| n.ips.contains(&ip) && !n.claimed_by_other(&host));
-        if let Some(i) = by_ip {
-            return Some((i, "ip"));
+    match pass {
+        Pass::Ip => {
+            let ip = vm
+                .default_ip
+                .as_deref()
+                .map(str::trim)
+                .filter(|ip| !ip.is_empty())?;
+            newest(&|n| n.ips.contains(&ip) && !n.claimed_by_other(&host))
         }
+        Pass::Hostname if host.is_empty() => None,
+        Pass::Hostname => newest(&|n| n.hostname_matches(&host)),
     }
-    if host.is_empty() {
-        return None;
-    }
-    newest(&|n| n.hostname_matches(&host)).map(|i| (i, "hostname"))
 }
 
 /// Matches the VMs with the Nodes and checks the groups: one result per group, per VM of a
@@ -364,12 +378,19 @@ pub fn compare(input: &VpsieInput<'_>) -> VpsieResults {
             &vm.hostname,
         )
     });
+    // IP first for every candidate, then hostname for those still unmatched: an exact address
+    // is never lost to a newer VM whose hostname merely resembles the Node's name.
     let mut taken = vec![false; nodes.len()];
     let mut matched: Vec<Option<(usize, &'static str)>> = vec![None; input.vms.len()];
-    for i in candidates {
-        if let Some((n, by)) = match_vm(&input.vms[i], &nodes, &taken) {
-            taken[n] = true;
-            matched[i] = Some((n, by));
+    for (pass, by) in [(Pass::Ip, "ip"), (Pass::Hostname, "hostname")] {
+        for &i in &candidates {
+            if matched[i].is_some() {
+                continue;
+            }
+            if let Some(n) = match_vm(&input.vms[i], &nodes, &taken, pass) {
+                taken[n] = true;
+                matched[i] = Some((n, by));
+            }
         }
     }
     let mut results = VpsieResults::default();
@@ -416,7 +437,11 @@ fn vm_result(
     matched: Option<(usize, &'static str)>,
     nodes: &[NodeView<'_>],
 ) -> VmResult {
-    let age = created.map(|c| input.now_epoch - c);
+    // A creation time far after the run's time (a clock behind the cloud's, or a report time
+    // fixed by `SOURCE_DATE_EPOCH`) says nothing about the VM's age: unknown, not young.
+    let age = created
+        .map(|c| input.now_epoch.saturating_sub(c))
+        .filter(|age| *age >= input.discovery_timeout_secs.saturating_neg());
     let mut result = VmResult {
         hostname: vm.hostname.clone(),
         id: vm.id,
@@ -472,7 +497,7 @@ fn vm_result(
         }
         None => {
             result.notes.push(
-                "no Node matched, and the VM's age is unknown (`created_on` absent or not RFC 3339)"
+                "no Node matched, and the VM's age is unknown (`created_on` absent, not RFC 3339, or later than the report's time)"
                     .to_owned(),
             );
             VpsieStatus::FailedToJoin

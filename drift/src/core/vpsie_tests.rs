@@ -294,6 +294,26 @@ fn d9_concurrent_provisioning_ips_decide() {
     assert_eq!(vm_of(&r, "workers-abcd").node.as_deref(), Some("node-a"));
 }
 
+/// IP first for every VM, then hostname: a newer VM whose hostname resembles a Node's claim
+/// never takes the Node an older VM has by address.
+#[test]
+fn d9_ip_matches_of_every_vm_come_before_hostname_matches() {
+    let vms = [
+        vm(2, "workers-ab-x", "10.0.0.9", 60),
+        vm(1, "workers-ab", "10.0.0.1", 120),
+    ];
+    let nodes = [node(
+        "node-x",
+        "10.0.0.1",
+        &labelled("workers", "workers-ab"),
+        10,
+    )];
+    let r = workers(&vms, &nodes);
+    assert_eq!(vm_of(&r, "workers-ab").node.as_deref(), Some("node-x"));
+    assert_eq!(vm_of(&r, "workers-ab").matched_by.as_deref(), Some("ip"));
+    assert_eq!(vm_of(&r, "workers-ab-x").node, None);
+}
+
 #[test]
 fn d9_one_node_is_never_matched_to_two_vms() {
     let r = workers(
@@ -876,4 +896,22 @@ fn json_carries_the_vpsie_section_in_camel_case() {
         "autoscaler.vpsie.com/managed"
     );
     assert_eq!(v["groups"][1]["minNodes"], 0);
+}
+
+/// A creation time far after the run's time (a report time fixed by `SOURCE_DATE_EPOCH`, a
+/// clock behind the cloud's) is an unknown age, never a young VM: no Node is `failed-to-join`.
+/// A little after (clock skew within the discovery timeout) is still `joining`.
+#[test]
+fn d1_a_creation_time_after_the_run_is_not_a_young_vm() {
+    let r = workers(
+        &[
+            vm(1, "workers-later", "10.0.0.1", -86_400),
+            vm(2, "workers-skewed", "10.0.0.2", -30),
+        ],
+        &[],
+    );
+    let later = vm_of(&r, "workers-later");
+    assert_eq!(later.status, VpsieStatus::FailedToJoin, "{later:?}");
+    assert!(later.notes.iter().any(|n| n.contains("age is unknown")));
+    assert_eq!(vm_of(&r, "workers-skewed").status, VpsieStatus::Joining);
 }

@@ -488,6 +488,31 @@ fn parse_file(file: &Path, text: &str, json_name: bool) -> Result<Vec<Value>, Dr
     })
 }
 
+/// A cloud snapshot file (JSON), read up to `limit` bytes and parsed; the error names the file
+/// and, for bad JSON, the line and column, never the content.
+pub(crate) fn read_json(file: &Path, limit: u64) -> Result<Value, DriftError> {
+    let text = read_bounded(file, limit)?;
+    serde_json::from_str(&text).map_err(|e| {
+        invalid_file(
+            file,
+            format!(
+                "is not valid JSON ({:?} error at line {}, column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            ),
+        )
+    })
+}
+
+/// The error of a cloud snapshot `file` whose content is not what it should be.
+pub(crate) fn invalid_file(file: &Path, message: String) -> DriftError {
+    DriftError::Invalid {
+        path: format!("`{}`", file.display()),
+        message,
+    }
+}
+
 /// A snapshot file's text: a regular file (checked before it is opened, as opening a FIFO
 /// blocks), at most `limit` bytes by its metadata and by what is actually read.
 pub(crate) fn read_bounded(file: &Path, limit: u64) -> Result<String, DriftError> {

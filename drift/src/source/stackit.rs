@@ -82,19 +82,8 @@ fn cloud_error(source: CloudError) -> DriftError {
 /// The file is not a regular file, is too large, is not JSON (reported by line and column,
 /// never by content), or an item is not a server (named by its place).
 pub fn read_snapshot(path: &Path, max_file_bytes: u64) -> Result<Vec<Server>, DriftError> {
-    let text = crate::source::snapshot::read_bounded(path, max_file_bytes)?;
-    let invalid = |message: String| DriftError::Invalid {
-        path: format!("`{}`", path.display()),
-        message,
-    };
-    let value: Value = serde_json::from_str(&text).map_err(|e| {
-        invalid(format!(
-            "is not valid JSON ({:?} error at line {}, column {})",
-            e.classify(),
-            e.line(),
-            e.column()
-        ))
-    })?;
+    let value = crate::source::snapshot::read_json(path, max_file_bytes)?;
+    let invalid = |message: String| crate::source::snapshot::invalid_file(path, message);
     let responses: Vec<(String, &Value)> = match &value {
         Value::Array(list) => list
             .iter()

@@ -54,6 +54,21 @@ pub struct VpsieListing {
 /// The snapshot cannot be read or parsed (the error names the file and the item), or an API
 /// call failed ([`DriftError::Cloud`]: never a credential, a token response or a `5xx` body).
 pub fn listing(source: &VpsieSource) -> Result<VpsieListing, DriftError> {
+    let mut listing = list(source)?;
+    // A VM listed twice (a server that ignores the page asked for, a snapshot of overlapping
+    // pages) counts once.
+    let mut seen = std::collections::BTreeSet::new();
+    listing.vms.retain(|vm| {
+        seen.insert((
+            vm.id,
+            vm.identifier.clone(),
+            vm.id.is_none().then(|| vm.hostname.clone()),
+        ))
+    });
+    Ok(listing)
+}
+
+fn list(source: &VpsieSource) -> Result<VpsieListing, DriftError> {
     match source {
         VpsieSource::Snapshot {
             path,
@@ -106,19 +121,8 @@ fn cloud_error(what: &str, source: CloudError) -> DriftError {
 /// The file is not a regular file, is too large, is not JSON (reported by line and column,
 /// never by content), or an item is not a VM or node group (named by its place).
 pub fn read_snapshot(path: &Path, max_file_bytes: u64) -> Result<VpsieListing, DriftError> {
-    let text = crate::source::snapshot::read_bounded(path, max_file_bytes)?;
-    let invalid = |message: String| DriftError::Invalid {
-        path: format!("`{}`", path.display()),
-        message,
-    };
-    let value: Value = serde_json::from_str(&text).map_err(|e| {
-        invalid(format!(
-            "is not valid JSON ({:?} error at line {}, column {})",
-            e.classify(),
-            e.line(),
-            e.column()
-        ))
-    })?;
+    let value = crate::source::snapshot::read_json(path, max_file_bytes)?;
+    let invalid = |message: String| crate::source::snapshot::invalid_file(path, message);
     if !value.is_object() {
         return Err(invalid(
             "is not a VPSie snapshot (`{\"vms\": [...], \"nodeGroups\": [...]}`)".to_owned(),
@@ -182,6 +186,25 @@ mod tests {
         assert!(listing.groups_listed);
         let (_d, path) = snapshot(&json!({"vms": []}));
         assert!(!read_snapshot(&path, 1 << 20).unwrap().groups_listed);
+    }
+
+    #[test]
+    fn a_vm_listed_twice_counts_once() {
+        let (_d, path) = snapshot(&json!({"vms": [
+            {"id": 1, "hostname": "general-a"}, {"id": 1, "hostname": "general-a"},
+            {"id": 2, "hostname": "general-b"}, {"hostname": "x"}, {"hostname": "x"},
+        ]}));
+        let source = VpsieSource::Snapshot {
+            path,
+            max_file_bytes: 1 << 20,
+        };
+        let hosts: Vec<String> = listing(&source)
+            .unwrap()
+            .vms
+            .into_iter()
+            .map(|v| v.hostname)
+            .collect();
+        assert_eq!(hosts, ["general-a", "general-b", "x"]);
     }
 
     #[test]
