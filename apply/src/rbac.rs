@@ -28,6 +28,8 @@ use plinth_vocab::names::is_dns_label;
 
 /// The group of the Events plinth emits.
 pub const EVENTS_GROUP: &str = "events.k8s.io";
+/// The group of KubeVirt's VMs, whose run state `drift --cloud` reads.
+pub const KUBEVIRT_GROUP: &str = "kubevirt.io";
 
 /// The resource names (plurals) of the built-in kinds, by API group: Kubernetes' own and the
 /// custom resources plinth's built-in catalog and worker pools render (their plurals and
@@ -335,6 +337,10 @@ pub struct RbacOptions {
     /// A Role in the namespace of a kind whose objects all live in that one namespace, instead
     /// of `ClusterRole` rules.
     pub namespaced_roles: bool,
+    /// What `drift --cloud` reads besides the rendered kinds: Nodes (`get`, `list`), and
+    /// KubeVirt `VirtualMachine`s and `VirtualMachineInstance`s (`list`) in the namespaces
+    /// plinth manages.
+    pub cloud: bool,
 }
 
 impl Default for RbacOptions {
@@ -346,6 +352,7 @@ impl Default for RbacOptions {
             prune_namespaces: false,
             prune_crds: false,
             namespaced_roles: true,
+            cloud: false,
         }
     }
 }
@@ -648,11 +655,45 @@ pub fn derive(
         // `get`: a standing problem's Event (a refused patch) is looked up before it is
         // created again, so a run with nothing to do writes nothing.
         .extend([Verb::Get, Verb::Create, Verb::Patch]);
-    if read_nodes {
+    if read_nodes || options.cloud {
         grants
             .entry((Home::Cluster, String::new(), "nodes".to_owned()))
             .or_default()
             .extend([Verb::Get, Verb::List]);
+    }
+    if options.cloud {
+        // The namespaces plinth manages: those its objects live in and the Namespaces it
+        // renders; the VMs there are read with `--all-vms`, the rendered ones always.
+        let managed: BTreeSet<String> = kinds
+            .iter()
+            .flat_map(|((group, kind), k)| {
+                let own = (group.is_empty() && kind == "Namespace").then(|| {
+                    desired
+                        .iter()
+                        .filter(|d| d.index.kind == "Namespace" && d.index.api_version == "v1")
+                        .map(|d| d.index.name.clone())
+                        .collect::<Vec<_>>()
+                });
+                k.namespaces
+                    .iter()
+                    .flatten()
+                    .cloned()
+                    .chain(own.into_iter().flatten())
+            })
+            .collect();
+        for plural in ["virtualmachines", "virtualmachineinstances"] {
+            let homes: Vec<Home> = if options.namespaced_roles && !managed.is_empty() {
+                managed.iter().cloned().map(Home::Role).collect()
+            } else {
+                vec![Home::Cluster]
+            };
+            for home in homes {
+                grants
+                    .entry((home, KUBEVIRT_GROUP.to_owned(), plural.to_owned()))
+                    .or_default()
+                    .insert(Verb::List);
+            }
+        }
     }
     // One rule per (group, verbs), listing its resources.
     let mut rules: BTreeMap<Home, ByGroupAndVerbs> = BTreeMap::new();
@@ -879,6 +920,49 @@ mod tests {
         assert!(rbac.allows(Verb::List, "", "nodes", None));
         assert!(rbac.allows(Verb::Get, "", "nodes", None));
         assert!(!rbac.allows(Verb::Patch, "", "nodes", None));
+    }
+
+    /// `--cloud`: Nodes, and the VMs and their instances listed in each managed namespace
+    /// (a Role there), nothing written.
+    #[test]
+    fn cloud_drift_reads_nodes_and_the_vms_of_the_managed_namespaces() {
+        let desired = objects(vec![
+            obj("v1", "ConfigMap", Some("apps"), "a"),
+            obj("v1", "Namespace", None, "vms"),
+        ]);
+        let cloud = RbacOptions {
+            cloud: true,
+            ..RbacOptions::default()
+        };
+        let rbac = derive(
+            "c1",
+            &desired,
+            &Resources::new(&desired, None),
+            false,
+            &cloud,
+        )
+        .unwrap();
+        assert!(rbac.allows(Verb::List, "", "nodes", None));
+        for ns in ["apps", "vms"] {
+            for plural in ["virtualmachines", "virtualmachineinstances"] {
+                assert!(
+                    rbac.allows(Verb::List, KUBEVIRT_GROUP, plural, Some(ns)),
+                    "{plural} in {ns}"
+                );
+                assert!(!rbac.allows(Verb::Patch, KUBEVIRT_GROUP, plural, Some(ns)));
+            }
+        }
+        assert!(!rbac.allows(Verb::List, KUBEVIRT_GROUP, "virtualmachines", Some("other")));
+        let plain = derive(
+            "c1",
+            &desired,
+            &Resources::new(&desired, None),
+            false,
+            &RbacOptions::default(),
+        )
+        .unwrap();
+        assert!(!plain.allows(Verb::List, "", "nodes", None));
+        assert!(!plain.allows(Verb::List, KUBEVIRT_GROUP, "virtualmachines", Some("apps")));
     }
 
     #[test]

@@ -388,6 +388,11 @@ pub struct RbacArgs {
     /// namespace (drift and prune then look for their orphans in every namespace)
     #[arg(long)]
     pub cluster_role_only: bool,
+    /// Also what `drift --cloud` reads in the cluster: Nodes, and the KubeVirt VMs and their
+    /// instances in the namespaces plinth manages (the cloud credentials Secret is granted by
+    /// name, by hand)
+    #[arg(long)]
+    pub cloud: bool,
     /// Folder of CRDs naming custom kinds (default: the `schemas` setting of plinth.yaml)
     #[arg(long, value_name = "DIR")]
     pub crds: Option<PathBuf>,

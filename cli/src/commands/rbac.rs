@@ -23,6 +23,7 @@ pub fn run(args: RbacArgs, global: &GlobalSettings) -> Result<Outcome, CommandEr
         prune_namespaces,
         prune_crds,
         cluster_role_only,
+        cloud,
         crds,
     } = args;
     let request = RbacRequest {
@@ -36,6 +37,7 @@ pub fn run(args: RbacArgs, global: &GlobalSettings) -> Result<Outcome, CommandEr
             prune_namespaces,
             prune_crds,
             namespaced_roles: !cluster_role_only,
+            cloud,
         },
     };
     let notices = crate::progress::Notices::new(printer);
