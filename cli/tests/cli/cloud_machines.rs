@@ -23,6 +23,17 @@ const CLIENT_ID: &str = "plinth-drift@example";
 /// A client secret with every character form encoding must escape, and what would inject a
 /// field if it were not escaped.
 const CLIENT_SECRET: &str = "s3&cr=t+%2F x/ü&clientId=evil";
+/// `plinth drift . --cluster plain-west --cloud-only` with the rendered objects as the
+/// Kubernetes snapshot: settings are checked before the VPSie API would be reached.
+const OFFLINE_CLOUD_ONLY: [&str; 7] = [
+    "drift",
+    ".",
+    "--cluster",
+    "plain-west",
+    "--cloud-only",
+    "--snapshot",
+    "rendered/plain-west",
+];
 /// The client credentials in the environment.
 const ENV_CREDENTIALS: [(&str, &str); 2] = [
     ("VPSIE_CLIENT_ID", CLIENT_ID),
@@ -420,18 +431,7 @@ fn bad_vpsie_settings_exit_2_naming_the_field() {
     text.push_str(&vpsie.url());
     text.push('\n');
     fs_err::write(&path, text).unwrap();
-    let mut cmd = command(
-        repo.path(),
-        &[
-            "drift",
-            ".",
-            "--cluster",
-            "plain-west",
-            "--cloud-only",
-            "--snapshot",
-            "rendered/plain-west",
-        ],
-    );
+    let mut cmd = command(repo.path(), &OFFLINE_CLOUD_ONLY);
     cmd.envs(ENV_CREDENTIALS);
     let out = cmd.output().unwrap();
     assert_exit(
@@ -445,18 +445,7 @@ fn bad_vpsie_settings_exit_2_naming_the_field() {
     assert_no_credential(&out, &vpsie);
     // A plain-http endpoint is refused before anything is sent.
     let repo = example_copy();
-    let mut cmd = command(
-        repo.path(),
-        &[
-            "drift",
-            ".",
-            "--cluster",
-            "plain-west",
-            "--cloud-only",
-            "--snapshot",
-            "rendered/plain-west",
-        ],
-    );
+    let mut cmd = command(repo.path(), &OFFLINE_CLOUD_ONLY);
     cmd.env("VPSIE_API_URL", "http://api.vpsie.example/v2")
         .env("VPSIE_TOKEN", "tok-123");
     let out = cmd.output().unwrap();
