@@ -53,8 +53,20 @@ pub fn request(
     env: &CloudEnv,
 ) -> Result<Option<CloudRequest>, CommandError> {
     let every = args.cloud || args.cloud_only;
+    // A VPSie flag that would do nothing is an error, not a silent no-op.
+    let vpsie_flag = [
+        (args.vpsie_credentials.is_some(), "--vpsie-credentials"),
+        (args.discovery_timeout.is_some(), "--discovery-timeout"),
+    ]
+    .into_iter()
+    .find_map(|(given, flag)| given.then_some(flag));
     if !every && args.cloud_snapshot.is_none() && args.vpsie_snapshot.is_none() && !args.all_vms {
-        return Ok(None);
+        return match vpsie_flag {
+            Some(flag) => Err(CommandError::user(format!(
+                "`{flag}` does nothing without `--cloud`, `--cloud-only` or `--vpsie-snapshot`"
+            ))),
+            None => Ok(None),
+        };
     }
     let fleet = engine::open_cluster(place.repo, place.cluster)?;
     let prepared = fleet.prepare(place.cluster)?;
@@ -96,6 +108,12 @@ pub fn request(
                 .discovery_timeout(args.discovery_timeout.as_deref())?,
         })
     } else {
+        if let Some(flag) = vpsie_flag {
+            return Err(CommandError::user(format!(
+                "`{flag}` does nothing here: cluster `{}` renders no VPSie NodeGroup and sets no `clouds.vpsie`, and no `--vpsie-snapshot` is given",
+                place.cluster
+            )));
+        }
         None
     };
     let kubevirt = (args.all_vms || (every && uses.kubevirt)).then_some(KubevirtRequest {

@@ -443,6 +443,35 @@ fn bad_vpsie_settings_exit_2_naming_the_field() {
         ],
     );
     assert_no_credential(&out, &vpsie);
+    // VPSie flags that would do nothing are refused, not ignored.
+    for (args, needle) in [
+        (
+            &["--discovery-timeout", "20m"][..],
+            "`--discovery-timeout` does nothing without `--cloud`",
+        ),
+        (
+            &[
+                "--cloud-only",
+                "--cloud-snapshot",
+                "x.json",
+                "--vpsie-credentials",
+                "c.yaml",
+            ][..],
+            "`--vpsie-credentials` does nothing here: cluster `gpu-east` renders no VPSie NodeGroup",
+        ),
+    ] {
+        let mut all = vec![
+            "drift",
+            "examples/fleet",
+            "--cluster",
+            "gpu-east",
+            "--snapshot",
+            "examples/fleet/rendered/gpu-east",
+        ];
+        all.extend_from_slice(args);
+        let out = command(&workspace(), &all).output().unwrap();
+        assert_exit(&out, 2, &[needle]);
+    }
     // A plain-http endpoint is refused before anything is sent.
     let repo = example_copy();
     let mut cmd = command(repo.path(), &OFFLINE_CLOUD_ONLY);
