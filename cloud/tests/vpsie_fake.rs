@@ -734,3 +734,47 @@ async fn no_credential_reaches_any_error_display_or_debug() {
         }
     }
 }
+
+/// The nodes of a VPSie-managed cluster from its info (`GET /k8s/cluster/byId/{id}`): every
+/// list read, each node once, its role from the list it came from; an unknown cluster is an
+/// error, an element without hostname names its place.
+#[tokio::test]
+async fn cluster_nodes_from_the_cluster_info_each_once() {
+    let fake = start(scenario().with(|s| {
+        s.clusters.insert(
+            CLUSTER.to_owned(),
+            json!({"identifier": CLUSTER, "cluster_name": "c",
+                "nodes": [{"identifier": "n-1", "hostname": "w1", "ip": "10.0.0.1", "status": "running", "role": "slave"},
+                          {"identifier": "m-1", "hostname": "m1", "ip": "10.0.0.9", "status": "running", "role": "master"}],
+                "slaves": [{"identifier": "n-1", "hostname": "w1", "ip": "10.0.0.1"},
+                           {"identifier": "n-2", "hostname": "w2", "ip": "10.0.0.2"}],
+                "masters": [{"identifier": "m-1", "hostname": "m1"}]}),
+        );
+        s.clusters.insert("broken".to_owned(), json!({"nodes": [{"ip": "10.0.0.3"}]}));
+    }));
+    let client = client(&fake);
+    let nodes = client.cluster_nodes(CLUSTER, deadline()).await.unwrap();
+    let names: Vec<(&str, Option<&str>)> = nodes
+        .iter()
+        .map(|n| (n.hostname.as_str(), n.role.as_deref()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("w1", Some("slave")),
+            ("m1", Some("master")),
+            ("w2", Some("slave"))
+        ]
+    );
+    assert!(nodes[1].is_master());
+    let err = client
+        .cluster_nodes("broken", deadline())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`data.nodes[0]` has no `hostname`"),
+        "{err}"
+    );
+    assert!(client.cluster_nodes("unknown", deadline()).await.is_err());
+}

@@ -126,6 +126,10 @@ fn run(vpsie_vms: usize, kubevirt_vms: usize) {
             // Tokens expire by the fake's clock; the client reads the real one.
             s.start = std::time::SystemTime::now();
             s.vms = (0..vpsie_vms).map(vm).collect();
+            s.clusters.insert(
+                VPSIE_CLUSTER.to_owned(),
+                json!({"identifier": VPSIE_CLUSTER, "nodes": []}),
+            );
             s.node_groups.insert(
                 VPSIE_CLUSTER.to_owned(),
                 (0..GROUPS)
@@ -211,10 +215,11 @@ fn run(vpsie_vms: usize, kubevirt_vms: usize) {
     );
     let _ = writeln!(
         out,
-        "  VPSie requests     token {}, VM list {}, node groups {}",
+        "  VPSie requests     token {}, VM list {}, node groups {}, cluster info {}",
         fake.requests_to(Route::Token).len(),
         fake.requests_to(Route::Vms).len(),
-        fake.requests_to(Route::NodeGroups).len()
+        fake.requests_to(Route::NodeGroups).len(),
+        fake.requests_to(Route::ClusterInfo).len()
     );
     let _ = writeln!(
         out,

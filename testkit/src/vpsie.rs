@@ -19,6 +19,8 @@
 //!   pagination}`, `?page=N`);
 //! - `GET {base}/k8s/node/groups/byClusterId/{id}`: the node groups of that cluster in the
 //!   envelope `{error, code, message, data}` (`404` with `error: true` for another cluster);
+//! - `GET {base}/k8s/cluster/byId/{id}`: the cluster info of [`VpsieScenario::clusters`] in
+//!   the same envelope (`data: {identifier, nodes[], masters[], slaves[], ...}`);
 //! - a token in `Authorization: Bearer` or `Vpsie-Auth` (both accepted, the log says which):
 //!   one the fake issued and that has not expired on its clock, or a static token of the
 //!   scenario; else `401`;
@@ -54,6 +56,7 @@ pub enum Route {
     Token,
     Vms,
     NodeGroups,
+    ClusterInfo,
 }
 
 /// What a fault answers instead of the normal answer.
@@ -129,6 +132,9 @@ pub struct VpsieScenario {
     pub vms: Vec<Value>,
     /// The node groups (JSON values) per cluster identifier; another cluster is `404`.
     pub node_groups: BTreeMap<String, Vec<Value>>,
+    /// The cluster info (`data` of `GET /k8s/cluster/byId/{id}`) per cluster identifier;
+    /// another cluster is `404`.
+    pub clusters: BTreeMap<String, Value>,
     /// Serves `GET /vm` in pages of this size with a `pagination` object.
     pub page_size: Option<usize>,
     /// Tokens accepted as given.
@@ -150,6 +156,7 @@ impl VpsieScenario {
             start: UNIX_EPOCH + Duration::from_secs(DEFAULT_START_SECS),
             vms: Vec::new(),
             node_groups: BTreeMap::new(),
+            clusters: BTreeMap::new(),
             page_size: None,
             static_tokens: Vec::new(),
             faults: Vec::new(),
@@ -393,12 +400,18 @@ fn route_of(base: &str, path: &str) -> (Option<Route>, String) {
     if rest == "/vm" {
         return (Some(Route::Vms), String::new());
     }
-    match rest.strip_prefix("/k8s/node/groups/byClusterId/") {
-        Some(id) if !id.is_empty() && !id.contains('/') => {
-            (Some(Route::NodeGroups), percent_decode(id))
+    for (prefix, route) in [
+        ("/k8s/node/groups/byClusterId/", Route::NodeGroups),
+        ("/k8s/cluster/byId/", Route::ClusterInfo),
+    ] {
+        if let Some(id) = rest.strip_prefix(prefix)
+            && !id.is_empty()
+            && !id.contains('/')
+        {
+            return (Some(route), percent_decode(id));
         }
-        _ => (None, String::new()),
     }
+    (None, String::new())
 }
 
 /// `%XX` sequences decoded (a path segment: `+` stays `+`); invalid ones kept as sent.
@@ -522,7 +535,15 @@ fn answer(incoming: &Received, s: &mut Shared) -> Outcome {
             }
             match route {
                 Route::Vms => vms(incoming, &s.scenario),
-                _ => node_groups(incoming, &s.scenario),
+                Route::ClusterInfo => {
+                    by_cluster(s.scenario.clusters.get(&incoming.cluster).cloned())
+                }
+                _ => by_cluster(
+                    s.scenario
+                        .node_groups
+                        .get(&incoming.cluster)
+                        .map(|g| Value::Array(g.clone())),
+                ),
             }
         }
     }
@@ -635,12 +656,13 @@ fn vms(incoming: &Received, scenario: &VpsieScenario) -> Outcome {
     ))
 }
 
-/// `GET /k8s/node/groups/byClusterId/{id}`.
-fn node_groups(incoming: &Received, scenario: &VpsieScenario) -> Outcome {
-    match scenario.node_groups.get(&incoming.cluster) {
-        Some(groups) => Outcome::plain(reply(
+/// `GET /k8s/node/groups/byClusterId/{id}` and `GET /k8s/cluster/byId/{id}`: `data`, the
+/// cluster's, in the envelope; `404` for a cluster the scenario does not know.
+fn by_cluster(data: Option<Value>) -> Outcome {
+    match data {
+        Some(data) => Outcome::plain(reply(
             StatusCode::OK,
-            &json!({"error": false, "code": 200, "message": "", "data": groups}),
+            &json!({"error": false, "code": 200, "message": "", "data": data}),
         )),
         None => Outcome::plain(reply(
             StatusCode::NOT_FOUND,

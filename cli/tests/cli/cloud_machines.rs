@@ -153,6 +153,10 @@ fn example_vpsie(edit: impl FnOnce(&mut VpsieScenario)) -> FakeVpsie {
             VPSIE_CLUSTER.to_owned(),
             recorded["nodeGroups"]["data"].as_array().unwrap().clone(),
         );
+        s.clusters.insert(
+            VPSIE_CLUSTER.to_owned(),
+            recorded["clusterInfo"]["data"].clone(),
+        );
         edit(s);
     }))
     .unwrap()

@@ -20,7 +20,7 @@ use reqwest::Url;
 use serde_json::{Map, Value};
 
 use super::auth::{AuthHeader, Credentials, TokenSource};
-use super::model::{NodeGroupInfo, Vm};
+use super::model::{ClusterNode, NodeGroupInfo, Vm};
 use super::{join, without_detail};
 use crate::clock::Clock;
 use crate::error::CloudError;
@@ -34,6 +34,7 @@ pub const MAX_PAGES: u64 = 100;
 /// The operation names errors use (the autoscaler's).
 const LIST_VMS: &str = "ListVMs";
 const LIST_NODE_GROUPS: &str = "ListK8sNodeGroups";
+const GET_CLUSTER_INFO: &str = "GetK8sClusterInfo";
 
 /// Where and how to reach the VPSie API.
 #[derive(Debug, Clone)]
@@ -154,18 +155,35 @@ impl VpsieClient {
         cluster_identifier: &str,
         deadline: Deadline,
     ) -> Result<Vec<NodeGroupInfo>, CloudError> {
-        let id = cluster_identifier.trim();
-        if id.is_empty() || id == "." || id == ".." || id.chars().any(char::is_control) {
-            return Err(CloudError::config(
-                "the cluster identifier",
-                "is empty or not usable in a URL path",
-            ));
-        }
+        let id = path_segment(cluster_identifier)?;
         let url = join(&self.base, &["k8s", "node", "groups", "byClusterId", id]);
         let (request, doc) = self
             .get(LIST_NODE_GROUPS, &url, Vec::new(), deadline)
             .await?;
         items(&request, doc, NodeGroupInfo::from_value)
+    }
+
+    /// The nodes of the VPSie-managed cluster `cluster_identifier` as its cluster info lists
+    /// them (`GET {base}/k8s/cluster/byId/{id}`: `data.nodes[]`, `masters[]`, `slaves[]`, each
+    /// node once by identifier, else hostname).
+    ///
+    /// # Errors
+    /// The identifier is not a path segment, the request fails, the envelope says
+    /// `error: true`, `data` is not an object, or an element is not a node.
+    pub async fn cluster_nodes(
+        &self,
+        cluster_identifier: &str,
+        deadline: Deadline,
+    ) -> Result<Vec<ClusterNode>, CloudError> {
+        let id = path_segment(cluster_identifier)?;
+        let url = join(&self.base, &["k8s", "cluster", "byId", id]);
+        let (request, doc) = self
+            .get(GET_CLUSTER_INFO, &url, Vec::new(), deadline)
+            .await?;
+        match doc.get("data") {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(data) => ClusterNode::all_of(data).map_err(|m| decode(&request, m)),
+        }
     }
 
     /// One `GET` with the current token (and, after a `401` with renewable credentials, once
@@ -213,6 +231,18 @@ impl VpsieClient {
             .await?;
         Ok((call.describe(), reply.body))
     }
+}
+
+/// `cluster_identifier` as one segment of a URL path, or a configuration error.
+fn path_segment(cluster_identifier: &str) -> Result<&str, CloudError> {
+    let id = cluster_identifier.trim();
+    if id.is_empty() || id == "." || id == ".." || id.chars().any(char::is_control) {
+        return Err(CloudError::config(
+            "the cluster identifier",
+            "is empty or not usable in a URL path",
+        ));
+    }
+    Ok(id)
 }
 
 fn decode(request: &str, message: String) -> CloudError {

@@ -9,7 +9,7 @@ pub mod model;
 
 pub use auth::{AuthHeader, Credentials};
 pub use client::{DEFAULT_BASE_URL, VpsieClient, VpsieConfig};
-pub use model::{NodeGroupInfo, Vm};
+pub use model::{ClusterNode, NodeGroupInfo, Vm};
 
 use reqwest::Url;
 

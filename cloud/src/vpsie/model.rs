@@ -136,6 +136,106 @@ impl NodeGroupInfo {
     }
 }
 
+/// One node of a VPSie-managed Kubernetes cluster, as the cluster-info endpoint lists it
+/// (`GET /k8s/cluster/byId/{id}`, `nodes[]`, `masters[]`, `slaves[]`: `K8sClusterNode`).
+/// VPSie-managed nodes may be missing from `GET /vm`; the autoscaler then matches a Node with
+/// such an entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterNode {
+    /// The node's UUID (`identifier`).
+    pub identifier: Option<String>,
+    pub hostname: String,
+    pub ip: Option<String>,
+    /// `running`, ...
+    pub status: Option<String>,
+    /// `master` or `slave` (`role`, else the list it came from).
+    pub role: Option<String>,
+}
+
+impl ClusterNode {
+    /// The node of one element of a cluster-info list (`list`: `nodes`, `masters`, `slaves`).
+    ///
+    /// # Errors
+    /// The element is not an object or has no `hostname`.
+    pub fn from_value(value: &Value, list: &str) -> Result<Self, String> {
+        if !value.is_object() {
+            return Err("is not a JSON object".to_owned());
+        }
+        let role = text(value, "role").or_else(|| match list {
+            "masters" => Some("master".to_owned()),
+            "slaves" => Some("slave".to_owned()),
+            _ => None,
+        });
+        Ok(Self {
+            identifier: text(value, "identifier"),
+            hostname: text(value, "hostname").ok_or("has no `hostname`")?,
+            ip: text(value, "ip"),
+            status: text(value, "status"),
+            role,
+        })
+    }
+
+    /// Every node of a cluster info's `data` (`nodes[]`, `slaves[]`, `masters[]`), each once
+    /// (by identifier, else hostname in any case), in that order.
+    ///
+    /// # Errors
+    /// `data` is not an object, a list is not a list, or an element is not a node; the message
+    /// names the place (`` `data.nodes[2]` has no `hostname` ``), never a value.
+    pub fn all_of(data: &Value) -> Result<Vec<Self>, String> {
+        let Value::Object(data) = data else {
+            return Err("`data` is not an object".to_owned());
+        };
+        let mut out: Vec<Self> = Vec::new();
+        for list in ["nodes", "slaves", "masters"] {
+            let elements = match data.get(list) {
+                Some(Value::Array(elements)) => elements.as_slice(),
+                None | Some(Value::Null) => &[],
+                Some(_) => return Err(format!("`data.{list}` is not a list")),
+            };
+            for (i, element) in elements.iter().enumerate() {
+                let node = Self::from_value(element, list)
+                    .map_err(|m| format!("`data.{list}[{i}]` {m}"))?;
+                let seen = out.iter().any(|n| match (&n.identifier, &node.identifier) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => n.hostname.eq_ignore_ascii_case(&node.hostname),
+                });
+                if !seen {
+                    out.push(node);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether the node is a control-plane node (`role` `master`).
+    pub fn is_master(&self) -> bool {
+        self.role
+            .as_deref()
+            .is_some_and(|r| r.eq_ignore_ascii_case("master"))
+    }
+
+    /// The node as a VM of the VM list would be (no id, no creation time): what matching reads.
+    pub fn as_vm(&self) -> Vm {
+        Vm {
+            id: None,
+            identifier: self.identifier.clone(),
+            name: Some(self.hostname.clone()),
+            hostname: self.hostname.clone(),
+            status: self.status.clone(),
+            default_ip: self.ip.clone(),
+            default_ipv6: None,
+            private_ip: None,
+            boxsize_id: None,
+            datacenter_id: None,
+            boximage_id: None,
+            os_name: None,
+            os_version: None,
+            created_on: None,
+            tags: Vec::new(),
+        }
+    }
+}
+
 /// A string field (a number is written as its digits); empty strings are absent.
 fn text(value: &Value, field: &str) -> Option<String> {
     match value.get(field)? {
@@ -175,6 +275,25 @@ mod tests {
         assert!(!named.is_running());
         assert!(Vm::from_value(&json!({"id": 1})).is_err());
         assert!(Vm::from_value(&json!([1])).is_err());
+    }
+
+    #[test]
+    fn a_cluster_node_is_read_with_its_role() {
+        let n = ClusterNode::from_value(
+            &json!({"identifier": "u-1", "hostname": "k8s-w1", "ip": "10.0.0.7", "status": "running"}),
+            "slaves",
+        )
+        .unwrap();
+        assert_eq!(n.role.as_deref(), Some("slave"));
+        assert!(!n.is_master());
+        let vm = n.as_vm();
+        assert_eq!((vm.id, vm.default_ip.as_deref()), (None, Some("10.0.0.7")));
+        assert!(ClusterNode::from_value(&json!({"role": "master"}), "nodes").is_err());
+        assert!(
+            ClusterNode::from_value(&json!({"hostname": "m", "role": "MASTER"}), "nodes")
+                .unwrap()
+                .is_master()
+        );
     }
 
     #[test]

@@ -29,7 +29,7 @@
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
 
-use plinth_cloud::vpsie::{NodeGroupInfo, Vm};
+use plinth_cloud::vpsie::{ClusterNode, NodeGroupInfo, Vm};
 use plinth_renderer::pools::vpsie::{API_VERSION, KIND, LABEL_MANAGED};
 use serde_json::{Map, Value};
 
@@ -111,6 +111,26 @@ fn scalar_text(value: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
+}
+
+/// The VMs to match: the VM list, and the worker nodes of the VPSie-managed cluster's info
+/// that the list lacks (by IP or hostname) as VMs without an id or creation time — VPSie-managed
+/// nodes may be missing from `GET /vm`, and the autoscaler then matches with the cluster's node
+/// list too. Control-plane (`master`) nodes are left out.
+pub fn with_cluster_nodes(mut vms: Vec<Vm>, nodes: &[ClusterNode]) -> Vec<Vm> {
+    let extra: Vec<Vm> = nodes
+        .iter()
+        .filter(|n| !n.is_master())
+        .filter(|n| {
+            !vms.iter().any(|vm| {
+                vm.hostname.eq_ignore_ascii_case(&n.hostname)
+                    || (n.ip.is_some() && vm.default_ip == n.ip)
+            })
+        })
+        .map(ClusterNode::as_vm)
+        .collect();
+    vms.extend(extra);
+    vms
 }
 
 /// What [`compare`] reads.

@@ -915,3 +915,28 @@ fn d1_a_creation_time_after_the_run_is_not_a_young_vm() {
     assert!(later.notes.iter().any(|n| n.contains("age is unknown")));
     assert_eq!(vm_of(&r, "workers-skewed").status, VpsieStatus::Joining);
 }
+
+/// VPSie-managed nodes may be missing from `GET /vm`: the worker nodes of the cluster's info
+/// that the list lacks are matched too (the autoscaler's synthetic VM), so their Nodes are not
+/// orphaned; masters and nodes the list has are not added twice.
+#[test]
+fn m4_cluster_nodes_missing_from_the_vm_list_are_matched() {
+    use plinth_cloud::vpsie::ClusterNode;
+    let info = json!({"nodes": [
+        {"identifier": "u-1", "hostname": "workers-k1", "ip": "10.0.0.21", "status": "running", "role": "slave"},
+        {"identifier": "u-2", "hostname": "workers-abc", "ip": "10.0.0.1", "role": "slave"},
+        {"identifier": "m-1", "hostname": "cp-1", "ip": "10.0.0.2", "role": "master"},
+    ]});
+    let nodes = ClusterNode::all_of(&info).unwrap();
+    let vms = with_cluster_nodes(vec![the_vm()], &nodes);
+    let hosts: Vec<&str> = vms.iter().map(|v| v.hostname.as_str()).collect();
+    assert_eq!(hosts, ["workers-abc", "workers-k1"], "no copy, no master");
+    let r = workers(&vms, &[claimed("k8s-node-21", "10.0.0.21", "workers-k1")]);
+    assert_eq!(vm_of(&r, "workers-k1").node.as_deref(), Some("k8s-node-21"));
+    assert!(
+        r.nodes
+            .iter()
+            .all(|n| n.status != VpsieStatus::OrphanedNode),
+        "{r:#?}"
+    );
+}

@@ -222,17 +222,19 @@ fn vpsie_part(
     }
     let listing = vpsie_source::listing(&request.source)?;
     (run.notify)(Notice::Detail(format!(
-        "cloud: {} VPSie VM(s) and {} node group(s) from the {}, {} rendered NodeGroup(s)",
+        "cloud: {} VPSie VM(s), {} cluster node(s) and {} node group(s) from the {}, {} rendered NodeGroup(s)",
         listing.vms.len(),
+        listing.cluster_nodes.len(),
         listing.groups.len(),
         request.source.name(),
         groups.len()
     )));
+    let vms = vpsie::with_cluster_nodes(listing.vms, &listing.cluster_nodes);
     let input = VpsieInput {
         groups: &groups,
         api_groups: &listing.groups,
         groups_listed: listing.groups_listed,
-        vms: &listing.vms,
+        vms: &vms,
         nodes: &machines.nodes,
         now_epoch: run.now_epoch,
         discovery_timeout_secs: request.discovery_timeout_secs,

@@ -1,15 +1,16 @@
 //! VPSie VMs and Kubernetes node groups, the VPSie edge of cloud drift: listed from the API
 //! through [`plinth_cloud::vpsie::VpsieClient`] (one `GET /vm`, its pages when it says there
-//! are more, and one node-group list per VPSie cluster), or read from a snapshot file
-//! (`--vpsie-snapshot`): `{"vms": ..., "nodeGroups": ...}`, each the API's response
-//! (`{"data": [...]}`) or a bare list; `nodeGroups` may be left out (then no group is called
-//! missing at VPSie).
+//! are more, and per VPSie cluster its node-group list and its info's node list), or read from
+//! a snapshot file
+//! (`--vpsie-snapshot`): `{"vms": ..., "nodeGroups": ..., "clusterInfo": ...}`, each the API's
+//! response (`{"data": ...}`) or its data; `nodeGroups` may be left out (then no group is
+//! called missing at VPSie), and so may `clusterInfo` (the VPSie-managed cluster's node list).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use plinth_cloud::vpsie::{NodeGroupInfo, Vm, VpsieClient};
+use plinth_cloud::vpsie::{ClusterNode, NodeGroupInfo, Vm, VpsieClient};
 use plinth_cloud::{CloudError, Deadline};
 use serde_json::Value;
 
@@ -46,6 +47,9 @@ pub struct VpsieListing {
     pub groups: Vec<NodeGroupInfo>,
     /// Whether node groups were listed at all (a snapshot may leave them out).
     pub groups_listed: bool,
+    /// The nodes of the VPSie-managed clusters' info (VPSie-managed nodes may be missing from
+    /// the VM list).
+    pub cluster_nodes: Vec<ClusterNode>,
 }
 
 /// The VMs and node groups of `source`.
@@ -90,6 +94,7 @@ fn list(source: &VpsieSource) -> Result<VpsieListing, DriftError> {
                     .await
                     .map_err(|e| cloud_error("cannot list the VPSie VMs", e))?;
                 let mut groups = Vec::new();
+                let mut cluster_nodes = Vec::new();
                 for id in cluster_identifiers {
                     groups.extend(client.list_node_groups(id, deadline).await.map_err(|e| {
                         cloud_error(
@@ -97,11 +102,15 @@ fn list(source: &VpsieSource) -> Result<VpsieListing, DriftError> {
                             e,
                         )
                     })?);
+                    cluster_nodes.extend(client.cluster_nodes(id, deadline).await.map_err(
+                        |e| cloud_error(&format!("cannot read VPSie cluster `{id}`"), e),
+                    )?);
                 }
                 Ok(VpsieListing {
                     vms,
                     groups,
                     groups_listed: !cluster_identifiers.is_empty(),
+                    cluster_nodes,
                 })
             })
         }
@@ -155,10 +164,21 @@ pub fn read_snapshot(path: &Path, max_file_bytes: u64) -> Result<VpsieListing, D
             NodeGroupInfo::from_value(v).map_err(|m| invalid(format!("nodeGroups[{i}]: {m}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let cluster_nodes = match value.get("clusterInfo") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(info) => {
+            let data = info
+                .get("data")
+                .filter(|_| info.get("nodes").is_none())
+                .unwrap_or(info);
+            ClusterNode::all_of(data).map_err(|m| invalid(format!("clusterInfo: {m}")))?
+        }
+    };
     Ok(VpsieListing {
         vms,
         groups,
         groups_listed: listed.is_some(),
+        cluster_nodes,
     })
 }
 
@@ -186,6 +206,15 @@ mod tests {
         assert!(listing.groups_listed);
         let (_d, path) = snapshot(&json!({"vms": []}));
         assert!(!read_snapshot(&path, 1 << 20).unwrap().groups_listed);
+        // The cluster info: the response or its data.
+        for info in [
+            json!({"error": false, "data": {"nodes": [{"hostname": "w1", "ip": "10.0.0.1"}]}}),
+            json!({"nodes": [{"hostname": "w1", "ip": "10.0.0.1"}]}),
+        ] {
+            let (_d, path) = snapshot(&json!({"vms": [], "clusterInfo": info}));
+            let nodes = read_snapshot(&path, 1 << 20).unwrap().cluster_nodes;
+            assert_eq!(nodes.len(), 1, "{info}");
+        }
     }
 
     #[test]
