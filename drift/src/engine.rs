@@ -691,6 +691,27 @@ pub fn secret_value(
     })
 }
 
+/// The decoded values of `keys` of the Secret `namespace/name` in the cluster `options` reach,
+/// read with one `GET` (`None`: no such Secret; a key it lacks is left out).
+///
+/// # Errors
+/// The cluster cannot be reached, or refuses the read (the error never holds a value).
+pub fn secret_values(
+    options: &ConnectOptions,
+    namespace: &str,
+    name: &str,
+    keys: &[&str],
+) -> Result<Option<std::collections::BTreeMap<String, Vec<u8>>>, DriftError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(DriftError::Runtime)?;
+    runtime.block_on(async {
+        let cluster = ClusterLive::connect(options).await?;
+        cluster.secret_values(namespace, name, keys).await
+    })
+}
+
 /// The inventory of a live cluster, read from its Node objects (what `plinth discover` writes).
 ///
 /// # Errors

@@ -219,14 +219,19 @@ impl Settings<'_> {
             };
             let what = format!("Secret `{namespace}/{name}`");
             let mut keys = BTreeMap::new();
-            for key in ["clientId", "clientSecret", "token", "url"] {
-                if let Some(bytes) = engine::secret_value(options, &namespace, &name, key)? {
-                    let bytes = Zeroizing::new(bytes);
-                    let text = std::str::from_utf8(&bytes).map_err(|_| {
-                        CommandError::config(format!("{what} key `{key}` is not UTF-8 text"))
-                    })?;
-                    keys.insert(key.to_owned(), Secret::new(text.trim()));
-                }
+            let values = engine::secret_values(
+                options,
+                &namespace,
+                &name,
+                &["clientId", "clientSecret", "token", "url"],
+            )?
+            .unwrap_or_default();
+            for (key, bytes) in values {
+                let bytes = Zeroizing::new(bytes);
+                let text = std::str::from_utf8(&bytes).map_err(|_| {
+                    CommandError::config(format!("{what} key `{key}` is not UTF-8 text"))
+                })?;
+                keys.insert(key, Secret::new(text.trim()));
             }
             if keys.is_empty() {
                 return Err(no_credentials(&format!(

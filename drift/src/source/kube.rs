@@ -613,6 +613,25 @@ impl ClusterLive {
         name: &str,
         key: &str,
     ) -> Result<Option<Vec<u8>>, DriftError> {
+        Ok(self
+            .secret_values(namespace, name, &[key])
+            .await?
+            .and_then(|mut values| values.remove(key)))
+    }
+
+    /// The decoded values of `keys` of the Secret `namespace/name`, read with one `GET` (so the
+    /// values belong together even while the Secret is rotated); `None` when there is no such
+    /// Secret, and a key it lacks is left out.
+    ///
+    /// # Errors
+    /// The read fails or is refused, or a value is not base64 (the error names the key, never
+    /// the value).
+    pub async fn secret_values(
+        &self,
+        namespace: &str,
+        name: &str,
+        keys: &[&str],
+    ) -> Result<Option<BTreeMap<String, Vec<u8>>>, DriftError> {
         use base64::Engine as _;
         let what = format!("read of the Secret `{namespace}/{name}`");
         for (field, value) in [("metadata.namespace", namespace), ("metadata.name", name)] {
@@ -632,20 +651,24 @@ impl ClusterLive {
             return Err(status_error(what, status, &body));
         }
         let secret = parse_json(&what, &body)?;
-        let Some(encoded) = secret
-            .get("data")
-            .and_then(|d| d.get(key))
-            .and_then(Value::as_str)
-        else {
-            return Ok(None);
-        };
-        base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .map(Some)
-            .map_err(|_| DriftError::Invalid {
-                path: what,
-                message: format!("`data.{key}` is not base64"),
-            })
+        let mut values = BTreeMap::new();
+        for key in keys {
+            let Some(encoded) = secret
+                .get("data")
+                .and_then(|d| d.get(*key))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            let value = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .map_err(|_| DriftError::Invalid {
+                    path: what.clone(),
+                    message: format!("`data.{key}` is not base64"),
+                })?;
+            values.insert((*key).to_owned(), value);
+        }
+        Ok(Some(values))
     }
 
     /// Whether the cluster serves `kind` at `api_version` now, discovering that group/version
