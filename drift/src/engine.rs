@@ -681,14 +681,7 @@ pub fn secret_value(
     name: &str,
     key: &str,
 ) -> Result<Option<Vec<u8>>, DriftError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(DriftError::Runtime)?;
-    runtime.block_on(async {
-        let cluster = ClusterLive::connect(options).await?;
-        cluster.secret_value(namespace, name, key).await
-    })
+    Ok(secret_values(options, namespace, name, &[key])?.and_then(|mut v| v.remove(key)))
 }
 
 /// The decoded values of `keys` of the Secret `namespace/name` in the cluster `options` reach,

@@ -332,10 +332,10 @@ fn credentials_from_a_file() {
         base64::engine::general_purpose::STANDARD.encode(CLIENT_SECRET)
     );
     let map_json = json!({"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET}).to_string();
-    for (name, content) in [("secret.yaml", secret_yaml), ("creds.json", map_json)] {
+    let run_with_file = |name: &str, content: String| {
         let file = repo.path().join(name);
         fs_err::write(&file, content).unwrap();
-        let out = against(
+        against(
             repo.path(),
             &vpsie,
             &cluster,
@@ -345,24 +345,15 @@ fn credentials_from_a_file() {
                 "--vpsie-credentials",
                 file.to_str().unwrap(),
             ],
-        );
+        )
+    };
+    for (name, content) in [("secret.yaml", secret_yaml), ("creds.json", map_json)] {
+        let out = run_with_file(name, content);
         assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
         assert_no_credential(&out, &vpsie);
     }
     // A file that is not credentials: exit 2, the content never repeated.
-    let file = repo.path().join("bad.yaml");
-    fs_err::write(&file, format!("password: {CLIENT_SECRET}\n")).unwrap();
-    let out = against(
-        repo.path(),
-        &vpsie,
-        &cluster,
-        &[],
-        &[
-            "--cloud-only",
-            "--vpsie-credentials",
-            file.to_str().unwrap(),
-        ],
-    );
+    let out = run_with_file("bad.yaml", format!("password: {CLIENT_SECRET}\n"));
     assert_exit(
         &out,
         2,
